@@ -1,0 +1,143 @@
+// Standalone entry: `npm start -- [flags]` runs the server; `adduser`, `deluser`, `listusers` manage accounts.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './config.js';
+import type { Raw } from './config-schema.js';
+import { createServer } from './index.js';
+import { AccountStore } from './auth/accounts.js';
+
+const USAGE = `usage: npm start -- [flags]
+       npm run adduser -- USERNAME [--password PASSWORD] [flags]   (password read from stdin when not given)
+       node dist/src/cli.js deluser USERNAME | listusers [flags]
+flags:
+  --config FILE       JSON config file (flags override it)
+  --domain DOMAIN     main domain (default localhost; anon.DOMAIN and room.DOMAIN follow)
+  --http-host HOST    HTTP listen address (default 127.0.0.1)
+  --http-port PORT    HTTP port (default 5280)
+  --data DIR          data folder (default ./data)
+  --log-level LEVEL   error | warn | info | debug (default info)
+  --help`;
+
+const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
+  '--domain': (r, v) => { r.domain = v; },
+  '--http-host': (r, v) => { r.http = { ...(r.http as Raw), host: v }; },
+  '--http-port': (r, v) => { r.http = { ...(r.http as Raw), port: v }; },
+  '--data': (r, v) => { r.dataDir = v; },
+  '--log-level': (r, v) => { r.logLevel = v; },
+  '--s2s-port': (r, v) => { r.s2s = { ...(r.s2s as Raw), port: v }; },
+};
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string } {
+  let command = 'start';
+  const positional: string[] = [];
+  let fileRaw: Raw = {};
+  const flagRaw: Raw = {};
+  let password: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    if (name === '--help' || name === '-h') throw new UsageError('');
+    else if (name === '--config') {
+      const file = value();
+      let text: string;
+      try { text = readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`--config: cannot read ${file}: ${(e as Error).message}`); }
+      try { fileRaw = JSON.parse(text) as Raw; } catch (e) { throw new UsageError(`--config: ${file} is not valid JSON: ${(e as Error).message}`); }
+      if (!fileRaw || typeof fileRaw !== 'object' || Array.isArray(fileRaw)) throw new UsageError(`--config: ${file} must hold a JSON object`);
+    } else if (name === '--password') password = value();
+    else if (FLAGS[name]) FLAGS[name](flagRaw, value());
+    else if (name.startsWith('-')) throw new UsageError(`unknown flag ${name}`);
+    else if (i === 0 && ['start', 'adduser', 'deluser', 'listusers'].includes(name)) command = name;
+    else positional.push(name);
+  }
+  return { command, positional, raw: mergeRaw(fileRaw, flagRaw), password };
+}
+
+async function readPassword(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  for await (const line of rl) { rl.close(); return line; }
+  return '';
+}
+
+async function accountsCommand(command: string, positional: string[], config: ServerConfig, password?: string): Promise<void> {
+  const store = await AccountStore.open(config.dataDir);
+  if (command === 'listusers') {
+    for (const u of store.list()) console.log(`${u}@${config.domain}`);
+    return;
+  }
+  const user = positional[0]?.toLowerCase();
+  if (!user) throw new UsageError(`${command} needs a USERNAME`);
+  if (command === 'adduser') {
+    await store.setPassword(user, password ?? (await readPassword()));
+    await store.flush();
+    console.log(`account ${user}@${config.domain} saved in ${config.dataDir}`);
+  } else {
+    console.log((await store.remove(user)) ? `account ${user}@${config.domain} removed` : `no account ${user}@${config.domain}`);
+    await store.flush();
+  }
+}
+
+async function main(): Promise<void> {
+  let args;
+  let config: ServerConfig;
+  try {
+    args = parseArgs(process.argv.slice(2));
+    config = validateConfig(args.raw);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      if (err.message) console.error(`error: ${err.message}`);
+      console.error(USAGE);
+      process.exit(err.message ? 2 : 0);
+    }
+    if (err instanceof ConfigError) {
+      console.error(`error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (args.command !== 'start') {
+    try {
+      await accountsCommand(args.command, args.positional, config, args.password);
+    } catch (err) {
+      console.error(`error: ${(err as Error).message}`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    }
+    return;
+  }
+  const server = createServer(config);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info(`${signal}: shutting down`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    server.stop().then(() => process.exit(0), (err) => {
+      console.error(err);
+      process.exit(1);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    await server.start();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    console.error(`error: cannot start: ${e.code === 'EADDRINUSE' ? `address ${config.http.host}:${config.http.port} is in use (try --http-port)` : e.message}`);
+    process.exit(1);
+  }
+  const a = server.httpAddress();
+  if (a) {
+    const base = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+    console.log(`chat server for ${config.domain} ready: ${base}/  (demo room: ${base}/webchat/room/demo, WebSocket: ws://${a.host}:${a.port}${config.http.websocketPath})`);
+  }
+}
+
+void main();

@@ -1,0 +1,147 @@
+// The server's typed configuration: defaults for a working standalone chat on loopback, and validation that
+// names the field and what is wrong.
+import { resolve } from 'node:path';
+import type { LogLevel } from './log.js';
+import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, type Raw } from './config-schema.js';
+
+export { ConfigError };
+
+export interface HttpConfig {
+  /** Listen for HTTP in the standalone server (false when mounted in another server, e.g. PeerTube). */
+  listen: boolean;
+  host: string;
+  port: number;
+  websocketPath: string;
+  boshPath: string;
+  /** Treat WebSocket/BOSH as encrypted (they sit behind an HTTPS proxy in production), so PLAIN is offered. */
+  considerSecure: boolean;
+}
+
+export interface LimitsConfig {
+  /** Largest stanza in bytes; bigger ones end the stream with policy-violation. */
+  maxStanzaSize: number;
+  /** Silence after which the server sends an XMPP ping, in seconds. */
+  pingAfterSeconds: number;
+  /** Silence after which a connection is closed, in seconds. */
+  idleTimeoutSeconds: number;
+  /** Bytes waiting to be written to one client before it is dropped as too slow. */
+  maxSendBufferBytes: number;
+  /** Seconds before an unauthenticated connection is closed. */
+  authTimeoutSeconds: number;
+}
+
+export interface StreamManagementConfig {
+  enabled: boolean;
+  /** How long a dropped session waits for the client to resume it, in seconds. */
+  resumeTimeoutSeconds: number;
+  /** Unacknowledged stanzas kept per session; past this the session is closed. */
+  maxUnacked: number;
+}
+
+export interface ServerConfig {
+  domain: string;
+  /** Host for SASL ANONYMOUS viewers, or null to disable anonymous login. */
+  anonymousHost: string | null;
+  mucHost: string;
+  dataDir: string;
+  logLevel: LogLevel;
+  http: HttpConfig;
+  limits: LimitsConfig;
+  streamManagement: StreamManagementConfig;
+  /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */
+  testMode: boolean;
+  /** Bare JIDs with server-admin rights (room owners everywhere). */
+  admins: string[];
+  /** Raw sections owned by feature modules (muc, archive, certs, …), validated by those modules. */
+  modules: Record<string, unknown>;
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const checkDomain = (s: string) => (DOMAIN_RE.test(s) ? null : `"${s}" is not a valid domain name (lower case letters, digits, dots and dashes)`);
+const checkPath = (s: string) => (s.startsWith('/') ? null : `must start with "/", got "${s}"`);
+
+const TOP_KEYS = ['domain', 'anonymousHost', 'mucHost', 'dataDir', 'logLevel', 'http', 'limits', 'streamManagement', 'testMode', 'admins'] as const;
+/** Sections validated by their own modules; listed here so that a typo at the top level is still caught. */
+export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'avatars', 'webchat'] as const;
+
+export function validateConfig(input: unknown): ServerConfig {
+  const o = asObject(input, '');
+  onlyKeys(o, [...TOP_KEYS, ...MODULE_KEYS], '');
+  const domain = str(o, 'domain', 'localhost', '', checkDomain).toLowerCase();
+  const anon = o.anonymousHost === null || o.anonymousHost === false ? null : str(o, 'anonymousHost', `anon.${domain}`, '', checkDomain);
+  const mucHost = str(o, 'mucHost', `room.${domain}`, '', checkDomain);
+  if (anon === domain) throw new ConfigError('anonymousHost', 'must differ from domain');
+  if (mucHost === domain || mucHost === anon) throw new ConfigError('mucHost', 'must differ from domain and anonymousHost');
+
+  const h = asObject(o.http, 'http');
+  onlyKeys(h, ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure'], 'http');
+  const http: HttpConfig = {
+    listen: bool(h, 'listen', true, 'http'),
+    host: str(h, 'host', '127.0.0.1', 'http'),
+    port: int(h, 'port', 5280, 'http', 0, 65535),
+    websocketPath: str(h, 'websocketPath', '/xmpp-websocket', 'http', checkPath),
+    boshPath: str(h, 'boshPath', '/http-bind', 'http', checkPath),
+    considerSecure: bool(h, 'considerSecure', true, 'http'),
+  };
+
+  const l = asObject(o.limits, 'limits');
+  onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'authTimeoutSeconds'], 'limits');
+  const limits: LimitsConfig = {
+    maxStanzaSize: int(l, 'maxStanzaSize', 256 * 1024, 'limits', 1024, 64 * 1024 * 1024),
+    pingAfterSeconds: int(l, 'pingAfterSeconds', 60, 'limits', 1, 86400),
+    idleTimeoutSeconds: int(l, 'idleTimeoutSeconds', 120, 'limits', 2, 86400),
+    maxSendBufferBytes: int(l, 'maxSendBufferBytes', 4 * 1024 * 1024, 'limits', 16 * 1024, 1024 * 1024 * 1024),
+    authTimeoutSeconds: int(l, 'authTimeoutSeconds', 30, 'limits', 1, 3600),
+  };
+  if (limits.idleTimeoutSeconds <= limits.pingAfterSeconds) {
+    throw new ConfigError('limits.idleTimeoutSeconds', `must be greater than limits.pingAfterSeconds (${limits.pingAfterSeconds})`);
+  }
+
+  const s = asObject(o.streamManagement, 'streamManagement');
+  onlyKeys(s, ['enabled', 'resumeTimeoutSeconds', 'maxUnacked'], 'streamManagement');
+  const streamManagement: StreamManagementConfig = {
+    enabled: bool(s, 'enabled', true, 'streamManagement'),
+    resumeTimeoutSeconds: int(s, 'resumeTimeoutSeconds', 300, 'streamManagement', 1, 86400),
+    maxUnacked: int(s, 'maxUnacked', 5000, 'streamManagement', 10, 1_000_000),
+  };
+
+  const testMode = bool(o, 'testMode', false, '');
+  const adminsRaw = o.admins;
+  let admins: string[] = [];
+  if (adminsRaw !== undefined) {
+    if (!Array.isArray(adminsRaw) || adminsRaw.some((a) => typeof a !== 'string' || !a.includes('@'))) {
+      throw new ConfigError('admins', 'expected a list of bare JIDs like "alice@example.org"');
+    }
+    admins = adminsRaw.map((a: string) => a.toLowerCase());
+  }
+  if (testMode && !admins.includes(`admin@${domain}`)) admins.push(`admin@${domain}`);
+
+  const modules: Record<string, unknown> = {};
+  for (const k of MODULE_KEYS) if (o[k] !== undefined) modules[k] = asObject(o[k], k);
+
+  return {
+    domain,
+    anonymousHost: anon,
+    mucHost,
+    dataDir: resolve(str(o, 'dataDir', './data', '')),
+    logLevel: oneOf(o, 'logLevel', 'info', ['error', 'warn', 'info', 'debug'] as const, ''),
+    http,
+    limits,
+    streamManagement,
+    testMode,
+    admins,
+    modules,
+  };
+}
+
+/** Deep-merges b over a (plain objects only), for layering CLI flags over a config file. */
+export function mergeRaw(a: Raw, b: Raw): Raw {
+  const out: Raw = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const av = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && av && typeof av === 'object' && !Array.isArray(av) ? mergeRaw(av as Raw, v as Raw) : v;
+  }
+  return out;
+}
+
+export { optStr };

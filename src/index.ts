@@ -1,0 +1,189 @@
+// createServer(config): the library entry point. Standalone (src/cli.ts) and the PeerTube plugin both use it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { mkdir } from 'node:fs/promises';
+import { validateConfig, type ServerConfig } from './config.js';
+import { consoleLogger, type Logger } from './log.js';
+import { Router } from './xmpp/router.js';
+import { IqRegistry } from './xmpp/iq-registry.js';
+import { DiscoRegistry, type HostKind } from './xmpp/disco.js';
+import { ResumptionRegistry } from './xmpp/stream-management.js';
+import { AuthLimiter } from './xmpp/c2s/auth-limiter.js';
+import type { C2SContext, Connection } from './xmpp/c2s/context.js';
+import { C2SSession } from './xmpp/c2s/session.js';
+import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
+import type { StreamTransport } from './xmpp/transport.js';
+import { createWebSocketEndpoint, type WebSocketEndpoint } from './xmpp/websocket.js';
+import type { SaslMechanism } from './xmpp/sasl/mechanism.js';
+import { anonymousMechanism } from './xmpp/sasl/anonymous.js';
+import { plainMechanism } from './xmpp/sasl/plain.js';
+import { scramMechanism } from './xmpp/sasl/scram.js';
+import type { AuthProvider } from './auth/provider.js';
+import { AccountStore, acceptAnyPassword } from './auth/accounts.js';
+import { installPing } from './xmpp/handlers/ping.js';
+import { installVersion } from './xmpp/handlers/version.js';
+import { installTime } from './xmpp/handlers/time.js';
+import { installRoster } from './xmpp/handlers/roster.js';
+import { installCarbons } from './xmpp/handlers/carbons.js';
+import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/server.js';
+
+export { validateConfig, type ServerConfig } from './config.js';
+export type { AuthProvider } from './auth/provider.js';
+export type { Logger } from './log.js';
+
+export interface CreateServerOptions {
+  /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
+  auth?: AuthProvider;
+  logger?: Logger;
+}
+
+export interface XmppServer {
+  readonly config: ServerConfig;
+  readonly router: Router;
+  readonly iq: IqRegistry;
+  readonly disco: DiscoRegistry;
+  readonly log: Logger;
+  /** The account store, when the server manages its own accounts. */
+  readonly accounts: AccountStore | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Mounts another HTTP handler (modules: BOSH, web chat page, avatars). */
+  addHttpHandler(h: HttpHandler): void;
+  /** Runs on stop(), in reverse order of registration (modules flush their storage here). */
+  onStop(fn: () => Promise<void> | void): void;
+  /** The standalone HTTP server's bound address, once started with http.listen. */
+  httpAddress(): { host: string; port: number } | null;
+  /** Starts a session on a transport (used by BOSH and TCP transports). */
+  acceptTransport(t: StreamTransport & { handler?: unknown }): C2SSession;
+  /** Live connections (for metrics and tests). */
+  readonly connectionCount: number;
+}
+
+export function createServer(input: unknown = {}, options: CreateServerOptions = {}): XmppServer {
+  const config = isValidated(input) ? input : validateConfig(input);
+  const log = options.logger ?? consoleLogger(config.logLevel);
+  const iq = new IqRegistry();
+  const disco = new DiscoRegistry();
+  const router = new Router(iq, log);
+  const connections = new Set<Connection>();
+  const userHosts = [config.domain, ...(config.anonymousHost ? [config.anonymousHost] : [])];
+  for (const h of userHosts) router.addUserHost(h);
+
+  let accounts: AccountStore | null = null;
+  let auth: AuthProvider = options.auth ?? (config.testMode ? acceptAnyPassword : { checkPassword: async () => false });
+
+  const kindOf = (domain: string): HostKind | undefined =>
+    domain === config.domain ? 'accounts' : domain === config.anonymousHost ? 'anonymous' : undefined;
+  disco.install(iq, kindOf);
+  installPing(iq, disco);
+  installVersion(iq, disco);
+  installTime(iq, disco);
+  installRoster(iq);
+  installCarbons(iq, disco, router);
+  router.accountExists = (bare) => {
+    const [user, host] = bare.split('@');
+    return host === config.domain && !!auth.userExists?.(user);
+  };
+
+  const mechanisms = (host: string, t: StreamTransport): SaslMechanism[] => {
+    if (host === config.anonymousHost) return [anonymousMechanism()];
+    const list: SaslMechanism[] = [];
+    if (auth.getScramCredentials) {
+      if (t.channelBinding?.('tls-exporter') || t.channelBinding?.('tls-server-end-point')) {
+        list.push(scramMechanism(auth, 'sha-256', true), scramMechanism(auth, 'sha-1', true));
+      }
+      list.push(scramMechanism(auth, 'sha-256'), scramMechanism(auth, 'sha-1'));
+    }
+    if (t.secure) list.push(plainMechanism(auth));
+    return list;
+  };
+
+  const ctx: C2SContext = {
+    config,
+    router,
+    log,
+    limiter: new AuthLimiter(),
+    resumption: new ResumptionRegistry(),
+    isAnonymousHost: (h) => h === config.anonymousHost,
+    isUserHost: (h) => userHosts.includes(h),
+    mechanisms,
+    postAuthFeatures: [],
+    connections,
+  };
+
+  const acceptTransport = (t: StreamTransport & { handler?: unknown }) => {
+    const s = new C2SSession(ctx, t);
+    t.handler = s;
+    return s;
+  };
+
+  const ws: WebSocketEndpoint = createWebSocketEndpoint({
+    path: config.http.websocketPath,
+    maxStanzaSize: config.limits.maxStanzaSize,
+    secure: config.http.considerSecure,
+    accept: (t) => acceptTransport(t),
+  });
+
+  const httpHandlers: HttpHandler[] = [];
+  const stopHooks: Array<() => Promise<void> | void> = [];
+  let http: StandaloneHttp | null = null;
+  let stopSweep: (() => void) | null = null;
+  let started = false;
+
+  const server: XmppServer = {
+    config,
+    router,
+    iq,
+    disco,
+    log,
+    get accounts() { return accounts; },
+    get connectionCount() { return connections.size; },
+    async start() {
+      if (started) return;
+      started = true;
+      await mkdir(config.dataDir, { recursive: true });
+      if (!options.auth && !config.testMode) {
+        accounts = await AccountStore.open(config.dataDir);
+        auth = accounts;
+      }
+      stopSweep = startIdleSweep(connections, config.limits);
+      if (config.http.listen) {
+        http = await startHttpServer(config.http.host, config.http.port, server);
+        log.info(`listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`);
+      }
+      log.info(`serving ${userHosts.join(', ')}${config.testMode ? ' in TEST MODE (any password accepted)' : ''}`);
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      stopSweep?.();
+      for (const c of [...connections]) c.close('system-shutdown');
+      ws.close();
+      if (http) await http.close();
+      http = null;
+      for (const fn of [...stopHooks].reverse()) {
+        try { await fn(); } catch (err) { log.error(`stop hook failed: ${(err as Error).stack}`); }
+      }
+      await accounts?.flush();
+      log.info('stopped');
+    },
+    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleRequest(req, res) {
+      for (const h of httpHandlers) if (h(req, res)) return true;
+      return false;
+    },
+    addHttpHandler(h) { httpHandlers.push(h); },
+    onStop(fn) { stopHooks.push(fn); },
+    httpAddress: () => http?.address ?? null,
+    acceptTransport,
+  };
+  return server;
+}
+
+function isValidated(x: unknown): x is ServerConfig {
+  return !!x && typeof x === 'object' && 'modules' in x && 'limits' in x && typeof (x as ServerConfig).dataDir === 'string' && 'http' in x && typeof (x as ServerConfig).http.listen === 'boolean';
+}

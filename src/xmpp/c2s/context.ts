@@ -1,0 +1,37 @@
+// Everything a c2s session needs from the server, passed in one object so sessions hold no globals.
+import type { ServerConfig } from '../../config.js';
+import type { Logger } from '../../log.js';
+import type { Router } from '../router.js';
+import type { SaslMechanism } from '../sasl/mechanism.js';
+import type { StreamTransport } from '../transport.js';
+import type { AuthLimiter } from './auth-limiter.js';
+import type { ResumptionRegistry } from '../stream-management.js';
+import type { Element } from '../xml.js';
+
+export interface C2SContext {
+  config: ServerConfig;
+  router: Router;
+  log: Logger;
+  limiter: AuthLimiter;
+  resumption: ResumptionRegistry;
+  /** The user hosts: accounts on config.domain, anonymous viewers on config.anonymousHost. */
+  isAnonymousHost(host: string): boolean;
+  isUserHost(host: string): boolean;
+  /** SASL mechanisms offered for a host over a transport. */
+  mechanisms(host: string, transport: StreamTransport): SaslMechanism[];
+  /** Extra stream features after authentication, added by modules (e.g. carbons needs none, CSI would). */
+  postAuthFeatures: Array<() => Element>;
+  /** Live connections, for shutdown and idle sweeps. */
+  connections: Set<Connection>;
+}
+
+/** The view of a session that the server's sweeps and shutdown need. */
+export interface Connection {
+  readonly createdAt: number;
+  readonly lastActivity: number;
+  readonly isAuthenticated: boolean;
+  readonly pingOutstanding: boolean;
+  keepAlive(): void;
+  fail(condition: import('../errors.js').StreamErrorCondition, text?: string): void;
+  close(condition?: 'system-shutdown'): void;
+}

@@ -1,0 +1,452 @@
+// A client-to-server session (RFC 6120): stream open → SASL → restart → bind → established, independent of the
+// transport carrying it. Established stanzas get a verified `from` and go to the router.
+import { randomBytes } from 'node:crypto';
+import { cloneElement, Element, el, firstChildElement } from '../xml.js';
+import { NS } from '../namespaces.js';
+import { jidOf, type JID } from '../jid.js';
+import { StanzaError, errorReply, streamErrorElement, type StreamErrorCondition } from '../errors.js';
+import type { LocalSession } from '../session-types.js';
+import type { StreamTransport, TransportHandler } from '../transport.js';
+import { StreamManagement } from '../stream-management.js';
+import type { C2SContext } from './context.js';
+import { serializeForClient, isStanza } from './serialize.js';
+import { SaslNegotiation } from './sasl-negotiation.js';
+
+type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
+
+const MAX_RESOURCE_BYTES = 1023;
+
+export class C2SSession implements TransportHandler, LocalSession {
+  private state: State = 'wait-open';
+  private transport: StreamTransport | null;
+  host = '';
+  private streamId = '';
+  private sasl: SaslNegotiation | null = null;
+  private sm: StreamManagement | null = null;
+  private hibernateTimer: NodeJS.Timeout | null = null;
+  /** JIDs this session sent directed available presence to (MUC rooms among them); they get unavailable on exit. */
+  private directed = new Set<string>();
+
+  username = '';
+  jid!: JID;
+  fullJid = '';
+  bareJid = '';
+  available = false;
+  priority = 0;
+  carbons = false;
+  anonymous = false;
+  readonly createdAt = Date.now();
+  lastActivity = Date.now();
+  pingOutstanding = false;
+
+  constructor(private ctx: C2SContext, transport: StreamTransport) {
+    this.transport = transport;
+    ctx.connections.add(this);
+  }
+
+  get smId(): string { return this.sm?.id ?? ''; }
+  get isEstablished(): boolean { return this.state === 'established'; }
+  get isAuthenticated(): boolean { return this.state !== 'wait-open' && this.state !== 'auth'; }
+  get connected(): boolean { return this.transport !== null; }
+  get transportKind(): string | undefined { return this.transport?.kind; }
+
+  // ---- transport events -----------------------------------------------------
+
+  streamOpened(attrs: Record<string, string>): void {
+    this.lastActivity = Date.now();
+    const to = (attrs.to ?? '').toLowerCase();
+    if (this.state === 'wait-open' || this.state === 'auth') {
+      if (!to || !this.ctx.isUserHost(to)) {
+        this.openReply(to || this.ctx.config.domain);
+        this.fail('host-unknown', to ? `${to} is not served here` : 'the stream has no "to"');
+        return;
+      }
+      this.host = to;
+      this.anonymous = this.ctx.isAnonymousHost(to);
+      this.openReply(to);
+      if (attrs.version !== '1.0') {
+        this.fail('unsupported-version', 'XMPP 1.0 is required');
+        return;
+      }
+      this.state = 'auth';
+      this.sasl = new SaslNegotiation(this.ctx, this.transport!, to, (username) => this.authenticated(username), (c, t) => this.fail(c, t));
+      this.sendFeatures(this.sasl.features());
+      return;
+    }
+    if (this.state === 'wait-restart') {
+      if (to && to !== this.host) {
+        this.openReply(this.host);
+        this.fail('host-unknown');
+        return;
+      }
+      this.openReply(this.host);
+      this.state = 'bind';
+      this.sendFeatures(this.bindFeatures());
+      return;
+    }
+    this.fail('invalid-xml', 'unexpected stream header');
+  }
+
+  element(stanza: Element): void {
+    this.lastActivity = Date.now();
+    this.pingOutstanding = false;
+    switch (this.state) {
+      case 'auth':
+        this.sasl!.handle(stanza);
+        return;
+      case 'bind':
+        this.preBind(stanza);
+        return;
+      case 'established':
+        this.established(stanza);
+        return;
+      case 'wait-open':
+      case 'wait-restart':
+        this.fail('not-authorized', 'expected a stream header');
+        return;
+      default:
+        return;
+    }
+  }
+
+  streamClosed(): void {
+    // The client ended the stream cleanly: no resumption is wanted (XEP-0198 §5).
+    this.end(true);
+  }
+
+  streamError(condition: StreamErrorCondition, text?: string): void {
+    if (this.state === 'wait-open') this.openReply(this.ctx.config.domain);
+    this.fail(condition, text);
+  }
+
+  touch(): void {
+    this.lastActivity = Date.now();
+    this.pingOutstanding = false;
+  }
+
+  transportClosed(): void {
+    this.transport = null;
+    if (this.state === 'established' && this.sm?.resumable) {
+      this.hibernate();
+      return;
+    }
+    this.end(false);
+  }
+
+  // ---- negotiation -----------------------------------------------------------
+
+  private openReply(from: string): void {
+    this.streamId = randomBytes(12).toString('base64url');
+    this.transport?.sendOpen({ from, id: this.streamId, version: '1.0', lang: 'en' });
+  }
+
+  private sendFeatures(features: Element[]): void {
+    const f = el('stream:features', { 'xmlns:stream': NS.STREAM });
+    for (const x of features) f.append(x);
+    this.writeRaw(f.toString());
+  }
+
+  private authenticated(username: string): void {
+    this.username = username;
+    this.sasl = null;
+    this.state = 'wait-restart';
+    this.transport?.restartStream?.();
+  }
+
+  private bindFeatures(): Element[] {
+    const list = [
+      el('bind', { xmlns: NS.BIND }),
+      el('session', { xmlns: NS.SESSION }, el('optional')),
+    ];
+    if (this.ctx.config.streamManagement.enabled) list.push(el('sm', { xmlns: NS.SM }));
+    for (const f of this.ctx.postAuthFeatures) list.push(f());
+    return list;
+  }
+
+  private preBind(stanza: Element): void {
+    if (stanza.attrs.xmlns === NS.SM && stanza.name === 'resume') {
+      this.resume(stanza);
+      return;
+    }
+    if (stanza.attrs.xmlns === NS.SM && stanza.name === 'enable') {
+      this.writeRaw(el('failed', { xmlns: NS.SM }, el('unexpected-request', { xmlns: NS.STANZAS_ERR })).toString());
+      return;
+    }
+    const bind = stanza.name === 'iq' && stanza.attrs.type === 'set' ? stanza.getChild('bind', NS.BIND) : undefined;
+    if (!bind) {
+      if (stanza.name === 'iq' && (stanza.attrs.type === 'get' || stanza.attrs.type === 'set')) {
+        this.writeRaw(serializeForClient(errorReply(stanza, 'not-authorized')!));
+        return;
+      }
+      this.fail('not-authorized', 'bind a resource first');
+      return;
+    }
+    let resource = bind.getChildText('resource')?.trim() ?? '';
+    if (Buffer.byteLength(resource) > MAX_RESOURCE_BYTES || /[\u0000-\u001f]/.test(resource)) {
+      this.writeRaw(serializeForClient(errorReply(stanza, new StanzaError('bad-request', 'invalid resource'))!));
+      return;
+    }
+    if (!resource || this.anonymous) resource = randomBytes(6).toString('hex');
+    this.jid = jidOf(this.username, this.host, resource);
+    this.fullJid = this.jid.toString();
+    this.bareJid = `${this.jid.local}@${this.jid.domain}`;
+    const replaced = this.ctx.router.bind(this);
+    if (replaced && replaced !== this) (replaced as C2SSession).fail('conflict', 'replaced by a new connection');
+    this.state = 'established';
+    this.writeRaw(serializeForClient(el('iq', { type: 'result', id: stanza.attrs.id },
+      el('bind', { xmlns: NS.BIND }, el('jid', {}, this.fullJid)))));
+    this.ctx.log.debug(`bound ${this.fullJid} over ${this.transport?.kind}`);
+  }
+
+  private resume(req: Element): void {
+    const prev = this.ctx.resumption.get(req.attrs.previd ?? '') as C2SSession | undefined;
+    const h = Number(req.attrs.h);
+    const sameOwner = prev && prev.host === this.host && (prev.username === this.username || prev.anonymous);
+    if (!prev || !sameOwner || prev.state === 'closed' || !Number.isInteger(h) || !this.transport) {
+      this.writeRaw(el('failed', { xmlns: NS.SM, h: prev && sameOwner ? prev.sm!.inbound : undefined },
+        el('item-not-found', { xmlns: NS.STANZAS_ERR })).toString());
+      return;
+    }
+    const transport = this.transport;
+    // This session was only a vehicle: the transport now carries the resumed one.
+    this.transport = null;
+    this.state = 'closed';
+    this.ctx.connections.delete(this);
+    prev.takeOver(transport, h, this);
+  }
+
+  /** Moves a hibernating (or still-connected) session onto a new transport (XEP-0198 §5). */
+  private takeOver(transport: StreamTransport, h: number, vehicle: C2SSession): void {
+    if (this.transport) {
+      const old = this.transport;
+      this.transport = null;
+      old.close(streamErrorElement('conflict', 'session resumed elsewhere'));
+    }
+    if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
+    this.hibernateTimer = null;
+    this.transport = transport;
+    this.streamId = vehicle.streamId;
+    (transport as { handler?: TransportHandler }).handler = this;
+    this.ctx.connections.add(this);
+    this.ctx.resumption.remove(this);
+    this.state = 'established';
+    this.lastActivity = Date.now();
+    const sm = this.sm!;
+    sm.ack(h);
+    this.writeRaw(el('resumed', { xmlns: NS.SM, previd: sm.id, h: sm.inbound }).toString());
+    for (const xml of sm.takePending()) this.sendRaw(xml);
+    this.ctx.log.debug(`resumed ${this.fullJid}`);
+  }
+
+  // ---- established stream ----------------------------------------------------
+
+  private established(stanza: Element): void {
+    if (stanza.attrs.xmlns === NS.SM) {
+      this.streamManagement(stanza);
+      return;
+    }
+    if (!isStanza(stanza)) {
+      this.fail('unsupported-stanza-type', `<${stanza.name}/> is not a stanza`);
+      return;
+    }
+    this.sm?.countInbound();
+    const from = stanza.attrs.from;
+    if (from && from !== this.fullJid && from.toLowerCase() !== this.bareJid && from.toLowerCase() !== this.fullJid.toLowerCase()) {
+      this.fail('invalid-from', `${from} is not this stream's address`);
+      return;
+    }
+    stanza.attrs.from = this.fullJid;
+    stanza.attrs.xmlns = NS.CLIENT;
+    switch (stanza.name) {
+      case 'iq': this.iq(stanza); return;
+      case 'presence': this.presence(stanza); return;
+      case 'message': this.message(stanza); return;
+    }
+  }
+
+  private iq(stanza: Element): void {
+    const type = stanza.attrs.type;
+    const valid = stanza.attrs.id !== undefined && (type === 'get' || type === 'set' || type === 'result' || type === 'error');
+    if (!valid || ((type === 'get' || type === 'set') && stanza.getChildElements().length !== 1)) {
+      if (type !== 'result' && type !== 'error') this.send(errorReply(stanza, 'bad-request')!);
+      return;
+    }
+    if (!stanza.attrs.to) stanza.attrs.to = this.bareJid; // RFC 6120 §10.3.3: handled on behalf of the account
+    this.ctx.router.route(stanza, this);
+  }
+
+  private message(stanza: Element): void {
+    if (!stanza.attrs.to) stanza.attrs.to = this.bareJid;
+    this.ctx.router.hooks.onMessageSent?.(stanza, this);
+    this.ctx.router.route(stanza, this);
+  }
+
+  private presence(stanza: Element): void {
+    const type = stanza.attrs.type;
+    if (stanza.attrs.to) {
+      // Directed presence: remembered so the recipient hears when this session goes away.
+      if (!type) this.directed.add(stanza.attrs.to);
+      else if (type === 'unavailable') this.directed.delete(stanza.attrs.to);
+      this.ctx.router.route(stanza, this);
+      return;
+    }
+    if (type && type !== 'unavailable') return; // subscription management needs a roster we do not keep
+    // Broadcast presence (RFC 6121 §4.2, §4.5): to the account's own available resources, this one included.
+    this.available = !type;
+    this.priority = Math.max(-128, Math.min(127, Number(stanza.getChildText('priority') ?? 0) || 0));
+    for (const r of this.ctx.router.resourcesOf(this.bareJid)) {
+      if (r === this || r.available) {
+        const copy = cloneElement(stanza);
+        copy.attrs.to = r.fullJid;
+        r.send(copy);
+      }
+    }
+    if (type === 'unavailable') this.leaveDirected(stanza);
+  }
+
+  private streamManagement(e: Element): void {
+    const cfg = this.ctx.config.streamManagement;
+    if (e.name === 'enable') {
+      if (this.sm || !cfg.enabled) {
+        this.writeRaw(el('failed', { xmlns: NS.SM }, el('unexpected-request', { xmlns: NS.STANZAS_ERR })).toString());
+        return;
+      }
+      const resumable = e.attrs.resume === 'true' || e.attrs.resume === '1';
+      this.sm = new StreamManagement(resumable, cfg.maxUnacked);
+      if (resumable) this.ctx.resumption.add(this);
+      this.writeRaw(this.sm.enabledElement(cfg.resumeTimeoutSeconds).toString());
+    } else if (e.name === 'r') {
+      if (this.sm) this.writeRaw(this.sm.ackElement().toString());
+    } else if (e.name === 'a') {
+      if (this.sm && !this.sm.ack(Number(e.attrs.h))) {
+        this.fail('undefined-condition', 'acknowledged more stanzas than were sent');
+      }
+    }
+  }
+
+  // ---- sending ----------------------------------------------------------------
+
+  send(stanza: Element): void {
+    this.sendRaw(serializeForClient(stanza));
+  }
+
+  /** Sends a serialized stanza, counting it for stream management and dropping clients that stop reading. */
+  sendRaw(xml: string): void {
+    if (this.state === 'closed') return;
+    if (this.sm) {
+      const wantAck = this.sm.sent(xml);
+      if (this.sm.overflowing) {
+        this.ctx.log.info(`${this.fullJid}: ${this.sm.unacked} unacknowledged stanzas, closing`);
+        this.fail('policy-violation', 'too many unacknowledged stanzas');
+        return;
+      }
+      if (!this.transport) return; // hibernating: kept for the resumption
+      this.writeRaw(xml);
+      if (wantAck) this.writeRaw('<r xmlns="urn:xmpp:sm:3"/>');
+      return;
+    }
+    this.writeRaw(xml);
+  }
+
+  private writeRaw(xml: string): void {
+    const t = this.transport;
+    if (!t) return;
+    if (t.bufferedBytes() > this.ctx.config.limits.maxSendBufferBytes) {
+      this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
+      this.transport = null;
+      t.close();
+      this.end(false);
+      return;
+    }
+    t.sendRaw(xml);
+  }
+
+  /** Sends an XMPP ping (XEP-0199) when the client has been quiet; the reply counts as activity. */
+  keepAlive(): void {
+    if (this.pingOutstanding) return;
+    this.pingOutstanding = true;
+    if (this.state === 'established') {
+      this.send(el('iq', { type: 'get', id: 'keepalive-' + randomBytes(4).toString('hex'), from: this.host, to: this.fullJid }, el('ping', { xmlns: NS.PING })));
+    } else {
+      this.transport?.ping?.();
+    }
+  }
+
+  // ---- ending -------------------------------------------------------------------
+
+  /** Ends the stream with an error (RFC 6120 §4.9): the client gets the error, then the stream closes. */
+  fail(condition: StreamErrorCondition, text?: string): void {
+    if (this.state === 'closed') return;
+    const t = this.transport;
+    this.transport = null;
+    t?.close(streamErrorElement(condition, text));
+    this.end(false);
+  }
+
+  /** Server-initiated close without error (shutdown uses system-shutdown). */
+  close(condition?: 'system-shutdown'): void {
+    if (condition) {
+      this.fail(condition);
+      return;
+    }
+    const t = this.transport;
+    this.transport = null;
+    t?.close();
+    this.end(false);
+  }
+
+  private hibernate(): void {
+    this.state = 'hibernating';
+    this.ctx.connections.delete(this);
+    const seconds = this.ctx.config.streamManagement.resumeTimeoutSeconds;
+    this.hibernateTimer = setTimeout(() => {
+      this.hibernateTimer = null;
+      if (this.state === 'hibernating') this.end(false);
+    }, seconds * 1000);
+    this.hibernateTimer.unref?.();
+    this.ctx.log.debug(`${this.fullJid} hibernating for ${seconds}s`);
+  }
+
+  private end(clean: boolean): void {
+    if (this.state === 'closed') return;
+    const wasBound = this.state === 'established' || this.state === 'hibernating';
+    this.state = 'closed';
+    if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
+    this.ctx.connections.delete(this);
+    if (this.sm) this.ctx.resumption.remove(this);
+    const t = this.transport;
+    this.transport = null;
+    if (t) t.close();
+    if (!wasBound) return;
+    this.ctx.router.unbind(this);
+    // RFC 6121 §4.6: the server sends unavailable presence on the user's behalf.
+    const unavailable = el('presence', { xmlns: NS.CLIENT, type: 'unavailable', from: this.fullJid });
+    if (this.available) {
+      this.available = false;
+      for (const r of this.ctx.router.resourcesOf(this.bareJid)) {
+        if (!r.available) continue;
+        const copy = cloneElement(unavailable);
+        copy.attrs.to = r.fullJid;
+        r.send(copy);
+      }
+    }
+    this.leaveDirected(unavailable);
+    this.ctx.log.debug(`${this.fullJid} ended (${clean ? 'closed by client' : 'connection lost'})`);
+  }
+
+  private leaveDirected(unavailable: Element): void {
+    const targets = [...this.directed];
+    this.directed.clear();
+    for (const to of targets) {
+      const p = cloneElement(unavailable);
+      p.attrs.to = to;
+      p.attrs.from = this.fullJid;
+      delete p.attrs.id;
+      this.ctx.router.route(p);
+    }
+  }
+}
+
+export function firstPayload(stanza: Element): Element | undefined {
+  return firstChildElement(stanza);
+}

@@ -1,0 +1,78 @@
+// XEP-0030 service discovery for the server's own hosts. Modules add their features here instead of
+// editing one big answer.
+import { cloneElement, Element, el } from './xml.js';
+import { NS } from './namespaces.js';
+import type { IqRegistry } from './iq-registry.js';
+import { StanzaError } from './errors.js';
+
+export interface Identity { category: string; type: string; name?: string }
+
+/** A host kind: the account host, the anonymous host, or a service (component) host. */
+export type HostKind = 'accounts' | 'anonymous';
+
+export class DiscoRegistry {
+  private features = new Map<HostKind, Set<string>>([['accounts', new Set()], ['anonymous', new Set()]]);
+  private accountFeatures = new Set<string>();
+  private identities: Identity[] = [{ category: 'server', type: 'im' }];
+  private items: Array<{ jid: string; name?: string }> = [];
+  private extensions: Element[] = [];
+
+  /** Adds a feature to the server's disco#info, on the given host kinds (both by default). */
+  addFeature(feature: string, kinds: HostKind[] = ['accounts', 'anonymous']): void {
+    for (const k of kinds) this.features.get(k)!.add(feature);
+  }
+
+  /** A feature advertised on accounts' bare JIDs (e.g. MAM for users, not yet). */
+  addAccountFeature(feature: string): void { this.accountFeatures.add(feature); }
+
+  addIdentity(identity: Identity): void { this.identities.push(identity); }
+
+  /** Items listed under the server (e.g. the MUC service). */
+  addItem(jid: string, name?: string): void { this.items.push({ jid, name }); }
+
+  /** XEP-0128 extended info forms (e.g. contact addresses). */
+  addExtension(form: Element): void { this.extensions.push(form); }
+
+  infoFor(kind: HostKind, node?: string): Element {
+    const q = el('query', { xmlns: NS.DISCO_INFO, node });
+    for (const i of this.identities) q.append(el('identity', { category: i.category, type: i.type, name: i.name }));
+    for (const f of [...this.features.get(kind)!].sort()) q.append(el('feature', { var: f }));
+    for (const x of this.extensions) q.append(cloneElement(x));
+    return q;
+  }
+
+  itemsFor(_kind: HostKind, node?: string): Element {
+    const q = el('query', { xmlns: NS.DISCO_ITEMS, node });
+    if (!node) for (const i of this.items) q.append(el('item', { jid: i.jid, name: i.name }));
+    return q;
+  }
+
+  accountInfo(): Element {
+    const q = el('query', { xmlns: NS.DISCO_INFO });
+    q.append(el('identity', { category: 'account', type: 'registered' }));
+    for (const f of [...this.accountFeatures].sort()) q.append(el('feature', { var: f }));
+    return q;
+  }
+
+  /** Registers the disco iq handlers; `kindOf` maps a local domain to its host kind. */
+  install(iq: IqRegistry, kindOf: (domain: string) => HostKind | undefined): void {
+    this.addFeature(NS.DISCO_INFO);
+    this.addFeature(NS.DISCO_ITEMS);
+    iq.register('server', 'query', NS.DISCO_INFO, 'get', ({ iq: stanza, payload }) => {
+      const kind = kindOf(stanza.attrs.to ?? '');
+      if (!kind) throw new StanzaError('item-not-found');
+      if (payload.attrs.node) throw new StanzaError('item-not-found');
+      return this.infoFor(kind, payload.attrs.node);
+    });
+    iq.register('server', 'query', NS.DISCO_ITEMS, 'get', ({ iq: stanza, payload }) => {
+      const kind = kindOf(stanza.attrs.to ?? '');
+      if (!kind) throw new StanzaError('item-not-found');
+      return this.itemsFor(kind, payload.attrs.node);
+    });
+    iq.register('account', 'query', NS.DISCO_INFO, 'get', ({ payload }) => {
+      if (payload.attrs.node) throw new StanzaError('item-not-found');
+      return this.accountInfo();
+    });
+    iq.register('account', 'query', NS.DISCO_ITEMS, 'get', () => el('query', { xmlns: NS.DISCO_ITEMS }));
+  }
+}

@@ -1,0 +1,224 @@
+// The router: the only meeting point of sessions, server handlers, components and remote domains.
+// Delivery rules follow RFC 6121 §8.5 (local user, full or bare JID; no such user; server itself).
+import { el, type Element } from './xml.js';
+import { NS } from './namespaces.js';
+import { parseJid, bareString } from './jid.js';
+import type { JID } from './jid.js';
+import { StanzaError, errorReply } from './errors.js';
+import type { Component, LocalSession, RemoteRoute } from './session-types.js';
+import type { IqRegistry } from './iq-registry.js';
+import type { PreparedStanza } from './prepared.js';
+import type { Logger } from '../log.js';
+
+/** Hooks that observe message delivery to accounts (XEP-0280 carbons lives behind these). */
+export interface DeliveryHooks {
+  /** A chat message was delivered to `recipients` of `bare`; others may want a copy. */
+  onMessageDelivered?(stanza: Element, bare: string, recipients: LocalSession[]): void;
+  /** A local session sent a chat message; its other resources may want a copy. */
+  onMessageSent?(stanza: Element, sender: LocalSession): void;
+}
+
+export class Router {
+  private byFull = new Map<string, LocalSession>();
+  private byBare = new Map<string, Map<string, LocalSession>>();
+  private components = new Map<string, Component>();
+  private userHosts = new Set<string>();
+  private remote: RemoteRoute | null = null;
+  hooks: DeliveryHooks = {};
+
+  constructor(private iq: IqRegistry, private log: Logger) {}
+
+  addUserHost(domain: string): void { this.userHosts.add(domain); }
+  isUserHost(domain: string): boolean { return this.userHosts.has(domain); }
+  isLocalDomain(domain: string): boolean { return this.userHosts.has(domain) || this.components.has(domain); }
+
+  registerComponent(c: Component): void {
+    if (this.components.has(c.domain)) throw new Error(`component for ${c.domain} registered twice`);
+    this.components.set(c.domain, c);
+  }
+  unregisterComponent(domain: string): void { this.components.delete(domain); }
+
+  setRemoteRoute(r: RemoteRoute | null): void { this.remote = r; }
+
+  // ---- session registry -------------------------------------------------
+
+  /** Adds a bound session; returns the session it replaced (same full JID), which the caller must close. */
+  bind(s: LocalSession): LocalSession | undefined {
+    const old = this.byFull.get(s.fullJid);
+    this.byFull.set(s.fullJid, s);
+    let res = this.byBare.get(s.bareJid);
+    if (!res) this.byBare.set(s.bareJid, (res = new Map()));
+    res.set(s.jid.resource, s);
+    return old;
+  }
+
+  unbind(s: LocalSession): void {
+    if (this.byFull.get(s.fullJid) !== s) return;
+    this.byFull.delete(s.fullJid);
+    const res = this.byBare.get(s.bareJid);
+    res?.delete(s.jid.resource);
+    if (res && res.size === 0) this.byBare.delete(s.bareJid);
+  }
+
+  sessionFor(fullJid: string): LocalSession | undefined { return this.byFull.get(fullJid); }
+  resourcesOf(bare: string): LocalSession[] { return [...(this.byBare.get(bare)?.values() ?? [])]; }
+  get sessionCount(): number { return this.byFull.size; }
+  allSessions(): IterableIterator<LocalSession> { return this.byFull.values(); }
+
+  // ---- delivery -----------------------------------------------------------
+
+  /**
+   * Routes a stanza whose `from` is already verified. `origin` is the local session that sent it, if any.
+   * Never throws: failures become error replies to the sender.
+   */
+  route(stanza: Element, origin?: LocalSession): void {
+    const to = parseJid(stanza.attrs.to);
+    if (!to) {
+      this.bounce(stanza, new StanzaError('jid-malformed'), origin);
+      return;
+    }
+    const component = this.components.get(to.domain);
+    if (component) {
+      try {
+        component.receive(stanza);
+      } catch (err) {
+        this.log.error(`component ${to.domain} failed: ${(err as Error).stack}`);
+        this.bounce(stanza, new StanzaError('internal-server-error'), origin);
+      }
+      return;
+    }
+    if (this.userHosts.has(to.domain)) {
+      if (!to.local) this.toServer(stanza, to, origin);
+      else if (to.resource) this.toFull(stanza, to, origin);
+      else this.toBare(stanza, to, origin);
+      return;
+    }
+    if (this.remote) {
+      this.remote.send(stanza);
+      return;
+    }
+    this.bounce(stanza, new StanzaError('remote-server-not-found'), origin);
+  }
+
+  /** Fan-out path: sends a pre-serialized stanza to one full JID (local or remote). Returns false if nobody took it. */
+  deliverPrepared(to: JID, p: PreparedStanza): boolean {
+    const full = to.toString();
+    const s = this.byFull.get(full);
+    if (s) {
+      s.sendRaw(p.forClient(full));
+      return true;
+    }
+    if (!this.isLocalDomain(to.domain) && this.remote) {
+      if (this.remote.sendRaw) this.remote.sendRaw(to.domain, p.forServer(full));
+      else this.remote.send(p.toElement(full));
+      return true;
+    }
+    return false;
+  }
+
+  /** Sends an error back to the sender of `stanza` (never for errors, to avoid loops). */
+  bounce(stanza: Element, err: StanzaError, origin?: LocalSession): void {
+    const reply = errorReply(stanza, err);
+    if (!reply) return;
+    if (!reply.attrs.from) delete reply.attrs.from;
+    if (origin && (!reply.attrs.to || reply.attrs.to === origin.fullJid)) {
+      origin.send(reply);
+      return;
+    }
+    if (reply.attrs.to) this.route(reply);
+  }
+
+  private toServer(stanza: Element, to: JID, origin?: LocalSession): void {
+    if (stanza.name === 'iq') {
+      this.handleIq('server', stanza, origin);
+      return;
+    }
+    // Messages and presence addressed to the server itself have no handler: ignore, as RFC 6120 §10.3 allows.
+    if (stanza.name === 'message' && stanza.attrs.type !== 'error') {
+      this.log.debug(`message to server ${to.domain} dropped`);
+    }
+  }
+
+  private toFull(stanza: Element, to: JID, origin?: LocalSession): void {
+    const s = this.byFull.get(stanza.attrs.to!) ?? this.byFull.get(to.toString());
+    if (s) {
+      s.send(stanza);
+      if (stanza.name === 'message') this.hooks.onMessageDelivered?.(stanza, s.bareJid, [s]);
+      return;
+    }
+    // RFC 6121 §8.5.3.2: no such resource.
+    if (stanza.name === 'message') {
+      const type = stanza.attrs.type ?? 'normal';
+      if (type === 'normal' || type === 'chat') this.toBare(stanza, to.bare(), origin);
+      else if (type === 'groupchat') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+      return; // headline and error: silently ignored
+    }
+    if (stanza.name === 'iq') {
+      if (stanza.attrs.type === 'get' || stanza.attrs.type === 'set') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+      return;
+    }
+    // presence to an unknown full JID is silently ignored
+  }
+
+  private toBare(stanza: Element, to: JID, origin?: LocalSession): void {
+    const bare = bareString(to);
+    const resources = this.resourcesOf(bare);
+    if (stanza.name === 'iq') {
+      if (resources.length === 0 && !this.accountExists?.(bare)) {
+        if (stanza.attrs.type === 'get' || stanza.attrs.type === 'set') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+        return;
+      }
+      this.handleIq('account', stanza, origin);
+      return;
+    }
+    if (stanza.name === 'message') {
+      const type = stanza.attrs.type ?? 'normal';
+      const available = resources.filter((r) => r.available && r.priority >= 0);
+      if (type === 'groupchat') {
+        this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+        return;
+      }
+      if (available.length === 0) {
+        // No offline storage: RFC 6121 §8.5.2.2.1 lets the server answer service-unavailable.
+        if (type === 'normal' || type === 'chat') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+        return;
+      }
+      // Chat and normal go to every non-negative-priority resource (RFC 6121 §8.5.2.1.1 allows this choice).
+      for (const r of available) r.send(stanza);
+      this.hooks.onMessageDelivered?.(stanza, bare, available);
+      return;
+    }
+    // presence: directed presence of any kind goes to the available resources; subscriptions need a roster,
+    // which these accounts do not keep, so those are dropped.
+    const type = stanza.attrs.type;
+    if (!type || type === 'unavailable') {
+      for (const r of resources) if (r.available) r.send(stanza);
+    } else if (type === 'probe') {
+      // no roster, no subscription: nothing to answer (RFC 6121 §4.3.2: unsubscribed contacts get nothing)
+    }
+  }
+
+  /** Optional hook telling whether an account exists without a session (set by the accounts module). */
+  accountExists?: (bare: string) => boolean;
+
+  private handleIq(target: 'server' | 'account', stanza: Element, origin?: LocalSession): void {
+    const type = stanza.attrs.type;
+    if (type !== 'get' && type !== 'set') return; // results and errors to the server are not answered
+    this.iq.handle(target, stanza, origin).then(
+      (payload) => {
+        const reply = el('iq', { xmlns: NS.CLIENT, type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: stanza.attrs.from }, payload || undefined);
+        this.replyTo(reply, origin);
+      },
+      (err: unknown) => {
+        const e = err instanceof StanzaError ? err : new StanzaError('internal-server-error');
+        if (!(err instanceof StanzaError)) this.log.error(`iq handler failed: ${(err as Error)?.stack ?? err}`);
+        this.bounce(stanza, e, origin);
+      },
+    );
+  }
+
+  private replyTo(reply: Element, origin?: LocalSession): void {
+    if (origin && reply.attrs.to === origin.fullJid) origin.send(reply);
+    else if (reply.attrs.to) this.route(reply);
+  }
+}

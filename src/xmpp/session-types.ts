@@ -1,0 +1,33 @@
+// What the router needs to know about a bound client session, whatever its transport.
+import type { JID } from './jid.js';
+import type { Element } from './xml.js';
+
+export interface LocalSession {
+  /** Full bound JID. */
+  readonly jid: JID;
+  readonly fullJid: string;
+  readonly bareJid: string;
+  /** True once the session has sent available presence (RFC 6121 "available resource"). */
+  readonly available: boolean;
+  readonly priority: number;
+  /** XEP-0280: this resource asked for carbon copies. */
+  readonly carbons: boolean;
+  readonly anonymous: boolean;
+  /** Sends a stanza element; the session adds the stream namespace. */
+  send(stanza: Element): void;
+  /** Sends an already serialized jabber:client stanza (fan-out path). */
+  sendRaw(xml: string): void;
+}
+
+/** A service bound to a whole domain (the MUC service at room.<domain>, later others). */
+export interface Component {
+  readonly domain: string;
+  /** Handles a stanza addressed to the domain or anything under it; `from` is verified by the caller. */
+  receive(stanza: Element): void;
+}
+
+/** Where stanzas for remote domains go (the S2S pool, when enabled). */
+export interface RemoteRoute {
+  send(stanza: Element): void;
+  sendRaw?(toDomain: string, xml: string): void;
+}

@@ -1,0 +1,83 @@
+// XEP-0198 stream management: acks, and resumption of a session whose connection dropped (viewers on phones).
+// The session keeps serialized copies of unacknowledged stanzas; a resumed session gets them re-sent.
+import { randomBytes } from 'node:crypto';
+import { el, type Element } from './xml.js';
+import { NS } from './namespaces.js';
+
+const H_MOD = 2 ** 32;
+/** Ask the client for an ack after this many unacknowledged stanzas. */
+const REQUEST_EVERY = 20;
+
+export class StreamManagement {
+  readonly id = randomBytes(16).toString('base64url');
+  /** Inbound stanzas handled (the `h` we report). */
+  inbound = 0;
+  /** Outbound stanzas the client acknowledged. */
+  private acked = 0;
+  /** Serialized stanzas sent and not yet acknowledged, oldest first. */
+  private queue: string[] = [];
+  private sinceRequest = 0;
+
+  constructor(readonly resumable: boolean, readonly maxUnacked: number) {}
+
+  get unacked(): number { return this.queue.length; }
+
+  enabledElement(resumeSeconds: number): Element {
+    return el('enabled', { xmlns: NS.SM, id: this.resumable ? this.id : undefined, resume: this.resumable ? 'true' : undefined, max: this.resumable ? resumeSeconds : undefined });
+  }
+
+  countInbound(): void { this.inbound = (this.inbound + 1) % H_MOD; }
+
+  /** Records an outbound stanza; returns true when an ack request should follow. */
+  sent(xml: string): boolean {
+    this.queue.push(xml);
+    if (++this.sinceRequest >= REQUEST_EVERY) {
+      this.sinceRequest = 0;
+      return true;
+    }
+    return false;
+  }
+
+  get overflowing(): boolean { return this.queue.length > this.maxUnacked; }
+
+  /** Applies a client's `h`; returns false when it acknowledges more than was sent. */
+  ack(h: number): boolean {
+    const sentTotal = (this.acked + this.queue.length) % H_MOD;
+    const n = (h - this.acked + H_MOD) % H_MOD;
+    if (n > this.queue.length) {
+      return h === sentTotal; // wrap-around equality is fine; anything else is a client bug
+    }
+    this.queue.splice(0, n);
+    this.acked = h;
+    return true;
+  }
+
+  ackElement(): Element { return el('a', { xmlns: NS.SM, h: this.inbound }); }
+  requestElement(): Element { return el('r', { xmlns: NS.SM }); }
+
+  /** On resumption: what the client has not acknowledged, to be sent again. */
+  pending(): string[] { return this.queue.slice(); }
+
+  /** Clears the queue once re-sent stanzas are re-queued by the caller. */
+  takePending(): string[] {
+    const q = this.queue;
+    this.queue = [];
+    return q;
+  }
+}
+
+/** Sessions waiting for their client to come back, by SM id. */
+export interface Resumable {
+  readonly smId: string;
+  readonly host: string;
+  readonly username: string;
+}
+
+export class ResumptionRegistry {
+  private byId = new Map<string, Resumable>();
+
+  add(s: Resumable): void { this.byId.set(s.smId, s); }
+  remove(s: Resumable): void { if (this.byId.get(s.smId) === s) this.byId.delete(s.smId); }
+  get(id: string): Resumable | undefined { return this.byId.get(id); }
+  get size(): number { return this.byId.size; }
+}

@@ -1,0 +1,148 @@
+// RFC 7395 XMPP over WebSocket: subprotocol "xmpp", one whole element per text message, <open/>/<close/> framing.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { Element, el } from './xml.js';
+import { NS } from './namespaces.js';
+import { StreamError } from './errors.js';
+import { XmlStreamParser } from './xml-stream.js';
+import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
+
+export class WebSocketTransport implements StreamTransport {
+  readonly kind = 'websocket' as const;
+  handler!: TransportHandler;
+  private parser: XmlStreamParser;
+  private closedByServer = false;
+  private corked = false;
+  private readonly socket: Socket | undefined;
+
+  constructor(private ws: WebSocket, readonly remoteAddress: string, readonly secure: boolean, private maxStanzaSize: number) {
+    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    this.parser = new XmlStreamParser({ element: (e) => this.onElement(e) }, { framed: true, maxStanzaSize, maxDepth: 64 });
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', () => this.handler.touch?.());
+    ws.on('close', () => {
+      if (!this.closedByServer) this.handler.transportClosed();
+      this.closedByServer = true;
+    });
+    ws.on('error', () => { /* 'close' follows */ });
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closedByServer) return;
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (isBinary) {
+      this.handler.streamError('unsupported-encoding', 'XMPP over WebSocket uses text messages');
+      return;
+    }
+    if (buf.length > this.maxStanzaSize) {
+      this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
+      return;
+    }
+    try {
+      this.parser.write(buf.toString('utf8'));
+      if (!this.parser.atElementBoundary) throw new StreamError('not-well-formed', 'a WebSocket message must hold whole elements');
+    } catch (err) {
+      const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
+      this.handler.streamError(e.condition, e.text);
+    }
+  }
+
+  private onElement(e: Element): void {
+    if (e.attrs.xmlns === NS.FRAMING) {
+      if (e.name === 'open') this.handler.streamOpened(e.attrs);
+      else if (e.name === 'close') this.handler.streamClosed();
+      else this.handler.streamError('unsupported-stanza-type', `unknown framing element <${e.name}/>`);
+      return;
+    }
+    // RFC 7395 §3.3.3: stanzas carry their namespace themselves; a bare <message/> is in the client namespace.
+    if (e.attrs.xmlns === undefined && (e.name === 'message' || e.name === 'presence' || e.name === 'iq')) e.attrs.xmlns = NS.CLIENT;
+    this.handler.element(e);
+  }
+
+  sendOpen(h: StreamHeader): void {
+    this.sendRaw(el('open', { xmlns: NS.FRAMING, from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }).toString());
+  }
+
+  sendRaw(xml: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    // Frames written in one tick (a fan-out loop) leave in one syscall.
+    if (!this.corked && this.socket) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket!.uncork();
+      });
+    }
+    this.ws.send(xml);
+  }
+
+  close(streamError?: Element): void {
+    if (this.closedByServer) return;
+    this.closedByServer = true;
+    if (this.ws.readyState === this.ws.OPEN) {
+      if (streamError) this.ws.send(streamError.toString());
+      this.ws.send(el('close', { xmlns: NS.FRAMING }).toString());
+      this.ws.close(1000);
+      // A peer that never answers the closing handshake is cut off.
+      setTimeout(() => this.ws.terminate(), 2000).unref();
+    } else {
+      this.ws.terminate();
+    }
+  }
+
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+}
+
+export interface WebSocketEndpoint {
+  /** Handles an HTTP upgrade; returns false when the path is not ours (the caller may route it elsewhere). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathOverride?: boolean): boolean;
+  close(): void;
+}
+
+/**
+ * The WebSocket endpoint. `accept` creates the session for a new transport. The endpoint can be mounted on any HTTP
+ * server's 'upgrade' event (standalone or PeerTube's) without a proxy hop.
+ */
+export function createWebSocketEndpoint(opts: {
+  path: string;
+  maxStanzaSize: number;
+  secure: boolean;
+  accept(t: WebSocketTransport): void;
+}): WebSocketEndpoint {
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: Math.max(opts.maxStanzaSize * 2, 64 * 1024),
+    handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
+  });
+  return {
+    handleUpgrade(req, socket, head, pathOverride = false) {
+      const path = (req.url ?? '/').split('?')[0];
+      if (!pathOverride && path !== opts.path) return false;
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+      if (!offered.includes('xmpp')) {
+        // RFC 7395 §3.1: the "xmpp" subprotocol is required.
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n');
+        return true;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const addr = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize));
+      });
+      return true;
+    },
+    close() {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Thin helpers over ltx elements: building, escaping and serializing stanzas.
+import { Element, clone, escapeXML, escapeXMLText } from 'ltx';
+
+export { Element, escapeXML, escapeXMLText };
+
+type Attrs = Record<string, string | number | undefined | null>;
+
+/** Builds an element; undefined/null attributes are left out. */
+export function el(name: string, attrs: Attrs = {}, ...children: Array<Element | string | undefined | null | false>): Element {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) clean[k] = String(v);
+  const e = new Element(name, clean);
+  for (const c of children) if (c !== undefined && c !== null && c !== false) e.append(c);
+  return e;
+}
+
+/** The namespace an element is in, inheriting from its parents. */
+export function nsOf(e: Element): string | undefined {
+  return e.getNS();
+}
+
+/** First child element (the payload of an iq). */
+export function firstChildElement(e: Element): Element | undefined {
+  for (const c of e.children) if (typeof c !== 'string') return c;
+  return undefined;
+}
+
+/** A deep copy, detached from any parent. */
+export function cloneElement(e: Element): Element {
+  const c = clone(e);
+  c.parent = null;
+  return c;
+}
+
+/** Serializes attributes as ` k="v"` pairs, escaping values. */
+export function attrString(attrs: Record<string, string | undefined>): string {
+  let s = '';
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined) s += ' ' + k + '="' + escapeXML(v) + '"';
+  }
+  return s;
+}

@@ -1,0 +1,37 @@
+// Starts our server in-process for a test, on an ephemeral port with a throwaway data folder.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type XmppServer } from '../../src/index.js';
+import { silentLogger, consoleLogger } from '../../src/log.js';
+import type { Raw } from '../../src/config-schema.js';
+import { mergeRaw } from '../../src/config.js';
+
+export interface TestServer {
+  server: XmppServer;
+  port: number;
+  wsUrl: string;
+  httpUrl: string;
+  dataDir: string;
+  /** Stops the server; removes the data folder unless keepData. */
+  stop(keepData?: boolean): Promise<void>;
+}
+
+export async function startTestServer(overrides: Raw = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'xmpp-test-')));
+  const raw = mergeRaw({ domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' }, overrides);
+  const server = createServer(raw, { logger: process.env.TEST_LOG ? consoleLogger('debug') : silentLogger });
+  await server.start();
+  const { port } = server.httpAddress()!;
+  return {
+    server,
+    port,
+    wsUrl: `ws://127.0.0.1:${port}/xmpp-websocket`,
+    httpUrl: `http://127.0.0.1:${port}`,
+    dataDir,
+    async stop(keepData = false) {
+      await server.stop();
+      if (!keepData) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
