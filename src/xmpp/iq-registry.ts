@@ -34,16 +34,21 @@ export class IqRegistry {
     this.handlers[target].set(key, entry);
   }
 
-  /** Handles an iq get/set; resolves to the reply stanza (result or error). */
-  async handle(target: IqTarget, iq: Element, session?: LocalSession): Promise<Element> {
+  /**
+   * Handles an iq get/set and resolves to the result payload. An iq a user sends to their own bare JID is also
+   * served by server handlers (RFC 6120 §10.3.3: no `to` means the account, handled by the server).
+   */
+  async handle(target: IqTarget, iq: Element, session?: LocalSession): Promise<Element | void> {
     const payload = firstChildElement(iq);
     const type = iq.attrs.type as 'get' | 'set';
-    const entry = payload ? this.handlers[target].get(payload.name + ' ' + (payload.attrs.xmlns ?? '')) : undefined;
-    const handler = entry?.[type];
+    const key = payload ? payload.name + ' ' + (payload.attrs.xmlns ?? '') : '';
+    let handler = payload ? this.handlers[target].get(key)?.[type] : undefined;
+    if (!handler && payload && target === 'account' && session && session.bareJid === iq.attrs.to) {
+      handler = this.handlers.server.get(key)?.[type];
+    }
     if (!payload || !handler) {
       throw new StanzaError(payload ? 'service-unavailable' : 'bad-request');
     }
-    const result = await handler({ iq, payload, session, to: iq.attrs.to ?? '', from: iq.attrs.from ?? '' });
-    return result ?? (undefined as unknown as Element);
+    return handler({ iq, payload, session, to: iq.attrs.to ?? '', from: iq.attrs.from ?? '' });
   }
 }

@@ -30,6 +30,8 @@ export interface ClientOptions {
   /** Force a SASL mechanism (e.g. 'PLAIN'). */
   mechanism?: string;
   streamManagement?: boolean;
+  /** Keep @xmpp/client's automatic reconnection (and so XEP-0198 resumption) on. */
+  reconnect?: boolean;
 }
 
 export async function connectClient(o: ClientOptions): Promise<TestClient> {
@@ -37,7 +39,7 @@ export async function connectClient(o: ClientOptions): Promise<TestClient> {
     ? async (authenticate: (c: unknown, m: string) => Promise<void>) => authenticate({ username: o.username, password: o.password }, o.mechanism!)
     : o.username ? { username: o.username, password: o.password } : undefined;
   const xmpp = client({ service: o.service, domain: o.domain, resource: o.resource, credentials: credentials as never });
-  xmpp.reconnect.stop();
+  if (!o.reconnect) xmpp.reconnect.stop();
   xmpp.on('error', () => { /* surfaced through start() or waitFor timeouts */ });
   if (o.streamManagement === false) (xmpp.streamManagement as { enabled?: boolean }).enabled = false;
   const received: Stanza[] = [];
@@ -71,6 +73,7 @@ export async function connectClient(o: ClientOptions): Promise<TestClient> {
     send: (s) => xmpp.send(s),
     iq: (s, timeoutMs = 5000) => xmpp.iqCaller.request(s, timeoutMs),
     async stop() {
+      xmpp.reconnect.stop();
       try { await xmpp.stop(); } catch { /* already gone */ }
     },
   };

@@ -1,0 +1,117 @@
+// Typed `muc` config section: who may create rooms, the defaults a new room starts with, and live-stream limits.
+import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, strList, type Raw } from '../config-schema.js';
+import type { Affiliation, AllowPm, Role, RoomConfig, Whois } from './types.js';
+
+export type CreationPolicy = 'anyone' | 'accounts' | 'callback';
+
+/** What the creation callback (the PeerTube plugin) hands back for a room it allows. */
+export interface RoomSeed {
+  config?: Partial<RoomConfig>;
+  /** Bare JID → affiliation. */
+  affiliations?: Record<string, Affiliation>;
+}
+
+/** Decides whether `creatorJid` may create `roomJid`; false refuses. Also used for programmatic creation. */
+export type CreationCallback = (roomJid: string, creatorJid: string) => Promise<RoomSeed | false> | RoomSeed | false;
+
+export interface MucConfig {
+  /** Service host; the server config's `mucHost` (room.<domain>) unless overridden here. */
+  host: string;
+  creation: CreationPolicy;
+  /** Room configuration a new room starts with (before any seed from the callback). */
+  defaultRoomConfig: RoomConfig;
+  /** Groupchat messages carrying only a chat state are dropped in rooms with at least this many occupants. */
+  chatStateDropThreshold: number;
+  /** Hard cap on occupants per room whatever the room's own max users says. */
+  maxOccupants: number;
+  /** Largest `muc#roomconfig_historylength` an owner may choose. */
+  maxHistoryLength: number;
+  /**
+   * With a limited presence broadcast, moderators still see every occupant's presence (live-stream moderation).
+   * Prosody sends non-broadcast roles to nobody; set false to match it.
+   */
+  moderatorsSeeAllPresences: boolean;
+  /** Service-wide persistent room that exists at start (the standalone demo room), or none. */
+  demoRoom: string | null;
+}
+
+export const DEFAULT_ROOM_CONFIG: RoomConfig = {
+  name: '',
+  description: '',
+  lang: '',
+  persistent: false,
+  public: true,
+  moderated: false,
+  membersOnly: false,
+  password: '',
+  maxUsers: 0,
+  whois: 'moderators',
+  changeSubject: false,
+  allowPm: 'anyone',
+  presenceBroadcast: ['moderator', 'participant', 'visitor'],
+  historyLength: 20,
+  enableArchiving: true,
+  allowInvites: false,
+};
+
+export function defaultMucConfig(domain: string): MucConfig {
+  return {
+    host: `room.${domain}`,
+    creation: 'anyone',
+    defaultRoomConfig: { ...DEFAULT_ROOM_CONFIG, presenceBroadcast: [...DEFAULT_ROOM_CONFIG.presenceBroadcast] },
+    chatStateDropThreshold: 100,
+    maxOccupants: 20000,
+    maxHistoryLength: 100,
+    moderatorsSeeAllPresences: true,
+    demoRoom: null,
+  };
+}
+
+const ROOM_KEYS = ['name', 'description', 'lang', 'persistent', 'public', 'moderated', 'membersOnly', 'password', 'maxUsers',
+  'whois', 'changeSubject', 'allowPm', 'presenceBroadcast', 'historyLength', 'enableArchiving', 'allowInvites'] as const;
+
+/** Validates the raw `muc` section; `host` defaults to the server's mucHost. */
+export function validateMuc(raw: unknown, path: string, mucHost: string): MucConfig {
+  const o = asObject(raw, path);
+  onlyKeys(o, ['host', 'creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
+    'moderatorsSeeAllPresences', 'demoRoom'], path);
+  const p = (k: string) => (path ? `${path}.${k}` : k);
+  const def = defaultMucConfig('localhost');
+  const maxHistoryLength = int(o, 'maxHistoryLength', def.maxHistoryLength, path, 0, 10000);
+  const r = asObject(o.defaultRoomConfig, p('defaultRoomConfig'));
+  onlyKeys(r, ROOM_KEYS, p('defaultRoomConfig'));
+  const rp = p('defaultRoomConfig');
+  const roles = strList(r, 'presenceBroadcast', DEFAULT_ROOM_CONFIG.presenceBroadcast, rp);
+  for (const role of roles) {
+    if (!['moderator', 'participant', 'visitor'].includes(role)) throw new ConfigError(`${rp}.presenceBroadcast`, `unknown role "${role}"`);
+  }
+  const defaultRoomConfig: RoomConfig = {
+    name: str(r, 'name', '', rp),
+    description: str(r, 'description', '', rp),
+    lang: str(r, 'lang', '', rp),
+    persistent: bool(r, 'persistent', DEFAULT_ROOM_CONFIG.persistent, rp),
+    public: bool(r, 'public', DEFAULT_ROOM_CONFIG.public, rp),
+    moderated: bool(r, 'moderated', DEFAULT_ROOM_CONFIG.moderated, rp),
+    membersOnly: bool(r, 'membersOnly', DEFAULT_ROOM_CONFIG.membersOnly, rp),
+    password: str(r, 'password', '', rp),
+    maxUsers: int(r, 'maxUsers', 0, rp, 0, 1_000_000),
+    whois: oneOf<Whois>(r, 'whois', DEFAULT_ROOM_CONFIG.whois, ['moderators', 'anyone'], rp),
+    changeSubject: bool(r, 'changeSubject', DEFAULT_ROOM_CONFIG.changeSubject, rp),
+    allowPm: oneOf<AllowPm>(r, 'allowPm', DEFAULT_ROOM_CONFIG.allowPm, ['anyone', 'participants', 'moderators', 'none'], rp),
+    presenceBroadcast: roles as Role[],
+    historyLength: int(r, 'historyLength', DEFAULT_ROOM_CONFIG.historyLength, rp, 0, maxHistoryLength),
+    enableArchiving: bool(r, 'enableArchiving', DEFAULT_ROOM_CONFIG.enableArchiving, rp),
+    allowInvites: bool(r, 'allowInvites', DEFAULT_ROOM_CONFIG.allowInvites, rp),
+  };
+  const demo = optStr(o as Raw, 'demoRoom', path);
+  return {
+    host: str(o, 'host', mucHost, path),
+    creation: oneOf<CreationPolicy>(o, 'creation', 'anyone', ['anyone', 'accounts', 'callback'], path),
+    defaultRoomConfig,
+    chatStateDropThreshold: int(o, 'chatStateDropThreshold', def.chatStateDropThreshold, path, 0, 1_000_000),
+    maxOccupants: int(o, 'maxOccupants', def.maxOccupants, path, 1, 1_000_000),
+    maxHistoryLength,
+    moderatorsSeeAllPresences: bool(o, 'moderatorsSeeAllPresences', true, path),
+    demoRoom: demo && demo.length ? demo : null,
+  };
+}

@@ -1,0 +1,158 @@
+// The static files behind the chat page: ConverseJS's dist/ folder (served under a version-tagged
+// directory, because its code computes chunk, emoji and font URLs relative to `assets_path` and so
+// the file names themselves cannot be hashed), plus our own boot script and CSS under content-hashed
+// names. Everything is immutable for the life of the process, so bodies and their compressed forms are
+// read and compressed once (lazily, off the event loop) and kept in a size-bounded LRU.
+import { createHash } from 'node:crypto';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { LRUCache } from 'lru-cache';
+import { contentTypeFor, isCompressible } from './content-types.js';
+import { compress, type Encoding } from './encoding.js';
+import { BOOT_JS } from './client/boot.js';
+import { WEBCHAT_CSS } from './client/style.js';
+
+export interface Asset {
+  /** Path below `<base>/assets/`. */
+  readonly name: string;
+  readonly type: string;
+  readonly compressible: boolean;
+  /** Strong validator of the identity body; encoded variants append `-br` / `-gz`. */
+  readonly etag: string;
+  /** Where to read the body from, unless it is built in. */
+  readonly file?: string;
+  readonly inline?: Buffer;
+}
+
+export interface AssetUrls {
+  /** Directory (ending in '/') that ConverseJS uses as `assets_path`. */
+  converseDir: string;
+  converseJs: string;
+  converseCss: string;
+  bootJs: string;
+  bootCss: string;
+}
+
+/** dist/ entries that a browser never needs from us: source maps, the project website's CSS, OMEMO (disabled). */
+const SKIP = /(\.map$|^website\.|^libomemo|^curve25519|^manifest\.json$|^shared-connection-worker\.js$|README$)/;
+/** The walk is bounded: converse 14 ships ~400 files. */
+const MAX_FILES = 5000;
+
+function shortHash(data: string | Buffer, len = 12): string {
+  return createHash('sha256').update(data).digest('base64url').slice(0, len);
+}
+
+/** Locates converse.js's dist/ through Node resolution, so hoisting or a plugin's own node_modules both work. */
+export function converseDistDir(): string {
+  const require = createRequire(import.meta.url);
+  return dirname(require.resolve('converse.js/dist/converse.min.js'));
+}
+
+async function walk(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) pending.push(p);
+      else if (e.isFile()) out.push(p);
+      if (out.length > MAX_FILES) throw new Error(`webchat: too many files under ${root}`);
+    }
+  }
+  return out;
+}
+
+export class AssetStore {
+  private readonly bodies: LRUCache<string, Buffer>;
+  private readonly inflight = new Map<string, Promise<Buffer>>();
+
+  private constructor(
+    private readonly assets: Map<string, Asset>,
+    readonly urls: AssetUrls,
+    readonly converseVersion: string,
+    cacheBytes: number,
+  ) {
+    this.bodies = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
+  }
+
+  /** Indexes the files (directory walk + one read of converse.min.js for the version tag). */
+  static async load(opts: { distDir?: string; cacheBytes?: number } = {}): Promise<AssetStore> {
+    const distDir = opts.distDir ?? converseDistDir();
+    const pkg = JSON.parse(await readFile(join(distDir, '..', 'package.json'), 'utf8')) as { version?: string };
+    const mainJs = await readFile(join(distDir, 'converse.min.js'));
+    const mainCss = await stat(join(distDir, 'converse.min.css'));
+    // The tag changes whenever the installed converse changes, so immutable caching stays correct.
+    const tag = shortHash(`${pkg.version}\n${mainCss.size}\n`.concat(shortHash(mainJs, 43)), 10);
+    const converseDir = `c-${tag}/`;
+    const assets = new Map<string, Asset>();
+    for (const file of await walk(distDir)) {
+      const rel = relative(distDir, file).split(sep).join('/');
+      if (SKIP.test(rel) || SKIP.test(rel.split('/').pop()!)) continue;
+      const type = contentTypeFor(rel);
+      if (!type) continue;
+      const name = converseDir + rel;
+      assets.set(name, { name, type, compressible: isCompressible(type), etag: `"${tag}-${shortHash(rel, 8)}"`, file });
+    }
+    const ownJs = Buffer.from(BOOT_JS, 'utf8');
+    const ownCss = Buffer.from(WEBCHAT_CSS, 'utf8');
+    const jsHash = shortHash(ownJs, 10);
+    const cssHash = shortHash(ownCss, 10);
+    const bootJs = `webchat.${jsHash}.js`;
+    const bootCss = `webchat.${cssHash}.css`;
+    assets.set(bootJs, { name: bootJs, type: contentTypeFor(bootJs)!, compressible: true, etag: `"${jsHash}"`, inline: ownJs });
+    assets.set(bootCss, { name: bootCss, type: contentTypeFor(bootCss)!, compressible: true, etag: `"${cssHash}"`, inline: ownCss });
+    const urls: AssetUrls = {
+      converseDir,
+      converseJs: converseDir + 'converse.min.js',
+      converseCss: converseDir + 'converse.min.css',
+      bootJs,
+      bootCss,
+    };
+    return new AssetStore(assets, urls, pkg.version ?? 'unknown', opts.cacheBytes ?? 48 * 1024 * 1024);
+  }
+
+  /** Only indexed names resolve, so no request path ever reaches the file system unchecked. */
+  get(name: string): Asset | undefined {
+    return this.assets.get(name);
+  }
+
+  get size(): number {
+    return this.assets.size;
+  }
+
+  /** The body in the given encoding; identical concurrent requests share one read/compression. */
+  body(asset: Asset, enc: Encoding): Promise<Buffer> {
+    const key = `${enc}:${asset.name}`;
+    const hit = this.bodies.get(key);
+    if (hit) return Promise.resolve(hit);
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = (async () => {
+        const raw = enc === 'identity' ? await this.readRaw(asset) : await compress(await this.body(asset, 'identity'), enc, 'max');
+        this.bodies.set(key, raw);
+        return raw;
+      })().finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+
+  /** Starts compressing the files every page load needs, so the first visitor does not wait for brotli 11. */
+  warm(encodings: Encoding[] = ['br', 'gzip']): Promise<void> {
+    const names = [this.urls.converseJs, this.urls.converseCss, this.urls.bootJs, this.urls.bootCss];
+    const jobs: Promise<unknown>[] = [];
+    for (const n of names) {
+      const a = this.assets.get(n);
+      if (!a) continue;
+      for (const e of encodings) jobs.push(this.body(a, a.compressible ? e : 'identity'));
+    }
+    return Promise.all(jobs).then(() => undefined);
+  }
+
+  private async readRaw(asset: Asset): Promise<Buffer> {
+    if (asset.inline) return asset.inline;
+    return readFile(asset.file!);
+  }
+}

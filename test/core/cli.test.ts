@@ -1,0 +1,102 @@
+// The standalone command: flags, config errors that name the field, start, clean shutdown on SIGTERM, adduser.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectClient } from '../helpers/xmpp-client.js';
+import { rawWs } from '../helpers/raw-ws.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let dir: string;
+
+function cli(args: string[], input?: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { err += d; });
+  if (input !== undefined) child.stdin!.end(input);
+  const done = new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err })));
+  return { child, done };
+}
+
+async function waitForOutput(child: ChildProcess, re: RegExp, ms = 15000): Promise<string> {
+  let buf = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${re} in output: ${buf}`)), ms);
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = re.exec(buf);
+      if (m) { clearTimeout(t); resolve(m[0]); }
+    });
+  });
+}
+
+test.before(async () => { dir = await mkdtemp(join(tmpdir(), 'xmpp-cli-')); });
+test.after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+test('an unknown flag exits non-zero and says which', async () => {
+  const { code, err } = await cli(['--htp-port', '5']).done;
+  assert.is(code, 2);
+  assert.match(err, /unknown flag --htp-port/);
+});
+
+test('a bad value names the field and what is wrong', async () => {
+  const r1 = await cli(['--http-port', '70000']).done;
+  assert.is(r1.code, 2);
+  assert.match(r1.err, /http\.port: must be between 0 and 65535, got 70000/);
+  const r2 = await cli(['--domain', 'not a domain']).done;
+  assert.match(r2.err, /domain: "not a domain" is not a valid domain name/);
+  const cfg = join(dir, 'bad.json');
+  await writeFile(cfg, JSON.stringify({ limits: { maxStanzaSize: 'big' } }));
+  const r3 = await cli(['--config', cfg]).done;
+  assert.is(r3.code, 2);
+  assert.match(r3.err, /limits\.maxStanzaSize: expected an integer, got "big"/);
+  await writeFile(cfg, JSON.stringify({ htp: {} }));
+  const r4 = await cli(['--config', cfg]).done;
+  assert.match(r4.err, /htp: unknown setting/);
+  await writeFile(cfg, '{ not json');
+  const r5 = await cli(['--config', cfg]).done;
+  assert.match(r5.err, /is not valid JSON/);
+});
+
+test('the server starts from flags, serves clients, and SIGTERM closes streams and exits 0', async () => {
+  const cfg = join(dir, 'ok.json');
+  await writeFile(cfg, JSON.stringify({ domain: 'example.test', logLevel: 'warn' }));
+  const { child, done } = cli(['--config', cfg, '--http-port', '0', '--data', join(dir, 'data')]);
+  const line = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  const url = line;
+  const c = await connectClient({ service: url, domain: 'anon.example.test' });
+  assert.match(c.jid, /@anon\.example\.test\//);
+  const raw = await rawWs(url);
+  raw.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.example.test" version="1.0"/>');
+  await raw.waitFor(/<mechanisms/);
+  child.kill('SIGTERM');
+  const frame = await raw.waitFor(/system-shutdown|<close/);
+  assert.ok(frame.length > 0);
+  await raw.waitFor(/<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/);
+  const r = await done;
+  assert.is(r.code, 0);
+  await c.stop();
+});
+
+test('adduser stores an account that can log in', async () => {
+  const data = join(dir, 'accounts-data');
+  const add = await cli(['adduser', 'dave', '--data', data], 'hunter2\n').done;
+  assert.is(add.code, 0, add.err);
+  assert.match(add.out, /dave@localhost/);
+  const list = await cli(['listusers', '--data', data]).done;
+  assert.match(list.out, /^dave@localhost$/m);
+  const { child, done } = cli(['--http-port', '0', '--data', data, '--log-level', 'warn']);
+  const url = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  const c = await connectClient({ service: url, domain: 'localhost', username: 'dave', password: 'hunter2' });
+  assert.match(c.jid, /^dave@localhost\//);
+  await c.stop();
+  child.kill('SIGINT');
+  assert.is((await done).code, 0);
+});
+
+test.run();

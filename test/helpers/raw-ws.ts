@@ -1,0 +1,56 @@
+// A raw RFC 7395 client for sending what no real client would (malformed XML, oversized stanzas).
+import { WebSocket } from 'ws';
+
+export interface RawWs {
+  ws: WebSocket;
+  frames: string[];
+  send(s: string): void;
+  /** Resolves with the first frame (received or future) matching the regexp. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  closed: Promise<number>;
+  close(): void;
+}
+
+export function rawWs(url: string): Promise<RawWs> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, ['xmpp']);
+    const frames: string[] = [];
+    const waiters: Array<{ re: RegExp; done: (s: string) => void }> = [];
+    const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+    ws.on('message', (d) => {
+      const s = d.toString();
+      frames.push(s);
+      for (const w of [...waiters]) if (w.re.test(s)) { waiters.splice(waiters.indexOf(w), 1); w.done(s); }
+    });
+    ws.on('error', reject);
+    ws.on('open', () => resolve({
+      ws,
+      frames,
+      send: (s) => ws.send(s),
+      waitFor(re, timeoutMs = 5000) {
+        const f = frames.find((x) => re.test(x));
+        if (f) return Promise.resolve(f);
+        return new Promise((res, rej) => {
+          const t = setTimeout(() => rej(new Error(`timed out waiting for ${re}; got: ${frames.join(' ').slice(0, 500)}`)), timeoutMs);
+          waiters.push({ re, done: (s) => { clearTimeout(t); res(s); } });
+        });
+      },
+      closed,
+      close: () => ws.terminate(),
+    }));
+  });
+}
+
+/** Opens a stream on anon.localhost and authenticates anonymously, up to the bind features. */
+export async function anonymousRaw(url: string): Promise<RawWs> {
+  const c = await rawWs(url);
+  c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
+  await c.waitFor(/<mechanism>ANONYMOUS<\/mechanism>/);
+  c.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
+  await c.waitFor(/<success/);
+  c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
+  await c.waitFor(/urn:ietf:params:xml:ns:xmpp-bind/);
+  c.send('<iq xmlns="jabber:client" type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>');
+  await c.waitFor(/<jid>/);
+  return c;
+}
