@@ -14,6 +14,7 @@ flags:
   --domain DOMAIN     main domain (default localhost; anon.DOMAIN and room.DOMAIN follow)
   --http-host HOST    HTTP listen address (default 127.0.0.1)
   --http-port PORT    HTTP port (default 5280)
+  --c2s-port PORT     XMPP client TCP port, STARTTLS (default 5222 on 127.0.0.1)
   --data DIR          data folder (default ./data)
   --log-level LEVEL   error | warn | info | debug (default info)
   --help`;
@@ -24,6 +25,7 @@ const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
   '--http-port': (r, v) => { r.http = { ...(r.http as Raw), port: v }; },
   '--data': (r, v) => { r.dataDir = v; },
   '--log-level': (r, v) => { r.logLevel = v; },
+  '--c2s-port': (r, v) => { r.tcp = { ...(r.tcp as Raw), port: v }; },
   '--s2s-port': (r, v) => { r.s2s = { ...(r.s2s as Raw), port: v }; },
 };
 
@@ -136,7 +138,8 @@ async function main(): Promise<void> {
   const a = server.httpAddress();
   if (a) {
     const base = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
-    console.log(`chat server for ${config.domain} ready: ${base}/  (demo room: ${base}/webchat/room/demo, WebSocket: ws://${a.host}:${a.port}${config.http.websocketPath})`);
+    const tcp = server.tcpAddresses()?.starttls.map((t) => `${t.host}:${t.port}`).join(', ');
+    console.log(`chat server for ${config.domain} ready: ${base}/  (demo room: ${base}/webchat/room/demo, WebSocket: ws://${a.host}:${a.port}${config.http.websocketPath}${tcp ? `, TCP: ${tcp}` : ''})`);
   }
 }
 

@@ -26,6 +26,11 @@ import { installTime } from './xmpp/handlers/time.js';
 import { installRoster } from './xmpp/handlers/roster.js';
 import { installCarbons } from './xmpp/handlers/carbons.js';
 import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/server.js';
+import { validateTcp } from './xmpp/tcp/config.js';
+import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
+import { CertificateStore, validateCerts } from './certs/index.js';
+import { createMucService, type MucService } from './muc/service.js';
+import { validateMuc } from './muc/config.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -45,6 +50,8 @@ export interface XmppServer {
   readonly log: Logger;
   /** The account store, when the server manages its own accounts. */
   readonly accounts: AccountStore | null;
+  /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
+  readonly muc: MucService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
@@ -61,10 +68,16 @@ export interface XmppServer {
   acceptTransport(t: StreamTransport & { handler?: unknown }): C2SSession;
   /** Live connections (for metrics and tests). */
   readonly connectionCount: number;
+  /** The certificate store (TCP c2s and S2S), once started with either enabled. */
+  readonly certs: CertificateStore | null;
+  /** Bound c2s TCP addresses, once started. */
+  tcpAddresses(): TcpListeners['addresses'] | null;
 }
 
 export function createServer(input: unknown = {}, options: CreateServerOptions = {}): XmppServer {
   const config = isValidated(input) ? input : validateConfig(input);
+  const tcpConfig = validateTcp(config.modules.tcp, 'tcp');
+  const certsConfig = validateCerts(config.modules.certs, 'certs');
   const log = options.logger ?? consoleLogger(config.logLevel);
   const iq = new IqRegistry();
   const disco = new DiscoRegistry();
@@ -84,6 +97,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installTime(iq, disco);
   installRoster(iq);
   installCarbons(iq, disco, router);
+  const muc = createMucService({
+    router, log, config: validateMuc(config.modules.muc, 'muc', config.mucHost), dataDir: config.dataDir,
+    isServerAdmin: (bare) => config.admins.includes(bare),
+    isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+  });
+  disco.addItem(muc.domain, 'Chatrooms');
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
     return host === config.domain && !!auth.userExists?.(user);
@@ -132,6 +151,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const stopHooks: Array<() => Promise<void> | void> = [];
   let http: StandaloneHttp | null = null;
   let stopSweep: (() => void) | null = null;
+  let certs: CertificateStore | null = null;
+  let tcp: TcpListeners | null = null;
   let started = false;
 
   const server: XmppServer = {
@@ -141,16 +162,32 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     disco,
     log,
     get accounts() { return accounts; },
+    muc,
     get connectionCount() { return connections.size; },
+    get certs() { return certs; },
+    tcpAddresses: () => tcp?.addresses ?? null,
     async start() {
       if (started) return;
       started = true;
       await mkdir(config.dataDir, { recursive: true });
+      await muc.start();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
         auth = accounts;
       }
       stopSweep = startIdleSweep(connections, config.limits);
+      if (tcpConfig.enabled) {
+        certs = await CertificateStore.create({
+          dataDir: config.dataDir,
+          hosts: [config.domain, ...(config.anonymousHost ? [config.anonymousHost] : []), config.mucHost],
+          folder: certsConfig.folder,
+          log,
+        });
+        if (certsConfig.watch && certsConfig.folder) certs.watch();
+        tcp = await startTcpListeners(tcpConfig, { certs, maxStanzaSize: config.limits.maxStanzaSize, accept: (t) => acceptTransport(t) });
+        const where = [...tcp.addresses.starttls.map((a) => `${a.host}:${a.port} (STARTTLS)`), ...tcp.addresses.directTls.map((a) => `${a.host}:${a.port} (direct TLS)`)];
+        log.info(`XMPP clients over TCP on ${where.join(', ')}`);
+      }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
         log.info(`listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`);
@@ -161,8 +198,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (!started) return;
       started = false;
       stopSweep?.();
+      await muc.stop(); // occupants get 332 while their connections are still open
       for (const c of [...connections]) c.close('system-shutdown');
       ws.close();
+      if (tcp) await tcp.close();
+      tcp = null;
+      certs?.close();
       if (http) await http.close();
       http = null;
       for (const fn of [...stopHooks].reverse()) {

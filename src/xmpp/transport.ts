@@ -20,6 +20,8 @@ export interface StreamTransport {
   restartStream?(): void;
   /** Stream features the transport itself adds before authentication (STARTTLS). */
   preAuthFeatures?(): Element[];
+  /** False while the transport refuses authentication (TLS required but not yet on). */
+  offersSasl?(): boolean;
   /** Channel binding data for SCRAM-PLUS, by type (tls-exporter, tls-server-end-point). */
   channelBinding?(type: string): Buffer | undefined;
   /** Keep-alive below XMPP (WebSocket ping frame), when the transport has one. */

@@ -66,7 +66,7 @@ test('a bad value names the field and what is wrong', async () => {
 test('the server starts from flags, serves clients, and SIGTERM closes streams and exits 0', async () => {
   const cfg = join(dir, 'ok.json');
   await writeFile(cfg, JSON.stringify({ domain: 'example.test', logLevel: 'warn' }));
-  const { child, done } = cli(['--config', cfg, '--http-port', '0', '--data', join(dir, 'data')]);
+  const { child, done } = cli(['--config', cfg, '--http-port', '0', '--c2s-port', '0', '--data', join(dir, 'data')]);
   const line = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
   const url = line;
   const c = await connectClient({ service: url, domain: 'anon.example.test' });
@@ -90,7 +90,7 @@ test('adduser stores an account that can log in', async () => {
   assert.match(add.out, /dave@localhost/);
   const list = await cli(['listusers', '--data', data]).done;
   assert.match(list.out, /^dave@localhost$/m);
-  const { child, done } = cli(['--http-port', '0', '--data', data, '--log-level', 'warn']);
+  const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--log-level', 'warn']);
   const url = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
   const c = await connectClient({ service: url, domain: 'localhost', username: 'dave', password: 'hunter2' });
   assert.match(c.jid, /^dave@localhost\//);

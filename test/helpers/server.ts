@@ -19,7 +19,8 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Raw = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'xmpp-test-')));
-  const raw = mergeRaw({ domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' }, overrides);
+  // TCP c2s is off unless a test asks for it (its default port 5222 would clash between tests).
+  const raw = mergeRaw({ domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'warn' }, overrides);
   const server = createServer(raw, { logger: process.env.TEST_LOG ? consoleLogger('debug') : silentLogger });
   await server.start();
   const { port } = server.httpAddress()!;

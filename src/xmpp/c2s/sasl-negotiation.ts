@@ -25,9 +25,11 @@ export class SaslNegotiation {
   }
 
   features(): Element[] {
+    const before = this.transport.preAuthFeatures?.() ?? [];
+    if (this.transport.offersSasl?.() === false) return before;
     const mechs = el('mechanisms', { xmlns: NS.SASL });
     for (const m of this.mechanisms) mechs.append(el('mechanism', {}, m.name));
-    return [...(this.transport.preAuthFeatures?.() ?? []), mechs];
+    return [...before, mechs];
   }
 
   handle(e: Element): void {
