@@ -3,8 +3,10 @@
 //     (RFC 7627), but Node does not tell whether EMS was negotiated, so we do not offer it there.
 //   tls-server-end-point (RFC 5929 §4.1): hash of the server's certificate, with the hash of its signature
 //     algorithm, SHA-256 when that is MD5 or SHA-1, none for algorithms without a single hash (Ed25519/Ed448).
-//   tls-unique (RFC 5929 §3.1): the first Finished message of the latest handshake; TLS ≤ 1.2 only (undefined
-//     for 1.3). Older clients still pick it, so it is offered for TLS 1.2.
+//   tls-unique (RFC 5929 §3.1): the first Finished message of the latest handshake; defined for TLS ≤ 1.2 only.
+//     On TLS 1.3, OpenSSL-based clients (Python's ssl, hence slixmpp) still send it, computed as the client's
+//     Finished of a full handshake; we accept that value too: it is unique to the connection, so the login stays
+//     bound to it, and refusing it would lock those clients out of SCRAM-PLUS.
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 
@@ -20,6 +22,8 @@ export function channelBindings(socket: TLSSocket, side: 'server' | 'client' = '
   const protocol = socket.getProtocol();
   if (protocol === 'TLSv1.3') {
     out['tls-exporter'] = socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+    const clientFinished = side === 'client' ? socket.getFinished() : socket.getPeerFinished();
+    if (clientFinished && !socket.isSessionReused()) out['tls-unique'] = clientFinished;
   } else if (protocol === 'TLSv1.2') {
     // In a full handshake the client's Finished comes first, in a resumed one the server's.
     const clientFirst = !socket.isSessionReused();

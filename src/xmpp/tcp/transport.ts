@@ -164,7 +164,12 @@ export class TcpTransport implements StreamTransport {
   }
 
   preAuthFeatures(): Element[] {
-    if (this.secure) return [];
+    if (this.secure) {
+      // XEP-0440: which channel-binding types SCRAM-PLUS can use on this connection, standard ones first.
+      const types = (['tls-exporter', 'tls-server-end-point', 'tls-unique'] as const).filter((t) => this.bindings[t]);
+      if (types.length === 0) return [];
+      return [el('sasl-channel-binding', { xmlns: 'urn:xmpp:sasl-cb:0' }, ...types.map((type) => el('channel-binding', { type })))];
+    }
     return [el('starttls', { xmlns: NS.TLS }, this.opts.requireEncryption ? el('required') : undefined)];
   }
 
