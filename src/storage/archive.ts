@@ -7,6 +7,7 @@
 //   const m = ra.append({ nick, occupantId, realJid, xml });  // or: await ra.appendDurable(...)
 //   ra.tail(20) / await ra.history(20) / await ra.query({...}) / await ra.retract(id, tombstone)
 //   await archive.closeRoom(name) when the room is unloaded; await archive.deleteRoom(name) when destroyed.
+import { existsSync, renameSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
@@ -111,6 +112,31 @@ export class FileArchive {
     return p;
   }
 
+  /**
+   * Synchronous open for callers that cannot wait (a room created at runtime receiving its first message).
+   * One existsSync per room per process, never per message. A room already open is returned as is; a room
+   * with no folder starts empty. A folder left by an earlier incarnation of a room that was not opened with
+   * open() (a non-persistent room from before a restart, whose room no longer exists) is moved aside and
+   * deleted, as destroying that room would have done. Throws if an asynchronous open is in progress.
+   */
+  openSync(room: string): RoomArchive {
+    const r = this.rooms.get(room);
+    if (r) return r;
+    if (this.closed) throw new Error('archive is closed');
+    if (this.opening.has(room)) throw new Error(`archive of room ${room} is being opened; await open() first`);
+    const dir = this.dirOf(room);
+    if (existsSync(dir)) {
+      const trash = join(this.root, `.stale-${Date.now()}-${encodeRoomDir(room)}`);
+      renameSync(dir, trash);
+      void rm(trash, { recursive: true, force: true }).catch(() => undefined);
+      this.ctx.log('warn', `archive: ${room} had a stale archive from a room that no longer exists; removed`);
+    }
+    const ra = RoomArchive.createEmpty(room, dir, this.ctx);
+    this.rooms.set(room, ra);
+    this.hot.set(room, ra);
+    return ra;
+  }
+
   /** The archive of a room already opened, if any. */
   get(room: string): RoomArchive | undefined {
     return this.rooms.get(room);
@@ -139,7 +165,8 @@ export class FileArchive {
   /** Names of all rooms that have an archive on disk. */
   async listRooms(): Promise<string[]> {
     try {
-      return (await readdir(this.root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => decodeRoomDir(d.name));
+      return (await readdir(this.root, { withFileTypes: true }))
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => decodeRoomDir(d.name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;

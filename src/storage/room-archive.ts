@@ -143,6 +143,11 @@ export class RoomArchive {
     return r;
   }
 
+  /** A room with no files yet, usable at once (the caller knows its folder does not exist). */
+  static createEmpty(name: string, dir: string, ctx: RoomContext): RoomArchive {
+    return new RoomArchive(name, dir, ctx);
+  }
+
   private async loadFromDisk(): Promise<void> {
     const meta = await readJson<Meta>(join(this.dir, 'meta.json'));
     if (meta?.salt) {
@@ -277,7 +282,8 @@ export class RoomArchive {
     this.pendingBytes += buf.length;
     this.ctx.pendingDelta(buf.length);
 
-    const msg = toMessage(rec);
+    // The stored record doubles as the tail entry (same fields): one object per message, not two.
+    const msg: ArchivedMessage = rec;
     this.tailArr.push(msg);
     this.tailBytes += msgBytes(msg);
     this.hotKeep = this.ctx.config.hotTail;
@@ -586,6 +592,20 @@ export class RoomArchive {
     const seq = seqOf(this.salt, id);
     if (seq === null || seq < floor || seq >= this.nextSeq) throw new ArchiveItemNotFoundError(id);
     return seq;
+  }
+
+  /** Whether an id is one of this room's messages still stored (synchronous; ignores expiry not yet pruned). */
+  has(id: string): boolean {
+    const seq = seqOf(this.salt, id);
+    return seq !== null && seq >= this.capFloor() && seq < this.nextSeq;
+  }
+
+  /** A message by id if it is in the hot tail (synchronous, no disk). */
+  peek(id: string): ArchivedMessage | undefined {
+    const seq = seqOf(this.salt, id);
+    const tf = this.tailFloor;
+    if (seq === null || seq < tf || seq >= this.nextSeq) return undefined;
+    return this.tailArr[seq - tf];
   }
 
   /** Checks that an id is a visible message of this room; returns its record or undefined. */

@@ -1,0 +1,75 @@
+// Building XEP-0313 result messages (XEP-0297 forwarded + XEP-0203 delay), the <fin/> and archive metadata.
+import { randomUUID } from 'node:crypto';
+import { parse } from 'ltx';
+import { Element, el } from '../xmpp/xml.js';
+import { NS } from '../xmpp/namespaces.js';
+import type { ArchiveResult, ArchivedMessage } from '../storage/types.js';
+import { formatDateTime } from './datetime.js';
+import { MAM_NS } from './features.js';
+
+export interface ResultOptions {
+  /** Add the sender's real JID (muc#user <item jid>) — only for readers the room's whois setting allows. */
+  showRealJid: boolean;
+}
+
+/**
+ * The archived message as a reader gets it: no `to`, `from` = the occupant JID, any stored muc#user <x>
+ * removed, the archive's stanza-id (by = the room), and the real JID only when allowed.
+ */
+export function archivedStanza(item: ArchivedMessage, archiveJid: string, opts: ResultOptions): Element {
+  let msg: Element;
+  try {
+    msg = parse(item.xml);
+  } catch {
+    msg = el('message', { type: 'groupchat' });
+  }
+  delete msg.attrs.to;
+  msg.attrs.xmlns = NS.CLIENT;
+  if (!msg.attrs.from) msg.attrs.from = `${archiveJid}/${item.nick}`;
+  msg.children = msg.children.filter((c) => typeof c === 'string' ||
+    !((c.name === 'x' && c.attrs.xmlns === NS.MUC_USER) || (c.name === 'stanza-id' && c.attrs.xmlns === NS.STANZA_ID)));
+  msg.append(el('stanza-id', { xmlns: NS.STANZA_ID, id: item.id, by: archiveJid }));
+  if (opts.showRealJid && item.realJid) {
+    msg.append(el('x', { xmlns: NS.MUC_USER }, el('item', { jid: item.realJid })));
+  }
+  return msg;
+}
+
+/** One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>. */
+export function buildResultMessage(to: string, queryid: string | undefined, item: ArchivedMessage, archiveJid: string,
+  opts: ResultOptions, resultNs = MAM_NS): Element {
+  return el('message', { to, from: archiveJid, id: randomUUID() },
+    el('result', { xmlns: resultNs, queryid, id: item.id },
+      el('forwarded', { xmlns: NS.FORWARD },
+        el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
+        archivedStanza(item, archiveJid, opts))));
+}
+
+/** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */
+export function rsmSet(result: ArchiveResult): Element {
+  const set = el('set', { xmlns: NS.RSM });
+  if (result.first !== undefined) set.append(el('first', { index: result.index }, result.first));
+  if (result.last !== undefined) set.append(el('last', {}, result.last));
+  if (result.count !== undefined) set.append(el('count', {}, String(result.count)));
+  return set;
+}
+
+/** <fin complete='true'?> with the RSM set; complete when no more results exist in the paging direction. */
+export function buildFinPayload(result: ArchiveResult): Element {
+  return el('fin', { xmlns: MAM_NS, complete: result.complete ? 'true' : undefined }, rsmSet(result));
+}
+
+/** The iq result ending a query. */
+export function buildFin(iq: Element, result: ArchiveResult): Element {
+  return el('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from, from: iq.attrs.to }, buildFinPayload(result));
+}
+
+/** XEP-0313 §6 archive metadata: first and last message ids and times (empty for an empty archive). */
+export function buildMetadata(first: ArchivedMessage | undefined, last: ArchivedMessage | undefined): Element {
+  const m = el('metadata', { xmlns: MAM_NS });
+  if (first && last) {
+    m.append(el('start', { id: first.id, timestamp: formatDateTime(first.ts) }));
+    m.append(el('end', { id: last.id, timestamp: formatDateTime(last.ts) }));
+  }
+  return m;
+}
