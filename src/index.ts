@@ -14,6 +14,7 @@ import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './xmpp/websocket.js';
+import { createBoshEndpoint } from './bosh/endpoint.js';
 import type { SaslMechanism } from './xmpp/sasl/mechanism.js';
 import { anonymousMechanism } from './xmpp/sasl/anonymous.js';
 import { plainMechanism } from './xmpp/sasl/plain.js';
@@ -25,12 +26,16 @@ import { installVersion } from './xmpp/handlers/version.js';
 import { installTime } from './xmpp/handlers/time.js';
 import { installRoster } from './xmpp/handlers/roster.js';
 import { installCarbons } from './xmpp/handlers/carbons.js';
+import { installVcard } from './xmpp/handlers/vcard.js';
+import { installOffline } from './xmpp/handlers/offline.js';
 import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/server.js';
 import { validateTcp } from './xmpp/tcp/config.js';
 import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc } from './muc/config.js';
+import { validateS2s } from './s2s/config.js';
+import { S2sService } from './s2s/service.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -58,6 +63,8 @@ export interface XmppServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** BOSH (XEP-0124/0206) for an existing HTTP server, whatever path it mounts it on. */
+  handleBosh(req: IncomingMessage, res: ServerResponse): boolean;
   /** Mounts another HTTP handler (modules: BOSH, web chat page, avatars). */
   addHttpHandler(h: HttpHandler): void;
   /** Runs on stop(), in reverse order of registration (modules flush their storage here). */
@@ -72,12 +79,15 @@ export interface XmppServer {
   readonly certs: CertificateStore | null;
   /** Bound c2s TCP addresses, once started. */
   tcpAddresses(): TcpListeners['addresses'] | null;
+  /** Server-to-server (remote domains), when enabled. */
+  readonly s2s: S2sService | null;
 }
 
 export function createServer(input: unknown = {}, options: CreateServerOptions = {}): XmppServer {
   const config = isValidated(input) ? input : validateConfig(input);
   const tcpConfig = validateTcp(config.modules.tcp, 'tcp');
   const certsConfig = validateCerts(config.modules.certs, 'certs');
+  const s2sConfig = validateS2s(config.modules.s2s, 's2s');
   const log = options.logger ?? consoleLogger(config.logLevel);
   const iq = new IqRegistry();
   const disco = new DiscoRegistry();
@@ -97,12 +107,17 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installTime(iq, disco);
   installRoster(iq);
   installCarbons(iq, disco, router);
+  const vcards = installVcard(iq, disco, { dataDir: config.dataDir, domain: config.domain });
+  const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const muc = createMucService({
     router, log, config: validateMuc(config.modules.muc, 'muc', config.mucHost), dataDir: config.dataDir,
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
+  const s2s = s2sConfig.enabled ? new S2sService({
+    config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
+  }) : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
     return host === config.domain && !!auth.userExists?.(user);
@@ -154,6 +169,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
+  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t) });
+  httpHandlers.push(bosh.handle);
+  stopHooks.push(() => bosh.close());
 
   const server: XmppServer = {
     config,
@@ -166,6 +184,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     get connectionCount() { return connections.size; },
     get certs() { return certs; },
     tcpAddresses: () => tcp?.addresses ?? null,
+    s2s,
     async start() {
       if (started) return;
       started = true;
@@ -176,7 +195,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         auth = accounts;
       }
       stopSweep = startIdleSweep(connections, config.limits);
-      if (tcpConfig.enabled) {
+      if (tcpConfig.enabled || s2s) {
         certs = await CertificateStore.create({
           dataDir: config.dataDir,
           hosts: [config.domain, ...(config.anonymousHost ? [config.anonymousHost] : []), config.mucHost],
@@ -184,9 +203,15 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
           log,
         });
         if (certsConfig.watch && certsConfig.folder) certs.watch();
+      }
+      if (certs && tcpConfig.enabled) {
         tcp = await startTcpListeners(tcpConfig, { certs, maxStanzaSize: config.limits.maxStanzaSize, accept: (t) => acceptTransport(t) });
         const where = [...tcp.addresses.starttls.map((a) => `${a.host}:${a.port} (STARTTLS)`), ...tcp.addresses.directTls.map((a) => `${a.host}:${a.port} (direct TLS)`)];
         log.info(`XMPP clients over TCP on ${where.join(', ')}`);
+      }
+      if (certs && s2s) {
+        await s2s.start(certs);
+        log.info(`XMPP servers (S2S) on ${s2s.addresses!.starttls.map((a) => `${a.host}:${a.port}`).join(', ')}`);
       }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
@@ -202,6 +227,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       for (const c of [...connections]) c.close('system-shutdown');
       ws.close();
       if (tcp) await tcp.close();
+      await s2s?.stop();
       tcp = null;
       certs?.close();
       if (http) await http.close();
@@ -210,9 +236,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         try { await fn(); } catch (err) { log.error(`stop hook failed: ${(err as Error).stack}`); }
       }
       await accounts?.flush();
+      await vcards.flush();
+      await offline.flush();
       log.info('stopped');
     },
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
       for (const h of httpHandlers) if (h(req, res)) return true;
       return false;

@@ -96,7 +96,11 @@ export interface MucEvents {
 
 // ---- iq handlers on the room's bare JID ------------------------------------------------------------------------
 
-export interface RoomIqContext { room: Room; stanza: Element; payload: Element; from: JID; occupant?: Occupant }
+export interface RoomIqContext {
+  room: Room; stanza: Element; payload: Element; from: JID; occupant?: Occupant;
+  /** Sends the result now (when later stanzas must follow it); the handler's return value is then ignored. */
+  reply(payload?: Element): void;
+}
 export type RoomIqHandler = (ctx: RoomIqContext) => Element | void | Promise<Element | void>;
 
 export class RoomIqRoutes {
@@ -152,8 +156,6 @@ export class Room {
   readonly bySession = new Map<string, Occupant>();
   readonly affiliations = new Map<string, AffiliationEntry>();
   subject: Subject = { text: '', nick: '', ts: 0 };
-  /** Created by a join and not yet configured: the first config submission announces nothing (Prosody locking). */
-  fresh = false;
   destroyed = false;
   /** Per-room secret for XEP-0421 occupant-ids. */
   occupantIdSalt = '';
@@ -627,8 +629,8 @@ export class Room {
         if (oldRole !== role) this.hooks.fire('role-changed', { room: this, occupant: occ, oldRole, newRole: role });
       }
     }
-    if (here.length === 0) this.announceAffiliation(bare, affiliation, opts.reason);
     this.hooks.fire('affiliation-changed', { room: this, bareJid: bare, oldAffiliation: old, newAffiliation: affiliation, actor: opts.actorJid });
+    if (here.length === 0) this.announceAffiliation(bare, affiliation, opts.reason);
     this.host.persist(this);
   }
 
@@ -721,17 +723,22 @@ export class Room {
     if (!payload) throw new StanzaError('bad-request', undefined, 'modify');
     const handler = this.host.iq.find(type, payload);
     if (!handler) throw new StanzaError('service-unavailable', undefined, 'cancel');
+    let replied = false;
+    const reply = (r?: Element) => {
+      if (replied) return;
+      replied = true;
+      this.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: this.jid, to: from.toString() }, r));
+    };
     let result: Element | void | Promise<Element | void>;
     try {
-      result = handler({ room: this, stanza, payload, from, occupant: occ });
+      result = handler({ room: this, stanza, payload, from, occupant: occ, reply });
     } catch (err) {
       if (err instanceof StanzaError) { this.bounce(stanza, err); return; }
       throw err;
     }
     Promise.resolve(result).then(
       (r) => {
-        if (r === undefined && stanza.attrs.id === undefined) return;
-        this.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: this.jid, to: from.toString() }, r ?? undefined));
+        reply(r ?? undefined);
         this.flushGone();
       },
       (err: unknown) => {

@@ -82,7 +82,7 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
-    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, service: this });
+    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam });
   }
 
   get config(): MucConfig { return this.deps.config; }
@@ -231,7 +231,6 @@ export class MucService implements Component {
   private createAndJoin(lp: string, seed: RoomSeed, stanza: Element, from: JID, to: JID, ownerBare: string | null): void {
     const room = this.createRoom(lp, seed);
     if (ownerBare && !seed.affiliations) room.affiliations.set(ownerBare, { affiliation: 'owner' });
-    room.fresh = true;
     try {
       room.join(stanza, from, to.resource, true);
     } catch (err) {
@@ -268,7 +267,7 @@ export class MucService implements Component {
   private serviceInfo(): Element {
     const q = el('query', { xmlns: MUC_NS.DISCO_INFO },
       el('identity', { category: 'conference', type: 'text', name: 'Chatrooms' }));
-    const features = [MUC_NS.DISCO_INFO, MUC_NS.DISCO_ITEMS, MUC_NS.MUC, MUC_NS.PING, MUC_NS.OCCUPANT_ID, MUC_NS.STABLE_ID, MUC_NS.SELF_PING,
+    const features: string[] = [MUC_NS.DISCO_INFO, MUC_NS.DISCO_ITEMS, MUC_NS.MUC, MUC_NS.PING, MUC_NS.OCCUPANT_ID, MUC_NS.STABLE_ID, MUC_NS.SELF_PING,
       MUC_NS.MODERATE_0, MUC_NS.MODERATE_1];
     if (this.deps.mam) features.push(MUC_NS.MAM);
     for (const f of features.sort()) q.append(el('feature', { var: f }));

@@ -16,6 +16,10 @@ export interface DeliveryHooks {
   onMessageDelivered?(stanza: Element, bare: string, recipients: LocalSession[]): void;
   /** A local session sent a chat message; its other resources may want a copy. */
   onMessageSent?(stanza: Element, sender: LocalSession): void;
+  /** A message to an account with no available resource: return true when it was stored for later. */
+  storeOffline?(stanza: Element, bare: string): boolean;
+  /** A session became available (initial presence with non-negative priority): stored messages may follow. */
+  onAvailable?(session: LocalSession): void;
 }
 
 export class Router {
@@ -179,8 +183,10 @@ export class Router {
         return;
       }
       if (available.length === 0) {
-        // No offline storage: RFC 6121 §8.5.2.2.1 lets the server answer service-unavailable.
-        if (type === 'normal' || type === 'chat') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+        if (type !== 'normal' && type !== 'chat') return; // headline and error: dropped (RFC 6121 §8.5.2.2.1)
+        // Accounts get offline storage; anonymous users and unknown accounts: service-unavailable.
+        if (this.accountExists?.(bare) && this.hooks.storeOffline?.(stanza, bare)) return;
+        this.bounce(stanza, new StanzaError('service-unavailable'), origin);
         return;
       }
       // Chat and normal go to every non-negative-priority resource (RFC 6121 §8.5.2.1.1 allows this choice).

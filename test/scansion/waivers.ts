@@ -88,12 +88,10 @@ export function elementFilter(elements: ElementWaiver[]): ((e: { name: string },
  * `SCANSION_NOT_BUILT=run` runs them anyway, to see how far they get.
  */
 export const NOT_BUILT: Record<string, string> = {
-  'basic_message.scs': 'offline message storage for accounts (RFC 6121 §8.5.2.2.1 lets a server store or refuse; the transcript expects storage)',
   'issue978-multi.scs': 'XEP-0045 §7.2.23 multi-session nicks (one occupant, several resources)',
   'mam_extended.scs': 'personal MAM archive for accounts (XEP-0313 on user JIDs)',
   'mam_prefs_prep.scs': 'personal MAM archive preferences (XEP-0313 §5 on user JIDs)',
   'muc_register.scs': 'XEP-0045 §7.10 room registration (jabber:iq:register on rooms)',
   'muc_show_offline.scs': 'XEP-0045 room registration, on which this transcript builds',
   'muc_members_only_deregister.scs': 'XEP-0045 §7.10 room registration and deregistration',
-  'vcard_temp.scs': 'XEP-0054 vcard-temp for accounts',
 };

@@ -292,6 +292,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     }
     if (type && type !== 'unavailable') return; // subscription management needs a roster we do not keep
     // Broadcast presence (RFC 6121 §4.2, §4.5): to the account's own available resources, this one included.
+    const wasAvailable = this.available;
     this.available = !type;
     this.priority = Math.max(-128, Math.min(127, Number(stanza.getChildText('priority') ?? 0) || 0));
     for (const r of this.ctx.router.resourcesOf(this.bareJid)) {
@@ -302,6 +303,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       }
     }
     if (type === 'unavailable') this.leaveDirected(stanza);
+    else if (!wasAvailable && this.priority >= 0) this.ctx.router.hooks.onAvailable?.(this);
   }
 
   private streamManagement(e: Element): void {

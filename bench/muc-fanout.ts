@@ -1,0 +1,260 @@
+// MUC fan-out benchmark: one room with N occupants on real WebSocket connections (loopback), one sender.
+// Measures deliveries/s and p50/p99 delivery latency through Router + MucService, beside a raw `ws` broadcast of
+// the same bytes to the same number of sockets in the same run; then a join storm of N occupants (time until
+// everyone has self-presence, history and subject), with presence broadcast to all roles and limited to moderators.
+//
+//   node --import tsx bench/muc-fanout.ts --occupants 400 [--messages 100] [--batch 10] [--storm-all-max 1000]
+//
+// Occupants are LocalSessions writing to server-side sockets with per-socket batching (cork until the end of the
+// tick) and a bound on buffered bytes past which the socket is dropped, as the c2s WebSocket transport must.
+import { WebSocketServer, WebSocket } from 'ws';
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { Socket } from 'node:net';
+import { parse } from 'ltx';
+import { Router } from '../src/xmpp/router.js';
+import { IqRegistry } from '../src/xmpp/iq-registry.js';
+import { parseJid, type JID } from '../src/xmpp/jid.js';
+import type { Element } from '../src/xmpp/xml.js';
+import type { LocalSession } from '../src/xmpp/session-types.js';
+import { silentLogger } from '../src/log.js';
+import { createMucService } from '../src/muc/service.js';
+import { defaultMucConfig } from '../src/muc/config.js';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+const N = arg('occupants', 400);
+const MESSAGES = arg('messages', 100);
+const BATCH = arg('batch', 10);
+const STORM_ALL_MAX = arg('storm-all-max', 1000);
+const MAX_BUFFERED = 4 * 1024 * 1024;
+const ROUND_TIMEOUT_MS = arg('timeout', 30_000);
+const HOST = 'room.localhost';
+
+// ---- sockets and the client worker ----------------------------------------------------------------------
+
+/** The client sockets run in a worker thread; this side talks to it with small request/response messages. */
+class Clients {
+  private worker: Worker;
+  constructor() {
+    // Node 20 workers do not inherit the tsx loader for their entry file: load it through tsx's API.
+    const file = new URL('./muc-fanout-clients.ts', import.meta.url).href;
+    this.worker = new Worker(`import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(file)}, ${JSON.stringify(import.meta.url)}))`, { eval: true });
+  }
+  request<T = Record<string, unknown>>(cmd: Record<string, unknown>, reply: string, timeoutMs = ROUND_TIMEOUT_MS): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.worker.off('message', on);
+        this.worker.once('message', (d) => console.error('worker state:', d));
+        this.worker.postMessage({ cmd: 'debug' });
+        setTimeout(() => reject(new Error(`timed out waiting for ${reply}`)), 100);
+      }, timeoutMs);
+      const on = (m: { type: string }) => {
+        if (m.type !== reply) return;
+        clearTimeout(t);
+        this.worker.off('message', on);
+        resolve(m as T);
+      };
+      this.worker.on('message', on);
+      this.worker.postMessage(cmd);
+    });
+  }
+  async terminate(): Promise<void> { await this.worker.terminate(); }
+}
+
+async function openSockets(wss: WebSocketServer, port: number, n: number, clients: Clients): Promise<WebSocket[]> {
+  const servers: WebSocket[] = new Array(n);
+  wss.on('connection', (ws, req) => {
+    servers[Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'))] = ws;
+  });
+  await clients.request({ cmd: 'connect', port, n }, 'connected', 120_000);
+  while (servers.filter(Boolean).length < n) await new Promise((r) => setTimeout(r, 10));
+  wss.removeAllListeners('connection');
+  return servers;
+}
+
+/** Corks a socket until the end of the tick, so many frames written in one fan-out leave in one TCP write. */
+function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
+  if (!corked.has(ws)) {
+    corked.add(ws);
+    const sock = (ws as unknown as { _socket: Socket })._socket;
+    sock.cork();
+    setImmediate(() => { corked.delete(ws); sock.uncork(); });
+  }
+  ws.send(data);
+}
+
+/** A bound session writing to a server-side socket: batched per tick, dropped past a buffered-bytes bound. */
+class WsSession implements LocalSession {
+  readonly jid: JID;
+  readonly fullJid: string;
+  readonly bareJid: string;
+  readonly available = true;
+  readonly priority = 0;
+  readonly carbons = false;
+  readonly anonymous = true;
+  dropped = false;
+  constructor(full: string, private ws: WebSocket, private corked: Set<WebSocket>, private onDrop: (s: WsSession) => void) {
+    this.jid = parseJid(full)!;
+    this.fullJid = full;
+    this.bareJid = this.jid.bare().toString();
+  }
+  send(stanza: Element): void { this.sendRaw(stanza.toString()); }
+  sendRaw(xml: string): void {
+    if (this.dropped) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED) {
+      this.dropped = true;
+      this.ws.terminate();
+      this.onDrop(this);
+      return;
+    }
+    corkedSend(this.ws, xml, this.corked);
+  }
+}
+
+// ---- measurement -------------------------------------------------------------------------------------------
+
+const stamp = () => (performance.timeOrigin + performance.now()).toFixed(3);
+
+function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+interface Result { deliveriesPerSec: number; p50: number; p99: number; deliveries: number }
+
+async function rounds(clients: Clients, send: (i: number) => void, perMessage: number): Promise<Result> {
+  await clients.request({ cmd: 'reset' }, 'reset');
+  const start = performance.now();
+  let sent = 0;
+  while (sent < MESSAGES) {
+    const n = Math.min(BATCH, MESSAGES - sent);
+    // Absolute target: frames of this round may reach the worker before this request does.
+    const done = clients.request({ cmd: 'expect', target: (sent + n) * perMessage }, 'reached');
+    for (let k = 0; k < n; k++) send(sent + k);
+    sent += n;
+    await done;
+  }
+  const secs = (performance.now() - start) / 1000;
+  const { latencies } = await clients.request<{ latencies: number[] }>({ cmd: 'report' }, 'report');
+  return { deliveries: latencies.length, deliveriesPerSec: latencies.length / secs, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+// ---- scenarios -----------------------------------------------------------------------------------------
+
+/** A groupchat message of the size ConverseJS sends, as the room relays it (stanza-id, occupant-id, origin-id). */
+function rawMessage(i: number): string {
+  return `<message xmlns="jabber:client" to="viewer@anon.localhost/x" from="bench@${HOST}/Sender" type="groupchat" id="m${i}">` +
+    `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
+    `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/>` +
+    `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="u2tc8iKHvX1fAb0s6eH0Qw"/>` +
+    `<stanza-id xmlns="urn:xmpp:sid:0" id="AbCdEfGh12lmnop${i}" by="bench@${HOST}"/></message>`;
+}
+
+/** The ceiling: the same bytes written to every socket, corked per tick like the MUC path. */
+async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
+  const corked = new Set<WebSocket>();
+  return rounds(clients, (i) => {
+    const bytes = rawMessage(i);
+    for (const ws of servers) corkedSend(ws, bytes, corked);
+  }, servers.length);
+}
+
+function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>) {
+  const router = new Router(new IqRegistry(), silentLogger);
+  router.addUserHost('anon.localhost');
+  router.addUserHost('localhost');
+  const config = { ...defaultMucConfig('localhost'), host: HOST };
+  config.defaultRoomConfig = { ...config.defaultRoomConfig, presenceBroadcast };
+  const muc = createMucService({ router, log: silentLogger, config, dataDir: null });
+  let drops = 0;
+  const corked = new Set<WebSocket>();
+  const sessions = servers.map((ws, i) => {
+    const s = new WsSession(i === 0 ? 'owner@localhost/bench' : `v${i}@anon.localhost/bench`, ws, corked, (d) => { drops++; router.unbind(d); });
+    router.bind(s);
+    return s;
+  });
+  const teardown = () => { for (const s of sessions) router.unbind(s); };
+  return { router, muc, sessions, drops: () => drops, teardown };
+}
+
+function joinStanza(s: WsSession, room: string, nick: string, history = ''): Element {
+  return parse(`<presence from="${s.fullJid}" to="${room}@${HOST}/${nick}"><x xmlns="http://jabber.org/protocol/muc">${history}</x></presence>`);
+}
+
+async function mucFanout(servers: WebSocket[], clients: Clients): Promise<Result & { drops: number }> {
+  const { router, muc, sessions, drops, teardown } = mucSetup(servers, ['moderator', 'participant', 'visitor']);
+  await muc.start();
+  // Joins first, history off, so the measurement sees only the new messages.
+  sessions.forEach((s, i) => router.route(joinStanza(s, 'bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>'), s));
+  await new Promise((r) => setTimeout(r, 500));
+  const sender = sessions[0];
+  const res = await rounds(clients, (i) => {
+    router.route(parse(`<message from="${sender.fullJid}" to="bench@${HOST}" type="groupchat" id="m${i}">` +
+      `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
+      `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/></message>`), sender);
+  }, servers.length);
+  teardown();
+  return { ...res, drops: drops() };
+}
+
+/** N−1 viewers join at once: time until every one has self-presence, 20 history messages and the subject. */
+async function joinStorm(servers: WebSocket[], clients: Clients, broadcast: Array<'moderator' | 'participant' | 'visitor'>): Promise<{ ms: number; frames: number }> {
+  const { router, muc, sessions, teardown } = mucSetup(servers, broadcast);
+  await muc.start();
+  const owner = sessions[0];
+  router.route(joinStanza(owner, 'storm', 'Owner'), owner);
+  for (let i = 0; i < 20; i++) router.route(parse(`<message from="${owner.fullJid}" to="storm@${HOST}" type="groupchat"><body>history ${i}</body></message>`), owner);
+  await new Promise((r) => setTimeout(r, 200));
+  await clients.request({ cmd: 'storm' }, 'storm-ready');
+  const done = clients.request({ cmd: 'noop' }, 'storm-done', 120_000);
+  const start = performance.now();
+  for (let i = 1; i < sessions.length; i++) router.route(joinStanza(sessions[i], 'storm', `V${i}`), sessions[i]);
+  await done;
+  const ms = performance.now() - start;
+  await new Promise((r) => setTimeout(r, 300));
+  const { frames } = await clients.request<{ frames: number }>({ cmd: 'report' }, 'report');
+  teardown();
+  return { ms, frames };
+}
+
+async function main(): Promise<void> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const port = (wss.address() as { port: number }).port;
+  const clients = new Clients();
+  const servers = await openSockets(wss, port, N, clients);
+  console.log(`muc-fanout: ${N} occupants on loopback WebSockets (clients in a worker thread), ${MESSAGES} messages in rounds of ${BATCH}, node ${process.version}`);
+
+  await raw(servers, clients); // warm-up (JIT) for both paths
+  await mucFanout(servers, clients);
+  const r = await raw(servers, clients);
+  const m = await mucFanout(servers, clients);
+  const fmt = (x: Result) => `${Math.round(x.deliveriesPerSec).toLocaleString('en')} deliveries/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (${x.deliveries} deliveries)`;
+  console.log(`raw ws broadcast : ${fmt(r)}`);
+  console.log(`MUC fan-out      : ${fmt(m)}${m.drops ? `, ${m.drops} slow sockets dropped` : ''}`);
+  const ratio = m.deliveriesPerSec / r.deliveriesPerSec;
+  console.log(`ratio MUC/raw    : ${ratio.toFixed(2)} (target >= 0.50) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
+
+  const limited = await joinStorm(servers, clients, ['moderator']);
+  console.log(`join storm of ${N}, presences to moderators only: all have self-presence+history+subject after ${limited.ms.toFixed(0)} ms (${limited.frames} frames)`);
+  if (N <= STORM_ALL_MAX) {
+    const everyone = await joinStorm(servers, clients, ['moderator', 'participant', 'visitor']);
+    console.log(`join storm of ${N}, presences to all roles:       all have self-presence+history+subject after ${everyone.ms.toFixed(0)} ms (${everyone.frames} frames)`);
+  } else {
+    console.log(`join storm of ${N}, presences to all roles: skipped (N > --storm-all-max ${STORM_ALL_MAX}: O(N²) frames)`);
+  }
+
+  await clients.request({ cmd: 'close' }, 'closed');
+  await clients.terminate();
+  for (const ws of servers) ws.terminate();
+  await new Promise<void>((r) => wss.close(() => r()));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,35 @@
+// The room features, one file each, installed on a service's hook bus. Adding a feature (slow mode, mute
+// anonymous…) is a new file and one line here.
+import * as roomInfo from './room-info.js';
+import * as persistent from './persistent.js';
+import * as password from './password.js';
+import * as membersOnly from './members-only.js';
+import * as moderated from './moderated.js';
+import * as whois from './whois.js';
+import * as presenceBroadcast from './presence-broadcast.js';
+import * as maxUsers from './max-users.js';
+import * as allowPm from './allow-pm.js';
+import * as chatStates from './chat-states.js';
+import * as history from './history.js';
+import * as subject from './subject.js';
+import * as occupantId from './occupant-id.js';
+import * as stanzaId from './stanza-id.js';
+import * as selfPing from './self-ping.js';
+import * as reservedNicks from './reserved-nicks.js';
+import * as admin from './admin.js';
+import * as owner from './owner.js';
+import * as disco from './disco.js';
+import * as retraction from './retraction.js';
+import * as mam from './mam.js';
+import * as invites from './invites.js';
+import type { FeatureContext } from './util.js';
+
+export type { FeatureContext } from './util.js';
+export type { MucMamHandler, MucMamRequest } from './mam.js';
+
+export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
+  chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, admin, owner, disco, retraction, mam, invites];
+
+export function installFeatures(ctx: FeatureContext): void {
+  for (const f of FEATURES) f.install(ctx);
+}

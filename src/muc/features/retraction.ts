@@ -1,0 +1,82 @@
+// Message retraction. XEP-0425 moderation in both forms clients use today: v0 (<apply-to xmlns=fasten:0> with
+// <moderate xmlns=message-moderate:0>, which the livechat front-end sends) and the current <moderate
+// xmlns=message-moderate:1>. The announcement carries both forms so every client understands it; the stored message
+// becomes a tombstone so later joiners and archive readers do not see it. XEP-0424 retraction by the author passes
+// through and tombstones the author's own message.
+import { StanzaError } from '../../xmpp/errors.js';
+import { el, type Element } from '../../xmpp/xml.js';
+import { newStanzaId, type ArchiveEntry } from '../archive.js';
+import type { Occupant } from '../occupant.js';
+import type { Room } from '../room.js';
+import { MUC_NS } from '../types.js';
+import type { FeatureContext } from './util.js';
+
+function tombstone(entry: ArchiveEntry, by: string | undefined, byOccupantId: string | undefined, reason: string | undefined): Element {
+  const stamp = new Date().toISOString();
+  const t = el('message', { from: entry.stanza.attrs.from, type: 'groupchat', id: entry.stanza.attrs.id });
+  if (by) {
+    t.append(el('moderated', { xmlns: MUC_NS.MODERATE_0, by, stamp },
+      el('retracted', { xmlns: MUC_NS.RETRACT_0, stamp }), reason ? el('reason', {}, reason) : undefined));
+    t.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp },
+      el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined),
+      reason ? el('reason', {}, reason) : undefined));
+  } else {
+    t.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp }));
+  }
+  for (const c of entry.stanza.getChildElements()) {
+    if ((c.name === 'stanza-id' && c.attrs.xmlns === MUC_NS.SID) || (c.name === 'occupant-id' && c.attrs.xmlns === MUC_NS.OCCUPANT_ID)) t.append(c);
+  }
+  return t;
+}
+
+function moderate(room: Room, moderator: Occupant | undefined, id: string | undefined, reason: string | undefined): void {
+  if (!moderator || moderator.role !== 'moderator') throw new StanzaError('forbidden', undefined, 'auth');
+  if (!id) throw new StanzaError('bad-request', undefined, 'modify');
+  const entry = room.host.archive.get(room.jid, id);
+  if (!entry) throw new StanzaError('item-not-found', undefined, 'cancel');
+  const by = room.nickJid(moderator.nick);
+  room.host.archive.retract(room.jid, id, tombstone(entry, by, moderator.occupantId, reason));
+  const reasonEl = () => (reason ? el('reason', {}, reason) : undefined);
+  room.broadcastRoomMessage([
+    el('apply-to', { xmlns: MUC_NS.FASTEN, id },
+      el('moderated', { xmlns: MUC_NS.MODERATE_0, by }, el('retract', { xmlns: MUC_NS.RETRACT_0 }), reasonEl())),
+    el('retract', { xmlns: MUC_NS.RETRACT_1, id },
+      el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: moderator.occupantId })),
+      reasonEl()),
+    el('body', {}, reason ? `This message has been moderated: ${reason}` : 'This message has been moderated'),
+    el('store', { xmlns: 'urn:xmpp:hints' }),
+  ], { id: newStanzaId() });
+}
+
+export function install({ hooks, iq, archive }: FeatureContext): void {
+  // Current form: <moderate id=… xmlns=urn:xmpp:message-moderate:1><retract xmlns=…:1/><reason/></moderate>
+  iq.register('moderate', MUC_NS.MODERATE_1, 'set', ({ room, payload, occupant }) => {
+    if (!payload.getChild('retract', MUC_NS.RETRACT_1)) throw new StanzaError('bad-request', undefined, 'modify');
+    moderate(room, occupant, payload.attrs.id, payload.getChildText('reason') ?? undefined);
+  });
+  // v0: <apply-to id=… xmlns=urn:xmpp:fasten:0><moderate xmlns=…:0><retract xmlns=message-retract:0/><reason/></moderate></apply-to>
+  iq.register('apply-to', MUC_NS.FASTEN, 'set', ({ room, payload, occupant }) => {
+    const m = payload.getChild('moderate', MUC_NS.MODERATE_0);
+    if (!m || !m.getChild('retract', MUC_NS.RETRACT_0)) throw new StanzaError('bad-request', undefined, 'modify');
+    moderate(room, occupant, payload.attrs.id, m.getChildText('reason') ?? undefined);
+  });
+
+  // XEP-0424 by the author: allowed for the author's own messages only, then relayed as usual.
+  hooks.on('groupchat', ({ room, occupant, stanza }) => {
+    const r1 = stanza.getChild('retract', MUC_NS.RETRACT_1);
+    const a0 = stanza.getChild('apply-to', MUC_NS.FASTEN);
+    const id = r1?.attrs.id ?? (a0?.getChild('retract', MUC_NS.RETRACT_0) ? a0.attrs.id : undefined);
+    if (!id) return;
+    const entry = archive.get(room.jid, id);
+    if (!entry) return; // unknown to us (too old for memory): relay, clients check authorship themselves
+    if (entry.realJid !== occupant.bareJid) throw new StanzaError('forbidden', 'You can only retract your own messages', 'auth');
+    archive.retract(room.jid, id, tombstone(entry, undefined, undefined, undefined));
+  }, 60);
+
+  hooks.on('disco-info', ({ features }) => {
+    features.add(MUC_NS.MODERATE_0);
+    features.add(MUC_NS.MODERATE_1);
+    features.add(MUC_NS.RETRACT_0);
+    features.add(MUC_NS.RETRACT_1);
+  });
+}
