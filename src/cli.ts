@@ -15,6 +15,8 @@ flags:
   --http-host HOST    HTTP listen address (default 127.0.0.1)
   --http-port PORT    HTTP port (default 5280)
   --c2s-port PORT     XMPP client TCP port, STARTTLS (default 5222 on 127.0.0.1)
+  --s2s-port PORT     XMPP server-to-server port; enables S2S (default 5269 on *, ::)
+  --dns HOST:PORT     DNS server for S2S SRV/A lookups (default: the system's)
   --data DIR          data folder (default ./data)
   --log-level LEVEL   error | warn | info | debug (default info)
   --help`;
@@ -27,6 +29,7 @@ const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
   '--log-level': (r, v) => { r.logLevel = v; },
   '--c2s-port': (r, v) => { r.tcp = { ...(r.tcp as Raw), port: v }; },
   '--s2s-port': (r, v) => { r.s2s = { ...(r.s2s as Raw), port: v }; },
+  '--dns': (r, v) => { r.s2s = { ...(r.s2s as Raw), dns: v }; },
 };
 
 class UsageError extends Error {}
@@ -58,7 +61,9 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
     else if (i === 0 && ['start', 'adduser', 'deluser', 'listusers'].includes(name)) command = name;
     else positional.push(name);
   }
-  return { command, positional, raw: mergeRaw(fileRaw, flagRaw), password };
+  // The standalone default has a persistent demo room, so the README's one URL works right after `npm start`.
+  const standaloneDefaults: Raw = { muc: { demoRoom: 'demo' } };
+  return { command, positional, raw: mergeRaw(mergeRaw(standaloneDefaults, fileRaw), flagRaw), password };
 }
 
 async function readPassword(): Promise<string> {

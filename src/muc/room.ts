@@ -497,7 +497,7 @@ export class Room {
   }
 
   deliverToSession(s: OccupantSession, p: PreparedStanza): void {
-    if (!this.router.deliverPrepared(s.jid, p)) this.goneQueue.push(s.full);
+    if (!this.router.deliverPrepared(s.full, p)) this.goneQueue.push(s.full);
   }
 
   /** Sessions that vanished without leaving (nobody took a delivery): remove them after the current fan-out. */

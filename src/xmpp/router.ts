@@ -105,15 +105,16 @@ export class Router {
   }
 
   /** Fan-out path: sends a pre-serialized stanza to one full JID (local or remote). Returns false if nobody took it. */
-  deliverPrepared(to: JID, p: PreparedStanza): boolean {
-    const full = to.toString();
+  deliverPrepared(to: JID | string, p: PreparedStanza): boolean {
+    const full = typeof to === 'string' ? to : to.toString();
     const s = this.byFull.get(full);
     if (s) {
       s.sendRaw(p.forClient(full));
       return true;
     }
-    if (!this.isLocalDomain(to.domain) && this.remote) {
-      if (this.remote.sendRaw) this.remote.sendRaw(to.domain, p.forServer(full));
+    const domain = typeof to === 'string' ? parseJid(to)?.domain : to.domain;
+    if (domain && !this.isLocalDomain(domain) && this.remote) {
+      if (this.remote.sendRaw) this.remote.sendRaw(domain, p.forServer(full));
       else this.remote.send(p.toElement(full));
       return true;
     }
