@@ -27,6 +27,8 @@ import { installTime } from './xmpp/handlers/time.js';
 import { installRoster } from './xmpp/handlers/roster.js';
 import { installCarbons } from './xmpp/handlers/carbons.js';
 import { installVcard } from './xmpp/handlers/vcard.js';
+import { installLegacySession } from './xmpp/handlers/legacy-session.js';
+import { createWebchatHandler, validateWebchat, webchatOptions } from './webchat/index.js';
 import { installOffline } from './xmpp/handlers/offline.js';
 import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/server.js';
 import { validateTcp } from './xmpp/tcp/config.js';
@@ -36,6 +38,10 @@ import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc } from './muc/config.js';
 import { validateS2s } from './s2s/config.js';
 import { S2sService } from './s2s/service.js';
+import { validateArchive } from './storage/config.js';
+import { FileArchive } from './storage/archive.js';
+import { MucArchiveBridge } from './mam/muc-bridge.js';
+import { installPersonalMam } from './mam/personal.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -106,11 +112,24 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installVersion(iq, disco);
   installTime(iq, disco);
   installRoster(iq);
+  installLegacySession(iq);
   installCarbons(iq, disco, router);
   const vcards = installVcard(iq, disco, { dataDir: config.dataDir, domain: config.domain });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
+  const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
+  // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
+  const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
+    log: (level, msg) => log[level](msg),
+    pruneUnopened: false,
+  });
+  const archiveBridge = new MucArchiveBridge(archive, { send: (s) => router.route(s) });
+  // Installed after carbons and offline storage: it chains onto their router hooks.
+  const personalMam = installPersonalMam(iq, disco, router, archive, {
+    dataDir: config.dataDir, isAccount: (bare) => bare.endsWith(`@${config.domain}`), maxPage: archive.config.maxPage, log,
+  });
   const muc = createMucService({
-    router, log, config: validateMuc(config.modules.muc, 'muc', config.mucHost), dataDir: config.dataDir,
+    router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
   });
@@ -172,6 +191,10 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t) });
   httpHandlers.push(bosh.handle);
   stopHooks.push(() => bosh.close());
+  if (webchatConfig.enabled && config.anonymousHost) {
+    httpHandlers.push(createWebchatHandler(webchatOptions(webchatConfig,
+      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http }, mucConfig.demoRoom, log)));
+  }
 
   const server: XmppServer = {
     config,
@@ -189,7 +212,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (started) return;
       started = true;
       await mkdir(config.dataDir, { recursive: true });
+      await archive.init();
       await muc.start();
+      archive.startPruning();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
         auth = accounts;
@@ -224,6 +249,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       started = false;
       stopSweep?.();
       await muc.stop(); // occupants get 332 while their connections are still open
+      await personalMam.flush();
       for (const c of [...connections]) c.close('system-shutdown');
       ws.close();
       if (tcp) await tcp.close();
@@ -238,6 +264,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await accounts?.flush();
       await vcards.flush();
       await offline.flush();
+      await archive.close(); // last: the MUC and every session that could append are gone
       log.info('stopped');
     },
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),

@@ -31,6 +31,8 @@ export interface MamOptions {
   maxPage?: number;
   /** Page size when the client gives no max. */
   defaultPage?: number;
+  /** A user's own archive (XEP-0313 on an account): results are the messages as sent, `to` and `from` kept. */
+  personal?: boolean;
 }
 
 export type SendStanza = (stanza: Element) => void;
@@ -104,7 +106,7 @@ export async function runMamQuery(iq: Element, archive: MamArchive, access: MamA
   const items = q.flipPage ? result.items.slice().reverse() : result.items;
   for (const item of items) {
     // Results always use urn:xmpp:mam:2, x-search included, so clients handle both alike (as livechat does).
-    send(buildResultMessage(to, q.queryid, item, opts.archiveJid, { showRealJid: access.showRealJids }));
+    send(buildResultMessage(to, q.queryid, item, opts.archiveJid, { showRealJid: access.showRealJids, personal: opts.personal }));
   }
   return buildFinPayload(result);
 }

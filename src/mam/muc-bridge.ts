@@ -1,13 +1,16 @@
 // The durable archive behind the MUC's interfaces: `RoomArchive` (src/muc/archive.ts: append with stanza-id,
 // history tail, get, retract, drop, warm) and `MucMamHandler` (src/muc/features/mam.ts: XEP-0313 queries).
 // Wiring (src/index.ts):
-//   const archive = new FileArchive(dataDir, config.archive); archive.startPruning();
+//   const archive = new FileArchive(dataDir, config.archive, { pruneUnopened: false }); archive.startPruning();
 //   const bridge = new MucArchiveBridge(archive, { send: (s) => router.route(s) });
 //   new MucService({ ..., archive: bridge, mam: bridge });   ...   await archive.close() on stop.
+// Rooms are keyed by their bare JID. Persistent rooms are opened (warm) when the MUC starts; any other room is
+// new, so it is opened with openSync, which clears a folder left by an earlier room of the same name.
 import type { ArchiveEntry, AppendRequest, RoomArchive as MucRoomArchive } from '../muc/archive.js';
 import type { MucMamHandler, MucMamRequest } from '../muc/features/mam.js';
 import { FileArchive, type RoomArchive } from '../storage/archive.js';
-import type { ArchivedMessage } from '../storage/types.js';
+import { ArchiveOverloadedError, type ArchivedMessage } from '../storage/types.js';
+import { StanzaError } from '../xmpp/errors.js';
 import { parse } from 'ltx';
 import { randomBytes } from 'node:crypto';
 import { Element, el } from '../xmpp/xml.js';
@@ -64,16 +67,26 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
       return id;
     }
     const ra = this.room(roomJid);
-    const m = ra.append({ ts: req.ts, nick: req.nick, occupantId: req.occupantId, realJid: req.realJid, xml: prepareForArchive(req.stanza, roomJid) });
+    let m: ArchivedMessage;
+    try {
+      m = ra.append({ ts: req.ts, nick: req.nick, occupantId: req.occupantId, realJid: req.realJid, xml: prepareForArchive(req.stanza, roomJid) });
+    } catch (err) {
+      // The disk cannot keep up: refuse the message (the sender gets an error) rather than lose it later.
+      if (err instanceof ArchiveOverloadedError) throw new StanzaError('resource-constraint', 'The archive is busy, try again', 'wait');
+      throw err;
+    }
     req.stanza.append(el('stanza-id', { xmlns: NS.STANZA_ID, id: m.id, by: roomJid }));
     this.elements.set(m, req.stanza);
     return m.id;
   }
 
-  /** Resolves once the message is on disk: await it before reflecting a message to its sender. */
-  whenDurable(roomJid: string, id: string): Promise<void> {
+  /**
+   * Resolves once the message is on disk: the room awaits it before reflecting a message to its sender. Null
+   * when there is nothing to wait for (already written, or a room that does not archive).
+   */
+  whenDurable(roomJid: string, id: string): Promise<void> | null {
     const ra = this.archive.get(roomJid);
-    return ra && ra.has(id) ? ra.whenDurable(id) : Promise.resolve();
+    return ra && ra.isPending(id) ? ra.whenDurable(id) : null;
   }
 
   private entry(roomJid: string, m: ArchivedMessage): ArchiveEntry {
@@ -93,7 +106,11 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
   tail(roomJid: string, max: number): ArchiveEntry[] {
     if (max <= 0) return [];
     const ra = this.archive.get(roomJid);
-    const durable = ra ? ra.tail(max).map((m) => this.entry(roomJid, m)) : [];
+    const hot = ra ? ra.tail(max) : [];
+    // The room fell out of the hot-room cache: this joiner gets what memory has, and the tail is read back
+    // from disk for the next ones (history on join itself never waits for the disk).
+    if (ra && hot.length < max && ra.stats().messages > hot.length) void ra.history(max).catch(() => undefined);
+    const durable = hot.map((m) => this.entry(roomJid, m));
     const mem = this.memory.get(roomJid);
     if (!mem?.length) return durable;
     return durable.concat(mem.slice(-max)).sort((a, b) => a.ts - b.ts).slice(-max);
@@ -103,6 +120,15 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
     const mem = this.memory.get(roomJid)?.find((e) => e.id === id);
     if (mem) return mem;
     const m = this.archive.get(roomJid)?.peek(id);
+    return m ? this.entry(roomJid, m) : undefined;
+  }
+
+  async lookup(roomJid: string, id: string): Promise<ArchiveEntry | undefined> {
+    const hit = this.get(roomJid, id);
+    if (hit) return hit;
+    const ra = this.archive.get(roomJid);
+    if (!ra || !ra.has(id)) return undefined;
+    const m = await ra.get(id);
     return m ? this.entry(roomJid, m) : undefined;
   }
 
@@ -131,7 +157,7 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
   }
 
   async query(req: MucMamRequest): Promise<Element | void> {
-    const ra = this.archive.get(req.room.jid) ?? await this.archive.open(req.room.jid);
+    const ra = this.room(req.room.jid);
     const access = (this.opts.access ?? defaultAccess)(req);
     return runMamQuery(req.iq, ra, access, this.opts.send, { archiveJid: req.room.jid, maxPage: this.archive.config.maxPage });
   }

@@ -10,6 +10,20 @@ import { MAM_NS } from './features.js';
 export interface ResultOptions {
   /** Add the sender's real JID (muc#user <item jid>) — only for readers the room's whois setting allows. */
   showRealJid: boolean;
+  /** A user's own archive: the stored message as it was sent or received (to/from kept). */
+  personal?: boolean;
+}
+
+/** A message of a user's own archive, as stored. */
+function personalStanza(item: ArchivedMessage): Element {
+  let msg: Element;
+  try {
+    msg = parse(item.xml);
+  } catch {
+    msg = el('message', { type: 'chat' });
+  }
+  msg.attrs.xmlns = NS.CLIENT;
+  return msg;
 }
 
 /**
@@ -42,7 +56,7 @@ export function buildResultMessage(to: string, queryid: string | undefined, item
     el('result', { xmlns: resultNs, queryid, id: item.id },
       el('forwarded', { xmlns: NS.FORWARD },
         el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
-        archivedStanza(item, archiveJid, opts))));
+        opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts))));
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */

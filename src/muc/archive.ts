@@ -5,6 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { Element, el } from '../xmpp/xml.js';
 import { MUC_NS } from './types.js';
 
+/** Which groupchat messages are kept in history and archive (XEP-0313 §5.1.2, XEP-0334 hints). */
+export { isArchivable } from '../mam/archivable.js';
+
 export interface ArchiveEntry {
   /** The XEP-0359 stanza-id. */
   id: string;
@@ -44,6 +47,13 @@ export interface RoomArchive {
   dropRoom(roomJid: string): void;
   /** A persistent room was loaded: a durable archive may fill its in-memory tail. */
   warm?(roomJid: string): Promise<void>;
+  /**
+   * A durable archive resolves this once the message is on disk. The room holds back the sender's reflection
+   * until then: a reflected message is never lost, even if the process is killed right after.
+   */
+  whenDurable?(roomJid: string, id: string): Promise<void> | null;
+  /** Any stored entry by stanza-id, also older ones that are no longer in memory (retraction of old messages). */
+  lookup?(roomJid: string, id: string): Promise<ArchiveEntry | undefined>;
 }
 
 /** Adds the stanza-id element a room stamps on archived messages. */

@@ -83,7 +83,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
   const rp = p('defaultRoomConfig');
   const roles = strList(r, 'presenceBroadcast', DEFAULT_ROOM_CONFIG.presenceBroadcast, rp);
   for (const role of roles) {
-    if (!['moderator', 'participant', 'visitor'].includes(role)) throw new ConfigError(`${rp}.presenceBroadcast`, `unknown role "${role}"`);
+    if (!['moderator', 'participant', 'visitor', 'none'].includes(role)) throw new ConfigError(`${rp}.presenceBroadcast`, `unknown role "${role}"`);
   }
   const defaultRoomConfig: RoomConfig = {
     name: str(r, 'name', '', rp),

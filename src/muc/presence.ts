@@ -13,8 +13,11 @@ export interface ItemDetails {
 export interface MucUserOptions {
   affiliation: Affiliation;
   role: Role;
-  /** Real JID, present only in the views allowed to see it. */
-  jid?: string;
+  /**
+   * Real JIDs, present only in the views allowed to see them: one <item/> per session of a multi-session occupant
+   * (XEP-0045 §7.2.9), or a single <item/> without a jid when empty or absent.
+   */
+  jids?: readonly string[];
   codes?: Iterable<string>;
   self?: boolean;
   details?: ItemDetails;
@@ -27,11 +30,14 @@ export function mucUserX(o: MucUserOptions): Element {
   const x = el('x', { xmlns: MUC_NS.USER });
   if (o.destroy) x.append(o.destroy);
   for (const c of o.codes ?? []) if (c !== '110') x.append(el('status', { code: c }));
-  const item = el('item', { affiliation: o.affiliation, jid: o.jid, nick: o.details?.nick, role: o.role });
-  const actor = o.details?.actor;
-  if (actor) item.append(el('actor', { nick: actor.nick, jid: o.showActorJid ? actor.jid : undefined }));
-  if (o.details?.reason) item.append(el('reason', {}, o.details.reason));
-  x.append(item);
+  const jids = o.jids?.length ? o.jids : [undefined];
+  for (const jid of jids) {
+    const item = el('item', { affiliation: o.affiliation, jid, nick: o.details?.nick, role: o.role });
+    const actor = o.details?.actor;
+    if (actor) item.append(el('actor', { nick: actor.nick, jid: o.showActorJid ? actor.jid : undefined }));
+    if (o.details?.reason) item.append(el('reason', {}, o.details.reason));
+    x.append(item);
+  }
   if (o.self) x.append(el('status', { code: '110' }));
   return x;
 }

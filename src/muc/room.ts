@@ -10,7 +10,7 @@ import type { Router } from '../xmpp/router.js';
 import type { Logger } from '../log.js';
 import type { Hooks } from './hooks.js';
 import type { MucConfig } from './config.js';
-import type { RoomArchive } from './archive.js';
+import { isArchivable, type RoomArchive } from './archive.js';
 import type { FormField } from './forms.js';
 import { Occupant, type OccupantSession, type View } from './occupant.js';
 import { leavePayload, mucUserX, presencePayload, type ItemDetails } from './presence.js';
@@ -57,6 +57,8 @@ export interface GroupchatOutEvent {
 export interface PrivateMessageEvent { room: Room; occupant: Occupant; target: Occupant; stanza: Element }
 export interface RoomMessageEvent { room: Room; stanza: Element; from: JID; occupant?: Occupant }
 export interface PresenceOutEvent { room: Room; occupant: Occupant; stanza: Element; view: View | 'self' }
+/** The occupant list was just sent to a session (before its self-presence): features may append presences. */
+export interface RosterEvent { room: Room; occupant: Occupant; session: OccupantSession; view: View }
 export interface ConfigFormEvent { room: Room; fields: FormField[]; actor?: string }
 export interface ConfigSubmittedEvent {
   room: Room;
@@ -83,6 +85,7 @@ export interface MucEvents {
   'private-message': PrivateMessageEvent;
   'room-message': RoomMessageEvent;
   'presence-out': PresenceOutEvent;
+  'roster': RosterEvent;
   'config-form': ConfigFormEvent;
   'config-submitted': ConfigSubmittedEvent;
   'config-changed': ConfigChangedEvent;
@@ -256,7 +259,9 @@ export class Room {
         const cond = stanza.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === MUC_NS.STANZAS && c.name !== 'text');
         const text = stanza.getChild('error')?.getChildText('text', MUC_NS.STANZAS);
         const why = `Kicked: ${(cond?.name ?? 'error').replace(/-/g, ' ')}${text ? `: ${text}` : ''}`;
-        this.removeOccupant(occ, { codes: ['333'], payload: [el('status', {}, why)] });
+        // Only that session is gone; the occupant stays while it has others (their presence lists one item less).
+        if (occ.sessions.size > 1) this.removeSession(occ, full, {}, false);
+        else this.removeOccupant(occ, { codes: ['333'], payload: [el('status', {}, why)] });
       }
       return;
     }
@@ -314,12 +319,16 @@ export class Room {
     const session: OccupantSession = { jid: from, full, presence: stanza };
     let occ = existing;
     if (occ) {
-      // Another session of the same user takes the same nick: it joins the occupant (multi-session nick).
+      // Another session of the same user takes the same nick: it joins the occupant (multi-session nick,
+      // XEP-0045 §7.2.9). Only the views listing real JIDs change (one <item/> more).
       occ.sessions.set(full, session);
       this.bySession.set(full, occ);
       this.host.occupantSessionAdded(this, full);
+      occ.invalidate();
       this.sendRoster(occ, session);
       this.sendSelfPresence(occ, session, [...ev.codes]);
+      for (const s of occ.sessions.values()) if (s !== session) this.sendSelfPresence(occ, s, []);
+      this.broadcastPresence(occ, undefined, true);
     } else {
       occ = new Occupant(nick, bare, ev.role, this.occupantIdFor(bare));
       occ.sessions.set(full, session);
@@ -365,10 +374,13 @@ export class Room {
       return;
     }
     const taken = this.occupants.get(nick);
-    if (taken) throw new StanzaError('conflict', undefined, 'cancel');
-    if (occ.sessions.size > 1) throw new StanzaError('not-acceptable', 'Nick changes are not supported with several sessions', 'cancel');
+    if (taken && taken.bareJid !== occ.bareJid) throw new StanzaError('conflict', undefined, 'cancel');
     const ev: NickChangeEvent = { room: this, occupant: occ, from, oldNick: occ.nick, newNick: nick };
     this.hooks.fire('pre-nick-change', ev);
+    if (taken || occ.sessions.size > 1) {
+      this.moveSession(occ, from.toString(), nick, stanza, taken);
+      return;
+    }
     const session = occ.primary;
     // 303: unavailable from the old nick carrying the new one, then available from the new nick.
     this.sendSelfPresenceAll(occ, ['303'], { type: 'unavailable', details: { nick }, role: occ.role });
@@ -380,6 +392,32 @@ export class Room {
     occ.invalidate();
     this.sendSelfPresenceAll(occ, []);
     this.broadcastPresence(occ);
+  }
+
+  /**
+   * One session of a multi-session occupant changes nick, or a session moves into its user's occupant under another
+   * nick: that session alone moves and sees its own 303; the old nick stays with the other sessions (or leaves).
+   */
+  private moveSession(occ: Occupant, full: string, nick: string, stanza: Element, dest: Occupant | undefined): void {
+    const session = occ.sessions.get(full)!;
+    const role = occ.role;
+    this.sendSelfPresence(occ, session, ['303'], { type: 'unavailable', details: { nick }, role, payload: [], jids: [full] });
+    if (occ.sessions.size > 1) this.removeSession(occ, full, {}, false);
+    else this.removeOccupant(occ, {}, false);
+    session.presence = stanza;
+    let target = dest;
+    if (!target) {
+      target = new Occupant(nick, occ.bareJid, role, occ.occupantId);
+      this.occupants.set(nick, target);
+    }
+    target.sessions.set(full, session);
+    this.bySession.set(full, target);
+    this.host.occupantSessionAdded(this, full);
+    target.invalidate();
+    this.sendSelfPresence(target, session, []);
+    for (const s of target.sessions.values()) if (s !== session) this.sendSelfPresence(target, s, []);
+    // A new occupant is news to everyone; an extra session of an existing one only to those seeing real JIDs.
+    this.broadcastPresence(target, undefined, !!dest);
   }
 
   private onProbe(stanza: Element, from: JID, to: JID, prober: Occupant | undefined): void {
@@ -394,7 +432,7 @@ export class Room {
     // Someone with a reserved nick who is not here: say so (Prosody #1535).
     for (const [bare, entry] of this.affiliations) {
       if (entry.nick === to.resource) {
-        const x = mucUserX({ affiliation: entry.affiliation, role: 'none', jid: this.canSeeJids(prober) ? bare : undefined, details: { nick: entry.nick } });
+        const x = mucUserX({ affiliation: entry.affiliation, role: 'none', jids: this.canSeeJids(prober) ? [bare] : undefined, details: { nick: entry.nick } });
         this.router.route(el('presence', { from: to.toString(), to: session.full, type: 'unavailable' }, x));
         return;
       }
@@ -405,14 +443,24 @@ export class Room {
 
   buildPresence(occ: Occupant, view: View | 'self', opts: {
     type?: 'unavailable'; codes?: Iterable<string>; details?: ItemDetails; payload?: Element[]; role?: Role; selfJid?: string; destroy?: Element;
+    /** Overrides the sessions listed (a session leaving a multi-session occupant sees only itself). */
+    jids?: string[];
   } = {}): Element {
     const affiliation = this.affiliationOf(occ.bareJid);
-    const jid = view === 'self' ? (opts.selfJid ?? occ.primary.full) : view === 'full' ? occ.primary.full : undefined;
+    // One <item/> per session where real JIDs may be seen (XEP-0045 §7.2.9 multi-session nicks); the receiving
+    // session's own JID comes first in its self-presence, as clients read the first item.
+    let jids: string[] | undefined = opts.jids;
+    if (!jids && view !== 'anon') {
+      jids = [...occ.sessions.keys()];
+      const first = view === 'self' ? opts.selfJid : undefined;
+      if (first && jids[0] !== first && jids.includes(first)) jids = [first, ...jids.filter((j) => j !== first)];
+    }
     const p = el('presence', { from: this.nickJid(occ.nick), type: opts.type });
     for (const c of opts.payload ?? presencePayload(occ.primary?.presence)) p.append(c);
     p.append(mucUserX({
-      affiliation, role: opts.role ?? occ.role, jid, codes: opts.codes, self: view === 'self', details: opts.details,
-      destroy: opts.destroy, showActorJid: view === 'full' || (view === 'self' && this.canSeeJids(occ)),
+      affiliation, role: opts.role ?? occ.role, jids, codes: opts.codes, self: view === 'self', details: opts.details,
+      // The actor's real JID only in others' full view: one's own presence names the actor by nick (as Prosody does).
+      destroy: opts.destroy, showActorJid: view === 'full',
     }));
     this.hooks.fire('presence-out', { room: this, occupant: occ, stanza: p, view });
     return p;
@@ -441,9 +489,10 @@ export class Room {
       if (o === to || !this.seesPresenceOf(o.role, to)) continue;
       this.deliverToSession(session, this.presenceView(o, view));
     }
+    this.hooks.fire('roster', { room: this, occupant: to, session, view });
   }
 
-  sendSelfPresence(occ: Occupant, session: OccupantSession, codes: string[], opts: { type?: 'unavailable'; details?: ItemDetails; role?: Role; payload?: Element[]; destroy?: Element } = {}): void {
+  sendSelfPresence(occ: Occupant, session: OccupantSession, codes: string[], opts: { type?: 'unavailable'; details?: ItemDetails; role?: Role; payload?: Element[]; destroy?: Element; jids?: string[] } = {}): void {
     const p = this.buildPresence(occ, 'self', { ...opts, codes, selfJid: session.full });
     p.attrs.to = session.full;
     this.router.route(p);
@@ -457,7 +506,7 @@ export class Room {
    * Broadcasts `occ`'s presence to everyone else: built once per view (with or without real JIDs) and serialized
    * once per view. Without options it is the occupant's current available presence (cached).
    */
-  broadcastPresence(occ: Occupant, opts?: { type?: 'unavailable'; codes?: string[]; details?: ItemDetails; payload?: Element[]; role?: Role }): void {
+  broadcastPresence(occ: Occupant, opts?: { type?: 'unavailable'; codes?: string[]; details?: ItemDetails; payload?: Element[]; role?: Role }, fullViewOnly = false): void {
     const role = opts?.role ?? occ.role;
     let full: PreparedStanza | undefined;
     let anon: PreparedStanza | undefined;
@@ -469,7 +518,9 @@ export class Room {
     };
     for (const o of this.occupants.values()) {
       if (o === occ || !this.seesPresenceOf(role, o)) continue;
-      this.deliver(o, get(this.canSeeJids(o) ? 'full' : 'anon'));
+      const view: View = this.canSeeJids(o) ? 'full' : 'anon';
+      if (fullViewOnly && view === 'anon') continue;
+      this.deliver(o, get(view));
     }
   }
 
@@ -518,15 +569,16 @@ export class Room {
     const session = occ.sessions.get(full);
     if (!session) return;
     if (occ.sessions.size > 1) {
-      if (tellSelf) this.sendSelfPresence(occ, session, opts.codes ?? [], { type: 'unavailable', role: 'none', payload: opts.payload ?? [] });
+      if (tellSelf) this.sendSelfPresence(occ, session, opts.codes ?? [], { type: 'unavailable', role: 'none', payload: opts.payload ?? [], jids: [full] });
       const wasPrimary = session === occ.primary;
       occ.sessions.delete(full);
       this.bySession.delete(full);
       this.host.occupantSessionRemoved(this, full);
-      if (wasPrimary) {
-        occ.invalidate();
-        this.broadcastPresence(occ);
-      }
+      // The occupant stays: its remaining sessions and those seeing real JIDs get the shorter item list; everyone
+      // else only when the presence payload (the primary session's) changed.
+      occ.invalidate();
+      this.sendSelfPresenceAll(occ, []);
+      this.broadcastPresence(occ, undefined, !wasPrimary);
       return;
     }
     this.removeOccupant(occ, opts, tellSelf);
@@ -668,8 +720,7 @@ export class Room {
 
   /** Whether a groupchat message belongs in history and the archive. */
   static isHistoric(stanza: Element): boolean {
-    if (stanza.getChild('no-store', 'urn:xmpp:hints') || stanza.getChild('no-permanent-store', 'urn:xmpp:hints')) return false;
-    return !!(stanza.getChild('body') || stanza.getChild('store', 'urn:xmpp:hints'));
+    return isArchivable(stanza); // XEP-0313/0334 rules: body, subject, store hint, retractions…; never no-store
   }
 
   /** Relays a groupchat message from an occupant to everyone (after the `groupchat` hooks accepted it). */
@@ -685,7 +736,19 @@ export class Room {
     }
     const ev: GroupchatOutEvent = { room: this, occupant: occ, stanza: out, original: stanza, historic: Room.isHistoric(stanza) };
     this.hooks.fire('groupchat-out', ev);
-    this.broadcast(new PreparedStanza(out));
+    const p = new PreparedStanza(out);
+    const durable = ev.stanzaId !== undefined ? this.host.archive.whenDurable?.(this.jid, ev.stanzaId) : null;
+    if (durable) {
+      // The reflection is the sender's receipt: it waits until the message is on disk (one batch); the others
+      // get it at once. A message whose reflection reached its sender is never lost by a crash.
+      this.broadcast(p, (o) => o !== occ);
+      durable.then(() => {
+        for (const s of occ.sessions.values()) if (this.bySession.get(s.full) === occ) this.deliverToSession(s, p);
+        this.flushGone();
+      }, () => undefined); // the room was deleted meanwhile
+    } else {
+      this.broadcast(p);
+    }
     this.hooks.fire('groupchat-sent', ev);
     return ev;
   }

@@ -22,6 +22,12 @@ export interface ArchiveOptions {
   /** Clock, for tests. */
   now?: () => number;
   log?: ArchiveLog;
+  /**
+   * Whether prune() also opens and prunes room folders nobody opened (default true). The MUC passes false:
+   * every live room is open there, and a folder nobody opened belongs to a room that no longer exists, which
+   * openSync() clears when that name is used again; opening it for pruning would race with that.
+   */
+  pruneUnopened?: boolean;
 }
 
 export interface PruneStats {
@@ -67,11 +73,13 @@ export class FileArchive {
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<PruneStats> | undefined;
   private closed = false;
+  private readonly pruneUnopened: boolean;
 
   constructor(dataDir: string, config: Partial<ArchiveConfig> = {}, opts: ArchiveOptions = {}) {
     this.config = { ...ARCHIVE_DEFAULTS, ...config };
     this.root = join(dataDir, 'archive');
     const now = opts.now ?? Date.now;
+    this.pruneUnopened = opts.pruneUnopened ?? true;
     const log: ArchiveLog = opts.log ?? ((level, msg) => { if (level !== 'info') console.warn(msg); });
     this.hot = new LRUCache<string, RoomArchive>({
       max: this.config.hotRooms,
@@ -127,9 +135,14 @@ export class FileArchive {
     const dir = this.dirOf(room);
     if (existsSync(dir)) {
       const trash = join(this.root, `.stale-${Date.now()}-${encodeRoomDir(room)}`);
-      renameSync(dir, trash);
-      void rm(trash, { recursive: true, force: true }).catch(() => undefined);
-      this.ctx.log('warn', `archive: ${room} had a stale archive from a room that no longer exists; removed`);
+      try {
+        renameSync(dir, trash);
+        void rm(trash, { recursive: true, force: true }).catch(() => undefined);
+        this.ctx.log('warn', `archive: ${room} had a stale archive from a room that no longer exists; removed`);
+      } catch (err) {
+        // Gone meanwhile (a deletion in flight): nothing stale left to move aside.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
     const ra = RoomArchive.createEmpty(room, dir, this.ctx);
     this.rooms.set(room, ra);
@@ -187,9 +200,11 @@ export class FileArchive {
   private async pruneAll(now: number): Promise<PruneStats> {
     const stats: PruneStats = { rooms: 0, segments: 0, messages: 0 };
     if (this.ctx.expiryMs === Infinity && this.config.maxMessagesPerRoom === 0) return stats;
-    for (const room of await this.listRooms()) {
+    const names = this.pruneUnopened ? await this.listRooms() : [...this.rooms.keys()];
+    for (const room of names) {
       if (this.closed) break;
       const wasOpen = this.rooms.has(room) || this.opening.has(room);
+      if (!wasOpen && !this.pruneUnopened) continue; // closed or deleted since the list was taken
       try {
         const ra = await this.open(room);
         const r = await ra.prune(now);
@@ -234,9 +249,13 @@ export class FileArchive {
     this.hot.clear();
   }
 
-  /** Creates the archive folder early, so a permission problem shows at startup rather than on first message. */
+  /**
+   * Creates the archive folder early, so a permission problem shows at startup rather than on first message.
+   * Also reopens an archive after close() (a server stopped and started again in the same process).
+   */
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    this.closed = false;
   }
 
   stats(): ArchiveStats {

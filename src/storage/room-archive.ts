@@ -306,6 +306,12 @@ export class RoomArchive {
     return this.waitSeq(seq);
   }
 
+  /** Whether the message with this id was appended but is not on disk yet (synchronous). */
+  isPending(id: string): boolean {
+    const seq = seqOf(this.salt, id);
+    return seq !== null && seq >= this.writtenSeq && seq < this.nextSeq;
+  }
+
   private waitSeq(seq: number): Promise<void> {
     if (seq < this.writtenSeq) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));

@@ -19,6 +19,12 @@ type PerRequest<T> = T | ((req: IncomingMessage) => T);
 export interface WebchatOptions {
   /** URL path prefix without trailing slash: '/webchat', or the plugin router's prefix. */
   basePath: string;
+  /**
+   * The prefix the browser sees, when it differs from what `req.url` carries: an Express router hands its
+   * handlers `req.url` without the mount path (PeerTube: basePath '/webchat', publicBasePath
+   * '/plugins/livechat/router/webchat'). Default: basePath.
+   */
+  publicBasePath?: string;
   /** XMPP WebSocket endpoint; a path ('/xmpp-websocket') is resolved against the page's own host. */
   websocketUrl?: PerRequest<string | undefined>;
   /** BOSH endpoint, used when WebSocket fails. */
@@ -69,8 +75,11 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
   if (opts.defaultRoom !== undefined && !isValidRoomKey(opts.defaultRoom)) {
     throw new Error(`webchat: defaultRoom is not a valid room name: ${opts.defaultRoom}`);
   }
+  const publicBase = (opts.publicBasePath ?? base).replace(/\/+$/, '');
   const roomPrefix = `${base}/room/`;
   const assetPrefix = `${base}/assets/`;
+  const publicRoomPrefix = `${publicBase}/room/`;
+  const publicAssetPrefix = `${publicBase}/assets/`;
   const prune = opts.pruneMessagesAbove ?? 100;
   const log = opts.logger;
 
@@ -120,7 +129,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
     const websocketUrl = opts.websocketUrl === undefined ? undefined : pick(opts.websocketUrl, req);
     const boshUrl = opts.boshUrl === undefined ? undefined : pick(opts.boshUrl, req);
     if (!websocketUrl && !boshUrl) return sendText(res, 503, 'Chat transport not configured');
-    const assetsBase = assetPrefix;
+    const assetsBase = publicAssetPrefix;
     const settings = buildConverseSettings({
       assetsPath: assetsBase + store.urls.converseDir,
       anonymousHost: opts.anonymousHost,
@@ -176,7 +185,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       return true;
     }
     if (isBase) {
-      res.writeHead(302, { Location: roomPrefix + encodeURIComponent(opts.defaultRoom!), 'Cache-Control': 'no-cache', 'Content-Length': '0' });
+      res.writeHead(302, { Location: publicRoomPrefix + encodeURIComponent(opts.defaultRoom!), 'Cache-Control': 'no-cache', 'Content-Length': '0' });
       res.end();
       return true;
     }
@@ -201,6 +210,6 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
   }) as WebchatHandler;
 
   Object.defineProperty(handler, 'ready', { value: ready });
-  handler.roomPath = (roomKey: string) => roomPrefix + encodeURIComponent(roomKey);
+  handler.roomPath = (roomKey: string) => publicRoomPrefix + encodeURIComponent(roomKey);
   return handler;
 }

@@ -16,19 +16,21 @@ import * as occupantId from './occupant-id.js';
 import * as stanzaId from './stanza-id.js';
 import * as selfPing from './self-ping.js';
 import * as reservedNicks from './reserved-nicks.js';
+import * as register from './register.js';
 import * as admin from './admin.js';
 import * as owner from './owner.js';
 import * as disco from './disco.js';
 import * as retraction from './retraction.js';
 import * as mam from './mam.js';
 import * as invites from './invites.js';
+import * as voiceRequest from './voice-request.js';
 import type { FeatureContext } from './util.js';
 
 export type { FeatureContext } from './util.js';
 export type { MucMamHandler, MucMamRequest } from './mam.js';
 
 export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
-  chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, admin, owner, disco, retraction, mam, invites];
+  chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest];
 
 export function installFeatures(ctx: FeatureContext): void {
   for (const f of FEATURES) f.install(ctx);

@@ -3,9 +3,10 @@
 import { StanzaError } from '../../xmpp/errors.js';
 import type { Element } from '../../xmpp/xml.js';
 import type { Room, RoomIqContext } from '../room.js';
-import { AFF_RANK, MUC_NS } from '../types.js';
+import { AFF_RANK } from '../types.js';
 import type { FeatureContext } from './util.js';
 import { boolField, submitBool } from './util.js';
+import { MAM_NS, MAM_ROOM_FEATURES, MAM_SEARCH_NS } from '../../mam/features.js';
 
 export interface MucMamRequest {
   room: Room;
@@ -39,9 +40,13 @@ export function install({ hooks, iq, mam }: FeatureContext): void {
     if (!mayRead(ctx.room, ctx)) throw new StanzaError('forbidden', undefined, 'auth');
     return mam.query({ room: ctx.room, iq: ctx.stanza, query: ctx.payload, from: ctx.from.toString() });
   };
-  iq.register('query', MUC_NS.MAM, 'set', handle);
-  iq.register('query', MUC_NS.MAM, 'get', handle);
+  // Queries and the query form, archive metadata (§6), and livechat's owner/admin search (same results).
+  iq.register('query', MAM_NS, 'set', handle);
+  iq.register('query', MAM_NS, 'get', handle);
+  iq.register('metadata', MAM_NS, 'get', handle);
+  iq.register('query', MAM_SEARCH_NS, 'set', handle);
+  iq.register('query', MAM_SEARCH_NS, 'get', handle);
   hooks.on('disco-info', ({ room, features }) => {
-    if (room.config.enableArchiving) features.add(MUC_NS.MAM);
+    if (room.config.enableArchiving) for (const f of MAM_ROOM_FEATURES) features.add(f);
   });
 }

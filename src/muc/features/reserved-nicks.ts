@@ -18,7 +18,13 @@ export function install({ hooks }: FeatureContext): void {
     const owner = reservedBy(room, newNick);
     if (owner && owner !== occupant.bareJid) throw new StanzaError('conflict', undefined, 'cancel');
   });
-  hooks.on('affiliation-changed', ({ room, bareJid }) => {
+  hooks.on('affiliation-changed', ({ room, bareJid, newAffiliation }) => {
+    // XEP-0045 §9.1: a ban SHOULD also drop the outcast's reserved nickname (saved with the ban right after).
+    if (newAffiliation === 'outcast') {
+      const entry = room.affiliations.get(bareJid);
+      if (entry) delete entry.nick;
+      return;
+    }
     const nick = room.affiliations.get(bareJid)?.nick;
     if (!nick) return;
     const holder = room.occupants.get(nick);

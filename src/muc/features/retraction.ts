@@ -29,11 +29,22 @@ function tombstone(entry: ArchiveEntry, by: string | undefined, byOccupantId: st
   return t;
 }
 
-function moderate(room: Room, moderator: Occupant | undefined, id: string | undefined, reason: string | undefined): void {
+function moderate(room: Room, moderator: Occupant | undefined, id: string | undefined, reason: string | undefined): void | Promise<void> {
   if (!moderator || moderator.role !== 'moderator') throw new StanzaError('forbidden', undefined, 'auth');
   if (!id) throw new StanzaError('bad-request', undefined, 'modify');
-  const entry = room.host.archive.get(room.jid, id);
-  if (!entry) throw new StanzaError('item-not-found', undefined, 'cancel');
+  const archive = room.host.archive;
+  const entry = archive.get(room.jid, id);
+  if (entry) return applyModeration(room, moderator, id, entry, reason);
+  if (!archive.lookup) throw new StanzaError('item-not-found', undefined, 'cancel');
+  // Older than the in-memory tail: the durable archive reads it from disk first.
+  return archive.lookup(room.jid, id).then((old) => {
+    if (!old) throw new StanzaError('item-not-found', undefined, 'cancel');
+    if (moderator.role !== 'moderator') throw new StanzaError('forbidden', undefined, 'auth');
+    applyModeration(room, moderator, id, old, reason);
+  });
+}
+
+function applyModeration(room: Room, moderator: Occupant, id: string, entry: ArchiveEntry, reason: string | undefined): void {
   const by = room.nickJid(moderator.nick);
   room.host.archive.retract(room.jid, id, tombstone(entry, by, moderator.occupantId, reason));
   const reasonEl = () => (reason ? el('reason', {}, reason) : undefined);
@@ -52,13 +63,13 @@ export function install({ hooks, iq, archive }: FeatureContext): void {
   // Current form: <moderate id=… xmlns=urn:xmpp:message-moderate:1><retract xmlns=…:1/><reason/></moderate>
   iq.register('moderate', MUC_NS.MODERATE_1, 'set', ({ room, payload, occupant }) => {
     if (!payload.getChild('retract', MUC_NS.RETRACT_1)) throw new StanzaError('bad-request', undefined, 'modify');
-    moderate(room, occupant, payload.attrs.id, payload.getChildText('reason') ?? undefined);
+    return moderate(room, occupant, payload.attrs.id, payload.getChildText('reason') ?? undefined);
   });
   // v0: <apply-to id=… xmlns=urn:xmpp:fasten:0><moderate xmlns=…:0><retract xmlns=message-retract:0/><reason/></moderate></apply-to>
   iq.register('apply-to', MUC_NS.FASTEN, 'set', ({ room, payload, occupant }) => {
     const m = payload.getChild('moderate', MUC_NS.MODERATE_0);
     if (!m || !m.getChild('retract', MUC_NS.RETRACT_0)) throw new StanzaError('bad-request', undefined, 'modify');
-    moderate(room, occupant, payload.attrs.id, m.getChildText('reason') ?? undefined);
+    return moderate(room, occupant, payload.attrs.id, m.getChildText('reason') ?? undefined);
   });
 
   // XEP-0424 by the author: allowed for the author's own messages only, then relayed as usual.
@@ -68,7 +79,14 @@ export function install({ hooks, iq, archive }: FeatureContext): void {
     const id = r1?.attrs.id ?? (a0?.getChild('retract', MUC_NS.RETRACT_0) ? a0.attrs.id : undefined);
     if (!id) return;
     const entry = archive.get(room.jid, id);
-    if (!entry) return; // unknown to us (too old for memory): relay, clients check authorship themselves
+    if (!entry) {
+      // Older than memory: relay at once (clients check authorship themselves) and tombstone the archived
+      // message once the archive confirms the author.
+      void archive.lookup?.(room.jid, id).then((old) => {
+        if (old && old.realJid === occupant.bareJid) archive.retract(room.jid, id, tombstone(old, undefined, undefined, undefined));
+      }, () => undefined);
+      return;
+    }
     if (entry.realJid !== occupant.bareJid) throw new StanzaError('forbidden', 'You can only retract your own messages', 'auth');
     archive.retract(room.jid, id, tombstone(entry, undefined, undefined, undefined));
   }, 60);

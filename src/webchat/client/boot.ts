@@ -24,7 +24,7 @@ export const BOOT_JS = String.raw`(function () {
   }
   if (settings.websocket_url) settings.websocket_url = absolute(settings.websocket_url, 'ws');
   if (settings.bosh_service_url) settings.bosh_service_url = absolute(settings.bosh_service_url, 'http');
-  if (!('WebSocket' in window)) delete settings.websocket_url;
+  if (!('WebSocket' in window) && settings.bosh_service_url) delete settings.websocket_url;
 
   var inIframe;
   try { inIframe = window.self !== window.top; } catch (e) { inIframe = true; }
@@ -42,11 +42,38 @@ export const BOOT_JS = String.raw`(function () {
   }
   if (cfg.transparent) body.classList.add('webchat-transparent');
 
-  try {
-    window.converse.initialize(settings);
-  } catch (err) {
-    body.classList.add('webchat-failed');
-    console.error('webchat: ConverseJS failed to start', err);
+  function start() {
+    try {
+      window.converse.initialize(settings);
+    } catch (err) {
+      body.classList.add('webchat-failed');
+      console.error('webchat: ConverseJS failed to start', err);
+    }
   }
+
+  // BOSH fallback. ConverseJS only switches transport after a connection that once worked fails; when the
+  // WebSocket handshake itself is refused (a proxy without upgrade support) it retries the WebSocket forever.
+  // So when both are configured, one handshake decides first; it is closed as soon as it opens.
+  if (!settings.websocket_url || !settings.bosh_service_url) return start();
+  var decided = false;
+  function decide(useWebSocket) {
+    if (decided) return;
+    decided = true;
+    if (!useWebSocket) {
+      console.warn('webchat: WebSocket unavailable, using BOSH');
+      delete settings.websocket_url;
+    }
+    start();
+  }
+  var probe;
+  try {
+    probe = new WebSocket(settings.websocket_url, 'xmpp');
+  } catch (e) {
+    return decide(false);
+  }
+  var timer = setTimeout(function () { try { probe.close(); } catch (e) { /* closing */ } decide(false); }, 5000);
+  probe.onopen = function () { clearTimeout(timer); probe.close(1000); decide(true); };
+  probe.onerror = function () { clearTimeout(timer); decide(false); };
+  probe.onclose = function () { clearTimeout(timer); decide(false); };
 })();
 `;

@@ -12,7 +12,8 @@ body.webchat-failed .webchat-failed-note { display: block; }
 /* _readonly=true: an overlay shows messages only. */
 body.webchat-readonly converse-muc-bottom-panel,
 body.webchat-readonly .bottom-panel,
-body.webchat-readonly converse-muc-heading .chatbox-title__buttons,
+body.webchat-readonly converse-muc-heading,
+body.webchat-readonly .chat-head,
 body.webchat-readonly converse-muc-sidebar,
 body.webchat-readonly .occupants { display: none !important; }
 body.webchat-noscroll .chat-content__messages,

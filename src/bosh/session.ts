@@ -1,0 +1,394 @@
+// One BOSH session (XEP-0124) seen as a stream transport: requests arrive with consecutive rids, their payloads go to
+// the c2s session in rid order, and what the c2s session writes waits in a bounded buffer for a held request.
+import type { ServerResponse } from 'node:http';
+import type { Element } from '../xmpp/xml.js';
+import type { StreamHeader, StreamTransport, TransportHandler } from '../xmpp/transport.js';
+import type { Logger } from '../log.js';
+import {
+  NS_XBOSH, responseBody, streamErrorBody, terminateBody, xboshAttr, type BindingCondition,
+} from './body.js';
+
+export interface BoshSessionParams {
+  sid: string;
+  remoteAddress: string;
+  secure: boolean;
+  /** Negotiated values, announced in the session creation response. */
+  wait: number;
+  hold: number;
+  requests: number;
+  inactivity: number;
+  polling: number;
+  ver: string;
+  /** Content-Type of every response (the client's 'content' attribute, XEP-0124 §7.1). */
+  contentType: string;
+  /** The client sent no 'ver': it expects HTTP error codes instead of terminal binding conditions (§17.1). */
+  legacy: boolean;
+  /** The client asked for acknowledgements (ack='1'). */
+  acks: boolean;
+  /** Past this many buffered bytes the session is ended (the c2s session normally drops the client first). */
+  maxBufferedBytes: number;
+  log: Logger;
+  /** Called once when the session is over and its sid must be forgotten. */
+  onGone(s: BoshSession): void;
+}
+
+interface Held {
+  rid: number;
+  res: ServerResponse;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Early {
+  attrs: Record<string, string>;
+  payloads: Element[];
+  res: ServerResponse;
+}
+
+type State = 'open' | 'closing' | 'closed';
+
+const LEGACY_STATUS: Partial<Record<BindingCondition, number>> = { 'bad-request': 400, 'policy-violation': 403, 'item-not-found': 404 };
+
+export class BoshSession implements StreamTransport {
+  readonly kind = 'bosh' as const;
+  handler!: TransportHandler;
+  readonly sid: string;
+  readonly remoteAddress: string;
+  readonly secure: boolean;
+  private state: State = 'open';
+  /** Highest rid whose payloads were handed on (all lower ones were too). */
+  private lastRid = 0;
+  /** Processed requests waiting for data, in rid order. */
+  private held: Held[] = [];
+  /** Requests that arrived ahead of a missing rid, kept until the gap is filled (bounded by the window). */
+  private early = new Map<number, Early>();
+  /** The last responses by rid, for clients that repeat a request whose response they lost (§14.3). */
+  private sent = new Map<number, string>();
+  private out: string[] = [];
+  private outBytes = 0;
+  private flushQueued = false;
+  private inactivityTimer: NodeJS.Timeout | null = null;
+  /** Attributes of the session creation response, until it is sent. */
+  private creation: Record<string, string | undefined> | null = null;
+  /** A terminate response with no request to carry it: given to the next request. */
+  private finalBody: string | null = null;
+  private lastPollAt = 0;
+  private lastResponseEmpty = false;
+
+  constructor(private p: BoshSessionParams) {
+    this.sid = p.sid;
+    this.remoteAddress = p.remoteAddress;
+    this.secure = p.secure;
+  }
+
+  get isOpen(): boolean { return this.state === 'open'; }
+
+  // ---- requests ---------------------------------------------------------------
+
+  /** The session creation request (§7.1): answered with the negotiated values and the first stream features. */
+  start(rid: number, attrs: Record<string, string>, res: ServerResponse): void {
+    this.lastRid = rid;
+    const p = this.p;
+    this.creation = {
+      sid: p.sid, wait: String(p.wait), hold: String(p.hold), requests: String(p.requests),
+      inactivity: String(p.inactivity), polling: String(p.polling), ver: p.ver,
+      ack: p.acks ? String(rid) : undefined, secure: p.secure ? 'true' : undefined,
+      'xmlns:xmpp': NS_XBOSH, 'xmpp:version': '1.0',
+    };
+    this.keep(rid, res);
+    this.handler.streamOpened({ to: attrs.to ?? '', version: xboshAttr(attrs, 'version') ?? '1.0', 'xml:lang': attrs['xml:lang'] ?? 'en' });
+    this.settle();
+  }
+
+  /** Any later request of the session. */
+  request(rid: number, attrs: Record<string, string>, payloads: Element[], res: ServerResponse): void {
+    if (this.finalBody !== null) {
+      this.write(res, this.finalBody);
+      this.gone();
+      return;
+    }
+    if (this.state !== 'open') {
+      this.write(res, terminateBody('item-not-found'), 'item-not-found');
+      return;
+    }
+    this.stopInactivity();
+    this.handler.touch?.();
+    if (rid <= this.lastRid) {
+      this.repeated(rid, res);
+      return;
+    }
+    // §14.2: rids beyond the window of simultaneous requests end the session (same error as an unknown rid).
+    if (rid > this.lastRid + this.p.requests) {
+      this.fail('item-not-found', res);
+      return;
+    }
+    if (rid > this.lastRid + 1) {
+      const e = this.early.get(rid);
+      if (e) this.replaceResponse(e, res);
+      else this.early.set(rid, { attrs, payloads, res });
+      // A gap that never fills must not keep the session alive.
+      if (this.held.length === 0) this.startInactivity();
+      return;
+    }
+    this.process(rid, attrs, payloads, res);
+    for (let next = this.early.get(this.lastRid + 1); next && this.state === 'open'; next = this.early.get(this.lastRid + 1)) {
+      this.early.delete(this.lastRid + 1);
+      this.process(this.lastRid + 1, next.attrs, next.payloads, next.res);
+    }
+    if (this.state === 'open') this.settle();
+  }
+
+  /** A request with the same rid as an earlier one: the client lost the response, send it again. */
+  private repeated(rid: number, res: ServerResponse): void {
+    const cached = this.sent.get(rid);
+    if (cached !== undefined) {
+      this.write(res, cached);
+      if (this.held.length === 0) this.startInactivity();
+      return;
+    }
+    const h = this.held.find((x) => x.rid === rid);
+    if (h) {
+      this.replaceResponse(h, res);
+      return;
+    }
+    this.fail('item-not-found', res);
+  }
+
+  private replaceResponse(slot: { res: ServerResponse }, res: ServerResponse): void {
+    // The earlier connection is presumably dead; if not, it gets an empty body that the client will ignore.
+    this.write(slot.res, responseBody({}, ''));
+    slot.res = res;
+  }
+
+  private process(rid: number, attrs: Record<string, string>, payloads: Element[], res: ServerResponse): void {
+    this.lastRid = rid;
+    if (this.p.acks && attrs.ack) {
+      const ack = Number(attrs.ack);
+      for (const r of this.sent.keys()) if (r <= ack) this.sent.delete(r);
+    }
+    const restart = xboshAttr(attrs, 'restart') === 'true';
+    const terminate = attrs.type === 'terminate';
+    if (this.p.hold === 0 && payloads.length === 0 && !restart && !terminate && attrs.pause === undefined) {
+      // §12: a polling client must not send empty requests faster than 'polling' while there is nothing to get.
+      const now = Date.now();
+      if (this.lastResponseEmpty && now - this.lastPollAt < this.p.polling * 1000) {
+        this.fail('policy-violation', res);
+        return;
+      }
+      this.lastPollAt = now;
+    }
+    this.keep(rid, res);
+    if (restart) {
+      // XEP-0206 §5: a restart request carries no payloads; the reply carries the new stream features.
+      this.handler.streamOpened({ to: attrs.to ?? '', version: '1.0', 'xml:lang': attrs['xml:lang'] ?? 'en' });
+    } else {
+      for (const el of payloads) {
+        if (this.state !== 'open') return;
+        this.handler.element(el);
+      }
+    }
+    if (terminate && this.state === 'open') {
+      this.handler.streamClosed();
+      // The c2s session answers streamClosed by closing its transport; make sure the client hears the end.
+      if (this.state === 'open') this.finish(terminateBody(), false);
+    }
+  }
+
+  private keep(rid: number, res: ServerResponse): void {
+    const h: Held = { rid, res, timer: null };
+    h.timer = setTimeout(() => this.expire(h), this.p.wait * 1000);
+    h.timer.unref();
+    this.held.push(h);
+  }
+
+  /** After a batch of requests: keep at most 'hold' requests waiting, and answer at once if data is waiting. */
+  private settle(): void {
+    while (this.held.length > this.p.hold && this.state === 'open') this.respondOldest();
+    if (this.out.length > 0) this.queueFlush();
+  }
+
+  private expire(h: Held): void {
+    h.timer = null;
+    if (this.state !== 'open') return;
+    // Responses go out in rid order: earlier held requests are answered first.
+    while (this.held.length > 0 && this.held[0] !== h) this.respondOldest();
+    if (this.held[0] === h) this.respondOldest();
+  }
+
+  private respondOldest(): void {
+    const h = this.held.shift()!;
+    if (h.timer) clearTimeout(h.timer);
+    const payload = this.out.join('');
+    this.out = [];
+    this.outBytes = 0;
+    let attrs: Record<string, string | undefined> = {};
+    if (this.creation) {
+      attrs = this.creation;
+      this.creation = null;
+    } else if (this.p.acks && this.lastRid > h.rid) {
+      // §9.1: tell the client which later requests already arrived.
+      attrs = { ack: String(this.lastRid) };
+    }
+    const xml = responseBody(attrs, payload);
+    this.lastResponseEmpty = payload === '';
+    this.remember(h.rid, xml);
+    this.write(h.res, xml);
+    if (this.held.length === 0) this.startInactivity();
+  }
+
+  private remember(rid: number, xml: string): void {
+    this.sent.set(rid, xml);
+    for (const r of this.sent.keys()) {
+      if (this.sent.size <= this.p.requests) break;
+      this.sent.delete(r);
+    }
+  }
+
+  // ---- StreamTransport ----------------------------------------------------------
+
+  sendOpen(h: StreamHeader): void {
+    // Only the first stream header matters: it names the server and the stream id (XEP-0206 'from' and 'authid').
+    if (this.creation) {
+      this.creation.from = h.from;
+      this.creation.authid = h.id;
+    }
+  }
+
+  sendRaw(xml: string): void {
+    if (this.state !== 'open') return;
+    this.out.push(xml);
+    this.outBytes += xml.length;
+    if (this.outBytes > this.p.maxBufferedBytes) {
+      // Backstop: the c2s session drops clients that do not read well before this.
+      queueMicrotask(() => this.fail('policy-violation'));
+      return;
+    }
+    if (this.held.length > 0) this.queueFlush();
+  }
+
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // Everything written in this tick (a fan-out, a join's presences) leaves in one response.
+    process.nextTick(() => {
+      this.flushQueued = false;
+      if (this.state === 'open' && this.out.length > 0 && this.held.length > 0) this.respondOldest();
+    });
+  }
+
+  close(streamError?: Element): void {
+    if (this.state !== 'open') return;
+    const pending = this.out.join('');
+    this.out = [];
+    this.outBytes = 0;
+    this.finish(streamErrorBody(streamError, pending), false);
+  }
+
+  bufferedBytes(): number {
+    return this.outBytes;
+  }
+
+  restartStream(): void {
+    // Nothing to reset: the client's next request carries xmpp:restart='true' (XEP-0206 §5).
+  }
+
+  // ---- ending ---------------------------------------------------------------------
+
+  /** Ends the session for a binding error (bad rid, policy): the client is told, the c2s session loses its transport. */
+  fail(condition: BindingCondition, res?: ServerResponse): void {
+    if (this.state === 'closed') {
+      if (res) this.write(res, terminateBody(condition), condition);
+      return;
+    }
+    const wasOpen = this.state === 'open';
+    const xml = terminateBody(condition);
+    if (res) this.write(res, xml, condition);
+    this.finish(xml, true, condition);
+    if (wasOpen) this.handler.transportClosed();
+    this.p.log.debug(`bosh ${this.sid}: terminated (${condition})`);
+  }
+
+  /** The client stopped making requests for longer than 'inactivity': it is gone (§11). */
+  private inactive(): void {
+    this.inactivityTimer = null;
+    if (this.state !== 'open') return;
+    this.p.log.debug(`bosh ${this.sid}: inactive for ${this.p.inactivity}s, cleaning up`);
+    this.out = [];
+    this.outBytes = 0;
+    // Requests stuck behind a missing rid are answered; nobody else is listening.
+    this.finish(terminateBody(), true);
+    this.handler.transportClosed();
+  }
+
+  /** Server shutdown of the endpoint itself. */
+  shutdown(): void {
+    if (this.state === 'open') this.fail('system-shutdown');
+    else this.gone();
+  }
+
+  /**
+   * Answers every waiting request with the terminate response (the first one carries it, with any pending payloads;
+   * later ones get a bare terminate). With no request waiting, the next one gets it, or the session simply expires.
+   */
+  private finish(xml: string, now: boolean, condition?: BindingCondition): void {
+    this.state = 'closing';
+    const waiting: ServerResponse[] = this.held.map((h) => {
+      if (h.timer) clearTimeout(h.timer);
+      return h.res;
+    });
+    this.held = [];
+    for (const e of this.early.values()) waiting.push(e.res);
+    this.early.clear();
+    if (waiting.length === 0 && !now) {
+      this.finalBody = xml;
+      this.startInactivity();
+      return;
+    }
+    waiting.forEach((res, i) => this.write(res, i === 0 ? xml : terminateBody(condition), condition));
+    this.gone();
+  }
+
+  private gone(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopInactivity();
+    for (const h of this.held) if (h.timer) clearTimeout(h.timer);
+    this.held = [];
+    this.early.clear();
+    this.sent.clear();
+    this.finalBody = null;
+    this.p.onGone(this);
+  }
+
+  private startInactivity(): void {
+    this.stopInactivity();
+    this.inactivityTimer = setTimeout(() => {
+      if (this.state === 'closing') this.gone();
+      else this.inactive();
+    }, this.p.inactivity * 1000);
+    this.inactivityTimer.unref();
+  }
+
+  private stopInactivity(): void {
+    if (this.inactivityTimer) clearTimeout(this.inactivityTimer);
+    this.inactivityTimer = null;
+  }
+
+  // ---- HTTP -----------------------------------------------------------------------
+
+  private write(res: ServerResponse, xml: string, condition?: BindingCondition): void {
+    if (res.writableEnded || res.destroyed) return;
+    const status = this.p.legacy && condition ? LEGACY_STATUS[condition] ?? 200 : 200;
+    writeBody(res, status, xml, this.p.contentType);
+  }
+}
+
+/** Headers every BOSH response carries: no caching, and the Content-Type the session asked for. */
+export function writeBody(res: ServerResponse, status: number, xml: string, contentType: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    ...extra,
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(xml),
+    'Cache-Control': 'no-store',
+  });
+  res.end(xml);
+}
