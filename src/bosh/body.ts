@@ -114,7 +114,7 @@ const DIRECT: Record<string, BindingCondition> = {
   'system-shutdown': 'system-shutdown',
 };
 
-/** The terminate response for a session that ends with (or without) an XMPP stream error (XEP-0206 §8). */
+/** The terminate response for a session that ends with (or without) an XMPP stream error (XEP-0206, remote-stream-error). */
 export function streamErrorBody(streamError: Element | undefined, pending: string): string {
   if (!streamError) return terminateBody(undefined, pending);
   const first = streamError.children.find((c): c is Element => typeof c !== 'string');

@@ -178,7 +178,7 @@ export class BoshSession implements StreamTransport {
     }
     this.keep(rid, res);
     if (restart) {
-      // XEP-0206 §5: a restart request carries no payloads; the reply carries the new stream features.
+      // XEP-0206 stream restart: the request carries no payloads; the reply carries the new stream features.
       this.handler.streamOpened({ to: attrs.to ?? '', version: '1.0', 'xml:lang': attrs['xml:lang'] ?? 'en' });
     } else {
       for (const el of payloads) {
@@ -288,7 +288,7 @@ export class BoshSession implements StreamTransport {
   }
 
   restartStream(): void {
-    // Nothing to reset: the client's next request carries xmpp:restart='true' (XEP-0206 §5).
+    // Nothing to reset: the client's next request carries xmpp:restart='true' (XEP-0206).
   }
 
   // ---- ending ---------------------------------------------------------------------
@@ -307,7 +307,7 @@ export class BoshSession implements StreamTransport {
     this.p.log.debug(`bosh ${this.sid}: terminated (${condition})`);
   }
 
-  /** The client stopped making requests for longer than 'inactivity': it is gone (§11). */
+  /** The client stopped making requests for longer than 'inactivity': it is gone (§10). */
   private inactive(): void {
     this.inactivityTimer = null;
     if (this.state !== 'open') return;
