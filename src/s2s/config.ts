@@ -47,7 +47,7 @@ export function defaultS2sConfig(): S2sConfig {
     trustedCaFiles: [],
     idleTimeoutSeconds: 300,
     connectTimeoutSeconds: 20,
-    maxQueuedStanzas: 2000,
+    maxQueuedStanzas: 20000,
     maxIncomingStreams: 500,
   };
 }

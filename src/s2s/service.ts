@@ -145,7 +145,7 @@ export class S2sService implements RemoteRoute {
       return;
     }
     if (this.domains.has(remote)) {
-      this.deps.log.warn(`s2s: ${remote} is local, not sending over S2S`);
+      this.deps.log.debug(`s2s: ${remote} is local, not sending over S2S`);
       return;
     }
     const out = this.outgoingFor(local, remote);
@@ -180,7 +180,9 @@ export class S2sService implements RemoteRoute {
     if (stanza.attrs.type === 'error') return;
     const copy = new Element(stanza.name, { ...stanza.attrs, xmlns: NS.CLIENT });
     copy.children = stanza.children;
-    this.deps.router.bounce(copy, new StanzaError(condition, text.slice(0, 300)));
+    // Later, not now: the error goes back through the router to, say, a room that may answer by sending more to
+    // this same remote domain; doing that inside send() would recurse without bound.
+    setImmediate(() => this.deps.router.bounce(copy, new StanzaError(condition, text.slice(0, 300))));
   }
 
   // ---- dialback: we are the receiving server, asking the remote's authoritative server --------------------
