@@ -378,6 +378,7 @@ export class Room {
     const ev: NickChangeEvent = { room: this, occupant: occ, from, oldNick: occ.nick, newNick: nick };
     this.hooks.fire('pre-nick-change', ev);
     if (taken || occ.sessions.size > 1) {
+      if (!taken && this.occupants.size >= this.host.config.maxOccupants) throw new StanzaError('service-unavailable', 'The room is full', 'wait');
       this.moveSession(occ, from.toString(), nick, stanza, taken);
       return;
     }
