@@ -20,6 +20,11 @@ import type { LocalSession } from '../src/xmpp/session-types.js';
 import { silentLogger } from '../src/log.js';
 import { createMucService } from '../src/muc/service.js';
 import { defaultMucConfig } from '../src/muc/config.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileArchive } from '../src/storage/archive.js';
+import { MucArchiveBridge } from '../src/mam/muc-bridge.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,6 +37,8 @@ const STORM_ALL_MAX = arg('storm-all-max', 1000);
 const MAX_BUFFERED = 4 * 1024 * 1024;
 const ROUND_TIMEOUT_MS = arg('timeout', 30_000);
 const HOST = 'room.localhost';
+/** --archive 1: also measure the fan-out with the durable file archive (senders' reflections wait for the disk). */
+const WITH_ARCHIVE = arg('archive', 0) === 1;
 
 // ---- sockets and the client worker ----------------------------------------------------------------------
 
@@ -163,13 +170,16 @@ async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
   }, servers.length);
 }
 
-function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>) {
+function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>, durable = false) {
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('anon.localhost');
   router.addUserHost('localhost');
   const config = { ...defaultMucConfig('localhost'), host: HOST };
   config.defaultRoomConfig = { ...config.defaultRoomConfig, presenceBroadcast };
-  const muc = createMucService({ router, log: silentLogger, config, dataDir: null });
+  const dir = durable ? mkdtempSync(join(tmpdir(), 'bench-fanout-')) : null;
+  const archive = dir ? new FileArchive(dir, { expiry: 'never' }, { log: () => undefined }) : null;
+  const bridge = archive ? new MucArchiveBridge(archive, { send: (st) => router.route(st) }) : undefined;
+  const muc = createMucService({ router, log: silentLogger, config, dataDir: null, archive: bridge, mam: bridge });
   let drops = 0;
   const corked = new Set<WebSocket>();
   const sessions = servers.map((ws, i) => {
@@ -177,7 +187,11 @@ function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | '
     router.bind(s);
     return s;
   });
-  const teardown = () => { for (const s of sessions) router.unbind(s); };
+  const teardown = async () => {
+    for (const s of sessions) router.unbind(s);
+    await archive?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
   return { router, muc, sessions, drops: () => drops, teardown };
 }
 
@@ -185,8 +199,8 @@ function joinStanza(s: WsSession, room: string, nick: string, history = ''): Ele
   return parse(`<presence from="${s.fullJid}" to="${room}@${HOST}/${nick}"><x xmlns="http://jabber.org/protocol/muc">${history}</x></presence>`);
 }
 
-async function mucFanout(servers: WebSocket[], clients: Clients): Promise<Result & { drops: number }> {
-  const { router, muc, sessions, drops, teardown } = mucSetup(servers, ['moderator', 'participant', 'visitor']);
+async function mucFanout(servers: WebSocket[], clients: Clients, durable = false): Promise<Result & { drops: number }> {
+  const { router, muc, sessions, drops, teardown } = mucSetup(servers, ['moderator', 'participant', 'visitor'], durable);
   await muc.start();
   // Joins first, history off, so the measurement sees only the new messages.
   sessions.forEach((s, i) => router.route(joinStanza(s, 'bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>'), s));
@@ -197,7 +211,7 @@ async function mucFanout(servers: WebSocket[], clients: Clients): Promise<Result
       `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
       `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/></message>`), sender);
   }, servers.length);
-  teardown();
+  await teardown();
   return { ...res, drops: drops() };
 }
 
@@ -217,7 +231,7 @@ async function joinStorm(servers: WebSocket[], clients: Clients, broadcast: Arra
   const ms = performance.now() - start;
   await new Promise((r) => setTimeout(r, 300));
   const { frames } = await clients.request<{ frames: number }>({ cmd: 'report' }, 'report');
-  teardown();
+  await teardown();
   return { ms, frames };
 }
 
@@ -238,6 +252,12 @@ async function main(): Promise<void> {
   console.log(`MUC fan-out      : ${fmt(m)}${m.drops ? `, ${m.drops} slow sockets dropped` : ''}`);
   const ratio = m.deliveriesPerSec / r.deliveriesPerSec;
   console.log(`ratio MUC/raw    : ${ratio.toFixed(2)} (target >= 0.50) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
+  if (WITH_ARCHIVE) {
+    await mucFanout(servers, clients, true); // warm-up
+    const d = await mucFanout(servers, clients, true);
+    console.log(`MUC + durable archive: ${fmt(d)}${d.drops ? `, ${d.drops} slow sockets dropped` : ''}`);
+    console.log(`ratio archive/memory : ${(d.deliveriesPerSec / m.deliveriesPerSec).toFixed(2)} (sender's reflection waits for the write + fdatasync)`);
+  }
 
   const limited = await joinStorm(servers, clients, ['moderator']);
   console.log(`join storm of ${N}, presences to moderators only: all have self-presence+history+subject after ${limited.ms.toFixed(0)} ms (${limited.frames} frames)`);

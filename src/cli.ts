@@ -118,7 +118,16 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const server = createServer(config);
+  let server: ReturnType<typeof createServer>;
+  try {
+    server = createServer(config); // validates the module sections (muc, archive, tcp, …)
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

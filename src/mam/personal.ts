@@ -96,7 +96,8 @@ export function installPersonalMam(iq: IqRegistry, disco: DiscoRegistry, router:
     copy.attrs.xmlns = NS.CLIENT;
     // RFC 6120 §4.7.4: a stanza without xml:lang has the stream's, which is 'en' on our streams.
     if (!copy.attrs['xml:lang']) copy.attrs['xml:lang'] = 'en';
-    const input = { ts: Date.now(), nick: '', realJid: other, xml: copy.toString() };
+    // Whole seconds, as Prosody stamps user archives (its conformance transcripts rely on equal stamps).
+    const input = { ts: Math.floor(Date.now() / 1000) * 1000, nick: '', realJid: other, xml: copy.toString() };
     const key = archiveKey(owner);
     const append = (ra: RoomArchive) => {
       try { ra.append(input); } catch (err) { opts.log.error(`mam: not archived for ${owner}: ${(err as Error).message}`); }

@@ -140,15 +140,15 @@ export class AssetStore {
   }
 
   /** Starts compressing the files every page load needs, so the first visitor does not wait for brotli 11. */
-  warm(encodings: Encoding[] = ['br', 'gzip']): Promise<void> {
+  async warm(encodings: Encoding[] = ['br', 'gzip']): Promise<void> {
+    // One job at a time: brotli 11 of converse.min.js holds a libuv thread for seconds. All at once they would take
+    // the whole pool (4 threads) and stall file I/O at every start, the archive's fsync and so chat echoes included.
     const names = [this.urls.converseJs, this.urls.converseCss, this.urls.bootJs, this.urls.bootCss];
-    const jobs: Promise<unknown>[] = [];
     for (const n of names) {
       const a = this.assets.get(n);
       if (!a) continue;
-      for (const e of encodings) jobs.push(this.body(a, a.compressible ? e : 'identity'));
+      for (const e of encodings) await this.body(a, a.compressible ? e : 'identity');
     }
-    return Promise.all(jobs).then(() => undefined);
   }
 
   private async readRaw(asset: Asset): Promise<Buffer> {

@@ -58,6 +58,11 @@ test('a bad value names the field and what is wrong', async () => {
   await writeFile(cfg, JSON.stringify({ htp: {} }));
   const r4 = await cli(['--config', cfg]).done;
   assert.match(r4.err, /htp: unknown setting/);
+  await writeFile(cfg, JSON.stringify({ muc: { creation: 'everybody' } }));
+  const r6 = await cli(['--config', cfg]).done;
+  assert.is(r6.code, 2);
+  assert.match(r6.err, /^error: config: muc\.creation: /m);
+  assert.not.match(r6.err, /\n\s+at /, 'no stack trace');
   await writeFile(cfg, '{ not json');
   const r5 = await cli(['--config', cfg]).done;
   assert.match(r5.err, /is not valid JSON/);
