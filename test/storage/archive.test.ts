@@ -107,7 +107,9 @@ test('time ranges, before-id/after-id, ids and unknown ids', async () => {
     const none = await ra.query({ start: T0 + 10_000_000, max: 10 });
     assert.is(none.items.length, 0);
     assert.is(none.complete, true);
-    for (const bad of [{ after: 'nope' }, { afterId: ids[5].slice(0, -1) + 'x' }, { ids: ['zz-AAAAAAAAAA'] }, { before: '99999-AAAAAAAAAA' }]) {
+    // A forged id: the real one with its last character changed (to a character it does not already end with).
+    const forged = ids[5].slice(0, -1) + (ids[5].endsWith('x') ? 'y' : 'x');
+    for (const bad of [{ after: 'nope' }, { afterId: forged }, { ids: ['zz-AAAAAAAAAA'] }, { before: '99999-AAAAAAAAAA' }]) {
       try {
         await ra.query({ max: 10, ...bad });
         assert.unreachable(`accepted ${JSON.stringify(bad)}`);
