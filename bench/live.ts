@@ -1,0 +1,207 @@
+// Load harness entry: `node --import tsx bench/live.ts --users 400 --target both [--scenario live]`.
+// Starts each target in turn on loopback, plays the scenario with simulated ConverseJS-like anonymous viewers, and
+// writes a side-by-side table (ours/Prosody), results.json and chart.svg to bench/results/<timestamp>/.
+// See bench/live/README.md for how to read the output.
+import { availableParallelism, setPriority, tmpdir } from 'node:os';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { chart } from './live/chart.js';
+import { errorBreakdown, table, vcardCaveat } from './live/report.js';
+import { runTarget, type TargetResult } from './live/run.js';
+import { plan, SCENARIOS, type ScenarioName } from './live/scenarios.js';
+import { startOurs } from './live/targets/ours.js';
+import { startProsody } from './live/targets/prosody.js';
+import { TargetUnavailable, type RunningTarget } from './live/targets/process.js';
+
+const HELP = `usage: node --import tsx bench/live.ts [options]
+  --users N            simulated viewers (default 400)
+  --target T           ours | prosody | both (default both; Prosody runs first)
+  --scenario S         ${SCENARIOS.join(' | ')} (default live = join storm, chat, nick wave, leave)
+  --duration S         seconds of chat in chat phases (default 30)
+  --rate R             room-wide chat messages per second (default 20)
+  --senders N          viewers taking turns to talk (default 50)
+  --join-rate R        viewers per second for join-10ps and scale (default 10)
+  --nick-window S      seconds over which the nick wave is spread (default 10)
+  --scale-steps LIST   occupant counts for scale (default 400,2000,10000)
+  --vcards MODE        all | self | none: which vCards viewers fetch (default all; scale defaults to self)
+  --vcard-on-rename    fetch a renamed occupant's vCard again under its new nick (default: keep the one it has)
+  --transport T        websocket | bosh (default websocket)
+  --no-deflate         do not offer permessage-deflate (browsers do offer it)
+  --workers N          client worker threads (default cores-1, at least 1)
+  --port-base P        first loopback port to use (default 16000; prosody P+10, ours P+20)
+  --iq-timeout S       iq timeout (default 60), --join-timeout S (default 180), --phase-timeout S (default 600)
+  --seed-messages N    messages posted by the streamer before viewers come (default 60)
+  --prosody-log LEVEL  Prosody log level (default info, as livechat under PeerTube's default)
+  --out DIR            results folder (default bench/results/<timestamp>)
+  --keep               keep the servers' temp folders (config, data, logs)
+  --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '400' },
+      target: { type: 'string', default: 'both' },
+      scenario: { type: 'string', default: 'live' },
+      duration: { type: 'string', default: '30' },
+      rate: { type: 'string', default: '20' },
+      senders: { type: 'string', default: '50' },
+      'join-rate': { type: 'string', default: '10' },
+      'nick-window': { type: 'string', default: '10' },
+      'scale-steps': { type: 'string', default: '400,2000,10000' },
+      vcards: { type: 'string' },
+      'no-deflate': { type: 'boolean', default: false },
+      transport: { type: 'string', default: 'websocket' },
+      'vcard-on-rename': { type: 'boolean', default: false },
+      workers: { type: 'string' },
+      'port-base': { type: 'string', default: '16000' },
+      'iq-timeout': { type: 'string', default: '60' },
+      'join-timeout': { type: 'string', default: '180' },
+      'phase-timeout': { type: 'string', default: '600' },
+      'seed-messages': { type: 'string', default: '60' },
+      'prosody-log': { type: 'string', default: 'info' },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      nice: { type: 'string', default: '0' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const num = (name: string, v: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in [${min}, ${max}], got ${v}`);
+    return n;
+  };
+  const scenario = values.scenario as ScenarioName;
+  if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+  const targetArg = values.target!;
+  if (!['ours', 'prosody', 'both'].includes(targetArg)) throw new Error('--target must be ours, prosody or both');
+  const scaleSteps = values['scale-steps']!.split(',').map((s) => num('scale-steps', s, 1, 20_000));
+  const users = scenario === 'scale' ? Math.max(...scaleSteps) : num('users', values.users!, 1, 20_000);
+  const vcards = (values.vcards ?? (scenario === 'scale' ? 'self' : 'all')) as 'all' | 'self' | 'none';
+  if (!['websocket', 'bosh'].includes(values.transport!)) throw new Error('--transport must be websocket or bosh');
+  if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
+  const workers = values.workers ? num('workers', values.workers, 1, 64) : Math.max(1, availableParallelism() - 1);
+  const portBase = num('port-base', values['port-base']!, 1024, 65000);
+  const phases = plan(scenario, {
+    users,
+    chatRate: num('rate', values.rate!, 0, 10_000),
+    chatSeconds: num('duration', values.duration!, 1, 3600),
+    joinRate: num('join-rate', values['join-rate']!, 0.1, 10_000),
+    nickWindowSeconds: num('nick-window', values['nick-window']!, 0, 600),
+    senders: num('senders', values.senders!, 1, 20_000),
+    scaleSteps,
+  });
+
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
+  const outDir = resolve(values.out ?? join(here, 'results', stamp));
+  await mkdir(outDir, { recursive: true });
+  const baseDir = await mkdtemp(join(tmpdir(), 'bench-live-'));
+  const log = (s: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+  const command = `node --import tsx bench/live.ts ${process.argv.slice(2).join(' ')}`.trim();
+  log(`${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); results in ${outDir}`);
+
+  const targets: Array<'prosody' | 'ours'> = targetArg === 'both' ? ['prosody', 'ours'] : [targetArg as 'prosody' | 'ours'];
+  const results: TargetResult[] = [];
+  const unavailable: string[] = [];
+  const room = 'livestream@room.localhost';
+  for (const name of targets) {
+    let target: RunningTarget | undefined;
+    try {
+      target =
+        name === 'prosody'
+          ? await startProsody({ baseDir, httpPort: portBase + 10, room, logLevel: values['prosody-log']!, log })
+          : await startOurs({ baseDir, httpPort: portBase + 20, room, log });
+      log(`${name}: started, pid ${target.pid}: ${target.description}`);
+      const nice = num('nice', values.nice!, -20, 19);
+      if (nice !== 0) {
+        // same priority for every target's server process, so that other programs on a shared machine disturb less
+        setPriority(target.pid, nice);
+        log(`${name}: server process reniced to ${nice}`);
+      }
+      const r = await runTarget(target, phases, {
+        users,
+        workers,
+        viewer: {
+          transport: values.transport === 'bosh' ? 'bosh' : 'websocket',
+          deflate: !values['no-deflate'],
+          vcards,
+          vcardOnRename: values['vcard-on-rename']!,
+          mamMax: 50,
+          iqTimeoutMs: num('iq-timeout', values['iq-timeout']!, 1, 3600) * 1000,
+          joinTimeoutMs: num('join-timeout', values['join-timeout']!, 1, 3600) * 1000,
+        },
+        seedMessages: num('seed-messages', values['seed-messages']!, 0, 10_000),
+        phaseTimeoutMs: num('phase-timeout', values['phase-timeout']!, 10, 7200) * 1000,
+        log,
+      });
+      results.push(r);
+      if (name === 'prosody') {
+        await copyFile(join(baseDir, 'prosody', 'prosody.cfg.lua'), join(outDir, 'prosody.cfg.lua')).catch(() => {});
+      }
+    } catch (e) {
+      const msg = `${name}: ${e instanceof TargetUnavailable ? 'not available' : 'failed'}: ${(e as Error).message}`;
+      log(msg);
+      unavailable.push(msg);
+    } finally {
+      if (target) {
+        await target.stop();
+        log(`${name}: stopped`);
+        await copyFile(target.logPath, join(outDir, `${name}.log`)).catch(() => {});
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // let the machine settle between targets
+  }
+  if (!values.keep) await rm(baseDir, { recursive: true, force: true });
+  else log(`servers' folders kept in ${baseDir}`);
+
+  if (results.length === 0) {
+    log('no target could be measured');
+    await writeFile(join(outDir, 'unavailable.txt'), unavailable.join('\n') + '\n');
+    return 1;
+  }
+  const t = table(results);
+  const date = new Date().toISOString();
+  const heading = `${scenario}, ${users} viewers, ${date.slice(0, 16).replace('T', ' ')} UTC, ${availableParallelism()} cores, ${workers} client worker(s)`;
+  const notes = [
+    ...results.map((r) => `${r.target}: ${r.description}`),
+    ...unavailable,
+    ...errorBreakdown(results),
+    vcardCaveat(results),
+    t.slower.length ? `ours is worse than Prosody on: ${t.slower.join('; ')}` : '',
+  ].filter(Boolean);
+  console.log(`\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n`);
+  await writeFile(join(outDir, 'table.txt'), `${command}\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n`);
+  await writeFile(join(outDir, 'table.md'), `\`${command}\` — ${heading}\n\n${t.markdown}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+  const svg = chart(results, heading);
+  await writeFile(join(outDir, 'chart.svg'), svg);
+  await sharp(Buffer.from(svg)).png().toFile(join(outDir, 'chart.png')).catch(() => {}); // for viewers without SVG
+  await writeFile(
+    join(outDir, 'results.json'),
+    JSON.stringify({ command, date, scenario, users, workers, vcards, phases, unavailable, results }, (k, v) =>
+      // raw samples are large; keep the summaries in the table and the timeline in the chart
+      k === 'samples' ? undefined : v, 1),
+  );
+  log(`wrote ${join(outDir, 'table.txt')}, table.md, chart.svg, chart.png, results.json`);
+  return unavailable.length && targetArg === 'both' ? 2 : 0;
+}
+
+if (!existsSync('/proc/self/stat')) {
+  console.error('bench/live needs Linux /proc to measure server CPU and memory');
+  process.exit(1);
+}
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  },
+);

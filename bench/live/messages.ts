@@ -1,0 +1,76 @@
+// Messages between the orchestrating main thread and the client workers. Plain structured-clone data only.
+
+/** Where and how the simulated viewers connect; identical for every target. */
+export interface ClientEndpoint {
+  wsUrl: string;
+  boshUrl: string;
+  anonHost: string; // e.g. anon.localhost
+  room: string; // bare room JID
+}
+
+export interface ViewerOptions {
+  transport: 'websocket' | 'bosh';
+  deflate: boolean; // offer permessage-deflate, as browsers do
+  vcards: 'all' | 'self' | 'none'; // 'all': self, room and every occupant seen (ConverseJS); 'self': self and room only
+  vcardOnRename: boolean; // also fetch the vCard of a renamed occupant under its new nick
+  mamMax: number; // MAM page size asked on join
+  iqTimeoutMs: number; // an iq without answer after this long counts as a timeout
+  joinTimeoutMs: number; // a viewer that has not got its history after this long counts as a failed join
+}
+
+export type Phase =
+  | { id: number; kind: 'join'; from: number; to: number; ratePerSec: number } // viewers [from,to), 0 = all at once
+  | { id: number; kind: 'chat'; ratePerSec: number; durationMs: number; senders: number } // room-wide rate
+  | { id: number; kind: 'nick'; windowMs: number } // every joined viewer changes nick, spread over the window
+  | { id: number; kind: 'leave' }; // every viewer leaves the room and closes its stream
+
+export type ToWorker =
+  | { type: 'init'; workerId: number; workers: number; endpoint: ClientEndpoint; options: ViewerOptions }
+  | { type: 'phase'; phase: Phase }
+  | { type: 'stop' };
+
+/** Latency samples (ms) gathered since the previous report, by kind. */
+export interface SampleBatch {
+  connect: number[]; // ws open → stream bound (SASL ANONYMOUS + bind)
+  joinToHistory: number[]; // ws open started → room subject received (history shown to the viewer)
+  presenceToHistory: number[]; // join presence sent → room subject received
+  mam: number[]; // MAM query → fin
+  vcard: number[]; // vCard iq round trip (occupants, self, room)
+  delivery: number[]; // groupchat message send → receipt, per receiving viewer
+  nick: number[]; // nick change presence → own presence with status 110 under the new nick
+}
+
+export interface WorkerReport {
+  type: 'report';
+  workerId: number;
+  phaseId: number;
+  samples: SampleBatch;
+  // counters since the previous report
+  bytesPayload: number; // WebSocket payload bytes received (after inflate, if any)
+  deliveries: number; // live groupchat messages received
+  sent: number; // chat messages sent
+  vcardsReceived: number;
+  vcardBytes: number;
+  errors: Record<string, number>; // kind → count (iq errors by purpose:condition, stream errors, closes)
+  // gauges
+  connected: number;
+  joined: number; // has received the room subject
+  ready: number; // has also got its MAM page
+  outstandingIqs: number;
+  lateIqs: number; // timed out, answer still expected
+  lastJoinAt: number; // latest absolute time a viewer of this worker got its history (0 if none)
+  phaseDone: boolean; // the worker finished its share of the current phase
+}
+
+export interface WorkerFinal {
+  type: 'final';
+  workerId: number;
+  wireBytes: number; // bytes read from the sockets, including HTTP upgrade and frame headers
+  viewers: number;
+}
+
+export type FromWorker = WorkerReport | WorkerFinal | { type: 'ready'; workerId: number } | { type: 'fatal'; message: string };
+
+export function emptySamples(): SampleBatch {
+  return { connect: [], joinToHistory: [], presenceToHistory: [], mam: [], vcard: [], delivery: [], nick: [] };
+}

@@ -1,0 +1,92 @@
+// CPU and memory of a process from /proc (Linux only): utime+stime in seconds, current and peak resident set.
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let ticks = 100;
+try {
+  ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+} catch {
+  // keep the usual Linux value
+}
+
+export interface ProcSample {
+  cpuSeconds: number; // user + system since the process started
+  rssBytes: number; // VmRSS
+  hwmBytes: number; // VmHWM, the kernel's own peak RSS
+}
+
+/** One reading, or undefined if the process is gone. Sync reads of two tiny /proc files, twice a second. */
+export function readProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may contain spaces) start after the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string): number => {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+      return m ? Number(m[1]) * 1024 : 0;
+    };
+    return { cpuSeconds: (utime + stime) / ticks, rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores) since boot, from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return (total - idle) / ticks;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Bytes waiting in the kernel on the server's established loopback connections on `port`: rx = sent by clients
+ * but not yet read by the server (work it has not even started), tx = written by the server, not yet acknowledged.
+ */
+export function socketQueues(port: number): { rx: number; tx: number } {
+  let rx = 0;
+  let tx = 0;
+  const hexPort = ':' + port.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const lines = text.split('\n');
+    for (let i = 1; i < lines.length; i++) {
+      const f = lines[i]!.trim().split(/\s+/);
+      if (f.length < 5 || f[3] !== '01' || !f[1]!.endsWith(hexPort)) continue;
+      const [t, r] = f[4]!.split(':');
+      tx += parseInt(t!, 16);
+      rx += parseInt(r!, 16);
+    }
+  }
+  return { rx, tx };
+}
+
+/** The kernel's count of connections dropped because a listen queue was full (all sockets of the machine). */
+export function listenOverflows(): number {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      if (!lines[i]!.startsWith('TcpExt:')) continue;
+      const names = lines[i]!.split(' ');
+      const values = lines[i + 1]!.split(' ');
+      const k = names.indexOf('ListenOverflows');
+      return k > 0 ? Number(values[k]) : NaN;
+    }
+  } catch {
+    // not Linux
+  }
+  return NaN;
+}

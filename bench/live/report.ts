@@ -1,0 +1,208 @@
+// Turns per-target results into the side-by-side table (with the ours/Prosody ratio) printed and saved.
+import { summarize } from './stats.js';
+import type { PhaseResult, TargetResult } from './run.js';
+
+/** Errors that say nothing about the server under load: the room simply has no vCard set. */
+const benign = (kind: string): boolean => kind.startsWith('iq-error:vcard-room:');
+
+export interface Row {
+  section: string;
+  metric: string;
+  unit: string;
+  better: 'lower' | 'higher' | '';
+  values: Record<string, number>; // target → value
+}
+
+function errorsOf(phases: PhaseResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of phases) for (const [k, v] of Object.entries(p.errors)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** Metric rows for one target; the same rows in the same order for every target so they line up. */
+export function metrics(r: TargetResult): Row[] {
+  const rows: Row[] = [];
+  const add = (section: string, metric: string, unit: string, better: Row['better'], v: number): void => {
+    rows.push({ section, metric, unit, better, values: { [r.target]: v } });
+  };
+  for (const p of r.phases) {
+    const secs = (p.endAt - p.startAt) / 1000;
+    const s = p.label;
+    if (p.kind === 'join') {
+      const j = summarize(p.samples.joinToHistory);
+      const ph = summarize(p.samples.presenceToHistory);
+      const mam = summarize(p.samples.mam);
+      const vc = summarize(p.samples.vcard);
+      add(s, 'viewers who got history', '', 'higher', j.n);
+      add(s, 'last viewer got history after', 's', 'lower', p.lastJoinAt ? (p.lastJoinAt - p.startAt) / 1000 : NaN);
+      add(s, 'join-to-history p50', 'ms', 'lower', j.p50);
+      add(s, 'join-to-history p95', 'ms', 'lower', j.p95);
+      add(s, 'join-to-history p99', 'ms', 'lower', j.p99);
+      add(s, 'join presence-to-history p95', 'ms', 'lower', ph.p95);
+      add(s, 'MAM last-50 p95', 'ms', 'lower', mam.p95);
+      add(s, 'vCard round trip p50', 'ms', 'lower', vc.p50);
+      add(s, 'vCard round trip p95', 'ms', 'lower', vc.p95);
+      add(s, 'vCards received', '', '', p.vcards);
+      add(s, 'vCard bytes received', 'MB', 'lower', p.vcardBytes / 1e6);
+      add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
+      add(s, 'server CPU', 's', 'lower', p.serverCpu);
+    } else if (p.kind === 'chat') {
+      const d = summarize(p.samples.delivery);
+      add(s, 'messages sent', '', '', p.sent);
+      add(s, 'deliveries', '', 'higher', p.deliveries);
+      add(s, 'deliveries/s (over the sending window)', '/s', 'higher', p.deliveries / (p.plannedMs / 1000 || secs));
+      add(s, 'delivery latency p50', 'ms', 'lower', d.p50);
+      add(s, 'delivery latency p95', 'ms', 'lower', d.p95);
+      add(s, 'delivery latency p99', 'ms', 'lower', d.p99);
+      add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, 'server CPU per delivery', 'µs', 'lower', p.deliveries ? (p.serverCpu / p.deliveries) * 1e6 : NaN);
+    } else if (p.kind === 'nick') {
+      const n = summarize(p.samples.nick);
+      add(s, 'nick changes confirmed', '', 'higher', n.n);
+      add(s, 'nick change p50', 'ms', 'lower', n.p50);
+      add(s, 'nick change p95', 'ms', 'lower', n.p95);
+      add(s, 'nick change p99', 'ms', 'lower', n.p99);
+      add(s, 'vCards received', '', '', p.vcards);
+      add(s, 'server CPU', 's', 'lower', p.serverCpu);
+    } else {
+      add(s, 'server CPU', 's', 'lower', p.serverCpu);
+    }
+  }
+  const errs = errorsOf(r.phases);
+  let errors = 0;
+  let timeouts = 0;
+  for (const [k, v] of Object.entries(errs)) {
+    if (benign(k)) continue;
+    if (k.startsWith('late-answer:')) continue; // already counted as a timeout
+    if (k.includes('timeout')) timeouts += v;
+    else errors += v;
+  }
+  const wall = r.phases.reduce((s, p) => s + (p.endAt - p.startAt), 0) / 1000;
+  const harness = r.phases.reduce((s, p) => s + p.harnessCpu, 0);
+  const payload = r.phases.reduce((s, p) => s + p.payloadBytes, 0);
+  add('whole run', 'errors (not timeouts)', '', 'lower', errors);
+  add('whole run', 'timeouts', '', 'lower', timeouts);
+  add('whole run', 'listen-queue overflows (kernel, whole machine)', '', 'lower', r.listenOverflows);
+  add('whole run', 'server CPU', 's', 'lower', r.phases.reduce((s, p) => s + p.serverCpu, 0));
+  add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
+  add('whole run', 'bytes to clients per viewer (wire)', 'MB', 'lower', r.viewers ? r.wireBytes / r.viewers / 1e6 : NaN);
+  add('whole run', 'bytes to clients per viewer (payload)', 'MB', 'lower', r.viewers ? payload / r.viewers / 1e6 : NaN);
+  add('whole run', 'harness CPU (all client threads)', 's', '', harness);
+  add('whole run', 'harness CPU, mean', '% core', '', wall ? (harness / wall) * 100 : NaN);
+  add('whole run', 'harness CPU, peak 0.5 s', '% core', '', Math.max(0, ...r.timeline.map((t) => t.harnessCpuPct).filter(Number.isFinite)));
+  const others = r.timeline.map((t) => t.otherCpuPct).filter(Number.isFinite);
+  add('whole run', 'other programs on the machine, mean', '% core', '', others.length ? others.reduce((a, b) => a + b, 0) / others.length : NaN);
+  return rows;
+}
+
+/** Rows of all targets merged by (section, metric). */
+export function mergeRows(results: TargetResult[]): Row[] {
+  const out: Row[] = [];
+  const key = (r: Row): string => r.section + '\u0000' + r.metric;
+  const index = new Map<string, Row>();
+  for (const res of results) {
+    for (const row of metrics(res)) {
+      const k = key(row);
+      const have = index.get(k);
+      if (have) Object.assign(have.values, row.values);
+      else {
+        index.set(k, row);
+        out.push(row);
+      }
+    }
+  }
+  return out;
+}
+
+export function fmt(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  if (a >= 1000) return Math.round(v).toLocaleString('en-US');
+  if (a >= 100 || Number.isInteger(v)) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  if (a === 0) return '0';
+  return v.toPrecision(2);
+}
+
+export interface Table {
+  text: string; // fixed-width, for the terminal
+  markdown: string; // for the README
+  slower: string[]; // metrics where ours is worse than Prosody
+}
+
+export function table(results: TargetResult[]): Table {
+  const rows = mergeRows(results);
+  const names = results.map((r) => r.target);
+  const both = names.includes('ours') && names.includes('prosody');
+  const header = ['phase', 'metric', 'unit', ...names, ...(both ? ['ours/prosody'] : [])];
+  const lines: string[][] = [];
+  const slower: string[] = [];
+  for (const r of rows) {
+    const cells = [r.section, r.metric, r.unit, ...names.map((n) => fmt(r.values[n]))];
+    if (both) {
+      const o = r.values.ours;
+      const p = r.values.prosody;
+      let ratio = '–';
+      const known = o !== undefined && p !== undefined && Number.isFinite(o) && Number.isFinite(p);
+      if (known && p !== 0) {
+        const q = o / p;
+        ratio = q === 0 ? '0' : q < 0.01 ? q.toPrecision(2) : q.toFixed(q >= 10 || q < 0.1 ? 3 : 2);
+        const worse = (r.better === 'lower' && o > p * 1.05) || (r.better === 'higher' && o < p * 0.95);
+        if (worse) {
+          ratio += ' (worse)';
+          slower.push(`${r.section}: ${r.metric}`);
+        }
+      } else if (known && p === 0 && o !== 0) {
+        ratio = '∞';
+        if (r.better === 'lower') {
+          ratio += ' (worse)';
+          slower.push(`${r.section}: ${r.metric}`);
+        }
+      } else if (r.better && p !== undefined && Number.isFinite(p) && (o === undefined || !Number.isFinite(o))) {
+        slower.push(`${r.section}: ${r.metric} (no value for ours)`);
+      }
+      cells.push(ratio);
+    }
+    lines.push(cells);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const pad = (cells: string[]): string =>
+    cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const text = [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(pad)].join('\n');
+  const md = [
+    '| ' + header.join(' | ') + ' |',
+    '|' + header.map((_, i) => (i < 3 ? ' --- ' : ' ---: ')).join('|') + '|',
+    ...lines.map((l) => '| ' + l.join(' | ') + ' |'),
+  ].join('\n');
+  return { text, markdown: md, slower };
+}
+
+/** Warns when the vCards the targets hand out differ in kind (e.g. one embeds avatars, the other does not). */
+export function vcardCaveat(results: TargetResult[]): string {
+  const mean = (r: TargetResult): number => {
+    const n = r.phases.reduce((s, p) => s + p.vcards, 0);
+    return n ? r.phases.reduce((s, p) => s + p.vcardBytes, 0) / n : NaN;
+  };
+  const sizes = results.map((r) => ({ t: r.target, m: mean(r) })).filter((x) => Number.isFinite(x.m));
+  if (sizes.length < 2) return '';
+  const min = Math.min(...sizes.map((x) => x.m));
+  const max = Math.max(...sizes.map((x) => x.m));
+  if (max < 2 * min) return '';
+  return (
+    'CAVEAT: mean vCard answer size differs (' + sizes.map((x) => `${x.t} ${Math.round(x.m)} B`).join(', ') +
+    '): a target whose vCards carry no embedded avatar does much less work per vCard, so vCard, join and CPU rows ' +
+    'are not like for like until both hand out avatars'
+  );
+}
+
+export function errorBreakdown(results: TargetResult[]): string[] {
+  const out: string[] = [];
+  for (const r of results) {
+    const errs = errorsOf(r.phases);
+    const list = Object.entries(errs).sort((a, b) => b[1] - a[1]);
+    out.push(`${r.target}: ${list.length ? list.map(([k, v]) => `${k} ×${v}`).join(', ') : 'no errors'}`);
+    if (r.failure) out.push(`${r.target}: run failed: ${r.failure}`);
+  }
+  return out;
+}

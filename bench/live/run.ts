@@ -1,0 +1,335 @@
+// Runs one scenario against one running target: a streamer who owns the room, client workers for the viewers,
+// /proc sampling of the server, and per-phase accumulation of everything the workers report.
+import { Worker } from 'node:worker_threads';
+import type { ClientEndpoint, FromWorker, Phase, SampleBatch, ToWorker, ViewerOptions, WorkerReport } from './messages.js';
+import { emptySamples } from './messages.js';
+import { listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
+import type { PlannedPhase } from './scenarios.js';
+import { append } from './stats.js';
+import { Tally, Viewer, now } from './viewer.js';
+import type { RunningTarget } from './targets/process.js';
+
+const TICK_MS = 500;
+const SETTLE_QUIET_MS = 1500; // no iq outstanding for this long = vCard fetches are over
+const DRAIN_MS = 2000;
+const QUIET_CPU_PCT = 15; // server CPU (% of a core) under which it counts as idle // after the last chat message, deliveries still in flight are counted in the chat phase
+
+export interface PhaseResult {
+  label: string;
+  kind: PlannedPhase['kind'];
+  startAt: number;
+  endAt: number;
+  completed: boolean; // false if the deadline ended it
+  plannedMs: number; // planned length (chat duration, join spread, nick window); 0 if unplanned
+  serverCpu: number; // seconds
+  harnessCpu: number; // seconds, all harness threads
+  samples: SampleBatch;
+  deliveries: number;
+  sent: number;
+  vcards: number;
+  vcardBytes: number;
+  payloadBytes: number;
+  errors: Record<string, number>;
+  joined: number; // viewers in the room at the end of the phase
+  ready: number;
+  lastJoinAt: number;
+}
+
+export interface TimePoint {
+  t: number; // seconds since the first phase started
+  phase: string;
+  serverCpuPct: number; // % of one core over the last tick
+  harnessCpuPct: number;
+  otherCpuPct: number; // everything else on the machine (other programs compete for the same cores)
+  rssMB: number;
+  joined: number;
+  deliveriesPerSec: number;
+  mbPerSec: number; // payload received by all viewers
+  outstandingIqs: number; // including those timed out at the client and still unanswered
+  serverRxQueue: number; // bytes clients sent that the server has not read yet
+  serverTxQueue: number;
+  deliveryP50: number;
+  deliveryP95: number;
+  joinP50: number; // join-to-history samples completed in this tick
+  joinP95: number;
+  nickP95: number;
+}
+
+export interface TargetResult {
+  target: string;
+  description: string;
+  users: number;
+  workers: number;
+  phases: PhaseResult[];
+  timeline: TimePoint[];
+  peakRssMB: number;
+  wireBytes: number;
+  viewers: number;
+  listenOverflows: number; // machine-wide kernel counter, delta over this target's run
+  failure?: string;
+}
+
+export interface RunConfig {
+  users: number;
+  workers: number;
+  viewer: ViewerOptions;
+  seedMessages: number;
+  phaseTimeoutMs: number; // upper bound for any single phase beyond its own planned length
+  log: (s: string) => void;
+}
+
+function quantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const a = Float64Array.from(values).sort();
+  return a[Math.min(a.length - 1, Math.floor(q * a.length))]!;
+}
+
+function mergeSamples(into: SampleBatch, from: SampleBatch): void {
+  for (const k of Object.keys(into) as Array<keyof SampleBatch>) append(into[k], from[k]);
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Starts the streamer, who creates the room (instant room if locked) and posts the messages history will show. */
+async function startStreamer(endpoint: ClientEndpoint, cfg: RunConfig): Promise<{ viewer: Viewer; tally: Tally }> {
+  const tally = new Tally();
+  const viewer = new Viewer(-1, endpoint, { ...cfg.viewer, vcards: 'none' }, tally, 'streamer');
+  viewer.createsRoom = true;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`streamer could not join: ${JSON.stringify(tally.errors)}`)), 30_000);
+    viewer.start(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  await new Promise((r) => setTimeout(r, 300)); // let an instant-room configuration land
+  for (let i = 0; i < cfg.seedMessages; i++) {
+    viewer.sendChat(`seed.${i}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return { viewer, tally };
+}
+
+export async function runTarget(target: RunningTarget, phases: PlannedPhase[], cfg: RunConfig): Promise<TargetResult> {
+  const result: TargetResult = {
+    target: target.name,
+    description: target.description,
+    users: cfg.users,
+    workers: cfg.workers,
+    phases: [],
+    timeline: [],
+    peakRssMB: 0,
+    wireBytes: 0,
+    viewers: 0,
+    listenOverflows: 0,
+  };
+  const overflows0 = listenOverflows();
+  const streamer = await startStreamer(target.endpoint, cfg);
+  cfg.log(`${target.name}: room ${target.endpoint.room} ready, ${cfg.seedMessages} messages of history posted`);
+
+  const workers: Worker[] = [];
+  const latest = new Map<number, WorkerReport>();
+  const finals: Array<Promise<void>> = [];
+  let current: PhaseResult | undefined;
+  let tickSamples = emptySamples();
+  let tickDeliveries = 0;
+  let tickBytes = 0;
+
+  const onReport = (r: WorkerReport): void => {
+    latest.set(r.workerId, r);
+    mergeSamples(tickSamples, r.samples);
+    tickDeliveries += r.deliveries;
+    tickBytes += r.bytesPayload;
+    const p = current;
+    if (!p) return;
+    mergeSamples(p.samples, r.samples);
+    p.deliveries += r.deliveries;
+    p.sent += r.sent;
+    p.vcards += r.vcardsReceived;
+    p.vcardBytes += r.vcardBytes;
+    p.payloadBytes += r.bytesPayload;
+    for (const [k, v] of Object.entries(r.errors)) p.errors[k] = (p.errors[k] ?? 0) + v;
+  };
+
+  for (let w = 0; w < cfg.workers; w++) {
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+    workers.push(worker);
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('error', reject);
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'report') onReport(m);
+        else if (m.type === 'final') {
+          result.wireBytes += m.wireBytes;
+          result.viewers += m.viewers;
+        } else if (m.type === 'fatal') reject(new Error(m.message));
+      });
+    });
+    finals.push(new Promise((resolve) => worker.once('exit', () => resolve())));
+    const init: ToWorker = { type: 'init', workerId: w, workers: cfg.workers, endpoint: target.endpoint, options: cfg.viewer };
+    worker.postMessage(init);
+    await ready;
+  }
+
+  const outstanding = (): number => [...latest.values()].reduce((s, r) => s + r.outstandingIqs + r.lateIqs, 0);
+  // sampling: server /proc, harness CPU, and per-tick latency quantiles for the chart
+  const t0 = now();
+  let lastProc = readProc(target.pid);
+  let lastHarness = cpuSeconds();
+  let lastMachine = machineBusySeconds();
+  let lastTick = t0;
+  const sampler = setInterval(() => {
+    const t = now();
+    const proc = readProc(target.pid);
+    const h = cpuSeconds();
+    const m = machineBusySeconds();
+    const queues = socketQueues(target.port);
+    const dt = (t - lastTick) / 1000;
+    let joined = 0;
+    for (const r of latest.values()) joined += r.joined;
+    if (proc) result.peakRssMB = Math.max(result.peakRssMB, proc.hwmBytes / 1048576);
+    result.timeline.push({
+      t: (t - t0) / 1000,
+      phase: current?.label ?? '',
+      serverCpuPct: proc && lastProc ? ((proc.cpuSeconds - lastProc.cpuSeconds) / dt) * 100 : NaN,
+      harnessCpuPct: ((h - lastHarness) / dt) * 100,
+      otherCpuPct:
+        proc && lastProc
+          ? Math.max(0, ((m - lastMachine - (proc.cpuSeconds - lastProc.cpuSeconds) - (h - lastHarness)) / dt) * 100)
+          : NaN,
+      rssMB: proc ? proc.rssBytes / 1048576 : NaN,
+      joined,
+      deliveriesPerSec: tickDeliveries / dt,
+      mbPerSec: tickBytes / dt / 1e6,
+      outstandingIqs: outstanding(),
+      serverRxQueue: queues.rx,
+      serverTxQueue: queues.tx,
+      deliveryP50: quantile(tickSamples.delivery, 0.5),
+      deliveryP95: quantile(tickSamples.delivery, 0.95),
+      joinP50: quantile(tickSamples.joinToHistory, 0.5),
+      joinP95: quantile(tickSamples.joinToHistory, 0.95),
+      nickP95: quantile(tickSamples.nick, 0.95),
+    });
+    tickSamples = emptySamples();
+    tickDeliveries = 0;
+    tickBytes = 0;
+    lastProc = proc ?? lastProc;
+    lastHarness = h;
+    lastMachine = m;
+    lastTick = t;
+  }, TICK_MS);
+
+  const waitUntil = async (cond: () => boolean, deadline: number): Promise<boolean> => {
+    while (now() < deadline) {
+      if (cond()) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return cond();
+  };
+  const allDone = (): boolean => latest.size === cfg.workers && [...latest.values()].every((r) => r.phaseDone);
+
+  try {
+    for (let i = 0; i < phases.length; i++) {
+      const planned = phases[i]!;
+      const phase: Phase = { ...planned, id: i } as Phase;
+      const cpu0 = readProc(target.pid)?.cpuSeconds ?? NaN;
+      const h0 = cpuSeconds();
+      const p: PhaseResult = {
+        label: planned.label,
+        kind: planned.kind,
+        startAt: now(),
+        endAt: 0,
+        completed: false,
+        plannedMs: 0,
+        serverCpu: 0,
+        harnessCpu: 0,
+        samples: emptySamples(),
+        deliveries: 0,
+        sent: 0,
+        vcards: 0,
+        vcardBytes: 0,
+        payloadBytes: 0,
+        errors: {},
+        joined: 0,
+        ready: 0,
+        lastJoinAt: 0,
+      };
+      // reports from before this phase are flushed by the workers when they get the phase message
+      for (const r of latest.values()) r.phaseDone = false;
+      current = undefined;
+      for (const w of workers) w.postMessage({ type: 'phase', phase } satisfies ToWorker);
+      await new Promise((r) => setTimeout(r, 50)); // let the flush reports of the previous phase land
+      current = p;
+      cfg.log(`${target.name}: phase "${p.label}" started`);
+
+      let planMs = 0;
+      if (planned.kind === 'join') planned.ratePerSec > 0 && (planMs = ((planned.to - planned.from) / planned.ratePerSec) * 1000);
+      if (planned.kind === 'chat') planMs = planned.durationMs;
+      if (planned.kind === 'nick') planMs = planned.windowMs;
+      p.plannedMs = planMs;
+      const deadline = p.startAt + planMs + cfg.phaseTimeoutMs;
+
+      // wait until workers report their share done, then (join, nick) until vCard fetches have quieted down
+      const progress = setInterval(() => {
+        let joined = 0;
+        for (const r of latest.values()) joined += r.joined;
+        cfg.log(`${target.name}:   ${((now() - p.startAt) / 1000).toFixed(0)} s, ${joined} in room, ${outstanding()} iqs outstanding`);
+      }, 5000);
+      let ok = await waitUntil(() => allDone() && [...latest.values()].every((r) => r.phaseId === i), deadline);
+      if (planned.kind === 'chat') await new Promise((r) => setTimeout(r, DRAIN_MS));
+      if (ok && planned.kind !== 'leave') {
+        // settled = no iq unanswered (even those the clients gave up on), nothing unread in the server's socket
+        // buffers and almost nothing arriving, for a while. CPU is not a criterion: when other programs compete
+        // for the cores, a server with a backlog can sit at 10% of a core.
+        let quietSince = 0;
+        ok = await waitUntil(() => {
+          const tl = result.timeline;
+          const last = tl[tl.length - 1];
+          const busy =
+            outstanding() > 0 ||
+            !last ||
+            last.t * 1000 + t0 < p.startAt ||
+            last.serverRxQueue > 0 ||
+            last.serverTxQueue > 0 ||
+            last.mbPerSec > 0.2;
+          if (busy) quietSince = 0;
+          else if (!quietSince) quietSince = now();
+          return quietSince > 0 && now() - quietSince >= SETTLE_QUIET_MS;
+        }, deadline);
+      }
+      clearInterval(progress);
+      await new Promise((r) => setTimeout(r, TICK_MS + 100)); // take the last reports of this phase
+      p.completed = ok;
+      p.endAt = now();
+      p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
+      p.harnessCpu = cpuSeconds() - h0;
+      for (const r of latest.values()) {
+        p.joined += r.joined;
+        p.ready += r.ready;
+        p.lastJoinAt = Math.max(p.lastJoinAt, r.lastJoinAt);
+      }
+      result.phases.push(p);
+      cfg.log(
+        `${target.name}: phase "${p.label}" ${ok ? 'done' : 'ENDED BY DEADLINE'} in ${((p.endAt - p.startAt) / 1000).toFixed(1)} s, ` +
+          `server CPU ${p.serverCpu.toFixed(1)} s, ${p.joined} in room`,
+      );
+      current = undefined;
+    }
+  } catch (e) {
+    result.failure = (e as Error).message;
+  } finally {
+    for (const w of workers) w.postMessage({ type: 'stop' } satisfies ToWorker);
+    await Promise.race([Promise.all(finals), new Promise((r) => setTimeout(r, 30_000))]);
+    for (const w of workers) await w.terminate();
+    clearInterval(sampler);
+    await streamer.viewer.leave(2000);
+    result.listenOverflows = listenOverflows() - overflows0;
+    const last = readProc(target.pid);
+    if (last) result.peakRssMB = Math.max(result.peakRssMB, last.hwmBytes / 1048576);
+  }
+  return result;
+}

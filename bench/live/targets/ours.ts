@@ -1,0 +1,59 @@
+// This project's server, from its standalone CLI (dist/src/cli.js), in a child process with its own data folder.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export async function startOurs(opts: { baseDir: string; httpPort: number; room: string; log: (s: string) => void }): Promise<RunningTarget> {
+  const cli = join(root, 'dist', 'src', 'cli.js');
+  // as `npm start` does: (re)build dist/ when it is missing or older than src/
+  try {
+    execFileSync(process.execPath, [join(root, 'scripts', 'ensure-built.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    opts.log(`ours: build step reported: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).slice(0, 500)}`);
+  }
+  if (!existsSync(cli)) {
+    throw new TargetUnavailable(`${cli} does not exist: run \`npm run build\` first (or the server is not written yet)`);
+  }
+  let version = '?';
+  try {
+    version = (JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // keep '?'
+  }
+  const dir = join(opts.baseDir, 'ours');
+  const data = join(dir, 'data');
+  await mkdir(data, { recursive: true });
+  const logPath = join(dir, 'server.log');
+  const child = spawnLogged(
+    process.execPath,
+    // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
+    [cli, '--domain', 'localhost', '--http-port', String(opts.httpPort), '--c2s-port', String(opts.httpPort + 1), '--data', data],
+    logPath,
+    root,
+  );
+  try {
+    await waitForPort(opts.httpPort, child, 30_000);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  return {
+    name: 'ours',
+    pid: child.pid!,
+    port: opts.httpPort,
+    endpoint: {
+      wsUrl: `ws://127.0.0.1:${opts.httpPort}/xmpp-websocket`,
+      boshUrl: `http://127.0.0.1:${opts.httpPort}/http-bind`,
+      anonHost: 'anon.localhost',
+      room: opts.room,
+    },
+    description: `this server ${version} (node ${process.version}, dist/src/cli.js, data ${data})`,
+    logPath,
+    stop: () => stopChild(child),
+  };
+}

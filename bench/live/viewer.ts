@@ -1,0 +1,390 @@
+// One simulated anonymous viewer, doing on join what the livechat front-end (ConverseJS) does: disco of the host,
+// roster, own vCard, carbons, then disco of the room and its x-roomuser-item, the room's vCard, join with history,
+// a MAM page of the last messages, and a vCard request for every occupant it sees (and each newcomer).
+import * as x from './protocol.js';
+import { BoshTransport, WsTransport, type Transport, type TransportEvents } from './transport.js';
+import type { ClientEndpoint, SampleBatch, ViewerOptions } from './messages.js';
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** Counters shared by all viewers of one worker; the worker drains them into reports. */
+export class Tally {
+  samples: SampleBatch = { connect: [], joinToHistory: [], presenceToHistory: [], mam: [], vcard: [], delivery: [], nick: [] };
+  bytesPayload = 0;
+  deliveries = 0;
+  sent = 0;
+  vcardsReceived = 0;
+  vcardBytes = 0;
+  errors: Record<string, number> = {};
+  outstandingIqs = 0;
+  lateIqs = 0; // timed out at the client but not answered yet: the server still owes them
+  error(kind: string): void {
+    this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+  }
+}
+
+type IqDone = (type: string, stanza: string) => void;
+interface PendingIq {
+  purpose: string;
+  sentAt: number;
+  done: IqDone;
+}
+
+type State = 'idle' | 'auth' | 'bound' | 'preparing' | 'joining' | 'joined' | 'left' | 'failed';
+
+export class Viewer {
+  state: State = 'idle';
+  ready = false; // MAM page received
+  mamAnswered = false; // MAM answered in any way (result, error or timeout)
+  nick: string;
+  private transport: Transport | undefined;
+  private pending = new Map<string, PendingIq>();
+  private late = new Map<string, PendingIq>(); // timed out, still counted if the answer comes after all
+  private seq = 0;
+  private seenNicks = new Set<string>();
+  private startedAt = 0;
+  private joinSentAt = 0;
+  private nickChange: { nick: string; sentAt: number } | undefined;
+  private joinTimer: NodeJS.Timeout | undefined;
+  /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
+  createsRoom = false;
+  joinedAt = 0; // absolute time the room subject arrived
+  private onJoined: (() => void) | undefined;
+
+  constructor(
+    readonly index: number,
+    private readonly endpoint: ClientEndpoint,
+    private readonly options: ViewerOptions,
+    private readonly tally: Tally,
+    nick?: string,
+  ) {
+    // livechat names anonymous viewers "Anonymous NNNNNN"; the index keeps nicks unique within a run
+    this.nick = nick ?? `Anonymous ${String(100000 + index).padStart(6, '0')}`;
+  }
+
+  get occupantJid(): string {
+    return `${this.endpoint.room}/${this.nick}`;
+  }
+
+  get inRoom(): boolean {
+    return this.state === 'joined';
+  }
+
+  /** Connects and runs the whole join flow; `joined` is called once the room subject (end of history) arrives. */
+  start(onJoined?: () => void): void {
+    if (this.state !== 'idle') return;
+    this.onJoined = onJoined;
+    this.startedAt = now();
+    this.joinTimer = setTimeout(() => {
+      if (this.state !== 'joined' && this.state !== 'left') this.fail('join-timeout');
+    }, this.options.joinTimeoutMs);
+    const events: TransportEvents = {
+      onStanza: (s) => this.onStanza(s),
+      onError: (kind) => this.tally.error(kind),
+      onClose: () => {
+        if (this.state !== 'left' && this.state !== 'failed') {
+          this.tally.error('closed-by-server');
+          this.state = 'failed';
+        }
+        this.clearPending();
+        if (this.joinTimer) clearTimeout(this.joinTimer);
+      },
+    };
+    const t =
+      this.options.transport === 'bosh'
+        ? new BoshTransport(this.endpoint.boshUrl, this.options.joinTimeoutMs, events)
+        : new WsTransport(this.endpoint.wsUrl, this.options.deflate, this.options.joinTimeoutMs, events);
+    this.transport = t;
+    // payload bytes are tallied as they arrive, through a wrapper around onStanza
+    const onStanza = events.onStanza;
+    let seen = 0;
+    events.onStanza = (s) => {
+      this.tally.bytesPayload += t.payloadBytes - seen;
+      seen = t.payloadBytes;
+      onStanza(s);
+    };
+    this.state = 'auth';
+    t.start(this.endpoint.anonHost);
+  }
+
+  private send(s: string): void {
+    this.transport?.send(s);
+  }
+
+  get wireBytes(): number {
+    return this.transport?.wireBytes() ?? 0;
+  }
+
+  private nextId(): string {
+    return 'b' + (++this.seq).toString(36);
+  }
+
+  private iq(purpose: string, build: (id: string) => string, done: IqDone = () => {}): void {
+    const id = this.nextId();
+    this.pending.set(id, { purpose, sentAt: now(), done });
+    this.tally.outstandingIqs++;
+    this.send(build(id));
+  }
+
+  /** Called by the worker once a second: iqs without answer past the timeout are counted and forgotten. */
+  sweep(t: number): void {
+    if (this.pending.size === 0) return;
+    for (const [id, p] of this.pending) {
+      if (t - p.sentAt > this.options.iqTimeoutMs) {
+        this.pending.delete(id);
+        this.tally.outstandingIqs--;
+        this.tally.error('timeout:' + p.purpose);
+        if (this.late.size < 100_000) {
+          this.late.set(id, p);
+          this.tally.lateIqs++;
+        }
+        p.done('timeout', '');
+      }
+    }
+  }
+
+  private clearPending(): void {
+    this.tally.outstandingIqs -= this.pending.size;
+    this.pending.clear();
+    this.tally.lateIqs -= this.late.size;
+    this.late.clear();
+  }
+
+  private fail(kind: string): void {
+    this.tally.error(kind);
+    this.state = 'failed';
+    this.clearPending();
+    void this.transport?.close([], 100);
+  }
+
+  private onStanza(s: string): void {
+    const head = x.headOf(s);
+    const name = x.nameOf(head);
+    switch (name) {
+      case 'message':
+        return this.onMessage(s, head);
+      case 'presence':
+        return this.onPresence(s, head);
+      case 'iq':
+        return this.onIq(s, head);
+      case 'open':
+        return;
+      case 'stream:features':
+      case 'features':
+        return this.onFeatures(s);
+      case 'success':
+        this.state = 'bound';
+        this.transport?.restart(this.endpoint.anonHost);
+        return;
+      case 'failure':
+        return this.fail('sasl-failure');
+      case 'close':
+        if (this.state !== 'left') this.fail('stream-closed-by-server');
+        return;
+      case 'stream:error':
+      case 'error':
+        return this.fail('stream-error:' + x.nameOf(x.headOf(s.slice(s.indexOf('<', 1)))));
+      default:
+        return;
+    }
+  }
+
+  private onFeatures(s: string): void {
+    if (this.state === 'auth') {
+      if (s.indexOf('ANONYMOUS') < 0) return this.fail('no-anonymous-mechanism');
+      this.send(x.authAnonymous());
+      return;
+    }
+    // after SASL: bind, then the optional legacy session if the server insists on it
+    const needsSession = s.indexOf('urn:ietf:params:xml:ns:xmpp-session') >= 0 && s.indexOf('<optional') < 0;
+    this.iq('bind', x.bind, (type) => {
+      if (type !== 'result') return this.fail('bind-failed');
+      const afterSession = (): void => {
+        this.tally.samples.connect.push(now() - this.startedAt);
+        this.prepare();
+      };
+      if (needsSession) this.iq('session', x.session, afterSession);
+      else afterSession();
+    });
+  }
+
+  /** What ConverseJS does between login and joining the room, in two rounds of parallel requests. */
+  private prepare(): void {
+    this.state = 'preparing';
+    const room = this.endpoint.room;
+    let left = 4;
+    const round2 = (): void => {
+      if (--left > 0) return;
+      let left2 = 3;
+      const join = (): void => {
+        if (--left2 > 0) return;
+        this.join();
+      };
+      this.iq('disco-room', (id) => x.discoInfo(id, room), join);
+      this.iq('roomuser-item', (id) => x.discoInfo(id, room, 'x-roomuser-item'), join);
+      if (this.options.vcards === 'none') join();
+      else this.vcard('vcard-room', room, join);
+    };
+    this.iq('disco-host', (id) => x.discoInfo(id, this.endpoint.anonHost), round2);
+    this.iq('roster', x.rosterGet, round2);
+    this.iq('carbons', x.carbonsEnable, round2);
+    if (this.options.vcards === 'none') round2();
+    else this.vcard('vcard-self', '', round2);
+    this.send(x.initialPresence());
+  }
+
+  private vcard(purpose: string, to: string, done?: () => void): void {
+    const sentAt = now();
+    this.iq(
+      purpose,
+      (id) => (to ? x.vcardGet(id, to) : `<iq xmlns='jabber:client' type='get' id='${id}'><vCard xmlns='vcard-temp'/></iq>`),
+      (type, stanza) => {
+        if (type === 'result') {
+          this.tally.samples.vcard.push(now() - sentAt);
+          this.tally.vcardsReceived++;
+          this.tally.vcardBytes += stanza.length;
+        }
+        done?.();
+      },
+    );
+  }
+
+  private join(): void {
+    this.state = 'joining';
+    this.joinSentAt = now();
+    this.send(x.joinPresence(this.occupantJid));
+  }
+
+  private onIq(s: string, head: string): void {
+    const id = x.attrOf(head, 'id');
+    const type = x.attrOf(head, 'type') ?? '';
+    if (type === 'get' || type === 'set') {
+      // ConverseJS answers pings and disco; answer everything with an empty result so servers see a live client
+      if (id) this.send(`<iq xmlns='jabber:client' type='result' id='${id}' to='${x.attrOf(head, 'from') ?? ''}'/>`);
+      return;
+    }
+    if (!id) return;
+    const p = this.pending.get(id);
+    if (!p) {
+      const l = this.late.get(id);
+      if (l) {
+        // the server did answer, after the client gave up: keep its true round trip and bytes
+        this.late.delete(id);
+        this.tally.lateIqs--;
+        this.tally.error('late-answer:' + l.purpose);
+        if (type === 'result' && l.purpose.startsWith('vcard')) {
+          this.tally.samples.vcard.push(now() - l.sentAt);
+          this.tally.vcardsReceived++;
+          this.tally.vcardBytes += s.length;
+        }
+      }
+      return;
+    }
+    this.pending.delete(id);
+    this.tally.outstandingIqs--;
+    if (type === 'error') this.tally.error(`iq-error:${p.purpose}:${x.errorCondition(s)}`);
+    p.done(type, s);
+  }
+
+  private onPresence(s: string, head: string): void {
+    const from = x.attrOf(head, 'from');
+    const room = this.endpoint.room;
+    if (!from || !from.startsWith(room + '/')) return;
+    const nick = x.unescAttr(from.slice(room.length + 1));
+    const type = x.attrOf(head, 'type');
+    if (type === 'error') {
+      if (this.state === 'joining') return this.fail('join-error:' + x.errorCondition(s));
+      this.tally.error('presence-error:' + x.errorCondition(s));
+      if (this.nickChange) this.nickChange = undefined;
+      return;
+    }
+    if (type === 'unavailable') {
+      // a rename (status 303) announces the new nick: the client keeps the occupant, and its vCard, under it
+      if (!this.options.vcardOnRename && x.hasStatus(s, 303)) {
+        const item = s.indexOf('<item');
+        const newNick = item >= 0 ? x.attrOf(x.headOf(s.slice(item)), 'nick') : undefined;
+        if (newNick) this.seenNicks.add(x.unescAttr(newNick));
+      }
+      return;
+    }
+    if (x.hasStatus(s, 110)) {
+      // our own presence: the end of the occupant list on join, or the confirmation of a nick change
+      if (this.createsRoom && x.hasStatus(s, 201)) this.iq('instant-room', (id) => x.instantRoom(id, room));
+      if (this.nickChange && nick === this.nickChange.nick) {
+        this.tally.samples.nick.push(now() - this.nickChange.sentAt);
+        this.nick = nick;
+        this.nickChange = undefined;
+      }
+      this.seenNicks.add(nick);
+      return;
+    }
+    if (this.seenNicks.has(nick)) return;
+    this.seenNicks.add(nick);
+    // ConverseJS keys anonymous occupants' vCards by occupant JID, so every nick it has not seen gets a request
+    if (this.options.vcards === 'all') this.vcard('vcard-occupant', from);
+  }
+
+  private onMessage(s: string, head: string): void {
+    const type = x.attrOf(head, 'type');
+    if (type === 'error') {
+      this.tally.error('message-error:' + x.errorCondition(s));
+      return;
+    }
+    if (type !== 'groupchat') return; // MAM results come wrapped in a typeless message
+    if (s.indexOf('<subject') >= 0 && this.state === 'joining') {
+      const t = now();
+      this.tally.samples.joinToHistory.push(t - this.startedAt);
+      this.tally.samples.presenceToHistory.push(t - this.joinSentAt);
+      this.state = 'joined';
+      this.joinedAt = t;
+      if (this.joinTimer) clearTimeout(this.joinTimer);
+      this.onJoined?.();
+      this.mam();
+      return;
+    }
+    if (s.indexOf('urn:xmpp:delay') >= 0) return; // history
+    const sentAt = x.sentAtOf(s);
+    if (Number.isNaN(sentAt)) return;
+    this.tally.deliveries++;
+    this.tally.samples.delivery.push(now() - sentAt);
+  }
+
+  private mam(): void {
+    const sentAt = now();
+    const qid = 'q' + this.seq;
+    this.iq('mam', (id) => x.mamLast(id, this.endpoint.room, qid, this.options.mamMax), (type) => {
+      this.mamAnswered = true;
+      if (type === 'result') {
+        this.tally.samples.mam.push(now() - sentAt);
+        this.ready = true;
+      }
+    });
+  }
+
+  sendChat(tag: string): void {
+    if (this.state !== 'joined') return;
+    const id = this.nextId();
+    this.tally.sent++;
+    this.send(x.chatMessage(id, this.endpoint.room, tag, now()));
+  }
+
+  get nickPending(): boolean {
+    return this.nickChange !== undefined;
+  }
+
+  changeNick(newNick: string): void {
+    if (this.state !== 'joined' || this.nickChange) return;
+    this.nickChange = { nick: newNick, sentAt: now() };
+    this.send(x.nickPresence(`${this.endpoint.room}/${newNick}`));
+  }
+
+  /** Leaves the room, closes the stream, and resolves when the socket is closed (bounded by `timeoutMs`). */
+  leave(timeoutMs: number): Promise<void> {
+    const wasIn = this.state === 'joined';
+    if (this.state !== 'failed') this.state = 'left';
+    if (this.joinTimer) clearTimeout(this.joinTimer);
+    this.clearPending();
+    if (!this.transport) return Promise.resolve();
+    return this.transport.close(wasIn ? [x.leavePresence(this.occupantJid)] : [], timeoutMs);
+  }
+}

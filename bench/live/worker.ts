@@ -1,0 +1,197 @@
+// A client worker thread: owns every viewer whose index ≡ workerId (mod workers), runs the phases the main thread
+// sends, and reports samples and counters every REPORT_MS. All timers are cleared when a phase or the run ends.
+import { parentPort } from 'node:worker_threads';
+import type { ClientEndpoint, Phase, ToWorker, ViewerOptions, WorkerReport } from './messages.js';
+import { emptySamples } from './messages.js';
+import { Tally, Viewer, now } from './viewer.js';
+
+const REPORT_MS = 500;
+const LEAVE_TIMEOUT_MS = 3_000;
+
+if (!parentPort) throw new Error('bench/live/worker.ts must run as a worker thread');
+const port = parentPort;
+
+let workerId = 0;
+let workers = 1;
+let endpoint: ClientEndpoint;
+let options: ViewerOptions;
+const tally = new Tally();
+const viewers = new Map<number, Viewer>();
+let phase: Phase | undefined;
+let phaseDone = true;
+let phaseTimers: NodeJS.Timeout[] = [];
+let reportTimer: NodeJS.Timeout | undefined;
+let sweepTimer: NodeJS.Timeout | undefined;
+
+function mine(from: number, to: number): number[] {
+  const out: number[] = [];
+  const first = from + ((workerId - (from % workers) + workers) % workers);
+  for (let i = first; i < to; i += workers) out.push(i);
+  return out;
+}
+
+function report(): void {
+  let connected = 0;
+  let joined = 0;
+  let ready = 0;
+  let lastJoinAt = 0;
+  for (const v of viewers.values()) {
+    if (v.joinedAt > lastJoinAt) lastJoinAt = v.joinedAt;
+    if (v.state !== 'idle' && v.state !== 'failed' && v.state !== 'left') connected++;
+    if (v.inRoom) joined++;
+    if (v.ready && v.inRoom) ready++;
+  }
+  const r: WorkerReport = {
+    type: 'report',
+    workerId,
+    phaseId: phase?.id ?? -1,
+    samples: tally.samples,
+    bytesPayload: tally.bytesPayload,
+    deliveries: tally.deliveries,
+    sent: tally.sent,
+    vcardsReceived: tally.vcardsReceived,
+    vcardBytes: tally.vcardBytes,
+    errors: tally.errors,
+    connected,
+    joined,
+    ready,
+    outstandingIqs: tally.outstandingIqs,
+    lateIqs: tally.lateIqs,
+    lastJoinAt,
+    phaseDone,
+  };
+  port.postMessage(r);
+  tally.samples = emptySamples();
+  tally.bytesPayload = 0;
+  tally.deliveries = 0;
+  tally.sent = 0;
+  tally.vcardsReceived = 0;
+  tally.vcardBytes = 0;
+  tally.errors = {};
+}
+
+function clearPhaseTimers(): void {
+  for (const t of phaseTimers) clearTimeout(t);
+  phaseTimers = [];
+}
+
+function later(ms: number, fn: () => void): void {
+  phaseTimers.push(setTimeout(fn, Math.max(0, ms)));
+}
+
+function runJoin(p: Extract<Phase, { kind: 'join' }>): void {
+  const list = mine(p.from, p.to);
+  const check = (): void => {
+    for (const i of list) {
+      const v = viewers.get(i)!;
+      if (v.state === 'failed' || v.state === 'left') continue;
+      if (!(v.inRoom && v.mamAnswered)) return;
+    }
+    phaseDone = true;
+  };
+  if (list.length === 0) phaseDone = true;
+  for (const i of list) {
+    const v = new Viewer(i, endpoint, options, tally);
+    viewers.set(i, v);
+    const start = (): void => v.start();
+    if (p.ratePerSec > 0) later(((i - p.from) / p.ratePerSec) * 1000, start);
+    else start();
+  }
+  // completion is polled (bounded: the main thread ends the phase at its own deadline)
+  const poll = (): void => {
+    check();
+    if (!phaseDone) later(100, poll);
+  };
+  later(100, poll);
+}
+
+function runChat(p: Extract<Phase, { kind: 'chat' }>): void {
+  const senders = [...viewers.values()].filter((v) => v.inRoom).slice(0, Math.ceil(p.senders / workers));
+  const share = p.ratePerSec / workers;
+  if (senders.length === 0 || share <= 0) {
+    phaseDone = true;
+    return;
+  }
+  const interval = 1000 / share;
+  const total = Math.floor((p.durationMs / 1000) * share);
+  const start = now();
+  let n = 0;
+  const tick = (): void => {
+    // catch up if timers ran late, but never more than 50 messages at once
+    const due = Math.min(total, Math.floor((now() - start) / interval) + 1);
+    for (let k = 0; n < due && k < 50; k++, n++) senders[n % senders.length]!.sendChat(`${workerId}.${n}`);
+    if (n >= total) {
+      phaseDone = true;
+      return;
+    }
+    later(start + n * interval - now(), tick);
+  };
+  tick();
+}
+
+function runNick(p: Extract<Phase, { kind: 'nick' }>): void {
+  const list = [...viewers.values()].filter((v) => v.inRoom);
+  const deadline = now() + p.windowMs + options.iqTimeoutMs;
+  for (const v of list) {
+    later(Math.random() * p.windowMs, () => v.changeNick(`Viewer ${String(v.index).padStart(6, '0')}`));
+  }
+  const poll = (): void => {
+    const waiting = list.some((v) => v.nickPending || (v.inRoom && !v.nick.startsWith('Viewer ')));
+    if (!waiting || now() > deadline) {
+      phaseDone = true;
+      return;
+    }
+    later(200, poll);
+  };
+  later(200, poll);
+}
+
+async function runLeave(): Promise<void> {
+  // leave in small batches, as real viewers do not all close their tab in the same millisecond
+  const list = [...viewers.values()];
+  for (let i = 0; i < list.length; i += 100) {
+    await Promise.all(list.slice(i, i + 100).map((v) => v.leave(LEAVE_TIMEOUT_MS)));
+  }
+  phaseDone = true;
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'init':
+      workerId = m.workerId;
+      workers = m.workers;
+      endpoint = m.endpoint;
+      options = m.options;
+      reportTimer = setInterval(report, REPORT_MS);
+      sweepTimer = setInterval(() => {
+        const t = now();
+        for (const v of viewers.values()) v.sweep(t);
+      }, 1000);
+      port.postMessage({ type: 'ready', workerId });
+      return;
+    case 'phase':
+      report(); // samples so far belong to the previous phase
+      clearPhaseTimers();
+      phase = m.phase;
+      phaseDone = false;
+      if (phase.kind === 'join') runJoin(phase);
+      else if (phase.kind === 'chat') runChat(phase);
+      else if (phase.kind === 'nick') runNick(phase);
+      else void runLeave();
+      return;
+    case 'stop': {
+      clearPhaseTimers();
+      void (async () => {
+        await Promise.all([...viewers.values()].map((v) => v.leave(1000).catch(() => {})));
+        report();
+        if (reportTimer) clearInterval(reportTimer);
+        if (sweepTimer) clearInterval(sweepTimer);
+        let wire = 0;
+        for (const v of viewers.values()) wire += v.wireBytes;
+        port.postMessage({ type: 'final', workerId, wireBytes: wire, viewers: viewers.size });
+        port.close();
+      })();
+      return;
+    }
+  }
+});
