@@ -23,6 +23,8 @@ export interface BridgeOptions {
   send: SendStanza;
   /** Who may do what; the default reads the room: whois / moderator role for real JIDs, admin+ for filters. */
   access?: (req: MucMamRequest) => MamAccess;
+  /** Where failures that have no requester to answer (background deletes) are reported. */
+  onError?: (message: string) => void;
 }
 
 function defaultAccess({ room, from }: MucMamRequest): MamAccess {
@@ -149,7 +151,7 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
 
   dropRoom(roomJid: string): void {
     this.memory.delete(roomJid);
-    void this.archive.deleteRoom(roomJid);
+    this.archive.deleteRoom(roomJid).catch((err: Error) => this.opts.onError?.(`archive: deleting ${roomJid} failed: ${err.message}`));
   }
 
   async warm(roomJid: string): Promise<void> {

@@ -67,6 +67,7 @@ export class FileArchive {
   readonly root: string;
   private readonly rooms = new Map<string, RoomArchive>();
   private readonly opening = new Map<string, Promise<RoomArchive>>();
+  private readonly deleting = new Set<Promise<void>>();
   private readonly hot: LRUCache<string, RoomArchive>;
   private readonly ctx: RoomContext;
   private pendingTotal = 0;
@@ -166,13 +167,22 @@ export class FileArchive {
   }
 
   /** Deletes a room's whole archive (room destroyed). */
-  async deleteRoom(room: string): Promise<void> {
+  deleteRoom(room: string): Promise<void> {
+    // Tracked so that close() waits for it: a deletion still walking the folder after shutdown races whoever
+    // touches the data folder next (a restart, or a test removing it).
+    const p = this.deleteRoomNow(room).finally(() => this.deleting.delete(p));
+    this.deleting.add(p);
+    return p;
+  }
+
+  private async deleteRoomNow(room: string): Promise<void> {
     await this.opening.get(room)?.catch(() => undefined);
     const r = this.rooms.get(room);
     this.rooms.delete(room);
     this.hot.delete(room);
     if (r) await r.abandon();
-    await rm(this.dirOf(room), { recursive: true, force: true });
+    // Retries cover a file that appears while the folder is walked (ENOTEMPTY), e.g. a write that was in flight.
+    await rm(this.dirOf(room), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 
   /** Names of all rooms that have an archive on disk. */
@@ -243,6 +253,7 @@ export class FileArchive {
     this.closed = true;
     this.stopPruning();
     await this.pruning?.catch(() => undefined);
+    await Promise.all([...this.deleting].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.rooms.values()].map((r) => r.close()));
     this.rooms.clear();

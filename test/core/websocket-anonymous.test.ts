@@ -63,6 +63,17 @@ test('the roster of an anonymous viewer is empty (ConverseJS asks for it)', asyn
   assert.is(r.getChild('query').getChildren('item').length, 0);
 });
 
+test('what ConverseJS asks on join succeeds for a viewer: carbons enable, the room vCard', async () => {
+  const c = await anon();
+  const carbons = await c.iq(xml('iq', { type: 'set', id: 'cb1' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })));
+  assert.is(carbons.attrs.type, 'result');
+  await c.send(xml('presence', { to: 'stream@room.localhost/Viewer' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+  await c.waitFor((s) => s.is('presence') && s.attrs.from === 'stream@room.localhost/Viewer');
+  const vcard = await c.iq(xml('iq', { type: 'get', to: 'stream@room.localhost', id: 'rv1' }, xml('vCard', { xmlns: 'vcard-temp' })));
+  assert.is(vcard.attrs.type, 'result');
+  assert.ok(vcard.getChild('vCard', 'vcard-temp'), 'an (empty) vCard, not an error');
+});
+
 test('an unknown iq to the server gets service-unavailable', async () => {
   const c = await anon();
   try {

@@ -23,8 +23,10 @@ function wrap(kind: 'sent' | 'received', m: Element, bare: string, to: string): 
 
 export function installCarbons(iq: IqRegistry, disco: DiscoRegistry, router: Router): void {
   disco.addFeature(NS.CARBONS, ['accounts']);
+  // Anonymous viewers may switch carbons on too (ConverseJS always asks): with a single resource it changes
+  // nothing, and refusing would cost every viewer an error round trip at join.
   const toggle = (on: boolean) => ({ session }: { session?: LocalSession }) => {
-    if (!session || session.anonymous) throw new StanzaError('not-allowed', 'carbons are for accounts');
+    if (!session) throw new StanzaError('not-allowed', 'carbons are for connected clients');
     (session as { carbons: boolean }).carbons = on;
   };
   iq.register('server', 'enable', NS.CARBONS, 'set', toggle(true));
