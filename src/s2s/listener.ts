@@ -2,6 +2,7 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import type { HostPort } from './config.js';
+import { listenTcp } from '../xmpp/tcp/listen.js';
 
 export interface S2sListeners {
   starttls: HostPort[];
@@ -20,23 +21,16 @@ export async function startS2sListeners(opts: {
   const sockets = new Set<net.Socket>();
   const out: S2sListeners = { starttls: [], directTls: [], close: async () => {} };
 
-  const listen = (host: string, port: number, onSocket: (s: net.Socket) => void) =>
-    new Promise<HostPort>((resolve, reject) => {
-      const srv = net.createServer((s) => {
-        sockets.add(s);
-        s.once('close', () => sockets.delete(s));
-        s.on('error', () => { /* handled by the stream */ });
-        onSocket(s);
-      });
-      srv.once('error', reject);
-      // "::" next to "*" on the same port: keep IPv6 to itself, as livechat's "*, ::" means both families.
-      srv.listen({ port, host, ipv6Only: host === '::' }, () => {
-        srv.off('error', reject);
-        servers.push(srv);
-        const a = srv.address() as net.AddressInfo;
-        resolve({ host: a.address, port: a.port });
-      });
+  const listen = async (host: string, port: number, onSocket: (s: net.Socket) => void): Promise<HostPort> => {
+    const l = await listenTcp(host, port, (s) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      s.on('error', () => { /* handled by the stream */ });
+      onSocket(s);
     });
+    servers.push(l.server);
+    return { host: l.host, port: l.port };
+  };
 
   try {
     for (const host of opts.interfaces) {

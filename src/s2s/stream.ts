@@ -5,6 +5,7 @@ import tls from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
 import type { Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
+import { TickCork } from '../xmpp/tick-cork.js';
 import { StreamError, streamErrorElement, type StreamErrorCondition } from '../xmpp/errors.js';
 import { XmlStreamParser } from '../xmpp/xml-stream.js';
 import { attrString } from '../xmpp/xml.js';
@@ -26,7 +27,7 @@ export class S2sStream {
   private decoder = new StringDecoder('utf8');
   private dead = false;
   private upgrading = false;
-  private corked = false;
+  private cork = new TickCork();
   handler!: S2sStreamHandler;
 
   constructor(socket: net.Socket, private opts: { maxStanzaSize: number; maxSendBufferBytes: number }, tlsSocket?: tls.TLSSocket) {
@@ -81,14 +82,7 @@ export class S2sStream {
   write(xml: string): boolean {
     if (this.dead || this.upgrading || this.socket.destroyed) return false;
     this.lastActivity = Date.now();
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    this.cork.hold(this.socket);
     this.socket.write(xml);
     if (this.socket.writableLength > this.opts.maxSendBufferBytes) {
       this.fail('resource-constraint', 'peer is not reading');

@@ -7,6 +7,7 @@ import { Element, el } from './xml.js';
 import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
 import { XmlStreamParser } from './xml-stream.js';
+import { TickCork } from './tick-cork.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 export class WebSocketTransport implements StreamTransport {
@@ -14,7 +15,7 @@ export class WebSocketTransport implements StreamTransport {
   handler!: TransportHandler;
   private parser: XmlStreamParser;
   private closedByServer = false;
-  private corked = false;
+  private cork = new TickCork();
   private readonly socket: Socket | undefined;
 
   constructor(private ws: WebSocket, readonly remoteAddress: string, readonly secure: boolean, private maxStanzaSize: number) {
@@ -68,14 +69,7 @@ export class WebSocketTransport implements StreamTransport {
   sendRaw(xml: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     // Frames written in one tick (a fan-out loop) leave in one syscall.
-    if (!this.corked && this.socket) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket!.uncork();
-      });
-    }
+    if (this.socket) this.cork.hold(this.socket);
     this.ws.send(xml);
   }
 

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import type { CertificateStore } from '../../certs/index.js';
 import type { TcpConfig, ListenAddress } from './config.js';
+import { listenTcp } from './listen.js';
 import { TcpTransport } from './transport.js';
 
 export interface TcpListeners {
@@ -19,17 +20,11 @@ export async function startTcpListeners(cfg: TcpConfig, opts: {
   const addresses = { starttls: [] as ListenAddress[], directTls: [] as ListenAddress[] };
   const track = (s: net.Socket) => { sockets.add(s); s.once('close', () => sockets.delete(s)); };
 
-  const listen = (host: string, port: number, onSocket: (s: net.Socket) => void) =>
-    new Promise<ListenAddress>((resolve, reject) => {
-      const srv = net.createServer((s) => { track(s); onSocket(s); });
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        servers.push(srv);
-        const a = srv.address() as net.AddressInfo;
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+  const listen = async (host: string, port: number, onSocket: (s: net.Socket) => void): Promise<ListenAddress> => {
+    const l = await listenTcp(host, port, (s) => { track(s); onSocket(s); });
+    servers.push(l.server);
+    return { host: l.host, port: l.port };
+  };
 
   try {
     for (const host of cfg.interfaces) {

@@ -7,6 +7,7 @@ import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { StreamError } from '../errors.js';
 import { XmlStreamParser } from '../xml-stream.js';
+import { TickCork } from '../tick-cork.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../transport.js';
 import type { CertificateStore } from '../../certs/index.js';
 import { channelBindings } from '../../certs/index.js';
@@ -29,7 +30,7 @@ export class TcpTransport implements StreamTransport {
   private decoder = new StringDecoder('utf8');
   private closedByServer = false;
   private upgrading = false;
-  private corked = false;
+  private cork = new TickCork();
   private bindings: ReturnType<typeof channelBindings> = {};
 
   constructor(socket: net.Socket, private opts: TcpTransportOptions) {
@@ -133,14 +134,7 @@ export class TcpTransport implements StreamTransport {
 
   sendRaw(xml: string): void {
     if (this.closedByServer || this.upgrading || this.socket.destroyed) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    this.cork.hold(this.socket);
     this.socket.write(xml);
   }
 
