@@ -63,48 +63,9 @@ test('a renewed certificate is served to new connections while old sessions keep
   await before.waitFor((s) => s.getChildText('body') === 'still connected');
 });
 
-test('SCRAM-SHA-256-PLUS over direct TLS 1.3 with tls-exporter channel binding', async () => {
+/** Direct TLS 1.3 connection to the server, with the text it has sent so far and a way to wait for more. */
+async function tls13(): Promise<{ sock: tls.TLSSocket; text: () => string; waitFor(re: RegExp): Promise<void> }> {
   const port = srv.server.tcpAddresses()!.directTls[0].port;
-  const sock = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
-  await new Promise((r) => sock.once('secureConnect', r));
-  let buf = '';
-  sock.on('data', (d) => { buf += d; });
-  const waitFor = (re: RegExp) => new Promise<string>((res, rej) => {
-    const t0 = Date.now();
-    const poll = () => (re.test(buf) ? res(buf) : Date.now() - t0 > 5000 ? rej(new Error(`no ${re} in ${buf}`)) : setTimeout(poll, 10));
-    poll();
-  });
-  sock.write(`<stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
-  await waitFor(/<\/stream:features>/);
-  assert.match(buf, /<mechanism>SCRAM-SHA-256-PLUS<\/mechanism>/);
-  const cb = channelBindings(sock, 'client')['tls-exporter']!;
-  assert.ok(cb, 'client side has tls-exporter');
-  const gs2 = 'p=tls-exporter,,';
-  const cnonce = 'fyko+d2lbbFgONRv9qkxdawL';
-  const first = `n=fay,r=${cnonce}`;
-  sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256-PLUS'>${Buffer.from(gs2 + first).toString('base64')}</auth>`);
-  await waitFor(/<challenge[^>]*>[^<]+</);
-  const ch = Buffer.from(/<challenge[^>]*>([^<]+)</.exec(buf)![1], 'base64').toString();
-  const m = /r=([^,]+),s=([^,]+),i=(\d+)/.exec(ch)!;
-  const salted = pbkdf2Sync('pass-fay', Buffer.from(m[2], 'base64'), Number(m[3]), 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  const storedKey = createHash('sha256').update(clientKey).digest();
-  const c = Buffer.concat([Buffer.from(gs2), cb]).toString('base64');
-  const finalNoProof = `c=${c},r=${m[1]}`;
-  const sig = createHmac('sha256', storedKey).update(`${first},${ch},${finalNoProof}`).digest();
-  const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i])).toString('base64');
-  sock.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${finalNoProof},p=${proof}`).toString('base64')}</response>`);
-  await waitFor(/<success|<failure/);
-  assert.match(buf, /<success/);
-  sock.destroy();
-});
-
-test('SCRAM-SHA-256-PLUS with channel binding data from another connection fails', async () => {
-  const port = srv.server.tcpAddresses()!.directTls[0].port;
-  const other = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
-  await new Promise((r) => other.once('secureConnect', r));
-  const stolen = channelBindings(other, 'client')['tls-exporter']!;
-  other.destroy();
   const sock = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
   await new Promise((r) => sock.once('secureConnect', r));
   let buf = '';
@@ -114,25 +75,55 @@ test('SCRAM-SHA-256-PLUS with channel binding data from another connection fails
     const poll = () => (re.test(buf) ? res() : Date.now() - t0 > 5000 ? rej(new Error(`no ${re} in ${buf}`)) : setTimeout(poll, 10));
     poll();
   });
-  sock.write(`<stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
-  await waitFor(/<\/stream:features>/);
-  const gs2 = 'p=tls-exporter,,';
-  const first = 'n=fay,r=abcdefghijklmnop';
-  sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256-PLUS'>${Buffer.from(gs2 + first).toString('base64')}</auth>`);
-  await waitFor(/<challenge[^>]*>[^<]+</);
-  const ch = Buffer.from(/<challenge[^>]*>([^<]+)</.exec(buf)![1], 'base64').toString();
-  const m = /r=([^,]+),s=([^,]+),i=(\d+)/.exec(ch)!;
-  const salted = pbkdf2Sync('pass-fay', Buffer.from(m[2], 'base64'), Number(m[3]), 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  const storedKey = createHash('sha256').update(clientKey).digest();
-  const finalNoProof = `c=${Buffer.concat([Buffer.from(gs2), stolen]).toString('base64')},r=${m[1]}`;
-  const sig = createHmac('sha256', storedKey).update(`${first},${ch},${finalNoProof}`).digest();
-  const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i])).toString('base64');
-  sock.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${finalNoProof},p=${proof}`).toString('base64')}</response>`);
-  await waitFor(/<failure/);
-  assert.match(buf, /<not-authorized\/>/);
-  assert.not.match(buf, /<success/);
-  sock.destroy();
+  return { sock, text: () => buf, waitFor };
+}
+
+/**
+ * A SCRAM-SHA-256-PLUS login for fay over a new TLS 1.3 connection, with the RFC 5802 arithmetic done here by hand;
+ * `binding` gives the tls-exporter data to send, from that connection's socket. Resolves with what the server sent.
+ */
+async function scramPlus(binding: (sock: tls.TLSSocket) => Buffer): Promise<string> {
+  const c = await tls13();
+  try {
+    c.sock.write(`<stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
+    await c.waitFor(/<\/stream:features>/);
+    assert.match(c.text(), /<mechanism>SCRAM-SHA-256-PLUS<\/mechanism>/);
+    const gs2 = 'p=tls-exporter,,';
+    const first = 'n=fay,r=fyko+d2lbbFgONRv9qkxdawL';
+    c.sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256-PLUS'>${Buffer.from(gs2 + first).toString('base64')}</auth>`);
+    await c.waitFor(/<challenge[^>]*>[^<]+</);
+    const ch = Buffer.from(/<challenge[^>]*>([^<]+)</.exec(c.text())![1], 'base64').toString();
+    const m = /r=([^,]+),s=([^,]+),i=(\d+)/.exec(ch)!;
+    const salted = pbkdf2Sync('pass-fay', Buffer.from(m[2], 'base64'), Number(m[3]), 32, 'sha256');
+    const clientKey = createHmac('sha256', salted).update('Client Key').digest();
+    const storedKey = createHash('sha256').update(clientKey).digest();
+    const finalNoProof = `c=${Buffer.concat([Buffer.from(gs2), binding(c.sock)]).toString('base64')},r=${m[1]}`;
+    const sig = createHmac('sha256', storedKey).update(`${first},${ch},${finalNoProof}`).digest();
+    const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i])).toString('base64');
+    c.sock.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${finalNoProof},p=${proof}`).toString('base64')}</response>`);
+    await c.waitFor(/<success|<failure/);
+    return c.text();
+  } finally {
+    c.sock.destroy();
+  }
+}
+
+test('SCRAM-SHA-256-PLUS over direct TLS 1.3 with tls-exporter channel binding', async () => {
+  const answer = await scramPlus((sock) => {
+    const cb = channelBindings(sock, 'client')['tls-exporter'];
+    assert.ok(cb, 'client side has tls-exporter');
+    return cb!;
+  });
+  assert.match(answer, /<success/);
+});
+
+test('SCRAM-SHA-256-PLUS with channel binding data from another connection fails', async () => {
+  const other = await tls13();
+  const stolen = channelBindings(other.sock, 'client')['tls-exporter']!;
+  other.sock.destroy();
+  const answer = await scramPlus(() => stolen);
+  assert.match(answer, /<not-authorized\/>/);
+  assert.not.match(answer, /<success/);
 });
 
 test.run();
