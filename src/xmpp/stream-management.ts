@@ -55,10 +55,7 @@ export class StreamManagement {
   ackElement(): Element { return el('a', { xmlns: NS.SM, h: this.inbound }); }
   requestElement(): Element { return el('r', { xmlns: NS.SM }); }
 
-  /** On resumption: what the client has not acknowledged, to be sent again. */
-  pending(): string[] { return this.queue.slice(); }
-
-  /** Clears the queue once re-sent stanzas are re-queued by the caller. */
+  /** On resumption: what the client has not acknowledged, handed over to be sent (and queued) again. */
   takePending(): string[] {
     const q = this.queue;
     this.queue = [];

@@ -14,11 +14,6 @@ export function el(name: string, attrs: Attrs = {}, ...children: Array<Element |
   return e;
 }
 
-/** The namespace an element is in, inheriting from its parents. */
-export function nsOf(e: Element): string | undefined {
-  return e.getNS();
-}
-
 /** First child element (the payload of an iq). */
 export function firstChildElement(e: Element): Element | undefined {
   for (const c of e.children) if (typeof c !== 'string') return c;

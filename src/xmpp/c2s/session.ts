@@ -1,7 +1,7 @@
 // A client-to-server session (RFC 6120): stream open → SASL → restart → bind → established, independent of the
 // transport carrying it. Established stanzas get a verified `from` and go to the router.
 import { randomBytes } from 'node:crypto';
-import { cloneElement, Element, el, firstChildElement } from '../xml.js';
+import { cloneElement, Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { jidOf, type JID } from '../jid.js';
 import { StanzaError, errorReply, streamErrorElement, type StreamErrorCondition } from '../errors.js';
@@ -447,8 +447,4 @@ export class C2SSession implements TransportHandler, LocalSession {
       this.ctx.router.route(p);
     }
   }
-}
-
-export function firstPayload(stanza: Element): Element | undefined {
-  return firstChildElement(stanza);
 }
