@@ -107,6 +107,22 @@ export function interopScenario(t: Test, env: () => InteropEnv): void {
     assert.ok(codes(k).includes('307'), k.toString());
   });
 
+  t('the owner bans the remote account; it is told (301) and cannot rejoin (403 forbidden)', async () => {
+    const { peer } = env();
+    remote.received.length = 0;
+    await remote.send(xml('presence', { to: `${room()}/alice4` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))));
+    await viewer.waitFor((s) => s.is('presence') && isFromRoom('alice4')(s) && !s.attrs.type, T, 'rejoin at viewer');
+    const r = await viewer.iq(xml('iq', { type: 'set', to: room() }, xml('query', { xmlns: `${MUC}#admin` },
+      xml('item', { jid: `alice@${peer.domain}`, affiliation: 'outcast' }, xml('reason', {}, 'spam')))), T);
+    assert.is(r.attrs.type, 'result');
+    const b = await remote.waitFor((s) => s.is('presence') && isFromRoom('alice4')(s) && s.attrs.type === 'unavailable', T, 'ban at remote');
+    assert.ok(codes(b).includes('301'), b.toString());
+    await remote.send(xml('presence', { to: `${room()}/alice5` }, xml('x', { xmlns: MUC })));
+    const e = await remote.waitFor((s) => s.is('presence') && isFromRoom('alice5')(s) && s.attrs.type === 'error', T, 'refused rejoin');
+    assert.ok(e.getChild('error')?.getChild('forbidden', 'urn:ietf:params:xml:ns:xmpp-stanzas'), e.toString());
+    assert.not.ok(viewer.received.some((s) => s.is('presence') && isFromRoom('alice5')(s) && !s.attrs.type), 'the viewer never saw the banned user come back');
+  });
+
   t('a direct message from our viewer reaches the remote user (our server dials out)', async () => {
     const { peer } = env();
     await remote.send(xml('presence'));
