@@ -1,36 +1,6 @@
 // Interop with Prosody (Debian package) over S2S: a Prosody user joins a room here. Prosody resolves our domains
-// through the test's dnsmasq (libunbound forwarder), we resolve prosody.test the same way.
-import { writeFile } from 'node:fs/promises';
-import { suite } from 'uvu';
-import { pickDnsPort, startDns, type TestDns } from './helpers/dns.js';
-import { startOurs, type S2sTestServer } from './helpers/ours.js';
-import { startProsodyPeer, type Peer } from './helpers/peers.js';
-import { interopScenario } from './helpers/scenario.js';
+// through the test's dnsmasq (libunbound forwarder), we resolve prosody.example the same way.
+import { startProsodyPeer } from './helpers/peers.js';
+import { interopSuite } from './helpers/interop-suite.js';
 
-process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // the peer's c2s certificate is self-signed
-
-const t = suite('s2s with Prosody');
-let dns: TestDns;
-let ours: S2sTestServer;
-let peer: Peer;
-
-t.before(async () => {
-  const port = await pickDnsPort();
-  ours = await startOurs('ours.example', `127.0.0.1:${port}`);
-  peer = await startProsodyPeer('prosody.example', port);
-  const a = ours.records();
-  const b = peer.records();
-  dns = await startDns(port, { hosts: { ...a.hosts, ...b.hosts }, srv: [...a.srv, ...b.srv] });
-});
-
-interopScenario(t, () => ({ ours, peer }));
-
-t.after(async () => {
-  // S2S_DEBUG=FILE keeps the peer's log for diagnosis.
-  if (process.env.S2S_DEBUG) await writeFile(process.env.S2S_DEBUG, (await peer?.readLog()) ?? '');
-  await ours?.stop();
-  await peer?.stop();
-  await dns?.stop();
-});
-
-t.run();
+interopSuite('s2s with Prosody', { startPeer: startProsodyPeer, peerDomain: 'prosody.example' });

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { pickFreePorts } from '../helpers/ports.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,7 @@ export function prosodyTarget(transport: Transport): ServerTarget {
     },
     async start() {
       const dir = await mkdtemp(path.join(os.tmpdir(), 'scansion-prosody-'));
-      const [httpPort, c2sPort] = await freePorts(2);
+      const [httpPort, c2sPort] = await pickFreePorts(2, PORT_MIN, PORT_MAX - PORT_MIN + 1);
       const child = spawn('prosody', ['-F', '--config', CONFIG], {
         env: {
           ...process.env,
@@ -80,26 +81,6 @@ async function findOnPath(cmd: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Picks `n` ports in this tool's range that nothing listens on right now. */
-async function freePorts(n: number): Promise<number[]> {
-  const out: number[] = [];
-  const span = PORT_MAX - PORT_MIN + 1;
-  const start = Math.floor(Math.random() * span);
-  for (let i = 0; i < span && out.length < n; i++) {
-    const port = PORT_MIN + ((start + i) % span);
-    if (await canListen(port)) out.push(port);
-  }
-  if (out.length < n) throw new Error(`no free ports in ${PORT_MIN}-${PORT_MAX}`);
-  return out;
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
 
 /** Ready = the log says both listeners are ours (not someone else's port) and they accept. */
 async function waitReady(child: ChildProcess, dir: string, ports: number[]): Promise<void> {

@@ -3,9 +3,9 @@
 // config in a temp dir. Never touches the system service.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pickFreePorts } from '../helpers/ports.js';
 
 export interface DevProsody {
   domain: string;
@@ -17,22 +17,6 @@ export interface DevProsody {
   stop(): Promise<void>;
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A free port in the range assigned to this area (17000–17099). */
-async function pickPort(): Promise<number> {
-  for (let i = 0; i < 40; i++) {
-    const p = 17000 + Math.floor(Math.random() * 100);
-    if (await portFree(p)) return p;
-  }
-  throw new Error('no free port in 17000-17099');
-}
 
 async function waitHttp(url: string, child: ChildProcess, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
@@ -52,7 +36,7 @@ export async function startProsody(domain = 'localhost'): Promise<DevProsody> {
   const dir = await mkdtemp(join(tmpdir(), 'webchat-prosody-'));
   await mkdir(join(dir, 'data'));
   await mkdir(join(dir, 'certs'));
-  const httpPort = await pickPort();
+  const [httpPort] = await pickFreePorts(1, 17000, 100); // this area's range: 17000–17099
   const cfg = `
 run_as_root = true
 pidfile = "${dir}/prosody.pid"

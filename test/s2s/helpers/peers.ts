@@ -2,11 +2,11 @@
 // data folder, certificate and loopback ports, resolving through the test's DNS server. Killed by PID.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir, readFile, chmod } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SrvSpec } from './dns.js';
+import { pickFreePorts, tcpPortFree } from '../../helpers/ports.js';
 
 const exec = promisify(execFile);
 
@@ -22,23 +22,9 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
 /** Free TCP ports in [base, base+span) (this area's range is 18000–18999). */
-export async function pickPorts(n: number, base: number, span = 200): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < 200 && out.length < n; i++) {
-    const p = base + Math.floor(Math.random() * span);
-    if (!out.includes(p) && (await portFree(p))) out.push(p);
-  }
-  if (out.length < n) throw new Error(`no ${n} free ports in ${base}-${base + span}`);
-  return out;
+export function pickPorts(n: number, base: number, span = 200): Promise<number[]> {
+  return pickFreePorts(n, base, span);
 }
 
 async function selfSigned(dir: string, domain: string): Promise<void> {
@@ -50,7 +36,7 @@ async function waitPort(port: number, child: ChildProcess, ms: number, what: str
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}\n${(await log()).slice(-3000)}`);
-    if (!(await portFree(port))) return;
+    if (!(await tcpPortFree(port))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} did not listen on ${port} in time\n${(await log()).slice(-3000)}`);
