@@ -124,7 +124,6 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     pruneUnopened: false,
   });
   const archiveBridge = new MucArchiveBridge(archive, { send: (s) => router.route(s), onError: (m) => log.error(m) });
-  // Installed after carbons and offline storage: it chains onto their router hooks.
   const personalMam = installPersonalMam(iq, disco, router, archive, {
     dataDir: config.dataDir, isAccount: (bare) => bare.endsWith(`@${config.domain}`), maxPage: archive.config.maxPage, log,
   });

@@ -2,7 +2,7 @@
 // the rooms under the key `user:<bare JID>`, with archiving preferences (§5: default always/never/roster, plus
 // always/never JID lists) kept in one atomic JSON document. Anonymous viewers have no archive.
 import { join } from 'node:path';
-import type { Router, DeliveryHooks } from '../xmpp/router.js';
+import type { Router } from '../xmpp/router.js';
 import type { IqRegistry, IqContext } from '../xmpp/iq-registry.js';
 import type { DiscoRegistry } from '../xmpp/disco.js';
 import type { LocalSession } from '../xmpp/session-types.js';
@@ -107,21 +107,15 @@ export function installPersonalMam(iq: IqRegistry, disco: DiscoRegistry, router:
     else archive.open(key).then(append, (err: Error) => opts.log.error(`mam: archive of ${owner} unavailable: ${err.message}`));
   };
 
-  // Chain onto the hooks already installed (carbons, offline storage) rather than replacing them.
-  const prev: DeliveryHooks = { ...router.hooks };
-  router.hooks.onMessageSent = (m, sender: LocalSession) => {
-    prev.onMessageSent?.(m, sender);
+  router.observe('messageSent', (m, sender: LocalSession) => {
     if (!sender.anonymous && m.attrs.to && archivable(m)) store(sender.bareJid, m.attrs.to, m);
-  };
-  router.hooks.onMessageDelivered = (m, bare, recipients) => {
-    prev.onMessageDelivered?.(m, bare, recipients);
+  });
+  router.observe('messageDelivered', (m, bare) => {
     if (m.attrs.from && archivable(m)) store(bare, m.attrs.from, m);
-  };
-  router.hooks.storeOffline = (m, bare) => {
-    const stored = prev.storeOffline?.(m, bare) ?? false;
-    if (stored && m.attrs.from && archivable(m)) store(bare, m.attrs.from, m);
-    return stored;
-  };
+  });
+  router.observe('storedOffline', (m, bare) => {
+    if (m.attrs.from && archivable(m)) store(bare, m.attrs.from, m);
+  });
 
   /** Only the account itself reads or configures its archive. */
   const own = (ctx: IqContext): string => {

@@ -10,16 +10,19 @@ import type { IqRegistry } from './iq-registry.js';
 import type { PreparedStanza } from './prepared.js';
 import type { Logger } from '../log.js';
 
-/** Hooks that observe message delivery to accounts (XEP-0280 carbons lives behind these). */
-export interface DeliveryHooks {
-  /** A chat message was delivered to `recipients` of `bare`; others may want a copy. */
-  onMessageDelivered?(stanza: Element, bare: string, recipients: LocalSession[]): void;
-  /** A local session sent a chat message; its other resources may want a copy. */
-  onMessageSent?(stanza: Element, sender: LocalSession): void;
-  /** A message to an account with no available resource: return true when it was stored for later. */
-  storeOffline?(stanza: Element, bare: string): boolean;
-  /** A session became available (initial presence with non-negative priority): stored messages may follow. */
-  onAvailable?(session: LocalSession): void;
+/**
+ * What modules may observe about one-to-one delivery to accounts (carbons, offline storage, personal MAM). Each
+ * event has any number of observers, so modules never wrap each other and install order does not matter.
+ */
+export interface DeliveryEvents {
+  /** A chat message was delivered to `recipients` of `bare`. */
+  messageDelivered: (stanza: Element, bare: string, recipients: LocalSession[]) => void;
+  /** A local session sent a chat message. */
+  messageSent: (stanza: Element, sender: LocalSession) => void;
+  /** A message to `bare` was kept by the offline store. */
+  storedOffline: (stanza: Element, bare: string) => void;
+  /** A session became available (initial presence with non-negative priority). */
+  available: (session: LocalSession) => void;
 }
 
 export class Router {
@@ -28,9 +31,21 @@ export class Router {
   private components = new Map<string, Component>();
   private userHosts = new Set<string>();
   private remote: RemoteRoute | null = null;
-  hooks: DeliveryHooks = {};
+  private observers: { [K in keyof DeliveryEvents]: Array<DeliveryEvents[K]> } = {
+    messageDelivered: [], messageSent: [], storedOffline: [], available: [],
+  };
+  /** The offline store, when there is one: returns true when it kept the message (a decision, so one owner). */
+  storeOffline?: (stanza: Element, bare: string) => boolean;
 
   constructor(private iq: IqRegistry, private log: Logger) {}
+
+  observe<K extends keyof DeliveryEvents>(event: K, fn: DeliveryEvents[K]): void {
+    this.observers[event].push(fn);
+  }
+
+  notify<K extends keyof DeliveryEvents>(event: K, ...args: Parameters<DeliveryEvents[K]>): void {
+    for (const fn of this.observers[event]) (fn as (...a: Parameters<DeliveryEvents[K]>) => void)(...args);
+  }
 
   addUserHost(domain: string): void { this.userHosts.add(domain); }
   isUserHost(domain: string): boolean { return this.userHosts.has(domain); }
@@ -148,7 +163,7 @@ export class Router {
     const s = this.byFull.get(stanza.attrs.to!) ?? this.byFull.get(to.toString());
     if (s) {
       s.send(stanza);
-      if (stanza.name === 'message') this.hooks.onMessageDelivered?.(stanza, s.bareJid, [s]);
+      if (stanza.name === 'message') this.notify('messageDelivered', stanza, s.bareJid, [s]);
       return;
     }
     // RFC 6121 §8.5.3.2: no such resource.
@@ -186,13 +201,16 @@ export class Router {
       if (available.length === 0) {
         if (type !== 'normal' && type !== 'chat') return; // headline and error: dropped (RFC 6121 §8.5.2.2.1)
         // Accounts get offline storage; anonymous users and unknown accounts: service-unavailable.
-        if (this.accountExists?.(bare) && this.hooks.storeOffline?.(stanza, bare)) return;
+        if (this.accountExists?.(bare) && this.storeOffline?.(stanza, bare)) {
+          this.notify('storedOffline', stanza, bare);
+          return;
+        }
         this.bounce(stanza, new StanzaError('service-unavailable'), origin);
         return;
       }
       // Chat and normal go to every non-negative-priority resource (RFC 6121 §8.5.2.1.1 allows this choice).
       for (const r of available) r.send(stanza);
-      this.hooks.onMessageDelivered?.(stanza, bare, available);
+      this.notify('messageDelivered', stanza, bare, available);
       return;
     }
     // presence: directed presence of any kind goes to the available resources; subscriptions need a roster,

@@ -277,7 +277,7 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   private message(stanza: Element): void {
     if (!stanza.attrs.to) stanza.attrs.to = this.bareJid;
-    this.ctx.router.hooks.onMessageSent?.(stanza, this);
+    this.ctx.router.notify('messageSent', stanza, this);
     this.ctx.router.route(stanza, this);
   }
 
@@ -303,7 +303,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       }
     }
     if (type === 'unavailable') this.leaveDirected(stanza);
-    else if (!wasAvailable && this.priority >= 0) this.ctx.router.hooks.onAvailable?.(this);
+    else if (!wasAvailable && this.priority >= 0) this.ctx.router.notify('available', this);
   }
 
   private streamManagement(e: Element): void {

@@ -32,16 +32,16 @@ export function installCarbons(iq: IqRegistry, disco: DiscoRegistry, router: Rou
   iq.register('server', 'enable', NS.CARBONS, 'set', toggle(true));
   iq.register('server', 'disable', NS.CARBONS, 'set', toggle(false));
 
-  router.hooks.onMessageDelivered = (m, bare, recipients) => {
+  router.observe('messageDelivered', (m, bare, recipients) => {
     if (!eligible(m)) return;
     for (const r of router.resourcesOf(bare)) {
       if (r.carbons && !recipients.includes(r)) r.send(wrap('received', m, bare, r.fullJid));
     }
-  };
-  router.hooks.onMessageSent = (m, sender) => {
+  });
+  router.observe('messageSent', (m, sender) => {
     if (!eligible(m)) return;
     for (const r of router.resourcesOf(sender.bareJid)) {
       if (r !== sender && r.carbons && r.fullJid !== m.attrs.to) r.send(wrap('sent', m, sender.bareJid, r.fullJid));
     }
-  };
+  });
 }

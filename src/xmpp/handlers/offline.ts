@@ -32,7 +32,7 @@ export function installOffline(router: Router, disco: DiscoRegistry, opts: { dat
     return b;
   };
 
-  router.hooks.storeOffline = (stanza, bare) => {
+  router.storeOffline = (stanza, bare) => {
     const [user, host] = bare.split('@');
     if (host !== opts.domain || !stanza.getChild('body')) return false; // chat states and receipts are not kept
     const copy = cloneElement(stanza);
@@ -45,7 +45,7 @@ export function installOffline(router: Router, disco: DiscoRegistry, opts: { dat
     return true;
   };
 
-  router.hooks.onAvailable = (session) => {
+  router.observe('available', (session) => {
     if (session.anonymous) return;
     const user = session.jid.local;
     void load(user).then(async (b) => {
@@ -58,7 +58,7 @@ export function installOffline(router: Router, disco: DiscoRegistry, opts: { dat
       }
       await b.doc.save(b.items!);
     }).catch((err) => opts.log.error(`offline delivery for ${session.bareJid} failed: ${(err as Error).message}`));
-  };
+  });
 
   return { flush: async () => { for (const b of boxes.values()) await b.doc.flush(); } };
 }
