@@ -13,7 +13,8 @@ import type { MucConfig } from './config.js';
 import { isArchivable, type RoomArchive } from './archive.js';
 import type { FormField } from './forms.js';
 import { Occupant, type OccupantSession, type View } from './occupant.js';
-import { leavePayload, mucUserX, presencePayload, type ItemDetails } from './presence.js';
+import { leavePayload, mucUserX, type ItemDetails } from './presence.js';
+import { PresencePublisher } from './presence-publisher.js';
 import { AFF_RANK, MUC_NS, type Affiliation, type AffiliationEntry, type Role, type RoomConfig } from './types.js';
 
 // ---- events ------------------------------------------------------------------------------------------------
@@ -57,6 +58,20 @@ export interface GroupchatOutEvent {
 export interface PrivateMessageEvent { room: Room; occupant: Occupant; target: Occupant; stanza: Element }
 export interface RoomMessageEvent { room: Room; stanza: Element; from: JID; occupant?: Occupant }
 export interface PresenceOutEvent { room: Room; occupant: Occupant; stanza: Element; view: View | 'self' }
+/**
+ * One copy of `occupant`'s presence about to reach `recipient` (a whole occupant, or one `session` of it for the join
+ * roster, probes and self-presences). Return true to withhold it; replace `stanza` to hand this recipient a decorated
+ * copy (the given one is shared with other recipients: never mutate it).
+ */
+export interface PresenceDeliverEvent {
+  room: Room;
+  occupant: Occupant;
+  recipient: Occupant;
+  session?: OccupantSession;
+  view: View | 'self';
+  stanza: PreparedStanza;
+  unavailable: boolean;
+}
 /** The occupant list was just sent to a session (before its self-presence): features may append presences. */
 export interface RosterEvent { room: Room; occupant: Occupant; session: OccupantSession; view: View }
 export interface ConfigFormEvent { room: Room; fields: FormField[]; actor?: string }
@@ -85,6 +100,7 @@ export interface MucEvents {
   'private-message': PrivateMessageEvent;
   'room-message': RoomMessageEvent;
   'presence-out': PresenceOutEvent;
+  'presence-deliver': PresenceDeliverEvent;
   'roster': RosterEvent;
   'config-form': ConfigFormEvent;
   'config-submitted': ConfigSubmittedEvent;
@@ -165,6 +181,7 @@ export class Room {
   private goneQueue: string[] = [];
   private pendingIq = new Map<string, { from: string; id: string; to: string }>();
   private iqCounter = 0;
+  readonly presence = new PresencePublisher(this);
 
   constructor(readonly localpart: string, readonly host: RoomHost, public config: RoomConfig) {
     this.jid = `${localpart}@${host.config.host}`;
@@ -325,19 +342,16 @@ export class Room {
       this.bySession.set(full, occ);
       this.host.occupantSessionAdded(this, full);
       occ.invalidate();
-      this.sendRoster(occ, session);
-      this.sendSelfPresence(occ, session, [...ev.codes]);
-      for (const s of occ.sessions.values()) if (s !== session) this.sendSelfPresence(occ, s, []);
-      this.broadcastPresence(occ, undefined, true);
+      this.presence.sendRoster(occ, session);
+      this.presence.publish(occ, { actor: { session, codes: [...ev.codes] }, others: 'full' });
     } else {
       occ = new Occupant(nick, bare, ev.role, this.occupantIdFor(bare));
       occ.sessions.set(full, session);
       this.occupants.set(nick, occ);
       this.bySession.set(full, occ);
       this.host.occupantSessionAdded(this, full);
-      this.sendRoster(occ, session);
-      this.sendSelfPresence(occ, session, [...ev.codes]);
-      this.broadcastPresence(occ);
+      this.presence.sendRoster(occ, session);
+      this.presence.publish(occ, { actor: { session, codes: [...ev.codes] } });
     }
     ev.occupant = occ;
     ev.session = session;
@@ -352,8 +366,8 @@ export class Room {
       room: this, stanza, from: session.jid, bareJid: occ.bareJid, nick: occ.nick, x: stanza.getChild('x', MUC_NS.MUC),
       affiliation: this.affiliationOf(occ.bareJid), role: occ.role, created: false, codes: new Set(), occupant: occ, session, resync: true,
     };
-    this.sendRoster(occ, session);
-    this.sendSelfPresence(occ, session, []);
+    this.presence.sendRoster(occ, session);
+    this.presence.publish(occ, { selfSessions: [session], others: 'none' });
     this.hooks.fire('join', ev);
   }
 
@@ -362,8 +376,7 @@ export class Room {
     s.presence = stanza;
     if (s !== occ.primary) return; // only the primary session's presence represents the occupant
     occ.invalidate();
-    this.sendSelfPresenceAll(occ, []);
-    this.broadcastPresence(occ);
+    this.presence.publish(occ);
   }
 
   private changeNick(occ: Occupant, from: JID, nick: string, stanza: Element): void {
@@ -384,15 +397,14 @@ export class Room {
     }
     const session = occ.primary;
     // 303: unavailable from the old nick carrying the new one, then available from the new nick.
-    this.sendSelfPresenceAll(occ, ['303'], { type: 'unavailable', details: { nick }, role: occ.role });
-    this.broadcastPresence(occ, { type: 'unavailable', codes: ['303'], details: { nick }, payload: [] });
+    // (Its own copy keeps the presence payload, as it always did; the others' copy carries none.)
+    this.presence.publish(occ, { type: 'unavailable', codes: ['303'], details: { nick }, payload: [], self: { payload: undefined, role: occ.role } });
     this.occupants.delete(occ.nick);
     occ.nick = nick;
     this.occupants.set(nick, occ);
     session.presence = stanza;
     occ.invalidate();
-    this.sendSelfPresenceAll(occ, []);
-    this.broadcastPresence(occ);
+    this.presence.publish(occ);
   }
 
   /**
@@ -402,7 +414,7 @@ export class Room {
   private moveSession(occ: Occupant, full: string, nick: string, stanza: Element, dest: Occupant | undefined): void {
     const session = occ.sessions.get(full)!;
     const role = occ.role;
-    this.sendSelfPresence(occ, session, ['303'], { type: 'unavailable', details: { nick }, role, payload: [], jids: [full] });
+    this.presence.publish(occ, { type: 'unavailable', codes: ['303'], details: { nick }, role, payload: [], self: { jids: [full] }, selfSessions: [session], others: 'none' });
     if (occ.sessions.size > 1) this.removeSession(occ, full, {}, false);
     else this.removeOccupant(occ, {}, false);
     session.presence = stanza;
@@ -415,10 +427,8 @@ export class Room {
     this.bySession.set(full, target);
     this.host.occupantSessionAdded(this, full);
     target.invalidate();
-    this.sendSelfPresence(target, session, []);
-    for (const s of target.sessions.values()) if (s !== session) this.sendSelfPresence(target, s, []);
     // A new occupant is news to everyone; an extra session of an existing one only to those seeing real JIDs.
-    this.broadcastPresence(target, undefined, !!dest);
+    this.presence.publish(target, { actor: { session, codes: [] }, others: dest ? 'full' : 'all' });
   }
 
   private onProbe(stanza: Element, from: JID, to: JID, prober: Occupant | undefined): void {
@@ -426,8 +436,7 @@ export class Room {
     const target = to.resource ? this.occupants.get(to.resource) : undefined;
     const session = prober.sessions.get(from.toString())!;
     if (target) {
-      const p = this.buildPresence(target, this.canSeeJids(prober) ? 'full' : 'anon');
-      this.deliverToSession(session, new PreparedStanza(p));
+      this.presence.sendTo(target, prober, session);
       return;
     }
     // Someone with a reserved nick who is not here: say so (Prosody #1535).
@@ -440,106 +449,15 @@ export class Room {
     }
   }
 
-  // ---- presence building and fan-out ----------------------------------------------------------------------
-
-  buildPresence(occ: Occupant, view: View | 'self', opts: {
-    type?: 'unavailable'; codes?: Iterable<string>; details?: ItemDetails; payload?: Element[]; role?: Role; selfJid?: string; destroy?: Element;
-    /** Overrides the sessions listed (a session leaving a multi-session occupant sees only itself). */
-    jids?: string[];
-  } = {}): Element {
-    const affiliation = this.affiliationOf(occ.bareJid);
-    // One <item/> per session where real JIDs may be seen (XEP-0045 §7.2.9 multi-session nicks); the receiving
-    // session's own JID comes first in its self-presence, as clients read the first item.
-    let jids: string[] | undefined = opts.jids;
-    if (!jids && view !== 'anon') {
-      jids = [...occ.sessions.keys()];
-      const first = view === 'self' ? opts.selfJid : undefined;
-      if (first && jids[0] !== first && jids.includes(first)) jids = [first, ...jids.filter((j) => j !== first)];
-    }
-    const p = el('presence', { from: this.nickJid(occ.nick), type: opts.type });
-    for (const c of opts.payload ?? presencePayload(occ.primary?.presence)) p.append(c);
-    p.append(mucUserX({
-      affiliation, role: opts.role ?? occ.role, jids, codes: opts.codes, self: view === 'self', details: opts.details,
-      // The actor's real JID only in others' full view: one's own presence names the actor by nick (as Prosody does).
-      destroy: opts.destroy, showActorJid: view === 'full',
-    }));
-    this.hooks.fire('presence-out', { room: this, occupant: occ, stanza: p, view });
-    return p;
-  }
-
-  /** The occupant's current available presence for a view, serialized once and cached. */
-  presenceView(occ: Occupant, view: View): PreparedStanza {
-    let p = occ.cachedView(view);
-    if (!p) {
-      p = new PreparedStanza(this.buildPresence(occ, view));
-      occ.cacheView(view, p);
-    }
-    return p;
-  }
+  // ---- fan-out ------------------------------------------------------------------------------------------
 
   /** Whether `recipient` gets presences of occupants in `role` (muc#roomconfig_presencebroadcast). */
-  seesPresenceOf(role: Role, recipient: Occupant): boolean {
-    if (this.config.presenceBroadcast.includes(role)) return true;
-    return recipient.role === 'moderator' && this.host.config.moderatorsSeeAllPresences;
-  }
-
-  /** Sends every visible occupant's presence to a new session (the join roster). */
-  sendRoster(to: Occupant, session: OccupantSession): void {
-    const view: View = this.canSeeJids(to) ? 'full' : 'anon';
-    for (const o of this.occupants.values()) {
-      if (o === to || !this.seesPresenceOf(o.role, to)) continue;
-      this.deliverToSession(session, this.presenceView(o, view));
-    }
-    this.hooks.fire('roster', { room: this, occupant: to, session, view });
-  }
-
-  sendSelfPresence(occ: Occupant, session: OccupantSession, codes: string[], opts: { type?: 'unavailable'; details?: ItemDetails; role?: Role; payload?: Element[]; destroy?: Element; jids?: string[] } = {}): void {
-    const p = this.buildPresence(occ, 'self', { ...opts, codes, selfJid: session.full });
-    p.attrs.to = session.full;
-    this.router.route(p);
-  }
-
-  sendSelfPresenceAll(occ: Occupant, codes: string[], opts: { type?: 'unavailable'; details?: ItemDetails; role?: Role; payload?: Element[]; destroy?: Element } = {}): void {
-    for (const s of occ.sessions.values()) this.sendSelfPresence(occ, s, codes, opts);
-  }
-
-  /**
-   * Broadcasts `occ`'s presence to everyone else: built once per view (with or without real JIDs) and serialized
-   * once per view. Without options it is the occupant's current available presence (cached).
-   */
-  broadcastPresence(occ: Occupant, opts?: { type?: 'unavailable'; codes?: string[]; details?: ItemDetails; payload?: Element[]; role?: Role }, fullViewOnly = false): void {
-    const role = opts?.role ?? occ.role;
-    let full: PreparedStanza | undefined;
-    let anon: PreparedStanza | undefined;
-    const get = (view: View): PreparedStanza => {
-      if (!opts) return this.presenceView(occ, view);
-      if (view === 'full') return (full ??= new PreparedStanza(this.buildPresence(occ, 'full', opts)));
-      if (this.config.whois === 'anyone') return get('full');
-      return (anon ??= new PreparedStanza(this.buildPresence(occ, 'anon', opts)));
-    };
-    for (const o of this.occupants.values()) {
-      if (o === occ || !this.seesPresenceOf(role, o)) continue;
-      const view: View = this.canSeeJids(o) ? 'full' : 'anon';
-      if (fullViewOnly && view === 'anon') continue;
-      this.deliver(o, get(view));
-    }
-  }
+  seesPresenceOf(role: Role, recipient: Occupant): boolean { return this.presence.sees(role, recipient); }
 
   /** Sends a prepared stanza to every session of every occupant (the message fan-out). */
   broadcast(p: PreparedStanza, filter?: (o: Occupant) => boolean): void {
     for (const o of this.occupants.values()) {
       if (filter && !filter(o)) continue;
-      this.deliver(o, p);
-    }
-  }
-
-  /** Builds the element for each view lazily and sends it to the occupants `filter` accepts. */
-  broadcastViews(build: (view: View) => Element, filter?: (o: Occupant) => boolean): void {
-    let full: PreparedStanza | undefined;
-    let anon: PreparedStanza | undefined;
-    for (const o of this.occupants.values()) {
-      if (filter && !filter(o)) continue;
-      const p = this.canSeeJids(o) ? (full ??= new PreparedStanza(build('full'))) : (anon ??= new PreparedStanza(build('anon')));
       this.deliver(o, p);
     }
   }
@@ -570,7 +488,9 @@ export class Room {
     const session = occ.sessions.get(full);
     if (!session) return;
     if (occ.sessions.size > 1) {
-      if (tellSelf) this.sendSelfPresence(occ, session, opts.codes ?? [], { type: 'unavailable', role: 'none', payload: opts.payload ?? [], jids: [full] });
+      if (tellSelf) {
+        this.presence.publish(occ, { type: 'unavailable', codes: opts.codes ?? [], role: 'none', payload: opts.payload ?? [], self: { jids: [full] }, selfSessions: [session], others: 'none' });
+      }
       const wasPrimary = session === occ.primary;
       occ.sessions.delete(full);
       this.bySession.delete(full);
@@ -578,8 +498,7 @@ export class Room {
       // The occupant stays: its remaining sessions and those seeing real JIDs get the shorter item list; everyone
       // else only when the presence payload (the primary session's) changed.
       occ.invalidate();
-      this.sendSelfPresenceAll(occ, []);
-      this.broadcastPresence(occ, undefined, !wasPrimary);
+      this.presence.publish(occ, { others: wasPrimary ? 'all' : 'full' });
       return;
     }
     this.removeOccupant(occ, opts, tellSelf);
@@ -589,30 +508,18 @@ export class Room {
   removeOccupant(occ: Occupant, opts: RemoveOptions, tellSelf = true): void {
     if (this.occupants.get(occ.nick) !== occ) return;
     const codes = opts.codes ?? [];
-    const payload = opts.payload ?? [];
-    if (tellSelf) {
-      for (const s of occ.sessions.values()) {
-        if (this.goneQueue.includes(s.full)) continue;
-        this.sendSelfPresence(occ, s, codes, { type: 'unavailable', role: 'none', details: opts.details, payload, destroy: opts.destroy });
-      }
-    }
-    const oldRole = occ.role;
+    // Sessions that vanished get nothing; the others learn of it with the role it had (limited broadcasts stay
+    // limited on the way out).
+    const told = tellSelf ? [...occ.sessions.values()].filter((s) => !this.goneQueue.includes(s.full)) : [];
     this.occupants.delete(occ.nick);
     for (const full of occ.sessions.keys()) {
       this.bySession.delete(full);
       this.host.occupantSessionRemoved(this, full);
     }
-    if (!opts.selfOnly) {
-      // Visibility follows the role the leaver had, so limited broadcasts stay limited on the way out.
-      let full: PreparedStanza | undefined;
-      let anon: PreparedStanza | undefined;
-      const build = (view: View) => this.buildPresence(occ, view, { type: 'unavailable', codes, details: opts.details, payload, role: 'none' });
-      for (const o of this.occupants.values()) {
-        if (!this.seesPresenceOf(oldRole, o)) continue;
-        const p = this.canSeeJids(o) ? (full ??= new PreparedStanza(build('full'))) : (anon ??= new PreparedStanza(build('anon')));
-        this.deliver(o, p);
-      }
-    }
+    this.presence.publish(occ, {
+      type: 'unavailable', codes, details: opts.details, payload: opts.payload ?? [], role: 'none', self: { destroy: opts.destroy },
+      selfSessions: told, others: opts.selfOnly ? 'none' : 'all',
+    });
     occ.role = 'none';
     this.hooks.fire('leave', { room: this, occupant: occ, codes });
     if (this.occupants.size === 0 && !this.destroyed) this.host.roomEmpty(this);
@@ -634,25 +541,16 @@ export class Room {
     this.hooks.fire('role-changed', { room: this, occupant: occ, oldRole, newRole: role });
     // A new moderator now sees real JIDs and limited presences: give it the full roster.
     if (role === 'moderator' && (!this.canSeeJidsForRole(oldRole) || !this.config.presenceBroadcast.includes('participant') || !this.config.presenceBroadcast.includes('visitor'))) {
-      for (const s of occ.sessions.values()) this.sendRoster(occ, s);
+      for (const s of occ.sessions.values()) this.presence.sendRoster(occ, s);
     }
   }
 
   private canSeeJidsForRole(role: Role): boolean { return this.config.whois === 'anyone' || role === 'moderator'; }
 
-  /** Presence after a role or affiliation change: to the occupant (110) and to those who see it. */
+  /** Presence after a role or affiliation change: to the occupant (110) and to those who see it (old or new role). */
   private announceChange(occ: Occupant, details: ItemDetails, oldRole: Role): void {
     occ.invalidate();
-    this.sendSelfPresenceAll(occ, [], { details });
-    let full: PreparedStanza | undefined;
-    let anon: PreparedStanza | undefined;
-    const build = (view: View) => this.buildPresence(occ, view, { details });
-    for (const o of this.occupants.values()) {
-      if (o === occ) continue;
-      if (!this.seesPresenceOf(occ.role, o) && !this.seesPresenceOf(oldRole, o)) continue;
-      const p = this.canSeeJids(o) ? (full ??= new PreparedStanza(build('full'))) : (anon ??= new PreparedStanza(build('anon')));
-      this.deliver(o, p);
-    }
+    this.presence.publish(occ, { details, prevRole: oldRole });
   }
 
   /**
