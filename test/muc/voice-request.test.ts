@@ -54,6 +54,9 @@ test('a visitor asks for voice: every moderator gets the approval form, nobody e
     assert.equal(f.get('muc#jid'), ['v@anon.localhost/x']);
     assert.equal(f.get('muc#role'), ['participant']);
     assert.equal(f.get('muc#request_allow'), ['false']);
+    // Clients parse the form by the field types of XEP-0045 Example 80 (aioxmpp rejects others).
+    const typeOf = (v: string) => form.getChildren('field').find((x) => x.attrs.var === v)?.attrs.type;
+    assert.equal(['muc#role', 'muc#jid', 'muc#roomnick', 'muc#request_allow'].map(typeOf), ['list-single', 'jid-single', 'text-single', 'boolean']);
   }
   // Asking again at once does not reach the moderators a second time.
   ask(viewer);

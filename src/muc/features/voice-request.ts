@@ -23,8 +23,9 @@ function forwardRequest(room: Room, visitor: Occupant, id: string | undefined): 
   if (last !== undefined && now - last < REQUEST_INTERVAL_MS) return; // already with the moderators
   lastAsked.set(visitor, now);
   const form = buildForm('form', MUC_REQUEST, [
-    { var: 'muc#role', type: 'text-single', label: 'Requested role', values: ['participant'] },
-    { var: 'muc#jid', type: 'text-single', label: 'User ID', values: [visitor.primary.full] },
+    // Field types as XEP-0045 Example 80 gives them: clients (aioxmpp) parse the form by them.
+    { var: 'muc#role', type: 'list-single', label: 'Requested role', values: ['participant'], options: [{ value: 'participant', label: 'Participant' }] },
+    { var: 'muc#jid', type: 'jid-single', label: 'User ID', values: [visitor.primary.full] },
     { var: 'muc#roomnick', type: 'text-single', label: 'Room Nickname', values: [visitor.nick] },
     { var: 'muc#request_allow', type: 'boolean', label: 'Grant voice to this person?', values: ['false'] },
   ], 'Voice request', 'To approve this request for voice, select the "Grant voice to this person?" checkbox and submit.');
