@@ -27,19 +27,20 @@ interface OurServer {
 }
 type CreateServer = (config: Record<string, unknown>) => OurServer | Promise<OurServer>;
 
+/** The server's createServer, or why it cannot be loaded (a failure of the suite, never a skip). */
 async function loadCreateServer(): Promise<CreateServer | string> {
   try {
     await access(INDEX_TS);
   } catch {
-    return 'server not built yet (src/index.ts does not exist)';
+    return 'src/index.ts does not exist';
   }
   let mod: Record<string, unknown>;
   try {
     mod = await import(INDEX_JS) as Record<string, unknown>;
   } catch (err) {
-    return `server not built yet (importing src/index.ts failed: ${(err as Error).message.split('\n')[0]})`;
+    return `importing src/index.ts failed: ${(err as Error).stack ?? err}`;
   }
-  if (typeof mod.createServer !== 'function') return 'server not built yet (src/index.ts exports no createServer)';
+  if (typeof mod.createServer !== 'function') return 'src/index.ts exports no createServer';
   return mod.createServer as CreateServer;
 }
 

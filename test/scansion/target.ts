@@ -14,7 +14,7 @@ export interface RunningServer {
 
 export interface ServerTarget {
   name: Target;
-  /** Why this target cannot run here (e.g. "server not built yet"), or undefined when it can. */
+  /** Why this target cannot run here (e.g. "importing src/index.ts failed"), or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   start(): Promise<RunningServer>;
 }
