@@ -1,6 +1,6 @@
-// The chat backend for the browser tests: our own server (createServer) with the web chat handler mounted,
-// or — while the MUC is not yet wired into createServer — a throwaway Prosody with the same shape, so the
-// page can still be tested end to end. The test prints which one it used.
+// The chat backend for the browser tests: our own server (createServer) with the web chat handler mounted. Only
+// WEBCHAT_BACKEND=prosody runs the page against a throwaway Prosody of the same shape instead (to check the page,
+// not this server); our server failing to start or lacking a MUC fails the tests, never falls back.
 import { createServer as createHttp, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createWebchatHandler, type WebchatHandler } from '../../src/webchat/handler.js';
@@ -25,31 +25,27 @@ export interface ChatBackend {
 
 const BOSH_FALLBACK_BASE = '/webchat-bosh';
 
-/** Does room.<domain> answer disco#info as a MUC service? Asked by an anonymous viewer, as the page would. */
-async function hasMuc(wsUrl: string, anonHost: string, mucHost: string): Promise<boolean> {
-  let c;
+/** Does the MUC host answer disco#info as a MUC service? Asked by an anonymous viewer, as the page would. */
+async function hasMuc(wsUrl: string, anonHost: string, mucHost: string): Promise<void> {
+  const c = await connectClient({ service: wsUrl, domain: anonHost });
   try {
-    c = await connectClient({ service: wsUrl, domain: anonHost });
-    const res = await c.iq(xml('iq', { type: 'get', to: mucHost }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })), 3000);
-    return res.getChild('query')?.getChildren('feature').some((f: Stanza) => f.attrs.var === 'http://jabber.org/protocol/muc') ?? false;
-  } catch {
-    return false;
+    const res = await c.iq(xml('iq', { type: 'get', to: mucHost }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })), 10_000);
+    const ok = res.getChild('query')?.getChildren('feature').some((f: Stanza) => f.attrs.var === 'http://jabber.org/protocol/muc') ?? false;
+    if (!ok) throw new Error(`${mucHost} does not advertise http://jabber.org/protocol/muc`);
   } finally {
-    await c?.stop();
+    await c.stop();
   }
 }
 
-async function startOurs(): Promise<ChatBackend | null> {
-  let ts: TestServer;
-  try {
-    ts = await startTestServer();
-  } catch {
-    return null;
-  }
+async function startOurs(): Promise<ChatBackend> {
+  const ts: TestServer = await startTestServer();
   const { domain, anonymousHost, mucHost, http } = ts.server.config;
-  if (!anonymousHost || !(await hasMuc(ts.wsUrl, anonymousHost, mucHost))) {
+  try {
+    if (!anonymousHost) throw new Error('the test server has no anonymousHost');
+    await hasMuc(ts.wsUrl, anonymousHost, mucHost);
+  } catch (err) {
     await ts.stop();
-    return null;
+    throw err;
   }
   const handler = createWebchatHandler({
     basePath: '/webchat',
@@ -132,12 +128,10 @@ async function startWithProsody(): Promise<ChatBackend> {
   };
 }
 
-/** WEBCHAT_BACKEND=prosody forces Prosody; otherwise our server when it has a MUC. */
+/** Our server; Prosody only when WEBCHAT_BACKEND=prosody asks for it. */
 export async function startBackend(): Promise<ChatBackend> {
-  if (process.env.WEBCHAT_BACKEND !== 'prosody') {
-    const ours = await startOurs();
-    if (ours) return ours;
-    if (process.env.WEBCHAT_BACKEND === 'ours') throw new Error('our server has no MUC at room.<domain> yet');
-  }
-  return startWithProsody();
+  const want = process.env.WEBCHAT_BACKEND ?? 'ours';
+  if (want === 'prosody') return startWithProsody();
+  if (want !== 'ours') throw new Error(`WEBCHAT_BACKEND must be "ours" or "prosody", not "${want}"`);
+  return startOurs();
 }

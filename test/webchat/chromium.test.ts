@@ -56,7 +56,7 @@ function groupchatFrom(roomJid: string, nick: string, body: string) {
 
 t.before(async (ctx) => {
   ctx.backend = await startBackend();
-  console.log(`  backend: ${ctx.backend.kind === 'ours' ? 'our server (createServer)' : 'Prosody (our MUC is not wired into createServer yet)'}`);
+  console.log(`  backend: ${ctx.backend.kind === 'ours' ? 'our server (createServer)' : 'Prosody (WEBCHAT_BACKEND=prosody: checks the page, not this server)'}`);
   ctx.room = `stream-${Date.now().toString(36)}`;
   ctx.roomJid = `${ctx.room}@${ctx.backend.mucHost}`;
   ctx.bot = await connectClient({ service: ctx.backend.wsUrl, domain: ctx.backend.anonHost });
