@@ -5,8 +5,10 @@
 //
 //   node --import tsx bench/muc-fanout.ts --occupants 400 [--messages 100] [--batch 10] [--storm-all-max 1000]
 //
-// Occupants are LocalSessions writing to server-side sockets with per-socket batching (cork until the end of the
-// tick) and a bound on buffered bytes past which the socket is dropped, as the c2s WebSocket transport must.
+// Occupants are the shipped c2s stack on the server side of each socket: C2SSession (stream management off, the
+// send-buffer bound that drops clients who stop reading) over WebSocketTransport with its TickCork. Each session
+// is negotiated (open, SASL ANONYMOUS, bind) by feeding its transport handler the client's elements in-process,
+// and joins and messages enter through the session as a client's stanzas would; only the socket read is skipped.
 import { WebSocketServer, WebSocket } from 'ws';
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -14,10 +16,15 @@ import type { Socket } from 'node:net';
 import { parse } from 'ltx';
 import { Router } from '../src/xmpp/router.js';
 import { IqRegistry } from '../src/xmpp/iq-registry.js';
-import { parseJid, type JID } from '../src/xmpp/jid.js';
 import type { Element } from '../src/xmpp/xml.js';
-import type { LocalSession } from '../src/xmpp/session-types.js';
 import { silentLogger } from '../src/log.js';
+import { validateConfig } from '../src/config.js';
+import { C2SSession } from '../src/xmpp/c2s/session.js';
+import type { C2SContext, Connection } from '../src/xmpp/c2s/context.js';
+import { AuthLimiter } from '../src/xmpp/c2s/auth-limiter.js';
+import { ResumptionRegistry } from '../src/xmpp/stream-management.js';
+import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
+import { WebSocketTransport } from '../src/xmpp/websocket.js';
 import { createMucService } from '../src/muc/service.js';
 import { defaultMucConfig } from '../src/muc/config.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -93,32 +100,22 @@ function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
   ws.send(data);
 }
 
-/** A bound session writing to a server-side socket: batched per tick, dropped past a buffered-bytes bound. */
-class WsSession implements LocalSession {
-  readonly jid: JID;
-  readonly fullJid: string;
-  readonly bareJid: string;
-  readonly available = true;
-  readonly priority = 0;
-  readonly carbons = false;
-  readonly anonymous = true;
-  dropped = false;
-  constructor(full: string, private ws: WebSocket, private corked: Set<WebSocket>, private onDrop: (s: WsSession) => void) {
-    this.jid = parseJid(full)!;
-    this.fullJid = full;
-    this.bareJid = this.jid.bare().toString();
+/** A shipped C2SSession on the server side of `ws`, negotiated up to a bound resource by feeding it the client's side. */
+async function shippedSession(ctx: C2SContext, ws: WebSocket, i: number): Promise<C2SSession> {
+  const t = new WebSocketTransport(ws, '127.0.0.1', true, ctx.config.limits.maxStanzaSize);
+  const s = new C2SSession(ctx, t);
+  t.handler = s;
+  const host = ctx.config.anonymousHost!;
+  s.streamOpened({ to: host, version: '1.0' });
+  s.element(parse('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>'));
+  for (let k = 0; !s.isAuthenticated; k++) {
+    if (k > 10_000) throw new Error(`session ${i}: SASL ANONYMOUS did not complete`);
+    await new Promise((r) => setImmediate(r)); // SASL steps are asynchronous
   }
-  send(stanza: Element): void { this.sendRaw(stanza.toString()); }
-  sendRaw(xml: string): void {
-    if (this.dropped) return;
-    if (this.ws.bufferedAmount > MAX_BUFFERED) {
-      this.dropped = true;
-      this.ws.terminate();
-      this.onDrop(this);
-      return;
-    }
-    corkedSend(this.ws, xml, this.corked);
-  }
+  s.streamOpened({ to: host, version: '1.0' });
+  s.element(parse(`<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>bench${i}</resource></bind></iq>`));
+  if (!s.isEstablished) throw new Error(`session ${i} did not reach the established state`);
+  return s;
 }
 
 // ---- measurement -------------------------------------------------------------------------------------------
@@ -170,46 +167,50 @@ async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
   }, servers.length);
 }
 
-function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>, durable = false) {
+async function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>, durable = false) {
+  const config = validateConfig({ domain: 'localhost', mucHost: HOST, dataDir: tmpdir(), limits: { maxSendBufferBytes: MAX_BUFFERED } });
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('anon.localhost');
   router.addUserHost('localhost');
-  const config = { ...defaultMucConfig('localhost'), host: HOST };
-  config.defaultRoomConfig = { ...config.defaultRoomConfig, presenceBroadcast };
+  const mucConfig = { ...defaultMucConfig('localhost'), host: HOST };
+  mucConfig.defaultRoomConfig = { ...mucConfig.defaultRoomConfig, presenceBroadcast };
   const dir = durable ? mkdtempSync(join(tmpdir(), 'bench-fanout-')) : null;
   const archive = dir ? new FileArchive(dir, { expiry: 'never' }, { log: () => undefined }) : null;
   const bridge = archive ? new MucArchiveBridge(archive, { send: (st) => router.route(st) }) : undefined;
-  const muc = createMucService({ router, log: silentLogger, config, dataDir: null, archive: bridge, mam: bridge });
-  let drops = 0;
-  const corked = new Set<WebSocket>();
-  const sessions = servers.map((ws, i) => {
-    const s = new WsSession(i === 0 ? 'owner@localhost/bench' : `v${i}@anon.localhost/bench`, ws, corked, (d) => { drops++; router.unbind(d); });
-    router.bind(s);
-    return s;
-  });
+  const muc = createMucService({ router, log: silentLogger, config: mucConfig, dataDir: null, archive: bridge, mam: bridge });
+  const connections = new Set<Connection>();
+  const ctx: C2SContext = {
+    config, router, log: silentLogger, limiter: new AuthLimiter(), resumption: new ResumptionRegistry(),
+    isAnonymousHost: (h) => h === config.anonymousHost, isUserHost: (h) => h === 'localhost' || h === config.anonymousHost,
+    mechanisms: () => [anonymousMechanism()], postAuthFeatures: [], connections,
+  };
+  const sessions = await Promise.all(servers.map((ws, i) => shippedSession(ctx, ws, i)));
+  // A session the send-buffer bound dropped has closed its socket and left the router.
+  const drops = () => sessions.filter((s) => !s.connected).length;
   const teardown = async () => {
+    // Leave the sockets open for the next scenario: unbind the sessions without closing their transports.
     for (const s of sessions) router.unbind(s);
     await archive?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
-  return { router, muc, sessions, drops: () => drops, teardown };
+  return { router, muc, sessions, drops, teardown };
 }
 
-function joinStanza(s: WsSession, room: string, nick: string, history = ''): Element {
-  return parse(`<presence from="${s.fullJid}" to="${room}@${HOST}/${nick}"><x xmlns="http://jabber.org/protocol/muc">${history}</x></presence>`);
+function joinStanza(room: string, nick: string, history = ''): Element {
+  return parse(`<presence xmlns="jabber:client" to="${room}@${HOST}/${nick}"><x xmlns="http://jabber.org/protocol/muc">${history}</x></presence>`);
 }
 
 async function mucFanout(servers: WebSocket[], clients: Clients, durable = false): Promise<Result & { drops: number }> {
-  const { router, muc, sessions, drops, teardown } = mucSetup(servers, ['moderator', 'participant', 'visitor'], durable);
+  const { muc, sessions, drops, teardown } = await mucSetup(servers, ['moderator', 'participant', 'visitor'], durable);
   await muc.start();
   // Joins first, history off, so the measurement sees only the new messages.
-  sessions.forEach((s, i) => router.route(joinStanza(s, 'bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>'), s));
+  sessions.forEach((s, i) => s.element(joinStanza('bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>')));
   await new Promise((r) => setTimeout(r, 500));
   const sender = sessions[0];
   const res = await rounds(clients, (i) => {
-    router.route(parse(`<message from="${sender.fullJid}" to="bench@${HOST}" type="groupchat" id="m${i}">` +
+    sender.element(parse(`<message xmlns="jabber:client" to="bench@${HOST}" type="groupchat" id="m${i}">` +
       `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
-      `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/></message>`), sender);
+      `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/></message>`));
   }, servers.length);
   await teardown();
   return { ...res, drops: drops() };
@@ -217,16 +218,16 @@ async function mucFanout(servers: WebSocket[], clients: Clients, durable = false
 
 /** N−1 viewers join at once: time until every one has self-presence, 20 history messages and the subject. */
 async function joinStorm(servers: WebSocket[], clients: Clients, broadcast: Array<'moderator' | 'participant' | 'visitor'>): Promise<{ ms: number; frames: number }> {
-  const { router, muc, sessions, teardown } = mucSetup(servers, broadcast);
+  const { muc, sessions, teardown } = await mucSetup(servers, broadcast);
   await muc.start();
   const owner = sessions[0];
-  router.route(joinStanza(owner, 'storm', 'Owner'), owner);
-  for (let i = 0; i < 20; i++) router.route(parse(`<message from="${owner.fullJid}" to="storm@${HOST}" type="groupchat"><body>history ${i}</body></message>`), owner);
+  owner.element(joinStanza('storm', 'Owner'));
+  for (let i = 0; i < 20; i++) owner.element(parse(`<message xmlns="jabber:client" to="storm@${HOST}" type="groupchat"><body>history ${i}</body></message>`));
   await new Promise((r) => setTimeout(r, 200));
   await clients.request({ cmd: 'storm' }, 'storm-ready');
   const done = clients.request({ cmd: 'noop' }, 'storm-done', 120_000);
   const start = performance.now();
-  for (let i = 1; i < sessions.length; i++) router.route(joinStanza(sessions[i], 'storm', `V${i}`), sessions[i]);
+  for (let i = 1; i < sessions.length; i++) sessions[i].element(joinStanza('storm', `V${i}`));
   await done;
   const ms = performance.now() - start;
   await new Promise((r) => setTimeout(r, 300));
