@@ -6,7 +6,7 @@ import { Element, el } from '../xmpp/xml.js';
 import { MUC_NS } from './types.js';
 
 /** Which groupchat messages are kept in history and archive (XEP-0313 §5.1.2, XEP-0334 hints). */
-export { isArchivable } from '../mam/archivable.js';
+export { isArchivable } from '../xmpp/archivable.js';
 
 export interface ArchiveEntry {
   /** The XEP-0359 stanza-id. */

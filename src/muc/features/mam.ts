@@ -6,7 +6,7 @@ import type { Room, RoomIqContext } from '../room.js';
 import { AFF_RANK } from '../types.js';
 import type { FeatureContext } from './util.js';
 import { boolField, submitBool } from './util.js';
-import { MAM_NS, MAM_ROOM_FEATURES, MAM_SEARCH_NS } from '../../mam/features.js';
+import { MAM_NS, MAM_ROOM_FEATURES, MAM_SEARCH_NS } from '../../xmpp/mam-namespaces.js';
 
 export interface MucMamRequest {
   room: Room;
