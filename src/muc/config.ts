@@ -15,7 +15,7 @@ export interface RoomSeed {
 export type CreationCallback = (roomJid: string, creatorJid: string) => Promise<RoomSeed | false> | RoomSeed | false;
 
 export interface MucConfig {
-  /** Service host; the server config's `mucHost` (room.<domain>) unless overridden here. */
+  /** Service host: the server config's `mucHost` (room.<domain> by default). */
   host: string;
   creation: CreationPolicy;
   /** Room configuration a new room starts with (before any seed from the callback). */
@@ -70,10 +70,12 @@ export function defaultMucConfig(domain: string): MucConfig {
 const ROOM_KEYS = ['name', 'description', 'lang', 'persistent', 'public', 'moderated', 'membersOnly', 'password', 'maxUsers',
   'whois', 'changeSubject', 'allowPm', 'presenceBroadcast', 'historyLength', 'enableArchiving', 'allowInvites'] as const;
 
-/** Validates the raw `muc` section; `host` defaults to the server's mucHost. */
+/** Validates the raw `muc` section; the service's host is the server's one `mucHost` setting. */
 export function validateMuc(raw: unknown, path: string, mucHost: string): MucConfig {
   const o = asObject(raw, path);
-  onlyKeys(o, ['host', 'creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
+  // One MUC host for everything (service, certificates, S2S, web chat): a second setting could only disagree.
+  if (o.host !== undefined) throw new ConfigError(path ? `${path}.host` : 'host', 'the MUC host is set by the top-level "mucHost"');
+  onlyKeys(o, ['creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
     'moderatorsSeeAllPresences', 'demoRoom'], path);
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const def = defaultMucConfig('localhost');
@@ -105,7 +107,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
   };
   const demo = optStr(o as Raw, 'demoRoom', path);
   return {
-    host: str(o, 'host', mucHost, path),
+    host: mucHost,
     creation: oneOf<CreationPolicy>(o, 'creation', 'anyone', ['anyone', 'accounts', 'callback'], path),
     defaultRoomConfig,
     chatStateDropThreshold: int(o, 'chatStateDropThreshold', def.chatStateDropThreshold, path, 0, 1_000_000),
