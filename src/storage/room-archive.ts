@@ -1,23 +1,27 @@
 // The archive of one room: append (synchronous for the caller, written in batches), the hot tail in memory,
-// queries by time / id / sender over sealed segments and the tail, retractions, and pruning by whole segments.
+// queries by time / id / sender over sealed segments and the tail, and pruning by whole segments. Retractions are
+// kept by RetractionLog (retractions.ts); result pages and filters are in archive-results.ts.
 //
 // Invariants that keep reads simple:
 // - seqs are dense: records baseSeq..nextSeq-1 exist (segments hold consecutive runs of them);
 // - every record not yet written (seq >= writtenSeq) is in the hot tail, so anything below the tail's first
 //   seq can be read from files;
 // - timestamps never decrease, so a time bound is a seq bound found by binary search.
-import { FileHandle, open, readFile, readdir, rename, rm, truncate, unlink } from 'node:fs/promises';
+import { FileHandle, open, readdir, rm, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveConfig } from './config.js';
 import { idFor, newSalt, seqOf } from './ids.js';
 import { readJson, writeJson } from './json-document.js';
-import { HEADER, StoredRecord, decodeRetraction, encodeMessage, encodeRetraction, validRecordLength } from './record.js';
+import { StoredRecord, encodeMessage } from './record.js';
+import { RetractionLog } from './retractions.js';
+import { compileWith, msgBytes, pageInMemory, result, toMessage } from './archive-results.js';
+import { fsyncDir, isENOENT } from './fs-util.js';
 import {
   SegmentInfo, emptySegment, idxFile, noteRecord, ordinalAtOrAfter, parseSegName, readOrdinals, readSidecar,
   scanSegment, segFile, writeSidecar,
 } from './segment.js';
 import {
-  AppendInput, ArchiveItemNotFoundError, ArchiveOverloadedError, ArchiveQuery, ArchiveResult, ArchivedMessage, WithFilter,
+  AppendInput, ArchiveItemNotFoundError, ArchiveOverloadedError, ArchiveQuery, ArchiveResult, ArchivedMessage,
 } from './types.js';
 
 export type ArchiveLog = (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -63,43 +67,6 @@ const FLUSH_NOW_BYTES = 1024 * 1024;
 const MAX_WRITE_BYTES = 8 * 1024 * 1024;
 const EXPIRY_FLOOR_TTL_MS = 1000;
 
-function msgBytes(m: ArchivedMessage): number {
-  return 2 * (m.xml.length + m.nick.length + m.id.length + (m.occupantId?.length ?? 0) + (m.realJid?.length ?? 0)) + 120;
-}
-
-function toMessage(r: StoredRecord): ArchivedMessage {
-  const m: ArchivedMessage = { id: r.id, seq: r.seq, ts: r.ts, nick: r.nick, xml: r.xml };
-  if (r.occupantId !== undefined) m.occupantId = r.occupantId;
-  if (r.realJid !== undefined) m.realJid = r.realJid;
-  return m;
-}
-
-function bareOf(jid: string): string {
-  const i = jid.indexOf('/');
-  return i < 0 ? jid : jid.slice(0, i);
-}
-
-function compileWith(w: WithFilter): (m: ArchivedMessage) => boolean {
-  const jid = w.realJid?.toLowerCase();
-  const jidIsBare = jid !== undefined && !jid.includes('/');
-  return (m) =>
-    (w.nick !== undefined && m.nick === w.nick) ||
-    (w.occupantId !== undefined && m.occupantId === w.occupantId) ||
-    (jid !== undefined && m.realJid !== undefined &&
-      (jidIsBare ? bareOf(m.realJid).toLowerCase() === jid : m.realJid.toLowerCase() === jid));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const dh = await open(dir, 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
-  } catch { /* not supported everywhere; the data itself is already synced */ }
-}
-
-function isENOENT(err: unknown): boolean {
-  return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
-}
-
 export class RoomArchive {
   private salt: Buffer = newSalt();
   private metaSaved = false;
@@ -127,13 +94,13 @@ export class RoomArchive {
   /** Estimated bytes of memory held by the hot tail (used as its lru-cache size). */
   tailBytes = 0;
 
-  private retracted = new Map<number, string>();
-  private retractChain: Promise<unknown> = Promise.resolve();
+  private retractions: RetractionLog;
   private expiryFloor = { at: -Infinity, seq: 0 };
   private closed = false;
 
   private constructor(readonly name: string, readonly dir: string, private readonly ctx: RoomContext) {
     this.hotKeep = ctx.config.hotTail;
+    this.retractions = new RetractionLog(dir, name, ctx, () => this.ensureMeta());
   }
 
   /** Opens (or starts) a room's archive: reads sidecars, scans the active segment and cuts a torn tail. */
@@ -227,7 +194,7 @@ export class RoomArchive {
       this.appendSegFirst = this.nextSeq;
     }
 
-    await this.loadRetractions();
+    await this.retractions.load(this.baseSeq);
 
     // Warm the hot tail: the active segment's last records, topped up from the previous segment if short.
     const want = Math.min(this.ctx.config.hotTail, this.nextSeq - this.baseSeq);
@@ -446,7 +413,7 @@ export class RoomArchive {
       if (!this.draining) this.kick();
       await this.draining;
     }
-    await this.retractChain;
+    await this.retractions.settled();
   }
 
   // ---------------------------------------------------------------- hot tail
@@ -516,7 +483,7 @@ export class RoomArchive {
   // ---------------------------------------------------------------- reading
 
   private overlay(m: ArchivedMessage): ArchivedMessage {
-    const t = this.retracted.get(m.seq);
+    const t = this.retractions.get(m.seq);
     return t === undefined ? m : { ...m, xml: t, retracted: true };
   }
 
@@ -740,7 +707,6 @@ export class RoomArchive {
   retract(id: string, tombstoneXml: string): Promise<boolean> {
     const seq = seqOf(this.salt, id);
     if (seq === null || seq < this.baseSeq || seq >= this.nextSeq) return Promise.resolve(false);
-    this.retracted.set(seq, tombstoneXml);
     const tf = this.tailFloor;
     if (seq >= tf) {
       const old = this.tailArr[seq - tf];
@@ -748,61 +714,7 @@ export class RoomArchive {
       this.tailBytes += msgBytes(m) - msgBytes(old);
       this.tailArr[seq - tf] = m;
     }
-    const buf = encodeRetraction({ seq, xml: tombstoneXml });
-    const p = this.retractChain.then(async () => {
-      await this.ensureMeta();
-      const fh = await open(join(this.dir, 'retractions.log'), 'a', 0o600);
-      try {
-        let done = 0;
-        while (done < buf.length) done += (await fh.write(buf, done, buf.length - done)).bytesWritten;
-        if (this.ctx.config.fsync !== 'never') await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-    });
-    this.retractChain = p.catch((err) => this.ctx.log('error', `archive ${this.name}: retraction not saved: ${(err as Error).message}`));
-    return p.then(() => true);
-  }
-
-  private async loadRetractions(): Promise<void> {
-    const file = join(this.dir, 'retractions.log');
-    let buf: Buffer;
-    try {
-      buf = await readFile(file);
-    } catch (err) {
-      if (isENOENT(err)) return;
-      throw err;
-    }
-    let off = 0;
-    while (off < buf.length) {
-      const len = validRecordLength(buf, off);
-      if (len === 0 || buf[off + HEADER] !== 2) break;
-      const r = decodeRetraction(buf, off);
-      if (r.seq >= this.baseSeq) this.retracted.set(r.seq, r.xml);
-      off += len;
-    }
-    if (off < buf.length) {
-      this.ctx.log('warn', `archive ${this.name}: torn tail of ${buf.length - off} bytes in retractions.log; cut off`);
-      await truncate(file, off);
-    }
-  }
-
-  private async compactRetractions(): Promise<void> {
-    let stale = false;
-    for (const s of this.retracted.keys()) if (s < this.baseSeq) { stale = true; this.retracted.delete(s); }
-    if (!stale) return;
-    await this.retractChain;
-    const file = join(this.dir, 'retractions.log');
-    const tmp = `${file}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      const parts = [...this.retracted].map(([seq, xml]) => encodeRetraction({ seq, xml }));
-      if (parts.length) await fh.write(Buffer.concat(parts));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
+    return this.retractions.add(seq, tombstoneXml).then(() => true);
   }
 
   // ---------------------------------------------------------------- pruning and lifecycle
@@ -852,7 +764,7 @@ export class RoomArchive {
       await rm(idxFile(this.dir, s.firstSeq), { force: true });
       await unlink(segFile(this.dir, s.firstSeq)).catch((err) => { if (!isENOENT(err)) throw err; });
     }
-    await this.compactRetractions();
+    await this.retractions.compact(this.baseSeq);
     return { segments: dropped.length, messages };
   }
 
@@ -879,7 +791,7 @@ export class RoomArchive {
     this.pendingBytes = 0;
     this.pending = [];
     await this.draining?.catch(() => undefined);
-    await this.retractChain;
+    await this.retractions.settled();
     await this.closeFh();
   }
 
@@ -893,35 +805,4 @@ export class RoomArchive {
       pendingBytes: this.pendingBytes,
     };
   }
-}
-
-function result(items: ArchivedMessage[], complete: boolean, count: number | undefined, index: number | undefined): ArchiveResult {
-  const r: ArchiveResult = { items, complete };
-  if (items.length) {
-    r.first = items[0].id;
-    r.last = items[items.length - 1].id;
-  }
-  if (count !== undefined) r.count = count;
-  if (index !== undefined && items.length) r.index = index;
-  return r;
-}
-
-/** RSM paging over a small, already materialized result set (the `ids` field). */
-function pageInMemory(all: ArchivedMessage[], max: number, after: number | undefined, before: number | undefined,
-  backward: boolean, index: number | undefined): ArchiveResult {
-  let from: number;
-  let to: number;
-  if (backward) {
-    let end = all.length;
-    if (before !== undefined) end = all.findIndex((m) => m.seq >= before) < 0 ? all.length : all.findIndex((m) => m.seq >= before);
-    to = end - 1;
-    from = Math.max(0, to - max + 1);
-  } else {
-    from = after !== undefined ? all.findIndex((m) => m.seq > after) : (index ?? 0);
-    if (from < 0) from = all.length;
-    to = Math.min(all.length - 1, from + max - 1);
-  }
-  const items = max > 0 && to >= from ? all.slice(from, to + 1) : [];
-  const complete = backward ? from <= 0 : to >= all.length - 1;
-  return result(items, complete, all.length, items.length ? from : undefined);
 }
