@@ -1,7 +1,7 @@
 // A client-to-server session (RFC 6120): stream open → SASL → restart → bind → established, independent of the
 // transport carrying it. Established stanzas get a verified `from` and go to the router.
 import { randomBytes } from 'node:crypto';
-import { cloneElement, Element, el } from '../xml.js';
+import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { jidOf, type JID } from '../jid.js';
 import { StanzaError, errorReply, streamErrorElement, type StreamErrorCondition } from '../errors.js';
@@ -11,6 +11,7 @@ import { StreamManagement } from '../stream-management.js';
 import type { C2SContext } from './context.js';
 import { serializeForClient, isStanza } from './serialize.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
+import { SessionPresence } from './presence.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -24,8 +25,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   private sasl: SaslNegotiation | null = null;
   private sm: StreamManagement | null = null;
   private hibernateTimer: NodeJS.Timeout | null = null;
-  /** JIDs this session sent directed available presence to (MUC rooms among them); they get unavailable on exit. */
-  private directed = new Set<string>();
+  /** Broadcast and directed presence (presence.ts). */
+  private readonly presence: SessionPresence;
 
   username = '';
   jid!: JID;
@@ -41,6 +42,7 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
+    this.presence = new SessionPresence(this, ctx.router);
     ctx.connections.add(this);
   }
 
@@ -259,7 +261,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     stanza.attrs.xmlns = NS.CLIENT;
     switch (stanza.name) {
       case 'iq': this.iq(stanza); return;
-      case 'presence': this.presence(stanza); return;
+      case 'presence': this.presence.handle(stanza); return;
       case 'message': this.message(stanza); return;
     }
   }
@@ -279,31 +281,6 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (!stanza.attrs.to) stanza.attrs.to = this.bareJid;
     this.ctx.router.notify('messageSent', stanza, this);
     this.ctx.router.route(stanza, this);
-  }
-
-  private presence(stanza: Element): void {
-    const type = stanza.attrs.type;
-    if (stanza.attrs.to) {
-      // Directed presence: remembered so the recipient hears when this session goes away.
-      if (!type) this.directed.add(stanza.attrs.to);
-      else if (type === 'unavailable') this.directed.delete(stanza.attrs.to);
-      this.ctx.router.route(stanza, this);
-      return;
-    }
-    if (type && type !== 'unavailable') return; // subscription management needs a roster we do not keep
-    // Broadcast presence (RFC 6121 §4.2, §4.5): to the account's own available resources, this one included.
-    const wasAvailable = this.available;
-    this.available = !type;
-    this.priority = Math.max(-128, Math.min(127, Number(stanza.getChildText('priority') ?? 0) || 0));
-    for (const r of this.ctx.router.resourcesOf(this.bareJid)) {
-      if (r === this || r.available) {
-        const copy = cloneElement(stanza);
-        copy.attrs.to = r.fullJid;
-        r.send(copy);
-      }
-    }
-    if (type === 'unavailable') this.leaveDirected(stanza);
-    else if (!wasAvailable && this.priority >= 0) this.ctx.router.notify('available', this);
   }
 
   private streamManagement(e: Element): void {
@@ -422,29 +399,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (!wasBound) return;
     this.ctx.router.unbind(this);
     // RFC 6121 §4.6: the server sends unavailable presence on the user's behalf.
-    const unavailable = el('presence', { xmlns: NS.CLIENT, type: 'unavailable', from: this.fullJid });
-    if (this.available) {
-      this.available = false;
-      for (const r of this.ctx.router.resourcesOf(this.bareJid)) {
-        if (!r.available) continue;
-        const copy = cloneElement(unavailable);
-        copy.attrs.to = r.fullJid;
-        r.send(copy);
-      }
-    }
-    this.leaveDirected(unavailable);
+    this.presence.ended();
     this.ctx.log.debug(`${this.fullJid} ended (${clean ? 'closed by client' : 'connection lost'})`);
-  }
-
-  private leaveDirected(unavailable: Element): void {
-    const targets = [...this.directed];
-    this.directed.clear();
-    for (const to of targets) {
-      const p = cloneElement(unavailable);
-      p.attrs.to = to;
-      p.attrs.from = this.fullJid;
-      delete p.attrs.id;
-      this.ctx.router.route(p);
-    }
   }
 }
