@@ -7,11 +7,12 @@ import { jidOf, type JID } from '../jid.js';
 import { StanzaError, errorReply, streamErrorElement, type StreamErrorCondition } from '../errors.js';
 import type { LocalSession } from '../session-types.js';
 import type { StreamTransport, TransportHandler } from '../transport.js';
-import { StreamManagement } from '../stream-management.js';
+import type { StreamManagement } from '../stream-management.js';
 import type { C2SContext } from './context.js';
 import { serializeForClient, isStanza } from './serialize.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
 import { SessionPresence } from './presence.js';
+import { SessionSm } from './sm.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -23,7 +24,9 @@ export class C2SSession implements TransportHandler, LocalSession {
   host = '';
   private streamId = '';
   private sasl: SaslNegotiation | null = null;
-  private sm: StreamManagement | null = null;
+  /** XEP-0198 (sm.ts); its state is null until the client enables it. */
+  private readonly smm: SessionSm;
+  private get sm(): StreamManagement | null { return this.smm.state; }
   private hibernateTimer: NodeJS.Timeout | null = null;
   /** Broadcast and directed presence (presence.ts). */
   private readonly presence: SessionPresence;
@@ -43,6 +46,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
     this.presence = new SessionPresence(this, ctx.router);
+    this.smm = new SessionSm(this, { write: (xml) => this.writeRaw(xml), fail: (c, t) => this.fail(c, t) }, ctx.config.streamManagement, ctx.resumption);
     ctx.connections.add(this);
   }
 
@@ -244,14 +248,14 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   private established(stanza: Element): void {
     if (stanza.attrs.xmlns === NS.SM) {
-      this.streamManagement(stanza);
+      this.smm.handle(stanza);
       return;
     }
     if (!isStanza(stanza)) {
       this.fail('unsupported-stanza-type', `<${stanza.name}/> is not a stanza`);
       return;
     }
-    this.sm?.countInbound();
+    this.smm.inbound();
     const from = stanza.attrs.from;
     if (from && from !== this.fullJid && from.toLowerCase() !== this.bareJid && from.toLowerCase() !== this.fullJid.toLowerCase()) {
       this.fail('invalid-from', `${from} is not this stream's address`);
@@ -283,26 +287,6 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.ctx.router.route(stanza, this);
   }
 
-  private streamManagement(e: Element): void {
-    const cfg = this.ctx.config.streamManagement;
-    if (e.name === 'enable') {
-      if (this.sm || !cfg.enabled) {
-        this.writeRaw(el('failed', { xmlns: NS.SM }, el('unexpected-request', { xmlns: NS.STANZAS_ERR })).toString());
-        return;
-      }
-      const resumable = e.attrs.resume === 'true' || e.attrs.resume === '1';
-      this.sm = new StreamManagement(resumable, cfg.maxUnacked);
-      if (resumable) this.ctx.resumption.add(this);
-      this.writeRaw(this.sm.enabledElement(cfg.resumeTimeoutSeconds).toString());
-    } else if (e.name === 'r') {
-      if (this.sm) this.writeRaw(this.sm.ackElement().toString());
-    } else if (e.name === 'a') {
-      if (this.sm && !this.sm.ack(Number(e.attrs.h))) {
-        this.fail('undefined-condition', 'acknowledged more stanzas than were sent');
-      }
-    }
-  }
-
   // ---- sending ----------------------------------------------------------------
 
   send(stanza: Element): void {
@@ -312,16 +296,16 @@ export class C2SSession implements TransportHandler, LocalSession {
   /** Sends a serialized stanza, counting it for stream management and dropping clients that stop reading. */
   sendRaw(xml: string): void {
     if (this.state === 'closed') return;
-    if (this.sm) {
-      const wantAck = this.sm.sent(xml);
-      if (this.sm.overflowing) {
-        this.ctx.log.info(`${this.fullJid}: ${this.sm.unacked} unacknowledged stanzas, closing`);
+    if (this.smm.enabled) {
+      const counted = this.smm.outbound(xml);
+      if (counted === 'overflow') {
+        this.ctx.log.info(`${this.fullJid}: ${this.sm!.unacked} unacknowledged stanzas, closing`);
         this.fail('policy-violation', 'too many unacknowledged stanzas');
         return;
       }
       if (!this.transport) return; // hibernating: kept for the resumption
       this.writeRaw(xml);
-      if (wantAck) this.writeRaw('<r xmlns="urn:xmpp:sm:3"/>');
+      if (counted === 'ask') this.writeRaw('<r xmlns="urn:xmpp:sm:3"/>');
       return;
     }
     this.writeRaw(xml);
@@ -392,7 +376,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.state = 'closed';
     if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
     this.ctx.connections.delete(this);
-    if (this.sm) this.ctx.resumption.remove(this);
+    this.smm.ended();
     const t = this.transport;
     this.transport = null;
     if (t) t.close();
