@@ -15,6 +15,8 @@ export interface HttpConfig {
   boshPath: string;
   /** Treat WebSocket/BOSH as encrypted (they sit behind an HTTPS proxy in production), so PLAIN is offered. */
   considerSecure: boolean;
+  /** Where operators scrape OpenMetrics figures (sessions, occupants, stanzas, fan-out); empty: not served. */
+  metricsPath: string;
 }
 
 export interface LimitsConfig {
@@ -74,7 +76,7 @@ export function validateConfig(input: unknown): ServerConfig {
   if (mucHost === domain || mucHost === anon) throw new ConfigError('mucHost', 'must differ from domain and anonymousHost');
 
   const h = asObject(o.http, 'http');
-  onlyKeys(h, ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure'], 'http');
+  onlyKeys(h, ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure', 'metricsPath'], 'http');
   const http: HttpConfig = {
     listen: bool(h, 'listen', true, 'http'),
     host: str(h, 'host', '127.0.0.1', 'http'),
@@ -82,6 +84,7 @@ export function validateConfig(input: unknown): ServerConfig {
     websocketPath: str(h, 'websocketPath', '/xmpp-websocket', 'http', checkPath),
     boshPath: str(h, 'boshPath', '/http-bind', 'http', checkPath),
     considerSecure: bool(h, 'considerSecure', true, 'http'),
+    metricsPath: str(h, 'metricsPath', '/metrics', 'http', (p) => (p === '' ? null : checkPath(p))),
   };
 
   const l = asObject(o.limits, 'limits');

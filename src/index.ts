@@ -1,5 +1,7 @@
 // createServer(config): the library entry point. Standalone (src/cli.ts) and the PeerTube plugin both use it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerMetrics } from './metrics/server-metrics.js';
+import { OPENMETRICS_CONTENT_TYPE } from './metrics/openmetrics.js';
 import type { Duplex } from 'node:stream';
 import { mkdir } from 'node:fs/promises';
 import { validateConfig, type ServerConfig } from './config.js';
@@ -127,8 +129,17 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const personalMam = installPersonalMam(iq, disco, router, archive, {
     dataDir: config.dataDir, isAccount: (bare) => bare.endsWith(`@${config.domain}`), maxPage: archive.config.maxPage, log,
   });
+  // Operational figures at http.metricsPath (OpenMetrics), fed by the router, the c2s sessions and the rooms.
+  const metrics = new ServerMetrics({
+    sessions: () => connections.size,
+    rooms: () => muc.rooms.size,
+    occupants: () => { let n = 0; for (const r of muc.rooms.values()) n += r.occupantCount; return n; },
+    stanzasRouted: () => router.routed,
+    archiveQueueBytes: () => archive.stats().pendingBytes,
+  });
   const muc = createMucService({
     router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
+    observeFanout: (s, n) => metrics.fanout(s, n),
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
   });
@@ -165,6 +176,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     mechanisms,
     postAuthFeatures: [],
     connections,
+    stats: metrics,
   };
 
   const acceptTransport = (t: StreamTransport & { handler?: unknown }) => {
@@ -269,6 +281,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
+      if (config.http.metricsPath && serveMetrics(req, res, config.http.metricsPath, metrics)) return true;
       for (const h of httpHandlers) if (h(req, res)) return true;
       return false;
     },
@@ -278,6 +291,20 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     acceptTransport,
   };
   return server;
+}
+
+/** GET <metricsPath>: the OpenMetrics text. */
+function serveMetrics(req: IncomingMessage, res: ServerResponse, path: string, metrics: ServerMetrics): boolean {
+  if ((req.url ?? '/').split('?')[0] !== path) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+    res.end('method not allowed\n');
+    return true;
+  }
+  const body = metrics.render();
+  res.writeHead(200, { 'content-type': OPENMETRICS_CONTENT_TYPE, 'cache-control': 'no-store' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return true;
 }
 
 function isValidated(x: unknown): x is ServerConfig {

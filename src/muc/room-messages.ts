@@ -1,5 +1,6 @@
 // Messages through the room: groupchat relay (held for the sender until archived), messages from the room itself,
 // private messages between occupants, and non-groupchat messages to the room handed to features.
+import { performance } from 'node:perf_hooks';
 import { el, type Element } from '../xmpp/xml.js';
 import type { JID } from '../xmpp/jid.js';
 import { StanzaError } from '../xmpp/errors.js';
@@ -54,6 +55,8 @@ export class RoomMessages {
     }
     const ev: GroupchatOutEvent = { room: this.room, occupant: occ, stanza: out, original: stanza, historic: isHistoric(stanza) };
     this.room.hooks.fire('groupchat-out', ev);
+    const observe = this.room.host.observeFanout;
+    const t0 = observe ? performance.now() : 0;
     const p = new PreparedStanza(out);
     const durable = ev.stanzaId !== undefined ? this.room.host.archive.whenDurable?.(this.room.jid, ev.stanzaId) : null;
     if (durable) {
@@ -67,6 +70,8 @@ export class RoomMessages {
     } else {
       this.room.broadcast(p);
     }
+    // Serialization and the writes to every occupant's socket (the sender's reflection may still wait for the disk).
+    if (observe) observe((performance.now() - t0) / 1000, this.room.occupants.size);
     this.room.hooks.fire('groupchat-sent', ev);
     return ev;
   }

@@ -35,6 +35,8 @@ export interface RoomHost {
   readonly archive: RoomArchive;
   readonly log: Logger;
   isServerAdmin(bare: string): boolean;
+  /** Fan-out time of one room message, for metrics. */
+  observeFanout?: (seconds: number, recipients: number) => void;
   /** Config, affiliations or subject changed: save if persistent (or forget if no longer). */
   persist(room: Room): void;
   /** The last occupant left. */

@@ -33,6 +33,8 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Reports each room message's fan-out time (/metrics). */
+  observeFanout?: (seconds: number, recipients: number) => void;
 }
 
 interface Pending { queue: Element[] }
@@ -66,6 +68,7 @@ export class MucService implements Component {
       archive: this.archive,
       log: deps.log,
       isServerAdmin: (bare) => deps.isServerAdmin?.(bare) ?? false,
+      observeFanout: deps.observeFanout,
       persist: (room) => self.persist(room),
       roomEmpty: (room) => {
         if (!room.config.persistent) self.forget(room);

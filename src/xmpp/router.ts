@@ -86,11 +86,15 @@ export class Router {
 
   // ---- delivery -----------------------------------------------------------
 
+  /** Stanzas routed since start (the metrics' stanza rate). */
+  routed = 0;
+
   /**
    * Routes a stanza whose `from` is already verified. `origin` is the local session that sent it, if any.
    * Never throws: failures become error replies to the sender.
    */
   route(stanza: Element, origin?: LocalSession): void {
+    this.routed++;
     const to = parseJid(stanza.attrs.to);
     if (!to) {
       this.bounce(stanza, new StanzaError('jid-malformed'), origin);

@@ -30,6 +30,8 @@ test('a client that stops reading is dropped; a reading client gets everything',
   const t0 = Date.now();
   while (srv.server.router.sessionFor(slowJid) && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
   assert.is(srv.server.router.sessionFor(slowJid), undefined, 'the slow client was disconnected');
+  const metrics = await (await fetch(`${srv.httpUrl}/metrics`)).text();
+  assert.match(metrics, /^xmpp_slow_clients_dropped_total 1$/m, 'the drop is counted in /metrics');
   await sender.send(xml('message', { to: reader.jid, type: 'chat' }, xml('body', {}, 'after the drop')));
   await reader.waitFor((s) => s.getChildText('body') === 'after the drop', 5000);
   assert.ok(reader.received.some((s) => s.getChildText('body') === 'tick 0'));

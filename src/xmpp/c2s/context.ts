@@ -7,6 +7,7 @@ import type { StreamTransport } from '../transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import type { ResumptionRegistry } from '../stream-management.js';
 import type { Element } from '../xml.js';
+import type { ServerStats } from '../../metrics/server-metrics.js';
 
 export interface C2SContext {
   config: ServerConfig;
@@ -23,6 +24,8 @@ export interface C2SContext {
   postAuthFeatures: Array<() => Element>;
   /** Live connections, for shutdown and idle sweeps. */
   connections: Set<Connection>;
+  /** Operational counters (/metrics), when the server keeps them. */
+  stats?: Pick<ServerStats, 'stanzaReceived' | 'slowClientDropped'>;
 }
 
 /** The view of a session that the server's sweeps and shutdown need. */

@@ -256,6 +256,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     this.smm.inbound();
+    this.ctx.stats?.stanzaReceived();
     const from = stanza.attrs.from;
     if (from && from !== this.fullJid && from.toLowerCase() !== this.bareJid && from.toLowerCase() !== this.fullJid.toLowerCase()) {
       this.fail('invalid-from', `${from} is not this stream's address`);
@@ -316,6 +317,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (!t) return;
     if (t.bufferedBytes() > this.ctx.config.limits.maxSendBufferBytes) {
       this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
+      this.ctx.stats?.slowClientDropped();
       this.transport = null;
       t.close();
       this.end(false);
