@@ -1,14 +1,24 @@
-// Standalone entry: `npm start -- [flags]` runs the server; `adduser`, `deluser`, `listusers` manage accounts.
+// Standalone entry: `npm start -- [flags]` runs the server; admin verbs after Prosody's prosodyctl manage accounts
+// (adduser, passwd, deluser, listusers) and, on a stopped server's data folder, check, cert, rooms and destroy.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './config.js';
 import type { Raw } from './config-schema.js';
 import { createServer } from './index.js';
 import { AccountStore } from './auth/accounts.js';
+import { certs, check, destroyRoom, rooms } from './admin/offline.js';
 
 const USAGE = `usage: npm start -- [flags]
        npm run adduser -- USERNAME [--password PASSWORD] [flags]   (password read from stdin when not given)
-       node dist/src/cli.js deluser USERNAME | listusers [flags]
+       node dist/src/cli.js passwd USERNAME | deluser USERNAME | listusers [flags]
+       node dist/src/cli.js check | cert | rooms | destroy ROOM [flags]
+verbs:
+  adduser, passwd     create an account / change its password (password read from stdin unless --password)
+  deluser, listusers  remove an account / list accounts
+  check               validate the configuration and the data and certificate folders (exit 1 on a problem)
+  cert                show the certificate each host uses (self-signed ones are created in the data folder)
+  rooms               list persistent rooms
+  destroy ROOM        remove a persistent room and its archive (stop the server first)
 flags:
   --config FILE       JSON config file (flags override it)
   --domain DOMAIN     main domain (default localhost; anon.DOMAIN and room.DOMAIN follow)
@@ -19,6 +29,7 @@ flags:
   --dns HOST:PORT     DNS server for S2S SRV/A lookups (default: the system's)
   --data DIR          data folder (default ./data)
   --log-level LEVEL   error | warn | info | debug (default info)
+  --log-format FMT    text | json (one JSON object per line) (default text)
   --help`;
 
 const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
@@ -27,12 +38,15 @@ const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
   '--http-port': (r, v) => { r.http = { ...(r.http as Raw), port: v }; },
   '--data': (r, v) => { r.dataDir = v; },
   '--log-level': (r, v) => { r.logLevel = v; },
+  '--log-format': (r, v) => { r.logFormat = v; },
   '--c2s-port': (r, v) => { r.tcp = { ...(r.tcp as Raw), port: v }; },
   '--s2s-port': (r, v) => { r.s2s = { ...(r.s2s as Raw), port: v }; },
   '--dns': (r, v) => { r.s2s = { ...(r.s2s as Raw), dns: v }; },
 };
 
 class UsageError extends Error {}
+
+const VERBS = ['start', 'adduser', 'passwd', 'deluser', 'listusers', 'check', 'cert', 'rooms', 'destroy'];
 
 function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string } {
   let command = 'start';
@@ -58,7 +72,7 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
     } else if (name === '--password') password = value();
     else if (FLAGS[name]) FLAGS[name](flagRaw, value());
     else if (name.startsWith('-')) throw new UsageError(`unknown flag ${name}`);
-    else if (i === 0 && ['start', 'adduser', 'deluser', 'listusers'].includes(name)) command = name;
+    else if (i === 0 && VERBS.includes(name)) command = name;
     else positional.push(name);
   }
   // The standalone default has a persistent demo room, so the README's one URL works right after `npm start`.
@@ -81,10 +95,13 @@ async function accountsCommand(command: string, positional: string[], config: Se
   }
   const user = positional[0]?.toLowerCase();
   if (!user) throw new UsageError(`${command} needs a USERNAME`);
-  if (command === 'adduser') {
-    await store.setPassword(user, password ?? (await readPassword()));
+  if (command === 'adduser' || command === 'passwd') {
+    if (command === 'passwd' && !store.userExists(user)) throw new Error(`no account ${user}@${config.domain}`);
+    const pw = password ?? (await readPassword());
+    if (!pw) throw new UsageError('the password is empty');
+    await store.setPassword(user, pw);
     await store.flush();
-    console.log(`account ${user}@${config.domain} saved in ${config.dataDir}`);
+    console.log(command === 'passwd' ? `password of ${user}@${config.domain} changed` : `account ${user}@${config.domain} saved in ${config.dataDir}`);
   } else {
     console.log((await store.remove(user)) ? `account ${user}@${config.domain} removed` : `no account ${user}@${config.domain}`);
     await store.flush();
@@ -111,7 +128,14 @@ async function main(): Promise<void> {
   }
   if (args.command !== 'start') {
     try {
-      await accountsCommand(args.command, args.positional, config, args.password);
+      const print = (l: string) => console.log(l);
+      if (args.command === 'check') process.exitCode = await check(config, print);
+      else if (args.command === 'cert') process.exitCode = await certs(config, print);
+      else if (args.command === 'rooms') process.exitCode = await rooms(config, print);
+      else if (args.command === 'destroy') {
+        if (!args.positional[0]) throw new UsageError('destroy needs a ROOM');
+        process.exitCode = await destroyRoom(config, args.positional[0], print);
+      } else await accountsCommand(args.command, args.positional, config, args.password);
     } catch (err) {
       console.error(`error: ${(err as Error).message}`);
       process.exit(err instanceof UsageError ? 2 : 1);
@@ -153,7 +177,10 @@ async function main(): Promise<void> {
   if (a) {
     const base = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
     const tcp = server.tcpAddresses()?.starttls.map((t) => `${t.host}:${t.port}`).join(', ');
-    console.log(`chat server for ${config.domain} ready: ${base}/  (demo room: ${base}/webchat/room/demo, WebSocket: ws://${a.host}:${a.port}${config.http.websocketPath}${tcp ? `, TCP: ${tcp}` : ''})`);
+    const ready = `chat server for ${config.domain} ready: ${base}/  (demo room: ${base}/webchat/room/demo, WebSocket: ws://${a.host}:${a.port}${config.http.websocketPath}${tcp ? `, TCP: ${tcp}` : ''})`;
+    // With JSON logs stdout holds only JSON lines, so the banner is a log line too.
+    if (config.logFormat === 'json') server.log.info(ready);
+    else console.log(ready);
   }
 }
 

@@ -1,7 +1,7 @@
 // The server's typed configuration: defaults for a working standalone chat on loopback, and validation that
 // names the field and what is wrong.
 import { resolve } from 'node:path';
-import type { LogLevel } from './log.js';
+import type { LogFormat, LogLevel } from './log.js';
 import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, type Raw } from './config-schema.js';
 
 export { ConfigError };
@@ -47,6 +47,8 @@ export interface ServerConfig {
   mucHost: string;
   dataDir: string;
   logLevel: LogLevel;
+  /** `text` lines for people, or `json`: one object per line for log collectors. */
+  logFormat: LogFormat;
   http: HttpConfig;
   limits: LimitsConfig;
   streamManagement: StreamManagementConfig;
@@ -62,7 +64,7 @@ const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]
 const checkDomain = (s: string) => (DOMAIN_RE.test(s) ? null : `"${s}" is not a valid domain name (lower case letters, digits, dots and dashes)`);
 const checkPath = (s: string) => (s.startsWith('/') ? null : `must start with "/", got "${s}"`);
 
-const TOP_KEYS = ['domain', 'anonymousHost', 'mucHost', 'dataDir', 'logLevel', 'http', 'limits', 'streamManagement', 'testMode', 'admins'] as const;
+const TOP_KEYS = ['domain', 'anonymousHost', 'mucHost', 'dataDir', 'logLevel', 'logFormat', 'http', 'limits', 'streamManagement', 'testMode', 'admins'] as const;
 /** Sections validated by their own modules; listed here so that a typo at the top level is still caught. */
 export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'webchat'] as const;
 
@@ -128,6 +130,7 @@ export function validateConfig(input: unknown): ServerConfig {
     mucHost,
     dataDir: resolve(str(o, 'dataDir', './data', '')),
     logLevel: oneOf(o, 'logLevel', 'info', ['error', 'warn', 'info', 'debug'] as const, ''),
+    logFormat: oneOf(o, 'logFormat', 'text', ['text', 'json'] as const, ''),
     http,
     limits,
     streamManagement,

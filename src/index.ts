@@ -96,7 +96,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const tcpConfig = validateTcp(config.modules.tcp, 'tcp');
   const certsConfig = validateCerts(config.modules.certs, 'certs');
   const s2sConfig = validateS2s(config.modules.s2s, 's2s');
-  const log = options.logger ?? consoleLogger(config.logLevel);
+  const log = options.logger ?? consoleLogger(config.logLevel, 'xmpp', config.logFormat);
   const iq = new IqRegistry();
   const disco = new DiscoRegistry();
   const router = new Router(iq, log);

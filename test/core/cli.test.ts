@@ -104,4 +104,70 @@ test('adduser stores an account that can log in', async () => {
   assert.is((await done).code, 0);
 });
 
+test('passwd changes an existing account password; the old one stops working', async () => {
+  const data = join(dir, 'passwd-data');
+  const missing = await cli(['passwd', 'erin', '--data', data, '--password', 'x']).done;
+  assert.is(missing.code, 1);
+  assert.match(missing.err, /no account erin@localhost/);
+  assert.is((await cli(['adduser', 'erin', '--data', data, '--password', 'old-pass']).done).code, 0);
+  const pw = await cli(['passwd', 'erin', '--data', data], 'new-pass\n').done;
+  assert.is(pw.code, 0, pw.err);
+  assert.match(pw.out, /password of erin@localhost changed/);
+  const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--log-level', 'warn']);
+  const url = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  const c = await connectClient({ service: url, domain: 'localhost', username: 'erin', password: 'new-pass' });
+  await c.stop();
+  let oldWorks = true;
+  await connectClient({ service: url, domain: 'localhost', username: 'erin', password: 'old-pass' }).then((x) => x.stop(), () => { oldWorks = false; });
+  assert.not.ok(oldWorks, 'the old password still logs in');
+  child.kill('SIGINT');
+  assert.is((await done).code, 0);
+});
+
+test('check, cert, rooms and destroy work on the data folder of a stopped server', async () => {
+  const data = join(dir, 'admin-data');
+  const ok = await cli(['check', '--data', data, '--domain', 'example.test']).done;
+  assert.is(ok.code, 0, ok.out + ok.err);
+  assert.match(ok.out, /ok +configuration \(domain example\.test, MUC room\.example\.test/);
+  const badCfg = join(dir, 'bad-muc.json');
+  await writeFile(badCfg, JSON.stringify({ muc: { maxOccupants: 0 } }));
+  const bad = await cli(['check', '--config', badCfg, '--data', data]).done;
+  assert.is(bad.code, 1);
+  assert.match(bad.out, /FAIL configuration: .*muc\.maxOccupants/);
+
+  const cert = await cli(['cert', '--data', data, '--domain', 'example.test']).done;
+  assert.is(cert.code, 0, cert.err);
+  for (const h of ['example.test', 'anon.example.test', 'room.example.test']) assert.match(cert.out, new RegExp(`^${h.replace(/\./g, '\\.')}: self-signed`, 'm'));
+  assert.match(cert.out, /SHA-256 [0-9A-F:]{95}/);
+
+  // Run the server once: the standalone default creates the persistent demo room; a client talks in it.
+  const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--domain', 'example.test', '--log-level', 'warn']);
+  await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  child.kill('SIGTERM');
+  assert.is((await done).code, 0);
+  const listed = await cli(['rooms', '--data', data, '--domain', 'example.test']).done;
+  assert.match(listed.out, /^demo@room\.example\.test "Demo room"/m);
+  const destroyed = await cli(['destroy', 'demo@room.example.test', '--data', data, '--domain', 'example.test']).done;
+  assert.is(destroyed.code, 0, destroyed.err);
+  assert.match((await cli(['rooms', '--data', data, '--domain', 'example.test']).done).out, /no persistent rooms/);
+  const again = await cli(['destroy', 'demo', '--data', data, '--domain', 'example.test']).done;
+  assert.is(again.code, 1);
+});
+
+test('logFormat json: every log line is one JSON object with time, level and msg', async () => {
+  const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', join(dir, 'json-data'), '--log-format', 'json']);
+  await waitForOutput(child, /"msg":"listening on http:\/\/127\.0\.0\.1:\d+/);
+  child.kill('SIGTERM');
+  const r = await done;
+  assert.is(r.code, 0);
+  const lines = r.out.split('\n').filter(Boolean);
+  assert.ok(lines.length >= 2, r.out);
+  for (const l of lines) {
+    const o = JSON.parse(l) as Record<string, unknown>;
+    assert.type(o.msg, 'string');
+    assert.ok(['info', 'warn', 'error', 'debug'].includes(o.level as string), l);
+    assert.ok(!Number.isNaN(Date.parse(o.time as string)), l);
+  }
+});
+
 test.run();
