@@ -11,8 +11,7 @@ import type { RunningTarget } from './targets/process.js';
 
 const TICK_MS = 500;
 const SETTLE_QUIET_MS = 1500; // no iq outstanding for this long = vCard fetches are over
-const DRAIN_MS = 2000;
-const QUIET_CPU_PCT = 15; // server CPU (% of a core) under which it counts as idle // after the last chat message, deliveries still in flight are counted in the chat phase
+const DRAIN_MS = 2000; // after the last chat message, deliveries still in flight are counted in the chat phase
 
 export interface PhaseResult {
   label: string;

@@ -26,7 +26,7 @@ export class RoomMessages {
       return; // errors about messages we relayed: nothing to answer
     }
     if (to.resource) {
-      this.privateMessage(stanza, from, to.resource, occ);
+      this.privateMessage(stanza, to.resource, occ);
       return;
     }
     if (type !== 'groupchat') {
@@ -82,7 +82,7 @@ export class RoomMessages {
     this.room.broadcast(new PreparedStanza(m));
   }
 
-  privateMessage(stanza: Element, from: JID, nick: string, occ: Occupant | undefined): void {
+  privateMessage(stanza: Element, nick: string, occ: Occupant | undefined): void {
     const type = stanza.attrs.type ?? 'normal';
     if (!occ) throw new StanzaError('not-acceptable', 'You are not currently connected to this chat', 'cancel');
     if (type === 'groupchat') throw new StanzaError('bad-request', 'Private messages must not be of type groupchat', 'modify');

@@ -35,7 +35,7 @@ export class RoomOccupants {
       return;
     }
     if (type === 'probe') {
-      this.onProbe(stanza, from, to, occ);
+      this.onProbe(from, to, occ);
       return;
     }
     if (type) return; // subscription requests to a room mean nothing
@@ -183,7 +183,7 @@ export class RoomOccupants {
     this.room.presence.publish(target, { actor: { session, codes: [] }, others: dest ? 'full' : 'all' });
   }
 
-  onProbe(stanza: Element, from: JID, to: JID, prober: Occupant | undefined): void {
+  onProbe(from: JID, to: JID, prober: Occupant | undefined): void {
     if (!prober) throw new StanzaError('not-acceptable', undefined, 'cancel');
     const target = to.resource ? this.room.occupants.get(to.resource) : undefined;
     const session = prober.sessions.get(from.toString())!;

@@ -47,7 +47,6 @@ export class S2sService implements RemoteRoute {
   private resolver: S2sResolver;
   private sweep: NodeJS.Timeout | null = null;
   private ctx!: S2sContext;
-  private certs: CertificateStore | null = null;
   private domains: Set<string>;
 
   constructor(private deps: S2sServiceDeps) {
@@ -57,7 +56,6 @@ export class S2sService implements RemoteRoute {
 
   async start(certs: CertificateStore): Promise<void> {
     const { config, log, limits } = this.deps;
-    this.certs = certs;
     const secret = config.dialbackSecret ?? (await loadOrCreateSecret(this.deps.dataDir));
     const trust = await TrustStore.load(config.trustedCaFiles);
     this.ctx = {

@@ -51,16 +51,6 @@ function admin(c: TestClient, room: string, attrs: Record<string, string>, reaso
   return c.iq(xml('iq', { type: 'set', to: `${room}@${HOST}` }, xml('query', { xmlns: ADMIN }, xml('item', attrs, reason ? xml('reason', {}, reason) : undefined))));
 }
 
-async function expectError(p: Promise<unknown>, condition: string): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    assert.is((err as { condition?: string }).condition, condition);
-    return;
-  }
-  assert.unreachable(`expected ${condition}`);
-}
-
 test.before.each(async () => {
   srv = await startTestServer({ testMode: true });
 });

@@ -14,7 +14,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunningServer, ServerTarget, Transport } from './target.js';
+import type { ServerTarget, Transport } from './target.js';
 
 const INDEX_TS = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
 const INDEX_JS = new URL('../../src/index.js', import.meta.url).href;
