@@ -42,3 +42,23 @@ export class PreparedStanza {
     return [head, '"' + body.slice(this.element.name.length + 1)];
   }
 }
+
+/**
+ * An element serialized once and embedded as is in any number of stanzas: the `<vCard/>` of an avatar is the
+ * same bytes in every answer, only the enclosing iq's id/from/to differ. ltx calls `write` on child elements, so
+ * the cached text is copied into the output without walking or escaping a tree again. Read-only: its children
+ * are not kept, so code that inspects or clones it sees an empty element.
+ */
+export class PreSerializedElement extends Element {
+  constructor(name: string, attrs: Record<string, string>, readonly xml: string) {
+    super(name, attrs);
+  }
+
+  /** Wraps already-serialized XML whose root is `<name xmlns="xmlns" …>`. */
+  static of(name: string, xmlns: string, xml: string): PreSerializedElement {
+    return new PreSerializedElement(name, { xmlns }, xml);
+  }
+
+  override write(writer: (s: string) => void): void { writer(this.xml); }
+  override toString(): string { return this.xml; }
+}
