@@ -37,6 +37,8 @@ export type AvatarProvider = (bareJid: string) => Promise<Buffer | string | unde
 export interface AvatarServiceOptions {
   log: Logger;
   provider?: AvatarProvider;
+  /** Which bare JIDs are the application's users, whose avatars the provider supplies. */
+  isAccount?: (bareJid: string) => boolean;
 }
 
 export function makeAvatar(png: Buffer): Avatar {
@@ -89,6 +91,7 @@ export class AvatarService {
   }
 
   isBot(bareJid: string): boolean { return this.bots.has(bareJid); }
+  isAccount(bareJid: string): boolean { return this.opts.isAccount?.(bareJid) ?? false; }
 
   /** The one bot avatar. */
   bot(): Avatar | undefined {

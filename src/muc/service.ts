@@ -15,6 +15,7 @@ import type { CreationCallback, MucConfig, RoomSeed } from './config.js';
 import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
+import type { AvatarService } from '../avatars/service.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -33,6 +34,8 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Avatars for occupants (XEP-0153 hashes, vCards of room/nick). */
+  avatars?: AvatarService;
 }
 
 interface Pending { queue: Element[] }
@@ -82,7 +85,7 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
-    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam });
+    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars });
   }
 
   get config(): MucConfig { return this.deps.config; }
