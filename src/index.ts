@@ -209,7 +209,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   stopHooks.push(() => bosh.close());
   if (webchatConfig.enabled && config.anonymousHost) {
     httpHandlers.push(createWebchatHandler(webchatOptions(webchatConfig,
-      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http }, mucConfig.demoRoom, log)));
+      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http, avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined }, mucConfig.demoRoom, log)));
   }
 
   const server: XmppServer = {
