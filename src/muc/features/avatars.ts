@@ -41,8 +41,7 @@ export function install({ hooks, avatars }: FeatureContext): void {
           refreshing.delete(occ);
           if (!a || room.occupants.get(occ.nick) !== occ || room.destroyed) return;
           occ.invalidate();
-          room.sendSelfPresenceAll(occ, []);
-          room.broadcastPresence(occ);
+          room.presence.publish(occ);
         });
       }
     }
