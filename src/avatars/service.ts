@@ -55,8 +55,8 @@ export class AvatarService {
   private readonly limiter: Limiter;
   /** Design key → avatar (the bytes). */
   private readonly computed: LRUCache<string, Avatar>;
-  /** Hash → design, so a PNG evicted from `computed` can be made again when its URL is asked for. */
-  private readonly designs: LRUCache<string, Design>;
+  /** Hash → seed (a few bytes), so a PNG evicted from `computed` can be made again when its URL is asked for. */
+  private readonly seeds: LRUCache<string, string>;
   /** Hash → avatar supplied by the provider. */
   private readonly provided: LRUCache<string, Avatar>;
   /** Bare JID → provider avatar (null: the provider has none). */
@@ -69,7 +69,7 @@ export class AvatarService {
     this.set = config.set === 'none' ? undefined : SETS[config.set];
     this.limiter = new Limiter(config.maxConcurrent);
     this.computed = new LRUCache({ max: config.cacheSize });
-    this.designs = new LRUCache({ max: config.cacheSize * 10 });
+    this.seeds = new LRUCache({ max: config.cacheSize * 10 });
     this.provided = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)) });
     this.accounts = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)), ttl: 6 * 3600_000 });
     this.bots = new Set(config.bots);
@@ -87,7 +87,9 @@ export class AvatarService {
   /** The computed avatar for a seed; undefined when the set is `none` or the service is not started. */
   forSeed(seed: string): Avatar | undefined {
     if (!this.set || !this.masks) return undefined;
-    return this.render(designFor(this.set, seed));
+    const a = this.render(designFor(this.set, seed));
+    this.seeds.set(a.hash, seed);
+    return a;
   }
 
   isBot(bareJid: string): boolean { return this.bots.has(bareJid); }
@@ -146,9 +148,8 @@ export class AvatarService {
     const p = this.provided.get(hash);
     if (p) return p;
     if (this.botAvatar?.hash === hash) return this.botAvatar;
-    const d = this.designs.get(hash);
-    if (!d || !this.masks) return undefined;
-    return this.render(d);
+    const seed = this.seeds.get(hash);
+    return seed === undefined ? undefined : this.forSeed(seed);
   }
 
   private render(design: Design): Avatar {
@@ -156,7 +157,6 @@ export class AvatarService {
     if (!a) {
       a = makeAvatar(renderDesign(design, this.masks!));
       this.computed.set(design.key, a);
-      this.designs.set(a.hash, design);
     }
     return a;
   }

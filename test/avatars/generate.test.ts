@@ -79,6 +79,16 @@ test('the vCard carries exactly the PNG, serialized once and reused', async () =
   assert.is(s.byHash('0'.repeat(40)), undefined);
 });
 
+test('an avatar evicted from the cache is made again, identical, when its URL is asked for', async () => {
+  const s = await service('abstract', { cacheSize: 10 });
+  const first = s.forSeed('seed 0')!;
+  for (let i = 1; i < 50; i++) s.forSeed(`seed ${i}`);
+  const again = s.byHash(first.hash);
+  assert.ok(again);
+  assert.is.not(again, first, 'rebuilt, not the evicted object');
+  assert.ok(again!.png.equals(first.png));
+});
+
 test('provider avatars are shrunk to ≤ 1.5 KB, cached per JID, and a failing provider is not fatal', async () => {
   let calls = 0;
   const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3a86ff' } })
