@@ -45,7 +45,7 @@ export function makeAvatar(png: Buffer): Avatar {
   const hash = createHash('sha1').update(png).digest('hex');
   const b64 = png.toString('base64');
   const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(b64)}</BINVAL></PHOTO></vCard>`;
-  return { hash, png, type: 'image/png', vcard: PreSerializedElement.of('vCard', NS.VCARD, xml) };
+  return { hash, png, type: 'image/png', vcard: PreSerializedElement.of(xml) };
 }
 
 export class AvatarService {

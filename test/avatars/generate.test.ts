@@ -10,6 +10,7 @@ import { validateAvatars } from '../../src/avatars/config.js';
 import { SET_NAMES } from '../../src/avatars/art.js';
 import { silentLogger } from '../../src/log.js';
 import { ConfigError } from '../../src/config-schema.js';
+import { cloneElement, el } from '../../src/xmpp/xml.js';
 
 async function service(set: string, extra: Record<string, unknown> = {}): Promise<AvatarService> {
   const s = new AvatarService(validateAvatars({ set, ...extra }), { log: silentLogger });
@@ -75,6 +76,9 @@ test('the vCard carries exactly the PNG, serialized once and reused', async () =
   assert.is(v.attrs.xmlns, 'vcard-temp');
   assert.is(v.getChild('PHOTO')!.getChildText('TYPE'), 'image/png');
   assert.ok(Buffer.from(v.getChild('PHOTO')!.getChildText('BINVAL')!, 'base64').equals(a.png));
+  // Code that clones stanzas (carbons, offline storage) still sees the content.
+  assert.is(cloneElement(a.vcard).toString(), a.vcard.toString());
+  assert.is(el('iq', { type: 'result', id: 'x' }, a.vcard).toString(), `<iq type="result" id="x">${a.vcard.toString()}</iq>`);
   assert.is(s.byHash(a.hash), a);
   assert.is(s.byHash('0'.repeat(40)), undefined);
 });
