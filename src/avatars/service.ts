@@ -78,9 +78,15 @@ export class AvatarService {
   get enabled(): boolean { return !!this.set; }
   get hasProvider(): boolean { return !!this.opts.provider; }
 
-  /** Rasterizes the parts of the configured set (a few dozen small masks, in the thread pool). */
+  /**
+   * Rasterizes the parts of the configured set (a few dozen small masks, in the thread pool). If that fails the
+   * server runs on without computed avatars (empty vCards, no hash in presences) rather than not at all.
+   */
   start(): Promise<void> {
-    this.starting ??= rasterizeParts(partsOf(this.set), this.limiter).then((m) => { this.masks = m; });
+    this.starting ??= rasterizeParts(partsOf(this.set), this.limiter).then(
+      (m) => { this.masks = m; },
+      (err: unknown) => { this.opts.log.error(`avatars: could not draw the avatar parts, avatars are off: ${(err as Error)?.message ?? err}`); },
+    );
     return this.starting;
   }
 

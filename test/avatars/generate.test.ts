@@ -10,6 +10,7 @@ import { validateAvatars } from '../../src/avatars/config.js';
 import { SET_NAMES } from '../../src/avatars/art.js';
 import { silentLogger } from '../../src/log.js';
 import { ConfigError } from '../../src/config-schema.js';
+import { createServer } from '../../src/index.js';
 import { cloneElement, el } from '../../src/xmpp/xml.js';
 
 async function service(set: string, extra: Record<string, unknown> = {}): Promise<AvatarService> {
@@ -66,6 +67,9 @@ test('set "none" makes no computed avatars; an unknown set is a config error nam
   const s = await service('none');
   assert.is(s.forSeed('Alice'), undefined);
   assert.throws(() => validateAvatars({ set: 'dogs' }), (e: Error) => e instanceof ConfigError && /avatars\.set/.test(e.message));
+  assert.throws(() => createServer({ avatars: { sett: 'cats' } }, { logger: silentLogger }), (e: Error) => e instanceof ConfigError && /avatars\.sett: unknown setting/.test(e.message));
+  assert.throws(() => validateAvatars({ httpPath: 'avatars/' }), (e: Error) => /avatars\.httpPath/.test(e.message));
+  assert.throws(() => validateAvatars({ maxConcurrent: 0 }), (e: Error) => /avatars\.maxConcurrent: must be between 1 and 64/.test(e.message));
 });
 
 test('the vCard carries exactly the PNG, serialized once and reused', async () => {
