@@ -87,13 +87,24 @@ t('occupant avatars appear, loaded by URL, with no vCard iq per occupant', async
   const got = hashes(seen);
   for (const n of NICKS) assert.ok(got.has(ctx.hashes.get(n)!), `${n}'s avatar is on the page (seen ${got.size} avatar images)`);
 
+  // A newcomer after the page joined: its avatar appears the same way.
+  const late = await connectClient({ service: ctx.srv.wsUrl, domain: 'anon.localhost' });
+  ctx.occupants.push(late);
+  await late.send(xml('presence', { to: 'gallery@room.localhost/Eve' }, xml('x', { xmlns: MUC })));
+  const eve = await late.waitFor((st) => st.is('presence') && st.attrs.from === 'gallery@room.localhost/Eve' && !st.attrs.type, 20_000, 'Eve joined');
+  const eveHash = eve.getChild('x', 'vcard-temp:x:update')!.getChildText('photo')!;
+  ctx.hashes.set('Eve', eveHash);
+  const lateDeadline = Date.now() + 30_000;
+  while (Date.now() < lateDeadline && !hashes(await shown()).has(eveHash)) await page.waitForTimeout(250);
+  assert.ok(hashes(await shown()).has(eveHash), "the newcomer's avatar is on the page");
+
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: `${ARTIFACTS}webchat-avatars.png` });
 
   const perOccupant = vcardIqs.filter((x) => /to=["']gallery@room\.localhost\//.test(x));
   assert.equal(perOccupant, [], 'no vCard iq to room/nick');
   assert.ok(vcardIqs.length <= 2, `at most the room's vCard (and nothing per occupant): ${vcardIqs.length} vCard iqs\n${vcardIqs.join('\n')}`);
-  for (const n of NICKS) assert.ok(avatarRequests.some((u) => u.endsWith(`/avatars/${ctx.hashes.get(n)}.png`)), `${n}'s avatar fetched by URL`);
+  for (const n of [...NICKS, 'Eve']) assert.ok(avatarRequests.some((u) => u.endsWith(`/avatars/${ctx.hashes.get(n)}.png`)), `${n}'s avatar fetched by URL`);
   assert.equal(problems, [], 'no page errors and no CSP violations');
   await page.close();
 });
