@@ -18,14 +18,14 @@ export const nextId = (p = 'm') => `${p}${++seq}-${Math.random().toString(36).sl
 export const roomJid = (t: ChatTarget, room: string) => `${room}@${t.mucHost}`;
 
 export function statusCodes(s: Stanza): string[] {
-  return (s.getChild('x', MUC_USER)?.getChildren('status') ?? []).map((x) => String(x.attrs.code));
+  return (s.getChild('x', MUC_USER)?.getChildren('status') ?? []).map((x: Stanza) => String(x.attrs.code));
 }
 
 /** `{ type, condition }` of a stanza error, or undefined. */
 export function stanzaError(s: Stanza): { type: string; condition: string } | undefined {
   const e = s.getChild('error');
   if (!e) return undefined;
-  const cond = e.children.find((c) => typeof c !== 'string' && (c as Stanza).attrs.xmlns === STANZA_ERR && (c as Stanza).name !== 'text') as Stanza | undefined;
+  const cond = e.children.find((c: Stanza | string) => typeof c !== 'string' && (c as Stanza).attrs.xmlns === STANZA_ERR && (c as Stanza).name !== 'text') as Stanza | undefined;
   return { type: String(e.attrs.type), condition: cond?.name ?? '' };
 }
 
@@ -40,7 +40,7 @@ export async function join(c: TestClient, room: string, nick: string, extra: Sta
 export async function configure(c: TestClient, room: string, fields: Record<string, string | string[]>): Promise<Stanza> {
   const x = xml('x', { xmlns: DATA, type: 'submit' },
     xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#roomconfig')),
-    ...Object.entries(fields).map(([v, val]) => xml('field', { var: v }, ...(Array.isArray(val) ? val : [val]).map((one) => xml('value', {}, one)))));
+    ...Object.entries(fields).map(([v, val]) => xml('field', { var: v }, ...(Array.isArray(val) ? val : [val]).map((one: string) => xml('value', {}, one)))));
   return c.iq(xml('iq', { type: 'set', to: room, id: nextId('cfg') }, xml('query', { xmlns: MUC_OWNER }, x)), TIMEOUT);
 }
 
@@ -50,7 +50,7 @@ export async function configForm(c: TestClient, room: string): Promise<Map<strin
   const form = r.getChild('query', MUC_OWNER)?.getChild('x', DATA);
   const out = new Map<string, { type?: string; values: string[] }>();
   for (const f of form?.getChildren('field') ?? []) {
-    out.set(String(f.attrs.var), { type: f.attrs.type as string | undefined, values: f.getChildren('value').map((v) => v.getText()) });
+    out.set(String(f.attrs.var), { type: f.attrs.type as string | undefined, values: f.getChildren('value').map((v: Stanza) => v.getText()) });
   }
   return out;
 }
@@ -61,9 +61,9 @@ export async function discoInfo(c: TestClient, room: string): Promise<{ features
   const q = r.getChild('query', DISCO_INFO)!;
   const fields = new Map<string, string[]>();
   for (const x of q.getChildren('x', DATA)) {
-    for (const f of x.getChildren('field')) fields.set(String(f.attrs.var), f.getChildren('value').map((v) => v.getText()));
+    for (const f of x.getChildren('field')) fields.set(String(f.attrs.var), f.getChildren('value').map((v: Stanza) => v.getText()));
   }
-  return { features: q.getChildren('feature').map((f) => String(f.attrs.var)), fields };
+  return { features: q.getChildren('feature').map((f: Stanza) => String(f.attrs.var)), fields };
 }
 
 /** Sends a groupchat message; returns its id. */
