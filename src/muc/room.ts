@@ -53,6 +53,8 @@ export interface GroupchatOutEvent {
   historic: boolean;
   /** Assigned by stanza-id.ts when archived. */
   stanzaId?: string;
+  /** Set by a feature to hold back the broadcast from some occupants (it delivers to them itself later). */
+  recipients?: (o: Occupant) => boolean;
 }
 export interface PrivateMessageEvent { room: Room; occupant: Occupant; target: Occupant; stanza: Element }
 export interface RoomMessageEvent { room: Room; stanza: Element; from: JID; occupant?: Occupant }
@@ -73,6 +75,8 @@ export interface RoleChangedEvent { room: Room; occupant: Occupant; oldRole: Rol
 export interface AffiliationChangedEvent { room: Room; bareJid: string; oldAffiliation: Affiliation; newAffiliation: Affiliation; actor?: string }
 export interface OccupantIqEvent { room: Room; stanza: Element; from: JID; payload: Element | undefined; sender?: Occupant; target?: Occupant }
 export interface RoomEvent { room: Room }
+/** A moderator retracts a message: features may anonymize `by` (an occupant or the room JID) and the occupant-id. */
+export interface ModerateMessageEvent { room: Room; moderator: Occupant; stanzaId: string; reason?: string; by: string; byOccupantId?: string }
 
 export interface MucEvents {
   'pre-join': JoinEvent;
@@ -93,6 +97,7 @@ export interface MucEvents {
   'role-changed': RoleChangedEvent;
   'affiliation-changed': AffiliationChangedEvent;
   'occupant-iq': OccupantIqEvent;
+  'moderate-message': ModerateMessageEvent;
   'created': RoomEvent;
   'destroyed': RoomEvent;
 }
@@ -742,13 +747,13 @@ export class Room {
     if (durable) {
       // The reflection is the sender's receipt: it waits until the message is on disk (one batch); the others
       // get it at once. A message whose reflection reached its sender is never lost by a crash.
-      this.broadcast(p, (o) => o !== occ);
+      this.broadcast(p, (o) => o !== occ && (!ev.recipients || ev.recipients(o)));
       durable.then(() => {
         for (const s of occ.sessions.values()) if (this.bySession.get(s.full) === occ) this.deliverToSession(s, p);
         this.flushGone();
       }, () => undefined); // the room was deleted meanwhile
     } else {
-      this.broadcast(p);
+      this.broadcast(p, ev.recipients);
     }
     this.hooks.fire('groupchat-sent', ev);
     return ev;
