@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sideBySide } from '../helpers/livechat-prosody.js';
 import type { Stanza, TestClient } from '../helpers/xmpp-client.js';
-import { join, configure, configForm, say, bodyArrives, roomJid, setRole, stanzaIdOf, moderateV0, statusCodes, MUC_USER, nextId, mamQuery } from './helpers.js';
+import { join, configure, configForm, say, bodyArrives, roomJid, setRole, setAffiliation, stanzaIdOf, moderateV0, statusCodes, MUC_USER, nextId, mamQuery } from './helpers.js';
 
 const kickedPresence = (c: TestClient, room: string, nick: string) =>
   c.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && s.attrs.from === `${room}/${nick}` && statusCodes(s).includes('307'), 15000, `307 for ${nick}`);
@@ -38,6 +38,13 @@ test('anonymize moderation actions: actors hidden in kicks and retractions only 
     const onSelf = await kickedPresence(troll2, room, 'Troll2');
     const onOther = await kickedPresence(watcher, room, 'Troll2');
 
+    // A ban (301) is anonymized the same way.
+    const troll3 = await t.user('troll3');
+    await join(troll3, room, 'Troll3');
+    await setAffiliation(owner, room, `troll3@${t.domain}`, 'outcast', 'banned');
+    const banned = await watcher.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && s.attrs.from === `${room}/Troll3` && statusCodes(s).includes('301'), 15000, '301');
+    const bannedSelf = await troll3.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && statusCodes(s).includes('301'), 15000, 'own 301');
+
     const body = `spam ${nextId()}`;
     await say(watcher, room, body);
     const copy = await bodyArrives(owner, body);
@@ -54,6 +61,7 @@ test('anonymize moderation actions: actors hidden in kicks and retractions only 
       bodyStillArchived: archived.some((m) => m.getChildText('body') === body),
       off: { self: actorOf(offSelf), other: actorOf(offOther) },
       formValue,
+      ban: { self: actorOf(bannedSelf), other: actorOf(banned) },
       on: { self: actorOf(onSelf), other: actorOf(onOther), reasonKept: onOther.getChild('x', MUC_USER)?.getChild('item')?.getChildText('reason') },
       announcementBy: moderated.attrs.by === room ? 'room' : moderated.attrs.by,
       // Known difference, kept on purpose: livechat's module strips occupant-id from the announcement's top level,
@@ -68,6 +76,7 @@ test('anonymize moderation actions: actors hidden in kicks and retractions only 
   assert.equal(ours.off.other, { nick: 'Streamer' });
   assert.is(ours.on.self, null);
   assert.is(ours.on.other, null);
+  assert.equal(ours.ban, { self: null, other: null });
   assert.is(ours.announcementBy, 'room');
   assert.is(ours.moderatorOccupantId, false);
   assert.is(ours.tombstoneBy, 'room');

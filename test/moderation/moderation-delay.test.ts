@@ -48,6 +48,13 @@ test('moderation delay: at once for sender and moderators, later for others, ret
     const retracted = await moderateV0(mod, room, sid2, 'spam');
     await say(bob, room, 'bob 3');
     await bodyArrives(viewer, 'bob 3', 20_000); // queued after bob 2: had bob 2 been delivered, it came first
+    // A moderator's own message is delayed for the others too.
+    const ownerSent = Date.now();
+    await say(owner, room, 'owner 1');
+    const ownerEcho = await bodyArrives(owner, 'owner 1');
+    const modGot = await bodyArrives(mod, 'owner 1');
+    await bodyArrives(viewer, 'owner 1', 20_000);
+    const ownerViewerWaited = Date.now() - ownerSent >= (DELAY - 1) * 1000;
     const announcement = await viewer.waitFor((s) => s.is('message') && !!s.getChild('apply-to', 'urn:xmpp:fasten:0'), 5000, 'retraction announcement');
     return {
       discoOff: discoOff?.filter(Boolean) ?? [], discoOn, got104, formValue,
@@ -60,6 +67,9 @@ test('moderation delay: at once for sender and moderators, later for others, ret
       sameStanzaId: stanzaIdOf(viewerCopy, room) === stanzaIdOf(modCopy, room) && stanzaIdOf(modCopy, room) !== undefined,
       retractResult: retracted.attrs.type,
       retractedReachedViewer: hasReceived(viewer, (s) => s.getChildText('body') === 'bob 2'),
+      // A moderator's own reflection is tagged like every moderator's copy.
+      ownerViewerWaited, otherModeratorTagged: !!modGot.getChild('moderation-delay'),
+      ownerEchoTagged: !!ownerEcho.getChild('moderation-delay'),
       announcementFor: announcement.getChild('apply-to', 'urn:xmpp:fasten:0')!.attrs.id === sid2,
     };
   });

@@ -40,13 +40,14 @@ export function install({ hooks }: FeatureContext): void {
     fields.push({ var: 'muc#roominfo_moderation_delay', values: d ? [String(d)] : [] });
   });
 
-  // Runs after stanza-id and occupant-id decorated the copy: the immediate broadcast goes to the sender only.
+  // Runs after stanza-id (-100) and occupant-id decorated the copy: the immediate broadcast goes to the sender only.
   hooks.on('groupchat-out', (ev) => {
     if (!moderationDelay(ev.room) || !ev.stanza.getChild('body') || !ev.stanza.attrs.id) return;
+    // A participant's reflection goes out as usual; a moderator's is the tagged copy like every moderator's.
     const sender = ev.occupant;
-    ev.recipients = (o) => o === sender;
+    ev.recipients = sender.role === 'moderator' ? () => false : (o) => o === sender;
     held.add(ev);
-  }, -100);
+  }, -200);
 
   hooks.on('groupchat-sent', (ev) => {
     if (!held.has(ev)) return;
@@ -54,7 +55,15 @@ export function install({ hooks }: FeatureContext): void {
     const delay = moderationDelay(room);
     const tagged = cloneElement(stanza);
     tagged.append(el('moderation-delay', { delay: String(delay), waiting: String(Math.floor(Date.now() / 1000 + delay)) }));
-    room.broadcast(new PreparedStanza(tagged), (o) => o.role === 'moderator' && o !== sender);
+    const taggedP = new PreparedStanza(tagged);
+    room.broadcast(taggedP, (o) => o.role === 'moderator' && o !== sender);
+    if (sender.role === 'moderator') {
+      // The sender's copy is its receipt: like any reflection, only once the message is durable.
+      const durable = ev.stanzaId !== undefined ? room.host.archive.whenDurable?.(room.jid, ev.stanzaId) : null;
+      const reflect = () => { for (const s of sender.sessions.values()) if (room.bySession.get(s.full) === sender) room.deliverToSession(s, taggedP); };
+      if (durable) durable.then(reflect, () => undefined);
+      else reflect();
+    }
     const later = new PreparedStanza(stanza);
     const sid = ev.stanzaId;
     const timer = setTimeout(() => {
