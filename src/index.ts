@@ -147,6 +147,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
     avatars,
+    isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const s2s = s2sConfig.enabled ? new S2sService({
