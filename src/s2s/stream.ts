@@ -1,14 +1,14 @@
-// One S2S TCP connection as an XML stream (RFC 6120): bytes in and out, the parser with its limits, and the
-// STARTTLS upgrade in either role. Knows nothing about dialback or routing; incoming.ts/outgoing.ts drive it.
+// One S2S TCP connection as an XML stream (RFC 6120) in jabber:server: the shared TCP XML stream (XmlSocket, the
+// same one client connections use) plus what S2S adds: the dialback namespace in the header, a bound on unread
+// bytes, and one `closed` event however the stream ends. Knows nothing about dialback or routing; incoming.ts and
+// outgoing.ts drive it.
 import type net from 'node:net';
-import tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
+import type tls from 'node:tls';
 import type { Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
-import { TickCork } from '../xmpp/tick-cork.js';
-import { StreamError, streamErrorElement, type StreamErrorCondition } from '../xmpp/errors.js';
-import { XmlStreamParser } from '../xmpp/xml-stream.js';
+import { streamErrorElement, type StreamErrorCondition } from '../xmpp/errors.js';
 import { attrString } from '../xmpp/xml.js';
+import { XmlSocket } from '../xmpp/tcp/xml-socket.js';
 
 export interface S2sStreamHandler {
   opened(attrs: Record<string, string>): void;
@@ -18,61 +18,34 @@ export interface S2sStreamHandler {
 }
 
 export class S2sStream {
-  socket: net.Socket;
-  tlsSocket: tls.TLSSocket | null = null;
   lastActivity = Date.now();
   readonly createdAt = Date.now();
-  readonly remoteAddress: string;
-  private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
+  private xs: XmlSocket;
   private dead = false;
-  private upgrading = false;
-  private cork = new TickCork();
   handler!: S2sStreamHandler;
 
   constructor(socket: net.Socket, private opts: { maxStanzaSize: number; maxSendBufferBytes: number }, tlsSocket?: tls.TLSSocket) {
-    this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-    this.socket = tlsSocket ?? socket;
-    this.tlsSocket = tlsSocket ?? null;
-    this.parser = new XmlStreamParser({
-      streamOpened: (attrs) => this.handler.opened(attrs),
+    this.xs = new XmlSocket(socket, { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.SERVER }, {
+      opened: (attrs) => this.handler.opened(attrs),
       element: (e) => this.handler.element(e),
       streamClosed: () => this.close(undefined, 'peer closed the stream'),
-    }, { framed: false, maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.SERVER, maxDepth: 64 });
-    this.attach(this.socket);
+      error: (c, t) => this.fail(c, t),
+      lost: () => this.ended('connection lost'),
+      activity: () => { this.lastActivity = Date.now(); },
+    }, tlsSocket);
   }
 
-  get secure(): boolean { return this.tlsSocket !== null; }
+  get socket(): net.Socket { return this.xs.socket; }
+  get tlsSocket(): tls.TLSSocket | null { return this.xs.tlsSocket; }
+  get remoteAddress(): string { return this.xs.remoteAddress; }
+  get secure(): boolean { return this.xs.secure; }
   get closed(): boolean { return this.dead; }
 
-  private attach(s: net.Socket): void {
-    s.setNoDelay(true);
-    s.on('data', this.onData);
-    s.on('close', this.onClose);
-    s.on('error', () => { /* 'close' follows */ });
-  }
-
-  private detach(s: net.Socket): void {
-    s.off('data', this.onData);
-    s.off('close', this.onClose);
-  }
-
-  private onData = (chunk: Buffer): void => {
-    if (this.dead || this.upgrading) return;
-    this.lastActivity = Date.now();
-    try {
-      this.parser.write(this.decoder.write(chunk));
-    } catch (err) {
-      const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
-      this.fail(e.condition, e.text);
-    }
-  };
-
-  private onClose = (): void => {
-    if (this.upgrading || this.dead) return;
+  private ended(reason: string): void {
+    if (this.dead) return;
     this.dead = true;
-    this.handler.closed('connection lost');
-  };
+    this.handler.closed(reason);
+  }
 
   /** Writes the stream header. */
   open(attrs: Record<string, string | undefined>): void {
@@ -80,11 +53,9 @@ export class S2sStream {
   }
 
   write(xml: string): boolean {
-    if (this.dead || this.upgrading || this.socket.destroyed) return false;
+    if (this.dead || !this.xs.write(xml)) return false;
     this.lastActivity = Date.now();
-    this.cork.hold(this.socket);
-    this.socket.write(xml);
-    if (this.socket.writableLength > this.opts.maxSendBufferBytes) {
+    if (this.xs.bufferedBytes() > this.opts.maxSendBufferBytes) {
       this.fail('resource-constraint', 'peer is not reading');
       return false;
     }
@@ -98,78 +69,24 @@ export class S2sStream {
 
   close(streamError?: Element, reason = 'closed'): void {
     if (this.dead) return;
-    this.dead = true;
-    const s = this.socket;
-    if (!s.destroyed && !this.upgrading) {
-      if (streamError) s.write(streamError.toString());
-      s.end('</stream:stream>');
-      setTimeout(() => s.destroy(), 2000).unref();
-    } else s.destroy();
-    this.handler.closed(reason);
+    this.xs.close(streamError);
+    this.ended(reason);
   }
 
   /** After STARTTLS, SASL success: the next bytes start a new stream. */
-  restart(): void {
-    this.decoder = new StringDecoder('utf8');
-    this.parser.reset();
-  }
+  restart(): void { this.xs.restart(); }
 
   /** Receiving side of STARTTLS: `<proceed/>`, then TLS with the certificate for the name the peer asks. */
   async upgradeServer(wrap: (s: net.Socket) => Promise<tls.TLSSocket>): Promise<boolean> {
-    const raw = this.socket;
-    this.upgrading = true;
-    this.detach(raw);
-    raw.write(`<proceed xmlns="${NS.TLS}"/>`);
-    try {
-      const secure = await wrap(raw);
-      await handshake(secure);
-      return this.finishUpgrade(secure);
-    } catch {
-      return this.abortUpgrade(raw);
-    }
+    const ok = await this.xs.upgradeServer(wrap);
+    if (!ok) this.ended('TLS handshake failed');
+    return ok;
   }
 
   /** Initiating side, after the peer's `<proceed/>`. */
   async upgradeClient(options: tls.ConnectionOptions): Promise<boolean> {
-    const raw = this.socket;
-    this.upgrading = true;
-    this.detach(raw);
-    try {
-      const secure = tls.connect({ ...options, socket: raw });
-      await handshake(secure);
-      return this.finishUpgrade(secure);
-    } catch {
-      return this.abortUpgrade(raw);
-    }
+    const ok = await this.xs.upgradeClient(options);
+    if (!ok) this.ended('TLS handshake failed');
+    return ok;
   }
-
-  private finishUpgrade(secure: tls.TLSSocket): boolean {
-    this.upgrading = false;
-    if (this.dead) { secure.destroy(); return false; }
-    this.socket = secure;
-    this.tlsSocket = secure;
-    this.restart();
-    this.attach(secure);
-    return true;
-  }
-
-  private abortUpgrade(raw: net.Socket): boolean {
-    this.upgrading = false;
-    raw.destroy();
-    if (!this.dead) {
-      this.dead = true;
-      this.handler.closed('TLS handshake failed');
-    }
-    return false;
-  }
-}
-
-function handshake(s: tls.TLSSocket): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const ok = () => { s.off('error', reject); resolve(); };
-    s.once('secure', ok);
-    s.once('secureConnect', ok);
-    s.once('error', reject);
-    s.once('close', () => reject(new Error('closed during TLS handshake')));
-  });
 }

@@ -1,13 +1,11 @@
 // RFC 6120 XMPP over TCP for clients: a real XML stream (<stream:stream>), STARTTLS, or TLS from the first byte
-// (XEP-0368). The session core is the same one WebSocket and BOSH carry.
+// (XEP-0368), over the TCP XML stream it shares with S2S (xml-socket.ts). The session core is the same one
+// WebSocket and BOSH carry.
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
 import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
-import { StreamError } from '../errors.js';
-import { XmlStreamParser } from '../xml-stream.js';
-import { TickCork } from '../tick-cork.js';
+import { XmlSocket } from './xml-socket.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../transport.js';
 import type { CertificateStore } from '../../certs/index.js';
 import { channelBindings } from '../../certs/index.js';
@@ -23,52 +21,23 @@ export interface TcpTransportOptions {
 export class TcpTransport implements StreamTransport {
   readonly kind = 'tcp' as const;
   handler!: TransportHandler;
-  readonly remoteAddress: string;
-  secure: boolean;
-  private socket: net.Socket;
-  private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
-  private closedByServer = false;
-  private upgrading = false;
-  private cork = new TickCork();
+  private xs: XmlSocket;
   private bindings: ReturnType<typeof channelBindings> = {};
 
   constructor(socket: net.Socket, private opts: TcpTransportOptions) {
-    this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-    this.socket = opts.tlsSocket ?? socket;
-    this.secure = !!opts.tlsSocket;
-    if (opts.tlsSocket) this.bindings = channelBindings(opts.tlsSocket);
-    this.parser = new XmlStreamParser({
-      streamOpened: (attrs) => this.onStreamOpened(attrs),
+    this.xs = new XmlSocket(socket, { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.CLIENT }, {
+      opened: (attrs) => this.onStreamOpened(attrs),
       element: (e) => this.onElement(e),
       streamClosed: () => this.handler.streamClosed(),
-    }, { framed: false, maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.CLIENT, maxDepth: 64 });
-    this.attach(this.socket);
+      error: (c, t) => this.handler.streamError(c, t),
+      lost: () => this.handler.transportClosed(),
+      activity: () => this.handler.touch?.(),
+    }, opts.tlsSocket);
+    if (opts.tlsSocket) this.bindings = channelBindings(opts.tlsSocket);
   }
 
-  private attach(s: net.Socket): void {
-    s.setNoDelay(true);
-    s.on('data', this.onData);
-    s.on('close', this.onClose);
-    s.on('error', () => { /* 'close' follows */ });
-  }
-
-  private onData = (chunk: Buffer): void => {
-    if (this.closedByServer || this.upgrading) return;
-    this.handler.touch?.();
-    try {
-      this.parser.write(this.decoder.write(chunk));
-    } catch (err) {
-      const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
-      this.handler.streamError(e.condition, e.text);
-    }
-  };
-
-  private onClose = (): void => {
-    if (this.upgrading) return;
-    if (!this.closedByServer) this.handler.transportClosed();
-    this.closedByServer = true;
-  };
+  get remoteAddress(): string { return this.xs.remoteAddress; }
+  get secure(): boolean { return this.xs.secure; }
 
   private onStreamOpened(attrs: Record<string, string>): void {
     if (attrs['xmlns:stream'] !== NS.STREAM) {
@@ -100,30 +69,9 @@ export class TcpTransport implements StreamTransport {
       this.handler.streamError('policy-violation', 'TLS is already on');
       return;
     }
-    const raw = this.socket;
-    // From here the bytes on the socket are TLS: the XML parser must not see them.
-    this.upgrading = true;
-    raw.off('data', this.onData);
-    raw.off('close', this.onClose);
-    raw.write(el('proceed', { xmlns: NS.TLS }).toString());
-    try {
-      const secure = await this.opts.certs.wrapServerSocket(raw);
-      await new Promise<void>((resolve, reject) => {
-        secure.once('secure', resolve);
-        secure.once('error', reject);
-        secure.once('close', () => reject(new Error('closed during TLS handshake')));
-      });
-      this.socket = secure;
-      this.secure = true;
-      this.bindings = channelBindings(secure);
-      this.decoder = new StringDecoder('utf8');
-      this.parser.reset();
-      this.upgrading = false;
-      this.attach(secure);
-    } catch {
-      this.upgrading = false;
-      this.closedByServer = true;
-      raw.destroy();
+    if (await this.xs.upgradeServer((raw) => this.opts.certs.wrapServerSocket(raw))) {
+      this.bindings = channelBindings(this.xs.tlsSocket!);
+    } else {
       this.handler.transportClosed();
     }
   }
@@ -133,28 +81,19 @@ export class TcpTransport implements StreamTransport {
   }
 
   sendRaw(xml: string): void {
-    if (this.closedByServer || this.upgrading || this.socket.destroyed) return;
-    this.cork.hold(this.socket);
-    this.socket.write(xml);
+    this.xs.write(xml);
   }
 
   close(streamError?: Element): void {
-    if (this.closedByServer) return;
-    this.closedByServer = true;
-    const s = this.socket;
-    if (!s.destroyed) {
-      if (streamError) s.write(streamError.toString());
-      s.end('</stream:stream>');
-      setTimeout(() => s.destroy(), 2000).unref();
-    }
+    this.xs.close(streamError);
   }
 
   restartStream(): void {
-    this.parser.reset();
+    this.xs.restart();
   }
 
   bufferedBytes(): number {
-    return this.socket.writableLength;
+    return this.xs.bufferedBytes();
   }
 
   preAuthFeatures(): Element[] {
