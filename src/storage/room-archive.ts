@@ -1,25 +1,24 @@
 // The archive of one room: append (synchronous for the caller, written in batches), the hot tail in memory,
-// queries by time / id / sender over sealed segments and the tail, and pruning by whole segments. Retractions are
-// kept by RetractionLog (retractions.ts); result pages and filters are in archive-results.ts.
+// queries by time / id / sender over sealed segments and the tail, and pruning by whole segments. Opening the folder
+// after a crash is room-recovery.ts, retractions are RetractionLog (retractions.ts), result pages and filters are
+// archive-results.ts.
 //
 // Invariants that keep reads simple:
 // - seqs are dense: records baseSeq..nextSeq-1 exist (segments hold consecutive runs of them);
 // - every record not yet written (seq >= writtenSeq) is in the hot tail, so anything below the tail's first
 //   seq can be read from files;
 // - timestamps never decrease, so a time bound is a seq bound found by binary search.
-import { FileHandle, open, readdir, rm, truncate, unlink } from 'node:fs/promises';
+import { FileHandle, open, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveConfig } from './config.js';
 import { idFor, newSalt, seqOf } from './ids.js';
-import { readJson, writeJson } from './json-document.js';
+import { writeJson } from './json-document.js';
+import { recoverRoomFiles } from './room-recovery.js';
 import { StoredRecord, encodeMessage } from './record.js';
 import { RetractionLog } from './retractions.js';
 import { compileWith, msgBytes, pageInMemory, result, toMessage } from './archive-results.js';
 import { fsyncDir, isENOENT } from './fs-util.js';
-import {
-  SegmentInfo, emptySegment, idxFile, noteRecord, ordinalAtOrAfter, parseSegName, readOrdinals, readSidecar,
-  scanSegment, segFile, writeSidecar,
-} from './segment.js';
+import { SegmentInfo, emptySegment, idxFile, noteRecord, ordinalAtOrAfter, readOrdinals, segFile, writeSidecar } from './segment.js';
 import {
   AppendInput, ArchiveItemNotFoundError, ArchiveOverloadedError, ArchiveQuery, ArchiveResult, ArchivedMessage,
 } from './types.js';
@@ -116,68 +115,13 @@ export class RoomArchive {
   }
 
   private async loadFromDisk(): Promise<void> {
-    const meta = await readJson<Meta>(join(this.dir, 'meta.json'));
-    if (meta?.salt) {
-      this.salt = Buffer.from(meta.salt, 'base64');
+    const found = await recoverRoomFiles(this.dir, this.name, this.ctx);
+    if (found.salt) {
+      this.salt = found.salt;
       this.metaSaved = true;
     }
-    let names: string[] = [];
-    try {
-      names = await readdir(this.dir);
-    } catch (err) {
-      if (!isENOENT(err)) throw err;
-    }
-    const segs: number[] = [];
-    const idx = new Set<number>();
-    for (const n of names) {
-      const p = parseSegName(n);
-      if (p?.kind === 'seg') segs.push(p.firstSeq);
-      else if (p?.kind === 'idx') idx.add(p.firstSeq);
-      else if (n.endsWith('.tmp')) await rm(join(this.dir, n), { force: true });
-    }
-    segs.sort((a, b) => a - b);
-    if (segs.length && !this.metaSaved) this.ctx.log('warn', `archive ${this.name}: meta.json missing, earlier ids can no longer be resolved`);
-    // Sidecars left behind by an interrupted prune.
-    for (const s of idx) if (!segs.includes(s)) await rm(idxFile(this.dir, s), { force: true });
-
-    const sealed = segs.slice(0, -1);
-    const infos = new Array<SegmentInfo>(sealed.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < sealed.length) {
-        const i = next++;
-        const first = sealed[i];
-        let info = idx.has(first) ? await readSidecar(this.dir, first) : undefined;
-        if (!info) {
-          // Sealed but no usable index (crash while sealing): rebuild it from the data.
-          const scan = await scanSegment(segFile(this.dir, first), first, 0);
-          if (scan.fileBytes > scan.info.bytes) {
-            this.ctx.log('warn', `archive ${this.name}: segment ${first} has ${scan.fileBytes - scan.info.bytes} bad bytes at its end; cut off`);
-            await truncate(segFile(this.dir, first), scan.info.bytes);
-          }
-          info = scan.info;
-          if (info.count > 0) await writeSidecar(this.dir, info);
-        }
-        infos[i] = info;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(16, sealed.length) }, worker));
-    this.segments = infos.filter((s) => s.count > 0);
-
-    let warm: StoredRecord[] = [];
-    if (segs.length) {
-      const first = segs[segs.length - 1];
-      const file = segFile(this.dir, first);
-      const scan = await scanSegment(file, first, this.ctx.config.hotTail);
-      if (scan.fileBytes > scan.info.bytes) {
-        this.ctx.log('warn', `archive ${this.name}: torn tail of ${scan.fileBytes - scan.info.bytes} bytes in segment ${first}; cut off`);
-        await truncate(file, scan.info.bytes);
-      }
-      // An index next to the active segment is stale (sealing was interrupted): it is rewritten when sealed.
-      if (idx.has(first)) await rm(idxFile(this.dir, first), { force: true });
-      this.segments.push(scan.info);
-      warm = scan.last;
-    }
+    this.segments = found.segments;
+    const warm = found.warm;
 
     const last = this.segments[this.segments.length - 1];
     this.nextSeq = last ? last.firstSeq + last.count : 0;
