@@ -94,6 +94,8 @@ export interface MucEvents {
   'affiliation-changed': AffiliationChangedEvent;
   'occupant-iq': OccupantIqEvent;
   'created': RoomEvent;
+  /** A persistent room was loaded from disk at start (features resume timers kept in room.data). */
+  'restored': RoomEvent;
   'destroyed': RoomEvent;
 }
 
@@ -162,6 +164,8 @@ export class Room {
   destroyed = false;
   /** Per-room secret for XEP-0421 occupant-ids. */
   occupantIdSalt = '';
+  /** Feature state saved with the room (current poll, room terms…), one key per feature; JSON values only. */
+  data: Record<string, unknown> = {};
   private goneQueue: string[] = [];
   private pendingIq = new Map<string, { from: string; id: string; to: string }>();
   private iqCounter = 0;

@@ -306,6 +306,7 @@ export class MucService implements Component {
       affiliations: Object.fromEntries(room.affiliations),
       subject: room.subject,
       occupantIdSalt: room.occupantIdSalt,
+      data: structuredClone(room.data),
     };
   }
 
@@ -314,8 +315,10 @@ export class MucService implements Component {
     for (const [bare, entry] of Object.entries(data.affiliations ?? {})) room.affiliations.set(bare, entry);
     if (data.subject) room.subject = data.subject;
     room.occupantIdSalt = data.occupantIdSalt || randomBytes(16).toString('base64url');
+    if (data.data && typeof data.data === 'object') room.data = data.data;
     this.rooms.set(room.localpart, room);
     this.stored.add(room.localpart);
+    this.hooks.fire('restored', { room });
   }
 
   /** Drops a room from memory (and from disk if it was stored). */
