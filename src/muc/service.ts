@@ -15,6 +15,7 @@ import type { CreationCallback, MucConfig, RoomSeed } from './config.js';
 import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
+import { setRoomTerms } from './features/terms.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -138,6 +139,12 @@ export class MucService implements Component {
     this.hooks.fire('created', { room });
     this.persist(room);
     return room;
+  }
+
+  /** Sets a room's own terms (livechat's per-room terms); '' removes them. False when no such room or unchanged. */
+  setRoomTerms(localpart: string, text: string): boolean {
+    const room = this.getRoom(localpart);
+    return room ? setRoomTerms(room, this.config.termsNickname, text) : false;
   }
 
   destroyRoom(localpart: string, reason?: string, alternate?: string): boolean {

@@ -26,6 +26,7 @@ import * as invites from './invites.js';
 import * as voiceRequest from './voice-request.js';
 import * as roomVcard from './room-vcard.js';
 import * as polls from './polls.js';
+import * as terms from './terms.js';
 import type { FeatureContext } from './util.js';
 
 export type { FeatureContext } from './util.js';
@@ -33,7 +34,7 @@ export type { MucMamHandler, MucMamRequest } from './mam.js';
 
 export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
   chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard,
-  polls];
+  polls, terms];
 
 export function installFeatures(ctx: FeatureContext): void {
   for (const f of FEATURES) f.install(ctx);
