@@ -36,6 +36,8 @@ import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc } from './muc/config.js';
+import { validateBot } from './bot/config.js';
+import { ModerationBot } from './bot/moderation-bot.js';
 import { validateS2s } from './s2s/config.js';
 import { S2sService } from './s2s/service.js';
 import { validateArchive } from './storage/config.js';
@@ -63,6 +65,8 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
+  /** The in-process moderation bot, when `bot.enabled`. */
+  readonly bot: ModerationBot | null;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
@@ -133,6 +137,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
+  const botConfig = validateBot(config.modules.bot, 'bot', { dataDir: config.dataDir, domain: config.domain, mucHost: config.mucHost });
+  const bot = botConfig.enabled ? new ModerationBot(botConfig, router, muc, log) : null;
   const s2s = s2sConfig.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
   }) : null;
@@ -203,6 +209,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log,
     get accounts() { return accounts; },
     muc,
+    bot,
     get connectionCount() { return connections.size; },
     get certs() { return certs; },
     tcpAddresses: () => tcp?.addresses ?? null,
@@ -213,6 +220,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await mkdir(config.dataDir, { recursive: true });
       await archive.init();
       await muc.start();
+      await bot?.start();
       archive.startPruning();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
@@ -247,6 +255,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (!started) return;
       started = false;
       stopSweep?.();
+      bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open
       await personalMam.flush();
       for (const c of [...connections]) c.close('system-shutdown');
