@@ -70,7 +70,11 @@ export interface ConfigSubmittedEvent {
 export interface ConfigChangedEvent { room: Room; codes: Set<string>; actor: string; before: RoomConfig }
 export interface DiscoInfoEvent { room: Room; features: Set<string>; fields: FormField[]; from: string }
 export interface RoleChangedEvent { room: Room; occupant: Occupant; oldRole: Role; newRole: Role }
-export interface AffiliationChangedEvent { room: Room; bareJid: string; oldAffiliation: Affiliation; newAffiliation: Affiliation; actor?: string }
+export interface AffiliationChangedEvent {
+  room: Room; bareJid: string; oldAffiliation: Affiliation; newAffiliation: Affiliation; actor?: string;
+  /** The muc#admin <item/> that asked for it, so features can read extensions (a ban's expiry). */
+  item?: Element;
+}
 export interface OccupantIqEvent { room: Room; stanza: Element; from: JID; payload: Element | undefined; sender?: Occupant; target?: Occupant }
 export interface RoomEvent { room: Room }
 
@@ -663,7 +667,7 @@ export class Room {
    * Sets a bare JID's affiliation and applies it to its occupants: bans remove them (301), losing membership in a
    * members-only room removes them (321), otherwise their role follows. Non-occupants are announced by message.
    */
-  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string } = {}): void {
+  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {}): void {
     const old = this.affiliationOf(bare);
     const prevEntry = this.affiliations.get(bare);
     if (affiliation === 'none') this.affiliations.delete(bare);
@@ -686,7 +690,7 @@ export class Room {
         if (oldRole !== role) this.hooks.fire('role-changed', { room: this, occupant: occ, oldRole, newRole: role });
       }
     }
-    this.hooks.fire('affiliation-changed', { room: this, bareJid: bare, oldAffiliation: old, newAffiliation: affiliation, actor: opts.actorJid });
+    this.hooks.fire('affiliation-changed', { room: this, bareJid: bare, oldAffiliation: old, newAffiliation: affiliation, actor: opts.actorJid, item: opts.item });
     if (here.length === 0) this.announceAffiliation(bare, affiliation, opts.reason);
     this.host.persist(this);
   }
