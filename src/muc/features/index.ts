@@ -31,6 +31,7 @@ import * as roomPubsub from './room-pubsub.js';
 import * as temporaryBan from './temporary-ban.js';
 import * as ipBan from './ip-ban.js';
 import * as pinnedMessage from './pinned-message.js';
+import * as occupantCount from './occupant-count.js';
 import type { FeatureContext } from './util.js';
 
 export type { FeatureContext } from './util.js';
@@ -38,7 +39,7 @@ export type { MucMamHandler, MucMamRequest } from './mam.js';
 
 export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
   chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard,
-  polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage];
+  polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage, occupantCount];
 
 export function installFeatures(ctx: FeatureContext): void {
   for (const f of FEATURES) f.install(ctx);
