@@ -9,6 +9,8 @@ export interface RoomSeed {
   config?: Partial<RoomConfig>;
   /** Bare JID → affiliation. */
   affiliations?: Record<string, Affiliation>;
+  /** The PeerTube channel the room belongs to: its moderator team applies (MucService.teams). */
+  channel?: string;
 }
 
 /** Decides whether `creatorJid` may create `roomJid`; false refuses. Also used for programmatic creation. */

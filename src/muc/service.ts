@@ -16,6 +16,7 @@ import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
 import { setRoomTerms } from './features/terms.js';
+import { ChannelTeams } from './channel-teams.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -53,6 +54,8 @@ export class MucService implements Component {
   private host: RoomHost;
   private started = false;
   readonly archive: RoomArchive;
+  /** Moderator teams per channel, applied to every room of the channel. */
+  readonly teams: ChannelTeams;
 
   constructor(private deps: MucServiceDeps) {
     this.domain = deps.config.host;
@@ -83,6 +86,7 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
+    this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
     installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam });
   }
 
@@ -92,6 +96,7 @@ export class MucService implements Component {
   /** Loads persistent rooms and registers the component with the router. */
   async start(): Promise<void> {
     if (this.started) return;
+    await this.teams.load();
     if (this.store) {
       for (const data of await this.store.loadAll()) this.restore(data);
     }
@@ -109,6 +114,7 @@ export class MucService implements Component {
     this.started = false;
     for (const room of [...this.rooms.values()]) room.shutdown();
     await this.store?.flush();
+    await this.teams.flush();
   }
 
   /** The c2s session of `fullJid` ended without unavailable presence: it leaves every room. */
@@ -135,6 +141,7 @@ export class MucService implements Component {
       const bare = parseJid(jid)?.bare().toString();
       if (bare && aff !== 'none') room.affiliations.set(bare, { affiliation: aff as Exclude<Affiliation, 'none'> });
     }
+    if (seed.channel) room.data.channel = seed.channel;
     this.rooms.set(lp, room);
     this.hooks.fire('created', { room });
     this.persist(room);
