@@ -135,6 +135,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const botConfig = validateBot(config.modules.bot, 'bot', { dataDir: config.dataDir, domain: config.domain, mucHost: config.mucHost });

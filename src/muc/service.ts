@@ -17,6 +17,7 @@ import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
 import { setRoomTerms } from './features/terms.js';
 import { ChannelTeams } from './channel-teams.js';
+import { setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -35,6 +36,8 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Whether a bare JID is an anonymous login; defaults to livechat's layout (anon.<domain> next to room.<domain>). */
+  isAnonymous?: (bareJid: string) => boolean;
 }
 
 interface Pending { queue: Element[] }
@@ -87,7 +90,11 @@ export class MucService implements Component {
       },
     };
     this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
-    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam });
+    const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
+    installFeatures({
+      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam,
+      isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
+    });
   }
 
   get config(): MucConfig { return this.deps.config; }
@@ -152,6 +159,15 @@ export class MucService implements Component {
   setRoomTerms(localpart: string, text: string): boolean {
     const room = this.getRoom(localpart);
     return room ? setRoomTerms(room, this.config.termsNickname, text) : false;
+  }
+
+  /** Sets the custom emoji shortnames a room's emoji-only mode accepts (the channel's emoji); false: no such room. */
+  setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
+    const room = this.rooms.get(localpart);
+    if (!room) return false;
+    setCustomEmojis(room, shortnames);
+    this.persist(room);
+    return true;
   }
 
   destroyRoom(localpart: string, reason?: string, alternate?: string): boolean {

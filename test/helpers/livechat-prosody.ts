@@ -293,3 +293,15 @@ export async function sideBySide<R>(name: string, script: (t: ChatTarget) => Pro
   }
   return { ours: results.ours as R, prosody: results.prosody as R };
 }
+
+/** Runs `script` against our server only, for behaviour livechat has no module or no wire protocol for. */
+export async function onOurs<R>(script: (t: ChatTarget) => Promise<R>, overrides: SideBySideOptions['ours'] = {}): Promise<R> {
+  const clients: TestClient[] = [];
+  const srv = await startTestServer({ testMode: true, ...overrides });
+  try {
+    return await script(target('ours', srv.wsUrl, 'localhost', clients, srv));
+  } finally {
+    for (const c of clients) await c.stop();
+    await srv.stop();
+  }
+}

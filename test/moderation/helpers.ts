@@ -114,3 +114,39 @@ export function setAffiliation(c: TestClient, room: string, jid: string, affilia
 }
 
 export const bare = (jid: string) => jid.split('/')[0];
+
+/** The room-assigned stanza-id of a groupchat message. */
+export function stanzaIdOf(s: Stanza, room: string): string | undefined {
+  return s.getChildren('stanza-id', 'urn:xmpp:sid:0').find((x: Stanza) => x.attrs.by === room)?.attrs.id as string | undefined;
+}
+
+/** Moderator retracts a message the way livechat's front-end does (XEP-0425 v0, fasten apply-to). */
+export function moderateV0(c: TestClient, room: string, stanzaId: string, reason?: string): Promise<Stanza> {
+  return c.iq(xml('iq', { type: 'set', to: room, id: nextId('mod') },
+    xml('apply-to', { xmlns: 'urn:xmpp:fasten:0', id: stanzaId },
+      xml('moderate', { xmlns: 'urn:xmpp:message-moderate:0' }, xml('retract', { xmlns: 'urn:xmpp:message-retract:0' }), ...(reason ? [xml('reason', {}, reason)] : [])))), TIMEOUT);
+}
+
+/** A MAM (or x-search) query on the room; resolves with the forwarded messages, or rejects with the iq error. */
+export async function mamQuery(c: TestClient, room: string, ns: string, fields: Record<string, string> | null): Promise<Stanza[]> {
+  const queryid = nextId('q');
+  const form = fields === null ? [] : [xml('x', { xmlns: DATA, type: 'submit' },
+    xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, ns)),
+    ...Object.entries(fields).map(([k, v]) => xml('field', { var: k }, xml('value', {}, v))))];
+  const start = c.received.length;
+  await c.iq(xml('iq', { type: 'set', to: room, id: nextId('mam') }, xml('query', { xmlns: ns, queryid }, ...form)), TIMEOUT);
+  return c.received.slice(start)
+    .filter((s) => s.is('message') && s.getChild('result', 'urn:xmpp:mam:2')?.attrs.queryid === queryid)
+    .map((s) => s.getChild('result', 'urn:xmpp:mam:2')!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!);
+}
+
+/** The stanza error condition of a rejected iq (from @xmpp/client's StanzaError). */
+export function iqErrorCondition(e: unknown): string {
+  return String((e as { condition?: string })?.condition ?? (e as Error)?.message ?? e);
+}
+
+/** A self-presence (110) for `nick` whose role is `role`. */
+export function selfRole(c: TestClient, room: string, nick: string, role: string): Promise<Stanza> {
+  return c.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/${nick}` && statusCodes(s).includes('110')
+    && s.getChild('x', MUC_USER)?.getChild('item')?.attrs.role === role, TIMEOUT, `${nick} becoming ${role}`);
+}

@@ -32,6 +32,12 @@ import * as temporaryBan from './temporary-ban.js';
 import * as ipBan from './ip-ban.js';
 import * as pinnedMessage from './pinned-message.js';
 import * as occupantCount from './occupant-count.js';
+import * as slowMode from './slow-mode.js';
+import * as moderationDelay from './moderation-delay.js';
+import * as anonymizeModeration from './anonymize-moderation.js';
+import * as muteAnonymous from './mute-anonymous.js';
+import * as emojiOnly from './emoji-only.js';
+import * as announcements from './announcements.js';
 import type { FeatureContext } from './util.js';
 
 export type { FeatureContext } from './util.js';
@@ -39,6 +45,7 @@ export type { MucMamHandler, MucMamRequest } from './mam.js';
 
 export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
   chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard,
+  slowMode, moderationDelay, anonymizeModeration, muteAnonymous, emojiOnly, announcements,
   polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage, occupantCount];
 
 export function installFeatures(ctx: FeatureContext): void {

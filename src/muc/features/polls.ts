@@ -240,7 +240,7 @@ export function install({ hooks, iq }: FeatureContext): void {
     stanza.children = stanza.children.filter((c) => typeof c === 'string' || !POLL_TAGS.has(c.name));
   }, 1000);
 
-  // Votes, after the voice check (80) and before rate limits such as slow mode.
+  // Votes, after the voice check (80) and before emoji-only (45) and slow mode (40), as in livechat.
   hooks.on('groupchat', ({ room, occupant, stanza }) => {
     const p = currentPoll(room);
     if (!p) return;
@@ -257,7 +257,7 @@ export function install({ hooks, iq }: FeatureContext): void {
     room.host.persist(room);
     scheduleUpdate(room);
     if (p.anonymous) throw new StanzaError('undefined-condition', STR.anonymousOk, 'continue');
-  }, 40);
+  }, 50);
 
   // Each new session gets the running poll after the subject (clients skip delayed history when drawing polls).
   hooks.on('join', ({ room, session }) => {

@@ -14,6 +14,8 @@ export interface FeatureContext {
   archive: RoomArchive;
   log: Logger;
   mam?: MucMamHandler;
+  /** Whether a real bare JID is an anonymous login (livechat's viewers without an account). */
+  isAnonymous: (bareJid: string) => boolean;
 }
 
 export function boolField(name: string, label: string, value: boolean): FormField {
