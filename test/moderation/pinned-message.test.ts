@@ -50,6 +50,11 @@ test('pin, see it on join and after a restart, unpin', async () => {
   assert.is(pinnedBody(await owner2.waitFor((s) => !!s.getChild('pinned', NS), 5000, 'pinned after restart')), 'Stream schedule: Fridays 8pm');
   await owner2.iq(xml('iq', { type: 'set', to: room }, xml('unpin', { xmlns: NS })));
   await owner2.waitFor((s) => s.getChild('unpinned', NS)?.attrs.id === id, 5000, 'unpinned notice');
+  // Pinning again, then moderating the message away, unpins it.
+  await pin(owner2, id);
+  await owner2.waitFor((s) => !!s.getChild('pinned', NS) && owner2.received.indexOf(s) > owner2.received.findIndex((x) => !!x.getChild('unpinned', NS)), 5000, 'pinned again');
+  await owner2.iq(xml('iq', { type: 'set', to: room }, xml('moderate', { xmlns: 'urn:xmpp:message-moderate:1', id }, xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }))));
+  await owner2.waitFor((s) => s.getChild('unpinned', NS)?.attrs.reason === 'retracted', 5000, 'unpinned by moderation');
   const fresh = await clients.viewer();
   await joinRoom(fresh, 'live', 'Fresh');
   await fresh.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));

@@ -1,6 +1,7 @@
 // A pinned message: a moderator pins one room message by its stanza-id; everyone present, and every later joiner
 // after the subject, gets it shown as pinned (the original forwarded, XEP-0297) until a moderator unpins it or pins
-// another. Kept in room.data, so it survives a restart; the notices themselves are not archived.
+// another, or the message is moderated away. Kept in room.data, so it survives a restart; the notices themselves
+// are not archived.
 //   <iq type='set'><pin xmlns='urn:livechat-xmpp:muc-pin:0' id='stanza-id'/></iq>  /  <unpin xmlns='…'/>
 //   → <message type='groupchat' from='room'><pinned xmlns='…' id by stamp><forwarded>…</forwarded></pinned></message>
 //   → <message type='groupchat' from='room'><unpinned xmlns='…' id by/></message>
@@ -56,6 +57,15 @@ export function install({ hooks, iq, archive }: FeatureContext): void {
     room.host.persist(room);
     room.broadcast(new PreparedStanza(notice(room, el('unpinned', { xmlns: PIN_NS, id: p.id, by: occupant!.nick }))));
   });
+
+  // A moderated (retracted) message cannot stay pinned.
+  hooks.on('moderate-message', ({ room, stanzaId }) => {
+    const p = room.data.pinned as Pinned | undefined;
+    if (p?.id !== stanzaId) return;
+    delete room.data.pinned;
+    room.host.persist(room);
+    room.broadcast(new PreparedStanza(notice(room, el('unpinned', { xmlns: PIN_NS, id: p.id, reason: 'retracted' }))));
+  }, -10);
 
   hooks.on('join', ({ room, session }) => {
     const p = room.data.pinned as Pinned | undefined;
