@@ -1,5 +1,6 @@
 // Participant list for moderators only, with a viewer counter for everyone (@xmpp/client): with presence broadcast
-// limited to moderators, viewers see no other viewer but get the count of occupants and of anonymous viewers.
+// limited to moderators and the counter on, viewers see no other viewer but get the count of occupants and of
+// anonymous viewers; with the counter off they get nothing extra.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -20,7 +21,7 @@ const countIs = (total: number, anonymous: number) => (s: Stanza) =>
 test('viewers see moderators only and a counter; moderators see everyone and get no counter', async () => {
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
-  await configure(owner, 'live', { 'muc#roomconfig_presencebroadcast': ['moderator'] });
+  await configure(owner, 'live', { 'muc#roomconfig_presencebroadcast': ['moderator'], 'muc#roomconfig_x_livechat_viewer_counter': '1' });
   const alice = await clients.user('alice');
   const v1 = await clients.viewer();
   await joinRoom(alice, 'live', 'Alice');
@@ -40,6 +41,16 @@ test('viewers see moderators only and a counter; moderators see everyone and get
   const info = await v1.iq(xml('iq', { type: 'get', to: `live@${HOST}` }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
   const field = info.getChild('query').getChild('x', 'jabber:x:data').getChildren('field').find((f: Stanza) => f.attrs.var === 'x-livechat#roominfo_anonymous_occupants');
   assert.is(field?.getChildText('value'), '1');
+});
+
+test('without the counter option nothing extra is sent', async () => {
+  const owner = await clients.user('owner');
+  await joinRoom(owner, 'live', 'Owner');
+  await configure(owner, 'live', { 'muc#roomconfig_presencebroadcast': ['moderator'] });
+  const v1 = await clients.viewer();
+  await joinRoom(v1, 'live', 'V1');
+  await v1.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+  assert.not.ok(v1.received.some((s) => !!s.getChild('occupants', NS)));
 });
 
 test.run();
