@@ -17,6 +17,7 @@ import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
 import { setRoomTerms } from './features/terms.js';
 import { ChannelTeams } from './channel-teams.js';
+import type { AvatarService } from '../avatars/service.js';
 import { setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
@@ -36,6 +37,8 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Avatars for occupants (XEP-0153 hashes, vCards of room/nick). */
+  avatars?: AvatarService;
   /** Whether a bare JID is an anonymous login; defaults to livechat's layout (anon.<domain> next to room.<domain>). */
   isAnonymous?: (bareJid: string) => boolean;
 }
@@ -92,7 +95,7 @@ export class MucService implements Component {
     this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
     const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
     installFeatures({
-      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam,
+      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars,
       isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
     });
   }

@@ -22,7 +22,7 @@ test('emoji only: text bounces, emoji pass, moderators exempt', async () => {
     await config104(bob, room);
     const feature = (await discoInfo(bob, room)).features.includes(FEATURE);
     const results: Record<string, unknown> = {};
-    for (const body of ['hello', '👍', '👍🏽 🎉  ❤️', '🇫🇷', 'nice 👍', ':custom:']) {
+    for (const body of ['hello', '👍', '👍🏽 🎉  ❤️', '🇫🇷', 'nice 👍', ':custom:', '1', '1️⃣', '🇦', ':smile:']) {
       const r = await outcome(viewer, await say(viewer, room, body));
       results[body] = r.attrs.type === 'error' ? stanzaError(r) : r.attrs.type;
     }

@@ -89,8 +89,7 @@ export function hasReceived(c: TestClient, pred: (s: Stanza) => boolean): boolea
 }
 
 /** Sends a marker message from `from` and waits until `to` got it: everything sent before it has been routed. */
-export async function barrier(from: TestClient, to: TestClient[], room: string, isOwner = true): Promise<void> {
-  void isOwner;
+export async function barrier(from: TestClient, to: TestClient[], room: string): Promise<void> {
   const body = `barrier ${nextId('b')}`;
   await say(from, room, body);
   await Promise.all(to.map((c) => bodyArrives(c, body)));

@@ -10,7 +10,7 @@ import {
   statusCodes, hasReceived,
 } from './helpers.js';
 
-const DELAY = 3;
+const DELAY = 4;
 
 test('moderation delay: at once for sender and moderators, later for others, retraction cancels', async () => {
   const { ours } = await sideBySide('moderation delay', async (t) => {

@@ -34,7 +34,7 @@ export function setCustomEmojis(room: Room, shortnames: readonly string[]): void
 
 // One emoji: a fully-qualified RGI sequence (flags, keycaps, ZWJ families, skin tones), or a lone pictographic
 // character sent without its variation selector, as some keyboards do.
-const EMOJI = String.raw`(?:\p{RGI_Emoji}|\p{Extended_Pictographic}\uFE0F?|\p{Emoji_Modifier})`;
+const EMOJI = String.raw`(?:\p{RGI_Emoji}|\p{Extended_Pictographic}\uFE0F?|\p{Emoji_Modifier}|\p{Regional_Indicator})`;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const matchers = new WeakMap<Room, RegExp>();
 

@@ -8,6 +8,7 @@ import type { FeatureContext } from './util.js';
 
 const FIELD = 'muc#roomconfig_slow_mode_duration';
 const KEY = 'slowModeDuration';
+const PRUNE_AT = 2000;
 
 export function slowModeDuration(room: Room): number {
   const v = room.config[KEY];
@@ -47,6 +48,8 @@ export function install({ hooks }: FeatureContext): void {
     const prev = seen.get(occupant.bareJid);
     if (prev === undefined || now - prev > duration * 1000) {
       seen.set(occupant.bareJid, now);
+      // Anonymous viewers come and go with new JIDs: forget those whose window has passed.
+      if (seen.size > PRUNE_AT) for (const [jid, ts] of seen) if (now - ts > duration * 1000) seen.delete(jid);
       return;
     }
     throw new StanzaError('policy-violation',
