@@ -38,5 +38,5 @@ export function compileSafe(source: string, modifiers = 'i'): SafeRegExp {
     else if (m !== 'u' && m !== 'g') throw new Error(`unsupported modifier "${m}"`);
   }
   const re = RE2JS.compile(translate(source), flags);
-  return { source, test: (s: string) => re.matcher(s).find() };
+  return { source, test: (s: string) => re.test(s) };
 }
