@@ -1,7 +1,7 @@
 // The in-process moderation bot, driven by livechat's room files (bot/<muc>/rooms/<room>.json) and observed with
 // @xmpp/client: forbidden words (as livechat writes them, and regexps on a linear-time engine), no-duplicate,
 // !commands, timed quotes, welcome message, hot reload of the file.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -105,6 +105,19 @@ test('timed quotes when someone listens; the file is re-read on change (nick, ha
   await writeConf([HANDLERS[0]], { nick: 'Robot', enabled: false });
   await owner.waitFor(presenceOf('Robot', 'unavailable'), 10000, 'bot leaves when disabled');
   assert.equal(srv.server.bot!.joinedRooms(), []);
+});
+
+test('a room named in a file before it exists is joined once created; deleting the file makes the bot leave', async () => {
+  await mkdir(roomsDir(), { recursive: true });
+  await writeFile(join(roomsDir(), 'later.json'), JSON.stringify({ local: 'later', domain: HOST, handlers: [HANDLERS[0]] }));
+  await writeFile(join(roomsDir(), 'broken.json'), '{ not json');
+  await writeFile(join(roomsDir(), 'elsewhere.json'), JSON.stringify({ local: 'x', domain: 'room.example.org', handlers: [] }));
+  const owner = await clients.user('owner');
+  await joinRoom(owner, 'later', 'Owner');
+  await owner.waitFor((s) => s.is('presence') && s.attrs.from === `later@${HOST}/Sepia` && !s.attrs.type, 10000, 'bot joins the new room');
+  assert.equal(srv.server.bot!.joinedRooms(), ['later']);
+  await rm(join(roomsDir(), 'later.json'));
+  await owner.waitFor((s) => s.is('presence') && s.attrs.from === `later@${HOST}/Sepia` && s.attrs.type === 'unavailable', 10000, 'bot leaves');
 });
 
 test.run();
