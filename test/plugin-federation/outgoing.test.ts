@@ -68,7 +68,7 @@ test('with S2S on, an xmpp:<room>?join link follows; existing attachments are ke
   const prior = { type: 'PropertyValue', name: 'x', value: 'y' };
   const { jsonld: out } = addChatToVideoJsonLd({ ...jsonld(), attachment: prior },
     { video, roomJid, server: { ...BASE, allowS2S: true }, customEmojisUrl: 'https://video.example/e.json' });
-  const att = out.attachment as unknown[];
+  const att = out.attachment as unknown as unknown[];
   assert.is(att.length, 3);
   assert.equal(att[0], prior);
   assert.equal(att[2], { type: 'Link', name: 'Chat for live stream: My live', rel: 'discussion', href: 'xmpp://channel.7@room.video.example?join' });

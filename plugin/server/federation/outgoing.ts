@@ -30,7 +30,7 @@ export interface VideoChatPublication {
 
 export interface VideoJsonLdWithChat<T> {
   /** The object to return from the hook (a shallow copy when chat data was added). */
-  jsonld: T;
+  jsonld: T & { attachment?: unknown; peertubeLiveChat?: PeertubeLiveChatAttribute };
   /**
    * What to store under `videoInfos/local/<uuid>.json` (`false` removes it), as livechat keeps a copy of what it sent;
    * `undefined` for remote videos, which are left alone.
