@@ -131,6 +131,7 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
 
     const self = await join_(a2, 'Alice');
     assert.is(self.getChild('x', `${MUC}#user`)!.getChild('item')!.attrs.affiliation, 'owner');
+    assert.is(self.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, onProsody[0].occupantId, "Alice keeps the occupant id she had on Prosody");
     const subject = await a2.waitFor((s) => s.is('message') && s.getChild('subject') !== undefined, 10000, 'the subject');
     assert.is(subject.getChildText('subject'), 'Launch day');
     assert.is(subject.attrs.from, `${ROOM}/Alice`);
@@ -158,6 +159,7 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     const b2 = await connectClient({ service: ours.wsUrl, domain: 'localhost', username: 'bob', password: 'pw' });
     const bself = await join_(b2, 'Bob');
     assert.is(bself.getChild('x', `${MUC}#user`)!.getChild('item')!.attrs.affiliation, 'admin');
+    assert.is(bself.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, onProsody[2].occupantId, 'so does Bob');
     const last = await b2.waitFor((s) => s.is('message') && s.getChildText('body') === 'last one', 10000, 'history on join');
     assert.is(Date.parse(last.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp), Date.parse(onProsody[4].stamp), 'original time in history');
     await a2.stop();

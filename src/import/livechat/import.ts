@@ -8,6 +8,7 @@ import { readJson, writeJson } from '../../storage/json-document.js';
 import { FileArchive } from '../../storage/archive.js';
 import type { ArchiveConfig } from '../../storage/config.js';
 import { RoomStore, roomFileName, type StoredRoom } from '../../muc/persistence.js';
+import { PROSODY_SALT_PREFIX } from '../../muc/prosody-occupant-id.js';
 import { DEFAULT_ROOM_CONFIG } from '../../muc/config.js';
 import { AFFILIATIONS, MUC_NS, type Affiliation, type AffiliationEntry, type Role, type RoomConfig } from '../../muc/types.js';
 import { el, type Element } from '../../xmpp/xml.js';
@@ -230,7 +231,10 @@ async function importRoom(
       nick: resourceOf(typeof room.data.get('subject_from') === 'string' ? room.data.get('subject_from') as string : ''),
       ts: typeof subjectTime === 'number' && Number.isFinite(subjectTime) ? Math.round(subjectTime * 1000) : 0,
     },
-    occupantIdSalt: randomBytes(16).toString('base64url'),
+    // Prosody's salt, marked so the room keeps deriving occupant ids Prosody's way (src/muc/prosody-occupant-id.ts).
+    occupantIdSalt: typeof room.data.get('occupant_id_salt') === 'string'
+      ? PROSODY_SALT_PREFIX + (room.data.get('occupant_id_salt') as string)
+      : randomBytes(16).toString('base64url'),
   };
   store.save(stored);
   await store.flush();
