@@ -77,11 +77,17 @@ test('first start: imports once from <plugin data>/prosody/data; unreadable room
     await mkdir(cfg, { recursive: true });
     await writeFile(join(cfg, 'a%2d1.dat'), 'return { ["_jid"] = "a-1@room.x"; ["_data"] = { ["name"] = "A" }; ["u@x"] = "owner"; };');
     await writeFile(join(cfg, 'broken.dat'), 'return { ["_jid"] = ');
+    const log = join(plugin, 'prosody', 'data', 'room%2ex', 'muc_log');
+    await mkdir(log);
+    const msg = (key: string, body: string) => `item({\n\t{\n\t\t"${body}";\n\t\t["name"] = "body";\n\t};\n\t["attr"] = { ["from"] = "a-1@room.x/N"; ["type"] = "groupchat"; ["id"] = "${key}" };\n` +
+      `\t["key"] = "${key}"; ["with"] = "message<groupchat"; ["when"] = 1700000000; ["name"] = "message";\n});\n`;
+    await writeFile(join(log, 'a%2d1.list'), msg('k1', 'one') + 'item({ ["key"] = os.exit() });\n' + msg('k2', 'two'));
     const r = await importLivechatOnFirstStart({ pluginDataDir: plugin, dataDir: ours, mucHost: 'room.x' });
     assert.ok(r);
-    assert.equal(r!.rooms.map((x) => [x.jid, x.affiliations, x.messages, x.skipped]), [['a-1@room.x', 1, 0, undefined]]);
-    assert.is(r!.errors.length, 1);
+    assert.equal(r!.rooms.map((x) => [x.jid, x.affiliations, x.messages, x.skipped]), [['a-1@room.x', 1, 2, undefined]], 'the bad entry alone is skipped');
+    assert.is(r!.errors.length, 2);
     assert.match(r!.errors[0], /broken\.dat/);
+    assert.match(r!.errors[1], /a%2d1\.list line 9/);
     const stored = JSON.parse(await readFile(join(ours, 'muc', 'a-1.json'), 'utf8'));
     assert.is(stored.config.name, 'A');
     assert.equal(stored.affiliations, { 'u@x': { affiliation: 'owner' } });

@@ -15,7 +15,7 @@ import { el, type Element } from '../../xmpp/xml.js';
 import { isArchivable, prepareForArchive } from '../../mam/archivable.js';
 import { silentLogger } from '../../log.js';
 import { LuaTable, type LuaValue } from './lua-data.js';
-import { findMucHosts, readArchive, readRooms, type ProsodyArchiveItem, type ProsodyRoom, type XmlNode } from './prosody-data.js';
+import { findMucHosts, readArchive, readRooms, type ProsodyRoom, type XmlNode } from './prosody-data.js';
 
 export interface LivechatImportOptions {
   /** Prosody's data folder (livechat: `<plugin data>/prosody/data`). */
@@ -196,22 +196,19 @@ async function importRoom(
     result.skipped = 'already present';
     return result;
   }
-  let items: ProsodyArchiveItem[];
-  try {
-    items = await readArchive(opts.prosodyDataDir, room.jid);
-  } catch (err) {
-    onError(`archive of ${room.jid}: ${(err as Error).message}`);
-    items = [];
-  }
   const ra = await archive.open(jid);
   if (ra.stats().messages === 0) {
-    for (const item of items) {
-      const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
-      if (!rec) continue;
-      ra.append(rec);
-      result.messages++;
-      // Keep the write queue bounded on large archives.
-      if (result.messages % 2000 === 0) await ra.flush();
+    try {
+      for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
+        const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
+        if (!rec) continue;
+        ra.append(rec);
+        result.messages++;
+        // Keep the write queue bounded on large archives.
+        if (result.messages % 2000 === 0) await ra.flush();
+      }
+    } catch (err) {
+      onError(`archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`);
     }
     await ra.flush();
   }

@@ -3,7 +3,9 @@
 //   <data>/<host>/muc_log/<room>.list    mod_muc_mam archive: item({key, when, with, name, attr, children…}) per stanza
 //   <data>/<host>/persistent.dat         {[roomJid] = true}
 // Path segments are Prosody-encoded: every byte other than [A-Za-z0-9] becomes %xx.
+import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { LuaTable, parseLuaItems, parseLuaReturn, type LuaValue } from './lua-data.js';
 
@@ -126,26 +128,62 @@ export async function readRooms(prosodyDataDir: string, host: string, onError: (
   return rooms;
 }
 
-/** A room's mod_muc_mam archive in file order (which is time order); `[]` when it has none. */
-export async function readArchive(prosodyDataDir: string, roomJid: string): Promise<ProsodyArchiveItem[]> {
+function archiveItem(v: LuaValue): ProsodyArchiveItem | undefined {
+  if (!(v instanceof LuaTable)) return undefined;
+  const stanza = toXmlNode(v);
+  const key = str(v.get('key'));
+  const when = v.get('when');
+  if (!stanza || !key || typeof when !== 'number' || !Number.isFinite(when)) return undefined;
+  return { key, when, with: str(v.get('with')) ?? '', stanza };
+}
+
+/**
+ * A room's mod_muc_mam archive in file order (which is time order), read as a stream: Prosody's serializer escapes
+ * newlines inside strings, so every line starting with `item(` starts an entry, and entries are parsed one by one
+ * (an archive of any size never sits in memory whole). Nothing when the room has no archive; an entry that does not
+ * parse is reported through `onError` with its line number and skipped.
+ */
+export async function* readArchive(
+  prosodyDataDir: string, roomJid: string, onError: (msg: string) => void,
+): AsyncGenerator<ProsodyArchiveItem> {
   const at = roomJid.indexOf('@');
-  const node = roomJid.slice(0, at);
-  const host = roomJid.slice(at + 1);
-  let text: string;
+  const file = join(prosodyDataDir, encodeProsodyName(roomJid.slice(at + 1)), 'muc_log', `${encodeProsodyName(roomJid.slice(0, at))}.list`);
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const opened = await new Promise<boolean>((resolve, reject) => {
+    stream.once('ready', () => resolve(true));
+    stream.once('error', (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? resolve(false) : reject(err)));
+  });
+  if (!opened) return;
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let chunk: string[] = [];
+  let chunkLine = 0;
+  let lineNo = 0;
+  const flush = function* () {
+    if (!chunk.length) return;
+    let values: LuaValue[] = [];
+    try {
+      values = parseLuaItems(chunk.join('\n'));
+    } catch (err) {
+      onError(`${file} line ${chunkLine}: ${(err as Error).message}`);
+    }
+    for (const v of values) {
+      const item = archiveItem(v);
+      if (item) yield item;
+    }
+    chunk = [];
+  };
   try {
-    text = await readFile(join(prosodyDataDir, encodeProsodyName(host), 'muc_log', `${encodeProsodyName(node)}.list`), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
+    for await (const line of lines) {
+      lineNo++;
+      if (line.startsWith('item(')) {
+        yield* flush();
+        chunkLine = lineNo;
+      }
+      chunk.push(line);
+    }
+    yield* flush();
+  } finally {
+    lines.close();
+    stream.destroy();
   }
-  const out: ProsodyArchiveItem[] = [];
-  for (const v of parseLuaItems(text)) {
-    if (!(v instanceof LuaTable)) continue;
-    const stanza = toXmlNode(v);
-    const key = str(v.get('key'));
-    const when = v.get('when');
-    if (!stanza || !key || typeof when !== 'number' || !Number.isFinite(when)) continue;
-    out.push({ key, when, with: str(v.get('with')) ?? '', stanza });
-  }
-  return out;
 }
