@@ -63,6 +63,20 @@ test('archive records: groupchat messages only, real JID and occupant id read, s
   assert.not.match(rec!.xml, /stamp=|muc#user/);
   assert.match(rec!.xml, /from="r@room.new\/Al"/);
   assert.is(archiveRecordFromProsody(node('<presence from="r@room.old/Al" type="unavailable"/>'), 1, 'r@room.new'), undefined);
+  // A message moderated on Prosody (mod_muc_moderation's tombstone) stays a tombstone, also in the current form.
+  const t = archiveRecordFromProsody(node(`<message from="r@room.old/Al" type="groupchat" id="m2"><moderated xmlns="urn:xmpp:message-moderate:0" by="r@room.old/Mod">` +
+    `<retracted xmlns="urn:xmpp:message-retract:0" stamp="2026-01-01T00:00:05Z"/><reason>spam</reason><occupant-id xmlns="urn:xmpp:occupant-id:0" id="MODID"/></moderated>` +
+    `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="OID"/></message>`), 101, 'r@room.new');
+  assert.ok(t, 'tombstone kept');
+  assert.is(t!.occupantId, 'OID', "the author's occupant id, not the moderator's");
+  const tx = parse(t!.xml);
+  assert.is(tx.getChild('body'), undefined);
+  const r1 = tx.getChild('retracted', 'urn:xmpp:message-retract:1');
+  assert.ok(r1, 'current retraction form added');
+  assert.is(r1!.attrs.stamp, '2026-01-01T00:00:05Z');
+  assert.is(r1!.getChild('moderated', 'urn:xmpp:message-moderate:1')!.attrs.by, 'r@room.old/Mod');
+  assert.is(r1!.getChildText('reason'), 'spam');
+  assert.ok(tx.getChild('moderated', 'urn:xmpp:message-moderate:0'), 'Prosody form kept');
   assert.is(archiveRecordFromProsody(node('<message from="r@room.old/Al" type="groupchat"><active xmlns="http://jabber.org/protocol/chatstates"/></message>'), 1, 'r@room.new'), undefined);
   assert.is(archiveRecordFromProsody(node('<message from="r@room.old" type="groupchat"><body>no nick</body></message>'), 1, 'r@room.new'), undefined);
 });

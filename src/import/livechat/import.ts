@@ -130,11 +130,34 @@ function toElement(n: XmlNode): Element {
   return el(n.name, { ...n.attrs }, ...n.children.map((c) => (typeof c === 'string' ? c : toElement(c))));
 }
 
+/**
+ * A message moderated on livechat's Prosody: mod_muc_moderation replaced it in the archive by a tombstone
+ * `<moderated xmlns=message-moderate:0 by><retracted xmlns=message-retract:0 stamp/>[<reason/>]</moderated>`.
+ */
+function isProsodyTombstone(msg: Element): Element | undefined {
+  const m = msg.getChild('moderated', MUC_NS.MODERATE_0);
+  return m && m.getChild('retracted', MUC_NS.RETRACT_0) ? m : undefined;
+}
+
+/** Adds the current form (XEP-0424 v1 `<retracted>` with `<moderated>`), as this server's own tombstones carry both. */
+function addCurrentRetraction(msg: Element, moderated: Element): void {
+  if (msg.getChild('retracted', MUC_NS.RETRACT_1)) return;
+  const stamp = moderated.getChild('retracted', MUC_NS.RETRACT_0)?.attrs.stamp as string | undefined;
+  const reason = moderated.getChildText('reason');
+  const by = moderated.attrs.by as string | undefined;
+  const actor = moderated.getChild('occupant-id', MUC_NS.OCCUPANT_ID)?.attrs.id as string | undefined;
+  msg.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp },
+    el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, actor ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: actor }) : undefined),
+    reason ? el('reason', {}, reason) : undefined));
+}
+
 /** An archived Prosody message in this server's archive form, or undefined for what the archive does not keep. */
 export function archiveRecordFromProsody(stanza: XmlNode, when: number, roomJid: string) {
   if (stanza.name !== 'message' || stanza.attrs.type !== 'groupchat') return undefined;
   const msg = toElement(stanza);
-  if (!isArchivable(msg)) return undefined;
+  const tombstone = isProsodyTombstone(msg);
+  if (!tombstone && !isArchivable(msg)) return undefined;
+  if (tombstone) addCurrentRetraction(msg, tombstone);
   const nick = resourceOf(msg.attrs.from ?? '');
   if (!nick) return undefined;
   const realJid = msg.getChild('x', MUC_NS.USER)?.getChild('item')?.attrs.jid as string | undefined;
