@@ -6,10 +6,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  affiliationsFromProsody, archiveRecordFromProsody, importLivechatOnFirstStart, readChannelEmojis, readChannelOptions,
+  affiliationsFromProsody, archiveRecordFromProsody, importLivechatOnFirstStart, importLivechatProsody, readChannelEmojis, readChannelOptions,
   readLivechatTokens, readRoomChannels, roomConfigFromProsody, LuaTable, parseLuaReturn,
 } from '../../src/import/livechat/index.js';
 import { parse } from 'ltx';
+import { FileArchive } from '../../src/storage/archive.js';
 
 const data = (src: string) => new Map((parseLuaReturn(`return ${src}`) as LuaTable).entries());
 
@@ -106,6 +107,15 @@ test('first start: imports once from <plugin data>/prosody/data; unreadable room
     assert.is(stored.config.name, 'A');
     assert.equal(stored.affiliations, { 'u@x': { affiliation: 'owner' } });
     assert.is(await importLivechatOnFirstStart({ pluginDataDir: plugin, dataDir: ours, mucHost: 'room.x' }), null, 'recorded: not again');
+    // An import that stopped half-way (archive written, room file not yet): the next run redoes that room's archive
+    // instead of keeping a partial one or adding the messages twice.
+    await rm(join(ours, 'muc', 'a-1.json'));
+    const again = await importLivechatProsody({ prosodyDataDir: join(plugin, 'prosody', 'data'), dataDir: ours, mucHost: 'room.x' });
+    assert.equal(again.rooms.map((x) => [x.jid, x.messages]), [['a-1@room.x', 2]]);
+    const arch = new FileArchive(ours, { expiry: 'never' });
+    const ra = await arch.open('a-1@room.x');
+    assert.is(ra.stats().messages, 2, 'two messages, not four');
+    await arch.close();
   } finally { await rm(dir, { recursive: true, force: true }); }
 });
 

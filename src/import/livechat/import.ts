@@ -1,7 +1,8 @@
 // Imports the chat rooms of a peertube-plugin-livechat Prosody (internal storage) into this server's data folder:
 // each room's configuration, subject, affiliations and reserved nicknames (<data>/muc/<room>.json) and its
 // mod_muc_mam archive (<data>/archive/<room JID>/) with the original times, order, message ids and occupant ids.
-// Rooms that already exist here are left alone, so the import can run again (e.g. on every plugin start).
+// Rooms that already exist here are left alone, so the import can run again (e.g. on every plugin start); a room
+// is complete once its file exists, which is written after its archive.
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readJson, writeJson } from '../../storage/json-document.js';
@@ -219,8 +220,11 @@ async function importRoom(
     result.skipped = 'already present';
     return result;
   }
+  // No room file here yet, so an archive folder of this name is left over from an import that stopped half-way
+  // (the room file is written last): start it again from scratch.
+  await archive.deleteRoom(jid);
   const ra = await archive.open(jid);
-  if (ra.stats().messages === 0) {
+  {
     try {
       for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
         const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
