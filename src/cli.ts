@@ -107,10 +107,10 @@ async function importCommand(config: ServerConfig, from: string | undefined): Pr
     archive: validateArchive(config.modules.archive, 'archive'),
     log: (level, msg) => (level === 'warn' ? console.error(msg) : console.log(msg)),
   });
+  if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
   const done = report.rooms.filter((r) => !r.skipped);
   console.log(`imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
     `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`);
-  if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
 }
 
 async function main(): Promise<void> {

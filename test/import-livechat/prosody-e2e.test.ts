@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,7 +188,13 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
 test('the import fails clearly on a folder without Prosody rooms', async () => {
   const r = await cli(['import-livechat', '--from', join(work, 'nothing-here'), '--data', join(work, 'x')]);
   assert.is(r.code, 1);
-  assert.match(r.err, /no Prosody MUC rooms found/);
+  assert.match(r.err, /cannot read the Prosody data folder: ENOENT/);
+  const empty = join(work, 'empty');
+  await mkdir(empty);
+  const e = await cli(['import-livechat', '--from', empty, '--data', join(work, 'x')]);
+  assert.is(e.code, 1);
+  assert.match(e.err, /no Prosody MUC rooms found/);
+  assert.not.match(e.out, /imported/);
   const u = await cli(['import-livechat', '--data', join(work, 'x')]);
   assert.is(u.code, 2);
   assert.match(u.err, /needs --from/);

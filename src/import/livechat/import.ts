@@ -3,6 +3,7 @@
 // mod_muc_mam archive (<data>/archive/<room JID>/) with the original times, order, message ids and occupant ids.
 // Rooms that already exist here are left alone, so the import can run again (e.g. on every plugin start); a room
 // is complete once its file exists, which is written after its archive.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readJson, writeJson } from '../../storage/json-document.js';
@@ -181,6 +182,8 @@ export async function importLivechatProsody(opts: LivechatImportOptions): Promis
   const log = opts.log ?? (() => undefined);
   const errors: string[] = [];
   const onError = (msg: string) => { errors.push(msg); log('warn', `import: skipped ${msg}`); };
+  const info = await stat(opts.prosodyDataDir).catch((err: Error) => { throw new Error(`cannot read the Prosody data folder: ${err.message}`); });
+  if (!info.isDirectory()) throw new Error(`${opts.prosodyDataDir} is not a folder`);
   const hosts = opts.fromHosts ?? await findMucHosts(opts.prosodyDataDir);
   const store = new RoomStore(join(opts.dataDir, 'muc'), silentLogger);
   const archive = new FileArchive(opts.dataDir, { ...opts.archive, pruneIntervalSeconds: 0 }, {
