@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,6 +195,7 @@ test('the import fails clearly on a folder without Prosody rooms', async () => {
   assert.is(e.code, 1);
   assert.match(e.err, /no Prosody MUC rooms found/);
   assert.not.match(e.out, /imported/);
+  assert.is(await stat(join(work, 'x', 'livechat-import.json')).then(() => true, () => false), false, 'nothing recorded');
   const u = await cli(['import-livechat', '--data', join(work, 'x')]);
   assert.is(u.code, 2);
   assert.match(u.err, /needs --from/);

@@ -203,6 +203,8 @@ export async function importLivechatProsody(opts: LivechatImportOptions): Promis
     await store.flush();
     await archive.close();
   }
+  // Nothing found, nothing recorded: a later run (e.g. after pointing at the right folder) still happens.
+  if (report.rooms.length === 0 && errors.length === 0) return report;
   const previous = await readJson<{ imports?: unknown[] }>(join(opts.dataDir, MARKER)).catch(() => undefined);
   await writeJson(join(opts.dataDir, MARKER), {
     imports: [...(Array.isArray(previous?.imports) ? previous.imports : []),
