@@ -100,10 +100,12 @@ async function accountsCommand(command: string, positional: string[], config: Se
 
 async function importCommand(config: ServerConfig, from: string | undefined): Promise<void> {
   if (!from) throw new UsageError('import-livechat needs --from PROSODY_DATA_DIR');
+  const muc = validateMuc(config.modules.muc, 'muc', config.mucHost);
   const report = await importLivechatProsody({
     prosodyDataDir: from,
     dataDir: config.dataDir,
-    mucHost: validateMuc(config.modules.muc, 'muc', config.mucHost).host,
+    mucHost: muc.host,
+    maxHistoryLength: muc.maxHistoryLength,
     archive: validateArchive(config.modules.archive, 'archive'),
     log: (level, msg) => (level === 'warn' ? console.error(msg) : console.log(msg)),
   });

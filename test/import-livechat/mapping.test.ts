@@ -27,6 +27,7 @@ test('room config: Prosody keys mapped, livechat defaults for keys never set, ot
   assert.is(c.whois, 'anyone');
   assert.is(c.changeSubject, true);
   assert.is(c.historyLength, 100, 'clamped to the service maximum');
+  assert.is(roomConfigFromProsody(data('{ history_length = 40 }'), true, 30).historyLength, 30, 'a lower service maximum');
   assert.is(c.allowInvites, true);
   assert.is(c.enableArchiving, false);
   assert.equal(c.presenceBroadcast, ['moderator', 'participant']);

@@ -32,6 +32,8 @@ export interface LivechatImportOptions {
   archive?: Partial<ArchiveConfig>;
   /** Whether rooms that never set archiving keep their messages (livechat's `prosody-muc-log-by-default`, default on). */
   logByDefault?: boolean;
+  /** The MUC service's largest history length (`muc.maxHistoryLength`, default 100): room values are capped to it. */
+  maxHistoryLength?: number;
   /** Progress and skipped files. */
   log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -80,7 +82,7 @@ function resourceOf(jid: string): string {
 }
 
 /** The room configuration from Prosody's `_data`. */
-export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault: boolean): RoomConfig {
+export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault: boolean, maxHistoryLength = 100): RoomConfig {
   const s = (k: string) => (typeof data.get(k) === 'string' ? data.get(k) as string : undefined);
   const b = (k: string) => (typeof data.get(k) === 'boolean' ? data.get(k) as boolean : undefined);
   const n = (k: string) => (typeof data.get(k) === 'number' && Number.isFinite(data.get(k)) ? data.get(k) as number : undefined);
@@ -105,7 +107,7 @@ export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault:
     whois: whois === 'anyone' || whois === 'moderators' ? whois : d.whois,
     changeSubject: b('changesubject') ?? d.changeSubject,
     presenceBroadcast,
-    historyLength: Math.max(0, Math.min(Math.trunc(n('history_length') ?? d.historyLength), 100)),
+    historyLength: Math.max(0, Math.min(Math.trunc(n('history_length') ?? d.historyLength), maxHistoryLength)),
     enableArchiving: b('archiving') ?? logByDefault,
     allowInvites: b('allow_member_invites') ?? d.allowInvites,
   };
@@ -253,7 +255,7 @@ async function importRoom(
   const stored: StoredRoom = {
     version: 1,
     localpart,
-    config: roomConfigFromProsody(room.data, opts.logByDefault ?? true),
+    config: roomConfigFromProsody(room.data, opts.logByDefault ?? true, opts.maxHistoryLength),
     affiliations,
     subject: {
       text: subjectText,
