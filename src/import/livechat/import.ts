@@ -231,21 +231,19 @@ async function importRoom(
   // (the room file is written last): start it again from scratch.
   await archive.deleteRoom(jid);
   const ra = await archive.open(jid);
-  {
-    try {
-      for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
-        const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
-        if (!rec) continue;
-        ra.append(rec);
-        result.messages++;
-        // Keep the write queue bounded on large archives.
-        if (result.messages % 2000 === 0) await ra.flush();
-      }
-    } catch (err) {
-      onError(`archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`);
+  try {
+    for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
+      const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
+      if (!rec) continue;
+      ra.append(rec);
+      result.messages++;
+      // Keep the write queue bounded on large archives.
+      if (result.messages % 2000 === 0) await ra.flush();
     }
-    await ra.flush();
+  } catch (err) {
+    onError(`archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`);
   }
+  await ra.flush();
   await archive.closeRoom(jid);
 
   const subjectText = typeof room.data.get('subject') === 'string' ? room.data.get('subject') as string : '';
