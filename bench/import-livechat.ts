@@ -1,6 +1,6 @@
 // Import of a livechat Prosody archive: one room whose mod_muc_mam file holds N messages in the exact form Prosody
 // 0.12 writes them (stanza tables with body, occupant-id and muc#user item), imported with importLivechatProsody.
-//   node --import tsx bench/import-livechat.ts [--messages 100000]
+//   node --expose-gc --import tsx bench/import-livechat.ts [--messages 100000]
 // Baseline in the same run: appending the same records straight into the archive (what the import does minus reading
 // and parsing Prosody's files), so the difference is the cost of the Lua reader and the conversion. Also prints the
 // peak RSS, which stays flat because the archive file is read one entry at a time.
@@ -74,11 +74,16 @@ async function main(): Promise<void> {
 
     let peak = process.memoryUsage().rss;
     const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+    (globalThis as { gc?: () => void }).gc?.();
     const rssBefore = process.memoryUsage().rss;
+    const heapBefore = process.memoryUsage().heapUsed;
     let t = process.hrtime.bigint();
     const report = await importLivechatProsody({ prosodyDataDir: prosody, dataDir: join(dir, 'ours'), mucHost: 'room.localhost', archive: { expiry: 'never' } });
     const importMs = Number(process.hrtime.bigint() - t) / 1e6;
     clearInterval(timer);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let heapNote = '';
+    if (gc) { gc(); heapNote = `, heap after import and GC: ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB (before: ${(heapBefore / 1e6).toFixed(0)} MB)`; }
     if (report.rooms[0]?.messages !== N || report.errors.length) throw new Error(`import incomplete: ${JSON.stringify(report).slice(0, 300)}`);
 
     // Baseline: the same converted records appended directly.
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
     console.log(`messages: ${N.toLocaleString('en')}  Prosody archive file: ${(listBytes / 1e6).toFixed(1)} MB`);
     console.log(`import (read + parse + convert + append): ${importMs.toFixed(0)} ms  = ${rate(importMs)} msg/s`);
     console.log(`baseline (append the converted records):  ${baseMs.toFixed(0)} ms  = ${rate(baseMs)} msg/s`);
-    console.log(`RSS during import: ${(rssBefore / 1e6).toFixed(0)} MB before, ${(peak / 1e6).toFixed(0)} MB peak`);
+    console.log(`RSS during import: ${(rssBefore / 1e6).toFixed(0)} MB before, ${(peak / 1e6).toFixed(0)} MB peak${heapNote}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
