@@ -17,7 +17,9 @@ const data = (src: string) => new Map((parseLuaReturn(`return ${src}`) as LuaTab
 test('room config: Prosody keys mapped, livechat defaults for keys never set, other keys kept aside', () => {
   const c = roomConfigFromProsody(data(`{ name = "N", description = "D", language = "fr", hidden = false, members_only = true,
     password = "pw", whois = "anyone", changesubject = true, history_length = 500, allow_member_invites = true, archiving = false,
-    presence_broadcast = { moderator = true, participant = true }, slow_mode_duration = 5, moderation_delay = 2 }`), true);
+    presence_broadcast = { moderator = true, participant = true }, slow_mode_duration = 5, moderation_delay = 2,
+    anonymize_moderation_actions = true, mute_anonymous = true, livechat_emoji_only = false,
+    livechat_custom_emoji_regexp = ":x:", livechat_muc_terms = "Be nice" }`), true);
   assert.is(c.name, 'N');
   assert.is(c.description, 'D');
   assert.is(c.lang, 'fr');
@@ -31,7 +33,12 @@ test('room config: Prosody keys mapped, livechat defaults for keys never set, ot
   assert.is(c.allowInvites, true);
   assert.is(c.enableArchiving, false);
   assert.equal(c.presenceBroadcast, ['moderator', 'participant']);
-  assert.equal(c.livechatProsody, { slow_mode_duration: 5, moderation_delay: 2 });
+  assert.is(c.slowModeDuration, 5);
+  assert.is(c.moderationDelay, 2);
+  assert.is(c.anonymizeModerationActions, true);
+  assert.is(c.muteAnonymous, true);
+  assert.is(c.emojiOnly, false);
+  assert.equal(c.livechatProsody, { livechat_custom_emoji_regexp: ':x:', livechat_muc_terms: 'Be nice' }, 'options with no feature here kept aside');
   const d = roomConfigFromProsody(new Map(), false);
   assert.is(d.public, false, "livechat's rooms are hidden unless changed");
   assert.is(d.whois, 'moderators');

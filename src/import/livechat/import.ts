@@ -60,10 +60,19 @@ const LIVECHAT_PROSODY_DEFAULTS = {
   historyLength: 20, lang: 'en', allowInvites: false,
 };
 
-/** `_data` keys mapped onto the room configuration; everything else is kept as is under `livechatProsody`. */
+/** `_data` keys mapped onto the standard room configuration; unknown ones are kept as is under `livechatProsody`. */
 const MAPPED = new Set(['name', 'description', 'language', 'persistent', 'hidden', 'moderated', 'members_only', 'password',
   'whois', 'changesubject', 'history_length', 'allow_member_invites', 'presence_broadcast', 'archiving', 'subject',
   'subject_from', 'subject_time', 'occupant_id_salt']);
+
+/** livechat's room options (`_data` keys of its Prosody modules) → this server's room config keys. */
+const LIVECHAT_OPTIONS: Record<string, [string, 'number' | 'boolean']> = {
+  slow_mode_duration: ['slowModeDuration', 'number'],
+  moderation_delay: ['moderationDelay', 'number'],
+  anonymize_moderation_actions: ['anonymizeModerationActions', 'boolean'],
+  mute_anonymous: ['muteAnonymous', 'boolean'],
+  livechat_emoji_only: ['emojiOnly', 'boolean'],
+};
 
 function luaToJson(v: LuaValue): unknown {
   if (!(v instanceof LuaTable)) return typeof v === 'number' && !Number.isFinite(v) ? null : v;
@@ -111,8 +120,14 @@ export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault:
     enableArchiving: b('archiving') ?? logByDefault,
     allowInvites: b('allow_member_invites') ?? d.allowInvites,
   };
+  // livechat's own room options (its Prosody modules) onto this server's room features (src/muc/features/).
+  for (const [prosodyKey, [key, kind]] of Object.entries(LIVECHAT_OPTIONS)) {
+    const v = data.get(prosodyKey);
+    if (kind === 'number' && typeof v === 'number' && Number.isFinite(v) && v >= 0) config[key] = v;
+    if (kind === 'boolean' && typeof v === 'boolean') config[key] = v;
+  }
   const extra: Record<string, unknown> = {};
-  for (const [k, v] of data) if (!MAPPED.has(k)) extra[k] = luaToJson(v);
+  for (const [k, v] of data) if (!MAPPED.has(k) && !(k in LIVECHAT_OPTIONS)) extra[k] = luaToJson(v);
   if (Object.keys(extra).length) config.livechatProsody = extra;
   return config;
 }
