@@ -43,7 +43,7 @@ export interface S2sServiceDeps {
 export interface S2sStatus {
   listening: { starttls: HostPort[]; directTls: HostPort[] };
   outgoing: Array<{ local: string; remote: string; transport: string | null; state: string; auth: string | null; secure: boolean; queued: number; sent: number }>;
-  incoming: Array<{ from: string; transport: string; address: string; secure: boolean; sasl: string | null; verified: string[]; routed: number }>;
+  incoming: Array<{ from: string; transport: string; framing: string | null; unmaskedFrames: number; address: string; secure: boolean; sasl: string | null; verified: string[]; routed: number }>;
 }
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
@@ -132,7 +132,7 @@ export class S2sService implements RemoteRoute {
         local: o.local, remote: o.remote, transport: o.stream?.kind ?? null, state: o.state, auth: o.authMethod, secure: !!o.stream?.secure, queued: o.queued, sent: o.sentCount,
       })),
       incoming: [...this.incoming].map((i) => ({
-        from: i.from, transport: i.stream.kind, address: i.stream.remoteAddress, secure: i.stream.secure, sasl: i.saslDomain, verified: [...i.verified], routed: i.stanzasRouted,
+        from: i.from, transport: i.stream.kind, framing: i.stream.framing ?? null, unmaskedFrames: i.stream.unmaskedFrames ?? 0, address: i.stream.remoteAddress, secure: i.stream.secure, sasl: i.saslDomain, verified: [...i.verified], routed: i.stanzasRouted,
       })),
     };
   }

@@ -34,6 +34,9 @@ export interface S2sTransport {
   /** STARTTLS can be negotiated on this transport. */
   readonly canStartTls: boolean;
   readonly closed: boolean;
+  /** WebSocket only: how the peer framed its stream, and how many of its frames came unmasked (livechat's quirks). */
+  readonly framing?: 'rfc' | 'legacy' | null;
+  readonly unmaskedFrames?: number;
   open(attrs: Record<string, string | undefined>): void;
   write(xml: string): boolean;
   fail(condition: StreamErrorCondition, text?: string): void;

@@ -55,6 +55,7 @@ export function createWsS2sEndpoint(opts: {
           maxStanzaSize: opts.maxStanzaSize,
           maxSendBufferBytes: opts.maxSendBufferBytes,
           corkTarget: adapter,
+          unmaskedFrames: () => adapter.unmaskedFrames,
         });
         opts.accept({ stream, adapter, ...(typeof header === 'string' ? { instanceUrl: header } : {}) });
       });

@@ -27,6 +27,8 @@ export interface WsS2sStreamOptions {
   pingIntervalMs?: number;
   /** The writable to hold per tick so a fan-out's frames leave together. */
   corkTarget?: Writable;
+  /** Incoming sockets: the count of frames that came unmasked. */
+  unmaskedFrames?: () => number;
 }
 
 export class WsS2sStream implements S2sTransport {
@@ -58,6 +60,7 @@ export class WsS2sStream implements S2sTransport {
   get remoteAddress(): string { return this.opts.remoteAddress; }
   get secure(): boolean { return this.opts.secure; }
   get closed(): boolean { return this.dead; }
+  get unmaskedFrames(): number { return this.opts.unmaskedFrames?.() ?? 0; }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.dead) return;
