@@ -47,8 +47,9 @@ export class WsS2sStream implements S2sTransport {
 
   constructor(private ws: WebSocket, private opts: WsS2sStreamOptions) {
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    // A peer's pings keep its socket open (livechat pings its outgoing sockets); our own pings' pongs do not, so
+    // an outgoing stream with no traffic is still closed after the idle timeout.
     ws.on('ping', () => { this.lastActivity = Date.now(); });
-    ws.on('pong', () => { this.lastActivity = Date.now(); });
     ws.on('close', () => this.onSocketClosed());
     ws.on('error', () => { /* 'close' follows */ });
     if (opts.pingIntervalMs) {
