@@ -51,6 +51,11 @@ export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /**
+   * A livechat peer opened WebSocket S2S to us announcing its base URL (`peertube-livechat-ws-s2s-instance-url`):
+   * the PeerTube plugin may fetch that instance's federation infos into the serverInfos folder.
+   */
+  onS2sPeerInstanceUrl?(url: string): void;
 }
 
 export interface XmppServer {
@@ -141,6 +146,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
     httpSecure: config.http.considerSecure,
+    ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
   }) : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');

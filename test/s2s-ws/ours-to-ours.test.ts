@@ -113,6 +113,38 @@ test('unmasked client frames, a legacy <stream:stream> first frame and a frame c
   assert.is(await c.closed, 1000);
 });
 
+test('unmasked frames with 16-bit and 64-bit lengths arrive whole', async () => {
+  const v = await viewerOnA();
+  const c = await genuineLegacyPeer();
+  for (const size of [300, 70_000]) {
+    const body = 'x'.repeat(size);
+    c.send(`<message from='x@anon.b.example/r' to='${v.jid}' type='chat'><body>${body}</body></message>`);
+    const m = await v.waitFor((s) => s.getChildText('body')?.length === size, T, `${size}-byte body`);
+    assert.is(m.getChildText('body'), body);
+  }
+  c.destroy();
+});
+
+test('a binary frame or broken XML ends that stream with the right error; others keep working', async () => {
+  const bad = await rawWsS2s(s2sUrl(a));
+  bad.send(legacyHeader('anon.b.example', 'anon.a.example'));
+  await bad.waitFor(/<stream:features/);
+  bad.writeRaw(frame(2, Buffer.from('<message/>'), false));
+  await bad.waitFor(/<stream:error[^>]*><unsupported-encoding /);
+  await bad.closed;
+  const broken = await rawWsS2s(s2sUrl(a));
+  broken.send(openFrame('anon.b.example', 'anon.a.example'));
+  await broken.waitFor(/<stream:features/);
+  broken.send('<message><body>unclosed</message>');
+  await broken.waitFor(/<stream:error[^>]*><not-well-formed /);
+  await broken.closed;
+  const v = await viewerOnA();
+  const c = await genuineLegacyPeer();
+  c.send(`<message from='x@anon.b.example/r' to='${v.jid}' type='chat'><body>still fine</body></message>`);
+  await v.waitFor((s) => s.getChildText('body') === 'still fine', T, 'a good peer still gets through');
+  c.destroy();
+});
+
 test('a stanza from a domain not verified on that socket gets not-authorized and the stream closes', async () => {
   const v = await viewerOnA();
   const c = await genuineLegacyPeer();

@@ -61,10 +61,12 @@ test('a remote that also has direct S2S is reached over TCP when we speak TCP S2
   assert.ok(d.server.s2s!.status().incoming.every((i) => i.transport === 'tcp'));
 });
 
-test('handleS2sUpgrade serves WebSocket S2S on any path of an HTTP server we do not own', async () => {
+test('handleS2sUpgrade serves WebSocket S2S on any path of an HTTP server we do not own, and reports the peer\'s instance URL', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'lib-'));
   dirs.push(dataDir);
-  const lib: XmppServer = createServer({ domain: 'lib.example', dataDir, testMode: true, http: { listen: false }, s2s: { websocket: { enabled: true } } }, { logger: silentLogger });
+  const announced: string[] = [];
+  const lib: XmppServer = createServer({ domain: 'lib.example', dataDir, testMode: true, http: { listen: false }, s2s: { websocket: { enabled: true } } },
+    { logger: silentLogger, onS2sPeerInstanceUrl: (u) => announced.push(u) });
   await lib.start();
   const host = http.createServer((_req, res) => res.end('PeerTube'));
   host.on('upgrade', (req, socket, head) => {
@@ -73,10 +75,12 @@ test('handleS2sUpgrade serves WebSocket S2S on any path of an HTTP server we do 
   });
   await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
   try {
-    const c = await rawWsS2s(`ws://127.0.0.1:${(host.address() as AddressInfo).port}/plugins/livechat/router/ws-s2s`);
+    const c = await rawWsS2s(`ws://127.0.0.1:${(host.address() as AddressInfo).port}/plugins/livechat/router/ws-s2s`,
+      { headers: { 'peertube-livechat-ws-s2s-instance-url': 'https://peer.example' } });
     c.send(legacyHeader('peer.example', 'lib.example'));
     const f = await c.waitFor(/<stream:features/);
     assert.match(f, /<open xmlns="urn:ietf:params:xml:ns:xmpp-framing-server"[^>]* from="lib.example"/);
+    assert.equal(announced, ['https://peer.example'], 'the peer\'s instance URL reaches the embedding application');
     c.destroy();
   } finally {
     await new Promise((r) => host.close(r));
