@@ -1,14 +1,14 @@
 // A stream we open to a remote server for one domain pair (local → remote), RFC 6120 initiating entity:
-// resolve, connect, STARTTLS when offered, then SASL EXTERNAL when offered (falling back to dialback when it
+// connect through the route's dialer (TCP or WebSocket), STARTTLS when offered (TCP), then SASL EXTERNAL when offered (falling back to dialback when it
 // fails) or dialback (XEP-0220 initiating role). Stanzas wait in a bounded queue until the stream is ready.
 // The same stream carries our db:verify questions to the remote's authoritative server (receiving role).
 import { el, type Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { S2sContext } from './context.js';
 import type { S2sTransport, S2sStreamHandler } from './stream.js';
-import { DialError, type FailureKind, type S2sDialer } from './tcp-dialer.js';
+import { DialError, type FailureKind, type S2sDialer } from './dialer.js';
 
-export type { FailureKind } from './tcp-dialer.js';
+export type { FailureKind } from './dialer.js';
 
 export interface QueuedStanza { xml: string; element?: Element }
 

@@ -4,16 +4,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { S2sContext } from './context.js';
 import { ResolveError, type Target } from './resolve.js';
-import { S2sStream, type S2sTransport } from './stream.js';
-
-export type FailureKind = 'not-found' | 'timeout';
-
-export class DialError extends Error {
-  constructor(message: string, readonly kind: FailureKind) { super(message); }
-}
-
-/** Opens a transport for local → remote; `track` receives a canceller for the attempt in flight. */
-export type S2sDialer = (local: string, remote: string, track: (cancel: () => void) => void) => Promise<S2sTransport>;
+import { S2sStream } from './stream.js';
+import { DialError, type S2sDialer } from './dialer.js';
 
 export function tcpDialer(ctx: S2sContext, targets: (remote: string) => Promise<Target[]>): S2sDialer {
   return async (local, remote, track) => {

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import type { S2sContext } from './context.js';
-import { DialError, type S2sDialer } from './tcp-dialer.js';
+import { DialError, type S2sDialer } from './dialer.js';
 import { WsS2sStream } from './ws-stream.js';
 
 export const INSTANCE_URL_HEADER = 'peertube-livechat-ws-s2s-instance-url';
