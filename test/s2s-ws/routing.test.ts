@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 import { createServer, type XmppServer } from '../../src/index.js';
 import { silentLogger } from '../../src/log.js';
+import { WebSocketServer } from 'ws';
 import { rawWsS2s, legacyHeader } from './helpers/raw-ws-s2s.js';
 import { T } from './helpers/scenario.js';
 
@@ -86,6 +87,48 @@ test('handleS2sUpgrade serves WebSocket S2S on any path of an HTTP server we do 
     await new Promise((r) => host.close(r));
     host.closeAllConnections();
     await lib.stop();
+  }
+});
+
+test('as initiator: subprotocol xmpp, instance-URL header, <open/> frame, keepalive pings, undeclared db: in replies', async () => {
+  // A stand-in peer written like livechat's accepting side: it answers with db: elements that do not declare db.
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => (p.has('xmpp') ? 'xmpp' : false) });
+  await new Promise((r) => wss.once('listening', r));
+  const seen: { headers?: Record<string, unknown>; frames: string[]; pings: number } = { frames: [], pings: 0 };
+  const got = new Promise<void>((resolve) => {
+    wss.on('connection', (ws, req) => {
+      seen.headers = req.headers;
+      ws.on('ping', () => { seen.pings++; if (seen.pings >= 2 && seen.frames.some((f) => f.includes('over the fake'))) resolve(); });
+      ws.on('message', (d) => {
+        const f = d.toString();
+        seen.frames.push(f);
+        if (f.startsWith('<open')) {
+          ws.send(`<open xmlns='urn:ietf:params:xml:ns:xmpp-framing-server' from='fake.example' to='anon.e.example' id='fake1' version='1.0'/>`);
+          ws.send(`<stream:features xmlns='jabber:server'><dialback xmlns='urn:xmpp:features:dialback'/></stream:features>`);
+        } else if (f.startsWith('<db:result')) {
+          ws.send(`<db:result xmlns='jabber:server' from='fake.example' to='anon.e.example' type='valid'/>`);
+        }
+      });
+    });
+  });
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/xmpp-websocket-s2s`;
+  const e = await startTestServer({ domain: 'e.example', s2s: { websocket: { enabled: true, pingIntervalSeconds: 1, instanceUrl: 'https://e.example', routes: { 'fake.example': url } } } });
+  servers.push(e);
+  try {
+    const v = await connectClient({ service: e.wsUrl, domain: 'anon.e.example' });
+    clients.push(v);
+    await v.send(xml('message', { to: 'someone@fake.example', type: 'chat' }, xml('body', {}, 'over the fake')));
+    await Promise.race([got, new Promise((_r, rej) => setTimeout(() => rej(new Error(`no message and 2 pings: ${JSON.stringify(seen)}`)), T))]);
+    assert.is(seen.headers?.['sec-websocket-protocol'], 'xmpp');
+    assert.is(seen.headers?.['peertube-livechat-ws-s2s-instance-url'], 'https://e.example');
+    assert.match(seen.frames[0], /^<open xmlns="urn:ietf:params:xml:ns:xmpp-framing-server" from="anon.e.example" to="fake.example" version="1.0"\/>$/);
+    assert.match(seen.frames[1], /^<db:result xmlns:db="jabber:server:dialback" from="anon.e.example" to="fake.example">[0-9a-f]{64}<\/db:result>$/);
+    const m = seen.frames.find((f) => f.includes('over the fake'))!;
+    assert.match(m, /^<message [^>]*xmlns="jabber:server"/);
+    assert.ok(seen.frames.every((f) => f.trim() !== ''), 'no whitespace keepalives');
+  } finally {
+    for (const c of wss.clients) c.terminate();
+    wss.close();
   }
 });
 
