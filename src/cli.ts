@@ -7,11 +7,15 @@ import type { Raw } from './config-schema.js';
 import { createServer } from './index.js';
 import { AccountStore } from './auth/accounts.js';
 import { certs, check, destroyRoom, rooms } from './admin/offline.js';
+import { importLivechatProsody } from './import/livechat/index.js';
+import { validateMuc } from './muc/config.js';
+import { validateArchive } from './storage/config.js';
 
 const USAGE = `usage: npm start -- [flags]
        npm run adduser -- USERNAME [--password PASSWORD] [flags]   (password read from stdin when not given)
        node dist/src/cli.js passwd USERNAME | deluser USERNAME | listusers [flags]
        node dist/src/cli.js check | cert | rooms | destroy ROOM [flags]
+       node dist/src/cli.js import-livechat --from PROSODY_DATA_DIR [flags]   (server stopped; see README)
 verbs:
   adduser, passwd     create an account / change its password (password read from stdin unless --password)
   deluser, listusers  remove an account / list accounts
@@ -19,6 +23,7 @@ verbs:
   cert                show the certificate each host uses (self-signed ones are created in the data folder)
   rooms               list persistent rooms
   destroy ROOM        remove a persistent room and its archive (stop the server first)
+  import-livechat     import a livechat Prosody's rooms and archives (stop the server first)
 flags:
   --config FILE       JSON config file (flags override it)
   --domain DOMAIN     main domain (default localhost; anon.DOMAIN and room.DOMAIN follow)
@@ -28,6 +33,7 @@ flags:
   --s2s-port PORT     XMPP server-to-server port; enables S2S (default 5269 on *, ::)
   --dns HOST:PORT     DNS server for S2S SRV/A lookups (default: the system's)
   --data DIR          data folder (default ./data)
+  --from DIR          import-livechat: the livechat Prosody data folder (<plugin data>/prosody/data)
   --log-level LEVEL   error | warn | info | debug (default info)
   --log-format FMT    text | json (one JSON object per line) (default text)
   --help`;
@@ -46,14 +52,15 @@ const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
 
 class UsageError extends Error {}
 
-const VERBS = ['start', 'adduser', 'passwd', 'deluser', 'listusers', 'check', 'cert', 'rooms', 'destroy'];
+const VERBS = ['start', 'adduser', 'passwd', 'deluser', 'listusers', 'check', 'cert', 'rooms', 'destroy', 'import-livechat'];
 
-function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string } {
+function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string; from?: string } {
   let command = 'start';
   const positional: string[] = [];
   let fileRaw: Raw = {};
   const flagRaw: Raw = {};
   let password: string | undefined;
+  let from: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -70,6 +77,7 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
       try { fileRaw = JSON.parse(text) as Raw; } catch (e) { throw new UsageError(`--config: ${file} is not valid JSON: ${(e as Error).message}`); }
       if (!fileRaw || typeof fileRaw !== 'object' || Array.isArray(fileRaw)) throw new UsageError(`--config: ${file} must hold a JSON object`);
     } else if (name === '--password') password = value();
+    else if (name === '--from') from = value();
     else if (FLAGS[name]) FLAGS[name](flagRaw, value());
     else if (name.startsWith('-')) throw new UsageError(`unknown flag ${name}`);
     else if (i === 0 && VERBS.includes(name)) command = name;
@@ -77,7 +85,7 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
   }
   // The standalone default has a persistent demo room, so the README's one URL works right after `npm start`.
   const standaloneDefaults: Raw = { muc: { demoRoom: 'demo' } };
-  return { command, positional, raw: mergeRaw(mergeRaw(standaloneDefaults, fileRaw), flagRaw), password };
+  return { command, positional, raw: mergeRaw(mergeRaw(standaloneDefaults, fileRaw), flagRaw), password, from };
 }
 
 async function readPassword(): Promise<string> {
@@ -108,6 +116,23 @@ async function accountsCommand(command: string, positional: string[], config: Se
   }
 }
 
+async function importCommand(config: ServerConfig, from: string | undefined): Promise<void> {
+  if (!from) throw new UsageError('import-livechat needs --from PROSODY_DATA_DIR');
+  const muc = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  const report = await importLivechatProsody({
+    prosodyDataDir: from,
+    dataDir: config.dataDir,
+    mucHost: muc.host,
+    maxHistoryLength: muc.maxHistoryLength,
+    archive: validateArchive(config.modules.archive, 'archive'),
+    log: (level, msg) => (level === 'warn' ? console.error(msg) : console.log(msg)),
+  });
+  if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
+  const done = report.rooms.filter((r) => !r.skipped);
+  console.log(`imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
+    `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`);
+}
+
 async function main(): Promise<void> {
   let args;
   let config: ServerConfig;
@@ -135,7 +160,8 @@ async function main(): Promise<void> {
       else if (args.command === 'destroy') {
         if (!args.positional[0]) throw new UsageError('destroy needs a ROOM');
         process.exitCode = await destroyRoom(config, args.positional[0], print);
-      } else await accountsCommand(args.command, args.positional, config, args.password);
+      } else if (args.command === 'import-livechat') await importCommand(config, args.from);
+      else await accountsCommand(args.command, args.positional, config, args.password);
     } catch (err) {
       console.error(`error: ${(err as Error).message}`);
       process.exit(err instanceof UsageError ? 2 : 1);

@@ -38,6 +38,8 @@ import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc } from './muc/config.js';
+import { validateBot } from './bot/config.js';
+import { ModerationBot } from './bot/moderation-bot.js';
 import { validateS2s } from './s2s/config.js';
 import { S2sService } from './s2s/service.js';
 import { validateArchive } from './storage/config.js';
@@ -57,6 +59,11 @@ export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /**
+   * A livechat peer opened WebSocket S2S to us announcing its base URL (`peertube-livechat-ws-s2s-instance-url`):
+   * the PeerTube plugin may fetch that instance's federation infos into the serverInfos folder.
+   */
+  onS2sPeerInstanceUrl?(url: string): void;
   /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
   avatarProvider?: AvatarProvider;
 }
@@ -71,12 +78,19 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
+  /** The in-process moderation bot, when `bot.enabled`. */
+  readonly bot: ModerationBot | null;
   /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
   readonly avatars: AvatarService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Server-to-server over WebSocket (XEP-0468) for an existing HTTP server, whatever path it mounts it on (PeerTube's
+   * registerWebSocketRoute); false when `s2s.websocket.enabled` is off. handleUpgrade also takes it on its own path.
+   */
+  handleS2sUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** BOSH (XEP-0124/0206) for an existing HTTP server, whatever path it mounts it on. */
@@ -161,8 +175,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
-  const s2s = s2sConfig.enabled ? new S2sService({
+  const botConfig = validateBot(config.modules.bot, 'bot', { dataDir: config.dataDir, domain: config.domain, mucHost: config.mucHost });
+  const bot = botConfig.enabled ? new ModerationBot(botConfig, router, muc, log) : null;
+  const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
+    httpSecure: config.http.considerSecure,
+    ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
   }) : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
@@ -233,6 +251,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log,
     get accounts() { return accounts; },
     muc,
+    bot,
     avatars,
     get connectionCount() { return connections.size; },
     get certs() { return certs; },
@@ -245,6 +264,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.init();
       await avatars.start(); // the parts' masks only: avatars themselves are made on first use
       await muc.start();
+      await bot?.start();
       archive.startPruning();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
@@ -267,7 +287,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       }
       if (certs && s2s) {
         await s2s.start(certs);
-        log.info(`XMPP servers (S2S) on ${s2s.addresses!.starttls.map((a) => `${a.host}:${a.port}`).join(', ')}`);
+        const tcpS2s = s2s.addresses?.starttls.map((a) => `${a.host}:${a.port}`) ?? [];
+        if (tcpS2s.length) log.info(`XMPP servers (S2S) on ${tcpS2s.join(', ')}`);
+        if (s2sConfig.websocket.enabled) log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
@@ -279,6 +301,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (!started) return;
       started = false;
       stopSweep?.();
+      bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open
       await personalMam.flush();
       for (const c of [...connections]) c.close('system-shutdown');
@@ -298,7 +321,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.close(); // last: the MUC and every session that could append are gone
       log.info('stopped');
     },
-    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
+    handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
       if (config.http.metricsPath && serveMetrics(req, res, config.http.metricsPath, metrics)) return true;

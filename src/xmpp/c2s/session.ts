@@ -43,8 +43,12 @@ export class C2SSession implements TransportHandler, LocalSession {
   lastActivity = Date.now();
   pingOutstanding = false;
 
+  /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
+  readonly remoteAddress: string;
+
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
+    this.remoteAddress = transport.remoteAddress;
     this.presence = new SessionPresence(this, ctx.router);
     this.smm = new SessionSm(this, { write: (xml) => this.writeRaw(xml), fail: (c, t) => this.fail(c, t) }, ctx.config.streamManagement, ctx.resumption);
     ctx.connections.add(this);
