@@ -35,7 +35,7 @@ import { validateTcp } from './xmpp/tcp/config.js';
 import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
-import { validateMuc } from './muc/config.js';
+import { validateMuc, type CreationCallback } from './muc/config.js';
 import { validateS2s } from './s2s/config.js';
 import { S2sService } from './s2s/service.js';
 import { validateArchive } from './storage/config.js';
@@ -46,11 +46,19 @@ import { installPersonalMam } from './mam/personal.js';
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
 export type { Logger } from './log.js';
+export type { CreationCallback, RoomSeed } from './muc/config.js';
+export type { Affiliation, RoomConfig } from './muc/types.js';
+export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
 
 export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /**
+   * Decides who may create which room and seeds it (name, owners, admins); false refuses. Setting it switches
+   * the MUC's creation policy to 'callback' (the PeerTube plugin: a room only for a video that has a chat).
+   */
+  onCreateRoom?: CreationCallback;
 }
 
 export interface XmppServer {
@@ -69,6 +77,8 @@ export interface XmppServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** RFC 7395 WebSocket upgrade for an existing HTTP server, whatever path it mounts it on (the plugin's ws route). */
+  handleWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** BOSH (XEP-0124/0206) for an existing HTTP server, whatever path it mounts it on. */
   handleBosh(req: IncomingMessage, res: ServerResponse): boolean;
   /** Mounts another HTTP handler (modules: BOSH, web chat page, avatars). */
@@ -117,6 +127,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const vcards = installVcard(iq, disco, { dataDir: config.dataDir, domain: config.domain });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  if (options.onCreateRoom) mucConfig.creation = 'callback';
   const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
   // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
   const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
@@ -131,6 +142,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    onCreateRoom: options.onCreateRoom,
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const s2s = s2sConfig.enabled ? new S2sService({
@@ -267,6 +279,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       log.info('stopped');
     },
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleWebSocket: (req, socket, head) => { ws.handleUpgrade(req, socket, head, true); },
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
       for (const h of httpHandlers) if (h(req, res)) return true;

@@ -1,0 +1,201 @@
+// One registered plugin: the chat server created in-process, the login store, the chat page, and the PeerTube
+// lookups they need. Settings that change domains or listeners restart the server in place.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, createWebchatHandler, type Logger, type WebchatHandler, type XmppServer } from '../../../src/index.js';
+import { UserAuth, newSecretKey, type PeerTubeUserLike } from './auth.js';
+import { buildServerConfig, type PluginPlace } from './server-config.js';
+import { mapSettings, needsRestart, SETTING_NAMES, type LivechatSettings } from './settings.js';
+import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, type VideoLike } from './rooms.js';
+import type { PeerTubeOptions } from './peertube.js';
+
+export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
+
+export function activeKey(videoId: number | string): string {
+  return `livechat-active-${videoId}`;
+}
+
+/** PeerTube's storage hands back "true"/"false" strings, booleans, or null. */
+export function isTrue(v: unknown): boolean {
+  return v === true || v === 'true';
+}
+
+export class LivechatRuntime {
+  server!: XmppServer;
+  settings!: LivechatSettings;
+  readonly auth: UserAuth;
+  readonly log: Logger;
+  private readonly page: WebchatHandler;
+  private restarting: Promise<void> = Promise.resolve();
+
+  private constructor(private readonly o: PeerTubeOptions, readonly place: PluginPlace, secretKey: string) {
+    const l = o.peertubeHelpers.logger;
+    this.log = { error: (m) => l.error(m), warn: (m) => l.warn(m), info: (m) => l.info(m), debug: (m) => l.debug(m) };
+    this.auth = new UserAuth({
+      domain: place.host,
+      dataDir: place.dataDir,
+      secretKey,
+      tokensEnabled: () => !this.settings.tokensDisabled,
+      userIdValid: async (id) => {
+        const u = await o.peertubeHelpers.user.loadById(id);
+        return !!u && !u.blocked;
+      },
+    });
+    this.page = createWebchatHandler({
+      basePath: '/webchat',
+      publicBasePath: `${place.routerPath}/webchat`,
+      websocketUrl: () => (this.settings.disableWebsocket ? undefined : `${place.wsPath}/xmpp-websocket`),
+      boshUrl: `${place.routerPath}/http-bind`,
+      anonymousHost: `anon.${place.host}`,
+      mucHost: `room.${place.host}`,
+      frameAncestors: "'self'",
+      resolveRoom: (key, { options }) => this.resolveRoom(key, options.forcetype),
+      title: () => 'Chat',
+      logger: this.log,
+    });
+  }
+
+  static async start(o: PeerTubeOptions): Promise<LivechatRuntime> {
+    const url = new URL(o.peertubeHelpers.config.getWebserverUrl());
+    const base = o.peertubeHelpers.plugin.getBaseRouterRoute().replace(/\/[^/]+\/router\/$/, '');
+    let secretKey = await o.storageManager.getData(SECRET_KEY_NAME);
+    if (typeof secretKey !== 'string' || secretKey.length !== 32) {
+      secretKey = newSecretKey();
+      await o.storageManager.storeData(SECRET_KEY_NAME, secretKey);
+    }
+    const place: PluginPlace = {
+      host: url.hostname.toLowerCase(),
+      dataDir: o.peertubeHelpers.plugin.getDataDirectoryPath(),
+      routerPath: `${base}/router`,
+      wsPath: `${base}/ws`,
+    };
+    const rt = new LivechatRuntime(o, place, secretKey as string);
+    rt.settings = await rt.readSettings();
+    rt.server = rt.newServer();
+    await rt.server.start();
+    return rt;
+  }
+
+  async readSettings(): Promise<LivechatSettings> {
+    return mapSettings(((await this.o.settingsManager.getSettings(SETTING_NAMES)) ?? {}) as Record<string, unknown>);
+  }
+
+  private newServer(): XmppServer {
+    return createServer(buildServerConfig(this.settings, this.place), {
+      auth: this.auth,
+      logger: this.log,
+      onCreateRoom: roomCreationCallback({
+        settings: () => this.settings,
+        domain: this.place.host,
+        loadVideo: (uuid) => this.loadVideo(uuid),
+        isChatActive: (id) => this.isChatActive(id),
+        channelOwner: (id) => this.channelOwner(id),
+        instanceModerators: () => this.instanceModerators(),
+      }),
+    });
+  }
+
+  /** Settings changed: room rules apply at once; domains, listeners and retention need a new server. */
+  async settingsChanged(): Promise<void> {
+    const next = await this.readSettings();
+    const restart = needsRestart(this.settings, next);
+    this.settings = next;
+    if (!restart) return;
+    this.restarting = this.restarting.then(async () => {
+      this.log.info('livechat: settings changed, restarting the chat server');
+      await this.server.stop();
+      this.server = this.newServer();
+      await this.server.start();
+    });
+    await this.restarting;
+  }
+
+  async stop(): Promise<void> {
+    await this.restarting;
+    await this.server.stop();
+  }
+
+  webchat(req: IncomingMessage, res: ServerResponse): boolean {
+    return this.page(req, res);
+  }
+
+  authUser(res: unknown): Promise<PeerTubeUserLike | undefined> {
+    // PeerTube returns undefined (not a promise) when nobody is logged in.
+    return Promise.resolve(this.o.peertubeHelpers.user.getAuthUser(res as never) as unknown as PeerTubeUserLike | undefined);
+  }
+
+  async nickname(user: PeerTubeUserLike & { Account?: { name?: string } }): Promise<string> {
+    const rows = await this.query<{ name: string }>(
+      'SELECT "account"."name" AS "name" FROM "account" WHERE "account"."userId" = :userId LIMIT 1', { userId: user.id });
+    return rows[0]?.name || user.Account?.name || user.username || '';
+  }
+
+  serverInfos(): Record<string, unknown> {
+    const host = this.place.host;
+    const origin = new URL(this.o.peertubeHelpers.config.getWebserverUrl()).origin;
+    const infos: Record<string, unknown> = { host, muc: `room.${host}` };
+    if (this.settings.roomAllowS2s) infos.directs2s = { port: String(this.settings.s2sPort) };
+    if (!this.settings.noAnonymous) {
+      const wsOrigin = origin.replace(/^http/, 'ws');
+      infos.anonymous = {
+        virtualhost: `anon.${host}`,
+        bosh: `${origin}${this.place.routerPath}/http-bind`,
+        ...(this.settings.disableWebsocket ? {} : { websocket: `${wsOrigin}${this.place.wsPath}/xmpp-websocket` }),
+      };
+    }
+    return infos;
+  }
+
+  // ---- PeerTube lookups -------------------------------------------------------------------------------
+
+  async loadVideo(idOrUuid: string | number): Promise<VideoLike | null> {
+    const v = await this.o.peertubeHelpers.videos.loadByIdOrUUID(idOrUuid as never);
+    return (v as unknown as VideoLike) ?? null;
+  }
+
+  async isChatActive(videoId: number): Promise<boolean> {
+    return isTrue(await this.o.storageManager.getData(activeKey(videoId)));
+  }
+
+  async videoHasChat(v: VideoLike): Promise<boolean> {
+    return videoHasChat(v, this.settings, await this.isChatActive(v.id));
+  }
+
+  /** The room JID the page at webchat/room/<key> joins, or null (404): a video without chat has no page. */
+  private async resolveRoom(key: string, forcetype: boolean): Promise<string | null> {
+    const parsed = parseRoomLocalpart(key.toLowerCase());
+    if (!parsed) return null;
+    const muc = `room.${this.place.host}`;
+    if (parsed.kind === 'channel') {
+      return forcetype || this.settings.roomType === 'channel' ? `${key.toLowerCase()}@${muc}` : null;
+    }
+    const video = await this.loadVideo(parsed.uuid);
+    if (!video || !(await this.videoHasChat(video))) return null;
+    return `${roomLocalpart(video, this.settings)}@${muc}`;
+  }
+
+  private async channelOwner(channelId: number): Promise<{ username: string; channelName?: string } | null> {
+    const rows = await this.query<{ username: string; channelName: string }>(
+      'SELECT "user"."username" AS "username", "videoChannel"."name" AS "channelName" FROM "videoChannel" ' +
+      'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
+      'INNER JOIN "user" ON "user"."id" = "account"."userId" WHERE "videoChannel"."id" = :channelId LIMIT 1',
+      { channelId });
+    return rows[0] ?? null;
+  }
+
+  private async instanceModerators(): Promise<string[]> {
+    // PeerTube roles: 0 administrator, 1 moderator, 2 user.
+    const rows = await this.query<{ username: string }>('SELECT "user"."username" AS "username" FROM "user" WHERE "user"."role" IN (0, 1)', {});
+    return rows.map((r) => r.username);
+  }
+
+  private async query<T>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
+    const rows = await this.o.peertubeHelpers.database.query(sql, { replacements, type: 'SELECT' });
+    return Array.isArray(rows) ? (rows as T[]) : [];
+  }
+
+  /** A video lost its chat (switched off, deleted): its room goes, with its occupants told why. */
+  destroyRoomOf(v: VideoLike): void {
+    if (this.settings.roomType !== 'video') return;
+    this.server.muc.destroyRoom(v.uuid, 'The chat of this video is closed');
+  }
+}

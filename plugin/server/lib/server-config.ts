@@ -1,0 +1,48 @@
+// The chat server's configuration from the plugin's settings and where PeerTube runs. Pure, so it is unit tested.
+import { join } from 'node:path';
+import type { LivechatSettings } from './settings.js';
+
+export interface PluginPlace {
+  /** PeerTube's public host name: the XMPP domain (anon.<host> and room.<host> follow). */
+  host: string;
+  /** The plugin's data folder (PeerTube's storage/plugins/data/peertube-plugin-livechat). */
+  dataDir: string;
+  /** Public path prefixes, e.g. '/plugins/livechat/router' and '/plugins/livechat/ws'. */
+  routerPath: string;
+  wsPath: string;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** The folder the chat server keeps its own files in, beside livechat's tokens/ and room-channel/ folders. */
+export const SERVER_DATA_SUBDIR = 'xmpp';
+
+export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<string, unknown> {
+  const config: Record<string, unknown> = {
+    domain: p.host,
+    anonymousHost: s.noAnonymous ? null : `anon.${p.host}`,
+    mucHost: `room.${p.host}`,
+    dataDir: join(p.dataDir, SERVER_DATA_SUBDIR),
+    logLevel: p.logLevel ?? 'info',
+    // PeerTube owns HTTP: nothing listens, routes are mounted on its router and its upgrade event.
+    http: { listen: false, websocketPath: `${p.wsPath}/xmpp-websocket`, boshPath: `${p.routerPath}/http-bind`, considerSecure: true },
+    muc: {
+      creation: 'callback',
+      defaultRoomConfig: {
+        persistent: true,
+        enableArchiving: s.mucLogByDefault,
+        whois: 'moderators',
+      },
+    },
+    archive: { expiry: s.mucExpiration },
+    // The plugin serves its own page (room keys follow the room-type setting).
+    webchat: { enabled: false },
+  };
+  if (s.c2s) {
+    config.tcp = { enabled: true, port: s.c2sPort, interfaces: s.c2sInterfaces, requireEncryption: true };
+  } else {
+    config.tcp = { enabled: false };
+  }
+  if (s.roomAllowS2s) config.s2s = { enabled: true, port: s.s2sPort, interfaces: s.s2sInterfaces };
+  if (s.certificatesDir) config.certs = { folder: s.certificatesDir };
+  return config;
+}
