@@ -1,5 +1,5 @@
-// Builds the PeerTube plugin package: the server and plugin code compiled together (ES modules under dist/, the
-// CommonJS entry dist/plugin/server/main.cjs), the client script, CSS, static files and translations, and a
+// Builds the PeerTube plugin package ("type": "module"): the server and plugin code compiled together (ES modules
+// under dist/, the CommonJS entry dist/plugin/server/main.cjs), the client script, CSS, static files and translations, and a
 // package.json whose dependencies are the server's runtime dependencies. Prints the .tgz path on its last line.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -13,8 +13,6 @@ const pluginDir = join(root, 'plugin');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(pluginDir, 'tsconfig.build.json')], { stdio: 'inherit' });
-// Everything compiled under dist/ is ESM except the .cjs entry.
-writeFileSync(join(out, 'dist', 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
 for (const dir of ['client', 'assets', 'static', 'languages']) cpSync(join(pluginDir, dir), join(out, dir), { recursive: true });
 cpSync(join(pluginDir, 'README.md'), join(out, 'README.md'));
 
