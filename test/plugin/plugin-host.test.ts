@@ -239,6 +239,38 @@ t('settings change applies live: chat-no-anonymous turns anonymous login off', a
   ctx.clients.push(c);
 });
 
+t('ActivityPub: the live\'s Video object gets the FEP-1970 link and peertubeLiveChat; no chat, nothing added', async (ctx) => {
+  const ap = (v: { uuid: string; name: string }) => ({
+    type: 'Video', id: `${ctx.host.url}/videos/watch/${v.uuid}`, uuid: v.uuid, name: v.name, isLiveBroadcast: true,
+    attachment: [{ type: 'Link', name: 'other', href: 'https://example.org/x', rel: 'other' }],
+  });
+  const live = ctx.host.db.loadVideo(ctx.live.id)!;
+  const out = await ctx.host.runHook('filter:activity-pub.video.json-ld.build.result', ap(ctx.live as any) as any, { video: live }) as any;
+  const links = out.attachment.filter((a: any) => a.rel === 'discussion');
+  assert.is(links.length, 1);
+  assert.is(links[0].href, `${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+  assert.is(out.attachment[0].name, 'other', 'existing attachment kept');
+  assert.is(out.peertubeLiveChat.jid, `${ctx.live.uuid}@room.localhost`);
+  assert.is(out.peertubeLiveChat.xmppserver.anonymous.virtualhost, 'anon.localhost');
+  const quiet = await ctx.host.runHook('filter:activity-pub.video.json-ld.build.result', ap(ctx.quiet as any) as any, { video: ctx.host.db.loadVideo(ctx.quiet.id) }) as any;
+  assert.is(quiet.attachment.filter((a: any) => a.rel === 'discussion').length, 0);
+  assert.not.ok(quiet.peertubeLiveChat);
+
+  // PeerTube's context array is shared between activities: the plugin returns a new one.
+  const shared = ['https://www.w3.org/ns/activitystreams', { isLiveBroadcast: 'sc:isLiveBroadcast' }];
+  const ctxOut = await ctx.host.runHook('filter:activity-pub.activity.context.build.result', shared, { type: 'Video' }) as unknown[];
+  assert.is(shared.length, 2, 'shared array untouched');
+  assert.ok(ctxOut.length > 2 && JSON.stringify(ctxOut).includes('peertubeLiveChat'));
+
+  const tags = await ctx.host.runHook('filter:feed.podcast.video.create-custom-tags.result', [], { video: live, liveItem: true }) as any[];
+  const chat = tags.find((t) => t.name === 'podcast:chat');
+  assert.ok(chat, '<podcast:chat> on the live item');
+  assert.is(chat.attributes.protocol, 'xmpp');
+  assert.is(chat.attributes.embedUrl, `${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+  const none = await ctx.host.runHook('filter:feed.podcast.video.create-custom-tags.result', [], { video: ctx.host.db.loadVideo(ctx.quiet.id), liveItem: true }) as any[];
+  assert.is(none.length, 0);
+});
+
 t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (ctx) => {
   const started = Date.now();
   await ctx.host.unregister();

@@ -7,6 +7,8 @@ import { buildServerConfig, type PluginPlace } from './server-config.js';
 import { mapSettings, needsRestart, SETTING_NAMES, type LivechatSettings } from './settings.js';
 import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, type VideoLike } from './rooms.js';
 import type { PeerTubeOptions } from './peertube.js';
+import { buildServerInfos } from '../federation/index.js';
+import { localChatServer } from './federation-hooks.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
 
@@ -130,19 +132,7 @@ export class LivechatRuntime {
   }
 
   serverInfos(): Record<string, unknown> {
-    const host = this.place.host;
-    const origin = new URL(this.o.peertubeHelpers.config.getWebserverUrl()).origin;
-    const infos: Record<string, unknown> = { host, muc: `room.${host}` };
-    if (this.settings.roomAllowS2s) infos.directs2s = { port: String(this.settings.s2sPort) };
-    if (!this.settings.noAnonymous) {
-      const wsOrigin = origin.replace(/^http/, 'ws');
-      infos.anonymous = {
-        virtualhost: `anon.${host}`,
-        bosh: `${origin}${this.place.routerPath}/http-bind`,
-        ...(this.settings.disableWebsocket ? {} : { websocket: `${wsOrigin}${this.place.wsPath}/xmpp-websocket` }),
-      };
-    }
-    return infos;
+    return { ...buildServerInfos(localChatServer(this, this.o.peertubeHelpers.config.getWebserverUrl())) };
   }
 
   // ---- PeerTube lookups -------------------------------------------------------------------------------
