@@ -4,7 +4,7 @@
 // PeerTube-shaped hook payloads, a live settings change, and unregister.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,6 +280,19 @@ t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (c
   const ws = new WebSocket(wsService(ctx), 'xmpp');
   const outcome = await new Promise<string>((r) => { ws.on('open', () => r('open')); ws.on('error', () => r('error')); ws.on('close', () => r('closed')); });
   assert.not.equal(outcome, 'open');
+});
+
+t('a process holding only the plugin exits by itself after unregister (no socket, timer or file left open)', async (ctx) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./host/exit-child.ts', import.meta.url)), ctx.dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d; });
+  child.stderr.on('data', (d: Buffer) => { out += d; });
+  const code = await new Promise<number | string>((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve('still running 60 s after starting'); }, 60_000);
+    child.on('exit', (c) => { clearTimeout(timer); resolve(c ?? -1); });
+  });
+  assert.is(code, 0, out);
+  assert.match(out, /unregistered in \d+ ms/);
 });
 
 t.run();

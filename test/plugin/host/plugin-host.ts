@@ -91,6 +91,12 @@ export class PeerTubeHost {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'peertube-plugins', private: true, dependencies: {} }));
     execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tgz], { cwd: dir, stdio: 'inherit' });
+    this.loadInstalled();
+  }
+
+  /** Reads the installed plugin's package.json and checks it as PeerTube does before registering. */
+  loadInstalled(): void {
+    const dir = join(this.storageDir, 'plugins');
     const installed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const npmName = Object.keys(installed.dependencies).find((n) => n.startsWith('peertube-plugin-'));
     if (!npmName) throw new Error('npm installed no peertube-plugin-* package');
