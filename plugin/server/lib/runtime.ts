@@ -47,6 +47,7 @@ export class LivechatRuntime {
       publicBasePath: `${place.routerPath}/webchat`,
       websocketUrl: () => (this.settings.disableWebsocket ? undefined : `${place.wsPath}/xmpp-websocket`),
       boshUrl: `${place.routerPath}/http-bind`,
+      authUrl: `${place.routerPath}/api/auth`,
       anonymousHost: `anon.${place.host}`,
       mucHost: `room.${place.host}`,
       frameAncestors: "'self'",
