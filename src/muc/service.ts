@@ -169,9 +169,11 @@ export class MucService implements Component {
       room.receive(stanza, from, to);
       return;
     }
-    // No such room: only an available presence to room/nick may create it.
-    if (stanza.name === 'presence' && !stanza.attrs.type && to.resource) {
-      this.create(lp, stanza, from, to);
+    // No such room: only an available presence to room/nick may create it; one without a nick is a malformed
+    // join (XEP-0045 §7.2.1), not a missing room.
+    if (stanza.name === 'presence' && !stanza.attrs.type) {
+      if (to.resource) this.create(lp, stanza, from, to);
+      else this.bounce(stanza, new StanzaError('jid-malformed', 'A nickname is required', 'modify'));
       return;
     }
     if (stanza.name === 'presence' && stanza.attrs.type === 'probe') {
