@@ -239,6 +239,25 @@ t('settings change applies live: chat-no-anonymous turns anonymous login off', a
   ctx.clients.push(c);
 });
 
+t('room type "channel": the live\'s page joins channel.<id>@room.<host>, owned by the channel owner', async (ctx) => {
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
+  await ctx.host.settle();
+  const channelId = ctx.host.db.videos.find((v) => v.id === ctx.live.id)!.channelId;
+  const room = `channel.${channelId}@room.localhost`;
+  const html = await (await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`)).text();
+  assert.ok(html.includes(room), 'page joins the channel room');
+  const creds = await api(ctx, 'GET', '/api/auth', ctx.alice.token);
+  const alice = await connectClient({ service: wsService(ctx), domain: 'localhost', username: 'alice', password: creds.json.password });
+  ctx.clients.push(alice);
+  const self = await joinRoom(alice, room, 'Alice');
+  assert.is(itemOf(self).affiliation, 'owner');
+  const perVideo = await joinRoom(alice, `${ctx.quiet.uuid}@room.localhost`, 'Alice');
+  assert.is(perVideo.attrs.type, 'error', 'no per-video rooms in channel mode');
+  await alice.stop();
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'video' });
+  await ctx.host.settle();
+});
+
 t('ActivityPub: the live\'s Video object gets the FEP-1970 link and peertubeLiveChat; no chat, nothing added', async (ctx) => {
   const ap = (v: { uuid: string; name: string }) => ({
     type: 'Video', id: `${ctx.host.url}/videos/watch/${v.uuid}`, uuid: v.uuid, name: v.name, isLiveBroadcast: true,
