@@ -290,6 +290,20 @@ t('ActivityPub: the live\'s Video object gets the FEP-1970 link and peertubeLive
   assert.is(none.length, 0);
 });
 
+t('a remote video\'s chat infos from ActivityPub are stored in livechat\'s layout', async (ctx) => {
+  const uuid = '99999999-8888-4777-8666-555555555555';
+  const remoteUrl = `https://remote.example/videos/watch/${uuid}`;
+  await ctx.host.runHook('action:activity-pub.remote-video.updated', undefined, {
+    video: { uuid, url: remoteUrl, remote: true, isLocal: () => false },
+    videoAPObject: {
+      type: 'Video', id: remoteUrl, uuid,
+      peertubeLiveChat: { type: 'xmpp', jid: `${uuid}@room.remote.example`, xmppserver: { host: 'remote.example', muc: 'room.remote.example' } },
+    },
+  });
+  await ctx.host.settle();
+  assert.ok(existsSync(join(ctx.host.dataDir(), 'videoInfos', 'remote', 'remote.example', `${uuid}.json`)), 'videoInfos/remote/<host>/<uuid>.json');
+});
+
 t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (ctx) => {
   const started = Date.now();
   await ctx.host.unregister();
@@ -299,6 +313,14 @@ t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (c
   const ws = new WebSocket(wsService(ctx), 'xmpp');
   const outcome = await new Promise<string>((r) => { ws.on('open', () => r('open')); ws.on('error', () => r('error')); ws.on('close', () => r('closed')); });
   assert.not.equal(outcome, 'open');
+
+  // PeerTube re-registers on update or re-enable: the plugin comes back with its persistent room.
+  await ctx.host.register();
+  const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  const self = await joinRoom(c, `${ctx.live.uuid}@room.localhost`, 'again');
+  assert.is(self.attrs.type, undefined, 'room reachable after re-register');
+  await c.stop();
+  await ctx.host.unregister();
 });
 
 t('a process holding only the plugin exits by itself after unregister (no socket, timer or file left open)', async (ctx) => {
