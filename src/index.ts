@@ -49,6 +49,7 @@ export type { Logger } from './log.js';
 export type { CreationCallback, RoomSeed } from './muc/config.js';
 export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
+export { importLivechatOnFirstStart, type LivechatImportReport } from './import/livechat/index.js';
 
 export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */

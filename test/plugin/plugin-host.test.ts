@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,18 @@ t.before(async (ctx) => {
   ctx.bob = bob.user;
   ctx.live = ctx.host.db.addVideo('Alice live', alice.channel.id, true, '11111111-2222-4333-8444-555555555555');
   ctx.quiet = ctx.host.db.addVideo('Alice other live', alice.channel.id, true, '66666666-7777-4888-8999-000000000000');
+  // Switching from livechat: its Prosody kept the live's room and two archived messages in the plugin data folder.
+  const prosody = join(ctx.host.dataDir(), 'prosody', 'data', 'room%2elocalhost');
+  const lp = ctx.live.uuid.replace(/-/g, '%2d');
+  mkdirSync(join(prosody, 'config'), { recursive: true });
+  mkdirSync(join(prosody, 'muc_log'), { recursive: true });
+  writeFileSync(join(prosody, 'config', `${lp}.dat`),
+    `return { ["_jid"] = "${ctx.live.uuid}@room.localhost"; ["_data"] = { ["name"] = "Alice live"; ["persistent"] = true }; ["alice@localhost"] = "owner"; ["root@localhost"] = "admin"; };`);
+  const item = (key: string, body: string, when: number) => `item({\n\t{\n\t\t"${body}";\n\t\t["name"] = "body";\n\t};\n` +
+    `\t["attr"] = { ["from"] = "${ctx.live.uuid}@room.localhost/OldTimer"; ["type"] = "groupchat"; ["id"] = "${key}" };\n` +
+    `\t["key"] = "${key}"; ["with"] = "message<groupchat"; ["when"] = ${when}; ["name"] = "message";\n});\n`;
+  const now = Math.floor(Date.now() / 1000);
+  writeFileSync(join(prosody, 'muc_log', `${lp}.list`), item('k1', 'said under livechat', now - 120) + item('k2', 'still here after the switch', now - 60));
   await ctx.host.register();
   // The live creation form with "use chat" ticked, as PeerTube hands it to action hooks.
   await ctx.host.runHook('action:api.live-video.created', undefined, {
@@ -132,6 +144,18 @@ t('anonymous viewer over the WebSocket route joins the live\'s room; a video wit
   assert.is(bogus.attrs.type, 'error');
 });
 
+t('switching from livechat: the room\'s history kept by Prosody shows to a new viewer', async (ctx) => {
+  const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  ctx.clients.push(c);
+  const room = `${ctx.live.uuid}@room.localhost`;
+  await c.send(xml('presence', { to: `${room}/historian` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '10' }))));
+  const old = await c.waitFor((s) => s.is('message') && s.attrs.from === `${room}/OldTimer` && s.getChildText('body') === 'still here after the switch', 15000, 'imported history');
+  assert.ok(old.getChild('delay', 'urn:xmpp:delay'), 'delivered as history');
+  await c.waitFor((s) => s.is('message') && s.getChildText('body') === 'said under livechat', 5000, 'older imported message');
+  assert.ok(ctx.host.logs.some((l) => /livechat import: 1 rooms, 2 messages, 0 errors/.test(l)), ctx.host.logs.filter((l) => /import/.test(l)).join('\n'));
+  await c.stop();
+});
+
 t('api/auth: 403 without login; a logged-in user gets {jid, password, nickname} and logs in with it', async (ctx) => {
   const anon = await api(ctx, 'GET', '/api/auth');
   assert.is(anon.status, 403);
@@ -158,7 +182,7 @@ t('api/auth: 403 without login; a logged-in user gets {jid, password, nickname} 
   await alice.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'welcome to my live')));
   await viewer.waitFor((s) => s.is('message') && s.attrs.from === `${room}/Alice` && s.getChildText('body') === 'welcome to my live', 15000, 'Alice\'s message');
 
-  // The instance admin is a room admin.
+  // The instance admin is a room admin (livechat gave them that affiliation; the import kept it).
   const rootCreds = await api(ctx, 'GET', '/api/auth', (ctx.host.db.users[0]).token);
   const admin = await connectClient({ service: wsService(ctx), domain: 'localhost', username: 'root', password: rootCreds.json.password });
   ctx.clients.push(admin);
@@ -251,6 +275,12 @@ t('room type "channel": the live\'s page joins channel.<id>@room.<host>, owned b
   ctx.clients.push(alice);
   const self = await joinRoom(alice, room, 'Alice');
   assert.is(itemOf(self).affiliation, 'owner');
+  // A room the creation callback seeded: instance administrators are room admins.
+  const rootCreds = await api(ctx, 'GET', '/api/auth', ctx.host.db.users[0].token);
+  const admin = await connectClient({ service: wsService(ctx), domain: 'localhost', username: 'root', password: rootCreds.json.password });
+  ctx.clients.push(admin);
+  assert.is(itemOf(await joinRoom(admin, room, 'Admin')).affiliation, 'admin');
+  await admin.stop();
   const perVideo = await joinRoom(alice, `${ctx.quiet.uuid}@room.localhost`, 'Alice');
   assert.is(perVideo.attrs.type, 'error', 'no per-video rooms in channel mode');
   await alice.stop();

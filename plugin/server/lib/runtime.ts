@@ -1,9 +1,10 @@
 // One registered plugin: the chat server created in-process, the login store, the chat page, and the PeerTube
 // lookups they need. Settings that change domains or listeners restart the server in place.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, createWebchatHandler, type Logger, type WebchatHandler, type XmppServer } from '../../../src/index.js';
+import { createServer, createWebchatHandler, importLivechatOnFirstStart, type Logger, type WebchatHandler, type XmppServer } from '../../../src/index.js';
 import { UserAuth, newSecretKey, type PeerTubeUserLike } from './auth.js';
-import { buildServerConfig, type PluginPlace } from './server-config.js';
+import { buildServerConfig, SERVER_DATA_SUBDIR, type PluginPlace } from './server-config.js';
+import { join } from 'node:path';
 import { mapSettings, needsRestart, SETTING_NAMES, type LivechatSettings } from './settings.js';
 import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, type VideoLike } from './rooms.js';
 import type { PeerTubeOptions } from './peertube.js';
@@ -73,9 +74,31 @@ export class LivechatRuntime {
     };
     const rt = new LivechatRuntime(o, place, secretKey as string);
     rt.settings = await rt.readSettings();
+    await rt.importFromLivechat();
     rt.server = rt.newServer();
     await rt.server.start();
     return rt;
+  }
+
+  /** Switching from livechat: its Prosody rooms, affiliations and archives are imported once, before the first start. */
+  private async importFromLivechat(): Promise<void> {
+    try {
+      const report = await importLivechatOnFirstStart({
+        pluginDataDir: this.place.dataDir,
+        dataDir: join(this.place.dataDir, SERVER_DATA_SUBDIR),
+        mucHost: `room.${this.place.host}`,
+        archive: { expiry: this.settings.mucExpiration },
+        logByDefault: this.settings.mucLogByDefault,
+        log: (level, message) => this.log[level](`livechat import: ${message}`),
+      });
+      if (report) {
+        const messages = report.rooms.reduce((n, r) => n + r.messages, 0);
+        this.log.info(`livechat import: ${report.rooms.length} rooms, ${messages} messages, ${report.errors.length} errors`);
+      }
+    } catch (err) {
+      // The chat still starts; the import is retried on the next start since nothing was recorded.
+      this.log.error(`livechat import failed: ${(err as Error)?.stack ?? err}`);
+    }
   }
 
   async readSettings(): Promise<LivechatSettings> {
