@@ -142,4 +142,32 @@ t('a viewer logged in to PeerTube chats under their PeerTube name, with no nickn
   await page.close();
 });
 
+t('with disable-websocket the page chats over BOSH through the plugin router (PeerTube\'s body parsers in front)', async (ctx) => {
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-websocket': true });
+  await ctx.host.settle();
+  const page = await ctx.browser.context.newPage();
+  const problems = watch(page);
+  const bosh: string[] = [];
+  let websockets = 0;
+  page.on('request', (r) => { if (r.method() === 'POST' && /\/plugins\/livechat\/router\/http-bind/.test(r.url())) bosh.push(r.url()); });
+  page.on('websocket', () => { websockets++; });
+  await page.route(`${ctx.host.url}/blank`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }));
+  await page.goto(`${ctx.host.url}/blank`);
+  await page.evaluate(() => localStorage.clear());
+  await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+  const nick = page.locator('converse-muc-nickname-form input[name="nick"]');
+  await nick.waitFor({ state: 'visible', timeout: 30000 });
+  await nick.fill('Dana');
+  await nick.press('Enter');
+  const composer = page.locator('converse-muc-message-form textarea.chat-textarea');
+  await composer.waitFor({ state: 'visible', timeout: 20000 });
+  await composer.fill('over BOSH via PeerTube');
+  await composer.press('Enter');
+  await ctx.owner.waitFor((s) => s.is('message') && s.attrs.from === `${ctx.room}/Dana` && s.getChildText('body') === 'over BOSH via PeerTube', 15000, "Dana's message over BOSH");
+  assert.ok(bosh.length > 0, 'BOSH requests went to the plugin router');
+  assert.is(websockets, 0, 'no WebSocket attempted');
+  assert.equal(problems, []);
+  await page.close();
+});
+
 t.run();

@@ -3,25 +3,14 @@
 // infos of remote videos stored in livechat's layout (videoInfos/, serverInfos/).
 import {
   addChatJsonLdContext, addChatToVideoJsonLd, addPodcastChatTag, readIncomingVideo, storeVideoChatInfos,
-  type LocalChatServer, type PodcastCustomTag, type VideoJsonLd,
+  type PodcastCustomTag, type VideoJsonLd,
 } from '../federation/index.js';
 import type { PeerTubeOptions } from './peertube.js';
 import type { LivechatRuntime } from './runtime.js';
 import { isLocalVideo, roomLocalpart, type VideoLike } from './rooms.js';
+import { localChatServer } from './local-chat-server.js';
 
 type Hook = { target: string; handler: (...args: any[]) => unknown };
-
-export function localChatServer(r: LivechatRuntime, webserverUrl: string): LocalChatServer {
-  return {
-    webserverUrl,
-    pluginShortName: 'livechat',
-    allowS2S: r.settings.roomAllowS2s,
-    s2sPort: r.settings.s2sPort,
-    dontPublishRemotely: r.settings.federationDontPublishRemotely,
-    noAnonymous: r.settings.noAnonymous,
-    disableWebsocket: r.settings.disableWebsocket,
-  };
-}
 
 /** The room JID of a local video that has a chat now, or false. */
 async function roomOf(r: LivechatRuntime, v: VideoLike): Promise<string | false> {
@@ -43,7 +32,7 @@ export function federationHooks(o: PeerTubeOptions, rt: () => LivechatRuntime | 
         const remote = !isLocalVideo(video);
         const roomJid = remote ? false : await roomOf(r, video);
         const out = addChatToVideoJsonLd(jsonld, {
-          video: { uuid: video.uuid, remote, name: video.name ?? '' }, roomJid, server: localChatServer(r, url()),
+          video: { uuid: video.uuid, remote, name: video.name ?? '' }, roomJid, server: localChatServer(r.settings, url()),
         });
         if (out.store !== undefined) {
           await storeVideoChatInfos(dataDir(), { uuid: video.uuid, url: video.url ?? '', remote: false }, out.store)
@@ -63,7 +52,7 @@ export function federationHooks(o: PeerTubeOptions, rt: () => LivechatRuntime | 
         const r = rt();
         const video = params?.video;
         if (!r || !video?.uuid || !Array.isArray(tags)) return tags;
-        return addPodcastChatTag(tags, { liveItem: !!params.liveItem, videoUuid: video.uuid, roomJid: await roomOf(r, video), server: localChatServer(r, url()) });
+        return addPodcastChatTag(tags, { liveItem: !!params.liveItem, videoUuid: video.uuid, roomJid: await roomOf(r, video), server: localChatServer(r.settings, url()) });
       },
     },
     ...['action:activity-pub.remote-video.created', 'action:activity-pub.remote-video.updated'].map((target) => ({

@@ -9,7 +9,7 @@ import { mapSettings, needsRestart, SETTING_NAMES, type LivechatSettings } from 
 import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, type VideoLike } from './rooms.js';
 import type { PeerTubeOptions } from './peertube.js';
 import { buildServerInfos } from '../federation/index.js';
-import { localChatServer } from './federation-hooks.js';
+import { localChatServer } from './local-chat-server.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
 
@@ -156,7 +156,7 @@ export class LivechatRuntime {
   }
 
   serverInfos(): Record<string, unknown> {
-    return { ...buildServerInfos(localChatServer(this, this.o.peertubeHelpers.config.getWebserverUrl())) };
+    return { ...buildServerInfos(localChatServer(this.settings, this.o.peertubeHelpers.config.getWebserverUrl())) };
   }
 
   // ---- PeerTube lookups -------------------------------------------------------------------------------
