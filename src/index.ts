@@ -60,6 +60,8 @@ export interface CreateServerOptions {
    * the MUC's creation policy to 'callback' (the PeerTube plugin: a room only for a video that has a chat).
    */
   onCreateRoom?: CreationCallback;
+  /** Vetoes new joins to an existing room (false: not-allowed); occupants already in are not affected. */
+  mayJoinRoom?: (roomJid: string, userBareJid: string) => boolean;
 }
 
 export interface XmppServer {
@@ -144,6 +146,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
     onCreateRoom: options.onCreateRoom,
+    mayJoin: options.mayJoinRoom,
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const s2s = s2sConfig.enabled ? new S2sService({

@@ -33,6 +33,8 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Vetoes new joins to an existing room (the plugin: a video whose chat is off); occupants already in stay. */
+  mayJoin?: (roomJid: string, userBareJid: string) => boolean;
 }
 
 interface Pending { queue: Element[] }
@@ -166,6 +168,11 @@ export class MucService implements Component {
     }
     const room = this.rooms.get(lp);
     if (room) {
+      if (this.deps.mayJoin && stanza.name === 'presence' && !stanza.attrs.type && !room.occupantOf(from.toString())
+        && !this.deps.mayJoin(room.jid, from.bare().toString())) {
+        this.bounce(stanza, new StanzaError('not-allowed', 'This chat room is closed', 'cancel'));
+        return;
+      }
       room.receive(stanza, from, to);
       return;
     }

@@ -237,19 +237,35 @@ t('chat page: served for a video with chat, iframe-able, 404 for a video without
   assert.is(infos.json.anonymous.virtualhost, 'anon.localhost');
 });
 
-t('the chat switched off on the video update form closes its room; on again, it reopens', async (ctx) => {
+t('the chat switched off on the video update form closes its room; on again, it reopens with its history', async (ctx) => {
   const viewer = ctx.clients[0];
   const room = `${ctx.live.uuid}@room.localhost`;
   await ctx.host.runHook('action:api.video.updated', undefined, { video: ctx.host.db.loadVideo(ctx.live.id), body: { pluginData: { 'livechat-active': 'false' } } });
   await ctx.host.settle();
-  const gone = await viewer.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/viewer1` && s.attrs.type === 'unavailable', 15000, 'room destroyed');
-  assert.ok(gone.getChild('x', MUC_USER)?.getChild('destroy'), 'destroy notice');
+  const gone = await viewer.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/viewer1` && s.attrs.type === 'unavailable', 15000, 'removed from the closed room');
+  assert.ok(gone.getChild('x', MUC_USER)?.getChildren('status').some((st: Stanza) => st.attrs.code === '332'), 'status 332');
   const refused = await joinRoom(viewer, room, 'viewer2');
   assert.is(refused.attrs.type, 'error');
+  assert.ok(refused.getChild('error')?.getChild('not-allowed'), 'not-allowed while closed');
+  assert.is((await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`)).status, 404, 'no page while closed');
   await ctx.host.runHook('action:api.video.updated', undefined, { video: ctx.host.db.loadVideo(ctx.live.id), body: { pluginData: { 'livechat-active': true } } });
   await ctx.host.settle();
-  const back = await joinRoom(viewer, room, 'viewer3');
+  await viewer.send(xml('presence', { to: `${room}/viewer3` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '20' }))));
+  const back = await viewer.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/viewer3`, 15000, 'rejoined');
   assert.is(back.attrs.type, undefined);
+  await viewer.waitFor((s) => s.is('message') && s.attrs.from === `${room}/Alice` && s.getChildText('body') === 'welcome to my live' && !!s.getChild('delay', 'urn:xmpp:delay'), 15000, 'history kept');
+});
+
+t('a settings change that takes the chat away closes the room too (chat-per-live-video off)', async (ctx) => {
+  const viewer = ctx.clients[0];
+  const room = `${ctx.live.uuid}@room.localhost`;
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-per-live-video': false });
+  await ctx.host.settle();
+  await viewer.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/viewer3` && s.attrs.type === 'unavailable', 15000, 'removed');
+  assert.is((await joinRoom(viewer, room, 'viewer4')).attrs.type, 'error');
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-per-live-video': true });
+  await ctx.host.settle();
+  assert.is((await joinRoom(viewer, room, 'viewer5')).attrs.type, undefined);
 });
 
 t('settings change applies live: chat-no-anonymous turns anonymous login off', async (ctx) => {

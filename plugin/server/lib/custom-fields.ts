@@ -15,7 +15,10 @@ export function customFieldHooks(o: PeerTubeOptions, rt: () => LivechatRuntime |
       handler: async ({ video, req }: { video?: { id?: number }; req?: { body?: { pluginData?: Record<string, unknown> } } }) => {
         const r = rt();
         if (!r || !video?.id) return;
-        if (isTrue(req?.body?.pluginData?.['livechat-active']) && r.settings.perLiveVideo) await store(video.id, true);
+        if (!isTrue(req?.body?.pluginData?.['livechat-active']) || !r.settings.perLiveVideo) return;
+        await store(video.id, true);
+        const full = await r.loadVideo(video.id);
+        if (full) await r.videoChatChanged(full);
       },
     },
     {
@@ -28,7 +31,7 @@ export function customFieldHooks(o: PeerTubeOptions, rt: () => LivechatRuntime |
         if (!on && v !== false && v !== 'false' && v !== 'null' && v !== null) return;
         await store(video.id, on);
         const full = await r.loadVideo(video.id);
-        if (full && !(await r.videoHasChat(full))) r.destroyRoomOf(full);
+        if (full) await r.videoChatChanged(full);
       },
     },
     {

@@ -29,6 +29,8 @@ export class LivechatRuntime {
   readonly log: Logger;
   private readonly page: WebchatHandler;
   private restarting: Promise<void> = Promise.resolve();
+  /** Localparts of stored rooms whose video or channel has no chat now: nobody new may join (history is kept). */
+  private readonly closed = new Set<string>();
 
   private constructor(private readonly o: PeerTubeOptions, readonly place: PluginPlace, secretKey: string) {
     const l = o.peertubeHelpers.logger;
@@ -77,6 +79,7 @@ export class LivechatRuntime {
     await rt.importFromLivechat();
     rt.server = rt.newServer();
     await rt.server.start();
+    await rt.reviewRooms();
     return rt;
   }
 
@@ -109,6 +112,7 @@ export class LivechatRuntime {
     return createServer(buildServerConfig(this.settings, this.place), {
       auth: this.auth,
       logger: this.log,
+      mayJoinRoom: (roomJid) => !this.closed.has(roomJid.split('@')[0]),
       onCreateRoom: roomCreationCallback({
         settings: () => this.settings,
         domain: this.place.host,
@@ -125,7 +129,10 @@ export class LivechatRuntime {
     const next = await this.readSettings();
     const restart = needsRestart(this.settings, next);
     this.settings = next;
-    if (!restart) return;
+    if (!restart) {
+      await this.reviewRooms();
+      return;
+    }
     this.restarting = this.restarting.then(async () => {
       this.log.info('livechat: settings changed, restarting the chat server');
       await this.server.stop();
@@ -133,6 +140,7 @@ export class LivechatRuntime {
       await this.server.start();
     });
     await this.restarting;
+    await this.reviewRooms();
   }
 
   async stop(): Promise<void> {
@@ -207,9 +215,39 @@ export class LivechatRuntime {
     return Array.isArray(rows) ? (rows as T[]) : [];
   }
 
-  /** A video lost its chat (switched off, deleted): its room goes, with its occupants told why. */
+  /** Whether a stored room's video (or channel) has a chat under the current settings. */
+  private async roomOpen(localpart: string): Promise<boolean> {
+    const key = parseRoomLocalpart(localpart);
+    if (!key) return false;
+    if (key.kind === 'channel') return this.settings.roomType === 'channel';
+    if (this.settings.roomType !== 'video') return false;
+    const video = await this.loadVideo(key.uuid);
+    return !!video && (await this.videoHasChat(video));
+  }
+
+  /** Re-decides every stored room (at start and after a settings change): closed ones empty out, open ones reopen. */
+  async reviewRooms(): Promise<void> {
+    for (const lp of [...this.server.muc.rooms.keys()]) await this.reviewRoom(lp);
+  }
+
+  async reviewRoom(localpart: string): Promise<void> {
+    if (await this.roomOpen(localpart)) {
+      this.closed.delete(localpart);
+      return;
+    }
+    this.closed.add(localpart);
+    // Occupants are told the room went away for them (332); its configuration and history stay for a reopening.
+    this.server.muc.getRoom(localpart)?.shutdown();
+  }
+
+  /** The chat of a video was switched on or off on its form. */
+  async videoChatChanged(v: VideoLike): Promise<void> {
+    await this.reviewRoom(v.uuid);
+  }
+
+  /** A deleted video's room goes with it, history included. */
   destroyRoomOf(v: VideoLike): void {
-    if (this.settings.roomType !== 'video') return;
-    this.server.muc.destroyRoom(v.uuid, 'The chat of this video is closed');
+    this.closed.delete(v.uuid);
+    this.server.muc.destroyRoom(v.uuid, 'This video was deleted');
   }
 }
