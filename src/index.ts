@@ -42,6 +42,9 @@ import { validateArchive } from './storage/config.js';
 import { FileArchive } from './storage/archive.js';
 import { MucArchiveBridge } from './mam/muc-bridge.js';
 import { installPersonalMam } from './mam/personal.js';
+import { validateAvatars } from './avatars/config.js';
+import { AvatarService, type AvatarProvider } from './avatars/service.js';
+import { avatarHttpHandler } from './avatars/http.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -50,6 +53,7 @@ export type { CreationCallback, RoomSeed } from './muc/config.js';
 export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
 export { importLivechatOnFirstStart, type LivechatImportReport } from './import/livechat/index.js';
+export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
@@ -62,6 +66,8 @@ export interface CreateServerOptions {
   onCreateRoom?: CreationCallback;
   /** Vetoes new joins to an existing room (false: not-allowed); occupants already in are not affected. */
   mayJoinRoom?: (roomJid: string, userBareJid: string) => boolean;
+  /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
+  avatarProvider?: AvatarProvider;
 }
 
 export interface XmppServer {
@@ -74,6 +80,8 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
+  /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
+  readonly avatars: AvatarService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
@@ -127,7 +135,14 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installRoster(iq);
   installLegacySession(iq);
   installCarbons(iq, disco, router);
-  const vcards = installVcard(iq, disco, { dataDir: config.dataDir, domain: config.domain });
+  const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
+    log, provider: options.avatarProvider, isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+  });
+  const vcards = installVcard(iq, disco, {
+    dataDir: config.dataDir, domain: config.domain,
+    // Anonymous viewers have no stored vCard: answer with their computed avatar (seeded by their JID).
+    fallback: (bare) => (config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`) ? avatars.forSeed(bare)?.vcard : undefined),
+  });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
   if (options.onCreateRoom) mucConfig.creation = 'callback';
@@ -147,6 +162,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
     onCreateRoom: options.onCreateRoom,
     mayJoin: options.mayJoinRoom,
+    avatars,
+    isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const s2s = s2sConfig.enabled ? new S2sService({
@@ -205,10 +222,11 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let started = false;
   const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t) });
   httpHandlers.push(bosh.handle);
+  httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());
   if (webchatConfig.enabled && config.anonymousHost) {
     httpHandlers.push(createWebchatHandler(webchatOptions(webchatConfig,
-      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http }, mucConfig.demoRoom, log)));
+      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http, avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined }, mucConfig.demoRoom, log)));
   }
 
   const server: XmppServer = {
@@ -219,6 +237,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log,
     get accounts() { return accounts; },
     muc,
+    avatars,
     get connectionCount() { return connections.size; },
     get certs() { return certs; },
     tcpAddresses: () => tcp?.addresses ?? null,
@@ -228,6 +247,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       started = true;
       await mkdir(config.dataDir, { recursive: true });
       await archive.init();
+      await avatars.start(); // the parts' masks only: avatars themselves are made on first use
       await muc.start();
       archive.startPruning();
       if (!options.auth && !config.testMode) {

@@ -43,6 +43,8 @@ export interface GroupchatOutEvent {
   historic: boolean;
   /** Assigned by stanza-id.ts when archived. */
   stanzaId?: string;
+  /** Set by a feature to hold back the broadcast from some occupants (it delivers to them itself later). */
+  recipients?: (o: Occupant) => boolean;
 }
 export interface PrivateMessageEvent { room: Room; occupant: Occupant; target: Occupant; stanza: Element }
 export interface RoomMessageEvent { room: Room; stanza: Element; from: JID; occupant?: Occupant }
@@ -98,6 +100,9 @@ export interface MucEvents {
   'role-changed': RoleChangedEvent;
   'affiliation-changed': AffiliationChangedEvent;
   'occupant-iq': OccupantIqEvent;
+  'moderate-message': ModerateMessageEvent;
   'created': RoomEvent;
   'destroyed': RoomEvent;
 }
+/** A moderator retracts a message: features may anonymize `by` (an occupant or the room JID) and the occupant-id. */
+export interface ModerateMessageEvent { room: Room; moderator: Occupant; stanzaId: string; reason?: string; by: string; byOccupantId?: string }

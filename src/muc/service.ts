@@ -15,6 +15,8 @@ import type { CreationCallback, MucConfig, RoomSeed } from './config.js';
 import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
+import type { AvatarService } from '../avatars/service.js';
+import { setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -35,6 +37,10 @@ export interface MucServiceDeps {
   mam?: MucMamHandler;
   /** Vetoes new joins to an existing room (the plugin: a video whose chat is off); occupants already in stay. */
   mayJoin?: (roomJid: string, userBareJid: string) => boolean;
+  /** Avatars for occupants (XEP-0153 hashes, vCards of room/nick). */
+  avatars?: AvatarService;
+  /** Whether a bare JID is an anonymous login; defaults to livechat's layout (anon.<domain> next to room.<domain>). */
+  isAnonymous?: (bareJid: string) => boolean;
 }
 
 interface Pending { queue: Element[] }
@@ -84,7 +90,11 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
-    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam });
+    const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
+    installFeatures({
+      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars,
+      isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
+    });
   }
 
   get config(): MucConfig { return this.deps.config; }
@@ -140,6 +150,15 @@ export class MucService implements Component {
     this.hooks.fire('created', { room });
     this.persist(room);
     return room;
+  }
+
+  /** Sets the custom emoji shortnames a room's emoji-only mode accepts (the channel's emoji); false: no such room. */
+  setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
+    const room = this.rooms.get(localpart);
+    if (!room) return false;
+    setCustomEmojis(room, shortnames);
+    this.persist(room);
+    return true;
   }
 
   destroyRoom(localpart: string, reason?: string, alternate?: string): boolean {
