@@ -144,6 +144,19 @@ t('anonymous viewer over the WebSocket route joins the live\'s room; a video wit
   assert.is(bogus.attrs.type, 'error');
 });
 
+t('avatars: occupants\' presences carry an avatar hash whose PNG the plugin router serves', async (ctx) => {
+  const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  const room = `${ctx.live.uuid}@room.localhost`;
+  await c.send(xml('presence', { to: `${room}/painter` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))));
+  const withPhoto = await c.waitFor((s) => s.is('presence') && (s.attrs.from ?? '').startsWith(`${room}/`) && !!s.getChild('x', 'vcard-temp:x:update')?.getChildText('photo'), 15000, 'a presence with an avatar hash');
+  const hash = withPhoto.getChild('x', 'vcard-temp:x:update')!.getChildText('photo');
+  const png = await fetch(`${ctx.host.url}/plugins/livechat/router/avatars/${hash}.png`);
+  assert.is(png.status, 200);
+  assert.is(png.headers.get('content-type'), 'image/png');
+  assert.is((await fetch(`${ctx.host.url}/plugins/livechat/router/avatars/${'0'.repeat(40)}.png`)).status, 404);
+  await c.stop();
+});
+
 t('switching from livechat: the room\'s history kept by Prosody shows to a new viewer', async (ctx) => {
   const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
   ctx.clients.push(c);

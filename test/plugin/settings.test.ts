@@ -56,6 +56,8 @@ t('server config: domains, no listener of its own, archive expiry, anonymous off
   assert.equal(c.modules.archive, { expiry: '1w' });
   assert.equal(c.modules.tcp, { enabled: false });
   assert.is(c.modules.s2s, undefined);
+  assert.equal(c.modules.avatars, { set: 'birds', httpPath: '/avatars' }, 'livechat\'s sepia default → the birds set');
+  assert.is((validateConfig(buildServerConfig(mapSettings({ 'avatar-set': 'cat' }), place)).modules.avatars as { set: string }).set, 'cats');
   const off = validateConfig(buildServerConfig(mapSettings({ 'chat-no-anonymous': true, 'prosody-room-allow-s2s': true, 'prosody-c2s': true, 'prosody-muc-log-by-default': false }), place));
   assert.is(off.anonymousHost, null);
   assert.equal(off.modules.s2s, { enabled: true, port: 5269, interfaces: ['*', '::'] });

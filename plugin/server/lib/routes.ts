@@ -58,6 +58,13 @@ export function mountRoutes(router: RouterLike, rt: () => LivechatRuntime | null
     r.server.handleBosh(req, res);
   });
 
+  // Occupant avatars by hash (immutable PNGs).
+  router.get('/avatars/:file', (req: IncomingMessage, res: ServerResponse, next) => {
+    const r = rt();
+    if (!r) return notFound(res);
+    if (!r.server.handleRequest(req, res)) next();
+  });
+
   router.get('/api/auth', route(rt, async (r, _req, res) => {
     const user = await r.authUser(res);
     const creds = user ? r.auth.tempPassword(user) : null;

@@ -51,6 +51,7 @@ export class LivechatRuntime {
       websocketUrl: () => (this.settings.disableWebsocket ? undefined : `${place.wsPath}/xmpp-websocket`),
       boshUrl: `${place.routerPath}/http-bind`,
       authUrl: `${place.routerPath}/api/auth`,
+      avatarsUrl: `${place.routerPath}/avatars`,
       anonymousHost: `anon.${place.host}`,
       mucHost: `room.${place.host}`,
       frameAncestors: "'self'",

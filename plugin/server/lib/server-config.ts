@@ -13,6 +13,11 @@ export interface PluginPlace {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
 
+/** livechat's avatar sets mapped onto the server's drawn sets (sepia and fenec have no twin: birds and cats). */
+export const AVATAR_SETS: Record<LivechatSettings['avatarSet'], string> = {
+  sepia: 'birds', cat: 'cats', bird: 'birds', fenec: 'cats', abstract: 'abstract', legacy: 'shapes', none: 'none',
+};
+
 /** The folder the chat server keeps its own files in, beside livechat's tokens/ and room-channel/ folders. */
 export const SERVER_DATA_SUBDIR = 'xmpp';
 
@@ -34,6 +39,8 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
       },
     },
     archive: { expiry: s.mucExpiration },
+    // Served on the plugin router: <router>/avatars/<sha1>.png.
+    avatars: { set: AVATAR_SETS[s.avatarSet], httpPath: '/avatars' },
     // The plugin serves its own page (room keys follow the room-type setting).
     webchat: { enabled: false },
   };
