@@ -100,17 +100,19 @@ async function accountsCommand(command: string, positional: string[], config: Se
 
 async function importCommand(config: ServerConfig, from: string | undefined): Promise<void> {
   if (!from) throw new UsageError('import-livechat needs --from PROSODY_DATA_DIR');
+  const muc = validateMuc(config.modules.muc, 'muc', config.mucHost);
   const report = await importLivechatProsody({
     prosodyDataDir: from,
     dataDir: config.dataDir,
-    mucHost: validateMuc(config.modules.muc, 'muc', config.mucHost).host,
+    mucHost: muc.host,
+    maxHistoryLength: muc.maxHistoryLength,
     archive: validateArchive(config.modules.archive, 'archive'),
     log: (level, msg) => (level === 'warn' ? console.error(msg) : console.log(msg)),
   });
+  if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
   const done = report.rooms.filter((r) => !r.skipped);
   console.log(`imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
     `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`);
-  if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
 }
 
 async function main(): Promise<void> {

@@ -66,6 +66,11 @@ export interface CreateServerOptions {
   onCreateRoom?: CreationCallback;
   /** Vetoes new joins to an existing room (false: not-allowed); occupants already in are not affected. */
   mayJoinRoom?: (roomJid: string, userBareJid: string) => boolean;
+  /**
+   * A livechat peer opened WebSocket S2S to us announcing its base URL (`peertube-livechat-ws-s2s-instance-url`):
+   * the PeerTube plugin may fetch that instance's federation infos into the serverInfos folder.
+   */
+  onS2sPeerInstanceUrl?(url: string): void;
   /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
   avatarProvider?: AvatarProvider;
 }
@@ -86,6 +91,11 @@ export interface XmppServer {
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Server-to-server over WebSocket (XEP-0468) for an existing HTTP server, whatever path it mounts it on (PeerTube's
+   * registerWebSocketRoute); false when `s2s.websocket.enabled` is off. handleUpgrade also takes it on its own path.
+   */
+  handleS2sUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** RFC 7395 WebSocket upgrade for an existing HTTP server, whatever path it mounts it on (the plugin's ws route). */
@@ -166,8 +176,10 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
-  const s2s = s2sConfig.enabled ? new S2sService({
+  const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
+    httpSecure: config.http.considerSecure,
+    ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
   }) : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
@@ -271,7 +283,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       }
       if (certs && s2s) {
         await s2s.start(certs);
-        log.info(`XMPP servers (S2S) on ${s2s.addresses!.starttls.map((a) => `${a.host}:${a.port}`).join(', ')}`);
+        const tcpS2s = s2s.addresses?.starttls.map((a) => `${a.host}:${a.port}`) ?? [];
+        if (tcpS2s.length) log.info(`XMPP servers (S2S) on ${tcpS2s.join(', ')}`);
+        if (s2sConfig.websocket.enabled) log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
@@ -302,8 +316,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.close(); // last: the MUC and every session that could append are gone
       log.info('stopped');
     },
-    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
     handleWebSocket: (req, socket, head) => { ws.handleUpgrade(req, socket, head, true); },
+    handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
       for (const h of httpHandlers) if (h(req, res)) return true;

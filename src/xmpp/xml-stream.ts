@@ -2,7 +2,7 @@
 // DTDs, comments and processing instructions, which ltx's lenient parser silently skips); we build ltx elements.
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
-import { Element } from './xml.js';
+import { Element, attrString } from './xml.js';
 import { StreamError } from './errors.js';
 
 export interface StreamParserHandler {
@@ -26,6 +26,11 @@ export interface StreamParserOptions {
   defaultNs?: string;
   /** Largest element nesting depth inside a stanza. */
   maxDepth?: number;
+  /**
+   * Framed mode: namespace declarations on the virtual root, so that frames using a prefix they do not declare
+   * (livechat's `db:` elements over XEP-0468) still resolve it with getNS().
+   */
+  rootAttrs?: Record<string, string>;
 }
 
 const XML_DECL = /^\s*<\?xml\s[^?]*\?>/;
@@ -56,7 +61,7 @@ export class XmlStreamParser {
     p.on('processinginstruction', () => { throw new StreamError('restricted-xml', 'processing instructions are not allowed'); });
     p.on('error', (e) => { throw new StreamError(/entit|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
     this.parser = p;
-    if (this.opts.framed) p.write('<framed>');
+    if (this.opts.framed) p.write(`<framed${attrString(this.opts.rootAttrs ?? {})}>`);
   }
 
   /** Feeds data; throws StreamError when the input breaks XMPP's rules (the stream must then be closed). */
@@ -93,7 +98,7 @@ export class XmlStreamParser {
     const attrs = tag.attributes as Record<string, string>;
     if (this.stack.length === 0) {
       if (this.opts.framed) {
-        this.stack.push(new Element('framed'));
+        this.stack.push(new Element('framed', this.opts.rootAttrs));
         return;
       }
       // TCP stream root
@@ -126,7 +131,7 @@ export class XmlStreamParser {
       this.checkSize();
       this.stanzaStart = -1;
       // Namespaced prefixes (stream:features etc.) resolve against the stream root: keep the link for getNS().
-      el.parent = this.opts.framed ? null : this.stack[0];
+      el.parent = this.opts.framed && !this.opts.rootAttrs ? null : this.stack[0];
       this.handler.element(el);
       el.parent = null;
     }

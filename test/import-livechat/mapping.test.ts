@@ -6,17 +6,20 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  affiliationsFromProsody, archiveRecordFromProsody, importLivechatOnFirstStart, readChannelEmojis, readChannelOptions,
+  affiliationsFromProsody, archiveRecordFromProsody, importLivechatOnFirstStart, importLivechatProsody, readChannelEmojis, readChannelOptions,
   readLivechatTokens, readRoomChannels, roomConfigFromProsody, LuaTable, parseLuaReturn,
 } from '../../src/import/livechat/index.js';
 import { parse } from 'ltx';
+import { FileArchive } from '../../src/storage/archive.js';
 
 const data = (src: string) => new Map((parseLuaReturn(`return ${src}`) as LuaTable).entries());
 
 test('room config: Prosody keys mapped, livechat defaults for keys never set, other keys kept aside', () => {
   const c = roomConfigFromProsody(data(`{ name = "N", description = "D", language = "fr", hidden = false, members_only = true,
     password = "pw", whois = "anyone", changesubject = true, history_length = 500, allow_member_invites = true, archiving = false,
-    presence_broadcast = { moderator = true, participant = true }, slow_mode_duration = 5, moderation_delay = 2 }`), true);
+    presence_broadcast = { moderator = true, participant = true }, slow_mode_duration = 5, moderation_delay = 2,
+    anonymize_moderation_actions = true, mute_anonymous = true, livechat_emoji_only = false,
+    livechat_custom_emoji_regexp = ":x:", livechat_muc_terms = "Be nice" }`), true);
   assert.is(c.name, 'N');
   assert.is(c.description, 'D');
   assert.is(c.lang, 'fr');
@@ -26,10 +29,16 @@ test('room config: Prosody keys mapped, livechat defaults for keys never set, ot
   assert.is(c.whois, 'anyone');
   assert.is(c.changeSubject, true);
   assert.is(c.historyLength, 100, 'clamped to the service maximum');
+  assert.is(roomConfigFromProsody(data('{ history_length = 40 }'), true, 30).historyLength, 30, 'a lower service maximum');
   assert.is(c.allowInvites, true);
   assert.is(c.enableArchiving, false);
   assert.equal(c.presenceBroadcast, ['moderator', 'participant']);
-  assert.equal(c.livechatProsody, { slow_mode_duration: 5, moderation_delay: 2 });
+  assert.is(c.slowModeDuration, 5);
+  assert.is(c.moderationDelay, 2);
+  assert.is(c.anonymizeModerationActions, true);
+  assert.is(c.muteAnonymous, true);
+  assert.is(c.emojiOnly, false);
+  assert.equal(c.livechatProsody, { livechat_custom_emoji_regexp: ':x:', livechat_muc_terms: 'Be nice' }, 'options with no feature here kept aside');
   const d = roomConfigFromProsody(new Map(), false);
   assert.is(d.public, false, "livechat's rooms are hidden unless changed");
   assert.is(d.whois, 'moderators');
@@ -63,6 +72,20 @@ test('archive records: groupchat messages only, real JID and occupant id read, s
   assert.not.match(rec!.xml, /stamp=|muc#user/);
   assert.match(rec!.xml, /from="r@room.new\/Al"/);
   assert.is(archiveRecordFromProsody(node('<presence from="r@room.old/Al" type="unavailable"/>'), 1, 'r@room.new'), undefined);
+  // A message moderated on Prosody (mod_muc_moderation's tombstone) stays a tombstone, also in the current form.
+  const t = archiveRecordFromProsody(node(`<message from="r@room.old/Al" type="groupchat" id="m2"><moderated xmlns="urn:xmpp:message-moderate:0" by="r@room.old/Mod">` +
+    `<retracted xmlns="urn:xmpp:message-retract:0" stamp="2026-01-01T00:00:05Z"/><reason>spam</reason><occupant-id xmlns="urn:xmpp:occupant-id:0" id="MODID"/></moderated>` +
+    `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="OID"/></message>`), 101, 'r@room.new');
+  assert.ok(t, 'tombstone kept');
+  assert.is(t!.occupantId, 'OID', "the author's occupant id, not the moderator's");
+  const tx = parse(t!.xml);
+  assert.is(tx.getChild('body'), undefined);
+  const r1 = tx.getChild('retracted', 'urn:xmpp:message-retract:1');
+  assert.ok(r1, 'current retraction form added');
+  assert.is(r1!.attrs.stamp, '2026-01-01T00:00:05Z');
+  assert.is(r1!.getChild('moderated', 'urn:xmpp:message-moderate:1')!.attrs.by, 'r@room.old/Mod');
+  assert.is(r1!.getChildText('reason'), 'spam');
+  assert.ok(tx.getChild('moderated', 'urn:xmpp:message-moderate:0'), 'Prosody form kept');
   assert.is(archiveRecordFromProsody(node('<message from="r@room.old/Al" type="groupchat"><active xmlns="http://jabber.org/protocol/chatstates"/></message>'), 1, 'r@room.new'), undefined);
   assert.is(archiveRecordFromProsody(node('<message from="r@room.old" type="groupchat"><body>no nick</body></message>'), 1, 'r@room.new'), undefined);
 });
@@ -92,6 +115,15 @@ test('first start: imports once from <plugin data>/prosody/data; unreadable room
     assert.is(stored.config.name, 'A');
     assert.equal(stored.affiliations, { 'u@x': { affiliation: 'owner' } });
     assert.is(await importLivechatOnFirstStart({ pluginDataDir: plugin, dataDir: ours, mucHost: 'room.x' }), null, 'recorded: not again');
+    // An import that stopped half-way (archive written, room file not yet): the next run redoes that room's archive
+    // instead of keeping a partial one or adding the messages twice.
+    await rm(join(ours, 'muc', 'a-1.json'));
+    const again = await importLivechatProsody({ prosodyDataDir: join(plugin, 'prosody', 'data'), dataDir: ours, mucHost: 'room.x' });
+    assert.equal(again.rooms.map((x) => [x.jid, x.messages]), [['a-1@room.x', 2]]);
+    const arch = new FileArchive(ours, { expiry: 'never' });
+    const ra = await arch.open('a-1@room.x');
+    assert.is(ra.stats().messages, 2, 'two messages, not four');
+    await arch.close();
   } finally { await rm(dir, { recursive: true, force: true }); }
 });
 

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { startTestServer } from '../helpers/server.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROOM_NODE = '9c9de5e8-0a1b-4cbd-9d7c-7f9b7a1c2f11';
 const ROOM = `${ROOM_NODE}@room.localhost`;
+const CHANNEL_ROOM = 'channel.3@room.localhost';
 const MUC = 'http://jabber.org/protocol/muc';
 const MAM = 'urn:xmpp:mam:2';
 const BODIES = ['hello "everyone" é ✓', 'line one\nline two', 'bob here', '<b>not markup</b> & co', 'last one'];
@@ -106,6 +107,11 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     await c.send(xml('message', { to: ROOM, type: 'groupchat', id: `m${i}` }, xml('body', {}, body)));
     await c.waitFor((s) => s.is('message') && s.attrs.id === `m${i}`, 10000, `reflection of m${i}`);
   }
+  // A per-channel room (livechat's `channel.<id>`): a dot in the room name, which Prosody encodes in file names.
+  await a.send(xml('presence', { to: `${CHANNEL_ROOM}/Alice` }, xml('x', { xmlns: MUC })));
+  await a.waitFor((s) => s.is('presence') && s.attrs.from === `${CHANNEL_ROOM}/Alice`, 15000, 'channel room join');
+  await a.send(xml('message', { to: CHANNEL_ROOM, type: 'groupchat', id: 'c0' }, xml('body', {}, 'channel chat')));
+  await a.waitFor((s) => s.is('message') && s.attrs.id === 'c0', 10000, 'channel message');
   const onProsody = await mamAll(a, 'before');
   assert.equal(onProsody.map((m) => m.body), BODIES, 'Prosody archived the five messages');
   assert.ok(onProsody.every((m) => m.occupantId), 'Prosody stamps occupant ids');
@@ -117,7 +123,7 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
   const data = join(work, 'ours');
   const imp = await cli(['import-livechat', '--from', prosody.dataDir, '--data', data]);
   assert.is(imp.code, 0, imp.err);
-  assert.match(imp.out, /imported 1 room\(s\), 5 message\(s\)/);
+  assert.match(imp.out, /imported 2 room\(s\), 6 message\(s\)/);
   for (const u of ['alice', 'bob']) assert.is((await cli(['adduser', u, '--data', data])).code, 0);
 
   // ---- on our server
@@ -155,6 +161,11 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     assert.equal(onOurs.map((m) => m.occupantId), onProsody.map((m) => m.occupantId), 'occupant ids kept');
     assert.equal(onOurs.map((m) => m.from), onProsody.map((m) => m.from));
 
+    const ch = await a2.iq(xml('iq', { type: 'set', to: CHANNEL_ROOM }, xml('query', { xmlns: MAM, queryid: 'ch' })), 15000);
+    assert.ok(ch.getChild('fin', MAM));
+    const chMsgs = a2.received.filter((m) => m.getChild('result', MAM)?.attrs.queryid === 'ch');
+    assert.equal(chMsgs.map((m) => m.getChild('result', MAM)!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!.getChildText('body')), ['channel chat']);
+
     // Bob, admin on Prosody, is admin here and sees the history on join.
     const b2 = await connectClient({ service: ours.wsUrl, domain: 'localhost', username: 'bob', password: 'pw' });
     const bself = await join_(b2, 'Bob');
@@ -171,13 +182,20 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
   // ---- running the import again adds nothing
   const again = await cli(['import-livechat', '--from', prosody.dataDir, '--data', data]);
   assert.is(again.code, 0, again.err);
-  assert.match(again.out, /imported 0 room\(s\), 0 message\(s\).*1 skipped/);
+  assert.match(again.out, /imported 0 room\(s\), 0 message\(s\).*2 skipped/);
 });
 
 test('the import fails clearly on a folder without Prosody rooms', async () => {
   const r = await cli(['import-livechat', '--from', join(work, 'nothing-here'), '--data', join(work, 'x')]);
   assert.is(r.code, 1);
-  assert.match(r.err, /no Prosody MUC rooms found/);
+  assert.match(r.err, /cannot read the Prosody data folder: ENOENT/);
+  const empty = join(work, 'empty');
+  await mkdir(empty);
+  const e = await cli(['import-livechat', '--from', empty, '--data', join(work, 'x')]);
+  assert.is(e.code, 1);
+  assert.match(e.err, /no Prosody MUC rooms found/);
+  assert.not.match(e.out, /imported/);
+  assert.is(await stat(join(work, 'x', 'livechat-import.json')).then(() => true, () => false), false, 'nothing recorded');
   const u = await cli(['import-livechat', '--data', join(work, 'x')]);
   assert.is(u.code, 2);
   assert.match(u.err, /needs --from/);

@@ -1,7 +1,9 @@
 // Imports the chat rooms of a peertube-plugin-livechat Prosody (internal storage) into this server's data folder:
 // each room's configuration, subject, affiliations and reserved nicknames (<data>/muc/<room>.json) and its
 // mod_muc_mam archive (<data>/archive/<room JID>/) with the original times, order, message ids and occupant ids.
-// Rooms that already exist here are left alone, so the import can run again (e.g. on every plugin start).
+// Rooms that already exist here are left alone, so the import can run again (e.g. on every plugin start); a room
+// is complete once its file exists, which is written after its archive.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readJson, writeJson } from '../../storage/json-document.js';
@@ -30,6 +32,8 @@ export interface LivechatImportOptions {
   archive?: Partial<ArchiveConfig>;
   /** Whether rooms that never set archiving keep their messages (livechat's `prosody-muc-log-by-default`, default on). */
   logByDefault?: boolean;
+  /** The MUC service's largest history length (`muc.maxHistoryLength`, default 100): room values are capped to it. */
+  maxHistoryLength?: number;
   /** Progress and skipped files. */
   log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -56,10 +60,19 @@ const LIVECHAT_PROSODY_DEFAULTS = {
   historyLength: 20, lang: 'en', allowInvites: false,
 };
 
-/** `_data` keys mapped onto the room configuration; everything else is kept as is under `livechatProsody`. */
+/** `_data` keys mapped onto the standard room configuration; unknown ones are kept as is under `livechatProsody`. */
 const MAPPED = new Set(['name', 'description', 'language', 'persistent', 'hidden', 'moderated', 'members_only', 'password',
   'whois', 'changesubject', 'history_length', 'allow_member_invites', 'presence_broadcast', 'archiving', 'subject',
   'subject_from', 'subject_time', 'occupant_id_salt']);
+
+/** livechat's room options (`_data` keys of its Prosody modules) → this server's room config keys. */
+const LIVECHAT_OPTIONS: Record<string, [string, 'number' | 'boolean']> = {
+  slow_mode_duration: ['slowModeDuration', 'number'],
+  moderation_delay: ['moderationDelay', 'number'],
+  anonymize_moderation_actions: ['anonymizeModerationActions', 'boolean'],
+  mute_anonymous: ['muteAnonymous', 'boolean'],
+  livechat_emoji_only: ['emojiOnly', 'boolean'],
+};
 
 function luaToJson(v: LuaValue): unknown {
   if (!(v instanceof LuaTable)) return typeof v === 'number' && !Number.isFinite(v) ? null : v;
@@ -78,7 +91,7 @@ function resourceOf(jid: string): string {
 }
 
 /** The room configuration from Prosody's `_data`. */
-export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault: boolean): RoomConfig {
+export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault: boolean, maxHistoryLength = 100): RoomConfig {
   const s = (k: string) => (typeof data.get(k) === 'string' ? data.get(k) as string : undefined);
   const b = (k: string) => (typeof data.get(k) === 'boolean' ? data.get(k) as boolean : undefined);
   const n = (k: string) => (typeof data.get(k) === 'number' && Number.isFinite(data.get(k)) ? data.get(k) as number : undefined);
@@ -103,12 +116,18 @@ export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault:
     whois: whois === 'anyone' || whois === 'moderators' ? whois : d.whois,
     changeSubject: b('changesubject') ?? d.changeSubject,
     presenceBroadcast,
-    historyLength: Math.max(0, Math.min(Math.trunc(n('history_length') ?? d.historyLength), 100)),
+    historyLength: Math.max(0, Math.min(Math.trunc(n('history_length') ?? d.historyLength), maxHistoryLength)),
     enableArchiving: b('archiving') ?? logByDefault,
     allowInvites: b('allow_member_invites') ?? d.allowInvites,
   };
+  // livechat's own room options (its Prosody modules) onto this server's room features (src/muc/features/).
+  for (const [prosodyKey, [key, kind]] of Object.entries(LIVECHAT_OPTIONS)) {
+    const v = data.get(prosodyKey);
+    if (kind === 'number' && typeof v === 'number' && Number.isFinite(v) && v >= 0) config[key] = v;
+    if (kind === 'boolean' && typeof v === 'boolean') config[key] = v;
+  }
   const extra: Record<string, unknown> = {};
-  for (const [k, v] of data) if (!MAPPED.has(k)) extra[k] = luaToJson(v);
+  for (const [k, v] of data) if (!MAPPED.has(k) && !(k in LIVECHAT_OPTIONS)) extra[k] = luaToJson(v);
   if (Object.keys(extra).length) config.livechatProsody = extra;
   return config;
 }
@@ -130,11 +149,34 @@ function toElement(n: XmlNode): Element {
   return el(n.name, { ...n.attrs }, ...n.children.map((c) => (typeof c === 'string' ? c : toElement(c))));
 }
 
+/**
+ * A message moderated on livechat's Prosody: mod_muc_moderation replaced it in the archive by a tombstone
+ * `<moderated xmlns=message-moderate:0 by><retracted xmlns=message-retract:0 stamp/>[<reason/>]</moderated>`.
+ */
+function isProsodyTombstone(msg: Element): Element | undefined {
+  const m = msg.getChild('moderated', MUC_NS.MODERATE_0);
+  return m && m.getChild('retracted', MUC_NS.RETRACT_0) ? m : undefined;
+}
+
+/** Adds the current form (XEP-0424 v1 `<retracted>` with `<moderated>`), as this server's own tombstones carry both. */
+function addCurrentRetraction(msg: Element, moderated: Element): void {
+  if (msg.getChild('retracted', MUC_NS.RETRACT_1)) return;
+  const stamp = moderated.getChild('retracted', MUC_NS.RETRACT_0)?.attrs.stamp as string | undefined;
+  const reason = moderated.getChildText('reason');
+  const by = moderated.attrs.by as string | undefined;
+  const actor = moderated.getChild('occupant-id', MUC_NS.OCCUPANT_ID)?.attrs.id as string | undefined;
+  msg.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp },
+    el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, actor ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: actor }) : undefined),
+    reason ? el('reason', {}, reason) : undefined));
+}
+
 /** An archived Prosody message in this server's archive form, or undefined for what the archive does not keep. */
 export function archiveRecordFromProsody(stanza: XmlNode, when: number, roomJid: string) {
   if (stanza.name !== 'message' || stanza.attrs.type !== 'groupchat') return undefined;
   const msg = toElement(stanza);
-  if (!isArchivable(msg)) return undefined;
+  const tombstone = isProsodyTombstone(msg);
+  if (!tombstone && !isArchivable(msg)) return undefined;
+  if (tombstone) addCurrentRetraction(msg, tombstone);
   const nick = resourceOf(msg.attrs.from ?? '');
   if (!nick) return undefined;
   const realJid = msg.getChild('x', MUC_NS.USER)?.getChild('item')?.attrs.jid as string | undefined;
@@ -157,6 +199,8 @@ export async function importLivechatProsody(opts: LivechatImportOptions): Promis
   const log = opts.log ?? (() => undefined);
   const errors: string[] = [];
   const onError = (msg: string) => { errors.push(msg); log('warn', `import: skipped ${msg}`); };
+  const info = await stat(opts.prosodyDataDir).catch((err: Error) => { throw new Error(`cannot read the Prosody data folder: ${err.message}`); });
+  if (!info.isDirectory()) throw new Error(`${opts.prosodyDataDir} is not a folder`);
   const hosts = opts.fromHosts ?? await findMucHosts(opts.prosodyDataDir);
   const store = new RoomStore(join(opts.dataDir, 'muc'), silentLogger);
   const archive = new FileArchive(opts.dataDir, { ...opts.archive, pruneIntervalSeconds: 0 }, {
@@ -176,6 +220,8 @@ export async function importLivechatProsody(opts: LivechatImportOptions): Promis
     await store.flush();
     await archive.close();
   }
+  // Nothing found, nothing recorded: a later run (e.g. after pointing at the right folder) still happens.
+  if (report.rooms.length === 0 && errors.length === 0) return report;
   const previous = await readJson<{ imports?: unknown[] }>(join(opts.dataDir, MARKER)).catch(() => undefined);
   await writeJson(join(opts.dataDir, MARKER), {
     imports: [...(Array.isArray(previous?.imports) ? previous.imports : []),
@@ -196,22 +242,23 @@ async function importRoom(
     result.skipped = 'already present';
     return result;
   }
+  // No room file here yet, so an archive folder of this name is left over from an import that stopped half-way
+  // (the room file is written last): start it again from scratch.
+  await archive.deleteRoom(jid);
   const ra = await archive.open(jid);
-  if (ra.stats().messages === 0) {
-    try {
-      for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
-        const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
-        if (!rec) continue;
-        ra.append(rec);
-        result.messages++;
-        // Keep the write queue bounded on large archives.
-        if (result.messages % 2000 === 0) await ra.flush();
-      }
-    } catch (err) {
-      onError(`archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`);
+  try {
+    for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
+      const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
+      if (!rec) continue;
+      ra.append(rec);
+      result.messages++;
+      // Keep the write queue bounded on large archives.
+      if (result.messages % 2000 === 0) await ra.flush();
     }
-    await ra.flush();
+  } catch (err) {
+    onError(`archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`);
   }
+  await ra.flush();
   await archive.closeRoom(jid);
 
   const subjectText = typeof room.data.get('subject') === 'string' ? room.data.get('subject') as string : '';
@@ -221,7 +268,7 @@ async function importRoom(
   const stored: StoredRoom = {
     version: 1,
     localpart,
-    config: roomConfigFromProsody(room.data, opts.logByDefault ?? true),
+    config: roomConfigFromProsody(room.data, opts.logByDefault ?? true, opts.maxHistoryLength),
     affiliations,
     subject: {
       text: subjectText,

@@ -35,6 +35,9 @@ export class LuaSyntaxError extends Error {
 }
 
 const MAX_DEPTH = 200;
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+const NUMBER = /-?\s*(0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)/y;
 const ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, '"': 34, "'": 39, '\n': 10 };
 
 class Reader {
@@ -49,8 +52,8 @@ class Reader {
   skip(): void {
     const s = this.s;
     for (;;) {
-      while (this.i < s.length && /\s/.test(s[this.i])) this.i++;
-      if (s.startsWith('--', this.i)) {
+      while (this.i < s.length && isSpace(s.charCodeAt(this.i))) this.i++;
+      if (s.charCodeAt(this.i) === 45 && s.charCodeAt(this.i + 1) === 45) {
         this.i += 2;
         const level = this.longOpen();
         if (level >= 0) this.longBody(level);
@@ -74,7 +77,8 @@ class Reader {
   /** A bare word (`return`, `item`, an identifier key). */
   word(): string | undefined {
     this.skip();
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.s.slice(this.i, this.i + 256));
+    WORD.lastIndex = this.i;
+    const m = WORD.exec(this.s);
     if (!m) return undefined;
     this.i += m[0].length;
     return m[0];
@@ -110,7 +114,8 @@ class Reader {
   }
 
   private number(): number {
-    const m = /^-?\s*(0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)/.exec(this.s.slice(this.i, this.i + 64));
+    NUMBER.lastIndex = this.i;
+    const m = NUMBER.exec(this.s);
     if (!m) this.fail('expected a value');
     this.i += m[0].length;
     const neg = m[0].startsWith('-');
@@ -154,50 +159,56 @@ class Reader {
 
   /**
    * A quoted string. Lua strings are bytes; Prosody writes non-ASCII as decimal escapes of the UTF-8 bytes
-   * (`\195\169`), so escapes are collected as bytes and the whole decoded as UTF-8.
+   * (`\195\169`), so each run of consecutive escapes is collected as bytes and decoded as UTF-8. Strings without
+   * escapes (most of them) are a plain slice.
    */
   private quoted(): string {
     const s = this.s;
-    const q = s[this.i++];
-    const bytes: number[] = [];
-    const pushText = (t: string) => { for (const b of Buffer.from(t, 'utf8')) bytes.push(b); };
+    const q = s.charCodeAt(this.i++);
+    const parts: string[] = [];
+    let bytes: number[] = [];
+    const endBytes = () => { if (bytes.length) { parts.push(Buffer.from(bytes).toString('utf8')); bytes = []; } };
     let run = this.i;
     for (;;) {
       if (this.i >= s.length) this.fail('unterminated string');
-      const c = s[this.i];
-      if (c === q) { pushText(s.slice(run, this.i)); this.i++; break; }
-      if (c === '\n') this.fail('newline in string');
-      if (c !== '\\') { this.i++; continue; }
-      pushText(s.slice(run, this.i));
+      const c = s.charCodeAt(this.i);
+      if (c === q) {
+        if (run < this.i) { endBytes(); parts.push(s.slice(run, this.i)); }
+        endBytes();
+        this.i++;
+        break;
+      }
+      if (c === 10) this.fail('newline in string');
+      if (c !== 92) { this.i++; continue; }
+      if (run < this.i) { endBytes(); parts.push(s.slice(run, this.i)); }
       const e = s[this.i + 1];
       this.i += 2;
       if (e === undefined) this.fail('unterminated string');
       if (e in ESCAPES) bytes.push(ESCAPES[e]);
       else if (e === '\r') { bytes.push(10); if (s[this.i] === '\n') this.i++; }
-      else if (/\d/.test(e)) {
-        const m = /^\d{0,2}/.exec(s.slice(this.i, this.i + 2))!;
-        const v = Number(e + m[0]);
+      else if (e >= '0' && e <= '9') {
+        let v = e.charCodeAt(0) - 48;
+        for (let k = 0; k < 2 && s.charCodeAt(this.i) >= 48 && s.charCodeAt(this.i) <= 57; k++) v = v * 10 + s.charCodeAt(this.i++) - 48;
         if (v > 255) this.fail('decimal escape too large');
         bytes.push(v);
-        this.i += m[0].length;
       } else if (e === 'x') {
         const m = /^[0-9a-fA-F]{2}/.exec(s.slice(this.i, this.i + 2));
         if (!m) this.fail('malformed \\x escape');
         bytes.push(parseInt(m[0], 16));
         this.i += 2;
       } else if (e === 'z') {
-        while (this.i < s.length && /\s/.test(s[this.i])) this.i++;
+        while (this.i < s.length && isSpace(s.charCodeAt(this.i))) this.i++;
       } else if (e === 'u') {
         const m = /^\{([0-9a-fA-F]{1,8})\}/.exec(s.slice(this.i, this.i + 11));
         if (!m) this.fail('malformed \\u escape');
         const cp = parseInt(m[1], 16);
         if (cp > 0x10ffff) this.fail('\\u escape out of range');
-        pushText(String.fromCodePoint(cp));
+        for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) bytes.push(b);
         this.i += m[0].length;
       } else this.fail(`unknown escape \\${e}`);
       run = this.i;
     }
-    return Buffer.from(bytes).toString('utf8');
+    return parts.length === 1 ? parts[0] : parts.join('');
   }
 
   private table(depth: number): LuaTable {
