@@ -363,6 +363,18 @@ t('a remote video\'s chat infos from ActivityPub are stored in livechat\'s layou
   assert.ok(existsSync(join(ctx.host.dataDir(), 'videoInfos', 'remote', 'remote.example', `${uuid}.json`)), 'videoInfos/remote/<host>/<uuid>.json');
 });
 
+t('S2S over WebSocket: /xmpp-websocket-s2s reaches the server\'s XEP-0468 endpoint, which answers a stream', async (ctx) => {
+  const ws = new WebSocket(`${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket-s2s`, 'xmpp');
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no answer on the S2S WebSocket')), 15000);
+    ws.on('open', () => ws.send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' from='peer.example' version='1.0'/>"));
+    ws.on('message', (d) => { clearTimeout(timer); resolve(String(d)); });
+    ws.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
+  assert.match(first, /<open[^>]*urn:ietf:params:xml:ns:xmpp-framing/);
+  ws.close();
+});
+
 t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (ctx) => {
   const started = Date.now();
   await ctx.host.unregister();

@@ -8,7 +8,7 @@ import { videoHasChat, roomLocalpart, parseRoomLocalpart } from '../../plugin/se
 import { validateConfig } from '../../src/index.js';
 
 const t = suite('plugin settings');
-const place = { host: 'video.example', dataDir: '/var/peertube/plugins/data/peertube-plugin-livechat', routerPath: '/plugins/livechat/router', wsPath: '/plugins/livechat/ws' };
+const place = { host: 'video.example', dataDir: '/var/peertube/plugins/data/peertube-plugin-livechat', routerPath: '/plugins/livechat/router', wsPath: '/plugins/livechat/ws', webserverUrl: 'https://video.example' };
 
 t('livechat names and defaults', () => {
   const byName = new Map(SETTINGS.map((s) => [s.name, s]));
@@ -55,12 +55,15 @@ t('server config: domains, no listener of its own, archive expiry, anonymous off
   assert.is(c.dataDir, `${place.dataDir}/xmpp`);
   assert.equal(c.modules.archive, { expiry: '1w' });
   assert.equal(c.modules.tcp, { enabled: false });
-  assert.is(c.modules.s2s, undefined);
+  assert.equal(c.modules.s2s, { enabled: false, websocket: { enabled: true, path: '/plugins/livechat/ws/xmpp-websocket-s2s',
+    serverInfosDir: `${place.dataDir}/serverInfos`, instanceUrl: 'https://video.example' } }, 'WebSocket S2S on, TCP S2S off');
+  assert.equal((validateConfig(buildServerConfig(mapSettings({ 'federation-dont-publish-remotely': true }), place)).modules.s2s as { websocket: unknown }).websocket, { enabled: false });
   assert.equal(c.modules.avatars, { set: 'birds', httpPath: '/avatars' }, 'livechat\'s sepia default → the birds set');
   assert.is((validateConfig(buildServerConfig(mapSettings({ 'avatar-set': 'cat' }), place)).modules.avatars as { set: string }).set, 'cats');
   const off = validateConfig(buildServerConfig(mapSettings({ 'chat-no-anonymous': true, 'prosody-room-allow-s2s': true, 'prosody-c2s': true, 'prosody-muc-log-by-default': false }), place));
   assert.is(off.anonymousHost, null);
-  assert.equal(off.modules.s2s, { enabled: true, port: 5269, interfaces: ['*', '::'] });
+  const s2s = off.modules.s2s as { enabled: boolean; port: number; interfaces: string[] };
+  assert.equal([s2s.enabled, s2s.port, s2s.interfaces], [true, 5269, ['*', '::']]);
   assert.is((off.modules.tcp as { port: number }).port, 52822);
   assert.is((off.modules.muc as { defaultRoomConfig: { enableArchiving: boolean } }).defaultRoomConfig.enableArchiving, false);
 });

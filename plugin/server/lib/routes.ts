@@ -117,9 +117,12 @@ export function webSocketRoutes(rt: () => LivechatRuntime | null): Array<{ route
       },
     },
     {
-      // Server-to-server over WebSocket (livechat's federation between PeerTube instances) is not built yet.
+      // Server-to-server over WebSocket (XEP-0468): other PeerTube instances' chat servers.
       route: '/xmpp-websocket-s2s',
-      handler: (_req, socket) => refuse(socket, '501 Not Implemented'),
+      handler: (req, socket, head) => {
+        const r = rt();
+        if (!r || !r.server.handleS2sUpgrade(req, socket, head)) refuse(socket, '404 Not Found');
+      },
     },
   ];
 }

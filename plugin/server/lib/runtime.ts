@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mapSettings, needsRestart, SETTING_NAMES, type LivechatSettings } from './settings.js';
 import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, type VideoLike } from './rooms.js';
 import type { PeerTubeOptions } from './peertube.js';
-import { buildServerInfos } from '../federation/index.js';
+import { buildServerInfos, fetchMissingServerInfos } from '../federation/index.js';
 import { localChatServer } from './local-chat-server.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
@@ -74,6 +74,7 @@ export class LivechatRuntime {
       dataDir: o.peertubeHelpers.plugin.getDataDirectoryPath(),
       routerPath: `${base}/router`,
       wsPath: `${base}/ws`,
+      webserverUrl: url.origin,
     };
     const rt = new LivechatRuntime(o, place, secretKey as string);
     rt.settings = await rt.readSettings();
@@ -113,6 +114,11 @@ export class LivechatRuntime {
     return createServer(buildServerConfig(this.settings, this.place), {
       auth: this.auth,
       logger: this.log,
+      // A livechat peer told us its URL: fetch its federation infos (serverInfos/) once a day at most.
+      onS2sPeerInstanceUrl: (peerUrl) => {
+        fetchMissingServerInfos(this.place.dataDir, peerUrl, { pluginShortName: 'livechat' })
+          .catch((e: unknown) => this.log.warn(`livechat: cannot fetch server infos of ${peerUrl}: ${String(e)}`));
+      },
       mayJoinRoom: (roomJid) => !this.closed.has(roomJid.split('@')[0]),
       onCreateRoom: roomCreationCallback({
         settings: () => this.settings,

@@ -10,6 +10,8 @@ export interface PluginPlace {
   /** Public path prefixes, e.g. '/plugins/livechat/router' and '/plugins/livechat/ws'. */
   routerPath: string;
   wsPath: string;
+  /** PeerTube's public base URL (sent to WebSocket S2S peers so they can fetch our federation infos). */
+  webserverUrl: string;
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -49,7 +51,17 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
   } else {
     config.tcp = { enabled: false };
   }
-  if (s.roomAllowS2s) config.s2s = { enabled: true, port: s.s2sPort, interfaces: s.s2sInterfaces };
+  // S2S over WebSocket (XEP-0468) through PeerTube's HTTP front, as livechat publishes it unless the admin keeps the
+  // chat off other instances; classic TCP S2S only with prosody-room-allow-s2s.
+  const websocket = s.federationDontPublishRemotely ? { enabled: false } : {
+    enabled: true,
+    path: `${p.wsPath}/xmpp-websocket-s2s`,
+    serverInfosDir: join(p.dataDir, 'serverInfos'),
+    instanceUrl: p.webserverUrl,
+  };
+  config.s2s = s.roomAllowS2s
+    ? { enabled: true, port: s.s2sPort, interfaces: s.s2sInterfaces, websocket }
+    : { enabled: false, websocket };
   if (s.certificatesDir) config.certs = { folder: s.certificatesDir };
   return config;
 }

@@ -85,7 +85,7 @@ export const SETTING_NAMES = SETTINGS.map((s) => s.name);
 
 /** Settings whose change needs the chat server restarted (domains, listeners, archive retention). */
 export const RESTART_KEYS: Array<keyof LivechatSettings> = ['noAnonymous', 'avatarSet', 'mucExpiration', 'mucLogByDefault', 'roomAllowS2s', 's2sPort',
-  's2sInterfaces', 'certificatesDir', 'c2s', 'c2sPort', 'c2sInterfaces'];
+  's2sInterfaces', 'certificatesDir', 'federationDontPublishRemotely', 'c2s', 'c2sPort', 'c2sInterfaces'];
 
 const DEFAULTS = new Map(SETTINGS.map((s) => [s.name, s.default]));
 
