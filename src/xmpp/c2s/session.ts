@@ -39,8 +39,12 @@ export class C2SSession implements TransportHandler, LocalSession {
   lastActivity = Date.now();
   pingOutstanding = false;
 
+  /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
+  readonly remoteAddress: string;
+
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
+    this.remoteAddress = transport.remoteAddress;
     ctx.connections.add(this);
   }
 
