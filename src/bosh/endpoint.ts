@@ -34,6 +34,7 @@ const MAX_RID = Number.MAX_SAFE_INTEGER;
 // 'content' becomes a response header: only plain media types with an optional charset.
 const CONTENT_RE = /^(text\/(xml|html|plain)|application\/xml)(;\s*charset=[A-Za-z0-9._-]{1,40})?$/i;
 // The sid of a request that cannot be parsed, read from its first start tag, so the session it names ends too.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const SID_PEEK = /^(?:[^<]|<[?!][^>]*>)*<[A-Za-z_][^>]*?\ssid\s*=\s*(['"])([^'"]{1,64})\1/;
 
 export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
@@ -162,8 +163,17 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     });
     req.on('end', () => {
       if (over) return;
+      const bytes = Buffer.concat(chunks, size);
+      let text: string;
       try {
-        dispatch(Buffer.concat(chunks, size).toString('utf8'), req, res);
+        text = strictUtf8.decode(bytes);
+      } catch {
+        // Not UTF-8 (XML 1.0 §4.3.3: a fatal error): refused whole, and the session it names ends (XEP-0124 §17.2).
+        log.debug('bosh: refused a request body that is not valid UTF-8');
+        return refuseWithSession(res, 'bad-request', SID_PEEK.exec(bytes.subarray(0, 2048).toString('latin1'))?.[2]);
+      }
+      try {
+        dispatch(text, req, res);
       } catch (err) {
         log.error(`bosh: ${(err as Error).stack}`);
         refuse(res, 'internal-server-error');

@@ -2,7 +2,6 @@
 // (XEP-0368). The session core is the same one WebSocket and BOSH carry.
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
 import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { StreamError } from '../errors.js';
@@ -20,6 +19,11 @@ export interface TcpTransportOptions {
   tlsSocket?: tls.TLSSocket;
 }
 
+/** A decoder that refuses invalid UTF-8 (XML 1.0 §4.3.3: an encoding error is fatal) rather than inserting U+FFFD. */
+function utf8Decoder(): TextDecoder {
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+}
+
 export class TcpTransport implements StreamTransport {
   readonly kind = 'tcp' as const;
   handler!: TransportHandler;
@@ -27,7 +31,7 @@ export class TcpTransport implements StreamTransport {
   secure: boolean;
   private socket: net.Socket;
   private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
+  private decoder = utf8Decoder();
   private closedByServer = false;
   private upgrading = false;
   private cork = new TickCork();
@@ -57,7 +61,14 @@ export class TcpTransport implements StreamTransport {
     if (this.closedByServer || this.upgrading) return;
     this.handler.touch?.();
     try {
-      this.parser.write(this.decoder.write(chunk));
+      let text: string;
+      try {
+        // stream: a character split across two TCP chunks waits for its second half instead of failing.
+        text = this.decoder.decode(chunk, { stream: true });
+      } catch {
+        throw new StreamError('not-well-formed', 'the stream is not valid UTF-8');
+      }
+      this.parser.write(text);
     } catch (err) {
       const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
       this.handler.streamError(e.condition, e.text);
@@ -116,7 +127,7 @@ export class TcpTransport implements StreamTransport {
       this.socket = secure;
       this.secure = true;
       this.bindings = channelBindings(secure);
-      this.decoder = new StringDecoder('utf8');
+      this.decoder = utf8Decoder();
       this.parser.reset();
       this.upgrading = false;
       this.attach(secure);
