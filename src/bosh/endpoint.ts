@@ -24,6 +24,8 @@ export interface BoshEndpointOptions {
   log: Logger;
   /** Starts the c2s session on a new transport (XmppServer.acceptTransport); must set `t.handler`. */
   accept(t: BoshSession): void;
+  /** Whether a new session from this address is within its connection rate (refused with policy-violation). */
+  admit?(address: string): boolean;
   /** The validated `bosh` section; defaults to validating config.modules.bosh. */
   bosh?: BoshConfig;
 }
@@ -80,6 +82,8 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       log.warn(`bosh: ${sessions.size} sessions, refusing a new one`);
       return refuse(res, 'policy-violation');
     }
+    const address = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    if (opts.admit && !opts.admit(address)) return refuse(res, 'policy-violation');
     const content = a.content && CONTENT_RE.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
     // §7.1: the manager may lower wait and hold, never raise them.
     const wait = clamp(a.wait, 0, cfg.maxWait, cfg.maxWait);
@@ -90,7 +94,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     const sid = randomBytes(18).toString('base64url');
     const session = new BoshSession({
       sid,
-      remoteAddress: (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
+      remoteAddress: address,
       secure: opts.config.http.considerSecure,
       wait,
       hold,
