@@ -80,7 +80,8 @@ export class XmlStreamParser {
     p.on('doctype', () => { throw new StreamError('restricted-xml', 'DTDs are not allowed'); });
     p.on('comment', () => { throw new StreamError('restricted-xml', 'comments are not allowed'); });
     p.on('processinginstruction', () => { throw new StreamError('restricted-xml', 'processing instructions are not allowed'); });
-    p.on('error', (e) => { throw new StreamError(/entit|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
+    // An entity other than the predefined ones is restricted XML (RFC 6120 §11.1); a malformed reference is not XML.
+    p.on('error', (e) => { throw new StreamError(/undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
     this.parser = p;
     if (this.opts.framed) {
       p.write('<framed>');
