@@ -1,5 +1,5 @@
 // Restart after kill -9: how long until a new client gets stream features again, on the same data folder.
-//   npm run build && node --import tsx bench/restart.ts [--rooms 200] [--messages 5000] [--rounds 3] [--keep]
+//   npm run build && node --import tsx bench/restart.ts [--rooms 200] [--messages 5000] [--rounds 3] [--keep] [--data DIR]
 // Builds a data folder with `rooms` persistent rooms of `messages` archived messages each, runs the server as a
 // child process, kills it with SIGKILL and times the restart until a WebSocket <open/> is answered with
 // <stream:features>. Baseline in the same run: the same restart on an empty data folder (node start-up, config,
@@ -23,6 +23,8 @@ const ROOMS = Number(arg('rooms', '200'));
 const MESSAGES = Number(arg('messages', '5000'));
 const ROUNDS = Number(arg('rounds', '3'));
 const KEEP = process.argv.includes('--keep');
+/** A data folder kept by an earlier run (--keep), to compare two builds on the same archive. */
+const REUSE = arg('data', '');
 const root = new URL('..', import.meta.url).pathname;
 
 async function freePort(): Promise<number> {
@@ -104,15 +106,16 @@ async function killRestart(label: string, dataDir: string): Promise<number[]> {
 
 if (!existsSync(join(root, 'dist/src/cli.js'))) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
 const empty = await mkdtemp(join(tmpdir(), 'restart-empty-'));
-const full = await mkdtemp(join(tmpdir(), 'restart-archive-'));
+const full = REUSE || await mkdtemp(join(tmpdir(), 'restart-archive-'));
 try {
   const t = performance.now();
-  await populate(full);
-  console.log(`data folder: ${ROOMS} rooms x ${MESSAGES} messages, built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  if (!REUSE) await populate(full);
+  console.log(`data folder: ${ROOMS} rooms x ${MESSAGES} messages, ${REUSE ? 'reused' : `built in ${((performance.now() - t) / 1000).toFixed(1)} s`}`);
   await writeFile(join(empty, '.keep'), '');
   await killRestart('restart after kill -9, empty data folder', empty);
   await killRestart(`restart after kill -9, ${ROOMS * MESSAGES} archived messages`, full);
 } finally {
-  if (!KEEP) await Promise.all([rm(empty, { recursive: true, force: true }), rm(full, { recursive: true, force: true })]);
+  await rm(empty, { recursive: true, force: true });
+  if (!KEEP && !REUSE) await rm(full, { recursive: true, force: true });
   else console.log(`kept ${full}`);
 }

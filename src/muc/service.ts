@@ -109,7 +109,7 @@ export class MucService implements Component {
   /**
    * Opens the archives of stored rooms after start() returns, so a restart accepts connections without reading
    * every archive first. Until a room's archive is open its stanzas wait in its queue (as during room creation);
-   * a room that gets traffic is opened at once, the others a few at a time.
+   * a room that gets traffic is opened at once, the others two at a time (so accepting connections is not starved).
    */
   private warmInBackground(): void {
     const warm = this.archive.warm;
@@ -142,7 +142,7 @@ export class MucService implements Component {
         await open(r.localpart, r.jid);
       }
     };
-    for (let i = 0; i < Math.min(4, waiting.length); i++) void worker();
+    for (let i = 0; i < Math.min(2, waiting.length); i++) void worker();
   }
 
   /** Tells occupants the service is going away (332) and waits for room files to be written. */
