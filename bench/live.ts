@@ -36,6 +36,8 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --iq-timeout S       iq timeout (default 60), --join-timeout S (default 180), --phase-timeout S (default 600)
   --seed-messages N    messages posted by the streamer before viewers come (default 60)
   --prosody-log LEVEL  Prosody log level (default info, as livechat under PeerTube's default)
+  --prosody-avatars A  livechat | ours: Prosody's vCards embed livechat-like ~4 KB random PNGs (default) or
+                       this server's computed avatars (same bytes on both: compares CPU per vCard alone)
   --out DIR            results folder (default bench/results/<timestamp>)
   --keep               keep the servers' temp folders (config, data, logs)
   --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
@@ -65,6 +67,7 @@ async function main(): Promise<number> {
       'phase-timeout': { type: 'string', default: '600' },
       'seed-messages': { type: 'string', default: '60' },
       'prosody-log': { type: 'string', default: 'info' },
+      'prosody-avatars': { type: 'string', default: 'livechat' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       nice: { type: 'string', default: '0' },
@@ -89,6 +92,7 @@ async function main(): Promise<number> {
   const vcards = (values.vcards ?? (scenario === 'scale' ? 'self' : 'all')) as 'all' | 'self' | 'none';
   if (!['websocket', 'bosh'].includes(values.transport!)) throw new Error('--transport must be websocket or bosh');
   if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
+  if (!['livechat', 'ours'].includes(values['prosody-avatars']!)) throw new Error('--prosody-avatars must be livechat or ours');
   const workers = values.workers ? num('workers', values.workers, 1, 64) : Math.max(1, availableParallelism() - 1);
   const portBase = num('port-base', values['port-base']!, 1024, 65000);
   const phases = plan(scenario, {
@@ -118,7 +122,7 @@ async function main(): Promise<number> {
     try {
       target =
         name === 'prosody'
-          ? await startProsody({ baseDir, httpPort: portBase + 10, room, logLevel: values['prosody-log']!, log })
+          ? await startProsody({ baseDir, httpPort: portBase + 10, room, logLevel: values['prosody-log']!, avatars: values['prosody-avatars'] === 'ours' ? 'ours' : 'livechat', log })
           : await startOurs({ baseDir, httpPort: portBase + 20, room, log });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
       const nice = num('nice', values.nice!, -20, 19);

@@ -43,15 +43,21 @@ import { validateArchive } from './storage/config.js';
 import { FileArchive } from './storage/archive.js';
 import { MucArchiveBridge } from './mam/muc-bridge.js';
 import { installPersonalMam } from './mam/personal.js';
+import { validateAvatars } from './avatars/config.js';
+import { AvatarService, type AvatarProvider } from './avatars/service.js';
+import { avatarHttpHandler } from './avatars/http.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
 export type { Logger } from './log.js';
+export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
+  avatarProvider?: AvatarProvider;
 }
 
 export interface XmppServer {
@@ -64,6 +70,8 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
+  /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
+  readonly avatars: AvatarService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
@@ -115,7 +123,14 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installRoster(iq);
   installLegacySession(iq);
   installCarbons(iq, disco, router);
-  const vcards = installVcard(iq, disco, { dataDir: config.dataDir, domain: config.domain });
+  const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
+    log, provider: options.avatarProvider, isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+  });
+  const vcards = installVcard(iq, disco, {
+    dataDir: config.dataDir, domain: config.domain,
+    // Anonymous viewers have no stored vCard: answer with their computed avatar (seeded by their JID).
+    fallback: (bare) => (config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`) ? avatars.forSeed(bare)?.vcard : undefined),
+  });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
   const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
@@ -132,6 +147,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    avatars,
+    isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const s2s = s2sConfig.enabled ? new S2sService({
@@ -193,10 +210,11 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let started = false;
   const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
+  httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());
   if (webchatConfig.enabled && config.anonymousHost) {
     httpHandlers.push(createWebchatHandler(webchatOptions(webchatConfig,
-      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http }, mucConfig.demoRoom, log)));
+      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http, avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined }, mucConfig.demoRoom, log)));
   }
 
   const server: XmppServer = {
@@ -207,6 +225,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log,
     get accounts() { return accounts; },
     muc,
+    avatars,
     get connectionCount() { return connections.size; },
     get certs() { return certs; },
     tcpAddresses: () => tcp?.addresses ?? null,
@@ -216,6 +235,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       started = true;
       await mkdir(config.dataDir, { recursive: true });
       await archive.init();
+      await avatars.start(); // the parts' masks only: avatars themselves are made on first use
       await muc.start();
       archive.startPruning();
       if (!options.auth && !config.testMode) {

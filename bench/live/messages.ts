@@ -51,6 +51,8 @@ export interface WorkerReport {
   sent: number; // chat messages sent
   vcardsReceived: number;
   vcardBytes: number;
+  /** vCard answers that carried a PHOTO (an embedded avatar). */
+  vcardPhotos: number;
   errors: Record<string, number>; // kind → count (iq errors by purpose:condition, stream errors, closes)
   // gauges
   connected: number;

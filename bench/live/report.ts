@@ -43,7 +43,9 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'vCard round trip p50', 'ms', 'lower', vc.p50);
       add(s, 'vCard round trip p95', 'ms', 'lower', vc.p95);
       add(s, 'vCards received', '', '', p.vcards);
+      add(s, 'vCards with a PHOTO', '', '', p.vcardPhotos);
       add(s, 'vCard bytes received', 'MB', 'lower', p.vcardBytes / 1e6);
+      add(s, 'vCard bytes per viewer', 'KB', 'lower', r.viewers ? p.vcardBytes / r.viewers / 1e3 : NaN);
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
     } else if (p.kind === 'chat') {
@@ -178,22 +180,24 @@ export function table(results: TargetResult[]): Table {
   return { text, markdown: md, slower };
 }
 
-/** Warns when the vCards the targets hand out differ in kind (e.g. one embeds avatars, the other does not). */
+/**
+ * Whether the vCard work compares like for like: every target must embed an avatar (PHOTO) in nearly all the
+ * vCards it answers. Returns a CAVEAT when one does and another does not, otherwise a note with the mean answer
+ * sizes (the avatars themselves may differ in size: that is what each server chooses to hand out).
+ */
 export function vcardCaveat(results: TargetResult[]): string {
-  const mean = (r: TargetResult): number => {
+  const stats = results.map((r) => {
     const n = r.phases.reduce((s, p) => s + p.vcards, 0);
-    return n ? r.phases.reduce((s, p) => s + p.vcardBytes, 0) / n : NaN;
-  };
-  const sizes = results.map((r) => ({ t: r.target, m: mean(r) })).filter((x) => Number.isFinite(x.m));
-  if (sizes.length < 2) return '';
-  const min = Math.min(...sizes.map((x) => x.m));
-  const max = Math.max(...sizes.map((x) => x.m));
-  if (max < 2 * min) return '';
-  return (
-    'CAVEAT: mean vCard answer size differs (' + sizes.map((x) => `${x.t} ${Math.round(x.m)} B`).join(', ') +
-    '): a target whose vCards carry no embedded avatar does much less work per vCard, so vCard, join and CPU rows ' +
-    'are not like for like until both hand out avatars'
-  );
+    const photos = r.phases.reduce((s, p) => s + p.vcardPhotos, 0);
+    const bytes = r.phases.reduce((s, p) => s + p.vcardBytes, 0);
+    return { t: r.target, n, share: n ? photos / n : NaN, mean: n ? bytes / n : NaN };
+  }).filter((x) => x.n > 0);
+  if (stats.length < 2) return '';
+  const sizes = stats.map((x) => `${x.t} ${Math.round(x.mean)} B, ${(x.share * 100).toFixed(1)}% with a PHOTO`).join('; ');
+  const withPhotos = stats.filter((x) => x.share >= 0.9);
+  if (withPhotos.length === stats.length) return `vCards like for like: every target embeds an avatar in its vCard answers (mean answer: ${sizes})`;
+  if (withPhotos.length === 0) return `vCards like for like: no target embeds avatars (mean answer: ${sizes})`;
+  return `CAVEAT: only some targets embed an avatar in their vCards (${sizes}): vCard, join and CPU rows are not like for like`;
 }
 
 export function errorBreakdown(results: TargetResult[]): string[] {

@@ -28,6 +28,7 @@ export interface PhaseResult {
   sent: number;
   vcards: number;
   vcardBytes: number;
+  vcardPhotos: number;
   payloadBytes: number;
   errors: Record<string, number>;
   joined: number; // viewers in the room at the end of the phase
@@ -151,6 +152,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     p.sent += r.sent;
     p.vcards += r.vcardsReceived;
     p.vcardBytes += r.vcardBytes;
+    p.vcardPhotos += r.vcardPhotos;
     p.payloadBytes += r.bytesPayload;
     for (const [k, v] of Object.entries(r.errors)) p.errors[k] = (p.errors[k] ?? 0) + v;
   };
@@ -252,6 +254,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         sent: 0,
         vcards: 0,
         vcardBytes: 0,
+        vcardPhotos: 0,
         payloadBytes: 0,
         errors: {},
         joined: 0,

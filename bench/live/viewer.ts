@@ -15,6 +15,7 @@ export class Tally {
   sent = 0;
   vcardsReceived = 0;
   vcardBytes = 0;
+  vcardPhotos = 0;
   errors: Record<string, number> = {};
   outstandingIqs = 0;
   lateIqs = 0; // timed out at the client but not answered yet: the server still owes them
@@ -243,6 +244,7 @@ export class Viewer {
           this.tally.samples.vcard.push(now() - sentAt);
           this.tally.vcardsReceived++;
           this.tally.vcardBytes += stanza.length;
+          if (stanza.includes('<BINVAL>')) this.tally.vcardPhotos++;
         }
         done?.();
       },
@@ -276,6 +278,7 @@ export class Viewer {
           this.tally.samples.vcard.push(now() - l.sentAt);
           this.tally.vcardsReceived++;
           this.tally.vcardBytes += s.length;
+          if (s.includes('<BINVAL>')) this.tally.vcardPhotos++;
         }
       }
       return;

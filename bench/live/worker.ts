@@ -51,6 +51,7 @@ function report(): void {
     sent: tally.sent,
     vcardsReceived: tally.vcardsReceived,
     vcardBytes: tally.vcardBytes,
+    vcardPhotos: tally.vcardPhotos,
     errors: tally.errors,
     connected,
     joined,
@@ -67,6 +68,7 @@ function report(): void {
   tally.sent = 0;
   tally.vcardsReceived = 0;
   tally.vcardBytes = 0;
+  tally.vcardPhotos = 0;
   tally.errors = {};
 }
 

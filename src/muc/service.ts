@@ -15,6 +15,8 @@ import type { CreationCallback, MucConfig, RoomSeed } from './config.js';
 import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
+import type { AvatarService } from '../avatars/service.js';
+import { setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -33,6 +35,10 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Avatars for occupants (XEP-0153 hashes, vCards of room/nick). */
+  avatars?: AvatarService;
+  /** Whether a bare JID is an anonymous login; defaults to livechat's layout (anon.<domain> next to room.<domain>). */
+  isAnonymous?: (bareJid: string) => boolean;
 }
 
 interface Pending {
@@ -86,7 +92,11 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
-    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam });
+    const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
+    installFeatures({
+      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars,
+      isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
+    });
   }
 
   get config(): MucConfig { return this.deps.config; }
@@ -183,6 +193,15 @@ export class MucService implements Component {
     return room;
   }
 
+  /** Sets the custom emoji shortnames a room's emoji-only mode accepts (the channel's emoji); false: no such room. */
+  setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
+    const room = this.rooms.get(localpart);
+    if (!room) return false;
+    setCustomEmojis(room, shortnames);
+    this.persist(room);
+    return true;
+  }
+
   destroyRoom(localpart: string, reason?: string, alternate?: string): boolean {
     const room = this.getRoom(localpart);
     if (!room) return false;
@@ -213,9 +232,11 @@ export class MucService implements Component {
       room.receive(stanza, from, to);
       return;
     }
-    // No such room: only an available presence to room/nick may create it.
-    if (stanza.name === 'presence' && !stanza.attrs.type && to.resource) {
-      this.create(lp, stanza, from, to);
+    // No such room: only an available presence to room/nick may create it; one without a nick is a malformed
+    // join (XEP-0045 §7.2.1), not a missing room.
+    if (stanza.name === 'presence' && !stanza.attrs.type) {
+      if (to.resource) this.create(lp, stanza, from, to);
+      else this.bounce(stanza, new StanzaError('jid-malformed', 'A nickname is required', 'modify'));
       return;
     }
     if (stanza.name === 'presence' && stanza.attrs.type === 'probe') {

@@ -30,6 +30,7 @@ declare module 'ltx' {
     prepend(...nodes: Node[]): void;
     remove(el: Element | string, xmlns?: string): this;
     toString(): string;
+    write(writer: (s: string) => void): void;
   }
   export function parse(xml: string): Element;
   /** Deep copy (ltx 3 has no clone method on Element). */

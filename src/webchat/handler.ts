@@ -31,6 +31,11 @@ export interface WebchatOptions {
   boshUrl?: PerRequest<string | undefined>;
   /** Host that offers SASL ANONYMOUS, e.g. 'anon.localhost'. */
   anonymousHost: string;
+  /**
+   * Where avatars are served by hash (`<avatarsUrl>/<sha1>.png`): the page then shows occupants' avatars from
+   * their presence hash, without one vCard request per occupant. Unset: ConverseJS's own vCard fetching.
+   */
+  avatarsUrl?: string;
   /** MUC service host, e.g. 'room.localhost'. */
   mucHost: string;
   /** `<base>/` redirects here (the standalone demo room). */
@@ -141,7 +146,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       loglevel: opts.clientLogLevel ?? 'warn',
     });
     const html = Buffer.from(
-      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options }),
+      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options, avatarsUrl: opts.avatarsUrl }),
       'utf8',
     );
     const etag = `"p-${createHash('sha256').update(html).digest('base64url').slice(0, 16)}"`;
@@ -152,7 +157,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       ETag: etagFor(etag, enc),
       Vary: 'Accept-Encoding',
       'Content-Security-Policy': buildCsp({
-        connectUrls: [websocketUrl, boshUrl].filter((u): u is string => !!u),
+        connectUrls: [websocketUrl, boshUrl, opts.avatarsUrl].filter((u): u is string => !!u),
         frameAncestors: opts.frameAncestors ?? '*',
       }),
       'X-Content-Type-Options': 'nosniff',

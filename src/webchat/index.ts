@@ -13,6 +13,8 @@ export interface WebchatServerInfo {
   anonymousHost: string;
   mucHost: string;
   http: { websocketPath: string; boshPath: string };
+  /** URL path of avatars by hash, when the avatars module serves them. */
+  avatarsPath?: string;
 }
 
 /**
@@ -26,6 +28,7 @@ export function webchatOptions(cfg: WebchatConfig, server: WebchatServerInfo, de
     websocketUrl: server.http.websocketPath,
     boshUrl: server.http.boshPath,
     anonymousHost: server.anonymousHost,
+    avatarsUrl: server.avatarsPath,
     mucHost: server.mucHost,
     defaultRoom,
     frameAncestors: cfg.frameAncestors,

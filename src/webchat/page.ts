@@ -10,6 +10,8 @@ export interface PageInput {
   settings: Record<string, unknown>;
   options: PageOptions;
   lang?: string;
+  /** Avatars by hash, for the boot script's avatar plugin. */
+  avatarsUrl?: string;
 }
 
 function escapeHtml(s: string): string {
@@ -28,7 +30,7 @@ function jsonForScriptBlock(value: unknown): string {
 
 export function renderPage(p: PageInput): string {
   const a = (name: string) => escapeHtml(p.assetsBase + name);
-  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent };
+  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent, avatars: p.avatarsUrl };
   const bodyClass = ['converse-fullscreen'];
   if (p.options.transparent) bodyClass.push('webchat-transparent');
   return `<!DOCTYPE html>

@@ -1,5 +1,6 @@
 // A stanza serialized once and sent to many recipients: only the `to` attribute differs between copies.
 // This is the fan-out hot path (one groupchat message to thousands of occupants).
+import { parse } from 'ltx';
 import { cloneElement, Element, escapeXML } from './xml.js';
 import { NS } from './namespaces.js';
 
@@ -41,4 +42,32 @@ export class PreparedStanza {
     const head = `<${this.element.name} xmlns="${xmlns}" to="`;
     return [head, '"' + body.slice(this.element.name.length + 1)];
   }
+}
+
+/**
+ * An element serialized once and embedded as is in any number of stanzas: the `<vCard/>` of an avatar is the
+ * same bytes in every answer, only the enclosing iq's id/from/to differ. ltx calls `write` on child elements, so
+ * the cached text is copied into the output without walking or escaping the tree again. The parsed tree is kept
+ * too, so code that inspects or clones it sees the real content. Must not be mutated.
+ */
+export class PreSerializedElement extends Element {
+  // ltx's clone() calls the constructor without `xml`: such a copy is an ordinary element.
+  private constructor(name: string, attrs: Record<string, string>, readonly xml?: string) {
+    super(name, attrs);
+  }
+
+  /** Parses `xml` once (its root becomes this element) and keeps the text for serialization. */
+  static of(xml: string): PreSerializedElement {
+    const tree = parse(xml);
+    const e = new PreSerializedElement(tree.name, tree.attrs, xml);
+    e.children = tree.children;
+    return e;
+  }
+
+  override write(writer: (s: string) => void): void {
+    if (this.xml === undefined) super.write(writer);
+    else writer(this.xml);
+  }
+
+  override toString(): string { return this.xml ?? super.toString(); }
 }

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type XmppServer } from '../../src/index.js';
+import { createServer, type CreateServerOptions, type XmppServer } from '../../src/index.js';
 import { silentLogger, consoleLogger } from '../../src/log.js';
 import type { Raw } from '../../src/config-schema.js';
 import { mergeRaw } from '../../src/config.js';
@@ -17,11 +17,11 @@ export interface TestServer {
   stop(keepData?: boolean): Promise<void>;
 }
 
-export async function startTestServer(overrides: Raw = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Raw = {}, opts: { dataDir?: string; options?: CreateServerOptions } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'xmpp-test-')));
   // TCP c2s is off unless a test asks for it (its default port 5222 would clash between tests).
   const raw = mergeRaw({ domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'warn' }, overrides);
-  const server = createServer(raw, { logger: process.env.TEST_LOG ? consoleLogger('debug') : silentLogger });
+  const server = createServer(raw, { ...opts.options, logger: process.env.TEST_LOG ? consoleLogger('debug') : silentLogger });
   await server.start();
   const { port } = server.httpAddress()!;
   return {

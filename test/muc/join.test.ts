@@ -134,4 +134,22 @@ test('history on join: default and maxstanzas', async () => {
   assert.is(d.take().filter((s) => s.getChild('body')).length, 0);
 });
 
+test('a join without a nickname is jid-malformed (XEP-0045 §7.2.1), to a new room and to an existing one', async () => {
+  const h = await harness();
+  const a = h.session('a@localhost/1');
+  a.out(`<presence to="fresh@${HOST}"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
+  const [err] = a.take();
+  assert.is(err?.attrs.type, 'error');
+  assert.is(errorCondition(err), 'jid-malformed');
+  assert.is(err.getChild('error')?.attrs.type, 'modify');
+  assert.not.ok(h.muc.getRoom('fresh'), 'a room was created without an occupant');
+  join(a, 'r', 'A');
+  a.take();
+  const b = h.session('b@localhost/1');
+  b.out(`<presence to="r@${HOST}"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
+  const [err2] = b.take();
+  assert.is(errorCondition(err2), 'jid-malformed');
+  assert.is(a.take().length, 0, 'the occupant heard of a failed join');
+});
+
 test.run();

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeAvatars } from '../avatars.js';
+import { writeAvatars, writeComputedAvatars } from '../avatars.js';
 import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -101,12 +101,12 @@ export function prosodyConfig(dir: string, httpPort: number, avatarsDir: string,
   return s;
 }
 
-export async function startProsody(opts: { baseDir: string; httpPort: number; room: string; logLevel: string; log: (s: string) => void }): Promise<RunningTarget> {
+export async function startProsody(opts: { baseDir: string; httpPort: number; room: string; logLevel: string; avatars?: 'livechat' | 'ours'; log: (s: string) => void }): Promise<RunningTarget> {
   ensureProsodyInstalled(opts.log);
   const dir = join(opts.baseDir, 'prosody');
   await mkdir(join(dir, 'data'), { recursive: true });
   const avatarsDir = join(dir, 'avatars');
-  const avatars = await writeAvatars(avatarsDir);
+  const avatars = opts.avatars === 'ours' ? await writeComputedAvatars(avatarsDir) : await writeAvatars(avatarsDir);
   const cfgPath = join(dir, 'prosody.cfg.lua');
   await writeFile(cfgPath, prosodyConfig(dir, opts.httpPort, avatarsDir, avatars, opts.logLevel));
   const logPath = join(dir, 'stdout.log');

@@ -1,6 +1,6 @@
 // Which roles' presences are broadcast (muc#roomconfig_presencebroadcast). Limiting it to moderators turns a
 // live-stream join storm from O(N²) presence deliveries into O(N): viewers see moderators and themselves, moderators
-// still see everyone (MucConfig.moderatorsSeeAllPresences). The check itself is Room.seesPresenceOf.
+// still see everyone (MucConfig.moderatorsSeeAllPresences). The check itself is PresencePublisher.sees.
 // The role "none" (as Prosody offers it) shows absent members: a joining session also gets an unavailable presence
 // for each registered nickname whose owner is not in the room, after the occupant list and before its own presence.
 import { el } from '../../xmpp/xml.js';

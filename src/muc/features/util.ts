@@ -6,6 +6,7 @@ import type { Logger } from '../../log.js';
 import type { MucEvents, RoomIqRoutes, ConfigSubmittedEvent } from '../room.js';
 import { asBool, boolValue, type FormField } from '../forms.js';
 import type { MucMamHandler } from './mam.js';
+import type { AvatarService } from '../../avatars/service.js';
 
 export interface FeatureContext {
   hooks: Hooks<MucEvents>;
@@ -14,6 +15,10 @@ export interface FeatureContext {
   archive: RoomArchive;
   log: Logger;
   mam?: MucMamHandler;
+  /** Computed and provided avatars, when the avatars module is wired. */
+  avatars?: AvatarService;
+  /** Whether a real bare JID is an anonymous login (livechat's viewers without an account). */
+  isAnonymous: (bareJid: string) => boolean;
 }
 
 export function boolField(name: string, label: string, value: boolean): FormField {

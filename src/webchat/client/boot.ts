@@ -42,6 +42,102 @@ export const BOOT_JS = String.raw`(function () {
   }
   if (cfg.transparent) body.classList.add('webchat-transparent');
 
+  // Avatars by URL. The server puts each occupant's avatar hash in its presence (XEP-0153) and serves the PNG at
+  // <avatars>/<hash>.png with immutable caching. Left alone, ConverseJS would send one vCard iq per occupant on
+  // screen (and refetch the room's vCard for every presence carrying a hash); this plugin answers those lookups
+  // from the hash URL instead, through the browser's HTTP cache, and keeps ConverseJS's avatar rendering.
+  function avatarPlugin(base) {
+    var prefix = base.replace(/\/$/, '') + '/';
+    window.converse.plugins.add('webchat-avatars', {
+      initialize: function () {
+        var _converse = this._converse;
+        var api = _converse.api;
+        if (!api || !api.vcard || !api.vcard.update) { console.warn('webchat: no vCard API, avatars by URL off'); return; }
+        var original = api.vcard.update.bind(api.vcard);
+        var images = {};
+        var roomsAsked = {};
+        function load(hash) {
+          if (!images[hash]) {
+            images[hash] = fetch(prefix + hash + '.png', { credentials: 'omit' }).then(function (r) {
+              if (!r.ok) throw new Error('HTTP ' + r.status);
+              return r.arrayBuffer();
+            }).then(function (buf) {
+              var bytes = new Uint8Array(buf), bin = '';
+              for (var i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+              return btoa(bin);
+            });
+            images[hash].catch(function () { delete images[hash]; });
+          }
+          return images[hash];
+        }
+        function rooms() {
+          var boxes = _converse.state && _converse.state.chatboxes;
+          return boxes ? boxes.filter(function (b) { return b.get('type') === 'chatroom'; }) : [];
+        }
+        // The occupant a vCard JID stands for: room/nick, or (moderators see real JIDs) an occupant's real JID.
+        function occupantOf(jid) {
+          var slash = jid.indexOf('/');
+          var bare = slash < 0 ? jid : jid.slice(0, slash);
+          var list = rooms();
+          for (var i = 0; i < list.length; i++) {
+            var muc = list[i];
+            if (muc.get('jid') === bare && slash >= 0) {
+              return muc.occupants.findWhere({ nick: jid.slice(slash + 1) }) || null;
+            }
+            var hit = muc.occupants.find(function (o) {
+              var real = o.get('jid');
+              return real && (real === jid || real.split('/')[0] === bare) && o.get('image_hash');
+            });
+            if (hit) return hit;
+          }
+          return null;
+        }
+        function isRoom(jid) { return rooms().some(function (m) { return m.get('jid') === jid; }); }
+        function show(vcard, hash) {
+          if (!vcard || vcard.get('image_hash') === hash) return Promise.resolve(vcard || null);
+          return load(hash).then(function (b64) {
+            vcard.save({ image: b64, image_type: 'image/png', image_hash: hash, vcard_updated: new Date().toISOString() });
+            return vcard;
+          });
+        }
+        var anonymous = settings.authentication === 'anonymous';
+        api.vcard.update = function (model, force) {
+          var jid = typeof model === 'string' ? model : model && model.get('jid');
+          if (!jid) return original(model, force);
+          var vcard = typeof model === 'string' ? (_converse.state.vcards && _converse.state.vcards.get(jid)) : model;
+          var occupant = occupantOf(jid);
+          if (occupant) {
+            var hash = occupant.get('image_hash');
+            if (!hash) return Promise.resolve(vcard || null); // no avatar advertised (yet): nothing to ask for
+            return show(vcard, hash).catch(function () { return original(model, force); });
+          }
+          // An anonymous viewer's own avatar is the one the room gives it (below), not a vCard round trip.
+          if (anonymous && _converse.session && jid === _converse.session.get('bare_jid')) return Promise.resolve(vcard || null);
+          if (typeof model === 'string' && isRoom(jid)) {
+            if (roomsAsked[jid]) return Promise.resolve(vcard || null);
+            roomsAsked[jid] = true;
+          }
+          return original(model, force);
+        };
+        // One's own occupant is drawn with the profile's vCard: give it the avatar the room advertises.
+        api.listen.on('chatRoomInitialized', function (muc) {
+          function own(o) {
+            if (!anonymous || o.get('nick') !== muc.get('nick') || !o.get('image_hash')) return;
+            var profile = _converse.state.profile;
+            show(profile && profile.vcard, o.get('image_hash')).catch(function () { /* initials stay */ });
+          }
+          muc.listenTo(muc.occupants, 'add', own);
+          muc.listenTo(muc.occupants, 'change:image_hash', own);
+          muc.listenTo(muc, 'change:nick', function () { muc.occupants.forEach(own); });
+        });
+      },
+    });
+    settings.whitelisted_plugins = (settings.whitelisted_plugins || []).concat(['webchat-avatars']);
+  }
+  if (cfg.avatars) {
+    try { avatarPlugin(cfg.avatars); } catch (err) { console.error('webchat: avatar plugin failed', err); }
+  }
+
   function start() {
     try {
       window.converse.initialize(settings);

@@ -12,7 +12,14 @@ import { StanzaError } from '../errors.js';
 
 const MAX_VCARD_BYTES = 128 * 1024;
 
-export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: { dataDir: string; domain: string }): { flush(): Promise<void> } {
+export interface VcardOptions {
+  dataDir: string;
+  domain: string;
+  /** The vCard of an account that has none stored (anonymous viewers get their computed avatar). */
+  fallback?: (bareJid: string) => Element | undefined;
+}
+
+export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: VcardOptions): { flush(): Promise<void> } {
   disco.addFeature(NS.VCARD);
   disco.addAccountFeature(NS.VCARD);
   const docs = new Map<string, JsonDocument<{ xml: string }>>();
@@ -37,7 +44,8 @@ export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: { dataD
 
   iq.register('account', 'vCard', NS.VCARD, 'get', async ({ to }) => {
     const xml = await read(to);
-    return xml ? parse(xml) : el('vCard', { xmlns: NS.VCARD });
+    if (xml) return parse(xml);
+    return opts.fallback?.(to) ?? el('vCard', { xmlns: NS.VCARD });
   });
 
   iq.register('account', 'vCard', NS.VCARD, 'set', async ({ to, session, payload }) => {

@@ -1,0 +1,196 @@
+// Avatars for occupants and anonymous viewers: computed from a seed (nick or occupant-id) out of the drawn parts,
+// or supplied by the embedding application for its own users (PeerTube account avatars). Each avatar is a ≤ 1.5 KB
+// PNG with its SHA-1 (the XEP-0153 photo hash) and its vCard (XEP-0054), serialized once and reused for every
+// answer. Computed avatars are made on first use and kept in an LRU; nothing is generated at start-up except the
+// parts' masks.
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import sharp from 'sharp';
+import { PreSerializedElement } from '../xmpp/prepared.js';
+import { escapeXMLText } from '../xmpp/xml.js';
+import { NS } from '../xmpp/namespaces.js';
+import type { Logger } from '../log.js';
+import { BOT, SETS, partsOf, type AvatarSet } from './art.js';
+import { designFor, renderDesign, type Design, type Masks } from './compose.js';
+import { rasterizeParts } from './masks.js';
+import { Limiter } from './limit.js';
+import type { AvatarsConfig } from './config.js';
+
+export const MAX_AVATAR_BYTES = 1536;
+const MAX_SOURCE_BYTES = 8 * 1024 * 1024;
+
+export interface Avatar {
+  /** SHA-1 of the PNG, lower-case hex: the XEP-0153 photo hash and the HTTP file name. */
+  readonly hash: string;
+  readonly png: Buffer;
+  readonly type: 'image/png';
+  /** `<vCard xmlns="vcard-temp"><PHOTO>…</PHOTO></vCard>`, serialized once. */
+  readonly vcard: PreSerializedElement;
+}
+
+/**
+ * Supplies the avatar of one of the application's users (bare JID on the main domain): image bytes, an http(s)
+ * URL to fetch them from, or undefined for "none, use a computed one". Results are cached per JID.
+ */
+export type AvatarProvider = (bareJid: string) => Promise<Buffer | string | undefined | null>;
+
+export interface AvatarServiceOptions {
+  log: Logger;
+  provider?: AvatarProvider;
+  /** Which bare JIDs are the application's users, whose avatars the provider supplies. */
+  isAccount?: (bareJid: string) => boolean;
+}
+
+export function makeAvatar(png: Buffer): Avatar {
+  const hash = createHash('sha1').update(png).digest('hex');
+  const b64 = png.toString('base64');
+  const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(b64)}</BINVAL></PHOTO></vCard>`;
+  return { hash, png, type: 'image/png', vcard: PreSerializedElement.of(xml) };
+}
+
+export class AvatarService {
+  private readonly set: AvatarSet | undefined;
+  private masks: Masks | null = null;
+  private starting: Promise<void> | null = null;
+  private readonly limiter: Limiter;
+  /** Design key → avatar (the bytes). */
+  private readonly computed: LRUCache<string, Avatar>;
+  /** Hash → seed (a few bytes), so a PNG evicted from `computed` can be made again when its URL is asked for. */
+  private readonly seeds: LRUCache<string, string>;
+  /** Hash → avatar supplied by the provider. */
+  private readonly provided: LRUCache<string, Avatar>;
+  /** Bare JID → provider avatar (null: the provider has none). */
+  private readonly accounts: LRUCache<string, Avatar | 'none'>;
+  private readonly loading = new Map<string, Promise<Avatar | undefined>>();
+  private botAvatar: Avatar | undefined;
+  private readonly bots: Set<string>;
+
+  constructor(readonly config: AvatarsConfig, private opts: AvatarServiceOptions) {
+    this.set = config.set === 'none' ? undefined : SETS[config.set];
+    this.limiter = new Limiter(config.maxConcurrent);
+    this.computed = new LRUCache({ max: config.cacheSize });
+    this.seeds = new LRUCache({ max: config.cacheSize * 10 });
+    this.provided = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)) });
+    this.accounts = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)), ttl: 6 * 3600_000 });
+    this.bots = new Set(config.bots);
+  }
+
+  get enabled(): boolean { return !!this.set; }
+  get hasProvider(): boolean { return !!this.opts.provider; }
+
+  /**
+   * Rasterizes the parts of the configured set (a few dozen small masks, in the thread pool). If that fails the
+   * server runs on without computed avatars (empty vCards, no hash in presences) rather than not at all.
+   */
+  start(): Promise<void> {
+    this.starting ??= rasterizeParts(partsOf(this.set), this.limiter).then(
+      (m) => { this.masks = m; },
+      (err: unknown) => { this.opts.log.error(`avatars: could not draw the avatar parts, avatars are off: ${(err as Error)?.message ?? err}`); },
+    );
+    return this.starting;
+  }
+
+  /** The computed avatar for a seed; undefined when the set is `none` or the service is not started. */
+  forSeed(seed: string): Avatar | undefined {
+    if (!this.set || !this.masks) return undefined;
+    const a = this.render(designFor(this.set, seed));
+    this.seeds.set(a.hash, seed);
+    return a;
+  }
+
+  isBot(bareJid: string): boolean { return this.bots.has(bareJid); }
+  isAccount(bareJid: string): boolean { return this.opts.isAccount?.(bareJid) ?? false; }
+
+  /** The one bot avatar. */
+  bot(): Avatar | undefined {
+    if (!this.masks) return undefined;
+    this.botAvatar ??= this.render({ key: 'bot', background: BOT.background, layers: BOT.layers.map((l) => ({ ...l, dx: 0, dy: 0 })) });
+    return this.botAvatar;
+  }
+
+  /** The provider's avatar for an account if it is already known (never waits). */
+  accountAvatar(bareJid: string): Avatar | undefined {
+    const a = this.accounts.get(bareJid);
+    return a === 'none' ? undefined : a;
+  }
+
+  /** Whether the provider has already answered for this account (with or without an avatar). */
+  accountKnown(bareJid: string): boolean { return this.accounts.has(bareJid); }
+
+  /** Asks the provider (once at a time per JID, cached); resolves undefined when it has no usable image. */
+  loadAccount(bareJid: string): Promise<Avatar | undefined> {
+    const provider = this.opts.provider;
+    if (!provider) return Promise.resolve(undefined);
+    const known = this.accounts.get(bareJid);
+    if (known !== undefined) return Promise.resolve(known === 'none' ? undefined : known);
+    let p = this.loading.get(bareJid);
+    if (!p) {
+      p = (async () => {
+        try {
+          const src = await provider(bareJid);
+          const input = typeof src === 'string' ? await fetchImage(src) : src;
+          const avatar = input ? await this.limiter.run(() => shrink(input)) : undefined;
+          this.accounts.set(bareJid, avatar ?? 'none');
+          if (avatar) this.provided.set(avatar.hash, avatar);
+          return avatar;
+        } catch (err) {
+          this.opts.log.warn(`avatar of ${bareJid}: ${(err as Error).message}`);
+          this.accounts.set(bareJid, 'none', { ttl: 60_000 }); // retry a failing provider a minute later
+          return undefined;
+        } finally {
+          this.loading.delete(bareJid);
+        }
+      })();
+      this.loading.set(bareJid, p);
+    }
+    return p;
+  }
+
+  /** Drops a cached provider avatar (the user changed it); the next join asks the provider again. */
+  forgetAccount(bareJid: string): void { this.accounts.delete(bareJid); }
+
+  /** An avatar this server handed out, by hash (for HTTP). */
+  byHash(hash: string): Avatar | undefined {
+    const p = this.provided.get(hash);
+    if (p) return p;
+    if (this.botAvatar?.hash === hash) return this.botAvatar;
+    const seed = this.seeds.get(hash);
+    return seed === undefined ? undefined : this.forSeed(seed);
+  }
+
+  private render(design: Design): Avatar {
+    let a = this.computed.get(design.key);
+    if (!a) {
+      a = makeAvatar(renderDesign(design, this.masks!));
+      this.computed.set(design.key, a);
+    }
+    return a;
+  }
+}
+
+async function fetchImage(url: string): Promise<Buffer | undefined> {
+  if (!/^https?:\/\//i.test(url)) throw new Error(`avatar URL must be http(s), got "${url.slice(0, 80)}"`);
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'follow' });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
+  const len = Number(res.headers.get('content-length') ?? 0);
+  if (len > MAX_SOURCE_BYTES) throw new Error(`GET ${url}: ${len} bytes is too large`);
+  const buf = Buffer.from(await res.arrayBuffer());
+  if (buf.length > MAX_SOURCE_BYTES) throw new Error(`GET ${url}: ${buf.length} bytes is too large`);
+  return buf;
+}
+
+/** Any image sharp reads → 60×60 palette PNG, fewer colours until it fits in 1.5 KB. */
+async function shrink(input: Buffer): Promise<Avatar> {
+  let best: Buffer | undefined;
+  for (const colours of [64, 32, 16, 8, 4]) {
+    const png = await sharp(input, { limitInputPixels: 4096 * 4096, animated: false })
+      .resize(60, 60, { fit: 'cover' })
+      .flatten({ background: '#ffffff' })
+      .png({ palette: true, colours, compressionLevel: 9, effort: 10, dither: 0.5 })
+      .toBuffer();
+    best = png;
+    if (png.length <= MAX_AVATAR_BYTES) break;
+  }
+  return makeAvatar(best!);
+}
