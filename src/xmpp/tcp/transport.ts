@@ -6,6 +6,7 @@ import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { StreamError } from '../errors.js';
 import { XmlStreamParser } from '../xml-stream.js';
+import { Utf8StreamDecoder } from '../utf8.js';
 import { TickCork } from '../tick-cork.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../transport.js';
 import type { CertificateStore } from '../../certs/index.js';
@@ -19,11 +20,6 @@ export interface TcpTransportOptions {
   tlsSocket?: tls.TLSSocket;
 }
 
-/** A decoder that refuses invalid UTF-8 (XML 1.0 §4.3.3: an encoding error is fatal) rather than inserting U+FFFD. */
-function utf8Decoder(): TextDecoder {
-  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-}
-
 export class TcpTransport implements StreamTransport {
   readonly kind = 'tcp' as const;
   handler!: TransportHandler;
@@ -31,7 +27,7 @@ export class TcpTransport implements StreamTransport {
   secure: boolean;
   private socket: net.Socket;
   private parser: XmlStreamParser;
-  private decoder = utf8Decoder();
+  private decoder = new Utf8StreamDecoder();
   private closedByServer = false;
   private upgrading = false;
   private cork = new TickCork();
@@ -61,14 +57,7 @@ export class TcpTransport implements StreamTransport {
     if (this.closedByServer || this.upgrading) return;
     this.handler.touch?.();
     try {
-      let text: string;
-      try {
-        // stream: a character split across two TCP chunks waits for its second half instead of failing.
-        text = this.decoder.decode(chunk, { stream: true });
-      } catch {
-        throw new StreamError('not-well-formed', 'the stream is not valid UTF-8');
-      }
-      this.parser.write(text);
+      this.parser.write(this.decoder.write(chunk));
     } catch (err) {
       const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
       this.handler.streamError(e.condition, e.text);
@@ -127,7 +116,7 @@ export class TcpTransport implements StreamTransport {
       this.socket = secure;
       this.secure = true;
       this.bindings = channelBindings(secure);
-      this.decoder = utf8Decoder();
+      this.decoder = new Utf8StreamDecoder();
       this.parser.reset();
       this.upgrading = false;
       this.attach(secure);
