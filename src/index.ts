@@ -56,6 +56,11 @@ export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /**
+   * A livechat peer opened WebSocket S2S to us announcing its base URL (`peertube-livechat-ws-s2s-instance-url`):
+   * the PeerTube plugin may fetch that instance's federation infos into the serverInfos folder.
+   */
+  onS2sPeerInstanceUrl?(url: string): void;
   /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
   avatarProvider?: AvatarProvider;
 }
@@ -76,6 +81,11 @@ export interface XmppServer {
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Server-to-server over WebSocket (XEP-0468) for an existing HTTP server, whatever path it mounts it on (PeerTube's
+   * registerWebSocketRoute); false when `s2s.websocket.enabled` is off. handleUpgrade also takes it on its own path.
+   */
+  handleS2sUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** BOSH (XEP-0124/0206) for an existing HTTP server, whatever path it mounts it on. */
@@ -151,8 +161,10 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
-  const s2s = s2sConfig.enabled ? new S2sService({
+  const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
+    httpSecure: config.http.considerSecure,
+    ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
   }) : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
@@ -259,7 +271,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       }
       if (certs && s2s) {
         await s2s.start(certs);
-        log.info(`XMPP servers (S2S) on ${s2s.addresses!.starttls.map((a) => `${a.host}:${a.port}`).join(', ')}`);
+        const tcpS2s = s2s.addresses?.starttls.map((a) => `${a.host}:${a.port}`) ?? [];
+        if (tcpS2s.length) log.info(`XMPP servers (S2S) on ${tcpS2s.join(', ')}`);
+        if (s2sConfig.websocket.enabled) log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
@@ -290,7 +304,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.close(); // last: the MUC and every session that could append are gone
       log.info('stopped');
     },
-    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
+    handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
       for (const h of httpHandlers) if (h(req, res)) return true;

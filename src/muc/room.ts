@@ -22,6 +22,7 @@ import { RoomIq, type RoomIqRoutes } from './room-iq.js';
 import { RoomAdmin } from './room-admin.js';
 import type { GroupchatOutEvent, MucEvents } from './events.js';
 import { MUC_NS, type Affiliation, type AffiliationEntry, type Role, type RoomConfig } from './types.js';
+import { PROSODY_SALT_PREFIX, prosodyOccupantId } from './prosody-occupant-id.js';
 
 export type * from './events.js';
 export { RoomIqRoutes, type RoomIqContext, type RoomIqHandler } from './room-iq.js';
@@ -221,6 +222,7 @@ export class Room {
 
 /** XEP-0421: a stable, opaque id per real bare JID and room that reveals nothing about the JID. */
 export function occupantId(salt: string, roomJid: string, bare: string): string {
+  if (salt.startsWith(PROSODY_SALT_PREFIX)) return prosodyOccupantId(salt.slice(PROSODY_SALT_PREFIX.length), bare);
   return createHash('sha256').update(salt).update('\0').update(roomJid).update('\0').update(bare).digest('base64url').slice(0, 22);
 }
 

@@ -17,7 +17,38 @@ export interface S2sStreamHandler {
   closed(reason: string): void;
 }
 
-export class S2sStream {
+/**
+ * What the S2S session code (incoming.ts, outgoing.ts) needs from a transport: TCP here, WebSocket in
+ * ws-stream.ts. Sessions write whole top-level elements and the stream header through it.
+ */
+export interface S2sTransport {
+  readonly kind: 'tcp' | 'websocket';
+  handler: S2sStreamHandler;
+  readonly remoteAddress: string;
+  readonly createdAt: number;
+  lastActivity: number;
+  /** Encrypted (TLS on the socket, or a WebSocket reached over TLS). */
+  readonly secure: boolean;
+  /** The TLS socket when TLS ends here (certificate checks, SASL EXTERNAL); null otherwise. */
+  readonly tlsSocket: tls.TLSSocket | null;
+  /** STARTTLS can be negotiated on this transport. */
+  readonly canStartTls: boolean;
+  readonly closed: boolean;
+  /** WebSocket only: how the peer framed its stream, and how many of its frames came unmasked (livechat's quirks). */
+  readonly framing?: 'rfc' | 'legacy' | null;
+  readonly unmaskedFrames?: number;
+  open(attrs: Record<string, string | undefined>): void;
+  write(xml: string): boolean;
+  fail(condition: StreamErrorCondition, text?: string): void;
+  close(streamError?: Element, reason?: string): void;
+  restart(): void;
+  upgradeServer(wrap: (s: net.Socket) => Promise<tls.TLSSocket>): Promise<boolean>;
+  upgradeClient(options: tls.ConnectionOptions): Promise<boolean>;
+}
+
+export class S2sStream implements S2sTransport {
+  readonly kind = 'tcp' as const;
+  readonly canStartTls = true;
   socket: net.Socket;
   tlsSocket: tls.TLSSocket | null = null;
   lastActivity = Date.now();

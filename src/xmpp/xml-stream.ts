@@ -2,7 +2,7 @@
 // DTDs, comments and processing instructions, which ltx's lenient parser silently skips); we build ltx elements.
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
-import { Element } from './xml.js';
+import { Element, attrString } from './xml.js';
 import { StreamError } from './errors.js';
 
 export interface StreamParserHandler {
@@ -26,6 +26,11 @@ export interface StreamParserOptions {
   defaultNs?: string;
   /** Largest element nesting depth inside a stanza. */
   maxDepth?: number;
+  /**
+   * Framed mode: namespace declarations on the virtual root, so that frames using a prefix they do not declare
+   * (livechat's `db:` elements over XEP-0468) still resolve it with getNS().
+   */
+  rootAttrs?: Record<string, string>;
 }
 
 const XML_DECL = /^\s*<\?xml\s[^?]*\?>/;
@@ -84,8 +89,9 @@ export class XmlStreamParser {
     p.on('error', (e) => { throw new StreamError(/undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
     this.parser = p;
     if (this.opts.framed) {
-      p.write('<framed>');
-      this.fedChars = '<framed>'.length;
+      const root = `<framed${attrString(this.opts.rootAttrs ?? {})}>`;
+      p.write(root);
+      this.fedChars = root.length;
       this.idle = true;
     }
   }
@@ -136,7 +142,7 @@ export class XmlStreamParser {
     this.checkNamespaces(tag.name, attrs);
     if (this.stack.length === 0) {
       if (this.opts.framed) {
-        this.stack.push(new Element('framed'));
+        this.stack.push(new Element('framed', this.opts.rootAttrs));
         this.atBoundary();
         return;
       }
@@ -171,7 +177,7 @@ export class XmlStreamParser {
       this.checkSize();
       this.atBoundary();
       // Namespaced prefixes (stream:features etc.) resolve against the stream root: keep the link for getNS().
-      el.parent = this.opts.framed ? null : this.stack[0];
+      el.parent = this.opts.framed && !this.opts.rootAttrs ? null : this.stack[0];
       this.handler.element(el);
       el.parent = null;
     }
