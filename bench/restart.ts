@@ -1,5 +1,5 @@
 // Restart after kill -9: how long until a new client gets stream features again, on the same data folder.
-//   npm run build && node --import tsx bench/restart.ts [--rooms 200] [--messages 5000] [--rounds 3] [--keep] [--data DIR]
+//   npm run build && node --import tsx bench/restart.ts [--rooms 200] [--messages 5000] [--rounds 3] [--keep] [--data DIR] [--prosody]
 // Builds a data folder with `rooms` persistent rooms of `messages` archived messages each, runs the server as a
 // child process, kills it with SIGKILL and times the restart until a WebSocket <open/> is answered with
 // <stream:features>. Baseline in the same run: the same restart on an empty data folder (node start-up, config,
@@ -62,7 +62,35 @@ async function populate(dataDir: string): Promise<void> {
 }
 
 let c2sPort = 0;
+const PROSODY_CFG = (dir: string) => `daemonize = false
+run_as_root = true
+pidfile = "${dir}/prosody.pid"
+data_path = "${dir}"
+log = { { levels = { min = "error" }, to = "file", filename = "${dir}/prosody.log" } }
+modules_enabled = { "saslauth"; "disco"; "ping"; "websocket"; "posix" }
+modules_disabled = { "s2s" }
+c2s_require_encryption = false
+consider_websocket_secure = true
+certificates = "${dir}"
+interfaces = { "127.0.0.1" }
+c2s_ports = { tonumber(ENV_BENCH_C2S) }
+c2s_direct_tls_ports = {}
+legacy_ssl_ports = {}
+http_ports = { tonumber(ENV_BENCH_HTTP) }
+http_interfaces = { "127.0.0.1" }
+https_ports = {}
+s2s_ports = {}
+VirtualHost "anon.localhost"
+  authentication = "anonymous"
+`;
+let prosodyMode = false;
+
 function start(dataDir: string, port: number): ChildProcess {
+  if (prosodyMode) {
+    return spawn('prosody', ['-F', '--config', join(dataDir, 'prosody.cfg.lua')], {
+      stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_HTTP: String(port), BENCH_C2S: String(c2sPort) },
+    });
+  }
   // The shipped build: what an operator restarts (tsx would add its own start-up time to both figures).
   const args = [join(root, 'dist/src/cli.js'), '--data', dataDir, '--http-port', String(port), '--c2s-port', String(c2sPort), '--log-level', 'error'];
   return spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -114,6 +142,17 @@ try {
   await writeFile(join(empty, '.keep'), '');
   await killRestart('restart after kill -9, empty data folder', empty);
   await killRestart(`restart after kill -9, ${ROOMS * MESSAGES} archived messages`, full);
+  if (process.argv.includes('--prosody')) {
+    // Baseline: Prosody (Debian) on an empty data folder, the same kill -9 and the same WebSocket probe.
+    const dir = await mkdtemp(join(tmpdir(), 'restart-prosody-'));
+    await writeFile(join(dir, 'prosody.cfg.lua'), PROSODY_CFG(dir));
+    prosodyMode = true;
+    try {
+      await killRestart('Prosody: restart after kill -9, empty data folder', dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
 } finally {
   await rm(empty, { recursive: true, force: true });
   if (!KEEP && !REUSE) await rm(full, { recursive: true, force: true });
