@@ -72,7 +72,7 @@ const checkPath = (s: string) => (s.startsWith('/') ? null : `must start with "/
 
 const TOP_KEYS = ['domain', 'anonymousHost', 'mucHost', 'dataDir', 'logLevel', 'http', 'limits', 'streamManagement', 'testMode', 'admins'] as const;
 /** Sections validated by their own modules; listed here so that a typo at the top level is still caught. */
-export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'avatars', 'webchat'] as const;
+export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'avatars', 'webchat', 'bot'] as const;
 
 export function validateConfig(input: unknown): ServerConfig {
   const o = asObject(input, '');

@@ -37,6 +37,8 @@ import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc } from './muc/config.js';
+import { validateBot } from './bot/config.js';
+import { ModerationBot } from './bot/moderation-bot.js';
 import { validateS2s } from './s2s/config.js';
 import { S2sService } from './s2s/service.js';
 import { validateArchive } from './storage/config.js';
@@ -75,6 +77,8 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
+  /** The in-process moderation bot, when `bot.enabled`. */
+  readonly bot: ModerationBot | null;
   /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
   readonly avatars: AvatarService;
   start(): Promise<void>;
@@ -161,6 +165,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
+  const botConfig = validateBot(config.modules.bot, 'bot', { dataDir: config.dataDir, domain: config.domain, mucHost: config.mucHost });
+  const bot = botConfig.enabled ? new ModerationBot(botConfig, router, muc, log) : null;
   const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
     httpSecure: config.http.considerSecure,
@@ -237,6 +243,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log,
     get accounts() { return accounts; },
     muc,
+    bot,
     avatars,
     get connectionCount() { return connections.size; },
     get certs() { return certs; },
@@ -249,6 +256,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.init();
       await avatars.start(); // the parts' masks only: avatars themselves are made on first use
       await muc.start();
+      await bot?.start();
       archive.startPruning();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
@@ -285,6 +293,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (!started) return;
       started = false;
       stopSweep?.();
+      bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open
       await personalMam.flush();
       for (const c of [...connections]) c.close('system-shutdown');

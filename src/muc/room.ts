@@ -69,6 +69,8 @@ export class Room {
   destroyed = false;
   /** Per-room secret for XEP-0421 occupant-ids. */
   occupantIdSalt = '';
+  /** Feature state saved with the room (current poll, room terms…), one key per feature; JSON values only. */
+  data: Record<string, unknown> = {};
   /** Sessions a delivery found gone during the current fan-out (removed by flushGone). */
   readonly goneQueue: string[] = [];
   readonly presence = new PresencePublisher(this);
@@ -202,7 +204,7 @@ export class Room {
 
   /** Changes an occupant's role; 'none' kicks (307). `actor` is the acting occupant, if any. */
   setRole(occ: Occupant, role: Role, actor?: Occupant, reason?: string): void { this.admin.setRole(occ, role, actor, reason); }
-  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string } = {}): void {
+  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {}): void {
     this.admin.setAffiliation(bare, affiliation, opts);
   }
   /** Tells every occupant the status codes of a configuration change (104, 170–173…). */

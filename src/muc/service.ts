@@ -15,6 +15,8 @@ import type { CreationCallback, MucConfig, RoomSeed } from './config.js';
 import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
+import { setRoomTerms } from './features/terms.js';
+import { ChannelTeams } from './channel-teams.js';
 import type { AvatarService } from '../avatars/service.js';
 import { setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
@@ -62,6 +64,8 @@ export class MucService implements Component {
   private host: RoomHost;
   private started = false;
   readonly archive: RoomArchive;
+  /** Moderator teams per channel, applied to every room of the channel. */
+  readonly teams: ChannelTeams;
 
   constructor(private deps: MucServiceDeps) {
     this.domain = deps.config.host;
@@ -92,6 +96,7 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
+    this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
     const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
     installFeatures({
       hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars,
@@ -105,6 +110,7 @@ export class MucService implements Component {
   /** Loads persistent rooms and registers the component with the router. */
   async start(): Promise<void> {
     if (this.started) return;
+    await this.teams.load();
     if (this.store) {
       for (const data of await this.store.loadAll()) this.restore(data);
     }
@@ -161,6 +167,7 @@ export class MucService implements Component {
     this.started = false;
     for (const room of [...this.rooms.values()]) room.shutdown();
     await this.store?.flush();
+    await this.teams.flush();
   }
 
   /** The c2s session of `fullJid` ended without unavailable presence: it leaves every room. */
@@ -187,10 +194,17 @@ export class MucService implements Component {
       const bare = parseJid(jid)?.bare().toString();
       if (bare && aff !== 'none') room.affiliations.set(bare, { affiliation: aff as Exclude<Affiliation, 'none'> });
     }
+    if (seed.channel) room.data.channel = seed.channel;
     this.rooms.set(lp, room);
     this.hooks.fire('created', { room });
     this.persist(room);
     return room;
+  }
+
+  /** Sets a room's own terms (livechat's per-room terms); '' removes them. False when no such room or unchanged. */
+  setRoomTerms(localpart: string, text: string): boolean {
+    const room = this.getRoom(localpart);
+    return room ? setRoomTerms(room, this.config.termsNickname, text) : false;
   }
 
   /** Sets the custom emoji shortnames a room's emoji-only mode accepts (the channel's emoji); false: no such room. */
@@ -371,6 +385,7 @@ export class MucService implements Component {
       affiliations: Object.fromEntries(room.affiliations),
       subject: room.subject,
       occupantIdSalt: room.occupantIdSalt,
+      data: structuredClone(room.data),
     };
   }
 
@@ -379,8 +394,10 @@ export class MucService implements Component {
     for (const [bare, entry] of Object.entries(data.affiliations ?? {})) room.affiliations.set(bare, entry);
     if (data.subject) room.subject = data.subject;
     room.occupantIdSalt = data.occupantIdSalt || randomBytes(16).toString('base64url');
+    if (data.data && typeof data.data === 'object') room.data = data.data;
     this.rooms.set(room.localpart, room);
     this.stored.add(room.localpart);
+    this.hooks.fire('restored', { room });
   }
 
   /** Drops a room from memory (and from disk if it was stored). */

@@ -41,8 +41,12 @@ export class C2SSession implements TransportHandler, LocalSession {
   lastActivity = Date.now();
   pingOutstanding = false;
 
+  /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
+  readonly remoteAddress: string;
+
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
+    this.remoteAddress = transport.remoteAddress;
     this.rate = ctx.config.limits.rateLimitExempt.includes(transport.remoteAddress) ? null : new StanzaRate(ctx.config.limits);
     ctx.connections.add(this);
   }
