@@ -9,6 +9,7 @@ import { IqRegistry } from './xmpp/iq-registry.js';
 import { DiscoRegistry, type HostKind } from './xmpp/disco.js';
 import { ResumptionRegistry } from './xmpp/stream-management.js';
 import { AuthLimiter } from './xmpp/c2s/auth-limiter.js';
+import { ConnectionRate } from './xmpp/c2s/rate-limits.js';
 import type { C2SContext, Connection } from './xmpp/c2s/context.js';
 import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
@@ -218,9 +219,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     connections,
   };
 
+  const connectionRate = new ConnectionRate(config.limits);
   const acceptTransport = (t: StreamTransport & { handler?: unknown }) => {
     const s = new C2SSession(ctx, t);
     t.handler = s;
+    // Over the address's connection rate: the stream opens only to carry the error (RFC 6120 §4.9.1.1).
+    if (t.kind !== 'bosh' && !connectionRate.admit(t.remoteAddress)) s.streamError('policy-violation', 'too many connections from your address');
     return s;
   };
 
@@ -238,7 +242,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
-  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t) });
+  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());

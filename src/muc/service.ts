@@ -45,7 +45,11 @@ export interface MucServiceDeps {
   isAnonymous?: (bareJid: string) => boolean;
 }
 
-interface Pending { queue: Element[] }
+interface Pending {
+  queue: Element[];
+  /** A stored room whose archive is still being opened: asks for it now (it has traffic). */
+  open?: () => void;
+}
 
 const MAX_QUEUED = 200;
 
@@ -115,9 +119,48 @@ export class MucService implements Component {
     if (this.config.demoRoom && !this.rooms.has(this.config.demoRoom)) {
       this.createRoom(this.config.demoRoom, { config: { persistent: true, name: 'Demo room' } });
     }
-    await Promise.all([...this.rooms.values()].map((r) => this.archive.warm?.(r.jid)));
     this.deps.router.registerComponent(this);
     this.started = true;
+    this.warmInBackground();
+  }
+
+  /**
+   * Opens the archives of stored rooms after start() returns, so a restart accepts connections without reading
+   * every archive first. Until a room's archive is open its stanzas wait in its queue (as during room creation);
+   * a room that gets traffic is opened at once, the others two at a time (so accepting connections is not starved).
+   */
+  private warmInBackground(): void {
+    const warm = this.archive.warm;
+    if (!warm) return;
+    const waiting = [...this.rooms.values()].filter((r) => !this.pending.has(r.localpart));
+    const opened = new Map<string, Promise<void>>();
+    const open = (lp: string, jid: string): Promise<void> => {
+      let p = opened.get(lp);
+      if (!p) {
+        p = warm.call(this.archive, jid).then(
+          () => {
+            const pending = this.pending.get(lp);
+            this.pending.delete(lp);
+            for (const s of pending?.queue ?? []) this.receive(s);
+          },
+          (err: unknown) => {
+            // The room stays queued (then refused with resource-constraint) rather than writing over its files.
+            this.deps.log.error(`muc: the archive of ${jid} could not be opened: ${(err as Error)?.message ?? err}`);
+          },
+        );
+        opened.set(lp, p);
+      }
+      return p;
+    };
+    for (const r of waiting) this.pending.set(r.localpart, { queue: [], open: () => void open(r.localpart, r.jid) });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < waiting.length && this.started) {
+        const r = waiting[next++];
+        await open(r.localpart, r.jid);
+      }
+    };
+    for (let i = 0; i < Math.min(2, waiting.length); i++) void worker();
   }
 
   /** Tells occupants the service is going away (332) and waits for room files to be written. */
@@ -195,6 +238,7 @@ export class MucService implements Component {
     const lp = to.local.toLowerCase();
     const pending = this.pending.get(lp);
     if (pending) {
+      pending.open?.();
       if (pending.queue.length < MAX_QUEUED) pending.queue.push(stanza);
       else this.bounce(stanza, new StanzaError('resource-constraint', 'Room is being set up', 'wait'));
       return;

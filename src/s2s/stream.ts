@@ -2,12 +2,12 @@
 // STARTTLS upgrade in either role. Knows nothing about dialback or routing; incoming.ts/outgoing.ts drive it.
 import type net from 'node:net';
 import tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
 import type { Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import { TickCork } from '../xmpp/tick-cork.js';
 import { StreamError, streamErrorElement, type StreamErrorCondition } from '../xmpp/errors.js';
 import { XmlStreamParser } from '../xmpp/xml-stream.js';
+import { Utf8StreamDecoder } from '../xmpp/utf8.js';
 import { attrString } from '../xmpp/xml.js';
 
 export interface S2sStreamHandler {
@@ -55,7 +55,7 @@ export class S2sStream implements S2sTransport {
   readonly createdAt = Date.now();
   readonly remoteAddress: string;
   private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
+  private decoder = new Utf8StreamDecoder();
   private dead = false;
   private upgrading = false;
   private cork = new TickCork();
@@ -141,7 +141,7 @@ export class S2sStream implements S2sTransport {
 
   /** After STARTTLS, SASL success: the next bytes start a new stream. */
   restart(): void {
-    this.decoder = new StringDecoder('utf8');
+    this.decoder = new Utf8StreamDecoder();
     this.parser.reset();
   }
 
