@@ -11,6 +11,7 @@ import { IqRegistry } from './xmpp/iq-registry.js';
 import { DiscoRegistry, type HostKind } from './xmpp/disco.js';
 import { ResumptionRegistry } from './xmpp/stream-management.js';
 import { AuthLimiter } from './xmpp/c2s/auth-limiter.js';
+import { ConnectionRate } from './xmpp/c2s/rate-limits.js';
 import type { C2SContext, Connection } from './xmpp/c2s/context.js';
 import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
@@ -37,7 +38,7 @@ import { validateTcp } from './xmpp/tcp/config.js';
 import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
-import { validateMuc } from './muc/config.js';
+import { validateMuc, type CreationCallback } from './muc/config.js';
 import { validateBot } from './bot/config.js';
 import { ModerationBot } from './bot/moderation-bot.js';
 import { validateS2s } from './s2s/config.js';
@@ -53,12 +54,23 @@ import { avatarHttpHandler } from './avatars/http.js';
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
 export type { Logger } from './log.js';
+export type { CreationCallback, RoomSeed } from './muc/config.js';
+export type { Affiliation, RoomConfig } from './muc/types.js';
+export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
+export { importLivechatOnFirstStart, type LivechatImportReport } from './import/livechat/index.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /**
+   * Decides who may create which room and seeds it (name, owners, admins); false refuses. Setting it switches
+   * the MUC's creation policy to 'callback' (the PeerTube plugin: a room only for a video that has a chat).
+   */
+  onCreateRoom?: CreationCallback;
+  /** Vetoes new joins to an existing room (false: not-allowed); occupants already in are not affected. */
+  mayJoinRoom?: (roomJid: string, userBareJid: string) => boolean;
   /**
    * A livechat peer opened WebSocket S2S to us announcing its base URL (`peertube-livechat-ws-s2s-instance-url`):
    * the PeerTube plugin may fetch that instance's federation infos into the serverInfos folder.
@@ -93,6 +105,8 @@ export interface XmppServer {
   handleS2sUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** RFC 7395 WebSocket upgrade for an existing HTTP server, whatever path it mounts it on (the plugin's ws route). */
+  handleWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** BOSH (XEP-0124/0206) for an existing HTTP server, whatever path it mounts it on. */
   handleBosh(req: IncomingMessage, res: ServerResponse): boolean;
   /** Mounts another HTTP handler (modules: BOSH, web chat page, avatars). */
@@ -148,6 +162,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  if (options.onCreateRoom) mucConfig.creation = 'callback';
   const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
   // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
   const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
@@ -171,6 +186,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     observeFanout: (s, n) => metrics.fanout(s, n),
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    onCreateRoom: options.onCreateRoom,
+    mayJoin: options.mayJoinRoom,
     avatars,
     isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
@@ -214,9 +231,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     stats: metrics,
   };
 
+  const connectionRate = new ConnectionRate(config.limits);
   const acceptTransport = (t: StreamTransport & { handler?: unknown }) => {
     const s = new C2SSession(ctx, t);
     t.handler = s;
+    // Over the address's connection rate: the stream opens only to carry the error (RFC 6120 §4.9.1.1).
+    if (t.kind !== 'bosh' && !connectionRate.admit(t.remoteAddress)) s.streamError('policy-violation', 'too many connections from your address');
     return s;
   };
 
@@ -234,7 +254,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
-  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t) });
+  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());
@@ -322,6 +342,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       log.info('stopped');
     },
     handleUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
+    handleWebSocket: (req, socket, head) => { ws.handleUpgrade(req, socket, head, true); },
     handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {

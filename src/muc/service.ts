@@ -39,13 +39,19 @@ export interface MucServiceDeps {
   mam?: MucMamHandler;
   /** Reports each room message's fan-out time (/metrics). */
   observeFanout?: (seconds: number, recipients: number) => void;
+  /** Vetoes new joins to an existing room (the plugin: a video whose chat is off); occupants already in stay. */
+  mayJoin?: (roomJid: string, userBareJid: string) => boolean;
   /** Avatars for occupants (XEP-0153 hashes, vCards of room/nick). */
   avatars?: AvatarService;
   /** Whether a bare JID is an anonymous login; defaults to livechat's layout (anon.<domain> next to room.<domain>). */
   isAnonymous?: (bareJid: string) => boolean;
 }
 
-interface Pending { queue: Element[] }
+interface Pending {
+  queue: Element[];
+  /** A stored room whose archive is still being opened: asks for it now (it has traffic). */
+  open?: () => void;
+}
 
 const MAX_QUEUED = 200;
 
@@ -116,9 +122,48 @@ export class MucService implements Component {
     if (this.config.demoRoom && !this.rooms.has(this.config.demoRoom)) {
       this.createRoom(this.config.demoRoom, { config: { persistent: true, name: 'Demo room' } });
     }
-    await Promise.all([...this.rooms.values()].map((r) => this.archive.warm?.(r.jid)));
     this.deps.router.registerComponent(this);
     this.started = true;
+    this.warmInBackground();
+  }
+
+  /**
+   * Opens the archives of stored rooms after start() returns, so a restart accepts connections without reading
+   * every archive first. Until a room's archive is open its stanzas wait in its queue (as during room creation);
+   * a room that gets traffic is opened at once, the others two at a time (so accepting connections is not starved).
+   */
+  private warmInBackground(): void {
+    const warm = this.archive.warm;
+    if (!warm) return;
+    const waiting = [...this.rooms.values()].filter((r) => !this.pending.has(r.localpart));
+    const opened = new Map<string, Promise<void>>();
+    const open = (lp: string, jid: string): Promise<void> => {
+      let p = opened.get(lp);
+      if (!p) {
+        p = warm.call(this.archive, jid).then(
+          () => {
+            const pending = this.pending.get(lp);
+            this.pending.delete(lp);
+            for (const s of pending?.queue ?? []) this.receive(s);
+          },
+          (err: unknown) => {
+            // The room stays queued (then refused with resource-constraint) rather than writing over its files.
+            this.deps.log.error(`muc: the archive of ${jid} could not be opened: ${(err as Error)?.message ?? err}`);
+          },
+        );
+        opened.set(lp, p);
+      }
+      return p;
+    };
+    for (const r of waiting) this.pending.set(r.localpart, { queue: [], open: () => void open(r.localpart, r.jid) });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < waiting.length && this.started) {
+        const r = waiting[next++];
+        await open(r.localpart, r.jid);
+      }
+    };
+    for (let i = 0; i < Math.min(2, waiting.length); i++) void worker();
   }
 
   /** Tells occupants the service is going away (332) and waits for room files to be written. */
@@ -196,12 +241,18 @@ export class MucService implements Component {
     const lp = to.local.toLowerCase();
     const pending = this.pending.get(lp);
     if (pending) {
+      pending.open?.();
       if (pending.queue.length < MAX_QUEUED) pending.queue.push(stanza);
       else this.bounce(stanza, new StanzaError('resource-constraint', 'Room is being set up', 'wait'));
       return;
     }
     const room = this.rooms.get(lp);
     if (room) {
+      if (this.deps.mayJoin && stanza.name === 'presence' && !stanza.attrs.type && !room.occupantOf(from.toString())
+        && !this.deps.mayJoin(room.jid, from.bare().toString())) {
+        this.bounce(stanza, new StanzaError('not-allowed', 'This chat room is closed', 'cancel'));
+        return;
+      }
       room.receive(stanza, from, to);
       return;
     }

@@ -13,6 +13,7 @@ import { serializeForClient, isStanza } from './serialize.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
 import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
+import { StanzaRate } from './rate-limits.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -27,6 +28,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   /** XEP-0198 (sm.ts); its state is null until the client enables it. */
   private readonly smm: SessionSm;
   private get sm(): StreamManagement | null { return this.smm.state; }
+  private rate: StanzaRate | null;
   private hibernateTimer: NodeJS.Timeout | null = null;
   /** Broadcast and directed presence (presence.ts). */
   private readonly presence: SessionPresence;
@@ -49,6 +51,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
     this.remoteAddress = transport.remoteAddress;
+    this.rate = ctx.config.limits.rateLimitExempt.includes(transport.remoteAddress) ? null : new StanzaRate(ctx.config.limits);
     this.presence = new SessionPresence(this, ctx.router);
     this.smm = new SessionSm(this, { write: (xml) => this.writeRaw(xml), fail: (c, t) => this.fail(c, t) }, ctx.config.streamManagement, ctx.resumption);
     ctx.connections.add(this);
@@ -268,6 +271,16 @@ export class C2SSession implements TransportHandler, LocalSession {
     }
     stanza.attrs.from = this.fullJid;
     stanza.attrs.xmlns = NS.CLIENT;
+    const verdict = this.rate?.check() ?? 'ok';
+    if (verdict !== 'ok') {
+      if (verdict === 'close') this.fail('policy-violation', 'too many stanzas: slow down');
+      else if (!(stanza.name === 'iq' && stanza.attrs.type === 'result')) {
+        // The sender learns what was dropped (RFC 6120 §8.3.3.18: resource-constraint, type wait).
+        const reply = errorReply(stanza, 'resource-constraint', 'too many stanzas: slow down');
+        if (reply) this.send(reply);
+      }
+      return;
+    }
     switch (stanza.name) {
       case 'iq': this.iq(stanza); return;
       case 'presence': this.presence.handle(stanza); return;

@@ -3,12 +3,12 @@
 // the STARTTLS upgrade in either role. What the stream means (sessions, dialback) is the owner's business.
 import type net from 'node:net';
 import tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
 import type { Element } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { StreamError, type StreamErrorCondition } from '../errors.js';
 import { XmlStreamParser } from '../xml-stream.js';
 import { TickCork } from '../tick-cork.js';
+import { Utf8StreamDecoder } from '../utf8.js';
 
 export interface XmlSocketEvents {
   opened(attrs: Record<string, string>): void;
@@ -34,7 +34,8 @@ export class XmlSocket {
   tlsSocket: tls.TLSSocket | null;
   readonly remoteAddress: string;
   private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
+  /** Strict UTF-8: invalid bytes end the stream with not-well-formed (RFC 6120 §11.6). */
+  private decoder = new Utf8StreamDecoder();
   private ended = false;
   private upgrading = false;
   private cork = new TickCork();
@@ -108,7 +109,7 @@ export class XmlSocket {
 
   /** After STARTTLS or SASL success: the next bytes start a new stream. */
   restart(): void {
-    this.decoder = new StringDecoder('utf8');
+    this.decoder = new Utf8StreamDecoder();
     this.parser.reset();
   }
 
