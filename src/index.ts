@@ -10,6 +10,7 @@ import { DiscoRegistry, type HostKind } from './xmpp/disco.js';
 import { ResumptionRegistry } from './xmpp/stream-management.js';
 import { AuthLimiter } from './xmpp/c2s/auth-limiter.js';
 import type { C2SContext, Connection } from './xmpp/c2s/context.js';
+import { SendBudget } from './xmpp/c2s/send-budget.js';
 import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
@@ -89,6 +90,8 @@ export interface XmppServer {
   acceptTransport(t: StreamTransport & { handler?: unknown }): C2SSession;
   /** Live connections (for metrics and tests). */
   readonly connectionCount: number;
+  /** The send-buffer budget shared by all client connections (drops, recounts). */
+  readonly sendBudget: SendBudget;
   /** The certificate store (TCP c2s and S2S), once started with either enabled. */
   readonly certs: CertificateStore | null;
   /** Bound c2s TCP addresses, once started. */
@@ -181,6 +184,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     mechanisms,
     postAuthFeatures: [],
     connections,
+    sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections, (_c, bytes, total) => {
+      log.info(`send buffers hold ${total} bytes, over limits.maxTotalSendBufferBytes: dropping a client holding ${bytes}`);
+    }),
   };
 
   const acceptTransport = (t: StreamTransport & { handler?: unknown }) => {
@@ -222,6 +228,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     muc,
     avatars,
     get connectionCount() { return connections.size; },
+    sendBudget: ctx.sendBudget,
     get certs() { return certs; },
     tcpAddresses: () => tcp?.addresses ?? null,
     s2s,

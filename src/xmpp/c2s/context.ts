@@ -7,6 +7,7 @@ import type { StreamTransport } from '../transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import type { ResumptionRegistry } from '../stream-management.js';
 import type { Element } from '../xml.js';
+import type { SendBudget } from './send-budget.js';
 
 export interface C2SContext {
   config: ServerConfig;
@@ -23,6 +24,8 @@ export interface C2SContext {
   postAuthFeatures: Array<() => Element>;
   /** Live connections, for shutdown and idle sweeps. */
   connections: Set<Connection>;
+  /** The send-buffer budget shared by all connections (limits.maxTotalSendBufferBytes). */
+  sendBudget: SendBudget;
 }
 
 /** The view of a session that the server's sweeps and shutdown need. */
@@ -31,6 +34,9 @@ export interface Connection {
   readonly lastActivity: number;
   readonly isAuthenticated: boolean;
   readonly pingOutstanding: boolean;
+  /** Kept by the send budget: the buffer size it last saw. */
+  budgetBytes: number;
+  bufferedBytes(): number;
   keepAlive(): void;
   fail(condition: import('../errors.js').StreamErrorCondition, text?: string): void;
   close(condition?: 'system-shutdown'): void;

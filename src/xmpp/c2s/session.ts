@@ -38,6 +38,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   readonly createdAt = Date.now();
   lastActivity = Date.now();
   pingOutstanding = false;
+  budgetBytes = 0;
 
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
@@ -353,7 +354,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   private writeRaw(xml: string): void {
     const t = this.transport;
     if (!t) return;
-    if (t.bufferedBytes() > this.ctx.config.limits.maxSendBufferBytes) {
+    const buffered = t.bufferedBytes();
+    if (buffered > this.ctx.config.limits.maxSendBufferBytes) {
       this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
       this.transport = null;
       t.close();
@@ -361,6 +363,13 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     t.sendRaw(xml);
+    // Characters, not bytes, and no framing: close enough for a running total the budget recounts exactly.
+    this.ctx.sendBudget.note(this, buffered + xml.length);
+  }
+
+  /** Bytes written to this client and not yet handed to the kernel. */
+  bufferedBytes(): number {
+    return this.transport?.bufferedBytes() ?? 0;
   }
 
   /** Sends an XMPP ping (XEP-0199) when the client has been quiet; the reply counts as activity. */
@@ -400,6 +409,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   private hibernate(): void {
     this.state = 'hibernating';
     this.ctx.connections.delete(this);
+    this.ctx.sendBudget.release(this);
     const seconds = this.ctx.config.streamManagement.resumeTimeoutSeconds;
     this.hibernateTimer = setTimeout(() => {
       this.hibernateTimer = null;
@@ -415,6 +425,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.state = 'closed';
     if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
     this.ctx.connections.delete(this);
+    this.ctx.sendBudget.release(this);
     if (this.sm) this.ctx.resumption.remove(this);
     const t = this.transport;
     this.transport = null;
