@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { chart } from './live/chart.js';
-import { errorBreakdown, table, vcardCaveat } from './live/report.js';
+import { errorBreakdown, saturationNotes, table, vcardCaveat } from './live/report.js';
 import { runTarget, type TargetResult } from './live/run.js';
 import { plan, SCENARIOS, type ScenarioName } from './live/scenarios.js';
 import { startOurs } from './live/targets/ours.js';
@@ -31,7 +31,8 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --vcard-on-rename    fetch a renamed occupant's vCard again under its new nick (default: keep the one it has)
   --transport T        websocket | bosh (default websocket)
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
-  --workers N          client worker threads (default cores-1, at least 1)
+  --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
+                       warning says when one passes 85% of a core (then the clients may be the limit)
   --port-base P        first loopback port to use (default 16000; prosody P+10, ours P+20)
   --iq-timeout S       iq timeout (default 60), --join-timeout S (default 180), --phase-timeout S (default 600)
   --seed-messages N    messages posted by the streamer before viewers come (default 60)
@@ -178,6 +179,7 @@ async function main(): Promise<number> {
   const notes = [
     ...results.map((r) => `${r.target}: ${r.description}`),
     ...unavailable,
+    ...saturationNotes(results),
     ...errorBreakdown(results),
     vcardCaveat(results),
     t.slower.length ? `ours is worse than Prosody on: ${t.slower.join('; ')}` : '',
