@@ -7,6 +7,7 @@ import { emptySamples } from './messages.js';
 import { listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
 import { append } from './stats.js';
+import { monoMicros } from './profile.js';
 import { Tally, Viewer, now } from './viewer.js';
 import type { RunningTarget } from './targets/process.js';
 
@@ -22,6 +23,8 @@ export interface PhaseResult {
   kind: PlannedPhase['kind'];
   startAt: number;
   endAt: number;
+  monoStart: number; // the same instants in µs of the monotonic clock, to cut the server's CPU profile by phase
+  monoEnd: number;
   completed: boolean; // false if the deadline ended it
   plannedMs: number; // planned length (chat duration, join spread, nick window); 0 if unplanned
   serverCpu: number; // seconds
@@ -275,6 +278,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         kind: planned.kind,
         startAt: now(),
         endAt: 0,
+        monoStart: monoMicros(),
+        monoEnd: 0,
         completed: false,
         plannedMs: 0,
         serverCpu: 0,
@@ -342,6 +347,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       await new Promise((r) => setTimeout(r, TICK_MS + 100)); // take the last reports of this phase
       p.completed = ok;
       p.endAt = now();
+      p.monoEnd = monoMicros();
       p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
       p.harnessCpu = harnessSeconds() - h0;
       p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);
