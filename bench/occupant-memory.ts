@@ -1,7 +1,7 @@
 // Memory per idle room occupant: the server runs in this process, N anonymous WebSocket viewers (in a child process)
-// log in, send initial presence and join one room, then sit idle. Prints, per occupant, the growth of the JS heap
-// (after GC), of memory outside the heap (Buffers) and of RSS, against the same server with no clients, and which
-// kinds of heap objects the growth is made of (from two heap snapshots).
+// log in and send initial presence, then join one room and sit idle. Prints, per viewer, the growth of the JS heap
+// (after GC), of memory outside the heap (Buffers) and of RSS — for the connection alone and for the seat in the
+// room — against the same server with no clients, and which kinds of heap objects make it (heap snapshot diffs).
 // Usage: npm run bench:memory -- [--clients 500] [--no-snapshot]
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -61,51 +61,70 @@ await server.start();
 const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
 const clients = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), url, String(N), 'live@room.localhost'],
   { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
-try {
-  await settle();
-  const before = await measure();
-  const heapBefore = SNAPSHOT ? await heapByKind(dataDir, 'before') : undefined;
-  const joined = await new Promise<number>((resolve, reject) => {
+/** Resolves with the number in the child's next "<word> N" line. */
+function waitLine(word: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     let out = '';
-    const t = setTimeout(() => reject(new Error(`viewers not joined after 180 s: ${out}`)), 180_000);
-    clients.stdout!.on('data', (d) => {
+    const t = setTimeout(() => reject(new Error(`no "${word}" from the viewers after 180 s: ${out}`)), 180_000);
+    const onData = (d: Buffer) => {
       out += d;
-      const m = /joined (\d+)/.exec(out);
-      if (m) { clearTimeout(t); resolve(Number(m[1])); }
-    });
-    clients.on('exit', (code) => reject(new Error(`clients exited ${code}: ${out}`)));
+      const m = new RegExp(`${word} (\\d+)`).exec(out);
+      if (m) { clearTimeout(t); clients.stdout!.off('data', onData); resolve(Number(m[1])); }
+    };
+    clients.stdout!.on('data', onData);
+    clients.once('exit', (code) => reject(new Error(`viewers exited ${code}: ${out}`)));
   });
-  // the presence storm is over when the heap after GC stops shrinking (queues and send buffers drained); bounded
-  let after = await measure();
+}
+
+/** Memory once queues and send buffers have drained: the heap after GC stops changing (bounded). */
+async function steady(): Promise<NodeJS.MemoryUsage> {
+  let last = await measure();
   for (let i = 0; i < 20; i++) {
     await settle();
     const m = await measure();
-    const steady = Math.abs(m.heapUsed - after.heapUsed) < 0.01 * after.heapUsed && Math.abs(m.external - after.external) < 0.01 * after.external + 4096;
-    after = m;
-    if (steady) break;
+    const same = Math.abs(m.heapUsed - last.heapUsed) < 0.01 * last.heapUsed && Math.abs(m.external - last.external) < 0.01 * last.external + 4096;
+    last = m;
+    if (same) break;
   }
+  return last;
+}
+
+try {
+  await settle();
+  const empty = await measure();
+  const heapEmpty = SNAPSHOT ? await heapByKind(dataDir, 'empty') : undefined;
+  const bound = await waitLine('bound');
+  const conn = await steady();
+  const heapConn = SNAPSHOT ? await heapByKind(dataDir, 'bound') : undefined;
+  clients.stdin!.write('join\n');
+  const joined = await waitLine('joined');
+  const after = await steady(); // the presence storm is over
   const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
-  const per = (k: keyof NodeJS.MemoryUsage) => (after[k] - before[k]) / joined;
-  console.log(`\n${joined} idle anonymous occupants in one room (WebSocket, everyone sees everyone), ${new Date().toISOString()}`);
-  console.log(`occupants seated: ${occupants}`);
-  console.log('| per occupant | bytes |');
-  console.log('| --- | ---: |');
-  console.log(`| JS heap (after GC) | ${per('heapUsed').toFixed(0)} |`);
-  console.log(`| outside the heap (Buffers, external) | ${per('external').toFixed(0)} |`);
-  console.log(`| RSS | ${per('rss').toFixed(0)} |`);
-  const total = per('heapUsed') + per('external');
-  console.log(`heap + external = ${(total / 1024).toFixed(2)} KiB per occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
+  const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
+  console.log(`\n${joined} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
+  console.log('| bytes per viewer | connected (login, bind, presence) | + seated in the room | total |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [label, k] of [['JS heap (after GC)', 'heapUsed'], ['outside the heap (Buffers, external)', 'external'], ['RSS', 'rss']] as const) {
+    console.log(`| ${label} | ${per(conn, empty, k).toFixed(0)} | ${per(after, conn, k).toFixed(0)} | ${per(after, empty, k).toFixed(0)} |`);
+  }
+  const total = per(after, empty, 'heapUsed') + per(after, empty, 'external');
+  console.log(`heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
     ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)');
-  if (heapBefore) {
-    const heapAfter = await heapByKind(dataDir, 'after');
-    const rows = [...heapAfter].map(([k, v]) => {
-      const b = heapBefore.get(k) ?? { bytes: 0, count: 0 };
-      return { k, bytes: (v.bytes - b.bytes) / joined, count: (v.count - b.count) / joined };
-    }).sort((a, b) => b.bytes - a.bytes).slice(0, 15);
-    console.log('\nwhat the heap growth is made of (heap snapshot diff, per occupant):');
-    console.log('| kind | bytes | objects |');
-    console.log('| --- | ---: | ---: |');
-    for (const r of rows) console.log(`| ${r.k.replace(/\|/g, '/')} | ${r.bytes.toFixed(0)} | ${r.count.toFixed(2)} |`);
+  if (heapEmpty && heapConn) {
+    const heapAfter = await heapByKind(dataDir, 'joined');
+    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>) =>
+      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / joined, count: (v.count - (b.get(k)?.count ?? 0)) / joined }]));
+    const c = diff(heapConn, heapEmpty);
+    const r = diff(heapAfter, heapConn);
+    const keys = [...new Set([...c.keys(), ...r.keys()])]
+      .map((k) => ({ k, c: c.get(k) ?? { bytes: 0, count: 0 }, r: r.get(k) ?? { bytes: 0, count: 0 } }))
+      .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes)).slice(0, 15);
+    console.log('\nwhat the heap growth is made of (heap snapshot diffs, bytes and objects per viewer):');
+    console.log('| kind | connected | objects | + seated | objects |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const x of keys) {
+      console.log(`| ${x.k.replace(/\|/g, '/')} | ${x.c.bytes.toFixed(0)} | ${x.c.count.toFixed(1)} | ${x.r.bytes.toFixed(0)} | ${x.r.count.toFixed(1)} |`);
+    }
   }
 } finally {
   clients.stdin!.end();

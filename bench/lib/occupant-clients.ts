@@ -1,5 +1,6 @@
-// Child process for bench/occupant-memory.ts: N raw WebSocket viewers log in anonymously, send initial presence,
-// join one room, then sit idle (reading whatever comes) until stdin closes. Prints "joined N" once all are in.
+// Child process for bench/occupant-memory.ts: N raw WebSocket viewers log in anonymously and send initial presence
+// ("bound N"), then on a "join" line on stdin join one room ("joined N"), then sit idle (reading whatever comes)
+// until stdin closes.
 import { wsClient, type RawClient } from './raw-clients.js';
 
 const [url, nStr, room, concStr] = process.argv.slice(2);
@@ -9,9 +10,14 @@ const clients: RawClient[] = [];
 let next = 0;
 const deadline = Date.now() + 120_000;
 
-async function one(i: number): Promise<void> {
+async function login(): Promise<void> {
   const c = await wsClient(url!, 'anon.localhost');
+  c.onData(() => {});
+  c.send('<presence xmlns="jabber:client"/>');
   clients.push(c);
+}
+
+async function join(c: RawClient, i: number): Promise<void> {
   const nick = `Anonymous ${String(100000 + i)}`;
   await new Promise<void>((resolve) => {
     let seen = '';
@@ -20,14 +26,21 @@ async function one(i: number): Promise<void> {
       // our own join presence carries status 110; everything after is just read and dropped
       if (s.includes('code="110"')) { seen = null as unknown as string; resolve(); }
     });
-    c.send('<presence xmlns="jabber:client"/>');
     c.send(`<presence xmlns="jabber:client" to="${room}/${nick}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`);
   });
 }
 
 await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (next < N && Date.now() < deadline) await one(next++);
+  while (next < N && Date.now() < deadline) { next++; await login(); }
 }));
-console.log(`joined ${clients.length}`);
-process.stdin.resume();
+console.log(`bound ${clients.length}`);
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', async (d: string) => {
+  if (!d.includes('join')) return;
+  let k = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (k < clients.length) { const i = k++; await join(clients[i]!, i); }
+  }));
+  console.log(`joined ${clients.length}`);
+});
 process.stdin.on('end', () => { for (const c of clients) c.close(); process.exit(0); });
