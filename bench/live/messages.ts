@@ -52,6 +52,7 @@ export interface WorkerReport {
   // counters since the previous report
   bytesPayload: number; // WebSocket payload bytes received (after inflate, if any)
   deliveries: number; // live groupchat messages received
+  presences: number; // room presences received
   sent: number; // chat messages sent
   vcardsReceived: number;
   vcardBytes: number;

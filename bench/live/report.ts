@@ -30,6 +30,8 @@ export function metrics(r: TargetResult): Row[] {
     const s = p.label;
     // the load generator's own limit, first in each phase: a saturated worker makes the other rows suspect
     add(s, 'busiest client worker CPU, peak 2 s', '% core', '', p.workerPeakPct);
+    // with "everyone sees everyone" joins, leaves and nick changes cost N² presences: count them
+    if (p.kind !== 'chat') add(s, 'room presences delivered', '', 'lower', p.presences);
     if (p.kind === 'join') {
       const j = summarize(p.samples.joinToHistory);
       const ph = summarize(p.samples.presenceToHistory);

@@ -34,6 +34,7 @@ export interface PhaseResult {
   saturated: string[]; // "worker N at X%" for each worker that passed SATURATED_PCT during the phase
   samples: SampleBatch;
   deliveries: number;
+  presences: number; // room presences received by all viewers
   sent: number;
   vcards: number;
   vcardBytes: number;
@@ -163,6 +164,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     if (!p) return;
     mergeSamples(p.samples, r.samples);
     p.deliveries += r.deliveries;
+    p.presences += r.presences;
     p.sent += r.sent;
     p.vcards += r.vcardsReceived;
     p.vcardBytes += r.vcardBytes;
@@ -289,6 +291,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         saturated: [],
         samples: emptySamples(),
         deliveries: 0,
+        presences: 0,
         sent: 0,
         vcards: 0,
         vcardBytes: 0,

@@ -69,6 +69,7 @@ function report(): void {
     samples: tally.samples,
     bytesPayload: tally.bytesPayload,
     deliveries: tally.deliveries,
+    presences: tally.presences,
     sent: tally.sent,
     vcardsReceived: tally.vcardsReceived,
     vcardBytes: tally.vcardBytes,
@@ -86,6 +87,7 @@ function report(): void {
   tally.samples = emptySamples();
   tally.bytesPayload = 0;
   tally.deliveries = 0;
+  tally.presences = 0;
   tally.sent = 0;
   tally.vcardsReceived = 0;
   tally.vcardBytes = 0;
