@@ -2,9 +2,12 @@
 // for each group, measured in the same run. Two of our servers in this process: room.a.example hosts the room;
 // the remote occupants are anonymous WebSocket users of b.example, whose server joins them over S2S (STARTTLS +
 // dialback, static routes on loopback, no DNS). The baseline is the local occupants' latency.
-// Usage: node --import tsx bench/s2s-latency.ts [--remote 100] [--local 100] [--messages 200] [--interval 10]
+// With --transport websocket the two servers federate over WebSocket S2S (XEP-0468) instead, with no TCP S2S at
+// all: b finds a through `s2s.websocket.routes`, a finds b through a livechat-style serverInfos folder.
+// Usage: node --import tsx bench/s2s-latency.ts [--transport tcp|websocket] [--remote 100] [--local 100]
+//        [--messages 200] [--interval 10]
 import { WebSocket } from 'ws';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +21,10 @@ const LOCAL = Math.min(arg('local', 100), 2000);
 const MESSAGES = Math.min(arg('messages', 200), 5000);
 const INTERVAL = arg('interval', 10);
 const ROOM = 'bench@room.a.example';
+const ti = args.indexOf('--transport');
+const TRANSPORT = ti >= 0 ? args[ti + 1] : 'tcp';
+if (TRANSPORT !== 'tcp' && TRANSPORT !== 'websocket') throw new Error('--transport is tcp or websocket');
+const domainsOf = (d: string) => [d, `anon.${d}`, `room.${d}`];
 
 async function freePort(base: number): Promise<number> {
   for (let i = 0; i < 100; i++) {
@@ -37,6 +44,23 @@ async function start(domain: string, s2sPort: number, peer: string, peerPort: nu
   }, { logger: process.env.BENCH_LOG ? consoleLogger('debug', domain) : silentLogger });
   await s.start();
   return s;
+}
+
+/** WebSocket S2S: a serves its endpoint and reads b's URL from serverInfos; b has a route to a's URL. */
+async function startWs(dataDirA: string, dataDirB: string, infos: string): Promise<[XmppServer, XmppServer]> {
+  const log = (d: string) => (process.env.BENCH_LOG ? consoleLogger('debug', d) : silentLogger);
+  const base = { logLevel: 'error', tcp: { enabled: false }, http: { host: '127.0.0.1', port: 0 }, muc: { creation: 'anyone' } };
+  const a = createServer({ ...base, domain: 'a.example', dataDir: dataDirA, s2s: { websocket: { enabled: true, serverInfosDir: infos } } }, { logger: log('a.example') });
+  await a.start();
+  const urlA = `ws://127.0.0.1:${a.httpAddress()!.port}/xmpp-websocket-s2s`;
+  const b = createServer({ ...base, domain: 'b.example', dataDir: dataDirB,
+    s2s: { websocket: { enabled: true, routes: Object.fromEntries(domainsOf('a.example').map((d) => [d, urlA])) } } }, { logger: log('b.example') });
+  await b.start();
+  for (const d of domainsOf('b.example')) {
+    await mkdir(join(infos, d), { recursive: true });
+    await writeFile(join(infos, d, 'ws-s2s'), JSON.stringify({ host: 'b.example', url: `ws://127.0.0.1:${b.httpAddress()!.port}/xmpp-websocket-s2s` }));
+  }
+  return [a, b];
 }
 
 interface Occupant { ws: WebSocket; latencies: number[]; send(x: string): void }
@@ -81,11 +105,17 @@ function stats(all: number[]) {
 async function main() {
   const dirA = await mkdtemp(join(tmpdir(), 'bench-s2s-a-'));
   const dirB = await mkdtemp(join(tmpdir(), 'bench-s2s-b-'));
-  const portA = await freePort(18600);
-  let portB = await freePort(18600);
-  while (portB === portA) portB = await freePort(18600);
-  const a = await start('a.example', portA, 'b.example', portB, dirA);
-  const b = await start('b.example', portB, 'a.example', portA, dirB);
+  let a: XmppServer;
+  let b: XmppServer;
+  if (TRANSPORT === 'websocket') {
+    [a, b] = await startWs(dirA, dirB, join(dirA, 'serverInfos'));
+  } else {
+    const portA = await freePort(18600);
+    let portB = await freePort(18600);
+    while (portB === portA) portB = await freePort(18600);
+    a = await start('a.example', portA, 'b.example', portB, dirA);
+    b = await start('b.example', portB, 'a.example', portA, dirB);
+  }
   const urlA = `ws://127.0.0.1:${a.httpAddress()!.port}/xmpp-websocket`;
   const urlB = `ws://127.0.0.1:${b.httpAddress()!.port}/xmpp-websocket`;
   const all: Occupant[] = [];
@@ -106,7 +136,7 @@ async function main() {
     const st = a.s2s!.status();
     const outs = st.outgoing.filter((o) => o.remote === 'anon.b.example');
     console.log(`joined ${LOCAL} local occupants in ${(tLocal / 1000).toFixed(2)} s, ${REMOTE} remote in ${(tRemote / 1000).toFixed(2)} s; ` +
-      `room → anon.b.example streams: ${outs.length} (${outs.map((o) => `${o.auth}${o.secure ? '+TLS' : ''}`).join(', ')})`);
+      `room → anon.b.example streams: ${outs.length} (${outs.map((o) => `${o.transport} ${o.auth}${o.secure ? '+TLS' : ''}`).join(', ')})`);
 
     for (let m = 0; m < MESSAGES; m++) {
       sender.send(`<message xmlns="jabber:client" to="${ROOM}" type="groupchat"><body>t:${performance.now()}</body></message>`);
@@ -122,7 +152,7 @@ async function main() {
     console.log(`${MESSAGES} groupchat messages, one every ${INTERVAL} ms, to ${LOCAL} local + ${REMOTE} remote occupants`);
     console.log(`                      delivered     p50 ms   p95 ms   p99 ms   max ms`);
     console.log(`local  (WebSocket)    ${String(ls.n).padStart(9)} ${f(ls.p50)} ${f(ls.p95)} ${f(ls.p99)} ${f(ls.max)}`);
-    console.log(`remote (S2S, 1 stream)${String(rs.n).padStart(9)} ${f(rs.p50)} ${f(rs.p95)} ${f(rs.p99)} ${f(rs.max)}`);
+    console.log(`${`remote (S2S ${TRANSPORT === 'tcp' ? 'TCP' : 'WS'}, 1)`.padEnd(22)}${String(rs.n).padStart(9)} ${f(rs.p50)} ${f(rs.p95)} ${f(rs.p99)} ${f(rs.max)}`);
     console.log(`ratio remote/local: p50 ×${(rs.p50 / ls.p50).toFixed(2)}, p95 ×${(rs.p95 / ls.p95).toFixed(2)}`);
     if (ls.n < MESSAGES * LOCAL || rs.n < MESSAGES * REMOTE) console.log(`MISSING deliveries: local ${MESSAGES * LOCAL - ls.n}, remote ${MESSAGES * REMOTE - rs.n}`);
   } finally {

@@ -5,10 +5,14 @@ import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './conf
 import type { Raw } from './config-schema.js';
 import { createServer } from './index.js';
 import { AccountStore } from './auth/accounts.js';
+import { importLivechatProsody } from './import/livechat/index.js';
+import { validateMuc } from './muc/config.js';
+import { validateArchive } from './storage/config.js';
 
 const USAGE = `usage: npm start -- [flags]
        npm run adduser -- USERNAME [--password PASSWORD] [flags]   (password read from stdin when not given)
        node dist/src/cli.js deluser USERNAME | listusers [flags]
+       node dist/src/cli.js import-livechat --from PROSODY_DATA_DIR [flags]   (server stopped; see README)
 flags:
   --config FILE       JSON config file (flags override it)
   --domain DOMAIN     main domain (default localhost; anon.DOMAIN and room.DOMAIN follow)
@@ -18,6 +22,7 @@ flags:
   --s2s-port PORT     XMPP server-to-server port; enables S2S (default 5269 on *, ::)
   --dns HOST:PORT     DNS server for S2S SRV/A lookups (default: the system's)
   --data DIR          data folder (default ./data)
+  --from DIR          import-livechat: the livechat Prosody data folder (<plugin data>/prosody/data)
   --log-level LEVEL   error | warn | info | debug (default info)
   --help`;
 
@@ -34,12 +39,13 @@ const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string } {
+function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string; from?: string } {
   let command = 'start';
   const positional: string[] = [];
   let fileRaw: Raw = {};
   const flagRaw: Raw = {};
   let password: string | undefined;
+  let from: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -56,14 +62,15 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
       try { fileRaw = JSON.parse(text) as Raw; } catch (e) { throw new UsageError(`--config: ${file} is not valid JSON: ${(e as Error).message}`); }
       if (!fileRaw || typeof fileRaw !== 'object' || Array.isArray(fileRaw)) throw new UsageError(`--config: ${file} must hold a JSON object`);
     } else if (name === '--password') password = value();
+    else if (name === '--from') from = value();
     else if (FLAGS[name]) FLAGS[name](flagRaw, value());
     else if (name.startsWith('-')) throw new UsageError(`unknown flag ${name}`);
-    else if (i === 0 && ['start', 'adduser', 'deluser', 'listusers'].includes(name)) command = name;
+    else if (i === 0 && ['start', 'adduser', 'deluser', 'listusers', 'import-livechat'].includes(name)) command = name;
     else positional.push(name);
   }
   // The standalone default has a persistent demo room, so the README's one URL works right after `npm start`.
   const standaloneDefaults: Raw = { muc: { demoRoom: 'demo' } };
-  return { command, positional, raw: mergeRaw(mergeRaw(standaloneDefaults, fileRaw), flagRaw), password };
+  return { command, positional, raw: mergeRaw(mergeRaw(standaloneDefaults, fileRaw), flagRaw), password, from };
 }
 
 async function readPassword(): Promise<string> {
@@ -91,6 +98,23 @@ async function accountsCommand(command: string, positional: string[], config: Se
   }
 }
 
+async function importCommand(config: ServerConfig, from: string | undefined): Promise<void> {
+  if (!from) throw new UsageError('import-livechat needs --from PROSODY_DATA_DIR');
+  const muc = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  const report = await importLivechatProsody({
+    prosodyDataDir: from,
+    dataDir: config.dataDir,
+    mucHost: muc.host,
+    maxHistoryLength: muc.maxHistoryLength,
+    archive: validateArchive(config.modules.archive, 'archive'),
+    log: (level, msg) => (level === 'warn' ? console.error(msg) : console.log(msg)),
+  });
+  if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
+  const done = report.rooms.filter((r) => !r.skipped);
+  console.log(`imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
+    `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`);
+}
+
 async function main(): Promise<void> {
   let args;
   let config: ServerConfig;
@@ -111,7 +135,8 @@ async function main(): Promise<void> {
   }
   if (args.command !== 'start') {
     try {
-      await accountsCommand(args.command, args.positional, config, args.password);
+      if (args.command === 'import-livechat') await importCommand(config, args.from);
+      else await accountsCommand(args.command, args.positional, config, args.password);
     } catch (err) {
       console.error(`error: ${(err as Error).message}`);
       process.exit(err instanceof UsageError ? 2 : 1);

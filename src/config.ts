@@ -2,7 +2,7 @@
 // names the field and what is wrong.
 import { resolve } from 'node:path';
 import type { LogLevel } from './log.js';
-import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, type Raw } from './config-schema.js';
+import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, strList, type Raw } from './config-schema.js';
 
 export { ConfigError };
 
@@ -30,6 +30,16 @@ export interface LimitsConfig {
   maxTotalSendBufferBytes: number;
   /** Seconds before an unauthenticated connection is closed. */
   authTimeoutSeconds: number;
+  /** Stanzas a second one connection may send on average; above it stanzas get resource-constraint errors. */
+  stanzasPerSecond: number;
+  /** Stanzas one connection may send at once; as many refusals in a row end its stream (policy-violation). */
+  stanzaBurst: number;
+  /** New connections a second from one address on average; above it they get policy-violation. */
+  connectionsPerSecondPerIp: number;
+  /** New connections one address may open at once (a whole audience behind one NAT joining together). */
+  connectionBurstPerIp: number;
+  /** Addresses subject to neither rate (a local reverse proxy, benchmarks). */
+  rateLimitExempt: string[];
 }
 
 export interface StreamManagementConfig {
@@ -64,7 +74,7 @@ const checkPath = (s: string) => (s.startsWith('/') ? null : `must start with "/
 
 const TOP_KEYS = ['domain', 'anonymousHost', 'mucHost', 'dataDir', 'logLevel', 'http', 'limits', 'streamManagement', 'testMode', 'admins'] as const;
 /** Sections validated by their own modules; listed here so that a typo at the top level is still caught. */
-export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'avatars', 'webchat'] as const;
+export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'avatars', 'webchat', 'bot'] as const;
 
 export function validateConfig(input: unknown): ServerConfig {
   const o = asObject(input, '');
@@ -87,7 +97,8 @@ export function validateConfig(input: unknown): ServerConfig {
   };
 
   const l = asObject(o.limits, 'limits');
-  onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'maxTotalSendBufferBytes', 'authTimeoutSeconds'], 'limits');
+  onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'maxTotalSendBufferBytes', 'authTimeoutSeconds',
+    'stanzasPerSecond', 'stanzaBurst', 'connectionsPerSecondPerIp', 'connectionBurstPerIp', 'rateLimitExempt'], 'limits');
   const limits: LimitsConfig = {
     maxStanzaSize: int(l, 'maxStanzaSize', 256 * 1024, 'limits', 1024, 64 * 1024 * 1024),
     pingAfterSeconds: int(l, 'pingAfterSeconds', 60, 'limits', 1, 86400),
@@ -95,6 +106,11 @@ export function validateConfig(input: unknown): ServerConfig {
     maxSendBufferBytes: int(l, 'maxSendBufferBytes', 4 * 1024 * 1024, 'limits', 16 * 1024, 1024 * 1024 * 1024),
     maxTotalSendBufferBytes: int(l, 'maxTotalSendBufferBytes', 64 * 1024 * 1024, 'limits', 16 * 1024, 64 * 1024 * 1024 * 1024),
     authTimeoutSeconds: int(l, 'authTimeoutSeconds', 30, 'limits', 1, 3600),
+    stanzasPerSecond: int(l, 'stanzasPerSecond', 50, 'limits', 1, 1_000_000),
+    stanzaBurst: int(l, 'stanzaBurst', 500, 'limits', 1, 1_000_000),
+    connectionsPerSecondPerIp: int(l, 'connectionsPerSecondPerIp', 20, 'limits', 1, 1_000_000),
+    connectionBurstPerIp: int(l, 'connectionBurstPerIp', 1000, 'limits', 1, 1_000_000),
+    rateLimitExempt: strList(l, 'rateLimitExempt', ['127.0.0.1', '::1'], 'limits'),
   };
   if (limits.maxTotalSendBufferBytes < limits.maxSendBufferBytes) {
     throw new ConfigError('limits.maxTotalSendBufferBytes', `must be at least limits.maxSendBufferBytes (${limits.maxSendBufferBytes})`);

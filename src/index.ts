@@ -9,6 +9,7 @@ import { IqRegistry } from './xmpp/iq-registry.js';
 import { DiscoRegistry, type HostKind } from './xmpp/disco.js';
 import { ResumptionRegistry } from './xmpp/stream-management.js';
 import { AuthLimiter } from './xmpp/c2s/auth-limiter.js';
+import { ConnectionRate } from './xmpp/c2s/rate-limits.js';
 import type { C2SContext, Connection } from './xmpp/c2s/context.js';
 import { SendBudget } from './xmpp/c2s/send-budget.js';
 import { C2SSession } from './xmpp/c2s/session.js';
@@ -36,7 +37,9 @@ import { validateTcp } from './xmpp/tcp/config.js';
 import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
-import { validateMuc } from './muc/config.js';
+import { validateMuc, type CreationCallback } from './muc/config.js';
+import { validateBot } from './bot/config.js';
+import { ModerationBot } from './bot/moderation-bot.js';
 import { validateS2s } from './s2s/config.js';
 import { S2sService } from './s2s/service.js';
 import { validateArchive } from './storage/config.js';
@@ -50,12 +53,28 @@ import { avatarHttpHandler } from './avatars/http.js';
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
 export type { Logger } from './log.js';
+export type { CreationCallback, RoomSeed } from './muc/config.js';
+export type { Affiliation, RoomConfig } from './muc/types.js';
+export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
+export { importLivechatOnFirstStart, type LivechatImportReport } from './import/livechat/index.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {
   /** Checks account logins on the main domain (the PeerTube wrapper's token check). Default: the accounts file. */
   auth?: AuthProvider;
   logger?: Logger;
+  /**
+   * Decides who may create which room and seeds it (name, owners, admins); false refuses. Setting it switches
+   * the MUC's creation policy to 'callback' (the PeerTube plugin: a room only for a video that has a chat).
+   */
+  onCreateRoom?: CreationCallback;
+  /** Vetoes new joins to an existing room (false: not-allowed); occupants already in are not affected. */
+  mayJoinRoom?: (roomJid: string, userBareJid: string) => boolean;
+  /**
+   * A livechat peer opened WebSocket S2S to us announcing its base URL (`peertube-livechat-ws-s2s-instance-url`):
+   * the PeerTube plugin may fetch that instance's federation infos into the serverInfos folder.
+   */
+  onS2sPeerInstanceUrl?(url: string): void;
   /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
   avatarProvider?: AvatarProvider;
 }
@@ -70,14 +89,23 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
+  /** The in-process moderation bot, when `bot.enabled`. */
+  readonly bot: ModerationBot | null;
   /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
   readonly avatars: AvatarService;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Server-to-server over WebSocket (XEP-0468) for an existing HTTP server, whatever path it mounts it on (PeerTube's
+   * registerWebSocketRoute); false when `s2s.websocket.enabled` is off. handleUpgrade also takes it on its own path.
+   */
+  handleS2sUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** For an existing HTTP server's 'request' event (BOSH, web chat, avatars): false when not ours. */
   handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** RFC 7395 WebSocket upgrade for an existing HTTP server, whatever path it mounts it on (the plugin's ws route). */
+  handleWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** BOSH (XEP-0124/0206) for an existing HTTP server, whatever path it mounts it on. */
   handleBosh(req: IncomingMessage, res: ServerResponse): boolean;
   /** Mounts another HTTP handler (modules: BOSH, web chat page, avatars). */
@@ -135,6 +163,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  if (options.onCreateRoom) mucConfig.creation = 'callback';
   const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
   // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
   const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
@@ -149,11 +178,18 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    onCreateRoom: options.onCreateRoom,
+    mayJoin: options.mayJoinRoom,
     avatars,
+    isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
-  const s2s = s2sConfig.enabled ? new S2sService({
+  const botConfig = validateBot(config.modules.bot, 'bot', { dataDir: config.dataDir, domain: config.domain, mucHost: config.mucHost });
+  const bot = botConfig.enabled ? new ModerationBot(botConfig, router, muc, log) : null;
+  const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
     config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
+    httpSecure: config.http.considerSecure,
+    ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
   }) : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
@@ -189,9 +225,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     }),
   };
 
+  const connectionRate = new ConnectionRate(config.limits);
   const acceptTransport = (t: StreamTransport & { handler?: unknown }) => {
     const s = new C2SSession(ctx, t);
     t.handler = s;
+    // Over the address's connection rate: the stream opens only to carry the error (RFC 6120 §4.9.1.1).
+    if (t.kind !== 'bosh' && !connectionRate.admit(t.remoteAddress)) s.streamError('policy-violation', 'too many connections from your address');
     return s;
   };
 
@@ -209,7 +248,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
-  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t) });
+  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());
@@ -226,6 +265,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log,
     get accounts() { return accounts; },
     muc,
+    bot,
     avatars,
     get connectionCount() { return connections.size; },
     sendBudget: ctx.sendBudget,
@@ -239,6 +279,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.init();
       await avatars.start(); // the parts' masks only: avatars themselves are made on first use
       await muc.start();
+      await bot?.start();
       archive.startPruning();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
@@ -261,7 +302,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       }
       if (certs && s2s) {
         await s2s.start(certs);
-        log.info(`XMPP servers (S2S) on ${s2s.addresses!.starttls.map((a) => `${a.host}:${a.port}`).join(', ')}`);
+        const tcpS2s = s2s.addresses?.starttls.map((a) => `${a.host}:${a.port}`) ?? [];
+        if (tcpS2s.length) log.info(`XMPP servers (S2S) on ${tcpS2s.join(', ')}`);
+        if (s2sConfig.websocket.enabled) log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
@@ -273,6 +316,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (!started) return;
       started = false;
       stopSweep?.();
+      bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open
       await personalMam.flush();
       for (const c of [...connections]) c.close('system-shutdown');
@@ -292,7 +336,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.close(); // last: the MUC and every session that could append are gone
       log.info('stopped');
     },
-    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    handleUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
+    handleWebSocket: (req, socket, head) => { ws.handleUpgrade(req, socket, head, true); },
+    handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
       for (const h of httpHandlers) if (h(req, res)) return true;

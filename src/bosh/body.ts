@@ -78,6 +78,11 @@ function emptyBody(text: string): RequestBody | null {
     attrs[a[1]] = a[2] ?? a[3];
   }
   if (attrs.xmlns !== NS_HTTPBIND) return null;
+  // A prefix the wrapper does not declare: let the parser report it (RFC 6120 §11.2).
+  for (const k in attrs) {
+    const i = k.indexOf(':');
+    if (i > 0 && k.slice(0, i) !== 'xmlns' && k.slice(0, i) !== 'xml' && attrs[`xmlns:${k.slice(0, i)}`] === undefined) return null;
+  }
   return { attrs, payloads: [] };
 }
 

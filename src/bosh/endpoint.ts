@@ -24,6 +24,8 @@ export interface BoshEndpointOptions {
   log: Logger;
   /** Starts the c2s session on a new transport (XmppServer.acceptTransport); must set `t.handler`. */
   accept(t: BoshSession): void;
+  /** Whether a new session from this address is within its connection rate (refused with policy-violation). */
+  admit?(address: string): boolean;
   /** The validated `bosh` section; defaults to validating config.modules.bosh. */
   bosh?: BoshConfig;
 }
@@ -34,6 +36,7 @@ const MAX_RID = Number.MAX_SAFE_INTEGER;
 // 'content' becomes a response header: only plain media types with an optional charset.
 const CONTENT_RE = /^(text\/(xml|html|plain)|application\/xml)(;\s*charset=[A-Za-z0-9._-]{1,40})?$/i;
 // The sid of a request that cannot be parsed, read from its first start tag, so the session it names ends too.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const SID_PEEK = /^(?:[^<]|<[?!][^>]*>)*<[A-Za-z_][^>]*?\ssid\s*=\s*(['"])([^'"]{1,64})\1/;
 
 export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
@@ -79,6 +82,8 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       log.warn(`bosh: ${sessions.size} sessions, refusing a new one`);
       return refuse(res, 'policy-violation');
     }
+    const address = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    if (opts.admit && !opts.admit(address)) return refuse(res, 'policy-violation');
     const content = a.content && CONTENT_RE.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
     // §7.1: the manager may lower wait and hold, never raise them.
     const wait = clamp(a.wait, 0, cfg.maxWait, cfg.maxWait);
@@ -89,7 +94,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     const sid = randomBytes(18).toString('base64url');
     const session = new BoshSession({
       sid,
-      remoteAddress: (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
+      remoteAddress: address,
       secure: opts.config.http.considerSecure,
       wait,
       hold,
@@ -162,8 +167,17 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     });
     req.on('end', () => {
       if (over) return;
+      const bytes = Buffer.concat(chunks, size);
+      let text: string;
       try {
-        dispatch(Buffer.concat(chunks, size).toString('utf8'), req, res);
+        text = strictUtf8.decode(bytes);
+      } catch {
+        // Not UTF-8 (XML 1.0 §4.3.3: a fatal error): refused whole, and the session it names ends (XEP-0124 §17.2).
+        log.debug('bosh: refused a request body that is not valid UTF-8');
+        return refuseWithSession(res, 'bad-request', SID_PEEK.exec(bytes.subarray(0, 2048).toString('latin1'))?.[2]);
+      }
+      try {
+        dispatch(text, req, res);
       } catch (err) {
         log.error(`bosh: ${(err as Error).stack}`);
         refuse(res, 'internal-server-error');

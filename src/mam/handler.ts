@@ -90,6 +90,10 @@ export async function runMamQuery(iq: Element, archive: MamArchive, access: MamA
   if (!access.canRead) throw new StanzaError('forbidden', 'you may not read this room\'s archive');
   if (q.search && !access.canFilterByJid) throw new StanzaError('forbidden', 'archive search is for owners and admins');
   if (q.kind === 'form') return el('query', { xmlns: q.search ? MAM_SEARCH_NS : MAM_NS }, mamQueryForm(q.search));
+  // livechat's search names whom to look for in its form: without one it is a malformed request, and a form
+  // naming nobody finds nothing (it is not a way to read the whole archive).
+  if (q.search && !iq.getChildElements()[0]?.getChild('x', 'jabber:x:data')) throw new StanzaError('bad-request', 'archive search needs a form', 'modify');
+  if (q.search && q.from === undefined && q.occupantId === undefined) return buildFinPayload({ items: [], complete: true });
   if (q.kind === 'metadata') {
     const { first, last } = await archive.bounds();
     return buildMetadata(first, last);

@@ -9,6 +9,8 @@ export interface RoomSeed {
   config?: Partial<RoomConfig>;
   /** Bare JID → affiliation. */
   affiliations?: Record<string, Affiliation>;
+  /** The PeerTube channel the room belongs to: its moderator team applies (MucService.teams). */
+  channel?: string;
 }
 
 /** Decides whether `creatorJid` may create `roomJid`; false refuses. Also used for programmatic creation. */
@@ -33,6 +35,10 @@ export interface MucConfig {
   moderatorsSeeAllPresences: boolean;
   /** Service-wide persistent room that exists at start (the standalone demo room), or none. */
   demoRoom: string | null;
+  /** Terms every joiner is shown (livechat's `chat-terms` plugin setting); empty: none. */
+  terms: string;
+  /** Nickname the terms come from, reserved in every room (livechat uses "Peertube"). */
+  termsNickname: string;
 }
 
 export const DEFAULT_ROOM_CONFIG: RoomConfig = {
@@ -64,6 +70,8 @@ export function defaultMucConfig(domain: string): MucConfig {
     maxHistoryLength: 100,
     moderatorsSeeAllPresences: true,
     demoRoom: null,
+    terms: '',
+    termsNickname: 'Peertube',
   };
 }
 
@@ -74,7 +82,7 @@ const ROOM_KEYS = ['name', 'description', 'lang', 'persistent', 'public', 'moder
 export function validateMuc(raw: unknown, path: string, mucHost: string): MucConfig {
   const o = asObject(raw, path);
   onlyKeys(o, ['host', 'creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
-    'moderatorsSeeAllPresences', 'demoRoom'], path);
+    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname'], path);
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const def = defaultMucConfig('localhost');
   const maxHistoryLength = int(o, 'maxHistoryLength', def.maxHistoryLength, path, 0, 10000);
@@ -113,5 +121,12 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
     maxHistoryLength,
     moderatorsSeeAllPresences: bool(o, 'moderatorsSeeAllPresences', true, path),
     demoRoom: demo && demo.length ? demo : null,
+    terms: str(o, 'terms', '', path),
+    termsNickname: nonEmpty(str(o, 'termsNickname', def.termsNickname, path), p('termsNickname')),
   };
+}
+
+function nonEmpty(v: string, field: string): string {
+  if (!v.trim()) throw new ConfigError(field, 'must not be empty');
+  return v;
 }

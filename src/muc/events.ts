@@ -43,6 +43,8 @@ export interface GroupchatOutEvent {
   historic: boolean;
   /** Assigned by stanza-id.ts when archived. */
   stanzaId?: string;
+  /** Set by a feature to hold back the broadcast from some occupants (it delivers to them itself later). */
+  recipients?: (o: Occupant) => boolean;
 }
 export interface PrivateMessageEvent { room: Room; occupant: Occupant; target: Occupant; stanza: Element }
 export interface RoomMessageEvent { room: Room; stanza: Element; from: JID; occupant?: Occupant }
@@ -74,7 +76,11 @@ export interface ConfigSubmittedEvent {
 export interface ConfigChangedEvent { room: Room; codes: Set<string>; actor: string; before: RoomConfig }
 export interface DiscoInfoEvent { room: Room; features: Set<string>; fields: FormField[]; from: string }
 export interface RoleChangedEvent { room: Room; occupant: Occupant; oldRole: Role; newRole: Role }
-export interface AffiliationChangedEvent { room: Room; bareJid: string; oldAffiliation: Affiliation; newAffiliation: Affiliation; actor?: string }
+export interface AffiliationChangedEvent {
+  room: Room; bareJid: string; oldAffiliation: Affiliation; newAffiliation: Affiliation; actor?: string;
+  /** The muc#admin <item/> that asked for it, so features can read extensions (a ban's expiry). */
+  item?: Element;
+}
 export interface OccupantIqEvent { room: Room; stanza: Element; from: JID; payload: Element | undefined; sender?: Occupant; target?: Occupant }
 export interface RoomEvent { room: Room }
 
@@ -98,6 +104,11 @@ export interface MucEvents {
   'role-changed': RoleChangedEvent;
   'affiliation-changed': AffiliationChangedEvent;
   'occupant-iq': OccupantIqEvent;
+  'moderate-message': ModerateMessageEvent;
   'created': RoomEvent;
+  /** A persistent room was loaded from disk at start (features resume timers kept in room.data). */
+  'restored': RoomEvent;
   'destroyed': RoomEvent;
 }
+/** A moderator retracts a message: features may anonymize `by` (an occupant or the room JID) and the occupant-id. */
+export interface ModerateMessageEvent { room: Room; moderator: Occupant; stanzaId: string; reason?: string; by: string; byOccupantId?: string }

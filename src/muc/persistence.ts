@@ -14,6 +14,8 @@ export interface StoredRoom {
   affiliations: Record<string, AffiliationEntry>;
   subject: Subject;
   occupantIdSalt: string;
+  /** Feature state (Room.data); absent in files written before it existed. */
+  data?: Record<string, unknown>;
 }
 
 /** File name for a room: the localpart, percent-encoded so any JID local part is a safe single path segment. */

@@ -1,6 +1,6 @@
 // Room administration: role and affiliation changes (kick, ban, voice, membership), configuration-change
 // announcements, destruction and shutdown.
-import { el } from '../xmpp/xml.js';
+import { el, type Element } from '../xmpp/xml.js';
 import { PreparedStanza } from '../xmpp/prepared.js';
 import type { Occupant } from './occupant.js';
 import type { ItemDetails } from './presence.js';
@@ -40,7 +40,7 @@ export class RoomAdmin {
    * Sets a bare JID's affiliation and applies it to its occupants: bans remove them (301), losing membership in a
    * members-only room removes them (321), otherwise their role follows. Non-occupants are announced by message.
    */
-  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string } = {}): void {
+  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {}): void {
     const old = this.room.affiliationOf(bare);
     const prevEntry = this.room.affiliations.get(bare);
     if (affiliation === 'none') this.room.affiliations.delete(bare);
@@ -63,7 +63,7 @@ export class RoomAdmin {
         if (oldRole !== role) this.room.hooks.fire('role-changed', { room: this.room, occupant: occ, oldRole, newRole: role });
       }
     }
-    this.room.hooks.fire('affiliation-changed', { room: this.room, bareJid: bare, oldAffiliation: old, newAffiliation: affiliation, actor: opts.actorJid });
+    this.room.hooks.fire('affiliation-changed', { room: this.room, bareJid: bare, oldAffiliation: old, newAffiliation: affiliation, actor: opts.actorJid, item: opts.item });
     if (here.length === 0) this.announceAffiliation(bare, affiliation, opts.reason);
     this.room.host.persist(this.room);
   }

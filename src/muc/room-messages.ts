@@ -59,13 +59,14 @@ export class RoomMessages {
     if (durable) {
       // The reflection is the sender's receipt: it waits until the message is on disk (one batch); the others
       // get it at once. A message whose reflection reached its sender is never lost by a crash.
-      this.room.broadcast(p, (o) => o !== occ);
+      this.room.broadcast(p, (o) => o !== occ && (!ev.recipients || ev.recipients(o)));
       durable.then(() => {
+        if (ev.recipients && !ev.recipients(occ)) return;
         for (const s of occ.sessions.values()) if (this.room.bySession.get(s.full) === occ) this.room.deliverToSession(s, p);
         this.room.flushGone();
       }, () => undefined); // the room was deleted meanwhile
     } else {
-      this.room.broadcast(p);
+      this.room.broadcast(p, ev.recipients);
     }
     this.room.hooks.fire('groupchat-sent', ev);
     return ev;

@@ -22,6 +22,7 @@ import { RoomIq, type RoomIqRoutes } from './room-iq.js';
 import { RoomAdmin } from './room-admin.js';
 import type { GroupchatOutEvent, MucEvents } from './events.js';
 import { MUC_NS, type Affiliation, type AffiliationEntry, type Role, type RoomConfig } from './types.js';
+import { PROSODY_SALT_PREFIX, prosodyOccupantId } from './prosody-occupant-id.js';
 
 export type * from './events.js';
 export { RoomIqRoutes, type RoomIqContext, type RoomIqHandler } from './room-iq.js';
@@ -68,6 +69,8 @@ export class Room {
   destroyed = false;
   /** Per-room secret for XEP-0421 occupant-ids. */
   occupantIdSalt = '';
+  /** Feature state saved with the room (current poll, room terms…), one key per feature; JSON values only. */
+  data: Record<string, unknown> = {};
   /** Sessions a delivery found gone during the current fan-out (removed by flushGone). */
   readonly goneQueue: string[] = [];
   readonly presence = new PresencePublisher(this);
@@ -201,7 +204,7 @@ export class Room {
 
   /** Changes an occupant's role; 'none' kicks (307). `actor` is the acting occupant, if any. */
   setRole(occ: Occupant, role: Role, actor?: Occupant, reason?: string): void { this.admin.setRole(occ, role, actor, reason); }
-  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string } = {}): void {
+  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {}): void {
     this.admin.setAffiliation(bare, affiliation, opts);
   }
   /** Tells every occupant the status codes of a configuration change (104, 170–173…). */
@@ -221,6 +224,7 @@ export class Room {
 
 /** XEP-0421: a stable, opaque id per real bare JID and room that reveals nothing about the JID. */
 export function occupantId(salt: string, roomJid: string, bare: string): string {
+  if (salt.startsWith(PROSODY_SALT_PREFIX)) return prosodyOccupantId(salt.slice(PROSODY_SALT_PREFIX.length), bare);
   return createHash('sha256').update(salt).update('\0').update(roomJid).update('\0').update(bare).digest('base64url').slice(0, 22);
 }
 

@@ -16,7 +16,10 @@ import type { CreationCallback, MucConfig, RoomSeed } from './config.js';
 import { RoomStore, type StoredRoom } from './persistence.js';
 import { Room, RoomIqRoutes, type MucEvents, type RoomHost } from './room.js';
 import { installFeatures, type MucMamHandler } from './features/index.js';
+import { setRoomTerms } from './features/terms.js';
+import { ChannelTeams } from './channel-teams.js';
 import type { AvatarService } from '../avatars/service.js';
+import { setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -35,11 +38,19 @@ export interface MucServiceDeps {
   onCreateRoom?: CreationCallback;
   /** XEP-0313 queries on rooms, when the archive module is wired. */
   mam?: MucMamHandler;
+  /** Vetoes new joins to an existing room (the plugin: a video whose chat is off); occupants already in stay. */
+  mayJoin?: (roomJid: string, userBareJid: string) => boolean;
   /** Avatars for occupants (XEP-0153 hashes, vCards of room/nick). */
   avatars?: AvatarService;
+  /** Whether a bare JID is an anonymous login; defaults to livechat's layout (anon.<domain> next to room.<domain>). */
+  isAnonymous?: (bareJid: string) => boolean;
 }
 
-interface Pending { queue: Element[] }
+interface Pending {
+  queue: Element[];
+  /** A stored room whose archive is still being opened: asks for it now (it has traffic). */
+  open?: () => void;
+}
 
 const MAX_QUEUED = 200;
 
@@ -58,6 +69,8 @@ export class MucService implements Component {
   /** The service's disco#info: fixed once built, asked by every viewer on login, so serialized once. */
   private preparedInfo: PreSerializedElement | undefined;
   readonly archive: RoomArchive;
+  /** Moderator teams per channel, applied to every room of the channel. */
+  readonly teams: ChannelTeams;
 
   constructor(private deps: MucServiceDeps) {
     this.domain = deps.config.host;
@@ -88,7 +101,12 @@ export class MucService implements Component {
         if (set && set.size === 0) self.sessions.delete(full);
       },
     };
-    installFeatures({ hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars });
+    this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
+    const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
+    installFeatures({
+      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars,
+      isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
+    });
   }
 
   get config(): MucConfig { return this.deps.config; }
@@ -97,15 +115,55 @@ export class MucService implements Component {
   /** Loads persistent rooms and registers the component with the router. */
   async start(): Promise<void> {
     if (this.started) return;
+    await this.teams.load();
     if (this.store) {
       for (const data of await this.store.loadAll()) this.restore(data);
     }
     if (this.config.demoRoom && !this.rooms.has(this.config.demoRoom)) {
       this.createRoom(this.config.demoRoom, { config: { persistent: true, name: 'Demo room' } });
     }
-    await Promise.all([...this.rooms.values()].map((r) => this.archive.warm?.(r.jid)));
     this.deps.router.registerComponent(this);
     this.started = true;
+    this.warmInBackground();
+  }
+
+  /**
+   * Opens the archives of stored rooms after start() returns, so a restart accepts connections without reading
+   * every archive first. Until a room's archive is open its stanzas wait in its queue (as during room creation);
+   * a room that gets traffic is opened at once, the others two at a time (so accepting connections is not starved).
+   */
+  private warmInBackground(): void {
+    const warm = this.archive.warm;
+    if (!warm) return;
+    const waiting = [...this.rooms.values()].filter((r) => !this.pending.has(r.localpart));
+    const opened = new Map<string, Promise<void>>();
+    const open = (lp: string, jid: string): Promise<void> => {
+      let p = opened.get(lp);
+      if (!p) {
+        p = warm.call(this.archive, jid).then(
+          () => {
+            const pending = this.pending.get(lp);
+            this.pending.delete(lp);
+            for (const s of pending?.queue ?? []) this.receive(s);
+          },
+          (err: unknown) => {
+            // The room stays queued (then refused with resource-constraint) rather than writing over its files.
+            this.deps.log.error(`muc: the archive of ${jid} could not be opened: ${(err as Error)?.message ?? err}`);
+          },
+        );
+        opened.set(lp, p);
+      }
+      return p;
+    };
+    for (const r of waiting) this.pending.set(r.localpart, { queue: [], open: () => void open(r.localpart, r.jid) });
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < waiting.length && this.started) {
+        const r = waiting[next++];
+        await open(r.localpart, r.jid);
+      }
+    };
+    for (let i = 0; i < Math.min(2, waiting.length); i++) void worker();
   }
 
   /** Tells occupants the service is going away (332) and waits for room files to be written. */
@@ -114,6 +172,7 @@ export class MucService implements Component {
     this.started = false;
     for (const room of [...this.rooms.values()]) room.shutdown();
     await this.store?.flush();
+    await this.teams.flush();
   }
 
   /** The c2s session of `fullJid` ended without unavailable presence: it leaves every room. */
@@ -140,10 +199,26 @@ export class MucService implements Component {
       const bare = parseJid(jid)?.bare().toString();
       if (bare && aff !== 'none') room.affiliations.set(bare, { affiliation: aff as Exclude<Affiliation, 'none'> });
     }
+    if (seed.channel) room.data.channel = seed.channel;
     this.rooms.set(lp, room);
     this.hooks.fire('created', { room });
     this.persist(room);
     return room;
+  }
+
+  /** Sets a room's own terms (livechat's per-room terms); '' removes them. False when no such room or unchanged. */
+  setRoomTerms(localpart: string, text: string): boolean {
+    const room = this.getRoom(localpart);
+    return room ? setRoomTerms(room, this.config.termsNickname, text) : false;
+  }
+
+  /** Sets the custom emoji shortnames a room's emoji-only mode accepts (the channel's emoji); false: no such room. */
+  setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
+    const room = this.rooms.get(localpart);
+    if (!room) return false;
+    setCustomEmojis(room, shortnames);
+    this.persist(room);
+    return true;
   }
 
   destroyRoom(localpart: string, reason?: string, alternate?: string): boolean {
@@ -166,12 +241,18 @@ export class MucService implements Component {
     const lp = to.local.toLowerCase();
     const pending = this.pending.get(lp);
     if (pending) {
+      pending.open?.();
       if (pending.queue.length < MAX_QUEUED) pending.queue.push(stanza);
       else this.bounce(stanza, new StanzaError('resource-constraint', 'Room is being set up', 'wait'));
       return;
     }
     const room = this.rooms.get(lp);
     if (room) {
+      if (this.deps.mayJoin && stanza.name === 'presence' && !stanza.attrs.type && !room.occupantOf(from.toString())
+        && !this.deps.mayJoin(room.jid, from.bare().toString())) {
+        this.bounce(stanza, new StanzaError('not-allowed', 'This chat room is closed', 'cancel'));
+        return;
+      }
       room.receive(stanza, from, to);
       return;
     }
@@ -314,6 +395,7 @@ export class MucService implements Component {
       affiliations: Object.fromEntries(room.affiliations),
       subject: room.subject,
       occupantIdSalt: room.occupantIdSalt,
+      data: structuredClone(room.data),
     };
   }
 
@@ -322,8 +404,10 @@ export class MucService implements Component {
     for (const [bare, entry] of Object.entries(data.affiliations ?? {})) room.affiliations.set(bare, entry);
     if (data.subject) room.subject = data.subject;
     room.occupantIdSalt = data.occupantIdSalt || randomBytes(16).toString('base64url');
+    if (data.data && typeof data.data === 'object') room.data = data.data;
     this.rooms.set(room.localpart, room);
     this.stored.add(room.localpart);
+    this.hooks.fire('restored', { room });
   }
 
   /** Drops a room from memory (and from disk if it was stored). */

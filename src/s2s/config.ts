@@ -1,10 +1,14 @@
 // The `s2s` config section: server-to-server over TCP (RFC 6120 streams, XEP-0220 dialback, SASL EXTERNAL).
+import { defaultWsS2sConfig, validateWsS2s, type WsS2sConfig } from './ws-config.js';
 import { ConfigError, asObject, bool, int, onlyKeys, optStr, strList, type Raw } from '../config-schema.js';
 
 export interface HostPort { host: string; port: number }
 
 export interface S2sConfig {
+  /** S2S over TCP (the listener on `port`, and outgoing TCP streams). */
   enabled: boolean;
+  /** S2S over WebSocket (XEP-0468); works with or without TCP. */
+  websocket: WsS2sConfig;
   /** Listen addresses, livechat style: "*" = every IPv4 interface, "::" = every IPv6 interface. */
   interfaces: string[];
   port: number;
@@ -36,6 +40,7 @@ export interface S2sConfig {
 export function defaultS2sConfig(): S2sConfig {
   return {
     enabled: false,
+    websocket: defaultWsS2sConfig(),
     interfaces: ['0.0.0.0', '::'],
     port: 5269,
     directTls: false,
@@ -54,7 +59,7 @@ export function defaultS2sConfig(): S2sConfig {
 
 const KEYS = ['enabled', 'interfaces', 'port', 'directTls', 'directTlsPort', 'dnsServers', 'dns', 'staticRoutes', 'secureAuth',
   'requireEncryption', 'trustedCaFiles', 'dialbackSecret', 'idleTimeoutSeconds', 'connectTimeoutSeconds', 'maxQueuedStanzas',
-  'maxIncomingStreams'];
+  'maxIncomingStreams', 'websocket'];
 
 /** Parses "host:port", "[v6]:port", or a bare host (then `defPort`). Returns null when malformed. */
 export function parseHostPort(s: string, defPort: number): HostPort | null {
@@ -98,6 +103,7 @@ export function validateS2s(raw: unknown, path: string): S2sConfig {
   if (dialbackSecret !== undefined && dialbackSecret.length < 16) throw new ConfigError(`${path}.dialbackSecret`, 'must be at least 16 characters');
   return {
     enabled: bool(o, 'enabled', o.port !== undefined ? true : d.enabled, path),
+    websocket: validateWsS2s(o.websocket, `${path}.websocket`),
     interfaces,
     port: int(o, 'port', d.port, path, 0, 65535),
     directTls: bool(o, 'directTls', d.directTls, path),

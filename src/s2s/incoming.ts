@@ -7,7 +7,7 @@ import { NS } from '../xmpp/namespaces.js';
 import { parseJid } from '../xmpp/jid.js';
 import type { S2sContext } from './context.js';
 import { newStreamId } from './context.js';
-import type { S2sStream, S2sStreamHandler } from './stream.js';
+import type { S2sTransport, S2sStreamHandler } from './stream.js';
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
 /** Dialback checks running at once on one stream; a peer flooding db:result gets a stream error. */
@@ -26,7 +26,7 @@ export class IncomingS2s implements S2sStreamHandler {
   /** Counts for tests and metrics. */
   stanzasRouted = 0;
 
-  constructor(private ctx: S2sContext, readonly stream: S2sStream, private onClosed: (s: IncomingS2s, reason: string) => void) {
+  constructor(private ctx: S2sContext, readonly stream: S2sTransport, private onClosed: (s: IncomingS2s, reason: string) => void) {
     stream.handler = this;
   }
 
@@ -50,11 +50,11 @@ export class IncomingS2s implements S2sStreamHandler {
     const f = el('stream:features', {});
     const { requireEncryption, secureAuth } = this.ctx.config;
     const tlsSocket = this.stream.tlsSocket;
-    if (!tlsSocket) f.append(el('starttls', { xmlns: NS.TLS }, requireEncryption || secureAuth ? el('required') : undefined));
+    if (!tlsSocket && this.stream.canStartTls) f.append(el('starttls', { xmlns: NS.TLS }, requireEncryption || secureAuth ? el('required') : undefined));
     if (this.saslDomain === null && tlsSocket && this.from && this.ctx.trust.validFor(tlsSocket, this.from)) {
       f.append(el('mechanisms', { xmlns: NS.SASL }, el('mechanism', {}, 'EXTERNAL')));
     }
-    if (tlsSocket || !requireEncryption) f.append(el('dialback', { xmlns: NS.DIALBACK_FEATURE }, el('errors')));
+    if (this.stream.secure || !requireEncryption) f.append(el('dialback', { xmlns: NS.DIALBACK_FEATURE }, el('errors')));
     return f;
   }
 
@@ -73,7 +73,7 @@ export class IncomingS2s implements S2sStreamHandler {
   }
 
   private async startTls(): Promise<void> {
-    if (this.stream.secure) return this.stream.fail('policy-violation', 'TLS is already on');
+    if (this.stream.secure || !this.stream.canStartTls) return this.stream.fail('policy-violation', 'TLS is not available on this stream');
     await this.stream.upgradeServer((s) => this.ctx.wrapServerSocket(s));
   }
 

@@ -1,17 +1,14 @@
 // A stream we open to a remote server for one domain pair (local → remote), RFC 6120 initiating entity:
-// resolve, connect, STARTTLS when offered, then SASL EXTERNAL when offered (falling back to dialback when it
+// connect through the route's dialer (TCP or WebSocket), STARTTLS when offered (TCP), then SASL EXTERNAL when offered (falling back to dialback when it
 // fails) or dialback (XEP-0220 initiating role). Stanzas wait in a bounded queue until the stream is ready.
 // The same stream carries our db:verify questions to the remote's authoritative server (receiving role).
-import net from 'node:net';
-import tls from 'node:tls';
 import { el, type Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { S2sContext } from './context.js';
-import type { S2sResolver, Target } from './resolve.js';
-import { ResolveError } from './resolve.js';
-import { S2sStream, type S2sStreamHandler } from './stream.js';
+import type { S2sTransport, S2sStreamHandler } from './stream.js';
+import { DialError, type FailureKind, type S2sDialer } from './dialer.js';
 
-export type FailureKind = 'not-found' | 'timeout';
+export type { FailureKind } from './dialer.js';
 
 export interface QueuedStanza { xml: string; element?: Element }
 
@@ -25,7 +22,7 @@ type State = 'resolving' | 'connecting' | 'negotiating' | 'ready' | 'closed';
 
 export class OutgoingS2s implements S2sStreamHandler {
   state: State = 'resolving';
-  stream: S2sStream | null = null;
+  stream: S2sTransport | null = null;
   authMethod: 'sasl' | 'dialback' | null = null;
   private queue: QueuedStanza[] = [];
   private remoteStreamId = '';
@@ -36,10 +33,10 @@ export class OutgoingS2s implements S2sStreamHandler {
   private verifies = new Map<string, { key: string; resolve(ok: boolean): void }>();
   private deadline: NodeJS.Timeout;
   private failKind: FailureKind = 'not-found';
-  private connectingSocket: net.Socket | null = null;
+  private cancelDial: (() => void) | null = null;
   sentCount = 0;
 
-  constructor(private ctx: S2sContext, private resolver: S2sResolver, readonly local: string, readonly remote: string, private events: OutgoingEvents) {
+  constructor(private ctx: S2sContext, private dialer: S2sDialer, readonly local: string, readonly remote: string, private events: OutgoingEvents) {
     this.deadline = setTimeout(() => this.abort('timeout', 'connection timed out'), ctx.config.connectTimeoutSeconds * 1000);
     this.deadline.unref();
     void this.connect();
@@ -76,50 +73,19 @@ export class OutgoingS2s implements S2sStreamHandler {
   // ---- connecting ------------------------------------------------------------------------------------------
 
   private async connect(): Promise<void> {
-    let targets: Target[];
-    try {
-      targets = await this.resolver.targets(this.remote);
-    } catch (err) {
-      const timeout = err instanceof ResolveError && err.timeout;
-      return this.abort(timeout ? 'timeout' : 'not-found', (err as Error).message);
-    }
-    if (this.state === 'closed') return;
     this.state = 'connecting';
-    const errors: string[] = [];
-    for (const t of targets) {
-      if (this.state !== 'connecting') return;
-      try {
-        const stream = await this.dial(t);
-        if (this.state !== 'connecting') { stream.socket.destroy(); return; }
-        this.attach(stream);
-        this.ctx.log.debug(`s2s out ${this.local} → ${this.remote}: connected to ${t.address}:${t.port}${t.directTls ? ' (direct TLS)' : ''}`);
-        return;
-      } catch (err) {
-        errors.push(`${t.address}:${t.port}: ${(err as Error).message}`);
-      }
+    let stream: S2sTransport;
+    try {
+      stream = await this.dialer(this.local, this.remote, (cancel) => { this.cancelDial = cancel; });
+    } catch (err) {
+      return this.abort(err instanceof DialError ? err.kind : 'not-found', (err as Error).message);
     }
-    this.abort('not-found', `cannot connect (${errors.join('; ')})`);
+    if (this.state !== 'connecting') { stream.close(undefined, 'no longer needed'); return; }
+    this.attach(stream);
   }
 
-  private dial(t: Target): Promise<S2sStream> {
-    return new Promise((resolve, reject) => {
-      const opts = { maxStanzaSize: this.ctx.maxStanzaSize, maxSendBufferBytes: this.ctx.maxSendBufferBytes };
-      if (t.directTls) {
-        const s = tls.connect({ ...this.ctx.clientTlsOptions(this.local, this.remote), host: t.address, port: t.port, ALPNProtocols: ['xmpp-server'] });
-        this.connectingSocket = s;
-        s.once('secureConnect', () => { s.removeAllListeners('error'); resolve(new S2sStream(s, opts, s)); });
-        s.once('error', reject);
-      } else {
-        const s = net.connect({ host: t.address, port: t.port });
-        this.connectingSocket = s;
-        s.once('connect', () => { s.removeAllListeners('error'); resolve(new S2sStream(s, opts)); });
-        s.once('error', reject);
-      }
-    });
-  }
-
-  private attach(stream: S2sStream): void {
-    this.connectingSocket = null;
+  private attach(stream: S2sTransport): void {
+    this.cancelDial = null;
     this.stream = stream;
     stream.handler = this;
     this.state = 'negotiating';
@@ -163,7 +129,7 @@ export class OutgoingS2s implements S2sStreamHandler {
   private features(f: Element): void {
     const stream = this.stream!;
     if (this.saslDone) return this.becomeReady('sasl');
-    if (!stream.secure && f.getChild('starttls', NS.TLS)) {
+    if (!stream.secure && stream.canStartTls && f.getChild('starttls', NS.TLS)) {
       stream.write(el('starttls', { xmlns: NS.TLS }).toString());
       return;
     }
@@ -195,6 +161,7 @@ export class OutgoingS2s implements S2sStreamHandler {
   }
 
   private async startTls(): Promise<void> {
+    if (!this.stream!.canStartTls) return this.abort('not-found', 'STARTTLS is not possible on this transport');
     const ok = await this.stream!.upgradeClient(this.ctx.clientTlsOptions(this.local, this.remote));
     if (ok) this.openStream();
   }
@@ -260,7 +227,8 @@ export class OutgoingS2s implements S2sStreamHandler {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     clearTimeout(this.deadline);
-    this.connectingSocket?.destroy();
+    this.cancelDial?.();
+    this.cancelDial = null;
     for (const v of this.verifies.values()) v.resolve(false);
     this.verifies.clear();
     const q = this.queue;

@@ -33,6 +33,11 @@ export class S2sResolver {
 
   cancel(): void { this.resolver.cancel(); }
 
+  /** A known host and port (livechat's serverInfos `s2s` file): only its addresses are looked up. */
+  async hostTargets(host: string, port: number): Promise<Target[]> {
+    return (await this.addresses(host)).map((address) => ({ address, port, directTls: false, name: host }));
+  }
+
   async targets(domain: string): Promise<Target[]> {
     const route = this.routes[domain];
     if (route) return (await this.addresses(route.host)).map((address) => ({ address, port: route.port, directTls: false, name: route.host }));

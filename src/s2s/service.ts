@@ -17,7 +17,12 @@ import type { S2sContext } from './context.js';
 import { DialbackKeys, loadOrCreateSecret } from './dialback-key.js';
 import { TrustStore } from './peer-cert.js';
 import { S2sResolver } from './resolve.js';
-import { S2sStream } from './stream.js';
+import { S2sStream, type S2sTransport } from './stream.js';
+import { DialError, type S2sDialer } from './dialer.js';
+import { tcpDialer } from './tcp-dialer.js';
+import { wsDialer } from './ws-dialer.js';
+import { createWsS2sEndpoint, type WsS2sEndpoint, type WsS2sAccepted } from './ws-endpoint.js';
+import { readServerInfo } from './server-infos.js';
 import { IncomingS2s } from './incoming.js';
 import { OutgoingS2s, type FailureKind, type QueuedStanza } from './outgoing.js';
 import { startS2sListeners, type S2sListeners } from './listener.js';
@@ -30,12 +35,16 @@ export interface S2sServiceDeps {
   /** Domains served over S2S: main domain, anonymous host, MUC host. */
   domains: string[];
   limits: { maxStanzaSize: number; maxSendBufferBytes: number; authTimeoutSeconds: number };
+  /** WebSocket S2S: the HTTP server is considered to be reached over TLS (a TLS-ending proxy in front). */
+  httpSecure?: boolean;
+  /** A livechat peer announced its base URL (header of its WebSocket S2S request): its infos may be refreshed. */
+  onPeerInstanceUrl?(url: string): void;
 }
 
 export interface S2sStatus {
   listening: { starttls: HostPort[]; directTls: HostPort[] };
-  outgoing: Array<{ local: string; remote: string; state: string; auth: string | null; secure: boolean; queued: number; sent: number }>;
-  incoming: Array<{ from: string; address: string; secure: boolean; sasl: string | null; verified: string[]; routed: number }>;
+  outgoing: Array<{ local: string; remote: string; transport: string | null; state: string; auth: string | null; secure: boolean; queued: number; sent: number }>;
+  incoming: Array<{ from: string; transport: string; framing: string | null; unmaskedFrames: number; address: string; secure: boolean; sasl: string | null; verified: string[]; routed: number }>;
 }
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
@@ -49,9 +58,19 @@ export class S2sService implements RemoteRoute {
   private ctx!: S2sContext;
   private certs: CertificateStore | null = null;
   private domains: Set<string>;
+  /** Incoming WebSocket S2S, when `s2s.websocket.enabled`. */
+  readonly websocket: WsS2sEndpoint | null;
 
   constructor(private deps: S2sServiceDeps) {
     this.domains = new Set(deps.domains);
+    const { config, limits } = deps;
+    this.websocket = config.websocket.enabled ? createWsS2sEndpoint({
+      path: config.websocket.path,
+      maxStanzaSize: limits.maxStanzaSize,
+      maxSendBufferBytes: limits.maxSendBufferBytes,
+      secure: deps.httpSecure ?? false,
+      accept: (a) => this.acceptWebSocket(a),
+    }) : null;
     this.resolver = new S2sResolver(deps.config.dnsServers, deps.config.staticRoutes, Math.min(5000, deps.config.connectTimeoutSeconds * 500));
   }
 
@@ -78,7 +97,7 @@ export class S2sService implements RemoteRoute {
       route: (stanza) => this.deps.router.route(stanza),
       verifyDialback: (local, remote, id, key) => this.verifyDialback(local, remote, id, key),
     };
-    this.listeners = await startS2sListeners({
+    if (config.enabled) this.listeners = await startS2sListeners({
       interfaces: config.interfaces,
       port: config.port,
       directTlsPort: config.directTls ? config.directTlsPort : null,
@@ -96,6 +115,7 @@ export class S2sService implements RemoteRoute {
     if (this.sweep) clearInterval(this.sweep);
     this.sweep = null;
     this.resolver.cancel();
+    this.websocket?.close();
     for (const o of [...this.outgoing.values()]) o.close();
     for (const i of [...this.incoming]) i.stream.fail('system-shutdown');
     await this.listeners?.close();
@@ -110,10 +130,10 @@ export class S2sService implements RemoteRoute {
     return {
       listening: this.addresses ?? { starttls: [], directTls: [] },
       outgoing: [...this.outgoing.values()].map((o) => ({
-        local: o.local, remote: o.remote, state: o.state, auth: o.authMethod, secure: !!o.stream?.secure, queued: o.queued, sent: o.sentCount,
+        local: o.local, remote: o.remote, transport: o.stream?.kind ?? null, state: o.state, auth: o.authMethod, secure: !!o.stream?.secure, queued: o.queued, sent: o.sentCount,
       })),
       incoming: [...this.incoming].map((i) => ({
-        from: i.from, address: i.stream.remoteAddress, secure: i.stream.secure, sasl: i.saslDomain, verified: [...i.verified], routed: i.stanzasRouted,
+        from: i.from, transport: i.stream.kind, framing: i.stream.framing ?? null, unmaskedFrames: i.stream.unmaskedFrames ?? 0, address: i.stream.remoteAddress, secure: i.stream.secure, sasl: i.saslDomain, verified: [...i.verified], routed: i.stanzasRouted,
       })),
     };
   }
@@ -156,13 +176,34 @@ export class S2sService implements RemoteRoute {
     const k = `${local}|${remote}`;
     let out = this.outgoing.get(k);
     if (!out || out.state === 'closed') {
-      out = new OutgoingS2s(this.ctx, this.resolver, local, remote, {
+      out = new OutgoingS2s(this.ctx, this.dialer, local, remote, {
         ready: () => {},
         closed: (o, queued, kind, reason) => this.outgoingClosed(o, queued, kind, reason),
       });
       this.outgoing.set(k, out);
     }
     return out;
+  }
+
+  /** Picks the transport for each new outgoing stream, from the freshest configuration and serverInfos. */
+  private dialer: S2sDialer = async (local, remote, track) => {
+    const route = await this.routeFor(remote);
+    return route(local, remote, track);
+  };
+
+  private async routeFor(remote: string): Promise<S2sDialer> {
+    const { enabled: tcp, websocket } = this.deps.config;
+    const configured = websocket.routes[remote];
+    if (configured) return wsDialer(this.ctx, configured);
+    const info = websocket.serverInfosDir ? await readServerInfo(websocket.serverInfosDir, remote, this.deps.log) : {};
+    // Direct S2S when the remote has it (and we speak TCP S2S): one hop less than its HTTP front.
+    if (tcp && info.s2s) {
+      const { host, port } = info.s2s;
+      return tcpDialer(this.ctx, () => this.resolver.hostTargets(host, port));
+    }
+    if (info.wsUrl) return wsDialer(this.ctx, info.wsUrl);
+    if (tcp) return tcpDialer(this.ctx, (r) => this.resolver.targets(r));
+    throw new DialError(`no WebSocket S2S URL known for ${remote} and S2S over TCP is off`, 'not-found');
   }
 
   private outgoingClosed(o: OutgoingS2s, queued: QueuedStanza[], kind: FailureKind, reason: string): void {
@@ -205,7 +246,24 @@ export class S2sService implements RemoteRoute {
       socket.destroy();
       return;
     }
-    const stream = new S2sStream(socket, { maxStanzaSize: this.ctx.maxStanzaSize, maxSendBufferBytes: this.ctx.maxSendBufferBytes }, tlsSocket);
+    this.acceptStream(new S2sStream(socket, { maxStanzaSize: this.ctx.maxStanzaSize, maxSendBufferBytes: this.ctx.maxSendBufferBytes }, tlsSocket));
+  }
+
+  private acceptWebSocket(a: WsS2sAccepted): void {
+    if (!this.ctx || this.incoming.size >= this.deps.config.maxIncomingStreams) {
+      this.deps.log.warn(`s2s: refusing WebSocket from ${a.stream.remoteAddress}: ${this.ctx ? 'too many incoming streams' : 'not started'}`);
+      a.stream.handler = { opened() {}, element() {}, closed() {} };
+      a.stream.close();
+      return;
+    }
+    if (a.instanceUrl) {
+      this.deps.log.debug(`s2s in (WebSocket) from ${a.stream.remoteAddress}: peer instance ${a.instanceUrl}`);
+      this.deps.onPeerInstanceUrl?.(a.instanceUrl);
+    }
+    this.acceptStream(a.stream);
+  }
+
+  private acceptStream(stream: S2sTransport): void {
     const s = new IncomingS2s(this.ctx, stream, (x, reason) => {
       this.incoming.delete(x);
       this.deps.log.debug(`s2s in ${x.from || stream.remoteAddress}: closed: ${reason}`);

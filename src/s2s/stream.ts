@@ -2,12 +2,12 @@
 // STARTTLS upgrade in either role. Knows nothing about dialback or routing; incoming.ts/outgoing.ts drive it.
 import type net from 'node:net';
 import tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
 import type { Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import { TickCork } from '../xmpp/tick-cork.js';
 import { StreamError, streamErrorElement, type StreamErrorCondition } from '../xmpp/errors.js';
 import { XmlStreamParser } from '../xmpp/xml-stream.js';
+import { Utf8StreamDecoder } from '../xmpp/utf8.js';
 import { attrString } from '../xmpp/xml.js';
 
 export interface S2sStreamHandler {
@@ -17,14 +17,45 @@ export interface S2sStreamHandler {
   closed(reason: string): void;
 }
 
-export class S2sStream {
+/**
+ * What the S2S session code (incoming.ts, outgoing.ts) needs from a transport: TCP here, WebSocket in
+ * ws-stream.ts. Sessions write whole top-level elements and the stream header through it.
+ */
+export interface S2sTransport {
+  readonly kind: 'tcp' | 'websocket';
+  handler: S2sStreamHandler;
+  readonly remoteAddress: string;
+  readonly createdAt: number;
+  lastActivity: number;
+  /** Encrypted (TLS on the socket, or a WebSocket reached over TLS). */
+  readonly secure: boolean;
+  /** The TLS socket when TLS ends here (certificate checks, SASL EXTERNAL); null otherwise. */
+  readonly tlsSocket: tls.TLSSocket | null;
+  /** STARTTLS can be negotiated on this transport. */
+  readonly canStartTls: boolean;
+  readonly closed: boolean;
+  /** WebSocket only: how the peer framed its stream, and how many of its frames came unmasked (livechat's quirks). */
+  readonly framing?: 'rfc' | 'legacy' | null;
+  readonly unmaskedFrames?: number;
+  open(attrs: Record<string, string | undefined>): void;
+  write(xml: string): boolean;
+  fail(condition: StreamErrorCondition, text?: string): void;
+  close(streamError?: Element, reason?: string): void;
+  restart(): void;
+  upgradeServer(wrap: (s: net.Socket) => Promise<tls.TLSSocket>): Promise<boolean>;
+  upgradeClient(options: tls.ConnectionOptions): Promise<boolean>;
+}
+
+export class S2sStream implements S2sTransport {
+  readonly kind = 'tcp' as const;
+  readonly canStartTls = true;
   socket: net.Socket;
   tlsSocket: tls.TLSSocket | null = null;
   lastActivity = Date.now();
   readonly createdAt = Date.now();
   readonly remoteAddress: string;
   private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
+  private decoder = new Utf8StreamDecoder();
   private dead = false;
   private upgrading = false;
   private cork = new TickCork();
@@ -110,7 +141,7 @@ export class S2sStream {
 
   /** After STARTTLS, SASL success: the next bytes start a new stream. */
   restart(): void {
-    this.decoder = new StringDecoder('utf8');
+    this.decoder = new Utf8StreamDecoder();
     this.parser.reset();
   }
 

@@ -29,6 +29,11 @@ export interface WebchatOptions {
   websocketUrl?: PerRequest<string | undefined>;
   /** BOSH endpoint, used when WebSocket fails. */
   boshUrl?: PerRequest<string | undefined>;
+  /**
+   * Same-origin URL answering `{ jid, password, nickname }` for a logged-in user (PeerTube's `api/auth`): the page
+   * asks it with the PeerTube session token the browser holds and logs in under that account instead of anonymously.
+   */
+  authUrl?: string;
   /** Host that offers SASL ANONYMOUS, e.g. 'anon.localhost'. */
   anonymousHost: string;
   /**
@@ -146,7 +151,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       loglevel: opts.clientLogLevel ?? 'warn',
     });
     const html = Buffer.from(
-      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options, avatarsUrl: opts.avatarsUrl }),
+      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options, avatarsUrl: opts.avatarsUrl, authUrl: opts.authUrl }),
       'utf8',
     );
     const etag = `"p-${createHash('sha256').update(html).digest('base64url').slice(0, 16)}"`;

@@ -10,6 +10,8 @@ export interface PageInput {
   settings: Record<string, unknown>;
   options: PageOptions;
   lang?: string;
+  /** Where a logged-in user's XMPP credentials come from (see WebchatOptions.authUrl). */
+  authUrl?: string;
   /** Avatars by hash, for the boot script's avatar plugin. */
   avatarsUrl?: string;
 }
@@ -30,7 +32,7 @@ function jsonForScriptBlock(value: unknown): string {
 
 export function renderPage(p: PageInput): string {
   const a = (name: string) => escapeHtml(p.assetsBase + name);
-  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent, avatars: p.avatarsUrl };
+  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent, avatars: p.avatarsUrl, authUrl: p.authUrl };
   const bodyClass = ['converse-fullscreen'];
   if (p.options.transparent) bodyClass.push('webchat-transparent');
   return `<!DOCTYPE html>

@@ -13,6 +13,8 @@ export interface LocalSession {
   /** XEP-0280: this resource asked for carbon copies. */
   readonly carbons: boolean;
   readonly anonymous: boolean;
+  /** The client's network address as its transport saw it, when it has one (MUC IP bans). */
+  readonly remoteAddress?: string;
   /** Sends a stanza element; the session adds the stream namespace. */
   send(stanza: Element): void;
   /** Sends an already serialized jabber:client stanza (fan-out path). */

@@ -21,6 +21,7 @@ export class WebSocketTransport implements StreamTransport {
   constructor(private ws: WebSocket, readonly remoteAddress: string, readonly secure: boolean, private maxStanzaSize: number) {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
     this.parser = new XmlStreamParser({ element: (e) => this.onElement(e) }, { framed: true, maxStanzaSize, maxDepth: 64 });
+    this.sayWhyBeforeOversizeClose();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('pong', () => this.handler.touch?.());
     ws.on('close', () => {
@@ -28,6 +29,24 @@ export class WebSocketTransport implements StreamTransport {
       this.closedByServer = true;
     });
     ws.on('error', () => { /* 'close' follows */ });
+  }
+
+  /**
+   * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches us.
+   * RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
+   * <close/> ahead of it.
+   */
+  private sayWhyBeforeOversizeClose(): void {
+    const ws = this.ws;
+    const close = ws.close.bind(ws);
+    ws.close = (code?: number, data?: string | Buffer) => {
+      if (!this.closedByServer && ws.readyState === ws.OPEN) {
+        if (code === 1009) this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
+        // 1007: a text message that is not valid UTF-8, which XML calls a fatal error.
+        else if (code === 1007) this.handler.streamError('not-well-formed', 'the message is not valid UTF-8');
+      }
+      close(code, data);
+    };
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -115,7 +134,8 @@ export function createWebSocketEndpoint(opts: {
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    maxPayload: Math.max(opts.maxStanzaSize * 2, 64 * 1024),
+    // A frame is one element (RFC 7395 §3.3.3): nothing larger than a stanza is buffered.
+    maxPayload: opts.maxStanzaSize,
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
   });
   return {

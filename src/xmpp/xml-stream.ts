@@ -2,7 +2,7 @@
 // DTDs, comments and processing instructions, which ltx's lenient parser silently skips); we build ltx elements.
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
-import { Element } from './xml.js';
+import { Element, attrString } from './xml.js';
 import { StreamError } from './errors.js';
 
 export interface StreamParserHandler {
@@ -26,14 +26,41 @@ export interface StreamParserOptions {
   defaultNs?: string;
   /** Largest element nesting depth inside a stanza. */
   maxDepth?: number;
+  /**
+   * Framed mode: namespace declarations on the virtual root, so that frames using a prefix they do not declare
+   * (livechat's `db:` elements over XEP-0468) still resolve it with getNS().
+   */
+  rootAttrs?: Record<string, string>;
 }
 
 const XML_DECL = /^\s*<\?xml\s[^?]*\?>/;
+const WHITESPACE = /^[ \t\r\n]*$/;
+// What may follow an `&` in a stream: only the predefined entities and character references (RFC 6120 §11.1).
+// saxes collects everything up to the next `;` as the entity name, so a stray `&` would make it buffer the rest of
+// the stream; a pending reference that cannot become one of these ends the stream instead.
+const ENTITY_PREFIX = /^(?:#(?:x[0-9A-Fa-f]{0,6}|[0-9]{0,7})|[a-z]{0,4})$/;
+
+/** saxes' buffer of the entity reference being read (not part of its typed API). */
+function pendingEntity(p: SaxesParser<{}>): string {
+  const v = (p as unknown as { entity?: unknown }).entity;
+  if (typeof v !== 'string') throw new Error('saxes no longer exposes its pending entity: xml-stream.ts needs updating');
+  return v;
+}
 
 export class XmlStreamParser {
   private parser!: SaxesParser<{}>;
   private stack: Element[] = [];
-  private stanzaStart = 0;
+  /** Prefixes each open element declares (xmlns:p), for RFC 6120 §11.2 namespace well-formedness. */
+  private scopes: Array<string[] | null> = [];
+  /**
+   * Parser position where the current top-level element began or may begin: everything after it (parsed or still
+   * buffered inside saxes: an open start tag, an entity, a comment) counts toward the stanza size limit.
+   */
+  private boundary = 0;
+  /** Nothing but whitespace pending between top-level elements: a whitespace-only chunk (a keepalive) need not reach saxes. */
+  private idle = false;
+  /** Characters given to saxes (its `position` is only exact inside its callbacks). */
+  private fedChars = 0;
   private failed = false;
   private fed = false;
 
@@ -44,8 +71,12 @@ export class XmlStreamParser {
   /** Starts a new stream (after STARTTLS or SASL success on TCP): RFC 6120 §4.3.3 stream restart. */
   reset(): void {
     this.stack = [];
+    this.scopes = [];
     this.failed = false;
     this.fed = false;
+    this.boundary = 0;
+    this.idle = false;
+    this.fedChars = 0;
     const p = new SaxesParser({ xmlns: false, position: true });
     p.on('opentag', (t) => this.open(t));
     p.on('closetag', () => this.close());
@@ -54,9 +85,15 @@ export class XmlStreamParser {
     p.on('doctype', () => { throw new StreamError('restricted-xml', 'DTDs are not allowed'); });
     p.on('comment', () => { throw new StreamError('restricted-xml', 'comments are not allowed'); });
     p.on('processinginstruction', () => { throw new StreamError('restricted-xml', 'processing instructions are not allowed'); });
-    p.on('error', (e) => { throw new StreamError(/entit|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
+    // An entity other than the predefined ones is restricted XML (RFC 6120 §11.1); a malformed reference is not XML.
+    p.on('error', (e) => { throw new StreamError(/undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
     this.parser = p;
-    if (this.opts.framed) p.write('<framed>');
+    if (this.opts.framed) {
+      const root = `<framed${attrString(this.opts.rootAttrs ?? {})}>`;
+      p.write(root);
+      this.fedChars = root.length;
+      this.idle = true;
+    }
   }
 
   /** Feeds data; throws StreamError when the input breaks XMPP's rules (the stream must then be closed). */
@@ -69,10 +106,18 @@ export class XmlStreamParser {
         if (decl) chunk = chunk.slice(decl[0].length);
         this.fed = true;
       }
+      // Keepalive whitespace between stanzas: nothing to parse, and it must not add up toward the size limit.
+      if (this.idle && WHITESPACE.test(chunk)) return;
+      this.idle = false;
+      this.fedChars += chunk.length;
       this.parser.write(chunk);
-      const depth = this.stack.length - (this.opts.framed ? 1 : 0);
-      // An element still open after the chunk: check it is not growing without bound.
-      if (depth > 1 || (depth === 1 && this.stanzaStart >= 0)) this.checkSize();
+      const entity = pendingEntity(this.parser);
+      if (entity && !ENTITY_PREFIX.test(entity)) throw new StreamError('not-well-formed', 'an & that does not start an entity or character reference');
+      // Whatever is not yet a complete top-level element must stay under the size limit, parsed or not.
+      this.checkSize(this.fedChars);
+      // Idle when the chunk ended on a boundary, or with only whitespace after it (saxes then sits in text state).
+      const pending = this.fedChars - this.boundary;
+      this.idle = this.stack.length === this.topLevel && (pending === 0 || (pending <= chunk.length && WHITESPACE.test(chunk.slice(chunk.length - pending))));
     } catch (err) {
       this.failed = true;
       if (err instanceof StreamError) throw err;
@@ -80,9 +125,12 @@ export class XmlStreamParser {
     }
   }
 
-  /** Framed mode: true when every element fed so far is complete (RFC 7395 wants whole elements per message). */
+  /**
+   * Framed mode: true when every element fed so far is complete and nothing else (text, a stray `&`, a start tag)
+   * is pending (RFC 7395 wants whole elements per message).
+   */
   get atElementBoundary(): boolean {
-    return this.stack.length === (this.opts.framed ? 1 : 0) || (!this.opts.framed && this.stack.length === 1);
+    return this.idle && this.stack.length === this.topLevel;
   }
 
   private get topLevel(): number {
@@ -91,21 +139,23 @@ export class XmlStreamParser {
 
   private open(tag: SaxesTagPlain): void {
     const attrs = tag.attributes as Record<string, string>;
+    this.checkNamespaces(tag.name, attrs);
     if (this.stack.length === 0) {
       if (this.opts.framed) {
-        this.stack.push(new Element('framed'));
+        this.stack.push(new Element('framed', this.opts.rootAttrs));
+        this.atBoundary();
         return;
       }
       // TCP stream root
       const root = new Element(tag.name, attrs);
       this.stack.push(root);
+      this.atBoundary();
       this.handler.streamOpened?.(attrs);
       if (tag.isSelfClosing) this.close();
       return;
     }
     const depth = this.stack.length;
     if (depth === this.topLevel) {
-      this.stanzaStart = this.parser.position;
       if (attrs.xmlns === undefined && this.opts.defaultNs && !tag.name.includes(':')) attrs.xmlns = this.opts.defaultNs;
     } else if (this.opts.maxDepth && depth > this.opts.maxDepth) {
       throw new StreamError('policy-violation', 'elements nested too deeply');
@@ -117,6 +167,7 @@ export class XmlStreamParser {
 
   private close(): void {
     const el = this.stack.pop()!;
+    this.scopes.pop();
     const depth = this.stack.length;
     if (depth === 0) {
       if (!this.opts.framed) this.handler.streamClosed?.();
@@ -124,9 +175,9 @@ export class XmlStreamParser {
     }
     if (depth === this.topLevel) {
       this.checkSize();
-      this.stanzaStart = -1;
+      this.atBoundary();
       // Namespaced prefixes (stream:features etc.) resolve against the stream root: keep the link for getNS().
-      el.parent = this.opts.framed ? null : this.stack[0];
+      el.parent = this.opts.framed && !this.opts.rootAttrs ? null : this.stack[0];
       this.handler.element(el);
       el.parent = null;
     }
@@ -136,11 +187,42 @@ export class XmlStreamParser {
     const depth = this.stack.length;
     if (depth > this.topLevel) this.stack[depth - 1].t(t);
     else if (t.trim()) throw new StreamError('not-well-formed', 'text outside of a stanza');
+    // Whitespace between stanzas is reported when the next `<` is read: that `<` is where the next element starts.
+    else if (depth === this.topLevel) this.boundary = this.parser.position - 1;
   }
 
-  private checkSize(): void {
-    if (this.stanzaStart >= 0 && this.parser.position - this.stanzaStart > this.opts.maxStanzaSize) {
+  private checkSize(position = this.parser.position): void {
+    if (position - this.boundary > this.opts.maxStanzaSize) {
       throw new StreamError('policy-violation', `stanza larger than ${this.opts.maxStanzaSize} bytes`);
     }
   }
+
+  private atBoundary(): void {
+    this.boundary = this.parser.position;
+  }
+
+  /** Every prefix used on the element or its attributes is declared on it or an ancestor (RFC 6120 §11.2). */
+  private checkNamespaces(name: string, attrs: Record<string, string>): void {
+    let declared: string[] | null = null;
+    let prefixed = name.includes(':');
+    for (const k in attrs) {
+      if (k.startsWith('xmlns:')) {
+        if (attrs[k] === '') throw new StreamError('not-well-formed', `the prefix ${k.slice(6)} is declared empty`);
+        (declared ??= []).push(k.slice(6));
+      } else if (k.includes(':')) prefixed = true;
+    }
+    this.scopes.push(declared);
+    if (!prefixed) return;
+    const check = (qname: string, what: string) => {
+      const i = qname.indexOf(':');
+      if (i < 0) return;
+      const prefix = qname.slice(0, i);
+      if (prefix === 'xml' || (prefix === 'xmlns' && what === 'attribute')) return;
+      for (let d = this.scopes.length - 1; d >= 0; d--) if (this.scopes[d]?.includes(prefix)) return;
+      throw new StreamError('not-well-formed', `unbound namespace prefix on ${what} ${qname}`);
+    };
+    check(name, 'element');
+    for (const k in attrs) check(k, 'attribute');
+  }
+
 }

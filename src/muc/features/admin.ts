@@ -7,6 +7,7 @@ import { parseJid } from '../../xmpp/jid.js';
 import type { Room, RoomIqContext } from '../room.js';
 import { AFFILIATIONS, AFF_RANK, MUC_NS, ROLES, type Affiliation, type Role } from '../types.js';
 import type { FeatureContext } from './util.js';
+import { TEMP_BAN_NS, banExpiry } from './temporary-ban.js';
 
 function setRole(ctx: RoomIqContext, item: Element): void {
   const { room, occupant: actor } = ctx;
@@ -56,7 +57,7 @@ function setAffiliation(ctx: RoomIqContext, item: Element): void {
     throw new StanzaError('forbidden', undefined, 'auth');
   }
   const nick = item.attrs.jid && item.attrs.nick ? item.attrs.nick : undefined;
-  room.setAffiliation(bare, affiliation, { actor, actorJid: from.toString(), reason: item.getChildText('reason') ?? undefined, nick });
+  room.setAffiliation(bare, affiliation, { actor, actorJid: from.toString(), reason: item.getChildText('reason') ?? undefined, nick, item });
 }
 
 function canReadAffiliations(room: Room, bare: string): boolean {
@@ -87,7 +88,9 @@ export function install({ iq }: FeatureContext): void {
       if (!canReadAffiliations(room, from.bare().toString())) throw new StanzaError('forbidden', undefined, 'auth');
       for (const [jid, entry] of room.affiliations) {
         if (entry.affiliation !== wantAff) continue;
-        q.append(el('item', { affiliation: wantAff, jid, nick: entry.nick }, entry.reason ? el('reason', {}, entry.reason) : undefined));
+        const until = wantAff === 'outcast' ? banExpiry(room, jid) : undefined;
+        q.append(el('item', { affiliation: wantAff, jid, nick: entry.nick }, entry.reason ? el('reason', {}, entry.reason) : undefined,
+          until !== undefined ? el('expires', { xmlns: TEMP_BAN_NS, until: new Date(until).toISOString() }) : undefined));
       }
       return q;
     }

@@ -25,14 +25,29 @@ import * as mam from './mam.js';
 import * as invites from './invites.js';
 import * as voiceRequest from './voice-request.js';
 import * as roomVcard from './room-vcard.js';
+import * as polls from './polls.js';
+import * as terms from './terms.js';
+import * as roomPubsub from './room-pubsub.js';
+import * as temporaryBan from './temporary-ban.js';
+import * as ipBan from './ip-ban.js';
+import * as pinnedMessage from './pinned-message.js';
+import * as occupantCount from './occupant-count.js';
 import * as avatars from './avatars.js';
+import * as slowMode from './slow-mode.js';
+import * as moderationDelay from './moderation-delay.js';
+import * as anonymizeModeration from './anonymize-moderation.js';
+import * as muteAnonymous from './mute-anonymous.js';
+import * as emojiOnly from './emoji-only.js';
+import * as announcements from './announcements.js';
 import type { FeatureContext } from './util.js';
 
 export type { FeatureContext } from './util.js';
 export type { MucMamHandler, MucMamRequest } from './mam.js';
 
 export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
-  chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard, avatars];
+  chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard, avatars,
+  slowMode, moderationDelay, anonymizeModeration, muteAnonymous, emojiOnly, announcements,
+  polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage, occupantCount];
 
 export function installFeatures(ctx: FeatureContext): void {
   for (const f of FEATURES) f.install(ctx);

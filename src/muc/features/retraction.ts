@@ -7,7 +7,7 @@ import { StanzaError } from '../../xmpp/errors.js';
 import { el, type Element } from '../../xmpp/xml.js';
 import { newStanzaId, type ArchiveEntry } from '../archive.js';
 import type { Occupant } from '../occupant.js';
-import type { Room } from '../room.js';
+import type { ModerateMessageEvent, Room } from '../room.js';
 import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
 
@@ -45,14 +45,17 @@ function moderate(room: Room, moderator: Occupant | undefined, id: string | unde
 }
 
 function applyModeration(room: Room, moderator: Occupant, id: string, entry: ArchiveEntry, reason: string | undefined): void {
-  const by = room.nickJid(moderator.nick);
-  room.host.archive.retract(room.jid, id, tombstone(entry, by, moderator.occupantId, reason));
+  // Features see the action first: moderation delay cancels a pending delivery, anonymization hides the moderator.
+  const ev: ModerateMessageEvent = { room, moderator, stanzaId: id, reason, by: room.nickJid(moderator.nick), byOccupantId: moderator.occupantId };
+  room.hooks.fire('moderate-message', ev);
+  const { by, byOccupantId } = ev;
+  room.host.archive.retract(room.jid, id, tombstone(entry, by, byOccupantId, reason));
   const reasonEl = () => (reason ? el('reason', {}, reason) : undefined);
   room.broadcastRoomMessage([
     el('apply-to', { xmlns: MUC_NS.FASTEN, id },
       el('moderated', { xmlns: MUC_NS.MODERATE_0, by }, el('retract', { xmlns: MUC_NS.RETRACT_0 }), reasonEl())),
     el('retract', { xmlns: MUC_NS.RETRACT_1, id },
-      el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: moderator.occupantId })),
+      el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined),
       reasonEl()),
     el('body', {}, reason ? `This message has been moderated: ${reason}` : 'This message has been moderated'),
     el('store', { xmlns: 'urn:xmpp:hints' }),

@@ -17,6 +17,8 @@ export interface FeatureContext {
   mam?: MucMamHandler;
   /** Computed and provided avatars, when the avatars module is wired. */
   avatars?: AvatarService;
+  /** Whether a real bare JID is an anonymous login (livechat's viewers without an account). */
+  isAnonymous: (bareJid: string) => boolean;
 }
 
 export function boolField(name: string, label: string, value: boolean): FormField {

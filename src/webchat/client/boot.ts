@@ -147,29 +147,54 @@ export const BOOT_JS = String.raw`(function () {
     }
   }
 
+  // A PeerTube user logged in on this origin chats under their account: the host's auth URL trades the session
+  // token (kept by PeerTube's web client in localStorage) for XMPP credentials. Anyone else stays anonymous.
+  function login(next) {
+    var token = null;
+    try { token = window.localStorage.getItem('access_token'); } catch (e) { /* storage disabled */ }
+    if (!cfg.authUrl || cfg.readonly || !token) return next();
+    var type = 'Bearer';
+    try { type = window.localStorage.getItem('token_type') || 'Bearer'; } catch (e) { /* storage disabled */ }
+    fetch(cfg.authUrl, { headers: { Authorization: type + ' ' + token }, credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (creds) {
+        if (creds && creds.jid && creds.password) {
+          settings.authentication = 'login';
+          settings.jid = creds.jid;
+          settings.password = creds.password;
+          if (creds.nickname) settings.nickname = creds.nickname;
+          settings.muc_nickname_from_jid = true;
+        }
+      }, function () { /* stay anonymous */ })
+      .then(next);
+  }
+
   // BOSH fallback. ConverseJS only switches transport after a connection that once worked fails; when the
   // WebSocket handshake itself is refused (a proxy without upgrade support) it retries the WebSocket forever.
   // So when both are configured, one handshake decides first; it is closed as soon as it opens.
-  if (!settings.websocket_url || !settings.bosh_service_url) return start();
-  var decided = false;
-  function decide(useWebSocket) {
-    if (decided) return;
-    decided = true;
-    if (!useWebSocket) {
-      console.warn('webchat: WebSocket unavailable, using BOSH');
-      delete settings.websocket_url;
+  login(connect);
+  function connect() {
+    if (!settings.websocket_url || !settings.bosh_service_url) return start();
+    var decided = false;
+    function decide(useWebSocket) {
+      if (decided) return;
+      decided = true;
+      if (!useWebSocket) {
+        console.warn('webchat: WebSocket unavailable, using BOSH');
+        delete settings.websocket_url;
+      }
+      start();
     }
-    start();
+    var probe;
+    try {
+      probe = new WebSocket(settings.websocket_url, 'xmpp');
+    } catch (e) {
+      return decide(false);
+    }
+    var timer = setTimeout(function () { try { probe.close(); } catch (e) { /* closing */ } decide(false); }, 5000);
+    probe.onopen = function () { clearTimeout(timer); probe.close(1000); decide(true); };
+    probe.onerror = function () { clearTimeout(timer); decide(false); };
+    probe.onclose = function () { clearTimeout(timer); decide(false); };
   }
-  var probe;
-  try {
-    probe = new WebSocket(settings.websocket_url, 'xmpp');
-  } catch (e) {
-    return decide(false);
-  }
-  var timer = setTimeout(function () { try { probe.close(); } catch (e) { /* closing */ } decide(false); }, 5000);
-  probe.onopen = function () { clearTimeout(timer); probe.close(1000); decide(true); };
-  probe.onerror = function () { clearTimeout(timer); decide(false); };
-  probe.onclose = function () { clearTimeout(timer); decide(false); };
 })();
 `;

@@ -11,6 +11,7 @@ import { StreamManagement } from '../stream-management.js';
 import type { C2SContext } from './context.js';
 import { serializeForClient, isStanza } from './serialize.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
+import { StanzaRate } from './rate-limits.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -23,6 +24,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   private streamId = '';
   private sasl: SaslNegotiation | null = null;
   private sm: StreamManagement | null = null;
+  private rate: StanzaRate | null;
   private hibernateTimer: NodeJS.Timeout | null = null;
   /** JIDs this session sent directed available presence to (MUC rooms among them); they get unavailable on exit. */
   private directed = new Set<string>();
@@ -40,8 +42,13 @@ export class C2SSession implements TransportHandler, LocalSession {
   pingOutstanding = false;
   budgetBytes = 0;
 
+  /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
+  readonly remoteAddress: string;
+
   constructor(private ctx: C2SContext, transport: StreamTransport) {
     this.transport = transport;
+    this.remoteAddress = transport.remoteAddress;
+    this.rate = ctx.config.limits.rateLimitExempt.includes(transport.remoteAddress) ? null : new StanzaRate(ctx.config.limits);
     ctx.connections.add(this);
   }
 
@@ -258,6 +265,16 @@ export class C2SSession implements TransportHandler, LocalSession {
     }
     stanza.attrs.from = this.fullJid;
     stanza.attrs.xmlns = NS.CLIENT;
+    const verdict = this.rate?.check() ?? 'ok';
+    if (verdict !== 'ok') {
+      if (verdict === 'close') this.fail('policy-violation', 'too many stanzas: slow down');
+      else if (!(stanza.name === 'iq' && stanza.attrs.type === 'result')) {
+        // The sender learns what was dropped (RFC 6120 §8.3.3.18: resource-constraint, type wait).
+        const reply = errorReply(stanza, 'resource-constraint', 'too many stanzas: slow down');
+        if (reply) this.send(reply);
+      }
+      return;
+    }
     switch (stanza.name) {
       case 'iq': this.iq(stanza); return;
       case 'presence': this.presence(stanza); return;

@@ -2,11 +2,11 @@
 // (XEP-0368). The session core is the same one WebSocket and BOSH carry.
 import type net from 'node:net';
 import type tls from 'node:tls';
-import { StringDecoder } from 'node:string_decoder';
 import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { StreamError } from '../errors.js';
 import { XmlStreamParser } from '../xml-stream.js';
+import { Utf8StreamDecoder } from '../utf8.js';
 import { TickCork } from '../tick-cork.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../transport.js';
 import type { CertificateStore } from '../../certs/index.js';
@@ -27,7 +27,7 @@ export class TcpTransport implements StreamTransport {
   secure: boolean;
   private socket: net.Socket;
   private parser: XmlStreamParser;
-  private decoder = new StringDecoder('utf8');
+  private decoder = new Utf8StreamDecoder();
   private closedByServer = false;
   private upgrading = false;
   private cork = new TickCork();
@@ -116,7 +116,7 @@ export class TcpTransport implements StreamTransport {
       this.socket = secure;
       this.secure = true;
       this.bindings = channelBindings(secure);
-      this.decoder = new StringDecoder('utf8');
+      this.decoder = new Utf8StreamDecoder();
       this.parser.reset();
       this.upgrading = false;
       this.attach(secure);

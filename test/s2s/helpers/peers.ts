@@ -27,12 +27,12 @@ export function pickPorts(n: number, base: number, span = 200): Promise<number[]
   return pickFreePorts(n, base, span);
 }
 
-async function selfSigned(dir: string, domain: string): Promise<void> {
+export async function selfSigned(dir: string, domain: string): Promise<void> {
   await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${domain}.key`), '-out', join(dir, `${domain}.crt`),
     '-days', '30', '-subj', `/CN=${domain}`, '-addext', `subjectAltName=DNS:${domain},DNS:*.${domain}`]);
 }
 
-async function waitPort(port: number, child: ChildProcess, ms: number, what: string, log: () => Promise<string>): Promise<void> {
+export async function waitPort(port: number, child: ChildProcess, ms: number, what: string, log: () => Promise<string>): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}\n${(await log()).slice(-3000)}`);
@@ -42,7 +42,7 @@ async function waitPort(port: number, child: ChildProcess, ms: number, what: str
   throw new Error(`${what} did not listen on ${port} in time\n${(await log()).slice(-3000)}`);
 }
 
-async function killChild(child: ChildProcess): Promise<void> {
+export async function killChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');

@@ -1,0 +1,30 @@
+// Builds the PeerTube plugin package ("type": "module"): the server and plugin code compiled together (ES modules
+// under dist/, the CommonJS entry dist/plugin/server/main.cjs), the client script, CSS, static files and translations, and a
+// package.json whose dependencies are the server's runtime dependencies. Prints the .tgz path on its last line.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'build', 'plugin-pkg');
+const pluginDir = join(root, 'plugin');
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(pluginDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+for (const dir of ['client', 'assets', 'static', 'languages']) cpSync(join(pluginDir, dir), join(out, dir), { recursive: true });
+cpSync(join(pluginDir, 'README.md'), join(out, 'README.md'));
+
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const pkg = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8'));
+pkg.version = rootPkg.version;
+pkg.dependencies = { ...rootPkg.dependencies };
+writeFileSync(join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+for (const f of [pkg.library, ...pkg.css, ...pkg.clientScripts.map((c) => c.script), ...Object.values(pkg.translations)]) {
+  if (!existsSync(join(out, f))) throw new Error(`plugin package: ${f} is missing`);
+}
+
+const dest = join(root, 'build');
+const result = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: out, encoding: 'utf8' }));
+console.log(resolve(dest, result[0].filename));

@@ -1,0 +1,82 @@
+// Ban by address for anonymous viewers, with @xmpp/client over WebSocket from two loopback addresses: the named
+// viewer and every other anonymous viewer on its address leave (301) and cannot come back; other addresses and
+// accounts are untouched; the list never shows an address; unban restores access.
+import { WebSocket } from 'ws';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { connectClient } from '../helpers/xmpp-client.js';
+import { Clients, HOST, MUC, codes, errCond, expectError, joinRoom, setAffiliation, xml, type TestClient } from './room-client.js';
+
+const NS = 'urn:livechat-xmpp:muc-ip-ban:0';
+let srv: TestServer;
+const clients = new Clients(() => srv);
+test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
+test.after.each(async () => {
+  await clients.stopAll();
+  await srv?.stop();
+});
+
+/** An anonymous viewer whose connection comes from `localAddress`. */
+async function viewerFrom(localAddress: string): Promise<TestClient> {
+  const g = globalThis as { WebSocket?: unknown };
+  const saved = g.WebSocket;
+  g.WebSocket = class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { localAddress }); }
+  };
+  try {
+    const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
+    clients.list.push(c);
+    return c;
+  } finally {
+    g.WebSocket = saved;
+  }
+}
+
+async function tryJoin(c: TestClient, nick: string) {
+  await c.send(xml('presence', { to: `live@${HOST}/${nick}` }, xml('x', { xmlns: MUC })));
+  return c.waitFor((s) => s.is('presence') && s.attrs.from === `live@${HOST}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')), 10000, 'join outcome');
+}
+const room = `live@${HOST}`;
+const was301 = (c: TestClient) => c.received.some((s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301') && codes(s).includes('110'));
+
+test('ban by address: same-address anonymous viewers go, others stay, list without addresses, unban', async () => {
+  const owner = await clients.user('owner');
+  const alice = await clients.user('alice');
+  await joinRoom(owner, 'live', 'Owner');
+  await joinRoom(alice, 'live', 'Alice');
+  const v1 = await viewerFrom('127.0.0.1');
+  const v2 = await viewerFrom('127.0.0.1');
+  const v3 = await viewerFrom('127.0.0.2');
+  await joinRoom(v1, 'live', 'V1');
+  await joinRoom(v2, 'live', 'V2');
+  await joinRoom(v3, 'live', 'V3');
+
+  await expectError(alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'V1' }))), 'forbidden');
+  await setAffiliation(owner, 'live', 'alice@localhost', 'admin');
+  await expectError(alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'Owner' }))), 'not-allowed');
+
+  await alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'V1' }, xml('reason', {}, 'raid'))));
+  await v1.waitFor(() => was301(v1), 5000, 'V1 banned');
+  await v2.waitFor(() => was301(v2), 5000, 'V2 on the same address banned');
+  await owner.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+  assert.not.ok(was301(v3), 'other address untouched');
+
+  const again = await viewerFrom('127.0.0.1');
+  assert.is(errCond(await tryJoin(again, 'Again')), 'forbidden');
+  const other = await viewerFrom('127.0.0.2');
+  assert.is((await tryJoin(other, 'Other')).attrs.type, undefined);
+
+  const list = await owner.iq(xml('iq', { type: 'get', to: room }, xml('ip-bans', { xmlns: NS })));
+  const bans = list.getChild('ip-bans', NS).getChildren('ban');
+  assert.is(bans.length, 1);
+  assert.is(bans[0].attrs.nick, 'V1');
+  assert.is(bans[0].getChildText('reason'), 'raid');
+  assert.not.match(list.toString(), /127\.0\.0\.1/, 'no address in the list');
+
+  await owner.iq(xml('iq', { type: 'set', to: room }, xml('unban-ip', { xmlns: NS, id: bans[0].attrs.id })));
+  const later = await viewerFrom('127.0.0.1');
+  assert.is((await tryJoin(later, 'Later')).attrs.type, undefined, 'joins after unban');
+});
+
+test.run();
