@@ -3,14 +3,15 @@
 // writes a side-by-side table (ours/Prosody), results.json and chart.svg to bench/results/<timestamp>/.
 // See bench/live/README.md for how to read the output.
 import { availableParallelism, setPriority, tmpdir } from 'node:os';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { chart } from './live/chart.js';
-import { errorBreakdown, table, vcardCaveat } from './live/report.js';
+import { formatHotspots, phaseHotspots } from './live/profile.js';
+import { errorBreakdown, saturationNotes, table, vcardCaveat } from './live/report.js';
 import { runTarget, type TargetResult } from './live/run.js';
 import { plan, SCENARIOS, type ScenarioName } from './live/scenarios.js';
 import { startOurs } from './live/targets/ours.js';
@@ -31,7 +32,8 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --vcard-on-rename    fetch a renamed occupant's vCard again under its new nick (default: keep the one it has)
   --transport T        websocket | bosh (default websocket)
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
-  --workers N          client worker threads (default cores-1, at least 1)
+  --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
+                       warning says when one passes 85% of a core (then the clients may be the limit)
   --port-base P        first loopback port to use (default 16000; prosody P+10, ours P+20)
   --iq-timeout S       iq timeout (default 60), --join-timeout S (default 180), --phase-timeout S (default 600)
   --seed-messages N    messages posted by the streamer before viewers come (default 60)
@@ -40,9 +42,23 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
                        this server's computed avatars (same bytes on both: compares CPU per vCard alone)
   --out DIR            results folder (default bench/results/<timestamp>)
   --keep               keep the servers' temp folders (config, data, logs)
+  --cpu-prof           profile our server (node --cpu-prof) and print each phase's top functions by self time;
+                       the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
   --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** Cuts the server's CPU profile by phase; keeps the profile beside the results. */
+async function profileByPhase(dir: string, outDir: string, run: TargetResult, log: (s: string) => void): Promise<string> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length !== 1) {
+    const msg = `ours: --cpu-prof: expected one profile in ${dir}, found ${files.length} (did the server exit cleanly?)`;
+    log(msg);
+    return msg;
+  }
+  await copyFile(join(dir, files[0]!), join(outDir, 'ours.cpuprofile'));
+  return formatHotspots('ours', await phaseHotspots(join(dir, files[0]!), run.phases));
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -70,6 +86,7 @@ async function main(): Promise<number> {
       'prosody-avatars': { type: 'string', default: 'livechat' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
       nice: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -115,6 +132,7 @@ async function main(): Promise<number> {
 
   const targets: Array<'prosody' | 'ours'> = targetArg === 'both' ? ['prosody', 'ours'] : [targetArg as 'prosody' | 'ours'];
   const results: TargetResult[] = [];
+  const hotspots: string[] = [];
   const unavailable: string[] = [];
   const room = 'livestream@room.localhost';
   for (const name of targets) {
@@ -123,7 +141,7 @@ async function main(): Promise<number> {
       target =
         name === 'prosody'
           ? await startProsody({ baseDir, httpPort: portBase + 10, room, logLevel: values['prosody-log']!, avatars: values['prosody-avatars'] === 'ours' ? 'ours' : 'livechat', log })
-          : await startOurs({ baseDir, httpPort: portBase + 20, room, log });
+          : await startOurs({ baseDir, httpPort: portBase + 20, room, log, cpuProfDir: values['cpu-prof'] ? join(baseDir, 'ours-prof') : undefined });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
       const nice = num('nice', values.nice!, -20, 19);
       if (nice !== 0) {
@@ -159,6 +177,8 @@ async function main(): Promise<number> {
       if (target) {
         await target.stop();
         log(`${name}: stopped`);
+        const run = results.find((r) => r.target === name);
+        if (name === 'ours' && values['cpu-prof'] && run) hotspots.push(await profileByPhase(join(baseDir, 'ours-prof'), outDir, run, log));
         await copyFile(target.logPath, join(outDir, `${name}.log`)).catch(() => {});
       }
     }
@@ -178,12 +198,14 @@ async function main(): Promise<number> {
   const notes = [
     ...results.map((r) => `${r.target}: ${r.description}`),
     ...unavailable,
+    ...saturationNotes(results),
     ...errorBreakdown(results),
     vcardCaveat(results),
     t.slower.length ? `ours is worse than Prosody on: ${t.slower.join('; ')}` : '',
   ].filter(Boolean);
-  console.log(`\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n`);
-  await writeFile(join(outDir, 'table.txt'), `${command}\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n`);
+  const prof = hotspots.length ? `\n${hotspots.join('\n')}\n` : '';
+  console.log(`\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n${prof}`);
+  await writeFile(join(outDir, 'table.txt'), `${command}\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n${prof}`);
   await writeFile(join(outDir, 'table.md'), `\`${command}\` — ${heading}\n\n${t.markdown}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
   const svg = chart(results, heading);
   await writeFile(join(outDir, 'chart.svg'), svg);

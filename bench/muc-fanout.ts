@@ -21,6 +21,7 @@ import { silentLogger } from '../src/log.js';
 import { validateConfig } from '../src/config.js';
 import { C2SSession } from '../src/xmpp/c2s/session.js';
 import type { C2SContext, Connection } from '../src/xmpp/c2s/context.js';
+import { SendBudget } from '../src/xmpp/c2s/send-budget.js';
 import { AuthLimiter } from '../src/xmpp/c2s/auth-limiter.js';
 import { ResumptionRegistry } from '../src/xmpp/stream-management.js';
 import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
@@ -183,6 +184,7 @@ async function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderato
     config, router, log: silentLogger, limiter: new AuthLimiter(), resumption: new ResumptionRegistry(),
     isAnonymousHost: (h) => h === config.anonymousHost, isUserHost: (h) => h === 'localhost' || h === config.anonymousHost,
     mechanisms: () => [anonymousMechanism()], postAuthFeatures: [], connections,
+    sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections),
   };
   const sessions = await Promise.all(servers.map((ws, i) => shippedSession(ctx, ws, i)));
   // A session the send-buffer bound dropped has closed its socket and left the router.

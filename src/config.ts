@@ -28,6 +28,8 @@ export interface LimitsConfig {
   idleTimeoutSeconds: number;
   /** Bytes waiting to be written to one client before it is dropped as too slow. */
   maxSendBufferBytes: number;
+  /** Bytes waiting to be written to all clients together; past it the clients with the most waiting are dropped. */
+  maxTotalSendBufferBytes: number;
   /** Seconds before an unauthenticated connection is closed. */
   authTimeoutSeconds: number;
   /** Stanzas a second one connection may send on average; above it stanzas get resource-constraint errors. */
@@ -100,13 +102,14 @@ export function validateConfig(input: unknown): ServerConfig {
   };
 
   const l = asObject(o.limits, 'limits');
-  onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'authTimeoutSeconds',
+  onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'maxTotalSendBufferBytes', 'authTimeoutSeconds',
     'stanzasPerSecond', 'stanzaBurst', 'connectionsPerSecondPerIp', 'connectionBurstPerIp', 'rateLimitExempt'], 'limits');
   const limits: LimitsConfig = {
     maxStanzaSize: int(l, 'maxStanzaSize', 256 * 1024, 'limits', 1024, 64 * 1024 * 1024),
     pingAfterSeconds: int(l, 'pingAfterSeconds', 60, 'limits', 1, 86400),
     idleTimeoutSeconds: int(l, 'idleTimeoutSeconds', 120, 'limits', 2, 86400),
     maxSendBufferBytes: int(l, 'maxSendBufferBytes', 4 * 1024 * 1024, 'limits', 16 * 1024, 1024 * 1024 * 1024),
+    maxTotalSendBufferBytes: int(l, 'maxTotalSendBufferBytes', 64 * 1024 * 1024, 'limits', 16 * 1024, 64 * 1024 * 1024 * 1024),
     authTimeoutSeconds: int(l, 'authTimeoutSeconds', 30, 'limits', 1, 3600),
     stanzasPerSecond: int(l, 'stanzasPerSecond', 50, 'limits', 1, 1_000_000),
     stanzaBurst: int(l, 'stanzaBurst', 500, 'limits', 1, 1_000_000),
@@ -114,6 +117,9 @@ export function validateConfig(input: unknown): ServerConfig {
     connectionBurstPerIp: int(l, 'connectionBurstPerIp', 1000, 'limits', 1, 1_000_000),
     rateLimitExempt: strList(l, 'rateLimitExempt', ['127.0.0.1', '::1'], 'limits'),
   };
+  if (limits.maxTotalSendBufferBytes < limits.maxSendBufferBytes) {
+    throw new ConfigError('limits.maxTotalSendBufferBytes', `must be at least limits.maxSendBufferBytes (${limits.maxSendBufferBytes})`);
+  }
   if (limits.idleTimeoutSeconds <= limits.pingAfterSeconds) {
     throw new ConfigError('limits.idleTimeoutSeconds', `must be greater than limits.pingAfterSeconds (${limits.pingAfterSeconds})`);
   }

@@ -13,6 +13,7 @@ import { ResumptionRegistry } from './xmpp/stream-management.js';
 import { AuthLimiter } from './xmpp/c2s/auth-limiter.js';
 import { ConnectionRate } from './xmpp/c2s/rate-limits.js';
 import type { C2SContext, Connection } from './xmpp/c2s/context.js';
+import { SendBudget } from './xmpp/c2s/send-budget.js';
 import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
@@ -119,6 +120,8 @@ export interface XmppServer {
   acceptTransport(t: StreamTransport & { handler?: unknown }): C2SSession;
   /** Live connections (for metrics and tests). */
   readonly connectionCount: number;
+  /** The send-buffer budget shared by all client connections (drops, recounts). */
+  readonly sendBudget: SendBudget;
   /** The certificate store (TCP c2s and S2S), once started with either enabled. */
   readonly certs: CertificateStore | null;
   /** Bound c2s TCP addresses, once started. */
@@ -229,6 +232,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     postAuthFeatures: [],
     connections,
     stats: metrics,
+    sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections, (_c, bytes, total) => {
+      log.info(`send buffers hold ${total} bytes, over limits.maxTotalSendBufferBytes: dropping a client holding ${bytes}`);
+    }),
   };
 
   const connectionRate = new ConnectionRate(config.limits);
@@ -274,6 +280,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     bot,
     avatars,
     get connectionCount() { return connections.size; },
+    sendBudget: ctx.sendBudget,
     get certs() { return certs; },
     tcpAddresses: () => tcp?.addresses ?? null,
     s2s,

@@ -1,4 +1,5 @@
-// Messages between the orchestrating main thread and the client workers. Plain structured-clone data only.
+// Messages between the orchestrating main process and the client worker processes. Plain data only (sent over the
+// IPC channel with structured-clone serialization).
 
 /** Where and how the simulated viewers connect; identical for every target. */
 export interface ClientEndpoint {
@@ -44,10 +45,14 @@ export interface WorkerReport {
   type: 'report';
   workerId: number;
   phaseId: number;
+  cpuMicros: number; // this worker process's CPU (user + system) since it started
+  cpuPct: number; // its share of one core over the last ~2 s
+
   samples: SampleBatch;
   // counters since the previous report
   bytesPayload: number; // WebSocket payload bytes received (after inflate, if any)
   deliveries: number; // live groupchat messages received
+  presences: number; // room presences received
   sent: number; // chat messages sent
   vcardsReceived: number;
   vcardBytes: number;

@@ -1,6 +1,6 @@
 // Turns per-target results into the side-by-side table (with the ours/Prosody ratio) printed and saved.
 import { summarize } from './stats.js';
-import type { PhaseResult, TargetResult } from './run.js';
+import { SATURATED_PCT, type PhaseResult, type TargetResult } from './run.js';
 
 /** Errors that say nothing about the server under load: the room simply has no vCard set. */
 const benign = (kind: string): boolean => kind.startsWith('iq-error:vcard-room:');
@@ -28,6 +28,10 @@ export function metrics(r: TargetResult): Row[] {
   for (const p of r.phases) {
     const secs = (p.endAt - p.startAt) / 1000;
     const s = p.label;
+    // the load generator's own limit, first in each phase: a saturated worker makes the other rows suspect
+    add(s, 'busiest client worker CPU, peak 2 s', '% core', '', p.workerPeakPct);
+    // with "everyone sees everyone" joins, leaves and nick changes cost N² presences: count them
+    if (p.kind !== 'chat') add(s, 'room presences delivered', '', 'lower', p.presences);
     if (p.kind === 'join') {
       const j = summarize(p.samples.joinToHistory);
       const ph = summarize(p.samples.presenceToHistory);
@@ -89,7 +93,7 @@ export function metrics(r: TargetResult): Row[] {
   add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
   add('whole run', 'bytes to clients per viewer (wire)', 'MB', 'lower', r.viewers ? r.wireBytes / r.viewers / 1e6 : NaN);
   add('whole run', 'bytes to clients per viewer (payload)', 'MB', 'lower', r.viewers ? payload / r.viewers / 1e6 : NaN);
-  add('whole run', 'harness CPU (all client threads)', 's', '', harness);
+  add('whole run', 'harness CPU (orchestrator + client workers)', 's', '', harness);
   add('whole run', 'harness CPU, mean', '% core', '', wall ? (harness / wall) * 100 : NaN);
   add('whole run', 'harness CPU, peak 0.5 s', '% core', '', Math.max(0, ...r.timeline.map((t) => t.harnessCpuPct).filter(Number.isFinite)));
   const others = r.timeline.map((t) => t.otherCpuPct).filter(Number.isFinite);
@@ -198,6 +202,23 @@ export function vcardCaveat(results: TargetResult[]): string {
   if (withPhotos.length === stats.length) return `vCards like for like: every target embeds an avatar in its vCard answers (mean answer: ${sizes})`;
   if (withPhotos.length === 0) return `vCards like for like: no target embeds avatars (mean answer: ${sizes})`;
   return `CAVEAT: only some targets embed an avatar in their vCards (${sizes}): vCard, join and CPU rows are not like for like`;
+}
+
+/** One line per phase where a client worker passed SATURATED_PCT: then the clients, not the server, may be the limit. */
+export function saturationNotes(results: TargetResult[]): string[] {
+  const out: string[] = [];
+  for (const r of results) {
+    for (const p of r.phases) {
+      if (p.saturated.length) {
+        out.push(`LOAD GENERATOR SATURATED: ${r.target}, "${p.label}": ${p.saturated.join(', ')} (over ${SATURATED_PCT}% of a core): figures of this phase may measure the clients; rerun with more --workers`);
+      }
+    }
+  }
+  if (!out.length && results.length) {
+    const peak = Math.max(0, ...results.flatMap((r) => r.phases.map((p) => p.workerPeakPct)));
+    out.push(`load generator never saturated: busiest client worker peaked at ${peak.toFixed(0)}% of a core (limit ${SATURATED_PCT}%)`);
+  }
+  return out;
 }
 
 export function errorBreakdown(results: TargetResult[]): string[] {

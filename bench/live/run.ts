@@ -1,29 +1,39 @@
-// Runs one scenario against one running target: a streamer who owns the room, client workers for the viewers,
-// /proc sampling of the server, and per-phase accumulation of everything the workers report.
-import { Worker } from 'node:worker_threads';
+// Runs one scenario against one running target: a streamer who owns the room, client worker processes for the
+// viewers, /proc sampling of the server, each worker's CPU (with a warning when one saturates, as then the load
+// generator and not the server may be the limit), and per-phase accumulation of everything the workers report.
+import { fork, type ChildProcess } from 'node:child_process';
 import type { ClientEndpoint, FromWorker, Phase, SampleBatch, ToWorker, ViewerOptions, WorkerReport } from './messages.js';
 import { emptySamples } from './messages.js';
 import { listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
 import { append } from './stats.js';
+import { monoMicros } from './profile.js';
 import { Tally, Viewer, now } from './viewer.js';
 import type { RunningTarget } from './targets/process.js';
 
 const TICK_MS = 500;
 const SETTLE_QUIET_MS = 1500; // no iq outstanding for this long = vCard fetches are over
 const DRAIN_MS = 2000; // after the last chat message, deliveries still in flight are counted in the chat phase
+/** A client worker above this share of one core (over ~2 s) may be what limits the run. */
+export const SATURATED_PCT = 85;
 
 export interface PhaseResult {
   label: string;
   kind: PlannedPhase['kind'];
   startAt: number;
   endAt: number;
+  monoStart: number; // the same instants in µs of the monotonic clock, to cut the server's CPU profile by phase
+  monoEnd: number;
   completed: boolean; // false if the deadline ended it
   plannedMs: number; // planned length (chat duration, join spread, nick window); 0 if unplanned
   serverCpu: number; // seconds
-  harnessCpu: number; // seconds, all harness threads
+  harnessCpu: number; // seconds, the orchestrator and all client worker processes
+  workerCpu: number[]; // seconds, per client worker
+  workerPeakPct: number; // the busiest worker's highest ~2 s CPU share during the phase, % of one core
+  saturated: string[]; // "worker N at X%" for each worker that passed SATURATED_PCT during the phase
   samples: SampleBatch;
   deliveries: number;
+  presences: number; // room presences received by all viewers
   sent: number;
   vcards: number;
   vcardBytes: number;
@@ -40,6 +50,7 @@ export interface TimePoint {
   phase: string;
   serverCpuPct: number; // % of one core over the last tick
   harnessCpuPct: number;
+  workerCpuPct: number[]; // each client worker's share of one core over its last ~2 s
   otherCpuPct: number; // everything else on the machine (other programs compete for the same cores)
   rssMB: number;
   joined: number;
@@ -131,7 +142,9 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
   const streamer = await startStreamer(target.endpoint, cfg);
   cfg.log(`${target.name}: room ${target.endpoint.room} ready, ${cfg.seedMessages} messages of history posted`);
 
-  const workers: Worker[] = [];
+  const workers: ChildProcess[] = [];
+  const workerCpuMicros: number[] = new Array(cfg.workers).fill(0);
+  const workerPct: number[] = new Array(cfg.workers).fill(0);
   const latest = new Map<number, WorkerReport>();
   const finals: Array<Promise<void>> = [];
   let current: PhaseResult | undefined;
@@ -141,6 +154,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
 
   const onReport = (r: WorkerReport): void => {
     latest.set(r.workerId, r);
+    workerCpuMicros[r.workerId] = r.cpuMicros;
+    workerPct[r.workerId] = r.cpuPct;
     mergeSamples(tickSamples, r.samples);
     tickDeliveries += r.deliveries;
     tickBytes += r.bytesPayload;
@@ -148,6 +163,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     if (!p) return;
     mergeSamples(p.samples, r.samples);
     p.deliveries += r.deliveries;
+    p.presences += r.presences;
     p.sent += r.sent;
     p.vcards += r.vcardsReceived;
     p.vcardBytes += r.vcardBytes;
@@ -157,10 +173,15 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
   };
 
   for (let w = 0; w < cfg.workers; w++) {
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
+    const worker = fork(new URL('./worker.ts', import.meta.url), [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     workers.push(worker);
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('error', reject);
+      worker.once('exit', (code) => reject(new Error(`client worker ${w} exited (${code}) before it was ready`)));
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'report') onReport(m);
@@ -172,21 +193,22 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     });
     finals.push(new Promise((resolve) => worker.once('exit', () => resolve())));
     const init: ToWorker = { type: 'init', workerId: w, workers: cfg.workers, endpoint: target.endpoint, options: cfg.viewer };
-    worker.postMessage(init);
+    worker.send(init);
     await ready;
   }
 
+  const harnessSeconds = (): number => cpuSeconds() + workerCpuMicros.reduce((a, b) => a + b, 0) / 1e6;
   const outstanding = (): number => [...latest.values()].reduce((s, r) => s + r.outstandingIqs + r.lateIqs, 0);
   // sampling: server /proc, harness CPU, and per-tick latency quantiles for the chart
   const t0 = now();
   let lastProc = readProc(target.pid);
-  let lastHarness = cpuSeconds();
+  let lastHarness = harnessSeconds();
   let lastMachine = machineBusySeconds();
   let lastTick = t0;
   const sampler = setInterval(() => {
     const t = now();
     const proc = readProc(target.pid);
-    const h = cpuSeconds();
+    const h = harnessSeconds();
     const m = machineBusySeconds();
     const queues = socketQueues(target.port);
     const dt = (t - lastTick) / 1000;
@@ -198,6 +220,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       phase: current?.label ?? '',
       serverCpuPct: proc && lastProc ? ((proc.cpuSeconds - lastProc.cpuSeconds) / dt) * 100 : NaN,
       harnessCpuPct: ((h - lastHarness) / dt) * 100,
+      workerCpuPct: [...workerPct],
       otherCpuPct:
         proc && lastProc
           ? Math.max(0, ((m - lastMachine - (proc.cpuSeconds - lastProc.cpuSeconds) - (h - lastHarness)) / dt) * 100)
@@ -215,6 +238,17 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       joinP95: quantile(tickSamples.joinToHistory, 0.95),
       nickP95: quantile(tickSamples.nick, 0.95),
     });
+    const p = current;
+    if (p) {
+      for (let w = 0; w < cfg.workers; w++) {
+        const pct = workerPct[w]!;
+        p.workerPeakPct = Math.max(p.workerPeakPct, pct);
+        if (pct > SATURATED_PCT && !p.saturated.some((s) => s.startsWith(`worker ${w} `))) {
+          p.saturated.push(`worker ${w} at ${pct.toFixed(0)}%`);
+          cfg.log(`${target.name}: WARNING client worker ${w} at ${pct.toFixed(0)}% of a core in "${p.label}": the load generator may be the limit (use more --workers)`);
+        }
+      }
+    }
     tickSamples = emptySamples();
     tickDeliveries = 0;
     tickBytes = 0;
@@ -238,18 +272,25 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const planned = phases[i]!;
       const phase: Phase = { ...planned, id: i } as Phase;
       const cpu0 = readProc(target.pid)?.cpuSeconds ?? NaN;
-      const h0 = cpuSeconds();
+      const h0 = harnessSeconds();
+      const w0 = [...workerCpuMicros];
       const p: PhaseResult = {
         label: planned.label,
         kind: planned.kind,
         startAt: now(),
         endAt: 0,
+        monoStart: monoMicros(),
+        monoEnd: 0,
         completed: false,
         plannedMs: 0,
         serverCpu: 0,
         harnessCpu: 0,
+        workerCpu: [],
+        workerPeakPct: 0,
+        saturated: [],
         samples: emptySamples(),
         deliveries: 0,
+        presences: 0,
         sent: 0,
         vcards: 0,
         vcardBytes: 0,
@@ -263,7 +304,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       // reports from before this phase are flushed by the workers when they get the phase message
       for (const r of latest.values()) r.phaseDone = false;
       current = undefined;
-      for (const w of workers) w.postMessage({ type: 'phase', phase } satisfies ToWorker);
+      for (const w of workers) w.send({ type: 'phase', phase } satisfies ToWorker);
       await new Promise((r) => setTimeout(r, 50)); // let the flush reports of the previous phase land
       current = p;
       cfg.log(`${target.name}: phase "${p.label}" started`);
@@ -279,7 +320,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const progress = setInterval(() => {
         let joined = 0;
         for (const r of latest.values()) joined += r.joined;
-        cfg.log(`${target.name}:   ${((now() - p.startAt) / 1000).toFixed(0)} s, ${joined} in room, ${outstanding()} iqs outstanding`);
+        const cpus = workerPct.map((c) => `${c.toFixed(0)}%`).join(' ');
+        cfg.log(`${target.name}:   ${((now() - p.startAt) / 1000).toFixed(0)} s, ${joined} in room, ${outstanding()} iqs outstanding, client workers' CPU ${cpus}`);
       }, 5000);
       let ok = await waitUntil(() => allDone() && [...latest.values()].every((r) => r.phaseId === i), deadline);
       if (planned.kind === 'chat') await new Promise((r) => setTimeout(r, DRAIN_MS));
@@ -307,8 +349,10 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       await new Promise((r) => setTimeout(r, TICK_MS + 100)); // take the last reports of this phase
       p.completed = ok;
       p.endAt = now();
+      p.monoEnd = monoMicros();
       p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
-      p.harnessCpu = cpuSeconds() - h0;
+      p.harnessCpu = harnessSeconds() - h0;
+      p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);
       for (const r of latest.values()) {
         p.joined += r.joined;
         p.ready += r.ready;
@@ -317,16 +361,18 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       result.phases.push(p);
       cfg.log(
         `${target.name}: phase "${p.label}" ${ok ? 'done' : 'ENDED BY DEADLINE'} in ${((p.endAt - p.startAt) / 1000).toFixed(1)} s, ` +
-          `server CPU ${p.serverCpu.toFixed(1)} s, ${p.joined} in room`,
+          `server CPU ${p.serverCpu.toFixed(1)} s, ${p.joined} in room, client workers' CPU ` +
+          p.workerCpu.map((c) => `${((c / Math.max(0.001, (p.endAt - p.startAt) / 1000)) * 100).toFixed(0)}%`).join(' ') +
+          ` (mean), busiest ${p.workerPeakPct.toFixed(0)}% (peak 2 s)${p.saturated.length ? ' — SATURATED: ' + p.saturated.join(', ') : ''}`,
       );
       current = undefined;
     }
   } catch (e) {
     result.failure = (e as Error).message;
   } finally {
-    for (const w of workers) w.postMessage({ type: 'stop' } satisfies ToWorker);
+    for (const w of workers) if (w.connected) w.send({ type: 'stop' } satisfies ToWorker);
     await Promise.race([Promise.all(finals), new Promise((r) => setTimeout(r, 30_000))]);
-    for (const w of workers) await w.terminate();
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL'); // only our own children
     clearInterval(sampler);
     await streamer.viewer.leave(2000);
     result.listenOverflows = listenOverflows() - overflows0;

@@ -12,6 +12,7 @@ export class Tally {
   samples: SampleBatch = { connect: [], joinToHistory: [], presenceToHistory: [], mam: [], vcard: [], delivery: [], nick: [] };
   bytesPayload = 0;
   deliveries = 0;
+  presences = 0; // room presences received (joins, updates, leaves, nick changes of anyone)
   sent = 0;
   vcardsReceived = 0;
   vcardBytes = 0;
@@ -293,6 +294,7 @@ export class Viewer {
     const from = x.attrOf(head, 'from');
     const room = this.endpoint.room;
     if (!from || !from.startsWith(room + '/')) return;
+    this.tally.presences++;
     const nick = x.unescAttr(from.slice(room.length + 1));
     const type = x.attrOf(head, 'type');
     if (type === 'error') {

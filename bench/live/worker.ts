@@ -1,15 +1,33 @@
-// A client worker thread: owns every viewer whose index ≡ workerId (mod workers), runs the phases the main thread
-// sends, and reports samples and counters every REPORT_MS. All timers are cleared when a phase or the run ends.
-import { parentPort } from 'node:worker_threads';
-import type { ClientEndpoint, Phase, ToWorker, ViewerOptions, WorkerReport } from './messages.js';
+// A client worker process: owns every viewer whose index ≡ workerId (mod workers), runs the phases the main process
+// sends, and reports samples, counters and its own CPU every REPORT_MS. All timers are cleared when a phase or the
+// run ends. A process (not a thread) per worker, so the clients' own garbage collection and event loops are spread
+// over the cores and their CPU is measured apart from the orchestrator's.
+import type { ClientEndpoint, FromWorker, Phase, ToWorker, ViewerOptions, WorkerReport } from './messages.js';
 import { emptySamples } from './messages.js';
 import { Tally, Viewer, now } from './viewer.js';
 
 const REPORT_MS = 500;
 const LEAVE_TIMEOUT_MS = 3_000;
 
-if (!parentPort) throw new Error('bench/live/worker.ts must run as a worker thread');
-const port = parentPort;
+if (!process.send) throw new Error('bench/live/worker.ts must run as a child process with an IPC channel (fork)');
+const port = {
+  postMessage: (m: FromWorker): void => void process.send!(m),
+  on: (_: 'message', fn: (m: ToWorker) => void): void => void process.on('message', fn),
+};
+const CPU_WINDOW_MS = 2000; // CPU share reported over this window: long enough to smooth a report that came late
+const cpuHistory: Array<{ t: number; micros: number }> = [];
+
+/** Cumulative CPU of this process (µs) and its share of one core over the last CPU_WINDOW_MS. */
+function cpu(): { micros: number; pct: number } {
+  const u = process.cpuUsage();
+  const micros = u.user + u.system;
+  const t = now();
+  cpuHistory.push({ t, micros });
+  while (cpuHistory.length > 2 && t - cpuHistory[1]!.t >= CPU_WINDOW_MS) cpuHistory.shift();
+  const first = cpuHistory[0]!;
+  const pct = t > first.t ? ((micros - first.micros) / 1000 / (t - first.t)) * 100 : 0;
+  return { micros, pct };
+}
 
 let workerId = 0;
 let workers = 1;
@@ -41,13 +59,17 @@ function report(): void {
     if (v.inRoom) joined++;
     if (v.ready && v.inRoom) ready++;
   }
+  const c = cpu();
   const r: WorkerReport = {
     type: 'report',
     workerId,
+    cpuMicros: c.micros,
+    cpuPct: c.pct,
     phaseId: phase?.id ?? -1,
     samples: tally.samples,
     bytesPayload: tally.bytesPayload,
     deliveries: tally.deliveries,
+    presences: tally.presences,
     sent: tally.sent,
     vcardsReceived: tally.vcardsReceived,
     vcardBytes: tally.vcardBytes,
@@ -65,6 +87,7 @@ function report(): void {
   tally.samples = emptySamples();
   tally.bytesPayload = 0;
   tally.deliveries = 0;
+  tally.presences = 0;
   tally.sent = 0;
   tally.vcardsReceived = 0;
   tally.vcardBytes = 0;
@@ -190,8 +213,8 @@ port.on('message', (m: ToWorker) => {
         if (sweepTimer) clearInterval(sweepTimer);
         let wire = 0;
         for (const v of viewers.values()) wire += v.wireBytes;
-        port.postMessage({ type: 'final', workerId, wireBytes: wire, viewers: viewers.size });
-        port.close();
+        const final: FromWorker = { type: 'final', workerId, wireBytes: wire, viewers: viewers.size };
+        process.send!(final, () => process.exit(0)); // exit once the final report is handed over
       })();
       return;
     }

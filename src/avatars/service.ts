@@ -45,7 +45,11 @@ export function makeAvatar(png: Buffer): Avatar {
   const hash = createHash('sha1').update(png).digest('hex');
   const b64 = png.toString('base64');
   const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(b64)}</BINVAL></PHOTO></vCard>`;
-  return { hash, png, type: 'image/png', vcard: PreSerializedElement.of(xml) };
+  // Cached for as long as the viewer is around: keep the bytes in a buffer of their own size, not as a view into
+  // the larger buffer they were encoded in (which would stay alive with them).
+  const own = Buffer.allocUnsafeSlow(png.length);
+  png.copy(own);
+  return { hash, png: own, type: 'image/png', vcard: PreSerializedElement.of(xml) };
 }
 
 export class AvatarService {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Element } from '../xmpp/xml.js';
 import { el } from '../xmpp/xml.js';
+import { PreSerializedElement } from '../xmpp/prepared.js';
 import { parseJid, type JID } from '../xmpp/jid.js';
 import { StanzaError, errorReply } from '../xmpp/errors.js';
 import type { Component } from '../xmpp/session-types.js';
@@ -67,6 +68,8 @@ export class MucService implements Component {
   private stored = new Set<string>();
   private host: RoomHost;
   private started = false;
+  /** The service's disco#info: fixed once built, asked by every viewer on login, so serialized once. */
+  private preparedInfo: PreSerializedElement | undefined;
   readonly archive: RoomArchive;
   /** Moderator teams per channel, applied to every room of the channel. */
   readonly teams: ChannelTeams;
@@ -339,7 +342,7 @@ export class MucService implements Component {
     const reply = (child?: Element) =>
       this.deps.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: this.domain, to: from.toString() }, child));
     if (type === 'get' && payload?.is('query', MUC_NS.DISCO_INFO) && !payload.attrs.node) {
-      reply(this.serviceInfo());
+      reply((this.preparedInfo ??= PreSerializedElement.of(this.serviceInfo().toString())));
       return;
     }
     if (type === 'get' && payload?.is('query', MUC_NS.DISCO_ITEMS) && !payload.attrs.node) {

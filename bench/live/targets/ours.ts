@@ -8,7 +8,14 @@ import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTar
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export async function startOurs(opts: { baseDir: string; httpPort: number; room: string; log: (s: string) => void }): Promise<RunningTarget> {
+export async function startOurs(opts: {
+  baseDir: string;
+  httpPort: number;
+  room: string;
+  log: (s: string) => void;
+  /** Write a V8 CPU profile of the whole run into this folder (node --cpu-prof), for per-phase hot spots. */
+  cpuProfDir?: string;
+}): Promise<RunningTarget> {
   const cli = join(root, 'dist', 'src', 'cli.js');
   // as `npm start` does: (re)build dist/ when it is missing or older than src/
   try {
@@ -32,7 +39,7 @@ export async function startOurs(opts: { baseDir: string; httpPort: number; room:
   const child = spawnLogged(
     process.execPath,
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
-    [cli, '--domain', 'localhost', '--http-port', String(opts.httpPort), '--c2s-port', String(opts.httpPort + 1), '--data', data],
+    [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), cli, '--domain', 'localhost', '--http-port', String(opts.httpPort), '--c2s-port', String(opts.httpPort + 1), '--data', data],
     logPath,
     root,
   );

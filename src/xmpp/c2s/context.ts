@@ -8,6 +8,7 @@ import type { AuthLimiter } from './auth-limiter.js';
 import type { ResumptionRegistry } from '../stream-management.js';
 import type { Element } from '../xml.js';
 import type { ServerStats } from '../../metrics/server-metrics.js';
+import type { SendBudget } from './send-budget.js';
 
 export interface C2SContext {
   config: ServerConfig;
@@ -26,6 +27,8 @@ export interface C2SContext {
   connections: Set<Connection>;
   /** Operational counters (/metrics), when the server keeps them. */
   stats?: Pick<ServerStats, 'stanzaReceived' | 'slowClientDropped'>;
+  /** The send-buffer budget shared by all connections (limits.maxTotalSendBufferBytes). */
+  sendBudget: SendBudget;
 }
 
 /** The view of a session that the server's sweeps and shutdown need. */
@@ -34,6 +37,9 @@ export interface Connection {
   readonly lastActivity: number;
   readonly isAuthenticated: boolean;
   readonly pingOutstanding: boolean;
+  /** Kept by the send budget: the buffer size it last saw. */
+  budgetBytes: number;
+  bufferedBytes(): number;
   keepAlive(): void;
   fail(condition: import('../errors.js').StreamErrorCondition, text?: string): void;
   close(condition?: 'system-shutdown'): void;

@@ -44,6 +44,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   readonly createdAt = Date.now();
   lastActivity = Date.now();
   pingOutstanding = false;
+  budgetBytes = 0;
 
   /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
   readonly remoteAddress: string;
@@ -332,7 +333,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   private writeRaw(xml: string): void {
     const t = this.transport;
     if (!t) return;
-    if (t.bufferedBytes() > this.ctx.config.limits.maxSendBufferBytes) {
+    const buffered = t.bufferedBytes();
+    if (buffered > this.ctx.config.limits.maxSendBufferBytes) {
       this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
       this.ctx.stats?.slowClientDropped();
       this.transport = null;
@@ -341,6 +343,13 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     t.sendRaw(xml);
+    // Characters, not bytes, and no framing: close enough for a running total the budget recounts exactly.
+    this.ctx.sendBudget.note(this, buffered + xml.length);
+  }
+
+  /** Bytes written to this client and not yet handed to the kernel. */
+  bufferedBytes(): number {
+    return this.transport?.bufferedBytes() ?? 0;
   }
 
   /** Sends an XMPP ping (XEP-0199) when the client has been quiet; the reply counts as activity. */
@@ -380,6 +389,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   private hibernate(): void {
     this.state = 'hibernating';
     this.ctx.connections.delete(this);
+    this.ctx.sendBudget.release(this);
     const seconds = this.ctx.config.streamManagement.resumeTimeoutSeconds;
     this.hibernateTimer = setTimeout(() => {
       this.hibernateTimer = null;
@@ -396,6 +406,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
     this.ctx.connections.delete(this);
     this.smm.ended();
+    this.ctx.sendBudget.release(this);
     const t = this.transport;
     this.transport = null;
     if (t) t.close();

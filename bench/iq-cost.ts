@@ -1,0 +1,89 @@
+// Server CPU per IQ round trip for the stanzas every viewer sends on login (disco#info of its host, of the server and
+// of the MUC service, the roster), beside an XMPP ping to the server measured in the same run: the ping is the
+// cheapest round trip the whole inbound path (frame → parse → route → handler → serialize) allows, so the ratio
+// says how much the answer itself costs. CPU from /proc, not wall time, so a busy machine disturbs less.
+// Usage: npm run bench:iq -- [--iqs 8000] [--clients 10] [--window 20]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startChild } from './lib/child.js';
+import { cpuSeconds } from './lib/proc.js';
+import { wsClient, type RawClient } from './lib/raw-clients.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const IQS = Math.min(arg('iqs', 8000), 200_000);
+const CLIENTS = arg('clients', 10);
+const WINDOW = arg('window', 20);
+const ROUNDS = 2; // each kind runs twice, interleaved with the others, so load changes on the machine spread evenly
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tsx = import.meta.resolve('tsx');
+
+interface Kind { label: string; iq: (id: string, self: string) => string }
+const KINDS: Kind[] = [
+  { label: 'ping to the server (baseline)', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="anon.localhost"><ping xmlns="urn:xmpp:ping"/></iq>` },
+  { label: 'disco#info anon host', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="anon.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` },
+  { label: 'disco#info server domain', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` },
+  { label: 'disco#info MUC service', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="room.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` },
+  { label: 'roster get (empty)', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}"><query xmlns="jabber:iq:roster"/></iq>` },
+];
+
+/** `n` round trips of one kind spread over the clients, each keeping `WINDOW` in flight. Resolves with the bytes answered. */
+function roundTrips(clients: Array<RawClient & { self: string }>, kind: Kind, n: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let sent = 0;
+    let done = 0;
+    let bytes = 0;
+    const timer = setTimeout(() => reject(new Error(`${kind.label}: ${done}/${n} answered after 120 s`)), 120_000);
+    for (const c of clients) {
+      const sendOne = () => { if (sent < n) c.send(kind.iq(`q${sent++}`, c.self)); };
+      c.onData((s) => {
+        if (!s.startsWith('<iq')) return;
+        if (!s.includes('type="result"')) { clearTimeout(timer); reject(new Error(`${kind.label}: not a result: ${s.slice(0, 300)}`)); return; }
+        bytes += s.length;
+        if (++done === n) { clearTimeout(timer); resolve(bytes); return; }
+        sendOne();
+      });
+      for (let i = 0; i < WINDOW; i++) sendOne();
+    }
+  });
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'bench-iq-'));
+const ours = await startChild(process.execPath, ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
+  /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+try {
+  const clients: Array<RawClient & { self: string }> = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const c = await wsClient(ours.match[0], 'anon.localhost');
+    clients.push(Object.assign(c, { self: c.jid.split('/')[0]! }));
+  }
+  for (const k of KINDS) await roundTrips(clients, k, Math.min(IQS, 2000)); // warm up: JIT, lazily built answers
+  const cpu = new Map<string, { s: number; n: number; bytes: number }>();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const k of KINDS) {
+      const c0 = cpuSeconds(ours.pid);
+      const bytes = await roundTrips(clients, k, IQS);
+      const e = cpu.get(k.label) ?? { s: 0, n: 0, bytes: 0 };
+      e.s += cpuSeconds(ours.pid) - c0;
+      e.n += IQS;
+      e.bytes += bytes;
+      cpu.set(k.label, e);
+    }
+  }
+  for (const c of clients) c.close();
+  const base = cpu.get(KINDS[0]!.label)!;
+  const perBase = base.s / base.n;
+  console.log(`\n${IQS * ROUNDS} round trips per kind, ${CLIENTS} WebSocket clients × ${WINDOW} in flight, server CPU from /proc, ${new Date().toISOString()}`);
+  console.log('| iq | server CPU µs per round trip | ratio to ping | answer bytes |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const k of KINDS) {
+    const e = cpu.get(k.label)!;
+    const per = e.s / e.n;
+    console.log(`| ${k.label} | ${(per * 1e6).toFixed(1)} | ${(per / perBase).toFixed(2)} | ${Math.round(e.bytes / e.n)} |`);
+  }
+} finally {
+  await ours.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}

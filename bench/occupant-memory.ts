@@ -1,0 +1,134 @@
+// Memory per idle room occupant: the server runs in this process, N anonymous WebSocket viewers (in a child process)
+// log in and send initial presence, then join one room and sit idle. Prints, per viewer, the growth of the JS heap
+// (after GC), of memory outside the heap (Buffers) and of RSS — for the connection alone and for the seat in the
+// room — against the same server with no clients, and which kinds of heap objects make it (heap snapshot diffs).
+// Usage: npm run bench:memory -- [--clients 500] [--no-snapshot]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import { fileURLToPath } from 'node:url';
+import { createServer } from '../src/index.js';
+import { silentLogger } from '../src/log.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const N = Math.min(arg('clients', 500), 5000);
+const SNAPSHOT = !args.includes('--no-snapshot');
+const TARGET_BYTES = 5 * 1024;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc (npm run bench:memory does)');
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function settle(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 1000));
+}
+async function measure(): Promise<NodeJS.MemoryUsage> {
+  for (let i = 0; i < 3; i++) { gc!(); await new Promise((r) => setImmediate(r)); }
+  return process.memoryUsage();
+}
+
+/** Self size by kind of heap object: constructor name for objects and closures, one bucket per string kind. */
+async function heapByKind(dir: string, label: string): Promise<Map<string, { bytes: number; count: number }>> {
+  const file = writeHeapSnapshot(join(process.env.KEEP_SNAPSHOT || dir, `${label}.heapsnapshot`));
+  const snap = JSON.parse(await readFile(file, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[];
+  };
+  if (!process.env.KEEP_SNAPSHOT) await rm(file);
+  const f = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const [iType, iName, iSize] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size')];
+  const out = new Map<string, { bytes: number; count: number }>();
+  for (let i = 0; i < snap.nodes.length; i += f.length) {
+    const type = types[snap.nodes[i + iType]!]!;
+    const name = snap.strings[snap.nodes[i + iName]!]!;
+    const key = type.includes('string') ? '(strings)' : type === 'object' || type === 'closure' ? `${name.slice(0, 50)}${type === 'closure' ? '()' : ''}` : `(${type}) ${name.slice(0, 40)}`;
+    const e = out.get(key) ?? { bytes: 0, count: 0 };
+    e.bytes += snap.nodes[i + iSize]!;
+    e.count++;
+    out.set(key, e);
+  }
+  return out;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'bench-memory-'));
+const server = createServer({
+  domain: 'localhost', dataDir, logLevel: 'warn', http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false },
+  muc: { demoRoom: 'live' },
+}, { logger: silentLogger });
+await server.start();
+const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
+const clients = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), url, String(N), 'live@room.localhost'],
+  { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
+/** Resolves with the number in the child's next "<word> N" line. */
+function waitLine(word: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let out = '';
+    const t = setTimeout(() => reject(new Error(`no "${word}" from the viewers after 180 s: ${out}`)), 180_000);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = new RegExp(`${word} (\\d+)`).exec(out);
+      if (m) { clearTimeout(t); clients.stdout!.off('data', onData); resolve(Number(m[1])); }
+    };
+    clients.stdout!.on('data', onData);
+    clients.once('exit', (code) => reject(new Error(`viewers exited ${code}: ${out}`)));
+  });
+}
+
+/** Memory once queues and send buffers have drained: the heap after GC stops changing (bounded). */
+async function steady(): Promise<NodeJS.MemoryUsage> {
+  let last = await measure();
+  for (let i = 0; i < 20; i++) {
+    await settle();
+    const m = await measure();
+    const same = Math.abs(m.heapUsed - last.heapUsed) < 0.01 * last.heapUsed && Math.abs(m.external - last.external) < 0.01 * last.external + 4096;
+    last = m;
+    if (same) break;
+  }
+  return last;
+}
+
+try {
+  await settle();
+  const empty = await measure();
+  const heapEmpty = SNAPSHOT ? await heapByKind(dataDir, 'empty') : undefined;
+  const bound = await waitLine('bound');
+  const conn = await steady();
+  const heapConn = SNAPSHOT ? await heapByKind(dataDir, 'bound') : undefined;
+  clients.stdin!.write('join\n');
+  const joined = await waitLine('joined');
+  const after = await steady(); // the presence storm is over
+  const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
+  const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
+  console.log(`\n${joined} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
+  console.log('| bytes per viewer | connected (login, bind, presence) | + seated in the room | total |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const [label, k] of [['JS heap (after GC)', 'heapUsed'], ['outside the heap (Buffers, external)', 'external'], ['RSS', 'rss']] as const) {
+    console.log(`| ${label} | ${per(conn, empty, k).toFixed(0)} | ${per(after, conn, k).toFixed(0)} | ${per(after, empty, k).toFixed(0)} |`);
+  }
+  const total = per(after, empty, 'heapUsed') + per(after, empty, 'external');
+  console.log(`heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
+    ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)');
+  if (heapEmpty && heapConn) {
+    const heapAfter = await heapByKind(dataDir, 'joined');
+    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>) =>
+      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / joined, count: (v.count - (b.get(k)?.count ?? 0)) / joined }]));
+    const c = diff(heapConn, heapEmpty);
+    const r = diff(heapAfter, heapConn);
+    const keys = [...new Set([...c.keys(), ...r.keys()])]
+      .map((k) => ({ k, c: c.get(k) ?? { bytes: 0, count: 0 }, r: r.get(k) ?? { bytes: 0, count: 0 } }))
+      .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes)).slice(0, 15);
+    console.log('\nwhat the heap growth is made of (heap snapshot diffs, bytes and objects per viewer):');
+    console.log('| kind | connected | objects | + seated | objects |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const x of keys) {
+      console.log(`| ${x.k.replace(/\|/g, '/')} | ${x.c.bytes.toFixed(0)} | ${x.c.count.toFixed(1)} | ${x.r.bytes.toFixed(0)} | ${x.r.count.toFixed(1)} |`);
+    }
+  }
+} finally {
+  clients.stdin!.end();
+  await new Promise((r) => { if (clients.exitCode !== null) r(null); else { clients.once('exit', r); setTimeout(() => { clients.kill('SIGKILL'); r(null); }, 10_000).unref(); } });
+  await server.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
