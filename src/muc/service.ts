@@ -203,6 +203,11 @@ export class MucService implements Component {
     return room;
   }
 
+  /** Replaces the service-wide terms (livechat's `chat-terms` setting) shown to every later joiner; '' shows none. */
+  setTerms(text: string): void {
+    this.deps.config.terms = text;
+  }
+
   /** Sets a room's own terms (livechat's per-room terms); '' removes them. False when no such room or unchanged. */
   setRoomTerms(localpart: string, text: string): boolean {
     const room = this.getRoom(localpart);

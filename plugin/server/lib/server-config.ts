@@ -39,7 +39,11 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
         enableArchiving: s.mucLogByDefault,
         whois: 'moderators',
       },
+      // livechat's chat-terms, shown to every joiner from room/Peertube (changed live, see runtime).
+      terms: s.chatTerms,
     },
+    // The moderation bot reads the streamers' settings where livechat writes them: bot/<muc host>/rooms/*.json.
+    bot: { enabled: !s.disableChannelConfiguration, dir: join(p.dataDir, 'bot', `room.${p.host}`) },
     archive: { expiry: s.mucExpiration },
     // Served on the plugin router: <router>/avatars/<sha1>.png.
     avatars: { set: AVATAR_SETS[s.avatarSet], httpPath: '/avatars' },
