@@ -1,6 +1,6 @@
 // Server features the plugin wires from PeerTube and livechat's data, driven through the PeerTube host emulation with
-// @xmpp/client over the plugin's WebSocket route: the chat-terms setting (and its live change), the channel's custom
-// emojis in emoji-only mode, the moderation bot reading livechat's bot/<muc>/rooms/*.json, and PeerTube account
+// @xmpp/client over the plugin's WebSocket route: the chat-terms setting (and its live change), the channel's terms
+// and custom emojis (emoji-only mode), the moderation bot reading livechat's bot/<muc>/rooms/*.json, and PeerTube account
 // avatars in occupants' presences.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -98,6 +98,10 @@ t.before(async (ctx) => {
   writeFileSync(join(data, 'emojis', 'channel', String(a.channel.id), 'definition.json'), JSON.stringify({
     customEmojis: [{ sn: ':alice_wave:', url: '/x/1.png' }, { sn: ':party:', url: '/x/2.png', isCategoryEmoji: true }],
   }));
+  mkdirSync(join(data, 'channelConfigurationOptions'), { recursive: true });
+  writeFileSync(join(data, 'channelConfigurationOptions', `${a.channel.id}.json`), JSON.stringify({
+    bot: { enabled: true, forbiddenWords: [], quotes: [], commands: [] }, slowMode: { duration: 0 }, terms: 'Channel rules: stay on topic.',
+  }));
   mkdirSync(join(data, 'bot', 'room.localhost', 'rooms'), { recursive: true });
   writeFileSync(join(data, 'bot', 'room.localhost', 'rooms', `${UUID}.json`), JSON.stringify({
     local: UUID, domain: 'room.localhost', nick: 'Sepia', enabled: true,
@@ -118,11 +122,14 @@ t.after(async (ctx) => {
   if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
 });
 
-t('chat-terms: a viewer joining gets the global terms from room/Peertube; a settings change reaches the next joiner', async (ctx) => {
+t('chat-terms: a viewer joining gets the global and the channel\'s terms from room/Peertube; a settings change reaches the next joiner', async (ctx) => {
   const v1 = await anon(ctx);
   await joinRoom(v1, 'viewer1');
   const m = await termsFrom(v1, 'Be kind in this chat.');
   assert.ok(m.getChild('no-store', 'urn:xmpp:hints'), 'never archived');
+  const own = await v1.waitFor((s) => s.is('message') && s.attrs.from === `${ROOM}/Peertube` && s.getChild('x-livechat-terms')?.attrs.type === 'muc',
+    20000, 'the channel\'s own terms');
+  assert.is(own.getChildText('body'), 'Channel rules: stay on topic.', 'livechat\'s channel terms are the room\'s terms');
   ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-terms': 'New rules: no spoilers.' });
   await ctx.host.settle();
   const v2 = await anon(ctx);

@@ -6,7 +6,7 @@ import { mapSettings, needsRestart, SETTINGS } from '../../plugin/server/lib/set
 import { buildServerConfig } from '../../plugin/server/lib/server-config.js';
 import { videoHasChat, roomLocalpart, parseRoomLocalpart } from '../../plugin/server/lib/rooms.js';
 import { validateConfig } from '../../src/index.js';
-import { channelShortnames } from '../../plugin/server/lib/channel-emojis.js';
+import { channelShortnames, channelTerms } from '../../plugin/server/lib/channel-data.js';
 import { accountAvatarUrl } from '../../plugin/server/lib/account-avatars.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,10 @@ t('livechat data: channel emoji shortnames from emojis/channel/<id>/definition.j
       customEmojis: [{ sn: ':wave:', url: '/a.png' }, { sn: 'bad name', url: '/b.png' }, { url: '/c.png' }, { sn: ':cat:', url: '/d.png', isCategoryEmoji: true }],
     }));
     assert.equal(await channelShortnames(dir, 3), [':wave:', ':cat:'], 'invalid entries left out');
+    assert.is(await channelTerms(dir, 3), undefined, 'no channel options: no terms');
+    mkdirSync(join(dir, 'channelConfigurationOptions'));
+    writeFileSync(join(dir, 'channelConfigurationOptions', '3.json'), JSON.stringify({ slowMode: { duration: 0 }, terms: 'Be nice' }));
+    assert.is(await channelTerms(dir, 3), 'Be nice');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@ import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, 
 import type { PeerTubeOptions } from './peertube.js';
 import { buildServerInfos, fetchMissingServerInfos } from '../federation/index.js';
 import { localChatServer } from './local-chat-server.js';
-import { channelShortnames } from './channel-emojis.js';
+import { channelShortnames, channelTerms } from './channel-data.js';
 import { accountAvatarUrl, type UserWithAvatars } from './account-avatars.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
@@ -133,8 +133,8 @@ export class LivechatRuntime {
         instanceModerators: () => this.instanceModerators(),
       }),
     });
-    // A new room gets its channel's custom emojis (emoji-only mode accepts them).
-    server.muc.hooks.on('created', ({ room }) => { void this.applyChannelEmojis(room.localpart); });
+    // A new room gets its channel's custom emojis (emoji-only mode accepts them) and terms.
+    server.muc.hooks.on('created', ({ room }) => { void this.applyChannelData(room.localpart); });
     return server;
   }
 
@@ -248,7 +248,7 @@ export class LivechatRuntime {
   async reviewRoom(localpart: string): Promise<void> {
     if (await this.roomOpen(localpart)) {
       this.closed.delete(localpart);
-      await this.applyChannelEmojis(localpart);
+      await this.applyChannelData(localpart);
       return;
     }
     this.closed.add(localpart);
@@ -264,15 +264,16 @@ export class LivechatRuntime {
     return (await this.loadVideo(key.uuid))?.channelId;
   }
 
-  /** Gives a room its channel's custom emoji shortnames, as livechat stores them; failures are logged. */
-  async applyChannelEmojis(localpart: string): Promise<void> {
+  /** Gives a room its channel's custom emoji shortnames and terms, as livechat stores them; failures are logged. */
+  async applyChannelData(localpart: string): Promise<void> {
     try {
       const channelId = await this.roomChannelId(localpart);
       if (channelId === undefined) return;
-      const shortnames = await channelShortnames(this.place.dataDir, channelId);
-      this.server.muc.setCustomEmojis(localpart, shortnames);
+      this.server.muc.setCustomEmojis(localpart, await channelShortnames(this.place.dataDir, channelId));
+      const terms = await channelTerms(this.place.dataDir, channelId);
+      if (terms !== undefined) this.server.muc.setRoomTerms(localpart, terms);
     } catch (err) {
-      this.log.warn(`livechat: custom emojis of room ${localpart}: ${(err as Error)?.message ?? err}`);
+      this.log.warn(`livechat: channel data of room ${localpart}: ${(err as Error)?.message ?? err}`);
     }
   }
 
