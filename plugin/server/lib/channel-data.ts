@@ -1,7 +1,7 @@
 // What livechat stores per channel that the channel's rooms apply: the custom emojis
 // (emojis/channel/<id>/definition.json, { customEmojis: [{ sn, url }] }), reduced to the shortnames emoji-only mode
 // must accept (images stay where livechat put them), and the channel's terms (channelConfigurationOptions/<id>.json).
-import { readChannelEmojis, readChannelOptions } from '../../../src/import/livechat/index.js';
+import { readChannelEmojis, readChannelOptions } from '../../../src/index.js';
 
 const SHORTNAME = /^:?[\w-]+:?$/;
 
