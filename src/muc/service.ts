@@ -18,7 +18,7 @@ import { installFeatures, type MucMamHandler } from './features/index.js';
 import { setRoomTerms } from './features/terms.js';
 import { ChannelTeams } from './channel-teams.js';
 import type { AvatarService } from '../avatars/service.js';
-import { setCustomEmojis } from './features/emoji-only.js';
+import { customEmojis, setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -218,8 +218,10 @@ export class MucService implements Component {
   setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
     const room = this.rooms.get(localpart);
     if (!room) return false;
+    const before = JSON.stringify(customEmojis(room));
     setCustomEmojis(room, shortnames);
-    this.persist(room);
+    // The plugin re-applies a channel's list on every review: only a real change is written.
+    if (JSON.stringify(customEmojis(room)) !== before) this.persist(room);
     return true;
   }
 
