@@ -58,7 +58,7 @@ export type { Logger } from './log.js';
 export type { CreationCallback, RoomSeed } from './muc/config.js';
 export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
-export { importLivechatOnFirstStart, type LivechatImportReport } from './import/livechat/index.js';
+export { importLivechatOnFirstStart, readChannelEmojis, readChannelOptions, type LivechatImportReport } from './import/livechat/index.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {

@@ -19,7 +19,7 @@ import { installFeatures, type MucMamHandler } from './features/index.js';
 import { setRoomTerms } from './features/terms.js';
 import { ChannelTeams } from './channel-teams.js';
 import type { AvatarService } from '../avatars/service.js';
-import { setCustomEmojis } from './features/emoji-only.js';
+import { customEmojis, setCustomEmojis } from './features/emoji-only.js';
 import { MUC_NS, type Affiliation, type RoomConfig } from './types.js';
 
 export interface MucServiceDeps {
@@ -209,6 +209,11 @@ export class MucService implements Component {
     return room;
   }
 
+  /** Replaces the service-wide terms (livechat's `chat-terms` setting) shown to every later joiner; '' shows none. */
+  setTerms(text: string): void {
+    this.deps.config.terms = text;
+  }
+
   /** Sets a room's own terms (livechat's per-room terms); '' removes them. False when no such room or unchanged. */
   setRoomTerms(localpart: string, text: string): boolean {
     const room = this.getRoom(localpart);
@@ -219,8 +224,10 @@ export class MucService implements Component {
   setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
     const room = this.rooms.get(localpart);
     if (!room) return false;
+    const before = JSON.stringify(customEmojis(room));
     setCustomEmojis(room, shortnames);
-    this.persist(room);
+    // The plugin re-applies a channel's list on every review: only a real change is written.
+    if (JSON.stringify(customEmojis(room)) !== before) this.persist(room);
     return true;
   }
 

@@ -6,6 +6,11 @@ import { mapSettings, needsRestart, SETTINGS } from '../../plugin/server/lib/set
 import { buildServerConfig } from '../../plugin/server/lib/server-config.js';
 import { videoHasChat, roomLocalpart, parseRoomLocalpart } from '../../plugin/server/lib/rooms.js';
 import { validateConfig } from '../../src/index.js';
+import { channelShortnames, channelTerms } from '../../plugin/server/lib/channel-data.js';
+import { accountAvatarUrl } from '../../plugin/server/lib/account-avatars.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const t = suite('plugin settings');
 const place = { host: 'video.example', dataDir: '/var/peertube/plugins/data/peertube-plugin-livechat', routerPath: '/plugins/livechat/router', wsPath: '/plugins/livechat/ws', webserverUrl: 'https://video.example' };
@@ -58,7 +63,12 @@ t('server config: domains, no listener of its own, archive expiry, anonymous off
   assert.equal(c.modules.s2s, { enabled: false, websocket: { enabled: true, path: '/plugins/livechat/ws/xmpp-websocket-s2s',
     serverInfosDir: `${place.dataDir}/serverInfos`, instanceUrl: 'https://video.example' } }, 'WebSocket S2S on, TCP S2S off');
   assert.equal((validateConfig(buildServerConfig(mapSettings({ 'federation-dont-publish-remotely': true }), place)).modules.s2s as { websocket: unknown }).websocket, { enabled: false });
-  assert.equal(c.modules.avatars, { set: 'birds', httpPath: '/avatars' }, 'livechat\'s sepia default → the birds set');
+  assert.equal(c.modules.avatars, { set: 'birds', httpPath: '/avatars', bots: ['moderator@bot.video.example'] }, 'livechat\'s sepia default → the birds set; the bot\'s avatar');
+  assert.is((c.modules.muc as { terms: string }).terms, '');
+  assert.is((validateConfig(buildServerConfig(mapSettings({ 'chat-terms': 'Be kind' }), place)).modules.muc as { terms: string }).terms, 'Be kind');
+  assert.equal(c.modules.bot, { enabled: true, dir: `${place.dataDir}/bot/room.video.example`, jid: 'moderator@bot.video.example' },
+    'the bot reads livechat\'s bot/<muc host>/rooms/ in the plugin data folder');
+  assert.is((validateConfig(buildServerConfig(mapSettings({ 'disable-channel-configuration': true }), place)).modules.bot as { enabled: boolean }).enabled, false);
   assert.is((validateConfig(buildServerConfig(mapSettings({ 'avatar-set': 'cat' }), place)).modules.avatars as { set: string }).set, 'cats');
   const off = validateConfig(buildServerConfig(mapSettings({ 'chat-no-anonymous': true, 'prosody-room-allow-s2s': true, 'prosody-c2s': true, 'prosody-muc-log-by-default': false }), place));
   assert.is(off.anonymousHost, null);
@@ -68,11 +78,36 @@ t('server config: domains, no listener of its own, archive expiry, anonymous off
   assert.is((off.modules.muc as { defaultRoomConfig: { enableArchiving: boolean } }).defaultRoomConfig.enableArchiving, false);
 });
 
+t('livechat data: channel emoji shortnames from emojis/channel/<id>/definition.json; account avatar URL', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plugin-emojis-'));
+  try {
+    assert.equal(await channelShortnames(dir, 3), [], 'no definition: none');
+    mkdirSync(join(dir, 'emojis', 'channel', '3'), { recursive: true });
+    writeFileSync(join(dir, 'emojis', 'channel', '3', 'definition.json'), JSON.stringify({
+      customEmojis: [{ sn: ':wave:', url: '/a.png' }, { sn: 'bad name', url: '/b.png' }, { url: '/c.png' }, { sn: ':cat:', url: '/d.png', isCategoryEmoji: true }],
+    }));
+    assert.equal(await channelShortnames(dir, 3), [':wave:', ':cat:'], 'invalid entries left out');
+    assert.is(await channelTerms(dir, 3), undefined, 'no channel options: no terms');
+    mkdirSync(join(dir, 'channelConfigurationOptions'));
+    writeFileSync(join(dir, 'channelConfigurationOptions', '3.json'), JSON.stringify({ slowMode: { duration: 0 }, terms: 'Be nice' }));
+    assert.is(await channelTerms(dir, 3), 'Be nice');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const user = { Account: { Actor: { Avatars: [{ filename: 'big.png', width: 600 }, { filename: 'small.png', width: 48 }, { filename: '../x.png', width: 120 }] } } };
+  assert.is(accountAvatarUrl(user, 'https://v.example'), 'https://v.example/lazy-static/avatars/small.png');
+  assert.is(accountAvatarUrl({ Account: { Actor: { Avatars: [{ filename: 'a.png', width: 32 }] } } }, 'https://v.example'), 'https://v.example/lazy-static/avatars/a.png');
+  assert.is(accountAvatarUrl({ Account: { Actor: { Avatars: [] } } }, 'https://v.example'), undefined);
+  assert.is(accountAvatarUrl(undefined, 'https://v.example'), undefined);
+});
+
 t('restart only for settings that change domains, listeners or retention', () => {
   const a = mapSettings({});
   assert.not.ok(needsRestart(a, mapSettings({ 'chat-all-lives': true, 'prosody-room-type': 'channel' })));
   assert.ok(needsRestart(a, mapSettings({ 'chat-no-anonymous': true })));
   assert.ok(needsRestart(a, mapSettings({ 'prosody-muc-expiration': '2w' })));
+  assert.not.ok(needsRestart(a, mapSettings({ 'chat-terms': 'new terms' })), 'terms change live');
+  assert.ok(needsRestart(a, mapSettings({ 'disable-channel-configuration': true })), 'the bot starts or stops with the server');
 });
 
 t('which video has a chat, and its room', () => {

@@ -83,6 +83,7 @@ export function roomCreationCallback(d: RoomDeps) {
     const affiliations: Record<string, Affiliation> = {};
     for (const u of await d.instanceModerators()) affiliations[`${u.toLowerCase()}@${d.domain}`] = 'admin';
     if (owner) affiliations[`${owner.username.toLowerCase()}@${d.domain}`] = 'owner';
-    return { config: { name, persistent: true }, affiliations };
+    // The room names its channel, so a channel-wide moderator team (MucService.teams) applies to it.
+    return { config: { name, persistent: true }, affiliations, ...(channelId !== undefined ? { channel: String(channelId) } : {}) };
   };
 }

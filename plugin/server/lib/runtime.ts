@@ -10,6 +10,8 @@ import { parseRoomLocalpart, roomCreationCallback, roomLocalpart, videoHasChat, 
 import type { PeerTubeOptions } from './peertube.js';
 import { buildServerInfos, fetchMissingServerInfos } from '../federation/index.js';
 import { localChatServer } from './local-chat-server.js';
+import { channelShortnames, channelTerms } from './channel-data.js';
+import { accountAvatarUrl, type UserWithAvatars } from './account-avatars.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
 
@@ -111,9 +113,11 @@ export class LivechatRuntime {
   }
 
   private newServer(): XmppServer {
-    return createServer(buildServerConfig(this.settings, this.place), {
+    const server = createServer(buildServerConfig(this.settings, this.place), {
       auth: this.auth,
       logger: this.log,
+      // PeerTube users show their account avatar (fetched once per JID and cached by the server).
+      avatarProvider: (bareJid) => this.accountAvatar(bareJid),
       // A livechat peer told us its URL: fetch its federation infos (serverInfos/) once a day at most.
       onS2sPeerInstanceUrl: (peerUrl) => {
         fetchMissingServerInfos(this.place.dataDir, peerUrl, { pluginShortName: 'livechat' })
@@ -129,6 +133,9 @@ export class LivechatRuntime {
         instanceModerators: () => this.instanceModerators(),
       }),
     });
+    // A new room gets its channel's custom emojis (emoji-only mode accepts them) and terms.
+    server.muc.hooks.on('created', ({ room }) => { void this.applyChannelData(room.localpart); });
+    return server;
   }
 
   /** Settings changed: room rules apply at once; domains, listeners and retention need a new server. */
@@ -137,6 +144,7 @@ export class LivechatRuntime {
     const restart = needsRestart(this.settings, next);
     this.settings = next;
     if (!restart) {
+      this.server.muc.setTerms(next.chatTerms);
       await this.reviewRooms();
       return;
     }
@@ -240,11 +248,44 @@ export class LivechatRuntime {
   async reviewRoom(localpart: string): Promise<void> {
     if (await this.roomOpen(localpart)) {
       this.closed.delete(localpart);
+      await this.applyChannelData(localpart);
       return;
     }
     this.closed.add(localpart);
     // Occupants are told the room went away for them (332); its configuration and history stay for a reopening.
     this.server.muc.getRoom(localpart)?.shutdown();
+  }
+
+  /** The channel a room belongs to: its key for channel rooms, the video's channel for video rooms. */
+  private async roomChannelId(localpart: string): Promise<number | undefined> {
+    const key = parseRoomLocalpart(localpart);
+    if (!key) return undefined;
+    if (key.kind === 'channel') return key.id;
+    return (await this.loadVideo(key.uuid))?.channelId;
+  }
+
+  /** Gives a room its channel's custom emoji shortnames and terms, as livechat stores them; failures are logged. */
+  async applyChannelData(localpart: string): Promise<void> {
+    try {
+      const channelId = await this.roomChannelId(localpart);
+      if (channelId === undefined) return;
+      this.server.muc.setCustomEmojis(localpart, await channelShortnames(this.place.dataDir, channelId));
+      const terms = await channelTerms(this.place.dataDir, channelId);
+      if (terms !== undefined) this.server.muc.setRoomTerms(localpart, terms);
+    } catch (err) {
+      this.log.warn(`livechat: channel data of room ${localpart}: ${(err as Error)?.message ?? err}`);
+    }
+  }
+
+  /** The avatar provider: the PeerTube account's avatar URL for <username>@<host>, or none. */
+  private async accountAvatar(bareJid: string): Promise<string | undefined> {
+    const [username, domain] = bareJid.split('@');
+    if (domain !== this.place.host || !username) return undefined;
+    const rows = await this.query<{ id: number }>(
+      'SELECT "user"."id" AS "id" FROM "user" WHERE lower("user"."username") = :username LIMIT 1', { username: username.toLowerCase() });
+    if (!rows[0]) return undefined;
+    const user = await this.o.peertubeHelpers.user.loadById(rows[0].id);
+    return accountAvatarUrl(user as unknown as UserWithAvatars, this.place.webserverUrl);
   }
 
   /** The chat of a video was switched on or off on its form. */

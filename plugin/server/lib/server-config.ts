@@ -23,6 +23,11 @@ export const AVATAR_SETS: Record<LivechatSettings['avatarSet'], string> = {
 /** The folder the chat server keeps its own files in, beside livechat's tokens/ and room-channel/ folders. */
 export const SERVER_DATA_SUBDIR = 'xmpp';
 
+/** The moderation bot's JID (its own domain, served in-process); it shows the bot avatar. */
+export function botJid(p: PluginPlace): string {
+  return `moderator@bot.${p.host}`;
+}
+
 export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<string, unknown> {
   const config: Record<string, unknown> = {
     domain: p.host,
@@ -39,10 +44,14 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
         enableArchiving: s.mucLogByDefault,
         whois: 'moderators',
       },
+      // livechat's chat-terms, shown to every joiner from room/Peertube (changed live, see runtime).
+      terms: s.chatTerms,
     },
+    // The moderation bot reads the streamers' settings where livechat writes them: bot/<muc host>/rooms/*.json.
+    bot: { enabled: !s.disableChannelConfiguration, dir: join(p.dataDir, 'bot', `room.${p.host}`), jid: botJid(p) },
     archive: { expiry: s.mucExpiration },
     // Served on the plugin router: <router>/avatars/<sha1>.png.
-    avatars: { set: AVATAR_SETS[s.avatarSet], httpPath: '/avatars' },
+    avatars: { set: AVATAR_SETS[s.avatarSet], httpPath: '/avatars', bots: s.disableChannelConfiguration ? [] : [botJid(p)] },
     // The plugin serves its own page (room keys follow the room-type setting).
     webchat: { enabled: false },
   };

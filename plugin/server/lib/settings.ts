@@ -34,6 +34,8 @@ export interface LivechatSettings {
   c2sPort: number;
   c2sInterfaces: string[];
   disableWebsocket: boolean;
+  /** Streamers' channel options off: no moderation bot. */
+  disableChannelConfiguration: boolean;
 }
 
 type SettingType = 'input' | 'input-checkbox' | 'input-textarea' | 'select' | 'html';
@@ -69,6 +71,7 @@ export const SETTINGS: SettingDefinition[] = [
   { name: 'livechat-token-disabled', label: 'Disable long-term chat tokens (OBS docks)', type: 'input-checkbox', default: false, private: false },
   { name: 'federation-no-remote-chat', label: 'Do not show chats of remote videos', type: 'input-checkbox', default: false, private: false },
   { name: 'federation-dont-publish-remotely', label: 'Do not publish chat information to remote servers', type: 'input-checkbox', default: false, private: true },
+  { name: 'disable-channel-configuration', label: 'Disable the channel configuration (moderation bot)', type: 'input-checkbox', default: false, private: false },
   { name: 'disable-websocket', label: 'Disable WebSocket (BOSH only)', type: 'input-checkbox', default: false, private: false },
   { name: 'prosody-muc-log-by-default', label: 'Archive room messages by default', type: 'input-checkbox', default: true, private: true },
   { name: 'prosody-muc-expiration', label: 'Keep archived messages for (e.g. 1w, 30d, 1y, never)', type: 'input', default: '1w', private: true },
@@ -85,7 +88,7 @@ export const SETTING_NAMES = SETTINGS.map((s) => s.name);
 
 /** Settings whose change needs the chat server restarted (domains, listeners, archive retention). */
 export const RESTART_KEYS: Array<keyof LivechatSettings> = ['noAnonymous', 'avatarSet', 'mucExpiration', 'mucLogByDefault', 'roomAllowS2s', 's2sPort',
-  's2sInterfaces', 'certificatesDir', 'federationDontPublishRemotely', 'c2s', 'c2sPort', 'c2sInterfaces'];
+  's2sInterfaces', 'certificatesDir', 'federationDontPublishRemotely', 'c2s', 'c2sPort', 'c2sInterfaces', 'disableChannelConfiguration'];
 
 const DEFAULTS = new Map(SETTINGS.map((s) => [s.name, s.default]));
 
@@ -151,6 +154,7 @@ export function mapSettings(values: Record<string, unknown>): LivechatSettings {
     c2sPort: port(values, 'prosody-c2s-port'),
     c2sInterfaces: list(values, 'prosody-c2s-interfaces'),
     disableWebsocket: bool(values, 'disable-websocket'),
+    disableChannelConfiguration: bool(values, 'disable-channel-configuration'),
   };
 }
 

@@ -3,7 +3,9 @@
 // the statements known here are answered; any other one throws, so a new query in the plugin fails a test loudly.
 
 export interface HostUser { id: number; username: string; role: 0 | 1 | 2; blocked: boolean; token: string }
-export interface HostAccount { id: number; userId: number; name: string }
+/** ActorImageModel as PeerTube loads it with an account (type 1: avatar), served at /lazy-static/avatars/<filename>. */
+export interface HostActorImage { filename: string; width: number; height: number; type: 1; onDisk: boolean; fileUrl: string | null }
+export interface HostAccount { id: number; userId: number; name: string; avatars: HostActorImage[] }
 export interface HostChannel { id: number; accountId: number; name: string }
 export interface HostVideo { id: number; uuid: string; name: string; isLive: boolean; remote: boolean; channelId: number }
 
@@ -18,7 +20,7 @@ export class HostDatabase {
     const id = this.users.length + 1;
     const user: HostUser = { id, username, role, blocked: false, token: `token-${username}-${id}` };
     this.users.push(user);
-    const account: HostAccount = { id: this.accounts.length + 1, userId: id, name: displayName };
+    const account: HostAccount = { id: this.accounts.length + 1, userId: id, name: displayName, avatars: [] };
     this.accounts.push(account);
     const channel: HostChannel = { id: this.channels.length + 1, accountId: account.id, name: `${username}_channel` };
     this.channels.push(channel);
@@ -43,7 +45,9 @@ export class HostDatabase {
     const u = this.users.find((x) => x.id === id);
     if (!u) return undefined;
     const account = this.accounts.find((a) => a.userId === u.id);
-    return { id: u.id, username: u.username, role: u.role, blocked: u.blocked, Account: account ? { ...account } : undefined };
+    // loadByIdFull: Account → Actor → Avatars (several sizes of the same picture).
+    const Account = account ? { id: account.id, userId: account.userId, name: account.name, Actor: { Avatars: account.avatars.map((a) => ({ ...a })) } } : undefined;
+    return { id: u.id, username: u.username, role: u.role, blocked: u.blocked, Account };
   }
 
   async query(sql: string, opts: { replacements?: Record<string, unknown>; type?: string } = {}): Promise<unknown> {
@@ -59,6 +63,8 @@ export class HostDatabase {
         const user = this.users.find((u) => u.id === account?.userId);
         return user ? [{ username: user.username, channelName: c.name }] : [];
       });
+    } else if (/SELECT "user"\."id" AS "id" FROM "user" WHERE lower\("user"\."username"\) = :username/.test(norm)) {
+      rows = this.users.filter((u) => u.username.toLowerCase() === String(r.username)).map((u) => ({ id: u.id }));
     } else if (/FROM "user" WHERE "user"\."role" IN \(0, 1\)/.test(norm)) {
       rows = this.users.filter((u) => u.role === 0 || u.role === 1).map((u) => ({ username: u.username }));
     } else {

@@ -248,6 +248,12 @@ export class PeerTubeHost {
     const app = this.app;
     app.use(express.json({ type: ['application/json', 'application/*+json'], limit: '500kb' }));
     app.use(express.urlencoded({ extended: false }));
+    // PeerTube's lazy static route for actor images (account avatars), from <storage>/avatars.
+    app.get('/lazy-static/avatars/:filename', (req, res) => {
+      const f = req.params.filename;
+      if (!/^[\w.-]+$/.test(f)) return void res.status(400).end();
+      res.sendFile(join(this.storageDir, 'avatars', f), (err) => { if (err && !res.headersSent) res.status(404).end(); });
+    });
     const pluginValidator = (withVersion: boolean): express.RequestHandler => (req, res, next) => {
       if (!this.registered || req.params.pluginName !== this.name) return void res.status(404).end();
       if (withVersion && req.params.pluginVersion !== this.pkg.version) return void res.status(404).end();
