@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket.js';
 import { WsS2sStream } from './ws-stream.js';
 import { UnmaskedFrameAdapter } from './ws-unmasked.js';
 import { INSTANCE_URL_HEADER } from './ws-dialer.js';
@@ -39,12 +40,7 @@ export function createWsS2sEndpoint(opts: {
     handleUpgrade(req, socket, head, pathOverride = false) {
       const path = (req.url ?? '/').split('?')[0];
       if (!pathOverride && path !== opts.path) return false;
-      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
-      if (!offered.includes('xmpp')) {
-        // Without the subprotocol in the answer livechat would queue its stanzas forever: refuse clearly.
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n');
-        return true;
-      }
+      if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       const adapter = new UnmaskedFrameAdapter(socket as Socket);
       wss.handleUpgrade(req, adapter, adapter.adaptHead(head), (ws) => {
         const header = req.headers[INSTANCE_URL_HEADER];

@@ -115,6 +115,17 @@ export class WebSocketTransport implements StreamTransport {
   }
 }
 
+/**
+ * RFC 7395 §3.1 (and XEP-0468): the "xmpp" subprotocol is required. Answers 400 and returns true when the
+ * upgrade does not offer it (livechat's peers would otherwise queue their stanzas forever).
+ */
+export function refuseWithoutXmppSubprotocol(req: IncomingMessage, socket: Duplex): boolean {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+  if (offered.includes('xmpp')) return false;
+  socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n');
+  return true;
+}
+
 export interface WebSocketEndpoint {
   /** Handles an HTTP upgrade; returns false when the path is not ours (the caller may route it elsewhere). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, pathOverride?: boolean): boolean;
@@ -142,12 +153,7 @@ export function createWebSocketEndpoint(opts: {
     handleUpgrade(req, socket, head, pathOverride = false) {
       const path = (req.url ?? '/').split('?')[0];
       if (!pathOverride && path !== opts.path) return false;
-      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
-      if (!offered.includes('xmpp')) {
-        // RFC 7395 §3.1: the "xmpp" subprotocol is required.
-        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n');
-        return true;
-      }
+      if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
         const addr = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
         opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize));
