@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { contentTypeFor, isCompressible } from './content-types.js';
 import { compress, type Encoding } from './encoding.js';
 import { BOOT_JS } from './client/boot.js';
+import { MODERATION_JS } from './client/moderation.js';
 import { WEBCHAT_CSS } from './client/style.js';
 
 export interface Asset {
@@ -95,7 +96,7 @@ export class AssetStore {
       const name = converseDir + rel;
       assets.set(name, { name, type, compressible: isCompressible(type), etag: `"${tag}-${shortHash(rel, 8)}"`, file });
     }
-    const ownJs = Buffer.from(BOOT_JS, 'utf8');
+    const ownJs = Buffer.from(MODERATION_JS + BOOT_JS, 'utf8');
     const ownCss = Buffer.from(WEBCHAT_CSS, 'utf8');
     const jsHash = shortHash(ownJs, 10);
     const cssHash = shortHash(ownCss, 10);

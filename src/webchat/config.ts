@@ -17,9 +17,11 @@ export interface WebchatConfig {
   pruneMessagesAbove: number;
   /** Browser console verbosity of ConverseJS. */
   clientLogLevel: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Temporary ban durations (seconds) an occupant's menu offers owners and admins. */
+  tempBanDurations: number[];
 }
 
-const KEYS = ['enabled', 'basePath', 'defaultRoom', 'frameAncestors', 'pruneMessagesAbove', 'clientLogLevel'] as const;
+const KEYS = ['enabled', 'basePath', 'defaultRoom', 'frameAncestors', 'pruneMessagesAbove', 'clientLogLevel', 'tempBanDurations'] as const;
 
 export function validateWebchat(raw: unknown, path = 'webchat'): WebchatConfig {
   const o: Raw = asObject(raw, path);
@@ -45,5 +47,17 @@ export function validateWebchat(raw: unknown, path = 'webchat'): WebchatConfig {
     frameAncestors,
     pruneMessagesAbove: int(o, 'pruneMessagesAbove', 100, path, 10, 10000),
     clientLogLevel: oneOf(o, 'clientLogLevel', 'warn', ['debug', 'info', 'warn', 'error', 'fatal'] as const, path),
+    tempBanDurations: banDurations(o.tempBanDurations, `${path}.tempBanDurations`),
   };
+}
+
+const DEFAULT_BAN_DURATIONS = [600, 3600, 86400];
+
+function banDurations(v: unknown, path: string): number[] {
+  if (v === undefined) return DEFAULT_BAN_DURATIONS;
+  if (!Array.isArray(v) || v.length === 0 || v.length > 10) throw new ConfigError(path, 'must be a list of 1 to 10 durations in seconds');
+  for (const d of v) {
+    if (!Number.isInteger(d) || d < 1 || d > 10 * 365 * 86400) throw new ConfigError(path, `each duration must be whole seconds from 1 to 10 years, got ${JSON.stringify(d)}`);
+  }
+  return v as number[];
 }

@@ -56,6 +56,8 @@ export interface WebchatOptions {
   pruneMessagesAbove?: number;
   /** ConverseJS log level in the browser; default 'warn'. */
   clientLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Temporary ban durations (seconds) offered in an occupant's menu; default 10 min, 1 h, 24 h. */
+  tempBanDurations?: number[];
   /** Page title; default: the room key. */
   title?: (roomKey: string) => string;
   logger?: Logger;
@@ -151,7 +153,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       loglevel: opts.clientLogLevel ?? 'warn',
     });
     const html = Buffer.from(
-      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options, avatarsUrl: opts.avatarsUrl, authUrl: opts.authUrl }),
+      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options, avatarsUrl: opts.avatarsUrl, authUrl: opts.authUrl, banDurations: opts.tempBanDurations }),
       'utf8',
     );
     const etag = `"p-${createHash('sha256').update(html).digest('base64url').slice(0, 16)}"`;

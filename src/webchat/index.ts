@@ -34,6 +34,7 @@ export function webchatOptions(cfg: WebchatConfig, server: WebchatServerInfo, de
     frameAncestors: cfg.frameAncestors,
     pruneMessagesAbove: cfg.pruneMessagesAbove,
     clientLogLevel: cfg.clientLogLevel,
+    tempBanDurations: cfg.tempBanDurations,
     logger,
   };
 }

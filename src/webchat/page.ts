@@ -14,6 +14,8 @@ export interface PageInput {
   authUrl?: string;
   /** Avatars by hash, for the boot script's avatar plugin. */
   avatarsUrl?: string;
+  /** Durations (seconds) moderators are offered for a temporary ban. */
+  banDurations?: number[];
 }
 
 function escapeHtml(s: string): string {
@@ -32,7 +34,7 @@ function jsonForScriptBlock(value: unknown): string {
 
 export function renderPage(p: PageInput): string {
   const a = (name: string) => escapeHtml(p.assetsBase + name);
-  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent, avatars: p.avatarsUrl, authUrl: p.authUrl };
+  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent, avatars: p.avatarsUrl, authUrl: p.authUrl, moderation: { banDurations: p.banDurations } };
   const bodyClass = ['converse-fullscreen'];
   if (p.options.transparent) bodyClass.push('webchat-transparent');
   return `<!DOCTYPE html>

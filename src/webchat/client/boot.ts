@@ -137,6 +137,10 @@ export const BOOT_JS = String.raw`(function () {
   if (cfg.avatars) {
     try { avatarPlugin(cfg.avatars); } catch (err) { console.error('webchat: avatar plugin failed', err); }
   }
+  // Pinned message, viewer counter and temporary bans (client/moderation.ts, concatenated before this script).
+  if (typeof webchatModeration === 'function') {
+    try { webchatModeration(cfg, settings); } catch (err) { console.error('webchat: moderation plugin failed', err); }
+  }
 
   function start() {
     try {

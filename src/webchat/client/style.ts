@@ -35,4 +35,21 @@ body.webchat-transparent .conversejs .chat-head {
   --background-color: transparent;
   --global-background-color: transparent;
 }
+
+/* Pinned message, viewer counter and moderation notices (client/moderation.ts) above the chat, which moves down. */
+.webchat-banners { position: fixed; top: 0; left: 0; right: 0; z-index: 1040;
+  font: 14px/1.35 system-ui, sans-serif; background: var(--background-color, #fff); color: var(--foreground-color, #222); }
+.webchat-banners > div { padding: 0.3em 0.8em; border-bottom: 1px solid rgba(128, 128, 128, 0.35); }
+.webchat-banners > div[hidden] { display: none; }
+.webchat-counter { font-size: 12px; opacity: 0.8; }
+.webchat-pinned { display: flex; gap: 0.5em; align-items: baseline; }
+.webchat-pinned__label { font-weight: 600; }
+.webchat-pinned__author { font-weight: 600; }
+.webchat-pinned__author:empty { display: none; }
+.webchat-pinned__text { flex: 1 1 auto; overflow-wrap: anywhere; }
+.webchat-pinned__unpin { flex: none; font: inherit; font-size: 12px; cursor: pointer; }
+.webchat-pinned__unpin[hidden] { display: none; }
+.webchat-notice { background: #fff3cd; color: #533f03; }
+body.converse-fullscreen converse-chats.converse-chatboxes { top: var(--webchat-banner-height, 0px) !important; }
+body.webchat-transparent .webchat-banners { background: transparent; }
 `;
