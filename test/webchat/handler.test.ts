@@ -250,7 +250,7 @@ t('Accept-Encoding negotiation', () => {
 
 t('config section: defaults, errors that name the field, wiring to handler options', () => {
   const d = validateWebchat(undefined);
-  assert.equal(d, { enabled: true, basePath: '/webchat', defaultRoom: undefined, frameAncestors: '*', pruneMessagesAbove: 100, clientLogLevel: 'warn' });
+  assert.equal(d, { enabled: true, basePath: '/webchat', defaultRoom: undefined, frameAncestors: '*', pruneMessagesAbove: 100, clientLogLevel: 'warn', tempBanDurations: [600, 3600, 86400] });
   const server = { anonymousHost: 'anon.localhost', mucHost: 'room.localhost', http: { websocketPath: '/xmpp-websocket', boshPath: '/http-bind' } };
   assert.is(webchatOptions(d, server, 'demo').defaultRoom, 'demo', 'follows the MUC demo room');
   assert.is(webchatOptions(validateWebchat({ defaultRoom: null }), server, 'demo').defaultRoom, undefined, 'null turns it off');
@@ -258,6 +258,7 @@ t('config section: defaults, errors that name the field, wiring to handler optio
   const o = webchatOptions(d, server, null);
   assert.is(o.websocketUrl, '/xmpp-websocket');
   assert.is(o.boshUrl, '/http-bind');
+  assert.equal(webchatOptions(validateWebchat({ tempBanDurations: [300] }), server, null).tempBanDurations, [300]);
   for (const [raw, field] of [
     [{ basePath: 'webchat' }, 'webchat.basePath'],
     [{ basePath: '/webchat/' }, 'webchat.basePath'],
@@ -265,6 +266,8 @@ t('config section: defaults, errors that name the field, wiring to handler optio
     [{ frameAncestors: "*; script-src *" }, 'webchat.frameAncestors'],
     [{ pruneMessagesAbove: 1 }, 'webchat.pruneMessagesAbove'],
     [{ colour: 'red' }, 'webchat.colour'],
+    [{ tempBanDurations: [] }, 'webchat.tempBanDurations'],
+    [{ tempBanDurations: [60, 0.5] }, 'webchat.tempBanDurations'],
   ] as const) {
     try {
       validateWebchat(raw);
