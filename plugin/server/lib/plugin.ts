@@ -5,6 +5,7 @@ import { mountRoutes, webSocketRoutes, type RouterLike } from './routes.js';
 import { SETTINGS } from './settings.js';
 import { customFieldHooks } from './custom-fields.js';
 import { federationHooks } from './federation-hooks.js';
+import { mountChannelEditorRoutes } from './channel-editor-routes.js';
 
 let current: LivechatRuntime | null = null;
 const get = () => current;
@@ -13,6 +14,7 @@ export async function register(o: PeerTubeOptions): Promise<void> {
   for (const s of SETTINGS) o.registerSetting(s as never);
   // Routes first: PeerTube keeps serving them from its router, they answer 404 until the server is up.
   mountRoutes(o.getRouter() as unknown as RouterLike, get);
+  mountChannelEditorRoutes(o.getRouter() as unknown as RouterLike, get);
   for (const r of webSocketRoutes(get)) o.registerWebSocketRoute(r as never);
   for (const h of [...customFieldHooks(o, get), ...federationHooks(o, get)]) o.registerHook(h as never);
   o.settingsManager.onSettingsChange(async () => {

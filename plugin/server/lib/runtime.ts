@@ -210,7 +210,7 @@ export class LivechatRuntime {
     return `${roomLocalpart(video, this.settings)}@${muc}`;
   }
 
-  private async channelOwner(channelId: number): Promise<{ username: string; channelName?: string } | null> {
+  async channelOwner(channelId: number): Promise<{ username: string; channelName?: string } | null> {
     const rows = await this.query<{ username: string; channelName: string }>(
       'SELECT "user"."username" AS "username", "videoChannel"."name" AS "channelName" FROM "videoChannel" ' +
       'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
@@ -225,7 +225,7 @@ export class LivechatRuntime {
     return rows.map((r) => r.username);
   }
 
-  private async query<T>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
+  async query<T>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
     const rows = await this.o.peertubeHelpers.database.query(sql, { replacements, type: 'SELECT' });
     return Array.isArray(rows) ? (rows as T[]) : [];
   }
@@ -257,7 +257,7 @@ export class LivechatRuntime {
   }
 
   /** The channel a room belongs to: its key for channel rooms, the video's channel for video rooms. */
-  private async roomChannelId(localpart: string): Promise<number | undefined> {
+  async roomChannelId(localpart: string): Promise<number | undefined> {
     const key = parseRoomLocalpart(localpart);
     if (!key) return undefined;
     if (key.kind === 'channel') return key.id;
