@@ -36,7 +36,7 @@ const HANDLERS = [
 ];
 
 /** livechat's bot process against the reference Prosody, as livechat starts it; stopped by PID. */
-async function startReferenceBot(t: ChatTarget, roomConf: unknown): Promise<{ stop(): Promise<void>; output(): string }> {
+async function startReferenceBot(t: ChatTarget, roomConf: unknown): Promise<{ rooms: string; stop(): Promise<void>; output(): string }> {
   if (!existsSync(CLI)) throw new Error(`xmppjs-chat-bot is not installed: run "npm ci --prefix test/reference-bot" (expected ${CLI})`);
   const dir = await mkdtemp(join(tmpdir(), 'reference-bot-'));
   const rooms = join(dir, 'rooms');
@@ -54,6 +54,7 @@ async function startReferenceBot(t: ChatTarget, roomConf: unknown): Promise<{ st
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return {
+    rooms,
     output: () => out,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
@@ -153,6 +154,57 @@ test('forbidden words, duplicates, moderators exempt, !command, welcome and time
   assert.is(ours.firstHelloKept, true);
   assert.is(ours.commandFrom, true);
   assert.is(ours.ownerExempt, true);
+});
+
+test('the room file is re-read when it changes: new nick and rules, then enabled=false: same as livechat\'s bot', async () => {
+  const { ours } = await sideBySide('bot reload', async (t) => {
+    const room = `live@${t.mucHost}`;
+    const conf = (extra: Record<string, unknown>) => ({ local: 'live', domain: t.mucHost, enabled: true, handlers: [HANDLERS[3]], ...extra });
+    const owner = await t.user('owner');
+    await joinAs(owner, room, 'Owner');
+    let reference: Awaited<ReturnType<typeof startReferenceBot>> | undefined;
+    let dir: string;
+    try {
+      if (t.ours) {
+        dir = join(t.ours.dataDir, 'bot', t.mucHost, 'rooms');
+        await mkdir(dir, { recursive: true });
+        await writeFile(join(dir, 'live.json'), JSON.stringify(conf({})));
+      } else {
+        await owner.iq(xml('iq', { type: 'set', to: room }, xml('query', { xmlns: 'http://jabber.org/protocol/muc#admin' },
+          xml('item', { jid: `moderator@${t.domain}`, affiliation: 'admin' }))));
+        reference = await startReferenceBot(t, conf({}));
+        dir = reference.rooms;
+      }
+      await owner.waitFor(presenceOf(room, 'Sepia'), 20000, 'bot joins');
+      const mark = owner.received.length;
+      // As livechat writes the file: every handler listed, the switched-off ones with enabled=false. (A handler left
+      // out of the file keeps running in xmppjs-chat-bot; the in-process bot stops it: the file is the whole state.)
+      const next = [{ ...HANDLERS[3], enabled: false }, HANDLERS[0]];
+      await writeFile(join(dir, 'live.json'), JSON.stringify(conf({ nick: 'Robot', handlers: next })));
+      const after = (s: Stanza) => owner.received.indexOf(s) >= mark;
+      const robot = await owner.waitFor((s) => after(s) && presenceOf(room, 'Robot')(s), 15000, 'the bot under its new nick');
+      const sepiaGone = owner.received.find((s) => after(s) && s.is('presence') && s.attrs.from === `${room}/Sepia` && s.attrs.type === 'unavailable');
+      const viewer = await t.anon();
+      await joinAs(viewer, room, 'Viewer');
+      await say(viewer, room, 'spam after the reload');
+      const id = (await owner.waitFor((s) => s.is('message') && s.getChildText('body') === 'spam after the reload', 10000, 'the message')).getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id as string;
+      const retracted = await owner.waitFor(retractionOf(id), 15000, 'new rules apply');
+      const welcomed = viewer.received.some((s) => s.getChildText('body') === 'Welcome Viewer!');
+
+      await writeFile(join(dir, 'live.json'), JSON.stringify(conf({ nick: 'Robot', handlers: next, enabled: false })));
+      await owner.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/Robot` && s.attrs.type === 'unavailable', 15000, 'bot leaves when disabled');
+      return {
+        renamed: { robotRole: robot.getChild('x', USER)?.getChild('item')?.attrs.role, sepiaLeft: !!sepiaGone,
+          nickChange303: !!sepiaGone?.getChild('x', USER)?.getChildren('status').some((c: Stanza) => c.attrs.code === '303') },
+        reason: reasonOf(retracted),
+        oldHandlersGone: !welcomed,
+      };
+    } finally {
+      await reference?.stop();
+    }
+  }, { ours: { bot: { enabled: true } } });
+  console.log(`  observed on both: ${JSON.stringify(ours)}`);
+  assert.equal(ours, { renamed: { robotRole: 'moderator', sepiaLeft: true, nickChange303: true }, reason: 'Forbidden word', oldHandlersGone: true });
 });
 
 test.run();
