@@ -202,11 +202,50 @@ async function mount(rootEl, peertubeHelpers) {
   root.dataset.ready = 'true';
 }
 
-export async function register({ registerClientRoute, peertubeHelpers }) {
+// The home page (/p/livechat/configuration): the logged-in user's channels, from PeerTube's REST API, each linking
+// to its configuration page.
+async function mountHome(rootEl, peertubeHelpers) {
+  const root = el('div', { class: 'livechat-config' }, el('h1', {}, 'Chat configuration'));
+  rootEl.replaceChildren(root);
+  let username = null;
+  try { username = window.localStorage.getItem('username'); } catch (e) { /* storage disabled */ }
+  if (!username) {
+    root.append(el('p', {}, 'Log in to configure the chat of your channels.'));
+    return;
+  }
+  const headers = (peertubeHelpers.getAuthHeader && peertubeHelpers.getAuthHeader()) || {};
+  const res = await fetch('/api/v1/accounts/' + encodeURIComponent(username) + '/video-channels?start=0&count=100&sort=name', { headers });
+  const data = res.ok ? await res.json() : null;
+  const channels = (data && Array.isArray(data.data)) ? data.data : [];
+  if (!channels.length) root.append(el('p', {}, 'You have no channel.'));
+  root.append(el('ul', { class: 'livechat-config-channels' }, ...channels.map((c) => el('li', {},
+    el('a', { href: '/p/' + ROUTE + '?channelId=' + encodeURIComponent(c.id) }, c.displayName || c.name || 'channel ' + c.id)))));
+  root.dataset.ready = 'true';
+}
+
+function failed(rootEl) {
+  return (err) => { rootEl.textContent = 'The chat configuration could not load: ' + err.message; };
+}
+
+export async function register({ registerClientRoute, registerHook, peertubeHelpers }) {
   if (typeof registerClientRoute !== 'function') return;
-  registerClientRoute({
-    route: ROUTE,
-    title: 'Chat configuration',
-    onMount: ({ rootEl }) => { mount(rootEl, peertubeHelpers).catch((err) => { rootEl.textContent = 'The chat configuration could not load: ' + err.message; }); },
-  });
+  const settings = peertubeHelpers.getSettings ? await peertubeHelpers.getSettings() : {};
+  if (settings && settings['disable-channel-configuration'] === true) return;
+  // livechat's page addresses, so its links and bookmarks keep working.
+  registerClientRoute({ route: 'livechat/configuration', title: 'Chat configuration', onMount: ({ rootEl }) => { mountHome(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
+  for (const route of [ROUTE, 'livechat/configuration/emojis']) {
+    registerClientRoute({ route, title: 'Chat configuration', onMount: ({ rootEl }) => { mount(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
+  }
+  // A "Chat configuration" entry in the left menu's library section, for logged-in users (as livechat adds it).
+  if (typeof registerHook === 'function') {
+    registerHook({
+      target: 'filter:left-menu.links.create.result',
+      handler: (links) => {
+        if (!Array.isArray(links) || !(peertubeHelpers.isLoggedIn && peertubeHelpers.isLoggedIn())) return links;
+        const library = links.find((l) => l && (l.key === 'in-my-library' || l.key === 'my-video-space') && Array.isArray(l.links));
+        if (library) library.links.unshift({ label: 'Chat configuration', shortLabel: 'Chat', path: '/p/livechat/configuration', icon: 'live' });
+        return links;
+      },
+    });
+  }
 }

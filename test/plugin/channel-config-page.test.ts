@@ -144,29 +144,61 @@ t('bad bodies get 400 with a message naming the field, and change nothing', asyn
 });
 
 /** PeerTube's plugin page (/p/<route>): the client script imported as PeerTube loads it, its registered route
- * mounted into the page's root element, with the logged-in user's auth header. */
-async function openConfigPage(ctx: Ctx, page: Page, token: string): Promise<void> {
+ * mounted into the page's root element, with the logged-in user's auth header and PeerTube's `username` in
+ * localStorage (PeerTube's web client keeps it there). Resolves with the left menu after the plugin's filter. */
+async function openPluginPage(ctx: Ctx, page: Page, token: string, username: string, route = 'livechat/configuration/channel', query = `?channelId=${ctx.channelId}`): Promise<unknown> {
   const base = `/plugins/livechat/${ctx.host.pkg.version}`;
   const script = ctx.host.pkg.clientScripts.find((c) => c.script.includes('channel-config'))?.script;
   assert.ok(script, 'the channel configuration client script is declared in package.json');
-  const url = `${ctx.host.url}/p/livechat/configuration/channel?channelId=${ctx.channelId}`;
+  const url = `${ctx.host.url}/p/${route}${query}`;
   const html = `<!DOCTYPE html><html><body><div id="root"></div>
 <script type="module">
+localStorage.setItem('username', ${JSON.stringify(username)});
 const routes = [];
+const hooks = {};
 const mod = await import('${base}/client-scripts/${script}');
 await mod.register({
-  registerHook: () => {},
+  registerHook: (h) => { (hooks[h.target] ??= []).push(h.handler); },
   registerClientRoute: (r) => routes.push(r),
-  peertubeHelpers: { getBaseRouterRoute: () => '${base}/router/', getAuthHeader: () => ({ Authorization: 'Bearer ${token}' }), translate: async (s) => s },
+  peertubeHelpers: {
+    getBaseRouterRoute: () => '${base}/router/', getAuthHeader: () => ({ Authorization: 'Bearer ${token}' }), translate: async (s) => s,
+    getSettings: async () => (${JSON.stringify(ctx.host.publicSettings())}), isLoggedIn: () => true,
+  },
 });
-const r = routes.find((x) => x.route === 'livechat/configuration/channel');
-window.routeTitle = r && r.title;
-r.onMount({ rootEl: document.getElementById('root') });
+let menu = [{ key: 'in-my-library', links: [{ path: '/my-library/videos' }] }];
+for (const h of hooks['filter:left-menu.links.create.result'] ?? []) menu = await h(menu);
+window.menu = menu;
+window.routes = routes.map((r) => r.route);
+const r = routes.find((x) => x.route === ${JSON.stringify(route)});
+if (r) r.onMount({ rootEl: document.getElementById('root') });
+window.pluginReady = true;
 </script></body></html>`;
-  await page.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  await page.route(url, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: html }));
   await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, { timeout: 20000 });
+  return page.evaluate(() => (window as unknown as { menu: unknown }).menu);
+}
+
+async function openConfigPage(ctx: Ctx, page: Page, token: string): Promise<void> {
+  await openPluginPage(ctx, page, token, 'alice');
   await page.locator('.livechat-config[data-ready="true"]').waitFor({ timeout: 20000 });
 }
+
+t('the home page lists the user\'s channels (PeerTube\'s REST API) with links; the left menu gets an entry', async (ctx) => {
+  const page = await ctx.browser.context.newPage();
+  // PeerTube's own API, as its server answers it for alice's channels.
+  await page.route(`${ctx.host.url}/api/v1/accounts/alice/video-channels?start=0&count=100&sort=name`, (r) => r.fulfill({
+    status: 200, contentType: 'application/json', body: JSON.stringify({ total: 1, data: [{ id: ctx.channelId, name: 'alice_channel', displayName: 'Alice Streams' }] }),
+  }));
+  const menu = await openPluginPage(ctx, page, ctx.tokens.alice, 'alice', 'livechat/configuration', '');
+  assert.equal(await page.evaluate(() => (window as unknown as { routes: string[] }).routes),
+    ['livechat/configuration', 'livechat/configuration/channel', 'livechat/configuration/emojis'], "livechat's page addresses");
+  assert.equal((menu as Array<{ links: Array<{ path: string }> }>)[0].links.map((l) => l.path), ['/p/livechat/configuration', '/my-library/videos']);
+  const link = page.locator('.livechat-config-channels a', { hasText: 'Alice Streams' });
+  await link.waitFor({ timeout: 15000 });
+  assert.is(await link.getAttribute('href'), `/p/livechat/configuration/channel?channelId=${ctx.channelId}`);
+  await page.close();
+});
 
 t('the page: the owner adds a moderator to the team; she becomes moderator in the live room at once', async (ctx) => {
   const page = await ctx.browser.context.newPage();
@@ -246,6 +278,19 @@ t('the page: the owner adds a custom emoji; emoji-only mode accepts it at once; 
   assert.equal(again.json.emojis, got.emojis);
   assert.is((await fetch(url)).status, 200);
   assert.equal(errors, []);
+  await page.close();
+});
+
+t('with "disable-channel-configuration" the routes answer 403 and the client registers no page', async (ctx) => {
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
+  await ctx.host.settle();
+  const r = await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice);
+  assert.is(r.status, 403);
+  assert.match(r.json.error, /disabled/);
+  const page = await ctx.browser.context.newPage();
+  const menu = await openPluginPage(ctx, page, ctx.tokens.alice, 'alice');
+  assert.equal(await page.evaluate(() => (window as unknown as { routes: string[] }).routes), []);
+  assert.equal((menu as Array<{ links: unknown[] }>)[0].links.length, 1, 'no menu entry');
   await page.close();
 });
 
