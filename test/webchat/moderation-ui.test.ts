@@ -14,7 +14,7 @@ import { Clients, HOST, MUC, USER, codes, configure, errCond, joinRoom, setAffil
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const ROOM = 'live';
 const ROOM_JID = `${ROOM}@${HOST}`;
-const BAN_SECONDS = 5;
+const BAN_SECONDS = 10;
 
 interface Ctx {
   srv: TestServer;
