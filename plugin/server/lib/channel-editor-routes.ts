@@ -56,6 +56,16 @@ async function channelRooms(r: LivechatRuntime, id: number): Promise<string[]> {
   return out;
 }
 
+/** One save at a time per channel: a save removes the image files its definition no longer uses. */
+const saving = new Map<number, Promise<unknown>>();
+function serialized<T>(id: number, job: () => Promise<T>): Promise<T> {
+  const run = (saving.get(id) ?? Promise.resolve()).then(job, job);
+  const tail = run.catch(() => undefined);
+  saving.set(id, tail);
+  void tail.then(() => { if (saving.get(id) === tail) saving.delete(id); });
+  return run;
+}
+
 export function mountChannelEditorRoutes(router: RouterLike, rt: () => LivechatRuntime | null): void {
   const filesBase = (r: LivechatRuntime, id: number) => `${r.place.webserverUrl}${r.place.routerPath}/emojis/channel/${id}/files/`;
 
@@ -75,7 +85,7 @@ export function mountChannelEditorRoutes(router: RouterLike, rt: () => LivechatR
       if (!(err instanceof EmojiDefinitionError)) throw err;
       return json(res, 400, { validationErrorMessage: err.message });
     }
-    await saveEmojis(r.place.dataDir, channel.id, clean.definition, clean.files);
+    await serialized(channel.id, () => saveEmojis(r.place.dataDir, channel.id, clean.definition, clean.files));
     // Emoji-only mode of every room of the channel accepts the new shortnames at once.
     for (const lp of await channelRooms(r, channel.id)) await r.applyChannelData(lp);
     json(res, 200, { channel, emojis: await readDefinition(r, channel.id) });

@@ -4,6 +4,7 @@
 // GIF of at most 30 KiB. A new image comes as a data: URL and is stored under a new file name; a kept one comes as
 // its public URL, which must be exactly the URL this channel serves it under.
 import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 
 export const MAX_EMOJIS = 200;
@@ -40,7 +41,8 @@ export function sanitizeEmojis(body: unknown, filesBaseUrl: string): { definitio
   const out: CustomEmoji[] = [];
   const files: NewFile[] = [];
   const seen = new Set<string>();
-  const stamp = Date.now();
+  // Digits only (livechat's file names); never reused, so the images can be cached as immutable.
+  const stamp = `${Date.now()}${String(randomInt(1000)).padStart(3, '0')}`;
   let category = false;
   list.forEach((e: unknown, i: number) => {
     const at = `customEmojis[${i}]`;
@@ -58,7 +60,7 @@ export function sanitizeEmojis(body: unknown, filesBaseUrl: string): { definitio
       const bytes = Buffer.from(publicUrl.slice(data[0].length), 'base64');
       if (bytes.length === 0) fail(`${at}.url: empty image`);
       if (bytes.length > MAX_IMAGE_BYTES) fail(`${at}.url: image of ${bytes.length} bytes, at most ${MAX_IMAGE_BYTES}`);
-      const name = `${stamp}${i + 1}.${data[1]}`;
+      const name = `${stamp}${String(i + 1).padStart(3, '0')}.${data[1]}`;
       files.push({ name, data: bytes });
       publicUrl = filesBaseUrl + name;
     } else {
