@@ -2,7 +2,8 @@
 // (api/configuration/channel/emojis/:id, its JSON and limits) and the channel moderator team route, with their
 // permissions and 400 answers over HTTP; then the page the client script registers (registerClientRoute), driven in
 // headless Chromium by the channel owner, while real XMPP clients in the live's room see the changes at once: a team
-// member becomes moderator, a custom emoji passes emoji-only mode.
+// member becomes moderator, a custom emoji passes emoji-only mode; and the chat page served by the plugin lets an
+// instance admin pin a message the room's clients get.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -277,6 +278,35 @@ t('the page: the owner adds a custom emoji; emoji-only mode accepts it at once; 
   assert.is(again.status, 200);
   assert.equal(again.json.emojis, got.emojis);
   assert.is((await fetch(url)).status, 200);
+  assert.equal(errors, []);
+  await page.close();
+});
+
+t('the chat page beside the live: an instance admin pins a message; the room\'s clients get it, the page shows it', async (ctx) => {
+  const page = await ctx.browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  // Logged in to PeerTube (its web client keeps the token in localStorage), so the page chats as that account.
+  await page.route(`${ctx.host.url}/login-done`, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }));
+  await page.goto(`${ctx.host.url}/login-done`);
+  await page.evaluate((token) => { localStorage.setItem('access_token', token); localStorage.setItem('token_type', 'Bearer'); }, ctx.tokens.root);
+  await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.room.split('@')[0]}`);
+  await page.locator('converse-muc-message-form textarea.chat-textarea').waitFor({ state: 'visible', timeout: 30000 });
+  await ctx.bob.waitFor((s) => s.is('presence') && s.attrs.from === `${ctx.room}/Administrator` && !s.attrs.type, 15000, 'the admin joins from the page');
+  // From the owner: emoji-only mode, switched on above, lets moderators write text.
+  await ctx.alice.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'the stream starts at 8')));
+  const msg = page.locator('.chat-msg').filter({ has: page.locator('.chat-msg__text', { hasText: 'the stream starts at 8' }) });
+  await msg.waitFor({ state: 'visible', timeout: 15000 });
+  await msg.hover();
+  await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
+  await msg.locator('.chat-msg__action-pin').click();
+  const pinned = await ctx.carol.waitFor((s) => !!s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0'), 15000, 'the pin notice at another occupant');
+  const fwd = pinned.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0').getChild('forwarded', 'urn:xmpp:forward:0').getChild('message');
+  assert.is(fwd.getChildText('body'), 'the stream starts at 8');
+  const banner = page.locator('#webchat-banners .webchat-pinned');
+  await banner.waitFor({ state: 'visible', timeout: 15000 });
+  assert.is(await banner.locator('.webchat-pinned__author').textContent(), 'Alice');
+  assert.ok(await banner.locator('.webchat-pinned__unpin').isVisible(), 'a moderator can unpin');
   assert.equal(errors, []);
   await page.close();
 });
