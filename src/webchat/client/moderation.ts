@@ -118,10 +118,13 @@ export const MODERATION_JS = String.raw`var webchatModeration = function (cfg, s
         if (u && (!pinnedId || u.getAttribute('id') === pinnedId)) { pinned.hidden = true; pinnedId = null; }
         return true;
       }
-      // Strophe drops its handlers when a connection is reset: add ours again whenever it is gone.
+      // Strophe drops its handlers when a connection is reset: add ours again whenever it is gone. What the room
+      // showed before is forgotten: rejoining sends the pinned message and the counter again if they still apply.
       function attach() {
         var conn = api.connection.get();
         if (!conn) return;
+        pinned.hidden = counter.hidden = true;
+        pinnedId = null;
         if (handler && (conn.handlers.indexOf(handler) >= 0 || conn.addHandlers.indexOf(handler) >= 0)) return;
         handler = conn.addHandler(onMessage, null, 'message', 'groupchat');
       }
