@@ -7,6 +7,7 @@ import { customFieldHooks } from './custom-fields.js';
 import { federationHooks } from './federation-hooks.js';
 import { roomNameHooks } from './room-names.js';
 import { mountChannelConfigRoutes } from './channel-config-routes.js';
+import { mountClientAddress } from './client-address.js';
 
 let current: LivechatRuntime | null = null;
 const get = () => current;
@@ -14,6 +15,7 @@ const get = () => current;
 export async function register(o: PeerTubeOptions): Promise<void> {
   for (const s of SETTINGS) o.registerSetting(s as never);
   // Routes first: PeerTube keeps serving them from its router, they answer 404 until the server is up.
+  mountClientAddress(o.getRouter() as unknown as RouterLike);
   mountRoutes(o.getRouter() as unknown as RouterLike, get);
   mountChannelConfigRoutes(o.getRouter() as unknown as RouterLike, get);
   for (const r of webSocketRoutes(get)) o.registerWebSocketRoute(r as never);

@@ -15,6 +15,7 @@ import { accountAvatarUrl, type UserWithAvatars } from './account-avatars.js';
 import { ChannelConfiguration } from './channel-config.js';
 import { loadChannelInfos, type ChannelInfos } from './channel-infos.js';
 import { syncRoomName } from './room-names.js';
+import { peertubeClientAddress } from './client-address.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
 
@@ -123,6 +124,8 @@ export class LivechatRuntime {
       logger: this.log,
       // PeerTube users show their account avatar (fetched once per JID and cached by the server).
       avatarProvider: (bareJid) => this.accountAvatar(bareJid),
+      // Viewers' own addresses behind PeerTube's trusted proxies (per-IP limits, bans by address).
+      clientAddress: (req) => peertubeClientAddress(req),
       // A livechat peer told us its URL: fetch its federation infos (serverInfos/) once a day at most.
       onS2sPeerInstanceUrl: (peerUrl) => {
         fetchMissingServerInfos(this.place.dataDir, peerUrl, { pluginShortName: 'livechat' })
