@@ -60,6 +60,7 @@ export type { CreationCallback, RoomSeed } from './muc/config.js';
 export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
 export { clientAddress, plainAddress, trustList, type TrustProxy } from './http/client-address.js';
+export { readServerInfos, type StoredServerInfos } from './s2s/server-infos.js';
 export { importLivechatOnFirstStart, readChannelEmojis, readChannelOptions, type LivechatImportReport } from './import/livechat/index.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
