@@ -296,4 +296,27 @@ t('auto-ban-anonymous-ip: banning a viewer bans its own address behind PeerTube\
   assert.is(errCond(await enter(await viewer(ctx, '127.0.0.2', '203.0.113.2'), 'Forger2')), 'forbidden', 'a new forged address does not get back in');
 });
 
+t('one room per channel: the room is named after the channel, starts with its options, follows a channel rename', async (ctx) => {
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
+  await ctx.host.settle();
+  const room = `channel.${ctx.channelId}@room.localhost`;
+  const v = await viewer(ctx);
+  await v.send(xml('presence', { to: `${room}/chanwatcher` }, xml('x', { xmlns: MUC })));
+  const self = await v.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/chanwatcher`, 20000, 'join of the channel room');
+  assert.is(self.attrs.type, undefined, 'joined');
+  const info = async () => {
+    const r = await v.iq(xml('iq', { type: 'get', to: room }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })), 20000);
+    const q = r.getChild('query')!;
+    const slow = q.getChild('x', 'jabber:x:data')?.getChildren('field').find((f: Stanza) => f.attrs.var === 'muc#roominfo_slow_mode_duration');
+    return { name: q.getChild('identity')!.attrs.name as string, slow: slow?.getChildText('value') };
+  };
+  assert.equal(await info(), { name: 'Alice Channel', slow: '20' }, 'the channel\'s display name and its latest slow mode');
+  ctx.host.db.channels.find((c) => c.id === ctx.channelId)!.name = 'Alice Live Channel';
+  await ctx.host.runHook('action:api.video-channel.updated', undefined, { videoChannel: { id: ctx.channelId, name: 'Alice Live Channel' } });
+  await ctx.host.settle();
+  await v.waitFor((s) => s.is('message') && s.attrs.from === room &&
+    !!s.getChild('x', MUC_USER)?.getChildren('status').some((x: Stanza) => x.attrs.code === '104'), 20000, 'status 104');
+  assert.equal(await info(), { name: 'Alice Live Channel', slow: '20' });
+});
+
 t.run();
