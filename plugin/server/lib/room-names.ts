@@ -42,6 +42,15 @@ export function roomNameHooks(rt: () => LivechatRuntime | null): Hook[] {
       },
     },
     {
+      // A live starting or ending (PeerTube >= 5.2): a title changed meanwhile is caught up.
+      target: 'action:live.video.state.updated',
+      handler: async ({ video }: { video?: VideoLike }) => {
+        const r = rt();
+        if (!r || !video?.uuid || r.settings.roomType !== 'video') return;
+        await syncRoomName(r, video.uuid).catch((err: unknown) => r.log.warn(`livechat: room name of ${video.uuid}: ${String(err)}`));
+      },
+    },
+    {
       target: 'action:api.video-channel.updated',
       handler: async ({ videoChannel }: { videoChannel?: { id?: number; name?: string } }) => {
         const r = rt();
