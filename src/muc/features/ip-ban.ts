@@ -7,7 +7,8 @@
 //   <iq type='set'><unban-ip xmlns='…' id='…'/></iq>
 // The address comes from the occupant's local session (whatever its transport, behind a trusted proxy the client's
 // own); remote users have none here. With `muc.autoBanAnonymousIpSeconds` (livechat's auto-ban-anonymous-ip), a
-// plain ban (outcast) of an anonymous occupant also bans its address, for that long.
+// plain ban (outcast) of an anonymous occupant also bans its address from the room for that long (livechat bans it
+// from the whole service until its Prosody restarts); that address is logged at info level, as livechat logs it.
 import { createHash } from 'node:crypto';
 import { StanzaError } from '../../xmpp/errors.js';
 import { el } from '../../xmpp/xml.js';
@@ -48,9 +49,9 @@ function requireAdmin(room: Room, bare: string): void {
   if (AFF_RANK[room.affiliationOf(bare)] < AFF_RANK.admin) throw new StanzaError('forbidden', undefined, 'auth');
 }
 
-export function install({ hooks, iq, config }: FeatureContext): void {
-  /** Room → anonymous occupant's bare JID → its address key, kept from its join (it is gone when the ban lands). */
-  const seen = new WeakMap<Room, Map<string, { key: string; nick: string }>>();
+export function install({ hooks, iq, config, log }: FeatureContext): void {
+  /** Room → anonymous occupant's bare JID → its address and key, kept from its join (it is gone when the ban lands). */
+  const seen = new WeakMap<Room, Map<string, { key: string; nick: string; address: string }>>();
   iq.register('ban-ip', IP_BAN_NS, 'set', ({ room, payload, from, occupant }) => {
     requireAdmin(room, from.bare().toString());
     const target = room.occupants.get(payload.attrs.nick ?? '');
@@ -98,7 +99,7 @@ export function install({ hooks, iq, config }: FeatureContext): void {
     if (!key) return;
     let m = seen.get(room);
     if (!m) seen.set(room, (m = new Map()));
-    m.set(bareJid, { key, nick });
+    m.set(bareJid, { key, nick, address: room.router.sessionFor(from.toString())?.remoteAddress ?? '' });
   });
   hooks.on('leave', ({ room, occupant, codes }) => {
     // A ban removes the occupant (301) just before its affiliation-changed: keep the key for it.
@@ -116,6 +117,8 @@ export function install({ hooks, iq, config }: FeatureContext): void {
     if (prev && (prev.until === undefined || prev.until >= until)) return;
     bans[who.key] = { nick: who.nick, reason: item?.getChildText('reason') ?? undefined, at: Date.now(), until };
     room.host.persist(room);
+    // The address is logged (only here), as livechat does, so administrators can feed it to fail2ban.
+    log.info(`muc: ${room.jid}: address ${who.address} of anonymous ${who.nick} banned for ${config.autoBanAnonymousIpSeconds} s`);
   });
 
   hooks.on('disco-info', ({ features }) => { features.add(IP_BAN_NS); });
