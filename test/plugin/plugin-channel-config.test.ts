@@ -319,4 +319,12 @@ t('one room per channel: the room is named after the channel, starts with its op
   assert.equal(await info(), { name: 'Alice Live Channel', slow: '20' });
 });
 
+t('with "disable-channel-configuration" ticked, the API refuses everyone, the owner included', async (ctx) => {
+  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
+  await ctx.host.settle();
+  const path = `/api/configuration/channel/${ctx.channelId}`;
+  assert.is((await api(ctx, 'GET', path, ctx.alice)).status, 403);
+  assert.is((await api(ctx, 'POST', path, ctx.mod, options())).status, 403);
+});
+
 t.run();
