@@ -1,7 +1,8 @@
 // The channel chat configuration of the packed plugin in the PeerTube host emulation: livechat's emoji routes
 // (api/configuration/channel/emojis/:id, its JSON and limits) and the channel moderator team route, with their
 // permissions and 400 answers over HTTP; then the page the client script registers (registerClientRoute), driven in
-// headless Chromium by the channel owner, while real XMPP clients in the live's room see the changes at once: a team
+// headless Chromium by the channel owner, while real XMPP clients in the live's room see the changes at once: the bot
+// (through the channel options API) retracts a forbidden word and answers a command, a team
 // member becomes moderator, a custom emoji passes emoji-only mode; and the chat page served by the plugin lets an
 // instance admin pin a message the room's clients get.
 import { suite } from 'uvu';
@@ -109,6 +110,7 @@ t('permissions: the channel owner and instance admins only; bad and unknown chan
   assert.is(own.status, 200);
   assert.equal(own.json.emojis, { customEmojis: [] }, "livechat's empty definition");
   assert.is(own.json.channel.id, ctx.channelId);
+  assert.equal(Object.keys(own.json.channel).sort(), ['displayName', 'id', 'name', 'ownerAccountId'], "livechat's channel object");
   assert.is((await api(ctx, 'GET', path, ctx.tokens.root)).status, 200, 'instance admin');
   assert.equal((await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice)).json.team, []);
 });
@@ -232,6 +234,34 @@ t('the page: the owner adds a moderator to the team; she becomes moderator in th
   await team.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
   await ctx.carol.waitFor((s) => ctx.carol.received.indexOf(s) >= mark2 && s.is('presence') && s.attrs.from === `${ctx.room}/Carol`
     && itemOf(s).affiliation === 'none' && itemOf(s).role === 'participant', 15000, 'Carol back to participant');
+  assert.equal(errors, []);
+  await page.close();
+});
+
+t('the page: the owner switches the bot on with a forbidden word; the bot retracts it in the live room', async (ctx) => {
+  const page = await ctx.browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openConfigPage(ctx, page, ctx.tokens.alice);
+  const bot = page.locator('.livechat-config-bot');
+  await bot.waitFor({ timeout: 10000 });
+  await bot.locator('input[name="bot-enabled"]').check();
+  await bot.locator('textarea[name="bot-forbidden-words"]').fill('badword\nworse');
+  await bot.locator('textarea[name="bot-commands"]').fill('rules = Be kind');
+  await bot.locator('.livechat-config-bot-save').click();
+  await bot.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
+  const saved = (await api(ctx, 'GET', `/api/configuration/channel/${ctx.channelId}`, ctx.tokens.alice)).json.configuration.bot;
+  assert.is(saved.enabled, true);
+  assert.equal(saved.forbiddenWords[0].entries, ['badword', 'worse']);
+  assert.equal(saved.commands, [{ command: 'rules', message: 'Be kind' }]);
+
+  await ctx.alice.waitFor((s) => s.is('presence') && s.attrs.from?.startsWith(`${ctx.room}/`) && s.getChild('x', MUC_USER)?.getChild('item')?.attrs.jid?.startsWith('moderator@bot.'), 20000, 'the bot joins the live room');
+  await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'such a badword')));
+  const msg = await ctx.alice.waitFor((s) => s.is('message') && s.getChildText('body') === 'such a badword', 10000, "Bob's message");
+  const id = msg.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id;
+  await ctx.alice.waitFor((s) => s.is('message') && s.getChild('apply-to', 'urn:xmpp:fasten:0')?.attrs.id === id, 15000, 'the bot retracts it');
+  await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, '!rules')));
+  await ctx.bob.waitFor((s) => s.is('message') && s.getChildText('body') === 'Be kind', 15000, 'the command answer');
   assert.equal(errors, []);
   await page.close();
 });

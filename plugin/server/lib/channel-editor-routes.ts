@@ -12,9 +12,9 @@ import type { LivechatRuntime } from './runtime.js';
 import { json, route, type RouterLike } from './routes.js';
 import { channelEmojisDir, EmojiDefinitionError, isEmojiFileName, sanitizeEmojis, saveEmojis, type ChannelEmojis } from './channel-emojis.js';
 import { sanitizeTeam, TeamError, teamEntries } from './channel-team.js';
+import type { ChannelInfos } from './channel-infos.js';
 
-interface ChannelInfo { id: number; name: string; displayName: string }
-interface AuthUser { username?: string; role?: number; blocked?: boolean }
+interface AuthUser { role?: number; blocked?: boolean; Account?: { id?: number } }
 
 const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif' };
 
@@ -23,19 +23,19 @@ const channelId = (req: any): number | null => {
   return /^\d{1,10}$/.test(raw) ? Number(raw) : null;
 };
 
-/** The channel when the request's user may configure it; otherwise the answer is sent and null returned. */
-async function allowedChannel(r: LivechatRuntime, req: any, res: any): Promise<ChannelInfo | null> {
+/** The channel (livechat's { id, name, displayName, ownerAccountId }) when the request's user may configure it;
+ * otherwise the answer is sent and null returned. The same rule as the channel options API. */
+async function allowedChannel(r: LivechatRuntime, req: any, res: any): Promise<ChannelInfos | null> {
   if (r.settings.disableChannelConfiguration) return json(res, 403, { error: 'channel configuration is disabled on this instance' }), null;
   const id = channelId(req);
   if (id === null) return json(res, 400, { validationErrorMessage: 'the channel id must be a number' }), null;
-  const owner = await r.channelOwner(id);
-  if (!owner) return json(res, 404, { error: 'no such local channel' }), null;
+  const channel = await r.channelInfos(id);
+  if (!channel) return json(res, 404, { error: 'no such local channel' }), null;
   const user = (await r.authUser(res)) as AuthUser | undefined;
   if (!user || user.blocked) return json(res, 403, { error: 'log in as the channel owner or an instance moderator' }), null;
-  const isOwner = !!user.username && user.username.toLowerCase() === owner.username.toLowerCase();
+  const isOwner = user.Account?.id !== undefined && user.Account.id === channel.ownerAccountId;
   if (!isOwner && user.role !== 0 && user.role !== 1) return json(res, 403, { error: 'only the channel owner and instance moderators may configure it' }), null;
-  const name = owner.channelName ?? `channel.${id}`;
-  return { id, name, displayName: name };
+  return channel;
 }
 
 async function readDefinition(r: LivechatRuntime, id: number): Promise<ChannelEmojis> {

@@ -219,7 +219,7 @@ export class LivechatRuntime {
     return `${roomLocalpart(video, this.settings)}@${muc}`;
   }
 
-  async channelOwner(channelId: number): Promise<{ username: string; channelName?: string } | null> {
+  private async channelOwner(channelId: number): Promise<{ username: string; channelName?: string } | null> {
     const rows = await this.query<{ username: string; channelName: string }>(
       'SELECT "user"."username" AS "username", "videoChannel"."name" AS "channelName" FROM "videoChannel" ' +
       'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
