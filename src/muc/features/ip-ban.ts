@@ -8,13 +8,15 @@
 // The address comes from the occupant's local session (whatever its transport, behind a trusted proxy the client's
 // own); remote users have none here. With `muc.autoBanAnonymousIpSeconds` (livechat's auto-ban-anonymous-ip), a
 // plain ban (outcast) of an anonymous occupant also bans its address from the room for that long (livechat bans it
-// from the whole service until its Prosody restarts); that address is logged at info level, as livechat logs it.
+// from the whole service until its Prosody restarts), or for the ban's own time when it is temporary (see
+// temporary-ban.ts); that address is logged at info level, as livechat logs it.
 import { createHash } from 'node:crypto';
 import { StanzaError } from '../../xmpp/errors.js';
 import { el } from '../../xmpp/xml.js';
 import type { Room } from '../room.js';
 import { AFF_RANK } from '../types.js';
 import type { FeatureContext } from './util.js';
+import { requestedExpiry } from './temporary-ban.js';
 
 export const IP_BAN_NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 
@@ -111,14 +113,15 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
     seen.get(room)?.delete(bareJid);
     if (!who) return;
     const bans = bansOf(room);
-    const until = Date.now() + config.autoBanAnonymousIpSeconds * 1000;
+    // A temporary ban keeps the address out for as long as the ban, an ordinary one for the configured time.
+    const until = requestedExpiry(item) ?? Date.now() + config.autoBanAnonymousIpSeconds * 1000;
     const prev = bans[who.key];
     // A ban by address without end (ban-ip) is never shortened.
     if (prev && (prev.until === undefined || prev.until >= until)) return;
     bans[who.key] = { nick: who.nick, reason: item?.getChildText('reason') ?? undefined, at: Date.now(), until };
     room.host.persist(room);
     // The address is logged (only here), as livechat does, so administrators can feed it to fail2ban.
-    log.info(`muc: ${room.jid}: address ${who.address} of anonymous ${who.nick} banned for ${config.autoBanAnonymousIpSeconds} s`);
+    log.info(`muc: ${room.jid}: address ${who.address} of anonymous ${who.nick} banned for ${Math.round((until - Date.now()) / 1000)} s`);
   });
 
   hooks.on('disco-info', ({ features }) => { features.add(IP_BAN_NS); });

@@ -3,7 +3,7 @@
 // at that time, the affiliation going back to none. Expiries are kept in room.data, so they survive a restart;
 // any other change of that JID's affiliation cancels the expiry. Clients that do not know the extension see an
 // ordinary ban; the outcast list shows the expiry on the same element.
-import { el } from '../../xmpp/xml.js';
+import { el, type Element } from '../../xmpp/xml.js';
 import type { Room } from '../room.js';
 import type { FeatureContext } from './util.js';
 
@@ -37,6 +37,15 @@ function schedule(room: Room): void {
   room.host.persist(room);
 }
 
+/** The end (ms) a ban item asks for with <expires seconds|until/>, or undefined for an ordinary ban. */
+export function requestedExpiry(item: Element | undefined): number | undefined {
+  const exp = item?.getChild('expires', TEMP_BAN_NS);
+  if (!exp) return undefined;
+  if (exp.attrs.seconds !== undefined && /^\d+$/.test(exp.attrs.seconds)) return Date.now() + Math.min(Number(exp.attrs.seconds), MAX_SECONDS) * 1000;
+  if (exp.attrs.until && !Number.isNaN(Date.parse(exp.attrs.until))) return Date.parse(exp.attrs.until);
+  return undefined;
+}
+
 export function banExpiry(room: Room, bare: string): number | undefined {
   return (room.data.tempBans as Expiries | undefined)?.[bare];
 }
@@ -56,10 +65,8 @@ export function install({ hooks }: FeatureContext): void {
       schedule(room);
       return;
     }
-    let until: number;
-    if (exp.attrs.seconds !== undefined && /^\d+$/.test(exp.attrs.seconds)) until = Date.now() + Math.min(Number(exp.attrs.seconds), MAX_SECONDS) * 1000;
-    else if (exp.attrs.until && !Number.isNaN(Date.parse(exp.attrs.until))) until = Date.parse(exp.attrs.until);
-    else return; // a malformed expiry leaves an ordinary ban, never a shorter one
+    const until = requestedExpiry(item);
+    if (until === undefined) return; // a malformed expiry leaves an ordinary ban, never a shorter one
     bans[bareJid] = until;
     schedule(room);
   });
