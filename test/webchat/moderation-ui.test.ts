@@ -1,7 +1,8 @@
 // The web chat page's moderation tools in headless Chromium against our server: a moderator (an anonymous viewer
 // the owner made admin) pins a message from its action menu and a second viewer's page shows it above the chat until
-// the moderator unpins it; the moderator bans an account for a few seconds from the occupant's menu and that account
-// cannot rejoin until the ban ends; with the participant list limited to moderators, viewers see the viewer counter.
+// the moderator unpins it (or the message is moderated away); the moderator bans an account for a few seconds from
+// the occupant's menu and that account cannot rejoin until the ban ends; with the participant list limited to
+// moderators, viewers see the viewer counter.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir } from 'node:fs/promises';
@@ -114,6 +115,16 @@ t('a moderator pins a message from its menu; another viewer sees it above the ch
   const modBanner = ctx.mod.locator('#webchat-banners .webchat-pinned');
   await modBanner.waitFor({ state: 'visible', timeout: 10000 });
   await modBanner.locator('.webchat-pinned__unpin').click();
+  await banner.waitFor({ state: 'hidden', timeout: 15000 });
+
+  // Pinned again, then moderated away (XEP-0425): the pinned strip goes with the message.
+  await msg.hover();
+  await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
+  await msg.locator('.chat-msg__action-pin').click();
+  const pin = await late.waitFor((s) => !!s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0'), 15000, 'pinned again');
+  await banner.waitFor({ state: 'visible', timeout: 15000 });
+  const id = pin.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0').attrs.id as string;
+  await ctx.owner.iq(xml('iq', { type: 'set', to: ROOM_JID }, xml('moderate', { xmlns: 'urn:xmpp:message-moderate:1', id }, xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }))));
   await banner.waitFor({ state: 'hidden', timeout: 15000 });
   await late.stop();
 });
