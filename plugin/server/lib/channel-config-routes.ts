@@ -5,23 +5,16 @@
 // remote channel, 400 for a bad id or options); 403 for everyone when "disable-channel-configuration" is ticked.
 import type { LivechatRuntime } from './runtime.js';
 import { json, route, type RouterLike } from './routes.js';
-import { loadChannelInfos, type ChannelInfos } from './channel-infos.js';
+import type { ChannelInfos } from './channel-infos.js';
+import { channelAccess } from './channel-access.js';
 import { ChannelOptionsError, defaultChannelOptions, sanitizeChannelOptions, storeChannelOptionsFile } from './channel-options.js';
-
-interface AuthUser { id?: number; role?: number; blocked?: boolean; Account?: { id?: number } }
 
 /** The channel when the request's user may configure it; otherwise the answer is sent and null returned. */
 async function allowedChannel(r: LivechatRuntime, req: any, res: any): Promise<ChannelInfos | null> {
-  if (r.settings.disableChannelConfiguration) return void res.sendStatus(403), null;
-  const raw = String(req.params?.channelId ?? '');
-  if (!/^\d{1,10}$/.test(raw)) return void res.sendStatus(400), null;
-  const channel = await loadChannelInfos((sql, rep) => r.query(sql, rep), Number(raw));
-  if (!channel) return void res.sendStatus(404), null;
-  const user = (await r.authUser(res)) as AuthUser | undefined;
-  if (!user || user.blocked) return void res.sendStatus(403), null;
-  const owner = user.Account?.id !== undefined && user.Account.id === channel.ownerAccountId;
-  if (!owner && user.role !== 0 && user.role !== 1) return void res.sendStatus(403), null;
-  return channel;
+  const a = await channelAccess(r, req, res);
+  if ('channel' in a) return a.channel;
+  res.sendStatus(a.status);
+  return null;
 }
 
 export function mountChannelConfigRoutes(router: RouterLike, rt: () => LivechatRuntime | null): void {

@@ -13,8 +13,7 @@ import { json, route, type RouterLike } from './routes.js';
 import { channelEmojisDir, EmojiDefinitionError, isEmojiFileName, sanitizeEmojis, saveEmojis, type ChannelEmojis } from './channel-emojis.js';
 import { sanitizeTeam, TeamError, teamEntries } from './channel-team.js';
 import type { ChannelInfos } from './channel-infos.js';
-
-interface AuthUser { role?: number; blocked?: boolean; Account?: { id?: number } }
+import { channelAccess } from './channel-access.js';
 
 const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif' };
 
@@ -24,18 +23,12 @@ const channelId = (req: any): number | null => {
 };
 
 /** The channel (livechat's { id, name, displayName, ownerAccountId }) when the request's user may configure it;
- * otherwise the answer is sent and null returned. The same rule as the channel options API. */
+ * otherwise the refusal is sent with its reason and null returned. */
 async function allowedChannel(r: LivechatRuntime, req: any, res: any): Promise<ChannelInfos | null> {
-  if (r.settings.disableChannelConfiguration) return json(res, 403, { error: 'channel configuration is disabled on this instance' }), null;
-  const id = channelId(req);
-  if (id === null) return json(res, 400, { validationErrorMessage: 'the channel id must be a number' }), null;
-  const channel = await r.channelInfos(id);
-  if (!channel) return json(res, 404, { error: 'no such local channel' }), null;
-  const user = (await r.authUser(res)) as AuthUser | undefined;
-  if (!user || user.blocked) return json(res, 403, { error: 'log in as the channel owner or an instance moderator' }), null;
-  const isOwner = user.Account?.id !== undefined && user.Account.id === channel.ownerAccountId;
-  if (!isOwner && user.role !== 0 && user.role !== 1) return json(res, 403, { error: 'only the channel owner and instance moderators may configure it' }), null;
-  return channel;
+  const a = await channelAccess(r, req, res);
+  if ('channel' in a) return a.channel;
+  json(res, a.status, a.status === 400 ? { validationErrorMessage: a.message } : { error: a.message });
+  return null;
 }
 
 async function readDefinition(r: LivechatRuntime, id: number): Promise<ChannelEmojis> {
