@@ -4,6 +4,40 @@
 // shown with its message. The bot section uses livechat's channel options API and is left out when the server does
 // not answer it.
 const ROUTE = 'livechat/configuration/channel';
+// The page's words, translated once at registration through PeerTube (languages/*.json).
+const STRINGS = [
+  'Chat configuration',
+  'Chat configuration of channel',
+  'Moderation bot',
+  'The bot moderates the chat',
+  'Bot nickname',
+  'Forbidden words (one per line)',
+  'Quotes the bot posts (one per line)',
+  'Every (seconds)',
+  'Commands (one per line: command = answer)',
+  'Saved: the bot follows these settings now.',
+  'Not saved:',
+  'Custom emojis',
+  'Remove',
+  'Add',
+  'Choose an image and a short name first.',
+  'Saved: the chat accepts these emojis now.',
+  'Moderator team',
+  'Moderator',
+  'Owner',
+  'Add a moderator',
+  'They moderate every chat room of this channel.',
+  "Saved: the team moderates the channel's rooms now.",
+  'Save',
+  'Channel number',
+  'Open',
+  'Log in to configure the chat of your channels.',
+  'You have no channel.',
+  'The chat configuration could not load:',
+  'username or name@instance',
+  'Chat',
+];
+let L = (s) => s;
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -50,13 +84,13 @@ function section(title, cls) {
 }
 
 function saveButton(cls, onClick) {
-  const b = el('button', { type: 'button', class: 'peertube-button orange-button livechat-config-save ' + cls }, 'Save');
+  const b = el('button', { type: 'button', class: 'peertube-button orange-button livechat-config-save ' + cls }, L('Save'));
   b.addEventListener('click', onClick);
   return b;
 }
 
 async function botSection(api, id) {
-  const s = section('Moderation bot', 'livechat-config-bot');
+  const s = section(L('Moderation bot'), 'livechat-config-bot');
   let current;
   try {
     current = await api('GET', encodeURIComponent(id));
@@ -76,12 +110,12 @@ async function botSection(api, id) {
   const commands = el('textarea', { name: 'bot-commands', rows: 3 });
   commands.value = (bot.commands || []).map((c) => c.command + ' = ' + c.message).join('\n');
   s.body.append(
-    el('label', {}, enabled, ' The bot moderates the chat'),
-    el('label', {}, 'Bot nickname ', nickname),
-    el('label', {}, 'Forbidden words (one per line)', words),
-    el('label', {}, 'Quotes the bot posts (one per line)', quotes),
-    el('label', {}, 'Every (seconds) ', delay),
-    el('label', {}, 'Commands (one per line: command = answer)', commands),
+    el('label', {}, enabled, ' ' + L('The bot moderates the chat')),
+    el('label', {}, L('Bot nickname') + ' ', nickname),
+    el('label', {}, L('Forbidden words (one per line)'), words),
+    el('label', {}, L('Quotes the bot posts (one per line)'), quotes),
+    el('label', {}, L('Every (seconds)') + ' ', delay),
+    el('label', {}, L('Commands (one per line: command = answer)'), commands),
     saveButton('livechat-config-bot-save', async () => {
       const next = JSON.parse(JSON.stringify(current.configuration));
       const b = next.bot = next.bot || {};
@@ -98,32 +132,32 @@ async function botSection(api, id) {
       });
       try {
         current = await api('POST', encodeURIComponent(id), next);
-        s.ok('Saved: the bot follows these settings now.');
-      } catch (err) { s.fail('Not saved: ' + err.message); }
+        s.ok(L('Saved: the bot follows these settings now.'));
+      } catch (err) { s.fail(L('Not saved:') + ' ' + err.message); }
     }),
   );
   return s.box;
 }
 
 async function emojiSection(api, id) {
-  const s = section('Custom emojis', 'livechat-config-emojis');
+  const s = section(L('Custom emojis'), 'livechat-config-emojis');
   let list = [];
   const rows = el('ul', { class: 'livechat-config-emoji-list' });
   function draw() {
     rows.replaceChildren(...list.map((e, i) => {
       const sn = el('input', { type: 'text', name: 'emoji-sn', value: e.sn });
       sn.addEventListener('input', () => { e.sn = sn.value; });
-      const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, 'Remove');
+      const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, L('Remove'));
       remove.addEventListener('click', () => { list.splice(i, 1); draw(); });
       return el('li', { class: 'livechat-config-emoji' }, el('img', { src: e.url, alt: e.sn, width: 24, height: 24 }), sn, remove);
     }));
   }
   const file = el('input', { type: 'file', name: 'emoji-file', accept: 'image/png,image/jpeg,image/gif' });
   const newSn = el('input', { type: 'text', name: 'emoji-new-sn', placeholder: ':name:' });
-  const add = el('button', { type: 'button', class: 'livechat-config-emoji-add' }, 'Add');
+  const add = el('button', { type: 'button', class: 'livechat-config-emoji-add' }, L('Add'));
   add.addEventListener('click', () => {
     const f = file.files && file.files[0];
-    if (!f || !newSn.value.trim()) return s.fail('Choose an image and a short name first.');
+    if (!f || !newSn.value.trim()) return s.fail(L('Choose an image and a short name first.'));
     const reader = new FileReader();
     reader.onload = () => {
       list.push({ sn: newSn.value.trim(), url: String(reader.result) });
@@ -138,8 +172,8 @@ async function emojiSection(api, id) {
       const r = await api('POST', 'emojis/' + encodeURIComponent(id), { customEmojis: list });
       list = r.emojis.customEmojis;
       draw();
-      s.ok('Saved: the chat accepts these emojis now.');
-    } catch (err) { s.fail('Not saved: ' + err.message); }
+      s.ok(L('Saved: the chat accepts these emojis now.'));
+    } catch (err) { s.fail(L('Not saved:') + ' ' + err.message); }
   }));
   try {
     list = (await api('GET', 'emojis/' + encodeURIComponent(id))).emojis.customEmojis;
@@ -149,32 +183,32 @@ async function emojiSection(api, id) {
 }
 
 async function teamSection(api, id) {
-  const s = section('Moderator team', 'livechat-config-team');
+  const s = section(L('Moderator team'), 'livechat-config-team');
   let team = [];
   const rows = el('ul', { class: 'livechat-config-team-list' });
   function draw() {
     rows.replaceChildren(...team.map((m, i) => {
-      const user = el('input', { type: 'text', name: 'team-user', value: m.user, placeholder: 'username or name@instance' });
+      const user = el('input', { type: 'text', name: 'team-user', value: m.user, placeholder: L('username or name@instance') });
       user.addEventListener('input', () => { m.user = user.value; });
-      const role = el('select', { name: 'team-role' }, el('option', { value: 'admin' }, 'Moderator'), el('option', { value: 'owner' }, 'Owner'));
+      const role = el('select', { name: 'team-role' }, el('option', { value: 'admin' }, L('Moderator')), el('option', { value: 'owner' }, L('Owner')));
       role.value = m.role;
       role.addEventListener('change', () => { m.role = role.value; });
-      const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, 'Remove');
+      const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, L('Remove'));
       remove.addEventListener('click', () => { team.splice(i, 1); draw(); });
       return el('li', { class: 'livechat-config-member' }, user, role, remove);
     }));
   }
-  const add = el('button', { type: 'button', class: 'livechat-config-team-add' }, 'Add a moderator');
+  const add = el('button', { type: 'button', class: 'livechat-config-team-add' }, L('Add a moderator'));
   add.addEventListener('click', () => { team.push({ user: '', role: 'admin' }); draw(); });
   s.body.append(
-    el('p', {}, 'They moderate every chat room of this channel.'),
+    el('p', {}, L('They moderate every chat room of this channel.')),
     rows, add,
     saveButton('livechat-config-team-save', async () => {
       try {
         team = (await api('POST', 'team/' + encodeURIComponent(id), { team })).team;
         draw();
-        s.ok('Saved: the team moderates the channel\'s rooms now.');
-      } catch (err) { s.fail('Not saved: ' + err.message); }
+        s.ok(L('Saved: the team moderates the channel\'s rooms now.'));
+      } catch (err) { s.fail(L('Not saved:') + ' ' + err.message); }
     }),
   );
   try {
@@ -191,12 +225,12 @@ async function mount(rootEl, peertubeHelpers) {
   rootEl.replaceChildren(root);
   if (!/^\d+$/.test(id)) {
     const input = el('input', { type: 'number', name: 'channel-id', min: 1 });
-    const go = el('button', { type: 'button' }, 'Open');
+    const go = el('button', { type: 'button' }, L('Open'));
     go.addEventListener('click', () => { window.location.search = '?channelId=' + encodeURIComponent(input.value); });
-    root.append(el('h1', {}, 'Chat configuration'), el('label', {}, 'Channel number ', input), go);
+    root.append(el('h1', {}, L('Chat configuration')), el('label', {}, L('Channel number') + ' ', input), go);
     return;
   }
-  root.append(el('h1', {}, 'Chat configuration of channel ' + id));
+  root.append(el('h1', {}, L('Chat configuration of channel') + ' ' + id));
   const parts = await Promise.all([botSection(api, id), emojiSection(api, id), teamSection(api, id)]);
   for (const p of parts) if (p) root.append(p);
   root.dataset.ready = 'true';
@@ -205,36 +239,41 @@ async function mount(rootEl, peertubeHelpers) {
 // The home page (/p/livechat/configuration): the logged-in user's channels, from PeerTube's REST API, each linking
 // to its configuration page.
 async function mountHome(rootEl, peertubeHelpers) {
-  const root = el('div', { class: 'livechat-config' }, el('h1', {}, 'Chat configuration'));
+  const root = el('div', { class: 'livechat-config' }, el('h1', {}, L('Chat configuration')));
   rootEl.replaceChildren(root);
   let username = null;
   try { username = window.localStorage.getItem('username'); } catch (e) { /* storage disabled */ }
   if (!username) {
-    root.append(el('p', {}, 'Log in to configure the chat of your channels.'));
+    root.append(el('p', {}, L('Log in to configure the chat of your channels.')));
     return;
   }
   const headers = (peertubeHelpers.getAuthHeader && peertubeHelpers.getAuthHeader()) || {};
   const res = await fetch('/api/v1/accounts/' + encodeURIComponent(username) + '/video-channels?start=0&count=100&sort=name', { headers });
   const data = res.ok ? await res.json() : null;
   const channels = (data && Array.isArray(data.data)) ? data.data : [];
-  if (!channels.length) root.append(el('p', {}, 'You have no channel.'));
+  if (!channels.length) root.append(el('p', {}, L('You have no channel.')));
   root.append(el('ul', { class: 'livechat-config-channels' }, ...channels.map((c) => el('li', {},
     el('a', { href: '/p/' + ROUTE + '?channelId=' + encodeURIComponent(c.id) }, c.displayName || c.name || 'channel ' + c.id)))));
   root.dataset.ready = 'true';
 }
 
 function failed(rootEl) {
-  return (err) => { rootEl.textContent = 'The chat configuration could not load: ' + err.message; };
+  return (err) => { rootEl.textContent = L('The chat configuration could not load:') + ' ' + err.message; };
 }
 
 export async function register({ registerClientRoute, registerHook, peertubeHelpers }) {
   if (typeof registerClientRoute !== 'function') return;
   const settings = peertubeHelpers.getSettings ? await peertubeHelpers.getSettings() : {};
   if (settings && settings['disable-channel-configuration'] === true) return;
+  if (typeof peertubeHelpers.translate === 'function') {
+    const dict = {};
+    await Promise.all(STRINGS.map(async (w) => { try { dict[w] = (await peertubeHelpers.translate(w)) || w; } catch (e) { dict[w] = w; } }));
+    L = (w) => dict[w] || w;
+  }
   // livechat's page addresses, so its links and bookmarks keep working.
-  registerClientRoute({ route: 'livechat/configuration', title: 'Chat configuration', onMount: ({ rootEl }) => { mountHome(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
+  registerClientRoute({ route: 'livechat/configuration', title: L('Chat configuration'), onMount: ({ rootEl }) => { mountHome(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
   for (const route of [ROUTE, 'livechat/configuration/emojis']) {
-    registerClientRoute({ route, title: 'Chat configuration', onMount: ({ rootEl }) => { mount(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
+    registerClientRoute({ route, title: L('Chat configuration'), onMount: ({ rootEl }) => { mount(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
   }
   // A "Chat configuration" entry in the left menu's library section, for logged-in users (as livechat adds it).
   if (typeof registerHook === 'function') {
@@ -243,7 +282,7 @@ export async function register({ registerClientRoute, registerHook, peertubeHelp
       handler: (links) => {
         if (!Array.isArray(links) || !(peertubeHelpers.isLoggedIn && peertubeHelpers.isLoggedIn())) return links;
         const library = links.find((l) => l && (l.key === 'in-my-library' || l.key === 'my-video-space') && Array.isArray(l.links));
-        if (library) library.links.unshift({ label: 'Chat configuration', shortLabel: 'Chat', path: '/p/livechat/configuration', icon: 'live' });
+        if (library) library.links.unshift({ label: L('Chat configuration'), shortLabel: L('Chat'), path: '/p/livechat/configuration', icon: 'live' });
         return links;
       },
     });

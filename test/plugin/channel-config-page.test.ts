@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,7 +149,7 @@ t('bad bodies get 400 with a message naming the field, and change nothing', asyn
 /** PeerTube's plugin page (/p/<route>): the client script imported as PeerTube loads it, its registered route
  * mounted into the page's root element, with the logged-in user's auth header and PeerTube's `username` in
  * localStorage (PeerTube's web client keeps it there). Resolves with the left menu after the plugin's filter. */
-async function openPluginPage(ctx: Ctx, page: Page, token: string, username: string, route = 'livechat/configuration/channel', query = `?channelId=${ctx.channelId}`): Promise<unknown> {
+async function openPluginPage(ctx: Ctx, page: Page, token: string, username: string, route = 'livechat/configuration/channel', query = `?channelId=${ctx.channelId}`, words: Record<string, string> = {}): Promise<unknown> {
   const base = `/plugins/livechat/${ctx.host.pkg.version}`;
   const script = ctx.host.pkg.clientScripts.find((c) => c.script.includes('channel-config'))?.script;
   assert.ok(script, 'the channel configuration client script is declared in package.json');
@@ -164,7 +164,7 @@ await mod.register({
   registerHook: (h) => { (hooks[h.target] ??= []).push(h.handler); },
   registerClientRoute: (r) => routes.push(r),
   peertubeHelpers: {
-    getBaseRouterRoute: () => '${base}/router/', getAuthHeader: () => ({ Authorization: 'Bearer ${token}' }), translate: async (s) => s,
+    getBaseRouterRoute: () => '${base}/router/', getAuthHeader: () => ({ Authorization: 'Bearer ${token}' }), translate: async (s) => (${JSON.stringify(words)})[s] ?? s,
     getSettings: async () => (${JSON.stringify(ctx.host.publicSettings())}), isLoggedIn: () => true,
   },
 });
@@ -193,10 +193,14 @@ t('the home page lists the user\'s channels (PeerTube\'s REST API) with links; t
   await page.route(`${ctx.host.url}/api/v1/accounts/alice/video-channels?start=0&count=100&sort=name`, (r) => r.fulfill({
     status: 200, contentType: 'application/json', body: JSON.stringify({ total: 1, data: [{ id: ctx.channelId, name: 'alice_channel', displayName: 'Alice Streams' }] }),
   }));
-  const menu = await openPluginPage(ctx, page, ctx.tokens.alice, 'alice', 'livechat/configuration', '');
+  // PeerTube translates through the plugin's languages file for the user's locale: French here.
+  const fr = JSON.parse(readFileSync(join(ctx.host.pluginPath, ctx.host.pkg.translations['fr-FR']), 'utf8')) as Record<string, string>;
+  const menu = await openPluginPage(ctx, page, ctx.tokens.alice, 'alice', 'livechat/configuration', '', fr);
   assert.equal(await page.evaluate(() => (window as unknown as { routes: string[] }).routes),
     ['livechat/configuration', 'livechat/configuration/channel', 'livechat/configuration/emojis'], "livechat's page addresses");
-  assert.equal((menu as Array<{ links: Array<{ path: string }> }>)[0].links.map((l) => l.path), ['/p/livechat/configuration', '/my-library/videos']);
+  assert.equal((menu as Array<{ links: Array<{ path: string; label?: string }> }>)[0].links.map((l) => [l.path, l.label]),
+    [['/p/livechat/configuration', 'Configuration du tchat'], ['/my-library/videos', undefined]]);
+  assert.is(await page.locator('.livechat-config h1').textContent(), 'Configuration du tchat');
   const link = page.locator('.livechat-config-channels a', { hasText: 'Alice Streams' });
   await link.waitFor({ timeout: 15000 });
   assert.is(await link.getAttribute('href'), `/p/livechat/configuration/channel?channelId=${ctx.channelId}`);
