@@ -1,6 +1,9 @@
 // Builds the PeerTube plugin package ("type": "module"): the server and plugin code compiled together (ES modules
 // under dist/, the CommonJS entry dist/plugin/server/main.cjs), the client script, CSS, static files and translations, and a
 // package.json whose dependencies are the server's runtime dependencies. Prints the .tgz path on its last line.
+// ConverseJS's browser files are shipped inside the package (dist/converse.js/) instead of being a dependency:
+// PeerTube installs plugins with yarn 1 (7.x) or pnpm (8.x), and both refuse converse.js 14 from the registry
+// because of its `"@converse/log": "file:src/log"` dependency (only npm resolves it inside the package).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,6 +23,8 @@ const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const pkg = JSON.parse(readFileSync(join(pluginDir, 'package.json'), 'utf8'));
 pkg.version = rootPkg.version;
 pkg.dependencies = { ...rootPkg.dependencies };
+delete pkg.dependencies['converse.js'];
+vendorConverse(join(out, 'dist', 'converse.js'));
 writeFileSync(join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
 for (const f of [pkg.library, ...pkg.css, ...pkg.clientScripts.map((c) => c.script), ...Object.values(pkg.translations)]) {
   if (!existsSync(join(out, f))) throw new Error(`plugin package: ${f} is missing`);
@@ -28,3 +33,13 @@ for (const f of [pkg.library, ...pkg.css, ...pkg.clientScripts.map((c) => c.scri
 const dest = join(root, 'build');
 const result = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: out, encoding: 'utf8' }));
 console.log(resolve(dest, result[0].filename));
+
+/** Copies what a browser loads from converse.js (its dist/, no source maps) with its version and licence. */
+function vendorConverse(dest) {
+  const src = join(root, 'node_modules', 'converse.js');
+  const cpkg = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8'));
+  mkdirSync(dest, { recursive: true });
+  writeFileSync(join(dest, 'package.json'), JSON.stringify({ name: cpkg.name, version: cpkg.version, license: cpkg.license, homepage: cpkg.homepage }, null, 2) + '\n');
+  cpSync(join(src, 'LICENSE'), join(dest, 'LICENSE'));
+  cpSync(join(src, 'dist'), join(dest, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.map') });
+}
