@@ -1,5 +1,6 @@
-// The packed plugin, installed with npm into an empty folder and loaded by the PeerTube host emulation
-// (test/plugin/host/), driven over the host's HTTP server: anonymous and logged-in @xmpp/client over the plugin's
+// The packed plugin, installed as PeerTube 8 installs one from disk (pnpm in its plugins folder) and loaded by the
+// PeerTube host emulation (test/plugin/host/), driven over the host's HTTP server: the install with yarn 1 as
+// PeerTube 7 does it, PeerTube's headers and rate limit around the plugin routes, anonymous and logged-in @xmpp/client over the plugin's
 // WebSocket route, BOSH on its router, the chat page, api/auth and tokens, the per-video chat switch through
 // PeerTube-shaped hook payloads, a live settings change, and unregister.
 import { suite } from 'uvu';
@@ -121,6 +122,64 @@ t('package: PeerTube accepts it; library is CommonJS; engine satisfied by PeerTu
   // PeerTube picks the first registered route starting with the path: each path must reach its own route.
   assert.is(ctx.host.webSocketRouteFor('/xmpp-websocket'), '/xmpp-websocket');
   assert.is(ctx.host.webSocketRouteFor('/xmpp-websocket-s2s'), '/xmpp-websocket-s2s');
+});
+
+t('installed as PeerTube 8 installs it (pnpm): ConverseJS ships inside the package, not as a dependency', (ctx) => {
+  // converse.js from the registry depends on "file:src/log", which pnpm and yarn 1 refuse ("Cannot install plugin").
+  const deps = (ctx.host.pkg as unknown as { dependencies: Record<string, string> }).dependencies;
+  assert.not.ok('converse.js' in deps, 'converse.js is not a dependency');
+  assert.ok(existsSync(join(ctx.host.pluginPath, 'dist', 'converse.js', 'dist', 'converse.min.js')), 'ConverseJS shipped');
+  assert.ok(existsSync(join(ctx.host.pluginPath, 'dist', 'converse.js', 'LICENSE')), "ConverseJS's licence shipped");
+  assert.ok(existsSync(join(ctx.dir, 'plugins', 'pnpm-workspace.yaml')), 'installed by pnpm');
+});
+
+t('PeerTube 7 (yarn 1) installs the same package; its chat page loads ConverseJS from the package', async (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peertube-host-yarn-'));
+  const host = new PeerTubeHost(dir);
+  try {
+    host.install(ctx.tgz, 'yarn');
+    assert.ok(existsSync(join(dir, 'plugins', 'yarn.lock')), 'installed by yarn');
+    await host.listen();
+    const alice = host.db.addUser('alice', 2, 'Alice Streamer');
+    const live = host.db.addVideo('Alice live', alice.channel.id, true, '12121212-3434-4565-8787-909090909090');
+    await host.register();
+    await host.runHook('action:api.live-video.created', undefined, { video: host.db.loadVideo(live.id), req: { body: { pluginData: { 'livechat-active': true } } } });
+    await host.settle();
+    const page = await fetch(`${host.url}/plugins/livechat/router/webchat/room/${live.uuid}`);
+    const html = await page.text();
+    assert.is(page.status, 200);
+    const script = /src="([^"]*converse\.min\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'the page loads converse.min.js');
+    const js = await fetch(new URL(script!, page.url));
+    assert.is(js.status, 200);
+    assert.ok((await js.arrayBuffer()).byteLength > 100_000, 'ConverseJS served');
+  } finally {
+    await host.unregister().catch(() => undefined);
+    await host.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t('a package folder not named after the plugin is refused, as PeerTube refuses it (it takes the npm name from the folder)', (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peertube-host-folder-'));
+  try {
+    const up = join(dir, 'upload');
+    mkdirSync(up);
+    execFileSync('tar', ['-xzf', ctx.tgz, '-C', up]);
+    const host = new PeerTubeHost(dir);
+    assert.throws(() => host.installFromDisk(join(up, 'package')), /ENOENT.*node_modules\/peertube-theme-package\/package\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t("PeerTube's X-Frame-Options: DENY is taken off the chat page only (its CSP frame-ancestors governs framing)", async (ctx) => {
+  const page = await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+  assert.is(page.status, 200);
+  assert.is(page.headers.get('x-frame-options'), null);
+  assert.match(String(page.headers.get('content-security-policy')), /frame-ancestors 'self'/);
+  const auth = await api(ctx, 'GET', '/api/auth');
+  assert.is(auth.headers.get('x-frame-options'), 'DENY', 'other plugin routes keep PeerTube\'s header');
 });
 
 t('the per-video switch from live creation shows in the video API (filter:api.video.get.result)', async (ctx) => {
@@ -281,9 +340,9 @@ t('a settings change that takes the chat away closes the room too (chat-per-live
   assert.is((await joinRoom(viewer, room, 'viewer5')).attrs.type, undefined);
 });
 
-t('settings change applies live: chat-no-anonymous turns anonymous login off', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': true });
-  await ctx.host.settle();
+t('settings change applies live: chat-no-anonymous turns anonymous login off by the time the admin\'s save answers', async (ctx) => {
+  // PeerTube answers the save (204) once the plugin's settings callbacks resolved: no waiting beyond that.
+  await ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': true });
   await connectClient({ service: wsService(ctx), domain: 'anon.localhost' })
     .then((c) => { ctx.clients.push(c); assert.unreachable('anonymous login still accepted'); }, () => { /* refused */ });
   ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': false });
