@@ -16,7 +16,8 @@ export async function register(o: PeerTubeOptions): Promise<void> {
   for (const r of webSocketRoutes(get)) o.registerWebSocketRoute(r as never);
   for (const h of [...customFieldHooks(o, get), ...federationHooks(o, get)]) o.registerHook(h as never);
   o.settingsManager.onSettingsChange(async () => {
-    // PeerTube does not await this callback: failures are logged here.
+    // PeerTube awaits this before answering the admin's save (so the change is live by then); it would log a
+    // failure without the stack, so it is logged here.
     try { await current?.settingsChanged(); } catch (err) { o.peertubeHelpers.logger.error(`livechat: settings change failed: ${(err as Error)?.stack ?? err}`); }
   });
   current = await LivechatRuntime.start(o);
