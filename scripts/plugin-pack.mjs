@@ -1,6 +1,9 @@
-// Builds the PeerTube plugin package ("type": "module"): the server and plugin code compiled together (ES modules
-// under dist/, the CommonJS entry dist/plugin/server/main.cjs), the client script, CSS, static files and translations, and a
-// package.json whose dependencies are the server's runtime dependencies. Prints the .tgz path on its last line.
+// Builds the PeerTube plugin package ("type": "module"): the server and plugin code compiled together, then bundled
+// into one ES module (dist/plugin/server/plugin.mjs, npm packages left as imports) beside the CommonJS entry
+// dist/plugin/server/main.cjs; the client script, CSS, static files and translations, and a package.json whose
+// dependencies are the server's runtime dependencies. Prints the .tgz path on its last line.
+// One module because Node caches ES modules for the process's life: main.cjs imports the bundle under a URL that
+// changes with it, so a plugin updated in place runs its new code (a tree of modules would stay the old one).
 // ConverseJS's browser files are shipped inside the package (dist/converse.js/) instead of being a dependency:
 // PeerTube installs plugins with yarn 1 (7.x) or pnpm (8.x), and both refuse converse.js 14 from the registry
 // because of its `"@converse/log": "file:src/log"` dependency (only npm resolves it inside the package).
@@ -8,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'build', 'plugin-pkg');
@@ -16,6 +20,15 @@ const pluginDir = join(root, 'plugin');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(pluginDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+const serverDir = join(out, 'dist', 'plugin', 'server');
+await build({
+  entryPoints: [join(serverDir, 'lib', 'plugin.js')], outfile: join(serverDir, 'plugin.mjs'),
+  bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning',
+});
+// The bundle sits two folders below dist/ like dist/src/webchat/assets.js, so its relative lookup of the
+// shipped ConverseJS (dist/converse.js) is the same.
+for (const d of ['lib', 'federation']) rmSync(join(serverDir, d), { recursive: true });
+rmSync(join(out, 'dist', 'src'), { recursive: true });
 for (const dir of ['client', 'assets', 'static', 'languages']) cpSync(join(pluginDir, dir), join(out, dir), { recursive: true });
 cpSync(join(pluginDir, 'README.md'), join(out, 'README.md'));
 

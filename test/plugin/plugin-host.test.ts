@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -451,6 +451,51 @@ t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (c
   assert.is(self.attrs.type, undefined, 'room reachable after re-register');
   await c.stop();
   await ctx.host.unregister();
+});
+
+t('installed again over the registered plugin (PeerTube 6.x registers it again without unregistering): the previous chat server stops', async (ctx) => {
+  await ctx.host.register();
+  const before = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  const dropped = new Promise<boolean>((r) => { before.xmpp.on('disconnect', () => r(true)); setTimeout(() => r(false), 20_000); });
+  await ctx.host.register();
+  assert.ok(await dropped, "the previous server's connections closed");
+  assert.ok(ctx.host.logs.some((l) => l.includes('registered again while still running')), 'logged');
+  const after = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  assert.is((await joinRoom(after, `${ctx.live.uuid}@room.localhost`, 'after-reinstall')).attrs.type, undefined);
+  await after.stop();
+});
+
+t('PeerTube updates the plugin in place (same process, same folder): the new version\'s code runs', async (ctx) => {
+  const up = mkdtempSync(join(tmpdir(), 'peertube-update-'));
+  try {
+    execFileSync('tar', ['-xzf', ctx.tgz, '-C', up]);
+    const folder = join(up, 'peertube-plugin-livechat');
+    renameSync(join(up, 'package'), folder);
+    // The next version: package.json bumped and a line of its server code changed (the log on start).
+    const pj = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+    pj.version = '0.1.1-next';
+    writeFileSync(join(folder, 'package.json'), JSON.stringify(pj));
+    let patched = 0;
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const f = join(d, e.name);
+        if (e.isDirectory()) { if (e.name !== 'converse.js') walk(f); continue; }
+        if (!/\.(m|c)?js$/.test(e.name)) continue;
+        const code = readFileSync(f, 'utf8');
+        if (code.includes('`serving ${')) { writeFileSync(f, code.replaceAll('`serving ${', '`serving (next version) ${')); patched++; }
+      }
+    };
+    walk(join(folder, 'dist'));
+    assert.ok(patched > 0, 'found the log line to change');
+    await ctx.host.update(folder);
+    assert.is(ctx.host.pkg.version, '0.1.1-next');
+    assert.ok(ctx.host.logs.some((l) => l.includes('serving (next version) localhost')), `new code running; logs: ${ctx.host.logs.filter((l) => l.includes('serving')).join(' | ')}`);
+    const page = await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+    assert.is(page.status, 200);
+  } finally {
+    await ctx.host.unregister().catch(() => undefined);
+    rmSync(up, { recursive: true, force: true });
+  }
 });
 
 t('a process holding only the plugin exits by itself after unregister (no socket, timer or file left open)', async (ctx) => {

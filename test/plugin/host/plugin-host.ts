@@ -173,6 +173,13 @@ export class PeerTubeHost {
     this.registered = true;
   }
 
+  /** PluginManager.update from disk: unregister, install the new files over the old, register again. */
+  async update(path: string, pm: PackageManager = 'pnpm'): Promise<void> {
+    await this.unregister();
+    this.installFromDisk(path, pm);
+    await this.register();
+  }
+
   async unregister(): Promise<void> {
     if (!this.registered) throw new Error(`Unknown plugin ${this.name} to unregister`);
     this.registered = false;
