@@ -324,6 +324,8 @@ export class PeerTubeHost {
 
   private setupApp(): void {
     const app = this.app;
+    // server.ts: app.set('trust proxy', CONFIG.TRUST_PROXY), whose default is ['loopback'].
+    app.set('trust proxy', ['loopback']);
     // server.ts: helmet's frameguard (security.frameguard.enabled, true by default) on every response.
     app.use((_req, res, next) => { res.setHeader('X-Frame-Options', 'DENY'); next(); });
     app.use(express.json({ type: ['application/json', 'application/*+json'], limit: '500kb' }));
