@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { validateMuc } from '../../src/muc/config.js';
 import {
   Clients, HOST, USER, codes, configure, joinRoom, noneAfterRoundTrip, say, setAffiliation, xml, type Stanza, type TestClient,
 } from '../moderation/room-client.js';
@@ -193,6 +194,13 @@ test("occupant list stays consistent under XEP-0045 client rules: no live messag
     }
   }
   assert.ok(messagesChecked >= 50, `checked ${messagesChecked} live messages`);
+});
+
+test('config: defaults, and a bad value names its field', () => {
+  assert.equal(validateMuc({}, 'muc', 'room.localhost').visibleOccupants, { mode: 'auto', threshold: 100, speakerTimeout: 1800, maxSpeakers: 200 });
+  assert.throws(() => validateMuc({ visibleOccupants: { mode: 'some' } }, 'muc', 'room.localhost'), /muc\.visibleOccupants\.mode/);
+  assert.throws(() => validateMuc({ visibleOccupants: { speakerTimeout: 0 } }, 'muc', 'room.localhost'), /muc\.visibleOccupants\.speakerTimeout/);
+  assert.throws(() => validateMuc({ visibleOccupants: { treshold: 5 } }, 'muc', 'room.localhost'), /muc\.visibleOccupants\.treshold: unknown setting/);
 });
 
 test.run();
