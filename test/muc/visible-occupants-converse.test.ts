@@ -1,6 +1,7 @@
 // Visible occupants seen through ConverseJS (the web chat page in headless Chromium): in a room above the threshold
 // the page's occupant list shows the owner and members but no quiet viewer; a quiet viewer's first message arrives
-// with its author in the list, and after the speaker timeout it leaves the list again.
+// with its author already present in the list (not the offline placeholder ConverseJS makes for unknown authors),
+// and after the speaker timeout it leaves the list again.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createWebchatHandler } from '../../src/webchat/handler.js';
@@ -62,6 +63,9 @@ test('ConverseJS lists only visible occupants, adds a quiet viewer before its fi
   await page.locator('.chat-msg', { hasText: 'first words from the audience' }).locator('.chat-msg__author', { hasText: 'Talker' }).first()
     .waitFor({ timeout: 15000 });
   await listed('Talker').waitFor({ state: 'attached', timeout: 5000 });
+  // ConverseJS adds an unknown message author as an *offline* occupant; announced first, it is online.
+  const status = page.locator('converse-muc-occupant-list-item', { has: page.locator('.occupant-nick', { hasText: /^\s*Talker\s*$/ }) }).locator('converse-icon.chat-status--avatar');
+  assert.is(await status.first().getAttribute('color'), 'var(--chat-status-online)', 'the author is listed as present');
   assert.is(await listed('Quiet').count(), 0, 'the silent one stays out of the list');
   // speakerTimeout is 4 s: the page drops it from the list.
   await listed('Talker').waitFor({ state: 'detached', timeout: 20000 });
