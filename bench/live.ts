@@ -28,7 +28,7 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --duration S         seconds of chat in chat phases (default 30)
   --rate R             room-wide chat messages per second (default 20)
   --senders N          viewers taking turns to talk (default 50)
-  --join-rate R        viewers per second for join-10ps and scale (default 10)
+  --join-rate R        viewers per second for join-10ps and scale (default 10), and storm (default 200)
   --nick-window S      seconds over which the nick wave is spread (default 10)
   --scale-steps LIST   occupant counts for scale (default 400,2000,10000)
   --vcards MODE        all | self | none: which vCards viewers fetch (default all; scale defaults to self)
@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       duration: { type: 'string', default: '30' },
       rate: { type: 'string', default: '20' },
       senders: { type: 'string', default: '50' },
-      'join-rate': { type: 'string', default: '10' },
+      'join-rate': { type: 'string' },
       'nick-window': { type: 'string', default: '10' },
       'scale-steps': { type: 'string', default: '400,2000,10000' },
       vcards: { type: 'string' },
@@ -121,7 +121,7 @@ async function main(): Promise<number> {
     users,
     chatRate: num('rate', values.rate!, 0, 10_000),
     chatSeconds: num('duration', values.duration!, 1, 3600),
-    joinRate: num('join-rate', values['join-rate']!, 0.1, 10_000),
+    joinRate: num('join-rate', values['join-rate'] ?? (scenario === 'storm' ? '200' : '10'), 0.1, 10_000),
     nickWindowSeconds: num('nick-window', values['nick-window']!, 0, 600),
     senders: num('senders', values.senders!, 1, 20_000),
     scaleSteps,

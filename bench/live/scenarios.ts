@@ -40,8 +40,10 @@ export function plan(name: ScenarioName, o: PlanOptions): PlannedPhase[] {
     case 'steady-chat':
       return [storm, chat, leave];
     case 'nick-wave':
-    case 'storm': // presence storms: by default run on ours with 'all' presences and with the default (see live.ts)
       return [storm, nick, leave];
+    case 'storm': // presence storms: by default on ours with 'all' presences and with the default (see live.ts);
+      // arrivals paced at --join-rate so that the kernel's accept queue, not the room, is never what drops viewers
+      return [{ ...storm, ratePerSec: o.joinRate }, nick, leave];
     case 'scale': {
       const out: PlannedPhase[] = [];
       let from = 0;
