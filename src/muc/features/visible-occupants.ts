@@ -57,16 +57,16 @@ function adopt(st: State, occ: Occupant): void {
   st.pending = undefined;
 }
 
+/** The room's state, created with the first quiet joiner; it installs the room's visibility rule. */
 function stateOf(room: Room): State {
-  let st = states.get(room);
-  if (st) return st;
-  const s: State = { quiet: new Set(), speakers: new Map() };
-  states.set(room, s);
+  const have = states.get(room);
+  if (have) return have;
+  const st: State = { quiet: new Set(), speakers: new Map() };
+  states.set(room, st);
   room.presence.visibility = (occ, recipient) => {
-    if (s.pending) adopt(s, occ);
-    return !s.quiet.has(occ) || watches(room, recipient) || privileged(room, occ);
+    if (st.pending) adopt(st, occ);
+    return !st.quiet.has(occ) || watches(room, recipient) || privileged(room, occ);
   };
-  st = s;
   return st;
 }
 
