@@ -53,6 +53,11 @@ export interface MucConfig {
   demoRoom: string | null;
   /** Terms every joiner is shown (livechat's `chat-terms` plugin setting); empty: none. */
   terms: string;
+  /**
+   * livechat's `auto-ban-anonymous-ip`: banning an anonymous occupant also bans its address from the room for
+   * this many seconds (an ip-ban entry that expires); 0: off.
+   */
+  autoBanAnonymousIpSeconds: number;
   /** Nickname the terms come from, reserved in every room (livechat uses "Peertube"). */
   termsNickname: string;
   visibleOccupants: VisibleOccupantsConfig;
@@ -89,6 +94,7 @@ export function defaultMucConfig(domain: string): MucConfig {
     demoRoom: null,
     terms: '',
     termsNickname: 'Peertube',
+    autoBanAnonymousIpSeconds: 0,
     visibleOccupants: { mode: 'auto', threshold: 100, speakerTimeout: 1800, maxSpeakers: 200 },
   };
 }
@@ -102,7 +108,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
   // One MUC host for everything (service, certificates, S2S, web chat): a second setting could only disagree.
   if (o.host !== undefined) throw new ConfigError(path ? `${path}.host` : 'host', 'the MUC host is set by the top-level "mucHost"');
   onlyKeys(o, ['creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
-    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname', 'visibleOccupants'], path);
+    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname', 'autoBanAnonymousIpSeconds', 'visibleOccupants'], path);
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const def = defaultMucConfig('localhost');
   const maxHistoryLength = int(o, 'maxHistoryLength', def.maxHistoryLength, path, 0, 10000);
@@ -143,6 +149,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
     demoRoom: demo && demo.length ? demo : null,
     terms: str(o, 'terms', '', path),
     termsNickname: nonEmpty(str(o, 'termsNickname', def.termsNickname, path), p('termsNickname')),
+    autoBanAnonymousIpSeconds: int(o, 'autoBanAnonymousIpSeconds', 0, path, 0, 365 * 86400),
     visibleOccupants: validateVisibleOccupants(o.visibleOccupants, p('visibleOccupants'), def.visibleOccupants),
   };
 }

@@ -21,14 +21,14 @@ function notFound(res: ServerResponse): void {
   res.end('Not found');
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+export function json(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(data.length), 'Cache-Control': 'no-store' });
   res.end(data);
 }
 
 /** Wraps an async handler: answers 404 once the plugin is unregistered, 500 on an unexpected error. */
-function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime, req: any, res: any) => Promise<void> | void): Handler {
+export function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime, req: any, res: any) => Promise<void> | void): Handler {
   return (req, res) => {
     const r = rt();
     if (!r) return notFound(res);
@@ -42,12 +42,14 @@ function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime, req: a
 }
 
 export function mountRoutes(router: RouterLike, rt: () => LivechatRuntime | null): void {
-  // The chat page and its assets (ConverseJS); no X-Frame-Options, its CSP allows PeerTube pages to embed it.
+  // The chat page and its assets (ConverseJS). PeerTube sends X-Frame-Options: DENY on every response, which would
+  // keep its own watch page from embedding the chat: removed here, the page's CSP frame-ancestors says who may.
   router.use((req: IncomingMessage, res: ServerResponse, next) => {
     const url = req.url ?? '/';
     if (!url.startsWith('/webchat/')) return next();
     const r = rt();
     if (!r) return notFound(res);
+    res.removeHeader('X-Frame-Options');
     if (!r.webchat(req, res)) next();
   });
 
