@@ -20,12 +20,15 @@ import { TargetUnavailable, type RunningTarget } from './live/targets/process.js
 
 const HELP = `usage: node --import tsx bench/live.ts [options]
   --users N            simulated viewers (default 400)
-  --target T           ours | prosody | both (default both; Prosody runs first)
-  --scenario S         ${SCENARIOS.join(' | ')} (default live = join storm, chat, nick wave, leave)
+  --target T           ours | prosody | both | ours-all, or a comma list (default both; Prosody runs first;
+                       default ours-all,ours for --scenario storm). ours-all is this server with every presence
+                       broadcast to everyone (muc.visibleOccupants.mode "all"): the baseline of the presence design
+  --scenario S         ${SCENARIOS.join(' | ')} (default live = join storm, chat, nick wave, leave;
+                       storm = join storm, nick wave, leave, without vCards unless --vcards says otherwise)
   --duration S         seconds of chat in chat phases (default 30)
   --rate R             room-wide chat messages per second (default 20)
   --senders N          viewers taking turns to talk (default 50)
-  --join-rate R        viewers per second for join-10ps and scale (default 10)
+  --join-rate R        viewers per second for join-10ps and scale (default 10), and storm (default 200)
   --nick-window S      seconds over which the nick wave is spread (default 10)
   --scale-steps LIST   occupant counts for scale (default 400,2000,10000)
   --vcards MODE        all | self | none: which vCards viewers fetch (default all; scale defaults to self)
@@ -49,27 +52,27 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Cuts the server's CPU profile by phase; keeps the profile beside the results. */
-async function profileByPhase(dir: string, outDir: string, run: TargetResult, log: (s: string) => void): Promise<string> {
+async function profileByPhase(dir: string, outDir: string, run: TargetResult, log: (s: string) => void, name: string): Promise<string> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length !== 1) {
-    const msg = `ours: --cpu-prof: expected one profile in ${dir}, found ${files.length} (did the server exit cleanly?)`;
+    const msg = `${name}: --cpu-prof: expected one profile in ${dir}, found ${files.length} (did the server exit cleanly?)`;
     log(msg);
     return msg;
   }
-  await copyFile(join(dir, files[0]!), join(outDir, 'ours.cpuprofile'));
-  return formatHotspots('ours', await phaseHotspots(join(dir, files[0]!), run.phases));
+  await copyFile(join(dir, files[0]!), join(outDir, `${name}.cpuprofile`));
+  return formatHotspots(name, await phaseHotspots(join(dir, files[0]!), run.phases));
 }
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       users: { type: 'string', default: '400' },
-      target: { type: 'string', default: 'both' },
+      target: { type: 'string' },
       scenario: { type: 'string', default: 'live' },
       duration: { type: 'string', default: '30' },
       rate: { type: 'string', default: '20' },
       senders: { type: 'string', default: '50' },
-      'join-rate': { type: 'string', default: '10' },
+      'join-rate': { type: 'string' },
       'nick-window': { type: 'string', default: '10' },
       'scale-steps': { type: 'string', default: '400,2000,10000' },
       vcards: { type: 'string' },
@@ -102,11 +105,13 @@ async function main(): Promise<number> {
   };
   const scenario = values.scenario as ScenarioName;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
-  const targetArg = values.target!;
-  if (!['ours', 'prosody', 'both'].includes(targetArg)) throw new Error('--target must be ours, prosody or both');
+  const targetArg = values.target ?? (scenario === 'storm' ? 'ours-all,ours' : 'both');
+  const KNOWN_TARGETS = ['ours', 'prosody', 'ours-all'];
+  const targets: string[] = targetArg === 'both' ? ['prosody', 'ours'] : targetArg.split(',');
+  if (!targets.length || targets.some((t) => !KNOWN_TARGETS.includes(t))) throw new Error('--target must be ours, prosody, ours-all, both or a comma list of them');
   const scaleSteps = values['scale-steps']!.split(',').map((s) => num('scale-steps', s, 1, 20_000));
   const users = scenario === 'scale' ? Math.max(...scaleSteps) : num('users', values.users!, 1, 20_000);
-  const vcards = (values.vcards ?? (scenario === 'scale' ? 'self' : 'all')) as 'all' | 'self' | 'none';
+  const vcards = (values.vcards ?? (scenario === 'scale' ? 'self' : scenario === 'storm' ? 'none' : 'all')) as 'all' | 'self' | 'none';
   if (!['websocket', 'bosh'].includes(values.transport!)) throw new Error('--transport must be websocket or bosh');
   if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
   if (!['livechat', 'ours'].includes(values['prosody-avatars']!)) throw new Error('--prosody-avatars must be livechat or ours');
@@ -116,7 +121,7 @@ async function main(): Promise<number> {
     users,
     chatRate: num('rate', values.rate!, 0, 10_000),
     chatSeconds: num('duration', values.duration!, 1, 3600),
-    joinRate: num('join-rate', values['join-rate']!, 0.1, 10_000),
+    joinRate: num('join-rate', values['join-rate'] ?? (scenario === 'storm' ? '200' : '10'), 0.1, 10_000),
     nickWindowSeconds: num('nick-window', values['nick-window']!, 0, 600),
     senders: num('senders', values.senders!, 1, 20_000),
     scaleSteps,
@@ -130,7 +135,6 @@ async function main(): Promise<number> {
   const command = `node --import tsx bench/live.ts ${process.argv.slice(2).join(' ')}`.trim();
   log(`${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); results in ${outDir}`);
 
-  const targets: Array<'prosody' | 'ours'> = targetArg === 'both' ? ['prosody', 'ours'] : [targetArg as 'prosody' | 'ours'];
   const results: TargetResult[] = [];
   const hotspots: string[] = [];
   const unavailable: string[] = [];
@@ -141,7 +145,11 @@ async function main(): Promise<number> {
       target =
         name === 'prosody'
           ? await startProsody({ baseDir, httpPort: portBase + 10, room, logLevel: values['prosody-log']!, avatars: values['prosody-avatars'] === 'ours' ? 'ours' : 'livechat', log })
-          : await startOurs({ baseDir, httpPort: portBase + 20, room, log, cpuProfDir: values['cpu-prof'] ? join(baseDir, 'ours-prof') : undefined });
+          : await startOurs({
+            baseDir, httpPort: portBase + 20, room, log, name,
+            cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
+            config: name === 'ours-all' ? { muc: { visibleOccupants: { mode: 'all' } } } : undefined,
+          });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
       const nice = num('nice', values.nice!, -20, 19);
       if (nice !== 0) {
@@ -178,7 +186,7 @@ async function main(): Promise<number> {
         await target.stop();
         log(`${name}: stopped`);
         const run = results.find((r) => r.target === name);
-        if (name === 'ours' && values['cpu-prof'] && run) hotspots.push(await profileByPhase(join(baseDir, 'ours-prof'), outDir, run, log));
+        if (name !== 'prosody' && values['cpu-prof'] && run) hotspots.push(await profileByPhase(join(baseDir, `${name}-prof`), outDir, run, log, name));
         await copyFile(target.logPath, join(outDir, `${name}.log`)).catch(() => {});
       }
     }
@@ -201,7 +209,7 @@ async function main(): Promise<number> {
     ...saturationNotes(results),
     ...errorBreakdown(results),
     vcardCaveat(results),
-    t.slower.length ? `ours is worse than Prosody on: ${t.slower.join('; ')}` : '',
+    t.slower.length ? `ours is worse than the baseline on: ${t.slower.join('; ')}` : '',
   ].filter(Boolean);
   const prof = hotspots.length ? `\n${hotspots.join('\n')}\n` : '';
   console.log(`\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n${prof}`);

@@ -134,21 +134,28 @@ export function fmt(v: number | undefined): string {
 export interface Table {
   text: string; // fixed-width, for the terminal
   markdown: string; // for the README
-  slower: string[]; // metrics where ours is worse than Prosody
+  slower: string[]; // metrics where ours is worse than the baseline (Prosody, or ours-all)
+}
+
+/** The ratio column: ours against Prosody, or else against ours with every presence broadcast ('all'). */
+function baselineOf(names: string[]): string | undefined {
+  if (!names.includes('ours')) return undefined;
+  return ['prosody', 'ours-all'].find((n) => names.includes(n));
 }
 
 export function table(results: TargetResult[]): Table {
   const rows = mergeRows(results);
   const names = results.map((r) => r.target);
-  const both = names.includes('ours') && names.includes('prosody');
-  const header = ['phase', 'metric', 'unit', ...names, ...(both ? ['ours/prosody'] : [])];
+  const base = baselineOf(names);
+  const both = base !== undefined;
+  const header = ['phase', 'metric', 'unit', ...names, ...(both ? [`ours/${base}`] : [])];
   const lines: string[][] = [];
   const slower: string[] = [];
   for (const r of rows) {
     const cells = [r.section, r.metric, r.unit, ...names.map((n) => fmt(r.values[n]))];
     if (both) {
       const o = r.values.ours;
-      const p = r.values.prosody;
+      const p = r.values[base!];
       let ratio = '–';
       const known = o !== undefined && p !== undefined && Number.isFinite(o) && Number.isFinite(p);
       if (known && p !== 0) {

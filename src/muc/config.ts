@@ -4,6 +4,22 @@ import type { Affiliation, AllowPm, Role, RoomConfig, Whois } from './types.js';
 
 export type CreationPolicy = 'anyone' | 'accounts' | 'callback';
 
+/** Who sees whose presence: everyone everyone, only privileged occupants and recent speakers, or that above a size. */
+export type PresenceMode = 'all' | 'speakers' | 'auto';
+export const PRESENCE_MODES: readonly PresenceMode[] = ['all', 'speakers', 'auto'];
+
+/** Visible occupants (features/visible-occupants.ts): presences of silent viewers reach only moderators. */
+export interface VisibleOccupantsConfig {
+  /** Default for rooms whose owner did not choose (muc#roomconfig_x_livechat_presence_mode). */
+  mode: PresenceMode;
+  /** In 'auto' rooms, viewers joining when this many occupants are already in are silent until they speak. */
+  threshold: number;
+  /** A silent viewer who spoke stays visible to everyone this long after its last message (seconds). */
+  speakerTimeout: number;
+  /** At most this many such speakers are visible at once; the least recent drops out first. */
+  maxSpeakers: number;
+}
+
 /** What the creation callback (the PeerTube plugin) hands back for a room it allows. */
 export interface RoomSeed {
   config?: Partial<RoomConfig>;
@@ -44,6 +60,7 @@ export interface MucConfig {
   autoBanAnonymousIpSeconds: number;
   /** Nickname the terms come from, reserved in every room (livechat uses "Peertube"). */
   termsNickname: string;
+  visibleOccupants: VisibleOccupantsConfig;
 }
 
 export const DEFAULT_ROOM_CONFIG: RoomConfig = {
@@ -78,6 +95,7 @@ export function defaultMucConfig(domain: string): MucConfig {
     terms: '',
     termsNickname: 'Peertube',
     autoBanAnonymousIpSeconds: 0,
+    visibleOccupants: { mode: 'auto', threshold: 100, speakerTimeout: 1800, maxSpeakers: 200 },
   };
 }
 
@@ -90,7 +108,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
   // One MUC host for everything (service, certificates, S2S, web chat): a second setting could only disagree.
   if (o.host !== undefined) throw new ConfigError(path ? `${path}.host` : 'host', 'the MUC host is set by the top-level "mucHost"');
   onlyKeys(o, ['creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
-    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname', 'autoBanAnonymousIpSeconds'], path);
+    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname', 'autoBanAnonymousIpSeconds', 'visibleOccupants'], path);
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const def = defaultMucConfig('localhost');
   const maxHistoryLength = int(o, 'maxHistoryLength', def.maxHistoryLength, path, 0, 10000);
@@ -132,6 +150,18 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
     terms: str(o, 'terms', '', path),
     termsNickname: nonEmpty(str(o, 'termsNickname', def.termsNickname, path), p('termsNickname')),
     autoBanAnonymousIpSeconds: int(o, 'autoBanAnonymousIpSeconds', 0, path, 0, 365 * 86400),
+    visibleOccupants: validateVisibleOccupants(o.visibleOccupants, p('visibleOccupants'), def.visibleOccupants),
+  };
+}
+
+function validateVisibleOccupants(raw: unknown, path: string, def: VisibleOccupantsConfig): VisibleOccupantsConfig {
+  const o = asObject(raw, path);
+  onlyKeys(o, ['mode', 'threshold', 'speakerTimeout', 'maxSpeakers'], path);
+  return {
+    mode: oneOf<PresenceMode>(o, 'mode', def.mode, PRESENCE_MODES, path),
+    threshold: int(o, 'threshold', def.threshold, path, 0, 1_000_000),
+    speakerTimeout: int(o, 'speakerTimeout', def.speakerTimeout, path, 1, 7 * 86400),
+    maxSpeakers: int(o, 'maxSpeakers', def.maxSpeakers, path, 1, 100_000),
   };
 }
 

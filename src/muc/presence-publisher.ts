@@ -33,7 +33,12 @@ export interface PublishOptions extends PresenceChange {
   others?: 'all' | 'full' | 'none';
   /** Those who saw the occupant under this role hear of the change too (presence broadcast limited by role). */
   prevRole?: Role;
+  /** Narrows the other recipients further (a feature announcing or withdrawing an occupant to those lacking it). */
+  to?: (recipient: Occupant) => boolean;
 }
+
+/** Whether `recipient` is shown `occ` at all, whatever the roles say; installed on a room by a feature. */
+export type OccupantVisibility = (occ: Occupant, recipient: Occupant) => boolean;
 
 export interface BuildOptions extends PresenceChange {
   /** Overrides the sessions listed (a session leaving a multi-session occupant sees only itself). */
@@ -46,6 +51,9 @@ const hasChange = (c: PresenceChange): boolean =>
   c.type !== undefined || c.codes !== undefined || c.details !== undefined || c.payload !== undefined || c.role !== undefined || c.destroy !== undefined;
 
 export class PresencePublisher {
+  /** Occupant-level visibility on top of the role rules (features/visible-occupants.ts); unset: roles decide alone. */
+  visibility: OccupantVisibility | undefined;
+
   constructor(private readonly room: Room) {}
 
   /** Sends a change of `occ` to its own sessions, then to the other occupants allowed to see it. */
@@ -68,6 +76,7 @@ export class PresencePublisher {
     for (const o of this.room.occupants.values()) {
       if (o === occ) continue;
       if (!this.sees(occ.role, o) && !(opts.prevRole && this.sees(opts.prevRole, o))) continue;
+      if ((this.visibility && !this.visibility(occ, o)) || (opts.to && !opts.to(o))) continue;
       const view: View = this.room.canSeeJids(o) ? 'full' : 'anon';
       if (others === 'full' && view === 'anon') continue;
       this.deliver(occ, o, view, copy(view), change.type === 'unavailable');
@@ -91,7 +100,7 @@ export class PresencePublisher {
   sendRoster(to: Occupant, session: OccupantSession): void {
     const view: View = this.room.canSeeJids(to) ? 'full' : 'anon';
     for (const o of this.room.occupants.values()) {
-      if (o === to || !this.sees(o.role, to)) continue;
+      if (o === to || !this.sees(o.role, to) || (this.visibility && !this.visibility(o, to))) continue;
       this.deliver(o, to, view, this.view(o, view), false, session);
     }
     this.room.hooks.fire('roster', { room: this.room, occupant: to, session, view });

@@ -1,7 +1,7 @@
 // This project's server, from its standalone CLI (dist/src/cli.js), in a child process with its own data folder.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
@@ -15,6 +15,10 @@ export async function startOurs(opts: {
   log: (s: string) => void;
   /** Write a V8 CPU profile of the whole run into this folder (node --cpu-prof), for per-phase hot spots. */
   cpuProfDir?: string;
+  /** Server config file contents (JSON) layered under the flags, e.g. a presence mode for a baseline. */
+  config?: Record<string, unknown>;
+  /** Target name in the report (default "ours"). */
+  name?: string;
 }): Promise<RunningTarget> {
   const cli = join(root, 'dist', 'src', 'cli.js');
   // as `npm start` does: (re)build dist/ when it is missing or older than src/
@@ -32,14 +36,20 @@ export async function startOurs(opts: {
   } catch {
     // keep '?'
   }
-  const dir = join(opts.baseDir, 'ours');
+  const name = opts.name ?? 'ours';
+  const dir = join(opts.baseDir, name);
   const data = join(dir, 'data');
   await mkdir(data, { recursive: true });
   const logPath = join(dir, 'server.log');
+  const configArgs: string[] = [];
+  if (opts.config) {
+    await writeFile(join(dir, 'config.json'), JSON.stringify(opts.config));
+    configArgs.push('--config', join(dir, 'config.json'));
+  }
   const child = spawnLogged(
     process.execPath,
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
-    [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), cli, '--domain', 'localhost', '--http-port', String(opts.httpPort), '--c2s-port', String(opts.httpPort + 1), '--data', data],
+    [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), cli, ...configArgs, '--domain', 'localhost', '--http-port', String(opts.httpPort), '--c2s-port', String(opts.httpPort + 1), '--data', data],
     logPath,
     root,
   );
@@ -50,7 +60,7 @@ export async function startOurs(opts: {
     throw e;
   }
   return {
-    name: 'ours',
+    name,
     pid: child.pid!,
     port: opts.httpPort,
     endpoint: {
@@ -59,7 +69,7 @@ export async function startOurs(opts: {
       anonHost: 'anon.localhost',
       room: opts.room,
     },
-    description: `this server ${version} (node ${process.version}, dist/src/cli.js, data ${data})`,
+    description: `this server ${version} (node ${process.version}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
     logPath,
     stop: () => stopChild(child),
   };

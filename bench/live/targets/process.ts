@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import type { ClientEndpoint } from '../messages.js';
 
 export interface RunningTarget {
-  name: 'ours' | 'prosody';
+  name: string; // 'ours', 'prosody', or a variant of ours such as 'ours-all'
   pid: number;
   port: number; // loopback HTTP port (WebSocket and BOSH)
   endpoint: ClientEndpoint;

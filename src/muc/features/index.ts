@@ -32,6 +32,7 @@ import * as temporaryBan from './temporary-ban.js';
 import * as ipBan from './ip-ban.js';
 import * as pinnedMessage from './pinned-message.js';
 import * as occupantCount from './occupant-count.js';
+import * as visibleOccupants from './visible-occupants.js';
 import * as avatars from './avatars.js';
 import * as slowMode from './slow-mode.js';
 import * as moderationDelay from './moderation-delay.js';
@@ -47,7 +48,7 @@ export type { MucMamHandler, MucMamRequest } from './mam.js';
 export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
   chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard, avatars,
   slowMode, moderationDelay, anonymizeModeration, muteAnonymous, emojiOnly, announcements,
-  polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage, occupantCount];
+  polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage, visibleOccupants, occupantCount];
 
 export function installFeatures(ctx: FeatureContext): void {
   for (const f of FEATURES) f.install(ctx);

@@ -1,7 +1,8 @@
 // Viewer counter for rooms whose participant list only moderators see (muc#roomconfig_presencebroadcast without
-// participant or visitor): with the owner's muc#roomconfig_x_livechat_viewer_counter on, everyone who cannot see
-// the whole list gets the number of occupants and how many of them are anonymous viewers, on join and, batched,
-// after arrivals and departures. The anonymous count is also in disco#info.
+// participant or visitor, with the owner's muc#roomconfig_x_livechat_viewer_counter on; or a room where
+// visible-occupants.ts hides quiet viewers, always): everyone who cannot see the whole list gets the number of
+// occupants and how many of them are anonymous viewers, on join and, batched, after arrivals and departures. The
+// anonymous count is also in disco#info.
 //   <message type='groupchat' from='room'><occupants xmlns='urn:livechat-xmpp:muc-occupant-count:0' total anonymous/></message>
 import { PreparedStanza } from '../../xmpp/prepared.js';
 import { el } from '../../xmpp/xml.js';
@@ -10,6 +11,7 @@ import type { Occupant } from '../occupant.js';
 import type { Room } from '../room.js';
 import type { FeatureContext } from './util.js';
 import { boolField, submitBool } from './util.js';
+import { hidesOccupants } from './visible-occupants.js';
 
 const FIELD = 'muc#roomconfig_x_livechat_viewer_counter';
 const KEY = 'viewerCounter';
@@ -20,8 +22,8 @@ export const COUNT_DEBOUNCE_MS = 2000;
 
 const pending = new WeakMap<Room, NodeJS.Timeout>();
 
-const hidesSome = (room: Room) => room.config[KEY] === true
-  && (!room.config.presenceBroadcast.includes('participant') || !room.config.presenceBroadcast.includes('visitor'));
+const hidesSome = (room: Room) => hidesOccupants(room) || (room.config[KEY] === true
+  && (!room.config.presenceBroadcast.includes('participant') || !room.config.presenceBroadcast.includes('visitor')));
 const seesAll = (room: Room, o: Occupant) => o.role === 'moderator' && room.host.config.moderatorsSeeAllPresences;
 
 export function counts(room: Room): { total: number; anonymous: number } {
@@ -64,7 +66,7 @@ export function install({ hooks }: FeatureContext): void {
   });
   hooks.on('config-submitted', (ev) => { submitBool(ev, FIELD, KEY); });
   hooks.on('disco-info', ({ room, features, fields }) => {
-    if (room.config[KEY] === true) features.add(COUNT_NS);
+    if (room.config[KEY] === true || hidesOccupants(room)) features.add(COUNT_NS);
     fields.push({ var: 'x-livechat#roominfo_anonymous_occupants', label: 'Number of anonymous viewers', values: [String(counts(room).anonymous)] });
   });
 }
