@@ -232,7 +232,10 @@ export class S2sService implements RemoteRoute {
     return new Promise<boolean>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no answer from ${remote} within ${ms / 1000} s`)), ms);
       t.unref();
-      out.verify(id, key).then((ok) => { clearTimeout(t); resolve(ok); });
+      out.verify(id, key).then(
+        (ok) => { clearTimeout(t); resolve(ok); },
+        (err: unknown) => { clearTimeout(t); reject(err instanceof Error ? err : new Error(String(err))); },
+      );
     });
   }
 

@@ -176,7 +176,7 @@ export async function startLivechatProsody(o: LivechatProsodyOptions = {}): Prom
     child = spawn('prosody', ['-F', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`cannot run prosody (apt-get install prosody lua-rex-onig): ${(e as Error).message}`);
+    throw new Error(`cannot run prosody (apt-get install prosody lua-rex-onig): ${(e as Error).message}`, { cause: e });
   }
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const keep = (b: Buffer) => { output = (output + b.toString()).slice(-6000); };
@@ -208,7 +208,7 @@ export async function startLivechatProsody(o: LivechatProsodyOptions = {}): Prom
   } catch (e) {
     const tail = await diagnostics();
     await stop();
-    throw new Error(`livechat reference Prosody did not start: ${(e as Error).message}\n${tail}`);
+    throw new Error(`livechat reference Prosody did not start: ${(e as Error).message}\n${tail}`, { cause: e });
   }
   return {
     domain,

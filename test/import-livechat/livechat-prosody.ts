@@ -100,7 +100,7 @@ Component "room.${domain}" "muc"
   } catch (e) {
     await stop();
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`${(e as Error).message}\n${out}`);
+    throw new Error(`${(e as Error).message}\n${out}`, { cause: e });
   }
   return {
     domain,

@@ -46,7 +46,7 @@ async function api(ctx: Ctx, method: string, path: string, token?: string, body?
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try { json = JSON.parse(text); } catch { json = text; }
   return { status: res.status, json, headers: res.headers };
 }

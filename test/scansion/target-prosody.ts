@@ -56,7 +56,7 @@ export function prosodyTarget(transport: Transport): ServerTarget {
       } catch (err) {
         const tail = await logTail();
         await stop();
-        throw new Error(`${(err as Error).message}\n${tail}`);
+        throw new Error(`${(err as Error).message}\n${tail}`, { cause: err });
       }
       const server: RunningServer = {
         endpoint: transport === 'tcp'

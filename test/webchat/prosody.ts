@@ -77,7 +77,7 @@ Component "room.${domain}" "muc"
     process.off('exit', killOnExit);
     child.kill('SIGKILL');
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`${(e as Error).message}\n${out}`);
+    throw new Error(`${(e as Error).message}\n${out}`, { cause: e });
   }
   return {
     domain,

@@ -19,6 +19,12 @@ type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'h
 
 const MAX_RESOURCE_BYTES = 1023;
 
+/** A resource with a C0 control character is refused (RFC 7622 forbids them in resourceparts). */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
 export class C2SSession implements TransportHandler, LocalSession {
   private state: State = 'wait-open';
   private transport: StreamTransport | null;
@@ -196,7 +202,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     let resource = bind.getChildText('resource')?.trim() ?? '';
-    if (Buffer.byteLength(resource) > MAX_RESOURCE_BYTES || /[\u0000-\u001f]/.test(resource)) {
+    if (Buffer.byteLength(resource) > MAX_RESOURCE_BYTES || hasControlChar(resource)) {
       this.writeRaw(serializeForClient(errorReply(stanza, new StanzaError('bad-request', 'invalid resource'))!));
       return;
     }
