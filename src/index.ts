@@ -51,6 +51,8 @@ import { installPersonalMam } from './mam/personal.js';
 import { validateAvatars } from './avatars/config.js';
 import { AvatarService, type AvatarProvider } from './avatars/service.js';
 import { avatarHttpHandler } from './avatars/http.js';
+import { startAdminChannel, type AdminChannel } from './admin/channel.js';
+import { onlineAdmin } from './admin/online.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -260,6 +262,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
+  let adminChannel: AdminChannel | null = null;
   const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
@@ -322,11 +325,20 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         http = await startHttpServer(config.http.host, config.http.port, server);
         log.info(`listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`);
       }
+      // The command line's admin verbs reach this running server here instead of editing its files behind its back.
+      adminChannel = await startAdminChannel(config.dataDir, onlineAdmin({
+        domain: config.domain,
+        muc,
+        accounts: () => accounts,
+        settled: async () => { await muc.flush(); await archive.deletionsSettled(); },
+      })).catch((err: Error) => { log.warn(`${err.message}; admin verbs will edit the data folder directly`); return null; });
       log.info(`serving ${userHosts.join(', ')}${config.testMode ? ' in TEST MODE (any password accepted)' : ''}`);
     },
     async stop() {
       if (!started) return;
       started = false;
+      await adminChannel?.close();
+      adminChannel = null;
       stopSweep?.();
       bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open
