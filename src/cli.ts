@@ -1,6 +1,6 @@
 // Standalone entry: `npm start -- [flags]` runs the server; admin verbs after Prosody's prosodyctl manage accounts
-// (adduser, passwd, deluser, listusers) and rooms (check, cert, rooms, destroy): through a running server's admin
-// socket when one runs on the data folder, on the files otherwise.
+// (adduser, passwd, deluser, listusers) and rooms (rooms, destroy) through a running server's admin socket when
+// one runs on the data folder, on the files otherwise; check and cert read the configuration and files.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './config.js';
