@@ -51,6 +51,9 @@ import { installPersonalMam } from './mam/personal.js';
 import { validateAvatars } from './avatars/config.js';
 import { AvatarService, type AvatarProvider } from './avatars/service.js';
 import { avatarHttpHandler } from './avatars/http.js';
+import { createC2SFeatures, resourceBindingFeature, transportSecurityFeature } from './xmpp/c2s/features.js';
+import { saslMechanismsFeature } from './xmpp/sasl/feature.js';
+import { streamManagementFeature } from './xmpp/c2s/sm.js';
 import { startAdminChannel, type AdminChannel } from './admin/channel.js';
 import { onlineAdmin } from './admin/online.js';
 
@@ -155,7 +158,13 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installVersion(iq, disco);
   installTime(iq, disco);
   installRoster(iq);
-  installLegacySession(iq);
+  // Stream features, each registered by the module that owns it, in the order clients see them.
+  const c2sFeatures = createC2SFeatures();
+  c2sFeatures.preAuth.add(transportSecurityFeature);
+  c2sFeatures.preAuth.add(saslMechanismsFeature((host, t) => mechanisms(host, t)));
+  c2sFeatures.postAuth.add(resourceBindingFeature);
+  installLegacySession(iq, c2sFeatures.postAuth);
+  if (config.streamManagement.enabled) c2sFeatures.postAuth.add(streamManagementFeature);
   installCarbons(iq, disco, router);
   const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
     log, provider: options.avatarProvider, isAccount: (bare) => bare.endsWith(`@${config.domain}`),
@@ -231,7 +240,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymousHost: (h) => h === config.anonymousHost,
     isUserHost: (h) => userHosts.includes(h),
     mechanisms,
-    postAuthFeatures: [],
+    features: c2sFeatures,
     connections,
     stats: metrics,
     sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections, (_c, bytes, total) => {

@@ -9,6 +9,7 @@ import type { LocalSession } from '../session-types.js';
 import type { StreamTransport, TransportHandler } from '../transport.js';
 import type { StreamManagement } from '../stream-management.js';
 import type { C2SContext } from './context.js';
+import type { C2SFeatureStream } from './features.js';
 import { serializeForClient, isStanza } from './serialize.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
 import { SessionPresence } from './presence.js';
@@ -90,7 +91,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       }
       this.state = 'auth';
       this.sasl = new SaslNegotiation(this.ctx, this.transport!, to, (username) => this.authenticated(username), (c, t) => this.fail(c, t));
-      this.sendFeatures(this.sasl.features());
+      this.sendFeatures(this.ctx.features.preAuth.offer(this.featureStream()));
       return;
     }
     if (this.state === 'wait-restart') {
@@ -101,7 +102,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       }
       this.openReply(this.host);
       this.state = 'bind';
-      this.sendFeatures(this.bindFeatures());
+      this.sendFeatures(this.ctx.features.postAuth.offer(this.featureStream()));
       return;
     }
     this.fail('invalid-xml', 'unexpected stream header');
@@ -173,14 +174,8 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.transport?.restartStream?.();
   }
 
-  private bindFeatures(): Element[] {
-    const list = [
-      el('bind', { xmlns: NS.BIND }),
-      el('session', { xmlns: NS.SESSION }, el('optional')),
-    ];
-    if (this.ctx.config.streamManagement.enabled) list.push(el('sm', { xmlns: NS.SM }));
-    for (const f of this.ctx.postAuthFeatures) list.push(f());
-    return list;
+  private featureStream(): C2SFeatureStream {
+    return { host: this.host, anonymous: this.anonymous, transport: this.transport! };
   }
 
   private preBind(stanza: Element): void {
