@@ -54,8 +54,8 @@ import { avatarHttpHandler } from './avatars/http.js';
 import { createC2SFeatures, resourceBindingFeature, transportSecurityFeature } from './xmpp/c2s/features.js';
 import { saslMechanismsFeature } from './xmpp/sasl/feature.js';
 import { streamManagementFeature } from './xmpp/c2s/sm.js';
-import { startAdminChannel, type AdminChannel } from './admin/channel.js';
-import { onlineAdmin } from './admin/online.js';
+import { startAdminChannel, type AdminChannel } from './control/channel.js';
+import { onlineAdmin } from './control/online.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';

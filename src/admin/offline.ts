@@ -1,6 +1,6 @@
 // Admin verbs that work on the data folder when no server runs on it (as prosodyctl does for stored data): check
 // the configuration and folders, show certificates, list and destroy persistent rooms. Each prints what it found
-// and returns the exit status. With a server running, rooms and destroy go through its admin channel (online.ts).
+// and returns the exit status. With a server running, rooms and destroy go through its admin channel (src/control/).
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config.js';
@@ -11,7 +11,7 @@ import { CertificateStore } from '../certs/store.js';
 import { RoomStore } from '../muc/persistence.js';
 import { FileArchive } from '../storage/archive.js';
 import { validateArchive } from '../storage/config.js';
-import { roomLocalpart } from './room-name.js';
+import { roomLocalpart } from '../control/room-name.js';
 
 type Print = (line: string) => void;
 
