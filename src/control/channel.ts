@@ -1,4 +1,4 @@
-// The local admin channel (src/control: how the command line controls a running server): a Unix socket in the data folder (mode 0600, so only the server's user can connect)
+// The local admin channel: a Unix socket in the data folder (mode 0600, so only the server's user can connect)
 // through which the command-line admin verbs reach a running server, whose rooms and accounts live in memory
 // and would overwrite edits made to the files behind its back. One JSON request line per connection, one JSON
 // answer line back.
