@@ -4,13 +4,13 @@
 // PeerTube-shaped hook payloads, a live settings change, and unregister.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { PeerTubeHost } from './host/plugin-host.js';
+import type { PeerTubeHost } from './host/plugin-host.js';
+import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,13 +29,6 @@ interface Ctx {
 }
 
 const t = suite<Ctx>('PeerTube plugin in the host emulation');
-
-function pack(): string {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' });
-  const last = out.trim().split('\n').pop()!;
-  if (!last.endsWith('.tgz') || !existsSync(last)) throw new Error(`plugin:pack did not print a tgz path on its last line: ${last}`);
-  return last;
-}
 
 const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
 
@@ -62,11 +55,7 @@ function itemOf(p: Stanza) {
 
 t.before(async (ctx) => {
   ctx.clients = [];
-  ctx.tgz = pack();
-  ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-host-'));
-  ctx.host = new PeerTubeHost(ctx.dir);
-  ctx.host.install(ctx.tgz);
-  await ctx.host.listen();
+  Object.assign(ctx, await installPlugin('peertube-host'));
   ctx.host.db.addUser('root', 0, 'Administrator');
   const alice = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   const bob = ctx.host.db.addUser('bob', 2, 'Bob Viewer');
@@ -96,11 +85,7 @@ t.before(async (ctx) => {
 
 t.after(async (ctx) => {
   for (const c of ctx.clients) await c.stop();
-  if (ctx.host) {
-    try { await ctx.host.unregister(); } catch { /* already unregistered by a test */ }
-    await ctx.host.close();
-  }
-  if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  await disposePlugin(ctx);
 });
 
 t('package: PeerTube accepts it; library is CommonJS; engine satisfied by PeerTube 8.2; settings and files registered', (ctx) => {
