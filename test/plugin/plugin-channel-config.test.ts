@@ -139,7 +139,7 @@ t.before(async (ctx) => {
   ctx.bob = ctx.host.db.addUser('bob', 2, 'Bob Viewer').user;
   ctx.mod = ctx.host.db.addUser('mod', 1, 'Instance Moderator').user;
   ctx.videoId = ctx.host.db.addVideo('First title', a.channel.id, true, UUID).id;
-  ctx.host.saveSettings({ 'chat-all-lives': true, 'auto-ban-anonymous-ip': true });
+  void ctx.host.saveSettings({ 'chat-all-lives': true, 'auto-ban-anonymous-ip': true });
   await ctx.host.register();
   await ctx.host.settle();
 });
@@ -281,7 +281,7 @@ t('auto-ban-anonymous-ip: banning a viewer bans its own address behind PeerTube\
 });
 
 t('one room per channel: the room is named after the channel, starts with its options, follows a channel rename', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
   await ctx.host.settle();
   const room = `channel.${ctx.channelId}@room.localhost`;
   const v = await viewer(ctx);
@@ -304,7 +304,7 @@ t('one room per channel: the room is named after the channel, starts with its op
 });
 
 t('with "disable-channel-configuration" ticked, the API refuses everyone, the owner included', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
   await ctx.host.settle();
   const path = `/api/configuration/channel/${ctx.channelId}`;
   assert.is((await api(ctx, 'GET', path, ctx.alice)).status, 403);

@@ -22,7 +22,7 @@ t.before(async (ctx) => {
   ctx.dir = dir;
   const alice = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   ctx.videoId = ctx.host.db.addVideo('Alice live', alice.channel.id, true, UUID).id;
-  ctx.host.saveSettings({ 'chat-all-lives': true });
+  void ctx.host.saveSettings({ 'chat-all-lives': true });
   await ctx.host.register();
   await ctx.host.settle();
   ctx.browser = await launchChromium();

@@ -96,7 +96,7 @@ t.before(async (ctx) => {
     handlers: [{ type: 'moderate', id: 'forbidden_words_0', enabled: true, options: { rules: [{ name: 'forbidden_words_0', regexp: '\\b(?:badword)\\b', modifiers: 'i', reason: 'Watch your language' }] } }],
   }));
   // The admin saved the terms before the plugin started.
-  ctx.host.saveSettings({ 'chat-terms': 'Be kind in this chat.', 'chat-all-lives': true });
+  void ctx.host.saveSettings({ 'chat-terms': 'Be kind in this chat.', 'chat-all-lives': true });
   await ctx.host.register();
   await ctx.host.settle();
 });
@@ -114,7 +114,7 @@ t('chat-terms: a viewer joining gets the global and the channel\'s terms from ro
   const own = await v1.waitFor((s) => s.is('message') && s.attrs.from === `${ROOM}/Peertube` && s.getChild('x-livechat-terms')?.attrs.type === 'muc',
     20000, 'the channel\'s own terms');
   assert.is(own.getChildText('body'), 'Channel rules: stay on topic.', 'livechat\'s channel terms are the room\'s terms');
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-terms': 'New rules: no spoilers.' });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-terms': 'New rules: no spoilers.' });
   await ctx.host.settle();
   const v2 = await anon(ctx);
   await joinRoom(v2, 'viewer2');
