@@ -21,6 +21,8 @@ import { silentLogger } from '../src/log.js';
 import { validateConfig } from '../src/config.js';
 import { C2SSession } from '../src/xmpp/c2s/session.js';
 import type { C2SContext, Connection } from '../src/xmpp/c2s/context.js';
+import { createC2SFeatures, resourceBindingFeature, transportSecurityFeature } from '../src/xmpp/c2s/features.js';
+import { saslMechanismsFeature } from '../src/xmpp/sasl/feature.js';
 import { SendBudget } from '../src/xmpp/c2s/send-budget.js';
 import { AuthLimiter } from '../src/xmpp/c2s/auth-limiter.js';
 import { ResumptionRegistry } from '../src/xmpp/stream-management.js';
@@ -180,10 +182,14 @@ async function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderato
   const bridge = archive ? new MucArchiveBridge(archive, { send: (st) => router.route(st) }) : undefined;
   const muc = createMucService({ router, log: silentLogger, config: mucConfig, dataDir: null, archive: bridge, mam: bridge });
   const connections = new Set<Connection>();
+  const features = createC2SFeatures();
+  features.preAuth.add(transportSecurityFeature);
+  features.preAuth.add(saslMechanismsFeature(() => [anonymousMechanism()]));
+  features.postAuth.add(resourceBindingFeature);
   const ctx: C2SContext = {
     config, router, log: silentLogger, limiter: new AuthLimiter(), resumption: new ResumptionRegistry(),
     isAnonymousHost: (h) => h === config.anonymousHost, isUserHost: (h) => h === 'localhost' || h === config.anonymousHost,
-    mechanisms: () => [anonymousMechanism()], postAuthFeatures: [], connections,
+    mechanisms: () => [anonymousMechanism()], features, connections,
     sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections),
   };
   const sessions = await Promise.all(servers.map((ws, i) => shippedSession(ctx, ws, i)));

@@ -1,5 +1,6 @@
 // Standalone entry: `npm start -- [flags]` runs the server; admin verbs after Prosody's prosodyctl manage accounts
-// (adduser, passwd, deluser, listusers) and, on a stopped server's data folder, check, cert, rooms and destroy.
+// (adduser, passwd, deluser, listusers) and rooms (rooms, destroy) through a running server's admin socket when
+// one runs on the data folder, on the files otherwise; check and cert read the configuration and files.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './config.js';
@@ -7,6 +8,8 @@ import type { Raw } from './config-schema.js';
 import { createServer } from './index.js';
 import { AccountStore } from './auth/accounts.js';
 import { certs, check, destroyRoom, rooms } from './admin/offline.js';
+import { askRunningServer } from './control/channel.js';
+import { ONLINE_VERBS } from './control/online.js';
 import { importLivechatProsody } from './import/livechat/index.js';
 import { validateMuc } from './muc/config.js';
 import { validateArchive } from './storage/config.js';
@@ -21,8 +24,10 @@ verbs:
   deluser, listusers  remove an account / list accounts
   check               validate the configuration and the data and certificate folders (exit 1 on a problem)
   cert                show the certificate each host uses (self-signed ones are created in the data folder)
-  rooms               list persistent rooms
-  destroy ROOM        remove a persistent room and its archive (stop the server first)
+  rooms               list persistent rooms (and, on a running server, temporary ones)
+  destroy ROOM [WHY]  destroy a room: occupants are told, its configuration and archive removed
+  (account verbs, rooms and destroy go to the running server on the data folder if there is one,
+   through its admin socket DATA/admin.sock; otherwise they edit the data folder)
   import-livechat     import a livechat Prosody's rooms and archives (stop the server first)
 flags:
   --config FILE       JSON config file (flags override it)
@@ -111,7 +116,9 @@ async function accountsCommand(command: string, positional: string[], config: Se
     await store.flush();
     console.log(command === 'passwd' ? `password of ${user}@${config.domain} changed` : `account ${user}@${config.domain} saved in ${config.dataDir}`);
   } else {
-    console.log((await store.remove(user)) ? `account ${user}@${config.domain} removed` : `no account ${user}@${config.domain}`);
+    const removed = await store.remove(user);
+    console.log(removed ? `account ${user}@${config.domain} removed` : `no account ${user}@${config.domain}`);
+    if (!removed) process.exitCode = 1;
     await store.flush();
   }
 }
@@ -131,6 +138,25 @@ async function importCommand(config: ServerConfig, from: string | undefined): Pr
   const done = report.rooms.filter((r) => !r.skipped);
   console.log(`imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
     `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`);
+}
+
+/** Runs a verb on the server running on the data folder; undefined when none runs there. */
+async function runOnline(verb: string, positional: string[], config: ServerConfig, password?: string): Promise<number | undefined> {
+  const wantsPassword = verb === 'adduser' || verb === 'passwd';
+  if ((wantsPassword || verb === 'deluser') && !positional[0]) throw new UsageError(`${verb} needs a USERNAME`);
+  if (verb === 'destroy' && !positional[0]) throw new UsageError('destroy needs a ROOM');
+  // Ask first whether a server answers, so a password is only read when it will be used by the right side.
+  const probe = await askRunningServer(config.dataDir, { verb: 'ping', args: [] });
+  if (!probe) return undefined;
+  let pw: string | undefined;
+  if (wantsPassword) {
+    pw = password ?? (await readPassword());
+    if (!pw) throw new UsageError('the password is empty');
+  }
+  const reply = await askRunningServer(config.dataDir, { verb, args: positional, password: pw });
+  if (!reply) throw new Error('the running server stopped while answering');
+  for (const l of reply.lines) (reply.status === 0 ? console.log : console.error)(l);
+  return reply.status;
 }
 
 async function main(): Promise<void> {
@@ -154,6 +180,13 @@ async function main(): Promise<void> {
   if (args.command !== 'start') {
     try {
       const print = (l: string) => console.log(l);
+      if ((ONLINE_VERBS as readonly string[]).includes(args.command)) {
+        const status = await runOnline(args.command, args.positional, config, args.password);
+        if (status !== undefined) {
+          process.exitCode = status;
+          return;
+        }
+      }
       if (args.command === 'check') process.exitCode = await check(config, print);
       else if (args.command === 'cert') process.exitCode = await certs(config, print);
       else if (args.command === 'rooms') process.exitCode = await rooms(config, print);

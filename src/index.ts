@@ -52,6 +52,11 @@ import { installPersonalMam } from './mam/personal.js';
 import { validateAvatars } from './avatars/config.js';
 import { AvatarService, type AvatarProvider } from './avatars/service.js';
 import { avatarHttpHandler } from './avatars/http.js';
+import { createC2SFeatures, resourceBindingFeature, transportSecurityFeature } from './xmpp/c2s/features.js';
+import { saslMechanismsFeature } from './xmpp/sasl/feature.js';
+import { streamManagementFeature } from './xmpp/c2s/sm.js';
+import { startAdminChannel, type AdminChannel } from './control/channel.js';
+import { onlineAdmin } from './control/online.js';
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -161,7 +166,13 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installVersion(iq, disco);
   installTime(iq, disco);
   installRoster(iq);
-  installLegacySession(iq);
+  // Stream features, each registered by the module that owns it, in the order clients see them.
+  const c2sFeatures = createC2SFeatures();
+  c2sFeatures.preAuth.add(transportSecurityFeature);
+  c2sFeatures.preAuth.add(saslMechanismsFeature((host, t) => mechanisms(host, t)));
+  c2sFeatures.postAuth.add(resourceBindingFeature);
+  installLegacySession(iq, c2sFeatures.postAuth);
+  if (config.streamManagement.enabled) c2sFeatures.postAuth.add(streamManagementFeature);
   installCarbons(iq, disco, router);
   const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
     log, provider: options.avatarProvider, isAccount: (bare) => bare.endsWith(`@${config.domain}`),
@@ -237,7 +248,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymousHost: (h) => h === config.anonymousHost,
     isUserHost: (h) => userHosts.includes(h),
     mechanisms,
-    postAuthFeatures: [],
+    features: c2sFeatures,
     connections,
     stats: metrics,
     sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections, (_c, bytes, total) => {
@@ -271,6 +282,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
+  let adminChannel: AdminChannel | null = null;
   const bosh = createBoshEndpoint({ config, log, addressOf, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
@@ -333,11 +345,20 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         http = await startHttpServer(config.http.host, config.http.port, server);
         log.info(`listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`);
       }
+      // The command line's admin verbs reach this running server here instead of editing its files behind its back.
+      adminChannel = await startAdminChannel(config.dataDir, onlineAdmin({
+        domain: config.domain,
+        muc,
+        accounts: () => accounts,
+        settled: async () => { await muc.flush(); await archive.deletionsSettled(); },
+      })).catch((err: Error) => { log.warn(`${err.message}; admin verbs will edit the data folder directly`); return null; });
       log.info(`serving ${userHosts.join(', ')}${config.testMode ? ' in TEST MODE (any password accepted)' : ''}`);
     },
     async stop() {
       if (!started) return;
       started = false;
+      await adminChannel?.close();
+      adminChannel = null;
       stopSweep?.();
       bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open

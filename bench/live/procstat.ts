@@ -56,7 +56,7 @@ export function socketQueues(port: number): { rx: number; tx: number } {
   let tx = 0;
   const hexPort = ':' + port.toString(16).toUpperCase().padStart(4, '0');
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {

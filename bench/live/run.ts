@@ -310,7 +310,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       cfg.log(`${target.name}: phase "${p.label}" started`);
 
       let planMs = 0;
-      if (planned.kind === 'join') planned.ratePerSec > 0 && (planMs = ((planned.to - planned.from) / planned.ratePerSec) * 1000);
+      if (planned.kind === 'join' && planned.ratePerSec > 0) planMs = ((planned.to - planned.from) / planned.ratePerSec) * 1000;
       if (planned.kind === 'chat') planMs = planned.durationMs;
       if (planned.kind === 'nick') planMs = planned.windowMs;
       p.plannedMs = planMs;

@@ -1,6 +1,6 @@
-// Admin verbs that work on the data folder of a stopped server (as prosodyctl does for stored data): check the
-// configuration and folders, show certificates, list and destroy persistent rooms. Each prints what it found and
-// returns the exit status.
+// Admin verbs that work on the data folder when no server runs on it (as prosodyctl does for stored data): check
+// the configuration and folders, show certificates, list and destroy persistent rooms. Each prints what it found
+// and returns the exit status. With a server running, rooms and destroy go through its admin channel (src/control/).
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config.js';
@@ -11,6 +11,7 @@ import { CertificateStore } from '../certs/store.js';
 import { RoomStore } from '../muc/persistence.js';
 import { FileArchive } from '../storage/archive.js';
 import { validateArchive } from '../storage/config.js';
+import { roomLocalpart } from '../control/room-name.js';
 
 type Print = (line: string) => void;
 
@@ -72,9 +73,9 @@ export async function rooms(config: ServerConfig, print: Print): Promise<number>
   return 0;
 }
 
-/** Removes a persistent room and its archive. The server must be stopped (a running one keeps it in memory). */
+/** Removes a persistent room and its archive from the data folder of a server that is not running. */
 export async function destroyRoom(config: ServerConfig, name: string, print: Print): Promise<number> {
-  const localpart = name.replace(new RegExp(`@${config.mucHost.replace(/\./g, '\\.')}$`), '').toLowerCase();
+  const localpart = roomLocalpart(name, config.mucHost);
   const store = new RoomStore(join(config.dataDir, 'muc'), silentLogger);
   const found = (await store.loadAll()).some((r) => r.localpart === localpart);
   if (!found) {

@@ -45,7 +45,7 @@ function parseHandler(h: Obj): HandlerConf | null {
           try {
             rules.push({ name: r.name, regexp: compileSafe(r.regexp, modifiers), reason: typeof r.reason === 'string' ? r.reason : undefined });
           } catch (err) {
-            throw new Error(`${field}.regexp: ${(err as Error).message}`);
+            throw new Error(`${field}.regexp: ${(err as Error).message}`, { cause: err });
           }
         } else throw new Error(`${field}: a rule needs a name and a regexp`);
       });

@@ -78,7 +78,6 @@ export class MucService implements Component {
     this.domain = deps.config.host;
     this.archive = deps.archive ?? new MemoryArchive(Math.max(deps.config.maxHistoryLength, 20));
     this.store = deps.dataDir ? new RoomStore(join(deps.dataDir, 'muc'), deps.log) : null;
-    const self = this;
     this.host = {
       router: deps.router,
       hooks: this.hooks,
@@ -88,20 +87,20 @@ export class MucService implements Component {
       log: deps.log,
       isServerAdmin: (bare) => deps.isServerAdmin?.(bare) ?? false,
       observeFanout: deps.observeFanout,
-      persist: (room) => self.persist(room),
+      persist: (room) => this.persist(room),
       roomEmpty: (room) => {
-        if (!room.config.persistent) self.forget(room);
+        if (!room.config.persistent) this.forget(room);
       },
-      roomDestroyed: (room) => self.forget(room),
+      roomDestroyed: (room) => this.forget(room),
       occupantSessionAdded: (room, full) => {
-        let set = self.sessions.get(full);
-        if (!set) self.sessions.set(full, (set = new Set()));
+        let set = this.sessions.get(full);
+        if (!set) this.sessions.set(full, (set = new Set()));
         set.add(room);
       },
       occupantSessionRemoved: (room, full) => {
-        const set = self.sessions.get(full);
+        const set = this.sessions.get(full);
         set?.delete(room);
-        if (set && set.size === 0) self.sessions.delete(full);
+        if (set && set.size === 0) this.sessions.delete(full);
       },
     };
     this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
@@ -338,7 +337,8 @@ export class MucService implements Component {
       )
       .then(() => {
         for (const s of pending.queue) this.receive(s);
-      });
+      })
+      .catch((err: unknown) => this.deps.log.error(`muc: creating ${roomJid} failed: ${(err as Error)?.stack ?? err}`));
   }
 
   /** `ownerBare`: the creator becomes owner (policies anyone/accounts); the callback's seed names owners itself. */

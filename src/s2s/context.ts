@@ -7,6 +7,8 @@ import type { Logger } from '../log.js';
 import type { S2sConfig } from './config.js';
 import type { DialbackKeys } from './dialback-key.js';
 import type { TrustStore } from './peer-cert.js';
+import type { StreamFeatures } from '../xmpp/stream-features.js';
+import type { S2SFeatureStream } from './features.js';
 
 export interface S2sContext {
   readonly config: S2sConfig;
@@ -16,6 +18,8 @@ export interface S2sContext {
   readonly authTimeoutSeconds: number;
   readonly keys: DialbackKeys;
   readonly trust: TrustStore;
+  /** Features offered on incoming streams, registered by the concerns that own them. */
+  readonly features: StreamFeatures<S2SFeatureStream>;
   /** Domains this server answers for on S2S (domain, anon.domain, room.domain). */
   isLocalDomain(domain: string): boolean;
   /** Receiving side of STARTTLS and direct TLS: asks for the peer's certificate without requiring it. */

@@ -47,15 +47,9 @@ export class IncomingS2s implements S2sStreamHandler {
   }
 
   private features(): Element {
-    const f = el('stream:features', {});
-    const { requireEncryption, secureAuth } = this.ctx.config;
-    const tlsSocket = this.stream.tlsSocket;
-    if (!tlsSocket && this.stream.canStartTls) f.append(el('starttls', { xmlns: NS.TLS }, requireEncryption || secureAuth ? el('required') : undefined));
-    if (this.saslDomain === null && tlsSocket && this.from && this.ctx.trust.validFor(tlsSocket, this.from)) {
-      f.append(el('mechanisms', { xmlns: NS.SASL }, el('mechanism', {}, 'EXTERNAL')));
-    }
-    if (this.stream.secure || !requireEncryption) f.append(el('dialback', { xmlns: NS.DIALBACK_FEATURE }, el('errors')));
-    return f;
+    const { config, trust } = this.ctx;
+    const offered = this.ctx.features.offer({ config, trust, stream: this.stream, from: this.from, saslDone: this.saslDomain !== null });
+    return el('stream:features', {}, ...offered);
   }
 
   element(e: Element): void {

@@ -50,7 +50,7 @@ export async function startS2sListeners(opts: {
   } catch (err) {
     for (const s of servers) s.close();
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot listen for XMPP servers (S2S): ${e.code === 'EADDRINUSE' ? `${e.message} (set s2s.port or --s2s-port)` : e.message}`);
+    throw new Error(`cannot listen for XMPP servers (S2S): ${e.code === 'EADDRINUSE' ? `${e.message} (set s2s.port or --s2s-port)` : e.message}`, { cause: err });
   }
   out.close = async () => {
     for (const s of sockets) s.destroy();

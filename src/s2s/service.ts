@@ -1,6 +1,7 @@
 // The S2S service: the router's RemoteRoute. Owns the listeners, the incoming streams, and the pool of outgoing
 // streams (one per local → remote domain pair, reused, closed when idle). Stanzas that cannot reach their remote
 // domain come back to the sender as stanza errors.
+import { incomingS2sFeatures } from './features.js';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { parse as parseXml } from 'ltx';
@@ -85,6 +86,7 @@ export class S2sService implements RemoteRoute {
       authTimeoutSeconds: limits.authTimeoutSeconds,
       keys: new DialbackKeys(secret),
       trust,
+      features: incomingS2sFeatures(),
       isLocalDomain: (d) => this.domains.has(d),
       wrapServerSocket: (s) => certs.wrapServerSocket(s, { requestCert: true, rejectUnauthorized: false }),
       clientTlsOptions: (local, remote) => ({
@@ -232,7 +234,10 @@ export class S2sService implements RemoteRoute {
     return new Promise<boolean>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no answer from ${remote} within ${ms / 1000} s`)), ms);
       t.unref();
-      out.verify(id, key).then((ok) => { clearTimeout(t); resolve(ok); });
+      out.verify(id, key).then(
+        (ok) => { clearTimeout(t); resolve(ok); },
+        (err: unknown) => { clearTimeout(t); reject(err instanceof Error ? err : new Error(String(err))); },
+      );
     });
   }
 

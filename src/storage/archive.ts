@@ -247,13 +247,18 @@ export class FileArchive {
     await Promise.all([...this.rooms.values()].map((r) => r.flush()));
   }
 
+  /** Resolves once every room deletion started so far has finished (its folder is gone). */
+  async deletionsSettled(): Promise<void> {
+    await Promise.all([...this.deleting].map((p) => p.catch(() => undefined)));
+  }
+
   /** Flushes and closes every room. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.stopPruning();
     await this.pruning?.catch(() => undefined);
-    await Promise.all([...this.deleting].map((p) => p.catch(() => undefined)));
+    await this.deletionsSettled();
     await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
     await Promise.all([...this.rooms.values()].map((r) => r.close()));
     this.rooms.clear();

@@ -51,7 +51,7 @@ export function encodeMessage(r: StoredRecord): Buffer {
   buf.writeUInt16LE(nickLen, o); o += 2; o += buf.write(r.nick, o);
   buf.writeUInt16LE(occLen, o); o += 2; if (occLen) o += buf.write(r.occupantId!, o);
   buf.writeUInt16LE(jidLen, o); o += 2; if (jidLen) o += buf.write(r.realJid!, o);
-  buf.writeUInt32LE(xmlLen, o); o += 4; o += buf.write(r.xml, o);
+  buf.writeUInt32LE(xmlLen, o); o += 4; buf.write(r.xml, o);
   buf.writeUInt32LE(payload, 0);
   buf.writeUInt32LE(crc32(buf, HEADER, HEADER + payload), 4);
   return buf;

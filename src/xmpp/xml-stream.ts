@@ -41,14 +41,14 @@ const WHITESPACE = /^[ \t\r\n]*$/;
 const ENTITY_PREFIX = /^(?:#(?:x[0-9A-Fa-f]{0,6}|[0-9]{0,7})|[a-z]{0,4})$/;
 
 /** saxes' buffer of the entity reference being read (not part of its typed API). */
-function pendingEntity(p: SaxesParser<{}>): string {
+function pendingEntity(p: SaxesParser): string {
   const v = (p as unknown as { entity?: unknown }).entity;
   if (typeof v !== 'string') throw new Error('saxes no longer exposes its pending entity: xml-stream.ts needs updating');
   return v;
 }
 
 export class XmlStreamParser {
-  private parser!: SaxesParser<{}>;
+  private parser!: SaxesParser;
   private stack: Element[] = [];
   /** Prefixes each open element declares (xmlns:p), for RFC 6120 §11.2 namespace well-formedness. */
   private scopes: Array<string[] | null> = [];

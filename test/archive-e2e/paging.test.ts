@@ -16,7 +16,7 @@ const clients: TestClient[] = [];
 let owner: TestClient;
 let bob: TestClient;
 let guest: TestClient;
-let ids: string[] = [];
+const ids: string[] = [];
 const bodies = Array.from({ length: 500 }, (_, i) => `msg ${String(i).padStart(3, '0')}`);
 let t1 = 0;
 let t2 = 0;

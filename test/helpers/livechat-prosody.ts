@@ -4,15 +4,12 @@
 // pubsub tasks/notes), anon.<domain> anonymous login, WebSocket for clients. `sideBySide` runs one client script
 // against our server and against this Prosody, so a test can compare what a user of each would observe.
 // Prosody runs in the foreground as our child, with its own config and data dir, on loopback ports; stopped by PID.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { isDeepStrictEqual, inspect } from 'node:util';
-import { pickFreePorts } from './ports.js';
+import { startProsody } from './prosody.js';
 import { startTestServer, type TestServer } from './server.js';
 import { connectClient, type TestClient, type ClientOptions } from './xmpp-client.js';
 
@@ -67,18 +64,12 @@ function luaStr(s: string): string {
   return JSON.stringify(s); // JSON string escapes are valid Lua escapes for this ASCII-only use
 }
 
-function config(dir: string, httpPort: number, domain: string, o: LivechatProsodyOptions): string {
+function config(httpPort: number, domain: string, o: LivechatProsodyOptions): string {
   const muc = `room.${domain}`;
   const modules = LIVECHAT_MODULES.replace(/\/$/, '');
   return `
--- generated for a test run
-run_as_root = true
-pidfile = ${luaStr(join(dir, 'prosody.pid'))}
 plugin_paths = { ${luaStr(modules)} }
-data_path = ${luaStr(join(dir, 'data'))}
-certificates = ${luaStr(join(dir, 'certs'))}
 storage = "internal"
-log = { { levels = { min = "info" }, to = "file", filename = ${luaStr(join(dir, 'prosody.log'))} } }
 interfaces = { "127.0.0.1" }
 c2s_ports = { }
 s2s_ports = { }
@@ -138,85 +129,29 @@ ${o.chatTerms !== undefined ? `  muc_terms_global = ${luaLong(o.chatTerms)}\n` :
 `;
 }
 
-async function waitReady(url: string, child: ChildProcess, log: () => Promise<string>): Promise<void> {
-  const until = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < until) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`prosody exited (${child.exitCode ?? child.signalCode}) while starting`);
-    try {
-      const r = await fetch(url);
-      await r.arrayBuffer();
-      // Hosts and their modules load before the ports open, so by now a module that failed has said so.
-      const errors = (await log()).split('\n').filter((l) => /\t(error|fatal)\t/.test(l));
-      if (errors.length) throw new Error(`prosody logged errors while starting:\n${errors.join('\n')}`);
-      return;
-    } catch (e) {
-      if ((e as Error).message.startsWith('prosody logged')) throw e;
-      /* not listening yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`prosody did not start within ${START_TIMEOUT_MS} ms`);
-}
-
 /** Starts a livechat-configured Prosody; throws with Prosody's log tail when it cannot. */
 export async function startLivechatProsody(o: LivechatProsodyOptions = {}): Promise<LivechatProsody> {
   const domain = o.domain ?? 'localhost';
   if (!existsSync(join(LIVECHAT_MODULES, 'mod_muc_slow_mode'))) {
     throw new Error(`livechat's Prosody modules are missing (expected in ${LIVECHAT_MODULES})`);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'livechat-prosody-'));
-  await mkdir(join(dir, 'data'));
-  await mkdir(join(dir, 'certs'));
-  const [httpPort] = await pickFreePorts(1, PORT_BASE, PORT_SPAN);
-  const cfgPath = join(dir, 'prosody.cfg.lua');
-  await writeFile(cfgPath, config(dir, httpPort, domain, o));
-  let output = '';
-  let child: ChildProcess;
-  try {
-    child = spawn('prosody', ['-F', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(`cannot run prosody (apt-get install prosody lua-rex-onig): ${(e as Error).message}`);
-  }
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  const keep = (b: Buffer) => { output = (output + b.toString()).slice(-6000); };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const killOnExit = () => { if (child.exitCode === null) child.kill('SIGKILL'); };
-  process.once('exit', killOnExit);
-  const readLog = () => readFile(join(dir, 'prosody.log'), 'utf8').catch(() => '');
-  const diagnostics = async () => ((await readLog()) + output).split('\n').slice(-40).join('\n');
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    process.off('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(t);
-    }
-    await rm(dir, { recursive: true, force: true });
-  };
-  try {
-    await Promise.race([
-      waitReady(`http://127.0.0.1:${httpPort}/xmpp-websocket`, child, readLog),
-      spawnError.then((e) => { throw new Error(`cannot run prosody (apt-get install prosody lua-rex-onig): ${e.message}`); }),
-    ]);
-  } catch (e) {
-    const tail = await diagnostics();
-    await stop();
-    throw new Error(`livechat reference Prosody did not start: ${(e as Error).message}\n${tail}`);
-  }
+  const p = await startProsody({
+    name: 'livechat-prosody',
+    ports: { count: 1, base: PORT_BASE, span: PORT_SPAN },
+    packages: 'prosody lua-rex-onig',
+    failOnLoggedErrors: true,
+    timeoutMs: START_TIMEOUT_MS,
+    readyPorts: ([http]) => [http],
+    readyUrl: ([http]) => `http://127.0.0.1:${http}/xmpp-websocket`,
+    config: ({ ports: [httpPort] }) => config(httpPort, domain, o),
+  });
   return {
     domain,
     mucHost: `room.${domain}`,
     anonHost: `anon.${domain}`,
-    wsUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket`,
-    diagnostics,
-    stop,
+    wsUrl: `ws://127.0.0.1:${p.ports[0]}/xmpp-websocket`,
+    diagnostics: () => p.diagnostics(),
+    stop: p.stop,
   };
 }
 

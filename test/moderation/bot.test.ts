@@ -5,17 +5,11 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, USER, codes, joinRoom, say, type Stanza, type TestClient } from './room-client.js';
+import { ServerPerTest, HOST, USER, codes, joinRoom, say, type Stanza, type TestClient } from './room-client.js';
 
-let srv: TestServer;
-const clients = new Clients(() => srv);
-const roomsDir = () => join(srv.dataDir, 'bot', HOST, 'rooms');
-test.before.each(async () => { srv = await startTestServer({ testMode: true, bot: { enabled: true } }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test, { testMode: true, bot: { enabled: true } });
+const clients = fx.clients;
+const roomsDir = () => join(fx.srv.dataDir, 'bot', HOST, 'rooms');
 
 /** livechat's escaping and word boundaries for a forbidden-words list. */
 const wordList = (words: string[]) => '(?:' + words.map((w) => {
@@ -104,7 +98,7 @@ test('timed quotes when someone listens; the file is re-read on change (nick, ha
 
   await writeConf([HANDLERS[0]], { nick: 'Robot', enabled: false });
   await owner.waitFor(presenceOf('Robot', 'unavailable'), 10000, 'bot leaves when disabled');
-  assert.equal(srv.server.bot!.joinedRooms(), []);
+  assert.equal(fx.srv.server.bot!.joinedRooms(), []);
 });
 
 test('a room named in a file before it exists is joined once created; deleting the file makes the bot leave', async () => {
@@ -115,7 +109,7 @@ test('a room named in a file before it exists is joined once created; deleting t
   const owner = await clients.user('owner');
   await joinRoom(owner, 'later', 'Owner');
   await owner.waitFor((s) => s.is('presence') && s.attrs.from === `later@${HOST}/Sepia` && !s.attrs.type, 10000, 'bot joins the new room');
-  assert.equal(srv.server.bot!.joinedRooms(), ['later']);
+  assert.equal(fx.srv.server.bot!.joinedRooms(), ['later']);
   await rm(join(roomsDir(), 'later.json'));
   await owner.waitFor((s) => s.is('presence') && s.attrs.from === `later@${HOST}/Sepia` && s.attrs.type === 'unavailable', 10000, 'bot leaves');
 });

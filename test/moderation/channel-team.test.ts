@@ -2,21 +2,15 @@
 // of the channel, also rooms created later and after a restart; leaving the team takes back only what it gave.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, USER, joinRoom, setAffiliation, type Stanza } from './room-client.js';
+import { ServerPerTest, HOST, USER, joinRoom, setAffiliation, type Stanza } from './room-client.js';
 
-let srv: TestServer;
-const clients = new Clients(() => srv);
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 const itemOf = (s: Stanza) => s.getChild('x', USER)?.getChild('item');
 
 test('the team is admin in every room of the channel, new rooms too; removal takes back only team grants', async () => {
-  const muc = srv.server.muc;
+  const muc = fx.srv.server.muc;
   const seed = { channel: 'chan-1', config: { persistent: true }, affiliations: { 'streamer@localhost': 'owner' as const } };
   muc.createRoom('video-a', seed);
   muc.createRoom('video-b', seed);
@@ -38,18 +32,15 @@ test('the team is admin in every room of the channel, new rooms too; removal tak
   muc.teams.setTeam('chan-1', { 'helper@localhost': 'admin' });
   const demoted = await mod.waitFor((s) => s.is('presence') && s.attrs.from === `video-a@${HOST}/Mod` && itemOf(s)?.attrs.affiliation === 'none', 5000, 'mod loses admin');
   assert.is(itemOf(demoted).attrs.role, 'participant');
-  assert.is(srv.server.muc.getRoom('video-a')!.affiliationOf('friend@localhost'), 'admin', 'hand-made admin stays');
-  assert.is(srv.server.muc.getRoom('video-b')!.affiliationOf('helper@localhost'), 'admin');
+  assert.is(fx.srv.server.muc.getRoom('video-a')!.affiliationOf('friend@localhost'), 'admin', 'hand-made admin stays');
+  assert.is(fx.srv.server.muc.getRoom('video-b')!.affiliationOf('helper@localhost'), 'admin');
 
-  await clients.stopAll();
-  const dataDir = srv.dataDir;
-  await srv.stop(true);
-  srv = await startTestServer({ testMode: true }, { dataDir });
-  srv.server.muc.createRoom('video-d', seed);
-  assert.equal(srv.server.muc.teams.getTeam('chan-1'), { 'helper@localhost': 'admin' });
-  assert.is(srv.server.muc.getRoom('video-d')!.affiliationOf('helper@localhost'), 'admin', 'team kept across restart');
-  assert.is(srv.server.muc.getRoom('video-a')!.affiliationOf('mod@localhost'), 'none');
-  assert.throws(() => srv.server.muc.teams.setTeam('chan-1', { 'x@localhost': 'member' }), /admin or owner/);
+  await fx.restart();
+  fx.srv.server.muc.createRoom('video-d', seed);
+  assert.equal(fx.srv.server.muc.teams.getTeam('chan-1'), { 'helper@localhost': 'admin' });
+  assert.is(fx.srv.server.muc.getRoom('video-d')!.affiliationOf('helper@localhost'), 'admin', 'team kept across restart');
+  assert.is(fx.srv.server.muc.getRoom('video-a')!.affiliationOf('mod@localhost'), 'none');
+  assert.throws(() => fx.srv.server.muc.teams.setTeam('chan-1', { 'x@localhost': 'member' }), /admin or owner/);
 });
 
 test.run();

@@ -4,18 +4,12 @@
 import { WebSocket } from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient } from '../helpers/xmpp-client.js';
-import { Clients, HOST, MUC, codes, errCond, expectError, joinRoom, setAffiliation, xml, type TestClient } from './room-client.js';
+import { ServerPerTest, HOST, MUC, codes, errCond, expectError, joinRoom, setAffiliation, xml, type TestClient } from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-ip-ban:0';
-let srv: TestServer;
-const clients = new Clients(() => srv);
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 /** An anonymous viewer whose connection comes from `localAddress`. */
 async function viewerFrom(localAddress: string): Promise<TestClient> {
@@ -25,7 +19,7 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
     constructor(url: string, protocols?: string | string[]) { super(url, protocols, { localAddress }); }
   };
   try {
-    const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
+    const c = await connectClient({ service: fx.srv.wsUrl, domain: 'anon.localhost' });
     clients.list.push(c);
     return c;
   } finally {

@@ -2,18 +2,12 @@
 // participants may not pin, unpin clears it, and the pin survives a restart.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, configure, expectError, joinRoom, say, xml, type Stanza, type TestClient } from './room-client.js';
+import { ServerPerTest, HOST, configure, expectError, joinRoom, say, xml, type Stanza, type TestClient } from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-pin:0';
 const room = `live@${HOST}`;
-let srv: TestServer;
-const clients = new Clients(() => srv);
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 const pin = (c: TestClient, id: string) => c.iq(xml('iq', { type: 'set', to: room }, xml('pin', { xmlns: NS, id })));
 const pinnedBody = (s: Stanza) => s.getChild('pinned', NS)?.getChild('forwarded', 'urn:xmpp:forward:0')?.getChild('message')?.getChildText('body');
@@ -41,10 +35,7 @@ test('pin, see it on join and after a restart, unpin', async () => {
   const onJoin = await late.waitFor((s) => !!s.getChild('pinned', NS), 5000, 'pinned on join');
   assert.ok(late.received.indexOf(onJoin) > late.received.findIndex((s) => !!s.getChild('subject')), 'after the subject');
 
-  await clients.stopAll();
-  const dataDir = srv.dataDir;
-  await srv.stop(true);
-  srv = await startTestServer({ testMode: true }, { dataDir });
+  await fx.restart();
   const owner2 = await clients.user('owner');
   await joinRoom(owner2, 'live', 'Owner');
   assert.is(pinnedBody(await owner2.waitFor((s) => !!s.getChild('pinned', NS), 5000, 'pinned after restart')), 'Stream schedule: Fridays 8pm');

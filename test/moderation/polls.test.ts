@@ -4,20 +4,13 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, configure, errCond, expectError, joinRoom, noneAfterRoundTrip, say, xml, type Stanza, type TestClient } from './room-client.js';
+import { ServerPerTest, HOST, configure, errCond, expectError, joinRoom, noneAfterRoundTrip, say, xml, type Stanza, type TestClient } from './room-client.js';
 
 const POLL = 'http://jabber.org/protocol/muc#x-poll';
 const POLL_MSG = 'http://jabber.org/protocol/muc#x-poll-message';
 
-let srv: TestServer;
-const clients = new Clients(() => srv);
-
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 function createPoll(c: TestClient, room: string, o: { question: string; minutes?: string; anonymous?: boolean; choices: string[] }): Promise<Stanza> {
   const f = (k: string, v: string) => xml('field', { var: k }, xml('value', {}, v));
@@ -122,26 +115,20 @@ test('a running poll survives a restart with its votes; after its end "!n" bounc
   const start = await alice.waitFor((s) => !!pollOf(s), 5000, 'poll start');
   await say(alice, 'live', '!1');
   await owner.waitFor((s) => s.getChildText('body') === '!1', 5000, 'vote relayed');
-  await clients.stopAll();
-  const dataDir = srv.dataDir;
-  await srv.stop(true);
-
-  srv = await startTestServer({ testMode: true }, { dataDir });
+  await fx.restart();
   const bob = await clients.user('bob');
   await joinRoom(bob, 'live', 'Bob');
   const state = await bob.waitFor((s) => !!pollOf(s) && !s.getChild('body'), 5000, 'poll state after restart');
   assert.is(pollOf(state)!.attrs.id, pollOf(start)!.attrs.id);
   assert.equal(counts(pollOf(state)!), { 1: '1', 2: '0' });
-  await clients.stopAll();
-  await srv.stop(true);
-
   // Move the end into the past in the stored room, as if the server had been down past it.
-  const dir = join(dataDir, 'muc');
-  const file = join(dir, (await readdir(dir)).find((n) => n.startsWith('live'))!);
-  const doc = JSON.parse(await readFile(file, 'utf8'));
-  doc.data.poll.end = Math.floor(Date.now() / 1000) - 1;
-  await writeFile(file, JSON.stringify(doc));
-  srv = await startTestServer({ testMode: true }, { dataDir });
+  await fx.restart(async (dataDir) => {
+    const dir = join(dataDir, 'muc');
+    const file = join(dir, (await readdir(dir)).find((n) => n.startsWith('live'))!);
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    doc.data.poll.end = Math.floor(Date.now() / 1000) - 1;
+    await writeFile(file, JSON.stringify(doc));
+  });
   const carol = await clients.user('carol');
   await joinRoom(carol, 'live', 'Carol');
   const id = await say(carol, 'live', '!1');

@@ -1,7 +1,9 @@
 // Shared by the moderation tests: real @xmpp/client users and anonymous viewers against a test server, room join,
 // configuration and small stanza predicates.
 import * as assert from 'uvu/assert';
-import type { TestServer } from '../helpers/server.js';
+import type { Test } from 'uvu';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { Raw } from '../../src/config-schema.js';
 import { connectClient, xml, type Stanza, type TestClient } from '../helpers/xmpp-client.js';
 
 export { xml, type Stanza, type TestClient };
@@ -26,6 +28,33 @@ export class Clients {
   }
   async stopAll(): Promise<void> {
     for (const c of this.list.splice(0)) await c.stop();
+  }
+}
+
+/**
+ * The server of a test file that wants a fresh one per test: started before each test, stopped with its clients
+ * after it. `restart()` stops it keeping the data folder and starts a new one there (persistence checks).
+ */
+export class ServerPerTest {
+  srv!: TestServer;
+  readonly clients = new Clients(() => this.srv);
+
+  constructor(test: Test, private readonly overrides: Raw = { testMode: true }) {
+    test.before.each(async () => { this.srv = await startTestServer(this.overrides); });
+    test.after.each(async () => {
+      await this.clients.stopAll();
+      await this.srv?.stop();
+    });
+  }
+
+  /** Stops the clients and the server (data kept), runs `whileDown` on the data folder, starts a new server. */
+  async restart(whileDown?: (dataDir: string) => Promise<void>): Promise<TestServer> {
+    await this.clients.stopAll();
+    const dataDir = this.srv.dataDir;
+    await this.srv.stop(true);
+    await whileDown?.(dataDir);
+    this.srv = await startTestServer(this.overrides, { dataDir });
+    return this.srv;
   }
 }
 

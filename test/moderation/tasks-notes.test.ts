@@ -3,8 +3,7 @@
 // ends with the affiliation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, configure, expectError, joinRoom, setAffiliation, xml, type Stanza, type TestClient } from './room-client.js';
+import { ServerPerTest, HOST, configure, expectError, joinRoom, setAffiliation, xml, type Stanza, type TestClient } from './room-client.js';
 
 const PUBSUB = 'http://jabber.org/protocol/pubsub';
 const EVENT = 'http://jabber.org/protocol/pubsub#event';
@@ -13,13 +12,8 @@ const TASKLIST = 'urn:peertube-plugin-livechat:tasklist';
 const NOTE = 'urn:peertube-plugin-livechat:note';
 const ROOM = `live@${HOST}`;
 
-let srv: TestServer;
-const clients = new Clients(() => srv);
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 const ps = (c: TestClient, type: 'get' | 'set', child: Stanza) => c.iq(xml('iq', { type, to: ROOM }, xml('pubsub', { xmlns: PUBSUB }, child)));
 const subscribe = (c: TestClient, node: string) => ps(c, 'set', xml('subscribe', { node, jid: c.jid.split('/')[0] }));
@@ -90,10 +84,7 @@ test('notes persist across a restart; losing admin ends access and notifications
   await mod.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
   assert.is(mod.received.filter(eventItems('livechat-notes')).length, 1, 'no notification after losing admin');
 
-  await clients.stopAll();
-  const dataDir = srv.dataDir;
-  await srv.stop(true);
-  srv = await startTestServer({ testMode: true }, { dataDir });
+  await fx.restart();
   const owner2 = await clients.user('owner');
   const got = await items(owner2, 'livechat-notes');
   assert.equal(got.map((i) => i.attrs.id), ['n1', 'n2']);

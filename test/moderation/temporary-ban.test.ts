@@ -2,17 +2,11 @@
 // a restart; a plain ban stays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ADMIN, Clients, HOST, MUC, codes, configure, errCond, joinRoom, xml, type TestClient } from './room-client.js';
+import { ADMIN, ServerPerTest, HOST, MUC, codes, configure, errCond, joinRoom, xml, type TestClient } from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-temporary-ban:0';
-let srv: TestServer;
-const clients = new Clients(() => srv);
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 const ban = (c: TestClient, jid: string, seconds?: number) => c.iq(xml('iq', { type: 'set', to: `live@${HOST}` }, xml('query', { xmlns: ADMIN },
   xml('item', { jid, affiliation: 'outcast' }, xml('reason', {}, 'cool down'), seconds !== undefined ? xml('expires', { xmlns: NS, seconds: String(seconds) }) : undefined))));
@@ -50,11 +44,7 @@ test('an expiry that passed while the server was down is applied at start; a pla
   await configure(owner, 'live', { 'muc#roomconfig_persistentroom': '1' });
   await ban(owner, 'troll@localhost', 1);
   await ban(owner, 'spammer@localhost');
-  await clients.stopAll();
-  const dataDir = srv.dataDir;
-  await srv.stop(true);
-  await new Promise((r) => setTimeout(r, 1500)); // the server is down past the expiry
-  srv = await startTestServer({ testMode: true }, { dataDir });
+  await fx.restart(() => new Promise((r) => setTimeout(r, 1500))); // the server is down past the expiry
   const troll = await clients.user('troll');
   const spammer = await clients.user('spammer');
   assert.is((await tryJoin(troll, 'Troll')).attrs.type, undefined, 'expired ban lifted at start');

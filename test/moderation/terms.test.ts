@@ -2,18 +2,11 @@
 // join from room/Peertube, never in history, reserved nickname, forged markers stripped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, MUC, configure, errCond, joinRoom, say, xml, type Stanza } from './room-client.js';
+import { ServerPerTest, HOST, MUC, configure, errCond, joinRoom, say, xml, type Stanza } from './room-client.js';
 
-let srv: TestServer;
-const clients = new Clients(() => srv);
 const GLOBAL = 'Be nice. No spam.';
-
-test.before.each(async () => { srv = await startTestServer({ testMode: true, muc: { terms: GLOBAL } }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test, { testMode: true, muc: { terms: GLOBAL } });
+const clients = fx.clients;
 
 const termsOf = (type: string) => (s: Stanza) => s.is('message') && s.getChild('x-livechat-terms')?.attrs.type === type;
 
@@ -28,10 +21,10 @@ test('global terms on every join, then the room terms once set; both from room/P
   assert.not.ok(g.getChild('stanza-id', 'urn:xmpp:sid:0'), 'not archived');
   assert.not.ok(owner.received.some(termsOf('muc')), 'no room terms yet');
 
-  assert.ok(srv.server.muc.setRoomTerms('live', 'Room rule: English only.'));
+  assert.ok(fx.srv.server.muc.setRoomTerms('live', 'Room rule: English only.'));
   const m = await owner.waitFor(termsOf('muc'), 5000, 'room terms broadcast');
   assert.is(m.getChildText('body'), 'Room rule: English only.');
-  assert.not.ok(srv.server.muc.setRoomTerms('live', 'Room rule: English only.'), 'unchanged');
+  assert.not.ok(fx.srv.server.muc.setRoomTerms('live', 'Room rule: English only.'), 'unchanged');
 
   const guest = await clients.viewer();
   await joinRoom(guest, 'live', 'Guest');

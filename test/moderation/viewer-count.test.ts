@@ -3,17 +3,11 @@
 // anonymous viewers; with the counter off they get nothing extra.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, configure, joinRoom, xml, type Stanza } from './room-client.js';
+import { ServerPerTest, HOST, configure, joinRoom, xml, type Stanza } from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-occupant-count:0';
-let srv: TestServer;
-const clients = new Clients(() => srv);
-test.before.each(async () => { srv = await startTestServer({ testMode: true }); });
-test.after.each(async () => {
-  await clients.stopAll();
-  await srv?.stop();
-});
+const fx = new ServerPerTest(test);
+const clients = fx.clients;
 
 const countIs = (total: number, anonymous: number) => (s: Stanza) =>
   s.getChild('occupants', NS)?.attrs.total === String(total) && s.getChild('occupants', NS)?.attrs.anonymous === String(anonymous);

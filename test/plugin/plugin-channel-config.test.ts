@@ -7,17 +7,14 @@
 // viewer's own address (X-Forwarded-For from PeerTube's trusted proxy), and a forged header from elsewhere is ignored.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
-import { PeerTubeHost } from './host/plugin-host.js';
+import type { PeerTubeHost } from './host/plugin-host.js';
+import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { post, type RawResponse } from '../bosh/raw.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = `${MUC}#user`;
 const UUID = '22222222-3333-4444-8555-666666666666';
@@ -35,13 +32,6 @@ interface Ctx {
 
 const t = suite<Ctx>('PeerTube plugin: channel configuration, room names, viewers\' addresses');
 
-function pack(): string {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' });
-  const last = out.trim().split('\n').pop()!;
-  if (!last.endsWith('.tgz') || !existsSync(last)) throw new Error(`plugin:pack did not print a tgz path on its last line: ${last}`);
-  return last;
-}
-
 async function api(ctx: Ctx, method: string, path: string, user?: User, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
     method,
@@ -49,7 +39,7 @@ async function api(ctx: Ctx, method: string, path: string, user?: User, body?: u
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try { json = JSON.parse(text); } catch { json = text; }
   return { status: res.status, json };
 }
@@ -135,13 +125,11 @@ function options(over: { slow?: number; terms?: string; words?: string[]; nickna
 
 t.before(async (ctx) => {
   ctx.clients = [];
-  const tgz = pack();
-  ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-channel-'));
-  ctx.host = new PeerTubeHost(ctx.dir);
+  const { host, dir } = await installPlugin('peertube-channel');
+  ctx.host = host;
+  ctx.dir = dir;
   // This instance's admin set PeerTube's trust_proxy to the one local proxy (not all of loopback).
   ctx.host.app.set('trust proxy', ['127.0.0.1']);
-  ctx.host.install(tgz);
-  await ctx.host.listen();
   ctx.host.db.addUser('root', 0, 'Administrator');
   const a = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   ctx.alice = a.user;
@@ -151,18 +139,14 @@ t.before(async (ctx) => {
   ctx.bob = ctx.host.db.addUser('bob', 2, 'Bob Viewer').user;
   ctx.mod = ctx.host.db.addUser('mod', 1, 'Instance Moderator').user;
   ctx.videoId = ctx.host.db.addVideo('First title', a.channel.id, true, UUID).id;
-  ctx.host.saveSettings({ 'chat-all-lives': true, 'auto-ban-anonymous-ip': true });
+  void ctx.host.saveSettings({ 'chat-all-lives': true, 'auto-ban-anonymous-ip': true });
   await ctx.host.register();
   await ctx.host.settle();
 });
 
 t.after(async (ctx) => {
   for (const c of ctx.clients) await c.stop().catch(() => {});
-  if (ctx.host) {
-    try { await ctx.host.unregister(); } catch { /* not registered */ }
-    await ctx.host.close();
-  }
-  if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  await disposePlugin(ctx);
 });
 
 t('configuration API: the channel owner and instance moderators read it, others are refused', async (ctx) => {
@@ -297,7 +281,7 @@ t('auto-ban-anonymous-ip: banning a viewer bans its own address behind PeerTube\
 });
 
 t('one room per channel: the room is named after the channel, starts with its options, follows a channel rename', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
   await ctx.host.settle();
   const room = `channel.${ctx.channelId}@room.localhost`;
   const v = await viewer(ctx);
@@ -320,7 +304,7 @@ t('one room per channel: the room is named after the channel, starts with its op
 });
 
 t('with "disable-channel-configuration" ticked, the API refuses everyone, the owner included', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
   await ctx.host.settle();
   const path = `/api/configuration/channel/${ctx.channelId}`;
   assert.is((await api(ctx, 'GET', path, ctx.alice)).status, 403);

@@ -3,17 +3,12 @@
 // ConverseJS, and a viewer logged in to PeerTube chats under their PeerTube name without a nickname prompt.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { PeerTubeHost } from './host/plugin-host.js';
+import type { PeerTubeHost } from './host/plugin-host.js';
+import { disposePlugin, installPlugin } from './host/installed.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
 
 interface Ctx {
@@ -36,12 +31,9 @@ function watch(page: Page): string[] {
 }
 
 t.before(async (ctx) => {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
-  if (!existsSync(out)) throw new Error(`no tgz: ${out}`);
-  ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-chromium-'));
-  ctx.host = new PeerTubeHost(ctx.dir);
-  ctx.host.install(out);
-  await ctx.host.listen();
+  const { host, dir } = await installPlugin('peertube-chromium');
+  ctx.host = host;
+  ctx.dir = dir;
   const alice = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   const bob = ctx.host.db.addUser('bob', 2, 'Bob Viewer');
   ctx.bobToken = bob.user.token;
@@ -60,11 +52,7 @@ t.before(async (ctx) => {
 t.after(async (ctx) => {
   await ctx.browser?.close();
   await ctx.owner?.stop();
-  if (ctx.host) {
-    await ctx.host.unregister().catch(() => undefined);
-    await ctx.host.close();
-  }
-  if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  await disposePlugin(ctx);
 });
 
 /** A watch page shaped like PeerTube's: the player's neighbour placeholder, the plugin's client script loaded as
@@ -150,7 +138,7 @@ t('a viewer logged in to PeerTube chats under their PeerTube name, with no nickn
 });
 
 t('with disable-websocket the page chats over BOSH through the plugin router (PeerTube\'s body parsers in front)', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-websocket': true });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-websocket': true });
   await ctx.host.settle();
   const page = await ctx.browser.context.newPage();
   const problems = watch(page);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { PeerTubeHost } from './host/plugin-host.js';
+import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,13 +32,6 @@ interface Ctx {
 
 const t = suite<Ctx>('PeerTube plugin in the host emulation');
 
-function pack(): string {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' });
-  const last = out.trim().split('\n').pop()!;
-  if (!last.endsWith('.tgz') || !existsSync(last)) throw new Error(`plugin:pack did not print a tgz path on its last line: ${last}`);
-  return last;
-}
-
 const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
 
 async function api(ctx: Ctx, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
@@ -47,7 +41,7 @@ async function api(ctx: Ctx, method: string, path: string, token?: string, body?
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try { json = JSON.parse(text); } catch { json = text; }
   return { status: res.status, json, headers: res.headers };
 }
@@ -63,11 +57,7 @@ function itemOf(p: Stanza) {
 
 t.before(async (ctx) => {
   ctx.clients = [];
-  ctx.tgz = pack();
-  ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-host-'));
-  ctx.host = new PeerTubeHost(ctx.dir);
-  ctx.host.install(ctx.tgz);
-  await ctx.host.listen();
+  Object.assign(ctx, await installPlugin('peertube-host'));
   ctx.host.db.addUser('root', 0, 'Administrator');
   const alice = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   const bob = ctx.host.db.addUser('bob', 2, 'Bob Viewer');
@@ -97,11 +87,7 @@ t.before(async (ctx) => {
 
 t.after(async (ctx) => {
   for (const c of ctx.clients) await c.stop();
-  if (ctx.host) {
-    try { await ctx.host.unregister(); } catch { /* already unregistered by a test */ }
-    await ctx.host.close();
-  }
-  if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  await disposePlugin(ctx);
 });
 
 t('package: PeerTube accepts it; library is CommonJS; engine satisfied by PeerTube 8.2; settings and files registered', (ctx) => {
@@ -331,11 +317,11 @@ t('the chat switched off on the video update form closes its room; on again, it 
 t('a settings change that takes the chat away closes the room too (chat-per-live-video off)', async (ctx) => {
   const viewer = ctx.clients[0];
   const room = `${ctx.live.uuid}@room.localhost`;
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-per-live-video': false });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-per-live-video': false });
   await ctx.host.settle();
   await viewer.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/viewer3` && s.attrs.type === 'unavailable', 15000, 'removed');
   assert.is((await joinRoom(viewer, room, 'viewer4')).attrs.type, 'error');
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-per-live-video': true });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-per-live-video': true });
   await ctx.host.settle();
   assert.is((await joinRoom(viewer, room, 'viewer5')).attrs.type, undefined);
 });
@@ -345,14 +331,14 @@ t('settings change applies live: chat-no-anonymous turns anonymous login off by 
   await ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': true });
   await connectClient({ service: wsService(ctx), domain: 'anon.localhost' })
     .then((c) => { ctx.clients.push(c); assert.unreachable('anonymous login still accepted'); }, () => { /* refused */ });
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': false });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': false });
   await ctx.host.settle();
   const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
   ctx.clients.push(c);
 });
 
 t('room type "channel": the live\'s page joins channel.<id>@room.<host>, owned by the channel owner', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'channel' });
   await ctx.host.settle();
   const channelId = ctx.host.db.videos.find((v) => v.id === ctx.live.id)!.channelId;
   const room = `channel.${channelId}@room.localhost`;
@@ -372,7 +358,7 @@ t('room type "channel": the live\'s page joins channel.<id>@room.<host>, owned b
   const perVideo = await joinRoom(alice, `${ctx.quiet.uuid}@room.localhost`, 'Alice');
   assert.is(perVideo.attrs.type, 'error', 'no per-video rooms in channel mode');
   await alice.stop();
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'video' });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'prosody-room-type': 'video' });
   await ctx.host.settle();
 });
 

@@ -5,32 +5,24 @@
 // chat that shows the room's messages without a composer.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { PeerTubeHost } from './host/plugin-host.js';
+import type { PeerTubeHost } from './host/plugin-host.js';
+import { disposePlugin, installPlugin } from './host/installed.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const UUID = '33333333-4444-4555-8666-777777777777';
 
 interface Ctx { host: PeerTubeHost; dir: string; browser: Browser; videoId: number; owner?: TestClient }
 const t = suite<Ctx>('PeerTube plugin: sharing the chat link');
 
 t.before(async (ctx) => {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
-  if (!existsSync(out)) throw new Error(`no tgz: ${out}`);
-  ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-share-'));
-  ctx.host = new PeerTubeHost(ctx.dir);
-  ctx.host.install(out);
-  await ctx.host.listen();
+  const { host, dir } = await installPlugin('peertube-share');
+  ctx.host = host;
+  ctx.dir = dir;
   const alice = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   ctx.videoId = ctx.host.db.addVideo('Alice live', alice.channel.id, true, UUID).id;
-  ctx.host.saveSettings({ 'chat-all-lives': true });
+  void ctx.host.saveSettings({ 'chat-all-lives': true });
   await ctx.host.register();
   await ctx.host.settle();
   ctx.browser = await launchChromium();
@@ -39,11 +31,7 @@ t.before(async (ctx) => {
 t.after(async (ctx) => {
   await ctx.owner?.stop();
   await ctx.browser?.close();
-  if (ctx.host) {
-    await ctx.host.unregister().catch(() => undefined);
-    await ctx.host.close();
-  }
-  if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  await disposePlugin(ctx);
 });
 
 /** PeerTube's watch page for the live, as `who` (what PeerTube's web client keeps in localStorage), with the setting. */

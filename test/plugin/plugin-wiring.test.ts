@@ -4,16 +4,13 @@
 // avatars in occupants' presences.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { PeerTubeHost } from './host/plugin-host.js';
+import type { PeerTubeHost } from './host/plugin-host.js';
+import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 const VCARD_UPDATE = 'vcard-temp:x:update';
@@ -28,13 +25,6 @@ interface Ctx {
 }
 
 const t = suite<Ctx>('PeerTube plugin wiring: terms, channel emojis, moderation bot, account avatars');
-
-function pack(): string {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' });
-  const last = out.trim().split('\n').pop()!;
-  if (!last.endsWith('.tgz') || !existsSync(last)) throw new Error(`plugin:pack did not print a tgz path on its last line: ${last}`);
-  return last;
-}
 
 const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
 
@@ -75,11 +65,9 @@ async function say(c: TestClient, body: string): Promise<string> {
 
 t.before(async (ctx) => {
   ctx.clients = [];
-  const tgz = pack();
-  ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-wiring-'));
-  ctx.host = new PeerTubeHost(ctx.dir);
-  ctx.host.install(tgz);
-  await ctx.host.listen();
+  const { host, dir } = await installPlugin('peertube-wiring');
+  ctx.host = host;
+  ctx.dir = dir;
   ctx.host.db.addUser('root', 0, 'Administrator');
   const a = ctx.host.db.addUser('alice', 2, 'Alice Streamer');
   ctx.alice = a.user;
@@ -108,18 +96,14 @@ t.before(async (ctx) => {
     handlers: [{ type: 'moderate', id: 'forbidden_words_0', enabled: true, options: { rules: [{ name: 'forbidden_words_0', regexp: '\\b(?:badword)\\b', modifiers: 'i', reason: 'Watch your language' }] } }],
   }));
   // The admin saved the terms before the plugin started.
-  ctx.host.saveSettings({ 'chat-terms': 'Be kind in this chat.', 'chat-all-lives': true });
+  void ctx.host.saveSettings({ 'chat-terms': 'Be kind in this chat.', 'chat-all-lives': true });
   await ctx.host.register();
   await ctx.host.settle();
 });
 
 t.after(async (ctx) => {
   for (const c of ctx.clients) await c.stop().catch(() => {});
-  if (ctx.host) {
-    try { await ctx.host.unregister(); } catch { /* not registered */ }
-    await ctx.host.close();
-  }
-  if (ctx.dir) rmSync(ctx.dir, { recursive: true, force: true });
+  await disposePlugin(ctx);
 });
 
 t('chat-terms: a viewer joining gets the global and the channel\'s terms from room/Peertube; a settings change reaches the next joiner', async (ctx) => {
@@ -130,7 +114,7 @@ t('chat-terms: a viewer joining gets the global and the channel\'s terms from ro
   const own = await v1.waitFor((s) => s.is('message') && s.attrs.from === `${ROOM}/Peertube` && s.getChild('x-livechat-terms')?.attrs.type === 'muc',
     20000, 'the channel\'s own terms');
   assert.is(own.getChildText('body'), 'Channel rules: stay on topic.', 'livechat\'s channel terms are the room\'s terms');
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-terms': 'New rules: no spoilers.' });
+  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-terms': 'New rules: no spoilers.' });
   await ctx.host.settle();
   const v2 = await anon(ctx);
   await joinRoom(v2, 'viewer2');

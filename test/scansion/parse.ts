@@ -54,7 +54,6 @@ export function parseScript(text: string): Script {
   const steps: Step[] = [];
   let title = '';
   let i = 0;
-  let inHeader = true;
 
   while (i < lines.length) {
     const raw = lines[i];
@@ -65,7 +64,7 @@ export function parseScript(text: string): Script {
       i++;
       continue;
     }
-    if (/^-{3,}\s*$/.test(raw)) { inHeader = false; i++; continue; }
+    if (/^-{3,}\s*$/.test(raw)) { i++; continue; }
     if (isIndented(raw)) throw new ScriptSyntaxError(`indented line outside any block: ${raw.trim()}`, lineNo);
 
     const decl = /^\[(\w+)\]\s+(.+?)\s*$/.exec(raw);
@@ -92,8 +91,6 @@ export function parseScript(text: string): Script {
       });
       continue;
     }
-    inHeader = false;
-
     const simple = /^(.+?)\s+(connects|disconnects)\s*$/.exec(raw);
     if (simple) {
       const client = knownClient(clients, simple[1], lineNo);
@@ -121,7 +118,7 @@ export function parseScript(text: string): Script {
       steps.push({ kind: io[2] === 'sends' ? 'send' : 'receive', client, line: lineNo, xml });
       continue;
     }
-    throw new ScriptSyntaxError(`unrecognised line${inHeader ? ' in header' : ''}: ${raw}`, lineNo);
+    throw new ScriptSyntaxError(`unrecognised line: ${raw}`, lineNo);
   }
   return { title, clients, steps };
 }

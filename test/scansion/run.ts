@@ -180,7 +180,7 @@ export async function runParsed(file: string, script: Script, opts: RunOptions):
         const near = skipped.length
           ? `\n  skipped (did not match):\n${skipped.map((s) => `    - ${s.reason}\n${pretty(s.got, '      ')}`).join('\n')}`
           : '';
-        throw new Error(`${why}${skipped.length ? `; nearest: ${skipped[0].reason}` : ''}\n  expected:\n${left.map((e) => pretty(e, '    ')).join('\n')}${near}`);
+        throw new Error(`${why}${skipped.length ? `; nearest: ${skipped[0].reason}` : ''}\n  expected:\n${left.map((e) => pretty(e, '    ')).join('\n')}${near}`, { cause: err });
       }
       const reasons: string[] = [];
       const idx = left.findIndex((e) => {

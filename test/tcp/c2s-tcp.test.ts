@@ -53,7 +53,9 @@ test('anonymous login over direct TLS, and a message to a WebSocket viewer', asy
   await tcpUser.waitFor((s) => s.getChildText('body') === 'over WebSocket');
 });
 
-function rawTcp(p: number): Promise<{ sock: net.Socket; data: () => string; waitFor(re: RegExp, ms?: number): Promise<string>; closed: Promise<void> }> {
+interface RawTcp { sock: net.Socket; data: () => string; waitFor(re: RegExp, ms?: number): Promise<string>; closed: Promise<void> }
+
+function rawTcp(p: number): Promise<RawTcp> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(p, '127.0.0.1');
     let buf = '';

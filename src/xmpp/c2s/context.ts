@@ -6,9 +6,9 @@ import type { SaslMechanism } from '../sasl/mechanism.js';
 import type { StreamTransport } from '../transport.js';
 import type { AuthLimiter } from './auth-limiter.js';
 import type { ResumptionRegistry } from '../stream-management.js';
-import type { Element } from '../xml.js';
 import type { ServerStats } from '../../metrics/server-metrics.js';
 import type { SendBudget } from './send-budget.js';
+import type { C2SFeatures } from './features.js';
 
 export interface C2SContext {
   config: ServerConfig;
@@ -21,8 +21,8 @@ export interface C2SContext {
   isUserHost(host: string): boolean;
   /** SASL mechanisms offered for a host over a transport. */
   mechanisms(host: string, transport: StreamTransport): SaslMechanism[];
-  /** Extra stream features after authentication, added by modules (e.g. carbons needs none, CSI would). */
-  postAuthFeatures: Array<() => Element>;
+  /** Stream features before and after authentication, registered by the modules that own them. */
+  features: C2SFeatures;
   /** Live connections, for shutdown and idle sweeps. */
   connections: Set<Connection>;
   /** Operational counters (/metrics), when the server keeps them. */

@@ -24,14 +24,6 @@ export class SaslNegotiation {
     this.mechanisms = ctx.mechanisms(host, transport);
   }
 
-  features(): Element[] {
-    const before = this.transport.preAuthFeatures?.() ?? [];
-    if (this.transport.offersSasl?.() === false) return before;
-    const mechs = el('mechanisms', { xmlns: NS.SASL });
-    for (const m of this.mechanisms) mechs.append(el('mechanism', {}, m.name));
-    return [...before, mechs];
-  }
-
   handle(e: Element): void {
     if (e.attrs.xmlns !== NS.SASL) {
       this.onFatal('not-authorized', 'authenticate first');

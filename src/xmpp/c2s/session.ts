@@ -9,6 +9,7 @@ import type { LocalSession } from '../session-types.js';
 import type { StreamTransport, TransportHandler } from '../transport.js';
 import type { StreamManagement } from '../stream-management.js';
 import type { C2SContext } from './context.js';
+import type { C2SFeatureStream } from './features.js';
 import { serializeForClient, isStanza } from './serialize.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
 import { SessionPresence } from './presence.js';
@@ -18,6 +19,12 @@ import { StanzaRate } from './rate-limits.js';
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
 const MAX_RESOURCE_BYTES = 1023;
+
+/** A resource with a C0 control character is refused (RFC 7622 forbids them in resourceparts). */
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20) return true;
+  return false;
+}
 
 export class C2SSession implements TransportHandler, LocalSession {
   private state: State = 'wait-open';
@@ -84,7 +91,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       }
       this.state = 'auth';
       this.sasl = new SaslNegotiation(this.ctx, this.transport!, to, (username) => this.authenticated(username), (c, t) => this.fail(c, t));
-      this.sendFeatures(this.sasl.features());
+      this.sendFeatures(this.ctx.features.preAuth.offer(this.featureStream()));
       return;
     }
     if (this.state === 'wait-restart') {
@@ -95,7 +102,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       }
       this.openReply(this.host);
       this.state = 'bind';
-      this.sendFeatures(this.bindFeatures());
+      this.sendFeatures(this.ctx.features.postAuth.offer(this.featureStream()));
       return;
     }
     this.fail('invalid-xml', 'unexpected stream header');
@@ -167,14 +174,8 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.transport?.restartStream?.();
   }
 
-  private bindFeatures(): Element[] {
-    const list = [
-      el('bind', { xmlns: NS.BIND }),
-      el('session', { xmlns: NS.SESSION }, el('optional')),
-    ];
-    if (this.ctx.config.streamManagement.enabled) list.push(el('sm', { xmlns: NS.SM }));
-    for (const f of this.ctx.postAuthFeatures) list.push(f());
-    return list;
+  private featureStream(): C2SFeatureStream {
+    return { host: this.host, anonymous: this.anonymous, transport: this.transport! };
   }
 
   private preBind(stanza: Element): void {
@@ -196,7 +197,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     let resource = bind.getChildText('resource')?.trim() ?? '';
-    if (Buffer.byteLength(resource) > MAX_RESOURCE_BYTES || /[\u0000-\u001f]/.test(resource)) {
+    if (Buffer.byteLength(resource) > MAX_RESOURCE_BYTES || hasControlChar(resource)) {
       this.writeRaw(serializeForClient(errorReply(stanza, new StanzaError('bad-request', 'invalid resource'))!));
       return;
     }

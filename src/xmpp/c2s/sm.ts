@@ -7,6 +7,9 @@ import { StreamManagement, type ResumptionRegistry, type Resumable } from '../st
 import type { StreamManagementConfig } from '../../config.js';
 import type { StreamErrorCondition } from '../errors.js';
 
+/** The XEP-0198 stream feature, offered after authentication when stream management is on. */
+export const streamManagementFeature = { name: 'sm', offer: () => el('sm', { xmlns: NS.SM }) };
+
 /** How the module talks back through its session. */
 export interface SmIo {
   /** Writes bytes to the transport, bypassing the counting (nonzas). */

@@ -2,7 +2,10 @@
 // Strophe (inside ConverseJS) still send the iq when the feature is listed, and treat an error as a failed login.
 import type { IqRegistry } from '../iq-registry.js';
 import { NS } from '../namespaces.js';
+import { el } from '../xml.js';
+import type { StreamFeatures } from '../stream-features.js';
 
-export function installLegacySession(iq: IqRegistry): void {
+export function installLegacySession(iq: IqRegistry, postAuthFeatures: StreamFeatures<unknown>): void {
+  postAuthFeatures.add({ name: 'session', offer: () => el('session', { xmlns: NS.SESSION }, el('optional')) });
   iq.register('server', 'session', NS.SESSION, 'set', () => undefined);
 }

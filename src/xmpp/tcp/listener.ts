@@ -44,7 +44,7 @@ export async function startTcpListeners(cfg: TcpConfig, opts: {
   } catch (err) {
     for (const s of servers) s.close();
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot listen for XMPP clients on TCP: ${e.code === 'EADDRINUSE' ? `${e.message} (set tcp.port or --c2s-port)` : e.message}`);
+    throw new Error(`cannot listen for XMPP clients on TCP: ${e.code === 'EADDRINUSE' ? `${e.message} (set tcp.port or --c2s-port)` : e.message}`, { cause: err });
   }
 
   return {

@@ -129,7 +129,7 @@ export class PeerTubeHost {
       execFileSync(join(BIN, pm), ['add', `file:${path}`], { cwd: dir, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, CI: 'true' } });
     } catch (e) {
       const err = e as { stdout?: string; stderr?: string };
-      throw new Error(`${pm} add file:${path} failed (PeerTube: "Cannot install plugin"):\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+      throw new Error(`${pm} add file:${path} failed (PeerTube: "Cannot install plugin"):\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
     }
     this.loadInstalled(basename(path));
   }

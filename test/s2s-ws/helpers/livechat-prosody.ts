@@ -2,16 +2,11 @@
 // mod_websocket_s2s_peertubelivechat and mod_s2s_peertubelivechat, configured the way livechat's
 // server/lib/prosody/config/content.ts does when WebSocket S2S is on and direct S2S off (no s2s port, dialback on
 // the users' host and the MUC component, peers found through the serverInfos folder). Killed by PID.
-import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile, mkdir, readFile, cp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile, mkdir, cp } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { pickFreePorts } from '../../helpers/ports.js';
-import { selfSigned, waitPort, killChild } from '../../s2s/helpers/peers.js';
-
-const exec = promisify(execFile);
+import { startProsody } from '../../helpers/prosody.js';
+import { selfSigned } from '../../s2s/helpers/peers.js';
 const MODULES = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/livechat-prosody-modules');
 
 export interface LivechatPeer {
@@ -28,22 +23,23 @@ export interface LivechatPeer {
 }
 
 export async function startLivechatProsody(domain: string): Promise<LivechatPeer> {
-  const dir = await mkdtemp(join(tmpdir(), 'livechat-prosody-'));
-  for (const d of ['data', 'certs', 'modules', 'serverInfos']) await mkdir(join(dir, d));
-  for (const m of ['mod_websocket_s2s_peertubelivechat', 'mod_s2s_peertubelivechat']) {
-    await cp(join(MODULES, m), join(dir, 'modules', m), { recursive: true }).catch((e: Error) => {
-      throw new Error(`livechat's Prosody modules are needed at ${MODULES}: ${e.message}`);
-    });
-  }
-  await selfSigned(join(dir, 'certs'), domain);
-  const [c2sPort, httpPort] = await pickFreePorts(2, 18700, 200);
-  const cfgPath = join(dir, 'prosody.cfg.lua');
-  await writeFile(cfgPath, `
-run_as_root = true
-pidfile = "${dir}/prosody.pid"
-data_path = "${dir}/data"
+  const p = await startProsody({
+    name: 'livechat-prosody',
+    ports: { count: 2, base: 18700, span: 200 },
+    folders: ['modules', 'serverInfos'],
+    logLevel: 'debug',
+    timeoutMs: 15_000,
+    async prepare(f) {
+      for (const m of ['mod_websocket_s2s_peertubelivechat', 'mod_s2s_peertubelivechat']) {
+        await cp(join(MODULES, m), join(f.dir, 'modules', m), { recursive: true }).catch((e: Error) => {
+          throw new Error(`livechat's Prosody modules are needed at ${MODULES}: ${e.message}`);
+        });
+      }
+      await selfSigned(f.certsDir, domain);
+    },
+    readyPorts: ([c2sPort, httpPort]) => [httpPort, c2sPort],
+    config: ({ dir, certsDir, ports: [c2sPort, httpPort] }) => `
 plugin_paths = { "${dir}/modules" }
-log = { { levels = { min = "debug" }, to = "file", filename = "${dir}/prosody.log" } }
 interfaces = { "127.0.0.1" }
 c2s_ports = { ${c2sPort} }
 c2s_interfaces = { "127.0.0.1" }
@@ -68,43 +64,28 @@ c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
 authentication = "internal_plain"
 VirtualHost "${domain}"
-  ssl = { certificate = "${dir}/certs/${domain}.crt", key = "${dir}/certs/${domain}.key" }
+  ssl = { certificate = "${certsDir}/${domain}.crt", key = "${certsDir}/${domain}.key" }
   modules_enabled = { "dialback" }
 Component "room.${domain}" "muc"
   modules_enabled = { "websocket_s2s_peertubelivechat", "dialback" }
   muc_room_locking = false
   muc_room_default_public_jids = false
-`);
-  const child = spawn('prosody', ['-F', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
-  child.once('error', (e) => { out += `\nspawn failed: ${e.message} (is Debian's prosody installed?)`; });
-  const readLog = async () => out + (await readFile(join(dir, 'prosody.log'), 'utf8').catch(() => ''));
-  try {
-    await waitPort(httpPort, child, 15000, 'prosody', readLog);
-    await waitPort(c2sPort, child, 15000, 'prosody', readLog);
-  } catch (e) {
-    await killChild(child);
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+`,
+  });
+  const [c2sPort, httpPort] = p.ports;
   return {
     domain, c2sPort, httpPort,
     wsS2sUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket-s2s`,
     async addRemote(hosts, mainHost, url) {
       for (const h of hosts) {
-        await mkdir(join(dir, 'serverInfos', h), { recursive: true });
-        await writeFile(join(dir, 'serverInfos', h, 'ws-s2s'), JSON.stringify({ host: mainHost, url }));
+        await mkdir(join(p.dir, 'serverInfos', h), { recursive: true });
+        await writeFile(join(p.dir, 'serverInfos', h, 'ws-s2s'), JSON.stringify({ host: mainHost, url }));
       }
     },
     async register(user, password) {
-      await exec('prosodyctl', ['--config', cfgPath, 'register', user, domain, password]);
+      await p.prosodyctl('register', user, domain, password);
     },
-    readLog,
-    async stop() {
-      await killChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
+    readLog: p.readLog,
+    stop: p.stop,
   };
 }

@@ -1,5 +1,6 @@
-// Real peer servers for S2S interop, from Debian: Prosody and ejabberd, each a child process with its own config,
-// data folder, certificate and loopback ports, resolving through the test's DNS server. Killed by PID.
+// Real peer servers for S2S interop, from Debian: Prosody (through the shared launcher) and ejabberd, each a child
+// process with its own config, data folder, certificate and loopback ports, resolving through the test's DNS
+// server. Killed by PID.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir, readFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SrvSpec } from './dns.js';
 import { pickFreePorts, tcpPortFree } from '../../helpers/ports.js';
+import { startProsody } from '../../helpers/prosody.js';
 
 const exec = promisify(execFile);
 
@@ -55,18 +57,15 @@ const srvFor = (domain: string, port: number): SrvSpec[] =>
   [domain].map((d) => ({ service: '_xmpp-server._tcp' as const, domain: d, target: `xmpp.${domain}`, port }));
 
 export async function startProsodyPeer(domain: string, dnsPort: number): Promise<Peer> {
-  const dir = await mkdtemp(join(tmpdir(), 's2s-prosody-'));
-  await mkdir(join(dir, 'data'));
-  await mkdir(join(dir, 'certs'));
-  await selfSigned(join(dir, 'certs'), domain);
-  const [c2sPort, s2sPort] = await pickPorts(2, 18100);
-  const cfgPath = join(dir, 'prosody.cfg.lua');
-  await writeFile(cfgPath, `
-run_as_root = true
-pidfile = "${dir}/prosody.pid"
-data_path = "${dir}/data"
-certificates = "${dir}/certs"
-log = { { levels = { min = "debug" }, to = "file", filename = "${dir}/prosody.log" } }
+  const p = await startProsody({
+    name: 's2s-prosody',
+    ports: { count: 2, base: 18100, span: 200 },
+    packages: 'prosody lua-unbound',
+    logLevel: 'debug',
+    timeoutMs: 15_000,
+    prepare: (f) => selfSigned(f.certsDir, domain),
+    readyPorts: ([, s2sPort]) => [s2sPort],
+    config: ({ certsDir, ports: [c2sPort, s2sPort] }) => `
 interfaces = { "127.0.0.1" }
 c2s_ports = { ${c2sPort} }
 s2s_ports = { ${s2sPort} }
@@ -82,32 +81,19 @@ allow_unencrypted_plain_auth = true
 s2s_secure_auth = false
 authentication = "internal_plain"
 VirtualHost "${domain}"
-  ssl = { certificate = "${dir}/certs/${domain}.crt", key = "${dir}/certs/${domain}.key" }
-`);
-  const child = spawn('prosody', ['-F', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
-  const readLog = async () => out + (await readFile(join(dir, 'prosody.log'), 'utf8').catch(() => ''));
-  try {
-    await waitPort(s2sPort, child, 15000, 'prosody', readLog);
-  } catch (e) {
-    await killChild(child);
-    await rm(dir, { recursive: true, force: true });
-    throw e;
-  }
+  ssl = { certificate = "${certsDir}/${domain}.crt", key = "${certsDir}/${domain}.key" }
+`,
+  });
+  const [c2sPort, s2sPort] = p.ports;
   return {
     name: 'prosody',
     domain, c2sPort, s2sPort,
     async register(user, password) {
-      await exec('prosodyctl', ['--config', cfgPath, 'register', user, domain, password]);
+      await p.prosodyctl('register', user, domain, password);
     },
     records: () => ({ hosts: { [`xmpp.${domain}`]: '127.0.0.1' }, srv: srvFor(domain, s2sPort) }),
-    readLog,
-    async stop() {
-      await killChild(child);
-      await rm(dir, { recursive: true, force: true });
-    },
+    readLog: p.readLog,
+    stop: p.stop,
   };
 }
 
