@@ -1,6 +1,7 @@
 // Child process for bench/occupant-memory.ts: N raw WebSocket viewers log in anonymously and send initial presence
 // ("bound N"), then on a "join" line on stdin join one room ("joined N"), then sit idle (reading whatever comes)
-// until stdin closes.
+// until stdin closes. With room "-" they only open plain WebSocket connections (the bare `ws` baseline).
+import { WebSocket } from 'ws';
 import { wsClient, type RawClient } from './raw-clients.js';
 
 const [url, nStr, room, concStr] = process.argv.slice(2);
@@ -30,8 +31,15 @@ async function join(c: RawClient, i: number): Promise<void> {
   });
 }
 
+/** Baseline mode (room "-"): plain WebSocket connections to a bare `ws` server, no XMPP. */
+async function bareSocket(): Promise<void> {
+  const ws = new WebSocket(url!, ['xmpp'], { perMessageDeflate: false });
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  clients.push({ jid: '', send: (x) => ws.send(x), onData: () => {}, close: () => ws.terminate() });
+}
+
 await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (next < N && Date.now() < deadline) { next++; await login(); }
+  while (next < N && Date.now() < deadline) { next++; await (room === '-' ? bareSocket() : login()); }
 }));
 console.log(`bound ${clients.length}`);
 process.stdin.setEncoding('utf8');
