@@ -93,7 +93,7 @@ async function heapByKind(dir: string, label: string): Promise<Map<string, { byt
 }
 
 /**
- * Baseline measured first, in this process: a bare `ws` server (the options the server uses) holding N idle
+ * Baseline, in this process: a bare `ws` server (the options the server uses) holding N idle
  * sockets. What a connection costs below this is Node's and ws's floor, not ours.
  */
 async function bareWsBaseline(): Promise<{ heap: number; external: number; rss: number; n: number }> {
@@ -107,17 +107,20 @@ async function bareWsBaseline(): Promise<{ heap: number; external: number; rss: 
   const before = await measure();
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), `ws://127.0.0.1:${port}/`, String(N), '-'],
     { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
-  const n = await waitLine(child, 'bound');
+  const half = await waitLine(child, 'bound');
+  const mid = await steady();
+  child.stdin!.write('more\n');
+  const n = (await waitLine(child, 'bound')) - half;
   const after = await steady();
   child.stdin!.end();
   await new Promise((r) => { if (child.exitCode !== null) r(null); else { child.once('exit', r); setTimeout(() => { child.kill('SIGKILL'); r(null); }, 10_000).unref(); } });
   for (const ws of held) ws.terminate();
   wss.close();
   await new Promise((r) => http.close(r));
-  return { heap: (after.heapUsed - before.heapUsed) / n, external: (after.external - before.external) / n, rss: (after.rss - before.rss) / n, n };
+  void before;
+  return { heap: (after.heapUsed - mid.heapUsed) / n, external: (after.external - mid.external) / n, rss: (after.rss - mid.rss) / n, n };
 }
 
-const bare = await bareWsBaseline();
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-memory-'));
 const server = createServer({
   domain: 'localhost', dataDir, logLevel: 'warn', http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false },
@@ -157,34 +160,47 @@ async function steady(): Promise<NodeJS.MemoryUsage> {
 
 try {
   await settle();
-  const empty = await steady(); // after start-up work in the background (web chat assets, avatar masks)
+  // Per-viewer figures are marginal: what the second half of the viewers added, connecting and then sitting down,
+  // so one-time costs (code warming up, caches, the room itself) stay out of them.
+  const half = await waitLine(clients, 'bound');
+  const empty = await steady();
   const heapEmpty = SNAPSHOT ? await heapByKind(dataDir, 'empty') : undefined;
+  clients.stdin!.write('more\n');
   const bound = await waitLine(clients, 'bound');
   const conn = await steady();
   const heapConn = SNAPSHOT ? await heapByKind(dataDir, 'bound') : undefined;
   clients.stdin!.write('join\n');
-  const joined = await waitLine(clients, 'joined');
+  await waitLine(clients, 'joined');
+  const seatedHalf = await steady();
+  clients.stdin!.write('join\n');
+  const joinedAll = await waitLine(clients, 'joined');
   const after = await steady(); // the presence storm is over
+  const joined = joinedAll - half;
   const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
   const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
-  console.log(`\n${joined} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
+  console.log(`\n${joinedAll} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
+  console.log(`per viewer: what the last ${joined} added (connected after the first ${half}, seated after the first ${half} sat down)`);
   console.log('| bytes per viewer | connected (login, bind, presence) | + seated in the room | total |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const [label, k] of [['JS heap (after GC)', 'heapUsed'], ['outside the heap (Buffers, external)', 'external'], ['RSS', 'rss']] as const) {
-    console.log(`| ${label} | ${per(conn, empty, k).toFixed(0)} | ${per(after, conn, k).toFixed(0)} | ${per(after, empty, k).toFixed(0)} |`);
+    const c = per(conn, empty, k);
+    const r = per(after, seatedHalf, k);
+    console.log(`| ${label} | ${c.toFixed(0)} | ${r.toFixed(0)} | ${(c + r).toFixed(0)} |`);
   }
+  // The floor is measured now, with the viewers still connected to the server: a run of its own, same process.
+  const bare = await bareWsBaseline();
   console.log(`| same run, bare \`ws\` server holding ${bare.n} idle sockets (the floor) | heap ${bare.heap.toFixed(0)}, external ${bare.external.toFixed(0)}, RSS ${bare.rss.toFixed(0)} | | |`);
-  const total = per(after, empty, 'heapUsed') + per(after, empty, 'external');
+  const total = per(conn, empty, 'heapUsed') + per(conn, empty, 'external') + per(after, seatedHalf, 'heapUsed') + per(after, seatedHalf, 'external');
   const floor = bare.heap + bare.external;
   console.log(`ours above the bare ws floor: ${((total - floor) / 1024).toFixed(2)} KiB per idle occupant (floor ${(floor / 1024).toFixed(2)} KiB)`);
   console.log(`heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
     ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)');
   if (heapEmpty && heapConn) {
     const heapAfter = await heapByKind(dataDir, 'joined');
-    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>) =>
-      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / joined, count: (v.count - (b.get(k)?.count ?? 0)) / joined }]));
-    const c = diff(heapConn, heapEmpty);
-    const r = diff(heapAfter, heapConn);
+    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>, n: number) =>
+      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / n, count: (v.count - (b.get(k)?.count ?? 0)) / n }]));
+    const c = diff(heapConn, heapEmpty, bound - half); // the second half connecting
+    const r = diff(heapAfter, heapConn, joinedAll); // everyone sitting down
     const keys = [...new Set([...c.keys(), ...r.keys()])]
       .map((k) => ({ k, c: c.get(k) ?? { bytes: 0, count: 0 }, r: r.get(k) ?? { bytes: 0, count: 0 } }))
       .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes)).slice(0, 30);

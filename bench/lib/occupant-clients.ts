@@ -1,6 +1,6 @@
-// Child process for bench/occupant-memory.ts: N raw WebSocket viewers log in anonymously and send initial presence
-// ("bound N"), then on a "join" line on stdin join one room ("joined N"), then sit idle (reading whatever comes)
-// until stdin closes. With room "-" they only open plain WebSocket connections (the bare `ws` baseline).
+// Child process for bench/occupant-memory.ts: N/2 raw WebSocket viewers log in anonymously and send initial presence
+// ("bound K"), the other half on a "more" line on stdin ("bound N"); each "join" line seats the next half in one room
+// ("joined K", then "joined N"); then they sit idle (reading whatever comes) until stdin closes. With room "-" they only open plain WebSocket connections (the bare `ws` baseline).
 import { WebSocket } from 'ws';
 import { wsClient, type RawClient } from './raw-clients.js';
 
@@ -38,17 +38,32 @@ async function bareSocket(): Promise<void> {
   clients.push({ jid: '', send: (x) => ws.send(x), onData: () => {}, close: () => ws.terminate() });
 }
 
-await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (next < N && Date.now() < deadline) { next++; await (room === '-' ? bareSocket() : login()); }
-}));
-console.log(`bound ${clients.length}`);
-process.stdin.setEncoding('utf8');
-process.stdin.on('data', async (d: string) => {
-  if (!d.includes('join')) return;
-  let k = 0;
+/** Opens connections until `upTo` are open. */
+async function connect(upTo: number): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (k < clients.length) { const i = k++; await join(clients[i]!, i); }
+    while (next < upTo && Date.now() < deadline) { next++; await (room === '-' ? bareSocket() : login()); }
   }));
-  console.log(`joined ${clients.length}`);
+  console.log(`bound ${clients.length}`);
+}
+
+// Two halves, so the parent can measure the second half alone (a marginal cost, without one-time costs).
+const HALF = Math.floor(N / 2);
+await connect(HALF);
+let seated = 0;
+let queue = Promise.resolve();
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (d: string) => {
+  for (const cmd of d.split('\n')) {
+    if (cmd === 'more') queue = queue.then(() => connect(N));
+    if (cmd === 'join') {
+      queue = queue.then(async () => {
+        const upTo = seated < HALF ? HALF : clients.length;
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          while (seated < upTo) { const i = seated++; await join(clients[i]!, i); }
+        }));
+        console.log(`joined ${seated}`);
+      });
+    }
+  }
 });
 process.stdin.on('end', () => { for (const c of clients) c.close(); process.exit(0); });
