@@ -2,7 +2,10 @@
 // room for `--minutes` — join, chat a little, stay a while, leave, come back — and every `--sample-seconds` the
 // heap after GC, external memory and RSS are sampled. After the warm-up the least-squares slope of each is printed;
 // the run is flagged as a leak when the heap keeps growing (slope and last-quarter mean both past thresholds).
+// Bounded caches (parsed JIDs, computed avatars: 10,000 by default) fill up over the first thousands of distinct
+// viewers and look like growth; the heap once everyone has left, against the heap before anyone came, is printed too.
 // Usage: npm run bench:soak -- [--minutes 60] [--viewers 400] [--stay 60] [--sample-seconds 30] [--warmup-minutes 5]
+//        [--no-avatars]
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
@@ -48,9 +51,11 @@ const MB = (b: number) => (b / 1048576).toFixed(1);
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
 const server = createServer({
   domain: 'localhost', dataDir, logLevel: 'warn', http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false },
-  muc: { demoRoom: 'soak' },
+  muc: { demoRoom: 'soak' }, ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
 }, { logger: silentLogger });
 await server.start();
+await new Promise((r) => setTimeout(r, 3000)); // start-up work in the background (web chat assets, avatar masks)
+const before = await measure();
 const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
 console.log(`soak: ${VIEWERS} churning viewers (mean stay ${STAY} s) in ${ROOM} for ${MINUTES} min, sampling every ${SAMPLE_S} s, warm-up ${WARMUP_MIN} min; ${cpus().length} cores, ${new Date().toISOString()}`);
 const clients = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/soak-clients.ts'), url, String(VIEWERS), ROOM, String(MINUTES * 60), String(STAY)],
@@ -110,6 +115,9 @@ try {
   clients.stdin!.end();
   await Promise.race([childExit, new Promise((r) => setTimeout(r, 10_000))]);
   if (clients.exitCode === null) clients.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 5000)); // leaves and closes are processed
+  const end = await measure();
+  console.log(`\nheap after GC with nobody connected: ${MB(before.heap)} MB before the first viewer, ${MB(end.heap)} MB after the last left (${server.connectionCount} connections, ${[...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0)} occupants)`);
   await server.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

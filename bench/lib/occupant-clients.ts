@@ -11,9 +11,16 @@ const clients: RawClient[] = [];
 let next = 0;
 const deadline = Date.now() + 120_000;
 
+/** Idle viewers answer the server's keepalive pings (XEP-0199), as browsers' clients do, so they are not dropped. */
+function answerPing(c: RawClient, s: string): void {
+  if (!s.startsWith('<iq') || !s.includes('urn:xmpp:ping')) return;
+  const id = /id="([^"]*)"/.exec(s)?.[1];
+  if (id !== undefined) c.send(`<iq xmlns="jabber:client" type="result" id="${id}"/>`);
+}
+
 async function login(): Promise<void> {
   const c = await wsClient(url!, 'anon.localhost');
-  c.onData(() => {});
+  c.onData((s) => answerPing(c, s));
   c.send('<presence xmlns="jabber:client"/>');
   clients.push(c);
 }
@@ -23,6 +30,7 @@ async function join(c: RawClient, i: number): Promise<void> {
   await new Promise<void>((resolve) => {
     let seen = '';
     c.onData((s) => {
+      answerPing(c, s);
       if (seen === null) return;
       // our own join presence carries status 110; everything after is just read and dropped
       if (s.includes('code="110"')) { seen = null as unknown as string; resolve(); }
