@@ -2,6 +2,7 @@
 // names the field and what is wrong.
 import { resolve } from 'node:path';
 import type { LogFormat, LogLevel } from './log.js';
+import { checkProxyEntry } from './http/client-address.js';
 import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, strList, type Raw } from './config-schema.js';
 
 export { ConfigError };
@@ -17,6 +18,11 @@ export interface HttpConfig {
   considerSecure: boolean;
   /** Where operators scrape OpenMetrics figures (sessions, occupants, stanzas, fan-out); empty: not served. */
   metricsPath: string;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses, CIDR ranges, `loopback`, `linklocal`,
+   * `uniquelocal`): WebSocket and BOSH clients behind them get their own address for per-IP limits and bans.
+   */
+  trustedProxies: string[];
 }
 
 export interface LimitsConfig {
@@ -90,7 +96,7 @@ export function validateConfig(input: unknown): ServerConfig {
   if (mucHost === domain || mucHost === anon) throw new ConfigError('mucHost', 'must differ from domain and anonymousHost');
 
   const h = asObject(o.http, 'http');
-  onlyKeys(h, ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure', 'metricsPath'], 'http');
+  onlyKeys(h, ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure', 'metricsPath', 'trustedProxies'], 'http');
   const http: HttpConfig = {
     listen: bool(h, 'listen', true, 'http'),
     host: str(h, 'host', '127.0.0.1', 'http'),
@@ -99,7 +105,12 @@ export function validateConfig(input: unknown): ServerConfig {
     boshPath: str(h, 'boshPath', '/http-bind', 'http', checkPath),
     considerSecure: bool(h, 'considerSecure', true, 'http'),
     metricsPath: str(h, 'metricsPath', '/metrics', 'http', (p) => (p === '' ? null : checkPath(p))),
+    trustedProxies: strList(h, 'trustedProxies', ['loopback'], 'http'),
   };
+  for (const entry of http.trustedProxies) {
+    const err = checkProxyEntry(entry);
+    if (err) throw new ConfigError('http.trustedProxies', err);
+  }
 
   const l = asObject(o.limits, 'limits');
   onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'maxTotalSendBufferBytes', 'authTimeoutSeconds',

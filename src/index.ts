@@ -19,6 +19,7 @@ import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
 import { createWebSocketEndpoint, type WebSocketEndpoint } from './xmpp/websocket.js';
 import { createBoshEndpoint } from './bosh/endpoint.js';
+import { clientAddress, trustList } from './http/client-address.js';
 import type { SaslMechanism } from './xmpp/sasl/mechanism.js';
 import { anonymousMechanism } from './xmpp/sasl/anonymous.js';
 import { plainMechanism } from './xmpp/sasl/plain.js';
@@ -58,6 +59,8 @@ export type { Logger } from './log.js';
 export type { CreationCallback, RoomSeed } from './muc/config.js';
 export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
+export { clientAddress, plainAddress, trustList, type TrustProxy } from './http/client-address.js';
+export { readServerInfos, type StoredServerInfos } from './s2s/server-infos.js';
 export { importLivechatOnFirstStart, readChannelEmojis, readChannelOptions, type LivechatImportReport } from './import/livechat/index.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
@@ -79,6 +82,11 @@ export interface CreateServerOptions {
   onS2sPeerInstanceUrl?(url: string): void;
   /** Avatars of the application's users (PeerTube accounts): image bytes or an http(s) URL, cached per JID. */
   avatarProvider?: AvatarProvider;
+  /**
+   * The client's address of a WebSocket or BOSH request, for per-IP limits and bans, when the host server knows it
+   * better (PeerTube: Express's req.ip under its "trust proxy"). Default: `http.trustedProxies` and X-Forwarded-For.
+   */
+  clientAddress?(req: IncomingMessage): string | undefined;
 }
 
 export interface XmppServer {
@@ -246,7 +254,10 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     return s;
   };
 
+  const trust = trustList(config.http.trustedProxies);
+  const addressOf = (req: IncomingMessage): string => options.clientAddress?.(req) || clientAddress(req, trust);
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
+    addressOf,
     path: config.http.websocketPath,
     maxStanzaSize: config.limits.maxStanzaSize,
     secure: config.http.considerSecure,
@@ -260,7 +271,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let certs: CertificateStore | null = null;
   let tcp: TcpListeners | null = null;
   let started = false;
-  const bosh = createBoshEndpoint({ config, log, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
+  const bosh = createBoshEndpoint({ config, log, addressOf, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());

@@ -1,5 +1,7 @@
 // PeerTube client script (scope "common"): the chat beside a live on the watch page, with a button to open it in a
-// new window, and the "use chat" checkbox on the live creation and update forms.
+// new window and, for those livechat's chat-share-url setting names, a "share chat link" panel (the chat page's
+// permanent URL, read-only and transparent for OBS, or an iframe to embed), and the "use chat" checkbox on the live
+// creation and update forms.
 const FIELD = 'livechat-active';
 
 function hasChat(video, s) {
@@ -17,23 +19,125 @@ function removeChat() {
   if (old) old.remove();
 }
 
-function showChat(url, settings, label) {
+// ---- "Share chat link" (livechat's chat-share-url setting) ----
+// Who sees the button, as livechat guesses it from what PeerTube's web client keeps in localStorage (only cosmetic:
+// the link is public anyway): everyone, the video's owner, the owner and instance moderators, or nobody.
+function mayShare(video, s) {
+  if (!video || video.isLocal === false) return false;
+  const who = s['chat-share-url'] || 'owner';
+  if (who === 'everyone') return true;
+  if (who === 'nobody') return false;
+  let username = '';
+  let role = '';
+  try {
+    username = window.localStorage.getItem('username') || '';
+    role = window.localStorage.getItem('role') || '';
+  } catch (e) { /* storage refused: not the owner */ }
+  const mine = !!username && !!video.account && username === video.account.name;
+  if (who === 'owner') return mine;
+  if (who === 'owner+moderators') return mine || role === '0' || role === '1';
+  return false;
+}
+
+/** The chat page's public URL, without the plugin version (it stays valid across upgrades), with the options. */
+function shareUrl(base, video, o) {
+  const u = new URL(base.replace(/\/[^/]+\/router$/, '/router') + '/webchat/room/' + encodeURIComponent(video.uuid), window.location.origin);
+  if (o.readonly) u.searchParams.set('_readonly', 'true');
+  if (o.readonly && o.transparent) u.searchParams.set('_transparent', 'true');
+  return u.href;
+}
+
+function checkbox(panel, name, text) {
+  const label = document.createElement('label');
+  const input = document.createElement('input');
+  input.type = 'checkbox';
+  input.name = name;
+  label.appendChild(input);
+  label.appendChild(document.createTextNode(' ' + text));
+  panel.appendChild(label);
+  return input;
+}
+
+function sharePanel(base, video, labels) {
+  const panel = document.createElement('div');
+  panel.className = 'peertube-plugin-livechat-share';
+  panel.hidden = true;
+  const readonly = checkbox(panel, 'readonly', labels.readonly);
+  const transparent = checkbox(panel, 'transparent', labels.transparent);
+  const embed = checkbox(panel, 'embed', labels.embed);
+  const out = document.createElement('input');
+  out.type = 'text';
+  out.readOnly = true;
+  out.name = 'share-url';
+  panel.appendChild(out);
+  const copy = document.createElement('button');
+  copy.type = 'button';
+  copy.className = 'peertube-plugin-livechat-button peertube-plugin-livechat-copy';
+  copy.textContent = labels.copy;
+  panel.appendChild(copy);
+  const open = document.createElement('a');
+  open.target = '_blank';
+  open.rel = 'noopener';
+  open.className = 'peertube-plugin-livechat-button peertube-plugin-livechat-share-open';
+  open.textContent = labels.open;
+  panel.appendChild(open);
+  const update = () => {
+    transparent.disabled = !readonly.checked;
+    const url = shareUrl(base, video, { readonly: readonly.checked, transparent: transparent.checked });
+    open.href = url;
+    if (!embed.checked) {
+      out.value = url;
+      return;
+    }
+    // The embed code livechat gives: an iframe of the (read-only, for OBS) chat page.
+    const frame = document.createElement('iframe');
+    frame.setAttribute('src', url);
+    frame.setAttribute('title', video.name || 'Chat');
+    frame.setAttribute('sandbox', 'allow-same-origin allow-scripts allow-popups allow-forms');
+    frame.setAttribute('width', '560');
+    frame.setAttribute('height', '315');
+    frame.setAttribute('frameborder', '0');
+    out.value = frame.outerHTML;
+  };
+  for (const c of [readonly, transparent, embed]) c.addEventListener('change', update);
+  copy.addEventListener('click', () => {
+    out.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(out.value).catch(() => document.execCommand('copy'));
+    else document.execCommand('copy');
+  });
+  update();
+  return panel;
+}
+
+function showChat(url, settings, label, share) {
   removeChat();
   const placeholder = document.getElementById('plugin-placeholder-player-next');
   if (!placeholder) return;
   const box = document.createElement('div');
   box.id = 'peertube-plugin-livechat-container';
-  if (settings['chat-open-blank'] !== false) {
+  if (settings['chat-open-blank'] !== false || share) {
     const bar = document.createElement('div');
     bar.className = 'peertube-plugin-livechat-buttons';
-    const open = document.createElement('a');
-    open.href = url;
-    open.target = '_blank';
-    open.rel = 'noopener';
-    open.className = 'peertube-plugin-livechat-button peertube-plugin-livechat-open-blank';
-    open.textContent = label;
-    bar.appendChild(open);
+    if (settings['chat-open-blank'] !== false) {
+      const open = document.createElement('a');
+      open.href = url;
+      open.target = '_blank';
+      open.rel = 'noopener';
+      open.className = 'peertube-plugin-livechat-button peertube-plugin-livechat-open-blank';
+      open.textContent = label;
+      bar.appendChild(open);
+    }
     box.appendChild(bar);
+    if (share) {
+      const panel = sharePanel(share.base, share.video, share.labels);
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'peertube-plugin-livechat-button peertube-plugin-livechat-share-button';
+      button.textContent = share.labels.share;
+      button.addEventListener('click', () => { panel.hidden = !panel.hidden; });
+      bar.appendChild(button);
+      box.appendChild(panel);
+    }
   }
   const frame = document.createElement('iframe');
   frame.src = url;
@@ -48,6 +152,11 @@ export async function register({ registerHook, registerVideoField, peertubeHelpe
   const settings = await peertubeHelpers.getSettings();
   const base = peertubeHelpers.getBaseRouterRoute().replace(/\/$/, '');
   const label = (await peertubeHelpers.translate('Open in a new window')) || 'Open in a new window';
+  const tr = async (t) => (await peertubeHelpers.translate(t)) || t;
+  const shareLabels = {
+    share: await tr('Share chat link'), readonly: await tr('Read-only'), transparent: await tr('Transparent background'),
+    embed: await tr('Embed (iframe code)'), copy: await tr('Copy'), open: await tr('Open'),
+  };
 
   if (settings['chat-per-live-video'] !== false && typeof registerVideoField === 'function') {
     const field = {
@@ -70,7 +179,8 @@ export async function register({ registerHook, registerVideoField, peertubeHelpe
     target: 'action:video-watch.video.loaded',
     handler: ({ video }) => {
       if (!hasChat(video, settings) || settings['chat-auto-display'] === false && !video.isLive) return removeChat();
-      showChat(base + '/webchat/room/' + encodeURIComponent(video.uuid), settings, label);
+      const share = mayShare(video, settings) ? { base, video, labels: shareLabels } : null;
+      showChat(base + '/webchat/room/' + encodeURIComponent(video.uuid), settings, label, share);
     },
   });
 }

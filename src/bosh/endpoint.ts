@@ -28,6 +28,8 @@ export interface BoshEndpointOptions {
   admit?(address: string): boolean;
   /** The validated `bosh` section; defaults to validating config.modules.bosh. */
   bosh?: BoshConfig;
+  /** The client's address (behind trusted proxies); defaults to the socket's peer. */
+  addressOf?(req: IncomingMessage): string;
 }
 
 const DEFAULT_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -82,7 +84,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       log.warn(`bosh: ${sessions.size} sessions, refusing a new one`);
       return refuse(res, 'policy-violation');
     }
-    const address = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    const address = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     if (opts.admit && !opts.admit(address)) return refuse(res, 'policy-violation');
     const content = a.content && CONTENT_RE.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
     // §7.1: the manager may lower wait and hold, never raise them.

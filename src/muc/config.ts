@@ -37,6 +37,11 @@ export interface MucConfig {
   demoRoom: string | null;
   /** Terms every joiner is shown (livechat's `chat-terms` plugin setting); empty: none. */
   terms: string;
+  /**
+   * livechat's `auto-ban-anonymous-ip`: banning an anonymous occupant also bans its address from the room for
+   * this many seconds (an ip-ban entry that expires); 0: off.
+   */
+  autoBanAnonymousIpSeconds: number;
   /** Nickname the terms come from, reserved in every room (livechat uses "Peertube"). */
   termsNickname: string;
 }
@@ -72,6 +77,7 @@ export function defaultMucConfig(domain: string): MucConfig {
     demoRoom: null,
     terms: '',
     termsNickname: 'Peertube',
+    autoBanAnonymousIpSeconds: 0,
   };
 }
 
@@ -84,7 +90,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
   // One MUC host for everything (service, certificates, S2S, web chat): a second setting could only disagree.
   if (o.host !== undefined) throw new ConfigError(path ? `${path}.host` : 'host', 'the MUC host is set by the top-level "mucHost"');
   onlyKeys(o, ['creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
-    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname'], path);
+    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname', 'autoBanAnonymousIpSeconds'], path);
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const def = defaultMucConfig('localhost');
   const maxHistoryLength = int(o, 'maxHistoryLength', def.maxHistoryLength, path, 0, 10000);
@@ -125,6 +131,7 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
     demoRoom: demo && demo.length ? demo : null,
     terms: str(o, 'terms', '', path),
     termsNickname: nonEmpty(str(o, 'termsNickname', def.termsNickname, path), p('termsNickname')),
+    autoBanAnonymousIpSeconds: int(o, 'autoBanAnonymousIpSeconds', 0, path, 0, 365 * 86400),
   };
 }
 

@@ -220,6 +220,21 @@ export class MucService implements Component {
     return room ? setRoomTerms(room, this.config.termsNickname, text) : false;
   }
 
+  /**
+   * Renames a room (the plugin: the video's title or the channel's name changed); the rest of its configuration
+   * stays. Occupants get a 104 so clients re-read the room info, as livechat's room update does. False when there
+   * is no such room or the name is unchanged.
+   */
+  setRoomName(localpart: string, name: string): boolean {
+    const room = this.getRoom(localpart);
+    const next = name.slice(0, 1000);
+    if (!room || room.config.name === next) return false;
+    room.config.name = next;
+    this.persist(room);
+    room.announceCodes(['104']);
+    return true;
+  }
+
   /** Sets the custom emoji shortnames a room's emoji-only mode accepts (the channel's emoji); false: no such room. */
   setCustomEmojis(localpart: string, shortnames: readonly string[]): boolean {
     const room = this.rooms.get(localpart);

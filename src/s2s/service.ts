@@ -22,7 +22,7 @@ import { DialError, type S2sDialer } from './dialer.js';
 import { tcpDialer } from './tcp-dialer.js';
 import { wsDialer } from './ws-dialer.js';
 import { createWsS2sEndpoint, type WsS2sEndpoint, type WsS2sAccepted } from './ws-endpoint.js';
-import { readServerInfo } from './server-infos.js';
+import { readServerInfos } from './server-infos.js';
 import { IncomingS2s } from './incoming.js';
 import { OutgoingS2s, type FailureKind, type QueuedStanza } from './outgoing.js';
 import { startS2sListeners, type S2sListeners } from './listener.js';
@@ -193,13 +193,13 @@ export class S2sService implements RemoteRoute {
     const { enabled: tcp, websocket } = this.deps.config;
     const configured = websocket.routes[remote];
     if (configured) return wsDialer(this.ctx, configured);
-    const info = websocket.serverInfosDir ? await readServerInfo(websocket.serverInfosDir, remote, this.deps.log) : {};
+    const info = websocket.serverInfosDir ? await readServerInfos(websocket.serverInfosDir, remote, this.deps.log) : undefined;
     // Direct S2S when the remote has it (and we speak TCP S2S): one hop less than its HTTP front.
-    if (tcp && info.s2s) {
+    if (tcp && info?.s2s) {
       const { host, port } = info.s2s;
       return tcpDialer(this.ctx, () => this.resolver.hostTargets(host, port));
     }
-    if (info.wsUrl) return wsDialer(this.ctx, info.wsUrl);
+    if (info?.wsS2S) return wsDialer(this.ctx, info.wsS2S.url);
     if (tcp) return tcpDialer(this.ctx, (r) => this.resolver.targets(r));
     throw new DialError(`no WebSocket S2S URL known for ${remote} and S2S over TCP is off`, 'not-found');
   }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { ArchiveConfig } from './config.js';
 import { idFor, newSalt, seqOf } from './ids.js';
 import { writeJson } from './json-document.js';
+import { LegacyIds, isKeepableId } from './legacy-ids.js';
 import { recoverRoomFiles } from './room-recovery.js';
 import { StoredRecord, encodeMessage } from './record.js';
 import { RetractionLog } from './retractions.js';
@@ -94,6 +95,8 @@ export class RoomArchive {
   tailBytes = 0;
 
   private retractions: RetractionLog;
+  /** Ids kept from another server's archive (an import), when the room has any. */
+  private legacy: LegacyIds | undefined;
   private expiryFloor = { at: -Infinity, seq: 0 };
   private closed = false;
 
@@ -139,6 +142,7 @@ export class RoomArchive {
     }
 
     await this.retractions.load(this.baseSeq);
+    this.legacy = await LegacyIds.load(this.dir);
 
     // Warm the hot tail: the active segment's last records, topped up from the previous segment if short.
     const want = Math.min(this.ctx.config.hotTail, this.nextSeq - this.baseSeq);
@@ -173,7 +177,12 @@ export class RoomArchive {
     let ts = Math.round(input.ts ?? this.ctx.now());
     if (!(ts >= this.lastTs)) ts = this.lastTs;
     const seq = this.nextSeq;
-    const id = idFor(this.salt, seq);
+    let id = idFor(this.salt, seq);
+    // An imported message keeps the id its clients know, unless that id is already taken here.
+    if (input.keepId !== undefined && isKeepableId(input.keepId) && this.seqOfId(input.keepId) === null) {
+      id = input.keepId;
+      (this.legacy ??= new LegacyIds()).add(id, seq);
+    }
     const rec: StoredRecord = { seq, ts, id, nick: input.nick, xml: input.xml };
     if (input.occupantId) rec.occupantId = input.occupantId;
     if (input.realJid) rec.realJid = input.realJid;
@@ -212,14 +221,14 @@ export class RoomArchive {
 
   /** Resolves when the message with this id (default: everything appended so far) is on disk. */
   whenDurable(id?: string): Promise<void> {
-    const seq = id === undefined ? this.nextSeq - 1 : seqOf(this.salt, id);
+    const seq = id === undefined ? this.nextSeq - 1 : this.seqOfId(id);
     if (seq === null) return Promise.reject(new ArchiveItemNotFoundError(id!));
     return this.waitSeq(seq);
   }
 
   /** Whether the message with this id was appended but is not on disk yet (synchronous). */
   isPending(id: string): boolean {
-    const seq = seqOf(this.salt, id);
+    const seq = this.seqOfId(id);
     return seq !== null && seq >= this.writtenSeq && seq < this.nextSeq;
   }
 
@@ -505,21 +514,26 @@ export class RoomArchive {
     return f;
   }
 
+  /** The position of one of this room's ids: ours carry it, kept ones are looked up. */
+  private seqOfId(id: string): number | null {
+    return seqOf(this.salt, id) ?? this.legacy?.get(id) ?? null;
+  }
+
   private resolveId(id: string, floor: number): number {
-    const seq = seqOf(this.salt, id);
+    const seq = this.seqOfId(id);
     if (seq === null || seq < floor || seq >= this.nextSeq) throw new ArchiveItemNotFoundError(id);
     return seq;
   }
 
   /** Whether an id is one of this room's messages still stored (synchronous; ignores expiry not yet pruned). */
   has(id: string): boolean {
-    const seq = seqOf(this.salt, id);
+    const seq = this.seqOfId(id);
     return seq !== null && seq >= this.capFloor() && seq < this.nextSeq;
   }
 
   /** A message by id if it is in the hot tail (synchronous, no disk). */
   peek(id: string): ArchivedMessage | undefined {
-    const seq = seqOf(this.salt, id);
+    const seq = this.seqOfId(id);
     const tf = this.tailFloor;
     if (seq === null || seq < tf || seq >= this.nextSeq) return undefined;
     return this.tailArr[seq - tf];
@@ -528,7 +542,7 @@ export class RoomArchive {
   /** Checks that an id is a visible message of this room; returns its record or undefined. */
   async get(id: string): Promise<ArchivedMessage | undefined> {
     const floor = await this.visibleFloor();
-    const seq = seqOf(this.salt, id);
+    const seq = this.seqOfId(id);
     if (seq === null || seq < floor || seq >= this.nextSeq) return undefined;
     return (await this.readRange(seq, seq))[0];
   }
@@ -649,7 +663,7 @@ export class RoomArchive {
    * tombstone is what history and MAM return from now on, also after a restart. False if the id is unknown.
    */
   retract(id: string, tombstoneXml: string): Promise<boolean> {
-    const seq = seqOf(this.salt, id);
+    const seq = this.seqOfId(id);
     if (seq === null || seq < this.baseSeq || seq >= this.nextSeq) return Promise.resolve(false);
     const tf = this.tailFloor;
     if (seq >= tf) {
@@ -716,6 +730,7 @@ export class RoomArchive {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.flush();
+    await this.legacy?.save(this.dir);
     this.closed = true;
     await this.closeFh();
   }

@@ -25,6 +25,8 @@ export interface AppendInput {
   occupantId?: string;
   realJid?: string;
   xml: string;
+  /** Imports only: the id another server gave this message (kept so clients' references still resolve). */
+  keepId?: string;
 }
 
 /** Matches a message when ANY given criterion matches (as livechat's archive search: occupant JID or occupant-id). */

@@ -154,6 +154,8 @@ export function createWebSocketEndpoint(opts: {
   maxStanzaSize: number;
   secure: boolean;
   accept(t: WebSocketTransport): void;
+  /** The client's address (behind trusted proxies); defaults to the socket's peer. */
+  addressOf?(req: IncomingMessage): string;
 }): WebSocketEndpoint {
   const wss = new WebSocketServer({
     noServer: true,
@@ -168,7 +170,7 @@ export function createWebSocketEndpoint(opts: {
       if (!pathOverride && path !== opts.path) return false;
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const addr = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+        const addr = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
         opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize));
       });
       return true;

@@ -1,7 +1,8 @@
 // Switching from livechat, end to end: a real Prosody configured like livechat's (internal storage, MUC + mod_muc_mam)
 // gets a room from @xmpp/client users (config, affiliations, subject, messages); it is stopped; `import-livechat`
 // reads its data folder; our server starts on the result and the same users find the room, its config,
-// affiliations, subject and the archive (MAM) with Prosody's own times, order, message ids and occupant ids.
+// affiliations, subject and the archive (MAM) with Prosody's own times, order, message ids, archive ids (stanza-ids:
+// MAM paging from an id given by Prosody, moderation of a message by its Prosody id) and occupant ids.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -36,13 +37,14 @@ async function join_(c: TestClient, nick: string): Promise<Stanza> {
   return c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && !!s.getChild('x', `${MUC}#user`)?.getChildren('status').some((st: Stanza) => st.attrs.code === '110'), 15000, `${nick}'s self-presence`);
 }
 
-interface Archived { body: string; stamp: string; id: string; from: string; occupantId?: string }
+interface Archived { body: string; stamp: string; id: string; from: string; occupantId?: string; archiveId: string }
 
 /** The whole room archive over MAM, in the order the server returns it. */
-async function mamAll(c: TestClient, queryid: string): Promise<Archived[]> {
+async function mamAll(c: TestClient, queryid: string, after?: string): Promise<Archived[]> {
   const before = c.received.length;
   const res = await c.iq(xml('iq', { type: 'set', to: ROOM },
-    xml('query', { xmlns: MAM, queryid }, xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, '100')))), 15000);
+    xml('query', { xmlns: MAM, queryid }, xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, '100'),
+      after ? xml('after', {}, after) : undefined))), 15000);
   const fin = res.getChild('fin', MAM);
   assert.ok(fin, 'MAM answers with <fin/>');
   assert.is(fin!.attrs.complete, 'true', 'everything in one page');
@@ -55,7 +57,7 @@ async function mamAll(c: TestClient, queryid: string): Promise<Archived[]> {
     if (body === null) return [];
     return [{
       body, stamp: fwd.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp, id: msg.attrs.id, from: msg.attrs.from,
-      occupantId: msg.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id,
+      occupantId: msg.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, archiveId: r.attrs.id,
     }];
   });
 }
@@ -115,6 +117,9 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
   const onProsody = await mamAll(a, 'before');
   assert.equal(onProsody.map((m) => m.body), BODIES, 'Prosody archived the five messages');
   assert.ok(onProsody.every((m) => m.occupantId), 'Prosody stamps occupant ids');
+  // The stanza-ids clients got live are Prosody's archive ids (what they page from and refer to).
+  const liveIds = BODIES.map((_, i) => a.received.find((s) => s.is('message') && s.attrs.id === `m${i}`)?.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id);
+  assert.equal(liveIds, onProsody.map((m) => m.archiveId), 'live stanza-ids are the archive ids');
   await a.stop();
   await b.stop();
   await prosody.stop();
@@ -160,6 +165,10 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     assert.equal(onOurs.map((m) => m.id), BODIES.map((_, i) => `m${i}`), 'message ids kept');
     assert.equal(onOurs.map((m) => m.occupantId), onProsody.map((m) => m.occupantId), 'occupant ids kept');
     assert.equal(onOurs.map((m) => m.from), onProsody.map((m) => m.from));
+    assert.equal(onOurs.map((m) => m.archiveId), onProsody.map((m) => m.archiveId), "Prosody's archive ids kept");
+    // A client paging on from an id it got from Prosody goes on where it was.
+    const paged = await mamAll(a2, 'paged', onProsody[2].archiveId);
+    assert.equal(paged.map((m) => m.body), BODIES.slice(3), 'MAM after a Prosody id');
 
     const ch = await a2.iq(xml('iq', { type: 'set', to: CHANNEL_ROOM }, xml('query', { xmlns: MAM, queryid: 'ch' })), 15000);
     assert.ok(ch.getChild('fin', MAM));
@@ -173,6 +182,24 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     assert.is(bself.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, onProsody[2].occupantId, 'so does Bob');
     const last = await b2.waitFor((s) => s.is('message') && s.getChildText('body') === 'last one', 10000, 'history on join');
     assert.is(Date.parse(last.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp), Date.parse(onProsody[4].stamp), 'original time in history');
+    assert.is(last.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id, onProsody[4].archiveId, 'history carries the Prosody stanza-id');
+
+    // A message after the switch gets an id of ours; paging from the last Prosody id reaches it.
+    await a2.send(xml('message', { to: ROOM, type: 'groupchat', id: 'new1' }, xml('body', {}, 'after the switch')));
+    const echo = await a2.waitFor((s) => s.is('message') && s.attrs.id === 'new1', 10000, 'echo after the switch');
+    const newId = echo.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id as string;
+    assert.ok(newId && !onProsody.some((m) => m.archiveId === newId), 'a new id');
+    const tail = await mamAll(a2, 'tail', onProsody[4].archiveId);
+    assert.equal(tail.map((m) => [m.body, m.archiveId]), [['after the switch', newId]]);
+
+    // Moderation by a Prosody stanza-id (XEP-0425): the owner removes Bob's old message; everyone is told.
+    await a2.iq(xml('iq', { type: 'set', to: ROOM }, xml('moderate', { xmlns: 'urn:xmpp:message-moderate:1', id: onProsody[2].archiveId },
+      xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }), xml('reason', {}, 'old spoiler'))), 10000);
+    const told = await b2.waitFor((s) => s.is('message') && s.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id === onProsody[2].archiveId,
+      10000, 'retraction announcement naming the Prosody id');
+    assert.ok(told.getChild('retract', 'urn:xmpp:message-retract:1')!.getChild('moderated', 'urn:xmpp:message-moderate:1'), 'moderated');
+    const afterMod = await mamAll(a2, 'aftermod');
+    assert.not.ok(afterMod.some((m) => m.body === 'bob here'), 'the moderated message is gone from the archive');
     await a2.stop();
     await b2.stop();
   } finally {

@@ -17,7 +17,6 @@ test('server infos: domains, WS S2S and anonymous endpoints; direct S2S only wit
   assert.equal(buildServerInfos(BASE), {
     host: 'video.example',
     muc: 'room.video.example',
-    external: 'external.video.example',
     websockets2s: { url: 'wss://video.example/plugins/livechat/ws/xmpp-websocket-s2s' },
     anonymous: {
       bosh: 'https://video.example/plugins/livechat/router/http-bind',

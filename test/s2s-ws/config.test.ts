@@ -5,7 +5,7 @@ import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateS2s } from '../../src/s2s/config.js';
-import { readServerInfo } from '../../src/s2s/server-infos.js';
+import { readServerInfos } from '../../src/s2s/server-infos.js';
 import { standaloneFrame } from '../../src/s2s/ws-stream.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -43,12 +43,13 @@ test('serverInfos: livechat\'s ws-s2s and s2s files; missing, malformed and unsa
     await mkdir(join(dir, 'bad.example'));
     await writeFile(join(dir, 'bad.example', 'ws-s2s'), '{not json');
     await writeFile(join(dir, 'bad.example', 's2s'), JSON.stringify({ host: 'bad.example' }));
-    assert.equal(await readServerInfo(dir, 'room.peer.example', silentLogger), {
-      s2s: { host: 'peer.example', port: 5269 }, wsUrl: 'wss://peer.example/plugins/livechat/router/webchat/ws-s2s',
+    assert.equal(await readServerInfos(dir, 'room.peer.example', silentLogger), {
+      host: 'peer.example', s2s: { host: 'peer.example', port: 5269 },
+      wsS2S: { host: 'peer.example', url: 'wss://peer.example/plugins/livechat/router/webchat/ws-s2s' },
     });
-    assert.equal(await readServerInfo(dir, 'bad.example', silentLogger), {});
-    assert.equal(await readServerInfo(dir, 'nobody.example', silentLogger), {});
-    assert.equal(await readServerInfo(dir, '../etc', silentLogger), {});
+    assert.equal(await readServerInfos(dir, 'bad.example', silentLogger), undefined);
+    assert.equal(await readServerInfos(dir, 'nobody.example', silentLogger), undefined);
+    assert.equal(await readServerInfos(dir, '../etc', silentLogger), undefined);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -15,9 +15,11 @@ export {
 export { addPodcastChatTag, type PodcastChatItem } from './podcast.js';
 export { referenceHostOf, sanitizeLiveChatInfos, sanitizeServerInfos, validHost } from './sanitize.js';
 export {
-  hasServerInfos, readServerInfos, readVideoChatInfos, serverInfosDirOf, storeRemoteServerInfos, storeVideoChatInfos,
-  videoInfosPath, type StoredServerInfos, type VideoRef,
+  hasServerInfos, readVideoChatInfos, serverInfosDirOf, storeRemoteServerInfos, storeVideoChatInfos,
+  videoInfosPath, type VideoRef,
 } from './storage.js';
+// The serverInfos reader is the S2S layer's: one module for both.
+export { readServerInfos, type StoredServerInfos } from '../../../src/s2s/server-infos.js';
 export {
   fetchMissingServerInfos, readIncomingVideo, storeFetchedServerInfos, type FetchServerInfosOptions,
 } from './incoming.js';

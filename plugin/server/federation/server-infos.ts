@@ -9,7 +9,9 @@ import { boshUrl, websocketS2SUrl, websocketUrl, xmppDomainOf } from './urls.js'
  */
 export function buildServerInfos(server: LocalChatServer): ChatServerInfos {
   const host = xmppDomainOf(server.webserverUrl);
-  const infos: ChatServerInfos = { host, muc: `room.${host}`, external: `external.${host}` };
+  // Only the domains this server serves: livechat also names `external.<host>` (its OpenID Connect accounts), which
+  // this server has not; announcing it would send remote servers to a domain nobody answers for.
+  const infos: ChatServerInfos = { host, muc: `room.${host}` };
   const port = server.s2sPort === undefined || server.s2sPort === null ? '' : String(server.s2sPort);
   if (server.allowS2S && port !== '') infos.directs2s = { port };
   if (!server.dontPublishRemotely) infos.websockets2s = { url: websocketS2SUrl(server) };

@@ -5,11 +5,13 @@
 //   serverInfos/<domain>/s2s                {"host": main host, "port": "5269"} when the remote accepts direct S2S
 //   serverInfos/<domain>/ws-s2s             {"host": main host, "url": "wss://…/xmpp-websocket-s2s"}
 //   serverInfos/<domain>/last-update        {"timestamp": ms}
-// serverInfos holds one folder per domain of the remote (host, room.host, external.host), since S2S connects to each.
+// serverInfos holds one folder per domain of the remote (host, room.host, external.host when it announces one), since
+// S2S connects to each. Reading it is src/s2s/server-infos.ts's job (S2S and this plugin share that one reader).
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChatServerInfos, PeertubeLiveChatAttribute } from './types.js';
 import { sanitizeLiveChatInfos, validHost } from './sanitize.js';
+import { serverInfosUpdatedAt } from '../../../src/s2s/server-infos.js';
 
 /** The `serverInfos` folder of a plugin data folder (what the S2S layer is configured with). */
 export function serverInfosDirOf(dataDir: string): string {
@@ -91,44 +93,6 @@ export async function storeRemoteServerInfos(dataDir: string, infos: ChatServerI
   }
 }
 
-/** How to reach a remote domain, as read from `serverInfos/<domain>/`. */
-export interface StoredServerInfos {
-  /** The remote's main host (what the files name as `host`). */
-  host: string;
-  /** Direct S2S: connect to `host` on this port. */
-  s2s?: { host: string; port: number };
-  /** WebSocket S2S endpoint. */
-  wsS2S?: { host: string; url: string };
-  /** When the infos were last written (ms since epoch), if known. */
-  lastUpdate?: number;
-}
-
-/**
- * Reads what is known about a remote domain from a `serverInfos` folder (see `serverInfosDirOf`), for the S2S layer:
- * the WebSocket S2S URL and/or the direct S2S port. `undefined` when the domain is unknown or its files are unusable.
- * livechat prefers direct S2S when both are present.
- */
-export async function readServerInfos(serverInfosDir: string, domain: string): Promise<StoredServerInfos | undefined> {
-  const safe = validHost(domain);
-  if (!safe) return undefined;
-  const dir = join(serverInfosDir, safe);
-  const [s2s, ws, stamp] = await Promise.all(['s2s', 'ws-s2s', 'last-update'].map((f) => readJson(join(dir, f))));
-  const out: Partial<StoredServerInfos> = {};
-  const rec = (v: unknown) => (typeof v === 'object' && v !== null ? v as Record<string, unknown> : undefined);
-  const s = rec(s2s);
-  const port = typeof s?.port === 'string' || typeof s?.port === 'number' ? Number(s.port) : NaN;
-  const sHost = validHost(s?.host);
-  if (sHost && Number.isInteger(port) && port > 0 && port < 65536) out.s2s = { host: sHost, port };
-  const w = rec(ws);
-  const wHost = validHost(w?.host) ?? safe;
-  if (typeof w?.url === 'string' && /^wss?:\/\//.test(w.url)) out.wsS2S = { host: wHost, url: w.url };
-  if (!out.s2s && !out.wsS2S) return undefined;
-  out.host = out.s2s?.host ?? out.wsS2S!.host;
-  const ts = rec(stamp)?.timestamp;
-  if (typeof ts === 'number') out.lastUpdate = ts;
-  return out as StoredServerInfos;
-}
-
 /** Whether a remote instance's infos are known (and, with `maxAgeMs`, were written less than that long ago). */
 export async function hasServerInfos(
   dataDir: string, instanceUrl: string, maxAgeMs?: number, now = Date.now(),
@@ -136,9 +100,8 @@ export async function hasServerInfos(
   let host: string | undefined;
   try { host = validHost(new URL(instanceUrl).hostname); } catch { return false; }
   if (!host) return false;
-  const stamp = await readJson(join(serverInfosDirOf(dataDir), host, 'last-update'));
-  if (typeof stamp !== 'object' || stamp === null) return false;
+  const ts = await serverInfosUpdatedAt(serverInfosDirOf(dataDir), host);
+  if (ts === undefined) return false;
   if (maxAgeMs === undefined) return true;
-  const ts = (stamp as Record<string, unknown>).timestamp;
   return typeof ts === 'number' && now - ts <= maxAgeMs;
 }

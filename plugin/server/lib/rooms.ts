@@ -53,6 +53,8 @@ export interface RoomDeps {
   channelOwner: (channelId: number) => Promise<{ username: string; channelName?: string } | null>;
   /** Usernames of instance administrators and moderators. */
   instanceModerators: () => Promise<string[]>;
+  /** Room settings a new room of the channel starts with (livechat's per-channel defaults). */
+  channelDefaults?: (channelId: number) => Promise<Record<string, unknown>>;
 }
 
 /** The creation callback: a seed (name, owner, admins) for a room whose video or channel has a chat, or false. */
@@ -84,6 +86,7 @@ export function roomCreationCallback(d: RoomDeps) {
     for (const u of await d.instanceModerators()) affiliations[`${u.toLowerCase()}@${d.domain}`] = 'admin';
     if (owner) affiliations[`${owner.username.toLowerCase()}@${d.domain}`] = 'owner';
     // The room names its channel, so a channel-wide moderator team (MucService.teams) applies to it.
-    return { config: { name, persistent: true }, affiliations, ...(channelId !== undefined ? { channel: String(channelId) } : {}) };
+    const defaults = channelId !== undefined && d.channelDefaults ? await d.channelDefaults(channelId) : {};
+    return { config: { ...defaults, name, persistent: true }, affiliations, ...(channelId !== undefined ? { channel: String(channelId) } : {}) };
   };
 }

@@ -21,14 +21,14 @@ function notFound(res: ServerResponse): void {
   res.end('Not found');
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+export function json(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(data.length), 'Cache-Control': 'no-store' });
   res.end(data);
 }
 
 /** Wraps an async handler: answers 404 once the plugin is unregistered, 500 on an unexpected error. */
-function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime, req: any, res: any) => Promise<void> | void): Handler {
+export function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime, req: any, res: any) => Promise<void> | void): Handler {
   return (req, res) => {
     const r = rt();
     if (!r) return notFound(res);

@@ -12,6 +12,10 @@ import { buildServerInfos, fetchMissingServerInfos } from '../federation/index.j
 import { localChatServer } from './local-chat-server.js';
 import { channelShortnames, channelTerms } from './channel-data.js';
 import { accountAvatarUrl, type UserWithAvatars } from './account-avatars.js';
+import { ChannelConfiguration } from './channel-config.js';
+import { loadChannelInfos, type ChannelInfos } from './channel-infos.js';
+import { syncRoomName } from './room-names.js';
+import { peertubeClientAddress } from './client-address.js';
 
 export const SECRET_KEY_NAME = 'livechat-prosody-auth-secretkey';
 
@@ -33,8 +37,10 @@ export class LivechatRuntime {
   private restarting: Promise<void> = Promise.resolve();
   /** Localparts of stored rooms whose video or channel has no chat now: nobody new may join (history is kept). */
   private readonly closed = new Set<string>();
+  /** Channels' chat options (livechat's channel configuration) applied to their rooms. */
+  readonly channels = new ChannelConfiguration(this);
 
-  private constructor(private readonly o: PeerTubeOptions, readonly place: PluginPlace, secretKey: string) {
+  private constructor(readonly o: PeerTubeOptions, readonly place: PluginPlace, secretKey: string) {
     const l = o.peertubeHelpers.logger;
     this.log = { error: (m) => l.error(m), warn: (m) => l.warn(m), info: (m) => l.info(m), debug: (m) => l.debug(m) };
     this.auth = new UserAuth({
@@ -118,6 +124,8 @@ export class LivechatRuntime {
       logger: this.log,
       // PeerTube users show their account avatar (fetched once per JID and cached by the server).
       avatarProvider: (bareJid) => this.accountAvatar(bareJid),
+      // Viewers' own addresses behind PeerTube's trusted proxies (per-IP limits, bans by address).
+      clientAddress: (req) => peertubeClientAddress(req),
       // A livechat peer told us its URL: fetch its federation infos (serverInfos/) once a day at most.
       onS2sPeerInstanceUrl: (peerUrl) => {
         fetchMissingServerInfos(this.place.dataDir, peerUrl, { pluginShortName: 'livechat' })
@@ -131,10 +139,11 @@ export class LivechatRuntime {
         isChatActive: (id) => this.isChatActive(id),
         channelOwner: (id) => this.channelOwner(id),
         instanceModerators: () => this.instanceModerators(),
+        channelDefaults: (id) => this.channels.roomDefaults(id),
       }),
     });
     // A new room gets its channel's custom emojis (emoji-only mode accepts them) and terms.
-    server.muc.hooks.on('created', ({ room }) => { void this.applyChannelData(room.localpart); });
+    server.muc.hooks.on('created', ({ room }) => { void this.applyChannelData(room.localpart, true); });
     return server;
   }
 
@@ -225,7 +234,11 @@ export class LivechatRuntime {
     return rows.map((r) => r.username);
   }
 
-  private async query<T>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
+  async channelInfos(channelId: number): Promise<ChannelInfos | null> {
+    return loadChannelInfos((sql, rep) => this.query(sql, rep), channelId);
+  }
+
+  async query<T>(sql: string, replacements: Record<string, unknown>): Promise<T[]> {
     const rows = await this.o.peertubeHelpers.database.query(sql, { replacements, type: 'SELECT' });
     return Array.isArray(rows) ? (rows as T[]) : [];
   }
@@ -249,6 +262,7 @@ export class LivechatRuntime {
     if (await this.roomOpen(localpart)) {
       this.closed.delete(localpart);
       await this.applyChannelData(localpart);
+      await syncRoomName(this, localpart).catch((err: unknown) => this.log.warn(`livechat: room name of ${localpart}: ${String(err)}`));
       return;
     }
     this.closed.add(localpart);
@@ -257,7 +271,7 @@ export class LivechatRuntime {
   }
 
   /** The channel a room belongs to: its key for channel rooms, the video's channel for video rooms. */
-  private async roomChannelId(localpart: string): Promise<number | undefined> {
+  async roomChannelId(localpart: string): Promise<number | undefined> {
     const key = parseRoomLocalpart(localpart);
     if (!key) return undefined;
     if (key.kind === 'channel') return key.id;
@@ -265,13 +279,14 @@ export class LivechatRuntime {
   }
 
   /** Gives a room its channel's custom emoji shortnames and terms, as livechat stores them; failures are logged. */
-  async applyChannelData(localpart: string): Promise<void> {
+  async applyChannelData(localpart: string, created = false): Promise<void> {
     try {
       const channelId = await this.roomChannelId(localpart);
       if (channelId === undefined) return;
       this.server.muc.setCustomEmojis(localpart, await channelShortnames(this.place.dataDir, channelId));
       const terms = await channelTerms(this.place.dataDir, channelId);
       if (terms !== undefined) this.server.muc.setRoomTerms(localpart, terms);
+      if (created) await this.channels.roomCreated(localpart, channelId);
     } catch (err) {
       this.log.warn(`livechat: channel data of room ${localpart}: ${(err as Error)?.message ?? err}`);
     }

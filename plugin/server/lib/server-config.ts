@@ -20,6 +20,9 @@ export const AVATAR_SETS: Record<LivechatSettings['avatarSet'], string> = {
   sepia: 'birds', cat: 'cats', bird: 'birds', fenec: 'cats', abstract: 'abstract', legacy: 'shapes', none: 'none',
 };
 
+/** How long an automatic ban by address lasts (auto-ban-anonymous-ip). */
+export const AUTO_BAN_SECONDS = 24 * 3600;
+
 /** The folder the chat server keeps its own files in, beside livechat's tokens/ and room-channel/ folders. */
 export const SERVER_DATA_SUBDIR = 'xmpp';
 
@@ -46,6 +49,8 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
       },
       // livechat's chat-terms, shown to every joiner from room/Peertube (changed live, see runtime).
       terms: s.chatTerms,
+      // livechat's auto-ban-anonymous-ip: livechat keeps such bans until its Prosody restarts; here a day.
+      autoBanAnonymousIpSeconds: s.autoBanAnonymousIp ? AUTO_BAN_SECONDS : 0,
     },
     // The moderation bot reads the streamers' settings where livechat writes them: bot/<muc host>/rooms/*.json.
     bot: { enabled: !s.disableChannelConfiguration, dir: join(p.dataDir, 'bot', `room.${p.host}`), jid: botJid(p) },

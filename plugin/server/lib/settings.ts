@@ -21,6 +21,8 @@ export interface LivechatSettings {
   /** Video URLs or UUIDs (one per line) that always have a chat. */
   videosList: string[];
   noAnonymous: boolean;
+  /** Banning an anonymous viewer also bans its address from the room for a while. */
+  autoBanAnonymousIp: boolean;
   avatarSet: AvatarSet;
   /** New rooms archive their messages. */
   mucLogByDefault: boolean;
@@ -65,6 +67,7 @@ export const SETTINGS: SettingDefinition[] = [
   { name: 'chat-all-non-lives', label: 'Chat on every video that is not a live', type: 'input-checkbox', default: false, private: false },
   { name: 'chat-videos-list', label: 'Chat on these videos (one URL or UUID per line)', type: 'input-textarea', default: '', private: false },
   { name: 'chat-no-anonymous', label: 'Hide the chat from anonymous viewers', type: 'input-checkbox', default: false, private: false },
+  { name: 'auto-ban-anonymous-ip', label: 'Ban an anonymous user\'s address when the user is banned from a room (for 24 hours)', type: 'input-checkbox', default: false, private: true },
   { name: 'chat-terms', label: 'Terms and conditions shown to chat users', type: 'input-textarea', default: '', private: true },
   { name: 'avatar-set', label: 'Avatars of anonymous users', type: 'select', default: 'sepia', private: true,
     options: opt('sepia', 'cat', 'bird', 'fenec', 'abstract', 'legacy', 'none') },
@@ -87,7 +90,7 @@ export const SETTINGS: SettingDefinition[] = [
 export const SETTING_NAMES = SETTINGS.map((s) => s.name);
 
 /** Settings whose change needs the chat server restarted (domains, listeners, archive retention). */
-export const RESTART_KEYS: Array<keyof LivechatSettings> = ['noAnonymous', 'avatarSet', 'mucExpiration', 'mucLogByDefault', 'roomAllowS2s', 's2sPort',
+export const RESTART_KEYS: Array<keyof LivechatSettings> = ['noAnonymous', 'autoBanAnonymousIp', 'avatarSet', 'mucExpiration', 'mucLogByDefault', 'roomAllowS2s', 's2sPort',
   's2sInterfaces', 'certificatesDir', 'federationDontPublishRemotely', 'c2s', 'c2sPort', 'c2sInterfaces', 'disableChannelConfiguration'];
 
 const DEFAULTS = new Map(SETTINGS.map((s) => [s.name, s.default]));
@@ -143,6 +146,7 @@ export function mapSettings(values: Record<string, unknown>): LivechatSettings {
     allNonLives: bool(values, 'chat-all-non-lives'),
     videosList: text(values, 'chat-videos-list').split(/[\r\n]+/).map((s) => s.trim()).filter((s) => s.length > 0 && !s.startsWith('#')),
     noAnonymous: bool(values, 'chat-no-anonymous'),
+    autoBanAnonymousIp: bool(values, 'auto-ban-anonymous-ip'),
     avatarSet: choice(values, 'avatar-set', ['sepia', 'cat', 'bird', 'fenec', 'abstract', 'legacy', 'none'] as const),
     mucLogByDefault: bool(values, 'prosody-muc-log-by-default'),
     mucExpiration: EXPIRATION_RE.test(expiration) ? expiration : String(DEFAULTS.get('prosody-muc-expiration')),

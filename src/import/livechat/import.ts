@@ -1,6 +1,7 @@
 // Imports the chat rooms of a peertube-plugin-livechat Prosody (internal storage) into this server's data folder:
 // each room's configuration, subject, affiliations and reserved nicknames (<data>/muc/<room>.json) and its
-// mod_muc_mam archive (<data>/archive/<room JID>/) with the original times, order, message ids and occupant ids.
+// mod_muc_mam archive (<data>/archive/<room JID>/) with the original times, order, message ids, archive ids
+// (stanza-ids) and occupant ids.
 // Rooms that already exist here are left alone, so the import can run again (e.g. on every plugin start); a room
 // is complete once its file exists, which is written after its archive.
 import { stat } from 'node:fs/promises';
@@ -250,7 +251,8 @@ async function importRoom(
     for await (const item of readArchive(opts.prosodyDataDir, room.jid, onError)) {
       const rec = archiveRecordFromProsody(item.stanza, item.when, jid);
       if (!rec) continue;
-      ra.append(rec);
+      // Prosody's archive id is the stanza-id clients saw: kept, so their MAM paging, replies and pins still resolve.
+      ra.append({ ...rec, keepId: item.key });
       result.messages++;
       // Keep the write queue bounded on large archives.
       if (result.messages % 2000 === 0) await ra.flush();

@@ -5,7 +5,10 @@
 //   <iq type='set'><ban-ip xmlns='urn:livechat-xmpp:muc-ip-ban:0' nick='…'><reason/></ban-ip></iq>
 //   <iq type='get'><ip-bans xmlns='…'/></iq>  →  <ip-bans><ban id='…' nick='…' at='…'><reason/></ban></ip-bans>
 //   <iq type='set'><unban-ip xmlns='…' id='…'/></iq>
-// The address comes from the occupant's local session (whatever its transport); remote users have none here.
+// The address comes from the occupant's local session (whatever its transport, behind a trusted proxy the client's
+// own); remote users have none here. With `muc.autoBanAnonymousIpSeconds` (livechat's auto-ban-anonymous-ip), a
+// plain ban (outcast) of an anonymous occupant also bans its address from the room for that long (livechat bans it
+// from the whole service until its Prosody restarts); that address is logged at info level, as livechat logs it.
 import { createHash } from 'node:crypto';
 import { StanzaError } from '../../xmpp/errors.js';
 import { el } from '../../xmpp/xml.js';
@@ -15,10 +18,21 @@ import type { FeatureContext } from './util.js';
 
 export const IP_BAN_NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 
-interface IpBan { nick: string; reason?: string; at: number }
+interface IpBan { nick: string; reason?: string; at: number; /** ms; absent: until lifted. */ until?: number }
 type IpBans = Record<string, IpBan>;
 
 const bansOf = (room: Room): IpBans => (room.data.ipBans ??= {}) as IpBans;
+
+/** Whether the address key is banned now; an expired automatic ban is dropped. */
+function banned(room: Room, key: string): boolean {
+  const bans = room.data.ipBans as IpBans | undefined;
+  const b = bans?.[key];
+  if (!b) return false;
+  if (b.until === undefined || b.until > Date.now()) return true;
+  delete bans![key];
+  room.host.persist(room);
+  return false;
+}
 
 function addressKey(room: Room, address: string): string {
   return createHash('sha256').update(room.occupantIdSalt).update('\0ip\0').update(address).digest('base64url').slice(0, 22);
@@ -35,7 +49,9 @@ function requireAdmin(room: Room, bare: string): void {
   if (AFF_RANK[room.affiliationOf(bare)] < AFF_RANK.admin) throw new StanzaError('forbidden', undefined, 'auth');
 }
 
-export function install({ hooks, iq }: FeatureContext): void {
+export function install({ hooks, iq, config, log }: FeatureContext): void {
+  /** Room → anonymous occupant's bare JID → its address and key, kept from its join (it is gone when the ban lands). */
+  const seen = new WeakMap<Room, Map<string, { key: string; nick: string; address: string }>>();
   iq.register('ban-ip', IP_BAN_NS, 'set', ({ room, payload, from, occupant }) => {
     requireAdmin(room, from.bare().toString());
     const target = room.occupants.get(payload.attrs.nick ?? '');
@@ -54,7 +70,10 @@ export function install({ hooks, iq }: FeatureContext): void {
     requireAdmin(room, from.bare().toString());
     const out = el('ip-bans', { xmlns: IP_BAN_NS });
     for (const [id, b] of Object.entries(bansOf(room))) {
-      out.append(el('ban', { id, nick: b.nick, at: new Date(b.at).toISOString() }, b.reason ? el('reason', {}, b.reason) : undefined));
+      if (b.until !== undefined && b.until <= Date.now()) continue;
+      const attrs: Record<string, string> = { id, nick: b.nick, at: new Date(b.at).toISOString() };
+      if (b.until !== undefined) attrs.until = new Date(b.until).toISOString();
+      out.append(el('ban', attrs, b.reason ? el('reason', {}, b.reason) : undefined));
     }
     return out;
   });
@@ -71,8 +90,36 @@ export function install({ hooks, iq }: FeatureContext): void {
   hooks.on('pre-join', ({ room, from, affiliation }) => {
     if (AFF_RANK[affiliation] >= AFF_RANK.member) return;
     const key = anonymousKey(room, from.toString());
-    if (key && (room.data.ipBans as IpBans | undefined)?.[key]) throw new StanzaError('forbidden', 'You have been banned from this room', 'auth');
+    if (key && banned(room, key)) throw new StanzaError('forbidden', 'You have been banned from this room', 'auth');
   }, 90);
+
+  hooks.on('join', ({ room, from, bareJid, nick }) => {
+    if (config.autoBanAnonymousIpSeconds <= 0) return;
+    const key = anonymousKey(room, from.toString());
+    if (!key) return;
+    let m = seen.get(room);
+    if (!m) seen.set(room, (m = new Map()));
+    m.set(bareJid, { key, nick, address: room.router.sessionFor(from.toString())?.remoteAddress ?? '' });
+  });
+  hooks.on('leave', ({ room, occupant, codes }) => {
+    // A ban removes the occupant (301) just before its affiliation-changed: keep the key for it.
+    if (!codes.includes('301')) seen.get(room)?.delete(occupant.bareJid);
+  });
+  hooks.on('affiliation-changed', ({ room, bareJid, newAffiliation, item }) => {
+    if (newAffiliation !== 'outcast' || config.autoBanAnonymousIpSeconds <= 0) return;
+    const who = seen.get(room)?.get(bareJid);
+    seen.get(room)?.delete(bareJid);
+    if (!who) return;
+    const bans = bansOf(room);
+    const until = Date.now() + config.autoBanAnonymousIpSeconds * 1000;
+    const prev = bans[who.key];
+    // A ban by address without end (ban-ip) is never shortened.
+    if (prev && (prev.until === undefined || prev.until >= until)) return;
+    bans[who.key] = { nick: who.nick, reason: item?.getChildText('reason') ?? undefined, at: Date.now(), until };
+    room.host.persist(room);
+    // The address is logged (only here), as livechat does, so administrators can feed it to fail2ban.
+    log.info(`muc: ${room.jid}: address ${who.address} of anonymous ${who.nick} banned for ${config.autoBanAnonymousIpSeconds} s`);
+  });
 
   hooks.on('disco-info', ({ features }) => { features.add(IP_BAN_NS); });
 }

@@ -6,7 +6,8 @@ export interface HostUser { id: number; username: string; role: 0 | 1 | 2; block
 /** ActorImageModel as PeerTube loads it with an account (type 1: avatar), served at /lazy-static/avatars/<filename>. */
 export interface HostActorImage { filename: string; width: number; height: number; type: 1; onDisk: boolean; fileUrl: string | null }
 export interface HostAccount { id: number; userId: number; name: string; avatars: HostActorImage[] }
-export interface HostChannel { id: number; accountId: number; name: string }
+/** `name` is PeerTube's videoChannel.name, the display name; `handle` the channel actor's preferredUsername. */
+export interface HostChannel { id: number; accountId: number; name: string; handle?: string }
 export interface HostVideo { id: number; uuid: string; name: string; isLive: boolean; remote: boolean; channelId: number }
 
 export class HostDatabase {
@@ -62,6 +63,13 @@ export class HostDatabase {
         const account = this.accounts.find((a) => a.id === c.accountId);
         const user = this.users.find((u) => u.id === account?.userId);
         return user ? [{ username: user.username, channelName: c.name }] : [];
+      });
+    } else if (/FROM "videoChannel" INNER JOIN "actor" ON "actor"\."videoChannelId" = "videoChannel"\."id" INNER JOIN "account" .* INNER JOIN "user" .* WHERE "videoChannel"\."id" = :channelId/.test(norm)) {
+      // PeerTube 8's actor ↔ channel link; local channels only (an account with a user).
+      rows = this.channels.filter((c) => c.id === Number(r.channelId)).flatMap((c) => {
+        const account = this.accounts.find((a) => a.id === c.accountId);
+        const user = this.users.find((u) => u.id === account?.userId);
+        return user ? [{ id: c.id, displayName: c.name, ownerAccountId: c.accountId, name: c.handle ?? `${user.username}_channel` }] : [];
       });
     } else if (/SELECT "user"\."id" AS "id" FROM "user" WHERE lower\("user"\."username"\) = :username/.test(norm)) {
       rows = this.users.filter((u) => u.username.toLowerCase() === String(r.username)).map((u) => ({ id: u.id }));

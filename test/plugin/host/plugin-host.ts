@@ -246,6 +246,8 @@ export class PeerTubeHost {
 
   private setupApp(): void {
     const app = this.app;
+    // server.ts: app.set('trust proxy', CONFIG.TRUST_PROXY), whose default is ['loopback'].
+    app.set('trust proxy', ['loopback']);
     app.use(express.json({ type: ['application/json', 'application/*+json'], limit: '500kb' }));
     app.use(express.urlencoded({ extended: false }));
     // PeerTube's lazy static route for actor images (account avatars), from <storage>/avatars.
