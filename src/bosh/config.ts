@@ -19,6 +19,11 @@ export interface BoshConfig {
   maxSessions: number;
   /** Send Access-Control-Allow-Origin: * so pages on other origins (embeds) can use the endpoint. */
   cors: boolean;
+  /**
+   * Shortest time between two responses carrying data to one session, in ms (0: at once). Behind a per-IP request
+   * limit (PeerTube's plugin routes) a busy room otherwise costs a BOSH viewer one request per message.
+   */
+  pushIntervalMs: number;
 }
 
 export const BOSH_DEFAULTS: BoshConfig = {
@@ -30,9 +35,10 @@ export const BOSH_DEFAULTS: BoshConfig = {
   maxBodyBytes: 0,
   maxSessions: 20_000,
   cors: true,
+  pushIntervalMs: 0,
 };
 
-const KEYS = ['enabled', 'maxWait', 'maxHold', 'inactivity', 'polling', 'maxBodyBytes', 'maxSessions', 'cors'] as const;
+const KEYS = ['enabled', 'maxWait', 'maxHold', 'inactivity', 'polling', 'maxBodyBytes', 'maxSessions', 'cors', 'pushIntervalMs'] as const;
 
 export function validateBosh(raw: unknown, path = 'bosh'): BoshConfig {
   const o = asObject(raw, path);
@@ -47,5 +53,6 @@ export function validateBosh(raw: unknown, path = 'bosh'): BoshConfig {
     maxBodyBytes: int(o, 'maxBodyBytes', d.maxBodyBytes, path, 0, 64 * 1024 * 1024),
     maxSessions: int(o, 'maxSessions', d.maxSessions, path, 1, 10_000_000),
     cors: bool(o, 'cors', d.cors, path),
+    pushIntervalMs: int(o, 'pushIntervalMs', d.pushIntervalMs, path, 0, 10_000),
   };
 }

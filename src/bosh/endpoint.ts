@@ -109,6 +109,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       legacy: a.ver === undefined,
       acks: a.ack === '1',
       maxBufferedBytes: opts.config.limits.maxSendBufferBytes * 2,
+      pushIntervalMs: cfg.pushIntervalMs,
       log,
       onGone: (s) => { if (sessions.get(s.sid) === s) sessions.delete(s.sid); },
     });

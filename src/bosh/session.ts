@@ -27,6 +27,8 @@ export interface BoshSessionParams {
   acks: boolean;
   /** Past this many buffered bytes the session is ended (the c2s session normally drops the client first). */
   maxBufferedBytes: number;
+  /** Shortest time between two responses carrying data, in ms: what arrives meanwhile waits and leaves together. */
+  pushIntervalMs: number;
   log: Logger;
   /** Called once when the session is over and its sid must be forgotten. */
   onGone(s: BoshSession): void;
@@ -66,6 +68,9 @@ export class BoshSession implements StreamTransport {
   private out: string[] = [];
   private outBytes = 0;
   private flushQueued = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** When a response last carried data (for pushIntervalMs). */
+  private lastPushAt = 0;
   private inactivityTimer: NodeJS.Timeout | null = null;
   /** Attributes of the session creation response, until it is sent. */
   private creation: Record<string, string | undefined> | null = null;
@@ -230,6 +235,7 @@ export class BoshSession implements StreamTransport {
     }
     const xml = responseBody(attrs, payload);
     this.lastResponseEmpty = payload === '';
+    if (payload !== '') this.lastPushAt = Date.now();
     this.remember(h.rid, xml);
     this.write(h.res, xml);
     if (this.held.length === 0) this.startInactivity();
@@ -268,11 +274,20 @@ export class BoshSession implements StreamTransport {
   private queueFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    // Everything written in this tick (a fan-out, a join's presences) leaves in one response.
-    process.nextTick(() => {
+    const flush = () => {
       this.flushQueued = false;
+      this.flushTimer = null;
       if (this.state === 'open' && this.out.length > 0 && this.held.length > 0) this.respondOldest();
-    });
+    };
+    // Everything written in this tick (a fan-out, a join's presences) leaves in one response; with a push interval,
+    // everything written until it has passed since the last data response.
+    const wait = this.lastPushAt + this.p.pushIntervalMs - Date.now();
+    if (wait <= 0) {
+      process.nextTick(flush);
+    } else {
+      this.flushTimer = setTimeout(flush, wait);
+      this.flushTimer.unref();
+    }
   }
 
   close(streamError?: Element): void {
@@ -351,6 +366,9 @@ export class BoshSession implements StreamTransport {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.stopInactivity();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.flushQueued = false;
     for (const h of this.held) if (h.timer) clearTimeout(h.timer);
     this.held = [];
     this.early.clear();

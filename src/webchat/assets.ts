@@ -4,9 +4,11 @@
 // names. Everything is immutable for the life of the process, so bodies and their compressed forms are
 // read and compressed once (lazily, off the event loop) and kept in a size-bounded LRU.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { contentTypeFor, isCompressible } from './content-types.js';
 import { compress, type Encoding } from './encoding.js';
@@ -43,8 +45,14 @@ function shortHash(data: string | Buffer, len = 12): string {
   return createHash('sha256').update(data).digest('base64url').slice(0, len);
 }
 
-/** Locates converse.js's dist/ through Node resolution, so hoisting or a plugin's own node_modules both work. */
+/**
+ * Locates converse.js's dist/: the copy the PeerTube plugin package ships beside the compiled code
+ * (<package>/dist/converse.js/dist, see scripts/plugin-pack.mjs) when there is one, else through Node resolution,
+ * so hoisting or a plugin's own node_modules both work.
+ */
 export function converseDistDir(): string {
+  const shipped = fileURLToPath(new URL('../../converse.js/dist', import.meta.url));
+  if (existsSync(join(shipped, 'converse.min.js'))) return shipped;
   const require = createRequire(import.meta.url);
   return dirname(require.resolve('converse.js/dist/converse.min.js'));
 }

@@ -60,10 +60,12 @@ export function errorReply(stanza: Element, err: StanzaError | StanzaErrorCondit
   return reply;
 }
 
-export function streamErrorElement(condition: StreamErrorCondition, text?: string): Element {
+/** RFC 6120 §4.9.4: an application-specific condition may follow the defined one and the text. */
+export function streamErrorElement(condition: StreamErrorCondition, text?: string, appCondition?: Element): Element {
   return el('stream:error', { 'xmlns:stream': NS.STREAM },
     el(condition, { xmlns: NS.STREAMS_ERR }),
-    text ? el('text', { xmlns: NS.STREAMS_ERR }, text) : undefined);
+    text ? el('text', { xmlns: NS.STREAMS_ERR }, text) : undefined,
+    appCondition);
 }
 
 /** Thrown by stream-level code to end the stream with a stream error. */

@@ -40,12 +40,20 @@ export class StreamManagement {
 
   get overflowing(): boolean { return this.queue.length > this.maxUnacked; }
 
-  /** Applies a client's `h`; returns false when it acknowledges more than was sent. */
+  /** Outbound stanzas counted so far (acknowledged or not), as `h` counts them. */
+  get sentTotal(): number { return (this.acked + this.queue.length) % H_MOD; }
+
+  /**
+   * Applies a client's `h`; returns false when it acknowledges more than was sent (XEP-0198 §4: a stream error).
+   * An `h` behind the last one is ignored rather than fatal: @xmpp/client 0.14 restarts its count when its enable
+   * answer is processed, after it may already have counted stanzas that followed <enabled/>, so its later acks can
+   * run behind ours. Nothing more is acknowledged by such an `h`; the unacknowledged queue stays bounded as before.
+   */
   ack(h: number): boolean {
-    const sentTotal = (this.acked + this.queue.length) % H_MOD;
     const n = (h - this.acked + H_MOD) % H_MOD;
     if (n > this.queue.length) {
-      return h === sentTotal; // wrap-around equality is fine; anything else is a client bug
+      const behind = (this.acked - h + H_MOD) % H_MOD;
+      return behind < H_MOD / 2;
     }
     this.queue.splice(0, n);
     this.acked = h;

@@ -98,6 +98,9 @@ window.pluginReady = true;
 t('watch page: the client script shows the chat beside the live; an anonymous viewer chats through it', async (ctx) => {
   const page = await ctx.browser.context.newPage();
   const problems = watch(page);
+  // PeerTube rate-limits /plugins/* per IP (500 per 10 s): what one viewer spends on opening the chat.
+  const pluginResponses: number[] = [];
+  page.on('response', (r) => { if (new URL(r.url()).pathname.startsWith('/plugins/')) pluginResponses.push(r.status()); });
   await openWatchPage(ctx, page);
   const fields = await page.evaluate(() => (window as unknown as { fields?: string[][] }).fields);
   assert.equal(fields, [['livechat-active', 'go-live'], ['livechat-active', 'update']], '"use chat" on live creation and update');
@@ -119,6 +122,10 @@ t('watch page: the client script shows the chat beside the live; an anonymous vi
   await ctx.owner.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'hi Carol, thanks for watching')));
   await frame.locator('.chat-msg__text', { hasText: 'hi Carol, thanks for watching' }).waitFor({ state: 'visible', timeout: 15000 });
   assert.equal(problems, []);
+  assert.not.ok(pluginResponses.includes(429), 'no request rate-limited');
+  // A cold load is the page, ConverseJS's files and the avatars on screen: a small share of the per-IP budget, so
+  // viewers behind one address (a school, a household) can open the chat together.
+  assert.ok(pluginResponses.length <= 50, `${pluginResponses.length} requests through the plugin routes`);
   await page.close();
 });
 

@@ -1,11 +1,12 @@
-// The packed plugin, installed with npm into an empty folder and loaded by the PeerTube host emulation
-// (test/plugin/host/), driven over the host's HTTP server: anonymous and logged-in @xmpp/client over the plugin's
+// The packed plugin, installed as PeerTube 8 installs one from disk (pnpm in its plugins folder) and loaded by the
+// PeerTube host emulation (test/plugin/host/), driven over the host's HTTP server: the install with yarn 1 as
+// PeerTube 7 does it, PeerTube's headers and rate limit around the plugin routes, anonymous and logged-in @xmpp/client over the plugin's
 // WebSocket route, BOSH on its router, the chat page, api/auth and tokens, the per-video chat switch through
 // PeerTube-shaped hook payloads, a live settings change, and unregister.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, writeFileSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +122,64 @@ t('package: PeerTube accepts it; library is CommonJS; engine satisfied by PeerTu
   // PeerTube picks the first registered route starting with the path: each path must reach its own route.
   assert.is(ctx.host.webSocketRouteFor('/xmpp-websocket'), '/xmpp-websocket');
   assert.is(ctx.host.webSocketRouteFor('/xmpp-websocket-s2s'), '/xmpp-websocket-s2s');
+});
+
+t('installed as PeerTube 8 installs it (pnpm): ConverseJS ships inside the package, not as a dependency', (ctx) => {
+  // converse.js from the registry depends on "file:src/log", which pnpm and yarn 1 refuse ("Cannot install plugin").
+  const deps = (ctx.host.pkg as unknown as { dependencies: Record<string, string> }).dependencies;
+  assert.not.ok('converse.js' in deps, 'converse.js is not a dependency');
+  assert.ok(existsSync(join(ctx.host.pluginPath, 'dist', 'converse.js', 'dist', 'converse.min.js')), 'ConverseJS shipped');
+  assert.ok(existsSync(join(ctx.host.pluginPath, 'dist', 'converse.js', 'LICENSE')), "ConverseJS's licence shipped");
+  assert.ok(existsSync(join(ctx.dir, 'plugins', 'pnpm-workspace.yaml')), 'installed by pnpm');
+});
+
+t('PeerTube 7 (yarn 1) installs the same package; its chat page loads ConverseJS from the package', async (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peertube-host-yarn-'));
+  const host = new PeerTubeHost(dir);
+  try {
+    host.install(ctx.tgz, 'yarn');
+    assert.ok(existsSync(join(dir, 'plugins', 'yarn.lock')), 'installed by yarn');
+    await host.listen();
+    const alice = host.db.addUser('alice', 2, 'Alice Streamer');
+    const live = host.db.addVideo('Alice live', alice.channel.id, true, '12121212-3434-4565-8787-909090909090');
+    await host.register();
+    await host.runHook('action:api.live-video.created', undefined, { video: host.db.loadVideo(live.id), req: { body: { pluginData: { 'livechat-active': true } } } });
+    await host.settle();
+    const page = await fetch(`${host.url}/plugins/livechat/router/webchat/room/${live.uuid}`);
+    const html = await page.text();
+    assert.is(page.status, 200);
+    const script = /src="([^"]*converse\.min\.js)"/.exec(html)?.[1];
+    assert.ok(script, 'the page loads converse.min.js');
+    const js = await fetch(new URL(script!, page.url));
+    assert.is(js.status, 200);
+    assert.ok((await js.arrayBuffer()).byteLength > 100_000, 'ConverseJS served');
+  } finally {
+    await host.unregister().catch(() => undefined);
+    await host.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t('a package folder not named after the plugin is refused, as PeerTube refuses it (it takes the npm name from the folder)', (ctx) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peertube-host-folder-'));
+  try {
+    const up = join(dir, 'upload');
+    mkdirSync(up);
+    execFileSync('tar', ['-xzf', ctx.tgz, '-C', up]);
+    const host = new PeerTubeHost(dir);
+    assert.throws(() => host.installFromDisk(join(up, 'package')), /ENOENT.*node_modules\/peertube-theme-package\/package\.json/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+t("PeerTube's X-Frame-Options: DENY is taken off the chat page only (its CSP frame-ancestors governs framing)", async (ctx) => {
+  const page = await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+  assert.is(page.status, 200);
+  assert.is(page.headers.get('x-frame-options'), null);
+  assert.match(String(page.headers.get('content-security-policy')), /frame-ancestors 'self'/);
+  const auth = await api(ctx, 'GET', '/api/auth');
+  assert.is(auth.headers.get('x-frame-options'), 'DENY', 'other plugin routes keep PeerTube\'s header');
 });
 
 t('the per-video switch from live creation shows in the video API (filter:api.video.get.result)', async (ctx) => {
@@ -281,9 +340,9 @@ t('a settings change that takes the chat away closes the room too (chat-per-live
   assert.is((await joinRoom(viewer, room, 'viewer5')).attrs.type, undefined);
 });
 
-t('settings change applies live: chat-no-anonymous turns anonymous login off', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': true });
-  await ctx.host.settle();
+t('settings change applies live: chat-no-anonymous turns anonymous login off by the time the admin\'s save answers', async (ctx) => {
+  // PeerTube answers the save (204) once the plugin's settings callbacks resolved: no waiting beyond that.
+  await ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': true });
   await connectClient({ service: wsService(ctx), domain: 'anon.localhost' })
     .then((c) => { ctx.clients.push(c); assert.unreachable('anonymous login still accepted'); }, () => { /* refused */ });
   ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'chat-no-anonymous': false });
@@ -392,6 +451,51 @@ t('unregister: done within 10 s, routes answer 404, WebSocket refused', async (c
   assert.is(self.attrs.type, undefined, 'room reachable after re-register');
   await c.stop();
   await ctx.host.unregister();
+});
+
+t('installed again over the registered plugin (PeerTube 6.x registers it again without unregistering): the previous chat server stops', async (ctx) => {
+  await ctx.host.register();
+  const before = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  const dropped = new Promise<boolean>((r) => { before.xmpp.on('disconnect', () => r(true)); setTimeout(() => r(false), 20_000); });
+  await ctx.host.register();
+  assert.ok(await dropped, "the previous server's connections closed");
+  assert.ok(ctx.host.logs.some((l) => l.includes('registered again while still running')), 'logged');
+  const after = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
+  assert.is((await joinRoom(after, `${ctx.live.uuid}@room.localhost`, 'after-reinstall')).attrs.type, undefined);
+  await after.stop();
+});
+
+t('PeerTube updates the plugin in place (same process, same folder): the new version\'s code runs', async (ctx) => {
+  const up = mkdtempSync(join(tmpdir(), 'peertube-update-'));
+  try {
+    execFileSync('tar', ['-xzf', ctx.tgz, '-C', up]);
+    const folder = join(up, 'peertube-plugin-livechat');
+    renameSync(join(up, 'package'), folder);
+    // The next version: package.json bumped and a line of its server code changed (the log on start).
+    const pj = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+    pj.version = '0.1.1-next';
+    writeFileSync(join(folder, 'package.json'), JSON.stringify(pj));
+    let patched = 0;
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const f = join(d, e.name);
+        if (e.isDirectory()) { if (e.name !== 'converse.js') walk(f); continue; }
+        if (!/\.(m|c)?js$/.test(e.name)) continue;
+        const code = readFileSync(f, 'utf8');
+        if (code.includes('`serving ${')) { writeFileSync(f, code.replaceAll('`serving ${', '`serving (next version) ${')); patched++; }
+      }
+    };
+    walk(join(folder, 'dist'));
+    assert.ok(patched > 0, 'found the log line to change');
+    await ctx.host.update(folder);
+    assert.is(ctx.host.pkg.version, '0.1.1-next');
+    assert.ok(ctx.host.logs.some((l) => l.includes('serving (next version) localhost')), `new code running; logs: ${ctx.host.logs.filter((l) => l.includes('serving')).join(' | ')}`);
+    const page = await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+    assert.is(page.status, 200);
+  } finally {
+    await ctx.host.unregister().catch(() => undefined);
+    rmSync(up, { recursive: true, force: true });
+  }
 });
 
 t('a process holding only the plugin exits by itself after unregister (no socket, timer or file left open)', async (ctx) => {

@@ -42,12 +42,14 @@ export function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime,
 }
 
 export function mountRoutes(router: RouterLike, rt: () => LivechatRuntime | null): void {
-  // The chat page and its assets (ConverseJS); no X-Frame-Options, its CSP allows PeerTube pages to embed it.
+  // The chat page and its assets (ConverseJS). PeerTube sends X-Frame-Options: DENY on every response, which would
+  // keep its own watch page from embedding the chat: removed here, the page's CSP frame-ancestors says who may.
   router.use((req: IncomingMessage, res: ServerResponse, next) => {
     const url = req.url ?? '/';
     if (!url.startsWith('/webchat/')) return next();
     const r = rt();
     if (!r) return notFound(res);
+    res.removeHeader('X-Frame-Options');
     if (!r.webchat(req, res)) next();
   });
 

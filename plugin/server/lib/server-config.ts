@@ -59,6 +59,9 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
     avatars: { set: AVATAR_SETS[s.avatarSet], httpPath: '/avatars', bots: s.disableChannelConfiguration ? [] : [botJid(p)] },
     // The plugin serves its own page (room keys follow the room-type setting).
     webchat: { enabled: false },
+    // Every BOSH request goes through PeerTube's per-IP limit on plugin routes (500 per 10 s by default): at most one
+    // data response a second keeps a BOSH viewer of a busy room near 10 requests per 10 s instead of one a message.
+    bosh: { pushIntervalMs: 1000 },
   };
   if (s.c2s) {
     config.tcp = { enabled: true, port: s.c2sPort, interfaces: s.c2sInterfaces, requireEncryption: true };

@@ -54,7 +54,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.remoteAddress = transport.remoteAddress;
     this.rate = ctx.config.limits.rateLimitExempt.includes(transport.remoteAddress) ? null : new StanzaRate(ctx.config.limits);
     this.presence = new SessionPresence(this, ctx.router);
-    this.smm = new SessionSm(this, { write: (xml) => this.writeRaw(xml), fail: (c, t) => this.fail(c, t) }, ctx.config.streamManagement, ctx.resumption);
+    this.smm = new SessionSm(this, { write: (xml) => this.writeRaw(xml), fail: (c, t, a) => this.fail(c, t, a) }, ctx.config.streamManagement, ctx.resumption);
     ctx.connections.add(this);
   }
 
@@ -366,11 +366,11 @@ export class C2SSession implements TransportHandler, LocalSession {
   // ---- ending -------------------------------------------------------------------
 
   /** Ends the stream with an error (RFC 6120 §4.9): the client gets the error, then the stream closes. */
-  fail(condition: StreamErrorCondition, text?: string): void {
+  fail(condition: StreamErrorCondition, text?: string, appCondition?: Element): void {
     if (this.state === 'closed') return;
     const t = this.transport;
     this.transport = null;
-    t?.close(streamErrorElement(condition, text));
+    t?.close(streamErrorElement(condition, text, appCondition));
     this.end(false);
   }
 

@@ -11,7 +11,7 @@ import type { StreamErrorCondition } from '../errors.js';
 export interface SmIo {
   /** Writes bytes to the transport, bypassing the counting (nonzas). */
   write(xml: string): void;
-  fail(condition: StreamErrorCondition, text?: string): void;
+  fail(condition: StreamErrorCondition, text?: string, appCondition?: Element): void;
 }
 
 export class SessionSm {
@@ -38,7 +38,12 @@ export class SessionSm {
     } else if (e.name === 'r') {
       if (sm) this.io.write(sm.ackElement().toString());
     } else if (e.name === 'a') {
-      if (sm && !sm.ack(Number(e.attrs.h))) this.io.fail('undefined-condition', 'acknowledged more stanzas than were sent');
+      const h = Number(e.attrs.h);
+      if (sm && !(Number.isInteger(h) && h >= 0 && sm.ack(h))) {
+        // XEP-0198 §4: undefined-condition with <handled-count-too-high h= send-count=/> to say what went wrong.
+        this.io.fail('undefined-condition', `acknowledged ${e.attrs.h} stanzas, ${sm.sentTotal} were sent`,
+          el('handled-count-too-high', { xmlns: NS.SM, h: e.attrs.h, 'send-count': sm.sentTotal }));
+      }
     }
   }
 

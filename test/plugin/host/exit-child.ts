@@ -5,7 +5,7 @@ import { PeerTubeHost } from './plugin-host.js';
 import { connectClient } from '../../helpers/xmpp-client.js';
 
 const host = new PeerTubeHost(process.argv[2]);
-host.loadInstalled();
+host.loadInstalled('peertube-plugin-livechat');
 await host.listen();
 await host.register();
 const ws = await connectClient({ service: `${host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`, domain: 'anon.localhost' });

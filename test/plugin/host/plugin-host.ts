@@ -1,24 +1,39 @@
 // A PeerTube plugin host for tests, shaped on PeerTube's own plugin code (plugin-manager.ts, register-helpers.ts,
 // plugin-helpers-builder.ts, controllers/plugins.ts, models/server/plugin.ts):
-// - the plugin is installed with npm into <storage>/plugins and its package.json checked like PeerTube checks it;
+// - the plugin is installed from a folder named after its npm name, as PeerTube installs one from disk: pnpm (8.x,
+//   package-manager.ts, with the pnpm-workspace.yaml PeerTube writes) or yarn 1 (7.x, yarn.ts) run
+//   `add file:<folder>` in <storage>/plugins, then the package.json is checked like PeerTube checks it;
 // - `library` is require()d (CommonJS) and register() awaited with the helpers PeerTube builds;
 // - an Express app with PeerTube's body parsers, its plugin routes (/plugins/:name/router and
 //   /plugins/:name/:version/router with optional bearer authentication, static dirs, client scripts) and its
 //   upgrade routing (/plugins/<name>/[<version>/]ws/<route>, the first registered route starting with the path);
 // - settings, storage and hooks with PeerTube's semantics (defaults only while nothing was saved for getSetting, an
 //   admin save replacing the whole object, getData parsing JSON and giving null for a missing key, actions not
-//   awaited, the settings-change callbacks not awaited either).
+//   awaited, the settings-change callbacks awaited one after the other before the save answers, errors logged);
+// - what PeerTube's server.ts and controllers/plugins.ts put around plugin routes: X-Frame-Options: DENY on every
+//   response (helmet's frameguard, on by default), and the per-IP rate limiter of /plugins/* (rates_limit.plugins:
+//   500 requests per 10 s by default, then 429).
 import express from 'express';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { HostDatabase } from './database.js';
 
 const require = createRequire(import.meta.url);
+const BIN = fileURLToPath(new URL('../../../node_modules/.bin/', import.meta.url));
+
+/** The package manager PeerTube runs in its plugins folder: pnpm since 8.0, yarn 1 before. */
+export type PackageManager = 'pnpm' | 'yarn';
+
+export interface HostOptions {
+  /** rates_limit.plugins (PeerTube's defaults: 500 requests per 10 s per IP). */
+  pluginsRateLimit?: { windowMs: number; max: number };
+}
 
 interface Setting { name?: string; default?: unknown; private?: boolean; type: string }
 interface Hook { target: string; handler: (...a: unknown[]) => unknown; priority?: number }
@@ -73,7 +88,12 @@ export class PeerTubeHost {
   /** Promises of actions and callbacks PeerTube would not await, so tests can wait for them. */
   readonly pending: Promise<unknown>[] = [];
 
-  constructor(readonly storageDir: string) {
+  private readonly rateLimit: { windowMs: number; max: number };
+  /** Requests per client IP in the current window of the plugin routes' limiter. */
+  private readonly hits = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(readonly storageDir: string, opts: HostOptions = {}) {
+    this.rateLimit = opts.pluginsRateLimit ?? { windowMs: 10_000, max: 500 };
     this.server = createServer(this.app);
     this.setupApp();
   }
@@ -85,30 +105,51 @@ export class PeerTubeHost {
     this.url = `http://localhost:${port}`;
   }
 
-  /** `npm install` of the tarball into <storage>/plugins, like PeerTube's installNpmPluginFromDisk (yarn add). */
-  install(tgz: string): void {
+  /**
+   * What an admin does with the release tarball: extract it into a folder named after the npm name (PeerTube takes
+   * the name from the folder: `basename(path)`), then PeerTube's install from disk.
+   */
+  install(tgz: string, pm: PackageManager = 'pnpm'): void {
+    const tmp = mkdtempSync(join(this.storageDir, 'upload-'));
+    execFileSync('tar', ['-xzf', tgz, '-C', tmp]);
+    const name = (JSON.parse(readFileSync(join(tmp, 'package', 'package.json'), 'utf8')) as { name: string }).name;
+    const folder = join(tmp, name);
+    renameSync(join(tmp, 'package'), folder);
+    this.installFromDisk(folder, pm);
+  }
+
+  /** PluginManager.install({ fromDisk: true }): `<pm> add file:<path>` in <storage>/plugins, then the checks. */
+  installFromDisk(path: string, pm: PackageManager = 'pnpm'): void {
     const dir = join(this.storageDir, 'plugins');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'peertube-plugins', private: true, dependencies: {} }));
-    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--loglevel=error', tgz], { cwd: dir, stdio: 'inherit' });
-    this.loadInstalled();
+    if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), '{}');
+    // PeerTube 8's initPNPM: build scripts allowed, a flat node_modules like yarn's.
+    if (pm === 'pnpm' && !existsSync(join(dir, 'pnpm-workspace.yaml'))) writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'dangerouslyAllowAllBuilds: true\nnodeLinker: hoisted\n');
+    try {
+      execFileSync(join(BIN, pm), ['add', `file:${path}`], { cwd: dir, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, CI: 'true' } });
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string };
+      throw new Error(`${pm} add file:${path} failed (PeerTube: "Cannot install plugin"):\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    }
+    this.loadInstalled(basename(path));
   }
 
   /** Reads the installed plugin's package.json and checks it as PeerTube does before registering. */
-  loadInstalled(): void {
-    const dir = join(this.storageDir, 'plugins');
-    const installed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const npmName = Object.keys(installed.dependencies).find((n) => n.startsWith('peertube-plugin-'));
-    if (!npmName) throw new Error('npm installed no peertube-plugin-* package');
-    this.pluginPath = join(dir, 'node_modules', npmName);
+  loadInstalled(npmName: string): void {
+    // PluginModel.getTypeFromNpmName / normalizePluginName: a name without the plugin prefix is taken for a theme,
+    // so a folder named otherwise ("package", as the tarball extracts) fails here reading a theme's package.json.
+    const type = npmName.startsWith('peertube-plugin-') ? 'plugin' : 'theme';
+    const short = npmName.replace(/^peertube-(plugin|theme)-/, '');
+    this.pluginPath = join(this.storageDir, 'plugins', 'node_modules', `peertube-${type}-${short}`);
     this.pkg = JSON.parse(readFileSync(join(this.pluginPath, 'package.json'), 'utf8')) as PluginPackageJson;
+    if (type === 'theme') throw new Error('themes are not emulated');
     this.pkg.staticDirs ??= {};
     this.pkg.css ??= [];
     this.pkg.clientScripts ??= [];
     this.pkg.translations ??= {};
     const bad = badPackageFields(this.pkg);
     if (bad.length) throw new Error(`PackageJSON is invalid (invalid fields: ${bad.join(', ')}).`);
-    this.name = npmName.replace(/^peertube-plugin-/, '');
+    this.name = short;
   }
 
   dataDir(): string {
@@ -132,6 +173,13 @@ export class PeerTubeHost {
     this.registered = true;
   }
 
+  /** PluginManager.update from disk: unregister, install the new files over the old, register again. */
+  async update(path: string, pm: PackageManager = 'pnpm'): Promise<void> {
+    await this.unregister();
+    this.installFromDisk(path, pm);
+    await this.register();
+  }
+
   async unregister(): Promise<void> {
     if (!this.registered) throw new Error(`Unknown plugin ${this.name} to unregister`);
     this.registered = false;
@@ -139,10 +187,21 @@ export class PeerTubeHost {
     this.hooks = [];
   }
 
-  /** The admin's "save" on the plugin settings page: the whole object is replaced, then callbacks run unawaited. */
-  saveSettings(values: Record<string, unknown>): void {
+  /**
+   * The admin's "save" on the plugin settings page (controllers/api/plugins.ts updatePluginSettings): the whole
+   * object is replaced, then PluginManager.onSettingsChanged awaits each callback in turn (an error is logged and
+   * the next one runs); the admin's request answers 204 only after that, so the returned promise does too.
+   */
+  saveSettings(values: Record<string, unknown>): Promise<void> {
     this.settings = { ...values };
-    for (const cb of this.settingsCallbacks) this.pending.push(Promise.resolve().then(() => cb(this.settings)).catch((e) => this.logs.push(`settings cb: ${e}`)));
+    const settings = this.settings;
+    const done = (async () => {
+      for (const cb of this.settingsCallbacks) {
+        try { await cb(settings); } catch (e) { this.logs.push(`error: Cannot run on settings changed callback: ${e}`); }
+      }
+    })();
+    this.pending.push(done);
+    return done;
   }
 
   /** Every registered setting with its current value, as the admin form would submit it. */
@@ -244,10 +303,31 @@ export class PeerTubeHost {
     };
   }
 
+  /** controllers/plugins.ts pluginsRateLimiter (express-rate-limit keyed by IP): headers, then 429 past the max. */
+  private readonly pluginsRateLimiter: express.RequestHandler = (req, res, next) => {
+    const ip = req.ip ?? req.socket.remoteAddress ?? '';
+    const now = Date.now();
+    let h = this.hits.get(ip);
+    if (!h || h.resetAt <= now) {
+      h = { count: 0, resetAt: now + this.rateLimit.windowMs };
+      this.hits.set(ip, h);
+    }
+    h.count++;
+    res.setHeader('X-RateLimit-Limit', String(this.rateLimit.max));
+    res.setHeader('X-RateLimit-Remaining', String(Math.max(0, this.rateLimit.max - h.count)));
+    if (h.count > this.rateLimit.max) {
+      res.setHeader('Retry-After', String(Math.ceil((h.resetAt - now) / 1000)));
+      return void res.status(429).json({ status: 429, error: 'Too many requests, please try again later.' });
+    }
+    next();
+  };
+
   private setupApp(): void {
     const app = this.app;
     // server.ts: app.set('trust proxy', CONFIG.TRUST_PROXY), whose default is ['loopback'].
     app.set('trust proxy', ['loopback']);
+    // server.ts: helmet's frameguard (security.frameguard.enabled, true by default) on every response.
+    app.use((_req, res, next) => { res.setHeader('X-Frame-Options', 'DENY'); next(); });
     app.use(express.json({ type: ['application/json', 'application/*+json'], limit: '500kb' }));
     app.use(express.urlencoded({ extended: false }));
     // PeerTube's lazy static route for actor images (account avatars), from <storage>/avatars.
@@ -273,32 +353,31 @@ export class PeerTubeHost {
       if (!this.registered || !this.router) return void res.status(404).end();
       this.router(req, res, next);
     };
-    app.get('/plugins/:pluginName/:pluginVersion/static/:staticEndpoint(*)', pluginValidator(true), (req, res) => {
+    app.get('/plugins/:pluginName/:pluginVersion/static/:staticEndpoint(*)', this.pluginsRateLimiter, pluginValidator(true), (req, res) => {
       const [dir, ...file] = String(req.params.staticEndpoint).split('/');
       const sp = this.pkg.staticDirs[dir];
       if (!sp) return void res.status(404).end();
       res.sendFile(join(this.pluginPath, sp, file.join('/')));
     });
-    app.get('/plugins/:pluginName/:pluginVersion/client-scripts/:staticEndpoint(*)', pluginValidator(true), (req, res) => {
+    app.get('/plugins/:pluginName/:pluginVersion/client-scripts/:staticEndpoint(*)', this.pluginsRateLimiter, pluginValidator(true), (req, res) => {
       const ep = String(req.params.staticEndpoint);
       if (!this.pkg.clientScripts.some((c) => c.script === ep)) return void res.status(404).end();
       res.sendFile(join(this.pluginPath, ep));
     });
-    app.use('/plugins/:pluginName/router', pluginValidator(false), optionalAuthenticate, custom);
-    app.use('/plugins/:pluginName/:pluginVersion/router', pluginValidator(true), optionalAuthenticate, custom);
-    // PluginManager.registerWebSocketRouter: other upgrade listeners (socket.io, tracker) also see the event.
+    app.use('/plugins/:pluginName/router', this.pluginsRateLimiter, pluginValidator(false), optionalAuthenticate, custom);
+    app.use('/plugins/:pluginName/:pluginVersion/router', this.pluginsRateLimiter, pluginValidator(true), optionalAuthenticate, custom);
+    // PluginManager.registerWebSocketRouter: an upgrade it does not route is left alone (not destroyed), for the
+    // other upgrade listeners (socket.io, the tracker).
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const m = (req.url ?? '').match('/plugins/([^/]+)/([^/]+/)?ws(/.*)');
-      if (!m || !this.registered || m[1] !== this.name) {
-        socket.destroy();
-        return;
-      }
+      if (!m || !this.registered || m[1] !== this.name) return;
       const ws = this.wsRoutes.find((r) => r.route.startsWith(m[3]));
-      if (!ws) {
-        socket.destroy();
-        return;
-      }
-      try { ws.handler(req, socket, head); } catch (e) { this.logs.push(`ws handler: ${e}`); }
+      if (!ws) return;
+      try { ws.handler(req, socket, head); } catch (e) { this.logs.push(`error: Exception in plugin handler: ${e}`); }
+    });
+    // socket.io's engine (destroyUpgrade, on by default): an upgrade nobody answered is ended after 1 s.
+    this.server.on('upgrade', (_req: IncomingMessage, socket: Duplex & { bytesWritten?: number }) => {
+      setTimeout(() => { if (socket.writable && (socket.bytesWritten ?? 0) <= 0) socket.end(); }, 1000);
     });
   }
 
