@@ -19,16 +19,19 @@ import { startProsody } from './live/targets/prosody.js';
 import { TargetUnavailable, type RunningTarget } from './live/targets/process.js';
 
 const HELP = `usage: node --import tsx bench/live.ts [options]
-  --users N            simulated viewers (default 400)
+  --users N            simulated viewers (default 400; 10k: 10000)
   --target T           ours | prosody | both | ours-all, or a comma list (default both; Prosody runs first;
                        default ours-all,ours for --scenario storm). ours-all is this server with every presence
                        broadcast to everyone (muc.visibleOccupants.mode "all"): the baseline of the presence design
   --scenario S         ${SCENARIOS.join(' | ')} (default live = join storm, chat, nick wave, leave;
-                       storm = join storm, nick wave, leave, without vCards unless --vcards says otherwise)
-  --duration S         seconds of chat in chat phases (default 30)
-  --rate R             room-wide chat messages per second (default 20)
-  --senders N          viewers taking turns to talk (default 50)
-  --join-rate R        viewers per second for join-10ps and scale (default 10), and storm (default 200)
+                       storm = join storm, nick wave, leave, without vCards unless --vcards says otherwise;
+                       10k = 10,000 viewers joining at 200/s, then chat reaching all of them)
+  --duration S         seconds of chat in chat phases (default 30; 10k: 15)
+  --rate R             room-wide chat messages per second (default 20; 10k: 2)
+  --senders N          viewers taking turns to talk (default 50; 10k: 10)
+  --join-rate R        viewers per second for join-10ps and scale (default 10), storm and 10k (default 200)
+  --presence-broadcast all | moderator[,participant,visitor]: the room's muc#roomconfig_presencebroadcast, set
+                       by the streamer when it creates the room (default: the server's)
   --nick-window S      seconds over which the nick wave is spread (default 10)
   --scale-steps LIST   occupant counts for scale (default 400,2000,10000)
   --vcards MODE        all | self | none: which vCards viewers fetch (default all; scale defaults to self)
@@ -66,13 +69,14 @@ async function profileByPhase(dir: string, outDir: string, run: TargetResult, lo
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      users: { type: 'string', default: '400' },
+      users: { type: 'string' },
       target: { type: 'string' },
       scenario: { type: 'string', default: 'live' },
-      duration: { type: 'string', default: '30' },
-      rate: { type: 'string', default: '20' },
+      duration: { type: 'string' },
+      rate: { type: 'string' },
       senders: { type: 'string', default: '50' },
       'join-rate': { type: 'string' },
+      'presence-broadcast': { type: 'string' },
       'nick-window': { type: 'string', default: '10' },
       'scale-steps': { type: 'string', default: '400,2000,10000' },
       vcards: { type: 'string' },
@@ -110,8 +114,15 @@ async function main(): Promise<number> {
   const targets: string[] = targetArg === 'both' ? ['prosody', 'ours'] : targetArg.split(',');
   if (!targets.length || targets.some((t) => !KNOWN_TARGETS.includes(t))) throw new Error('--target must be ours, prosody, ours-all, both or a comma list of them');
   const scaleSteps = values['scale-steps']!.split(',').map((s) => num('scale-steps', s, 1, 20_000));
-  const users = scenario === 'scale' ? Math.max(...scaleSteps) : num('users', values.users!, 1, 20_000);
-  const vcards = (values.vcards ?? (scenario === 'scale' ? 'self' : scenario === 'storm' ? 'none' : 'all')) as 'all' | 'self' | 'none';
+  const big = scenario === '10k';
+  const users = scenario === 'scale' ? Math.max(...scaleSteps) : num('users', values.users ?? (big ? '10000' : '400'), 1, 20_000);
+  const vcards = (values.vcards ?? (scenario === 'scale' || big ? 'self' : scenario === 'storm' ? 'none' : 'all')) as 'all' | 'self' | 'none';
+  // By default the room keeps the server's presence design (visible occupants); --presence-broadcast overrides it.
+  const broadcast = values['presence-broadcast'];
+  if (broadcast !== undefined && !/^(all|(moderator|participant|visitor)(,(moderator|participant|visitor))*)$/.test(broadcast)) {
+    throw new Error('--presence-broadcast must be all or a comma-separated list of moderator, participant, visitor');
+  }
+  const roomConfig = broadcast && broadcast !== 'all' ? { 'muc#roomconfig_presencebroadcast': broadcast.split(',') } : undefined;
   if (!['websocket', 'bosh'].includes(values.transport!)) throw new Error('--transport must be websocket or bosh');
   if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
   if (!['livechat', 'ours'].includes(values['prosody-avatars']!)) throw new Error('--prosody-avatars must be livechat or ours');
@@ -119,11 +130,11 @@ async function main(): Promise<number> {
   const portBase = num('port-base', values['port-base']!, 1024, 65000);
   const phases = plan(scenario, {
     users,
-    chatRate: num('rate', values.rate!, 0, 10_000),
-    chatSeconds: num('duration', values.duration!, 1, 3600),
-    joinRate: num('join-rate', values['join-rate'] ?? (scenario === 'storm' ? '200' : '10'), 0.1, 10_000),
+    chatRate: num('rate', values.rate ?? (big ? '2' : '20'), 0, 10_000),
+    chatSeconds: num('duration', values.duration ?? (big ? '15' : '30'), 1, 3600),
+    joinRate: num('join-rate', values['join-rate'] ?? (big || scenario === 'storm' ? '200' : '10'), 0.1, 10_000),
     nickWindowSeconds: num('nick-window', values['nick-window']!, 0, 600),
-    senders: num('senders', values.senders!, 1, 20_000),
+    senders: num('senders', values.senders ?? (big ? '10' : '50'), 1, 20_000),
     scaleSteps,
   });
 
@@ -168,6 +179,7 @@ async function main(): Promise<number> {
           mamMax: 50,
           iqTimeoutMs: num('iq-timeout', values['iq-timeout']!, 1, 3600) * 1000,
           joinTimeoutMs: num('join-timeout', values['join-timeout']!, 1, 3600) * 1000,
+          roomConfig,
         },
         seedMessages: num('seed-messages', values['seed-messages']!, 0, 10_000),
         phaseTimeoutMs: num('phase-timeout', values['phase-timeout']!, 10, 7200) * 1000,
@@ -202,7 +214,7 @@ async function main(): Promise<number> {
   }
   const t = table(results);
   const date = new Date().toISOString();
-  const heading = `${scenario}, ${users} viewers, ${date.slice(0, 16).replace('T', ' ')} UTC, ${availableParallelism()} cores, ${workers} client worker(s)`;
+  const heading = `${scenario}, ${users} viewers${roomConfig ? `, presence broadcast ${broadcast}` : ''}, ${date.slice(0, 16).replace('T', ' ')} UTC, ${availableParallelism()} cores, ${workers} client worker(s)`;
   const notes = [
     ...results.map((r) => `${r.target}: ${r.description}`),
     ...unavailable,

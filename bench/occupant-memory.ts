@@ -3,7 +3,10 @@
 // (after GC), of memory outside the heap (Buffers) and of RSS — for the connection alone and for the seat in the
 // room — against the same server with no clients, and which kinds of heap objects make it (heap snapshot diffs).
 // Usage: npm run bench:memory -- [--clients 500] [--no-snapshot]
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,21 +32,58 @@ async function measure(): Promise<NodeJS.MemoryUsage> {
   return process.memoryUsage();
 }
 
-/** Self size by kind of heap object: constructor name for objects and closures, one bucket per string kind. */
+/**
+ * Self size by kind of heap object: constructor name for objects and closures, one bucket per string kind. Arrays,
+ * strings and hidden objects are named after the object holding them (its first strong retainer, skipping plain
+ * Objects/Arrays up to 3 levels), so "(object properties) of Socket" says whose backing store it is.
+ */
 async function heapByKind(dir: string, label: string): Promise<Map<string, { bytes: number; count: number }>> {
   const file = writeHeapSnapshot(join(process.env.KEEP_SNAPSHOT || dir, `${label}.heapsnapshot`));
   const snap = JSON.parse(await readFile(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[];
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
+    nodes: number[]; edges: number[]; strings: string[];
   };
   if (!process.env.KEEP_SNAPSHOT) await rm(file);
   const f = snap.snapshot.meta.node_fields;
+  const ef = snap.snapshot.meta.edge_fields;
   const types = snap.snapshot.meta.node_types[0];
-  const [iType, iName, iSize] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size')];
+  const edgeTypes = snap.snapshot.meta.edge_types[0];
+  const [iType, iName, iSize, iEdges] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size'), f.indexOf('edge_count')];
+  const [eType, eTo] = [ef.indexOf('type'), ef.indexOf('to_node')];
+  const count = snap.nodes.length / f.length;
+  // First strong retainer of every node (by node index).
+  const owner = new Int32Array(count).fill(-1);
+  for (let n = 0, e = 0; n < count; n++) {
+    const edges = snap.nodes[n * f.length + iEdges]!;
+    for (let k = 0; k < edges; k++, e += ef.length) {
+      const et = edgeTypes[snap.edges[e + eType]!];
+      if (et === 'weak' || et === 'shortcut') continue;
+      const to = snap.edges[e + eTo]! / f.length;
+      if (owner[to] === -1) owner[to] = n;
+    }
+  }
+  const typeOf = (n: number) => types[snap.nodes[n * f.length + iType]!]!;
+  const nameOf = (n: number) => snap.strings[snap.nodes[n * f.length + iName]!]!;
+  const holder = (n: number): string => {
+    let o = owner[n]!;
+    for (let depth = 0; o >= 0 && depth < 3; depth++) {
+      const t = typeOf(o);
+      const name = nameOf(o);
+      // Tables the snapshot writer itself holds while it runs: not the server's.
+      if (t === 'synthetic' && name === '(Stack roots)') return '(held by the stack: snapshot internals)';
+      if ((t === 'object' || t === 'closure') && name !== 'Object' && name !== 'Array') return t === 'closure' ? `${name.slice(0, 30)}()` : name.slice(0, 30);
+      o = owner[o]!;
+    }
+    return '?';
+  };
   const out = new Map<string, { bytes: number; count: number }>();
-  for (let i = 0; i < snap.nodes.length; i += f.length) {
-    const type = types[snap.nodes[i + iType]!]!;
-    const name = snap.strings[snap.nodes[i + iName]!]!;
-    const key = type.includes('string') ? '(strings)' : type === 'object' || type === 'closure' ? `${name.slice(0, 50)}${type === 'closure' ? '()' : ''}` : `(${type}) ${name.slice(0, 40)}`;
+  for (let n = 0; n < count; n++) {
+    const i = n * f.length;
+    const type = typeOf(n);
+    const name = nameOf(n);
+    const key = type.includes('string') ? `(strings) of ${holder(n)}`
+      : type === 'object' || type === 'closure' ? `${name.slice(0, 50)}${type === 'closure' ? '()' : ''}`
+        : type === 'array' || type === 'hidden' ? `(${type}) ${name.slice(0, 30)} of ${holder(n)}` : `(${type}) ${name.slice(0, 40)}`;
     const e = out.get(key) ?? { bytes: 0, count: 0 };
     e.bytes += snap.nodes[i + iSize]!;
     e.count++;
@@ -52,17 +92,46 @@ async function heapByKind(dir: string, label: string): Promise<Map<string, { byt
   return out;
 }
 
+/**
+ * Baseline, in this process: a bare `ws` server (the options the server uses) holding N idle
+ * sockets. What a connection costs below this is Node's and ws's floor, not ours.
+ */
+async function bareWsBaseline(): Promise<{ heap: number; external: number; rss: number; n: number }> {
+  const http = createHttpServer();
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024, handleProtocols: () => 'xmpp' });
+  const held: WsSocket[] = [];
+  http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => { held.push(ws); ws.on('message', () => {}); }));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const port = (http.address() as AddressInfo).port;
+  await settle();
+  const before = await measure();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), `ws://127.0.0.1:${port}/`, String(N), '-'],
+    { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
+  const half = await waitLine(child, 'bound');
+  const mid = await steady();
+  child.stdin!.write('more\n');
+  const n = (await waitLine(child, 'bound')) - half;
+  const after = await steady();
+  child.stdin!.end();
+  await new Promise((r) => { if (child.exitCode !== null) r(null); else { child.once('exit', r); setTimeout(() => { child.kill('SIGKILL'); r(null); }, 10_000).unref(); } });
+  for (const ws of held) ws.terminate();
+  wss.close();
+  await new Promise((r) => http.close(r));
+  void before;
+  return { heap: (after.heapUsed - mid.heapUsed) / n, external: (after.external - mid.external) / n, rss: (after.rss - mid.rss) / n, n };
+}
+
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-memory-'));
 const server = createServer({
   domain: 'localhost', dataDir, logLevel: 'warn', http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false },
-  muc: { demoRoom: 'live' },
+  muc: { demoRoom: 'live' }, ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
 }, { logger: silentLogger });
 await server.start();
 const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
 const clients = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), url, String(N), 'live@room.localhost'],
   { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
 /** Resolves with the number in the child's next "<word> N" line. */
-function waitLine(word: string): Promise<number> {
+function waitLine(clients: ChildProcess, word: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`no "${word}" from the viewers after 180 s: ${out}`)), 180_000);
@@ -91,34 +160,50 @@ async function steady(): Promise<NodeJS.MemoryUsage> {
 
 try {
   await settle();
-  const empty = await measure();
+  // Per-viewer figures are marginal: what the second half of the viewers added, connecting and then sitting down,
+  // so one-time costs (code warming up, caches, the room itself) stay out of them.
+  const half = await waitLine(clients, 'bound');
+  const empty = await steady();
   const heapEmpty = SNAPSHOT ? await heapByKind(dataDir, 'empty') : undefined;
-  const bound = await waitLine('bound');
+  clients.stdin!.write('more\n');
+  const bound = await waitLine(clients, 'bound');
   const conn = await steady();
   const heapConn = SNAPSHOT ? await heapByKind(dataDir, 'bound') : undefined;
   clients.stdin!.write('join\n');
-  const joined = await waitLine('joined');
+  await waitLine(clients, 'joined');
+  const seatedHalf = await steady();
+  clients.stdin!.write('join\n');
+  const joinedAll = await waitLine(clients, 'joined');
   const after = await steady(); // the presence storm is over
+  const joined = joinedAll - half;
   const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
   const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
-  console.log(`\n${joined} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
+  console.log(`\n${joinedAll} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
+  console.log(`per viewer: what the last ${joined} added (connected after the first ${half}, seated after the first ${half} sat down)`);
   console.log('| bytes per viewer | connected (login, bind, presence) | + seated in the room | total |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const [label, k] of [['JS heap (after GC)', 'heapUsed'], ['outside the heap (Buffers, external)', 'external'], ['RSS', 'rss']] as const) {
-    console.log(`| ${label} | ${per(conn, empty, k).toFixed(0)} | ${per(after, conn, k).toFixed(0)} | ${per(after, empty, k).toFixed(0)} |`);
+    const c = per(conn, empty, k);
+    const r = per(after, seatedHalf, k);
+    console.log(`| ${label} | ${c.toFixed(0)} | ${r.toFixed(0)} | ${(c + r).toFixed(0)} |`);
   }
-  const total = per(after, empty, 'heapUsed') + per(after, empty, 'external');
+  // The floor is measured now, with the viewers still connected to the server: a run of its own, same process.
+  const bare = await bareWsBaseline();
+  console.log(`| same run, bare \`ws\` server holding ${bare.n} idle sockets (the floor) | heap ${bare.heap.toFixed(0)}, external ${bare.external.toFixed(0)}, RSS ${bare.rss.toFixed(0)} | | |`);
+  const total = per(conn, empty, 'heapUsed') + per(conn, empty, 'external') + per(after, seatedHalf, 'heapUsed') + per(after, seatedHalf, 'external');
+  const floor = bare.heap + bare.external;
+  console.log(`ours above the bare ws floor: ${((total - floor) / 1024).toFixed(2)} KiB per idle occupant (floor ${(floor / 1024).toFixed(2)} KiB)`);
   console.log(`heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
     ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)');
   if (heapEmpty && heapConn) {
     const heapAfter = await heapByKind(dataDir, 'joined');
-    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>) =>
-      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / joined, count: (v.count - (b.get(k)?.count ?? 0)) / joined }]));
-    const c = diff(heapConn, heapEmpty);
-    const r = diff(heapAfter, heapConn);
+    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>, n: number) =>
+      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / n, count: (v.count - (b.get(k)?.count ?? 0)) / n }]));
+    const c = diff(heapConn, heapEmpty, bound - half); // the second half connecting
+    const r = diff(heapAfter, heapConn, joinedAll); // everyone sitting down
     const keys = [...new Set([...c.keys(), ...r.keys()])]
       .map((k) => ({ k, c: c.get(k) ?? { bytes: 0, count: 0 }, r: r.get(k) ?? { bytes: 0, count: 0 } }))
-      .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes)).slice(0, 15);
+      .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes)).slice(0, 30);
     console.log('\nwhat the heap growth is made of (heap snapshot diffs, bytes and objects per viewer):');
     console.log('| kind | connected | objects | + seated | objects |');
     console.log('| --- | ---: | ---: | ---: | ---: |');

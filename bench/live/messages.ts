@@ -17,6 +17,8 @@ export interface ViewerOptions {
   mamMax: number; // MAM page size asked on join
   iqTimeoutMs: number; // an iq without answer after this long counts as a timeout
   joinTimeoutMs: number; // a viewer that has not got its history after this long counts as a failed join
+  /** Room configuration the room's creator submits instead of an instant room (field var → values). */
+  roomConfig?: Record<string, string[]>;
 }
 
 export type Phase =

@@ -91,9 +91,13 @@ export const mamLast = (id: string, room: string, queryId: string, max: number):
   `<set xmlns='http://jabber.org/protocol/rsm'><max>${max}</max><before/></set></query></iq>`;
 
 /** Instant-room configuration (XEP-0045 §10.1.2), sent by the streamer if the room was just created. */
-export const instantRoom = (id: string, room: string): string =>
+export const instantRoom = (id: string, room: string, fields?: Record<string, string[]>): string =>
   `<iq xmlns='jabber:client' type='set' id='${id}' to='${room}'><query xmlns='http://jabber.org/protocol/muc#owner'>` +
-  `<x xmlns='jabber:x:data' type='submit'/></query></iq>`;
+  (fields
+    ? `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>` +
+      Object.entries(fields).map(([k, vs]) => `<field var='${escAttr(k)}'>${vs.map((v) => `<value>${escAttr(v)}</value>`).join('')}</field>`).join('') + '</x>'
+    : `<x xmlns='jabber:x:data' type='submit'/>`) +
+  '</query></iq>';
 
 /**
  * A groupchat message whose body carries the send time, so every receiver can compute delivery latency without

@@ -1,7 +1,7 @@
 // Scenarios as lists of phases. Each phase has a label for the report and a deadline so that no run can hang.
 
-export type ScenarioName = 'live' | 'join-storm' | 'join-10ps' | 'steady-chat' | 'nick-wave' | 'scale' | 'storm';
-export const SCENARIOS: ScenarioName[] = ['live', 'join-storm', 'join-10ps', 'steady-chat', 'nick-wave', 'scale', 'storm'];
+export type ScenarioName = 'live' | 'join-storm' | 'join-10ps' | 'steady-chat' | 'nick-wave' | 'scale' | 'storm' | '10k';
+export const SCENARIOS: ScenarioName[] = ['live', 'join-storm', 'join-10ps', 'steady-chat', 'nick-wave', 'scale', 'storm', '10k'];
 
 export interface PlanOptions {
   users: number;
@@ -44,6 +44,9 @@ export function plan(name: ScenarioName, o: PlanOptions): PlannedPhase[] {
     case 'storm': // presence storms: by default on ours with 'all' presences and with the default (see live.ts);
       // arrivals paced at --join-rate so that the kernel's accept queue, not the room, is never what drops viewers
       return [{ ...storm, ratePerSec: o.joinRate }, nick, leave];
+    case '10k':
+      // Everyone arrives at --join-rate, then the room chats: each message must reach all of them.
+      return [{ label: `join ${o.joinRate}/s`, kind: 'join', from: 0, to: o.users, ratePerSec: o.joinRate }, { ...chat, label: `chat at ${o.users}` } as PlannedPhase, leave];
     case 'scale': {
       const out: PlannedPhase[] = [];
       let from = 0;

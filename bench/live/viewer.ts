@@ -314,7 +314,7 @@ export class Viewer {
     }
     if (x.hasStatus(s, 110)) {
       // our own presence: the end of the occupant list on join, or the confirmation of a nick change
-      if (this.createsRoom && x.hasStatus(s, 201)) this.iq('instant-room', (id) => x.instantRoom(id, room));
+      if (this.createsRoom && x.hasStatus(s, 201)) this.iq('instant-room', (id) => x.instantRoom(id, room, this.options.roomConfig));
       if (this.nickChange && nick === this.nickChange.nick) {
         this.tally.samples.nick.push(now() - this.nickChange.sentAt);
         this.nick = nick;

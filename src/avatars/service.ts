@@ -24,8 +24,30 @@ export interface Avatar {
   readonly hash: string;
   readonly png: Buffer;
   readonly type: 'image/png';
-  /** `<vCard xmlns="vcard-temp"><PHOTO>…</PHOTO></vCard>`, serialized once. */
+  /** `<vCard xmlns="vcard-temp"><PHOTO>…</PHOTO></vCard>`, serialized once while in demand. */
   readonly vcard: PreSerializedElement;
+}
+
+/**
+ * vCards of the avatars recently asked for. An avatar is kept for every occupant (its hash is in every presence),
+ * but its vCard (the PNG once more, in base64, plus its parsed tree: ~1.5 KB) only matters to clients that fetch it,
+ * so vCards are made on demand and only the recent ones kept.
+ */
+const vcards = new LRUCache<string, PreSerializedElement>({ max: 2000 });
+
+class AvatarBytes implements Avatar {
+  readonly type = 'image/png' as const;
+  constructor(readonly hash: string, readonly png: Buffer) {}
+
+  get vcard(): PreSerializedElement {
+    let v = vcards.get(this.hash);
+    if (!v) {
+      const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(this.png.toString('base64'))}</BINVAL></PHOTO></vCard>`;
+      v = PreSerializedElement.of(xml);
+      vcards.set(this.hash, v);
+    }
+    return v;
+  }
 }
 
 /**
@@ -43,13 +65,11 @@ export interface AvatarServiceOptions {
 
 export function makeAvatar(png: Buffer): Avatar {
   const hash = createHash('sha1').update(png).digest('hex');
-  const b64 = png.toString('base64');
-  const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(b64)}</BINVAL></PHOTO></vCard>`;
   // Cached for as long as the viewer is around: keep the bytes in a buffer of their own size, not as a view into
   // the larger buffer they were encoded in (which would stay alive with them).
   const own = Buffer.allocUnsafeSlow(png.length);
   png.copy(own);
-  return { hash, png: own, type: 'image/png', vcard: PreSerializedElement.of(xml) };
+  return new AvatarBytes(hash, own);
 }
 
 export class AvatarService {

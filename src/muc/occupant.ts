@@ -7,7 +7,7 @@ import type { Role } from './types.js';
 export interface OccupantSession {
   readonly jid: JID;
   readonly full: string;
-  /** The session's latest available presence as sent to the room (payload source for broadcasts). */
+  /** The payload of the session's latest available presence (storedPresence: shared, read-only; the source for broadcasts). */
   presence: Element;
 }
 
@@ -31,6 +31,7 @@ export class Occupant {
   get isModerator(): boolean { return this.role === 'moderator'; }
 
   cachedView(view: View): PreparedStanza | undefined { return this.views[view]; }
-  cacheView(view: View, p: PreparedStanza): void { this.views[view] = p; }
+  /** Kept as bytes only (the tree is rebuilt on the rare demand): one per occupant and view, for as long as it stays. */
+  cacheView(view: View, p: PreparedStanza): void { this.views[view] = p.compact(); }
   invalidate(): void { this.views = {}; }
 }

@@ -1,5 +1,6 @@
 // Building occupant presences: the muc#user <x/> with status codes in the order Prosody and XEP-0045 examples
 // use (<destroy/>, codes, <item/>, then 110), and the occupant's own presence payload.
+import { parse } from 'ltx';
 import { Element, el } from '../xmpp/xml.js';
 import { MUC_NS, type Affiliation, type Role } from './types.js';
 
@@ -55,6 +56,30 @@ export function presencePayload(presence: Element | undefined): Element[] {
     out.push(c);
   }
   return out;
+}
+
+/**
+ * What a session's presence is kept as while it sits in a room: only the payload others see (presencePayload), as
+ * one shared, read-only element per distinct payload (a client's viewers mostly send the same caps), instead of the
+ * parsed stanza — its addresses, the join's <x/>, and the whole message text its strings are slices of.
+ */
+const stored = new Map<string, Element>();
+const STORED_MAX = 5000;
+const NO_PAYLOAD = new Element('presence');
+
+export function storedPresence(stanza: Element): Element {
+  const payload = presencePayload(stanza);
+  if (payload.length === 0) return NO_PAYLOAD;
+  let xml = '';
+  for (const c of payload) xml += c.toString();
+  let e = stored.get(xml);
+  if (!e) {
+    // Parsed from the serialization: fresh strings that share nothing with the client's message.
+    e = parse(`<presence>${xml}</presence>`);
+    if (stored.size >= STORED_MAX) stored.clear(); // a cache: emptied when full rather than tracking use
+    stored.set(xml, e);
+  }
+  return e;
 }
 
 /** Unavailable presences repeat only the status text (issue 505), not show or caps. */

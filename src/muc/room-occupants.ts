@@ -4,7 +4,7 @@ import { el, type Element } from '../xmpp/xml.js';
 import type { JID } from '../xmpp/jid.js';
 import { StanzaError } from '../xmpp/errors.js';
 import { Occupant, type OccupantSession } from './occupant.js';
-import { leavePayload, mucUserX } from './presence.js';
+import { leavePayload, mucUserX, storedPresence } from './presence.js';
 import { MUC_NS } from './types.js';
 import type { JoinEvent, NickChangeEvent } from './events.js';
 import type { RemoveOptions, Room } from './room.js';
@@ -85,7 +85,7 @@ export class RoomOccupants {
     }
     this.room.hooks.fire('pre-join', ev);
 
-    const session: OccupantSession = { jid: from, full, presence: stanza };
+    const session: OccupantSession = { jid: from, full, presence: storedPresence(stanza) };
     let occ = existing;
     if (occ) {
       // Another session of the same user takes the same nick: it joins the occupant (multi-session nick,
@@ -112,7 +112,7 @@ export class RoomOccupants {
 
   resync(stanza: Element, occ: Occupant, full: string): void {
     const session = occ.sessions.get(full)!;
-    session.presence = stanza;
+    session.presence = storedPresence(stanza);
     occ.invalidate();
     const ev: JoinEvent = {
       room: this.room, stanza, from: session.jid, bareJid: occ.bareJid, nick: occ.nick, x: stanza.getChild('x', MUC_NS.MUC),
@@ -125,7 +125,7 @@ export class RoomOccupants {
 
   updatePresence(occ: Occupant, full: string, stanza: Element): void {
     const s = occ.sessions.get(full)!;
-    s.presence = stanza;
+    s.presence = storedPresence(stanza);
     if (s !== occ.primary) return; // only the primary session's presence represents the occupant
     occ.invalidate();
     this.room.presence.publish(occ);
@@ -154,7 +154,7 @@ export class RoomOccupants {
     this.room.occupants.delete(occ.nick);
     occ.nick = nick;
     this.room.occupants.set(nick, occ);
-    session.presence = stanza;
+    session.presence = storedPresence(stanza);
     occ.invalidate();
     this.room.presence.publish(occ);
   }
@@ -169,7 +169,7 @@ export class RoomOccupants {
     this.room.presence.publish(occ, { type: 'unavailable', codes: ['303'], details: { nick }, role, payload: [], self: { jids: [full] }, selfSessions: [session], others: 'none' });
     if (occ.sessions.size > 1) this.removeSession(occ, full, {}, false);
     else this.removeOccupant(occ, {}, false);
-    session.presence = stanza;
+    session.presence = storedPresence(stanza);
     let target = dest;
     if (!target) {
       target = new Occupant(nick, occ.bareJid, role, occ.occupantId);

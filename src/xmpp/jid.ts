@@ -20,11 +20,19 @@ export function parseJid(address: string | undefined | null): JID | null {
   if (address.length > MEMO_MAX_LENGTH) return parse(address);
   let j = memo.get(address);
   if (j !== undefined) return j;
-  j = parse(address);
+  // An address read from a stanza is a slice of the whole message text it came in, and so are the parts of a JID
+  // parsed from it: a kept JID (or a nick taken from it) would keep that message alive. Kept ones get their own copy.
+  const own = ownCopy(address);
+  j = parse(own);
   if (j) Object.freeze(j);
   if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(address, j);
+  memo.set(own, j);
   return j;
+}
+
+/** A string that does not share the storage of a larger one (V8 makes slices of 13 characters or more views). */
+export function ownCopy(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
 }
 
 function parse(address: string): JID | null {

@@ -4,43 +4,78 @@ import { parse } from 'ltx';
 import { cloneElement, Element, escapeXML } from './xml.js';
 import { NS } from './namespaces.js';
 
+/** `<name xmlns="ns" to="`: the same few heads for every stanza, shared rather than kept per stanza. */
+const heads = new Map<string, string>();
+function headOf(name: string, xmlns: string): string {
+  const key = `${name} ${xmlns}`;
+  let h = heads.get(key);
+  if (h === undefined) {
+    h = `<${name} xmlns="${xmlns}" to="`;
+    if (heads.size < 64) heads.set(key, h);
+  }
+  return h;
+}
+
 export class PreparedStanza {
-  private clientHead = '';
-  private clientTail = '';
-  private serverHead = '';
-  private serverTail = '';
+  /** The serialization after the `to` value (`"` + other attributes + children + end tag): the same in both namespaces. */
+  private tail = '';
+  private tree: Element | null;
+  readonly name: string;
 
   /** `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards. */
-  constructor(readonly element: Element) {}
+  constructor(element: Element) {
+    this.tree = element;
+    this.name = element.name;
+  }
 
-  get name(): string { return this.element.name; }
+  /**
+   * The stanza as a tree. A compacted stanza (kept for long, see compact()) parses its bytes again: only rare paths
+   * (a decorating hook, a remote server without raw sends) ask for it.
+   */
+  get element(): Element {
+    if (this.tree) return this.tree;
+    const e = parse(this.forClient(''));
+    delete e.attrs.to;
+    delete e.attrs.xmlns;
+    return e;
+  }
 
   /** Serialization for a client stream (jabber:client), with `to` spliced in. */
   forClient(to: string): string {
-    if (!this.clientHead) [this.clientHead, this.clientTail] = this.split(NS.CLIENT);
-    return this.clientHead + escapeXML(to) + this.clientTail;
+    return headOf(this.name, NS.CLIENT) + escapeXML(to) + this.tailText();
   }
 
   /** Serialization for a server-to-server stream (jabber:server). */
   forServer(to: string): string {
-    if (!this.serverHead) [this.serverHead, this.serverTail] = this.split(NS.SERVER);
-    return this.serverHead + escapeXML(to) + this.serverTail;
+    return headOf(this.name, NS.SERVER) + escapeXML(to) + this.tailText();
+  }
+
+  /**
+   * Keeps only the bytes, dropping the tree (for stanzas cached per occupant: a presence's tree is ~2 KB of heap,
+   * its bytes a few hundred).
+   */
+  compact(): this {
+    this.tailText();
+    this.tree = null;
+    return this;
   }
 
   /** A standalone element with `to` set, for paths that need a tree rather than bytes. */
   toElement(to: string): Element {
-    const copy = cloneElement(this.element);
+    const copy = this.tree ? cloneElement(this.tree) : this.element;
     copy.attrs.to = to;
     return copy;
   }
 
-  private split(xmlns: string): [string, string] {
-    const { to: _to, xmlns: _ns, ...rest } = this.element.attrs;
-    const bare = new Element(this.element.name, rest);
-    bare.children = this.element.children;
+  private tailText(): string {
+    if (this.tail) return this.tail;
+    const element = this.tree!;
+    const { to: _to, xmlns: _ns, ...rest } = element.attrs;
+    const bare = new Element(element.name, rest);
+    bare.children = element.children;
     const body = bare.toString(); // "<name a=..>...</name>" or "<name a=../>"
-    const head = `<${this.element.name} xmlns="${xmlns}" to="`;
-    return [head, '"' + body.slice(this.element.name.length + 1)];
+    this.tail = '"' + body.slice(element.name.length + 1);
+    return this.tail;
   }
 }
 

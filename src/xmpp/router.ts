@@ -27,7 +27,8 @@ export interface DeliveryEvents {
 
 export class Router {
   private byFull = new Map<string, LocalSession>();
-  private byBare = new Map<string, Map<string, LocalSession>>();
+  /** An account's sessions: the session itself while it has one (anonymous viewers always), a map by resource past that. */
+  private byBare = new Map<string, LocalSession | Map<string, LocalSession>>();
   private components = new Map<string, Component>();
   private userHosts = new Set<string>();
   private remote: RemoteRoute | null = null;
@@ -65,9 +66,10 @@ export class Router {
   bind(s: LocalSession): LocalSession | undefined {
     const old = this.byFull.get(s.fullJid);
     this.byFull.set(s.fullJid, s);
-    let res = this.byBare.get(s.bareJid);
-    if (!res) this.byBare.set(s.bareJid, (res = new Map()));
-    res.set(s.jid.resource, s);
+    const res = this.byBare.get(s.bareJid);
+    if (!res || (!(res instanceof Map) && res.jid.resource === s.jid.resource)) this.byBare.set(s.bareJid, s);
+    else if (res instanceof Map) res.set(s.jid.resource, s);
+    else this.byBare.set(s.bareJid, new Map([[res.jid.resource, res], [s.jid.resource, s]]));
     return old;
   }
 
@@ -75,12 +77,18 @@ export class Router {
     if (this.byFull.get(s.fullJid) !== s) return;
     this.byFull.delete(s.fullJid);
     const res = this.byBare.get(s.bareJid);
-    res?.delete(s.jid.resource);
-    if (res && res.size === 0) this.byBare.delete(s.bareJid);
+    if (res === s) this.byBare.delete(s.bareJid);
+    else if (res instanceof Map) {
+      res.delete(s.jid.resource);
+      if (res.size === 0) this.byBare.delete(s.bareJid);
+    }
   }
 
   sessionFor(fullJid: string): LocalSession | undefined { return this.byFull.get(fullJid); }
-  resourcesOf(bare: string): LocalSession[] { return [...(this.byBare.get(bare)?.values() ?? [])]; }
+  resourcesOf(bare: string): LocalSession[] {
+    const res = this.byBare.get(bare);
+    return !res ? [] : res instanceof Map ? [...res.values()] : [res];
+  }
   get sessionCount(): number { return this.byFull.size; }
   allSessions(): IterableIterator<LocalSession> { return this.byFull.values(); }
 

@@ -2,13 +2,31 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { Element, el } from './xml.js';
 import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
 import { XmlStreamParser } from './xml-stream.js';
 import { TickCork } from './tick-cork.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
+
+// The socket's listeners are shared functions that find their transport on the socket, rather than closures per
+// connection (an idle viewer's connection is mostly such small objects).
+const TRANSPORT = Symbol('transport');
+type Tagged = WebSocket & { [TRANSPORT]: WebSocketTransport };
+function onWsMessage(this: Tagged, data: RawData, isBinary: boolean): void { this[TRANSPORT].onMessage(data, isBinary); }
+function onWsPong(this: Tagged): void { this[TRANSPORT].handler.touch?.(); }
+function onWsClose(this: Tagged): void { this[TRANSPORT].onClose(); }
+function onWsError(): void { /* 'close' follows */ }
+/**
+ * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches us.
+ * RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
+ * <close/> ahead of it.
+ */
+function closeSayingWhy(this: Tagged, code?: number, data?: string | Buffer): void {
+  this[TRANSPORT].beforeClose(code);
+  WebSocket.prototype.close.call(this, code, data);
+}
 
 export class WebSocketTransport implements StreamTransport {
   readonly kind = 'websocket' as const;
@@ -21,35 +39,30 @@ export class WebSocketTransport implements StreamTransport {
   constructor(private ws: WebSocket, readonly remoteAddress: string, readonly secure: boolean, private maxStanzaSize: number) {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
     this.parser = new XmlStreamParser({ element: (e) => this.onElement(e) }, { framed: true, maxStanzaSize, maxDepth: 64 });
-    this.sayWhyBeforeOversizeClose();
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', () => this.handler.touch?.());
-    ws.on('close', () => {
-      if (!this.closedByServer) this.handler.transportClosed();
-      this.closedByServer = true;
-    });
-    ws.on('error', () => { /* 'close' follows */ });
+    (ws as Tagged)[TRANSPORT] = this;
+    ws.close = closeSayingWhy as WebSocket['close'];
+    const tagged = ws as Tagged;
+    tagged.on('message', onWsMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
+    tagged.on('pong', onWsPong as (this: WebSocket) => void);
+    tagged.on('close', onWsClose as (this: WebSocket) => void);
+    ws.on('error', onWsError);
   }
 
-  /**
-   * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches us.
-   * RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
-   * <close/> ahead of it.
-   */
-  private sayWhyBeforeOversizeClose(): void {
-    const ws = this.ws;
-    const close = ws.close.bind(ws);
-    ws.close = (code?: number, data?: string | Buffer) => {
-      if (!this.closedByServer && ws.readyState === ws.OPEN) {
-        if (code === 1009) this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
-        // 1007: a text message that is not valid UTF-8, which XML calls a fatal error.
-        else if (code === 1007) this.handler.streamError('not-well-formed', 'the message is not valid UTF-8');
-      }
-      close(code, data);
-    };
+  /** ws is about to close the socket (closeSayingWhy). */
+  beforeClose(code: number | undefined): void {
+    if (!this.closedByServer && this.ws.readyState === this.ws.OPEN) {
+      if (code === 1009) this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
+      // 1007: a text message that is not valid UTF-8, which XML calls a fatal error.
+      else if (code === 1007) this.handler.streamError('not-well-formed', 'the message is not valid UTF-8');
+    }
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  onClose(): void {
+    if (!this.closedByServer) this.handler.transportClosed();
+    this.closedByServer = true;
+  }
+
+  onMessage(data: RawData, isBinary: boolean): void {
     if (this.closedByServer) return;
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {

@@ -47,8 +47,74 @@ function pendingEntity(p: SaxesParser): string {
   return v;
 }
 
+/**
+ * One saxes parser and the stream it is currently parsing for. A framed stream (WebSocket, BOSH) sits at an element
+ * boundary between messages, where every framed parser with the same virtual root is in the same state, so idle
+ * framed streams hold no parser: they lease one from a shared pool for the length of a write (a saxes parser is
+ * ~4.7 KB of heap, most of an idle connection otherwise).
+ */
+class SaxLease {
+  owner: XmlStreamParser | null = null;
+  /** Characters given to this parser so far (its `position` is only exact inside its callbacks). */
+  fed = 0;
+  readonly p: SaxesParser<{}>;
+
+  constructor() {
+    const p = new SaxesParser({ xmlns: false, position: true });
+    p.on('opentag', (t) => this.owner?.saxOpen(t));
+    p.on('closetag', () => this.owner?.saxClose());
+    p.on('text', (t) => this.owner?.saxText(t));
+    p.on('cdata', (t) => this.owner?.saxText(t));
+    p.on('doctype', () => { throw new StreamError('restricted-xml', 'DTDs are not allowed'); });
+    p.on('comment', () => { throw new StreamError('restricted-xml', 'comments are not allowed'); });
+    p.on('processinginstruction', () => { throw new StreamError('restricted-xml', 'processing instructions are not allowed'); });
+    // An entity other than the predefined ones is restricted XML (RFC 6120 §11.1); a malformed reference is not XML.
+    p.on('error', (e) => { throw new StreamError(/undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
+    this.p = p;
+  }
+
+  write(chunk: string): void {
+    this.fed += chunk.length;
+    this.p.write(chunk);
+  }
+}
+
+/** Idle framed parsers by virtual root; bounded, since only concurrent writes need more than one. */
+const pool = new Map<string, SaxLease[]>();
+const POOL_MAX = 16;
+
+function leaseFramed(root: string): SaxLease {
+  const l = pool.get(root)?.pop();
+  if (l) return l;
+  const fresh = new SaxLease();
+  fresh.write(root);
+  return fresh;
+}
+
+function releaseFramed(root: string, l: SaxLease): void {
+  l.owner = null;
+  let list = pool.get(root);
+  if (!list) pool.set(root, (list = []));
+  if (list.length < POOL_MAX) list.push(l);
+}
+
+/** The virtual root element of framed streams (shared: top-level elements only point to it, for getNS()). */
+const roots = new Map<string, Element>();
+function framedRoot(root: string, attrs: Record<string, string> | undefined): Element {
+  let e = roots.get(root);
+  if (!e) roots.set(root, (e = new Element('framed', attrs)));
+  return e;
+}
+
+function rootPrefixes(attrs: Record<string, string> | undefined): string[] | null {
+  const out = Object.keys(attrs ?? {}).filter((k) => k.startsWith('xmlns:')).map((k) => k.slice(6));
+  return out.length ? out : null;
+}
+
 export class XmlStreamParser {
-  private parser!: SaxesParser;
+  /** The saxes parser in use: always held on a TCP stream, only during a write on a framed one. */
+  private lease: SaxLease | null = null;
+  private get parser(): SaxesParser<{}> { return this.lease!.p; }
   private stack: Element[] = [];
   /** Prefixes each open element declares (xmlns:p), for RFC 6120 §11.2 namespace well-formedness. */
   private scopes: Array<string[] | null> = [];
@@ -59,41 +125,38 @@ export class XmlStreamParser {
   private boundary = 0;
   /** Nothing but whitespace pending between top-level elements: a whitespace-only chunk (a keepalive) need not reach saxes. */
   private idle = false;
-  /** Characters given to saxes (its `position` is only exact inside its callbacks). */
+  /** Characters given to saxes, in the coordinates of the parser in use. */
   private fedChars = 0;
   private failed = false;
   private fed = false;
+  /** Framed mode: the virtual root's text, the pool key. */
+  private readonly root: string;
 
   constructor(private handler: StreamParserHandler, private opts: StreamParserOptions) {
+    this.root = opts.framed ? `<framed${attrString(opts.rootAttrs ?? {})}>` : '';
     this.reset();
   }
 
   /** Starts a new stream (after STARTTLS or SASL success on TCP): RFC 6120 §4.3.3 stream restart. */
   reset(): void {
-    this.stack = [];
-    this.scopes = [];
     this.failed = false;
     this.fed = false;
     this.boundary = 0;
     this.idle = false;
     this.fedChars = 0;
-    const p = new SaxesParser({ xmlns: false, position: true });
-    p.on('opentag', (t) => this.open(t));
-    p.on('closetag', () => this.close());
-    p.on('text', (t) => this.text(t));
-    p.on('cdata', (t) => this.text(t));
-    p.on('doctype', () => { throw new StreamError('restricted-xml', 'DTDs are not allowed'); });
-    p.on('comment', () => { throw new StreamError('restricted-xml', 'comments are not allowed'); });
-    p.on('processinginstruction', () => { throw new StreamError('restricted-xml', 'processing instructions are not allowed'); });
-    // An entity other than the predefined ones is restricted XML (RFC 6120 §11.1); a malformed reference is not XML.
-    p.on('error', (e) => { throw new StreamError(/undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
-    this.parser = p;
+    if (this.lease) this.lease.owner = null; // a parser left mid-element is not reused
+    this.lease = null;
     if (this.opts.framed) {
-      const root = `<framed${attrString(this.opts.rootAttrs ?? {})}>`;
-      p.write(root);
-      this.fedChars = root.length;
+      // At a boundary under the virtual root, holding no parser until the next write.
+      this.stack = [framedRoot(this.root, this.opts.rootAttrs)];
+      this.scopes = [rootPrefixes(this.opts.rootAttrs)];
       this.idle = true;
+      return;
     }
+    this.stack = [];
+    this.scopes = [];
+    this.lease = new SaxLease();
+    this.lease.owner = this;
   }
 
   /** Feeds data; throws StreamError when the input breaks XMPP's rules (the stream must then be closed). */
@@ -108,18 +171,31 @@ export class XmlStreamParser {
       }
       // Keepalive whitespace between stanzas: nothing to parse, and it must not add up toward the size limit.
       if (this.idle && WHITESPACE.test(chunk)) return;
+      if (!this.lease) {
+        const l = leaseFramed(this.root);
+        l.owner = this;
+        this.lease = l;
+        this.fedChars = this.boundary = l.fed;
+      }
       this.idle = false;
       this.fedChars += chunk.length;
-      this.parser.write(chunk);
-      const entity = pendingEntity(this.parser);
+      this.lease.write(chunk);
+      const entity = pendingEntity(this.lease.p);
       if (entity && !ENTITY_PREFIX.test(entity)) throw new StreamError('not-well-formed', 'an & that does not start an entity or character reference');
       // Whatever is not yet a complete top-level element must stay under the size limit, parsed or not.
       this.checkSize(this.fedChars);
       // Idle when the chunk ended on a boundary, or with only whitespace after it (saxes then sits in text state).
       const pending = this.fedChars - this.boundary;
       this.idle = this.stack.length === this.topLevel && (pending === 0 || (pending <= chunk.length && WHITESPACE.test(chunk.slice(chunk.length - pending))));
+      // Back at a boundary with nothing buffered in saxes (trailing whitespace is only text): the parser is free.
+      if (this.opts.framed && this.idle && this.lease.owner === this) {
+        const l = this.lease;
+        this.lease = null;
+        releaseFramed(this.root, l);
+      }
     } catch (err) {
       this.failed = true;
+      if (this.lease) this.lease.owner = null; // a parser that failed is dropped
       if (err instanceof StreamError) throw err;
       throw new StreamError('not-well-formed', (err as Error).message.slice(0, 200));
     }
@@ -137,12 +213,13 @@ export class XmlStreamParser {
     return 1; // depth at which an element is a stanza: under the stream root (real or virtual)
   }
 
-  private open(tag: SaxesTagPlain): void {
+  /** saxes callbacks (through the lease). */
+  saxOpen(tag: SaxesTagPlain): void {
     const attrs = tag.attributes as Record<string, string>;
     this.checkNamespaces(tag.name, attrs);
     if (this.stack.length === 0) {
       if (this.opts.framed) {
-        this.stack.push(new Element('framed', this.opts.rootAttrs));
+        this.stack.push(framedRoot(this.root, this.opts.rootAttrs));
         this.atBoundary();
         return;
       }
@@ -151,7 +228,7 @@ export class XmlStreamParser {
       this.stack.push(root);
       this.atBoundary();
       this.handler.streamOpened?.(attrs);
-      if (tag.isSelfClosing) this.close();
+      if (tag.isSelfClosing) this.saxClose();
       return;
     }
     const depth = this.stack.length;
@@ -165,7 +242,7 @@ export class XmlStreamParser {
     this.stack.push(el);
   }
 
-  private close(): void {
+  saxClose(): void {
     const el = this.stack.pop()!;
     this.scopes.pop();
     const depth = this.stack.length;
@@ -183,7 +260,7 @@ export class XmlStreamParser {
     }
   }
 
-  private text(t: string): void {
+  saxText(t: string): void {
     const depth = this.stack.length;
     if (depth > this.topLevel) this.stack[depth - 1].t(t);
     else if (t.trim()) throw new StreamError('not-well-formed', 'text outside of a stanza');

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
-import { jidOf, type JID } from '../jid.js';
+import { jidOf, ownCopy, type JID } from '../jid.js';
 import { StanzaError, errorReply, streamErrorElement, type StreamErrorCondition } from '../errors.js';
 import type { LocalSession } from '../session-types.js';
 import type { StreamTransport, TransportHandler } from '../transport.js';
@@ -82,7 +82,7 @@ export class C2SSession implements TransportHandler, LocalSession {
         this.fail('host-unknown', to ? `${to} is not served here` : 'the stream has no "to"');
         return;
       }
-      this.host = to;
+      this.host = ownCopy(to); // kept for the session's life: not a slice of the <open/> it came in
       this.anonymous = this.ctx.isAnonymousHost(to);
       this.openReply(to);
       if (attrs.version !== '1.0') {
