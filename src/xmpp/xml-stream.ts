@@ -57,7 +57,7 @@ class SaxLease {
   owner: XmlStreamParser | null = null;
   /** Characters given to this parser so far (its `position` is only exact inside its callbacks). */
   fed = 0;
-  readonly p: SaxesParser<{}>;
+  readonly p: SaxesParser;
 
   constructor() {
     const p = new SaxesParser({ xmlns: false, position: true });
@@ -114,7 +114,7 @@ function rootPrefixes(attrs: Record<string, string> | undefined): string[] | nul
 export class XmlStreamParser {
   /** The saxes parser in use: always held on a TCP stream, only during a write on a framed one. */
   private lease: SaxLease | null = null;
-  private get parser(): SaxesParser<{}> { return this.lease!.p; }
+  private get parser(): SaxesParser { return this.lease!.p; }
   private stack: Element[] = [];
   /** Prefixes each open element declares (xmlns:p), for RFC 6120 §11.2 namespace well-formedness. */
   private scopes: Array<string[] | null> = [];

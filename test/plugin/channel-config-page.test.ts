@@ -45,7 +45,7 @@ async function api(ctx: Ctx, method: string, path: string, token?: string, body?
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try { json = JSON.parse(text); } catch { json = text; }
   return { status: res.status, json, headers: res.headers };
 }
@@ -346,7 +346,7 @@ t('the chat page beside the live: an instance admin pins a message; the room\'s 
 });
 
 t('with "disable-channel-configuration" the routes answer 403 and the client registers no page', async (ctx) => {
-  ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
+  await ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
   await ctx.host.settle();
   const r = await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice);
   assert.is(r.status, 403);
