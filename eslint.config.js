@@ -5,7 +5,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'data/', 'node_modules/', 'test-artifacts/', 'bench/results/', 'plugin/dist/', 'plugin/static/', 'plugin/client/'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'data/',
+      'node_modules/',
+      'test-artifacts/',
+      'bench/results/',
+      'plugin/dist/',
+      'plugin/static/',
+      'plugin/client/',
+    ],
+  },
   {
     files: ['**/*.ts', '**/*.cts', '**/*.mts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -15,9 +27,15 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false, attributes: false } },
+      ],
       '@typescript-eslint/await-thenable': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-constant-binary-expression': 'error',
       'no-self-compare': 'error',
@@ -30,7 +48,14 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     extends: [js.configs.recommended],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
     },
     rules: { eqeqeq: ['error', 'always', { null: 'ignore' }] },
   },

@@ -28,7 +28,8 @@ const YEAR = 365 * 86_400_000;
 const T0 = Date.UTC(2030, 0, 1);
 const BUDGET_MS = 150_000;
 
-const WORDS = 'the quick brown fox jumps over lazy dog stream live chat hello world nice play gg wp lol again when'.split(' ');
+const WORDS =
+  'the quick brown fox jumps over lazy dog stream live chat hello world nice play gg wp lol again when'.split(' ');
 function input(i: number) {
   const nick = `viewer${i % 200}`;
   let body = '';
@@ -71,7 +72,9 @@ async function dirBytes(dir: string): Promise<{ bytes: number; files: number }> 
 
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-archive-'));
 const started = performance.now();
-console.log(`archive benchmark: ${N.toLocaleString()} messages over one year in one room, fsync=${FSYNC}, data in ${dataDir}`);
+console.log(
+  `archive benchmark: ${N.toLocaleString()} messages over one year in one room, fsync=${FSYNC}, data in ${dataDir}`,
+);
 try {
   // ---------------------------------------------------------------- bulk load: a year of messages
   let archive = new FileArchive(dataDir, { expiry: 'never', fsync: FSYNC });
@@ -99,7 +102,11 @@ try {
   appended = await pump(ra, N, input);
   const loadMs = performance.now() - t0;
   if (appended < N) console.log(`(time budget reached: ${appended.toLocaleString()} messages appended)`);
-  line('bulk load (a year squeezed: 365 rotations)', `${(loadMs / 1000).toFixed(1)} s`, `${Math.round(appended / (loadMs / 1000)).toLocaleString()} msg/s`);
+  line(
+    'bulk load (a year squeezed: 365 rotations)',
+    `${(loadMs / 1000).toFixed(1)} s`,
+    `${Math.round(appended / (loadMs / 1000)).toLocaleString()} msg/s`,
+  );
 
   // ---------------------------------------------------------------- steady append throughput (live timestamps)
   const live = await archive.open('live@room.localhost');
@@ -125,18 +132,34 @@ try {
   await fh.close();
   const baseRate = sample / ((performance.now() - tb) / 1000);
   await rm(baseFile);
-  line('append throughput (live, one room)', `${Math.round(rate).toLocaleString()} msg/s`, `baseline plain write of same bytes: ${Math.round(baseRate).toLocaleString()} msg/s (ratio ${(rate / baseRate).toFixed(2)})`);
+  line(
+    'append throughput (live, one room)',
+    `${Math.round(rate).toLocaleString()} msg/s`,
+    `baseline plain write of same bytes: ${Math.round(baseRate).toLocaleString()} msg/s (ratio ${(rate / baseRate).toFixed(2)})`,
+  );
 
-  const roomDir = join(dataDir, 'archive', (await readdir(join(dataDir, 'archive'))).find((d) => d.startsWith('bench'))!);
+  const roomDir = join(
+    dataDir,
+    'archive',
+    (await readdir(join(dataDir, 'archive'))).find((d) => d.startsWith('bench'))!,
+  );
   const disk = await dirBytes(roomDir);
-  line('bytes on disk per message', `${(disk.bytes / appended).toFixed(1)} B`, `(XML alone ${(xmlBytes / (appended + liveDone)).toFixed(1)} B; ${disk.files} files)`);
+  line(
+    'bytes on disk per message',
+    `${(disk.bytes / appended).toFixed(1)} B`,
+    `(XML alone ${(xmlBytes / (appended + liveDone)).toFixed(1)} B; ${disk.files} files)`,
+  );
 
   // ---------------------------------------------------------------- open time (cold room object, warm page cache)
   await archive.close();
   archive = new FileArchive(dataDir, { expiry: 'never', fsync: FSYNC });
   const to = performance.now();
   ra = await archive.open(ROOM);
-  line('open room (restart)', fmtMs(performance.now() - to), `${ra.stats().segments} segments, reads sidecars + active segment only`);
+  line(
+    'open room (restart)',
+    fmtMs(performance.now() - to),
+    `${ra.stats().segments} segments, reads sidecars + active segment only`,
+  );
 
   // ---------------------------------------------------------------- history on join
   const hj = await timeIt(20_000, () => ra.tail(20));
@@ -153,8 +176,16 @@ try {
     for (const l of lines) if (l) out.push(JSON.parse(l));
     return out.slice(-20);
   });
-  line('history on join, tail(20) from memory', `p50 ${fmtMs(hj.p50)} p99 ${fmtMs(hj.p99)}`, `history(20): p50 ${fmtMs(hjAsync.p50)} p99 ${fmtMs(hjAsync.p99)}`);
-  line('  baseline: read+parse day file (JSONL)', `p50 ${fmtMs(hjBase.p50)} p99 ${fmtMs(hjBase.p99)}`, `(${perDay} msgs/day; ratio ${(hjBase.p50 / hj.p50).toFixed(0)}x)`);
+  line(
+    'history on join, tail(20) from memory',
+    `p50 ${fmtMs(hj.p50)} p99 ${fmtMs(hj.p99)}`,
+    `history(20): p50 ${fmtMs(hjAsync.p50)} p99 ${fmtMs(hjAsync.p99)}`,
+  );
+  line(
+    '  baseline: read+parse day file (JSONL)',
+    `p50 ${fmtMs(hjBase.p50)} p99 ${fmtMs(hjBase.p99)}`,
+    `(${perDay} msgs/day; ratio ${(hjBase.p50 / hj.p50).toFixed(0)}x)`,
+  );
 
   // ---------------------------------------------------------------- MAM pages (storage query)
   const all = await ra.query({ max: 1, index: Math.floor(appended / 2) });
@@ -162,38 +193,78 @@ try {
   const iters = 500;
   const first = await timeIt(iters, () => ra.query({ max: 50 }));
   const lastPage = await timeIt(iters, () => ra.query({ max: 50, before: '' }));
-  const byTime = await timeIt(iters, (i) => ra.query({ max: 50, start: T0 + Math.floor(((i * 7919) % 1000) / 1000 * YEAR) }));
+  const byTime = await timeIt(iters, (i) =>
+    ra.query({ max: 50, start: T0 + Math.floor((((i * 7919) % 1000) / 1000) * YEAR) }),
+  );
   const midPage = await ra.query({ max: 1, index: Math.floor(appended / 2) - 1 });
   const byId = await timeIt(iters, () => ra.query({ max: 50, after: midPage.items[0].id }));
   const byIdBack = await timeIt(iters, () => ra.query({ max: 50, before: midId }));
   line('MAM page of 50: first (oldest, on disk)', `p50 ${fmtMs(first.p50)} p99 ${fmtMs(first.p99)}`);
-  line('MAM page of 50: last (before=\'\')', `p50 ${fmtMs(lastPage.p50)} p99 ${fmtMs(lastPage.p99)}`);
+  line("MAM page of 50: last (before='')", `p50 ${fmtMs(lastPage.p50)} p99 ${fmtMs(lastPage.p99)}`);
   line('MAM page of 50: deep, by time (start=random)', `p50 ${fmtMs(byTime.p50)} p99 ${fmtMs(byTime.p99)}`);
   line('MAM page of 50: deep, by id (after=middle)', `p50 ${fmtMs(byId.p50)} p99 ${fmtMs(byId.p99)}`);
   line('MAM page of 50: deep, by id (before=middle)', `p50 ${fmtMs(byIdBack.p50)} p99 ${fmtMs(byIdBack.p99)}`);
   const withNick = await timeIt(20, () => ra.query({ max: 50, with: { nick: 'viewer7' }, start: T0 + YEAR / 2 }));
-  line('MAM page of 50 with nick filter (scan)', `p50 ${fmtMs(withNick.p50)} p99 ${fmtMs(withNick.p99)}`, '(1 in 200 messages match)');
+  line(
+    'MAM page of 50 with nick filter (scan)',
+    `p50 ${fmtMs(withNick.p50)} p99 ${fmtMs(withNick.p99)}`,
+    '(1 in 200 messages match)',
+  );
 
   // Full protocol: parse iq, query, build 50 result stanzas.
-  const iq = parseXml(`<iq xmlns="jabber:client" type="set" id="q" from="u@localhost/r" to="${ROOM}"><query xmlns="urn:xmpp:mam:2" queryid="x"><set xmlns="http://jabber.org/protocol/rsm"><max>50</max><after>${midPage.items[0].id}</after></set></query></iq>`);
+  const iq = parseXml(
+    `<iq xmlns="jabber:client" type="set" id="q" from="u@localhost/r" to="${ROOM}"><query xmlns="urn:xmpp:mam:2" queryid="x"><set xmlns="http://jabber.org/protocol/rsm"><max>50</max><after>${midPage.items[0].id}</after></set></query></iq>`,
+  );
   let sent = 0;
   const access = { canRead: true, showRealJids: false, canFilterByJid: false };
-  const proto = await timeIt(iters, () => handleMamIq(iq, ra, access, (s) => { sent += s.toString().length > 0 ? 1 : 0; }, { archiveJid: ROOM }));
-  line('MAM iq, deep page of 50, incl. XML results', `p50 ${fmtMs(proto.p50)} p99 ${fmtMs(proto.p99)}`, `(${sent / iters} results serialized per query)`);
+  const proto = await timeIt(iters, () =>
+    handleMamIq(
+      iq,
+      ra,
+      access,
+      (s) => {
+        sent += s.toString().length > 0 ? 1 : 0;
+      },
+      { archiveJid: ROOM },
+    ),
+  );
+  line(
+    'MAM iq, deep page of 50, incl. XML results',
+    `p50 ${fmtMs(proto.p50)} p99 ${fmtMs(proto.p99)}`,
+    `(${sent / iters} results serialized per query)`,
+  );
 
   // Decoding cost vs JSON.
   const recs = Array.from({ length: 50 }, (_, i) => encodeMessage({ seq: i, id: 'abcdefgh-0123456789', ...input(i) }));
   const blob = Buffer.concat(recs);
-  const jsonLines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ seq: i, id: 'abcdefgh-0123456789', ...input(i) }));
-  const dec = await timeIt(20_000, () => { let o = 0; for (let k = 0; k < 50; k++) { decodeMessage(blob, o); o += blob.readUInt32LE(o) + 8; } });
-  const js = await timeIt(20_000, () => { for (const l of jsonLines) JSON.parse(l); });
-  line('decode 50 records', `p50 ${fmtMs(dec.p50)}`, `baseline JSON.parse of 50 lines: p50 ${fmtMs(js.p50)} (ratio ${(js.p50 / dec.p50).toFixed(2)})`);
+  const jsonLines = Array.from({ length: 50 }, (_, i) =>
+    JSON.stringify({ seq: i, id: 'abcdefgh-0123456789', ...input(i) }),
+  );
+  const dec = await timeIt(20_000, () => {
+    let o = 0;
+    for (let k = 0; k < 50; k++) {
+      decodeMessage(blob, o);
+      o += blob.readUInt32LE(o) + 8;
+    }
+  });
+  const js = await timeIt(20_000, () => {
+    for (const l of jsonLines) JSON.parse(l);
+  });
+  line(
+    'decode 50 records',
+    `p50 ${fmtMs(dec.p50)}`,
+    `baseline JSON.parse of 50 lines: p50 ${fmtMs(js.p50)} (ratio ${(js.p50 / dec.p50).toFixed(2)})`,
+  );
 
   // ---------------------------------------------------------------- memory
   global.gc?.();
   const st = archive.stats();
   const mem = process.memoryUsage();
-  line('hot-room cache (estimate)', `${(st.hotBytes / 1024).toFixed(0)} KiB`, `${ra.stats().tail} messages in the tail, ${st.hotRooms} hot room(s)`);
+  line(
+    'hot-room cache (estimate)',
+    `${(st.hotBytes / 1024).toFixed(0)} KiB`,
+    `${ra.stats().tail} messages in the tail, ${st.hotRooms} hot room(s)`,
+  );
   line('process RSS / heap used', `${(mem.rss / 1048576).toFixed(0)} MiB / ${(mem.heapUsed / 1048576).toFixed(0)} MiB`);
   await archive.close();
   line('total run time', `${((performance.now() - started) / 1000).toFixed(1)} s`);

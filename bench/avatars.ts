@@ -14,7 +14,10 @@ const count = Number(values.count);
 
 function svgOf(set: string, seed: string): string {
   const d = designFor(SETS[set], seed);
-  const layers = d.layers.map((l) => `<g fill="${l.color}" stroke="${l.color}" transform="translate(${l.dx} ${l.dy})">${PARTS[l.part].replace(/stroke="#000"/g, '')}</g>`);
+  const layers = d.layers.map(
+    (l) =>
+      `<g fill="${l.color}" stroke="${l.color}" transform="translate(${l.dx} ${l.dy})">${PARTS[l.part].replace(/stroke="#000"/g, '')}</g>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="60" height="60"><rect width="60" height="60" fill="${d.background}"/>${layers.join('')}</svg>`;
 }
 
@@ -35,9 +38,17 @@ for (const set of SET_NAMES) {
   let sharpBytes = 0;
   t = performance.now();
   for (let i = 0; i < n; i += 2) {
-    const out = await Promise.all([i, i + 1].map((k) => sharp(Buffer.from(svgOf(set, `${set} viewer ${k}`))).png({ palette: true, compressionLevel: 9, effort: 10 }).toBuffer()));
+    const out = await Promise.all(
+      [i, i + 1].map((k) =>
+        sharp(Buffer.from(svgOf(set, `${set} viewer ${k}`)))
+          .png({ palette: true, compressionLevel: 9, effort: 10 })
+          .toBuffer(),
+      ),
+    );
     for (const o of out) sharpBytes += o.length;
   }
   const viaSharp = ((performance.now() - t) / n) * 1000;
-  console.log(`${set.padEnd(10)} ${compose.toFixed(0).padStart(16)}  ${cached.toFixed(2).padStart(11)}  ${(bytes / count).toFixed(0).padStart(10)} | ${viaSharp.toFixed(0).padStart(32)}  ${(sharpBytes / n).toFixed(0).padStart(10)}`);
+  console.log(
+    `${set.padEnd(10)} ${compose.toFixed(0).padStart(16)}  ${cached.toFixed(2).padStart(11)}  ${(bytes / count).toFixed(0).padStart(10)} | ${viaSharp.toFixed(0).padStart(32)}  ${(sharpBytes / n).toFixed(0).padStart(10)}`,
+  );
 }

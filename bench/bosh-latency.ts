@@ -18,7 +18,10 @@ import { startChild, percentile } from './lib/child.js';
 import { cpuSeconds, rssBytes } from './lib/proc.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
 const USERS = Math.max(2, Math.min(arg('users', 400), 5000));
 const MESSAGES = Math.max(1, Math.min(arg('messages', 40), 1000));
 const INTERVAL_MS = Math.max(10, arg('interval', 100));
@@ -54,7 +57,10 @@ function wsUser(url: string): Promise<User> {
       { send: OPEN, until: /<\/stream:features>/ },
       { send: '<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>', until: /<success/ },
       { send: OPEN, until: /<\/stream:features>/ },
-      { send: '<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>', until: /<jid>([^<]+)<\/jid>/ },
+      {
+        send: '<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>',
+        until: /<jid>([^<]+)<\/jid>/,
+      },
     ];
     let i = 0;
     let buf = '';
@@ -62,13 +68,21 @@ function wsUser(url: string): Promise<User> {
       jid: '',
       onData: () => undefined,
       send: (xml) => ws.send(xml),
-      close: async () => { ws.terminate(); },
+      close: async () => {
+        ws.terminate();
+      },
     };
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error('websocket login timed out')); }, 30_000);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      reject(new Error('websocket login timed out'));
+    }, 30_000);
     ws.on('open', () => ws.send(steps[0].send));
     ws.on('message', (d) => {
       const text = d.toString();
-      if (i >= steps.length) { user.onData(text); return; }
+      if (i >= steps.length) {
+        user.onData(text);
+        return;
+      }
       buf += text;
       const m = steps[i].until.exec(buf);
       if (!m) return;
@@ -81,7 +95,10 @@ function wsUser(url: string): Promise<User> {
         ws.send(steps[i].send);
       }
     });
-    ws.on('error', (e) => { clearTimeout(timer); reject(e); });
+    ws.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }
 
@@ -91,15 +108,20 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
 
 function postBody(url: URL, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST', agent,
-      headers: { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'text/xml; charset=utf-8', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    );
     req.setTimeout(90_000, () => req.destroy(new Error('BOSH request timed out')));
     req.on('error', reject);
     req.end(body);
@@ -121,7 +143,11 @@ async function boshUser(url: URL): Promise<User> {
   let running = true;
   const wrap = (payload: string, extra = '') =>
     `<body xmlns="${HTTPBIND}" rid="${rid++}" sid="${sid}"${extra}>${payload}</body>`;
-  const fire = (body: string) => { void request(body).catch(() => { running = false; }); };
+  const fire = (body: string) => {
+    void request(body).catch(() => {
+      running = false;
+    });
+  };
   const user: User = {
     jid: '',
     onData: () => undefined,
@@ -151,14 +177,20 @@ async function boshUser(url: URL): Promise<User> {
     if (running && outstanding === 0) fire(wrap(''));
   }
 
-  const created = await postBody(url, `<body xmlns="${HTTPBIND}" xmlns:xmpp="urn:xmpp:xbosh" rid="${rid++}" to="${ANON}" wait="60" hold="1" ver="1.6" xmpp:version="1.0" xml:lang="en"/>`);
+  const created = await postBody(
+    url,
+    `<body xmlns="${HTTPBIND}" xmlns:xmpp="urn:xmpp:xbosh" rid="${rid++}" to="${ANON}" wait="60" hold="1" ver="1.6" xmpp:version="1.0" xml:lang="en"/>`,
+  );
   sid = /\ssid="([^"]+)"/.exec(created)?.[1] ?? '';
   if (!sid) throw new Error(`no BOSH session: ${created}`);
   if (!created.includes('ANONYMOUS')) await postBody(url, wrap('')); // features may come in a second response
   const auth = await postBody(url, wrap('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>'));
   if (!auth.includes('<success')) throw new Error(`no SASL success: ${auth}`);
   await postBody(url, wrap('', ` to="${ANON}" xmlns:xmpp="urn:xmpp:xbosh" xmpp:restart="true"`));
-  const bind = await postBody(url, wrap('<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>'));
+  const bind = await postBody(
+    url,
+    wrap('<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>'),
+  );
   user.jid = /<jid>([^<]+)<\/jid>/.exec(bind)?.[1] ?? '';
   if (!user.jid) throw new Error(`no bind result: ${bind}`);
   fire(wrap(''));
@@ -185,19 +217,27 @@ async function inParallel<T>(count: number, make: (i: number) => Promise<T>): Pr
   const out: T[] = new Array(count);
   let next = 0;
   const deadline = Date.now() + PHASE_TIMEOUT_MS;
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
-    while (next < count) {
-      if (Date.now() > deadline) throw new Error('phase timed out');
-      const i = next++;
-      out[i] = await make(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+      while (next < count) {
+        if (Date.now() > deadline) throw new Error('phase timed out');
+        const i = next++;
+        out[i] = await make(i);
+      }
+    }),
+  );
   return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function scenario(label: string, connect: () => Promise<User>, pid: number, users: number, messages: number): Promise<Result> {
+async function scenario(
+  label: string,
+  connect: () => Promise<User>,
+  pid: number,
+  users: number,
+  messages: number,
+): Promise<Result> {
   const room = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${Date.now().toString(36)}@${MUC}`;
   const t0 = performance.now();
   const latencies: number[] = [];
@@ -210,7 +250,9 @@ async function scenario(label: string, connect: () => Promise<User>, pid: number
       STAMP.lastIndex = 0;
       for (let m = STAMP.exec(xml); m; m = STAMP.exec(xml)) latencies.push(performance.now() - Number(m[1]));
     };
-    u.send(`<presence xmlns="jabber:client" to="${room}/u${i}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`);
+    u.send(
+      `<presence xmlns="jabber:client" to="${room}/u${i}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`,
+    );
     return u;
   });
   const joinDeadline = Date.now() + PHASE_TIMEOUT_MS;
@@ -224,7 +266,9 @@ async function scenario(label: string, connect: () => Promise<User>, pid: number
   const own0 = process.cpuUsage();
   const sender = list[0];
   for (let k = 0; k < messages; k++) {
-    sender.send(`<message xmlns="jabber:client" to="${room}" type="groupchat" id="m${k}"><body>t=${performance.now().toFixed(3)};i=${k}</body></message>`);
+    sender.send(
+      `<message xmlns="jabber:client" to="${room}" type="groupchat" id="m${k}"><body>t=${performance.now().toFixed(3)};i=${k}</body></message>`,
+    );
     await sleep(INTERVAL_MS);
   }
   const expected = users * messages;
@@ -254,8 +298,11 @@ async function scenario(label: string, connect: () => Promise<User>, pid: number
 
 const load0 = loadavg();
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-bosh-'));
-const server = await startChild(process.execPath, ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
-  /ws:\/\/127\.0\.0\.1:(\d+)\/xmpp-websocket/);
+const server = await startChild(
+  process.execPath,
+  ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
+  /ws:\/\/127\.0\.0\.1:(\d+)\/xmpp-websocket/,
+);
 try {
   const port = server.match[1];
   const wsUrl = `ws://127.0.0.1:${port}/xmpp-websocket`;
@@ -272,17 +319,31 @@ try {
     const runBosh = () => scenario(`BOSH #${round}`, () => boshUser(boshUrl), server.pid, USERS, MESSAGES);
     let ws: Result;
     let bosh: Result;
-    if (round % 2 === 1) { ws = await runWs(); bosh = await runBosh(); } else { bosh = await runBosh(); ws = await runWs(); }
+    if (round % 2 === 1) {
+      ws = await runWs();
+      bosh = await runBosh();
+    } else {
+      bosh = await runBosh();
+      ws = await runWs();
+    }
     rows.push(ws, bosh);
-    ratios.push(`round ${round}: p50 ${(bosh.p50 / ws.p50).toFixed(2)}x, p99 ${(bosh.p99 / ws.p99).toFixed(2)}x, server CPU per delivery ${(bosh.serverCpuMsPerDelivery / Math.max(1e-6, ws.serverCpuMsPerDelivery)).toFixed(2)}x`);
+    ratios.push(
+      `round ${round}: p50 ${(bosh.p50 / ws.p50).toFixed(2)}x, p99 ${(bosh.p99 / ws.p99).toFixed(2)}x, server CPU per delivery ${(bosh.serverCpuMsPerDelivery / Math.max(1e-6, ws.serverCpuMsPerDelivery)).toFixed(2)}x`,
+    );
   }
 
-  console.log(`\n${USERS} anonymous users in one MUC room per transport, ${MESSAGES} groupchat messages every ${INTERVAL_MS} ms from one occupant, loopback, ${new Date().toISOString()}`);
+  console.log(
+    `\n${USERS} anonymous users in one MUC room per transport, ${MESSAGES} groupchat messages every ${INTERVAL_MS} ms from one occupant, loopback, ${new Date().toISOString()}`,
+  );
   console.log(`machine: ${cpus().length} CPUs, load average at start ${load0.map((x) => x.toFixed(1)).join(' ')}`);
-  console.log('| transport | delivered / expected | p50 ms | p99 ms | max ms | login+join s | server CPU µs/delivery | client-side CPU µs/delivery | server RSS MiB |');
+  console.log(
+    '| transport | delivered / expected | p50 ms | p99 ms | max ms | login+join s | server CPU µs/delivery | client-side CPU µs/delivery | server RSS MiB |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.label} | ${r.delivered} / ${r.expected} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.loginJoinSeconds.toFixed(2)} | ${(r.serverCpuMsPerDelivery * 1000).toFixed(1)} | ${(r.harnessCpuMsPerDelivery * 1000).toFixed(1)} | ${r.serverRssMiB.toFixed(0)} |`);
+    console.log(
+      `| ${r.label} | ${r.delivered} / ${r.expected} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.max.toFixed(1)} | ${r.loginJoinSeconds.toFixed(2)} | ${(r.serverCpuMsPerDelivery * 1000).toFixed(1)} | ${(r.harnessCpuMsPerDelivery * 1000).toFixed(1)} | ${r.serverRssMiB.toFixed(0)} |`,
+    );
   }
   for (const r of ratios) console.log(`ratio BOSH/WebSocket, ${r}`);
 } finally {

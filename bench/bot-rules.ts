@@ -14,7 +14,17 @@ const WORDS = arg('words', 200);
 // livechat's rule shape: escaped words with word boundaries, joined into one alternation.
 const words = Array.from({ length: WORDS }, (_, i) => `badword${i}`);
 const source = '(?:' + words.map((w) => `\\b${w}\\b`).join(')|(?:') + ')';
-const vocabulary = ['hello', 'what a play', 'gg', 'lol', 'is the stream lagging?', 'nice', 'first time here', '😀😀', 'badword7 here'];
+const vocabulary = [
+  'hello',
+  'what a play',
+  'gg',
+  'lol',
+  'is the stream lagging?',
+  'nice',
+  'first time here',
+  '😀😀',
+  'badword7 here',
+];
 const lines = Array.from({ length: LINES }, (_, i) => `${vocabulary[i % vocabulary.length]} ${i}`);
 
 function run(name: string, test: (s: string) => boolean): number {
@@ -22,7 +32,9 @@ function run(name: string, test: (s: string) => boolean): number {
   const t0 = process.hrtime.bigint();
   for (const l of lines) if (test(l)) hits++;
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`${name.padEnd(22)} ${(LINES / (ms / 1000)).toFixed(0).padStart(10)} lines/s  (${ms.toFixed(1)} ms, ${hits} hits)`);
+  console.log(
+    `${name.padEnd(22)} ${(LINES / (ms / 1000)).toFixed(0).padStart(10)} lines/s  (${ms.toFixed(1)} ms, ${hits} hits)`,
+  );
   return ms;
 }
 
@@ -38,4 +50,6 @@ const evil = compileSafe('(a+)+$');
 const input = `${'a'.repeat(5000)}!`;
 const t0 = process.hrtime.bigint();
 evil.test(input);
-console.log(`(a+)+$ on 5,000 a's + '!': re2js ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms (native backtracking: exponential, not run)`);
+console.log(
+  `(a+)+$ on 5,000 a's + '!': re2js ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms (native backtracking: exponential, not run)`,
+);

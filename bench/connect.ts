@@ -10,7 +10,10 @@ import { startChild, percentile } from './lib/child.js';
 import { cpuSeconds, rssBytes } from './lib/proc.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
 const N = Math.min(arg('clients', 1000), 20_000);
 const CONCURRENCY = arg('concurrency', 100);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,7 +25,10 @@ const XMPP_LOGIN: Step[] = [
   { send: OPEN, until: /<\/stream:features>/ },
   { send: '<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>', until: /<success/ },
   { send: OPEN, until: /<\/stream:features>/ },
-  { send: '<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>', until: /<jid>/ },
+  {
+    send: '<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>',
+    until: /<jid>/,
+  },
 ];
 const ECHO: Step[] = [{ send: OPEN, until: /<open/ }];
 
@@ -54,12 +60,14 @@ async function run(label: string, url: string, pid: number, steps: Step[]) {
   const t0 = performance.now();
   let next = 0;
   const deadline = Date.now() + 120_000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < N && Date.now() < deadline) {
-      next++;
-      latencies.push(await connectOne(url, steps, sockets));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N && Date.now() < deadline) {
+        next++;
+        latencies.push(await connectOne(url, steps, sockets));
+      }
+    }),
+  );
   const seconds = (performance.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 500));
   const rss1 = rssBytes(pid);
@@ -78,9 +86,16 @@ async function run(label: string, url: string, pid: number, steps: Step[]) {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-connect-'));
-const ours = await startChild(process.execPath, ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
-  /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
-const echo = await startChild(process.execPath, ['--import', tsx, join(root, 'bench/lib/echo-server.ts')], /ws:\/\/127\.0\.0\.1:\d+\//);
+const ours = await startChild(
+  process.execPath,
+  ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
+  /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/,
+);
+const echo = await startChild(
+  process.execPath,
+  ['--import', tsx, join(root, 'bench/lib/echo-server.ts')],
+  /ws:\/\/127\.0\.0\.1:\d+\//,
+);
 try {
   // Warm both up so JIT and lazy allocations are not billed to the first run.
   await run('warmup', ours.match[0], ours.pid, XMPP_LOGIN);
@@ -91,9 +106,13 @@ try {
   console.log('| target | connected | conn/s | p50 ms | p99 ms | server KiB/conn | server CPU ms/conn |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of [a, b]) {
-    console.log(`| ${r.label} | ${r.connected} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.memPerConn / 1024).toFixed(1)} | ${r.cpuPerConnMs.toFixed(2)} |`);
+    console.log(
+      `| ${r.label} | ${r.connected} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.memPerConn / 1024).toFixed(1)} | ${r.cpuPerConnMs.toFixed(2)} |`,
+    );
   }
-  console.log(`ratio ours/baseline: conn/s ${(a.perSecond / b.perSecond).toFixed(2)}, memory/conn ${(a.memPerConn / Math.max(1, b.memPerConn)).toFixed(1)}x, CPU/conn ${(a.cpuPerConnMs / Math.max(0.001, b.cpuPerConnMs)).toFixed(1)}x (ours does 4 round trips and SASL per connection, the baseline 1)`);
+  console.log(
+    `ratio ours/baseline: conn/s ${(a.perSecond / b.perSecond).toFixed(2)}, memory/conn ${(a.memPerConn / Math.max(1, b.memPerConn)).toFixed(1)}x, CPU/conn ${(a.cpuPerConnMs / Math.max(0.001, b.cpuPerConnMs)).toFixed(1)}x (ours does 4 round trips and SASL per connection, the baseline 1)`,
+  );
 } finally {
   await ours.stop();
   await echo.stop();

@@ -65,7 +65,10 @@ async function main(): Promise<void> {
     const prosody = join(dir, 'prosody');
     await mkdir(join(prosody, 'room%2elocalhost', 'config'), { recursive: true });
     await mkdir(join(prosody, 'room%2elocalhost', 'muc_log'));
-    await writeFile(join(prosody, 'room%2elocalhost', 'config', 'bench.dat'), 'return { ["_jid"] = "bench@room.localhost"; ["_data"] = { ["name"] = "Bench" }; };\n');
+    await writeFile(
+      join(prosody, 'room%2elocalhost', 'config', 'bench.dat'),
+      'return { ["_jid"] = "bench@room.localhost"; ["_data"] = { ["name"] = "Bench" }; };\n',
+    );
     const parts: string[] = [];
     for (let n = 0; n < N; n++) parts.push(entry(n));
     const listFile = join(prosody, 'room%2elocalhost', 'muc_log', 'bench.list');
@@ -73,25 +76,39 @@ async function main(): Promise<void> {
     const listBytes = (await stat(listFile)).size;
 
     let peak = process.memoryUsage().rss;
-    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
+    const timer = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 50);
     (globalThis as { gc?: () => void }).gc?.();
     const rssBefore = process.memoryUsage().rss;
     const heapBefore = process.memoryUsage().heapUsed;
     let t = process.hrtime.bigint();
-    const report = await importLivechatProsody({ prosodyDataDir: prosody, dataDir: join(dir, 'ours'), mucHost: 'room.localhost', archive: { expiry: 'never' } });
+    const report = await importLivechatProsody({
+      prosodyDataDir: prosody,
+      dataDir: join(dir, 'ours'),
+      mucHost: 'room.localhost',
+      archive: { expiry: 'never' },
+    });
     const importMs = Number(process.hrtime.bigint() - t) / 1e6;
     clearInterval(timer);
     const gc = (globalThis as { gc?: () => void }).gc;
     let heapNote = '';
-    if (gc) { gc(); heapNote = `, heap after import and GC: ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB (before: ${(heapBefore / 1e6).toFixed(0)} MB)`; }
-    if (report.rooms[0]?.messages !== N || report.errors.length) throw new Error(`import incomplete: ${JSON.stringify(report).slice(0, 300)}`);
+    if (gc) {
+      gc();
+      heapNote = `, heap after import and GC: ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB (before: ${(heapBefore / 1e6).toFixed(0)} MB)`;
+    }
+    if (report.rooms[0]?.messages !== N || report.errors.length)
+      throw new Error(`import incomplete: ${JSON.stringify(report).slice(0, 300)}`);
 
     // Baseline: the same converted records appended directly.
     const records = [];
     const sample = await (async () => {
       const out = [];
       const { readArchive } = await import('../src/import/livechat/prosody-data.js');
-      for await (const it of readArchive(prosody, 'bench@room.localhost', (m) => { throw new Error(m); })) out.push(it);
+      for await (const it of readArchive(prosody, 'bench@room.localhost', (m) => {
+        throw new Error(m);
+      }))
+        out.push(it);
       return out;
     })();
     for (const it of sample) records.push(archiveRecordFromProsody(it.stanza, it.when, 'bench@room.localhost')!);
@@ -110,7 +127,9 @@ async function main(): Promise<void> {
     console.log(`messages: ${N.toLocaleString('en')}  Prosody archive file: ${(listBytes / 1e6).toFixed(1)} MB`);
     console.log(`import (read + parse + convert + append): ${importMs.toFixed(0)} ms  = ${rate(importMs)} msg/s`);
     console.log(`baseline (append the converted records):  ${baseMs.toFixed(0)} ms  = ${rate(baseMs)} msg/s`);
-    console.log(`RSS during import: ${(rssBefore / 1e6).toFixed(0)} MB before, ${(peak / 1e6).toFixed(0)} MB peak${heapNote}`);
+    console.log(
+      `RSS during import: ${(rssBefore / 1e6).toFixed(0)} MB before, ${(peak / 1e6).toFixed(0)} MB peak${heapNote}`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

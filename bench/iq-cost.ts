@@ -12,7 +12,10 @@ import { cpuSeconds } from './lib/proc.js';
 import { wsClient, type RawClient } from './lib/raw-clients.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
 const IQS = Math.min(arg('iqs', 8000), 200_000);
 const CLIENTS = arg('clients', 10);
 const WINDOW = arg('window', 20);
@@ -20,13 +23,35 @@ const ROUNDS = 2; // each kind runs twice, interleaved with the others, so load 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = import.meta.resolve('tsx');
 
-interface Kind { label: string; iq: (id: string, self: string) => string }
+interface Kind {
+  label: string;
+  iq: (id: string, self: string) => string;
+}
 const KINDS: Kind[] = [
-  { label: 'ping to the server (baseline)', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="anon.localhost"><ping xmlns="urn:xmpp:ping"/></iq>` },
-  { label: 'disco#info anon host', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="anon.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` },
-  { label: 'disco#info server domain', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` },
-  { label: 'disco#info MUC service', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="room.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` },
-  { label: 'roster get (empty)', iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}"><query xmlns="jabber:iq:roster"/></iq>` },
+  {
+    label: 'ping to the server (baseline)',
+    iq: (id) =>
+      `<iq xmlns="jabber:client" type="get" id="${id}" to="anon.localhost"><ping xmlns="urn:xmpp:ping"/></iq>`,
+  },
+  {
+    label: 'disco#info anon host',
+    iq: (id) =>
+      `<iq xmlns="jabber:client" type="get" id="${id}" to="anon.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+  },
+  {
+    label: 'disco#info server domain',
+    iq: (id) =>
+      `<iq xmlns="jabber:client" type="get" id="${id}" to="localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+  },
+  {
+    label: 'disco#info MUC service',
+    iq: (id) =>
+      `<iq xmlns="jabber:client" type="get" id="${id}" to="room.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+  },
+  {
+    label: 'roster get (empty)',
+    iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}"><query xmlns="jabber:iq:roster"/></iq>`,
+  },
 ];
 
 /** `n` round trips of one kind spread over the clients, each keeping `WINDOW` in flight. Resolves with the bytes answered. */
@@ -37,12 +62,22 @@ function roundTrips(clients: Array<RawClient & { self: string }>, kind: Kind, n:
     let bytes = 0;
     const timer = setTimeout(() => reject(new Error(`${kind.label}: ${done}/${n} answered after 120 s`)), 120_000);
     for (const c of clients) {
-      const sendOne = () => { if (sent < n) c.send(kind.iq(`q${sent++}`, c.self)); };
+      const sendOne = () => {
+        if (sent < n) c.send(kind.iq(`q${sent++}`, c.self));
+      };
       c.onData((s) => {
         if (!s.startsWith('<iq')) return;
-        if (!s.includes('type="result"')) { clearTimeout(timer); reject(new Error(`${kind.label}: not a result: ${s.slice(0, 300)}`)); return; }
+        if (!s.includes('type="result"')) {
+          clearTimeout(timer);
+          reject(new Error(`${kind.label}: not a result: ${s.slice(0, 300)}`));
+          return;
+        }
         bytes += s.length;
-        if (++done === n) { clearTimeout(timer); resolve(bytes); return; }
+        if (++done === n) {
+          clearTimeout(timer);
+          resolve(bytes);
+          return;
+        }
         sendOne();
       });
       for (let i = 0; i < WINDOW; i++) sendOne();
@@ -51,8 +86,11 @@ function roundTrips(clients: Array<RawClient & { self: string }>, kind: Kind, n:
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-iq-'));
-const ours = await startChild(process.execPath, ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
-  /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+const ours = await startChild(
+  process.execPath,
+  ['--import', tsx, join(root, 'src/cli.ts'), '--http-port', '0', '--data', dataDir, '--log-level', 'warn'],
+  /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/,
+);
 try {
   const clients: Array<RawClient & { self: string }> = [];
   for (let i = 0; i < CLIENTS; i++) {
@@ -75,13 +113,17 @@ try {
   for (const c of clients) c.close();
   const base = cpu.get(KINDS[0]!.label)!;
   const perBase = base.s / base.n;
-  console.log(`\n${IQS * ROUNDS} round trips per kind, ${CLIENTS} WebSocket clients × ${WINDOW} in flight, server CPU from /proc, ${new Date().toISOString()}`);
+  console.log(
+    `\n${IQS * ROUNDS} round trips per kind, ${CLIENTS} WebSocket clients × ${WINDOW} in flight, server CPU from /proc, ${new Date().toISOString()}`,
+  );
   console.log('| iq | server CPU µs per round trip | ratio to ping | answer bytes |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const k of KINDS) {
     const e = cpu.get(k.label)!;
     const per = e.s / e.n;
-    console.log(`| ${k.label} | ${(per * 1e6).toFixed(1)} | ${(per / perBase).toFixed(2)} | ${Math.round(e.bytes / e.n)} |`);
+    console.log(
+      `| ${k.label} | ${(per * 1e6).toFixed(1)} | ${(per / perBase).toFixed(2)} | ${Math.round(e.bytes / e.n)} |`,
+    );
   }
 } finally {
   await ours.stop();

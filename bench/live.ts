@@ -55,7 +55,13 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Cuts the server's CPU profile by phase; keeps the profile beside the results. */
-async function profileByPhase(dir: string, outDir: string, run: TargetResult, log: (s: string) => void, name: string): Promise<string> {
+async function profileByPhase(
+  dir: string,
+  outDir: string,
+  run: TargetResult,
+  log: (s: string) => void,
+  name: string,
+): Promise<string> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length !== 1) {
     const msg = `${name}: --cpu-prof: expected one profile in ${dir}, found ${files.length} (did the server exit cleanly?)`;
@@ -104,7 +110,8 @@ async function main(): Promise<number> {
   }
   const num = (name: string, v: string, min: number, max: number): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in [${min}, ${max}], got ${v}`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new Error(`--${name} must be a number in [${min}, ${max}], got ${v}`);
     return n;
   };
   const scenario = values.scenario as ScenarioName;
@@ -112,20 +119,28 @@ async function main(): Promise<number> {
   const targetArg = values.target ?? (scenario === 'storm' ? 'ours-all,ours' : 'both');
   const KNOWN_TARGETS = ['ours', 'prosody', 'ours-all'];
   const targets: string[] = targetArg === 'both' ? ['prosody', 'ours'] : targetArg.split(',');
-  if (!targets.length || targets.some((t) => !KNOWN_TARGETS.includes(t))) throw new Error('--target must be ours, prosody, ours-all, both or a comma list of them');
+  if (!targets.length || targets.some((t) => !KNOWN_TARGETS.includes(t)))
+    throw new Error('--target must be ours, prosody, ours-all, both or a comma list of them');
   const scaleSteps = values['scale-steps']!.split(',').map((s) => num('scale-steps', s, 1, 20_000));
   const big = scenario === '10k';
-  const users = scenario === 'scale' ? Math.max(...scaleSteps) : num('users', values.users ?? (big ? '10000' : '400'), 1, 20_000);
-  const vcards = (values.vcards ?? (scenario === 'scale' || big ? 'self' : scenario === 'storm' ? 'none' : 'all')) as 'all' | 'self' | 'none';
+  const users =
+    scenario === 'scale' ? Math.max(...scaleSteps) : num('users', values.users ?? (big ? '10000' : '400'), 1, 20_000);
+  const vcards = (values.vcards ?? (scenario === 'scale' || big ? 'self' : scenario === 'storm' ? 'none' : 'all')) as
+    'all' | 'self' | 'none';
   // By default the room keeps the server's presence design (visible occupants); --presence-broadcast overrides it.
   const broadcast = values['presence-broadcast'];
-  if (broadcast !== undefined && !/^(all|(moderator|participant|visitor)(,(moderator|participant|visitor))*)$/.test(broadcast)) {
+  if (
+    broadcast !== undefined &&
+    !/^(all|(moderator|participant|visitor)(,(moderator|participant|visitor))*)$/.test(broadcast)
+  ) {
     throw new Error('--presence-broadcast must be all or a comma-separated list of moderator, participant, visitor');
   }
-  const roomConfig = broadcast && broadcast !== 'all' ? { 'muc#roomconfig_presencebroadcast': broadcast.split(',') } : undefined;
+  const roomConfig =
+    broadcast && broadcast !== 'all' ? { 'muc#roomconfig_presencebroadcast': broadcast.split(',') } : undefined;
   if (!['websocket', 'bosh'].includes(values.transport!)) throw new Error('--transport must be websocket or bosh');
   if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
-  if (!['livechat', 'ours'].includes(values['prosody-avatars']!)) throw new Error('--prosody-avatars must be livechat or ours');
+  if (!['livechat', 'ours'].includes(values['prosody-avatars']!))
+    throw new Error('--prosody-avatars must be livechat or ours');
   const workers = values.workers ? num('workers', values.workers, 1, 64) : Math.max(1, availableParallelism() - 1);
   const portBase = num('port-base', values['port-base']!, 1024, 65000);
   const phases = plan(scenario, {
@@ -144,7 +159,9 @@ async function main(): Promise<number> {
   const baseDir = await mkdtemp(join(tmpdir(), 'bench-live-'));
   const log = (s: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
   const command = `node --import tsx bench/live.ts ${process.argv.slice(2).join(' ')}`.trim();
-  log(`${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); results in ${outDir}`);
+  log(
+    `${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); results in ${outDir}`,
+  );
 
   const results: TargetResult[] = [];
   const hotspots: string[] = [];
@@ -155,12 +172,23 @@ async function main(): Promise<number> {
     try {
       target =
         name === 'prosody'
-          ? await startProsody({ baseDir, httpPort: portBase + 10, room, logLevel: values['prosody-log']!, avatars: values['prosody-avatars'] === 'ours' ? 'ours' : 'livechat', log })
+          ? await startProsody({
+              baseDir,
+              httpPort: portBase + 10,
+              room,
+              logLevel: values['prosody-log']!,
+              avatars: values['prosody-avatars'] === 'ours' ? 'ours' : 'livechat',
+              log,
+            })
           : await startOurs({
-            baseDir, httpPort: portBase + 20, room, log, name,
-            cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
-            config: name === 'ours-all' ? { muc: { visibleOccupants: { mode: 'all' } } } : undefined,
-          });
+              baseDir,
+              httpPort: portBase + 20,
+              room,
+              log,
+              name,
+              cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
+              config: name === 'ours-all' ? { muc: { visibleOccupants: { mode: 'all' } } } : undefined,
+            });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
       const nice = num('nice', values.nice!, -20, 19);
       if (nice !== 0) {
@@ -198,7 +226,8 @@ async function main(): Promise<number> {
         await target.stop();
         log(`${name}: stopped`);
         const run = results.find((r) => r.target === name);
-        if (name !== 'prosody' && values['cpu-prof'] && run) hotspots.push(await profileByPhase(join(baseDir, `${name}-prof`), outDir, run, log, name));
+        if (name !== 'prosody' && values['cpu-prof'] && run)
+          hotspots.push(await profileByPhase(join(baseDir, `${name}-prof`), outDir, run, log, name));
         await copyFile(target.logPath, join(outDir, `${name}.log`)).catch(() => {});
       }
     }
@@ -226,15 +255,25 @@ async function main(): Promise<number> {
   const prof = hotspots.length ? `\n${hotspots.join('\n')}\n` : '';
   console.log(`\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n${prof}`);
   await writeFile(join(outDir, 'table.txt'), `${command}\n${heading}\n\n${t.text}\n\n${notes.join('\n')}\n${prof}`);
-  await writeFile(join(outDir, 'table.md'), `\`${command}\` — ${heading}\n\n${t.markdown}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`);
+  await writeFile(
+    join(outDir, 'table.md'),
+    `\`${command}\` — ${heading}\n\n${t.markdown}\n\n${notes.map((n) => `- ${n}`).join('\n')}\n`,
+  );
   const svg = chart(results, heading);
   await writeFile(join(outDir, 'chart.svg'), svg);
-  await sharp(Buffer.from(svg)).png().toFile(join(outDir, 'chart.png')).catch(() => {}); // for viewers without SVG
+  await sharp(Buffer.from(svg))
+    .png()
+    .toFile(join(outDir, 'chart.png'))
+    .catch(() => {}); // for viewers without SVG
   await writeFile(
     join(outDir, 'results.json'),
-    JSON.stringify({ command, date, scenario, users, workers, vcards, phases, unavailable, results }, (k, v) =>
-      // raw samples are large; keep the summaries in the table and the timeline in the chart
-      k === 'samples' ? undefined : v, 1),
+    JSON.stringify(
+      { command, date, scenario, users, workers, vcards, phases, unavailable, results },
+      (k, v) =>
+        // raw samples are large; keep the summaries in the table and the timeline in the chart
+        k === 'samples' ? undefined : v,
+      1,
+    ),
   );
   log(`wrote ${join(outDir, 'table.txt')}, table.md, chart.svg, chart.png, results.json`);
   return unavailable.length && targetArg === 'both' ? 2 : 0;

@@ -31,19 +31,26 @@ function onMessage(i: number, data: Buffer): void {
   storm.set(i, st);
   if (s.includes('code="110"')) st.self = true;
   else if (s.includes('<delay')) st.history++;
-  else if (s.includes('<subject') && st.self && st.history >= 20 && ++stormDone === clients.length - 1) port.postMessage({ type: 'storm-done' });
+  else if (s.includes('<subject') && st.self && st.history >= 20 && ++stormDone === clients.length - 1)
+    port.postMessage({ type: 'storm-done' });
 }
 
 port.on('message', async (msg: { cmd: string; port?: number; n?: number; target?: number }) => {
   if (msg.cmd === 'connect') {
     for (let start = 0; start < msg.n!; start += 100) {
-      const chunk = await Promise.all(Array.from({ length: Math.min(100, msg.n! - start) }, (_, k) => new Promise<WebSocket>((resolve, reject) => {
-        const i = start + k;
-        const ws = new WebSocket(`ws://127.0.0.1:${msg.port}/?i=${i}`, { perMessageDeflate: false });
-        ws.on('open', () => resolve(ws));
-        ws.on('error', reject);
-        ws.on('message', (d: Buffer) => onMessage(i, d));
-      })));
+      const chunk = await Promise.all(
+        Array.from(
+          { length: Math.min(100, msg.n! - start) },
+          (_, k) =>
+            new Promise<WebSocket>((resolve, reject) => {
+              const i = start + k;
+              const ws = new WebSocket(`ws://127.0.0.1:${msg.port}/?i=${i}`, { perMessageDeflate: false });
+              ws.on('open', () => resolve(ws));
+              ws.on('error', reject);
+              ws.on('message', (d: Buffer) => onMessage(i, d));
+            }),
+        ),
+      );
       clients.push(...chunk);
     }
     port.postMessage({ type: 'connected' });
@@ -51,10 +58,17 @@ port.on('message', async (msg: { cmd: string; port?: number; n?: number; target?
     target = msg.target!;
     if (count >= target) port.postMessage({ type: 'reached', count });
   } else if (msg.cmd === 'reset') {
-    mode = 'stamp'; latencies = []; count = 0; target = Infinity; frames = 0;
+    mode = 'stamp';
+    latencies = [];
+    count = 0;
+    target = Infinity;
+    frames = 0;
     port.postMessage({ type: 'reset' });
   } else if (msg.cmd === 'storm') {
-    mode = 'storm'; storm.clear(); stormDone = 0; frames = 0;
+    mode = 'storm';
+    storm.clear();
+    stormDone = 0;
+    frames = 0;
     port.postMessage({ type: 'storm-ready' });
   } else if (msg.cmd === 'debug') {
     port.postMessage({ type: 'debug', count, target, frames, clients: clients.length });

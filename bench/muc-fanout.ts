@@ -58,9 +58,16 @@ class Clients {
   constructor() {
     // Node 20 workers do not inherit the tsx loader for their entry file: load it through tsx's API.
     const file = new URL('./muc-fanout-clients.ts', import.meta.url).href;
-    this.worker = new Worker(`import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(file)}, ${JSON.stringify(import.meta.url)}))`, { eval: true });
+    this.worker = new Worker(
+      `import('tsx/esm/api').then((m) => m.tsImport(${JSON.stringify(file)}, ${JSON.stringify(import.meta.url)}))`,
+      { eval: true },
+    );
   }
-  request<T = Record<string, unknown>>(cmd: Record<string, unknown>, reply: string, timeoutMs = ROUND_TIMEOUT_MS): Promise<T> {
+  request<T = Record<string, unknown>>(
+    cmd: Record<string, unknown>,
+    reply: string,
+    timeoutMs = ROUND_TIMEOUT_MS,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.worker.off('message', on);
@@ -78,7 +85,9 @@ class Clients {
       this.worker.postMessage(cmd);
     });
   }
-  async terminate(): Promise<void> { await this.worker.terminate(); }
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
 }
 
 async function openSockets(wss: WebSocketServer, port: number, n: number, clients: Clients): Promise<WebSocket[]> {
@@ -98,7 +107,10 @@ function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
     corked.add(ws);
     const sock = (ws as unknown as { _socket: Socket })._socket;
     sock.cork();
-    setImmediate(() => { corked.delete(ws); sock.uncork(); });
+    setImmediate(() => {
+      corked.delete(ws);
+      sock.uncork();
+    });
   }
   ws.send(data);
 }
@@ -116,7 +128,11 @@ async function shippedSession(ctx: C2SContext, ws: WebSocket, i: number): Promis
     await new Promise((r) => setImmediate(r)); // SASL steps are asynchronous
   }
   s.streamOpened({ to: host, version: '1.0' });
-  s.element(parse(`<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>bench${i}</resource></bind></iq>`));
+  s.element(
+    parse(
+      `<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>bench${i}</resource></bind></iq>`,
+    ),
+  );
   if (!s.isEstablished) throw new Error(`session ${i} did not reach the established state`);
   return s;
 }
@@ -131,7 +147,12 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-interface Result { deliveriesPerSec: number; p50: number; p99: number; deliveries: number }
+interface Result {
+  deliveriesPerSec: number;
+  p50: number;
+  p99: number;
+  deliveries: number;
+}
 
 async function rounds(clients: Clients, send: (i: number) => void, perMessage: number): Promise<Result> {
   await clients.request({ cmd: 'reset' }, 'reset');
@@ -147,31 +168,51 @@ async function rounds(clients: Clients, send: (i: number) => void, perMessage: n
   }
   const secs = (performance.now() - start) / 1000;
   const { latencies } = await clients.request<{ latencies: number[] }>({ cmd: 'report' }, 'report');
-  return { deliveries: latencies.length, deliveriesPerSec: latencies.length / secs, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  return {
+    deliveries: latencies.length,
+    deliveriesPerSec: latencies.length / secs,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+  };
 }
 
 // ---- scenarios -----------------------------------------------------------------------------------------
 
 /** A groupchat message of the size ConverseJS sends, as the room relays it (stanza-id, occupant-id, origin-id). */
 function rawMessage(i: number): string {
-  return `<message xmlns="jabber:client" to="viewer@anon.localhost/x" from="bench@${HOST}/Sender" type="groupchat" id="m${i}">` +
+  return (
+    `<message xmlns="jabber:client" to="viewer@anon.localhost/x" from="bench@${HOST}/Sender" type="groupchat" id="m${i}">` +
     `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
     `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/>` +
     `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="u2tc8iKHvX1fAb0s6eH0Qw"/>` +
-    `<stanza-id xmlns="urn:xmpp:sid:0" id="AbCdEfGh12lmnop${i}" by="bench@${HOST}"/></message>`;
+    `<stanza-id xmlns="urn:xmpp:sid:0" id="AbCdEfGh12lmnop${i}" by="bench@${HOST}"/></message>`
+  );
 }
 
 /** The ceiling: the same bytes written to every socket, corked per tick like the MUC path. */
 async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
   const corked = new Set<WebSocket>();
-  return rounds(clients, (i) => {
-    const bytes = rawMessage(i);
-    for (const ws of servers) corkedSend(ws, bytes, corked);
-  }, servers.length);
+  return rounds(
+    clients,
+    (i) => {
+      const bytes = rawMessage(i);
+      for (const ws of servers) corkedSend(ws, bytes, corked);
+    },
+    servers.length,
+  );
 }
 
-async function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>, durable = false) {
-  const config = validateConfig({ domain: 'localhost', mucHost: HOST, dataDir: tmpdir(), limits: { maxSendBufferBytes: MAX_BUFFERED } });
+async function mucSetup(
+  servers: WebSocket[],
+  presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>,
+  durable = false,
+) {
+  const config = validateConfig({
+    domain: 'localhost',
+    mucHost: HOST,
+    dataDir: tmpdir(),
+    limits: { maxSendBufferBytes: MAX_BUFFERED },
+  });
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('anon.localhost');
   router.addUserHost('localhost');
@@ -180,16 +221,30 @@ async function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderato
   const dir = durable ? mkdtempSync(join(tmpdir(), 'bench-fanout-')) : null;
   const archive = dir ? new FileArchive(dir, { expiry: 'never' }, { log: () => undefined }) : null;
   const bridge = archive ? new MucArchiveBridge(archive, { send: (st) => router.route(st) }) : undefined;
-  const muc = createMucService({ router, log: silentLogger, config: mucConfig, dataDir: null, archive: bridge, mam: bridge });
+  const muc = createMucService({
+    router,
+    log: silentLogger,
+    config: mucConfig,
+    dataDir: null,
+    archive: bridge,
+    mam: bridge,
+  });
   const connections = new Set<Connection>();
   const features = createC2SFeatures();
   features.preAuth.add(transportSecurityFeature);
   features.preAuth.add(saslMechanismsFeature(() => [anonymousMechanism()]));
   features.postAuth.add(resourceBindingFeature);
   const ctx: C2SContext = {
-    config, router, log: silentLogger, limiter: new AuthLimiter(), resumption: new ResumptionRegistry(),
-    isAnonymousHost: (h) => h === config.anonymousHost, isUserHost: (h) => h === 'localhost' || h === config.anonymousHost,
-    mechanisms: () => [anonymousMechanism()], features, connections,
+    config,
+    router,
+    log: silentLogger,
+    limiter: new AuthLimiter(),
+    resumption: new ResumptionRegistry(),
+    isAnonymousHost: (h) => h === config.anonymousHost,
+    isUserHost: (h) => h === 'localhost' || h === config.anonymousHost,
+    mechanisms: () => [anonymousMechanism()],
+    features,
+    connections,
     sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections),
   };
   const sessions = await Promise.all(servers.map((ws, i) => shippedSession(ctx, ws, i)));
@@ -205,7 +260,9 @@ async function mucSetup(servers: WebSocket[], presenceBroadcast: Array<'moderato
 }
 
 function joinStanza(room: string, nick: string, history = ''): Element {
-  return parse(`<presence xmlns="jabber:client" to="${room}@${HOST}/${nick}"><x xmlns="http://jabber.org/protocol/muc">${history}</x></presence>`);
+  return parse(
+    `<presence xmlns="jabber:client" to="${room}@${HOST}/${nick}"><x xmlns="http://jabber.org/protocol/muc">${history}</x></presence>`,
+  );
 }
 
 async function mucFanout(servers: WebSocket[], clients: Clients, durable = false): Promise<Result & { drops: number }> {
@@ -215,22 +272,37 @@ async function mucFanout(servers: WebSocket[], clients: Clients, durable = false
   sessions.forEach((s, i) => s.element(joinStanza('bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>')));
   await new Promise((r) => setTimeout(r, 500));
   const sender = sessions[0];
-  const res = await rounds(clients, (i) => {
-    sender.element(parse(`<message xmlns="jabber:client" to="bench@${HOST}" type="groupchat" id="m${i}">` +
-      `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
-      `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/></message>`));
-  }, servers.length);
+  const res = await rounds(
+    clients,
+    (i) => {
+      sender.element(
+        parse(
+          `<message xmlns="jabber:client" to="bench@${HOST}" type="groupchat" id="m${i}">` +
+            `<body>message ${i} t=${stamp()} lorem ipsum dolor sit amet</body>` +
+            `<origin-id xmlns="urn:xmpp:sid:0" id="0c2a9d2e-5a3c-4c4f-9a8e-${String(i).padStart(12, '0')}"/></message>`,
+        ),
+      );
+    },
+    servers.length,
+  );
   await teardown();
   return { ...res, drops: drops() };
 }
 
 /** N−1 viewers join at once: time until every one has self-presence, 20 history messages and the subject. */
-async function joinStorm(servers: WebSocket[], clients: Clients, broadcast: Array<'moderator' | 'participant' | 'visitor'>): Promise<{ ms: number; frames: number }> {
+async function joinStorm(
+  servers: WebSocket[],
+  clients: Clients,
+  broadcast: Array<'moderator' | 'participant' | 'visitor'>,
+): Promise<{ ms: number; frames: number }> {
   const { muc, sessions, teardown } = await mucSetup(servers, broadcast);
   await muc.start();
   const owner = sessions[0];
   owner.element(joinStanza('storm', 'Owner'));
-  for (let i = 0; i < 20; i++) owner.element(parse(`<message xmlns="jabber:client" to="storm@${HOST}" type="groupchat"><body>history ${i}</body></message>`));
+  for (let i = 0; i < 20; i++)
+    owner.element(
+      parse(`<message xmlns="jabber:client" to="storm@${HOST}" type="groupchat"><body>history ${i}</body></message>`),
+    );
   await new Promise((r) => setTimeout(r, 200));
   await clients.request({ cmd: 'storm' }, 'storm-ready');
   const done = clients.request({ cmd: 'noop' }, 'storm-done', 120_000);
@@ -250,13 +322,16 @@ async function main(): Promise<void> {
   const port = (wss.address() as { port: number }).port;
   const clients = new Clients();
   const servers = await openSockets(wss, port, N, clients);
-  console.log(`muc-fanout: ${N} occupants on loopback WebSockets (clients in a worker thread), ${MESSAGES} messages in rounds of ${BATCH}, node ${process.version}`);
+  console.log(
+    `muc-fanout: ${N} occupants on loopback WebSockets (clients in a worker thread), ${MESSAGES} messages in rounds of ${BATCH}, node ${process.version}`,
+  );
 
   await raw(servers, clients); // warm-up (JIT) for both paths
   await mucFanout(servers, clients);
   const r = await raw(servers, clients);
   const m = await mucFanout(servers, clients);
-  const fmt = (x: Result) => `${Math.round(x.deliveriesPerSec).toLocaleString('en')} deliveries/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (${x.deliveries} deliveries)`;
+  const fmt = (x: Result) =>
+    `${Math.round(x.deliveriesPerSec).toLocaleString('en')} deliveries/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (${x.deliveries} deliveries)`;
   console.log(`raw ws broadcast : ${fmt(r)}`);
   console.log(`MUC fan-out      : ${fmt(m)}${m.drops ? `, ${m.drops} slow sockets dropped` : ''}`);
   const ratio = m.deliveriesPerSec / r.deliveriesPerSec;
@@ -265,16 +340,24 @@ async function main(): Promise<void> {
     await mucFanout(servers, clients, true); // warm-up
     const d = await mucFanout(servers, clients, true);
     console.log(`MUC + durable archive: ${fmt(d)}${d.drops ? `, ${d.drops} slow sockets dropped` : ''}`);
-    console.log(`ratio archive/memory : ${(d.deliveriesPerSec / m.deliveriesPerSec).toFixed(2)} (sender's reflection waits for the write + fdatasync)`);
+    console.log(
+      `ratio archive/memory : ${(d.deliveriesPerSec / m.deliveriesPerSec).toFixed(2)} (sender's reflection waits for the write + fdatasync)`,
+    );
   }
 
   const limited = await joinStorm(servers, clients, ['moderator']);
-  console.log(`join storm of ${N}, presences to moderators only: all have self-presence+history+subject after ${limited.ms.toFixed(0)} ms (${limited.frames} frames)`);
+  console.log(
+    `join storm of ${N}, presences to moderators only: all have self-presence+history+subject after ${limited.ms.toFixed(0)} ms (${limited.frames} frames)`,
+  );
   if (N <= STORM_ALL_MAX) {
     const everyone = await joinStorm(servers, clients, ['moderator', 'participant', 'visitor']);
-    console.log(`join storm of ${N}, presences to all roles:       all have self-presence+history+subject after ${everyone.ms.toFixed(0)} ms (${everyone.frames} frames)`);
+    console.log(
+      `join storm of ${N}, presences to all roles:       all have self-presence+history+subject after ${everyone.ms.toFixed(0)} ms (${everyone.frames} frames)`,
+    );
   } else {
-    console.log(`join storm of ${N}, presences to all roles: skipped (N > --storm-all-max ${STORM_ALL_MAX}: O(N²) frames)`);
+    console.log(
+      `join storm of ${N}, presences to all roles: skipped (N > --storm-all-max ${STORM_ALL_MAX}: O(N²) frames)`,
+    );
   }
 
   await clients.request({ cmd: 'close' }, 'closed');

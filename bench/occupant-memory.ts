@@ -16,7 +16,10 @@ import { createServer } from '../src/index.js';
 import { silentLogger } from '../src/log.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
 const N = Math.min(arg('clients', 500), 5000);
 const SNAPSHOT = !args.includes('--no-snapshot');
 const TARGET_BYTES = 5 * 1024;
@@ -28,7 +31,10 @@ function settle(): Promise<void> {
   return new Promise((r) => setTimeout(r, 1000));
 }
 async function measure(): Promise<NodeJS.MemoryUsage> {
-  for (let i = 0; i < 3; i++) { gc!(); await new Promise((r) => setImmediate(r)); }
+  for (let i = 0; i < 3; i++) {
+    gc!();
+    await new Promise((r) => setImmediate(r));
+  }
   return process.memoryUsage();
 }
 
@@ -40,15 +46,24 @@ async function measure(): Promise<NodeJS.MemoryUsage> {
 async function heapByKind(dir: string, label: string): Promise<Map<string, { bytes: number; count: number }>> {
   const file = writeHeapSnapshot(join(process.env.KEEP_SNAPSHOT || dir, `${label}.heapsnapshot`));
   const snap = JSON.parse(await readFile(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] } };
-    nodes: number[]; edges: number[]; strings: string[];
+    snapshot: {
+      meta: { node_fields: string[]; node_types: [string[]]; edge_fields: string[]; edge_types: [string[]] };
+    };
+    nodes: number[];
+    edges: number[];
+    strings: string[];
   };
   if (!process.env.KEEP_SNAPSHOT) await rm(file);
   const f = snap.snapshot.meta.node_fields;
   const ef = snap.snapshot.meta.edge_fields;
   const types = snap.snapshot.meta.node_types[0];
   const edgeTypes = snap.snapshot.meta.edge_types[0];
-  const [iType, iName, iSize, iEdges] = [f.indexOf('type'), f.indexOf('name'), f.indexOf('self_size'), f.indexOf('edge_count')];
+  const [iType, iName, iSize, iEdges] = [
+    f.indexOf('type'),
+    f.indexOf('name'),
+    f.indexOf('self_size'),
+    f.indexOf('edge_count'),
+  ];
   const [eType, eTo] = [ef.indexOf('type'), ef.indexOf('to_node')];
   const count = snap.nodes.length / f.length;
   // First strong retainer of every node (by node index).
@@ -71,7 +86,8 @@ async function heapByKind(dir: string, label: string): Promise<Map<string, { byt
       const name = nameOf(o);
       // Tables the snapshot writer itself holds while it runs: not the server's.
       if (t === 'synthetic' && name === '(Stack roots)') return '(held by the stack: snapshot internals)';
-      if ((t === 'object' || t === 'closure') && name !== 'Object' && name !== 'Array') return t === 'closure' ? `${name.slice(0, 30)}()` : name.slice(0, 30);
+      if ((t === 'object' || t === 'closure') && name !== 'Object' && name !== 'Array')
+        return t === 'closure' ? `${name.slice(0, 30)}()` : name.slice(0, 30);
       o = owner[o]!;
     }
     return '?';
@@ -81,9 +97,13 @@ async function heapByKind(dir: string, label: string): Promise<Map<string, { byt
     const i = n * f.length;
     const type = typeOf(n);
     const name = nameOf(n);
-    const key = type.includes('string') ? `(strings) of ${holder(n)}`
-      : type === 'object' || type === 'closure' ? `${name.slice(0, 50)}${type === 'closure' ? '()' : ''}`
-        : type === 'array' || type === 'hidden' ? `(${type}) ${name.slice(0, 30)} of ${holder(n)}` : `(${type}) ${name.slice(0, 40)}`;
+    const key = type.includes('string')
+      ? `(strings) of ${holder(n)}`
+      : type === 'object' || type === 'closure'
+        ? `${name.slice(0, 50)}${type === 'closure' ? '()' : ''}`
+        : type === 'array' || type === 'hidden'
+          ? `(${type}) ${name.slice(0, 30)} of ${holder(n)}`
+          : `(${type}) ${name.slice(0, 40)}`;
     const e = out.get(key) ?? { bytes: 0, count: 0 };
     e.bytes += snap.nodes[i + iSize]!;
     e.count++;
@@ -98,38 +118,76 @@ async function heapByKind(dir: string, label: string): Promise<Map<string, { byt
  */
 async function bareWsBaseline(): Promise<{ heap: number; external: number; rss: number; n: number }> {
   const http = createHttpServer();
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024, handleProtocols: () => 'xmpp' });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 256 * 1024,
+    handleProtocols: () => 'xmpp',
+  });
   const held: WsSocket[] = [];
-  http.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => { held.push(ws); ws.on('message', () => {}); }));
+  http.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      held.push(ws);
+      ws.on('message', () => {});
+    }),
+  );
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const port = (http.address() as AddressInfo).port;
   await settle();
   const before = await measure();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), `ws://127.0.0.1:${port}/`, String(N), '-'],
-    { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), `ws://127.0.0.1:${port}/`, String(N), '-'],
+    { stdio: ['pipe', 'pipe', 'inherit'], cwd: root },
+  );
   const half = await waitLine(child, 'bound');
   const mid = await steady();
   child.stdin!.write('more\n');
   const n = (await waitLine(child, 'bound')) - half;
   const after = await steady();
   child.stdin!.end();
-  await new Promise((r) => { if (child.exitCode !== null) r(null); else { child.once('exit', r); setTimeout(() => { child.kill('SIGKILL'); r(null); }, 10_000).unref(); } });
+  await new Promise((r) => {
+    if (child.exitCode !== null) r(null);
+    else {
+      child.once('exit', r);
+      setTimeout(() => {
+        child.kill('SIGKILL');
+        r(null);
+      }, 10_000).unref();
+    }
+  });
   for (const ws of held) ws.terminate();
   wss.close();
   await new Promise((r) => http.close(r));
   void before;
-  return { heap: (after.heapUsed - mid.heapUsed) / n, external: (after.external - mid.external) / n, rss: (after.rss - mid.rss) / n, n };
+  return {
+    heap: (after.heapUsed - mid.heapUsed) / n,
+    external: (after.external - mid.external) / n,
+    rss: (after.rss - mid.rss) / n,
+    n,
+  };
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-memory-'));
-const server = createServer({
-  domain: 'localhost', dataDir, logLevel: 'warn', http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false },
-  muc: { demoRoom: 'live' }, ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
-}, { logger: silentLogger });
+const server = createServer(
+  {
+    domain: 'localhost',
+    dataDir,
+    logLevel: 'warn',
+    http: { host: '127.0.0.1', port: 0 },
+    tcp: { enabled: false },
+    muc: { demoRoom: 'live' },
+    ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
+  },
+  { logger: silentLogger },
+);
 await server.start();
 const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
-const clients = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), url, String(N), 'live@room.localhost'],
-  { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
+const clients = spawn(
+  process.execPath,
+  ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), url, String(N), 'live@room.localhost'],
+  { stdio: ['pipe', 'pipe', 'inherit'], cwd: root },
+);
 /** Resolves with the number in the child's next "<word> N" line. */
 function waitLine(clients: ChildProcess, word: string): Promise<number> {
   return new Promise<number>((resolve, reject) => {
@@ -138,7 +196,11 @@ function waitLine(clients: ChildProcess, word: string): Promise<number> {
     const onData = (d: Buffer) => {
       out += d;
       const m = new RegExp(`${word} (\\d+)`).exec(out);
-      if (m) { clearTimeout(t); clients.stdout!.off('data', onData); resolve(Number(m[1])); }
+      if (m) {
+        clearTimeout(t);
+        clients.stdout!.off('data', onData);
+        resolve(Number(m[1]));
+      }
     };
     clients.stdout!.on('data', onData);
     clients.once('exit', (code) => reject(new Error(`viewers exited ${code}: ${out}`)));
@@ -151,7 +213,9 @@ async function steady(): Promise<NodeJS.MemoryUsage> {
   for (let i = 0; i < 20; i++) {
     await settle();
     const m = await measure();
-    const same = Math.abs(m.heapUsed - last.heapUsed) < 0.01 * last.heapUsed && Math.abs(m.external - last.external) < 0.01 * last.external + 4096;
+    const same =
+      Math.abs(m.heapUsed - last.heapUsed) < 0.01 * last.heapUsed &&
+      Math.abs(m.external - last.external) < 0.01 * last.external + 4096;
     last = m;
     if (same) break;
   }
@@ -178,42 +242,81 @@ try {
   const joined = joinedAll - half;
   const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
   const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
-  console.log(`\n${joinedAll} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`);
-  console.log(`per viewer: what the last ${joined} added (connected after the first ${half}, seated after the first ${half} sat down)`);
+  console.log(
+    `\n${joinedAll} idle anonymous viewers (WebSocket; ${bound} bound), ${occupants} seated in one room (everyone sees everyone), ${new Date().toISOString()}`,
+  );
+  console.log(
+    `per viewer: what the last ${joined} added (connected after the first ${half}, seated after the first ${half} sat down)`,
+  );
   console.log('| bytes per viewer | connected (login, bind, presence) | + seated in the room | total |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const [label, k] of [['JS heap (after GC)', 'heapUsed'], ['outside the heap (Buffers, external)', 'external'], ['RSS', 'rss']] as const) {
+  for (const [label, k] of [
+    ['JS heap (after GC)', 'heapUsed'],
+    ['outside the heap (Buffers, external)', 'external'],
+    ['RSS', 'rss'],
+  ] as const) {
     const c = per(conn, empty, k);
     const r = per(after, seatedHalf, k);
     console.log(`| ${label} | ${c.toFixed(0)} | ${r.toFixed(0)} | ${(c + r).toFixed(0)} |`);
   }
   // The floor is measured now, with the viewers still connected to the server: a run of its own, same process.
   const bare = await bareWsBaseline();
-  console.log(`| same run, bare \`ws\` server holding ${bare.n} idle sockets (the floor) | heap ${bare.heap.toFixed(0)}, external ${bare.external.toFixed(0)}, RSS ${bare.rss.toFixed(0)} | | |`);
-  const total = per(conn, empty, 'heapUsed') + per(conn, empty, 'external') + per(after, seatedHalf, 'heapUsed') + per(after, seatedHalf, 'external');
+  console.log(
+    `| same run, bare \`ws\` server holding ${bare.n} idle sockets (the floor) | heap ${bare.heap.toFixed(0)}, external ${bare.external.toFixed(0)}, RSS ${bare.rss.toFixed(0)} | | |`,
+  );
+  const total =
+    per(conn, empty, 'heapUsed') +
+    per(conn, empty, 'external') +
+    per(after, seatedHalf, 'heapUsed') +
+    per(after, seatedHalf, 'external');
   const floor = bare.heap + bare.external;
-  console.log(`ours above the bare ws floor: ${((total - floor) / 1024).toFixed(2)} KiB per idle occupant (floor ${(floor / 1024).toFixed(2)} KiB)`);
-  console.log(`heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
-    ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)');
+  console.log(
+    `ours above the bare ws floor: ${((total - floor) / 1024).toFixed(2)} KiB per idle occupant (floor ${(floor / 1024).toFixed(2)} KiB)`,
+  );
+  console.log(
+    `heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
+      ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)',
+  );
   if (heapEmpty && heapConn) {
     const heapAfter = await heapByKind(dataDir, 'joined');
-    const diff = (a: Map<string, { bytes: number; count: number }>, b: Map<string, { bytes: number; count: number }>, n: number) =>
-      new Map([...a].map(([k, v]) => [k, { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / n, count: (v.count - (b.get(k)?.count ?? 0)) / n }]));
+    const diff = (
+      a: Map<string, { bytes: number; count: number }>,
+      b: Map<string, { bytes: number; count: number }>,
+      n: number,
+    ) =>
+      new Map(
+        [...a].map(([k, v]) => [
+          k,
+          { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / n, count: (v.count - (b.get(k)?.count ?? 0)) / n },
+        ]),
+      );
     const c = diff(heapConn, heapEmpty, bound - half); // the second half connecting
     const r = diff(heapAfter, heapConn, joinedAll); // everyone sitting down
     const keys = [...new Set([...c.keys(), ...r.keys()])]
       .map((k) => ({ k, c: c.get(k) ?? { bytes: 0, count: 0 }, r: r.get(k) ?? { bytes: 0, count: 0 } }))
-      .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes)).slice(0, 30);
+      .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes))
+      .slice(0, 30);
     console.log('\nwhat the heap growth is made of (heap snapshot diffs, bytes and objects per viewer):');
     console.log('| kind | connected | objects | + seated | objects |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const x of keys) {
-      console.log(`| ${x.k.replace(/\|/g, '/')} | ${x.c.bytes.toFixed(0)} | ${x.c.count.toFixed(1)} | ${x.r.bytes.toFixed(0)} | ${x.r.count.toFixed(1)} |`);
+      console.log(
+        `| ${x.k.replace(/\|/g, '/')} | ${x.c.bytes.toFixed(0)} | ${x.c.count.toFixed(1)} | ${x.r.bytes.toFixed(0)} | ${x.r.count.toFixed(1)} |`,
+      );
     }
   }
 } finally {
   clients.stdin!.end();
-  await new Promise((r) => { if (clients.exitCode !== null) r(null); else { clients.once('exit', r); setTimeout(() => { clients.kill('SIGKILL'); r(null); }, 10_000).unref(); } });
+  await new Promise((r) => {
+    if (clients.exitCode !== null) r(null);
+    else {
+      clients.once('exit', r);
+      setTimeout(() => {
+        clients.kill('SIGKILL');
+        r(null);
+      }, 10_000).unref();
+    }
+  });
   await server.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

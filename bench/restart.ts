@@ -39,7 +39,10 @@ async function freePort(): Promise<number> {
 
 async function populate(dataDir: string): Promise<void> {
   // Rooms through the server (their persistence files), messages straight into the archive (fast).
-  const srv = createServer({ domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'error' }, { logger: silentLogger });
+  const srv = createServer(
+    { domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'error' },
+    { logger: silentLogger },
+  );
   await srv.start();
   for (let r = 0; r < ROOMS; r++) srv.muc.createRoom(`live${r}`, { config: { persistent: true } });
   await srv.stop();
@@ -51,8 +54,13 @@ async function populate(dataDir: string): Promise<void> {
     const ra = await archive.open(jid);
     for (let i = 0; i < MESSAGES; i++) {
       const nick = `viewer${i % 97}`;
-      ra.append({ ts: t0 + i * 1000, nick, occupantId: `occ${i % 97}`, realJid: `${nick}@anon.localhost/x`,
-        xml: `<message xmlns="jabber:client" from="${jid}/${nick}" type="groupchat" id="m${i}"><body>message ${i} in a live chat, hello everyone</body></message>` });
+      ra.append({
+        ts: t0 + i * 1000,
+        nick,
+        occupantId: `occ${i % 97}`,
+        realJid: `${nick}@anon.localhost/x`,
+        xml: `<message xmlns="jabber:client" from="${jid}/${nick}" type="groupchat" id="m${i}"><body>message ${i} in a live chat, hello everyone</body></message>`,
+      });
       if (i % 1000 === 999) await ra.flush();
     }
     await archive.flush();
@@ -88,11 +96,22 @@ let prosodyMode = false;
 function start(dataDir: string, port: number): ChildProcess {
   if (prosodyMode) {
     return spawn('prosody', ['-F', '--config', join(dataDir, 'prosody.cfg.lua')], {
-      stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, BENCH_HTTP: String(port), BENCH_C2S: String(c2sPort) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, BENCH_HTTP: String(port), BENCH_C2S: String(c2sPort) },
     });
   }
   // The shipped build: what an operator restarts (tsx would add its own start-up time to both figures).
-  const args = [join(root, 'dist/src/cli.js'), '--data', dataDir, '--http-port', String(port), '--c2s-port', String(c2sPort), '--log-level', 'error'];
+  const args = [
+    join(root, 'dist/src/cli.js'),
+    '--data',
+    dataDir,
+    '--http-port',
+    String(port),
+    '--c2s-port',
+    String(c2sPort),
+    '--log-level',
+    'error',
+  ];
   return spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
@@ -104,8 +123,15 @@ async function timeToFeatures(dataDir: string, port: number): Promise<{ ms: numb
     const ok = await new Promise<boolean>((res) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/xmpp-websocket`, ['xmpp']);
       ws.on('error', () => res(false));
-      ws.on('open', () => ws.send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon.localhost' version='1.0'/>"));
-      ws.on('message', (d) => { if (/<stream:features/.test(String(d))) { ws.terminate(); res(true); } });
+      ws.on('open', () =>
+        ws.send("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon.localhost' version='1.0'/>"),
+      );
+      ws.on('message', (d) => {
+        if (/<stream:features/.test(String(d))) {
+          ws.terminate();
+          res(true);
+        }
+      });
     });
     if (ok) return { ms: performance.now() - t, child };
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
@@ -128,17 +154,22 @@ async function killRestart(label: string, dataDir: string): Promise<number[]> {
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   const sorted = times.slice().sort((a, b) => a - b);
-  console.log(`${label.padEnd(46)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms  (${times.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `${label.padEnd(46)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(0)} ms  (${times.map((x) => x.toFixed(0)).join(', ')})`,
+  );
   return times;
 }
 
-if (!existsSync(join(root, 'dist/src/cli.js'))) throw new Error('dist/src/cli.js is missing: run `npm run build` first');
+if (!existsSync(join(root, 'dist/src/cli.js')))
+  throw new Error('dist/src/cli.js is missing: run `npm run build` first');
 const empty = await mkdtemp(join(tmpdir(), 'restart-empty-'));
-const full = REUSE || await mkdtemp(join(tmpdir(), 'restart-archive-'));
+const full = REUSE || (await mkdtemp(join(tmpdir(), 'restart-archive-')));
 try {
   const t = performance.now();
   if (!REUSE) await populate(full);
-  console.log(`data folder: ${ROOMS} rooms x ${MESSAGES} messages, ${REUSE ? 'reused' : `built in ${((performance.now() - t) / 1000).toFixed(1)} s`}`);
+  console.log(
+    `data folder: ${ROOMS} rooms x ${MESSAGES} messages, ${REUSE ? 'reused' : `built in ${((performance.now() - t) / 1000).toFixed(1)} s`}`,
+  );
   await writeFile(join(empty, '.keep'), '');
   await killRestart('restart after kill -9, empty data folder', empty);
   await killRestart(`restart after kill -9, ${ROOMS * MESSAGES} archived messages`, full);

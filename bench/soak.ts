@@ -16,7 +16,10 @@ import { createServer } from '../src/index.js';
 import { silentLogger } from '../src/log.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string, def: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const arg = (name: string, def: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
 const MINUTES = arg('minutes', 60);
 const VIEWERS = Math.min(arg('viewers', 400), 5000);
 const STAY = arg('stay', 60);
@@ -28,10 +31,23 @@ if (!gc) throw new Error('run with node --expose-gc (npm run bench:soak does)');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const ROOM = 'soak@room.localhost';
 
-interface Sample { t: number; heap: number; external: number; rss: number; heapTotal: number; occupants: number; sessions: number; clientCpu: number; counts: Record<string, number> }
+interface Sample {
+  t: number;
+  heap: number;
+  external: number;
+  rss: number;
+  heapTotal: number;
+  occupants: number;
+  sessions: number;
+  clientCpu: number;
+  counts: Record<string, number>;
+}
 
 async function measure(): Promise<{ heap: number; external: number; rss: number; heapTotal: number }> {
-  for (let i = 0; i < 2; i++) { gc!(); await new Promise((r) => setImmediate(r)); }
+  for (let i = 0; i < 2; i++) {
+    gc!();
+    await new Promise((r) => setImmediate(r));
+  }
   const m = process.memoryUsage();
   return { heap: m.heapUsed, external: m.external, rss: m.rss, heapTotal: getHeapStatistics().total_heap_size };
 }
@@ -41,25 +57,51 @@ function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
   const mx = xs.reduce((a, b) => a + b, 0) / n;
   const my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0, den = 0;
-  for (let i = 0; i < n; i++) { num += (xs[i]! - mx) * (ys[i]! - my); den += (xs[i]! - mx) ** 2; }
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
   return den ? num / den : 0;
 }
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const MB = (b: number) => (b / 1048576).toFixed(1);
 
 const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
-const server = createServer({
-  domain: 'localhost', dataDir, logLevel: 'warn', http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false },
-  muc: { demoRoom: 'soak' }, ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
-}, { logger: silentLogger });
+const server = createServer(
+  {
+    domain: 'localhost',
+    dataDir,
+    logLevel: 'warn',
+    http: { host: '127.0.0.1', port: 0 },
+    tcp: { enabled: false },
+    muc: { demoRoom: 'soak' },
+    ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
+  },
+  { logger: silentLogger },
+);
 await server.start();
 await new Promise((r) => setTimeout(r, 3000)); // start-up work in the background (web chat assets, avatar masks)
 const before = await measure();
 const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
-console.log(`soak: ${VIEWERS} churning viewers (mean stay ${STAY} s) in ${ROOM} for ${MINUTES} min, sampling every ${SAMPLE_S} s, warm-up ${WARMUP_MIN} min; ${cpus().length} cores, ${new Date().toISOString()}`);
-const clients = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/lib/soak-clients.ts'), url, String(VIEWERS), ROOM, String(MINUTES * 60), String(STAY)],
-  { stdio: ['pipe', 'pipe', 'inherit'], cwd: root });
+console.log(
+  `soak: ${VIEWERS} churning viewers (mean stay ${STAY} s) in ${ROOM} for ${MINUTES} min, sampling every ${SAMPLE_S} s, warm-up ${WARMUP_MIN} min; ${cpus().length} cores, ${new Date().toISOString()}`,
+);
+const clients = spawn(
+  process.execPath,
+  [
+    '--import',
+    'tsx',
+    join(root, 'bench/lib/soak-clients.ts'),
+    url,
+    String(VIEWERS),
+    ROOM,
+    String(MINUTES * 60),
+    String(STAY),
+  ],
+  { stdio: ['pipe', 'pipe', 'inherit'], cwd: root },
+);
 let lastCounts: Record<string, number> = {};
 let childDone = false;
 let lineBuf = '';
@@ -74,7 +116,12 @@ clients.stdout!.on('data', (d: string) => {
     else if (line.startsWith('{')) lastCounts = JSON.parse(line) as Record<string, number>;
   }
 });
-const childExit = new Promise<void>((r) => clients.once('exit', () => { childDone = true; r(); }));
+const childExit = new Promise<void>((r) =>
+  clients.once('exit', () => {
+    childDone = true;
+    r();
+  }),
+);
 
 /** The client process's CPU (utime + stime) in seconds, from /proc. */
 async function childCpu(): Promise<number> {
@@ -82,7 +129,9 @@ async function childCpu(): Promise<number> {
     const { readFile } = await import('node:fs/promises');
     const f = (await readFile(`/proc/${clients.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) / 100;
-  } catch { return NaN; }
+  } catch {
+    return NaN;
+  }
 }
 
 const samples: Sample[] = [];
@@ -90,7 +139,9 @@ const start = Date.now();
 const hardStop = start + (MINUTES * 60 + 120) * 1000;
 let prevCpu = { t: start, server: process.cpuUsage(), client: 0 };
 let prevJoin = { ms: 0, n: 0 };
-console.log('| min | heap after GC MB | external MB | RSS MB | heap total MB | occupants | sessions | connecting | joins | join ms (mean) | msgs sent | errors | server CPU % | clients CPU % |');
+console.log(
+  '| min | heap after GC MB | external MB | RSS MB | heap total MB | occupants | sessions | connecting | joins | join ms (mean) | msgs sent | errors | server CPU % | clients CPU % |',
+);
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 try {
   while (!childDone && Date.now() < hardStop) {
@@ -102,13 +153,22 @@ try {
     const cpu = process.cpuUsage(prevCpu.server);
     const cc = await childCpu();
     const serverPct = ((cpu.user + cpu.system) / 1000 / (now - prevCpu.t)) * 100;
-    const clientPct = ((cc - prevCpu.client) * 1000 / (now - prevCpu.t)) * 100;
+    const clientPct = (((cc - prevCpu.client) * 1000) / (now - prevCpu.t)) * 100;
     prevCpu = { t: now, server: process.cpuUsage(), client: cc };
     const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
-    const s: Sample = { t: (now - start) / 60000, ...m, occupants, sessions: server.connectionCount, clientCpu: clientPct, counts: lastCounts };
+    const s: Sample = {
+      t: (now - start) / 60000,
+      ...m,
+      occupants,
+      sessions: server.connectionCount,
+      clientCpu: clientPct,
+      counts: lastCounts,
+    };
     samples.push(s);
     const thisJoin = { ms: lastCounts.joinMsTotal ?? 0, n: lastCounts.joins ?? 0 };
-    console.log(`| ${s.t.toFixed(1)} | ${MB(s.heap)} | ${MB(s.external)} | ${MB(s.rss)} | ${MB(s.heapTotal)} | ${occupants} | ${s.sessions} | ${lastCounts.connecting ?? 0} | ${lastCounts.joins ?? 0} | ${(((lastCounts.joinMsTotal ?? 0) - (prevJoin.ms)) / Math.max(1, (lastCounts.joins ?? 0) - prevJoin.n)).toFixed(0)} | ${lastCounts.messagesSent ?? 0} | ${lastCounts.errors ?? 0} | ${serverPct.toFixed(0)} | ${clientPct.toFixed(0)}${clientPct > 85 ? ' SATURATED' : ''} |`);
+    console.log(
+      `| ${s.t.toFixed(1)} | ${MB(s.heap)} | ${MB(s.external)} | ${MB(s.rss)} | ${MB(s.heapTotal)} | ${occupants} | ${s.sessions} | ${lastCounts.connecting ?? 0} | ${lastCounts.joins ?? 0} | ${(((lastCounts.joinMsTotal ?? 0) - prevJoin.ms) / Math.max(1, (lastCounts.joins ?? 0) - prevJoin.n)).toFixed(0)} | ${lastCounts.messagesSent ?? 0} | ${lastCounts.errors ?? 0} | ${serverPct.toFixed(0)} | ${clientPct.toFixed(0)}${clientPct > 85 ? ' SATURATED' : ''} |`,
+    );
     prevJoin = thisJoin;
   }
 } finally {
@@ -117,7 +177,9 @@ try {
   if (clients.exitCode === null) clients.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 5000)); // leaves and closes are processed
   const end = await measure();
-  console.log(`\nheap after GC with nobody connected: ${MB(before.heap)} MB before the first viewer, ${MB(end.heap)} MB after the last left (${server.connectionCount} connections, ${[...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0)} occupants)`);
+  console.log(
+    `\nheap after GC with nobody connected: ${MB(before.heap)} MB before the first viewer, ${MB(end.heap)} MB after the last left (${server.connectionCount} connections, ${[...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0)} occupants)`,
+  );
   await server.stop();
   await rm(dataDir, { recursive: true, force: true });
 }
@@ -127,18 +189,35 @@ if (steady.length < 4) {
   console.log(`\nonly ${steady.length} samples after the ${WARMUP_MIN}-minute warm-up: run longer for a slope`);
 } else {
   const xs = steady.map((s) => s.t);
-  const heapSlope = slope(xs, steady.map((s) => s.heap));
-  const rssSlope = slope(xs, steady.map((s) => s.rss));
-  const extSlope = slope(xs, steady.map((s) => s.external));
+  const heapSlope = slope(
+    xs,
+    steady.map((s) => s.heap),
+  );
+  const rssSlope = slope(
+    xs,
+    steady.map((s) => s.rss),
+  );
+  const extSlope = slope(
+    xs,
+    steady.map((s) => s.external),
+  );
   const q = Math.max(1, Math.floor(steady.length / 4));
   const firstQ = mean(steady.slice(0, q).map((s) => s.heap));
   const lastQ = mean(steady.slice(-q).map((s) => s.heap));
   const last = lastCounts;
-  console.log(`\nafter warm-up (${steady.length} samples, ${xs[0]!.toFixed(1)}–${xs[xs.length - 1]!.toFixed(1)} min; ${last.joins ?? 0} joins, ${last.leaves ?? 0} leaves, ${last.messagesSent ?? 0} messages sent, ${last.messagesReceived ?? 0} received, ${last.errors ?? 0} errors):`);
-  console.log(`  heap after GC: ${(heapSlope / 1024).toFixed(1)} KiB/min (first quarter ${MB(firstQ)} MB, last quarter ${MB(lastQ)} MB)`);
+  console.log(
+    `\nafter warm-up (${steady.length} samples, ${xs[0]!.toFixed(1)}–${xs[xs.length - 1]!.toFixed(1)} min; ${last.joins ?? 0} joins, ${last.leaves ?? 0} leaves, ${last.messagesSent ?? 0} messages sent, ${last.messagesReceived ?? 0} received, ${last.errors ?? 0} errors):`,
+  );
+  console.log(
+    `  heap after GC: ${(heapSlope / 1024).toFixed(1)} KiB/min (first quarter ${MB(firstQ)} MB, last quarter ${MB(lastQ)} MB)`,
+  );
   console.log(`  external: ${(extSlope / 1024).toFixed(1)} KiB/min; RSS: ${(rssSlope / 1024).toFixed(1)} KiB/min`);
   // A leak: the heap keeps growing after warm-up — at least 64 KiB/min (a few MB an hour) and the last quarter
   // above the first by more than 5%. Occupancy wanders with the churn, so small slopes are noise.
   const leak = heapSlope > 64 * 1024 && lastQ > firstQ * 1.05;
-  console.log(leak ? `LEAK: heap grows ${(heapSlope / 1024).toFixed(0)} KiB/min after warm-up` : 'no leak: heap flat after warm-up');
+  console.log(
+    leak
+      ? `LEAK: heap grows ${(heapSlope / 1024).toFixed(0)} KiB/min after warm-up`
+      : 'no leak: heap flat after warm-up',
+  );
 }

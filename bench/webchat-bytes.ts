@@ -8,10 +8,20 @@ import type { CDPSession, Page } from 'playwright-core';
 import { launchChromium } from '../test/webchat/browser.js';
 import { startBackend } from '../test/webchat/backend.js';
 
-interface Row { url: string; status: number; fromCache: boolean; encoded: number; decoded: number }
+interface Row {
+  url: string;
+  status: number;
+  fromCache: boolean;
+  encoded: number;
+  decoded: number;
+}
 /** The status on the wire (a revalidated 304 is reported to the page as the cached 200). */
 const wireStatus = new Map<string, number>();
-interface Load { rows: Row[]; wsBytes: number; ms: number }
+interface Load {
+  rows: Row[];
+  wsBytes: number;
+  ms: number;
+}
 
 async function measure(page: Page, url: string): Promise<Load> {
   const cdp: CDPSession = await page.context().newCDPSession(page);
@@ -27,7 +37,9 @@ async function measure(page: Page, url: string): Promise<Load> {
       decoded: 0,
     });
   });
-  cdp.on('Network.responseReceivedExtraInfo', (e) => { wireStatus.set(e.requestId, e.statusCode); });
+  cdp.on('Network.responseReceivedExtraInfo', (e) => {
+    wireStatus.set(e.requestId, e.statusCode);
+  });
   cdp.on('Network.requestServedFromCache', (e) => {
     const r = byId.get(e.requestId);
     if (r) r.fromCache = true;
@@ -43,8 +55,12 @@ async function measure(page: Page, url: string): Promise<Load> {
       r.status = wireStatus.get(e.requestId) ?? r.status;
     }
   });
-  cdp.on('Network.webSocketFrameReceived', (e) => { wsBytes += Buffer.byteLength(e.response.payloadData); });
-  cdp.on('Network.webSocketFrameSent', (e) => { wsBytes += Buffer.byteLength(e.response.payloadData); });
+  cdp.on('Network.webSocketFrameReceived', (e) => {
+    wsBytes += Buffer.byteLength(e.response.payloadData);
+  });
+  cdp.on('Network.webSocketFrameSent', (e) => {
+    wsBytes += Buffer.byteLength(e.response.payloadData);
+  });
 
   const t0 = performance.now();
   await page.goto(url);
@@ -59,7 +75,10 @@ async function measure(page: Page, url: string): Promise<Load> {
 
 function short(url: string): string {
   const p = new URL(url).pathname;
-  return p.replace(/\/assets\/c-[\w-]+\//, '/assets/c-*/').replace(/^\/webchat/, '').slice(0, 52);
+  return p
+    .replace(/\/assets\/c-[\w-]+\//, '/assets/c-*/')
+    .replace(/^\/webchat/, '')
+    .slice(0, 52);
 }
 
 function kb(n: number): string {
@@ -81,13 +100,23 @@ async function main(): Promise<void> {
     const names = [...new Set([...cold.rows, ...warm.rows].map((r) => short(r.url)))];
     const find = (l: Load, n: string) => l.rows.find((r) => short(r.url) === n);
     console.log(`web chat page bytes (backend: ${backend.kind}; KiB as transferred, headers included)\n`);
-    console.log(`${'resource'.padEnd(54)}${'cold'.padStart(8)}${'warm'.padStart(8)}${'decoded'.padStart(9)}  warm status`);
+    console.log(
+      `${'resource'.padEnd(54)}${'cold'.padStart(8)}${'warm'.padStart(8)}${'decoded'.padStart(9)}  warm status`,
+    );
     for (const n of names) {
       const c = find(cold, n);
       const w = find(warm, n);
       const wcell = w ? (w.fromCache ? '   cache' : kb(w.encoded)) : '  memory';
-      const wstat = w ? (w.fromCache ? 'disk cache' : w.status === 304 ? '304 revalidated' : String(w.status)) : 'memory cache';
-      console.log(`${n.padEnd(54)}${c ? kb(c.encoded) : '       -'}${wcell}${c ? kb(c.decoded).padStart(9) : '        -'}  ${wstat}`);
+      const wstat = w
+        ? w.fromCache
+          ? 'disk cache'
+          : w.status === 304
+            ? '304 revalidated'
+            : String(w.status)
+        : 'memory cache';
+      console.log(
+        `${n.padEnd(54)}${c ? kb(c.encoded) : '       -'}${wcell}${c ? kb(c.decoded).padStart(9) : '        -'}  ${wstat}`,
+      );
     }
     const sum = (l: Load, f: (r: Row) => number) => l.rows.reduce((a, r) => a + f(r), 0);
     const coldBytes = sum(cold, (r) => r.encoded);
@@ -95,12 +124,20 @@ async function main(): Promise<void> {
     const decoded = sum(cold, (r) => r.decoded);
     console.log('-'.repeat(92));
     console.log(`${'total HTTP'.padEnd(54)}${kb(coldBytes)}${kb(warmBytes)}${kb(decoded).padStart(9)}`);
-    console.log(`${'requests over the network'.padEnd(54)}${String(cold.rows.filter((r) => !r.fromCache).length).padStart(8)}${String(warm.rows.filter((r) => !r.fromCache).length).padStart(8)}`);
+    console.log(
+      `${'requests over the network'.padEnd(54)}${String(cold.rows.filter((r) => !r.fromCache).length).padStart(8)}${String(warm.rows.filter((r) => !r.fromCache).length).padStart(8)}`,
+    );
     console.log(`${'XMPP over WebSocket (frame payloads)'.padEnd(54)}${kb(cold.wsBytes)}${kb(warm.wsBytes)}`);
-    console.log(`${'time to nickname prompt (ms)'.padEnd(54)}${cold.ms.toFixed(0).padStart(8)}${warm.ms.toFixed(0).padStart(8)}`);
+    console.log(
+      `${'time to nickname prompt (ms)'.padEnd(54)}${cold.ms.toFixed(0).padStart(8)}${warm.ms.toFixed(0).padStart(8)}`,
+    );
     console.log('');
-    console.log(`cold / uncompressed baseline: ${(coldBytes / decoded).toFixed(3)} (compression saves ${((1 - coldBytes / decoded) * 100).toFixed(1)}%)`);
-    console.log(`warm / cold:                  ${(warmBytes / coldBytes).toFixed(4)} (cache saves ${((1 - warmBytes / coldBytes) * 100).toFixed(2)}%)`);
+    console.log(
+      `cold / uncompressed baseline: ${(coldBytes / decoded).toFixed(3)} (compression saves ${((1 - coldBytes / decoded) * 100).toFixed(1)}%)`,
+    );
+    console.log(
+      `warm / cold:                  ${(warmBytes / coldBytes).toFixed(4)} (cache saves ${((1 - warmBytes / coldBytes) * 100).toFixed(2)}%)`,
+    );
   } finally {
     await browser.close();
     await backend.stop();

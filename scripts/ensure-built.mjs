@@ -15,5 +15,9 @@ function newest(dir) {
 const marker = join(root, 'dist/src/cli.js');
 if (!existsSync(marker) || statSync(marker).mtimeMs < newest(join(root, 'src'))) {
   console.error('building dist/ ...');
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { stdio: 'inherit' },
+  );
 }

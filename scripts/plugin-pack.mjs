@@ -19,17 +19,28 @@ const pluginDir = join(root, 'plugin');
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(pluginDir, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(pluginDir, 'tsconfig.build.json')],
+  { stdio: 'inherit' },
+);
 const serverDir = join(out, 'dist', 'plugin', 'server');
 await build({
-  entryPoints: [join(serverDir, 'lib', 'plugin.js')], outfile: join(serverDir, 'plugin.mjs'),
-  bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning',
+  entryPoints: [join(serverDir, 'lib', 'plugin.js')],
+  outfile: join(serverDir, 'plugin.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
 });
 // The bundle sits two folders below dist/ like dist/src/webchat/assets.js, so its relative lookup of the
 // shipped ConverseJS (dist/converse.js) is the same.
 for (const d of ['lib', 'federation']) rmSync(join(serverDir, d), { recursive: true });
 rmSync(join(out, 'dist', 'src'), { recursive: true });
-for (const dir of ['client', 'assets', 'static', 'languages']) cpSync(join(pluginDir, dir), join(out, dir), { recursive: true });
+for (const dir of ['client', 'assets', 'static', 'languages'])
+  cpSync(join(pluginDir, dir), join(out, dir), { recursive: true });
 cpSync(join(pluginDir, 'README.md'), join(out, 'README.md'));
 
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -39,12 +50,19 @@ pkg.dependencies = { ...rootPkg.dependencies };
 delete pkg.dependencies['converse.js'];
 vendorConverse(join(out, 'dist', 'converse.js'));
 writeFileSync(join(out, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
-for (const f of [pkg.library, ...pkg.css, ...pkg.clientScripts.map((c) => c.script), ...Object.values(pkg.translations)]) {
+for (const f of [
+  pkg.library,
+  ...pkg.css,
+  ...pkg.clientScripts.map((c) => c.script),
+  ...Object.values(pkg.translations),
+]) {
   if (!existsSync(join(out, f))) throw new Error(`plugin package: ${f} is missing`);
 }
 
 const dest = join(root, 'build');
-const result = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: out, encoding: 'utf8' }));
+const result = JSON.parse(
+  execFileSync('npm', ['pack', '--json', '--pack-destination', dest], { cwd: out, encoding: 'utf8' }),
+);
 console.log(resolve(dest, result[0].filename));
 
 /** Copies what a browser loads from converse.js (its dist/, no source maps) with its version and licence. */
@@ -52,7 +70,14 @@ function vendorConverse(dest) {
   const src = join(root, 'node_modules', 'converse.js');
   const cpkg = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8'));
   mkdirSync(dest, { recursive: true });
-  writeFileSync(join(dest, 'package.json'), JSON.stringify({ name: cpkg.name, version: cpkg.version, license: cpkg.license, homepage: cpkg.homepage }, null, 2) + '\n');
+  writeFileSync(
+    join(dest, 'package.json'),
+    JSON.stringify(
+      { name: cpkg.name, version: cpkg.version, license: cpkg.license, homepage: cpkg.homepage },
+      null,
+      2,
+    ) + '\n',
+  );
   cpSync(join(src, 'LICENSE'), join(dest, 'LICENSE'));
   cpSync(join(src, 'dist'), join(dest, 'dist'), { recursive: true, filter: (f) => !f.endsWith('.map') });
 }

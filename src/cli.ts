@@ -44,22 +44,57 @@ flags:
   --help`;
 
 const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
-  '--domain': (r, v) => { r.domain = v; },
-  '--http-host': (r, v) => { r.http = { ...(r.http as Raw), host: v }; },
-  '--http-port': (r, v) => { r.http = { ...(r.http as Raw), port: v }; },
-  '--data': (r, v) => { r.dataDir = v; },
-  '--log-level': (r, v) => { r.logLevel = v; },
-  '--log-format': (r, v) => { r.logFormat = v; },
-  '--c2s-port': (r, v) => { r.tcp = { ...(r.tcp as Raw), port: v }; },
-  '--s2s-port': (r, v) => { r.s2s = { ...(r.s2s as Raw), port: v }; },
-  '--dns': (r, v) => { r.s2s = { ...(r.s2s as Raw), dns: v }; },
+  '--domain': (r, v) => {
+    r.domain = v;
+  },
+  '--http-host': (r, v) => {
+    r.http = { ...(r.http as Raw), host: v };
+  },
+  '--http-port': (r, v) => {
+    r.http = { ...(r.http as Raw), port: v };
+  },
+  '--data': (r, v) => {
+    r.dataDir = v;
+  },
+  '--log-level': (r, v) => {
+    r.logLevel = v;
+  },
+  '--log-format': (r, v) => {
+    r.logFormat = v;
+  },
+  '--c2s-port': (r, v) => {
+    r.tcp = { ...(r.tcp as Raw), port: v };
+  },
+  '--s2s-port': (r, v) => {
+    r.s2s = { ...(r.s2s as Raw), port: v };
+  },
+  '--dns': (r, v) => {
+    r.s2s = { ...(r.s2s as Raw), dns: v };
+  },
 };
 
 class UsageError extends Error {}
 
-const VERBS = ['start', 'adduser', 'passwd', 'deluser', 'listusers', 'check', 'cert', 'rooms', 'destroy', 'import-livechat'];
+const VERBS = [
+  'start',
+  'adduser',
+  'passwd',
+  'deluser',
+  'listusers',
+  'check',
+  'cert',
+  'rooms',
+  'destroy',
+  'import-livechat',
+];
 
-function parseArgs(argv: string[]): { command: string; positional: string[]; raw: Raw; password?: string; from?: string } {
+function parseArgs(argv: string[]): {
+  command: string;
+  positional: string[];
+  raw: Raw;
+  password?: string;
+  from?: string;
+} {
   let command = 'start';
   const positional: string[] = [];
   let fileRaw: Raw = {};
@@ -68,19 +103,32 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
   let from: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    const [name, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [name, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = () => {
       const v = inline ?? argv[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${name} needs a value`);
+      if (v === undefined || (inline === undefined && v.startsWith('--')))
+        throw new UsageError(`${name} needs a value`);
       return v;
     };
     if (name === '--help' || name === '-h') throw new UsageError('');
     else if (name === '--config') {
       const file = value();
       let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`--config: cannot read ${file}: ${(e as Error).message}`); }
-      try { fileRaw = JSON.parse(text) as Raw; } catch (e) { throw new UsageError(`--config: ${file} is not valid JSON: ${(e as Error).message}`); }
-      if (!fileRaw || typeof fileRaw !== 'object' || Array.isArray(fileRaw)) throw new UsageError(`--config: ${file} must hold a JSON object`);
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new UsageError(`--config: cannot read ${file}: ${(e as Error).message}`);
+      }
+      try {
+        fileRaw = JSON.parse(text) as Raw;
+      } catch (e) {
+        throw new UsageError(`--config: ${file} is not valid JSON: ${(e as Error).message}`);
+      }
+      if (!fileRaw || typeof fileRaw !== 'object' || Array.isArray(fileRaw))
+        throw new UsageError(`--config: ${file} must hold a JSON object`);
     } else if (name === '--password') password = value();
     else if (name === '--from') from = value();
     else if (FLAGS[name]) FLAGS[name](flagRaw, value());
@@ -96,11 +144,19 @@ function parseArgs(argv: string[]): { command: string; positional: string[]; raw
 async function readPassword(): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
   if (process.stdin.isTTY) process.stderr.write('password: ');
-  for await (const line of rl) { rl.close(); return line; }
+  for await (const line of rl) {
+    rl.close();
+    return line;
+  }
   return '';
 }
 
-async function accountsCommand(command: string, positional: string[], config: ServerConfig, password?: string): Promise<void> {
+async function accountsCommand(
+  command: string,
+  positional: string[],
+  config: ServerConfig,
+  password?: string,
+): Promise<void> {
   const store = await AccountStore.open(config.dataDir);
   if (command === 'listusers') {
     for (const u of store.list()) console.log(`${u}@${config.domain}`);
@@ -114,7 +170,11 @@ async function accountsCommand(command: string, positional: string[], config: Se
     if (!pw) throw new UsageError('the password is empty');
     await store.setPassword(user, pw);
     await store.flush();
-    console.log(command === 'passwd' ? `password of ${user}@${config.domain} changed` : `account ${user}@${config.domain} saved in ${config.dataDir}`);
+    console.log(
+      command === 'passwd'
+        ? `password of ${user}@${config.domain} changed`
+        : `account ${user}@${config.domain} saved in ${config.dataDir}`,
+    );
   } else {
     const removed = await store.remove(user);
     console.log(removed ? `account ${user}@${config.domain} removed` : `no account ${user}@${config.domain}`);
@@ -136,12 +196,19 @@ async function importCommand(config: ServerConfig, from: string | undefined): Pr
   });
   if (report.rooms.length === 0 && report.errors.length === 0) throw new Error(`no Prosody MUC rooms found in ${from}`);
   const done = report.rooms.filter((r) => !r.skipped);
-  console.log(`imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
-    `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`);
+  console.log(
+    `imported ${done.length} room(s), ${done.reduce((n, r) => n + r.messages, 0)} message(s) into ${config.dataDir}` +
+      `; ${report.rooms.length - done.length} skipped, ${report.errors.length} unreadable file(s)`,
+  );
 }
 
 /** Runs a verb on the server running on the data folder; undefined when none runs there. */
-async function runOnline(verb: string, positional: string[], config: ServerConfig, password?: string): Promise<number | undefined> {
+async function runOnline(
+  verb: string,
+  positional: string[],
+  config: ServerConfig,
+  password?: string,
+): Promise<number | undefined> {
   const wantsPassword = verb === 'adduser' || verb === 'passwd';
   if ((wantsPassword || verb === 'deluser') && !positional[0]) throw new UsageError(`${verb} needs a USERNAME`);
   if (verb === 'destroy' && !positional[0]) throw new UsageError('destroy needs a ROOM');
@@ -218,10 +285,13 @@ async function main(): Promise<void> {
     server.log.info(`${signal}: shutting down`);
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    server.stop().then(() => process.exit(0), (err) => {
-      console.error(err);
-      process.exit(1);
-    });
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -229,13 +299,18 @@ async function main(): Promise<void> {
     await server.start();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    console.error(`error: cannot start: ${e.code === 'EADDRINUSE' ? `address ${config.http.host}:${config.http.port} is in use (try --http-port)` : e.message}`);
+    console.error(
+      `error: cannot start: ${e.code === 'EADDRINUSE' ? `address ${config.http.host}:${config.http.port} is in use (try --http-port)` : e.message}`,
+    );
     process.exit(1);
   }
   const a = server.httpAddress();
   if (a) {
     const base = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
-    const tcp = server.tcpAddresses()?.starttls.map((t) => `${t.host}:${t.port}`).join(', ');
+    const tcp = server
+      .tcpAddresses()
+      ?.starttls.map((t) => `${t.host}:${t.port}`)
+      .join(', ');
     const ready = `chat server for ${config.domain} ready: ${base}/  (demo room: ${base}/webchat/room/demo, WebSocket: ws://${a.host}:${a.port}${config.http.websocketPath}${tcp ? `, TCP: ${tcp}` : ''})`;
     // With JSON logs stdout holds only JSON lines, so the banner is a log line too.
     if (config.logFormat === 'json') server.log.info(ready);

@@ -1,7 +1,10 @@
 // Tiny validation helpers for the typed config: every failure names the field and what is wrong.
 
 export class ConfigError extends Error {
-  constructor(readonly field: string, problem: string) {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
     super(`config: ${field}: ${problem}`);
   }
 }
@@ -41,7 +44,8 @@ export function int(o: Raw, key: string, def: number, path: string, min: number,
   const v = o[key];
   if (v === undefined) return def;
   const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new ConfigError(join(path, key), `expected an integer, got ${describe(v)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new ConfigError(join(path, key), `expected an integer, got ${describe(v)}`);
   if (n < min || n > max) throw new ConfigError(join(path, key), `must be between ${min} and ${max}, got ${n}`);
   return n;
 }
@@ -67,8 +71,13 @@ export function oneOf<T extends string>(o: Raw, key: string, def: T, allowed: re
 export function strList(o: Raw, key: string, def: string[], path: string): string[] {
   const v = o[key];
   if (v === undefined) return def;
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(join(path, key), `expected a list of strings, got ${describe(v)}`);
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new ConfigError(join(path, key), `expected a list of strings, got ${describe(v)}`);
   return v as string[];
 }
 

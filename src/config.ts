@@ -79,10 +79,23 @@ export interface ServerConfig {
 }
 
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-const checkDomain = (s: string) => (DOMAIN_RE.test(s) ? null : `"${s}" is not a valid domain name (lower case letters, digits, dots and dashes)`);
+const checkDomain = (s: string) =>
+  DOMAIN_RE.test(s) ? null : `"${s}" is not a valid domain name (lower case letters, digits, dots and dashes)`;
 const checkPath = (s: string) => (s.startsWith('/') ? null : `must start with "/", got "${s}"`);
 
-const TOP_KEYS = ['domain', 'anonymousHost', 'mucHost', 'dataDir', 'logLevel', 'logFormat', 'http', 'limits', 'streamManagement', 'testMode', 'admins'] as const;
+const TOP_KEYS = [
+  'domain',
+  'anonymousHost',
+  'mucHost',
+  'dataDir',
+  'logLevel',
+  'logFormat',
+  'http',
+  'limits',
+  'streamManagement',
+  'testMode',
+  'admins',
+] as const;
 /** Sections validated by their own modules; listed here so that a typo at the top level is still caught. */
 export const MODULE_KEYS = ['muc', 'archive', 'certs', 'tcp', 's2s', 'bosh', 'avatars', 'webchat', 'bot'] as const;
 
@@ -90,13 +103,21 @@ export function validateConfig(input: unknown): ServerConfig {
   const o = asObject(input, '');
   onlyKeys(o, [...TOP_KEYS, ...MODULE_KEYS], '');
   const domain = str(o, 'domain', 'localhost', '', checkDomain).toLowerCase();
-  const anon = o.anonymousHost === null || o.anonymousHost === false ? null : str(o, 'anonymousHost', `anon.${domain}`, '', checkDomain);
+  const anon =
+    o.anonymousHost === null || o.anonymousHost === false
+      ? null
+      : str(o, 'anonymousHost', `anon.${domain}`, '', checkDomain);
   const mucHost = str(o, 'mucHost', `room.${domain}`, '', checkDomain);
   if (anon === domain) throw new ConfigError('anonymousHost', 'must differ from domain');
-  if (mucHost === domain || mucHost === anon) throw new ConfigError('mucHost', 'must differ from domain and anonymousHost');
+  if (mucHost === domain || mucHost === anon)
+    throw new ConfigError('mucHost', 'must differ from domain and anonymousHost');
 
   const h = asObject(o.http, 'http');
-  onlyKeys(h, ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure', 'metricsPath', 'trustedProxies'], 'http');
+  onlyKeys(
+    h,
+    ['listen', 'host', 'port', 'websocketPath', 'boshPath', 'considerSecure', 'metricsPath', 'trustedProxies'],
+    'http',
+  );
   const http: HttpConfig = {
     listen: bool(h, 'listen', true, 'http'),
     host: str(h, 'host', '127.0.0.1', 'http'),
@@ -113,14 +134,36 @@ export function validateConfig(input: unknown): ServerConfig {
   }
 
   const l = asObject(o.limits, 'limits');
-  onlyKeys(l, ['maxStanzaSize', 'pingAfterSeconds', 'idleTimeoutSeconds', 'maxSendBufferBytes', 'maxTotalSendBufferBytes', 'authTimeoutSeconds',
-    'stanzasPerSecond', 'stanzaBurst', 'connectionsPerSecondPerIp', 'connectionBurstPerIp', 'rateLimitExempt'], 'limits');
+  onlyKeys(
+    l,
+    [
+      'maxStanzaSize',
+      'pingAfterSeconds',
+      'idleTimeoutSeconds',
+      'maxSendBufferBytes',
+      'maxTotalSendBufferBytes',
+      'authTimeoutSeconds',
+      'stanzasPerSecond',
+      'stanzaBurst',
+      'connectionsPerSecondPerIp',
+      'connectionBurstPerIp',
+      'rateLimitExempt',
+    ],
+    'limits',
+  );
   const limits: LimitsConfig = {
     maxStanzaSize: int(l, 'maxStanzaSize', 256 * 1024, 'limits', 1024, 64 * 1024 * 1024),
     pingAfterSeconds: int(l, 'pingAfterSeconds', 60, 'limits', 1, 86400),
     idleTimeoutSeconds: int(l, 'idleTimeoutSeconds', 120, 'limits', 2, 86400),
     maxSendBufferBytes: int(l, 'maxSendBufferBytes', 4 * 1024 * 1024, 'limits', 16 * 1024, 1024 * 1024 * 1024),
-    maxTotalSendBufferBytes: int(l, 'maxTotalSendBufferBytes', 64 * 1024 * 1024, 'limits', 16 * 1024, 64 * 1024 * 1024 * 1024),
+    maxTotalSendBufferBytes: int(
+      l,
+      'maxTotalSendBufferBytes',
+      64 * 1024 * 1024,
+      'limits',
+      16 * 1024,
+      64 * 1024 * 1024 * 1024,
+    ),
     authTimeoutSeconds: int(l, 'authTimeoutSeconds', 30, 'limits', 1, 3600),
     stanzasPerSecond: int(l, 'stanzasPerSecond', 50, 'limits', 1, 1_000_000),
     stanzaBurst: int(l, 'stanzaBurst', 500, 'limits', 1, 1_000_000),
@@ -129,10 +172,16 @@ export function validateConfig(input: unknown): ServerConfig {
     rateLimitExempt: strList(l, 'rateLimitExempt', ['127.0.0.1', '::1'], 'limits'),
   };
   if (limits.maxTotalSendBufferBytes < limits.maxSendBufferBytes) {
-    throw new ConfigError('limits.maxTotalSendBufferBytes', `must be at least limits.maxSendBufferBytes (${limits.maxSendBufferBytes})`);
+    throw new ConfigError(
+      'limits.maxTotalSendBufferBytes',
+      `must be at least limits.maxSendBufferBytes (${limits.maxSendBufferBytes})`,
+    );
   }
   if (limits.idleTimeoutSeconds <= limits.pingAfterSeconds) {
-    throw new ConfigError('limits.idleTimeoutSeconds', `must be greater than limits.pingAfterSeconds (${limits.pingAfterSeconds})`);
+    throw new ConfigError(
+      'limits.idleTimeoutSeconds',
+      `must be greater than limits.pingAfterSeconds (${limits.pingAfterSeconds})`,
+    );
   }
 
   const s = asObject(o.streamManagement, 'streamManagement');
@@ -178,7 +227,10 @@ export function mergeRaw(a: Raw, b: Raw): Raw {
   const out: Raw = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const av = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && av && typeof av === 'object' && !Array.isArray(av) ? mergeRaw(av as Raw, v as Raw) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && av && typeof av === 'object' && !Array.isArray(av)
+        ? mergeRaw(av as Raw, v as Raw)
+        : v;
   }
   return out;
 }

@@ -66,7 +66,12 @@ export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
 export { clientAddress, plainAddress, trustList, type TrustProxy } from './http/client-address.js';
 export { readServerInfos, type StoredServerInfos } from './s2s/server-infos.js';
-export { importLivechatOnFirstStart, readChannelEmojis, readChannelOptions, type LivechatImportReport } from './import/livechat/index.js';
+export {
+  importLivechatOnFirstStart,
+  readChannelEmojis,
+  readChannelOptions,
+  type LivechatImportReport,
+} from './import/livechat/index.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {
@@ -175,12 +180,16 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   if (config.streamManagement.enabled) c2sFeatures.postAuth.add(streamManagementFeature);
   installCarbons(iq, disco, router);
   const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
-    log, provider: options.avatarProvider, isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    log,
+    provider: options.avatarProvider,
+    isAccount: (bare) => bare.endsWith(`@${config.domain}`),
   });
   const vcards = installVcard(iq, disco, {
-    dataDir: config.dataDir, domain: config.domain,
+    dataDir: config.dataDir,
+    domain: config.domain,
     // Anonymous viewers have no stored vCard: answer with their computed avatar (seeded by their JID).
-    fallback: (bare) => (config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`) ? avatars.forSeed(bare)?.vcard : undefined),
+    fallback: (bare) =>
+      config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`) ? avatars.forSeed(bare)?.vcard : undefined,
   });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
@@ -193,18 +202,30 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   });
   const archiveBridge = new MucArchiveBridge(archive, { send: (s) => router.route(s), onError: (m) => log.error(m) });
   const personalMam = installPersonalMam(iq, disco, router, archive, {
-    dataDir: config.dataDir, isAccount: (bare) => bare.endsWith(`@${config.domain}`), maxPage: archive.config.maxPage, log,
+    dataDir: config.dataDir,
+    isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    maxPage: archive.config.maxPage,
+    log,
   });
   // Operational figures at http.metricsPath (OpenMetrics), fed by the router, the c2s sessions and the rooms.
   const metrics = new ServerMetrics({
     sessions: () => connections.size,
     rooms: () => muc.rooms.size,
-    occupants: () => { let n = 0; for (const r of muc.rooms.values()) n += r.occupantCount; return n; },
+    occupants: () => {
+      let n = 0;
+      for (const r of muc.rooms.values()) n += r.occupantCount;
+      return n;
+    },
     stanzasRouted: () => router.routed,
     archiveQueueBytes: () => archive.stats().pendingBytes,
   });
   const muc = createMucService({
-    router, log, config: mucConfig, dataDir: config.dataDir, archive: archiveBridge, mam: archiveBridge,
+    router,
+    log,
+    config: mucConfig,
+    dataDir: config.dataDir,
+    archive: archiveBridge,
+    mam: archiveBridge,
     observeFanout: (s, n) => metrics.fanout(s, n),
     isServerAdmin: (bare) => config.admins.includes(bare),
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
@@ -214,13 +235,25 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
   });
   disco.addItem(muc.domain, 'Chatrooms');
-  const botConfig = validateBot(config.modules.bot, 'bot', { dataDir: config.dataDir, domain: config.domain, mucHost: config.mucHost });
+  const botConfig = validateBot(config.modules.bot, 'bot', {
+    dataDir: config.dataDir,
+    domain: config.domain,
+    mucHost: config.mucHost,
+  });
   const bot = botConfig.enabled ? new ModerationBot(botConfig, router, muc, log) : null;
-  const s2s = s2sConfig.enabled || s2sConfig.websocket.enabled ? new S2sService({
-    config: s2sConfig, router, log, dataDir: config.dataDir, domains: [...userHosts, config.mucHost], limits: config.limits,
-    httpSecure: config.http.considerSecure,
-    ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
-  }) : null;
+  const s2s =
+    s2sConfig.enabled || s2sConfig.websocket.enabled
+      ? new S2sService({
+          config: s2sConfig,
+          router,
+          log,
+          dataDir: config.dataDir,
+          domains: [...userHosts, config.mucHost],
+          limits: config.limits,
+          httpSecure: config.http.considerSecure,
+          ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
+        })
+      : null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
     return host === config.domain && !!auth.userExists?.(user);
@@ -251,9 +284,15 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     features: c2sFeatures,
     connections,
     stats: metrics,
-    sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections, (_c, bytes, total) => {
-      log.info(`send buffers hold ${total} bytes, over limits.maxTotalSendBufferBytes: dropping a client holding ${bytes}`);
-    }),
+    sendBudget: new SendBudget(
+      config.limits.maxTotalSendBufferBytes,
+      () => connections,
+      (_c, bytes, total) => {
+        log.info(
+          `send buffers hold ${total} bytes, over limits.maxTotalSendBufferBytes: dropping a client holding ${bytes}`,
+        );
+      },
+    ),
   };
 
   const connectionRate = new ConnectionRate(config.limits);
@@ -261,7 +300,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     const s = new C2SSession(ctx, t);
     t.handler = s;
     // Over the address's connection rate: the stream opens only to carry the error (RFC 6120 §4.9.1.1).
-    if (t.kind !== 'bosh' && !connectionRate.admit(t.remoteAddress)) s.streamError('policy-violation', 'too many connections from your address');
+    if (t.kind !== 'bosh' && !connectionRate.admit(t.remoteAddress))
+      s.streamError('policy-violation', 'too many connections from your address');
     return s;
   };
 
@@ -283,13 +323,32 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let tcp: TcpListeners | null = null;
   let started = false;
   let adminChannel: AdminChannel | null = null;
-  const bosh = createBoshEndpoint({ config, log, addressOf, accept: (t) => acceptTransport(t), admit: (address) => connectionRate.admit(address) });
+  const bosh = createBoshEndpoint({
+    config,
+    log,
+    addressOf,
+    accept: (t) => acceptTransport(t),
+    admit: (address) => connectionRate.admit(address),
+  });
   httpHandlers.push(bosh.handle);
   httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());
   if (webchatConfig.enabled && config.anonymousHost) {
-    httpHandlers.push(createWebchatHandler(webchatOptions(webchatConfig,
-      { anonymousHost: config.anonymousHost, mucHost: config.mucHost, http: config.http, avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined }, mucConfig.demoRoom, log)));
+    httpHandlers.push(
+      createWebchatHandler(
+        webchatOptions(
+          webchatConfig,
+          {
+            anonymousHost: config.anonymousHost,
+            mucHost: config.mucHost,
+            http: config.http,
+            avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined,
+          },
+          mucConfig.demoRoom,
+          log,
+        ),
+      ),
+    );
   }
 
   const server: XmppServer = {
@@ -298,13 +357,19 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     iq,
     disco,
     log,
-    get accounts() { return accounts; },
+    get accounts() {
+      return accounts;
+    },
     muc,
     bot,
     avatars,
-    get connectionCount() { return connections.size; },
+    get connectionCount() {
+      return connections.size;
+    },
     sendBudget: ctx.sendBudget,
-    get certs() { return certs; },
+    get certs() {
+      return certs;
+    },
     tcpAddresses: () => tcp?.addresses ?? null,
     s2s,
     async start() {
@@ -331,27 +396,46 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         if (certsConfig.watch && certsConfig.folder) certs.watch();
       }
       if (certs && tcpConfig.enabled) {
-        tcp = await startTcpListeners(tcpConfig, { certs, maxStanzaSize: config.limits.maxStanzaSize, accept: (t) => acceptTransport(t) });
-        const where = [...tcp.addresses.starttls.map((a) => `${a.host}:${a.port} (STARTTLS)`), ...tcp.addresses.directTls.map((a) => `${a.host}:${a.port} (direct TLS)`)];
+        tcp = await startTcpListeners(tcpConfig, {
+          certs,
+          maxStanzaSize: config.limits.maxStanzaSize,
+          accept: (t) => acceptTransport(t),
+        });
+        const where = [
+          ...tcp.addresses.starttls.map((a) => `${a.host}:${a.port} (STARTTLS)`),
+          ...tcp.addresses.directTls.map((a) => `${a.host}:${a.port} (direct TLS)`),
+        ];
         log.info(`XMPP clients over TCP on ${where.join(', ')}`);
       }
       if (certs && s2s) {
         await s2s.start(certs);
         const tcpS2s = s2s.addresses?.starttls.map((a) => `${a.host}:${a.port}`) ?? [];
         if (tcpS2s.length) log.info(`XMPP servers (S2S) on ${tcpS2s.join(', ')}`);
-        if (s2sConfig.websocket.enabled) log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
+        if (s2sConfig.websocket.enabled)
+          log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
         http = await startHttpServer(config.http.host, config.http.port, server);
-        log.info(`listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`);
+        log.info(
+          `listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`,
+        );
       }
       // The command line's admin verbs reach this running server here instead of editing its files behind its back.
-      adminChannel = await startAdminChannel(config.dataDir, onlineAdmin({
-        domain: config.domain,
-        muc,
-        accounts: () => accounts,
-        settled: async () => { await muc.flush(); await archive.deletionsSettled(); },
-      })).catch((err: Error) => { log.warn(`${err.message}; admin verbs will edit the data folder directly`); return null; });
+      adminChannel = await startAdminChannel(
+        config.dataDir,
+        onlineAdmin({
+          domain: config.domain,
+          muc,
+          accounts: () => accounts,
+          settled: async () => {
+            await muc.flush();
+            await archive.deletionsSettled();
+          },
+        }),
+      ).catch((err: Error) => {
+        log.warn(`${err.message}; admin verbs will edit the data folder directly`);
+        return null;
+      });
       log.info(`serving ${userHosts.join(', ')}${config.testMode ? ' in TEST MODE (any password accepted)' : ''}`);
     },
     async stop() {
@@ -372,7 +456,11 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       if (http) await http.close();
       http = null;
       for (const fn of [...stopHooks].reverse()) {
-        try { await fn(); } catch (err) { log.error(`stop hook failed: ${(err as Error).stack}`); }
+        try {
+          await fn();
+        } catch (err) {
+          log.error(`stop hook failed: ${(err as Error).stack}`);
+        }
       }
       await accounts?.flush();
       await vcards.flush();
@@ -380,8 +468,11 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.close(); // last: the MUC and every session that could append are gone
       log.info('stopped');
     },
-    handleUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
-    handleWebSocket: (req, socket, head) => { ws.handleUpgrade(req, socket, head, true); },
+    handleUpgrade: (req, socket, head) =>
+      !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
+    handleWebSocket: (req, socket, head) => {
+      ws.handleUpgrade(req, socket, head, true);
+    },
     handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),
     handleRequest(req, res) {
@@ -389,8 +480,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       for (const h of httpHandlers) if (h(req, res)) return true;
       return false;
     },
-    addHttpHandler(h) { httpHandlers.push(h); },
-    onStop(fn) { stopHooks.push(fn); },
+    addHttpHandler(h) {
+      httpHandlers.push(h);
+    },
+    onStop(fn) {
+      stopHooks.push(fn);
+    },
     httpAddress: () => http?.address ?? null,
     acceptTransport,
   };
@@ -412,5 +507,13 @@ function serveMetrics(req: IncomingMessage, res: ServerResponse, path: string, m
 }
 
 function isValidated(x: unknown): x is ServerConfig {
-  return !!x && typeof x === 'object' && 'modules' in x && 'limits' in x && typeof (x as ServerConfig).dataDir === 'string' && 'http' in x && typeof (x as ServerConfig).http.listen === 'boolean';
+  return (
+    !!x &&
+    typeof x === 'object' &&
+    'modules' in x &&
+    'limits' in x &&
+    typeof (x as ServerConfig).dataDir === 'string' &&
+    'http' in x &&
+    typeof (x as ServerConfig).http.listen === 'boolean'
+  );
 }

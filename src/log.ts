@@ -23,23 +23,25 @@ function plain(v: unknown): unknown {
  */
 export function consoleLogger(level: LogLevel, prefix = 'xmpp', format: LogFormat = 'text'): Logger {
   const at = ORDER[level];
-  const line = (l: LogLevel) => (msg: string, ...rest: unknown[]) => {
-    if (ORDER[l] > at) return;
-    const write = l === 'error' || l === 'warn' ? console.error : console.log;
-    if (format === 'json') {
-      const rec: Record<string, unknown> = { time: new Date().toISOString(), level: l, logger: prefix, msg };
-      if (rest.length) rec.args = rest.map(plain);
-      let text: string;
-      try {
-        text = JSON.stringify(rec);
-      } catch {
-        text = JSON.stringify({ ...rec, args: rest.map((r) => String(r)) }); // circular or BigInt arguments
+  const line =
+    (l: LogLevel) =>
+    (msg: string, ...rest: unknown[]) => {
+      if (ORDER[l] > at) return;
+      const write = l === 'error' || l === 'warn' ? console.error : console.log;
+      if (format === 'json') {
+        const rec: Record<string, unknown> = { time: new Date().toISOString(), level: l, logger: prefix, msg };
+        if (rest.length) rec.args = rest.map(plain);
+        let text: string;
+        try {
+          text = JSON.stringify(rec);
+        } catch {
+          text = JSON.stringify({ ...rec, args: rest.map((r) => String(r)) }); // circular or BigInt arguments
+        }
+        write(text);
+        return;
       }
-      write(text);
-      return;
-    }
-    write(`${new Date().toISOString()} ${prefix} ${l}: ${msg}`, ...rest);
-  };
+      write(`${new Date().toISOString()} ${prefix} ${l}: ${msg}`, ...rest);
+    };
   return { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug') };
 }
 

@@ -19,7 +19,14 @@ function findTests(dir: string): string[] {
   return out;
 }
 
-interface Result { file: string; passed: number; failed: number; skipped: number; seconds: number; note?: string }
+interface Result {
+  file: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  seconds: number;
+  note?: string;
+}
 
 function runFile(file: string): Promise<Result> {
   const started = Date.now();
@@ -30,9 +37,16 @@ function runFile(file: string): Promise<Result> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d; process.stdout.write(d); });
-    child.stderr.on('data', (d: Buffer) => { process.stderr.write(d); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); }, FILE_TIMEOUT_MS);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const num = (label: string) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(out)?.[1] ?? NaN);
@@ -42,19 +56,31 @@ function runFile(file: string): Promise<Result> {
       const seconds = (Date.now() - started) / 1000;
       const rel = relative(root, file);
       if (Number.isNaN(total) || Number.isNaN(passed)) {
-        done({ file: rel, passed: 0, failed: 1, skipped: 0, seconds, note: signal ? `killed (${signal})` : `no uvu summary, exit ${code}` });
+        done({
+          file: rel,
+          passed: 0,
+          failed: 1,
+          skipped: 0,
+          seconds,
+          note: signal ? `killed (${signal})` : `no uvu summary, exit ${code}`,
+        });
         return;
       }
       let failed = total - passed - skipped;
       let note: string | undefined;
-      if (code !== 0 && failed === 0) { failed = 1; note = `exit ${code ?? signal}`; }
+      if (code !== 0 && failed === 0) {
+        failed = 1;
+        note = `exit ${code ?? signal}`;
+      }
       done({ file: rel, passed, failed, skipped, seconds, note });
     });
   });
 }
 
 const filters = process.argv.slice(2);
-const files = findTests(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)));
+const files = findTests(join(root, 'test')).filter(
+  (f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)),
+);
 const results: Result[] = [];
 for (const f of files) {
   console.log(`\n=== ${relative(root, f)}`);
@@ -62,7 +88,9 @@ for (const f of files) {
 }
 console.log('\nper file:');
 for (const r of results) {
-  console.log(`  ${r.failed ? 'FAIL' : 'ok  '} ${r.file}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''} (${r.seconds.toFixed(1)}s)${r.note ? ` — ${r.note}` : ''}`);
+  console.log(
+    `  ${r.failed ? 'FAIL' : 'ok  '} ${r.file}: ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''} (${r.seconds.toFixed(1)}s)${r.note ? ` — ${r.note}` : ''}`,
+  );
 }
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);

@@ -33,24 +33,37 @@ async function join(c: RawClient, i: number): Promise<void> {
       answerPing(c, s);
       if (seen === null) return;
       // our own join presence carries status 110; everything after is just read and dropped
-      if (s.includes('code="110"')) { seen = null as unknown as string; resolve(); }
+      if (s.includes('code="110"')) {
+        seen = null as unknown as string;
+        resolve();
+      }
     });
-    c.send(`<presence xmlns="jabber:client" to="${room}/${nick}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`);
+    c.send(
+      `<presence xmlns="jabber:client" to="${room}/${nick}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`,
+    );
   });
 }
 
 /** Baseline mode (room "-"): plain WebSocket connections to a bare `ws` server, no XMPP. */
 async function bareSocket(): Promise<void> {
   const ws = new WebSocket(url!, ['xmpp'], { perMessageDeflate: false });
-  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   clients.push({ jid: '', send: (x) => ws.send(x), onData: () => {}, close: () => ws.terminate() });
 }
 
 /** Opens connections until `upTo` are open. */
 async function connect(upTo: number): Promise<void> {
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < upTo && Date.now() < deadline) { next++; await (room === '-' ? bareSocket() : login()); }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < upTo && Date.now() < deadline) {
+        next++;
+        await (room === '-' ? bareSocket() : login());
+      }
+    }),
+  );
   console.log(`bound ${clients.length}`);
 }
 
@@ -66,12 +79,20 @@ process.stdin.on('data', (d: string) => {
     if (cmd === 'join') {
       queue = queue.then(async () => {
         const upTo = seated < HALF ? HALF : clients.length;
-        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-          while (seated < upTo) { const i = seated++; await join(clients[i]!, i); }
-        }));
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (seated < upTo) {
+              const i = seated++;
+              await join(clients[i]!, i);
+            }
+          }),
+        );
         console.log(`joined ${seated}`);
       });
     }
   }
 });
-process.stdin.on('end', () => { for (const c of clients) c.close(); process.exit(0); });
+process.stdin.on('end', () => {
+  for (const c of clients) c.close();
+  process.exit(0);
+});

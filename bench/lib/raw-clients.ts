@@ -19,7 +19,10 @@ async function login(x: Exchange, open: string, host: string, preAuth?: () => Pr
   if (preAuth) await preAuth();
   await x('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>', /<success/);
   await x(open, /<\/stream:features>/);
-  const bound = await x('<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>', /<jid>([^<]+)<\/jid>/);
+  const bound = await x(
+    '<iq xmlns="jabber:client" type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>',
+    /<jid>([^<]+)<\/jid>/,
+  );
   void host;
   return /<jid>([^<]+)<\/jid>/.exec(bound)![1];
 }
@@ -34,13 +37,34 @@ export function wsClient(url: string, host: string): Promise<RawClient> {
       const s = d.toString();
       if (sink) return sink(s);
       buf += s;
-      if (waiter && waiter.re.test(buf)) { const w = waiter; waiter = null; const b = buf; buf = ''; w.done(b); }
+      if (waiter && waiter.re.test(buf)) {
+        const w = waiter;
+        waiter = null;
+        const b = buf;
+        buf = '';
+        w.done(b);
+      }
     });
     ws.on('error', reject);
-    const x: Exchange = (send, until) => new Promise((done) => { waiter = { re: until, done }; if (send) ws.send(send); });
+    const x: Exchange = (send, until) =>
+      new Promise((done) => {
+        waiter = { re: until, done };
+        if (send) ws.send(send);
+      });
     ws.on('open', async () => {
-      const jid = await login(x, `<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="${host}" version="1.0"/>`, host);
-      resolve({ jid, send: (s) => ws.send(s), onData: (fn) => { sink = fn; }, close: () => ws.terminate() });
+      const jid = await login(
+        x,
+        `<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="${host}" version="1.0"/>`,
+        host,
+      );
+      resolve({
+        jid,
+        send: (s) => ws.send(s),
+        onData: (fn) => {
+          sink = fn;
+        },
+        close: () => ws.terminate(),
+      });
     });
   });
 }
@@ -56,26 +80,47 @@ export function tcpClient(port: number, host: string, starttls = true): Promise<
       const s = d.toString();
       if (sink) return sink(s);
       buf += s;
-      if (waiter && waiter.re.test(buf)) { const w = waiter; waiter = null; const b = buf; buf = ''; w.done(b); }
+      if (waiter && waiter.re.test(buf)) {
+        const w = waiter;
+        waiter = null;
+        const b = buf;
+        buf = '';
+        w.done(b);
+      }
     };
     sock.on('data', onData);
     sock.on('error', reject);
-    const x: Exchange = (send, until) => new Promise((done) => { waiter = { re: until, done }; if (send) sock.write(send); });
+    const x: Exchange = (send, until) =>
+      new Promise((done) => {
+        waiter = { re: until, done };
+        if (send) sock.write(send);
+      });
     const open = `<stream:stream to="${host}" version="1.0" xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams">`;
     sock.on('connect', async () => {
-      const upgrade = starttls ? async () => {
-        await x('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>', /<proceed/);
-        sock.off('data', onData);
-        const t = tls.connect({ socket: sock, servername: host, rejectUnauthorized: false });
-        await new Promise((r) => t.once('secureConnect', r));
-        t.on('data', onData);
-        sock = t;
-        await x(open, /<\/stream:features>/);
-      } : undefined;
+      const upgrade = starttls
+        ? async () => {
+            await x('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>', /<proceed/);
+            sock.off('data', onData);
+            const t = tls.connect({ socket: sock, servername: host, rejectUnauthorized: false });
+            await new Promise((r) => t.once('secureConnect', r));
+            t.on('data', onData);
+            sock = t;
+            await x(open, /<\/stream:features>/);
+          }
+        : undefined;
       try {
         const jid = await login(x, open, host, upgrade);
-        resolve({ jid, send: (s) => sock.write(s), onData: (fn) => { sink = fn; }, close: () => sock.destroy() });
-      } catch (e) { reject(e); }
+        resolve({
+          jid,
+          send: (s) => sock.write(s),
+          onData: (fn) => {
+            sink = fn;
+          },
+          close: () => sock.destroy(),
+        });
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }

@@ -23,7 +23,9 @@ export async function writeAvatars(dir: string, count = 10): Promise<string[]> {
   for (let n = 1; n <= count; n++) {
     const raw = Buffer.alloc(side * side * 3);
     for (let i = 0; i < raw.length; i++) raw[i] = rnd();
-    const png = await sharp(raw, { raw: { width: side, height: side, channels: 3 } }).png().toBuffer();
+    const png = await sharp(raw, { raw: { width: side, height: side, channels: 3 } })
+      .png()
+      .toBuffer();
     const name = `avatar-${n}.png`;
     await writeFile(join(dir, name), png);
     names.push(name);

@@ -21,7 +21,8 @@ interface Panel {
 export function chart(results: TargetResult[], title: string): string {
   const panels: Panel[] = [
     {
-      title: 'latency per 0.5 s (ms, log scale): solid = delivery p95, dashed = join-to-history p95, dotted = nick change p95',
+      title:
+        'latency per 0.5 s (ms, log scale): solid = delivery p95, dashed = join-to-history p95, dotted = nick change p95',
       log: true,
       series: results.flatMap((r) => [
         { target: r.target, dash: '', pick: (p: TimePoint) => p.deliveryP95, label: `${r.target} delivery p95` },
@@ -48,7 +49,9 @@ export function chart(results: TargetResult[], title: string): string {
   const plotW = W - LEFT - RIGHT;
   const x = (t: number): number => LEFT + (t / tMax) * plotW;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${LEFT}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`);
   // legend
@@ -60,9 +63,9 @@ export function chart(results: TargetResult[], title: string): string {
   }
   panels.forEach((panel, i) => {
     const y0 = TOP + i * (PANEL_H + GAP) + 16;
-    const values = panel.series.flatMap((s) =>
-      results.filter((r) => r.target === s.target).flatMap((r) => r.timeline.map(s.pick)),
-    ).filter((v) => Number.isFinite(v) && (!panel.log || v > 0));
+    const values = panel.series
+      .flatMap((s) => results.filter((r) => r.target === s.target).flatMap((r) => r.timeline.map(s.pick)))
+      .filter((v) => Number.isFinite(v) && (!panel.log || v > 0));
     let lo = panel.log ? Math.max(0.1, Math.min(...values, 1)) : 0;
     let hi = Math.max(...values, panel.log ? 10 : 1);
     if (panel.log) {
@@ -81,7 +84,9 @@ export function chart(results: TargetResult[], title: string): string {
     else for (let k = 0; k <= 4; k++) ticks.push(lo + ((hi - lo) * k) / 4);
     for (const v of ticks) {
       out.push(`<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
-      out.push(`<text x="${LEFT - 4}" y="${y(v) + 4}" text-anchor="end">${v >= 100 || panel.log ? Math.round(v) : v.toFixed(1)}</text>`);
+      out.push(
+        `<text x="${LEFT - 4}" y="${y(v) + 4}" text-anchor="end">${v >= 100 || panel.log ? Math.round(v) : v.toFixed(1)}</text>`,
+      );
     }
     // x ticks every ~tMax/10 s
     const step = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 1200].find((n) => tMax / n <= 12) ?? 3600;
@@ -93,8 +98,13 @@ export function chart(results: TargetResult[], title: string): string {
       let prev = '';
       for (const p of r.timeline) {
         if (p.phase && p.phase !== prev) {
-          out.push(`<line x1="${x(p.t)}" x2="${x(p.t)}" y1="${y0}" y2="${y0 + PANEL_H}" stroke="${COLORS[r.target] ?? '#444'}" stroke-opacity="0.3"/>`);
-          if (i === 0) out.push(`<text x="${x(p.t) + 2}" y="${y0 + 10 + ri * 11}" fill="${COLORS[r.target] ?? '#444'}" font-size="9">${esc(p.phase)}</text>`);
+          out.push(
+            `<line x1="${x(p.t)}" x2="${x(p.t)}" y1="${y0}" y2="${y0 + PANEL_H}" stroke="${COLORS[r.target] ?? '#444'}" stroke-opacity="0.3"/>`,
+          );
+          if (i === 0)
+            out.push(
+              `<text x="${x(p.t) + 2}" y="${y0 + 10 + ri * 11}" fill="${COLORS[r.target] ?? '#444'}" font-size="9">${esc(p.phase)}</text>`,
+            );
           prev = p.phase;
         }
       }

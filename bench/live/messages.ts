@@ -78,7 +78,8 @@ export interface WorkerFinal {
   viewers: number;
 }
 
-export type FromWorker = WorkerReport | WorkerFinal | { type: 'ready'; workerId: number } | { type: 'fatal'; message: string };
+export type FromWorker =
+  WorkerReport | WorkerFinal | { type: 'ready'; workerId: number } | { type: 'fatal'; message: string };
 
 export function emptySamples(): SampleBatch {
   return { connect: [], joinToHistory: [], presenceToHistory: [], mam: [], vcard: [], delivery: [], nick: [] };

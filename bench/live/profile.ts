@@ -78,8 +78,11 @@ export async function phaseHotspots(
 export function formatHotspots(target: string, profiles: PhaseProfile[]): string {
   const lines: string[] = [];
   for (const p of profiles) {
-    lines.push(`${target}, "${p.phase}": top functions by self time (${p.busyMs.toFixed(0)} ms busy sampled, ${p.idleMs.toFixed(0)} ms idle)`);
-    for (const h of p.top) lines.push(`  ${h.pct.toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.fn}`);
+    lines.push(
+      `${target}, "${p.phase}": top functions by self time (${p.busyMs.toFixed(0)} ms busy sampled, ${p.idleMs.toFixed(0)} ms idle)`,
+    );
+    for (const h of p.top)
+      lines.push(`  ${h.pct.toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.fn}`);
   }
   return lines.join('\n');
 }

@@ -68,7 +68,8 @@ export const discoInfo = (id: string, to: string, node?: string): string =>
   `<iq xmlns='jabber:client' type='get' id='${id}' to='${escAttr(to)}'><query xmlns='http://jabber.org/protocol/disco#info'` +
   (node ? ` node='${node}'/>` : '/>') +
   `</iq>`;
-export const rosterGet = (id: string): string => `<iq xmlns='jabber:client' type='get' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`;
+export const rosterGet = (id: string): string =>
+  `<iq xmlns='jabber:client' type='get' id='${id}'><query xmlns='jabber:iq:roster'/></iq>`;
 export const vcardGet = (id: string, to: string): string =>
   `<iq xmlns='jabber:client' type='get' id='${id}' to='${escAttr(to)}'><vCard xmlns='vcard-temp'/></iq>`;
 export const carbonsEnable = (id: string): string =>
@@ -80,7 +81,8 @@ export const initialPresence = (): string =>
 export const joinPresence = (occupantJid: string): string =>
   `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}'><x xmlns='${NS_MUC}'/>` +
   `<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://conversejs.org' ver='benchlive'/></presence>`;
-export const nickPresence = (occupantJid: string): string => `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}'/>`;
+export const nickPresence = (occupantJid: string): string =>
+  `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}'/>`;
 export const leavePresence = (occupantJid: string): string =>
   `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}' type='unavailable'/>`;
 
@@ -95,7 +97,12 @@ export const instantRoom = (id: string, room: string, fields?: Record<string, st
   `<iq xmlns='jabber:client' type='set' id='${id}' to='${room}'><query xmlns='http://jabber.org/protocol/muc#owner'>` +
   (fields
     ? `<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>` +
-      Object.entries(fields).map(([k, vs]) => `<field var='${escAttr(k)}'>${vs.map((v) => `<value>${escAttr(v)}</value>`).join('')}</field>`).join('') + '</x>'
+      Object.entries(fields)
+        .map(
+          ([k, vs]) => `<field var='${escAttr(k)}'>${vs.map((v) => `<value>${escAttr(v)}</value>`).join('')}</field>`,
+        )
+        .join('') +
+      '</x>'
     : `<x xmlns='jabber:x:data' type='submit'/>`) +
   '</query></iq>';
 

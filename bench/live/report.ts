@@ -89,15 +89,39 @@ export function metrics(r: TargetResult): Row[] {
   add('whole run', 'errors (not timeouts)', '', 'lower', errors);
   add('whole run', 'timeouts', '', 'lower', timeouts);
   add('whole run', 'listen-queue overflows (kernel, whole machine)', '', 'lower', r.listenOverflows);
-  add('whole run', 'server CPU', 's', 'lower', r.phases.reduce((s, p) => s + p.serverCpu, 0));
+  add(
+    'whole run',
+    'server CPU',
+    's',
+    'lower',
+    r.phases.reduce((s, p) => s + p.serverCpu, 0),
+  );
   add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
-  add('whole run', 'bytes to clients per viewer (wire)', 'MB', 'lower', r.viewers ? r.wireBytes / r.viewers / 1e6 : NaN);
+  add(
+    'whole run',
+    'bytes to clients per viewer (wire)',
+    'MB',
+    'lower',
+    r.viewers ? r.wireBytes / r.viewers / 1e6 : NaN,
+  );
   add('whole run', 'bytes to clients per viewer (payload)', 'MB', 'lower', r.viewers ? payload / r.viewers / 1e6 : NaN);
   add('whole run', 'harness CPU (orchestrator + client workers)', 's', '', harness);
   add('whole run', 'harness CPU, mean', '% core', '', wall ? (harness / wall) * 100 : NaN);
-  add('whole run', 'harness CPU, peak 0.5 s', '% core', '', Math.max(0, ...r.timeline.map((t) => t.harnessCpuPct).filter(Number.isFinite)));
+  add(
+    'whole run',
+    'harness CPU, peak 0.5 s',
+    '% core',
+    '',
+    Math.max(0, ...r.timeline.map((t) => t.harnessCpuPct).filter(Number.isFinite)),
+  );
   const others = r.timeline.map((t) => t.otherCpuPct).filter(Number.isFinite);
-  add('whole run', 'other programs on the machine, mean', '% core', '', others.length ? others.reduce((a, b) => a + b, 0) / others.length : NaN);
+  add(
+    'whole run',
+    'other programs on the machine, mean',
+    '% core',
+    '',
+    others.length ? others.reduce((a, b) => a + b, 0) / others.length : NaN,
+  );
   return rows;
 }
 
@@ -197,16 +221,21 @@ export function table(results: TargetResult[]): Table {
  * sizes (the avatars themselves may differ in size: that is what each server chooses to hand out).
  */
 export function vcardCaveat(results: TargetResult[]): string {
-  const stats = results.map((r) => {
-    const n = r.phases.reduce((s, p) => s + p.vcards, 0);
-    const photos = r.phases.reduce((s, p) => s + p.vcardPhotos, 0);
-    const bytes = r.phases.reduce((s, p) => s + p.vcardBytes, 0);
-    return { t: r.target, n, share: n ? photos / n : NaN, mean: n ? bytes / n : NaN };
-  }).filter((x) => x.n > 0);
+  const stats = results
+    .map((r) => {
+      const n = r.phases.reduce((s, p) => s + p.vcards, 0);
+      const photos = r.phases.reduce((s, p) => s + p.vcardPhotos, 0);
+      const bytes = r.phases.reduce((s, p) => s + p.vcardBytes, 0);
+      return { t: r.target, n, share: n ? photos / n : NaN, mean: n ? bytes / n : NaN };
+    })
+    .filter((x) => x.n > 0);
   if (stats.length < 2) return '';
-  const sizes = stats.map((x) => `${x.t} ${Math.round(x.mean)} B, ${(x.share * 100).toFixed(1)}% with a PHOTO`).join('; ');
+  const sizes = stats
+    .map((x) => `${x.t} ${Math.round(x.mean)} B, ${(x.share * 100).toFixed(1)}% with a PHOTO`)
+    .join('; ');
   const withPhotos = stats.filter((x) => x.share >= 0.9);
-  if (withPhotos.length === stats.length) return `vCards like for like: every target embeds an avatar in its vCard answers (mean answer: ${sizes})`;
+  if (withPhotos.length === stats.length)
+    return `vCards like for like: every target embeds an avatar in its vCard answers (mean answer: ${sizes})`;
   if (withPhotos.length === 0) return `vCards like for like: no target embeds avatars (mean answer: ${sizes})`;
   return `CAVEAT: only some targets embed an avatar in their vCards (${sizes}): vCard, join and CPU rows are not like for like`;
 }
@@ -217,13 +246,17 @@ export function saturationNotes(results: TargetResult[]): string[] {
   for (const r of results) {
     for (const p of r.phases) {
       if (p.saturated.length) {
-        out.push(`LOAD GENERATOR SATURATED: ${r.target}, "${p.label}": ${p.saturated.join(', ')} (over ${SATURATED_PCT}% of a core): figures of this phase may measure the clients; rerun with more --workers`);
+        out.push(
+          `LOAD GENERATOR SATURATED: ${r.target}, "${p.label}": ${p.saturated.join(', ')} (over ${SATURATED_PCT}% of a core): figures of this phase may measure the clients; rerun with more --workers`,
+        );
       }
     }
   }
   if (!out.length && results.length) {
     const peak = Math.max(0, ...results.flatMap((r) => r.phases.map((p) => p.workerPeakPct)));
-    out.push(`load generator never saturated: busiest client worker peaked at ${peak.toFixed(0)}% of a core (limit ${SATURATED_PCT}%)`);
+    out.push(
+      `load generator never saturated: busiest client worker peaked at ${peak.toFixed(0)}% of a core (limit ${SATURATED_PCT}%)`,
+    );
   }
   return out;
 }

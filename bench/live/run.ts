@@ -2,7 +2,15 @@
 // viewers, /proc sampling of the server, each worker's CPU (with a warning when one saturates, as then the load
 // generator and not the server may be the limit), and per-phase accumulation of everything the workers report.
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ClientEndpoint, FromWorker, Phase, SampleBatch, ToWorker, ViewerOptions, WorkerReport } from './messages.js';
+import type {
+  ClientEndpoint,
+  FromWorker,
+  Phase,
+  SampleBatch,
+  ToWorker,
+  ViewerOptions,
+  WorkerReport,
+} from './messages.js';
 import { emptySamples } from './messages.js';
 import { listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
@@ -110,7 +118,10 @@ async function startStreamer(endpoint: ClientEndpoint, cfg: RunConfig): Promise<
   const viewer = new Viewer(-1, endpoint, { ...cfg.viewer, vcards: 'none' }, tally, 'streamer');
   viewer.createsRoom = true;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`streamer could not join: ${JSON.stringify(tally.errors)}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`streamer could not join: ${JSON.stringify(tally.errors)}`)),
+      30_000,
+    );
     viewer.start(() => {
       clearTimeout(timer);
       resolve();
@@ -192,7 +203,13 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       });
     });
     finals.push(new Promise((resolve) => worker.once('exit', () => resolve())));
-    const init: ToWorker = { type: 'init', workerId: w, workers: cfg.workers, endpoint: target.endpoint, options: cfg.viewer };
+    const init: ToWorker = {
+      type: 'init',
+      workerId: w,
+      workers: cfg.workers,
+      endpoint: target.endpoint,
+      options: cfg.viewer,
+    };
     worker.send(init);
     await ready;
   }
@@ -245,7 +262,9 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         p.workerPeakPct = Math.max(p.workerPeakPct, pct);
         if (pct > SATURATED_PCT && !p.saturated.some((s) => s.startsWith(`worker ${w} `))) {
           p.saturated.push(`worker ${w} at ${pct.toFixed(0)}%`);
-          cfg.log(`${target.name}: WARNING client worker ${w} at ${pct.toFixed(0)}% of a core in "${p.label}": the load generator may be the limit (use more --workers)`);
+          cfg.log(
+            `${target.name}: WARNING client worker ${w} at ${pct.toFixed(0)}% of a core in "${p.label}": the load generator may be the limit (use more --workers)`,
+          );
         }
       }
     }
@@ -310,7 +329,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       cfg.log(`${target.name}: phase "${p.label}" started`);
 
       let planMs = 0;
-      if (planned.kind === 'join' && planned.ratePerSec > 0) planMs = ((planned.to - planned.from) / planned.ratePerSec) * 1000;
+      if (planned.kind === 'join' && planned.ratePerSec > 0)
+        planMs = ((planned.to - planned.from) / planned.ratePerSec) * 1000;
       if (planned.kind === 'chat') planMs = planned.durationMs;
       if (planned.kind === 'nick') planMs = planned.windowMs;
       p.plannedMs = planMs;
@@ -321,7 +341,9 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         let joined = 0;
         for (const r of latest.values()) joined += r.joined;
         const cpus = workerPct.map((c) => `${c.toFixed(0)}%`).join(' ');
-        cfg.log(`${target.name}:   ${((now() - p.startAt) / 1000).toFixed(0)} s, ${joined} in room, ${outstanding()} iqs outstanding, client workers' CPU ${cpus}`);
+        cfg.log(
+          `${target.name}:   ${((now() - p.startAt) / 1000).toFixed(0)} s, ${joined} in room, ${outstanding()} iqs outstanding, client workers' CPU ${cpus}`,
+        );
       }, 5000);
       let ok = await waitUntil(() => allDone() && [...latest.values()].every((r) => r.phaseId === i), deadline);
       if (planned.kind === 'chat') await new Promise((r) => setTimeout(r, DRAIN_MS));
@@ -362,7 +384,9 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       cfg.log(
         `${target.name}: phase "${p.label}" ${ok ? 'done' : 'ENDED BY DEADLINE'} in ${((p.endAt - p.startAt) / 1000).toFixed(1)} s, ` +
           `server CPU ${p.serverCpu.toFixed(1)} s, ${p.joined} in room, client workers' CPU ` +
-          p.workerCpu.map((c) => `${((c / Math.max(0.001, (p.endAt - p.startAt) / 1000)) * 100).toFixed(0)}%`).join(' ') +
+          p.workerCpu
+            .map((c) => `${((c / Math.max(0.001, (p.endAt - p.startAt) / 1000)) * 100).toFixed(0)}%`)
+            .join(' ') +
           ` (mean), busiest ${p.workerPeakPct.toFixed(0)}% (peak 2 s)${p.saturated.length ? ' — SATURATED: ' + p.saturated.join(', ') : ''}`,
       );
       current = undefined;

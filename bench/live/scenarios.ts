@@ -1,7 +1,17 @@
 // Scenarios as lists of phases. Each phase has a label for the report and a deadline so that no run can hang.
 
-export type ScenarioName = 'live' | 'join-storm' | 'join-10ps' | 'steady-chat' | 'nick-wave' | 'scale' | 'storm' | '10k';
-export const SCENARIOS: ScenarioName[] = ['live', 'join-storm', 'join-10ps', 'steady-chat', 'nick-wave', 'scale', 'storm', '10k'];
+export type ScenarioName =
+  'live' | 'join-storm' | 'join-10ps' | 'steady-chat' | 'nick-wave' | 'scale' | 'storm' | '10k';
+export const SCENARIOS: ScenarioName[] = [
+  'live',
+  'join-storm',
+  'join-10ps',
+  'steady-chat',
+  'nick-wave',
+  'scale',
+  'storm',
+  '10k',
+];
 
 export interface PlanOptions {
   users: number;
@@ -46,7 +56,11 @@ export function plan(name: ScenarioName, o: PlanOptions): PlannedPhase[] {
       return [{ ...storm, ratePerSec: o.joinRate }, nick, leave];
     case '10k':
       // Everyone arrives at --join-rate, then the room chats: each message must reach all of them.
-      return [{ label: `join ${o.joinRate}/s`, kind: 'join', from: 0, to: o.users, ratePerSec: o.joinRate }, { ...chat, label: `chat at ${o.users}` } as PlannedPhase, leave];
+      return [
+        { label: `join ${o.joinRate}/s`, kind: 'join', from: 0, to: o.users, ratePerSec: o.joinRate },
+        { ...chat, label: `chat at ${o.users}` } as PlannedPhase,
+        leave,
+      ];
     case 'scale': {
       const out: PlannedPhase[] = [];
       let from = 0;

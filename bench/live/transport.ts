@@ -47,7 +47,9 @@ export class WsTransport implements Transport {
       this.payloadBytes += data.length;
       this.ev.onStanza(data.toString());
     });
-    ws.on('error', (err: Error & { code?: string }) => this.ev.onError('ws-error:' + (err.code ?? err.message.slice(0, 40))));
+    ws.on('error', (err: Error & { code?: string }) =>
+      this.ev.onError('ws-error:' + (err.code ?? err.message.slice(0, 40))),
+    );
     ws.on('close', () => {
       this.wire = (ws as unknown as { _socket?: { bytesRead?: number } })._socket?.bytesRead ?? 0;
       this.ev.onClose();
@@ -152,7 +154,9 @@ export class BoshTransport implements Transport {
   }
 
   restart(host: string): void {
-    this.post(`<body xmlns='${NS_BOSH}' rid='${this.rid++}' sid='${this.sid}' to='${host}' xml:lang='en' xmpp:restart='true' xmlns:xmpp='urn:xmpp:xbosh'/>`);
+    this.post(
+      `<body xmlns='${NS_BOSH}' rid='${this.rid++}' sid='${this.sid}' to='${host}' xml:lang='en' xmpp:restart='true' xmlns:xmpp='urn:xmpp:xbosh'/>`,
+    );
   }
 
   send(s: string): void {
@@ -255,7 +259,10 @@ export class BoshTransport implements Transport {
         resolve();
       };
       const timer = setTimeout(finish, timeoutMs);
-      this.post(`<body xmlns='${NS_BOSH}' rid='${this.rid++}' sid='${this.sid}' type='terminate'>${finalStanzas.join('')}</body>`, finish);
+      this.post(
+        `<body xmlns='${NS_BOSH}' rid='${this.rid++}' sid='${this.sid}' type='terminate'>${finalStanzas.join('')}</body>`,
+        finish,
+      );
     });
   }
 }

@@ -9,7 +9,15 @@ export const now = (): number => performance.timeOrigin + performance.now();
 
 /** Counters shared by all viewers of one worker; the worker drains them into reports. */
 export class Tally {
-  samples: SampleBatch = { connect: [], joinToHistory: [], presenceToHistory: [], mam: [], vcard: [], delivery: [], nick: [] };
+  samples: SampleBatch = {
+    connect: [],
+    joinToHistory: [],
+    presenceToHistory: [],
+    mam: [],
+    vcard: [],
+    delivery: [],
+    nick: [],
+  };
   bytesPayload = 0;
   deliveries = 0;
   presences = 0; // room presences received (joins, updates, leaves, nick changes of anyone)
@@ -239,7 +247,8 @@ export class Viewer {
     const sentAt = now();
     this.iq(
       purpose,
-      (id) => (to ? x.vcardGet(id, to) : `<iq xmlns='jabber:client' type='get' id='${id}'><vCard xmlns='vcard-temp'/></iq>`),
+      (id) =>
+        to ? x.vcardGet(id, to) : `<iq xmlns='jabber:client' type='get' id='${id}'><vCard xmlns='vcard-temp'/></iq>`,
       (type, stanza) => {
         if (type === 'result') {
           this.tally.samples.vcard.push(now() - sentAt);
@@ -314,7 +323,8 @@ export class Viewer {
     }
     if (x.hasStatus(s, 110)) {
       // our own presence: the end of the occupant list on join, or the confirmation of a nick change
-      if (this.createsRoom && x.hasStatus(s, 201)) this.iq('instant-room', (id) => x.instantRoom(id, room, this.options.roomConfig));
+      if (this.createsRoom && x.hasStatus(s, 201))
+        this.iq('instant-room', (id) => x.instantRoom(id, room, this.options.roomConfig));
       if (this.nickChange && nick === this.nickChange.nick) {
         this.tally.samples.nick.push(now() - this.nickChange.sentAt);
         this.nick = nick;
@@ -357,13 +367,17 @@ export class Viewer {
   private mam(): void {
     const sentAt = now();
     const qid = 'q' + this.seq;
-    this.iq('mam', (id) => x.mamLast(id, this.endpoint.room, qid, this.options.mamMax), (type) => {
-      this.mamAnswered = true;
-      if (type === 'result') {
-        this.tally.samples.mam.push(now() - sentAt);
-        this.ready = true;
-      }
-    });
+    this.iq(
+      'mam',
+      (id) => x.mamLast(id, this.endpoint.room, qid, this.options.mamMax),
+      (type) => {
+        this.mamAnswered = true;
+        if (type === 'result') {
+          this.tally.samples.mam.push(now() - sentAt);
+          this.ready = true;
+        }
+      },
+    );
   }
 
   sendChat(tag: string): void {

@@ -51,7 +51,10 @@ function el(tag, attrs, ...children) {
 }
 
 function lines(text) {
-  return String(text || '').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  return String(text || '')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
 }
 
 function makeApi(peertubeHelpers) {
@@ -59,9 +62,17 @@ function makeApi(peertubeHelpers) {
   return async (method, path, body) => {
     const headers = Object.assign({}, (peertubeHelpers.getAuthHeader && peertubeHelpers.getAuthHeader()) || {});
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     let data = null;
-    try { data = await res.json(); } catch (e) { /* no JSON body */ }
+    try {
+      data = await res.json();
+    } catch (e) {
+      /* no JSON body */
+    }
     if (!res.ok) {
       const why = (data && (data.validationErrorMessage || data.error)) || 'HTTP ' + res.status;
       const err = new Error(why);
@@ -77,14 +88,25 @@ function section(title, cls) {
   const body = el('div', { class: 'livechat-config-body' });
   const box = el('section', { class: 'livechat-config-section ' + cls }, el('h2', {}, title), body, status);
   return {
-    box, body,
-    ok(text) { status.textContent = text; status.className = 'livechat-config-status livechat-config-ok'; },
-    fail(text) { status.textContent = text; status.className = 'livechat-config-status livechat-config-error'; },
+    box,
+    body,
+    ok(text) {
+      status.textContent = text;
+      status.className = 'livechat-config-status livechat-config-ok';
+    },
+    fail(text) {
+      status.textContent = text;
+      status.className = 'livechat-config-status livechat-config-error';
+    },
   };
 }
 
 function saveButton(cls, onClick) {
-  const b = el('button', { type: 'button', class: 'peertube-button orange-button livechat-config-save ' + cls }, L('Save'));
+  const b = el(
+    'button',
+    { type: 'button', class: 'peertube-button orange-button livechat-config-save ' + cls },
+    L('Save'),
+  );
   b.addEventListener('click', onClick);
   return b;
 }
@@ -106,7 +128,12 @@ async function botSection(api, id) {
   words.value = ((bot.forbiddenWords || [])[0] || { entries: [] }).entries.join('\n');
   const quotes = el('textarea', { name: 'bot-quotes', rows: 3 });
   quotes.value = ((bot.quotes || [])[0] || { messages: [] }).messages.join('\n');
-  const delay = el('input', { type: 'number', name: 'bot-quote-delay', min: 1, value: String(((bot.quotes || [])[0] || {}).delay || 300) });
+  const delay = el('input', {
+    type: 'number',
+    name: 'bot-quote-delay',
+    min: 1,
+    value: String(((bot.quotes || [])[0] || {}).delay || 300),
+  });
   const commands = el('textarea', { name: 'bot-commands', rows: 3 });
   commands.value = (bot.commands || []).map((c) => c.command + ' = ' + c.message).join('\n');
   s.body.append(
@@ -118,22 +145,32 @@ async function botSection(api, id) {
     el('label', {}, L('Commands (one per line: command = answer)'), commands),
     saveButton('livechat-config-bot-save', async () => {
       const next = JSON.parse(JSON.stringify(current.configuration));
-      const b = next.bot = next.bot || {};
+      const b = (next.bot = next.bot || {});
       b.enabled = enabled.checked;
       b.nickname = nickname.value.trim() || undefined;
-      const first = Object.assign({ enabled: true, regexp: false, applyToModerators: false }, (b.forbiddenWords || [])[0] || {});
+      const first = Object.assign(
+        { enabled: true, regexp: false, applyToModerators: false },
+        (b.forbiddenWords || [])[0] || {},
+      );
       first.entries = lines(words.value);
       b.forbiddenWords = [first].concat((b.forbiddenWords || []).slice(1)).filter((f) => f.entries.length > 0);
       const q = lines(quotes.value);
-      b.quotes = q.length ? [{ messages: q, delay: Number(delay.value) || 300 }].concat((b.quotes || []).slice(1)) : (b.quotes || []).slice(1);
+      b.quotes = q.length
+        ? [{ messages: q, delay: Number(delay.value) || 300 }].concat((b.quotes || []).slice(1))
+        : (b.quotes || []).slice(1);
       b.commands = lines(commands.value).map((l) => {
         const i = l.indexOf('=');
-        return { command: (i < 0 ? l : l.slice(0, i)).trim().replace(/^!/, ''), message: i < 0 ? '' : l.slice(i + 1).trim() };
+        return {
+          command: (i < 0 ? l : l.slice(0, i)).trim().replace(/^!/, ''),
+          message: i < 0 ? '' : l.slice(i + 1).trim(),
+        };
       });
       try {
         current = await api('POST', encodeURIComponent(id), next);
         s.ok(L('Saved: the bot follows these settings now.'));
-      } catch (err) { s.fail(L('Not saved:') + ' ' + err.message); }
+      } catch (err) {
+        s.fail(L('Not saved:') + ' ' + err.message);
+      }
     }),
   );
   return s.box;
@@ -144,13 +181,26 @@ async function emojiSection(api, id) {
   let list = [];
   const rows = el('ul', { class: 'livechat-config-emoji-list' });
   function draw() {
-    rows.replaceChildren(...list.map((e, i) => {
-      const sn = el('input', { type: 'text', name: 'emoji-sn', value: e.sn });
-      sn.addEventListener('input', () => { e.sn = sn.value; });
-      const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, L('Remove'));
-      remove.addEventListener('click', () => { list.splice(i, 1); draw(); });
-      return el('li', { class: 'livechat-config-emoji' }, el('img', { src: e.url, alt: e.sn, width: 24, height: 24 }), sn, remove);
-    }));
+    rows.replaceChildren(
+      ...list.map((e, i) => {
+        const sn = el('input', { type: 'text', name: 'emoji-sn', value: e.sn });
+        sn.addEventListener('input', () => {
+          e.sn = sn.value;
+        });
+        const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, L('Remove'));
+        remove.addEventListener('click', () => {
+          list.splice(i, 1);
+          draw();
+        });
+        return el(
+          'li',
+          { class: 'livechat-config-emoji' },
+          el('img', { src: e.url, alt: e.sn, width: 24, height: 24 }),
+          sn,
+          remove,
+        );
+      }),
+    );
   }
   const file = el('input', { type: 'file', name: 'emoji-file', accept: 'image/png,image/jpeg,image/gif' });
   const newSn = el('input', { type: 'text', name: 'emoji-new-sn', placeholder: ':name:' });
@@ -167,18 +217,26 @@ async function emojiSection(api, id) {
     };
     reader.readAsDataURL(f);
   });
-  s.body.append(rows, el('div', { class: 'livechat-config-emoji-new' }, newSn, file, add), saveButton('livechat-config-emojis-save', async () => {
-    try {
-      const r = await api('POST', 'emojis/' + encodeURIComponent(id), { customEmojis: list });
-      list = r.emojis.customEmojis;
-      draw();
-      s.ok(L('Saved: the chat accepts these emojis now.'));
-    } catch (err) { s.fail(L('Not saved:') + ' ' + err.message); }
-  }));
+  s.body.append(
+    rows,
+    el('div', { class: 'livechat-config-emoji-new' }, newSn, file, add),
+    saveButton('livechat-config-emojis-save', async () => {
+      try {
+        const r = await api('POST', 'emojis/' + encodeURIComponent(id), { customEmojis: list });
+        list = r.emojis.customEmojis;
+        draw();
+        s.ok(L('Saved: the chat accepts these emojis now.'));
+      } catch (err) {
+        s.fail(L('Not saved:') + ' ' + err.message);
+      }
+    }),
+  );
   try {
     list = (await api('GET', 'emojis/' + encodeURIComponent(id))).emojis.customEmojis;
     draw();
-  } catch (err) { s.fail(err.message); }
+  } catch (err) {
+    s.fail(err.message);
+  }
   return s.box;
 }
 
@@ -187,34 +245,61 @@ async function teamSection(api, id) {
   let team = [];
   const rows = el('ul', { class: 'livechat-config-team-list' });
   function draw() {
-    rows.replaceChildren(...team.map((m, i) => {
-      const user = el('input', { type: 'text', name: 'team-user', value: m.user, placeholder: L('username or name@instance') });
-      user.addEventListener('input', () => { m.user = user.value; });
-      const role = el('select', { name: 'team-role' }, el('option', { value: 'admin' }, L('Moderator')), el('option', { value: 'owner' }, L('Owner')));
-      role.value = m.role;
-      role.addEventListener('change', () => { m.role = role.value; });
-      const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, L('Remove'));
-      remove.addEventListener('click', () => { team.splice(i, 1); draw(); });
-      return el('li', { class: 'livechat-config-member' }, user, role, remove);
-    }));
+    rows.replaceChildren(
+      ...team.map((m, i) => {
+        const user = el('input', {
+          type: 'text',
+          name: 'team-user',
+          value: m.user,
+          placeholder: L('username or name@instance'),
+        });
+        user.addEventListener('input', () => {
+          m.user = user.value;
+        });
+        const role = el(
+          'select',
+          { name: 'team-role' },
+          el('option', { value: 'admin' }, L('Moderator')),
+          el('option', { value: 'owner' }, L('Owner')),
+        );
+        role.value = m.role;
+        role.addEventListener('change', () => {
+          m.role = role.value;
+        });
+        const remove = el('button', { type: 'button', class: 'livechat-config-remove' }, L('Remove'));
+        remove.addEventListener('click', () => {
+          team.splice(i, 1);
+          draw();
+        });
+        return el('li', { class: 'livechat-config-member' }, user, role, remove);
+      }),
+    );
   }
   const add = el('button', { type: 'button', class: 'livechat-config-team-add' }, L('Add a moderator'));
-  add.addEventListener('click', () => { team.push({ user: '', role: 'admin' }); draw(); });
+  add.addEventListener('click', () => {
+    team.push({ user: '', role: 'admin' });
+    draw();
+  });
   s.body.append(
     el('p', {}, L('They moderate every chat room of this channel.')),
-    rows, add,
+    rows,
+    add,
     saveButton('livechat-config-team-save', async () => {
       try {
         team = (await api('POST', 'team/' + encodeURIComponent(id), { team })).team;
         draw();
-        s.ok(L('Saved: the team moderates the channel\'s rooms now.'));
-      } catch (err) { s.fail(L('Not saved:') + ' ' + err.message); }
+        s.ok(L("Saved: the team moderates the channel's rooms now."));
+      } catch (err) {
+        s.fail(L('Not saved:') + ' ' + err.message);
+      }
     }),
   );
   try {
     team = (await api('GET', 'team/' + encodeURIComponent(id))).team;
     draw();
-  } catch (err) { s.fail(err.message); }
+  } catch (err) {
+    s.fail(err.message);
+  }
   return s.box;
 }
 
@@ -226,7 +311,9 @@ async function mount(rootEl, peertubeHelpers) {
   if (!/^\d+$/.test(id)) {
     const input = el('input', { type: 'number', name: 'channel-id', min: 1 });
     const go = el('button', { type: 'button' }, L('Open'));
-    go.addEventListener('click', () => { window.location.search = '?channelId=' + encodeURIComponent(input.value); });
+    go.addEventListener('click', () => {
+      window.location.search = '?channelId=' + encodeURIComponent(input.value);
+    });
     root.append(el('h1', {}, L('Chat configuration')), el('label', {}, L('Channel number') + ' ', input), go);
     return;
   }
@@ -242,23 +329,47 @@ async function mountHome(rootEl, peertubeHelpers) {
   const root = el('div', { class: 'livechat-config' }, el('h1', {}, L('Chat configuration')));
   rootEl.replaceChildren(root);
   let username = null;
-  try { username = window.localStorage.getItem('username'); } catch (e) { /* storage disabled */ }
+  try {
+    username = window.localStorage.getItem('username');
+  } catch (e) {
+    /* storage disabled */
+  }
   if (!username) {
     root.append(el('p', {}, L('Log in to configure the chat of your channels.')));
     return;
   }
   const headers = (peertubeHelpers.getAuthHeader && peertubeHelpers.getAuthHeader()) || {};
-  const res = await fetch('/api/v1/accounts/' + encodeURIComponent(username) + '/video-channels?start=0&count=100&sort=name', { headers });
+  const res = await fetch(
+    '/api/v1/accounts/' + encodeURIComponent(username) + '/video-channels?start=0&count=100&sort=name',
+    { headers },
+  );
   const data = res.ok ? await res.json() : null;
-  const channels = (data && Array.isArray(data.data)) ? data.data : [];
+  const channels = data && Array.isArray(data.data) ? data.data : [];
   if (!channels.length) root.append(el('p', {}, L('You have no channel.')));
-  root.append(el('ul', { class: 'livechat-config-channels' }, ...channels.map((c) => el('li', {},
-    el('a', { href: '/p/' + ROUTE + '?channelId=' + encodeURIComponent(c.id) }, c.displayName || c.name || 'channel ' + c.id)))));
+  root.append(
+    el(
+      'ul',
+      { class: 'livechat-config-channels' },
+      ...channels.map((c) =>
+        el(
+          'li',
+          {},
+          el(
+            'a',
+            { href: '/p/' + ROUTE + '?channelId=' + encodeURIComponent(c.id) },
+            c.displayName || c.name || 'channel ' + c.id,
+          ),
+        ),
+      ),
+    ),
+  );
   root.dataset.ready = 'true';
 }
 
 function failed(rootEl) {
-  return (err) => { rootEl.textContent = L('The chat configuration could not load:') + ' ' + err.message; };
+  return (err) => {
+    rootEl.textContent = L('The chat configuration could not load:') + ' ' + err.message;
+  };
 }
 
 export async function register({ registerClientRoute, registerHook, peertubeHelpers }) {
@@ -267,13 +378,33 @@ export async function register({ registerClientRoute, registerHook, peertubeHelp
   if (settings && settings['disable-channel-configuration'] === true) return;
   if (typeof peertubeHelpers.translate === 'function') {
     const dict = {};
-    await Promise.all(STRINGS.map(async (w) => { try { dict[w] = (await peertubeHelpers.translate(w)) || w; } catch (e) { dict[w] = w; } }));
+    await Promise.all(
+      STRINGS.map(async (w) => {
+        try {
+          dict[w] = (await peertubeHelpers.translate(w)) || w;
+        } catch (e) {
+          dict[w] = w;
+        }
+      }),
+    );
     L = (w) => dict[w] || w;
   }
   // livechat's page addresses, so its links and bookmarks keep working.
-  registerClientRoute({ route: 'livechat/configuration', title: L('Chat configuration'), onMount: ({ rootEl }) => { mountHome(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
+  registerClientRoute({
+    route: 'livechat/configuration',
+    title: L('Chat configuration'),
+    onMount: ({ rootEl }) => {
+      mountHome(rootEl, peertubeHelpers).catch(failed(rootEl));
+    },
+  });
   for (const route of [ROUTE, 'livechat/configuration/emojis']) {
-    registerClientRoute({ route, title: L('Chat configuration'), onMount: ({ rootEl }) => { mount(rootEl, peertubeHelpers).catch(failed(rootEl)); } });
+    registerClientRoute({
+      route,
+      title: L('Chat configuration'),
+      onMount: ({ rootEl }) => {
+        mount(rootEl, peertubeHelpers).catch(failed(rootEl));
+      },
+    });
   }
   // A "Chat configuration" entry in the left menu's library section, for logged-in users (as livechat adds it).
   if (typeof registerHook === 'function') {
@@ -281,8 +412,16 @@ export async function register({ registerClientRoute, registerHook, peertubeHelp
       target: 'filter:left-menu.links.create.result',
       handler: (links) => {
         if (!Array.isArray(links) || !(peertubeHelpers.isLoggedIn && peertubeHelpers.isLoggedIn())) return links;
-        const library = links.find((l) => l && (l.key === 'in-my-library' || l.key === 'my-video-space') && Array.isArray(l.links));
-        if (library) library.links.unshift({ label: L('Chat configuration'), shortLabel: L('Chat'), path: '/p/livechat/configuration', icon: 'live' });
+        const library = links.find(
+          (l) => l && (l.key === 'in-my-library' || l.key === 'my-video-space') && Array.isArray(l.links),
+        );
+        if (library)
+          library.links.unshift({
+            label: L('Chat configuration'),
+            shortLabel: L('Chat'),
+            path: '/p/livechat/configuration',
+            icon: 'live',
+          });
         return links;
       },
     });

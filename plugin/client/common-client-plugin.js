@@ -5,12 +5,15 @@
 const FIELD = 'livechat-active';
 
 function hasChat(video, s) {
-  if (!video || (video.isLocal === false)) return false;
+  if (!video || video.isLocal === false) return false;
   const active = video.pluginData && (video.pluginData[FIELD] === true || video.pluginData[FIELD] === 'true');
   if (video.isLive && s['chat-per-live-video'] !== false && active) return true;
   if (video.isLive && s['chat-all-lives'] === true) return true;
   if (!video.isLive && s['chat-all-non-lives'] === true) return true;
-  const list = String(s['chat-videos-list'] || '').split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
+  const list = String(s['chat-videos-list'] || '')
+    .split(/[\r\n]+/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return list.some((l) => l === video.uuid || l.endsWith('/' + video.uuid));
 }
 
@@ -32,7 +35,9 @@ function mayShare(video, s) {
   try {
     username = window.localStorage.getItem('username') || '';
     role = window.localStorage.getItem('role') || '';
-  } catch (e) { /* storage refused: not the owner */ }
+  } catch (e) {
+    /* storage refused: not the owner */
+  }
   const mine = !!username && !!video.account && username === video.account.name;
   if (who === 'owner') return mine;
   if (who === 'owner+moderators') return mine || role === '0' || role === '1';
@@ -41,7 +46,10 @@ function mayShare(video, s) {
 
 /** The chat page's public URL, without the plugin version (it stays valid across upgrades), with the options. */
 function shareUrl(base, video, o) {
-  const u = new URL(base.replace(/\/[^/]+\/router$/, '/router') + '/webchat/room/' + encodeURIComponent(video.uuid), window.location.origin);
+  const u = new URL(
+    base.replace(/\/[^/]+\/router$/, '/router') + '/webchat/room/' + encodeURIComponent(video.uuid),
+    window.location.origin,
+  );
   if (o.readonly) u.searchParams.set('_readonly', 'true');
   if (o.readonly && o.transparent) u.searchParams.set('_transparent', 'true');
   return u.href;
@@ -134,7 +142,9 @@ function showChat(url, settings, label, share) {
       button.type = 'button';
       button.className = 'peertube-plugin-livechat-button peertube-plugin-livechat-share-button';
       button.textContent = share.labels.share;
-      button.addEventListener('click', () => { panel.hidden = !panel.hidden; });
+      button.addEventListener('click', () => {
+        panel.hidden = !panel.hidden;
+      });
       bar.appendChild(button);
       box.appendChild(panel);
     }
@@ -154,8 +164,12 @@ export async function register({ registerHook, registerVideoField, peertubeHelpe
   const label = (await peertubeHelpers.translate('Open in a new window')) || 'Open in a new window';
   const tr = async (t) => (await peertubeHelpers.translate(t)) || t;
   const shareLabels = {
-    share: await tr('Share chat link'), readonly: await tr('Read-only'), transparent: await tr('Transparent background'),
-    embed: await tr('Embed (iframe code)'), copy: await tr('Copy'), open: await tr('Open'),
+    share: await tr('Share chat link'),
+    readonly: await tr('Read-only'),
+    transparent: await tr('Transparent background'),
+    embed: await tr('Embed (iframe code)'),
+    copy: await tr('Copy'),
+    open: await tr('Open'),
   };
 
   if (settings['chat-per-live-video'] !== false && typeof registerVideoField === 'function') {
@@ -178,7 +192,7 @@ export async function register({ registerHook, registerVideoField, peertubeHelpe
   registerHook({
     target: 'action:video-watch.video.loaded',
     handler: ({ video }) => {
-      if (!hasChat(video, settings) || settings['chat-auto-display'] === false && !video.isLive) return removeChat();
+      if (!hasChat(video, settings) || (settings['chat-auto-display'] === false && !video.isLive)) return removeChat();
       const share = mayShare(video, settings) ? { base, video, labels: shareLabels } : null;
       showChat(base + '/webchat/room/' + encodeURIComponent(video.uuid), settings, label, share);
     },

@@ -20,7 +20,9 @@ export async function check(config: ServerConfig, print: Print): Promise<number>
   const problems: string[] = [];
   try {
     createServer(config, { logger: silentLogger }); // validates the module sections; starts nothing
-    print(`ok   configuration (domain ${config.domain}, MUC ${config.mucHost}${config.anonymousHost ? `, anonymous ${config.anonymousHost}` : ''})`);
+    print(
+      `ok   configuration (domain ${config.domain}, MUC ${config.mucHost}${config.anonymousHost ? `, anonymous ${config.anonymousHost}` : ''})`,
+    );
   } catch (err) {
     problems.push(`configuration: ${(err as Error).message}`);
   }
@@ -48,12 +50,22 @@ export async function check(config: ServerConfig, print: Print): Promise<number>
 /** The certificate each served host would use (from certs.folder, or the self-signed one kept in the data folder). */
 export async function certs(config: ServerConfig, print: Print, log: Logger = silentLogger): Promise<number> {
   const hosts = [config.domain, ...(config.anonymousHost ? [config.anonymousHost] : []), config.mucHost];
-  const store = await CertificateStore.create({ dataDir: config.dataDir, hosts, folder: validateCerts(config.modules.certs, 'certs').folder, log });
+  const store = await CertificateStore.create({
+    dataDir: config.dataDir,
+    hosts,
+    folder: validateCerts(config.modules.certs, 'certs').folder,
+    log,
+  });
   try {
     for (const host of hosts) {
       const c = store.infoFor(host);
-      if (!c) { print(`${host}: no certificate`); continue; }
-      print(`${host}: ${c.selfSigned ? 'self-signed' : 'issued'}, from ${c.source}, valid ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()}`);
+      if (!c) {
+        print(`${host}: no certificate`);
+        continue;
+      }
+      print(
+        `${host}: ${c.selfSigned ? 'self-signed' : 'issued'}, from ${c.source}, valid ${c.notBefore.toISOString()} to ${c.notAfter.toISOString()}`,
+      );
       print(`  names ${c.names.join(', ')}; SHA-256 ${c.fingerprint256}`);
     }
   } finally {
@@ -66,8 +78,12 @@ export async function certs(config: ServerConfig, print: Print, log: Logger = si
 export async function rooms(config: ServerConfig, print: Print): Promise<number> {
   const stored = await new RoomStore(join(config.dataDir, 'muc'), silentLogger).loadAll();
   for (const r of stored.sort((a, b) => a.localpart.localeCompare(b.localpart))) {
-    const owners = Object.entries(r.affiliations).filter(([, a]) => a.affiliation === 'owner').map(([j]) => j);
-    print(`${r.localpart}@${config.mucHost}${r.config.name ? ` "${r.config.name}"` : ''}${owners.length ? ` owners: ${owners.join(', ')}` : ''}`);
+    const owners = Object.entries(r.affiliations)
+      .filter(([, a]) => a.affiliation === 'owner')
+      .map(([j]) => j);
+    print(
+      `${r.localpart}@${config.mucHost}${r.config.name ? ` "${r.config.name}"` : ''}${owners.length ? ` owners: ${owners.join(', ')}` : ''}`,
+    );
   }
   if (!stored.length) print('no persistent rooms');
   return 0;
@@ -84,7 +100,9 @@ export async function destroyRoom(config: ServerConfig, name: string, print: Pri
   }
   store.remove(localpart);
   await store.flush();
-  const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), { log: () => undefined });
+  const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
+    log: () => undefined,
+  });
   await archive.init();
   await archive.deleteRoom(`${localpart}@${config.mucHost}`);
   await archive.close();
@@ -93,5 +111,9 @@ export async function destroyRoom(config: ServerConfig, name: string, print: Pri
 }
 
 function safe<T>(fn: () => T): T | undefined {
-  try { return fn(); } catch { return undefined; }
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,11 @@ import { JsonDocument } from '../storage/json-document.js';
 import type { AuthProvider, ScramCredentials, ScramHash } from './provider.js';
 import { deriveCredentials, passwordMatches } from './scram-keys.js';
 
-interface AccountRecord { 'sha-1': ScramCredentials; 'sha-256': ScramCredentials; created: string }
+interface AccountRecord {
+  'sha-1': ScramCredentials;
+  'sha-256': ScramCredentials;
+  created: string;
+}
 type AccountFile = Record<string, AccountRecord>;
 
 export const USERNAME_RE = /^[a-z0-9._-]{1,64}$/;
@@ -27,7 +31,9 @@ export class AccountStore implements AuthProvider {
     return Object.hasOwn(this.accounts, username);
   }
 
-  list(): string[] { return Object.keys(this.accounts).sort(); }
+  list(): string[] {
+    return Object.keys(this.accounts).sort();
+  }
 
   async setPassword(username: string, password: string): Promise<void> {
     if (!USERNAME_RE.test(username)) throw new Error(`invalid username "${username}": use 1-64 of a-z 0-9 . _ -`);
@@ -57,7 +63,9 @@ export class AccountStore implements AuthProvider {
     return this.accounts[username]?.[hash] ?? null;
   }
 
-  flush(): Promise<void> { return this.doc.flush(); }
+  flush(): Promise<void> {
+    return this.doc.flush();
+  }
 }
 
 /** Test mode (scansion transcripts): any password is accepted for any user. Never on by default. */

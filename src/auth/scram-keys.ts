@@ -16,12 +16,22 @@ export function hash(h: ScramHash, data: Buffer): Buffer {
   return createHash(nodeHash(h)).update(data).digest();
 }
 
-export async function saltedPassword(h: ScramHash, password: string, salt: Buffer, iterations: number): Promise<Buffer> {
+export async function saltedPassword(
+  h: ScramHash,
+  password: string,
+  salt: Buffer,
+  iterations: number,
+): Promise<Buffer> {
   // Run off the event loop's critical path: pbkdf2 async uses the libuv thread pool.
   return pbkdf2Async(Buffer.from(password.normalize('NFKC'), 'utf8'), salt, iterations, keyLength(h), nodeHash(h));
 }
 
-export async function deriveCredentials(h: ScramHash, password: string, iterations = 10000, salt = randomBytes(16)): Promise<ScramCredentials> {
+export async function deriveCredentials(
+  h: ScramHash,
+  password: string,
+  iterations = 10000,
+  salt = randomBytes(16),
+): Promise<ScramCredentials> {
   const salted = await saltedPassword(h, password, salt, iterations);
   const clientKey = hmac(h, salted, 'Client Key');
   return {

@@ -12,13 +12,16 @@ export const PARTS: Record<string, string> = {
   'shape.triangle': '<path d="M30 8 L54 50 L6 50 Z"/>',
   'shape.hexagon': '<path d="M30 8 L49 19 L49 41 L30 52 L11 41 L11 19 Z"/>',
   'shape.star': '<path d="M30 6 L36 23 L54 23 L40 34 L45 52 L30 41 L15 52 L20 34 L6 23 L24 23 Z"/>',
-  'shape.ring': '<path fill-rule="evenodd" d="M8 30a22 22 0 1 0 44 0a22 22 0 1 0 -44 0Z M18 30a12 12 0 1 0 24 0a12 12 0 1 0 -24 0Z"/>',
+  'shape.ring':
+    '<path fill-rule="evenodd" d="M8 30a22 22 0 1 0 44 0a22 22 0 1 0 -44 0Z M18 30a12 12 0 1 0 24 0a12 12 0 1 0 -24 0Z"/>',
   'shape.square': '<rect x="11" y="11" width="38" height="38" rx="6"/>',
   'mark.dot': '<circle cx="30" cy="30" r="7"/>',
-  'mark.dots': '<circle cx="22" cy="22" r="4"/><circle cx="38" cy="22" r="4"/><circle cx="22" cy="38" r="4"/><circle cx="38" cy="38" r="4"/>',
+  'mark.dots':
+    '<circle cx="22" cy="22" r="4"/><circle cx="38" cy="22" r="4"/><circle cx="22" cy="38" r="4"/><circle cx="38" cy="38" r="4"/>',
   'mark.bar': '<rect x="16" y="27" width="28" height="6" rx="3"/>',
   'mark.cross': '<path d="M27 18h6v9h9v6h-9v9h-6v-9h-9v-6h9z"/>',
-  'mark.ring': '<path fill-rule="evenodd" d="M21 30a9 9 0 1 0 18 0a9 9 0 1 0 -18 0Z M25 30a5 5 0 1 0 10 0a5 5 0 1 0 -10 0Z"/>',
+  'mark.ring':
+    '<path fill-rule="evenodd" d="M21 30a9 9 0 1 0 18 0a9 9 0 1 0 -18 0Z M25 30a5 5 0 1 0 10 0a5 5 0 1 0 -10 0Z"/>',
   'mark.smile': '<path d="M20 33 Q30 44 40 33" stroke="#000" stroke-width="3.5" fill="none" stroke-linecap="round"/>',
 
   // ---- birds ----
@@ -34,7 +37,8 @@ export const PARTS: Record<string, string> = {
   'bird.wing-right': '<path d="M47 36 Q50 50 36 53 Q41 45 39 35 Z"/>',
   'bird.eyes-round': '<circle cx="23" cy="30" r="3"/><circle cx="37" cy="30" r="3"/>',
   'bird.eyes-big': '<circle cx="23" cy="29" r="4.2"/><circle cx="37" cy="29" r="4.2"/>',
-  'bird.eyes-sleepy': '<path d="M19 30 Q23 33 27 30 M33 30 Q37 33 41 30" stroke="#000" stroke-width="2.4" fill="none" stroke-linecap="round"/>',
+  'bird.eyes-sleepy':
+    '<path d="M19 30 Q23 33 27 30 M33 30 Q37 33 41 30" stroke="#000" stroke-width="2.4" fill="none" stroke-linecap="round"/>',
   'bird.beak-point': '<path d="M25 35 L35 35 L30 43 Z"/>',
   'bird.beak-round': '<ellipse cx="30" cy="37" rx="5" ry="3.5"/>',
 
@@ -44,16 +48,19 @@ export const PARTS: Record<string, string> = {
   'cat.ears-wide': '<path d="M8 26 L6 8 L26 15 Z M52 26 L54 8 L34 15 Z"/>',
   'cat.head-round': '<circle cx="30" cy="35" r="20"/>',
   'cat.head-wide': '<ellipse cx="30" cy="36" rx="23" ry="18"/>',
-  'cat.marks-stripes': '<rect x="28.5" y="15" width="3" height="9" rx="1.5"/><rect x="22" y="17" width="3" height="7" rx="1.5"/><rect x="35" y="17" width="3" height="7" rx="1.5"/>',
+  'cat.marks-stripes':
+    '<rect x="28.5" y="15" width="3" height="9" rx="1.5"/><rect x="22" y="17" width="3" height="7" rx="1.5"/><rect x="35" y="17" width="3" height="7" rx="1.5"/>',
   'cat.marks-patch': '<ellipse cx="21" cy="31" rx="8" ry="7"/>',
   'cat.marks-mask': '<path d="M11 33 Q30 20 49 33 L49 27 Q30 13 11 27 Z"/>',
   'cat.muzzle-round': '<ellipse cx="30" cy="43" rx="10" ry="7"/>',
   'cat.muzzle-heart': '<path d="M19 43 Q24 37 30 41 Q36 37 41 43 Q36 50 30 48 Q24 50 19 43 Z"/>',
   'cat.eyes-round': '<circle cx="22" cy="32" r="3.2"/><circle cx="38" cy="32" r="3.2"/>',
   'cat.eyes-almond': '<ellipse cx="22" cy="32" rx="4.5" ry="2.6"/><ellipse cx="38" cy="32" rx="4.5" ry="2.6"/>',
-  'cat.eyes-closed': '<path d="M18 33 Q22 29 26 33 M34 33 Q38 29 42 33" stroke="#000" stroke-width="2.4" fill="none" stroke-linecap="round"/>',
+  'cat.eyes-closed':
+    '<path d="M18 33 Q22 29 26 33 M34 33 Q38 29 42 33" stroke="#000" stroke-width="2.4" fill="none" stroke-linecap="round"/>',
   'cat.nose': '<path d="M26.5 39 L33.5 39 L30 43 Z"/>',
-  'cat.whiskers': '<path d="M4 40 L18 42 M4 47 L18 45 M56 40 L42 42 M56 47 L42 45" stroke="#000" stroke-width="1.6" stroke-linecap="round"/>',
+  'cat.whiskers':
+    '<path d="M4 40 L18 42 M4 47 L18 45 M56 40 L42 42 M56 47 L42 45" stroke="#000" stroke-width="1.6" stroke-linecap="round"/>',
 
   // ---- abstract (placed with an offset) ----
   'abs.blob-a': '<path d="M30 12 C44 10 50 24 46 34 C42 46 26 50 18 42 C10 34 16 14 30 12 Z"/>',
@@ -62,14 +69,16 @@ export const PARTS: Record<string, string> = {
   'abs.arc': '<path d="M6 56 A24 24 0 0 1 54 56 L44 56 A14 14 0 0 0 16 56 Z"/>',
   'abs.stripe': '<path d="M-6 46 L46 -6 L62 -6 L62 4 L4 62 L-6 62 Z"/>',
   'abs.half': '<path d="M10 32 A20 20 0 0 1 50 32 Z"/>',
-  'abs.ring': '<path fill-rule="evenodd" d="M14 30a16 16 0 1 0 32 0a16 16 0 1 0 -32 0Z M22 30a8 8 0 1 0 16 0a8 8 0 1 0 -16 0Z"/>',
+  'abs.ring':
+    '<path fill-rule="evenodd" d="M14 30a16 16 0 1 0 32 0a16 16 0 1 0 -32 0Z M22 30a8 8 0 1 0 16 0a8 8 0 1 0 -16 0Z"/>',
   'abs.dot': '<circle cx="30" cy="30" r="9"/>',
 
   // ---- the bot ----
   'bot.antenna': '<rect x="29" y="6" width="2" height="11"/><circle cx="30" cy="6" r="3.2"/>',
   'bot.ears': '<rect x="7" y="25" width="5" height="11" rx="2"/><rect x="48" y="25" width="5" height="11" rx="2"/>',
   'bot.head': '<rect x="12" y="16" width="36" height="31" rx="7"/>',
-  'bot.eyes': '<rect x="19" y="24" width="7.5" height="7.5" rx="1.5"/><rect x="33.5" y="24" width="7.5" height="7.5" rx="1.5"/>',
+  'bot.eyes':
+    '<rect x="19" y="24" width="7.5" height="7.5" rx="1.5"/><rect x="33.5" y="24" width="7.5" height="7.5" rx="1.5"/>',
   'bot.mouth': '<rect x="20" y="37" width="20" height="4.5" rx="2.2"/>',
 };
 
@@ -89,7 +98,18 @@ export interface AvatarSet {
 }
 
 const PASTEL = ['#fde2e4', '#e2ece9', '#dfe7fd', '#fff1c1', '#e8dff5', '#d7f2f0', '#fce1c8', '#e4f1d0'];
-const BRIGHT = ['#e63946', '#2a9d8f', '#457b9d', '#f4a261', '#8e44ad', '#3a86ff', '#ff006e', '#06a77d', '#ef8354', '#5e60ce'];
+const BRIGHT = [
+  '#e63946',
+  '#2a9d8f',
+  '#457b9d',
+  '#f4a261',
+  '#8e44ad',
+  '#3a86ff',
+  '#ff006e',
+  '#06a77d',
+  '#ef8354',
+  '#5e60ce',
+];
 const DARK = ['#1d3557', '#264653', '#3d405b', '#2b2d42', '#4a4e69', '#5a3e36'];
 const LIGHT = ['#ffffff', '#fefae0', '#f1faee', '#ffe8d6', '#edf6f9'];
 const INK = ['#22223b'];
@@ -103,8 +123,22 @@ export const SETS: Record<string, AvatarSet> = {
     name: 'shapes',
     backgrounds: PASTEL,
     slots: [
-      { parts: ['shape.circle', 'shape.diamond', 'shape.triangle', 'shape.hexagon', 'shape.star', 'shape.ring', 'shape.square'], colors: BRIGHT },
-      { parts: ['mark.dot', 'mark.dots', 'mark.bar', 'mark.cross', 'mark.ring', 'mark.smile'], colors: [...LIGHT, ...DARK] },
+      {
+        parts: [
+          'shape.circle',
+          'shape.diamond',
+          'shape.triangle',
+          'shape.hexagon',
+          'shape.star',
+          'shape.ring',
+          'shape.square',
+        ],
+        colors: BRIGHT,
+      },
+      {
+        parts: ['mark.dot', 'mark.dots', 'mark.bar', 'mark.cross', 'mark.ring', 'mark.smile'],
+        colors: [...LIGHT, ...DARK],
+      },
     ],
   },
   birds: {

@@ -5,8 +5,17 @@ import { createHash } from 'node:crypto';
 import { SIZE, type AvatarSet } from './art.js';
 import { encodeIndexedPng } from './png.js';
 
-export interface Layer { part: string; color: string; dx: number; dy: number }
-export interface Design { key: string; background: string; layers: Layer[] }
+export interface Layer {
+  part: string;
+  color: string;
+  dx: number;
+  dy: number;
+}
+export interface Design {
+  key: string;
+  background: string;
+  layers: Layer[];
+}
 
 /** Coverage (0–255) per pixel of each rasterized part. */
 export type Masks = ReadonlyMap<string, Uint8Array>;
@@ -63,7 +72,8 @@ export function renderDesign(design: Design, masks: Masks): Buffer {
     const k = under * 256 + over;
     let i = blends.get(k);
     if (i === undefined) {
-      const a = palette[under], b = palette[over];
+      const a = palette[under],
+        b = palette[over];
       i = colorIndex([(a[0] + b[0]) >> 1, (a[1] + b[1]) >> 1, (a[2] + b[2]) >> 1]);
       blends.set(k, i);
     }

@@ -26,7 +26,10 @@ export function validateAvatars(raw: unknown, path = 'avatars'): AvatarsConfig {
     set: oneOf<SetName | 'none'>(o, 'set', 'birds', [...SET_NAMES, 'none'], path),
     seed: oneOf(o, 'seed', 'occupant-id', ['occupant-id', 'nick'] as const, path),
     httpPath: str(o, 'httpPath', '/avatars', path, (s) =>
-      /^(\/[A-Za-z0-9._~-]+)+$/.test(s) ? null : `must look like "/avatars" (a path without trailing slash), got "${s}"`),
+      /^(\/[A-Za-z0-9._~-]+)+$/.test(s)
+        ? null
+        : `must look like "/avatars" (a path without trailing slash), got "${s}"`,
+    ),
     cacheSize: int(o, 'cacheSize', 10_000, path, 10, 10_000_000),
     maxConcurrent: int(o, 'maxConcurrent', 2, path, 1, 64),
     bots: strList(o, 'bots', [], path),

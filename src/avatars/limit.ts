@@ -17,5 +17,7 @@ export class Limiter {
     }
   }
 
-  get pending(): number { return this.queue.length; }
+  get pending(): number {
+    return this.queue.length;
+  }
 }

@@ -6,17 +6,21 @@ import type { Limiter } from './limit.js';
 
 export async function rasterizeParts(names: readonly string[], limiter: Limiter): Promise<Map<string, Uint8Array>> {
   const masks = new Map<string, Uint8Array>();
-  await Promise.all(names.map((name) => limiter.run(async () => {
-    const { data, info } = await sharp(Buffer.from(partSvg(name)), { density: 72 })
-      .resize(SIZE, SIZE, { fit: 'fill' })
-      .ensureAlpha()
-      .extractChannel(3)
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.width !== SIZE || info.height !== SIZE || data.length !== SIZE * SIZE) {
-      throw new Error(`avatar part ${name} rasterized to ${info.width}×${info.height}×${info.channels}`);
-    }
-    masks.set(name, new Uint8Array(data));
-  })));
+  await Promise.all(
+    names.map((name) =>
+      limiter.run(async () => {
+        const { data, info } = await sharp(Buffer.from(partSvg(name)), { density: 72 })
+          .resize(SIZE, SIZE, { fit: 'fill' })
+          .ensureAlpha()
+          .extractChannel(3)
+          .raw()
+          .toBuffer({ resolveWithObject: true });
+        if (info.width !== SIZE || info.height !== SIZE || data.length !== SIZE * SIZE) {
+          throw new Error(`avatar part ${name} rasterized to ${info.width}×${info.height}×${info.channels}`);
+        }
+        masks.set(name, new Uint8Array(data));
+      }),
+    ),
+  );
   return masks;
 }

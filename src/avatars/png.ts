@@ -16,7 +16,12 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** `indices` holds one palette index per pixel, row by row; `palette` is [r, g, b] triples (≤ 256). */
-export function encodeIndexedPng(width: number, height: number, indices: Uint8Array, palette: ReadonlyArray<readonly [number, number, number]>): Buffer {
+export function encodeIndexedPng(
+  width: number,
+  height: number,
+  indices: Uint8Array,
+  palette: ReadonlyArray<readonly [number, number, number]>,
+): Buffer {
   if (palette.length < 1 || palette.length > 256) throw new RangeError(`palette of ${palette.length} colours`);
   if (indices.length !== width * height) throw new RangeError('pixel count does not match the size');
   const depth = palette.length <= 2 ? 1 : palette.length <= 4 ? 2 : palette.length <= 16 ? 4 : 8;
@@ -36,7 +41,11 @@ export function encodeIndexedPng(width: number, height: number, indices: Uint8Ar
   ihdr[8] = depth;
   ihdr[9] = 3; // indexed colour
   const plte = Buffer.alloc(palette.length * 3);
-  palette.forEach(([r, g, b], i) => { plte[i * 3] = r; plte[i * 3 + 1] = g; plte[i * 3 + 2] = b; });
+  palette.forEach(([r, g, b], i) => {
+    plte[i * 3] = r;
+    plte[i * 3 + 1] = g;
+    plte[i * 3 + 2] = b;
+  });
   return Buffer.concat([
     SIGNATURE,
     chunk('IHDR', ihdr),

@@ -37,7 +37,10 @@ const vcards = new LRUCache<string, PreSerializedElement>({ max: 2000 });
 
 class AvatarBytes implements Avatar {
   readonly type = 'image/png' as const;
-  constructor(readonly hash: string, readonly png: Buffer) {}
+  constructor(
+    readonly hash: string,
+    readonly png: Buffer,
+  ) {}
 
   get vcard(): PreSerializedElement {
     let v = vcards.get(this.hash);
@@ -89,7 +92,10 @@ export class AvatarService {
   private botAvatar: Avatar | undefined;
   private readonly bots: Set<string>;
 
-  constructor(readonly config: AvatarsConfig, private opts: AvatarServiceOptions) {
+  constructor(
+    readonly config: AvatarsConfig,
+    private opts: AvatarServiceOptions,
+  ) {
     this.set = config.set === 'none' ? undefined : SETS[config.set];
     this.limiter = new Limiter(config.maxConcurrent);
     this.computed = new LRUCache({ max: config.cacheSize });
@@ -99,8 +105,12 @@ export class AvatarService {
     this.bots = new Set(config.bots);
   }
 
-  get enabled(): boolean { return !!this.set; }
-  get hasProvider(): boolean { return !!this.opts.provider; }
+  get enabled(): boolean {
+    return !!this.set;
+  }
+  get hasProvider(): boolean {
+    return !!this.opts.provider;
+  }
 
   /**
    * Rasterizes the parts of the configured set (a few dozen small masks, in the thread pool). If that fails the
@@ -108,8 +118,14 @@ export class AvatarService {
    */
   start(): Promise<void> {
     this.starting ??= rasterizeParts(partsOf(this.set), this.limiter).then(
-      (m) => { this.masks = m; },
-      (err: unknown) => { this.opts.log.error(`avatars: could not draw the avatar parts, avatars are off: ${(err as Error)?.message ?? err}`); },
+      (m) => {
+        this.masks = m;
+      },
+      (err: unknown) => {
+        this.opts.log.error(
+          `avatars: could not draw the avatar parts, avatars are off: ${(err as Error)?.message ?? err}`,
+        );
+      },
     );
     return this.starting;
   }
@@ -122,13 +138,21 @@ export class AvatarService {
     return a;
   }
 
-  isBot(bareJid: string): boolean { return this.bots.has(bareJid); }
-  isAccount(bareJid: string): boolean { return this.opts.isAccount?.(bareJid) ?? false; }
+  isBot(bareJid: string): boolean {
+    return this.bots.has(bareJid);
+  }
+  isAccount(bareJid: string): boolean {
+    return this.opts.isAccount?.(bareJid) ?? false;
+  }
 
   /** The one bot avatar. */
   bot(): Avatar | undefined {
     if (!this.masks) return undefined;
-    this.botAvatar ??= this.render({ key: 'bot', background: BOT.background, layers: BOT.layers.map((l) => ({ ...l, dx: 0, dy: 0 })) });
+    this.botAvatar ??= this.render({
+      key: 'bot',
+      background: BOT.background,
+      layers: BOT.layers.map((l) => ({ ...l, dx: 0, dy: 0 })),
+    });
     return this.botAvatar;
   }
 
@@ -139,7 +163,9 @@ export class AvatarService {
   }
 
   /** Whether the provider has already answered for this account (with or without an avatar). */
-  accountKnown(bareJid: string): boolean { return this.accounts.has(bareJid); }
+  accountKnown(bareJid: string): boolean {
+    return this.accounts.has(bareJid);
+  }
 
   /** Asks the provider (once at a time per JID, cached); resolves undefined when it has no usable image. */
   loadAccount(bareJid: string): Promise<Avatar | undefined> {
@@ -171,7 +197,9 @@ export class AvatarService {
   }
 
   /** Drops a cached provider avatar (the user changed it); the next join asks the provider again. */
-  forgetAccount(bareJid: string): void { this.accounts.delete(bareJid); }
+  forgetAccount(bareJid: string): void {
+    this.accounts.delete(bareJid);
+  }
 
   /** An avatar this server handed out, by hash (for HTTP). */
   byHash(hash: string): Avatar | undefined {

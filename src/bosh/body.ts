@@ -10,13 +10,26 @@ export const NS_XBOSH = 'urn:xmpp:xbosh';
 
 /** XEP-0124 §17.2 terminal binding conditions. */
 export type BindingCondition =
-  | 'bad-request' | 'host-gone' | 'host-unknown' | 'improper-addressing' | 'internal-server-error'
-  | 'item-not-found' | 'other-request' | 'policy-violation' | 'remote-connection-failed' | 'remote-stream-error'
-  | 'see-other-uri' | 'system-shutdown' | 'undefined-condition';
+  | 'bad-request'
+  | 'host-gone'
+  | 'host-unknown'
+  | 'improper-addressing'
+  | 'internal-server-error'
+  | 'item-not-found'
+  | 'other-request'
+  | 'policy-violation'
+  | 'remote-connection-failed'
+  | 'remote-stream-error'
+  | 'see-other-uri'
+  | 'system-shutdown'
+  | 'undefined-condition';
 
 /** A request the connection manager refuses; the session (if any) ends with this condition. */
 export class BindingError extends Error {
-  constructor(readonly condition: BindingCondition, readonly text?: string) {
+  constructor(
+    readonly condition: BindingCondition,
+    readonly text?: string,
+  ) {
     super(text ? `${condition}: ${text}` : condition);
   }
 }
@@ -37,20 +50,30 @@ export function parseBody(text: string, maxChars: number): RequestBody {
   const empty = emptyBody(text);
   if (empty) return empty;
   const tops: Element[] = [];
-  const parser = new XmlStreamParser({ element: (e) => { tops.push(e); } }, { framed: true, maxStanzaSize: maxChars, maxDepth: 65 });
+  const parser = new XmlStreamParser(
+    {
+      element: (e) => {
+        tops.push(e);
+      },
+    },
+    { framed: true, maxStanzaSize: maxChars, maxDepth: 65 },
+  );
   try {
     parser.write(text);
   } catch (err) {
     if (err instanceof StreamError) {
-      if (err.condition === 'policy-violation' && /larger/.test(err.text ?? '')) throw new BindingError('policy-violation', err.text);
+      if (err.condition === 'policy-violation' && /larger/.test(err.text ?? ''))
+        throw new BindingError('policy-violation', err.text);
       throw new BindingError('bad-request', err.text ?? err.condition);
     }
     throw new BindingError('bad-request');
   }
-  if (!parser.atElementBoundary) throw new BindingError('bad-request', 'the request body is not a complete XML element');
+  if (!parser.atElementBoundary)
+    throw new BindingError('bad-request', 'the request body is not a complete XML element');
   if (tops.length !== 1) throw new BindingError('bad-request', 'the request must hold exactly one <body/>');
   const body = tops[0];
-  if (body.name !== 'body' || body.attrs.xmlns !== NS_HTTPBIND) throw new BindingError('bad-request', `expected <body xmlns='${NS_HTTPBIND}'/>`);
+  if (body.name !== 'body' || body.attrs.xmlns !== NS_HTTPBIND)
+    throw new BindingError('bad-request', `expected <body xmlns='${NS_HTTPBIND}'/>`);
   const payloads: Element[] = [];
   for (const c of body.children) {
     if (typeof c === 'string') continue;
@@ -64,7 +87,8 @@ export function parseBody(text: string, maxChars: number): RequestBody {
 
 // Most requests are empty polls. A wrapper with only plain attribute values (no entities, no whitespace that XML
 // would normalize) reads the same with two regular expressions as with the full parser, at a fraction of the cost.
-const EMPTY_BODY = /^\s*(?:<\?xml\s[^<>?]*\?>\s*)?<body((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<&\t\n\r]*"|'[^'<&\t\n\r]*'))*)\s*(?:\/>|>\s*<\/body\s*>)\s*$/;
+const EMPTY_BODY =
+  /^\s*(?:<\?xml\s[^<>?]*\?>\s*)?<body((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<&\t\n\r]*"|'[^'<&\t\n\r]*'))*)\s*(?:\/>|>\s*<\/body\s*>)\s*$/;
 const ATTR = /([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
 
 function emptyBody(text: string): RequestBody | null {
@@ -81,7 +105,8 @@ function emptyBody(text: string): RequestBody | null {
   // A prefix the wrapper does not declare: let the parser report it (RFC 6120 §11.2).
   for (const k in attrs) {
     const i = k.indexOf(':');
-    if (i > 0 && k.slice(0, i) !== 'xmlns' && k.slice(0, i) !== 'xml' && attrs[`xmlns:${k.slice(0, i)}`] === undefined) return null;
+    if (i > 0 && k.slice(0, i) !== 'xmlns' && k.slice(0, i) !== 'xml' && attrs[`xmlns:${k.slice(0, i)}`] === undefined)
+      return null;
   }
   return { attrs, payloads: [] };
 }

@@ -38,7 +38,17 @@ export const BOSH_DEFAULTS: BoshConfig = {
   pushIntervalMs: 0,
 };
 
-const KEYS = ['enabled', 'maxWait', 'maxHold', 'inactivity', 'polling', 'maxBodyBytes', 'maxSessions', 'cors', 'pushIntervalMs'] as const;
+const KEYS = [
+  'enabled',
+  'maxWait',
+  'maxHold',
+  'inactivity',
+  'polling',
+  'maxBodyBytes',
+  'maxSessions',
+  'cors',
+  'pushIntervalMs',
+] as const;
 
 export function validateBosh(raw: unknown, path = 'bosh'): BoshConfig {
   const o = asObject(raw, path);

@@ -6,7 +6,14 @@ import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { escapeXMLText } from '../xmpp/xml.js';
 import { validateBosh, type BoshConfig } from './config.js';
-import { BindingError, compareVersions, parseBody, terminateBody, type BindingCondition, type RequestBody } from './body.js';
+import {
+  BindingError,
+  compareVersions,
+  parseBody,
+  terminateBody,
+  type BindingCondition,
+  type RequestBody,
+} from './body.js';
 import { BoshSession, writeBody } from './session.js';
 
 export interface BoshEndpoint {
@@ -64,7 +71,12 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
   };
 
   /** A refused request that names a live session ends that session too: "terminate" means terminated. */
-  const refuseWithSession = (res: ServerResponse, condition: BindingCondition, sid: string | undefined, extra?: Record<string, string>) => {
+  const refuseWithSession = (
+    res: ServerResponse,
+    condition: BindingCondition,
+    sid: string | undefined,
+    extra?: Record<string, string>,
+  ) => {
     const s = sid ? sessions.get(sid) : undefined;
     if (s) {
       if (extra) for (const [k, v] of Object.entries(extra)) res.setHeader(k, v);
@@ -111,7 +123,9 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       maxBufferedBytes: opts.config.limits.maxSendBufferBytes * 2,
       pushIntervalMs: cfg.pushIntervalMs,
       log,
-      onGone: (s) => { if (sessions.get(s.sid) === s) sessions.delete(s.sid); },
+      onGone: (s) => {
+        if (sessions.get(s.sid) === s) sessions.delete(s.sid);
+      },
     });
     sessions.set(sid, session);
     opts.accept(session);
@@ -148,10 +162,18 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     if (Number.isFinite(declared) && declared > maxBody) {
       let peeked = false;
       req.once('data', (c: Buffer) => {
-        if (!peeked) { peeked = true; tooLarge(c.subarray(0, 2048).toString('utf8')); }
+        if (!peeked) {
+          peeked = true;
+          tooLarge(c.subarray(0, 2048).toString('utf8'));
+        }
       });
       // A client that sends nothing after its headers still gets the answer.
-      setTimeout(() => { if (!peeked) { peeked = true; tooLarge(''); } }, 200).unref();
+      setTimeout(() => {
+        if (!peeked) {
+          peeked = true;
+          tooLarge('');
+        }
+      }, 200).unref();
       return;
     }
     const chunks: Buffer[] = [];
@@ -162,7 +184,11 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       size += c.length;
       if (size > maxBody) {
         over = true;
-        tooLarge(Buffer.concat([...chunks, c]).subarray(0, 2048).toString('utf8'));
+        tooLarge(
+          Buffer.concat([...chunks, c])
+            .subarray(0, 2048)
+            .toString('utf8'),
+        );
         chunks.length = 0;
         return;
       }
@@ -186,12 +212,16 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
         refuse(res, 'internal-server-error');
       }
     });
-    req.on('error', () => { /* the client went away; its session times out if it does not come back */ });
+    req.on('error', () => {
+      /* the client went away; its session times out if it does not come back */
+    });
   };
 
   return {
     config: cfg,
-    get sessionCount() { return sessions.size; },
+    get sessionCount() {
+      return sessions.size;
+    },
     handle(req, res, pathOverride = false) {
       if (!cfg.enabled) return false;
       if (!pathOverride && (req.url ?? '/').split('?')[0] !== path) return false;
@@ -207,7 +237,11 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
         case 'GET':
         case 'HEAD': {
           const page = infoPage(opts.config.domain);
-          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page), 'Cache-Control': 'no-cache' });
+          res.writeHead(200, {
+            'Content-Type': 'text/html; charset=utf-8',
+            'Content-Length': Buffer.byteLength(page),
+            'Cache-Control': 'no-cache',
+          });
           res.end(req.method === 'GET' ? page : undefined);
           return true;
         }

@@ -4,9 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { Element } from '../xmpp/xml.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../xmpp/transport.js';
 import type { Logger } from '../log.js';
-import {
-  NS_XBOSH, responseBody, streamErrorBody, terminateBody, xboshAttr, type BindingCondition,
-} from './body.js';
+import { NS_XBOSH, responseBody, streamErrorBody, terminateBody, xboshAttr, type BindingCondition } from './body.js';
 
 export interface BoshSessionParams {
   sid: string;
@@ -48,7 +46,11 @@ interface Early {
 
 type State = 'open' | 'closing' | 'closed';
 
-const LEGACY_STATUS: Partial<Record<BindingCondition, number>> = { 'bad-request': 400, 'policy-violation': 403, 'item-not-found': 404 };
+const LEGACY_STATUS: Partial<Record<BindingCondition, number>> = {
+  'bad-request': 400,
+  'policy-violation': 403,
+  'item-not-found': 404,
+};
 
 export class BoshSession implements StreamTransport {
   readonly kind = 'bosh' as const;
@@ -85,7 +87,9 @@ export class BoshSession implements StreamTransport {
     this.secure = p.secure;
   }
 
-  get isOpen(): boolean { return this.state === 'open'; }
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
 
   // ---- requests ---------------------------------------------------------------
 
@@ -94,13 +98,24 @@ export class BoshSession implements StreamTransport {
     this.lastRid = rid;
     const p = this.p;
     this.creation = {
-      sid: p.sid, wait: String(p.wait), hold: String(p.hold), requests: String(p.requests),
-      inactivity: String(p.inactivity), polling: String(p.polling), ver: p.ver,
-      ack: p.acks ? String(rid) : undefined, secure: p.secure ? 'true' : undefined,
-      'xmlns:xmpp': NS_XBOSH, 'xmpp:version': '1.0',
+      sid: p.sid,
+      wait: String(p.wait),
+      hold: String(p.hold),
+      requests: String(p.requests),
+      inactivity: String(p.inactivity),
+      polling: String(p.polling),
+      ver: p.ver,
+      ack: p.acks ? String(rid) : undefined,
+      secure: p.secure ? 'true' : undefined,
+      'xmlns:xmpp': NS_XBOSH,
+      'xmpp:version': '1.0',
     };
     this.keep(rid, res);
-    this.handler.streamOpened({ to: attrs.to ?? '', version: xboshAttr(attrs, 'version') ?? '1.0', 'xml:lang': attrs['xml:lang'] ?? 'en' });
+    this.handler.streamOpened({
+      to: attrs.to ?? '',
+      version: xboshAttr(attrs, 'version') ?? '1.0',
+      'xml:lang': attrs['xml:lang'] ?? 'en',
+    });
     this.settle();
   }
 
@@ -135,7 +150,11 @@ export class BoshSession implements StreamTransport {
       return;
     }
     this.process(rid, attrs, payloads, res);
-    for (let next = this.early.get(this.lastRid + 1); next && this.state === 'open'; next = this.early.get(this.lastRid + 1)) {
+    for (
+      let next = this.early.get(this.lastRid + 1);
+      next && this.state === 'open';
+      next = this.early.get(this.lastRid + 1)
+    ) {
       this.early.delete(this.lastRid + 1);
       this.process(this.lastRid + 1, next.attrs, next.payloads, next.res);
     }
@@ -395,13 +414,19 @@ export class BoshSession implements StreamTransport {
 
   private write(res: ServerResponse, xml: string, condition?: BindingCondition): void {
     if (res.writableEnded || res.destroyed) return;
-    const status = this.p.legacy && condition ? LEGACY_STATUS[condition] ?? 200 : 200;
+    const status = this.p.legacy && condition ? (LEGACY_STATUS[condition] ?? 200) : 200;
     writeBody(res, status, xml, this.p.contentType);
   }
 }
 
 /** Headers every BOSH response carries: no caching, and the Content-Type the session asked for. */
-export function writeBody(res: ServerResponse, status: number, xml: string, contentType: string, extra: Record<string, string> = {}): void {
+export function writeBody(
+  res: ServerResponse,
+  status: number,
+  xml: string,
+  contentType: string,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     ...extra,
     'Content-Type': contentType,

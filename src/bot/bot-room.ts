@@ -14,12 +14,17 @@ const MUC_USER = 'http://jabber.org/protocol/muc#user';
 
 function makeHandler(h: HandlerConf, room: BotRoomApi): BotHandler {
   switch (h.type) {
-    case 'moderate': return moderateHandler(h, room);
-    case 'no-duplicate': return noDuplicateHandler(h, room);
+    case 'moderate':
+      return moderateHandler(h, room);
+    case 'no-duplicate':
+      return noDuplicateHandler(h, room);
     case 'quotes':
-    case 'quotes_random': return quotesHandler(h, room);
-    case 'command_say': return commandSayHandler(h, room);
-    case 'hello': return helloHandler(h, room);
+    case 'quotes_random':
+      return quotesHandler(h, room);
+    case 'command_say':
+      return commandSayHandler(h, room);
+    case 'hello':
+      return helloHandler(h, room);
   }
 }
 
@@ -33,9 +38,16 @@ export class BotRoom implements BotRoomApi {
   /** Nick changes announced by 303, so the new nick's presence is no arrival. */
   private renames = new Set<string>();
 
-  constructor(readonly roomJid: string, public nick: string, private send: (s: Element) => void, readonly warn: (msg: string) => void) {}
+  constructor(
+    readonly roomJid: string,
+    public nick: string,
+    private send: (s: Element) => void,
+    readonly warn: (msg: string) => void,
+  ) {}
 
-  get nickJid(): string { return `${this.roomJid}/${this.nick}`; }
+  get nickJid(): string {
+    return `${this.roomJid}/${this.nick}`;
+  }
 
   join(): void {
     this.send(el('presence', { to: this.nickJid }, el('x', { xmlns: MUC }, el('history', { maxstanzas: '0' }))));
@@ -67,17 +79,33 @@ export class BotRoom implements BotRoomApi {
   // ---- BotRoomApi ----
 
   say(text: string, extra: Element[] = []): void {
-    this.send(el('message', { to: this.roomJid, type: 'groupchat', id: `bot${++counter}` }, el('body', {}, text), ...extra));
+    this.send(
+      el('message', { to: this.roomJid, type: 'groupchat', id: `bot${++counter}` }, el('body', {}, text), ...extra),
+    );
   }
 
   moderate(stanzaId: string, reason?: string): void {
-    this.send(el('iq', { to: this.roomJid, type: 'set', id: `botmod${++counter}` },
-      el('apply-to', { xmlns: 'urn:xmpp:fasten:0', id: stanzaId },
-        el('moderate', { xmlns: 'urn:xmpp:message-moderate:0' },
-          el('retract', { xmlns: 'urn:xmpp:message-retract:0' }), reason ? el('reason', {}, reason) : undefined))));
+    this.send(
+      el(
+        'iq',
+        { to: this.roomJid, type: 'set', id: `botmod${++counter}` },
+        el(
+          'apply-to',
+          { xmlns: 'urn:xmpp:fasten:0', id: stanzaId },
+          el(
+            'moderate',
+            { xmlns: 'urn:xmpp:message-moderate:0' },
+            el('retract', { xmlns: 'urn:xmpp:message-retract:0' }),
+            reason ? el('reason', {}, reason) : undefined,
+          ),
+        ),
+      ),
+    );
   }
 
-  onlineCount(): number { return this.roster.size + (this.online ? 1 : 0); }
+  onlineCount(): number {
+    return this.roster.size + (this.online ? 1 : 0);
+  }
 
   // ---- incoming ----
 
@@ -89,7 +117,9 @@ export class BotRoom implements BotRoomApi {
   private onPresence(s: Element): void {
     const nick = s.attrs.from?.slice(this.roomJid.length + 1) ?? '';
     if (s.attrs.type === 'error') {
-      this.warn(`cannot join ${this.roomJid} as ${this.nick}: ${s.getChild('error')?.getChildElements()[0]?.name ?? 'error'}`);
+      this.warn(
+        `cannot join ${this.roomJid} as ${this.nick}: ${s.getChild('error')?.getChildElements()[0]?.name ?? 'error'}`,
+      );
       return;
     }
     const x = s.getChild('x', MUC_USER);
@@ -111,7 +141,9 @@ export class BotRoom implements BotRoomApi {
     }
     const known = this.roster.has(nick);
     const user: RoomUser = {
-      nick, role: item?.attrs.role ?? 'participant', jid: item?.attrs.jid,
+      nick,
+      role: item?.attrs.role ?? 'participant',
+      jid: item?.attrs.jid,
       occupantId: s.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id,
     };
     this.roster.set(nick, user);

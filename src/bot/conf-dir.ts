@@ -29,10 +29,13 @@ export async function watchConfDir(dir: string, onFile: ConfFileListener): Promi
   const watcher: FSWatcher = watch(dir, { persistent: false }, (_event, name) => {
     const file = name?.toString();
     if (!file || !file.endsWith('.json') || timers.has(file)) return;
-    timers.set(file, setTimeout(() => {
-      timers.delete(file);
-      void load(file);
-    }, DEBOUNCE_MS));
+    timers.set(
+      file,
+      setTimeout(() => {
+        timers.delete(file);
+        void load(file);
+      }, DEBOUNCE_MS),
+    );
   });
   for (const f of (await readdir(dir)).filter((n) => n.endsWith('.json')).sort()) await load(f);
   return () => {

@@ -12,12 +12,19 @@ export interface BotConfig {
   nick: string;
 }
 
-export function validateBot(raw: unknown, path: string, ctx: { dataDir: string; domain: string; mucHost: string }): BotConfig {
+export function validateBot(
+  raw: unknown,
+  path: string,
+  ctx: { dataDir: string; domain: string; mucHost: string },
+): BotConfig {
   const o = asObject(raw, path);
   onlyKeys(o, ['enabled', 'dir', 'jid', 'nick'], path);
-  const jid = str(o, 'jid', `moderator@bot.${ctx.domain}`, path, (s) => (/^[^@/\s]+@[a-z0-9.-]+$/.test(s) ? null : `"${s}" is not a bare JID`));
+  const jid = str(o, 'jid', `moderator@bot.${ctx.domain}`, path, (s) =>
+    /^[^@/\s]+@[a-z0-9.-]+$/.test(s) ? null : `"${s}" is not a bare JID`,
+  );
   const domain = jid.split('@')[1];
-  if (domain === ctx.domain || domain === ctx.mucHost) throw new ConfigError(`${path}.jid`, 'must be on a domain of its own (bot.<domain>)');
+  if (domain === ctx.domain || domain === ctx.mucHost)
+    throw new ConfigError(`${path}.jid`, 'must be on a domain of its own (bot.<domain>)');
   const nick = str(o, 'nick', 'Sepia', path);
   if (!nick.trim()) throw new ConfigError(`${path}.nick`, 'must not be empty');
   return {

@@ -25,12 +25,23 @@ export class ModerationBot {
   private stopWatching: (() => void) | null = null;
   private readonly bare: string;
 
-  constructor(private cfg: BotConfig, private router: Router, private muc: MucService, private log: Logger) {
+  constructor(
+    private cfg: BotConfig,
+    private router: Router,
+    private muc: MucService,
+    private log: Logger,
+  ) {
     this.bare = cfg.jid;
     const jid = parseJid(`${cfg.jid}/bot`) as JID;
     const dispatch = (s: Element) => this.onStanza(s);
     this.session = {
-      jid, fullJid: jid.toString(), bareJid: this.bare, available: true, priority: 0, carbons: false, anonymous: false,
+      jid,
+      fullJid: jid.toString(),
+      bareJid: this.bare,
+      available: true,
+      priority: 0,
+      carbons: false,
+      anonymous: false,
       send: dispatch,
       sendRaw: (xml: string) => dispatch(parse(xml) as Element),
     };
@@ -44,7 +55,9 @@ export class ModerationBot {
     this.muc.hooks.on('created', ({ room }) => {
       if (this.confs.get(room.localpart)?.enabled) setImmediate(() => this.sync(room.localpart));
     });
-    this.stopWatching = await watchConfDir(join(this.cfg.dir, 'rooms'), (file, json, error) => this.onFile(file, json, error));
+    this.stopWatching = await watchConfDir(join(this.cfg.dir, 'rooms'), (file, json, error) =>
+      this.onFile(file, json, error),
+    );
   }
 
   stop(): void {
@@ -56,7 +69,9 @@ export class ModerationBot {
   }
 
   /** Rooms the bot is in (local parts), for tests and status. */
-  joinedRooms(): string[] { return [...this.rooms.keys()]; }
+  joinedRooms(): string[] {
+    return [...this.rooms.keys()];
+  }
 
   private onFile(file: string, json: unknown | null, error?: string): void {
     if (error !== undefined) {
@@ -104,7 +119,12 @@ export class ModerationBot {
     if (!br) {
       // The bot moderates: it needs at least admin in the room, as livechat gives it.
       if (AFF_RANK[room.affiliationOf(this.bare)] < AFF_RANK.admin) room.setAffiliation(this.bare, 'admin');
-      br = new BotRoom(room.jid, nick, (s) => this.sendOut(s), (m) => this.log.warn(`bot: ${m}`));
+      br = new BotRoom(
+        room.jid,
+        nick,
+        (s) => this.sendOut(s),
+        (m) => this.log.warn(`bot: ${m}`),
+      );
       this.rooms.set(local, br);
       br.apply(conf);
       br.join();
@@ -126,7 +146,12 @@ export class ModerationBot {
     if (!br) return;
     br.onStanza(s);
     // Our room went away (destroyed): forget it; a new room of the same name is joined when created.
-    if (!br.online && s.name === 'presence' && s.attrs.type === 'unavailable' && s.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChild('destroy')) {
+    if (
+      !br.online &&
+      s.name === 'presence' &&
+      s.attrs.type === 'unavailable' &&
+      s.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChild('destroy')
+    ) {
       br.stopHandlers();
       this.rooms.delete(from.local);
     }

@@ -3,7 +3,11 @@
 // with a bad value is reported by its id and field and left out, the others still apply.
 import { compileSafe, type SafeRegExp } from './safe-regexp.js';
 
-export interface ModerateRule { name: string; regexp: SafeRegExp; reason?: string }
+export interface ModerateRule {
+  name: string;
+  regexp: SafeRegExp;
+  reason?: string;
+}
 export type HandlerConf =
   | { type: 'moderate'; id: string; rules: ModerateRule[]; applyToModerators: boolean }
   | { type: 'no-duplicate'; id: string; delayMs: number; reason?: string; applyToModerators: boolean }
@@ -22,7 +26,8 @@ export interface RoomConf {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+const strings = (v: unknown): string[] =>
+  (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
 const seconds = (v: unknown, def: number, field: string): number => {
   if (v === undefined) return def * 1000;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${field} must be a number of seconds`);
@@ -43,7 +48,11 @@ function parseHandler(h: Obj): HandlerConf | null {
         else if (isObj(r) && typeof r.regexp === 'string' && typeof r.name === 'string') {
           const modifiers = typeof r.modifiers === 'string' ? r.modifiers : undefined;
           try {
-            rules.push({ name: r.name, regexp: compileSafe(r.regexp, modifiers), reason: typeof r.reason === 'string' ? r.reason : undefined });
+            rules.push({
+              name: r.name,
+              regexp: compileSafe(r.regexp, modifiers),
+              reason: typeof r.reason === 'string' ? r.reason : undefined,
+            });
           } catch (err) {
             throw new Error(`${field}.regexp: ${(err as Error).message}`, { cause: err });
           }
@@ -52,14 +61,25 @@ function parseHandler(h: Obj): HandlerConf | null {
       return { type: 'moderate', id, rules, applyToModerators };
     }
     case 'no-duplicate':
-      return { type: 'no-duplicate', id, delayMs: seconds(o.delay, 60, 'options.delay'), reason: typeof o.reason === 'string' ? o.reason : undefined, applyToModerators };
+      return {
+        type: 'no-duplicate',
+        id,
+        delayMs: seconds(o.delay, 60, 'options.delay'),
+        reason: typeof o.reason === 'string' ? o.reason : undefined,
+        applyToModerators,
+      };
     case 'quotes':
     case 'quotes_random':
       return { type: h.type, id, quotes: strings(o.quotes ?? []), delayMs: seconds(o.delay, 10, 'options.delay') };
     case 'command_say':
       return { type: 'command_say', id, commands: strings(o.command ?? []), quotes: strings(o.quotes ?? []) };
     case 'hello':
-      return { type: 'hello', id, txt: typeof o.txt === 'string' ? o.txt : 'Hello {{NICK}}!', delayMs: o.delay === undefined ? undefined : seconds(o.delay, 0, 'options.delay') };
+      return {
+        type: 'hello',
+        id,
+        txt: typeof o.txt === 'string' ? o.txt : 'Hello {{NICK}}!',
+        delayMs: o.delay === undefined ? undefined : seconds(o.delay, 0, 'options.delay'),
+      };
     default:
       throw new Error(`unknown handler type ${JSON.stringify(h.type)}`);
   }

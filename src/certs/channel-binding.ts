@@ -108,7 +108,7 @@ function tlv(buf: Buffer, at: number): Tlv {
 
 function children(buf: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = parent.start; at < parent.end && out.length < 64; ) {
+  for (let at = parent.start; at < parent.end && out.length < 64;) {
     const t = tlv(buf, at);
     out.push(t);
     at = t.end;

@@ -17,7 +17,7 @@ export function parseServerName(buf: Buffer): string | undefined | null {
   const parts: Buffer[] = [];
   let have = 0;
   let need = -1;
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     if (at + 5 > buf.length) return null;
     if (buf[at] !== 0x16) return undefined; // not a handshake record
     const len = buf.readUInt16BE(at + 3);

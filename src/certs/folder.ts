@@ -6,7 +6,15 @@
 // Which host a certificate serves comes from its own names (SAN/CN), never from the file name.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CertificateError, hasKeyBlock, loadPair, parsePair, readText, validityProblem, type LoadedCert } from './pair.js';
+import {
+  CertificateError,
+  hasKeyBlock,
+  loadPair,
+  parsePair,
+  readText,
+  validityProblem,
+  type LoadedCert,
+} from './pair.js';
 
 export interface FolderResult {
   certs: LoadedCert[];
@@ -46,7 +54,10 @@ export async function loadFolder(folder: string, now = new Date()): Promise<Fold
   try {
     entries = await readdir(folder);
   } catch (err) {
-    throw new CertificateError(folder, `cannot read certificate folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new CertificateError(
+      folder,
+      `cannot read certificate folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const jobs: Job[] = [];
   const leDir = (dir: string) => jobs.push(() => loadPair(join(dir, 'fullchain.pem'), join(dir, 'privkey.pem')));
@@ -58,9 +69,12 @@ export async function loadFolder(folder: string, now = new Date()): Promise<Fold
   for (const e of entries) if (!e.startsWith('.')) subdirs.push(join(folder, e));
   if (entries.includes('live') && (await isDir(join(folder, 'live')))) {
     try {
-      for (const e of await readdir(join(folder, 'live'))) if (!e.startsWith('.')) subdirs.push(join(folder, 'live', e));
+      for (const e of await readdir(join(folder, 'live')))
+        if (!e.startsWith('.')) subdirs.push(join(folder, 'live', e));
     } catch (err) {
-      res.problems.push(new CertificateError(join(folder, 'live'), `cannot read folder (${(err as NodeJS.ErrnoException).code})`));
+      res.problems.push(
+        new CertificateError(join(folder, 'live'), `cannot read folder (${(err as NodeJS.ErrnoException).code})`),
+      );
     }
   }
   for (const d of subdirs.slice(0, MAX_DIRS)) {
@@ -68,7 +82,8 @@ export async function loadFolder(folder: string, now = new Date()): Promise<Fold
     res.dirs.push(d);
     if (await exists(join(d, 'fullchain.pem'))) leDir(d);
   }
-  if (subdirs.length > MAX_DIRS) res.warnings.push(`certificate: ${folder}: only the first ${MAX_DIRS} sub-folders are read`);
+  if (subdirs.length > MAX_DIRS)
+    res.warnings.push(`certificate: ${folder}: only the first ${MAX_DIRS} sub-folders are read`);
 
   const settled = await Promise.allSettled(jobs.map((j) => j()));
   for (const s of settled) {
@@ -102,8 +117,12 @@ function rootFileJobs(folder: string, entries: string[], res: FolderResult): Job
       const text = await readText(certFile);
       const hasCert = text.includes('-----BEGIN CERTIFICATE-----');
       if (hasCert && hasKeyBlock(text)) return parsePair(certFile, text, certFile, text);
-      if (!hasCert && m[2] === 'crt') throw new CertificateError(certFile, 'not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
-      if (hasCert) res.warnings.push(`certificate: ${certFile}: skipped, no private key (expected ${join(folder, keyName)} or a key block in the same file)`);
+      if (!hasCert && m[2] === 'crt')
+        throw new CertificateError(certFile, 'not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
+      if (hasCert)
+        res.warnings.push(
+          `certificate: ${certFile}: skipped, no private key (expected ${join(folder, keyName)} or a key block in the same file)`,
+        );
       return null;
     });
   }

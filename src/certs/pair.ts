@@ -4,7 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { certNames } from './names.js';
 
 export class CertificateError extends Error {
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`certificate: ${file}: ${problem}`);
   }
 }
@@ -25,7 +28,8 @@ export interface LoadedCert {
 }
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
-const KEY_BLOCK = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
+const KEY_BLOCK =
+  /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 
 export async function readText(file: string): Promise<string> {
   try {
@@ -42,9 +46,16 @@ export function hasKeyBlock(pem: string): boolean {
 }
 
 /** Parses and cross-checks texts already read; `keyText` may be the same file as the certificate (combined PEM). */
-export function parsePair(certFile: string, certText: string, keyFile: string, keyText: string, selfSigned = false): LoadedCert {
+export function parsePair(
+  certFile: string,
+  certText: string,
+  keyFile: string,
+  keyText: string,
+  selfSigned = false,
+): LoadedCert {
   const certBlock = CERT_BLOCK.exec(certText)?.[0];
-  if (!certBlock) throw new CertificateError(certFile, 'not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
+  if (!certBlock)
+    throw new CertificateError(certFile, 'not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)');
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(certBlock);
@@ -52,8 +63,10 @@ export function parsePair(certFile: string, certText: string, keyFile: string, k
     throw new CertificateError(certFile, `cannot parse certificate (${(err as Error).message})`);
   }
   const keyBlock = KEY_BLOCK.exec(keyText)?.[0];
-  if (!keyBlock) throw new CertificateError(keyFile, 'not a PEM private key (no "-----BEGIN … PRIVATE KEY-----" block)');
-  if (keyBlock.startsWith('-----BEGIN ENCRYPTED')) throw new CertificateError(keyFile, 'private key is encrypted; a key without passphrase is needed');
+  if (!keyBlock)
+    throw new CertificateError(keyFile, 'not a PEM private key (no "-----BEGIN … PRIVATE KEY-----" block)');
+  if (keyBlock.startsWith('-----BEGIN ENCRYPTED'))
+    throw new CertificateError(keyFile, 'private key is encrypted; a key without passphrase is needed');
   let key: KeyObject;
   try {
     key = createPrivateKey(keyBlock);
@@ -64,7 +77,8 @@ export function parsePair(certFile: string, certText: string, keyFile: string, k
     throw new CertificateError(keyFile, `private key does not match the certificate in ${certFile}`);
   }
   const names = certNames(x509);
-  if (names.length === 0) throw new CertificateError(certFile, 'certificate names no DNS host (no subjectAltName DNS entry or CN)');
+  if (names.length === 0)
+    throw new CertificateError(certFile, 'certificate names no DNS host (no subjectAltName DNS entry or CN)');
   return {
     source: certFile,
     keyFile,
@@ -87,7 +101,9 @@ export async function loadPair(certFile: string, keyFile: string, selfSigned = f
 
 /** A warning for certificates outside their validity period, or null. */
 export function validityProblem(c: LoadedCert, now = new Date()): string | null {
-  if (c.notAfter <= now) return `certificate: ${c.source}: expired on ${c.notAfter.toISOString()} (${c.names.join(', ')})`;
-  if (c.notBefore > now) return `certificate: ${c.source}: not valid before ${c.notBefore.toISOString()} (${c.names.join(', ')})`;
+  if (c.notAfter <= now)
+    return `certificate: ${c.source}: expired on ${c.notAfter.toISOString()} (${c.names.join(', ')})`;
+  if (c.notBefore > now)
+    return `certificate: ${c.source}: not valid before ${c.notBefore.toISOString()} (${c.names.join(', ')})`;
   return null;
 }

@@ -61,7 +61,11 @@ class Snapshot {
   readonly fallbackIndex = new NameIndex<Entry>();
   readonly defaultEntry: Entry;
 
-  constructor(readonly folderEntries: Map<string, Entry>, readonly fallback: Entry | null, mainHost: string) {
+  constructor(
+    readonly folderEntries: Map<string, Entry>,
+    readonly fallback: Entry | null,
+    mainHost: string,
+  ) {
     // Two files naming the same host (an old and a renewed one side by side): the one valid longest wins.
     const later = (a: Entry, b: Entry) => b.cert.notAfter > a.cert.notAfter;
     for (const e of folderEntries.values()) for (const n of e.cert.names) this.folderIndex.add(n, e, later);
@@ -114,7 +118,10 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
     const { snap, result, dirs } = await store.build(new Map(), null, true);
     if (result.problems.length === 1) throw result.problems[0];
     if (result.problems.length > 1) {
-      throw new CertificateError(opts.folder ?? '', `${result.problems.length} problems:\n  ${result.problems.map((p) => p.message).join('\n  ')}`);
+      throw new CertificateError(
+        opts.folder ?? '',
+        `${result.problems.length} problems:\n  ${result.problems.map((p) => p.message).join('\n  ')}`,
+      );
     }
     store.snap = snap!;
     store.dirs = dirs ?? [];
@@ -141,7 +148,11 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
    * the client will ask for when known (the stream's `to`, or `peekServerName`): the context must be right from
    * the start, because an SNICallback switch cannot unload a certificate of another key type (see client-hello.ts).
    */
-  tlsSocketOptions(servername?: string): { isServer: true; secureContext: tls.SecureContext; SNICallback: CertificateStore['sniCallback'] } {
+  tlsSocketOptions(servername?: string): {
+    isServer: true;
+    secureContext: tls.SecureContext;
+    SNICallback: CertificateStore['sniCallback'];
+  } {
     const secureContext = (servername && this.secureContextFor(servername)) || this.defaultContext;
     return { isServer: true, secureContext, SNICallback: this.sniCallback };
   }
@@ -150,7 +161,11 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
    * Starts server-side TLS on a plain socket whose next bytes are the client's ClientHello (right after
    * `<proceed/>`, or on accept for direct TLS): reads the SNI name first, then wraps with the matching certificate.
    */
-  async wrapServerSocket(socket: net.Socket, extra: tls.TLSSocketOptions = {}, helloTimeoutMs = 10_000): Promise<tls.TLSSocket> {
+  async wrapServerSocket(
+    socket: net.Socket,
+    extra: tls.TLSSocketOptions = {},
+    helloTimeoutMs = 10_000,
+  ): Promise<tls.TLSSocket> {
     const servername = await peekServerName(socket, helloTimeoutMs);
     return new tls.TLSSocket(socket, { ...extra, ...this.tlsSocketOptions(servername) });
   }
@@ -176,7 +191,11 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
   /** Follows the folder and reloads (debounced) when files change. No-op without a folder. */
   watch(): void {
     if (!this.opts.folder || this.watcher || this.closed) return;
-    this.watcher = new DirWatcher(this.opts.debounceMs ?? 500, () => void this.reload().catch(() => {}), (m) => this.log.warn(m));
+    this.watcher = new DirWatcher(
+      this.opts.debounceMs ?? 500,
+      () => void this.reload().catch(() => {}),
+      (m) => this.log.warn(m),
+    );
     this.watcher.setDirs(this.dirs);
   }
 
@@ -184,10 +203,12 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
   reload(): Promise<ReloadResult> {
     if (this.queued) return this.queued;
     if (this.running) {
-      this.queued = this.running.catch(() => undefined).then(() => {
-        this.queued = null;
-        return this.startReload();
-      });
+      this.queued = this.running
+        .catch(() => undefined)
+        .then(() => {
+          this.queued = null;
+          return this.startReload();
+        });
       return this.queued;
     }
     return this.startReload();
@@ -210,7 +231,10 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
       // directory that appeared between our listing and its watch would go unseen, so a new directory earns one
       // more look.
       if (this.watcher && this.watcher.setDirs(this.dirs) > 0) this.watcher.poke();
-      for (const p of result.problems) this.log.error(`${p.message}${result.kept.includes(p.file) ? ' (still serving the previous certificate)' : ''}`);
+      for (const p of result.problems)
+        this.log.error(
+          `${p.message}${result.kept.includes(p.file) ? ' (still serving the previous certificate)' : ''}`,
+        );
       this.emit('reload', result);
       return result;
     })();
@@ -220,7 +244,11 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
     return this.running;
   }
 
-  private async build(oldEntries: Map<string, Entry>, oldFallback: Entry | null, first: boolean): Promise<{ snap: Snapshot | null; result: ReloadResult; dirs?: string[] }> {
+  private async build(
+    oldEntries: Map<string, Entry>,
+    oldFallback: Entry | null,
+    first: boolean,
+  ): Promise<{ snap: Snapshot | null; result: ReloadResult; dirs?: string[] }> {
     const result: ReloadResult = { certificates: [], problems: [], warnings: [], kept: [] };
     const entries = new Map<string, Entry>();
     let dirs: string[] | undefined;
@@ -233,7 +261,10 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
         for (const c of fr.certs) {
           const prev = oldEntries.get(c.source);
           // Unchanged files keep their context object: cheaper, and nothing observable changes for them.
-          entries.set(c.source, prev && prev.cert.fingerprint256 === c.fingerprint256 && prev.cert.keyPem === c.keyPem ? prev : entryFor(c));
+          entries.set(
+            c.source,
+            prev && prev.cert.fingerprint256 === c.fingerprint256 && prev.cert.keyPem === c.keyPem ? prev : entryFor(c),
+          );
         }
       } catch (err) {
         if (!(err instanceof CertificateError)) throw err;
@@ -258,8 +289,12 @@ export class CertificateStore extends EventEmitter<{ reload: [ReloadResult] }> {
     const probe = entries.size > 0 ? new Snapshot(entries, null, this.hosts[0]) : null;
     const uncovered = this.hosts.filter((h) => !probe?.folderIndex.get(h));
     if (uncovered.length > 0) {
-      if (!fallback) fallback = entryFor(await ensureSelfSigned(join(this.opts.dataDir, 'certs'), this.hosts, this.log));
-      if (this.opts.folder) this.log.warn(`certificate: no certificate in ${this.opts.folder} for ${uncovered.join(', ')}; serving the self-signed one (${fallback.cert.source})`);
+      if (!fallback)
+        fallback = entryFor(await ensureSelfSigned(join(this.opts.dataDir, 'certs'), this.hosts, this.log));
+      if (this.opts.folder)
+        this.log.warn(
+          `certificate: no certificate in ${this.opts.folder} for ${uncovered.join(', ')}; serving the self-signed one (${fallback.cert.source})`,
+        );
     }
     const snap = new Snapshot(entries, fallback, this.hosts[0]);
     result.certificates = snap.all().map(info);

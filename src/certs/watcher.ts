@@ -7,7 +7,11 @@ export class DirWatcher {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(private readonly debounceMs: number, private readonly onChange: () => void, private readonly onError: (msg: string) => void) {}
+  constructor(
+    private readonly debounceMs: number,
+    private readonly onChange: () => void,
+    private readonly onError: (msg: string) => void,
+  ) {}
 
   /** Follows exactly `dirs` from now on: new ones are added, ones no longer listed are dropped. Returns how many are new. */
   setDirs(dirs: string[]): number {

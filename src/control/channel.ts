@@ -42,14 +42,19 @@ export interface AdminChannel {
 export async function startAdminChannel(dataDir: string, handle: AdminHandler): Promise<AdminChannel> {
   const path = adminSocketPath(dataDir);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
-    throw new Error(`admin channel: socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes (use a shorter data folder)`);
+    throw new Error(
+      `admin channel: socket path ${path} is longer than ${MAX_SOCKET_PATH} bytes (use a shorter data folder)`,
+    );
   }
   if (await answers(path)) throw new Error(`admin channel: another server is running on the data folder ${dataDir}`);
   await unlink(path).catch(() => undefined);
   const server = createServer((sock) => serve(sock, handle));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(path, () => { server.off('error', reject); resolve(); });
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   await chmod(path, 0o600);
   return {
@@ -66,7 +71,11 @@ function serve(sock: Socket, handle: AdminHandler): void {
   sock.on('data', (chunk: string) => {
     if (done) return;
     buf += chunk;
-    if (buf.length > MAX_REQUEST_BYTES) { done = true; reply(sock, { status: 2, lines: ['request too large'] }); return; }
+    if (buf.length > MAX_REQUEST_BYTES) {
+      done = true;
+      reply(sock, { status: 2, lines: ['request too large'] });
+      return;
+    }
     const nl = buf.indexOf('\n');
     if (nl < 0) return;
     done = true;
@@ -89,7 +98,8 @@ function parseRequest(line: string): AdminRequest {
   if (!o || typeof o.verb !== 'string' || !Array.isArray(o.args) || !o.args.every((a) => typeof a === 'string')) {
     throw new Error('bad request: expected {"verb": string, "args": string[]}');
   }
-  if (o.password !== undefined && typeof o.password !== 'string') throw new Error('bad request: password must be a string');
+  if (o.password !== undefined && typeof o.password !== 'string')
+    throw new Error('bad request: password must be a string');
   return { verb: o.verb, args: o.args, password: o.password };
 }
 
@@ -105,7 +115,10 @@ function closeServer(server: Server): Promise<void> {
 function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -114,19 +127,28 @@ function answers(path: string): Promise<boolean> {
  * Sends one request to the server running on `dataDir`. Undefined when none runs there (no socket, or one left by
  * a server that died): the caller then edits the files itself.
  */
-export function askRunningServer(dataDir: string, req: AdminRequest, timeoutMs = 30_000): Promise<AdminReply | undefined> {
+export function askRunningServer(
+  dataDir: string,
+  req: AdminRequest,
+  timeoutMs = 30_000,
+): Promise<AdminReply | undefined> {
   const path = adminSocketPath(dataDir);
   return new Promise((resolve, reject) => {
     const s = createConnection(path);
     let connected = false;
     let buf = '';
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`the running server did not answer within ${timeoutMs / 1000} s`)); }, timeoutMs);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`the running server did not answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
     s.setEncoding('utf8');
     s.once('connect', () => {
       connected = true;
       s.write(JSON.stringify(req) + '\n');
     });
-    s.on('data', (d: string) => { buf += d; });
+    s.on('data', (d: string) => {
+      buf += d;
+    });
     s.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (!connected && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) resolve(undefined);

@@ -30,11 +30,14 @@ export function onlineAdmin(deps: OnlineAdminDeps): AdminHandler {
         const all = [...muc.rooms.values()].sort((a, b) => a.localpart.localeCompare(b.localpart));
         for (const r of all.filter((x) => x.config.persistent)) {
           const owners = [...r.affiliations].filter(([, a]) => a.affiliation === 'owner').map(([j]) => j);
-          lines.push(`${r.jid}${r.config.name ? ` "${r.config.name}"` : ''}${owners.length ? ` owners: ${owners.join(', ')}` : ''}` +
-            `${r.occupantCount ? ` (${r.occupantCount} occupants)` : ''}`);
+          lines.push(
+            `${r.jid}${r.config.name ? ` "${r.config.name}"` : ''}${owners.length ? ` owners: ${owners.join(', ')}` : ''}` +
+              `${r.occupantCount ? ` (${r.occupantCount} occupants)` : ''}`,
+          );
         }
         if (!lines.length) lines.push('no persistent rooms');
-        for (const r of all.filter((x) => !x.config.persistent)) lines.push(`${r.jid} (temporary, ${r.occupantCount} occupants)`);
+        for (const r of all.filter((x) => !x.config.persistent))
+          lines.push(`${r.jid} (temporary, ${r.occupantCount} occupants)`);
         return ok(...lines);
       }
       case 'destroy': {
@@ -64,7 +67,9 @@ export function onlineAdmin(deps: OnlineAdminDeps): AdminHandler {
         if (!req.password) return { status: 2, lines: ['the password is empty'] };
         await store.setPassword(user, req.password);
         await store.flush();
-        return ok(req.verb === 'passwd' ? `password of ${user}@${deps.domain} changed` : `account ${user}@${deps.domain} saved`);
+        return ok(
+          req.verb === 'passwd' ? `password of ${user}@${deps.domain} changed` : `account ${user}@${deps.domain} saved`,
+        );
       }
       default:
         return { status: 2, lines: [`the running server does not answer "${req.verb}"`] };

@@ -20,7 +20,8 @@ export function checkProxyEntry(entry: string): string | null {
   if (NAMED[entry]) return null;
   const [addr, bits, extra] = entry.split('/');
   const family = isIP(addr ?? '');
-  if (!family || extra !== undefined) return `"${entry}" is not an address, a CIDR range or one of ${Object.keys(NAMED).join(', ')}`;
+  if (!family || extra !== undefined)
+    return `"${entry}" is not an address, a CIDR range or one of ${Object.keys(NAMED).join(', ')}`;
   if (bits === undefined) return null;
   const n = /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
   return n >= 0 && n <= (family === 4 ? 32 : 128) ? null : `"${entry}": bad prefix length`;
@@ -55,7 +56,10 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
   let address = plainAddress(req.socket?.remoteAddress ?? 'unknown');
   if (!trust(address, 0)) return address;
   const header = req.headers['x-forwarded-for'];
-  const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (let i = hops.length - 1, hop = 1; i >= 0; i--, hop++) {
     const next = plainAddress(hops[i]);
     // Garbage in the header: the last proxy we trust is as far as we can tell.

@@ -51,10 +51,11 @@ export function startHttpServer(host: string, port: number, mount: HttpMount): P
       const a = server.address() as AddressInfo;
       resolveStart({
         address: { host: a.address, port: a.port },
-        close: () => new Promise((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise((r) => {
+            server.close(() => r());
+            server.closeAllConnections();
+          }),
       });
     });
   });

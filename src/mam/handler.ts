@@ -48,7 +48,10 @@ function senderFilter(q: MamQuery, access: MamAccess, archiveJid: string): WithF
     const j = parseJid(raw)!;
     if (bareString(j) === roomBare) {
       // The occupant JID (room/nick) is public in the room; the room's bare JID filters nothing.
-      if (j.resource) { w.nick = j.resource; any = true; }
+      if (j.resource) {
+        w.nick = j.resource;
+        any = true;
+      }
       continue;
     }
     if (!access.canFilterByJid) throw new StanzaError('forbidden', 'only owners and admins may filter by real JID');
@@ -85,15 +88,23 @@ export function toArchiveQuery(q: MamQuery, access: MamAccess, opts: MamOptions)
  * archive metadata (get metadata), or <fin/> after the result messages were sent with `send` (set query).
  * Throws StanzaError (forbidden, bad-request, feature-not-implemented, item-not-found, service-unavailable).
  */
-export async function runMamQuery(iq: Element, archive: MamArchive, access: MamAccess, send: SendStanza, opts: MamOptions): Promise<Element> {
+export async function runMamQuery(
+  iq: Element,
+  archive: MamArchive,
+  access: MamAccess,
+  send: SendStanza,
+  opts: MamOptions,
+): Promise<Element> {
   const q = parseMamQuery(iq);
-  if (!access.canRead) throw new StanzaError('forbidden', 'you may not read this room\'s archive');
+  if (!access.canRead) throw new StanzaError('forbidden', "you may not read this room's archive");
   if (q.search && !access.canFilterByJid) throw new StanzaError('forbidden', 'archive search is for owners and admins');
   if (q.kind === 'form') return el('query', { xmlns: q.search ? MAM_SEARCH_NS : MAM_NS }, mamQueryForm(q.search));
   // livechat's search names whom to look for in its form: without one it is a malformed request, and a form
   // naming nobody finds nothing (it is not a way to read the whole archive).
-  if (q.search && !iq.getChildElements()[0]?.getChild('x', 'jabber:x:data')) throw new StanzaError('bad-request', 'archive search needs a form', 'modify');
-  if (q.search && q.from === undefined && q.occupantId === undefined) return buildFinPayload({ items: [], complete: true });
+  if (q.search && !iq.getChildElements()[0]?.getChild('x', 'jabber:x:data'))
+    throw new StanzaError('bad-request', 'archive search needs a form', 'modify');
+  if (q.search && q.from === undefined && q.occupantId === undefined)
+    return buildFinPayload({ items: [], complete: true });
   if (q.kind === 'metadata') {
     const { first, last } = await archive.bounds();
     return buildMetadata(first, last);
@@ -103,20 +114,32 @@ export async function runMamQuery(iq: Element, archive: MamArchive, access: MamA
   try {
     result = await archive.query(aq);
   } catch (err) {
-    if (err instanceof ArchiveItemNotFoundError) throw new StanzaError('item-not-found', `unknown archive id ${err.id}`);
+    if (err instanceof ArchiveItemNotFoundError)
+      throw new StanzaError('item-not-found', `unknown archive id ${err.id}`);
     throw err;
   }
   const to = iq.attrs.from;
   const items = q.flipPage ? result.items.slice().reverse() : result.items;
   for (const item of items) {
     // Results always use urn:xmpp:mam:2, x-search included, so clients handle both alike (as livechat does).
-    send(buildResultMessage(to, q.queryid, item, opts.archiveJid, { showRealJid: access.showRealJids, personal: opts.personal }));
+    send(
+      buildResultMessage(to, q.queryid, item, opts.archiveJid, {
+        showRealJid: access.showRealJids,
+        personal: opts.personal,
+      }),
+    );
   }
   return buildFinPayload(result);
 }
 
 /** runMamQuery wrapped in the iq result (type result, addresses swapped). */
-export async function handleMamIq(iq: Element, archive: MamArchive, access: MamAccess, send: SendStanza, opts: MamOptions): Promise<Element> {
+export async function handleMamIq(
+  iq: Element,
+  archive: MamArchive,
+  access: MamAccess,
+  send: SendStanza,
+  opts: MamOptions,
+): Promise<Element> {
   const payload = await runMamQuery(iq, archive, access, send, opts);
   return el('iq', { type: 'result', id: iq.attrs.id, to: iq.attrs.from, from: iq.attrs.to }, payload);
 }

@@ -51,7 +51,10 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
   /** Messages of rooms with archiving off: history on join only, never written. */
   private readonly memory = new Map<string, MemEntry[]>();
 
-  constructor(readonly archive: FileArchive, private readonly opts: BridgeOptions) {}
+  constructor(
+    readonly archive: FileArchive,
+    private readonly opts: BridgeOptions,
+  ) {}
 
   private room(roomJid: string): RoomArchive {
     return this.archive.get(roomJid) ?? this.archive.openSync(roomJid);
@@ -63,7 +66,15 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
       req.stanza.append(el('stanza-id', { xmlns: NS.STANZA_ID, id, by: roomJid }));
       let ring = this.memory.get(roomJid);
       if (!ring) this.memory.set(roomJid, (ring = []));
-      ring.push({ id, ts: req.ts, nick: req.nick, realJid: req.realJid, occupantId: req.occupantId, stanza: req.stanza, seq: 0 });
+      ring.push({
+        id,
+        ts: req.ts,
+        nick: req.nick,
+        realJid: req.realJid,
+        occupantId: req.occupantId,
+        stanza: req.stanza,
+        seq: 0,
+      });
       const keep = Math.max(20, this.archive.config.hotTail);
       if (ring.length > keep * 2) ring.splice(0, ring.length - keep);
       return id;
@@ -71,10 +82,17 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
     const ra = this.room(roomJid);
     let m: ArchivedMessage;
     try {
-      m = ra.append({ ts: req.ts, nick: req.nick, occupantId: req.occupantId, realJid: req.realJid, xml: prepareForArchive(req.stanza, roomJid) });
+      m = ra.append({
+        ts: req.ts,
+        nick: req.nick,
+        occupantId: req.occupantId,
+        realJid: req.realJid,
+        xml: prepareForArchive(req.stanza, roomJid),
+      });
     } catch (err) {
       // The disk cannot keep up: refuse the message (the sender gets an error) rather than lose it later.
-      if (err instanceof ArchiveOverloadedError) throw new StanzaError('resource-constraint', 'The archive is busy, try again', 'wait');
+      if (err instanceof ArchiveOverloadedError)
+        throw new StanzaError('resource-constraint', 'The archive is busy, try again', 'wait');
       throw err;
     }
     req.stanza.append(el('stanza-id', { xmlns: NS.STANZA_ID, id: m.id, by: roomJid }));
@@ -115,7 +133,10 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
     const durable = hot.map((m) => this.entry(roomJid, m));
     const mem = this.memory.get(roomJid);
     if (!mem?.length) return durable;
-    return durable.concat(mem.slice(-max)).sort((a, b) => a.ts - b.ts).slice(-max);
+    return durable
+      .concat(mem.slice(-max))
+      .sort((a, b) => a.ts - b.ts)
+      .slice(-max);
   }
 
   get(roomJid: string, id: string): ArchiveEntry | undefined {
@@ -151,7 +172,9 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
 
   dropRoom(roomJid: string): void {
     this.memory.delete(roomJid);
-    this.archive.deleteRoom(roomJid).catch((err: Error) => this.opts.onError?.(`archive: deleting ${roomJid} failed: ${err.message}`));
+    this.archive
+      .deleteRoom(roomJid)
+      .catch((err: Error) => this.opts.onError?.(`archive: deleting ${roomJid} failed: ${err.message}`));
   }
 
   async warm(roomJid: string): Promise<void> {
@@ -161,6 +184,9 @@ export class MucArchiveBridge implements MucRoomArchive, MucMamHandler {
   async query(req: MucMamRequest): Promise<Element | void> {
     const ra = this.room(req.room.jid);
     const access = (this.opts.access ?? defaultAccess)(req);
-    return runMamQuery(req.iq, ra, access, this.opts.send, { archiveJid: req.room.jid, maxPage: this.archive.config.maxPage });
+    return runMamQuery(req.iq, ra, access, this.opts.send, {
+      archiveJid: req.room.jid,
+      maxPage: this.archive.config.maxPage,
+    });
   }
 }

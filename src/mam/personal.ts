@@ -51,7 +51,8 @@ function archivable(m: Element): boolean {
   if (type !== 'chat' && type !== 'normal') return false;
   if (!m.getChild('body') || m.getChildText('body') === '') return false;
   if (m.getChild('no-store', NS.HINTS) || m.getChild('no-permanent-store', NS.HINTS)) return false;
-  if (m.getChild('x', NS.MUC_USER) || m.getChild('received', NS.CARBONS) || m.getChild('sent', NS.CARBONS)) return false;
+  if (m.getChild('x', NS.MUC_USER) || m.getChild('received', NS.CARBONS) || m.getChild('sent', NS.CARBONS))
+    return false;
   return true;
 }
 
@@ -63,23 +64,38 @@ function jidList(parent: Element | undefined): string[] {
     const s = p.toString();
     if (!out.includes(s)) out.push(s);
   }
-  if (out.length > MAX_PREF_JIDS) throw new StanzaError('not-acceptable', `at most ${MAX_PREF_JIDS} JIDs per list`, 'modify');
+  if (out.length > MAX_PREF_JIDS)
+    throw new StanzaError('not-acceptable', `at most ${MAX_PREF_JIDS} JIDs per list`, 'modify');
   return out;
 }
 
 function prefsElement(p: Prefs): Element {
-  return el('prefs', { xmlns: MAM_NS, default: p.default },
+  return el(
+    'prefs',
+    { xmlns: MAM_NS, default: p.default },
     el('always', {}, ...p.always.map((j) => el('jid', {}, j))),
-    el('never', {}, ...p.never.map((j) => el('jid', {}, j))));
+    el('never', {}, ...p.never.map((j) => el('jid', {}, j))),
+  );
 }
 
-export function installPersonalMam(iq: IqRegistry, disco: DiscoRegistry, router: Router, archive: FileArchive, opts: PersonalMamOptions): PersonalMam {
+export function installPersonalMam(
+  iq: IqRegistry,
+  disco: DiscoRegistry,
+  router: Router,
+  archive: FileArchive,
+  opts: PersonalMamOptions,
+): PersonalMam {
   const doc = new JsonDocument<Record<string, Prefs>>(join(opts.dataDir, 'mam-prefs.json'));
   let prefs: Record<string, Prefs> | undefined;
-  const loading = doc.read().then((v) => { prefs = v ?? {}; }, (err: Error) => {
-    opts.log.error(`mam: cannot read preferences (${err.message}); archiving with defaults`);
-    prefs = {};
-  });
+  const loading = doc.read().then(
+    (v) => {
+      prefs = v ?? {};
+    },
+    (err: Error) => {
+      opts.log.error(`mam: cannot read preferences (${err.message}); archiving with defaults`);
+      prefs = {};
+    },
+  );
   const prefsOf = (bare: string): Prefs => prefs?.[bare] ?? DEFAULT_PREFS;
 
   const wants = (owner: string, other: string): boolean => {
@@ -100,11 +116,18 @@ export function installPersonalMam(iq: IqRegistry, disco: DiscoRegistry, router:
     const input = { ts: Math.floor(Date.now() / 1000) * 1000, nick: '', realJid: other, xml: copy.toString() };
     const key = archiveKey(owner);
     const append = (ra: RoomArchive) => {
-      try { ra.append(input); } catch (err) { opts.log.error(`mam: not archived for ${owner}: ${(err as Error).message}`); }
+      try {
+        ra.append(input);
+      } catch (err) {
+        opts.log.error(`mam: not archived for ${owner}: ${(err as Error).message}`);
+      }
     };
     const ra = archive.get(key);
     if (ra) append(ra);
-    else archive.open(key).then(append, (err: Error) => opts.log.error(`mam: archive of ${owner} unavailable: ${err.message}`));
+    else
+      archive
+        .open(key)
+        .then(append, (err: Error) => opts.log.error(`mam: archive of ${owner} unavailable: ${err.message}`));
   };
 
   router.observe('messageSent', (m, sender: LocalSession) => {
@@ -129,9 +152,13 @@ export function installPersonalMam(iq: IqRegistry, disco: DiscoRegistry, router:
   const query = async (ctx: IqContext) => {
     const bare = own(ctx);
     const key = archiveKey(bare);
-    const ra = archive.get(key) ?? await archive.open(key);
+    const ra = archive.get(key) ?? (await archive.open(key));
     const access = { canRead: true, showRealJids: true, canFilterByJid: true };
-    return runMamQuery(ctx.iq, ra, access, (s) => router.route(s), { archiveJid: bare, maxPage: opts.maxPage, personal: true });
+    return runMamQuery(ctx.iq, ra, access, (s) => router.route(s), {
+      archiveJid: bare,
+      maxPage: opts.maxPage,
+      personal: true,
+    });
   };
   iq.register('account', 'query', MAM_NS, 'set', query);
   iq.register('account', 'query', MAM_NS, 'get', query);
@@ -145,7 +172,8 @@ export function installPersonalMam(iq: IqRegistry, disco: DiscoRegistry, router:
   iq.register('account', 'prefs', MAM_NS, 'set', async (ctx) => {
     const bare = own(ctx);
     const d = ctx.payload.attrs.default;
-    if (d !== undefined && d !== 'always' && d !== 'never' && d !== 'roster') throw new StanzaError('bad-request', 'default must be always, never or roster', 'modify');
+    if (d !== undefined && d !== 'always' && d !== 'never' && d !== 'roster')
+      throw new StanzaError('bad-request', 'default must be always, never or roster', 'modify');
     await loading;
     const p: Prefs = {
       default: (d as DefaultPolicy | undefined) ?? prefsOf(bare).default,

@@ -64,7 +64,8 @@ export function parseMamQuery(iq: Element): MamQuery {
 
   const q: MamQuery = { kind: 'query', search, flipPage: false };
   if (payload.attrs.queryid !== undefined) q.queryid = payload.attrs.queryid;
-  if (payload.attrs.node !== undefined) throw new StanzaError('feature-not-implemented', 'pubsub archives are not served here');
+  if (payload.attrs.node !== undefined)
+    throw new StanzaError('feature-not-implemented', 'pubsub archives are not served here');
 
   const form = payload.getChild('x', NS.DATA_FORMS);
   if (form) {
@@ -102,10 +103,16 @@ export function parseMamQuery(iq: Element): MamQuery {
           q[name] = j.toString();
           break;
         }
-        case 'before-id': q.beforeId = v; break;
-        case 'after-id': q.afterId = v; break;
+        case 'before-id':
+          q.beforeId = v;
+          break;
+        case 'after-id':
+          q.afterId = v;
+          break;
         case OCCUPANT_ID_FIELD:
-        case 'occupant_id': q.occupantId = v; break;
+        case 'occupant_id':
+          q.occupantId = v;
+          break;
       }
     }
   }
@@ -133,19 +140,28 @@ export function parseMamQuery(iq: Element): MamQuery {
 /** The form answering `<iq type='get'><query xmlns='urn:xmpp:mam:2'/></iq>` (XEP-0313 §4.1.5). */
 export function mamQueryForm(search = false): Element {
   if (search) {
-    return el('x', { xmlns: NS.DATA_FORMS, type: 'form' },
+    return el(
+      'x',
+      { xmlns: NS.DATA_FORMS, type: 'form' },
       el('field', { type: 'hidden', var: 'FORM_TYPE' }, el('value', {}, MAM_SEARCH_NS)),
       el('field', { type: 'jid-single', var: 'from' }),
-      el('field', { type: 'text-single', var: 'occupant_id' }));
+      el('field', { type: 'text-single', var: 'occupant_id' }),
+    );
   }
-  return el('x', { xmlns: NS.DATA_FORMS, type: 'form' },
+  return el(
+    'x',
+    { xmlns: NS.DATA_FORMS, type: 'form' },
     el('field', { type: 'hidden', var: 'FORM_TYPE' }, el('value', {}, MAM_NS)),
     el('field', { type: 'jid-single', var: 'with' }),
     el('field', { type: 'text-single', var: 'start' }),
     el('field', { type: 'text-single', var: 'end' }),
     el('field', { type: 'text-single', var: 'before-id' }),
     el('field', { type: 'text-single', var: 'after-id' }),
-    el('field', { type: 'list-multi', var: 'ids' },
-      el('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }, el('open'))),
-    el('field', { type: 'text-single', var: OCCUPANT_ID_FIELD, label: 'Occupant id (owners and admins)' }));
+    el(
+      'field',
+      { type: 'list-multi', var: 'ids' },
+      el('validate', { xmlns: 'http://jabber.org/protocol/xdata-validate', datatype: 'xs:string' }, el('open')),
+    ),
+    el('field', { type: 'text-single', var: OCCUPANT_ID_FIELD, label: 'Occupant id (owners and admins)' }),
+  );
 }

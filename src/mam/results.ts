@@ -40,8 +40,14 @@ export function archivedStanza(item: ArchivedMessage, archiveJid: string, opts: 
   delete msg.attrs.to;
   msg.attrs.xmlns = NS.CLIENT;
   if (!msg.attrs.from) msg.attrs.from = `${archiveJid}/${item.nick}`;
-  msg.children = msg.children.filter((c) => typeof c === 'string' ||
-    !((c.name === 'x' && c.attrs.xmlns === NS.MUC_USER) || (c.name === 'stanza-id' && c.attrs.xmlns === NS.STANZA_ID)));
+  msg.children = msg.children.filter(
+    (c) =>
+      typeof c === 'string' ||
+      !(
+        (c.name === 'x' && c.attrs.xmlns === NS.MUC_USER) ||
+        (c.name === 'stanza-id' && c.attrs.xmlns === NS.STANZA_ID)
+      ),
+  );
   msg.append(el('stanza-id', { xmlns: NS.STANZA_ID, id: item.id, by: archiveJid }));
   if (opts.showRealJid && item.realJid) {
     msg.append(el('x', { xmlns: NS.MUC_USER }, el('item', { jid: item.realJid })));
@@ -50,13 +56,28 @@ export function archivedStanza(item: ArchivedMessage, archiveJid: string, opts: 
 }
 
 /** One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>. */
-export function buildResultMessage(to: string, queryid: string | undefined, item: ArchivedMessage, archiveJid: string,
-  opts: ResultOptions, resultNs = MAM_NS): Element {
-  return el('message', { to, from: archiveJid, id: randomUUID() },
-    el('result', { xmlns: resultNs, queryid, id: item.id },
-      el('forwarded', { xmlns: NS.FORWARD },
+export function buildResultMessage(
+  to: string,
+  queryid: string | undefined,
+  item: ArchivedMessage,
+  archiveJid: string,
+  opts: ResultOptions,
+  resultNs = MAM_NS,
+): Element {
+  return el(
+    'message',
+    { to, from: archiveJid, id: randomUUID() },
+    el(
+      'result',
+      { xmlns: resultNs, queryid, id: item.id },
+      el(
+        'forwarded',
+        { xmlns: NS.FORWARD },
         el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
-        opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts))));
+        opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
+      ),
+    ),
+  );
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */

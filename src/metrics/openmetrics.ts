@@ -6,7 +6,9 @@ export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1
 
 export class Counter {
   value = 0;
-  inc(n = 1): void { this.value += n; }
+  inc(n = 1): void {
+    this.value += n;
+  }
 }
 
 export class Histogram {
@@ -19,7 +21,11 @@ export class Histogram {
   observe(v: number): void {
     this.sum += v;
     this.count++;
-    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]) { this.counts[i]++; break; }
+    for (let i = 0; i < this.bounds.length; i++)
+      if (v <= this.bounds[i]) {
+        this.counts[i]++;
+        break;
+      }
   }
   /** Cumulative counts per bound (the `le` buckets). */
   cumulative(): number[] {
@@ -78,7 +84,11 @@ export class MetricsRegistry {
       else {
         const cum = f.metric.cumulative();
         f.metric.bounds.forEach((b, i) => out.push(`${f.name}_bucket{le="${num(b)}"} ${cum[i]}`));
-        out.push(`${f.name}_bucket{le="+Inf"} ${f.metric.count}`, `${f.name}_sum ${num(f.metric.sum)}`, `${f.name}_count ${f.metric.count}`);
+        out.push(
+          `${f.name}_bucket{le="+Inf"} ${f.metric.count}`,
+          `${f.name}_sum ${num(f.metric.sum)}`,
+          `${f.name}_count ${f.metric.count}`,
+        );
       }
     }
     out.push('# EOF');

@@ -38,17 +38,31 @@ export class ServerMetrics implements ServerStats {
     this.received = r.counter('xmpp_stanzas_received', 'Stanzas received from client streams.');
     r.counterFrom('xmpp_stanzas_routed', 'Stanzas routed between clients, rooms and servers.', src.stanzasRouted);
     this.deliveries = r.counter('xmpp_muc_fanout_deliveries', 'Room messages delivered to occupants.');
-    this.fanoutSeconds = r.histogram('xmpp_muc_fanout_seconds', 'Time to fan one room message out to every occupant.', FANOUT_BOUNDS);
-    r.gauge('xmpp_archive_write_queue_bytes', 'Archived messages waiting to be written to disk.', src.archiveQueueBytes);
+    this.fanoutSeconds = r.histogram(
+      'xmpp_muc_fanout_seconds',
+      'Time to fan one room message out to every occupant.',
+      FANOUT_BOUNDS,
+    );
+    r.gauge(
+      'xmpp_archive_write_queue_bytes',
+      'Archived messages waiting to be written to disk.',
+      src.archiveQueueBytes,
+    );
     this.dropped = r.counter('xmpp_slow_clients_dropped', 'Clients disconnected because they stopped reading.');
   }
 
-  stanzaReceived(): void { this.received.inc(); }
-  slowClientDropped(): void { this.dropped.inc(); }
+  stanzaReceived(): void {
+    this.received.inc();
+  }
+  slowClientDropped(): void {
+    this.dropped.inc();
+  }
   fanout(seconds: number, recipients: number): void {
     this.fanoutSeconds.observe(seconds);
     this.deliveries.inc(recipients);
   }
 
-  render(): string { return this.registry.render(); }
+  render(): string {
+    return this.registry.render();
+  }
 }

@@ -15,7 +15,11 @@ export class ChannelTeams {
   private teams = new Map<string, Team>();
   private doc: JsonDocument<Record<string, Team>> | null;
 
-  constructor(dataDir: string | null, hooks: Hooks<MucEvents>, private rooms: () => Iterable<Room>) {
+  constructor(
+    dataDir: string | null,
+    hooks: Hooks<MucEvents>,
+    private rooms: () => Iterable<Room>,
+  ) {
     this.doc = dataDir ? new JsonDocument(join(dataDir, 'muc-channel-teams.json')) : null;
     hooks.on('created', ({ room }) => this.apply(room));
     hooks.on('restored', ({ room }) => this.apply(room));
@@ -26,13 +30,16 @@ export class ChannelTeams {
     for (const [channel, team] of Object.entries(saved ?? {})) this.teams.set(channel, team);
   }
 
-  getTeam(channel: string): Team { return { ...(this.teams.get(channel) ?? {}) }; }
+  getTeam(channel: string): Team {
+    return { ...(this.teams.get(channel) ?? {}) };
+  }
 
   /** Replaces a channel's team and applies it to all its rooms. Roles other than admin/owner are refused. */
   setTeam(channel: string, team: Record<string, string>): void {
     const clean: Team = {};
     for (const [jid, role] of Object.entries(team)) {
-      if (role !== 'admin' && role !== 'owner') throw new Error(`team of ${channel}: ${jid}: role must be admin or owner, not ${role}`);
+      if (role !== 'admin' && role !== 'owner')
+        throw new Error(`team of ${channel}: ${jid}: role must be admin or owner, not ${role}`);
       clean[jid.toLowerCase()] = role;
     }
     if (Object.keys(clean).length) this.teams.set(channel, clean);
@@ -48,11 +55,13 @@ export class ChannelTeams {
     this.apply(room);
   }
 
-  flush(): Promise<void> { return this.doc?.flush() ?? Promise.resolve(); }
+  flush(): Promise<void> {
+    return this.doc?.flush() ?? Promise.resolve();
+  }
 
   private apply(room: Room): void {
     const channel = room.data.channel as string | undefined;
-    const team = channel ? this.teams.get(channel) ?? {} : {};
+    const team = channel ? (this.teams.get(channel) ?? {}) : {};
     const granted = { ...((room.data.teamGranted as Granted | undefined) ?? {}) };
     for (const [bare, role] of Object.entries(team)) {
       const current = room.affiliationOf(bare);
@@ -64,7 +73,8 @@ export class ChannelTeams {
     }
     for (const [bare, role] of Object.entries(granted)) {
       if (team[bare]) continue;
-      if (room.affiliations.get(bare)?.affiliation === role) room.setAffiliation(bare, 'none', { reason: 'Left the channel moderation team' });
+      if (room.affiliations.get(bare)?.affiliation === role)
+        room.setAffiliation(bare, 'none', { reason: 'Left the channel moderation team' });
       delete granted[bare];
     }
     if (Object.keys(granted).length) room.data.teamGranted = granted;

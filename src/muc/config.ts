@@ -99,16 +99,48 @@ export function defaultMucConfig(domain: string): MucConfig {
   };
 }
 
-const ROOM_KEYS = ['name', 'description', 'lang', 'persistent', 'public', 'moderated', 'membersOnly', 'password', 'maxUsers',
-  'whois', 'changeSubject', 'allowPm', 'presenceBroadcast', 'historyLength', 'enableArchiving', 'allowInvites'] as const;
+const ROOM_KEYS = [
+  'name',
+  'description',
+  'lang',
+  'persistent',
+  'public',
+  'moderated',
+  'membersOnly',
+  'password',
+  'maxUsers',
+  'whois',
+  'changeSubject',
+  'allowPm',
+  'presenceBroadcast',
+  'historyLength',
+  'enableArchiving',
+  'allowInvites',
+] as const;
 
 /** Validates the raw `muc` section; the service's host is the server's one `mucHost` setting. */
 export function validateMuc(raw: unknown, path: string, mucHost: string): MucConfig {
   const o = asObject(raw, path);
   // One MUC host for everything (service, certificates, S2S, web chat): a second setting could only disagree.
-  if (o.host !== undefined) throw new ConfigError(path ? `${path}.host` : 'host', 'the MUC host is set by the top-level "mucHost"');
-  onlyKeys(o, ['creation', 'defaultRoomConfig', 'chatStateDropThreshold', 'maxOccupants', 'maxHistoryLength',
-    'moderatorsSeeAllPresences', 'demoRoom', 'terms', 'termsNickname', 'autoBanAnonymousIpSeconds', 'visibleOccupants'], path);
+  if (o.host !== undefined)
+    throw new ConfigError(path ? `${path}.host` : 'host', 'the MUC host is set by the top-level "mucHost"');
+  onlyKeys(
+    o,
+    [
+      'creation',
+      'defaultRoomConfig',
+      'chatStateDropThreshold',
+      'maxOccupants',
+      'maxHistoryLength',
+      'moderatorsSeeAllPresences',
+      'demoRoom',
+      'terms',
+      'termsNickname',
+      'autoBanAnonymousIpSeconds',
+      'visibleOccupants',
+    ],
+    path,
+  );
   const p = (k: string) => (path ? `${path}.${k}` : k);
   const def = defaultMucConfig('localhost');
   const maxHistoryLength = int(o, 'maxHistoryLength', def.maxHistoryLength, path, 0, 10000);
@@ -117,7 +149,8 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
   const rp = p('defaultRoomConfig');
   const roles = strList(r, 'presenceBroadcast', DEFAULT_ROOM_CONFIG.presenceBroadcast, rp);
   for (const role of roles) {
-    if (!['moderator', 'participant', 'visitor', 'none'].includes(role)) throw new ConfigError(`${rp}.presenceBroadcast`, `unknown role "${role}"`);
+    if (!['moderator', 'participant', 'visitor', 'none'].includes(role))
+      throw new ConfigError(`${rp}.presenceBroadcast`, `unknown role "${role}"`);
   }
   const defaultRoomConfig: RoomConfig = {
     name: str(r, 'name', '', rp),
@@ -131,7 +164,13 @@ export function validateMuc(raw: unknown, path: string, mucHost: string): MucCon
     maxUsers: int(r, 'maxUsers', 0, rp, 0, 1_000_000),
     whois: oneOf<Whois>(r, 'whois', DEFAULT_ROOM_CONFIG.whois, ['moderators', 'anyone'], rp),
     changeSubject: bool(r, 'changeSubject', DEFAULT_ROOM_CONFIG.changeSubject, rp),
-    allowPm: oneOf<AllowPm>(r, 'allowPm', DEFAULT_ROOM_CONFIG.allowPm, ['anyone', 'participants', 'moderators', 'none'], rp),
+    allowPm: oneOf<AllowPm>(
+      r,
+      'allowPm',
+      DEFAULT_ROOM_CONFIG.allowPm,
+      ['anyone', 'participants', 'moderators', 'none'],
+      rp,
+    ),
     presenceBroadcast: roles as Role[],
     historyLength: int(r, 'historyLength', DEFAULT_ROOM_CONFIG.historyLength, rp, 0, maxHistoryLength),
     enableArchiving: bool(r, 'enableArchiving', DEFAULT_ROOM_CONFIG.enableArchiving, rp),

@@ -30,9 +30,24 @@ export interface JoinEvent {
   resync?: boolean;
 }
 
-export interface LeaveEvent { room: Room; occupant: Occupant; codes: string[] }
-export interface NickChangeEvent { room: Room; occupant: Occupant; from: JID; oldNick: string; newNick: string }
-export interface GroupchatEvent { room: Room; occupant: Occupant; stanza: Element; from: JID }
+export interface LeaveEvent {
+  room: Room;
+  occupant: Occupant;
+  codes: string[];
+}
+export interface NickChangeEvent {
+  room: Room;
+  occupant: Occupant;
+  from: JID;
+  oldNick: string;
+  newNick: string;
+}
+export interface GroupchatEvent {
+  room: Room;
+  occupant: Occupant;
+  stanza: Element;
+  from: JID;
+}
 export interface GroupchatOutEvent {
   room: Room;
   occupant: Occupant;
@@ -46,9 +61,24 @@ export interface GroupchatOutEvent {
   /** Set by a feature to hold back the broadcast from some occupants (it delivers to them itself later). */
   recipients?: (o: Occupant) => boolean;
 }
-export interface PrivateMessageEvent { room: Room; occupant: Occupant; target: Occupant; stanza: Element }
-export interface RoomMessageEvent { room: Room; stanza: Element; from: JID; occupant?: Occupant }
-export interface PresenceOutEvent { room: Room; occupant: Occupant; stanza: Element; view: View | 'self' }
+export interface PrivateMessageEvent {
+  room: Room;
+  occupant: Occupant;
+  target: Occupant;
+  stanza: Element;
+}
+export interface RoomMessageEvent {
+  room: Room;
+  stanza: Element;
+  from: JID;
+  occupant?: Occupant;
+}
+export interface PresenceOutEvent {
+  room: Room;
+  occupant: Occupant;
+  stanza: Element;
+  view: View | 'self';
+}
 /**
  * One copy of `occupant`'s presence about to reach `recipient` (a whole occupant, or one `session` of it for the join
  * roster, probes and self-presences). Return true to withhold it; replace `stanza` to hand this recipient a decorated
@@ -64,8 +94,17 @@ export interface PresenceDeliverEvent {
   unavailable: boolean;
 }
 /** The occupant list was just sent to a session (before its self-presence): features may append presences. */
-export interface RosterEvent { room: Room; occupant: Occupant; session: OccupantSession; view: View }
-export interface ConfigFormEvent { room: Room; fields: FormField[]; actor?: string }
+export interface RosterEvent {
+  room: Room;
+  occupant: Occupant;
+  session: OccupantSession;
+  view: View;
+}
+export interface ConfigFormEvent {
+  room: Room;
+  fields: FormField[];
+  actor?: string;
+}
 export interface ConfigSubmittedEvent {
   room: Room;
   fields: Map<string, string[]>;
@@ -73,30 +112,58 @@ export interface ConfigSubmittedEvent {
   codes: Set<string>;
   actor: string;
 }
-export interface ConfigChangedEvent { room: Room; codes: Set<string>; actor: string; before: RoomConfig }
-export interface DiscoInfoEvent { room: Room; features: Set<string>; fields: FormField[]; from: string }
-export interface RoleChangedEvent { room: Room; occupant: Occupant; oldRole: Role; newRole: Role }
+export interface ConfigChangedEvent {
+  room: Room;
+  codes: Set<string>;
+  actor: string;
+  before: RoomConfig;
+}
+export interface DiscoInfoEvent {
+  room: Room;
+  features: Set<string>;
+  fields: FormField[];
+  from: string;
+}
+export interface RoleChangedEvent {
+  room: Room;
+  occupant: Occupant;
+  oldRole: Role;
+  newRole: Role;
+}
 export interface AffiliationChangedEvent {
-  room: Room; bareJid: string; oldAffiliation: Affiliation; newAffiliation: Affiliation; actor?: string;
+  room: Room;
+  bareJid: string;
+  oldAffiliation: Affiliation;
+  newAffiliation: Affiliation;
+  actor?: string;
   /** The muc#admin <item/> that asked for it, so features can read extensions (a ban's expiry). */
   item?: Element;
 }
-export interface OccupantIqEvent { room: Room; stanza: Element; from: JID; payload: Element | undefined; sender?: Occupant; target?: Occupant }
-export interface RoomEvent { room: Room }
+export interface OccupantIqEvent {
+  room: Room;
+  stanza: Element;
+  from: JID;
+  payload: Element | undefined;
+  sender?: Occupant;
+  target?: Occupant;
+}
+export interface RoomEvent {
+  room: Room;
+}
 
 export interface MucEvents {
   'pre-join': JoinEvent;
-  'join': JoinEvent;
-  'leave': LeaveEvent;
+  join: JoinEvent;
+  leave: LeaveEvent;
   'pre-nick-change': NickChangeEvent;
-  'groupchat': GroupchatEvent;
+  groupchat: GroupchatEvent;
   'groupchat-out': GroupchatOutEvent;
   'groupchat-sent': GroupchatOutEvent;
   'private-message': PrivateMessageEvent;
   'room-message': RoomMessageEvent;
   'presence-out': PresenceOutEvent;
   'presence-deliver': PresenceDeliverEvent;
-  'roster': RosterEvent;
+  roster: RosterEvent;
   'config-form': ConfigFormEvent;
   'config-submitted': ConfigSubmittedEvent;
   'config-changed': ConfigChangedEvent;
@@ -105,10 +172,17 @@ export interface MucEvents {
   'affiliation-changed': AffiliationChangedEvent;
   'occupant-iq': OccupantIqEvent;
   'moderate-message': ModerateMessageEvent;
-  'created': RoomEvent;
+  created: RoomEvent;
   /** A persistent room was loaded from disk at start (features resume timers kept in room.data). */
-  'restored': RoomEvent;
-  'destroyed': RoomEvent;
+  restored: RoomEvent;
+  destroyed: RoomEvent;
 }
 /** A moderator retracts a message: features may anonymize `by` (an occupant or the room JID) and the occupant-id. */
-export interface ModerateMessageEvent { room: Room; moderator: Occupant; stanzaId: string; reason?: string; by: string; byOccupantId?: string }
+export interface ModerateMessageEvent {
+  room: Room;
+  moderator: Occupant;
+  stanzaId: string;
+  reason?: string;
+  by: string;
+  byOccupantId?: string;
+}

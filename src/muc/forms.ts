@@ -4,7 +4,17 @@ import { MUC_NS } from './types.js';
 
 export interface FormField {
   var: string;
-  type?: 'boolean' | 'fixed' | 'hidden' | 'jid-multi' | 'jid-single' | 'list-multi' | 'list-single' | 'text-multi' | 'text-private' | 'text-single';
+  type?:
+    | 'boolean'
+    | 'fixed'
+    | 'hidden'
+    | 'jid-multi'
+    | 'jid-single'
+    | 'list-multi'
+    | 'list-single'
+    | 'text-multi'
+    | 'text-private'
+    | 'text-single';
   label?: string;
   desc?: string;
   values?: string[];
@@ -12,8 +22,19 @@ export interface FormField {
   required?: boolean;
 }
 
-export function buildForm(type: 'form' | 'result' | 'submit', formType: string | null, fields: FormField[], title?: string, instructions?: string): Element {
-  const x = el('x', { xmlns: MUC_NS.DATA, type }, title ? el('title', {}, title) : undefined, instructions ? el('instructions', {}, instructions) : undefined);
+export function buildForm(
+  type: 'form' | 'result' | 'submit',
+  formType: string | null,
+  fields: FormField[],
+  title?: string,
+  instructions?: string,
+): Element {
+  const x = el(
+    'x',
+    { xmlns: MUC_NS.DATA, type },
+    title ? el('title', {}, title) : undefined,
+    instructions ? el('instructions', {}, instructions) : undefined,
+  );
   if (formType) x.append(el('field', { var: 'FORM_TYPE', type: 'hidden' }, el('value', {}, formType)));
   for (const f of fields) {
     const fe = el('field', { var: f.var, type: f.type, label: f.label });
@@ -32,7 +53,10 @@ export function readForm(x: Element): Map<string, string[]> {
   for (const f of x.getChildren('field')) {
     const name = f.attrs.var;
     if (!name) continue;
-    out.set(name, f.getChildren('value').map((v) => v.getText()));
+    out.set(
+      name,
+      f.getChildren('value').map((v) => v.getText()),
+    );
   }
   return out;
 }

@@ -21,17 +21,30 @@ export class Occupant {
   /** Epoch ms of the join, for features such as slow mode or idle checks. */
   readonly joinedAt = Date.now();
 
-  constructor(public nick: string, readonly bareJid: string, public role: Role, readonly occupantId: string) {}
+  constructor(
+    public nick: string,
+    readonly bareJid: string,
+    public role: Role,
+    readonly occupantId: string,
+  ) {}
 
   /** The session whose presence represents the occupant (the first one that joined). */
   get primary(): OccupantSession {
     return this.sessions.values().next().value as OccupantSession;
   }
 
-  get isModerator(): boolean { return this.role === 'moderator'; }
+  get isModerator(): boolean {
+    return this.role === 'moderator';
+  }
 
-  cachedView(view: View): PreparedStanza | undefined { return this.views[view]; }
+  cachedView(view: View): PreparedStanza | undefined {
+    return this.views[view];
+  }
   /** Kept as bytes only (the tree is rebuilt on the rare demand): one per occupant and view, for as long as it stays. */
-  cacheView(view: View, p: PreparedStanza): void { this.views[view] = p.compact(); }
-  invalidate(): void { this.views = {}; }
+  cacheView(view: View, p: PreparedStanza): void {
+    this.views[view] = p.compact();
+  }
+  invalidate(): void {
+    this.views = {};
+  }
 }

@@ -26,7 +26,10 @@ export function roomFileName(localpart: string): string {
 export class RoomStore {
   private docs = new Map<string, JsonDocument<StoredRoom>>();
   private pending = new Set<Promise<unknown>>();
-  constructor(readonly dir: string, private log: Logger) {}
+  constructor(
+    readonly dir: string,
+    private log: Logger,
+  ) {}
 
   async loadAll(): Promise<StoredRoom[]> {
     let names: string[];
@@ -51,7 +54,8 @@ export class RoomStore {
 
   save(room: StoredRoom): void {
     let doc = this.docs.get(room.localpart);
-    if (!doc) this.docs.set(room.localpart, (doc = new JsonDocument<StoredRoom>(join(this.dir, roomFileName(room.localpart)))));
+    if (!doc)
+      this.docs.set(room.localpart, (doc = new JsonDocument<StoredRoom>(join(this.dir, roomFileName(room.localpart)))));
     this.track(doc.save(room));
   }
 
@@ -69,7 +73,9 @@ export class RoomStore {
   }
 
   private track(p: Promise<unknown>): void {
-    const q = p.catch((err) => this.log.error(`muc: room storage failed: ${(err as Error).message}`)).finally(() => this.pending.delete(q));
+    const q = p
+      .catch((err) => this.log.error(`muc: room storage failed: ${(err as Error).message}`))
+      .finally(() => this.pending.delete(q));
     this.pending.add(q);
   }
 }

@@ -48,7 +48,12 @@ export interface BuildOptions extends PresenceChange {
 }
 
 const hasChange = (c: PresenceChange): boolean =>
-  c.type !== undefined || c.codes !== undefined || c.details !== undefined || c.payload !== undefined || c.role !== undefined || c.destroy !== undefined;
+  c.type !== undefined ||
+  c.codes !== undefined ||
+  c.details !== undefined ||
+  c.payload !== undefined ||
+  c.role !== undefined ||
+  c.destroy !== undefined;
 
 export class PresencePublisher {
   /** Occupant-level visibility on top of the role rules (features/visible-occupants.ts); unset: roles decide alone. */
@@ -58,10 +63,18 @@ export class PresencePublisher {
 
   /** Sends a change of `occ` to its own sessions, then to the other occupants allowed to see it. */
   publish(occ: Occupant, opts: PublishOptions = {}): void {
-    const change: PresenceChange = { type: opts.type, codes: opts.codes, details: opts.details, payload: opts.payload, role: opts.role, destroy: opts.destroy };
+    const change: PresenceChange = {
+      type: opts.type,
+      codes: opts.codes,
+      details: opts.details,
+      payload: opts.payload,
+      role: opts.role,
+      destroy: opts.destroy,
+    };
     const selfChange = { ...change, ...opts.self };
     const actor = opts.actor;
-    if (actor) this.sendSelf(occ, actor.session, { ...selfChange, codes: [...(selfChange.codes ?? []), ...actor.codes] });
+    if (actor)
+      this.sendSelf(occ, actor.session, { ...selfChange, codes: [...(selfChange.codes ?? []), ...actor.codes] });
     for (const s of opts.selfSessions ?? occ.sessions.values()) {
       if (s !== actor?.session) this.sendSelf(occ, s, selfChange);
     }
@@ -87,7 +100,15 @@ export class PresencePublisher {
   sendSelf(occ: Occupant, session: OccupantSession, change: PresenceChange & { jids?: string[] } = {}): void {
     const p = this.build(occ, 'self', { ...change, selfJid: session.full });
     if (this.room.hooks.has('presence-deliver')) {
-      const ev = { room: this.room, occupant: occ, recipient: occ, session, view: 'self' as const, stanza: new PreparedStanza(p), unavailable: change.type === 'unavailable' };
+      const ev = {
+        room: this.room,
+        occupant: occ,
+        recipient: occ,
+        session,
+        view: 'self' as const,
+        stanza: new PreparedStanza(p),
+        unavailable: change.type === 'unavailable',
+      };
       if (this.room.hooks.fire('presence-deliver', ev)) return;
       this.room.router.route(ev.stanza.toElement(session.full));
       return;
@@ -141,16 +162,31 @@ export class PresencePublisher {
     }
     const p = el('presence', { from: room.nickJid(occ.nick), type: opts.type });
     for (const c of opts.payload ?? presencePayload(occ.primary?.presence)) p.append(c);
-    p.append(mucUserX({
-      affiliation, role: opts.role ?? occ.role, jids, codes: opts.codes, self: view === 'self', details: opts.details,
-      // The actor's real JID only in others' full view: one's own presence names the actor by nick (as Prosody does).
-      destroy: opts.destroy, showActorJid: view === 'full',
-    }));
+    p.append(
+      mucUserX({
+        affiliation,
+        role: opts.role ?? occ.role,
+        jids,
+        codes: opts.codes,
+        self: view === 'self',
+        details: opts.details,
+        // The actor's real JID only in others' full view: one's own presence names the actor by nick (as Prosody does).
+        destroy: opts.destroy,
+        showActorJid: view === 'full',
+      }),
+    );
     room.hooks.fire('presence-out', { room, occupant: occ, stanza: p, view });
     return p;
   }
 
-  private deliver(occ: Occupant, recipient: Occupant, view: View, p: PreparedStanza, unavailable: boolean, session?: OccupantSession): void {
+  private deliver(
+    occ: Occupant,
+    recipient: Occupant,
+    view: View,
+    p: PreparedStanza,
+    unavailable: boolean,
+    session?: OccupantSession,
+  ): void {
     const room = this.room;
     let stanza = p;
     if (room.hooks.has('presence-deliver')) {

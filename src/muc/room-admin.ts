@@ -23,12 +23,19 @@ export class RoomAdmin {
     this.announceChange(occ, details, oldRole);
     this.room.hooks.fire('role-changed', { room: this.room, occupant: occ, oldRole, newRole: role });
     // A new moderator now sees real JIDs and limited presences: give it the full roster.
-    if (role === 'moderator' && (!this.canSeeJidsForRole(oldRole) || !this.room.config.presenceBroadcast.includes('participant') || !this.room.config.presenceBroadcast.includes('visitor'))) {
+    if (
+      role === 'moderator' &&
+      (!this.canSeeJidsForRole(oldRole) ||
+        !this.room.config.presenceBroadcast.includes('participant') ||
+        !this.room.config.presenceBroadcast.includes('visitor'))
+    ) {
       for (const s of occ.sessions.values()) this.room.presence.sendRoster(occ, s);
     }
   }
 
-  canSeeJidsForRole(role: Role): boolean { return this.room.config.whois === 'anyone' || role === 'moderator'; }
+  canSeeJidsForRole(role: Role): boolean {
+    return this.room.config.whois === 'anyone' || role === 'moderator';
+  }
 
   /** Presence after a role or affiliation change: to the occupant (110) and to those who see it (old or new role). */
   announceChange(occ: Occupant, details: ItemDetails, oldRole: Role): void {
@@ -40,7 +47,11 @@ export class RoomAdmin {
    * Sets a bare JID's affiliation and applies it to its occupants: bans remove them (301), losing membership in a
    * members-only room removes them (321), otherwise their role follows. Non-occupants are announced by message.
    */
-  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {}): void {
+  setAffiliation(
+    bare: string,
+    affiliation: Affiliation,
+    opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {},
+  ): void {
     const old = this.room.affiliationOf(bare);
     const prevEntry = this.room.affiliations.get(bare);
     if (affiliation === 'none') this.room.affiliations.delete(bare);
@@ -60,10 +71,18 @@ export class RoomAdmin {
         if (role === 'participant' && oldRole === 'moderator' && AFF_RANK[old] < AFF_RANK.admin) role = 'moderator';
         occ.role = role;
         this.announceChange(occ, details, oldRole);
-        if (oldRole !== role) this.room.hooks.fire('role-changed', { room: this.room, occupant: occ, oldRole, newRole: role });
+        if (oldRole !== role)
+          this.room.hooks.fire('role-changed', { room: this.room, occupant: occ, oldRole, newRole: role });
       }
     }
-    this.room.hooks.fire('affiliation-changed', { room: this.room, bareJid: bare, oldAffiliation: old, newAffiliation: affiliation, actor: opts.actorJid, item: opts.item });
+    this.room.hooks.fire('affiliation-changed', {
+      room: this.room,
+      bareJid: bare,
+      oldAffiliation: old,
+      newAffiliation: affiliation,
+      actor: opts.actorJid,
+      item: opts.item,
+    });
     if (here.length === 0) this.announceAffiliation(bare, affiliation, opts.reason);
     this.room.host.persist(this.room);
   }
@@ -71,7 +90,12 @@ export class RoomAdmin {
   /** XEP-0045 §9.x: an affiliation change of someone not in the room, told to those who may see real JIDs. */
   announceAffiliation(bare: string, affiliation: Affiliation, reason?: string): void {
     const item = el('item', { jid: bare, affiliation }, reason ? el('reason', {}, reason) : undefined);
-    const x = el('x', { xmlns: MUC_NS.USER }, affiliation === 'outcast' ? el('status', { code: '301' }) : undefined, item);
+    const x = el(
+      'x',
+      { xmlns: MUC_NS.USER },
+      affiliation === 'outcast' ? el('status', { code: '301' }) : undefined,
+      item,
+    );
     const p = new PreparedStanza(el('message', { from: this.room.jid }, x));
     this.room.broadcast(p, (o) => this.room.canSeeJids(o));
   }
@@ -88,9 +112,12 @@ export class RoomAdmin {
     if (this.room.destroyed) return;
     this.room.destroyed = true;
     for (const occ of [...this.room.occupants.values()]) {
-      const d = el('destroy', { jid: alternate },
+      const d = el(
+        'destroy',
+        { jid: alternate },
         reason !== undefined ? el('reason', {}, reason) : undefined,
-        password ? el('password', {}, password) : undefined);
+        password ? el('password', {}, password) : undefined,
+      );
       this.room.removeOccupant(occ, { selfOnly: true, destroy: d });
     }
     this.room.hooks.fire('destroyed', { room: this.room });
@@ -100,6 +127,7 @@ export class RoomAdmin {
 
   /** Service shutdown (332): occupants are told they left, the room stays as it is stored. */
   shutdown(): void {
-    for (const occ of [...this.room.occupants.values()]) this.room.removeOccupant(occ, { codes: ['332'], selfOnly: true });
+    for (const occ of [...this.room.occupants.values()])
+      this.room.removeOccupant(occ, { codes: ['332'], selfOnly: true });
   }
 }

@@ -8,7 +8,11 @@ import { MUC_NS } from './types.js';
 import type { Room } from './room.js';
 
 export interface RoomIqContext {
-  room: Room; stanza: Element; payload: Element; from: JID; occupant?: Occupant;
+  room: Room;
+  stanza: Element;
+  payload: Element;
+  from: JID;
+  occupant?: Occupant;
   /** Sends the result now (when later stanzas must follow it); the handler's return value is then ignored. */
   reply(payload?: Element): void;
 }
@@ -48,13 +52,18 @@ export class RoomIq {
     const reply = (r?: Element) => {
       if (replied) return;
       replied = true;
-      this.room.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: this.room.jid, to: from.toString() }, r));
+      this.room.router.route(
+        el('iq', { type: 'result', id: stanza.attrs.id, from: this.room.jid, to: from.toString() }, r),
+      );
     };
     let result: Element | void | Promise<Element | void>;
     try {
       result = handler({ room: this.room, stanza, payload, from, occupant: occ, reply });
     } catch (err) {
-      if (err instanceof StanzaError) { this.room.bounce(stanza, err); return; }
+      if (err instanceof StanzaError) {
+        this.room.bounce(stanza, err);
+        return;
+      }
       throw err;
     }
     Promise.resolve(result).then(
@@ -85,7 +94,8 @@ export class RoomIq {
     if (!sender) throw new StanzaError('not-acceptable', 'You are not currently connected to this chat', 'cancel');
     if (!target) throw new StanzaError('item-not-found', undefined, 'cancel');
     // vCards belong to the account, not the session (XEP-0045 §17.3).
-    const toJid = payload?.name === 'vCard' && payload.attrs.xmlns === MUC_NS.VCARD ? target.bareJid : target.primary.full;
+    const toJid =
+      payload?.name === 'vCard' && payload.attrs.xmlns === MUC_NS.VCARD ? target.bareJid : target.primary.full;
     const id = `muc${++this.iqCounter}`;
     if (this.pendingIq.size > 1000) this.pendingIq.delete(this.pendingIq.keys().next().value as string);
     this.pendingIq.set(id, { from: from.toString(), id: stanza.attrs.id ?? '', to: nick });
@@ -98,8 +108,15 @@ export class RoomIq {
     if (!pending) return;
     this.pendingIq.delete(stanza.attrs.id!);
     const target = this.room.occupants.get(pending.to);
-    const fromNick = target && (target.bareJid === from.bare().toString()) ? this.room.nickJid(target.nick) : this.room.nickJid(pending.to);
-    const reply = el('iq', { type: stanza.attrs.type, id: pending.id, from: fromNick, to: pending.from }, ...stanza.getChildElements());
+    const fromNick =
+      target && target.bareJid === from.bare().toString()
+        ? this.room.nickJid(target.nick)
+        : this.room.nickJid(pending.to);
+    const reply = el(
+      'iq',
+      { type: stanza.attrs.type, id: pending.id, from: fromNick, to: pending.from },
+      ...stanza.getChildElements(),
+    );
     this.room.router.route(reply);
   }
 }

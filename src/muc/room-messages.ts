@@ -41,10 +41,14 @@ export class RoomMessages {
     this.broadcastGroupchat(occ, stanza);
   }
 
-
   /** Relays a groupchat message from an occupant to everyone (after the `groupchat` hooks accepted it). */
   broadcastGroupchat(occ: Occupant, stanza: Element): GroupchatOutEvent {
-    const out = el('message', { from: this.room.nickJid(occ.nick), type: 'groupchat', id: stanza.attrs.id, 'xml:lang': stanza.attrs['xml:lang'] });
+    const out = el('message', {
+      from: this.room.nickJid(occ.nick),
+      type: 'groupchat',
+      id: stanza.attrs.id,
+      'xml:lang': stanza.attrs['xml:lang'],
+    });
     for (const c of stanza.children) {
       if (typeof c === 'string') continue;
       const ns = c.attrs.xmlns;
@@ -53,7 +57,13 @@ export class RoomMessages {
       if (c.name === 'occupant-id' && ns === MUC_NS.OCCUPANT_ID) continue;
       out.append(c);
     }
-    const ev: GroupchatOutEvent = { room: this.room, occupant: occ, stanza: out, original: stanza, historic: isHistoric(stanza) };
+    const ev: GroupchatOutEvent = {
+      room: this.room,
+      occupant: occ,
+      stanza: out,
+      original: stanza,
+      historic: isHistoric(stanza),
+    };
     this.room.hooks.fire('groupchat-out', ev);
     const observe = this.room.host.observeFanout;
     const t0 = observe ? performance.now() : 0;
@@ -63,11 +73,15 @@ export class RoomMessages {
       // The reflection is the sender's receipt: it waits until the message is on disk (one batch); the others
       // get it at once. A message whose reflection reached its sender is never lost by a crash.
       this.room.broadcast(p, (o) => o !== occ && (!ev.recipients || ev.recipients(o)));
-      durable.then(() => {
-        if (ev.recipients && !ev.recipients(occ)) return;
-        for (const s of occ.sessions.values()) if (this.room.bySession.get(s.full) === occ) this.room.deliverToSession(s, p);
-        this.room.flushGone();
-      }, () => undefined); // the room was deleted meanwhile
+      durable.then(
+        () => {
+          if (ev.recipients && !ev.recipients(occ)) return;
+          for (const s of occ.sessions.values())
+            if (this.room.bySession.get(s.full) === occ) this.room.deliverToSession(s, p);
+          this.room.flushGone();
+        },
+        () => undefined,
+      ); // the room was deleted meanwhile
     } else {
       this.room.broadcast(p, ev.recipients);
     }
@@ -86,12 +100,14 @@ export class RoomMessages {
   privateMessage(stanza: Element, nick: string, occ: Occupant | undefined): void {
     const type = stanza.attrs.type ?? 'normal';
     if (!occ) throw new StanzaError('not-acceptable', 'You are not currently connected to this chat', 'cancel');
-    if (type === 'groupchat') throw new StanzaError('bad-request', 'Private messages must not be of type groupchat', 'modify');
+    if (type === 'groupchat')
+      throw new StanzaError('bad-request', 'Private messages must not be of type groupchat', 'modify');
     const target = this.room.occupants.get(nick);
     if (!target) throw new StanzaError('item-not-found', 'Recipient not in room', 'cancel');
     this.room.hooks.fire('private-message', { room: this.room, occupant: occ, target, stanza });
     const out = el('message', { ...stanza.attrs, from: this.room.nickJid(occ.nick), to: undefined, xmlns: undefined });
-    for (const c of stanza.children) if (typeof c !== 'string' && !(c.name === 'x' && c.attrs.xmlns === MUC_NS.USER)) out.append(c);
+    for (const c of stanza.children)
+      if (typeof c !== 'string' && !(c.name === 'x' && c.attrs.xmlns === MUC_NS.USER)) out.append(c);
     out.append(el('x', { xmlns: MUC_NS.USER }));
     this.room.deliver(target, new PreparedStanza(out));
   }

@@ -25,7 +25,10 @@ export class RoomOccupants {
     if (type === 'error') {
       // issue 978: a client bouncing our presence is gone; tell the others why.
       if (occ) {
-        const cond = stanza.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === MUC_NS.STANZAS && c.name !== 'text');
+        const cond = stanza
+          .getChild('error')
+          ?.getChildElements()
+          .find((c) => c.attrs.xmlns === MUC_NS.STANZAS && c.name !== 'text');
         const text = stanza.getChild('error')?.getChildText('text', MUC_NS.STANZAS);
         const why = `Kicked: ${(cond?.name ?? 'error').replace(/-/g, ' ')}${text ? `: ${text}` : ''}`;
         // Only that session is gone; the occupant stays while it has others (their presence lists one item less).
@@ -58,7 +61,13 @@ export class RoomOccupants {
 
   /** Checks a nickname; XEP-0045 §7.2.9 lets a room refuse nicks that fail its rules. */
   validateNick(nick: string): void {
-    if (!nick || Buffer.byteLength(nick) > 1023 || nick.trim() !== nick || IGNORABLE.test(nick) || nick.normalize('NFC') !== nick) {
+    if (
+      !nick ||
+      Buffer.byteLength(nick) > 1023 ||
+      nick.trim() !== nick ||
+      IGNORABLE.test(nick) ||
+      nick.normalize('NFC') !== nick
+    ) {
       throw new StanzaError('jid-malformed', 'Nickname must pass strict validation', 'modify');
     }
   }
@@ -69,13 +78,25 @@ export class RoomOccupants {
     try {
       this.validateNick(nick);
     } catch (err) {
-      this.room.bounce(stanza, err as StanzaError, `${this.room.jid}/${nick.replace(new RegExp(IGNORABLE.source, 'gu'), '')}`);
+      this.room.bounce(
+        stanza,
+        err as StanzaError,
+        `${this.room.jid}/${nick.replace(new RegExp(IGNORABLE.source, 'gu'), '')}`,
+      );
       return;
     }
     const affiliation = this.room.affiliationOf(bare);
     const ev: JoinEvent = {
-      room: this.room, stanza, from, bareJid: bare, nick, x: stanza.getChild('x', MUC_NS.MUC),
-      affiliation, role: this.room.defaultRole(affiliation), created, codes: new Set(created ? ['201'] : []),
+      room: this.room,
+      stanza,
+      from,
+      bareJid: bare,
+      nick,
+      x: stanza.getChild('x', MUC_NS.MUC),
+      affiliation,
+      role: this.room.defaultRole(affiliation),
+      created,
+      codes: new Set(created ? ['201'] : []),
     };
     if (affiliation === 'outcast') throw new StanzaError('forbidden', 'You have been banned from this room', 'auth');
     const existing = this.room.occupants.get(nick);
@@ -115,8 +136,19 @@ export class RoomOccupants {
     session.presence = storedPresence(stanza);
     occ.invalidate();
     const ev: JoinEvent = {
-      room: this.room, stanza, from: session.jid, bareJid: occ.bareJid, nick: occ.nick, x: stanza.getChild('x', MUC_NS.MUC),
-      affiliation: this.room.affiliationOf(occ.bareJid), role: occ.role, created: false, codes: new Set(), occupant: occ, session, resync: true,
+      room: this.room,
+      stanza,
+      from: session.jid,
+      bareJid: occ.bareJid,
+      nick: occ.nick,
+      x: stanza.getChild('x', MUC_NS.MUC),
+      affiliation: this.room.affiliationOf(occ.bareJid),
+      role: occ.role,
+      created: false,
+      codes: new Set(),
+      occupant: occ,
+      session,
+      resync: true,
     };
     this.room.presence.sendRoster(occ, session);
     this.room.presence.publish(occ, { selfSessions: [session], others: 'none' });
@@ -143,14 +175,21 @@ export class RoomOccupants {
     const ev: NickChangeEvent = { room: this.room, occupant: occ, from, oldNick: occ.nick, newNick: nick };
     this.room.hooks.fire('pre-nick-change', ev);
     if (taken || occ.sessions.size > 1) {
-      if (!taken && this.room.occupants.size >= this.room.host.config.maxOccupants) throw new StanzaError('service-unavailable', 'The room is full', 'wait');
+      if (!taken && this.room.occupants.size >= this.room.host.config.maxOccupants)
+        throw new StanzaError('service-unavailable', 'The room is full', 'wait');
       this.moveSession(occ, from.toString(), nick, stanza, taken);
       return;
     }
     const session = occ.primary;
     // 303: unavailable from the old nick carrying the new one, then available from the new nick.
     // (Its own copy keeps the presence payload, as it always did; the others' copy carries none.)
-    this.room.presence.publish(occ, { type: 'unavailable', codes: ['303'], details: { nick }, payload: [], self: { payload: undefined, role: occ.role } });
+    this.room.presence.publish(occ, {
+      type: 'unavailable',
+      codes: ['303'],
+      details: { nick },
+      payload: [],
+      self: { payload: undefined, role: occ.role },
+    });
     this.room.occupants.delete(occ.nick);
     occ.nick = nick;
     this.room.occupants.set(nick, occ);
@@ -166,7 +205,16 @@ export class RoomOccupants {
   moveSession(occ: Occupant, full: string, nick: string, stanza: Element, dest: Occupant | undefined): void {
     const session = occ.sessions.get(full)!;
     const role = occ.role;
-    this.room.presence.publish(occ, { type: 'unavailable', codes: ['303'], details: { nick }, role, payload: [], self: { jids: [full] }, selfSessions: [session], others: 'none' });
+    this.room.presence.publish(occ, {
+      type: 'unavailable',
+      codes: ['303'],
+      details: { nick },
+      role,
+      payload: [],
+      self: { jids: [full] },
+      selfSessions: [session],
+      others: 'none',
+    });
     if (occ.sessions.size > 1) this.removeSession(occ, full, {}, false);
     else this.removeOccupant(occ, {}, false);
     session.presence = storedPresence(stanza);
@@ -194,7 +242,12 @@ export class RoomOccupants {
     // Someone with a reserved nick who is not here: say so (Prosody #1535).
     for (const [bare, entry] of this.room.affiliations) {
       if (entry.nick === to.resource) {
-        const x = mucUserX({ affiliation: entry.affiliation, role: 'none', jids: this.room.canSeeJids(prober) ? [bare] : undefined, details: { nick: entry.nick } });
+        const x = mucUserX({
+          affiliation: entry.affiliation,
+          role: 'none',
+          jids: this.room.canSeeJids(prober) ? [bare] : undefined,
+          details: { nick: entry.nick },
+        });
         this.room.router.route(el('presence', { from: to.toString(), to: session.full, type: 'unavailable' }, x));
         return;
       }
@@ -207,7 +260,15 @@ export class RoomOccupants {
     if (!session) return;
     if (occ.sessions.size > 1) {
       if (tellSelf) {
-        this.room.presence.publish(occ, { type: 'unavailable', codes: opts.codes ?? [], role: 'none', payload: opts.payload ?? [], self: { jids: [full] }, selfSessions: [session], others: 'none' });
+        this.room.presence.publish(occ, {
+          type: 'unavailable',
+          codes: opts.codes ?? [],
+          role: 'none',
+          payload: opts.payload ?? [],
+          self: { jids: [full] },
+          selfSessions: [session],
+          others: 'none',
+        });
       }
       const wasPrimary = session === occ.primary;
       occ.sessions.delete(full);
@@ -235,8 +296,14 @@ export class RoomOccupants {
       this.room.host.occupantSessionRemoved(this.room, full);
     }
     this.room.presence.publish(occ, {
-      type: 'unavailable', codes, details: opts.details, payload: opts.payload ?? [], role: 'none', self: { destroy: opts.destroy },
-      selfSessions: told, others: opts.selfOnly ? 'none' : 'all',
+      type: 'unavailable',
+      codes,
+      details: opts.details,
+      payload: opts.payload ?? [],
+      role: 'none',
+      self: { destroy: opts.destroy },
+      selfSessions: told,
+      others: opts.selfOnly ? 'none' : 'all',
     });
     occ.role = 'none';
     this.room.hooks.fire('leave', { room: this.room, occupant: occ, codes });

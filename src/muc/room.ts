@@ -47,7 +47,11 @@ export interface RoomHost {
   occupantSessionRemoved(room: Room, full: string): void;
 }
 
-export interface Subject { text: string; nick: string; ts: number }
+export interface Subject {
+  text: string;
+  nick: string;
+  ts: number;
+}
 
 export interface RemoveOptions {
   codes?: string[];
@@ -81,13 +85,23 @@ export class Room {
   readonly iqs = new RoomIq(this);
   readonly admin = new RoomAdmin(this);
 
-  constructor(readonly localpart: string, readonly host: RoomHost, public config: RoomConfig) {
+  constructor(
+    readonly localpart: string,
+    readonly host: RoomHost,
+    public config: RoomConfig,
+  ) {
     this.jid = `${localpart}@${host.config.host}`;
   }
 
-  get router(): Router { return this.host.router; }
-  get hooks(): Hooks<MucEvents> { return this.host.hooks; }
-  get occupantCount(): number { return this.occupants.size; }
+  get router(): Router {
+    return this.host.router;
+  }
+  get hooks(): Hooks<MucEvents> {
+    return this.host.hooks;
+  }
+  get occupantCount(): number {
+    return this.occupants.size;
+  }
 
   // ---- lookups -----------------------------------------------------------------------------------------------
 
@@ -106,7 +120,9 @@ export class Room {
     return this.config.moderated ? 'visitor' : 'participant';
   }
 
-  occupantOf(full: string): Occupant | undefined { return this.bySession.get(full); }
+  occupantOf(full: string): Occupant | undefined {
+    return this.bySession.get(full);
+  }
 
   occupantsOf(bare: string): Occupant[] {
     const out: Occupant[] = [];
@@ -114,7 +130,9 @@ export class Room {
     return out;
   }
 
-  nickJid(nick: string): string { return `${this.jid}/${nick}`; }
+  nickJid(nick: string): string {
+    return `${this.jid}/${nick}`;
+  }
 
   /** Real JIDs are shown to moderators, or to everyone in non-anonymous rooms. */
   canSeeJids(o: Occupant | undefined): boolean {
@@ -152,7 +170,15 @@ export class Room {
       reply.children = [];
       const x = stanza.getChild('x', MUC_NS.MUC);
       if (x && stanza.attrs.type !== 'probe') reply.append(el('x', { xmlns: MUC_NS.MUC }));
-      reply.append(errorElement(err.condition, err.text, err.type, stanza.attrs.type === 'probe' ? undefined : this.jid, err.appCondition));
+      reply.append(
+        errorElement(
+          err.condition,
+          err.text,
+          err.type,
+          stanza.attrs.type === 'probe' ? undefined : this.jid,
+          err.appCondition,
+        ),
+      );
     } else {
       const e = reply.getChild('error');
       if (e) e.attrs.by = this.jid;
@@ -165,7 +191,9 @@ export class Room {
   // ---- fan-out ------------------------------------------------------------------------------------------
 
   /** Whether `recipient` gets presences of occupants in `role` (muc#roomconfig_presencebroadcast). */
-  seesPresenceOf(role: Role, recipient: Occupant): boolean { return this.presence.sees(role, recipient); }
+  seesPresenceOf(role: Role, recipient: Occupant): boolean {
+    return this.presence.sees(role, recipient);
+  }
 
   /** Sends a prepared stanza to every session of every occupant (the message fan-out). */
   broadcast(p: PreparedStanza, filter?: (o: Occupant) => boolean): void {
@@ -197,37 +225,70 @@ export class Room {
   // ---- the operations features call (each concern's module does the work) -----------------------------------
 
   /** Checks a nickname; XEP-0045 §7.2.9 lets a room refuse nicks that fail its rules. */
-  validateNick(nick: string): void { this.members.validateNick(nick); }
-  join(stanza: Element, from: JID, nick: string, created: boolean): void { this.members.join(stanza, from, nick, created); }
+  validateNick(nick: string): void {
+    this.members.validateNick(nick);
+  }
+  join(stanza: Element, from: JID, nick: string, created: boolean): void {
+    this.members.join(stanza, from, nick, created);
+  }
   /** One session leaves; the occupant leaves with its last session. */
-  removeSession(occ: Occupant, full: string, opts: RemoveOptions, tellSelf = true): void { this.members.removeSession(occ, full, opts, tellSelf); }
+  removeSession(occ: Occupant, full: string, opts: RemoveOptions, tellSelf = true): void {
+    this.members.removeSession(occ, full, opts, tellSelf);
+  }
   /** Removes an occupant with all its sessions, telling it (110) and the others (unless selfOnly). */
-  removeOccupant(occ: Occupant, opts: RemoveOptions, tellSelf = true): void { this.members.removeOccupant(occ, opts, tellSelf); }
+  removeOccupant(occ: Occupant, opts: RemoveOptions, tellSelf = true): void {
+    this.members.removeOccupant(occ, opts, tellSelf);
+  }
 
   /** Changes an occupant's role; 'none' kicks (307). `actor` is the acting occupant, if any. */
-  setRole(occ: Occupant, role: Role, actor?: Occupant, reason?: string): void { this.admin.setRole(occ, role, actor, reason); }
-  setAffiliation(bare: string, affiliation: Affiliation, opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {}): void {
+  setRole(occ: Occupant, role: Role, actor?: Occupant, reason?: string): void {
+    this.admin.setRole(occ, role, actor, reason);
+  }
+  setAffiliation(
+    bare: string,
+    affiliation: Affiliation,
+    opts: { actor?: Occupant; actorJid?: string; reason?: string; nick?: string; item?: Element } = {},
+  ): void {
     this.admin.setAffiliation(bare, affiliation, opts);
   }
   /** Tells every occupant the status codes of a configuration change (104, 170–173…). */
-  announceCodes(codes: Iterable<string>): void { this.admin.announceCodes(codes); }
+  announceCodes(codes: Iterable<string>): void {
+    this.admin.announceCodes(codes);
+  }
   /** Destroys the room: every occupant gets its own unavailable presence with <destroy/> (XEP-0045 §10.9). */
-  destroy(reason?: string, alternate?: string, password?: string): void { this.admin.destroy(reason, alternate, password); }
+  destroy(reason?: string, alternate?: string, password?: string): void {
+    this.admin.destroy(reason, alternate, password);
+  }
   /** Service shutdown (332): occupants are told they left, the room stays as it is stored. */
-  shutdown(): void { this.admin.shutdown(); }
+  shutdown(): void {
+    this.admin.shutdown();
+  }
 
   /** Whether a groupchat message belongs in history and the archive. */
-  static isHistoric(stanza: Element): boolean { return isHistoric(stanza); }
+  static isHistoric(stanza: Element): boolean {
+    return isHistoric(stanza);
+  }
   /** Relays a groupchat message from an occupant to everyone (after the `groupchat` hooks accepted it). */
-  broadcastGroupchat(occ: Occupant, stanza: Element): GroupchatOutEvent { return this.messages.broadcastGroupchat(occ, stanza); }
+  broadcastGroupchat(occ: Occupant, stanza: Element): GroupchatOutEvent {
+    return this.messages.broadcastGroupchat(occ, stanza);
+  }
   /** A message from the room itself (status codes, retractions) to every occupant. */
-  broadcastRoomMessage(children: Element[], attrs: Record<string, string> = {}): void { this.messages.broadcastRoomMessage(children, attrs); }
+  broadcastRoomMessage(children: Element[], attrs: Record<string, string> = {}): void {
+    this.messages.broadcastRoomMessage(children, attrs);
+  }
 }
 
 /** XEP-0421: a stable, opaque id per real bare JID and room that reveals nothing about the JID. */
 export function occupantId(salt: string, roomJid: string, bare: string): string {
   if (salt.startsWith(PROSODY_SALT_PREFIX)) return prosodyOccupantId(salt.slice(PROSODY_SALT_PREFIX.length), bare);
-  return createHash('sha256').update(salt).update('\0').update(roomJid).update('\0').update(bare).digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(salt)
+    .update('\0')
+    .update(roomJid)
+    .update('\0')
+    .update(bare)
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 /** Parses an attribute holding a JID, rejecting malformed ones with a stanza error. */

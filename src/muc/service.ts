@@ -106,13 +106,23 @@ export class MucService implements Component {
     this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
     const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
     installFeatures({
-      hooks: this.hooks, iq: this.iq, config: deps.config, archive: this.archive, log: deps.log, mam: deps.mam, avatars: deps.avatars,
+      hooks: this.hooks,
+      iq: this.iq,
+      config: deps.config,
+      archive: this.archive,
+      log: deps.log,
+      mam: deps.mam,
+      avatars: deps.avatars,
       isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
     });
   }
 
-  get config(): MucConfig { return this.deps.config; }
-  get router(): Router { return this.deps.router; }
+  get config(): MucConfig {
+    return this.deps.config;
+  }
+  get router(): Router {
+    return this.deps.router;
+  }
 
   /** Loads persistent rooms and registers the component with the router. */
   async start(): Promise<void> {
@@ -188,14 +198,19 @@ export class MucService implements Component {
     this.sessions.delete(fullJid);
   }
 
-  getRoom(localpart: string): Room | undefined { return this.rooms.get(localpart.toLowerCase()); }
+  getRoom(localpart: string): Room | undefined {
+    return this.rooms.get(localpart.toLowerCase());
+  }
 
   /** Creates a room programmatically (the plugin's room API); an existing room is returned as is. */
   createRoom(localpart: string, seed: RoomSeed = {}): Room {
     const lp = localpart.toLowerCase();
     const existing = this.rooms.get(lp);
     if (existing) return existing;
-    const room = new Room(lp, this.host, { ...this.config.defaultRoomConfig, ...structuredClone(seed.config ?? {}) } as RoomConfig);
+    const room = new Room(lp, this.host, {
+      ...this.config.defaultRoomConfig,
+      ...structuredClone(seed.config ?? {}),
+    } as RoomConfig);
     room.occupantIdSalt = randomBytes(16).toString('base64url');
     for (const [jid, aff] of Object.entries(seed.affiliations ?? {})) {
       const bare = parseJid(jid)?.bare().toString();
@@ -272,8 +287,13 @@ export class MucService implements Component {
     }
     const room = this.rooms.get(lp);
     if (room) {
-      if (this.deps.mayJoin && stanza.name === 'presence' && !stanza.attrs.type && !room.occupantOf(from.toString())
-        && !this.deps.mayJoin(room.jid, from.bare().toString())) {
+      if (
+        this.deps.mayJoin &&
+        stanza.name === 'presence' &&
+        !stanza.attrs.type &&
+        !room.occupantOf(from.toString()) &&
+        !this.deps.mayJoin(room.jid, from.bare().toString())
+      ) {
         this.bounce(stanza, new StanzaError('not-allowed', 'This chat room is closed', 'cancel'));
         return;
       }
@@ -326,7 +346,8 @@ export class MucService implements Component {
       .then(
         (seed) => {
           this.pending.delete(lp);
-          if (seed === false) this.bounce(stanza, new StanzaError('not-allowed', 'Room creation is restricted', 'cancel'));
+          if (seed === false)
+            this.bounce(stanza, new StanzaError('not-allowed', 'Room creation is restricted', 'cancel'));
           else this.createAndJoin(lp, seed, stanza, from, to, null);
         },
         (err: unknown) => {
@@ -342,7 +363,14 @@ export class MucService implements Component {
   }
 
   /** `ownerBare`: the creator becomes owner (policies anyone/accounts); the callback's seed names owners itself. */
-  private createAndJoin(lp: string, seed: RoomSeed, stanza: Element, from: JID, to: JID, ownerBare: string | null): void {
+  private createAndJoin(
+    lp: string,
+    seed: RoomSeed,
+    stanza: Element,
+    from: JID,
+    to: JID,
+    ownerBare: string | null,
+  ): void {
     const room = this.createRoom(lp, seed);
     if (ownerBare && !seed.affiliations) room.affiliations.set(ownerBare, { affiliation: 'owner' });
     try {
@@ -362,7 +390,9 @@ export class MucService implements Component {
     if (type !== 'get' && type !== 'set') return;
     const payload = stanza.getChildElements()[0];
     const reply = (child?: Element) =>
-      this.deps.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: this.domain, to: from.toString() }, child));
+      this.deps.router.route(
+        el('iq', { type: 'result', id: stanza.attrs.id, from: this.domain, to: from.toString() }, child),
+      );
     if (type === 'get' && payload?.is('query', MUC_NS.DISCO_INFO) && !payload.attrs.node) {
       reply((this.preparedInfo ??= PreSerializedElement.of(this.serviceInfo().toString())));
       return;
@@ -379,10 +409,22 @@ export class MucService implements Component {
   }
 
   private serviceInfo(): Element {
-    const q = el('query', { xmlns: MUC_NS.DISCO_INFO },
-      el('identity', { category: 'conference', type: 'text', name: 'Chatrooms' }));
-    const features: string[] = [MUC_NS.DISCO_INFO, MUC_NS.DISCO_ITEMS, MUC_NS.MUC, MUC_NS.PING, MUC_NS.OCCUPANT_ID, MUC_NS.STABLE_ID, MUC_NS.SELF_PING,
-      MUC_NS.MODERATE_0, MUC_NS.MODERATE_1];
+    const q = el(
+      'query',
+      { xmlns: MUC_NS.DISCO_INFO },
+      el('identity', { category: 'conference', type: 'text', name: 'Chatrooms' }),
+    );
+    const features: string[] = [
+      MUC_NS.DISCO_INFO,
+      MUC_NS.DISCO_ITEMS,
+      MUC_NS.MUC,
+      MUC_NS.PING,
+      MUC_NS.OCCUPANT_ID,
+      MUC_NS.STABLE_ID,
+      MUC_NS.SELF_PING,
+      MUC_NS.MODERATE_0,
+      MUC_NS.MODERATE_1,
+    ];
     if (this.deps.mam) features.push(MUC_NS.MAM);
     for (const f of features.sort()) q.append(el('feature', { var: f }));
     return q;
@@ -425,7 +467,11 @@ export class MucService implements Component {
   }
 
   private restore(data: StoredRoom): void {
-    const room = new Room(data.localpart, this.host, { ...this.config.defaultRoomConfig, ...data.config, persistent: true });
+    const room = new Room(data.localpart, this.host, {
+      ...this.config.defaultRoomConfig,
+      ...data.config,
+      persistent: true,
+    });
     for (const [bare, entry] of Object.entries(data.affiliations ?? {})) room.affiliations.set(bare, entry);
     if (data.subject) room.subject = data.subject;
     room.occupantIdSalt = data.occupantIdSalt || randomBytes(16).toString('base64url');
@@ -447,7 +493,9 @@ export class MucService implements Component {
   }
 
   /** Resolves once room files are written (tests, shutdown). */
-  flush(): Promise<void> { return this.store?.flush() ?? Promise.resolve(); }
+  flush(): Promise<void> {
+    return this.store?.flush() ?? Promise.resolve();
+  }
 }
 
 export function createMucService(deps: MucServiceDeps): MucService {

@@ -2,7 +2,10 @@
 import { defaultWsS2sConfig, validateWsS2s, type WsS2sConfig } from './ws-config.js';
 import { ConfigError, asObject, bool, int, onlyKeys, optStr, strList, type Raw } from '../config-schema.js';
 
-export interface HostPort { host: string; port: number }
+export interface HostPort {
+  host: string;
+  port: number;
+}
 
 export interface S2sConfig {
   /** S2S over TCP (the listener on `port`, and outgoing TCP streams). */
@@ -57,9 +60,25 @@ export function defaultS2sConfig(): S2sConfig {
   };
 }
 
-const KEYS = ['enabled', 'interfaces', 'port', 'directTls', 'directTlsPort', 'dnsServers', 'dns', 'staticRoutes', 'secureAuth',
-  'requireEncryption', 'trustedCaFiles', 'dialbackSecret', 'idleTimeoutSeconds', 'connectTimeoutSeconds', 'maxQueuedStanzas',
-  'maxIncomingStreams', 'websocket'];
+const KEYS = [
+  'enabled',
+  'interfaces',
+  'port',
+  'directTls',
+  'directTlsPort',
+  'dnsServers',
+  'dns',
+  'staticRoutes',
+  'secureAuth',
+  'requireEncryption',
+  'trustedCaFiles',
+  'dialbackSecret',
+  'idleTimeoutSeconds',
+  'connectTimeoutSeconds',
+  'maxQueuedStanzas',
+  'maxIncomingStreams',
+  'websocket',
+];
 
 /** Parses "host:port", "[v6]:port", or a bare host (then `defPort`). Returns null when malformed. */
 export function parseHostPort(s: string, defPort: number): HostPort | null {
@@ -90,7 +109,11 @@ export function validateS2s(raw: unknown, path: string): S2sConfig {
   const dnsList = [...strList(o, 'dnsServers', [], path), ...strList(o, 'dns', [], path)];
   for (const s of dnsList) {
     const hp = parseHostPort(s, 53);
-    if (!hp || !/^[0-9.]+$|:/.test(hp.host)) throw new ConfigError(`${path}.dnsServers`, `"${s}" is not an IP address with optional port (like 127.0.0.1:5353 or [::1]:53)`);
+    if (!hp || !/^[0-9.]+$|:/.test(hp.host))
+      throw new ConfigError(
+        `${path}.dnsServers`,
+        `"${s}" is not an IP address with optional port (like 127.0.0.1:5353 or [::1]:53)`,
+      );
   }
   const routesRaw = asObject(o.staticRoutes, `${path}.staticRoutes`) as Raw;
   const staticRoutes: Record<string, HostPort> = {};
@@ -100,7 +123,8 @@ export function validateS2s(raw: unknown, path: string): S2sConfig {
     staticRoutes[domain.toLowerCase()] = hp;
   }
   const dialbackSecret = optStr(o, 'dialbackSecret', path);
-  if (dialbackSecret !== undefined && dialbackSecret.length < 16) throw new ConfigError(`${path}.dialbackSecret`, 'must be at least 16 characters');
+  if (dialbackSecret !== undefined && dialbackSecret.length < 16)
+    throw new ConfigError(`${path}.dialbackSecret`, 'must be at least 16 characters');
   return {
     enabled: bool(o, 'enabled', o.port !== undefined ? true : d.enabled, path),
     websocket: validateWsS2s(o.websocket, `${path}.websocket`),
@@ -108,7 +132,10 @@ export function validateS2s(raw: unknown, path: string): S2sConfig {
     port: int(o, 'port', d.port, path, 0, 65535),
     directTls: bool(o, 'directTls', d.directTls, path),
     directTlsPort: int(o, 'directTlsPort', d.directTlsPort, path, 0, 65535),
-    dnsServers: dnsList.map((s) => { const hp = parseHostPort(s, 53)!; return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`; }),
+    dnsServers: dnsList.map((s) => {
+      const hp = parseHostPort(s, 53)!;
+      return hp.host.includes(':') ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+    }),
     staticRoutes,
     secureAuth: bool(o, 'secureAuth', d.secureAuth, path),
     requireEncryption: bool(o, 'requireEncryption', d.requireEncryption, path),

@@ -29,7 +29,9 @@ export async function loadOrCreateSecret(dataDir: string): Promise<string> {
   try {
     const s = (await readFile(file, 'utf8')).trim();
     if (s.length >= 32) return s;
-  } catch { /* first start */ }
+  } catch {
+    /* first start */
+  }
   await mkdir(dir, { recursive: true });
   const secret = randomBytes(32).toString('hex');
   const tmp = `${file}.tmp`;

@@ -5,7 +5,12 @@ import type { S2sTransport } from './stream.js';
 export type FailureKind = 'not-found' | 'timeout';
 
 export class DialError extends Error {
-  constructor(message: string, readonly kind: FailureKind) { super(message); }
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+  ) {
+    super(message);
+  }
 }
 
 /** Opens a transport for local → remote; `track` receives a canceller for the attempt in flight. */

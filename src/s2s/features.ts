@@ -38,7 +38,9 @@ export const saslExternalFeature = {
 export const dialbackFeature = {
   name: 'dialback',
   offer: ({ stream, config }: S2SFeatureStream) =>
-    stream.secure || !config.requireEncryption ? el('dialback', { xmlns: NS.DIALBACK_FEATURE }, el('errors')) : undefined,
+    stream.secure || !config.requireEncryption
+      ? el('dialback', { xmlns: NS.DIALBACK_FEATURE }, el('errors'))
+      : undefined,
 };
 
 export function incomingS2sFeatures(): StreamFeatures<S2SFeatureStream> {

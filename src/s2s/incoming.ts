@@ -26,11 +26,17 @@ export class IncomingS2s implements S2sStreamHandler {
   /** Counts for tests and metrics. */
   stanzasRouted = 0;
 
-  constructor(private ctx: S2sContext, readonly stream: S2sTransport, private onClosed: (s: IncomingS2s, reason: string) => void) {
+  constructor(
+    private ctx: S2sContext,
+    readonly stream: S2sTransport,
+    private onClosed: (s: IncomingS2s, reason: string) => void,
+  ) {
     stream.handler = this;
   }
 
-  get authenticated(): boolean { return this.saslDomain !== null || this.verified.size > 0; }
+  get authenticated(): boolean {
+    return this.saslDomain !== null || this.verified.size > 0;
+  }
 
   opened(attrs: Record<string, string>): void {
     this.id = newStreamId();
@@ -39,7 +45,12 @@ export class IncomingS2s implements S2sStreamHandler {
     this.to = to;
     const version = attrs.version === '1.0' ? '1.0' : undefined;
     // The header goes first so that any stream error that follows is well-formed (RFC 6120 §4.9.1.1).
-    this.stream.open({ from: this.ctx.isLocalDomain(to) ? to : undefined, to: this.from || undefined, id: this.id, version });
+    this.stream.open({
+      from: this.ctx.isLocalDomain(to) ? to : undefined,
+      to: this.from || undefined,
+      id: this.id,
+      version,
+    });
     if (attrs['xmlns:stream'] !== NS.STREAM) return this.stream.fail('invalid-namespace');
     if (attrs.xmlns !== NS.SERVER) return this.stream.fail('invalid-namespace', 'server streams use jabber:server');
     if (to && !this.ctx.isLocalDomain(to)) return this.stream.fail('host-unknown', `this server does not serve ${to}`);
@@ -48,7 +59,13 @@ export class IncomingS2s implements S2sStreamHandler {
 
   private features(): Element {
     const { config, trust } = this.ctx;
-    const offered = this.ctx.features.offer({ config, trust, stream: this.stream, from: this.from, saslDone: this.saslDomain !== null });
+    const offered = this.ctx.features.offer({
+      config,
+      trust,
+      stream: this.stream,
+      from: this.from,
+      saslDone: this.saslDomain !== null,
+    });
     return el('stream:features', {}, ...offered);
   }
 
@@ -67,20 +84,27 @@ export class IncomingS2s implements S2sStreamHandler {
   }
 
   private async startTls(): Promise<void> {
-    if (this.stream.secure || !this.stream.canStartTls) return this.stream.fail('policy-violation', 'TLS is not available on this stream');
+    if (this.stream.secure || !this.stream.canStartTls)
+      return this.stream.fail('policy-violation', 'TLS is not available on this stream');
     await this.stream.upgradeServer((s) => this.ctx.wrapServerSocket(s));
   }
 
   // ---- SASL EXTERNAL (RFC 6120 §6.4, RFC 4422 appendix A) --------------------------------------------------
 
   private saslAuth(e: Element): void {
-    const failure = (cond: string): void => { this.stream.write(el('failure', { xmlns: NS.SASL }, el(cond)).toString()); };
+    const failure = (cond: string): void => {
+      this.stream.write(el('failure', { xmlns: NS.SASL }, el(cond)).toString());
+    };
     if (e.attrs.mechanism !== 'EXTERNAL') return failure('invalid-mechanism');
     if (this.saslDomain !== null) return this.stream.fail('policy-violation', 'already authenticated');
     const text = e.getText().trim();
     let authzid = '';
     if (text && text !== '=') {
-      try { authzid = Buffer.from(text, 'base64').toString('utf8').toLowerCase(); } catch { return failure('incorrect-encoding'); }
+      try {
+        authzid = Buffer.from(text, 'base64').toString('utf8').toLowerCase();
+      } catch {
+        return failure('incorrect-encoding');
+      }
     }
     const domain = authzid || this.from;
     const tlsSocket = this.stream.tlsSocket;
@@ -119,19 +143,22 @@ export class IncomingS2s implements S2sStreamHandler {
     }
     this.pending++;
     const streamId = this.id;
-    this.ctx.verifyDialback(to, from, streamId, key).then((ok) => {
-      this.pending--;
-      if (this.stream.closed) return;
-      if (ok) this.accept(pair, from, to, 'dialback');
-      else {
-        this.ctx.log.warn(`s2s in ${this.stream.remoteAddress}: dialback key for ${from} → ${to} is invalid`);
-        reply('invalid');
-      }
-    }, (err: Error) => {
-      this.pending--;
-      this.ctx.log.info(`s2s in: cannot check ${from}'s dialback key: ${err.message}`);
-      reply('error', el('error', { type: 'cancel' }, el('remote-server-not-found', { xmlns: NS.STANZAS_ERR })));
-    });
+    this.ctx.verifyDialback(to, from, streamId, key).then(
+      (ok) => {
+        this.pending--;
+        if (this.stream.closed) return;
+        if (ok) this.accept(pair, from, to, 'dialback');
+        else {
+          this.ctx.log.warn(`s2s in ${this.stream.remoteAddress}: dialback key for ${from} → ${to} is invalid`);
+          reply('invalid');
+        }
+      },
+      (err: Error) => {
+        this.pending--;
+        this.ctx.log.info(`s2s in: cannot check ${from}'s dialback key: ${err.message}`);
+        reply('error', el('error', { type: 'cancel' }, el('remote-server-not-found', { xmlns: NS.STANZAS_ERR })));
+      },
+    );
   }
 
   private accept(pair: string, from: string, to: string, how: string): void {
@@ -147,9 +174,18 @@ export class IncomingS2s implements S2sStreamHandler {
     const receiving = (e.attrs.from ?? '').toLowerCase();
     const originating = (e.attrs.to ?? '').toLowerCase();
     const id = e.attrs.id ?? '';
-    const ok = this.ctx.isLocalDomain(originating) && !!receiving && !!id && this.ctx.keys.verify(receiving, originating, id, e.getText());
-    if (!ok) this.ctx.log.warn(`s2s in ${this.stream.remoteAddress}: db:verify from ${receiving} for ${originating}: not our key`);
-    this.stream.write(el('db:verify', { from: originating, to: receiving, id, type: ok ? 'valid' : 'invalid' }).toString());
+    const ok =
+      this.ctx.isLocalDomain(originating) &&
+      !!receiving &&
+      !!id &&
+      this.ctx.keys.verify(receiving, originating, id, e.getText());
+    if (!ok)
+      this.ctx.log.warn(
+        `s2s in ${this.stream.remoteAddress}: db:verify from ${receiving} for ${originating}: not our key`,
+      );
+    this.stream.write(
+      el('db:verify', { from: originating, to: receiving, id, type: ok ? 'valid' : 'invalid' }).toString(),
+    );
   }
 
   // ---- stanzas ----------------------------------------------------------------------------------------------
@@ -162,7 +198,9 @@ export class IncomingS2s implements S2sStreamHandler {
     const toDomain = to.domain.toLowerCase();
     const bySasl = this.saslDomain === fromDomain && this.ctx.isLocalDomain(toDomain);
     if (!bySasl && !this.verified.has(`${fromDomain}|${toDomain}`)) {
-      this.ctx.log.warn(`s2s in ${this.stream.remoteAddress}: stanza from unverified ${fromDomain} to ${toDomain}: closing`);
+      this.ctx.log.warn(
+        `s2s in ${this.stream.remoteAddress}: stanza from unverified ${fromDomain} to ${toDomain}: closing`,
+      );
       return this.stream.fail('not-authorized', `${fromDomain} is not verified on this stream for ${toDomain}`);
     }
     e.attrs.xmlns = NS.CLIENT; // the router and its handlers work in the client namespace

@@ -25,7 +25,9 @@ export async function startS2sListeners(opts: {
     const l = await listenTcp(host, port, (s) => {
       sockets.add(s);
       s.once('close', () => sockets.delete(s));
-      s.on('error', () => { /* handled by the stream */ });
+      s.on('error', () => {
+        /* handled by the stream */
+      });
       onSocket(s);
     });
     servers.push(l.server);
@@ -39,18 +41,26 @@ export async function startS2sListeners(opts: {
       out.starttls.push(await listen(host, port, (s) => opts.accept(s)));
       if (opts.directTlsPort !== null) {
         const dport = out.directTls[0] && opts.directTlsPort === 0 ? out.directTls[0].port : opts.directTlsPort;
-        out.directTls.push(await listen(host, dport, (s) => {
-          opts.wrap(s).then((t) => {
-            t.once('secure', () => opts.accept(s, t));
-            t.once('error', () => s.destroy());
-          }, () => s.destroy());
-        }));
+        out.directTls.push(
+          await listen(host, dport, (s) => {
+            opts.wrap(s).then(
+              (t) => {
+                t.once('secure', () => opts.accept(s, t));
+                t.once('error', () => s.destroy());
+              },
+              () => s.destroy(),
+            );
+          }),
+        );
       }
     }
   } catch (err) {
     for (const s of servers) s.close();
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot listen for XMPP servers (S2S): ${e.code === 'EADDRINUSE' ? `${e.message} (set s2s.port or --s2s-port)` : e.message}`, { cause: err });
+    throw new Error(
+      `cannot listen for XMPP servers (S2S): ${e.code === 'EADDRINUSE' ? `${e.message} (set s2s.port or --s2s-port)` : e.message}`,
+      { cause: err },
+    );
   }
   out.close = async () => {
     for (const s of sockets) s.destroy();

@@ -10,7 +10,10 @@ import { DialError, type FailureKind, type S2sDialer } from './dialer.js';
 
 export type { FailureKind } from './dialer.js';
 
-export interface QueuedStanza { xml: string; element?: Element }
+export interface QueuedStanza {
+  xml: string;
+  element?: Element;
+}
 
 export interface OutgoingEvents {
   ready(s: OutgoingS2s): void;
@@ -36,13 +39,24 @@ export class OutgoingS2s implements S2sStreamHandler {
   private cancelDial: (() => void) | null = null;
   sentCount = 0;
 
-  constructor(private ctx: S2sContext, private dialer: S2sDialer, readonly local: string, readonly remote: string, private events: OutgoingEvents) {
-    this.deadline = setTimeout(() => this.abort('timeout', 'connection timed out'), ctx.config.connectTimeoutSeconds * 1000);
+  constructor(
+    private ctx: S2sContext,
+    private dialer: S2sDialer,
+    readonly local: string,
+    readonly remote: string,
+    private events: OutgoingEvents,
+  ) {
+    this.deadline = setTimeout(
+      () => this.abort('timeout', 'connection timed out'),
+      ctx.config.connectTimeoutSeconds * 1000,
+    );
     this.deadline.unref();
     void this.connect();
   }
 
-  get queued(): number { return this.queue.length; }
+  get queued(): number {
+    return this.queue.length;
+  }
 
   /** Sends or queues a serialized jabber:server stanza. False when the queue is full. */
   send(item: QueuedStanza): boolean {
@@ -76,11 +90,16 @@ export class OutgoingS2s implements S2sStreamHandler {
     this.state = 'connecting';
     let stream: S2sTransport;
     try {
-      stream = await this.dialer(this.local, this.remote, (cancel) => { this.cancelDial = cancel; });
+      stream = await this.dialer(this.local, this.remote, (cancel) => {
+        this.cancelDial = cancel;
+      });
     } catch (err) {
       return this.abort(err instanceof DialError ? err.kind : 'not-found', (err as Error).message);
     }
-    if (this.state !== 'connecting') { stream.close(undefined, 'no longer needed'); return; }
+    if (this.state !== 'connecting') {
+      stream.close(undefined, 'no longer needed');
+      return;
+    }
     this.attach(stream);
   }
 
@@ -103,7 +122,8 @@ export class OutgoingS2s implements S2sStreamHandler {
     if (attrs.xmlns !== NS.SERVER || attrs['xmlns:stream'] !== NS.STREAM) return this.stream!.fail('invalid-namespace');
     if (attrs.version !== '1.0') {
       // A pre-RFC 6120 server sends no features: dialback straight away.
-      if (this.ctx.config.requireEncryption || this.ctx.config.secureAuth) return this.stream!.fail('policy-violation', 'encryption is required');
+      if (this.ctx.config.requireEncryption || this.ctx.config.secureAuth)
+        return this.stream!.fail('policy-violation', 'encryption is required');
       this.readyForDialback(true);
     }
   }
@@ -118,7 +138,8 @@ export class OutgoingS2s implements S2sStreamHandler {
     if (ns === NS.DIALBACK && name === 'result') return this.dialbackResult(e);
     if (ns === NS.DIALBACK && name === 'verify') return this.verifyAnswer(e);
     if (name === 'error' && ns === NS.STREAM) {
-      const cond = e.children.find((c) => typeof c !== 'string' && c.attrs.xmlns === NS.STREAMS_ERR) as Element | undefined;
+      const cond = e.children.find((c) => typeof c !== 'string' && c.attrs.xmlns === NS.STREAMS_ERR) as
+        Element | undefined;
       return this.abort('not-found', `stream error from ${this.remote}: ${cond?.name ?? 'unknown'}`);
     }
     if (name === 'failure' && ns === NS.TLS) return this.abort('not-found', 'TLS refused by the peer');
@@ -134,16 +155,20 @@ export class OutgoingS2s implements S2sStreamHandler {
       return;
     }
     const { requireEncryption, secureAuth } = this.ctx.config;
-    if (!stream.secure && (requireEncryption || secureAuth)) return this.abort('not-found', `${this.remote} does not offer TLS`);
+    if (!stream.secure && (requireEncryption || secureAuth))
+      return this.abort('not-found', `${this.remote} does not offer TLS`);
     const peerValid = !!stream.tlsSocket && this.ctx.trust.validFor(stream.tlsSocket, this.remote);
-    if (secureAuth && !peerValid) return this.abort('not-found', `${this.remote} has no valid certificate (secureAuth)`);
+    if (secureAuth && !peerValid)
+      return this.abort('not-found', `${this.remote} has no valid certificate (secureAuth)`);
     const mechs = f.getChild('mechanisms', NS.SASL);
     const external = mechs?.getChildren('mechanism').some((m) => m.getText().trim() === 'EXTERNAL');
     this.canVerify = true;
     for (const [id, v] of this.verifies) this.sendVerify(id, v.key);
     if (external && stream.secure && !this.externalTried) {
       this.externalTried = true;
-      stream.write(el('auth', { xmlns: NS.SASL, mechanism: 'EXTERNAL' }, Buffer.from(this.local).toString('base64')).toString());
+      stream.write(
+        el('auth', { xmlns: NS.SASL, mechanism: 'EXTERNAL' }, Buffer.from(this.local).toString('base64')).toString(),
+      );
       return;
     }
     this.readyForDialback(false);
@@ -197,7 +222,9 @@ export class OutgoingS2s implements S2sStreamHandler {
     clearTimeout(this.deadline);
     this.state = 'ready';
     this.authMethod = how;
-    this.ctx.log.info(`s2s out ${this.local} → ${this.remote}: ready (${how}${this.stream!.secure ? ', TLS' : ', no TLS'})`);
+    this.ctx.log.info(
+      `s2s out ${this.local} → ${this.remote}: ready (${how}${this.stream!.secure ? ', TLS' : ', no TLS'})`,
+    );
     const q = this.queue;
     this.queue = [];
     for (const item of q) {

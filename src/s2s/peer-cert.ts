@@ -12,7 +12,8 @@ export class TrustStore {
     const certs: CryptoX509[] = [];
     for (const f of files) {
       const pem = await readFile(f, 'utf8');
-      for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []) certs.push(new CryptoX509(block));
+      for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [])
+        certs.push(new CryptoX509(block));
     }
     return new TrustStore(certs);
   }
@@ -25,7 +26,11 @@ export class TrustStore {
     if (socket.authorized) return true;
     if (this.extra.length === 0) return false;
     let leaf: CryptoX509;
-    try { leaf = new CryptoX509(cert.raw); } catch { return false; }
+    try {
+      leaf = new CryptoX509(cert.raw);
+    } catch {
+      return false;
+    }
     const now = Date.now();
     if (Date.parse(leaf.validFrom) > now || Date.parse(leaf.validTo) < now) return false;
     return this.extra.some((ca) => leaf.checkIssued(ca) && leaf.verify(ca.publicKey));

@@ -16,7 +16,12 @@ export interface Target {
 }
 
 export class ResolveError extends Error {
-  constructor(message: string, readonly timeout = false) { super(message); }
+  constructor(
+    message: string,
+    readonly timeout = false,
+  ) {
+    super(message);
+  }
 }
 
 const MAX_TARGETS = 16;
@@ -25,13 +30,19 @@ export class S2sResolver {
   private resolver: dns.Resolver;
   private custom: boolean;
 
-  constructor(servers: string[], private routes: Record<string, HostPort>, timeoutMs = 3000) {
+  constructor(
+    servers: string[],
+    private routes: Record<string, HostPort>,
+    timeoutMs = 3000,
+  ) {
     this.resolver = new dns.Resolver({ timeout: timeoutMs, tries: 2 });
     this.custom = servers.length > 0;
     if (this.custom) this.resolver.setServers(servers);
   }
 
-  cancel(): void { this.resolver.cancel(); }
+  cancel(): void {
+    this.resolver.cancel();
+  }
 
   /** A known host and port (livechat's serverInfos `s2s` file): only its addresses are looked up. */
   async hostTargets(host: string, port: number): Promise<Target[]> {
@@ -40,8 +51,17 @@ export class S2sResolver {
 
   async targets(domain: string): Promise<Target[]> {
     const route = this.routes[domain];
-    if (route) return (await this.addresses(route.host)).map((address) => ({ address, port: route.port, directTls: false, name: route.host }));
-    const [tls, plain] = await Promise.all([this.srv(`_xmpps-server._tcp.${domain}`), this.srv(`_xmpp-server._tcp.${domain}`)]);
+    if (route)
+      return (await this.addresses(route.host)).map((address) => ({
+        address,
+        port: route.port,
+        directTls: false,
+        name: route.host,
+      }));
+    const [tls, plain] = await Promise.all([
+      this.srv(`_xmpps-server._tcp.${domain}`),
+      this.srv(`_xmpp-server._tcp.${domain}`),
+    ]);
     const records = [...tls.map((r) => ({ ...r, directTls: true })), ...plain.map((r) => ({ ...r, directTls: false }))];
     let hosts: Array<{ name: string; port: number; directTls: boolean }>;
     if (records.length === 0) {
@@ -55,7 +75,11 @@ export class S2sResolver {
     const out: Target[] = [];
     for (const h of hosts) {
       let addrs: string[];
-      try { addrs = await this.addresses(h.name); } catch { continue; }
+      try {
+        addrs = await this.addresses(h.name);
+      } catch {
+        continue;
+      }
       for (const address of addrs) {
         out.push({ address, port: h.port, directTls: h.directTls, name: h.name });
         if (out.length >= MAX_TARGETS) return out;

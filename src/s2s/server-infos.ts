@@ -41,7 +41,9 @@ async function readJson(file: string, log?: Logger): Promise<Record<string, unkn
   try {
     const v = JSON.parse(text) as unknown;
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch { /* reported below */ }
+  } catch {
+    /* reported below */
+  }
   log?.warn(`s2s: ${file} is not a JSON object, ignored`);
   return undefined;
 }
@@ -50,7 +52,11 @@ async function readJson(file: string, log?: Logger): Promise<Record<string, unkn
  * What is known about a remote domain: its direct S2S port and/or WebSocket S2S URL. Undefined when the domain is
  * unknown, unsafe as a folder name, or its files give neither.
  */
-export async function readServerInfos(dir: string, domain: string, log?: Logger): Promise<StoredServerInfos | undefined> {
+export async function readServerInfos(
+  dir: string,
+  domain: string,
+  log?: Logger,
+): Promise<StoredServerInfos | undefined> {
   const safe = safeServerInfosHost(domain);
   if (!safe) return undefined;
   const at = join(dir, safe);
@@ -63,7 +69,8 @@ export async function readServerInfos(dir: string, domain: string, log?: Logger)
     else log?.warn(`s2s: ${join(at, 's2s')}: no valid host and port`);
   }
   if (ws) {
-    if (typeof ws.url === 'string' && isWsUrl(ws.url)) out.wsS2S = { host: safeServerInfosHost(ws.host) ?? safe, url: ws.url };
+    if (typeof ws.url === 'string' && isWsUrl(ws.url))
+      out.wsS2S = { host: safeServerInfosHost(ws.host) ?? safe, url: ws.url };
     else log?.warn(`s2s: ${join(at, 'ws-s2s')}: no valid ws:// or wss:// url`);
   }
   if (!out.s2s && !out.wsS2S) return undefined;

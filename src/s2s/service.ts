@@ -44,8 +44,27 @@ export interface S2sServiceDeps {
 
 export interface S2sStatus {
   listening: { starttls: HostPort[]; directTls: HostPort[] };
-  outgoing: Array<{ local: string; remote: string; transport: string | null; state: string; auth: string | null; secure: boolean; queued: number; sent: number }>;
-  incoming: Array<{ from: string; transport: string; framing: string | null; unmaskedFrames: number; address: string; secure: boolean; sasl: string | null; verified: string[]; routed: number }>;
+  outgoing: Array<{
+    local: string;
+    remote: string;
+    transport: string | null;
+    state: string;
+    auth: string | null;
+    secure: boolean;
+    queued: number;
+    sent: number;
+  }>;
+  incoming: Array<{
+    from: string;
+    transport: string;
+    framing: string | null;
+    unmaskedFrames: number;
+    address: string;
+    secure: boolean;
+    sasl: string | null;
+    verified: string[];
+    routed: number;
+  }>;
 }
 
 const STANZAS = new Set(['message', 'presence', 'iq']);
@@ -64,14 +83,20 @@ export class S2sService implements RemoteRoute {
   constructor(private deps: S2sServiceDeps) {
     this.domains = new Set(deps.domains);
     const { config, limits } = deps;
-    this.websocket = config.websocket.enabled ? createWsS2sEndpoint({
-      path: config.websocket.path,
-      maxStanzaSize: limits.maxStanzaSize,
-      maxSendBufferBytes: limits.maxSendBufferBytes,
-      secure: deps.httpSecure ?? false,
-      accept: (a) => this.acceptWebSocket(a),
-    }) : null;
-    this.resolver = new S2sResolver(deps.config.dnsServers, deps.config.staticRoutes, Math.min(5000, deps.config.connectTimeoutSeconds * 500));
+    this.websocket = config.websocket.enabled
+      ? createWsS2sEndpoint({
+          path: config.websocket.path,
+          maxStanzaSize: limits.maxStanzaSize,
+          maxSendBufferBytes: limits.maxSendBufferBytes,
+          secure: deps.httpSecure ?? false,
+          accept: (a) => this.acceptWebSocket(a),
+        })
+      : null;
+    this.resolver = new S2sResolver(
+      deps.config.dnsServers,
+      deps.config.staticRoutes,
+      Math.min(5000, deps.config.connectTimeoutSeconds * 500),
+    );
   }
 
   async start(certs: CertificateStore): Promise<void> {
@@ -97,13 +122,14 @@ export class S2sService implements RemoteRoute {
       route: (stanza) => this.deps.router.route(stanza),
       verifyDialback: (local, remote, id, key) => this.verifyDialback(local, remote, id, key),
     };
-    if (config.enabled) this.listeners = await startS2sListeners({
-      interfaces: config.interfaces,
-      port: config.port,
-      directTlsPort: config.directTls ? config.directTlsPort : null,
-      wrap: (s) => this.ctx.wrapServerSocket(s),
-      accept: (s, t) => this.accept(s, t),
-    });
+    if (config.enabled)
+      this.listeners = await startS2sListeners({
+        interfaces: config.interfaces,
+        port: config.port,
+        directTlsPort: config.directTls ? config.directTlsPort : null,
+        wrap: (s) => this.ctx.wrapServerSocket(s),
+        accept: (s, t) => this.accept(s, t),
+      });
     this.deps.router.setRemoteRoute(this);
     const every = Math.max(1000, Math.min(30_000, (config.idleTimeoutSeconds * 1000) / 4));
     this.sweep = setInterval(() => this.sweepIdle(), every);
@@ -130,10 +156,25 @@ export class S2sService implements RemoteRoute {
     return {
       listening: this.addresses ?? { starttls: [], directTls: [] },
       outgoing: [...this.outgoing.values()].map((o) => ({
-        local: o.local, remote: o.remote, transport: o.stream?.kind ?? null, state: o.state, auth: o.authMethod, secure: !!o.stream?.secure, queued: o.queued, sent: o.sentCount,
+        local: o.local,
+        remote: o.remote,
+        transport: o.stream?.kind ?? null,
+        state: o.state,
+        auth: o.authMethod,
+        secure: !!o.stream?.secure,
+        queued: o.queued,
+        sent: o.sentCount,
       })),
       incoming: [...this.incoming].map((i) => ({
-        from: i.from, transport: i.stream.kind, framing: i.stream.framing ?? null, unmaskedFrames: i.stream.unmaskedFrames ?? 0, address: i.stream.remoteAddress, secure: i.stream.secure, sasl: i.saslDomain, verified: [...i.verified], routed: i.stanzasRouted,
+        from: i.from,
+        transport: i.stream.kind,
+        framing: i.stream.framing ?? null,
+        unmaskedFrames: i.stream.unmaskedFrames ?? 0,
+        address: i.stream.remoteAddress,
+        secure: i.stream.secure,
+        sasl: i.saslDomain,
+        verified: [...i.verified],
+        routed: i.stanzasRouted,
       })),
     };
   }
@@ -195,7 +236,9 @@ export class S2sService implements RemoteRoute {
     const { enabled: tcp, websocket } = this.deps.config;
     const configured = websocket.routes[remote];
     if (configured) return wsDialer(this.ctx, configured);
-    const info = websocket.serverInfosDir ? await readServerInfos(websocket.serverInfosDir, remote, this.deps.log) : undefined;
+    const info = websocket.serverInfosDir
+      ? await readServerInfos(websocket.serverInfosDir, remote, this.deps.log)
+      : undefined;
     // Direct S2S when the remote has it (and we speak TCP S2S): one hop less than its HTTP front.
     if (tcp && info?.s2s) {
       const { host, port } = info.s2s;
@@ -213,10 +256,18 @@ export class S2sService implements RemoteRoute {
     for (const item of queued) this.bounce(item, condition, `cannot reach ${o.remote}: ${reason}`);
   }
 
-  private bounce(item: QueuedStanza, condition: 'remote-server-not-found' | 'remote-server-timeout' | 'resource-constraint', text: string): void {
+  private bounce(
+    item: QueuedStanza,
+    condition: 'remote-server-not-found' | 'remote-server-timeout' | 'resource-constraint',
+    text: string,
+  ): void {
     let stanza = item.element;
     if (!stanza) {
-      try { stanza = parseXml(item.xml) as Element; } catch { return; }
+      try {
+        stanza = parseXml(item.xml) as Element;
+      } catch {
+        return;
+      }
     }
     if (stanza.attrs.type === 'error') return;
     const copy = new Element(stanza.name, { ...stanza.attrs, xmlns: NS.CLIENT });
@@ -235,8 +286,14 @@ export class S2sService implements RemoteRoute {
       const t = setTimeout(() => reject(new Error(`no answer from ${remote} within ${ms / 1000} s`)), ms);
       t.unref();
       out.verify(id, key).then(
-        (ok) => { clearTimeout(t); resolve(ok); },
-        (err: unknown) => { clearTimeout(t); reject(err instanceof Error ? err : new Error(String(err))); },
+        (ok) => {
+          clearTimeout(t);
+          resolve(ok);
+        },
+        (err: unknown) => {
+          clearTimeout(t);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
       );
     });
   }
@@ -249,12 +306,20 @@ export class S2sService implements RemoteRoute {
       socket.destroy();
       return;
     }
-    this.acceptStream(new S2sStream(socket, { maxStanzaSize: this.ctx.maxStanzaSize, maxSendBufferBytes: this.ctx.maxSendBufferBytes }, tlsSocket));
+    this.acceptStream(
+      new S2sStream(
+        socket,
+        { maxStanzaSize: this.ctx.maxStanzaSize, maxSendBufferBytes: this.ctx.maxSendBufferBytes },
+        tlsSocket,
+      ),
+    );
   }
 
   private acceptWebSocket(a: WsS2sAccepted): void {
     if (!this.ctx || this.incoming.size >= this.deps.config.maxIncomingStreams) {
-      this.deps.log.warn(`s2s: refusing WebSocket from ${a.stream.remoteAddress}: ${this.ctx ? 'too many incoming streams' : 'not started'}`);
+      this.deps.log.warn(
+        `s2s: refusing WebSocket from ${a.stream.remoteAddress}: ${this.ctx ? 'too many incoming streams' : 'not started'}`,
+      );
       a.stream.handler = { opened() {}, element() {}, closed() {} };
       a.stream.close();
       return;
@@ -281,7 +346,8 @@ export class S2sService implements RemoteRoute {
       if (o.state === 'ready' && now - o.lastActivity > idleMs) o.close();
     }
     for (const i of [...this.incoming]) {
-      if (!i.authenticated && now - i.stream.createdAt > this.ctx.authTimeoutSeconds * 1000 * 2) i.stream.fail('connection-timeout', 'not authenticated in time');
+      if (!i.authenticated && now - i.stream.createdAt > this.ctx.authTimeoutSeconds * 1000 * 2)
+        i.stream.fail('connection-timeout', 'not authenticated in time');
       else if (now - i.stream.lastActivity > idleMs) i.stream.close(undefined, 'idle');
     }
   }

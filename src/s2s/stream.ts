@@ -55,22 +55,43 @@ export class S2sStream implements S2sTransport {
   private dead = false;
   handler!: S2sStreamHandler;
 
-  constructor(socket: net.Socket, private opts: { maxStanzaSize: number; maxSendBufferBytes: number }, tlsSocket?: tls.TLSSocket) {
-    this.xs = new XmlSocket(socket, { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.SERVER }, {
-      opened: (attrs) => this.handler.opened(attrs),
-      element: (e) => this.handler.element(e),
-      streamClosed: () => this.close(undefined, 'peer closed the stream'),
-      error: (c, t) => this.fail(c, t),
-      lost: () => this.ended('connection lost'),
-      activity: () => { this.lastActivity = Date.now(); },
-    }, tlsSocket);
+  constructor(
+    socket: net.Socket,
+    private opts: { maxStanzaSize: number; maxSendBufferBytes: number },
+    tlsSocket?: tls.TLSSocket,
+  ) {
+    this.xs = new XmlSocket(
+      socket,
+      { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.SERVER },
+      {
+        opened: (attrs) => this.handler.opened(attrs),
+        element: (e) => this.handler.element(e),
+        streamClosed: () => this.close(undefined, 'peer closed the stream'),
+        error: (c, t) => this.fail(c, t),
+        lost: () => this.ended('connection lost'),
+        activity: () => {
+          this.lastActivity = Date.now();
+        },
+      },
+      tlsSocket,
+    );
   }
 
-  get socket(): net.Socket { return this.xs.socket; }
-  get tlsSocket(): tls.TLSSocket | null { return this.xs.tlsSocket; }
-  get remoteAddress(): string { return this.xs.remoteAddress; }
-  get secure(): boolean { return this.xs.secure; }
-  get closed(): boolean { return this.dead; }
+  get socket(): net.Socket {
+    return this.xs.socket;
+  }
+  get tlsSocket(): tls.TLSSocket | null {
+    return this.xs.tlsSocket;
+  }
+  get remoteAddress(): string {
+    return this.xs.remoteAddress;
+  }
+  get secure(): boolean {
+    return this.xs.secure;
+  }
+  get closed(): boolean {
+    return this.dead;
+  }
 
   private ended(reason: string): void {
     if (this.dead) return;
@@ -80,7 +101,9 @@ export class S2sStream implements S2sTransport {
 
   /** Writes the stream header. */
   open(attrs: Record<string, string | undefined>): void {
-    this.write(`<?xml version='1.0'?><stream:stream${attrString({ xmlns: NS.SERVER, 'xmlns:stream': NS.STREAM, 'xmlns:db': NS.DIALBACK, ...attrs })}>`);
+    this.write(
+      `<?xml version='1.0'?><stream:stream${attrString({ xmlns: NS.SERVER, 'xmlns:stream': NS.STREAM, 'xmlns:db': NS.DIALBACK, ...attrs })}>`,
+    );
   }
 
   write(xml: string): boolean {
@@ -105,7 +128,9 @@ export class S2sStream implements S2sTransport {
   }
 
   /** After STARTTLS, SASL success: the next bytes start a new stream. */
-  restart(): void { this.xs.restart(); }
+  restart(): void {
+    this.xs.restart();
+  }
 
   /** Receiving side of STARTTLS: `<proceed/>`, then TLS with the certificate for the name the peer asks. */
   async upgradeServer(wrap: (s: net.Socket) => Promise<tls.TLSSocket>): Promise<boolean> {

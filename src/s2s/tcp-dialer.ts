@@ -20,7 +20,9 @@ export function tcpDialer(ctx: S2sContext, targets: (remote: string) => Promise<
     for (const t of list) {
       try {
         const stream = await dialOne(ctx, local, remote, t, track);
-        ctx.log.debug(`s2s out ${local} → ${remote}: connected to ${t.address}:${t.port}${t.directTls ? ' (direct TLS)' : ''}`);
+        ctx.log.debug(
+          `s2s out ${local} → ${remote}: connected to ${t.address}:${t.port}${t.directTls ? ' (direct TLS)' : ''}`,
+        );
         return stream;
       } catch (err) {
         errors.push(`${t.address}:${t.port}: ${(err as Error).message}`);
@@ -30,18 +32,35 @@ export function tcpDialer(ctx: S2sContext, targets: (remote: string) => Promise<
   };
 }
 
-function dialOne(ctx: S2sContext, local: string, remote: string, t: Target, track: (cancel: () => void) => void): Promise<S2sStream> {
+function dialOne(
+  ctx: S2sContext,
+  local: string,
+  remote: string,
+  t: Target,
+  track: (cancel: () => void) => void,
+): Promise<S2sStream> {
   return new Promise((resolve, reject) => {
     const opts = { maxStanzaSize: ctx.maxStanzaSize, maxSendBufferBytes: ctx.maxSendBufferBytes };
     if (t.directTls) {
-      const s = tls.connect({ ...ctx.clientTlsOptions(local, remote), host: t.address, port: t.port, ALPNProtocols: ['xmpp-server'] });
+      const s = tls.connect({
+        ...ctx.clientTlsOptions(local, remote),
+        host: t.address,
+        port: t.port,
+        ALPNProtocols: ['xmpp-server'],
+      });
       track(() => s.destroy());
-      s.once('secureConnect', () => { s.removeAllListeners('error'); resolve(new S2sStream(s, opts, s)); });
+      s.once('secureConnect', () => {
+        s.removeAllListeners('error');
+        resolve(new S2sStream(s, opts, s));
+      });
       s.once('error', reject);
     } else {
       const s = net.connect({ host: t.address, port: t.port });
       track(() => s.destroy());
-      s.once('connect', () => { s.removeAllListeners('error'); resolve(new S2sStream(s, opts)); });
+      s.once('connect', () => {
+        s.removeAllListeners('error');
+        resolve(new S2sStream(s, opts));
+      });
       s.once('error', reject);
     }
   });

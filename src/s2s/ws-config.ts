@@ -28,11 +28,13 @@ export function validateWsS2s(raw: unknown, path: string): WsS2sConfig {
   const d = defaultWsS2sConfig();
   const routes: Record<string, string> = {};
   for (const [domain, v] of Object.entries(asObject(o.routes, `${path}.routes`) as Raw)) {
-    if (typeof v !== 'string' || !isWsUrl(v)) throw new ConfigError(`${path}.routes.${domain}`, `expected a ws:// or wss:// URL, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !isWsUrl(v))
+      throw new ConfigError(`${path}.routes.${domain}`, `expected a ws:// or wss:// URL, got ${JSON.stringify(v)}`);
     routes[domain.toLowerCase()] = v;
   }
   const instanceUrl = optStr(o, 'instanceUrl', path);
-  if (instanceUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(instanceUrl)) throw new ConfigError(`${path}.instanceUrl`, `expected an http(s) URL, got ${JSON.stringify(instanceUrl)}`);
+  if (instanceUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(instanceUrl))
+    throw new ConfigError(`${path}.instanceUrl`, `expected an http(s) URL, got ${JSON.stringify(instanceUrl)}`);
   const serverInfosDir = optStr(o, 'serverInfosDir', path);
   return {
     enabled: bool(o, 'enabled', d.enabled, path),

@@ -9,36 +9,39 @@ import { WsS2sStream } from './ws-stream.js';
 export const INSTANCE_URL_HEADER = 'peertube-livechat-ws-s2s-instance-url';
 
 export function wsDialer(ctx: S2sContext, url: string): S2sDialer {
-  return (local, remote, track) => new Promise((resolve, reject) => {
-    const { instanceUrl, pingIntervalSeconds } = ctx.config.websocket;
-    const ws = new WebSocket(url, 'xmpp', {
-      headers: instanceUrl ? { [INSTANCE_URL_HEADER]: instanceUrl } : {},
-      perMessageDeflate: false,
-      maxPayload: Math.max(ctx.maxStanzaSize * 2, 64 * 1024),
-      handshakeTimeout: ctx.config.connectTimeoutSeconds * 1000,
+  return (local, remote, track) =>
+    new Promise((resolve, reject) => {
+      const { instanceUrl, pingIntervalSeconds } = ctx.config.websocket;
+      const ws = new WebSocket(url, 'xmpp', {
+        headers: instanceUrl ? { [INSTANCE_URL_HEADER]: instanceUrl } : {},
+        perMessageDeflate: false,
+        maxPayload: Math.max(ctx.maxStanzaSize * 2, 64 * 1024),
+        handshakeTimeout: ctx.config.connectTimeoutSeconds * 1000,
+      });
+      track(() => ws.terminate());
+      const fail = (why: string): void => {
+        ws.removeAllListeners();
+        ws.on('error', () => {});
+        ws.terminate();
+        reject(new DialError(`WebSocket ${url}: ${why}`, /timed? ?out/i.test(why) ? 'timeout' : 'not-found'));
+      };
+      ws.once('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode}`));
+      ws.once('error', (err) => fail(err.message));
+      ws.once('open', () => {
+        ws.removeAllListeners();
+        if (ws.protocol !== 'xmpp') return fail('the peer did not accept the "xmpp" subprotocol');
+        const socket = (ws as unknown as { _socket?: Socket })._socket;
+        ctx.log.debug(`s2s out ${local} → ${remote}: WebSocket connected to ${url}`);
+        resolve(
+          new WsS2sStream(ws, {
+            remoteAddress: (socket?.remoteAddress ?? url).replace(/^::ffff:/, ''),
+            secure: url.startsWith('wss:'),
+            maxStanzaSize: ctx.maxStanzaSize,
+            maxSendBufferBytes: ctx.maxSendBufferBytes,
+            pingIntervalMs: pingIntervalSeconds * 1000,
+            corkTarget: socket,
+          }),
+        );
+      });
     });
-    track(() => ws.terminate());
-    const fail = (why: string): void => {
-      ws.removeAllListeners();
-      ws.on('error', () => {});
-      ws.terminate();
-      reject(new DialError(`WebSocket ${url}: ${why}`, /timed? ?out/i.test(why) ? 'timeout' : 'not-found'));
-    };
-    ws.once('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode}`));
-    ws.once('error', (err) => fail(err.message));
-    ws.once('open', () => {
-      ws.removeAllListeners();
-      if (ws.protocol !== 'xmpp') return fail('the peer did not accept the "xmpp" subprotocol');
-      const socket = (ws as unknown as { _socket?: Socket })._socket;
-      ctx.log.debug(`s2s out ${local} → ${remote}: WebSocket connected to ${url}`);
-      resolve(new WsS2sStream(ws, {
-        remoteAddress: (socket?.remoteAddress ?? url).replace(/^::ffff:/, ''),
-        secure: url.startsWith('wss:'),
-        maxStanzaSize: ctx.maxStanzaSize,
-        maxSendBufferBytes: ctx.maxSendBufferBytes,
-        pingIntervalMs: pingIntervalSeconds * 1000,
-        corkTarget: socket,
-      }));
-    });
-  });
 }

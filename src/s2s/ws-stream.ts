@@ -45,37 +45,56 @@ export class WsS2sStream implements S2sTransport {
   private ping: NodeJS.Timeout | null = null;
   private cork = new TickCork();
 
-  constructor(private ws: WebSocket, private opts: WsS2sStreamOptions) {
+  constructor(
+    private ws: WebSocket,
+    private opts: WsS2sStreamOptions,
+  ) {
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     // A peer's pings keep its socket open (livechat pings its outgoing sockets); our own pings' pongs do not, so
     // an outgoing stream with no traffic is still closed after the idle timeout.
-    ws.on('ping', () => { this.lastActivity = Date.now(); });
+    ws.on('ping', () => {
+      this.lastActivity = Date.now();
+    });
     ws.on('close', () => this.onSocketClosed());
-    ws.on('error', () => { /* 'close' follows */ });
+    ws.on('error', () => {
+      /* 'close' follows */
+    });
     if (opts.pingIntervalMs) {
-      this.ping = setInterval(() => { if (ws.readyState === ws.OPEN) ws.ping(); }, opts.pingIntervalMs);
+      this.ping = setInterval(() => {
+        if (ws.readyState === ws.OPEN) ws.ping();
+      }, opts.pingIntervalMs);
       this.ping.unref();
     }
   }
 
-  get remoteAddress(): string { return this.opts.remoteAddress; }
-  get secure(): boolean { return this.opts.secure; }
-  get closed(): boolean { return this.dead; }
-  get unmaskedFrames(): number { return this.opts.unmaskedFrames?.() ?? 0; }
+  get remoteAddress(): string {
+    return this.opts.remoteAddress;
+  }
+  get secure(): boolean {
+    return this.opts.secure;
+  }
+  get closed(): boolean {
+    return this.dead;
+  }
+  get unmaskedFrames(): number {
+    return this.opts.unmaskedFrames?.() ?? 0;
+  }
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.dead) return;
     this.lastActivity = Date.now();
     if (isBinary) return this.fail('unsupported-encoding', 'XMPP over WebSocket uses text frames');
     const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)).toString('utf8');
-    if (text.length > this.opts.maxStanzaSize) return this.fail('policy-violation', `frame larger than ${this.opts.maxStanzaSize} bytes`);
+    if (text.length > this.opts.maxStanzaSize)
+      return this.fail('policy-violation', `frame larger than ${this.opts.maxStanzaSize} bytes`);
     try {
       if (!this.parser) {
         if (!text.trim()) return; // keepalive before the stream starts
         this.parser = this.makeParser(LEGACY_HEADER.test(text) ? 'legacy' : 'rfc');
       }
       this.parser.write(text);
-      if (this.framing === 'rfc' && !this.parser.atElementBoundary) throw new StreamError('not-well-formed', 'a frame must hold whole elements');
+      if (this.framing === 'rfc' && !this.parser.atElementBoundary)
+        throw new StreamError('not-well-formed', 'a frame must hold whole elements');
     } catch (err) {
       const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
       this.fail(e.condition, e.text);
@@ -86,14 +105,19 @@ export class WsS2sStream implements S2sTransport {
     this.framing = framing;
     const limits = { maxStanzaSize: this.opts.maxStanzaSize, defaultNs: NS.SERVER, maxDepth: 64 };
     if (framing === 'legacy') {
-      return new XmlStreamParser({
-        streamOpened: (attrs) => this.handler.opened(attrs),
-        element: (e) => this.handler.element(e),
-        streamClosed: () => this.close(undefined, 'peer closed the stream'),
-      }, { ...limits, framed: false });
+      return new XmlStreamParser(
+        {
+          streamOpened: (attrs) => this.handler.opened(attrs),
+          element: (e) => this.handler.element(e),
+          streamClosed: () => this.close(undefined, 'peer closed the stream'),
+        },
+        { ...limits, framed: false },
+      );
     }
-    return new XmlStreamParser({ element: (e) => this.onFramedElement(e) },
-      { ...limits, framed: true, rootAttrs: { 'xmlns:stream': NS.STREAM, 'xmlns:db': NS.DIALBACK } });
+    return new XmlStreamParser(
+      { element: (e) => this.onFramedElement(e) },
+      { ...limits, framed: true, rootAttrs: { 'xmlns:stream': NS.STREAM, 'xmlns:db': NS.DIALBACK } },
+    );
   }
 
   private onFramedElement(e: Element): void {
@@ -164,9 +188,15 @@ export class WsS2sStream implements S2sTransport {
   }
 
   /** No stream restarts: WebSocket S2S has neither STARTTLS nor SASL (TLS ends in front of the HTTP server). */
-  restart(): void { /* nothing to reset */ }
-  upgradeServer(): Promise<boolean> { return Promise.resolve(false); }
-  upgradeClient(): Promise<boolean> { return Promise.resolve(false); }
+  restart(): void {
+    /* nothing to reset */
+  }
+  upgradeServer(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  upgradeClient(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
 }
 
 /**
@@ -191,4 +221,3 @@ export function standaloneFrame(xml: string): string {
   }
   return add ? xml.slice(0, end) + add + xml.slice(end) : xml;
 }
-

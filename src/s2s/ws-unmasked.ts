@@ -25,11 +25,21 @@ export class UnmaskedFrameAdapter extends Duplex {
     raw.on('error', (err) => this.destroy(err));
   }
 
-  get remoteAddress(): string | undefined { return this.raw.remoteAddress; }
-  setNoDelay(on?: boolean): this { this.raw.setNoDelay(on); return this; }
-  setTimeout(ms: number): this { this.raw.setTimeout(ms); return this; }
+  get remoteAddress(): string | undefined {
+    return this.raw.remoteAddress;
+  }
+  setNoDelay(on?: boolean): this {
+    this.raw.setNoDelay(on);
+    return this;
+  }
+  setTimeout(ms: number): this {
+    this.raw.setTimeout(ms);
+    return this;
+  }
 
-  override _read(): void { this.raw.resume(); }
+  override _read(): void {
+    this.raw.resume();
+  }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.raw.write(chunk, cb);
@@ -52,7 +62,9 @@ export class UnmaskedFrameAdapter extends Duplex {
   }
 
   /** Bytes read along with the upgrade request (`head`) go through the same rewriting. */
-  adaptHead(head: Buffer): Buffer { return head.length ? this.rewrite(head) : head; }
+  adaptHead(head: Buffer): Buffer {
+    return head.length ? this.rewrite(head) : head;
+  }
 
   /** Walks frame boundaries in `chunk`, adding a zero key to unmasked headers. */
   private rewrite(chunk: Buffer): Buffer {

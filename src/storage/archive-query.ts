@@ -75,7 +75,10 @@ export async function runArchiveQuery(view: ArchiveView, q: ArchiveQuery): Promi
       const chunk = await view.readRange(a, pos);
       for (let i = chunk.length - 1; i >= 0; i--) {
         if (!match(chunk[i])) continue;
-        if (items.length === max) { more = true; break; }
+        if (items.length === max) {
+          more = true;
+          break;
+        }
         items.push(chunk[i]);
       }
       pos = a - 1;
@@ -88,8 +91,14 @@ export async function runArchiveQuery(view: ArchiveView, q: ArchiveQuery): Promi
       const chunk = await view.readRange(pos, b);
       for (const m of chunk) {
         if (!match(m)) continue;
-        if (skip > 0) { skip--; continue; }
-        if (items.length === max) { more = true; break; }
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        if (items.length === max) {
+          more = true;
+          break;
+        }
         items.push(m);
       }
       pos = b + 1;

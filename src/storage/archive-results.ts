@@ -4,7 +4,9 @@ import type { StoredRecord } from './record.js';
 import type { ArchiveResult, ArchivedMessage, WithFilter } from './types.js';
 
 export function msgBytes(m: ArchivedMessage): number {
-  return 2 * (m.xml.length + m.nick.length + m.id.length + (m.occupantId?.length ?? 0) + (m.realJid?.length ?? 0)) + 120;
+  return (
+    2 * (m.xml.length + m.nick.length + m.id.length + (m.occupantId?.length ?? 0) + (m.realJid?.length ?? 0)) + 120
+  );
 }
 
 export function toMessage(r: StoredRecord): ArchivedMessage {
@@ -25,11 +27,17 @@ export function compileWith(w: WithFilter): (m: ArchivedMessage) => boolean {
   return (m) =>
     (w.nick !== undefined && m.nick === w.nick) ||
     (w.occupantId !== undefined && m.occupantId === w.occupantId) ||
-    (jid !== undefined && m.realJid !== undefined &&
+    (jid !== undefined &&
+      m.realJid !== undefined &&
       (jidIsBare ? bareOf(m.realJid).toLowerCase() === jid : m.realJid.toLowerCase() === jid));
 }
 
-export function result(items: ArchivedMessage[], complete: boolean, count: number | undefined, index: number | undefined): ArchiveResult {
+export function result(
+  items: ArchivedMessage[],
+  complete: boolean,
+  count: number | undefined,
+  index: number | undefined,
+): ArchiveResult {
   const r: ArchiveResult = { items, complete };
   if (items.length) {
     r.first = items[0].id;
@@ -41,13 +49,20 @@ export function result(items: ArchivedMessage[], complete: boolean, count: numbe
 }
 
 /** RSM paging over a small, already materialized result set (the `ids` field). */
-export function pageInMemory(all: ArchivedMessage[], max: number, after: number | undefined, before: number | undefined,
-  backward: boolean, index: number | undefined): ArchiveResult {
+export function pageInMemory(
+  all: ArchivedMessage[],
+  max: number,
+  after: number | undefined,
+  before: number | undefined,
+  backward: boolean,
+  index: number | undefined,
+): ArchiveResult {
   let from: number;
   let to: number;
   if (backward) {
     let end = all.length;
-    if (before !== undefined) end = all.findIndex((m) => m.seq >= before) < 0 ? all.length : all.findIndex((m) => m.seq >= before);
+    if (before !== undefined)
+      end = all.findIndex((m) => m.seq >= before) < 0 ? all.length : all.findIndex((m) => m.seq >= before);
     to = end - 1;
     from = Math.max(0, to - max + 1);
   } else {

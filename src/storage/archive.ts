@@ -81,12 +81,18 @@ export class FileArchive {
     this.root = join(dataDir, 'archive');
     const now = opts.now ?? Date.now;
     this.pruneUnopened = opts.pruneUnopened ?? true;
-    const log: ArchiveLog = opts.log ?? ((level, msg) => { if (level !== 'info') console.warn(msg); });
+    const log: ArchiveLog =
+      opts.log ??
+      ((level, msg) => {
+        if (level !== 'info') console.warn(msg);
+      });
     this.hot = new LRUCache<string, RoomArchive>({
       max: this.config.hotRooms,
       maxSize: this.config.hotBytes,
       sizeCalculation: (r) => Math.max(1, r.tailBytes),
-      dispose: (r, _k, reason) => { if (reason === 'evict') r.cool(); },
+      dispose: (r, _k, reason) => {
+        if (reason === 'evict') r.cool();
+      },
     });
     this.ctx = {
       config: this.config,
@@ -94,8 +100,12 @@ export class FileArchive {
       spanMs: expiryMs(this.config.segmentSpan),
       now,
       log,
-      touched: (r) => { this.hot.set(r.name, r); },
-      pendingDelta: (d) => { this.pendingTotal += d; },
+      touched: (r) => {
+        this.hot.set(r.name, r);
+      },
+      pendingDelta: (d) => {
+        this.pendingTotal += d;
+      },
       overloaded: () => this.pendingTotal > this.config.maxPendingBytes,
     };
   }
@@ -111,11 +121,13 @@ export class FileArchive {
     if (r) return Promise.resolve(r);
     let p = this.opening.get(room);
     if (!p) {
-      p = RoomArchive.load(room, this.dirOf(room), this.ctx).then((ra) => {
-        this.rooms.set(room, ra);
-        this.hot.set(room, ra);
-        return ra;
-      }).finally(() => this.opening.delete(room));
+      p = RoomArchive.load(room, this.dirOf(room), this.ctx)
+        .then((ra) => {
+          this.rooms.set(room, ra);
+          this.hot.set(room, ra);
+          return ra;
+        })
+        .finally(() => this.opening.delete(room));
       this.opening.set(room, p);
     }
     return p;
@@ -189,7 +201,8 @@ export class FileArchive {
   async listRooms(): Promise<string[]> {
     try {
       return (await readdir(this.root, { withFileTypes: true }))
-        .filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => decodeRoomDir(d.name));
+        .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+        .map((d) => decodeRoomDir(d.name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -202,7 +215,9 @@ export class FileArchive {
    */
   prune(now = this.ctx.now()): Promise<PruneStats> {
     if (!this.pruning) {
-      this.pruning = this.pruneAll(now).finally(() => { this.pruning = undefined; });
+      this.pruning = this.pruneAll(now).finally(() => {
+        this.pruning = undefined;
+      });
     }
     return this.pruning;
   }
@@ -233,7 +248,9 @@ export class FileArchive {
   startPruning(intervalMs = this.config.pruneIntervalSeconds * 1000): void {
     this.stopPruning();
     if (intervalMs <= 0) return;
-    this.pruneTimer = setInterval(() => { this.prune().catch(() => undefined); }, intervalMs);
+    this.pruneTimer = setInterval(() => {
+      this.prune().catch(() => undefined);
+    }, intervalMs);
     this.pruneTimer.unref();
   }
 
@@ -275,6 +292,11 @@ export class FileArchive {
   }
 
   stats(): ArchiveStats {
-    return { openRooms: this.rooms.size, hotRooms: this.hot.size, hotBytes: this.hot.calculatedSize, pendingBytes: this.pendingTotal };
+    return {
+      openRooms: this.rooms.size,
+      hotRooms: this.hot.size,
+      hotBytes: this.hot.calculatedSize,
+      pendingBytes: this.pendingTotal,
+    };
   }
 }

@@ -74,6 +74,7 @@ export function validateArchive(raw: unknown, path: string): ArchiveConfig {
     maxPage: int(o, 'maxPage', d.maxPage, path, 1, 10000),
   };
   const span = parseExpiry(cfg.segmentSpan)!;
-  if (span !== Infinity && span < 60_000) throw new ConfigError(join(path, 'segmentSpan'), 'must be at least 60 seconds or never');
+  if (span !== Infinity && span < 60_000)
+    throw new ConfigError(join(path, 'segmentSpan'), 'must be at least 60 seconds or never');
   return cfg;
 }

@@ -25,6 +25,7 @@ export function parseExpiry(s: string): number | null {
 /** The same, throwing with a readable message. */
 export function expiryMs(s: string): number {
   const ms = parseExpiry(s);
-  if (ms === null) throw new Error(`invalid expiry "${s}" (use never, a number of seconds, or e.g. 1h, 2d, 1w, 1m, 1y)`);
+  if (ms === null)
+    throw new Error(`invalid expiry "${s}" (use never, a number of seconds, or e.g. 1h, 2d, 1w, 1m, 1y)`);
   return ms;
 }

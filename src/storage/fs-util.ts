@@ -4,8 +4,14 @@ import { open } from 'node:fs/promises';
 export async function fsyncDir(dir: string): Promise<void> {
   try {
     const dh = await open(dir, 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
-  } catch { /* not supported everywhere; the data itself is already synced */ }
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    /* not supported everywhere; the data itself is already synced */
+  }
 }
 
 export function isENOENT(err: unknown): boolean {

@@ -28,8 +28,14 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
   // fsync the directory so the rename itself survives a power cut.
   try {
     const dh = await open(dirname(file), 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
-  } catch { /* some filesystems refuse directory fsync; the rename is still atomic */ }
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    /* some filesystems refuse directory fsync; the rename is still atomic */
+  }
 }
 
 export async function removeJson(file: string): Promise<void> {

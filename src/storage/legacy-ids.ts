@@ -21,7 +21,8 @@ export class LegacyIds {
     const data = await readJson<Record<string, unknown>>(join(dir, FILE));
     if (!data || typeof data !== 'object') return undefined;
     const ids = new LegacyIds();
-    for (const [id, seq] of Object.entries(data)) if (typeof seq === 'number' && Number.isSafeInteger(seq)) ids.map.set(id, seq);
+    for (const [id, seq] of Object.entries(data))
+      if (typeof seq === 'number' && Number.isSafeInteger(seq)) ids.map.set(id, seq);
     return ids;
   }
 

@@ -19,9 +19,13 @@ export class RetractionLog {
     private readonly ensureDir: () => Promise<void>,
   ) {}
 
-  private get file(): string { return join(this.dir, 'retractions.log'); }
+  private get file(): string {
+    return join(this.dir, 'retractions.log');
+  }
 
-  get(seq: number): string | undefined { return this.map.get(seq); }
+  get(seq: number): string | undefined {
+    return this.map.get(seq);
+  }
 
   /** Records a tombstone at once (readers see it) and resolves when it is on disk. */
   add(seq: number, xml: string): Promise<void> {
@@ -38,12 +42,16 @@ export class RetractionLog {
         await fh.close();
       }
     });
-    this.chain = p.catch((err) => this.ctx.log('error', `archive ${this.room}: retraction not saved: ${(err as Error).message}`));
+    this.chain = p.catch((err) =>
+      this.ctx.log('error', `archive ${this.room}: retraction not saved: ${(err as Error).message}`),
+    );
     return p;
   }
 
   /** Waits for the writes queued so far. */
-  async settled(): Promise<void> { await this.chain; }
+  async settled(): Promise<void> {
+    await this.chain;
+  }
 
   /** Reads retractions.log, keeping entries from `baseSeq` on and cutting a torn tail. */
   async load(baseSeq: number): Promise<void> {
@@ -71,7 +79,11 @@ export class RetractionLog {
   /** Drops entries below `baseSeq` (their segments were pruned) and rewrites the file if any went. */
   async compact(baseSeq: number): Promise<void> {
     let stale = false;
-    for (const s of this.map.keys()) if (s < baseSeq) { stale = true; this.map.delete(s); }
+    for (const s of this.map.keys())
+      if (s < baseSeq) {
+        stale = true;
+        this.map.delete(s);
+      }
     if (!stale) return;
     await this.chain;
     const tmp = `${this.file}.${process.pid}.tmp`;

@@ -26,7 +26,12 @@ import { runArchiveQuery, type ArchiveView } from './archive-query.js';
 import { deleteSegmentFiles, takePrunableSegments } from './segment-prune.js';
 import type { RoomContext } from './room-context.js';
 import {
-  AppendInput, ArchiveItemNotFoundError, ArchiveOverloadedError, ArchiveQuery, ArchiveResult, ArchivedMessage,
+  AppendInput,
+  ArchiveItemNotFoundError,
+  ArchiveOverloadedError,
+  ArchiveQuery,
+  ArchiveResult,
+  ArchivedMessage,
 } from './types.js';
 
 export type { ArchiveLog, RoomContext } from './room-context.js';
@@ -62,7 +67,11 @@ export class RoomArchive implements ArchiveView {
   private expiryFloor = { at: -Infinity, seq: 0 };
   private closed = false;
 
-  private constructor(readonly name: string, readonly dir: string, readonly ctx: RoomContext) {
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly ctx: RoomContext,
+  ) {
     this.hotKeep = ctx.config.hotTail;
     this.retractions = new RetractionLog(dir, name, ctx, () => this.ensureMeta());
     this.hot = new HotTail(() => this.nextSeq);
@@ -100,7 +109,10 @@ export class RoomArchive implements ArchiveView {
     this.baseSeq = this.segments.find((s) => s.count > 0)?.firstSeq ?? this.nextSeq;
     this.writer.writtenSeq = this.nextSeq;
     for (let i = this.segments.length - 1; i >= 0; i--) {
-      if (this.segments[i].count > 0) { this.lastTs = this.segments[i].lastTs; break; }
+      if (this.segments[i].count > 0) {
+        this.lastTs = this.segments[i].lastTs;
+        break;
+      }
     }
     if (last) {
       this.appendSegFirst = last.firstSeq;
@@ -153,7 +165,10 @@ export class RoomArchive implements ArchiveView {
     const buf = encodeMessage(rec);
 
     const slice = this.sliceOf(ts);
-    if (this.appendSegCount >= this.ctx.config.segmentMessages || (this.appendSegCount > 0 && slice !== this.appendSegSlice)) {
+    if (
+      this.appendSegCount >= this.ctx.config.segmentMessages ||
+      (this.appendSegCount > 0 && slice !== this.appendSegSlice)
+    ) {
       this.appendSegFirst = seq;
       this.appendSegCount = 0;
     }

@@ -19,7 +19,9 @@ export interface RecoveredRoom {
 }
 
 export async function recoverRoomFiles(
-  dir: string, room: string, ctx: { config: ArchiveConfig; log: (level: 'info' | 'warn' | 'error', msg: string) => void },
+  dir: string,
+  room: string,
+  ctx: { config: ArchiveConfig; log: (level: 'info' | 'warn' | 'error', msg: string) => void },
 ): Promise<RecoveredRoom> {
   const meta = await readJson<{ salt?: string }>(join(dir, 'meta.json'));
   const salt = meta?.salt ? Buffer.from(meta.salt, 'base64') : undefined;
@@ -38,7 +40,8 @@ export async function recoverRoomFiles(
     else if (n.endsWith('.tmp')) await rm(join(dir, n), { force: true });
   }
   segs.sort((a, b) => a - b);
-  if (segs.length && !salt) ctx.log('warn', `archive ${room}: meta.json missing, earlier ids can no longer be resolved`);
+  if (segs.length && !salt)
+    ctx.log('warn', `archive ${room}: meta.json missing, earlier ids can no longer be resolved`);
   // Sidecars left behind by an interrupted prune.
   for (const s of idx) if (!segs.includes(s)) await rm(idxFile(dir, s), { force: true });
 
@@ -54,7 +57,10 @@ export async function recoverRoomFiles(
         // Sealed but no usable index (crash while sealing): rebuild it from the data.
         const scan = await scanSegment(segFile(dir, first), first, 0);
         if (scan.fileBytes > scan.info.bytes) {
-          ctx.log('warn', `archive ${room}: segment ${first} has ${scan.fileBytes - scan.info.bytes} bad bytes at its end; cut off`);
+          ctx.log(
+            'warn',
+            `archive ${room}: segment ${first} has ${scan.fileBytes - scan.info.bytes} bad bytes at its end; cut off`,
+          );
           await truncate(segFile(dir, first), scan.info.bytes);
         }
         info = scan.info;
@@ -72,7 +78,10 @@ export async function recoverRoomFiles(
     const file = segFile(dir, first);
     const scan = await scanSegment(file, first, ctx.config.hotTail);
     if (scan.fileBytes > scan.info.bytes) {
-      ctx.log('warn', `archive ${room}: torn tail of ${scan.fileBytes - scan.info.bytes} bytes in segment ${first}; cut off`);
+      ctx.log(
+        'warn',
+        `archive ${room}: torn tail of ${scan.fileBytes - scan.info.bytes} bytes in segment ${first}; cut off`,
+      );
       await truncate(file, scan.info.bytes);
     }
     // An index next to the active segment is stale (sealing was interrupted): it is rewritten when sealed.

@@ -8,7 +8,12 @@ import { SegmentInfo, idxFile, segFile } from './segment.js';
  * Removes from the front of `segments` (in place) the sealed segments whose messages are all older than `cutoff`
  * or beyond the newest `cap` (0 = no cap), and returns them. The active (last) segment is never taken here.
  */
-export function takePrunableSegments(segments: SegmentInfo[], nextSeq: number, cutoff: number, cap: number): SegmentInfo[] {
+export function takePrunableSegments(
+  segments: SegmentInfo[],
+  nextSeq: number,
+  cutoff: number,
+  cap: number,
+): SegmentInfo[] {
   const dropped: SegmentInfo[] = [];
   while (segments.length > 1) {
     const s = segments[0];
@@ -25,7 +30,9 @@ export async function deleteSegmentFiles(dir: string, dropped: readonly SegmentI
   for (const s of dropped) {
     messages += s.count;
     await rm(idxFile(dir, s.firstSeq), { force: true });
-    await unlink(segFile(dir, s.firstSeq)).catch((err) => { if (!isENOENT(err)) throw err; });
+    await unlink(segFile(dir, s.firstSeq)).catch((err) => {
+      if (!isENOENT(err)) throw err;
+    });
   }
   return messages;
 }

@@ -4,7 +4,12 @@ import type { StoredRecord } from './record.js';
 import { SegmentInfo, ordinalAtOrAfter, readOrdinals, segFile } from './segment.js';
 
 /** Records [a, b] from the segment files (callers guarantee all of them are written). */
-export async function readSegmentRange(dir: string, segments: readonly SegmentInfo[], a: number, b: number): Promise<StoredRecord[]> {
+export async function readSegmentRange(
+  dir: string,
+  segments: readonly SegmentInfo[],
+  a: number,
+  b: number,
+): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
   if (b < a) return out;
   const segs = segments.slice();
@@ -12,7 +17,8 @@ export async function readSegmentRange(dir: string, segments: readonly SegmentIn
   let hi = segs.length - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (segs[mid].firstSeq + segs[mid].count <= a) lo = mid + 1; else hi = mid;
+    if (segs[mid].firstSeq + segs[mid].count <= a) lo = mid + 1;
+    else hi = mid;
   }
   for (let i = lo; i < segs.length; i++) {
     const s = segs[i];
@@ -27,12 +33,17 @@ export async function readSegmentRange(dir: string, segments: readonly SegmentIn
 }
 
 /** The first seq in the files whose timestamp is >= t, or undefined when every stored record is older. */
-export async function segmentSeqAtOrAfter(dir: string, segs: readonly SegmentInfo[], t: number): Promise<number | undefined> {
+export async function segmentSeqAtOrAfter(
+  dir: string,
+  segs: readonly SegmentInfo[],
+  t: number,
+): Promise<number | undefined> {
   let lo = 0;
   let hi = segs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (segs[mid].count === 0 || segs[mid].lastTs < t) lo = mid + 1; else hi = mid;
+    if (segs[mid].count === 0 || segs[mid].lastTs < t) lo = mid + 1;
+    else hi = mid;
   }
   if (lo >= segs.length) return undefined;
   const s = segs[lo];

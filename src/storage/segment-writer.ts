@@ -174,7 +174,10 @@ export class SegmentWriter {
       } catch (err) {
         // Put back what was not written, undo a partial write, and retry later.
         this.pending = batch.slice(i).concat(this.pending);
-        ctx.log('error', `archive ${this.host.name}: write failed (${(err as Error).message}); retrying in ${this.backoffMs} ms`);
+        ctx.log(
+          'error',
+          `archive ${this.host.name}: write failed (${(err as Error).message}); retrying in ${this.backoffMs} ms`,
+        );
         const info = segments[segments.length - 1];
         if (this.fh && info) await this.fh.truncate(info.bytes).catch(() => undefined);
         await this.closeFh();

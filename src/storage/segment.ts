@@ -70,7 +70,8 @@ export async function scanSegment(file: string, firstSeq: number, keep: number):
   try {
     buf = await readFile(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { info: emptySegment(firstSeq), fileBytes: 0, last: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { info: emptySegment(firstSeq), fileBytes: 0, last: [] };
     throw err;
   }
   const info = emptySegment(firstSeq);
@@ -98,8 +99,17 @@ export async function readSidecar(dir: string, firstSeq: number): Promise<Segmen
   try {
     const s = await readJson<SidecarV1>(idxFile(dir, firstSeq));
     if (!s || s.v !== 1 || s.k !== SPARSE_K || s.firstSeq !== firstSeq || !Array.isArray(s.sparseTs)) return undefined;
-    if (s.sparseTs.length !== Math.ceil(s.count / SPARSE_K) || s.sparseOff.length !== s.sparseTs.length) return undefined;
-    return { firstSeq, count: s.count, bytes: s.bytes, firstTs: s.firstTs, lastTs: s.lastTs, sparseTs: s.sparseTs, sparseOff: s.sparseOff };
+    if (s.sparseTs.length !== Math.ceil(s.count / SPARSE_K) || s.sparseOff.length !== s.sparseTs.length)
+      return undefined;
+    return {
+      firstSeq,
+      count: s.count,
+      bytes: s.bytes,
+      firstTs: s.firstTs,
+      lastTs: s.lastTs,
+      sparseTs: s.sparseTs,
+      sparseOff: s.sparseOff,
+    };
   } catch {
     return undefined; // unreadable sidecar: the caller rebuilds it by scanning
   }
@@ -114,7 +124,12 @@ export function writeSidecar(dir: string, info: SegmentInfo): Promise<void> {
  * Decodes records with ordinals [fromOrd, toOrd] (inclusive) of a segment, reading only the sparse blocks
  * that hold them: one open, one read.
  */
-export async function readOrdinals(file: string, info: SegmentInfo, fromOrd: number, toOrd: number): Promise<StoredRecord[]> {
+export async function readOrdinals(
+  file: string,
+  info: SegmentInfo,
+  fromOrd: number,
+  toOrd: number,
+): Promise<StoredRecord[]> {
   if (toOrd < fromOrd) return [];
   const b0 = Math.floor(fromOrd / SPARSE_K);
   const b1 = Math.floor(toOrd / SPARSE_K);
@@ -153,7 +168,8 @@ export async function ordinalAtOrAfter(file: string, info: SegmentInfo, t: numbe
   let hi = info.sparseTs.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (info.sparseTs[mid] < t) lo = mid; else hi = mid - 1;
+    if (info.sparseTs[mid] < t) lo = mid;
+    else hi = mid - 1;
   }
   const fromOrd = lo * SPARSE_K;
   const toOrd = Math.min(info.count - 1, fromOrd + SPARSE_K - 1);

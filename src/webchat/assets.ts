@@ -110,8 +110,20 @@ export class AssetStore {
     const cssHash = shortHash(ownCss, 10);
     const bootJs = `webchat.${jsHash}.js`;
     const bootCss = `webchat.${cssHash}.css`;
-    assets.set(bootJs, { name: bootJs, type: contentTypeFor(bootJs)!, compressible: true, etag: `"${jsHash}"`, inline: ownJs });
-    assets.set(bootCss, { name: bootCss, type: contentTypeFor(bootCss)!, compressible: true, etag: `"${cssHash}"`, inline: ownCss });
+    assets.set(bootJs, {
+      name: bootJs,
+      type: contentTypeFor(bootJs)!,
+      compressible: true,
+      etag: `"${jsHash}"`,
+      inline: ownJs,
+    });
+    assets.set(bootCss, {
+      name: bootCss,
+      type: contentTypeFor(bootCss)!,
+      compressible: true,
+      etag: `"${cssHash}"`,
+      inline: ownCss,
+    });
     const urls: AssetUrls = {
       converseDir,
       converseJs: converseDir + 'converse.min.js',
@@ -139,7 +151,10 @@ export class AssetStore {
     let p = this.inflight.get(key);
     if (!p) {
       p = (async () => {
-        const raw = enc === 'identity' ? await this.readRaw(asset) : await compress(await this.body(asset, 'identity'), enc, 'max');
+        const raw =
+          enc === 'identity'
+            ? await this.readRaw(asset)
+            : await compress(await this.body(asset, 'identity'), enc, 'max');
         this.bodies.set(key, raw);
         return raw;
       })().finally(() => this.inflight.delete(key));

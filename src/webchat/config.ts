@@ -21,7 +21,15 @@ export interface WebchatConfig {
   tempBanDurations: number[];
 }
 
-const KEYS = ['enabled', 'basePath', 'defaultRoom', 'frameAncestors', 'pruneMessagesAbove', 'clientLogLevel', 'tempBanDurations'] as const;
+const KEYS = [
+  'enabled',
+  'basePath',
+  'defaultRoom',
+  'frameAncestors',
+  'pruneMessagesAbove',
+  'clientLogLevel',
+  'tempBanDurations',
+] as const;
 
 export function validateWebchat(raw: unknown, path = 'webchat'): WebchatConfig {
   const o: Raw = asObject(raw, path);
@@ -55,9 +63,11 @@ const DEFAULT_BAN_DURATIONS = [600, 3600, 86400];
 
 function banDurations(v: unknown, path: string): number[] {
   if (v === undefined) return DEFAULT_BAN_DURATIONS;
-  if (!Array.isArray(v) || v.length === 0 || v.length > 10) throw new ConfigError(path, 'must be a list of 1 to 10 durations in seconds');
+  if (!Array.isArray(v) || v.length === 0 || v.length > 10)
+    throw new ConfigError(path, 'must be a list of 1 to 10 durations in seconds');
   for (const d of v) {
-    if (!Number.isInteger(d) || d < 1 || d > 10 * 365 * 86400) throw new ConfigError(path, `each duration must be whole seconds from 1 to 10 years, got ${JSON.stringify(d)}`);
+    if (!Number.isInteger(d) || d < 1 || d > 10 * 365 * 86400)
+      throw new ConfigError(path, `each duration must be whole seconds from 1 to 10 years, got ${JSON.stringify(d)}`);
   }
   return v as number[];
 }

@@ -17,14 +17,36 @@ export interface ConverseSettingsInput {
 
 /** Room status codes worth a line in the chat; joins and leaves are noise in a busy live chat. */
 const INFO_MESSAGES_FULL = [
-  '100', '102', '103', '172', '173', '174', // visibility changes
+  '100',
+  '102',
+  '103',
+  '172',
+  '173',
+  '174', // visibility changes
   '110', // self-presence
-  '104', '201', // non-privacy changes
-  '170', '171', // logging changes
-  '210', '303', // nickname assigned / changed
-  '301', '307', '321', '322', '332', '333', // bans, kicks, removals
-  'owner', 'admin', 'member', 'exadmin', 'exowner', 'exoutcast', 'exmember', // affiliation changes
-  'op', 'deop', 'voice', 'mute', // role changes
+  '104',
+  '201', // non-privacy changes
+  '170',
+  '171', // logging changes
+  '210',
+  '303', // nickname assigned / changed
+  '301',
+  '307',
+  '321',
+  '322',
+  '332',
+  '333', // bans, kicks, removals
+  'owner',
+  'admin',
+  'member',
+  'exadmin',
+  'exowner',
+  'exoutcast',
+  'exmember', // affiliation changes
+  'op',
+  'deop',
+  'voice',
+  'mute', // role changes
 ];
 /** An overlay only needs to know it was disconnected. */
 const INFO_MESSAGES_READONLY = ['301', '307', '321', '322', '332', '333'];

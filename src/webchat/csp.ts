@@ -18,7 +18,9 @@ export interface CspInput {
 const EMPTY_STYLE_TEXTS = [
   '',
   '\n/*# sourceMappingURL=data:application/json;base64,' +
-    Buffer.from(JSON.stringify({ version: 3, sources: [], names: [], mappings: '', sourceRoot: '' })).toString('base64') +
+    Buffer.from(JSON.stringify({ version: 3, sources: [], names: [], mappings: '', sourceRoot: '' })).toString(
+      'base64',
+    ) +
     ' */',
 ];
 const EMPTY_STYLE_HASHES = EMPTY_STYLE_TEXTS.map((t) => `'sha256-${createHash('sha256').update(t).digest('base64')}'`);

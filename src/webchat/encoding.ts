@@ -38,7 +38,11 @@ export function negotiateEncoding(acceptEncoding: string | undefined): Encoding 
  * Compresses on libuv's thread pool, so a 1 MB script never stalls the event loop.
  * `level: 'max'` is for immutable assets compressed once and kept; 'fast' for per-request bodies.
  */
-export async function compress(body: Buffer, enc: Exclude<Encoding, 'identity'>, level: 'max' | 'fast'): Promise<Buffer> {
+export async function compress(
+  body: Buffer,
+  enc: Exclude<Encoding, 'identity'>,
+  level: 'max' | 'fast',
+): Promise<Buffer> {
   if (enc === 'br') {
     return brotli(body, {
       params: {

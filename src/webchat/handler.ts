@@ -49,7 +49,10 @@ export interface WebchatOptions {
    * Maps a room key from the URL to a room JID, or null for 404. Default: `<key>@<mucHost>`.
    * The plugin uses it to map a video UUID or `channel.<id>` according to its room-type setting.
    */
-  resolveRoom?: (roomKey: string, ctx: { options: PageOptions; req: IncomingMessage }) => string | null | Promise<string | null>;
+  resolveRoom?: (
+    roomKey: string,
+    ctx: { options: PageOptions; req: IncomingMessage },
+  ) => string | null | Promise<string | null>;
   /** CSP frame-ancestors; default '*' because PeerTube embeds the page in an iframe on its own pages. */
   frameAncestors?: string;
   /** Messages kept on screen; default 100 (as livechat). */
@@ -133,7 +136,12 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
     sendBody(req, res, 200, headers, body);
   }
 
-  async function servePage(req: IncomingMessage, res: ServerResponse, roomKey: string, search: URLSearchParams): Promise<void> {
+  async function servePage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    roomKey: string,
+    search: URLSearchParams,
+  ): Promise<void> {
     const options = parsePageOptions(search);
     const roomJid = opts.resolveRoom ? await opts.resolveRoom(roomKey, { options, req }) : `${roomKey}@${opts.mucHost}`;
     if (!roomJid) return sendText(res, 404, 'No such chat room');
@@ -153,7 +161,16 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       loglevel: opts.clientLogLevel ?? 'warn',
     });
     const html = Buffer.from(
-      renderPage({ title: opts.title?.(roomKey) ?? roomKey, assetsBase, assets: store.urls, settings, options, avatarsUrl: opts.avatarsUrl, authUrl: opts.authUrl, banDurations: opts.tempBanDurations }),
+      renderPage({
+        title: opts.title?.(roomKey) ?? roomKey,
+        assetsBase,
+        assets: store.urls,
+        settings,
+        options,
+        avatarsUrl: opts.avatarsUrl,
+        authUrl: opts.authUrl,
+        banDurations: opts.tempBanDurations,
+      }),
       'utf8',
     );
     const etag = `"p-${createHash('sha256').update(html).digest('base64url').slice(0, 16)}"`;
@@ -197,7 +214,11 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       return true;
     }
     if (isBase) {
-      res.writeHead(302, { Location: publicRoomPrefix + encodeURIComponent(opts.defaultRoom!), 'Cache-Control': 'no-cache', 'Content-Length': '0' });
+      res.writeHead(302, {
+        Location: publicRoomPrefix + encodeURIComponent(opts.defaultRoom!),
+        'Cache-Control': 'no-cache',
+        'Content-Length': '0',
+      });
       res.end();
       return true;
     }

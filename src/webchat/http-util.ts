@@ -9,7 +9,11 @@ export function ifNoneMatchHits(req: IncomingMessage, base: string): boolean {
   const want = base.replace(/^W\//, '').replace(/"$/, '');
   for (const raw of inm.split(',', 64)) {
     // Accept our own encoded variants ("tag-br", "tag-gz") as the same representation family.
-    const t = raw.trim().replace(/^W\//, '').replace(/"$/, '').replace(/-(br|gz)$/, '');
+    const t = raw
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/"$/, '')
+      .replace(/-(br|gz)$/, '');
     if (t === want) return true;
   }
   return false;
@@ -36,7 +40,13 @@ export function sendText(res: ServerResponse, status: number, text: string, extr
   res.end(body);
 }
 
-export function sendBody(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer): void {
+export function sendBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer,
+): void {
   res.writeHead(status, { ...headers, 'Content-Length': String(body.length) });
   if (req.method === 'HEAD') res.end();
   else res.end(body);

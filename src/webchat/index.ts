@@ -21,8 +21,13 @@ export interface WebchatServerInfo {
  * Handler options for the standalone server: WebSocket and BOSH on the same origin as the page (relative
  * paths, so the page works behind any reverse proxy), and `<basePath>/` pointing at the demo room.
  */
-export function webchatOptions(cfg: WebchatConfig, server: WebchatServerInfo, demoRoom: string | null, logger?: Logger): WebchatOptions {
-  const defaultRoom = cfg.defaultRoom === undefined ? demoRoom ?? undefined : cfg.defaultRoom ?? undefined;
+export function webchatOptions(
+  cfg: WebchatConfig,
+  server: WebchatServerInfo,
+  demoRoom: string | null,
+  logger?: Logger,
+): WebchatOptions {
+  const defaultRoom = cfg.defaultRoom === undefined ? (demoRoom ?? undefined) : (cfg.defaultRoom ?? undefined);
   return {
     basePath: cfg.basePath,
     websocketUrl: server.http.websocketPath,

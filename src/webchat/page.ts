@@ -34,7 +34,14 @@ function jsonForScriptBlock(value: unknown): string {
 
 export function renderPage(p: PageInput): string {
   const a = (name: string) => escapeHtml(p.assetsBase + name);
-  const config = { settings: p.settings, readonly: p.options.readonly, transparent: p.options.transparent, avatars: p.avatarsUrl, authUrl: p.authUrl, moderation: { banDurations: p.banDurations } };
+  const config = {
+    settings: p.settings,
+    readonly: p.options.readonly,
+    transparent: p.options.transparent,
+    avatars: p.avatarsUrl,
+    authUrl: p.authUrl,
+    moderation: { banDurations: p.banDurations },
+  };
   const bodyClass = ['converse-fullscreen'];
   if (p.options.transparent) bodyClass.push('webchat-transparent');
   return `<!DOCTYPE html>

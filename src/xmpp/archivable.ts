@@ -36,7 +36,13 @@ export function prepareForArchive(msg: Element, roomJid: string): string {
   const copy = cloneElement(msg);
   delete copy.attrs.to;
   copy.attrs.xmlns = NS.CLIENT;
-  copy.children = copy.children.filter((c) => typeof c === 'string' ||
-    !((c.name === 'x' && c.attrs.xmlns === NS.MUC_USER) || (c.name === 'stanza-id' && c.attrs.xmlns === NS.STANZA_ID && c.attrs.by === roomJid)));
+  copy.children = copy.children.filter(
+    (c) =>
+      typeof c === 'string' ||
+      !(
+        (c.name === 'x' && c.attrs.xmlns === NS.MUC_USER) ||
+        (c.name === 'stanza-id' && c.attrs.xmlns === NS.STANZA_ID && c.attrs.by === roomJid)
+      ),
+  );
   return copy.toString();
 }

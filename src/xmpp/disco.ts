@@ -7,13 +7,20 @@ import { PreSerializedElement } from './prepared.js';
 import type { IqRegistry } from './iq-registry.js';
 import { StanzaError } from './errors.js';
 
-export interface Identity { category: string; type: string; name?: string }
+export interface Identity {
+  category: string;
+  type: string;
+  name?: string;
+}
 
 /** A host kind: the account host, the anonymous host, or a service (component) host. */
 export type HostKind = 'accounts' | 'anonymous';
 
 export class DiscoRegistry {
-  private features = new Map<HostKind, Set<string>>([['accounts', new Set()], ['anonymous', new Set()]]);
+  private features = new Map<HostKind, Set<string>>([
+    ['accounts', new Set()],
+    ['anonymous', new Set()],
+  ]);
   private accountFeatures = new Set<string>();
   private identities: Identity[] = [{ category: 'server', type: 'im' }];
   private items: Array<{ jid: string; name?: string }> = [];

@@ -21,7 +21,10 @@ export interface IqContext {
 /** Returns the result payload (or nothing for an empty result), or throws StanzaError. */
 export type IqHandler = (ctx: IqContext) => Element | void | Promise<Element | void>;
 
-interface Entry { get?: IqHandler; set?: IqHandler }
+interface Entry {
+  get?: IqHandler;
+  set?: IqHandler;
+}
 
 export class IqRegistry {
   private handlers: Record<IqTarget, Map<string, Entry>> = { server: new Map(), account: new Map() };

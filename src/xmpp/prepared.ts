@@ -87,7 +87,11 @@ export class PreparedStanza {
  */
 export class PreSerializedElement extends Element {
   // ltx's clone() calls the constructor without `xml`: such a copy is an ordinary element.
-  private constructor(name: string, attrs: Record<string, string>, readonly xml?: string) {
+  private constructor(
+    name: string,
+    attrs: Record<string, string>,
+    readonly xml?: string,
+  ) {
     super(name, attrs);
   }
 
@@ -104,5 +108,7 @@ export class PreSerializedElement extends Element {
     else writer(this.xml);
   }
 
-  override toString(): string { return this.xml ?? super.toString(); }
+  override toString(): string {
+    return this.xml ?? super.toString();
+  }
 }

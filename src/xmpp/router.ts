@@ -33,12 +33,18 @@ export class Router {
   private userHosts = new Set<string>();
   private remote: RemoteRoute | null = null;
   private observers: { [K in keyof DeliveryEvents]: Array<DeliveryEvents[K]> } = {
-    messageDelivered: [], messageSent: [], storedOffline: [], available: [],
+    messageDelivered: [],
+    messageSent: [],
+    storedOffline: [],
+    available: [],
   };
   /** The offline store, when there is one: returns true when it kept the message (a decision, so one owner). */
   storeOffline?: (stanza: Element, bare: string) => boolean;
 
-  constructor(private iq: IqRegistry, private log: Logger) {}
+  constructor(
+    private iq: IqRegistry,
+    private log: Logger,
+  ) {}
 
   observe<K extends keyof DeliveryEvents>(event: K, fn: DeliveryEvents[K]): void {
     this.observers[event].push(fn);
@@ -48,17 +54,27 @@ export class Router {
     for (const fn of this.observers[event]) (fn as (...a: Parameters<DeliveryEvents[K]>) => void)(...args);
   }
 
-  addUserHost(domain: string): void { this.userHosts.add(domain); }
-  isUserHost(domain: string): boolean { return this.userHosts.has(domain); }
-  isLocalDomain(domain: string): boolean { return this.userHosts.has(domain) || this.components.has(domain); }
+  addUserHost(domain: string): void {
+    this.userHosts.add(domain);
+  }
+  isUserHost(domain: string): boolean {
+    return this.userHosts.has(domain);
+  }
+  isLocalDomain(domain: string): boolean {
+    return this.userHosts.has(domain) || this.components.has(domain);
+  }
 
   registerComponent(c: Component): void {
     if (this.components.has(c.domain)) throw new Error(`component for ${c.domain} registered twice`);
     this.components.set(c.domain, c);
   }
-  unregisterComponent(domain: string): void { this.components.delete(domain); }
+  unregisterComponent(domain: string): void {
+    this.components.delete(domain);
+  }
 
-  setRemoteRoute(r: RemoteRoute | null): void { this.remote = r; }
+  setRemoteRoute(r: RemoteRoute | null): void {
+    this.remote = r;
+  }
 
   // ---- session registry -------------------------------------------------
 
@@ -69,7 +85,14 @@ export class Router {
     const res = this.byBare.get(s.bareJid);
     if (!res || (!(res instanceof Map) && res.jid.resource === s.jid.resource)) this.byBare.set(s.bareJid, s);
     else if (res instanceof Map) res.set(s.jid.resource, s);
-    else this.byBare.set(s.bareJid, new Map([[res.jid.resource, res], [s.jid.resource, s]]));
+    else
+      this.byBare.set(
+        s.bareJid,
+        new Map([
+          [res.jid.resource, res],
+          [s.jid.resource, s],
+        ]),
+      );
     return old;
   }
 
@@ -84,13 +107,19 @@ export class Router {
     }
   }
 
-  sessionFor(fullJid: string): LocalSession | undefined { return this.byFull.get(fullJid); }
+  sessionFor(fullJid: string): LocalSession | undefined {
+    return this.byFull.get(fullJid);
+  }
   resourcesOf(bare: string): LocalSession[] {
     const res = this.byBare.get(bare);
     return !res ? [] : res instanceof Map ? [...res.values()] : [res];
   }
-  get sessionCount(): number { return this.byFull.size; }
-  allSessions(): IterableIterator<LocalSession> { return this.byFull.values(); }
+  get sessionCount(): number {
+    return this.byFull.size;
+  }
+  allSessions(): IterableIterator<LocalSession> {
+    return this.byFull.values();
+  }
 
   // ---- delivery -----------------------------------------------------------
 
@@ -186,7 +215,8 @@ export class Router {
       return; // headline and error: silently ignored
     }
     if (stanza.name === 'iq') {
-      if (stanza.attrs.type === 'get' || stanza.attrs.type === 'set') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+      if (stanza.attrs.type === 'get' || stanza.attrs.type === 'set')
+        this.bounce(stanza, new StanzaError('service-unavailable'), origin);
       return;
     }
     // presence to an unknown full JID is silently ignored
@@ -197,7 +227,8 @@ export class Router {
     const resources = this.resourcesOf(bare);
     if (stanza.name === 'iq') {
       if (resources.length === 0 && !this.accountExists?.(bare)) {
-        if (stanza.attrs.type === 'get' || stanza.attrs.type === 'set') this.bounce(stanza, new StanzaError('service-unavailable'), origin);
+        if (stanza.attrs.type === 'get' || stanza.attrs.type === 'set')
+          this.bounce(stanza, new StanzaError('service-unavailable'), origin);
         return;
       }
       this.handleIq('account', stanza, origin);
@@ -243,7 +274,11 @@ export class Router {
     if (type !== 'get' && type !== 'set') return; // results and errors to the server are not answered
     this.iq.handle(target, stanza, origin).then(
       (payload) => {
-        const reply = el('iq', { xmlns: NS.CLIENT, type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: stanza.attrs.from }, payload || undefined);
+        const reply = el(
+          'iq',
+          { xmlns: NS.CLIENT, type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: stanza.attrs.from },
+          payload || undefined,
+        );
         this.replyTo(reply, origin);
       },
       (err: unknown) => {

@@ -15,7 +15,8 @@ export class StreamFeatures<C> {
 
   /** Adds a feature; features are offered in the order they were added. */
   add(feature: StreamFeature<C>): void {
-    if (this.features.some((f) => f.name === feature.name)) throw new Error(`stream feature ${feature.name} is registered twice`);
+    if (this.features.some((f) => f.name === feature.name))
+      throw new Error(`stream feature ${feature.name} is registered twice`);
     this.features.push(feature);
   }
 

@@ -18,15 +18,27 @@ export class StreamManagement {
   private queue: string[] = [];
   private sinceRequest = 0;
 
-  constructor(readonly resumable: boolean, readonly maxUnacked: number) {}
+  constructor(
+    readonly resumable: boolean,
+    readonly maxUnacked: number,
+  ) {}
 
-  get unacked(): number { return this.queue.length; }
-
-  enabledElement(resumeSeconds: number): Element {
-    return el('enabled', { xmlns: NS.SM, id: this.resumable ? this.id : undefined, resume: this.resumable ? 'true' : undefined, max: this.resumable ? resumeSeconds : undefined });
+  get unacked(): number {
+    return this.queue.length;
   }
 
-  countInbound(): void { this.inbound = (this.inbound + 1) % H_MOD; }
+  enabledElement(resumeSeconds: number): Element {
+    return el('enabled', {
+      xmlns: NS.SM,
+      id: this.resumable ? this.id : undefined,
+      resume: this.resumable ? 'true' : undefined,
+      max: this.resumable ? resumeSeconds : undefined,
+    });
+  }
+
+  countInbound(): void {
+    this.inbound = (this.inbound + 1) % H_MOD;
+  }
 
   /** Records an outbound stanza; returns true when an ack request should follow. */
   sent(xml: string): boolean {
@@ -38,10 +50,14 @@ export class StreamManagement {
     return false;
   }
 
-  get overflowing(): boolean { return this.queue.length > this.maxUnacked; }
+  get overflowing(): boolean {
+    return this.queue.length > this.maxUnacked;
+  }
 
   /** Outbound stanzas counted so far (acknowledged or not), as `h` counts them. */
-  get sentTotal(): number { return (this.acked + this.queue.length) % H_MOD; }
+  get sentTotal(): number {
+    return (this.acked + this.queue.length) % H_MOD;
+  }
 
   /**
    * Applies a client's `h`; returns false when it acknowledges more than was sent (XEP-0198 §4: a stream error).
@@ -60,8 +76,12 @@ export class StreamManagement {
     return true;
   }
 
-  ackElement(): Element { return el('a', { xmlns: NS.SM, h: this.inbound }); }
-  requestElement(): Element { return el('r', { xmlns: NS.SM }); }
+  ackElement(): Element {
+    return el('a', { xmlns: NS.SM, h: this.inbound });
+  }
+  requestElement(): Element {
+    return el('r', { xmlns: NS.SM });
+  }
 
   /** On resumption: what the client has not acknowledged, handed over to be sent (and queued) again. */
   takePending(): string[] {
@@ -81,8 +101,16 @@ export interface Resumable {
 export class ResumptionRegistry {
   private byId = new Map<string, Resumable>();
 
-  add(s: Resumable): void { this.byId.set(s.smId, s); }
-  remove(s: Resumable): void { if (this.byId.get(s.smId) === s) this.byId.delete(s.smId); }
-  get(id: string): Resumable | undefined { return this.byId.get(id); }
-  get size(): number { return this.byId.size; }
+  add(s: Resumable): void {
+    this.byId.set(s.smId, s);
+  }
+  remove(s: Resumable): void {
+    if (this.byId.get(s.smId) === s) this.byId.delete(s.smId);
+  }
+  get(id: string): Resumable | undefined {
+    return this.byId.get(id);
+  }
+  get size(): number {
+    return this.byId.size;
+  }
 }

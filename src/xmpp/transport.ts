@@ -1,7 +1,12 @@
 // What a session needs from a transport (WebSocket, BOSH, TCP). Transports know framing and limits, not chat.
 import type { Element } from './xml.js';
 
-export interface StreamHeader { from: string; id: string; version: string; lang: string }
+export interface StreamHeader {
+  from: string;
+  id: string;
+  version: string;
+  lang: string;
+}
 
 export interface StreamTransport {
   readonly kind: 'websocket' | 'bosh' | 'tcp';

@@ -14,10 +14,18 @@ import type { StreamHeader, StreamTransport, TransportHandler } from './transpor
 // connection (an idle viewer's connection is mostly such small objects).
 const TRANSPORT = Symbol('transport');
 type Tagged = WebSocket & { [TRANSPORT]: WebSocketTransport };
-function onWsMessage(this: Tagged, data: RawData, isBinary: boolean): void { this[TRANSPORT].onMessage(data, isBinary); }
-function onWsPong(this: Tagged): void { this[TRANSPORT].handler.touch?.(); }
-function onWsClose(this: Tagged): void { this[TRANSPORT].onClose(); }
-function onWsError(): void { /* 'close' follows */ }
+function onWsMessage(this: Tagged, data: RawData, isBinary: boolean): void {
+  this[TRANSPORT].onMessage(data, isBinary);
+}
+function onWsPong(this: Tagged): void {
+  this[TRANSPORT].handler.touch?.();
+}
+function onWsClose(this: Tagged): void {
+  this[TRANSPORT].onClose();
+}
+function onWsError(): void {
+  /* 'close' follows */
+}
 /**
  * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches us.
  * RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
@@ -36,9 +44,17 @@ export class WebSocketTransport implements StreamTransport {
   private cork = new TickCork();
   private readonly socket: Socket | undefined;
 
-  constructor(private ws: WebSocket, readonly remoteAddress: string, readonly secure: boolean, private maxStanzaSize: number) {
+  constructor(
+    private ws: WebSocket,
+    readonly remoteAddress: string,
+    readonly secure: boolean,
+    private maxStanzaSize: number,
+  ) {
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
-    this.parser = new XmlStreamParser({ element: (e) => this.onElement(e) }, { framed: true, maxStanzaSize, maxDepth: 64 });
+    this.parser = new XmlStreamParser(
+      { element: (e) => this.onElement(e) },
+      { framed: true, maxStanzaSize, maxDepth: 64 },
+    );
     (ws as Tagged)[TRANSPORT] = this;
     ws.close = closeSayingWhy as WebSocket['close'];
     const tagged = ws as Tagged;
@@ -75,7 +91,8 @@ export class WebSocketTransport implements StreamTransport {
     }
     try {
       this.parser.write(buf.toString('utf8'));
-      if (!this.parser.atElementBoundary) throw new StreamError('not-well-formed', 'a WebSocket message must hold whole elements');
+      if (!this.parser.atElementBoundary)
+        throw new StreamError('not-well-formed', 'a WebSocket message must hold whole elements');
     } catch (err) {
       const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
       this.handler.streamError(e.condition, e.text);
@@ -90,12 +107,15 @@ export class WebSocketTransport implements StreamTransport {
       return;
     }
     // RFC 7395 §3.3.3: stanzas carry their namespace themselves; a bare <message/> is in the client namespace.
-    if (e.attrs.xmlns === undefined && (e.name === 'message' || e.name === 'presence' || e.name === 'iq')) e.attrs.xmlns = NS.CLIENT;
+    if (e.attrs.xmlns === undefined && (e.name === 'message' || e.name === 'presence' || e.name === 'iq'))
+      e.attrs.xmlns = NS.CLIENT;
     this.handler.element(e);
   }
 
   sendOpen(h: StreamHeader): void {
-    this.sendRaw(el('open', { xmlns: NS.FRAMING, from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }).toString());
+    this.sendRaw(
+      el('open', { xmlns: NS.FRAMING, from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }).toString(),
+    );
   }
 
   sendRaw(xml: string): void {
@@ -133,9 +153,13 @@ export class WebSocketTransport implements StreamTransport {
  * upgrade does not offer it (livechat's peers would otherwise queue their stanzas forever).
  */
 export function refuseWithoutXmppSubprotocol(req: IncomingMessage, socket: Duplex): boolean {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((s) => s.trim());
   if (offered.includes('xmpp')) return false;
-  socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n');
+  socket.end(
+    'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n',
+  );
   return true;
 }
 

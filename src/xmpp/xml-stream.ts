@@ -43,7 +43,8 @@ const ENTITY_PREFIX = /^(?:#(?:x[0-9A-Fa-f]{0,6}|[0-9]{0,7})|[a-z]{0,4})$/;
 /** saxes' buffer of the entity reference being read (not part of its typed API). */
 function pendingEntity(p: SaxesParser): string {
   const v = (p as unknown as { entity?: unknown }).entity;
-  if (typeof v !== 'string') throw new Error('saxes no longer exposes its pending entity: xml-stream.ts needs updating');
+  if (typeof v !== 'string')
+    throw new Error('saxes no longer exposes its pending entity: xml-stream.ts needs updating');
   return v;
 }
 
@@ -65,11 +66,22 @@ class SaxLease {
     p.on('closetag', () => this.owner?.saxClose());
     p.on('text', (t) => this.owner?.saxText(t));
     p.on('cdata', (t) => this.owner?.saxText(t));
-    p.on('doctype', () => { throw new StreamError('restricted-xml', 'DTDs are not allowed'); });
-    p.on('comment', () => { throw new StreamError('restricted-xml', 'comments are not allowed'); });
-    p.on('processinginstruction', () => { throw new StreamError('restricted-xml', 'processing instructions are not allowed'); });
+    p.on('doctype', () => {
+      throw new StreamError('restricted-xml', 'DTDs are not allowed');
+    });
+    p.on('comment', () => {
+      throw new StreamError('restricted-xml', 'comments are not allowed');
+    });
+    p.on('processinginstruction', () => {
+      throw new StreamError('restricted-xml', 'processing instructions are not allowed');
+    });
     // An entity other than the predefined ones is restricted XML (RFC 6120 §11.1); a malformed reference is not XML.
-    p.on('error', (e) => { throw new StreamError(/undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200)); });
+    p.on('error', (e) => {
+      throw new StreamError(
+        /undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed',
+        e.message.slice(0, 200),
+      );
+    });
     this.p = p;
   }
 
@@ -107,14 +119,18 @@ function framedRoot(root: string, attrs: Record<string, string> | undefined): El
 }
 
 function rootPrefixes(attrs: Record<string, string> | undefined): string[] | null {
-  const out = Object.keys(attrs ?? {}).filter((k) => k.startsWith('xmlns:')).map((k) => k.slice(6));
+  const out = Object.keys(attrs ?? {})
+    .filter((k) => k.startsWith('xmlns:'))
+    .map((k) => k.slice(6));
   return out.length ? out : null;
 }
 
 export class XmlStreamParser {
   /** The saxes parser in use: always held on a TCP stream, only during a write on a framed one. */
   private lease: SaxLease | null = null;
-  private get parser(): SaxesParser { return this.lease!.p; }
+  private get parser(): SaxesParser {
+    return this.lease!.p;
+  }
   private stack: Element[] = [];
   /** Prefixes each open element declares (xmlns:p), for RFC 6120 §11.2 namespace well-formedness. */
   private scopes: Array<string[] | null> = [];
@@ -132,7 +148,10 @@ export class XmlStreamParser {
   /** Framed mode: the virtual root's text, the pool key. */
   private readonly root: string;
 
-  constructor(private handler: StreamParserHandler, private opts: StreamParserOptions) {
+  constructor(
+    private handler: StreamParserHandler,
+    private opts: StreamParserOptions,
+  ) {
     this.root = opts.framed ? `<framed${attrString(opts.rootAttrs ?? {})}>` : '';
     this.reset();
   }
@@ -181,12 +200,15 @@ export class XmlStreamParser {
       this.fedChars += chunk.length;
       this.lease.write(chunk);
       const entity = pendingEntity(this.lease.p);
-      if (entity && !ENTITY_PREFIX.test(entity)) throw new StreamError('not-well-formed', 'an & that does not start an entity or character reference');
+      if (entity && !ENTITY_PREFIX.test(entity))
+        throw new StreamError('not-well-formed', 'an & that does not start an entity or character reference');
       // Whatever is not yet a complete top-level element must stay under the size limit, parsed or not.
       this.checkSize(this.fedChars);
       // Idle when the chunk ended on a boundary, or with only whitespace after it (saxes then sits in text state).
       const pending = this.fedChars - this.boundary;
-      this.idle = this.stack.length === this.topLevel && (pending === 0 || (pending <= chunk.length && WHITESPACE.test(chunk.slice(chunk.length - pending))));
+      this.idle =
+        this.stack.length === this.topLevel &&
+        (pending === 0 || (pending <= chunk.length && WHITESPACE.test(chunk.slice(chunk.length - pending))));
       // Back at a boundary with nothing buffered in saxes (trailing whitespace is only text): the parser is free.
       if (this.opts.framed && this.idle && this.lease.owner === this) {
         const l = this.lease;
@@ -233,7 +255,8 @@ export class XmlStreamParser {
     }
     const depth = this.stack.length;
     if (depth === this.topLevel) {
-      if (attrs.xmlns === undefined && this.opts.defaultNs && !tag.name.includes(':')) attrs.xmlns = this.opts.defaultNs;
+      if (attrs.xmlns === undefined && this.opts.defaultNs && !tag.name.includes(':'))
+        attrs.xmlns = this.opts.defaultNs;
     } else if (this.opts.maxDepth && depth > this.opts.maxDepth) {
       throw new StreamError('policy-violation', 'elements nested too deeply');
     }
@@ -301,5 +324,4 @@ export class XmlStreamParser {
     check(name, 'element');
     for (const k in attrs) check(k, 'attribute');
   }
-
 }

@@ -6,7 +6,11 @@ export { Element, escapeXML, escapeXMLText };
 type Attrs = Record<string, string | number | undefined | null>;
 
 /** Builds an element; undefined/null attributes are left out. */
-export function el(name: string, attrs: Attrs = {}, ...children: Array<Element | string | undefined | null | false>): Element {
+export function el(
+  name: string,
+  attrs: Attrs = {},
+  ...children: Array<Element | string | undefined | null | false>
+): Element {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) clean[k] = String(v);
   const e = new Element(name, clean);

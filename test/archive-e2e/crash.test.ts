@@ -18,29 +18,54 @@ const children = new Set<ChildProcess>();
 const clients: TestClient[] = [];
 
 function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'),
-    '--config', join(dir, 'config.json'), '--http-port', '0', '--c2s-port', '0', '--data', join(dir, 'data')],
-  { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      join(root, 'src/cli.ts'),
+      '--config',
+      join(dir, 'config.json'),
+      '--http-port',
+      '0',
+      '--c2s-port',
+      '0',
+      '--data',
+      join(dir, 'data'),
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.add(child);
   child.on('exit', () => children.delete(child));
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d) => { err += d; });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 30000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/.exec(out);
-      if (m) { clearTimeout(t); resolve({ child, url: m[0] }); }
+      if (m) {
+        clearTimeout(t);
+        resolve({ child, url: m[0] });
+      }
     });
-    child.on('exit', (code) => { clearTimeout(t); reject(new Error(`server exited (${code}) before ready: ${err}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`server exited (${code}) before ready: ${err}`));
+    });
   });
 }
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'archive-crash-'));
   // Default archive settings (fsync batch, 20 ms delay); the web chat page is off only to keep start-up quick.
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ testMode: true, logLevel: 'warn', webchat: { enabled: false } }));
+  await writeFile(
+    join(dir, 'config.json'),
+    JSON.stringify({ testMode: true, logLevel: 'warn', webchat: { enabled: false } }),
+  );
 });
 
 test.after(async () => {
@@ -56,7 +81,13 @@ test('no message whose reflection reached its sender is lost when the server is 
   await joinRoom(owner, 'storm', 'Owner');
   await configure(owner, 'storm', { 'muc#roomconfig_persistentroom': '1' });
   // The room file must be on disk before the storm, or the room itself would not survive the kill.
-  for (let i = 0; i < 100 && !(await readdir(join(dir, 'data', 'muc')).catch(() => [] as string[])).some((n) => n.startsWith('storm')); i++) await sleep(20);
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await readdir(join(dir, 'data', 'muc')).catch(() => [] as string[])).some((n) => n.startsWith('storm'));
+    i++
+  )
+    await sleep(20);
 
   const SENDERS = 4;
   const senders: TestClient[] = [];
@@ -81,7 +112,10 @@ test('no message whose reflection reached its sender is lost when the server is 
 
   let killed = false;
   let killWanted = false;
-  const kill = (): void => { killed = true; child.kill('SIGKILL'); };
+  const kill = (): void => {
+    killed = true;
+    child.kill('SIGKILL');
+  };
   const storm = senders.map(async (c, i) => {
     for (let n = 0; !killed && n < 100000; n++) {
       try {
@@ -103,13 +137,18 @@ test('no message whose reflection reached its sender is lost when the server is 
   await sleep(300);
   const exited = new Promise((r) => child.once('exit', r));
   killWanted = true;
-  void Promise.all(storm).then(() => { if (!killed) kill(); }); // every sender already stopped: kill anyway
+  void Promise.all(storm).then(() => {
+    if (!killed) kill();
+  }); // every sender already stopped: kill anyway
   await exited;
   await Promise.all(storm);
   const totalReflected = reflected.reduce((n, r) => n + r.length, 0);
   const totalSent = sent.reduce((a, b) => a + b, 0);
   assert.ok(totalReflected > 200, `a real storm: ${totalReflected} reflected`);
-  assert.ok(totalSent > totalReflected, `messages were in flight at the kill (${totalSent} sent, ${totalReflected} reflected)`);
+  assert.ok(
+    totalSent > totalReflected,
+    `messages were in flight at the kill (${totalSent} sent, ${totalReflected} reflected)`,
+  );
   await Promise.all(clients.splice(0).map((c) => c.stop()));
 
   const again = await startChild();
@@ -122,9 +161,14 @@ test('no message whose reflection reached its sender is lost when the server is 
     const missing = reflected[i].filter((b) => !mine.includes(b));
     assert.equal(missing, [], `sender ${i}: reflected but lost`);
     // In order, and a prefix of what was sent: nothing skipped in the middle.
-    assert.equal(mine, mine.map((_, n) => `S${i} #${n}`));
+    assert.equal(
+      mine,
+      mine.map((_, n) => `S${i} #${n}`),
+    );
   }
-  console.log(`    storm: ${totalSent} sent, ${totalReflected} reflected before SIGKILL, ${archived.length} archived after restart`);
+  console.log(
+    `    storm: ${totalSent} sent, ${totalReflected} reflected before SIGKILL, ${archived.length} archived after restart`,
+  );
   again.child.kill('SIGTERM');
   await new Promise((r) => again.child.once('exit', r));
 });

@@ -25,15 +25,32 @@ async function connect(name: string): Promise<TestClient> {
 /** The caller's own archive, oldest first: [body, to, from] per message. */
 async function myArchive(c: TestClient, withJid?: string): Promise<string[][]> {
   const start = c.received.length;
-  const form = withJid ? xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-    xml('field', { var: 'FORM_TYPE' }, xml('value', {}, MAM)), xml('field', { var: 'with' }, xml('value', {}, withJid))) : undefined;
-  await c.iq(xml('iq', { type: 'set' }, xml('query', { xmlns: MAM, queryid: 'mine' }, form, xml('set', { xmlns: RSM }, xml('max', {}, '100')))));
-  return c.received.slice(start).map((s: Stanza) => s.getChild('result', MAM)).filter(Boolean)
+  const form = withJid
+    ? xml(
+        'x',
+        { xmlns: 'jabber:x:data', type: 'submit' },
+        xml('field', { var: 'FORM_TYPE' }, xml('value', {}, MAM)),
+        xml('field', { var: 'with' }, xml('value', {}, withJid)),
+      )
+    : undefined;
+  await c.iq(
+    xml(
+      'iq',
+      { type: 'set' },
+      xml('query', { xmlns: MAM, queryid: 'mine' }, form, xml('set', { xmlns: RSM }, xml('max', {}, '100'))),
+    ),
+  );
+  return c.received
+    .slice(start)
+    .map((s: Stanza) => s.getChild('result', MAM))
+    .filter(Boolean)
     .map((r: Stanza) => r.getChild('forwarded', 'urn:xmpp:forward:0').getChild('message'))
     .map((m: Stanza) => [m.getChildText('body'), m.attrs.to.split('/')[0], m.attrs.from.split('/')[0]]);
 }
 
-test.before(async () => { dataDir = await mkdtemp(join(tmpdir(), 'personal-mam-')); });
+test.before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'personal-mam-'));
+});
 test.after(async () => {
   await stopAll(clients);
   await srv?.stop();
@@ -46,8 +63,18 @@ test('chat is archived on both sides, prefs exclude a contact, and the archive s
   const juliet = await connect('juliet');
   const nurse = await connect('nurse');
   // Romeo never wants the nurse's messages archived.
-  const prefs = await romeo.iq(xml('iq', { type: 'set' }, xml('prefs', { xmlns: MAM, default: 'always' },
-    xml('always'), xml('never', {}, xml('jid', {}, 'Nurse@LOCALHOST')))));
+  const prefs = await romeo.iq(
+    xml(
+      'iq',
+      { type: 'set' },
+      xml(
+        'prefs',
+        { xmlns: MAM, default: 'always' },
+        xml('always'),
+        xml('never', {}, xml('jid', {}, 'Nurse@LOCALHOST')),
+      ),
+    ),
+  );
   assert.is(prefs.getChild('prefs', MAM).getChild('never').getChildText('jid'), 'nurse@localhost');
 
   await juliet.send(xml('message', { to: 'romeo@localhost', type: 'chat' }, xml('body', {}, 'Wherefore art thou?')));
@@ -56,10 +83,20 @@ test('chat is archived on both sides, prefs exclude a contact, and the archive s
   await juliet.waitFor((s) => s.getChildText('body') === 'Here!');
   await nurse.send(xml('message', { to: 'romeo@localhost', type: 'chat' }, xml('body', {}, 'Madam calls')));
   await romeo.waitFor((s) => s.getChildText('body') === 'Madam calls');
-  await romeo.send(xml('message', { to: 'juliet@localhost', type: 'chat' }, xml('body', {}, 'not kept'), xml('no-store', { xmlns: 'urn:xmpp:hints' })));
+  await romeo.send(
+    xml(
+      'message',
+      { to: 'juliet@localhost', type: 'chat' },
+      xml('body', {}, 'not kept'),
+      xml('no-store', { xmlns: 'urn:xmpp:hints' }),
+    ),
+  );
   await juliet.waitFor((s) => s.getChildText('body') === 'not kept');
 
-  const expectRomeo = [['Wherefore art thou?', 'romeo@localhost', 'juliet@localhost'], ['Here!', 'juliet@localhost', 'romeo@localhost']];
+  const expectRomeo = [
+    ['Wherefore art thou?', 'romeo@localhost', 'juliet@localhost'],
+    ['Here!', 'juliet@localhost', 'romeo@localhost'],
+  ];
   assert.equal(await myArchive(romeo), expectRomeo);
   assert.equal(await myArchive(juliet), expectRomeo);
   assert.equal(await myArchive(nurse), [['Madam calls', 'romeo@localhost', 'nurse@localhost']]);
@@ -87,7 +124,11 @@ test('chat is archived on both sides, prefs exclude a contact, and the archive s
   const romeo2 = await connect('romeo');
   assert.equal(await myArchive(romeo2), expectRomeo);
   const p2 = await romeo2.iq(xml('iq', { type: 'get' }, xml('prefs', { xmlns: MAM })));
-  assert.is(p2.getChild('prefs', MAM).getChild('never').getChildText('jid'), 'nurse@localhost', 'prefs survive the restart');
+  assert.is(
+    p2.getChild('prefs', MAM).getChild('never').getChildText('jid'),
+    'nurse@localhost',
+    'prefs survive the restart',
+  );
 });
 
 test.run();

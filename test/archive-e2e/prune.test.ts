@@ -28,7 +28,8 @@ async function waitUntil(pred: () => Promise<boolean>, ms: number, what: string)
 test('expiry: messages older than the expiry go (segments deleted), newer ones all stay', async () => {
   const EXPIRY_S = 4;
   srv = await startTestServer({
-    testMode: true, webchat: { enabled: false },
+    testMode: true,
+    webchat: { enabled: false },
     archive: { expiry: String(EXPIRY_S), segmentMessages: 16, pruneIntervalSeconds: 1 },
   });
   const owner = await user(srv.wsUrl, 'owner');
@@ -46,20 +47,37 @@ test('expiry: messages older than the expiry go (segments deleted), newer ones a
   await say(owner, 'short', fresh);
   // The prune timer (every second) deletes the segments whose messages all expired.
   // One prune pass deletes the files one after the other: wait for the pass to finish before asserting.
-  await waitUntil(async () => !(await segmentFiles(srv!.dataDir, 'short')).includes(oldSegments[0]), 5000, 'the oldest segment to be deleted');
-  await waitUntil(async () => !(await segmentFiles(srv!.dataDir, 'short')).includes(oldSegments[1]), 5000, 'every all-expired segment to be deleted');
+  await waitUntil(
+    async () => !(await segmentFiles(srv!.dataDir, 'short')).includes(oldSegments[0]),
+    5000,
+    'the oldest segment to be deleted',
+  );
+  await waitUntil(
+    async () => !(await segmentFiles(srv!.dataDir, 'short')).includes(oldSegments[1]),
+    5000,
+    'every all-expired segment to be deleted',
+  );
 
   const guest = await viewer(srv.wsUrl);
   clients.push(guest);
   const all = await mamAll(guest, 'short');
-  assert.equal(all.map((i) => i.body), fresh, 'MAM: exactly the messages newer than the expiry');
+  assert.equal(
+    all.map((i) => i.body),
+    fresh,
+    'MAM: exactly the messages newer than the expiry',
+  );
   const history = await joinRoom(guest, 'short', 'Guest', { maxstanzas: '50' });
-  assert.equal(history.map((m) => m.getChildText('body')), fresh, 'history on join: the same');
+  assert.equal(
+    history.map((m) => m.getChildText('body')),
+    fresh,
+    'history on join: the same',
+  );
 });
 
 test('per-room cap: only the newest N messages remain, older segments are deleted', async () => {
   srv = await startTestServer({
-    testMode: true, webchat: { enabled: false },
+    testMode: true,
+    webchat: { enabled: false },
     archive: { expiry: 'never', maxMessagesPerRoom: 30, segmentMessages: 16, pruneIntervalSeconds: 1 },
   });
   const owner = await user(srv.wsUrl, 'owner');
@@ -68,12 +86,22 @@ test('per-room cap: only the newest N messages remain, older segments are delete
   const bodies = Array.from({ length: 100 }, (_, i) => `m ${i}`);
   await say(owner, 'capped', bodies);
   const page = await mam(owner, 'capped', { max: 100 });
-  assert.equal(page.items.map((i) => i.body), bodies.slice(70));
+  assert.equal(
+    page.items.map((i) => i.body),
+    bodies.slice(70),
+  );
   assert.is(page.count, '30');
   // 100 messages in 7 segments of 16; the last 30 are in the last 3 at most.
-  await waitUntil(async () => (await segmentFiles(srv!.dataDir, 'capped')).length <= 3, 5000, 'segments beyond the cap to be deleted');
+  await waitUntil(
+    async () => (await segmentFiles(srv!.dataDir, 'capped')).length <= 3,
+    5000,
+    'segments beyond the cap to be deleted',
+  );
   const again = await mamAll(owner, 'capped');
-  assert.equal(again.map((i) => i.body), bodies.slice(70));
+  assert.equal(
+    again.map((i) => i.body),
+    bodies.slice(70),
+  );
 });
 
 test.run();

@@ -66,10 +66,22 @@ test('sets differ for the same seed; the bot avatar is one fixed image', async (
 test('set "none" makes no computed avatars; an unknown set is a config error naming the field', async () => {
   const s = await service('none');
   assert.is(s.forSeed('Alice'), undefined);
-  assert.throws(() => validateAvatars({ set: 'dogs' }), (e: Error) => e instanceof ConfigError && /avatars\.set/.test(e.message));
-  assert.throws(() => createServer({ avatars: { sett: 'cats' } }, { logger: silentLogger }), (e: Error) => e instanceof ConfigError && /avatars\.sett: unknown setting/.test(e.message));
-  assert.throws(() => validateAvatars({ httpPath: 'avatars/' }), (e: Error) => /avatars\.httpPath/.test(e.message));
-  assert.throws(() => validateAvatars({ maxConcurrent: 0 }), (e: Error) => /avatars\.maxConcurrent: must be between 1 and 64/.test(e.message));
+  assert.throws(
+    () => validateAvatars({ set: 'dogs' }),
+    (e: Error) => e instanceof ConfigError && /avatars\.set/.test(e.message),
+  );
+  assert.throws(
+    () => createServer({ avatars: { sett: 'cats' } }, { logger: silentLogger }),
+    (e: Error) => e instanceof ConfigError && /avatars\.sett: unknown setting/.test(e.message),
+  );
+  assert.throws(
+    () => validateAvatars({ httpPath: 'avatars/' }),
+    (e: Error) => /avatars\.httpPath/.test(e.message),
+  );
+  assert.throws(
+    () => validateAvatars({ maxConcurrent: 0 }),
+    (e: Error) => /avatars\.maxConcurrent: must be between 1 and 64/.test(e.message),
+  );
 });
 
 test('the vCard carries exactly the PNG, serialized once and reused', async () => {
@@ -82,7 +94,10 @@ test('the vCard carries exactly the PNG, serialized once and reused', async () =
   assert.ok(Buffer.from(v.getChild('PHOTO')!.getChildText('BINVAL')!, 'base64').equals(a.png));
   // Code that clones stanzas (carbons, offline storage) still sees the content.
   assert.is(cloneElement(a.vcard).toString(), a.vcard.toString());
-  assert.is(el('iq', { type: 'result', id: 'x' }, a.vcard).toString(), `<iq type="result" id="x">${a.vcard.toString()}</iq>`);
+  assert.is(
+    el('iq', { type: 'result', id: 'x' }, a.vcard).toString(),
+    `<iq type="result" id="x">${a.vcard.toString()}</iq>`,
+  );
   assert.is(s.byHash(a.hash), a);
   assert.is(s.byHash('0'.repeat(40)), undefined);
 });
@@ -100,8 +115,11 @@ test('an avatar evicted from the cache is made again, identical, when its URL is
 test('provider avatars are shrunk to ≤ 1.5 KB, cached per JID, and a failing provider is not fatal', async () => {
   let calls = 0;
   const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3a86ff' } })
-    .composite([{ input: Buffer.from('<svg width="400" height="300"><circle cx="200" cy="150" r="120" fill="#ff006e"/></svg>') }])
-    .jpeg().toBuffer();
+    .composite([
+      { input: Buffer.from('<svg width="400" height="300"><circle cx="200" cy="150" r="120" fill="#ff006e"/></svg>') },
+    ])
+    .jpeg()
+    .toBuffer();
   const s = new AvatarService(validateAvatars({}), {
     log: silentLogger,
     isAccount: (j) => j.endsWith('@localhost'),

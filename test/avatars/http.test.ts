@@ -56,12 +56,24 @@ test('standalone HTTP server', async () => {
   }
 });
 
-test('library: handleRequest on the embedding application\'s HTTP server', async () => {
+test("library: handleRequest on the embedding application's HTTP server", async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'avatars-lib-'));
-  const xmpp = createServer({ domain: 'localhost', dataDir, http: { listen: false }, tcp: { enabled: false }, avatars: { set: 'abstract', httpPath: '/chat/avatars' } }, { logger: silentLogger });
+  const xmpp = createServer(
+    {
+      domain: 'localhost',
+      dataDir,
+      http: { listen: false },
+      tcp: { enabled: false },
+      avatars: { set: 'abstract', httpPath: '/chat/avatars' },
+    },
+    { logger: silentLogger },
+  );
   await xmpp.start();
   const http = createHttp((req, res) => {
-    if (!xmpp.handleRequest(req, res)) { res.writeHead(418); res.end(); }
+    if (!xmpp.handleRequest(req, res)) {
+      res.writeHead(418);
+      res.end();
+    }
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   try {

@@ -13,7 +13,11 @@ const MUC = 'http://jabber.org/protocol/muc';
 const UPDATE = 'vcard-temp:x:update';
 const T = 20_000;
 
-interface Ctx { srv: TestServer; clients: TestClient[]; providerCalls: string[] }
+interface Ctx {
+  srv: TestServer;
+  clients: TestClient[];
+  providerCalls: string[];
+}
 const t = suite<Ctx>('avatars over XMPP');
 
 async function anon(ctx: Ctx): Promise<TestClient> {
@@ -22,16 +26,34 @@ async function anon(ctx: Ctx): Promise<TestClient> {
   return c;
 }
 async function account(ctx: Ctx, name: string): Promise<TestClient> {
-  const c = await connectClient({ service: ctx.srv.wsUrl, domain: 'localhost', username: name, password: 'pw', resource: 'web' });
+  const c = await connectClient({
+    service: ctx.srv.wsUrl,
+    domain: 'localhost',
+    username: name,
+    password: 'pw',
+    resource: 'web',
+  });
   ctx.clients.push(c);
   return c;
 }
 
 async function join(c: TestClient, room: string, nick: string, payload: Stanza[] = []): Promise<Stanza> {
   const full = `${room}@room.localhost/${nick}`;
-  await c.send(xml('presence', { to: full }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' })), ...payload));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === full && !s.attrs.type
-    && !!s.getChild('x', `${MUC}#user`)?.getChildren('status').some((st: Stanza) => st.attrs.code === '110'), T, `own presence as ${nick}`);
+  await c.send(
+    xml('presence', { to: full }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' })), ...payload),
+  );
+  return c.waitFor(
+    (s) =>
+      s.is('presence') &&
+      s.attrs.from === full &&
+      !s.attrs.type &&
+      !!s
+        .getChild('x', `${MUC}#user`)
+        ?.getChildren('status')
+        .some((st: Stanza) => st.attrs.code === '110'),
+    T,
+    `own presence as ${nick}`,
+  );
 }
 
 const hashIn = (p: Stanza): string | undefined => p.getChild('x', UPDATE)?.getChildText('photo') ?? undefined;
@@ -47,15 +69,20 @@ const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 t.before(async (ctx) => {
   ctx.clients = [];
   ctx.providerCalls = [];
-  const photo = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff006e' } }).png().toBuffer();
-  ctx.srv = await startTestServer({ testMode: true, avatars: { set: 'cats', bots: ['streambot@localhost'] } }, {
-    options: {
-      avatarProvider: async (jid) => {
-        ctx.providerCalls.push(jid);
-        return jid === 'peertube-user@localhost' ? photo : undefined;
+  const photo = await sharp({ create: { width: 200, height: 200, channels: 3, background: '#ff006e' } })
+    .png()
+    .toBuffer();
+  ctx.srv = await startTestServer(
+    { testMode: true, avatars: { set: 'cats', bots: ['streambot@localhost'] } },
+    {
+      options: {
+        avatarProvider: async (jid) => {
+          ctx.providerCalls.push(jid);
+          return jid === 'peertube-user@localhost' ? photo : undefined;
+        },
       },
     },
-  });
+  );
 });
 t.after(async (ctx) => {
   for (const c of ctx.clients) await c.stop();
@@ -93,10 +120,14 @@ t('occupants see each other with photo hashes; room/nick vCards carry that exact
 t('an unknown occupant is item-not-found and a non-occupant is refused, as before', async (ctx) => {
   const a = await anon(ctx);
   await join(a, 'show2', 'Carol');
-  const err = await a.iq(xml('iq', { type: 'get', to: 'show2@room.localhost/Nobody' }, xml('vCard', { xmlns: 'vcard-temp' })), T).catch((e: { condition?: string }) => e);
+  const err = await a
+    .iq(xml('iq', { type: 'get', to: 'show2@room.localhost/Nobody' }, xml('vCard', { xmlns: 'vcard-temp' })), T)
+    .catch((e: { condition?: string }) => e);
   assert.is((err as { condition?: string }).condition, 'item-not-found');
   const outsider = await anon(ctx);
-  const err2 = await outsider.iq(xml('iq', { type: 'get', to: 'show2@room.localhost/Carol' }, xml('vCard', { xmlns: 'vcard-temp' })), T).catch((e: { condition?: string }) => e);
+  const err2 = await outsider
+    .iq(xml('iq', { type: 'get', to: 'show2@room.localhost/Carol' }, xml('vCard', { xmlns: 'vcard-temp' })), T)
+    .catch((e: { condition?: string }) => e);
   assert.is((err2 as { condition?: string }).condition, 'not-acceptable');
 });
 
@@ -113,7 +144,10 @@ t('the same occupant gets the same avatar after a nick change (seed: occupant-id
   const before = hashIn(await join(a, 'show3', 'Dave'));
   assert.match(before ?? '', /^[0-9a-f]{40}$/);
   await a.send(xml('presence', { to: 'show3@room.localhost/Dave2' }));
-  const after = await a.waitFor((s) => s.is('presence') && s.attrs.from === 'show3@room.localhost/Dave2' && !s.attrs.type, T);
+  const after = await a.waitFor(
+    (s) => s.is('presence') && s.attrs.from === 'show3@room.localhost/Dave2' && !s.attrs.type,
+    T,
+  );
   assert.is(hashIn(after), before);
 });
 
@@ -138,7 +172,11 @@ t('a PeerTube user gets the provider avatar: computed at first, then the presenc
   const u = await account(ctx, 'peertube-user');
   const first = hashIn(await join(u, 'show5', 'Gina'));
   assert.ok(first);
-  const updated = await u.waitFor((s) => s.is('presence') && s.attrs.from === 'show5@room.localhost/Gina' && !s.attrs.type && hashIn(s) !== first, T, 'presence with the provider avatar');
+  const updated = await u.waitFor(
+    (s) => s.is('presence') && s.attrs.from === 'show5@room.localhost/Gina' && !s.attrs.type && hashIn(s) !== first,
+    T,
+    'presence with the provider avatar',
+  );
   const hash = hashIn(updated)!;
   const res = await fetch(`${ctx.srv.httpUrl}/avatars/${hash}.png`);
   assert.is(res.status, 200);

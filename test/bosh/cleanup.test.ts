@@ -6,7 +6,11 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 import { RawBosh } from './raw.js';
 
-interface Ctx { srv: TestServer; url: string; ws: TestClient[] }
+interface Ctx {
+  srv: TestServer;
+  url: string;
+  ws: TestClient[];
+}
 const t = suite<Ctx>('BOSH cleanup');
 
 t.before(async (ctx) => {
@@ -71,7 +75,8 @@ t('data piling up for a client that does not poll is bounded: the client is drop
   const before = ctx.srv.server.connectionCount;
   // 30 KiB for a client that holds no request: past the 16 KiB send-buffer limit, well before inactivity.
   const chunk = 'y'.repeat(6 * 1024);
-  for (let i = 0; i < 5; i++) await w.send(xml('message', { to: jid, type: 'chat', id: `big${i}` }, xml('body', {}, chunk)));
+  for (let i = 0; i < 5; i++)
+    await w.send(xml('message', { to: jid, type: 'chat', id: `big${i}` }, xml('body', {}, chunk)));
   const dropped = await until(() => ctx.srv.server.connectionCount === before - 1, 800);
   assert.ok(dropped, 'dropped for its buffer, not by the inactivity timer');
   const late = await b.send();

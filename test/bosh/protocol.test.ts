@@ -7,7 +7,11 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 import { RawBosh, post, payloads, HTTPBIND } from './raw.js';
 
-interface Ctx { srv: TestServer; url: string; ws: TestClient[] }
+interface Ctx {
+  srv: TestServer;
+  url: string;
+  ws: TestClient[];
+}
 const t = suite<Ctx>('BOSH protocol');
 
 t.before(async (ctx) => {
@@ -25,7 +29,8 @@ const wsUser = async (ctx: Ctx) => {
   ctx.ws.push(c);
   return c;
 };
-const msg = (to: string, body: string, id = body) => `<message xmlns='jabber:client' to='${to}' type='chat' id='${id}'><body>${body}</body></message>`;
+const msg = (to: string, body: string, id = body) =>
+  `<message xmlns='jabber:client' to='${to}' type='chat' id='${id}'><body>${body}</body></message>`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t('the session creation response carries the negotiated values and the first stream features', async (ctx) => {
@@ -46,7 +51,11 @@ t('the session creation response carries the negotiated values and the first str
   assert.ok(a.authid, 'authid is the stream id');
   assert.is(a['xmpp:version'], '1.0');
   assert.is(a['xmlns:xmpp'], 'urn:xmpp:xbosh');
-  const mechs = r.body.getChild('features')?.getChild('mechanisms')?.getChildren('mechanism').map((m) => m.text());
+  const mechs = r.body
+    .getChild('features')
+    ?.getChild('mechanisms')
+    ?.getChildren('mechanism')
+    .map((m) => m.text());
   assert.equal(mechs, ['ANONYMOUS']);
 });
 
@@ -101,9 +110,15 @@ t('a repeated rid gets the same response again, and its payloads are not sent tw
   const b = new RawBosh(ctx.url);
   await b.login({ wait: 2 });
   const w = await wsUser(ctx);
-  const text = b.body(msg(w.jid, 'once') + `<iq xmlns='jabber:client' type='get' id='ping1' to='anon.localhost'><ping xmlns='urn:xmpp:ping'/></iq>`);
+  const text = b.body(
+    msg(w.jid, 'once') +
+      `<iq xmlns='jabber:client' type='get' id='ping1' to='anon.localhost'><ping xmlns='urn:xmpp:ping'/></iq>`,
+  );
   const first = await post(b.url, text);
-  assert.ok(payloads(first).some((p) => p.name === 'iq' && p.attrs.id === 'ping1'), first.text);
+  assert.ok(
+    payloads(first).some((p) => p.name === 'iq' && p.attrs.id === 'ping1'),
+    first.text,
+  );
   const again = await post(b.url, text);
   assert.is(again.text, first.text, 'byte-identical retransmission');
   await w.waitFor((s) => s.is('message') && s.getChildText('body') === 'once');
@@ -159,9 +174,11 @@ t('an unknown sid gets item-not-found', async (ctx) => {
 
 t('malformed XML, restricted XML and a wrong wrapper get bad-request and end the session', async (ctx) => {
   const cases = [
-    (sid: string) => `<body rid='1' sid='${sid}' xmlns='${HTTPBIND}'><message xmlns='jabber:client'><body>unclosed</message></body>`,
+    (sid: string) =>
+      `<body rid='1' sid='${sid}' xmlns='${HTTPBIND}'><message xmlns='jabber:client'><body>unclosed</message></body>`,
     (sid: string) => `<body rid='1' sid='${sid}' xmlns='${HTTPBIND}'><!-- a comment --></body>`,
-    (sid: string) => `<?xml version='1.0'?><!DOCTYPE body [<!ENTITY x 'y'>]><body rid='1' sid='${sid}' xmlns='${HTTPBIND}'/>`,
+    (sid: string) =>
+      `<?xml version='1.0'?><!DOCTYPE body [<!ENTITY x 'y'>]><body rid='1' sid='${sid}' xmlns='${HTTPBIND}'/>`,
     (sid: string) => `<body rid='1' sid='${sid}' xmlns='${HTTPBIND}'><?pi data?></body>`,
     (sid: string) => `<bodyx rid='1' sid='${sid}' xmlns='${HTTPBIND}'/>`,
     (sid: string) => `<body rid='1' sid='${sid}' xmlns='urn:wrong'/>`,
@@ -225,7 +242,7 @@ t('a polling session (hold=0) that polls faster than "polling" gets policy-viola
   assert.is(tooSoon.body.attrs.condition, 'policy-violation');
 });
 
-t('acknowledgements: ack=\'1\' at creation is answered with the creation rid', async (ctx) => {
+t("acknowledgements: ack='1' at creation is answered with the creation rid", async (ctx) => {
   const b = new RawBosh(ctx.url);
   const r = await b.create({ ack: 1 });
   assert.is(r.body.attrs.ack, String(b.rid));
@@ -245,7 +262,14 @@ t('type="terminate" delivers its payloads, ends the session and tells the client
 });
 
 t('CORS preflight, GET page, other methods', async (ctx) => {
-  const pre = await fetch(ctx.url, { method: 'OPTIONS', headers: { origin: 'https://peertube.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+  const pre = await fetch(ctx.url, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'https://peertube.example',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    },
+  });
   assert.ok(pre.status === 200 || pre.status === 204);
   assert.is(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-methods') ?? '', /POST/);

@@ -4,16 +4,28 @@ import { parse, type Element } from 'ltx';
 
 export const HTTPBIND = 'http://jabber.org/protocol/httpbind';
 
-export interface RawResponse { status: number; text: string; headers: Headers; body: Element }
+export interface RawResponse {
+  status: number;
+  text: string;
+  headers: Headers;
+  body: Element;
+}
 
 export async function post(url: string, text: string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const r = await fetch(url, { method: 'POST', body: text, headers: { 'content-type': 'text/xml; charset=utf-8', ...headers } });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: text,
+    headers: { 'content-type': 'text/xml; charset=utf-8', ...headers },
+  });
   const body = await r.text();
   return { status: r.status, text: body, headers: r.headers, body: parse(body) as Element };
 }
 
 export function attrs(a: Record<string, string | number | undefined>): string {
-  return Object.entries(a).filter(([, v]) => v !== undefined).map(([k, v]) => ` ${k}='${v}'`).join('');
+  return Object.entries(a)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` ${k}='${v}'`)
+    .join('');
 }
 
 export class RawBosh {
@@ -24,7 +36,18 @@ export class RawBosh {
 
   /** Session creation request; returns the response. */
   async create(extra: Record<string, string | number | undefined> = {}): Promise<RawResponse> {
-    const a = { rid: this.rid, to: 'anon.localhost', 'xml:lang': 'en', wait: 10, hold: 1, ver: '1.6', 'xmpp:version': '1.0', 'xmlns:xmpp': 'urn:xmpp:xbosh', xmlns: HTTPBIND, ...extra };
+    const a = {
+      rid: this.rid,
+      to: 'anon.localhost',
+      'xml:lang': 'en',
+      wait: 10,
+      hold: 1,
+      ver: '1.6',
+      'xmpp:version': '1.0',
+      'xmlns:xmpp': 'urn:xmpp:xbosh',
+      xmlns: HTTPBIND,
+      ...extra,
+    };
     const r = await post(this.url, `<body${attrs(a)}/>`);
     this.sid = r.body.attrs.sid ?? '';
     return r;
@@ -45,9 +68,15 @@ export class RawBosh {
     await this.create(extra);
     const auth = await this.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'/>`);
     if (!auth.body.getChild('success')) throw new Error(`no SASL success: ${auth.text}`);
-    const restart = await this.send('', { to: 'anon.localhost', 'xmpp:restart': 'true', 'xmlns:xmpp': 'urn:xmpp:xbosh' });
+    const restart = await this.send('', {
+      to: 'anon.localhost',
+      'xmpp:restart': 'true',
+      'xmlns:xmpp': 'urn:xmpp:xbosh',
+    });
     if (!restart.body.getChild('features')) throw new Error(`no features after restart: ${restart.text}`);
-    const bind = await this.send(`<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`);
+    const bind = await this.send(
+      `<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`,
+    );
     this.jid = bind.body.getChild('iq')?.getChild('bind')?.getChildText('jid') ?? '';
     if (!this.jid) throw new Error(`no bind result: ${bind.text}`);
     return this.jid;

@@ -12,7 +12,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const STROPHE_UMD = createRequire(import.meta.url).resolve('strophe.js').replace(/strophe\.cjs$/, 'strophe.umd.min.js');
+const STROPHE_UMD = createRequire(import.meta.url)
+  .resolve('strophe.js')
+  .replace(/strophe\.cjs$/, 'strophe.umd.min.js');
 
 // The page: strophe.js plus a few helpers the test calls through page.evaluate.
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>strophe BOSH</title>
@@ -91,7 +93,15 @@ t.before(async (ctx) => {
   ctx.browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     timeout: 30000,
   });
 });
@@ -120,7 +130,8 @@ async function wsUser(ctx: Ctx): Promise<TestClient> {
   return c;
 }
 
-const inbox = (page: Page, needle: string, ms = 8000) => page.evaluate(([n, m]) => (window as any).waitInbox(n, m), [needle, ms] as const) as Promise<string>;
+const inbox = (page: Page, needle: string, ms = 8000) =>
+  page.evaluate(([n, m]) => (window as any).waitInbox(n, m), [needle, ms] as const) as Promise<string>;
 const send = (page: Page, text: string) => page.evaluate((x) => (window as any).sendXml(x), text);
 /** Disconnects strophe cleanly (type='terminate'), then closes the tab. */
 async function leave(page: Page): Promise<void> {
@@ -144,7 +155,10 @@ t('strophe.js logs in anonymously over cross-origin BOSH', async (ctx) => {
 t('a BOSH user and a WebSocket user chat one-to-one', async (ctx) => {
   const { page, jid } = await boshPage(ctx);
   const w = await wsUser(ctx);
-  await send(page, `<message xmlns="jabber:client" to="${w.jid}" type="chat" id="s1"><body>hi from strophe</body></message>`);
+  await send(
+    page,
+    `<message xmlns="jabber:client" to="${w.jid}" type="chat" id="s1"><body>hi from strophe</body></message>`,
+  );
   const got = await w.waitFor((s) => s.is('message') && s.getChildText('body') === 'hi from strophe');
   assert.is(got.attrs.from, jid);
   await w.send(xml('message', { to: jid, type: 'chat', id: 'w1' }, xml('body', {}, 'hi from websocket')));
@@ -156,18 +170,33 @@ t('a BOSH user and a WebSocket user chat one-to-one', async (ctx) => {
 t('a BOSH user and a WebSocket user in the same MUC room see each other', async (ctx) => {
   const room = `bosh-${Date.now().toString(36)}@${ctx.srv.server.config.mucHost}`;
   const w = await wsUser(ctx);
-  await w.send(xml('presence', { to: `${room}/websocket-user` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
-  await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/websocket-user` && !s.attrs.type, 8000, 'own room presence');
+  await w.send(
+    xml('presence', { to: `${room}/websocket-user` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),
+  );
+  await w.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${room}/websocket-user` && !s.attrs.type,
+    8000,
+    'own room presence',
+  );
 
   const { page } = await boshPage(ctx);
-  await send(page, `<presence xmlns="jabber:client" to="${room}/bosh-user"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
+  await send(
+    page,
+    `<presence xmlns="jabber:client" to="${room}/bosh-user"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+  );
   // The BOSH user sees the WebSocket user already there, then its own presence (status 110).
   await inbox(page, `from="${room}/websocket-user"`);
   await inbox(page, 'code="110"');
   await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/bosh-user`, 8000, 'the BOSH user joining');
 
-  await send(page, `<message xmlns="jabber:client" to="${room}" type="groupchat" id="g1"><body>hello room from BOSH</body></message>`);
-  const fromBosh = await w.waitFor((s) => s.is('message') && s.attrs.type === 'groupchat' && s.getChildText('body') === 'hello room from BOSH', 8000);
+  await send(
+    page,
+    `<message xmlns="jabber:client" to="${room}" type="groupchat" id="g1"><body>hello room from BOSH</body></message>`,
+  );
+  const fromBosh = await w.waitFor(
+    (s) => s.is('message') && s.attrs.type === 'groupchat' && s.getChildText('body') === 'hello room from BOSH',
+    8000,
+  );
   assert.is(fromBosh.attrs.from, `${room}/bosh-user`);
 
   await w.send(xml('message', { to: room, type: 'groupchat', id: 'g2' }, xml('body', {}, 'hello room from WebSocket')));
@@ -182,11 +211,18 @@ t('disconnecting ends the session on the server and the WebSocket user sees the 
   await w.send(xml('presence', { to: `${room}/ws` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
   await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/ws` && !s.attrs.type, 8000);
   const { page, jid } = await boshPage(ctx);
-  await send(page, `<presence xmlns="jabber:client" to="${room}/leaver"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
+  await send(
+    page,
+    `<presence xmlns="jabber:client" to="${room}/leaver"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+  );
   await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/leaver` && !s.attrs.type, 8000);
   const done = await page.evaluate(() => (window as any).disconnectBosh());
   assert.ok(done);
-  await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/leaver` && s.attrs.type === 'unavailable', 8000, 'unavailable from the leaver');
+  await w.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${room}/leaver` && s.attrs.type === 'unavailable',
+    8000,
+    'unavailable from the leaver',
+  );
   assert.ok(await bounces(w, jid, 'left1'), 'the session is gone from the server');
   await page.close();
 });
@@ -197,15 +233,23 @@ t('a browser tab that vanishes without terminating is cleaned up after wait + in
   await w.send(xml('presence', { to: `${room}/ws` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
   await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/ws` && !s.attrs.type, 8000);
   const { page, jid } = await boshPage(ctx);
-  await send(page, `<presence xmlns="jabber:client" to="${room}/vanishing"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
+  await send(
+    page,
+    `<presence xmlns="jabber:client" to="${room}/vanishing"><x xmlns="http://jabber.org/protocol/muc"/></presence>`,
+  );
   await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/vanishing` && !s.attrs.type, 8000);
   const t0 = Date.now();
   await page.close(); // no terminate request: the requests just stop
-  await w.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/vanishing` && s.attrs.type === 'unavailable', 10000, 'the stale occupant leaving');
+  await w.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${room}/vanishing` && s.attrs.type === 'unavailable',
+    10000,
+    'the stale occupant leaving',
+  );
   const took = Date.now() - t0;
   assert.ok(took >= 1500, `not before the inactivity period (${took} ms)`);
   assert.ok(await bounces(w, jid, 'stale1'), 'the session is gone from the server');
 });
 
-if (!existsSync(CHROMIUM)) console.error(`no Chromium at ${CHROMIUM}: install the Debian package "chromium" (or set CHROMIUM_PATH)`);
+if (!existsSync(CHROMIUM))
+  console.error(`no Chromium at ${CHROMIUM}: install the Debian package "chromium" (or set CHROMIUM_PATH)`);
 t.run();

@@ -18,11 +18,21 @@ async function bothEnds(port: number, srv: EchoServer, opts: tls.ConnectionOptio
   return { client, server, c: channelBindings(client, 'client'), s: channelBindings(server, 'server') };
 }
 
-async function withServer(names: string[], hash: 'sha256' | 'sha384' | 'sha512', fn: (port: number, srv: EchoServer, der: Buffer) => Promise<void>, onSecure?: (t: tls.TLSSocket) => void) {
+async function withServer(
+  names: string[],
+  hash: 'sha256' | 'sha384' | 'sha512',
+  fn: (port: number, srv: EchoServer, der: Buffer) => Promise<void>,
+  onSecure?: (t: tls.TLSSocket) => void,
+) {
   const { dir, cleanup } = await tempDir();
   const cert = await makeCert(names, { hash });
   await writeCert(join(dir, 'x.crt'), join(dir, 'x.key'), cert);
-  const store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: names, folder: dir, log: memoryLog() });
+  const store = await CertificateStore.create({
+    dataDir: join(dir, 'data'),
+    hosts: names,
+    folder: dir,
+    log: memoryLog(),
+  });
   const srv = await startEchoServer(store, onSecure);
   try {
     await fn(srv.port, srv, new X509Certificate(cert.certPem).raw);
@@ -42,7 +52,11 @@ test('TLS 1.3: tls-exporter and tls-server-end-point agree between client and se
       assert.ok(x.c['tls-exporter'] && x.c['tls-exporter'].length === 32);
       assert.equal(x.s['tls-exporter'], x.c['tls-exporter']);
       assert.equal(x.s['tls-server-end-point'], x.c['tls-server-end-point']);
-      assert.equal(x.s['tls-server-end-point'], createHash('sha256').update(der).digest(), 'SHA-256 of the server certificate');
+      assert.equal(
+        x.s['tls-server-end-point'],
+        createHash('sha256').update(der).digest(),
+        'SHA-256 of the server certificate',
+      );
       // Not defined by RFC 5929 for TLS 1.3, but OpenSSL clients (slixmpp) send the client's Finished: both ends agree.
       assert.ok(x.s['tls-unique'] && x.s['tls-unique'].length >= 32);
       assert.equal(x.s['tls-unique'], x.c['tls-unique']);
@@ -81,7 +95,10 @@ test('tls-server-end-point follows the certificate signature hash (SHA-384 here)
   }));
 
 test('endPointHash: SHA-1 signatures use SHA-256 (RFC 5929), SHA-512 stays, garbage gives none', async () => {
-  const [sha1, sha512] = await Promise.all([makeCert(['a.test'], { hash: 'sha1' }), makeCert(['a.test'], { hash: 'sha512' })]);
+  const [sha1, sha512] = await Promise.all([
+    makeCert(['a.test'], { hash: 'sha1' }),
+    makeCert(['a.test'], { hash: 'sha512' }),
+  ]);
   assert.is(endPointHash(new X509Certificate(sha1.certPem).raw), 'sha256');
   assert.is(endPointHash(new X509Certificate(sha512.certPem).raw), 'sha512');
   assert.is(endPointHash(Buffer.from([0x30, 0x82, 0xff])), undefined);
@@ -109,13 +126,29 @@ function run(args: string[], opts: { cwd?: string } = {}): Promise<{ code: numbe
 test('tls-exporter matches what openssl s_client exports (label EXPORTER-Channel-Binding, TLS 1.3)', async () => {
   assert.ok(openssl, 'the openssl CLI is missing: install Debian package "openssl" (this test compares against it)');
   let server: Buffer | undefined;
-  await withServer(['cb.test'], 'sha256', async (port) => {
-    const { out } = await run(['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'cb.test', '-tls1_3', '-keymatexport', 'EXPORTER-Channel-Binding', '-keymatexportlen', '32']);
-    const hex = /Keying material: ([0-9A-F]+)/.exec(out)?.[1];
-    assert.ok(hex, out.slice(-500));
-    assert.ok(server);
-    assert.is(server!.toString('hex').toUpperCase(), hex);
-  }, (t) => (server = channelBindings(t)['tls-exporter']));
+  await withServer(
+    ['cb.test'],
+    'sha256',
+    async (port) => {
+      const { out } = await run([
+        's_client',
+        '-connect',
+        `127.0.0.1:${port}`,
+        '-servername',
+        'cb.test',
+        '-tls1_3',
+        '-keymatexport',
+        'EXPORTER-Channel-Binding',
+        '-keymatexportlen',
+        '32',
+      ]);
+      const hex = /Keying material: ([0-9A-F]+)/.exec(out)?.[1];
+      assert.ok(hex, out.slice(-500));
+      assert.ok(server);
+      assert.is(server!.toString('hex').toUpperCase(), hex);
+    },
+    (t) => (server = channelBindings(t)['tls-exporter']),
+  );
 });
 
 test('openssl-made ECDSA, RSA-PSS and Ed25519 certificates: end-point hash per RFC 5929, both ends agree', async () => {
@@ -124,17 +157,48 @@ test('openssl-made ECDSA, RSA-PSS and Ed25519 certificates: end-point hash per R
   try {
     const common = ['req', '-x509', '-nodes', '-days', '2'];
     const make = (n: string, extra: string[]) =>
-      run([...common, ...extra, '-keyout', `${n}.key`, '-out', `${n}.crt`, '-subj', `/CN=${n}.test`, '-addext', `subjectAltName=DNS:${n}.test`], { cwd: dir });
+      run(
+        [
+          ...common,
+          ...extra,
+          '-keyout',
+          `${n}.key`,
+          '-out',
+          `${n}.crt`,
+          '-subj',
+          `/CN=${n}.test`,
+          '-addext',
+          `subjectAltName=DNS:${n}.test`,
+        ],
+        { cwd: dir },
+      );
     const made = await Promise.all([
       make('ec', ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-sha384']),
-      make('pss', ['-newkey', 'rsa:2048', '-sigopt', 'rsa_padding_mode:pss', '-sha512', '-sigopt', 'rsa_pss_saltlen:-1']),
+      make('pss', [
+        '-newkey',
+        'rsa:2048',
+        '-sigopt',
+        'rsa_padding_mode:pss',
+        '-sha512',
+        '-sigopt',
+        'rsa_pss_saltlen:-1',
+      ]),
       make('ed', ['-newkey', 'ed25519']),
     ]);
     for (const m of made) assert.is(m.code, 0, m.out);
-    const store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: ['ec.test', 'pss.test', 'ed.test'], folder: dir, log: memoryLog() });
+    const store = await CertificateStore.create({
+      dataDir: join(dir, 'data'),
+      hosts: ['ec.test', 'pss.test', 'ed.test'],
+      folder: dir,
+      log: memoryLog(),
+    });
     const srv = await startEchoServer(store);
     try {
-      for (const [name, hash] of [['ec', 'sha384'], ['pss', 'sha512'], ['ed', undefined]] as const) {
+      for (const [name, hash] of [
+        ['ec', 'sha384'],
+        ['pss', 'sha512'],
+        ['ed', undefined],
+      ] as const) {
         const der = new X509Certificate(store.certificatePemFor(`${name}.test`)!).raw;
         assert.is(endPointHash(der), hash, name);
         const x = await bothEnds(srv.port, srv, { servername: `${name}.test` });

@@ -7,7 +7,16 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseServerName } from '../../src/certs/client-hello.js';
 import { CertificateStore } from '../../src/certs/store.js';
-import { connect, makeCert, memoryLog, peerFingerprint, roundTrip, startEchoServer, tempDir, writeCert } from './fixtures.js';
+import {
+  connect,
+  makeCert,
+  memoryLog,
+  peerFingerprint,
+  roundTrip,
+  startEchoServer,
+  tempDir,
+  writeCert,
+} from './fixtures.js';
 
 /** The first bytes a real Node TLS client sends. */
 async function captureHello(opts: tls.ConnectionOptions): Promise<Buffer> {
@@ -55,19 +64,50 @@ test('mixed key types: an ECDSA main certificate does not shadow an RSA one chos
   assert.ok(openssl, 'the openssl CLI is missing: install Debian package "openssl" (this test compares against it)');
   const { dir, cleanup } = await tempDir();
   try {
-    const r = spawnSync('openssl', ['req', '-x509', '-nodes', '-days', '2', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-      '-keyout', join(dir, 'main.key'), '-out', join(dir, 'main.crt'), '-subj', '/CN=main.test', '-addext', 'subjectAltName=DNS:main.test']);
+    const r = spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-nodes',
+      '-days',
+      '2',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-keyout',
+      join(dir, 'main.key'),
+      '-out',
+      join(dir, 'main.crt'),
+      '-subj',
+      '/CN=main.test',
+      '-addext',
+      'subjectAltName=DNS:main.test',
+    ]);
     assert.is(r.status, 0, r.stderr.toString());
     const rsa = await makeCert(['other.test']);
     await writeCert(join(dir, 'other.crt'), join(dir, 'other.key'), rsa);
-    const store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: ['main.test', 'other.test'], folder: dir, log: memoryLog() });
+    const store = await CertificateStore.create({
+      dataDir: join(dir, 'data'),
+      hosts: ['main.test', 'other.test'],
+      folder: dir,
+      log: memoryLog(),
+    });
     const srv = await startEchoServer(store);
     try {
-      const s = await connect(srv.port, { servername: 'other.test', minVersion: 'TLSv1.3', ca: rsa.certPem, rejectUnauthorized: true });
+      const s = await connect(srv.port, {
+        servername: 'other.test',
+        minVersion: 'TLSv1.3',
+        ca: rsa.certPem,
+        rejectUnauthorized: true,
+      });
       assert.is(peerFingerprint(s), rsa.fingerprint256);
       assert.is(await roundTrip(s, 'ok'), 'ok');
       s.destroy();
-      const main = await connect(srv.port, { servername: 'main.test', ca: await readFile(join(dir, 'main.crt'), 'utf8'), rejectUnauthorized: true });
+      const main = await connect(srv.port, {
+        servername: 'main.test',
+        ca: await readFile(join(dir, 'main.crt'), 'utf8'),
+        rejectUnauthorized: true,
+      });
       assert.is(peerFingerprint(main), store.infoFor('main.test')!.fingerprint256);
       main.destroy();
     } finally {
@@ -82,8 +122,15 @@ test('mixed key types: an ECDSA main certificate does not shadow an RSA one chos
       t.on('error', () => t.destroy());
     });
     await new Promise<void>((res) => plain.listen(0, '127.0.0.1', res));
-    const s2 = await connect((plain.address() as net.AddressInfo).port, { servername: 'other.test', minVersion: 'TLSv1.3' });
-    assert.is.not(peerFingerprint(s2), rsa.fingerprint256, 'SNICallback alone now serves the RSA certificate chosen by SNI');
+    const s2 = await connect((plain.address() as net.AddressInfo).port, {
+      servername: 'other.test',
+      minVersion: 'TLSv1.3',
+    });
+    assert.is.not(
+      peerFingerprint(s2),
+      rsa.fingerprint256,
+      'SNICallback alone now serves the RSA certificate chosen by SNI',
+    );
     s2.destroy();
     await new Promise((res) => plain.close(res));
     store.close();

@@ -8,7 +8,10 @@ test('defaults: no folder (self-signed), watching on', () => {
 });
 
 test('folder and watch are read, strings too (env-style)', () => {
-  assert.equal(validateCerts({ folder: '/etc/letsencrypt', watch: 'false' }, 'certs'), { folder: '/etc/letsencrypt', watch: false });
+  assert.equal(validateCerts({ folder: '/etc/letsencrypt', watch: 'false' }, 'certs'), {
+    folder: '/etc/letsencrypt',
+    watch: false,
+  });
 });
 
 test('mistakes name the field', () => {

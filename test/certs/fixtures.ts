@@ -32,7 +32,12 @@ export async function writeCert(certFile: string, keyFile: string, c: TestCert):
 /** A logger that remembers every line, for asserting on what the admin would read. */
 export function memoryLog(): CertLogger & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+  };
 }
 
 /**
@@ -46,7 +51,10 @@ export interface EchoServer {
   serverSockets: { socket: tls.TLSSocket; secure: Promise<void> }[];
 }
 
-export async function startEchoServer(store: CertificateStore, onSecure?: (t: tls.TLSSocket) => void): Promise<EchoServer> {
+export async function startEchoServer(
+  store: CertificateStore,
+  onSecure?: (t: tls.TLSSocket) => void,
+): Promise<EchoServer> {
   const sockets = new Set<net.Socket>();
   const serverSockets: EchoServer['serverSockets'] = [];
   const server = net.createServer((raw) => {
@@ -55,10 +63,12 @@ export async function startEchoServer(store: CertificateStore, onSecure?: (t: tl
     void store.wrapServerSocket(raw).then((t) => serve(t));
   });
   const serve = (t: tls.TLSSocket) => {
-    const secure = new Promise<void>((r) => t.once('secure', () => {
-      onSecure?.(t);
-      r();
-    }));
+    const secure = new Promise<void>((r) =>
+      t.once('secure', () => {
+        onSecure?.(t);
+        r();
+      }),
+    );
     serverSockets.push({ socket: t, secure });
     t.on('error', () => t.destroy());
     t.on('data', (d) => t.write(d));
@@ -117,7 +127,11 @@ export function peerFingerprint(s: tls.TLSSocket): string | undefined {
 }
 
 /** Waits for a 'reload' event whose result satisfies `pred`. */
-export function reloadWhere(store: CertificateStore, pred: (r: ReloadResult) => boolean, timeoutMs = 5000): Promise<ReloadResult> {
+export function reloadWhere(
+  store: CertificateStore,
+  pred: (r: ReloadResult) => boolean,
+  timeoutMs = 5000,
+): Promise<ReloadResult> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       store.off('reload', on);

@@ -4,7 +4,18 @@ import tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CertificateStore } from '../../src/certs/store.js';
-import { connect, makeCert, memoryLog, peerFingerprint, reloadWhere, roundTrip, startEchoServer, tempDir, writeCert, type TestCert } from './fixtures.js';
+import {
+  connect,
+  makeCert,
+  memoryLog,
+  peerFingerprint,
+  reloadWhere,
+  roundTrip,
+  startEchoServer,
+  tempDir,
+  writeCert,
+  type TestCert,
+} from './fixtures.js';
 
 const served = (c: TestCert) => (r: { certificates: { fingerprint256: string }[] }) =>
   r.certificates.some((x) => x.fingerprint256 === c.fingerprint256);
@@ -16,7 +27,13 @@ test('replacing the files reloads: new connections see the new certificate, open
   const [v1, v2, v3] = await Promise.all([makeCert(['a.test']), makeCert(['a.test']), makeCert(['a.test'])]);
   await writeCert(join(folder, 'a.test.crt'), join(folder, 'a.test.key'), v1);
   const log = memoryLog();
-  const store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: ['a.test'], folder, log, debounceMs: 50 });
+  const store = await CertificateStore.create({
+    dataDir: join(dir, 'data'),
+    hosts: ['a.test'],
+    folder,
+    log,
+    debounceMs: 50,
+  });
   store.watch();
   const srv = await startEchoServer(store);
   const open: tls.TLSSocket[] = [];
@@ -32,7 +49,11 @@ test('replacing the files reloads: new connections see the new certificate, open
     const after = await connect(srv.port, { servername: 'a.test', ca: v2.certPem, rejectUnauthorized: true });
     open.push(after);
     assert.is(peerFingerprint(after), v2.fingerprint256);
-    assert.is(await roundTrip(before, 'still here'), 'still here', 'the connection opened before the reload keeps working');
+    assert.is(
+      await roundTrip(before, 'still here'),
+      'still here',
+      'the connection opened before the reload keeps working',
+    );
     assert.is(peerFingerprint(before), v1.fingerprint256);
 
     // A bad replacement (certificate without its key) keeps the previous certificate and says so.
@@ -41,7 +62,10 @@ test('replacing the files reloads: new connections see the new certificate, open
     const r = await failed;
     assert.match(r.problems[0].message, `${join(folder, 'a.test.key')}: private key does not match`);
     assert.equal(r.kept, [join(folder, 'a.test.key')]);
-    assert.ok(log.lines.some((l) => l.startsWith('error') && l.includes('still serving the previous certificate')), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => l.startsWith('error') && l.includes('still serving the previous certificate')),
+      log.lines.join('\n'),
+    );
     const during = await connect(srv.port, { servername: 'a.test' });
     open.push(during);
     assert.is(peerFingerprint(during), v2.fingerprint256);
@@ -69,10 +93,20 @@ test('certbot renewal (live/ symlinks re-pointed) and a new domain folder are pi
   const [r1, r2, b] = await Promise.all([makeCert(['main.test']), makeCert(['main.test']), makeCert(['b.test'])]);
   await mkdir(join(le, 'archive', 'main.test'), { recursive: true });
   await mkdir(join(le, 'live', 'main.test'), { recursive: true });
-  await writeCert(join(le, 'archive', 'main.test', 'fullchain1.pem'), join(le, 'archive', 'main.test', 'privkey1.pem'), r1);
+  await writeCert(
+    join(le, 'archive', 'main.test', 'fullchain1.pem'),
+    join(le, 'archive', 'main.test', 'privkey1.pem'),
+    r1,
+  );
   await symlink('../../archive/main.test/fullchain1.pem', join(le, 'live', 'main.test', 'fullchain.pem'));
   await symlink('../../archive/main.test/privkey1.pem', join(le, 'live', 'main.test', 'privkey.pem'));
-  const store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: ['main.test', 'b.test'], folder: le, log: memoryLog(), debounceMs: 50 });
+  const store = await CertificateStore.create({
+    dataDir: join(dir, 'data'),
+    hosts: ['main.test', 'b.test'],
+    folder: le,
+    log: memoryLog(),
+    debounceMs: 50,
+  });
   store.watch();
   assert.ok(store.infoFor('b.test')!.selfSigned, 'b.test starts on the self-signed fallback');
 
@@ -81,8 +115,15 @@ test('certbot renewal (live/ symlinks re-pointed) and a new domain folder are pi
   try {
     // certbot writes the new archive files, then swaps each live symlink atomically.
     const renewed = reloadWhere(store, served(r2));
-    await writeCert(join(le, 'archive', 'main.test', 'fullchain2.pem'), join(le, 'archive', 'main.test', 'privkey2.pem'), r2);
-    for (const [name, target] of [['privkey.pem', 'privkey2.pem'], ['fullchain.pem', 'fullchain2.pem']]) {
+    await writeCert(
+      join(le, 'archive', 'main.test', 'fullchain2.pem'),
+      join(le, 'archive', 'main.test', 'privkey2.pem'),
+      r2,
+    );
+    for (const [name, target] of [
+      ['privkey.pem', 'privkey2.pem'],
+      ['fullchain.pem', 'fullchain2.pem'],
+    ]) {
       const tmp = join(le, 'live', 'main.test', `${name}.new`);
       await symlink(`../../archive/main.test/${target}`, tmp);
       await rename(tmp, join(le, 'live', 'main.test', name));
@@ -119,7 +160,13 @@ test('close() stops watching: later changes do not reload', async () => {
   try {
     const [v1, v2] = await Promise.all([makeCert(['a.test']), makeCert(['a.test'])]);
     await writeCert(join(dir, 'a.crt'), join(dir, 'a.key'), v1);
-    const store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: ['a.test'], folder: dir, log: memoryLog(), debounceMs: 20 });
+    const store = await CertificateStore.create({
+      dataDir: join(dir, 'data'),
+      hosts: ['a.test'],
+      folder: dir,
+      log: memoryLog(),
+      debounceMs: 20,
+    });
     store.watch();
     store.close();
     let reloads = 0;

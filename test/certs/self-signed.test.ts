@@ -20,7 +20,10 @@ test('without a folder, a self-signed certificate for the domain and its sub-hos
     assert.equal((await stat(key)).mode & 0o777, 0o600, 'private key is readable by the owner only');
     const years = (new Date(x.validTo).getTime() - Date.now()) / (365 * 86_400_000);
     assert.ok(years > 9, `valid for years, got ${years.toFixed(1)}`);
-    assert.ok(log.lines.some((l) => l.includes('making a self-signed certificate')), 'says it made one');
+    assert.ok(
+      log.lines.some((l) => l.includes('making a self-signed certificate')),
+      'says it made one',
+    );
     assert.ok(store.infoFor('room.localhost')?.selfSigned);
     store.close();
   } finally {
@@ -37,7 +40,10 @@ test('the saved certificate is reused on the next start (same fingerprint) and s
     const log = memoryLog();
     const second = await CertificateStore.create({ dataDir: dir, hosts, log });
     assert.is(second.infoFor('localhost')!.fingerprint256, fp);
-    assert.not.ok(log.lines.some((l) => l.includes('making')), 'nothing regenerated');
+    assert.not.ok(
+      log.lines.some((l) => l.includes('making')),
+      'nothing regenerated',
+    );
     const srv = await startEchoServer(second);
     try {
       // A client that pinned the saved certificate as its trust anchor accepts the server after the restart.
@@ -92,7 +98,10 @@ test('a damaged saved key is replaced rather than failing the start', async () =
     const log = memoryLog();
     const s = await CertificateStore.create({ dataDir: dir, hosts, log });
     assert.ok(s.hasCertificateFor('localhost'));
-    assert.ok(log.lines.some((l) => l.includes('localhost.key') && l.includes('not a PEM private key')), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => l.includes('localhost.key') && l.includes('not a PEM private key')),
+      log.lines.join('\n'),
+    );
     s.close();
   } finally {
     await cleanup();
@@ -114,7 +123,9 @@ test('generation leaves the event loop free (key pair made off the main thread)'
     const total = performance.now() - t0;
     clearInterval(timer);
     s.close();
-    console.log(`  self-signed generation: ${total.toFixed(0)} ms total, longest event-loop stall ${maxGap.toFixed(0)} ms`);
+    console.log(
+      `  self-signed generation: ${total.toFixed(0)} ms total, longest event-loop stall ${maxGap.toFixed(0)} ms`,
+    );
     // Generous bound: RSA-2048 generation in JS on the main thread would stall for seconds, forge's signing for tens of ms.
     assert.ok(maxGap < 250, `event loop stalled ${maxGap.toFixed(0)} ms`);
   } finally {

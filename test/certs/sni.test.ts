@@ -6,7 +6,19 @@ import tls from 'node:tls';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CertificateStore } from '../../src/certs/store.js';
-import { connect, makeCert, memoryLog, peerFingerprint, peerNames, rejection, roundTrip, startEchoServer, tempDir, writeCert, type TestCert } from './fixtures.js';
+import {
+  connect,
+  makeCert,
+  memoryLog,
+  peerFingerprint,
+  peerNames,
+  rejection,
+  roundTrip,
+  startEchoServer,
+  tempDir,
+  writeCert,
+  type TestCert,
+} from './fixtures.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -22,7 +34,12 @@ test.before(async () => {
   await writeCert(join(folder, 'a.test.crt'), join(folder, 'a.test.key'), A);
   await writeCert(join(folder, 'b.test', 'fullchain.pem'), join(folder, 'b.test', 'privkey.pem'), B);
   await writeCert(join(folder, 'wild.pem'), join(folder, 'wild.key'), W);
-  store = await CertificateStore.create({ dataDir: join(dir, 'data'), hosts: ['a.test', 'b.test', 'room.a.test'], folder, log });
+  store = await CertificateStore.create({
+    dataDir: join(dir, 'data'),
+    hosts: ['a.test', 'b.test', 'room.a.test'],
+    folder,
+    log,
+  });
 });
 
 test.after(async () => {
@@ -33,7 +50,11 @@ test.after(async () => {
 test('each SNI name gets its own certificate, and a client trusting it verifies the host', async () => {
   const srv = await startEchoServer(store);
   try {
-    for (const [name, cert] of [['a.test', A], ['b.test', B], ['chat.c.test', W]] as const) {
+    for (const [name, cert] of [
+      ['a.test', A],
+      ['b.test', B],
+      ['chat.c.test', W],
+    ] as const) {
       const s = await connect(srv.port, { servername: name, ca: cert.certPem, rejectUnauthorized: true });
       assert.is(peerFingerprint(s), cert.fingerprint256, name);
       assert.is(await roundTrip(s, `hi ${name}`), `hi ${name}`);
@@ -51,7 +72,10 @@ test('a host the folder does not cover is served by the self-signed certificate,
     assert.ok(peerNames(s).includes('room.a.test'), peerNames(s).join(','));
     s.destroy();
     assert.ok(store.infoFor('room.a.test')?.selfSigned);
-    assert.ok(log.lines.some((l) => l.startsWith('warn') && l.includes('room.a.test') && l.includes('self-signed')), log.lines.join('\n'));
+    assert.ok(
+      log.lines.some((l) => l.startsWith('warn') && l.includes('room.a.test') && l.includes('self-signed')),
+      log.lines.join('\n'),
+    );
   } finally {
     await srv.stop();
   }
@@ -67,7 +91,10 @@ test('no SNI or an unknown name gets the main host certificate', async () => {
     assert.is(peerFingerprint(unknown), A.fingerprint256);
     unknown.destroy();
     // …and a verifying client rejects it for that name rather than silently accepting.
-    assert.match(await rejection(connect(srv.port, { servername: 'nobody.example', ca: A.certPem, rejectUnauthorized: true })), /altnames/);
+    assert.match(
+      await rejection(connect(srv.port, { servername: 'nobody.example', ca: A.certPem, rejectUnauthorized: true })),
+      /altnames/,
+    );
   } finally {
     await srv.stop();
   }

@@ -57,7 +57,9 @@ test('SCRAM-SHA-256 works (raw exchange checked against RFC 7677 arithmetic)', a
   assert.ok(features.includes('SCRAM-SHA-256'));
   const cnonce = 'rOprNGfwEbeRWgbNEkqO';
   const first = `n,,n=alice,r=${cnonce}`;
-  c.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="SCRAM-SHA-256">${Buffer.from(first).toString('base64')}</auth>`);
+  c.send(
+    `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="SCRAM-SHA-256">${Buffer.from(first).toString('base64')}</auth>`,
+  );
   const ch = Buffer.from(/<challenge[^>]*>([^<]+)</.exec(await c.waitFor(/<challenge/))![1], 'base64').toString();
   const m = /r=([^,]+),s=([^,]+),i=(\d+)/.exec(ch)!;
   const salted = pbkdf2Sync('wonderland', Buffer.from(m[2], 'base64'), Number(m[3]), 32, 'sha256');
@@ -67,10 +69,17 @@ test('SCRAM-SHA-256 works (raw exchange checked against RFC 7677 arithmetic)', a
   const authMessage = `n=alice,r=${cnonce},${ch},${finalNoProof}`;
   const sig = createHmac('sha256', storedKey).update(authMessage).digest();
   const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i]));
-  c.send(`<response xmlns="urn:ietf:params:xml:ns:xmpp-sasl">${Buffer.from(`${finalNoProof},p=${proof.toString('base64')}`).toString('base64')}</response>`);
+  c.send(
+    `<response xmlns="urn:ietf:params:xml:ns:xmpp-sasl">${Buffer.from(`${finalNoProof},p=${proof.toString('base64')}`).toString('base64')}</response>`,
+  );
   const success = await c.waitFor(/<success/);
-  const serverSig = createHmac('sha256', createHmac('sha256', salted).update('Server Key').digest()).update(authMessage).digest();
-  assert.ok(success.includes(Buffer.from(`v=${serverSig.toString('base64')}`).toString('base64')), 'server signature verifies');
+  const serverSig = createHmac('sha256', createHmac('sha256', salted).update('Server Key').digest())
+    .update(authMessage)
+    .digest();
+  assert.ok(
+    success.includes(Buffer.from(`v=${serverSig.toString('base64')}`).toString('base64')),
+    'server signature verifies',
+  );
   c.close();
 });
 
@@ -80,7 +89,9 @@ test('repeated failures from one address are slowed down', async () => {
     c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="localhost" version="1.0"/>');
     await c.waitFor(/<mechanisms/);
     const t0 = Date.now();
-    c.send(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from('\0carol\0guess').toString('base64')}</auth>`);
+    c.send(
+      `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from('\0carol\0guess').toString('base64')}</auth>`,
+    );
     await c.waitFor(/<failure/, 15000);
     c.close();
     return Date.now() - t0;

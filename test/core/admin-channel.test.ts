@@ -18,15 +18,27 @@ let data: string;
 const clients: TestClient[] = [];
 const children: ChildProcess[] = [];
 
-function cli(args: string[], input?: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+function cli(
+  args: string[],
+  input?: string,
+): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   children.push(child);
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
   if (input !== undefined) child.stdin!.end(input);
-  const done = new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err })));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((r) =>
+    child.on('close', (code) => r({ code, out, err })),
+  );
   return { child, done };
 }
 
@@ -48,10 +60,19 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<number 
     child.stdout!.on('data', (d) => {
       buf += d;
       const m = /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/.exec(buf);
-      if (m) { clearTimeout(t); resolve(m[0]); }
+      if (m) {
+        clearTimeout(t);
+        resolve(m[0]);
+      }
     });
   });
-  return { url, stop: async () => { child.kill('SIGTERM'); return (await done).code; } };
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return (await done).code;
+    },
+  };
 }
 
 test.before(async () => {
@@ -79,12 +100,20 @@ test('on a running server: rooms shows live occupants, destroy tells them and re
 
   const listed = await admin('rooms');
   assert.is(listed.code, 0, listed.err);
-  assert.match(listed.out, /^demo@room\.localhost "Demo room".*\(1 occupants\)$/m, 'the running server answers (occupants are in memory only)');
+  assert.match(
+    listed.out,
+    /^demo@room\.localhost "Demo room".*\(1 occupants\)$/m,
+    'the running server answers (occupants are in memory only)',
+  );
 
   const destroyed = await admin('destroy', `demo@${HOST}`, 'the stream is over');
   assert.is(destroyed.code, 0, destroyed.err);
   assert.match(destroyed.out, /room demo@room\.localhost destroyed/);
-  const gone = await guest.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && s.attrs.from === `demo@${HOST}/Guest`, 10_000, 'the destroy presence');
+  const gone = await guest.waitFor(
+    (s) => s.is('presence') && s.attrs.type === 'unavailable' && s.attrs.from === `demo@${HOST}/Guest`,
+    10_000,
+    'the destroy presence',
+  );
   assert.is(gone.getChild('x', MUC_USER)?.getChild('destroy')?.getChildText('reason'), 'the stream is over');
   assert.equal(await segmentFiles(data, 'demo'), [], 'the archive is deleted');
   assert.match((await admin('rooms')).out, /^no persistent rooms$/m);
@@ -117,7 +146,11 @@ test('on a running server: rooms shows live occupants, destroy tells them and re
 test('with no server, or only a socket left by one that died, the verbs edit the data folder', async () => {
   // A process that listens on the socket path and is killed leaves the file behind.
   const sock = join(data, 'admin.sock');
-  const holder = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn(
+    process.execPath,
+    ['-e', `require('node:net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.push(holder);
   await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
   holder.kill('SIGKILL');
@@ -140,7 +173,11 @@ test('with no server, or only a socket left by one that died, the verbs edit the
 
   const offline = await admin('destroy', 'demo');
   assert.is(offline.code, 0, offline.err);
-  assert.match(offline.out, /destroyed \(configuration, affiliations and archive removed\)/, 'answered from the data folder');
+  assert.match(
+    offline.out,
+    /destroyed \(configuration, affiliations and archive removed\)/,
+    'answered from the data folder',
+  );
   assert.match((await admin('rooms')).out, /^no persistent rooms$/m);
 });
 

@@ -22,8 +22,12 @@ test.before(async () => {
   await b.send(xml('presence'));
 });
 let t0 = 0;
-test.before.each(() => { t0 = Date.now(); });
-test.after.each(() => { if (process.env.TEST_TIMES) console.log(`  ${Date.now() - t0} ms`); });
+test.before.each(() => {
+  t0 = Date.now();
+});
+test.after.each(() => {
+  if (process.env.TEST_TIMES) console.log(`  ${Date.now() - t0} ms`);
+});
 test.after(async () => {
   await a.stop();
   await b.stop();
@@ -32,7 +36,8 @@ test.after(async () => {
 
 const tcpPort = () => srv.server.tcpAddresses()!.starttls[0].port;
 const boshUrl = () => `${srv.httpUrl}/http-bind`;
-const STREAM_ERR = (cond: string) => new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
+const STREAM_ERR = (cond: string) =>
+  new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
 const WS_CLOSE = /<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/;
 
 let n = 0;
@@ -62,7 +67,11 @@ test("TCP+STARTTLS+ANONYMOUS: id='a&1' then a flood of 'a' gets not-well-formed 
   while (!c.isClosed() && sent < 20 * 1024 * 1024) {
     c.write(chunk);
     sent += chunk.length;
-    try { await c.drain(); } catch { break; }
+    try {
+      await c.drain();
+    } catch {
+      break;
+    }
   }
   await c.closed;
   assert.match(c.text(), STREAM_ERR('not-well-formed'));
@@ -74,7 +83,10 @@ test("TCP+STARTTLS+ANONYMOUS: id='a&1' then a flood of 'a' gets not-well-formed 
 });
 
 test("WebSocket after login: <iq id='a&1'><ping/></iq> gets not-well-formed and the close", async () => {
-  await wsExpect(["<iq xmlns='jabber:client' type='get' id='a&1' to='anon.localhost'><ping xmlns='urn:xmpp:ping'/></iq>"], 'not-well-formed');
+  await wsExpect(
+    ["<iq xmlns='jabber:client' type='get' id='a&1' to='anon.localhost'><ping xmlns='urn:xmpp:ping'/></iq>"],
+    'not-well-formed',
+  );
   await stillServed();
 });
 
@@ -83,7 +95,11 @@ test('WebSocket after login: a frame holding only & gets not-well-formed and the
 });
 
 test("WebSocket before login: <open to='anon&.localhost'/> gets not-well-formed at once, not at the auth timeout", async () => {
-  await wsExpect(["<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon&.localhost' version='1.0'/>"], 'not-well-formed', false);
+  await wsExpect(
+    ["<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon&.localhost' version='1.0'/>"],
+    'not-well-formed',
+    false,
+  );
 });
 
 test("TCP before STARTTLS: <starttls amp='&#'/> gets not-well-formed and the close", async () => {
@@ -122,7 +138,11 @@ test("WebSocket: <fz:enable xmlns='urn:xmpp:sm:3' resume='true'/> (unbound prefi
 });
 
 test("WebSocket: <open … fz:attr='1'/> (unbound attribute prefix) gets not-well-formed", async () => {
-  await wsExpect(["<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon.localhost' version='1.0' fz:attr='1'/>"], 'not-well-formed', false);
+  await wsExpect(
+    ["<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon.localhost' version='1.0' fz:attr='1'/>"],
+    'not-well-formed',
+    false,
+  );
 });
 
 test("TCP: <starttls fz:attr='1'/> (unbound attribute prefix) gets not-well-formed", async () => {
@@ -137,12 +157,14 @@ test("TCP: <starttls fz:attr='1'/> (unbound attribute prefix) gets not-well-form
 
 test('a prefix bound on the element itself or an ancestor is accepted', async () => {
   const c = await anonymousRaw(srv.wsUrl);
-  c.send(`<message xmlns='jabber:client' xmlns:x='urn:example' to='${b.jid}' type='chat' x:a='1'><body>prefixed ok</body><x:y/></message>`);
+  c.send(
+    `<message xmlns='jabber:client' xmlns:x='urn:example' to='${b.jid}' type='chat' x:a='1'><body>prefixed ok</body><x:y/></message>`,
+  );
   await b.waitFor((s) => s.getChildText('body') === 'prefixed ok', 5000, 'prefixed message');
   c.close();
 });
 
-test("BOSH: a <body> with an unbound attribute prefix ends the session with bad-request", async () => {
+test('BOSH: a <body> with an unbound attribute prefix ends the session with bad-request', async () => {
   const bosh = new RawBosh(boshUrl());
   await bosh.login();
   const r = await post(boshUrl(), bosh.body(msgTo(b.jid, 'unbound in bosh'), { 'fz:attr': '1' }));
@@ -156,7 +178,13 @@ test("BOSH: a <body> with an unbound attribute prefix ends the session with bad-
 
 test("TCP: <?xml version='\\x801.0'?> gets not-well-formed and no stream features", async () => {
   const c = await rawTcp(tcpPort());
-  c.write(Buffer.concat([Buffer.from("<?xml version='"), Buffer.from([0x80]), Buffer.from(`1.0'?>${streamHeader('anon.localhost').replace(/^<\?xml[^>]*>/, '')}`)]));
+  c.write(
+    Buffer.concat([
+      Buffer.from("<?xml version='"),
+      Buffer.from([0x80]),
+      Buffer.from(`1.0'?>${streamHeader('anon.localhost').replace(/^<\?xml[^>]*>/, '')}`),
+    ]),
+  );
   await c.waitFor(STREAM_ERR('not-well-formed'));
   await c.closed;
   assert.not.match(c.text(), /<mechanisms/);
@@ -191,7 +219,10 @@ test('BOSH: \\xed\\xa0\\x80 (a UTF-8 surrogate) before a stanza is refused with 
   const text = bosh.body('\u0000' + msgTo(b.jid, 'surrogate utf8'));
   const bytes = Buffer.from(text);
   const at = bytes.indexOf(0);
-  const r = await post(boshUrl(), Buffer.concat([bytes.subarray(0, at), Buffer.from([0xed, 0xa0, 0x80]), bytes.subarray(at + 1)]));
+  const r = await post(
+    boshUrl(),
+    Buffer.concat([bytes.subarray(0, at), Buffer.from([0xed, 0xa0, 0x80]), bytes.subarray(at + 1)]),
+  );
   assertTerminate(r, 'bad-request');
   await assertSessionGone(bosh);
   assert.not.ok(b.received.some((s) => s.getChildText('body') === 'surrogate utf8'));
@@ -252,7 +283,11 @@ function msgTo(to: string, body: string): string {
 }
 
 async function post(url: string, body: string | Buffer): Promise<{ status: number; text: string }> {
-  const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': 'text/xml; charset=utf-8' } });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+  });
   return { status: r.status, text: await r.text() };
 }
 

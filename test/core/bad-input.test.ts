@@ -28,7 +28,8 @@ async function stillServed(): Promise<void> {
   await b.waitFor((s) => s.getChildText('body') === body, 3000, body);
 }
 
-const STREAM_ERR = (cond: string) => new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
+const STREAM_ERR = (cond: string) =>
+  new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
 
 test('malformed XML gets not-well-formed and the stream closes; other clients still get messages', async () => {
   const bad = await anonymousRaw(srv.wsUrl);
@@ -45,11 +46,18 @@ test('an oversized stanza gets policy-violation', async () => {
   await big.waitFor(STREAM_ERR('policy-violation'));
   await big.closed;
   await stillServed();
-  assert.not.ok(b.received.some((s) => (s.getChildText('body') ?? '').startsWith('xxxx')), 'the oversized message was not delivered');
+  assert.not.ok(
+    b.received.some((s) => (s.getChildText('body') ?? '').startsWith('xxxx')),
+    'the oversized message was not delivered',
+  );
 });
 
 test('comments, DTDs and processing instructions get restricted-xml', async () => {
-  for (const payload of ['<message xmlns="jabber:client"><!-- hi --></message>', '<!DOCTYPE foo [<!ENTITY x "y">]><a/>', '<a><?php echo 1 ?></a>']) {
+  for (const payload of [
+    '<message xmlns="jabber:client"><!-- hi --></message>',
+    '<!DOCTYPE foo [<!ENTITY x "y">]><a/>',
+    '<a><?php echo 1 ?></a>',
+  ]) {
     const c = await anonymousRaw(srv.wsUrl);
     c.send(payload);
     await c.waitFor(STREAM_ERR('restricted-xml'));
@@ -96,7 +104,9 @@ test('a WebSocket without the xmpp subprotocol is refused (RFC 7395)', async () 
 });
 
 test('200 clients connect at once and all bind', async () => {
-  const many = await Promise.all(Array.from({ length: 200 }, () => connectClient({ service: srv.wsUrl, domain: 'anon.localhost' })));
+  const many = await Promise.all(
+    Array.from({ length: 200 }, () => connectClient({ service: srv.wsUrl, domain: 'anon.localhost' })),
+  );
   const jids = new Set(many.map((c) => c.jid));
   assert.is(jids.size, 200);
   for (const j of jids) assert.match(j, /@anon\.localhost\//);

@@ -12,14 +12,26 @@ import { rawWs } from '../helpers/raw-ws.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 
-function cli(args: string[], input?: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+function cli(
+  args: string[],
+  input?: string,
+): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { err += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    err += d;
+  });
   if (input !== undefined) child.stdin!.end(input);
-  const done = new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err })));
+  const done = new Promise<{ code: number | null; out: string; err: string }>((r) =>
+    child.on('close', (code) => r({ code, out, err })),
+  );
   return { child, done };
 }
 
@@ -30,13 +42,20 @@ async function waitForOutput(child: ChildProcess, re: RegExp, ms = 15000): Promi
     child.stdout!.on('data', (d) => {
       buf += d;
       const m = re.exec(buf);
-      if (m) { clearTimeout(t); resolve(m[0]); }
+      if (m) {
+        clearTimeout(t);
+        resolve(m[0]);
+      }
     });
   });
 }
 
-test.before(async () => { dir = await mkdtemp(join(tmpdir(), 'xmpp-cli-')); });
-test.after(async () => { await rm(dir, { recursive: true, force: true }); });
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'xmpp-cli-'));
+});
+test.after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 test('an unknown flag exits non-zero and says which', async () => {
   const { code, err } = await cli(['--htp-port', '5']).done;
@@ -118,7 +137,12 @@ test('passwd changes an existing account password; the old one stops working', a
   const c = await connectClient({ service: url, domain: 'localhost', username: 'erin', password: 'new-pass' });
   await c.stop();
   let oldWorks = true;
-  await connectClient({ service: url, domain: 'localhost', username: 'erin', password: 'old-pass' }).then((x) => x.stop(), () => { oldWorks = false; });
+  await connectClient({ service: url, domain: 'localhost', username: 'erin', password: 'old-pass' }).then(
+    (x) => x.stop(),
+    () => {
+      oldWorks = false;
+    },
+  );
   assert.not.ok(oldWorks, 'the old password still logs in');
   child.kill('SIGINT');
   assert.is((await done).code, 0);
@@ -137,11 +161,23 @@ test('check, cert, rooms and destroy work on the data folder of a stopped server
 
   const cert = await cli(['cert', '--data', data, '--domain', 'example.test']).done;
   assert.is(cert.code, 0, cert.err);
-  for (const h of ['example.test', 'anon.example.test', 'room.example.test']) assert.match(cert.out, new RegExp(`^${h.replace(/\./g, '\\.')}: self-signed`, 'm'));
+  for (const h of ['example.test', 'anon.example.test', 'room.example.test'])
+    assert.match(cert.out, new RegExp(`^${h.replace(/\./g, '\\.')}: self-signed`, 'm'));
   assert.match(cert.out, /SHA-256 [0-9A-F:]{95}/);
 
   // Run the server once: the standalone default creates the persistent demo room; a client talks in it.
-  const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--domain', 'example.test', '--log-level', 'warn']);
+  const { child, done } = cli([
+    '--http-port',
+    '0',
+    '--c2s-port',
+    '0',
+    '--data',
+    data,
+    '--domain',
+    'example.test',
+    '--log-level',
+    'warn',
+  ]);
   await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
   child.kill('SIGTERM');
   assert.is((await done).code, 0);
@@ -155,7 +191,16 @@ test('check, cert, rooms and destroy work on the data folder of a stopped server
 });
 
 test('logFormat json: every log line is one JSON object with time, level and msg', async () => {
-  const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', join(dir, 'json-data'), '--log-format', 'json']);
+  const { child, done } = cli([
+    '--http-port',
+    '0',
+    '--c2s-port',
+    '0',
+    '--data',
+    join(dir, 'json-data'),
+    '--log-format',
+    'json',
+  ]);
   await waitForOutput(child, /"msg":"listening on http:\/\/127\.0\.0\.1:\d+/);
   child.kill('SIGTERM');
   const r = await done;

@@ -36,7 +36,9 @@ async function viewer(localAddress: string, forwardedFor?: string): Promise<Test
   const saved = g.WebSocket;
   const headers = forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {};
   g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { localAddress, headers }); }
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { localAddress, headers });
+    }
   };
   try {
     const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
@@ -49,15 +51,23 @@ async function viewer(localAddress: string, forwardedFor?: string): Promise<Test
 
 async function tryJoin(c: TestClient, nick: string) {
   await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')), 10000, 'join outcome');
+  return c.waitFor(
+    (s) =>
+      s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')),
+    10000,
+    'join outcome',
+  );
 }
-const was301 = (c: TestClient) => c.received.some((s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301') && codes(s).includes('110'));
+const was301 = (c: TestClient) =>
+  c.received.some(
+    (s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301') && codes(s).includes('110'),
+  );
 
 async function banIp(owner: TestClient, nick: string): Promise<void> {
   await owner.iq(xml('iq', { type: 'set', to: ROOM }, xml('ban-ip', { xmlns: NS, nick })));
 }
 
-test('WebSocket behind the trusted proxy: a ban by address catches the forwarded address, not the proxy\'s', async () => {
+test("WebSocket behind the trusted proxy: a ban by address catches the forwarded address, not the proxy's", async () => {
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
   const a = await viewer('127.0.0.1', '198.51.100.1');
@@ -68,10 +78,22 @@ test('WebSocket behind the trusted proxy: a ban by address catches the forwarded
   await a.waitFor(() => was301(a), 10000, 'A banned');
   await owner.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
   assert.not.ok(was301(b), 'B, another client behind the same proxy, stays');
-  assert.is(errCond(await tryJoin(await viewer('127.0.0.1', '198.51.100.1'), 'A2')), 'forbidden', 'A\'s address is refused');
-  assert.is((await tryJoin(await viewer('127.0.0.1', '198.51.100.2'), 'B2')).attrs.type, undefined, 'B\'s address still joins');
+  assert.is(
+    errCond(await tryJoin(await viewer('127.0.0.1', '198.51.100.1'), 'A2')),
+    'forbidden',
+    "A's address is refused",
+  );
+  assert.is(
+    (await tryJoin(await viewer('127.0.0.1', '198.51.100.2'), 'B2')).attrs.type,
+    undefined,
+    "B's address still joins",
+  );
   // A proxy chain: the client is the rightmost address that is not a trusted proxy.
-  assert.is(errCond(await tryJoin(await viewer('127.0.0.1', '198.51.100.1, 127.0.0.1'), 'A3')), 'forbidden', 'through two proxies');
+  assert.is(
+    errCond(await tryJoin(await viewer('127.0.0.1', '198.51.100.1, 127.0.0.1'), 'A3')),
+    'forbidden',
+    'through two proxies',
+  );
 });
 
 test('WebSocket from an untrusted address: a forged X-Forwarded-For is ignored', async () => {
@@ -84,22 +106,44 @@ test('WebSocket from an untrusted address: a forged X-Forwarded-For is ignored',
   await banIp(owner, 'C');
   await c.waitFor(() => was301(c), 10000, 'C banned');
   await d.waitFor(() => was301(d), 10000, 'D, on the same real address despite its header, banned too');
-  assert.is(errCond(await tryJoin(await viewer('127.0.0.2', '203.0.113.99'), 'E')), 'forbidden', 'a new forged header does not help');
+  assert.is(
+    errCond(await tryJoin(await viewer('127.0.0.2', '203.0.113.99'), 'E')),
+    'forbidden',
+    'a new forged header does not help',
+  );
 });
 
 /** One BOSH session creation from `localAddress`; the response body. */
 function createBosh(localAddress: string, forwardedFor?: string): Promise<Element> {
   const body = `<body rid='${1000 + Math.floor(Math.random() * 1e6)}' to='anon.localhost' wait='10' hold='1' ver='1.6' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='http://jabber.org/protocol/httpbind'/>`;
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: srv.port, path: '/http-bind', method: 'POST', localAddress,
-      headers: { 'content-type': 'text/xml; charset=utf-8', ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { text += d; });
-      res.on('end', () => { try { resolve(parse(text) as Element); } catch (e) { reject(e); } });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: srv.port,
+        path: '/http-bind',
+        method: 'POST',
+        localAddress,
+        headers: {
+          'content-type': 'text/xml; charset=utf-8',
+          ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          text += d;
+        });
+        res.on('end', () => {
+          try {
+            resolve(parse(text) as Element);
+          } catch (e) {
+            reject(e);
+          }
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -108,19 +152,26 @@ const refused = (b: Element) => b.attrs.type === 'terminate' && b.attrs.conditio
 
 test('BOSH: the per-address connection rate counts the forwarded address behind the proxy, the real one otherwise', async () => {
   // Behind the trusted proxy: one client's third session at once is over its burst; another client is not affected.
-  for (let i = 0; i < 3; i++) assert.not.ok(refused(await createBosh('127.0.0.1', '192.0.2.9')), `session ${i + 1} of 192.0.2.9`);
+  for (let i = 0; i < 3; i++)
+    assert.not.ok(refused(await createBosh('127.0.0.1', '192.0.2.9')), `session ${i + 1} of 192.0.2.9`);
   assert.ok(refused(await createBosh('127.0.0.1', '192.0.2.9')), 'fourth session of 192.0.2.9 refused');
   assert.not.ok(refused(await createBosh('127.0.0.1', '192.0.2.10')), 'another client behind the proxy accepted');
   // From an untrusted address, changing the forged header every time does not get past the rate.
-  for (let i = 0; i < 3; i++) assert.not.ok(refused(await createBosh('127.0.0.2', `192.0.2.2${i}`)), `session ${i + 1} from 127.0.0.2`);
+  for (let i = 0; i < 3; i++)
+    assert.not.ok(refused(await createBosh('127.0.0.2', `192.0.2.2${i}`)), `session ${i + 1} from 127.0.0.2`);
   assert.ok(refused(await createBosh('127.0.0.2', '192.0.2.29')), 'all four counted against 127.0.0.2');
 });
 
 test('client address rules and config validation', () => {
-  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as never;
+  const req = (peer: string, xff?: string) =>
+    ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as never;
   const trust = trustList(['loopback', '10.0.0.0/8']);
   assert.is(clientAddress(req('::ffff:127.0.0.1', '1.2.3.4, 10.0.0.5'), trust), '1.2.3.4');
-  assert.is(clientAddress(req('127.0.0.1', '6.6.6.6, 1.2.3.4'), trust), '1.2.3.4', 'only the hops added by trusted proxies count');
+  assert.is(
+    clientAddress(req('127.0.0.1', '6.6.6.6, 1.2.3.4'), trust),
+    '1.2.3.4',
+    'only the hops added by trusted proxies count',
+  );
   assert.is(clientAddress(req('127.0.0.1', 'not-an-ip'), trust), '127.0.0.1', 'garbage: the proxy itself');
   assert.is(clientAddress(req('8.8.8.8', '1.2.3.4'), trust), '8.8.8.8', 'untrusted peer: header ignored');
   assert.is(clientAddress(req('::1', '2001:db8::7'), trust), '2001:db8::7');

@@ -21,7 +21,9 @@ test('the MUC host is the top-level mucHost only; muc.host is refused with a mes
   const config = validateConfig({ domain: 'example.org', mucHost: 'chat.example.org' });
   assert.is(validateMuc(config.modules.muc, 'muc', config.mucHost).host, 'chat.example.org');
   assert.is(validateMuc(undefined, 'muc', validateConfig({ domain: 'example.org' }).mucHost).host, 'room.example.org');
-  const msg = fieldOf(() => createServer({ domain: 'example.org', muc: { host: 'other.example.org' } }, { logger: silentLogger }));
+  const msg = fieldOf(() =>
+    createServer({ domain: 'example.org', muc: { host: 'other.example.org' } }, { logger: silentLogger }),
+  );
   assert.ok(msg, 'muc.host was accepted');
   assert.match(msg!, /muc\.host/);
   assert.match(msg!, /mucHost/);

@@ -10,7 +10,9 @@ let srv: TestServer;
 test.before(async () => {
   srv = await startTestServer({ limits: { pingAfterSeconds: 1, idleTimeoutSeconds: 3, authTimeoutSeconds: 2 } });
 });
-test.after(async () => { await srv.stop(); });
+test.after(async () => {
+  await srv.stop();
+});
 
 test('a silent client is pinged, and closed with connection-timeout when it never answers', async () => {
   const c = await anonymousRaw(srv.wsUrl);

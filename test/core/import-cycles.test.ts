@@ -16,7 +16,10 @@ test('the walker finds a cycle, and ignores type-only imports', () => {
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'a.ts'), "import { b } from './sub/b.js';\nexport const a = 1;\n");
     writeFileSync(join(dir, 'sub', 'b.ts'), "import {\n  a,\n} from '../a.js';\nexport const b = a;\n");
-    writeFileSync(join(dir, 'c.ts'), "import type { A } from './d.js';\nimport { type D } from './d.js';\nexport type C = 1;\n");
+    writeFileSync(
+      join(dir, 'c.ts'),
+      "import type { A } from './d.js';\nimport { type D } from './d.js';\nexport type C = 1;\n",
+    );
     writeFileSync(join(dir, 'd.ts'), "export * from './c.js';\nexport type A = 1; export type D = 2;\n");
     assert.equal(importCycles(dir), [['a.ts', 'sub/b.ts']]);
     assert.equal(runtimeImports(join(dir, 'c.ts')), []);

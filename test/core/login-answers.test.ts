@@ -13,16 +13,23 @@ test.before(async () => {
   srv = await startTestServer();
   c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
 });
-test.after(async () => { await c.stop(); await srv.stop(); });
+test.after(async () => {
+  await c.stop();
+  await srv.stop();
+});
 
-const features = (q: Stanza) => q.getChildren("feature").map((f: Stanza) => f.attrs.var as string);
-const info = async (to: string) => (await c.iq(xml('iq', { type: 'get', to }, xml('query', { xmlns: INFO })))).getChild('query', INFO)!;
+const features = (q: Stanza) => q.getChildren('feature').map((f: Stanza) => f.attrs.var as string);
+const info = async (to: string) =>
+  (await c.iq(xml('iq', { type: 'get', to }, xml('query', { xmlns: INFO })))).getChild('query', INFO)!;
 
 test('disco#info of the anonymous host and the server: identity and features, the same bytes twice', async () => {
   for (const host of ['anon.localhost', 'localhost']) {
     const a = await info(host);
     const b = await info(host);
-    assert.ok(a.getChildren("identity").some((i: Stanza) => i.attrs.category === 'server' && i.attrs.type === 'im'), `${host}: server/im identity`);
+    assert.ok(
+      a.getChildren('identity').some((i: Stanza) => i.attrs.category === 'server' && i.attrs.type === 'im'),
+      `${host}: server/im identity`,
+    );
     assert.ok(features(a).includes(INFO), `${host}: disco#info feature`);
     assert.ok(features(a).includes('urn:xmpp:ping'), `${host}: ping feature`);
     assert.is(b.toString(), a.toString(), `${host}: same answer on a second request`);
@@ -32,7 +39,7 @@ test('disco#info of the anonymous host and the server: identity and features, th
 test('disco#info of the MUC service: conference identity and MUC features, twice', async () => {
   const a = await info('room.localhost');
   const b = await info('room.localhost');
-  assert.ok(a.getChildren("identity").some((i: Stanza) => i.attrs.category === 'conference'));
+  assert.ok(a.getChildren('identity').some((i: Stanza) => i.attrs.category === 'conference'));
   assert.ok(features(a).includes('http://jabber.org/protocol/muc'));
   assert.is(b.toString(), a.toString());
 });

@@ -61,7 +61,8 @@ test('sessions, occupants, stanzas and fan-out latency follow two viewers chatti
   assert.is(after.s.get('xmpp_slow_clients_dropped_total'), 0);
   assert.ok(after.s.has('xmpp_archive_write_queue_bytes'));
   // Every family is declared before its samples.
-  for (const name of ['xmpp_sessions', 'xmpp_muc_fanout_seconds', 'xmpp_stanzas_received']) assert.match(after.text, new RegExp(`# TYPE ${name} `));
+  for (const name of ['xmpp_sessions', 'xmpp_muc_fanout_seconds', 'xmpp_stanzas_received'])
+    assert.match(after.text, new RegExp(`# TYPE ${name} `));
 });
 
 test('http.metricsPath "" turns the endpoint off', async () => {

@@ -10,23 +10,32 @@ import { rawTcp, streamHeader } from '../helpers/raw-tcp.js';
 
 process.emitWarning = () => {};
 
-const STREAM_ERR = (cond: string) => new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
+const STREAM_ERR = (cond: string) =>
+  new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
 const OPEN = "<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='anon.localhost' version='1.0'/>";
 
 test('a connection over its stanza rate gets resource-constraint for what was dropped, then policy-violation', async () => {
-  const srv = await startTestServer({ limits: { rateLimitExempt: [], stanzasPerSecond: 2, stanzaBurst: 20 }, tcp: { enabled: false } });
+  const srv = await startTestServer({
+    limits: { rateLimitExempt: [], stanzasPerSecond: 2, stanzaBurst: 20 },
+    tcp: { enabled: false },
+  });
   const b = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   await b.send(xml('presence'));
   try {
     const c = await anonymousRaw(srv.wsUrl);
-    for (let i = 0; i < 30; i++) c.send(`<message xmlns='jabber:client' to='${b.jid}' type='chat' id='m${i}'><body>flood ${i}</body></message>`);
+    for (let i = 0; i < 30; i++)
+      c.send(`<message xmlns='jabber:client' to='${b.jid}' type='chat' id='m${i}'><body>flood ${i}</body></message>`);
     await c.waitFor(/id="m29"[^>]*type="error"|type="error"[^>]*id="m29"/);
     const errors = c.frames.filter((f) => /type="error"/.test(f) && /<resource-constraint/.test(f));
     assert.ok(errors.length >= 8 && errors.length <= 10, `${errors.length} stanzas refused (30 sent, burst 20)`);
     await b.waitFor((s) => s.getChildText('body') === 'flood 19', 5000, 'the burst');
-    assert.not.ok(b.received.some((s) => s.getChildText('body') === 'flood 29'), 'a refused stanza is not delivered');
+    assert.not.ok(
+      b.received.some((s) => s.getChildText('body') === 'flood 29'),
+      'a refused stanza is not delivered',
+    );
     // Still connected; ignoring the errors and keeping on ends the stream.
-    for (let i = 0; i < 40; i++) c.send(`<message xmlns='jabber:client' to='${b.jid}' type='chat'><body>more ${i}</body></message>`);
+    for (let i = 0; i < 40; i++)
+      c.send(`<message xmlns='jabber:client' to='${b.jid}' type='chat'><body>more ${i}</body></message>`);
     await c.waitFor(STREAM_ERR('policy-violation'));
     await c.closed;
     // The bystander is unaffected.
@@ -80,12 +89,14 @@ test('the default limits let 400 viewers join at once from one address', async (
   const srv = await startTestServer({ limits: { rateLimitExempt: [] }, tcp: { enabled: false } });
   const clients: RawWs[] = [];
   try {
-    const results = await Promise.all(Array.from({ length: 400 }, async () => {
-      const c = await rawWs(srv.wsUrl);
-      clients.push(c);
-      c.send(OPEN);
-      return c.waitFor(/<mechanisms|<stream:error/, 60_000);
-    }));
+    const results = await Promise.all(
+      Array.from({ length: 400 }, async () => {
+        const c = await rawWs(srv.wsUrl);
+        clients.push(c);
+        c.send(OPEN);
+        return c.waitFor(/<mechanisms|<stream:error/, 60_000);
+      }),
+    );
     assert.is(results.filter((f) => /<mechanisms/.test(f)).length, 400);
   } finally {
     for (const c of clients) c.close();

@@ -8,16 +8,25 @@ import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 let srv: TestServer;
 const clients: TestClient[] = [];
 
-test.before(async () => { srv = await startTestServer({ streamManagement: { resumeTimeoutSeconds: 30 } }); });
+test.before(async () => {
+  srv = await startTestServer({ streamManagement: { resumeTimeoutSeconds: 30 } });
+});
 test.after(async () => {
   await Promise.all(clients.map((c) => c.stop()));
   await srv.stop();
 });
 
-function waitEvent(emitter: { once(e: string, f: (...a: unknown[]) => void): void }, name: string, ms: number): Promise<void> {
+function waitEvent(
+  emitter: { once(e: string, f: (...a: unknown[]) => void): void },
+  name: string,
+  ms: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no ${name} event within ${ms} ms`)), ms);
-    emitter.once(name, () => { clearTimeout(t); resolve(); });
+    emitter.once(name, () => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }
 
@@ -33,10 +42,12 @@ test('a dropped stream is resumed and the messages sent meanwhile arrive', async
 
   const resumed = waitEvent(viewer.xmpp.streamManagement, 'resumed', 10_000);
   viewer.xmpp.socket.socket.terminate(); // the phone loses its network: no </close>, the TCP connection just dies
-  for (let i = 1; i <= 3; i++) await sender.send(xml('message', { to: viewer.jid, type: 'chat' }, xml('body', {}, `while away ${i}`)));
+  for (let i = 1; i <= 3; i++)
+    await sender.send(xml('message', { to: viewer.jid, type: 'chat' }, xml('body', {}, `while away ${i}`)));
   await resumed;
 
-  for (let i = 1; i <= 3; i++) await viewer.waitFor((s) => s.getChildText('body') === `while away ${i}`, 5000, `message ${i}`);
+  for (let i = 1; i <= 3; i++)
+    await viewer.waitFor((s) => s.getChildText('body') === `while away ${i}`, 5000, `message ${i}`);
   assert.is(srv.server.router.sessionFor(viewer.jid), before, 'the same session (same full JID) carries on');
   await sender.send(xml('message', { to: viewer.jid, type: 'chat' }, xml('body', {}, 'after resume')));
   await viewer.waitFor((s) => s.getChildText('body') === 'after resume');

@@ -17,9 +17,14 @@ test.before(async () => {
     streamManagement: { enabled: false },
   });
 });
-test.after(async () => { await srv.stop(); });
+test.after(async () => {
+  await srv.stop();
+});
 
-interface Slow { raw: RawWs; jid: string }
+interface Slow {
+  raw: RawWs;
+  jid: string;
+}
 
 async function slowClient(): Promise<Slow> {
   const raw = await anonymousRaw(srv.wsUrl);
@@ -41,7 +46,10 @@ async function fill(jid: string, target: number): Promise<void> {
     const s = session(jid);
     if (!s) throw new Error(`${jid} was dropped while filling`);
     if (s.bufferedBytes() >= target) return;
-    for (let i = 0; i < 8; i++) s.sendRaw(`<message xmlns="jabber:client" type="headline" to="${jid}" from="localhost"><body>${body}</body></message>`);
+    for (let i = 0; i < 8; i++)
+      s.sendRaw(
+        `<message xmlns="jabber:client" type="headline" to="${jid}" from="localhost"><body>${body}</body></message>`,
+      );
     await new Promise((r) => setTimeout(r, 0)); // let the socket hand what it can to the kernel
   }
   throw new Error(`could not make the server buffer ${target} bytes for ${jid}`);
@@ -78,7 +86,10 @@ test('past the total budget, the client holding the most is dropped with resourc
 
 test('a total budget below the per-client bound is refused, naming the field', () => {
   try {
-    createServer({ dataDir: '/nonexistent', limits: { maxSendBufferBytes: 1024 * KiB, maxTotalSendBufferBytes: 512 * KiB } });
+    createServer({
+      dataDir: '/nonexistent',
+      limits: { maxSendBufferBytes: 1024 * KiB, maxTotalSendBufferBytes: 512 * KiB },
+    });
     assert.unreachable('accepted');
   } catch (e) {
     assert.instance(e, ConfigError);

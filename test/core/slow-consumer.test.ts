@@ -7,8 +7,12 @@ import { connectClient, xml } from '../helpers/xmpp-client.js';
 import { anonymousRaw } from '../helpers/raw-ws.js';
 
 let srv: TestServer;
-test.before(async () => { srv = await startTestServer({ limits: { maxSendBufferBytes: 64 * 1024 }, streamManagement: { enabled: false } }); });
-test.after(async () => { await srv.stop(); });
+test.before(async () => {
+  srv = await startTestServer({ limits: { maxSendBufferBytes: 64 * 1024 }, streamManagement: { enabled: false } });
+});
+test.after(async () => {
+  await srv.stop();
+});
 
 test('a client that stops reading is dropped; a reading client gets everything', async () => {
   const slow = await anonymousRaw(srv.wsUrl);
@@ -24,7 +28,8 @@ test('a client that stops reading is dropped; a reading client gets everything',
   for (let i = 0; i < TOTAL; i++) {
     // headline: once the slow client is gone, RFC 6121 drops these silently instead of bouncing 12 MB back.
     await sender.send(xml('message', { to: slowJid, type: 'headline' }, xml('body', {}, body)));
-    if (i % 500 === 0) await sender.send(xml('message', { to: reader.jid, type: 'chat' }, xml('body', {}, `tick ${i}`)));
+    if (i % 500 === 0)
+      await sender.send(xml('message', { to: reader.jid, type: 'chat' }, xml('body', {}, `tick ${i}`)));
     if (!srv.server.router.sessionFor(slowJid)) break;
   }
   const t0 = Date.now();

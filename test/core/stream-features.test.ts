@@ -9,11 +9,16 @@ import { StreamFeatures } from '../../src/xmpp/stream-features.js';
 import { el } from '../../src/xmpp/xml.js';
 
 let srv: TestServer | undefined;
-test.after.each(async () => { await srv?.stop(); srv = undefined; });
+test.after.each(async () => {
+  await srv?.stop();
+  srv = undefined;
+});
 
 /** The child elements of a <stream:features/> frame, as "name namespace". */
 function featuresOf(frame: string): string[] {
-  return parse(frame).getChildElements().map((c) => `${c.name} ${c.attrs.xmlns}`);
+  return parse(frame)
+    .getChildElements()
+    .map((c) => `${c.name} ${c.attrs.xmlns}`);
 }
 
 async function negotiate(url: string, host: string): Promise<{ pre: string[]; post: string[]; mechanisms: string[] }> {
@@ -21,7 +26,11 @@ async function negotiate(url: string, host: string): Promise<{ pre: string[]; po
   try {
     c.send(`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="${host}" version="1.0"/>`);
     const preFrame = await c.waitFor(/<stream:features/);
-    const mechanisms = parse(preFrame).getChild('mechanisms')?.getChildren('mechanism').map((m) => m.getText()) ?? [];
+    const mechanisms =
+      parse(preFrame)
+        .getChild('mechanisms')
+        ?.getChildren('mechanism')
+        .map((m) => m.getText()) ?? [];
     if (!mechanisms.includes('ANONYMOUS')) return { pre: featuresOf(preFrame), post: [], mechanisms };
     c.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
     await c.waitFor(/<success/);
@@ -60,8 +69,14 @@ test('the registry keeps registration order, skips features with nothing to offe
   f.add({ name: 'a', offer: () => el('a') });
   f.add({ name: 'b', offer: (s) => (s.on ? [el('b1'), el('b2')] : undefined) });
   f.add({ name: 'c', offer: () => el('c') });
-  assert.equal(f.offer({ on: true }).map((e) => e.name), ['a', 'b1', 'b2', 'c']);
-  assert.equal(f.offer({ on: false }).map((e) => e.name), ['a', 'c']);
+  assert.equal(
+    f.offer({ on: true }).map((e) => e.name),
+    ['a', 'b1', 'b2', 'c'],
+  );
+  assert.equal(
+    f.offer({ on: false }).map((e) => e.name),
+    ['a', 'c'],
+  );
   assert.throws(() => f.add({ name: 'b', offer: () => undefined }), /registered twice/);
 });
 

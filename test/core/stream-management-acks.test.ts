@@ -33,7 +33,8 @@ async function smSession(): Promise<{ c: RawWs; jid: string }> {
 }
 
 async function sendBodies(to: string, prefix: string, n: number): Promise<void> {
-  for (let i = 1; i <= n; i++) await sender.send(xml('message', { to, type: 'chat' }, xml('body', {}, `${prefix} ${i}`)));
+  for (let i = 1; i <= n; i++)
+    await sender.send(xml('message', { to, type: 'chat' }, xml('body', {}, `${prefix} ${i}`)));
 }
 
 test('an h behind the previous one is ignored: the stream stays open and keeps delivering', async () => {
@@ -46,12 +47,18 @@ test('an h behind the previous one is ignored: the stream stays open and keeps d
   await c.waitFor(/second 2/);
   c.send("<r xmlns='urn:xmpp:sm:3'/>");
   await c.waitFor(/<a xmlns=["']urn:xmpp:sm:3["'] h=/);
-  assert.not.ok(c.frames.some((f) => f.includes('stream:error') || f.includes('<close')), c.frames.join('\n'));
+  assert.not.ok(
+    c.frames.some((f) => f.includes('stream:error') || f.includes('<close')),
+    c.frames.join('\n'),
+  );
   // Acknowledging everything afterwards is still accepted: 5 stanzas went out.
   c.send("<a xmlns='urn:xmpp:sm:3' h='5'/>");
   await sendBodies(jid, 'third', 1);
   await c.waitFor(/third 1/);
-  assert.not.ok(c.frames.some((f) => f.includes('stream:error')), 'still open after a full ack');
+  assert.not.ok(
+    c.frames.some((f) => f.includes('stream:error')),
+    'still open after a full ack',
+  );
 });
 
 test('an h above what was sent ends the stream with handled-count-too-high naming both counts', async () => {

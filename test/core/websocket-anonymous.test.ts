@@ -8,7 +8,9 @@ let srv: TestServer;
 const clients: TestClient[] = [];
 const anon = () => connectClient({ service: srv.wsUrl, domain: 'anon.localhost' }).then((c) => (clients.push(c), c));
 
-test.before(async () => { srv = await startTestServer(); });
+test.before(async () => {
+  srv = await startTestServer();
+});
 test.after(async () => {
   await Promise.all(clients.map((c) => c.stop()));
   await srv.stop();
@@ -21,7 +23,9 @@ test('an anonymous viewer logs in and gets a server-made full JID on anon.localh
 
 test('the server answers XEP-0199 ping', async () => {
   const c = await anon();
-  const res = await c.iq(xml('iq', { type: 'get', to: 'anon.localhost', id: 'p1' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
+  const res = await c.iq(
+    xml('iq', { type: 'get', to: 'anon.localhost', id: 'p1' }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+  );
   assert.is(res.attrs.type, 'result');
 });
 
@@ -48,11 +52,23 @@ test('a message to a viewer who left bounces with service-unavailable', async ()
 
 test('disco#info of the host lists ping, version and time; version names the software', async () => {
   const c = await anon();
-  const info = await c.iq(xml('iq', { type: 'get', to: 'anon.localhost', id: 'd1' }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
-  const features = info.getChild('query').getChildren('feature').map((f: { attrs: { var: string } }) => f.attrs.var);
-  for (const f of ['urn:xmpp:ping', 'jabber:iq:version', 'urn:xmpp:time', 'http://jabber.org/protocol/disco#info']) assert.ok(features.includes(f), f);
+  const info = await c.iq(
+    xml(
+      'iq',
+      { type: 'get', to: 'anon.localhost', id: 'd1' },
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' }),
+    ),
+  );
+  const features = info
+    .getChild('query')
+    .getChildren('feature')
+    .map((f: { attrs: { var: string } }) => f.attrs.var);
+  for (const f of ['urn:xmpp:ping', 'jabber:iq:version', 'urn:xmpp:time', 'http://jabber.org/protocol/disco#info'])
+    assert.ok(features.includes(f), f);
   assert.not.ok(features.includes('urn:xmpp:carbons:2'), 'no carbons for anonymous viewers');
-  const v = await c.iq(xml('iq', { type: 'get', to: 'anon.localhost', id: 'v1' }, xml('query', { xmlns: 'jabber:iq:version' })));
+  const v = await c.iq(
+    xml('iq', { type: 'get', to: 'anon.localhost', id: 'v1' }, xml('query', { xmlns: 'jabber:iq:version' })),
+  );
   assert.is(v.getChild('query').getChildText('name'), 'livechat-xmpp');
 });
 
@@ -67,9 +83,13 @@ test('what ConverseJS asks on join succeeds for a viewer: carbons enable, the ro
   const c = await anon();
   const carbons = await c.iq(xml('iq', { type: 'set', id: 'cb1' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })));
   assert.is(carbons.attrs.type, 'result');
-  await c.send(xml('presence', { to: 'stream@room.localhost/Viewer' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+  await c.send(
+    xml('presence', { to: 'stream@room.localhost/Viewer' }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),
+  );
   await c.waitFor((s) => s.is('presence') && s.attrs.from === 'stream@room.localhost/Viewer');
-  const vcard = await c.iq(xml('iq', { type: 'get', to: 'stream@room.localhost', id: 'rv1' }, xml('vCard', { xmlns: 'vcard-temp' })));
+  const vcard = await c.iq(
+    xml('iq', { type: 'get', to: 'stream@room.localhost', id: 'rv1' }, xml('vCard', { xmlns: 'vcard-temp' })),
+  );
   assert.is(vcard.attrs.type, 'result');
   assert.ok(vcard.getChild('vCard', 'vcard-temp'), 'an (empty) vCard, not an error');
 });
@@ -77,7 +97,9 @@ test('what ConverseJS asks on join succeeds for a viewer: carbons enable, the ro
 test('an unknown iq to the server gets service-unavailable', async () => {
   const c = await anon();
   try {
-    await c.iq(xml('iq', { type: 'get', to: 'anon.localhost', id: 'u1' }, xml('query', { xmlns: 'urn:example:nothing' })));
+    await c.iq(
+      xml('iq', { type: 'get', to: 'anon.localhost', id: 'u1' }, xml('query', { xmlns: 'urn:example:nothing' })),
+    );
     assert.unreachable('should have failed');
   } catch (err) {
     assert.is((err as { condition?: string }).condition, 'service-unavailable');

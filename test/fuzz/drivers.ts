@@ -7,7 +7,8 @@ import { RawBosh } from '../bosh/raw.js';
 
 export type Transport = 'ws' | 'tcp' | 'bosh';
 export type Stage = 'raw' | 'header' | 'login';
-export type Outcome = { kind: 'alive' } | { kind: 'error'; condition: string; closed: boolean } | { kind: 'hang'; seen: string };
+export type Outcome =
+  { kind: 'alive' } | { kind: 'error'; condition: string; closed: boolean } | { kind: 'hang'; seen: string };
 
 export interface Target {
   /** Sends the input (PEER, SID and RID placeholders already filled in) and reports the outcome. */
@@ -22,9 +23,15 @@ let pings = 0;
 function textFrame(payload: Buffer): Buffer {
   const mask = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x81, 0x80 | len])
-    : len < 65536 ? Buffer.from([0x81, 0x80 | 126, len >> 8, len & 255])
-      : Buffer.concat([Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0]), Buffer.from([len >>> 24, (len >> 16) & 255, (len >> 8) & 255, len & 255])]);
+  const head =
+    len < 126
+      ? Buffer.from([0x81, 0x80 | len])
+      : len < 65536
+        ? Buffer.from([0x81, 0x80 | 126, len >> 8, len & 255])
+        : Buffer.concat([
+            Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0]),
+            Buffer.from([len >>> 24, (len >> 16) & 255, (len >> 8) & 255, len & 255]),
+          ]);
   const body = Buffer.allocUnsafe(len);
   for (let i = 0; i < len; i++) body[i] = payload[i] ^ mask[i & 3];
   return Buffer.concat([head, mask, body]);
@@ -50,7 +57,10 @@ export async function wsTarget(url: string, stage: Stage): Promise<Target> {
       const err = c.frames.join('').match(STREAM_COND);
       if (!err) return { kind: 'alive' };
       const closed = await Promise.race([
-        c.waitFor(/<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/, 10_000).then(() => c.closed).then(() => true),
+        c
+          .waitFor(/<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/, 10_000)
+          .then(() => c.closed)
+          .then(() => true),
         new Promise<boolean>((r) => setTimeout(() => r(false), 12_000).unref()),
       ]).catch(() => false);
       return { kind: 'error', condition: err[1], closed };
@@ -81,7 +91,12 @@ export async function tcpTarget(port: number, stage: Stage, maxStanzaSize: numbe
       if (stage !== 'login') {
         const got = await c.waitFor(/<stream:error/, 15_000).catch(() => null);
         if (!got) return { kind: 'hang', seen: c.text().slice(-300) };
-        return Promise.race([outcome(), new Promise<Outcome>((r) => setTimeout(() => r({ kind: 'hang', seen: 'not closed after the stream error' }), 12_000).unref())]);
+        return Promise.race([
+          outcome(),
+          new Promise<Outcome>((r) =>
+            setTimeout(() => r({ kind: 'hang', seen: 'not closed after the stream error' }), 12_000).unref(),
+          ),
+        ]);
       }
       const id = `alive-${++pings}`;
       c.write(pingXml(id));
@@ -93,7 +108,12 @@ export async function tcpTarget(port: number, stage: Stage, maxStanzaSize: numbe
         const got = await c.waitFor(/<stream:error/, 15_000).catch(() => null);
         if (!got) return { kind: 'hang', seen: c.text().slice(-300) };
       }
-      return Promise.race([outcome(), new Promise<Outcome>((r) => setTimeout(() => r({ kind: 'hang', seen: 'not closed after the stream error' }), 12_000).unref())]);
+      return Promise.race([
+        outcome(),
+        new Promise<Outcome>((r) =>
+          setTimeout(() => r({ kind: 'hang', seen: 'not closed after the stream error' }), 12_000).unref(),
+        ),
+      ]);
     },
     dispose: () => c.destroy(),
   };
@@ -101,7 +121,12 @@ export async function tcpTarget(port: number, stage: Stage, maxStanzaSize: numbe
 
 async function postBytes(url: string, body: Buffer): Promise<string> {
   // A BOSH request that never gets an answer is a hang: the fetch fails the test.
-  const r = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'text/xml; charset=utf-8' }, signal: AbortSignal.timeout(20_000) });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: new Uint8Array(body),
+    headers: { 'content-type': 'text/xml; charset=utf-8' },
+    signal: AbortSignal.timeout(20_000),
+  });
   return r.text();
 }
 
@@ -130,7 +155,11 @@ export async function boshTarget(url: string): Promise<Target> {
           const cond = /condition=["']([a-z-]+)["']/.exec(text)?.[1] ?? 'none';
           // Check the session is really gone.
           const after = await postBytes(url, Buffer.from(b.body('')));
-          return { kind: 'error', condition: cond === 'remote-stream-error' && inner ? inner[1] : cond, closed: /condition=["']item-not-found["']/.test(after) };
+          return {
+            kind: 'error',
+            condition: cond === 'remote-stream-error' && inner ? inner[1] : cond,
+            closed: /condition=["']item-not-found["']/.test(after),
+          };
         }
         // Answered without ending the session: alive (the ping may have been swallowed by a mutated stanza).
         if (text.includes(`id="${id}"`) || polls >= 2) return { kind: 'alive' };

@@ -32,7 +32,10 @@ test.before(async () => {
   bystander = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   speaker = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   peer = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
-  for (const [c, nick] of [[bystander, 'bystander'], [speaker, 'speaker']] as const) {
+  for (const [c, nick] of [
+    [bystander, 'bystander'],
+    [speaker, 'speaker'],
+  ] as const) {
     await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
     await c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}`, 10_000, `${nick} joined`);
   }
@@ -50,7 +53,11 @@ let ticks = 0;
 async function bystanderStillServed(): Promise<void> {
   const body = `tick ${++ticks}`;
   await speaker.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, body)));
-  await bystander.waitFor((s) => s.attrs.type === 'groupchat' && s.getChildText('body') === body, 10_000, `bystander got ${body}`);
+  await bystander.waitFor(
+    (s) => s.attrs.type === 'groupchat' && s.getChildText('body') === body,
+    10_000,
+    `bystander got ${body}`,
+  );
 }
 
 async function target(transport: Transport, stage: Stage): Promise<Target> {
@@ -71,19 +78,38 @@ async function runCase(transport: Transport, stage: Stage, input: Buffer): Promi
 }
 
 function describe(o: Outcome): string {
-  return o.kind === 'error' ? `${o.condition}${o.closed ? ' + close' : ' WITHOUT close'}` : o.kind === 'hang' ? `hang (${o.seen})` : 'alive';
+  return o.kind === 'error'
+    ? `${o.condition}${o.closed ? ' + close' : ' WITHOUT close'}`
+    : o.kind === 'hang'
+      ? `hang (${o.seen})`
+      : 'alive';
 }
 
 test('the corpus of past findings: each gets its error condition and the close', async () => {
   const corpus = JSON.parse(readFileSync(new URL('./corpus.json', import.meta.url), 'utf8')) as {
-    cases: Array<{ name: string; transport: Transport; stage: Stage; parts: Array<string | { hex: string } | { repeat: string; count: number }>; expect: string }>;
+    cases: Array<{
+      name: string;
+      transport: Transport;
+      stage: Stage;
+      parts: Array<string | { hex: string } | { repeat: string; count: number }>;
+      expect: string;
+    }>;
   };
   assert.ok(corpus.cases.length >= 16, 'the corpus is there');
   const failures: string[] = [];
   for (const c of corpus.cases) {
-    const input = Buffer.concat(c.parts.map((p) => typeof p === 'string' ? Buffer.from(fill(p)) : 'hex' in p ? Buffer.from(p.hex, 'hex') : Buffer.from(p.repeat.repeat(p.count))));
+    const input = Buffer.concat(
+      c.parts.map((p) =>
+        typeof p === 'string'
+          ? Buffer.from(fill(p))
+          : 'hex' in p
+            ? Buffer.from(p.hex, 'hex')
+            : Buffer.from(p.repeat.repeat(p.count)),
+      ),
+    );
     const o = await runCase(c.transport, c.stage, input);
-    if (o.kind !== 'error' || o.condition !== c.expect || !o.closed) failures.push(`${c.name}: expected ${c.expect} + close, got ${describe(o)}`);
+    if (o.kind !== 'error' || o.condition !== c.expect || !o.closed)
+      failures.push(`${c.name}: expected ${c.expect} + close, got ${describe(o)}`);
   }
   assert.equal(failures, []);
   await bystanderStillServed();
@@ -99,7 +125,10 @@ test('each malformed class on each transport gets its exact condition and the cl
       const o = await runCase(transport, 'login', k.bytes);
       const want = transport === 'bosh' ? k.boshCondition : k.condition;
       n++;
-      if (o.kind !== 'error' || o.condition !== want || !o.closed) failures.push(`${transport} ${k.kind}: expected ${want} + close, got ${describe(o)}; input ${JSON.stringify(k.bytes.toString('latin1').slice(0, 200))}`);
+      if (o.kind !== 'error' || o.condition !== want || !o.closed)
+        failures.push(
+          `${transport} ${k.kind}: expected ${want} + close, got ${describe(o)}; input ${JSON.stringify(k.bytes.toString('latin1').slice(0, 200))}`,
+        );
     }
     await bystanderStillServed();
   }
@@ -121,7 +150,10 @@ test('random mutations: never a hang or an internal error; the bystander keeps r
     const key = `${transport}:${o.kind === 'error' ? o.condition : o.kind}`;
     tally[key] = (tally[key] ?? 0) + 1;
     const bad = o.kind === 'hang' || (o.kind === 'error' && (!o.closed || o.condition === 'internal-server-error'));
-    if (bad) failures.push(`case ${i} ${transport}: ${describe(o)}; input ${JSON.stringify(input.toString('latin1').slice(0, 300))}`);
+    if (bad)
+      failures.push(
+        `case ${i} ${transport}: ${describe(o)}; input ${JSON.stringify(input.toString('latin1').slice(0, 300))}`,
+      );
     if (i % 15 === 14) await bystanderStillServed();
   }
   console.log(`${n} random cases in ${Date.now() - started} ms:`, JSON.stringify(tally));

@@ -27,8 +27,40 @@ export const SEEDS = [
   "<iq xmlns='jabber:client' type='get' id='v1' to='anon.localhost'><ping xmlns='urn:xmpp:ping'/></iq>",
 ] as const;
 
-const TOKENS = ['&', '<', '>', "'", '"', ']]>', '<![CDATA[', '&#0;', '&#x110000;', '&lt', '&bogus;', 'xmlns:', 'fz:', '</', '/>', '=', ' ', '<!--', '<?pi?>', '<!DOCTYPE x>', '\u0000', '\uffff'];
-const BYTES = [[0x80], [0xff], [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf4, 0x90, 0x80, 0x80], [0x00], [0x1b]];
+const TOKENS = [
+  '&',
+  '<',
+  '>',
+  "'",
+  '"',
+  ']]>',
+  '<![CDATA[',
+  '&#0;',
+  '&#x110000;',
+  '&lt',
+  '&bogus;',
+  'xmlns:',
+  'fz:',
+  '</',
+  '/>',
+  '=',
+  ' ',
+  '<!--',
+  '<?pi?>',
+  '<!DOCTYPE x>',
+  '\u0000',
+  '\uffff',
+];
+const BYTES = [
+  [0x80],
+  [0xff],
+  [0xc0, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xe2, 0x82],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0x00],
+  [0x1b],
+];
 
 /** 1–3 random byte-level mutations of a valid stanza. */
 export function mutate(r: Rand, input: string): Buffer {
@@ -36,31 +68,105 @@ export function mutate(r: Rand, input: string): Buffer {
   for (let k = 1 + int(r, 3); k > 0; k--) {
     const at = int(r, b.length + 1);
     switch (int(r, 6)) {
-      case 0: b = Buffer.concat([b.subarray(0, at), Buffer.from(pick(r, TOKENS)), b.subarray(at)]); break;
-      case 1: b = Buffer.concat([b.subarray(0, at), Buffer.from(pick(r, BYTES)), b.subarray(at)]); break;
-      case 2: b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + int(r, 8)))]); break;
-      case 3: { const c = Buffer.from(b); c[Math.min(at, c.length - 1)] = int(r, 256); b = c; break; }
-      case 4: { const len = 1 + int(r, 20); b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + len), b.subarray(at)]); break; }
-      default: b = b.subarray(0, Math.max(1, at));
+      case 0:
+        b = Buffer.concat([b.subarray(0, at), Buffer.from(pick(r, TOKENS)), b.subarray(at)]);
+        break;
+      case 1:
+        b = Buffer.concat([b.subarray(0, at), Buffer.from(pick(r, BYTES)), b.subarray(at)]);
+        break;
+      case 2:
+        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + int(r, 8)))]);
+        break;
+      case 3: {
+        const c = Buffer.from(b);
+        c[Math.min(at, c.length - 1)] = int(r, 256);
+        b = c;
+        break;
+      }
+      case 4: {
+        const len = 1 + int(r, 20);
+        b = Buffer.concat([b.subarray(0, at), b.subarray(at, at + len), b.subarray(at)]);
+        break;
+      }
+      default:
+        b = b.subarray(0, Math.max(1, at));
     }
   }
   return b;
 }
 
 /** Malformed classes whose answer is known exactly: each turns a valid stanza into one defect. */
-export interface ClassCase { kind: string; bytes: Buffer; condition: string; boshCondition: string }
+export interface ClassCase {
+  kind: string;
+  bytes: Buffer;
+  condition: string;
+  boshCondition: string;
+}
 
 export function classCases(r: Rand, stanza: string, maxStanzaSize: number): ClassCase[] {
   const nameEnd = stanza.search(/[\s/>]/);
   const textAt = stanza.indexOf('>') + 1;
   const inside = 1 + int(r, Math.max(1, stanza.length - 2));
   return [
-    { kind: 'bare-ampersand', bytes: Buffer.from(stanza.slice(0, inside) + '&1' + stanza.slice(inside)), condition: 'not-well-formed', boshCondition: 'bad-request' },
-    { kind: 'unbound-attribute-prefix', bytes: Buffer.from(stanza.slice(0, nameEnd) + " fz:attr='1'" + stanza.slice(nameEnd)), condition: 'not-well-formed', boshCondition: 'bad-request' },
-    { kind: 'unbound-element-prefix', bytes: Buffer.from(stanza.replace(/^<(\w+)/, '<fz:$1').replace(/<\/(\w+)>$/, '</fz:$1>').replace(/\/>$/, '/>')), condition: 'not-well-formed', boshCondition: 'bad-request' },
-    { kind: 'invalid-utf8', bytes: Buffer.concat([Buffer.from(stanza.slice(0, inside)), Buffer.from(pick(r, BYTES.filter((x) => x[0] >= 0x80))), Buffer.from(stanza.slice(inside))]), condition: 'not-well-formed', boshCondition: 'bad-request' },
-    { kind: 'comment', bytes: Buffer.from(stanza.slice(0, textAt) + '<!-- x -->' + stanza.slice(textAt)), condition: 'restricted-xml', boshCondition: 'bad-request' },
-    { kind: 'oversized', bytes: Buffer.from(stanza.slice(0, textAt) + `<fill xmlns='urn:example'>${'x'.repeat(maxStanzaSize + 100)}</fill>` + stanza.slice(textAt)), condition: 'policy-violation', boshCondition: 'policy-violation' },
-    { kind: 'mismatched-end-tag', bytes: Buffer.from(stanza.replace(/<\/(\w+)>$/, '</$1x>').replace(/\/>$/, '></wrong>')), condition: 'not-well-formed', boshCondition: 'bad-request' },
+    {
+      kind: 'bare-ampersand',
+      bytes: Buffer.from(stanza.slice(0, inside) + '&1' + stanza.slice(inside)),
+      condition: 'not-well-formed',
+      boshCondition: 'bad-request',
+    },
+    {
+      kind: 'unbound-attribute-prefix',
+      bytes: Buffer.from(stanza.slice(0, nameEnd) + " fz:attr='1'" + stanza.slice(nameEnd)),
+      condition: 'not-well-formed',
+      boshCondition: 'bad-request',
+    },
+    {
+      kind: 'unbound-element-prefix',
+      bytes: Buffer.from(
+        stanza
+          .replace(/^<(\w+)/, '<fz:$1')
+          .replace(/<\/(\w+)>$/, '</fz:$1>')
+          .replace(/\/>$/, '/>'),
+      ),
+      condition: 'not-well-formed',
+      boshCondition: 'bad-request',
+    },
+    {
+      kind: 'invalid-utf8',
+      bytes: Buffer.concat([
+        Buffer.from(stanza.slice(0, inside)),
+        Buffer.from(
+          pick(
+            r,
+            BYTES.filter((x) => x[0] >= 0x80),
+          ),
+        ),
+        Buffer.from(stanza.slice(inside)),
+      ]),
+      condition: 'not-well-formed',
+      boshCondition: 'bad-request',
+    },
+    {
+      kind: 'comment',
+      bytes: Buffer.from(stanza.slice(0, textAt) + '<!-- x -->' + stanza.slice(textAt)),
+      condition: 'restricted-xml',
+      boshCondition: 'bad-request',
+    },
+    {
+      kind: 'oversized',
+      bytes: Buffer.from(
+        stanza.slice(0, textAt) +
+          `<fill xmlns='urn:example'>${'x'.repeat(maxStanzaSize + 100)}</fill>` +
+          stanza.slice(textAt),
+      ),
+      condition: 'policy-violation',
+      boshCondition: 'policy-violation',
+    },
+    {
+      kind: 'mismatched-end-tag',
+      bytes: Buffer.from(stanza.replace(/<\/(\w+)>$/, '</$1x>').replace(/\/>$/, '></wrong>')),
+      condition: 'not-well-formed',
+      boshCondition: 'bad-request',
+    },
   ];
 }

@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
-const STATIC_IMPORT = /^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
+const STATIC_IMPORT =
+  /^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]/gm;
 
 export function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -21,7 +22,10 @@ function loadsValues(kind: string, typeKeyword: string | undefined, clause: stri
   if (typeKeyword) return false;
   const braces = /^\{([\s\S]*)\}$/.exec(clause.trim());
   if (!braces) return true; // default import, namespace import, export * — all load the module
-  const specs = braces[1].split(',').map((s) => s.trim()).filter(Boolean);
+  const specs = braces[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (specs.length === 0) return kind === 'import'; // `import {} from` still runs the module
   return specs.some((s) => !s.startsWith('type '));
 }
@@ -77,7 +81,11 @@ function cyclesOf(graph: Map<string, string[]>): string[][] {
   for (const start of files) {
     if (idx.has(start)) continue;
     const work: Array<{ v: string; i: number }> = [{ v: start, i: 0 }];
-    idx.set(start, index); low.set(start, index); index++; stack.push(start); onStack.add(start);
+    idx.set(start, index);
+    low.set(start, index);
+    index++;
+    stack.push(start);
+    onStack.add(start);
     while (work.length) {
       const top = work[work.length - 1];
       const edges = graph.get(top.v) ?? [];
@@ -85,7 +93,11 @@ function cyclesOf(graph: Map<string, string[]>): string[][] {
         const w = edges[top.i++];
         if (!graph.has(w)) continue;
         if (!idx.has(w)) {
-          idx.set(w, index); low.set(w, index); index++; stack.push(w); onStack.add(w);
+          idx.set(w, index);
+          low.set(w, index);
+          index++;
+          stack.push(w);
+          onStack.add(w);
           work.push({ v: w, i: 0 });
         } else if (onStack.has(w)) {
           low.set(top.v, Math.min(low.get(top.v)!, idx.get(w)!));
@@ -100,7 +112,11 @@ function cyclesOf(graph: Map<string, string[]>): string[][] {
       if (low.get(top.v) === idx.get(top.v)) {
         const group: string[] = [];
         let w: string;
-        do { w = stack.pop()!; onStack.delete(w); group.push(w); } while (w !== top.v);
+        do {
+          w = stack.pop()!;
+          onStack.delete(w);
+          group.push(w);
+        } while (w !== top.v);
         if (group.length > 1 || (graph.get(top.v) ?? []).includes(top.v)) groups.push(group);
       }
     }

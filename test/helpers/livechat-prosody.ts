@@ -46,7 +46,13 @@ function commonEmojiRegexp(): string {
   for (const [category, entries] of Object.entries(data)) {
     if (category === 'custom') continue;
     for (const e of Object.values(entries)) {
-      if (e.cp) alts.push(e.cp.split('-').map((c) => `\\x{${c}}`).join(''));
+      if (e.cp)
+        alts.push(
+          e.cp
+            .split('-')
+            .map((c) => `\\x{${c}}`)
+            .join(''),
+        );
       else if (e.sn) alts.push(e.sn);
     }
   }
@@ -170,13 +176,26 @@ export interface ChatTarget {
   ours?: TestServer;
 }
 
-function target(name: ChatTarget['name'], wsUrl: string, domain: string, clients: TestClient[], ours?: TestServer): ChatTarget {
-  const track = (c: TestClient) => { clients.push(c); return c; };
+function target(
+  name: ChatTarget['name'],
+  wsUrl: string,
+  domain: string,
+  clients: TestClient[],
+  ours?: TestServer,
+): ChatTarget {
+  const track = (c: TestClient) => {
+    clients.push(c);
+    return c;
+  };
   return {
-    name, domain, wsUrl, ours,
+    name,
+    domain,
+    wsUrl,
+    ours,
     mucHost: `room.${domain}`,
     anonHost: `anon.${domain}`,
-    user: async (u, opts = {}) => track(await connectClient({ service: wsUrl, domain, username: u, password: 'pw', resource: 'web', ...opts })),
+    user: async (u, opts = {}) =>
+      track(await connectClient({ service: wsUrl, domain, username: u, password: 'pw', resource: 'web', ...opts })),
     anon: async (opts = {}) => track(await connectClient({ service: wsUrl, domain: `anon.${domain}`, ...opts })),
   };
 }
@@ -194,7 +213,11 @@ export interface SideBySideOptions {
  * skips) when Prosody cannot start, when the script fails on either side, or, unless `compare: false`, when the
  * two results differ; each message names the target. Clients the script opens are stopped afterwards.
  */
-export async function sideBySide<R>(name: string, script: (t: ChatTarget) => Promise<R>, o: SideBySideOptions = {}): Promise<{ ours: R; prosody: R }> {
+export async function sideBySide<R>(
+  name: string,
+  script: (t: ChatTarget) => Promise<R>,
+  o: SideBySideOptions = {},
+): Promise<{ ours: R; prosody: R }> {
   const results: Partial<Record<ChatTarget['name'], R>> = {};
   const failures: string[] = [];
   for (const which of ['ours', 'prosody'] as const) {
@@ -222,15 +245,23 @@ export async function sideBySide<R>(name: string, script: (t: ChatTarget) => Pro
       await pro?.stop();
     }
   }
-  if (failures.length) throw new Error(`${name}: failed on ${failures.length === 2 ? 'both targets' : failures[0].slice(1, failures[0].indexOf(']'))}\n${failures.join('\n')}`);
+  if (failures.length)
+    throw new Error(
+      `${name}: failed on ${failures.length === 2 ? 'both targets' : failures[0].slice(1, failures[0].indexOf(']'))}\n${failures.join('\n')}`,
+    );
   if (o.compare !== false && !isDeepStrictEqual(results.ours, results.prosody)) {
-    throw new Error(`${name}: our server and livechat's Prosody differ\n  ours:    ${inspect(results.ours, { depth: 6 })}\n  prosody: ${inspect(results.prosody, { depth: 6 })}`);
+    throw new Error(
+      `${name}: our server and livechat's Prosody differ\n  ours:    ${inspect(results.ours, { depth: 6 })}\n  prosody: ${inspect(results.prosody, { depth: 6 })}`,
+    );
   }
   return { ours: results.ours as R, prosody: results.prosody as R };
 }
 
 /** Runs `script` against our server only, for behaviour livechat has no module or no wire protocol for. */
-export async function onOurs<R>(script: (t: ChatTarget) => Promise<R>, overrides: SideBySideOptions['ours'] = {}): Promise<R> {
+export async function onOurs<R>(
+  script: (t: ChatTarget) => Promise<R>,
+  overrides: SideBySideOptions['ours'] = {},
+): Promise<R> {
   const clients: TestClient[] = [];
   const srv = await startTestServer({ testMode: true, ...overrides });
   try {

@@ -86,7 +86,9 @@ export async function startProsody(o: ProsodyLaunch): Promise<RunningProsody> {
   let output = '';
   const readLog = () => readFile(join(dir, 'prosody.log'), 'utf8').catch(() => '');
   const diagnostics = async (lines = 40) => ((await readLog()) + output).split('\n').slice(-lines).join('\n');
-  const killOnExit = () => { if (child && child.exitCode === null) child.kill('SIGKILL'); };
+  const killOnExit = () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  };
   let exited: Promise<void> = Promise.resolve();
   let stopped = false;
   const stop = async () => {
@@ -112,13 +114,23 @@ export async function startProsody(o: ProsodyLaunch): Promise<RunningProsody> {
     const env = o.configFile ? { ...process.env, ...o.configFile.env(f) } : process.env;
     child = spawn('prosody', ['-F', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
     const spawned = child;
-    const spawnError = new Promise<never>((_, reject) => spawned.once('error', (e: NodeJS.ErrnoException) => {
-      reject(new Error(e.code === 'ENOENT' ? `prosody is not installed (apt-get install ${packages})` : `cannot run prosody: ${e.message}`));
-    }));
+    const spawnError = new Promise<never>((_, reject) =>
+      spawned.once('error', (e: NodeJS.ErrnoException) => {
+        reject(
+          new Error(
+            e.code === 'ENOENT'
+              ? `prosody is not installed (apt-get install ${packages})`
+              : `cannot run prosody: ${e.message}`,
+          ),
+        );
+      }),
+    );
     spawnError.catch(() => undefined);
     exited = new Promise<void>((r) => spawned.once('close', () => r()));
     process.once('exit', killOnExit);
-    const keep = (b: Buffer) => { output = (output + b.toString()).slice(-8000); };
+    const keep = (b: Buffer) => {
+      output = (output + b.toString()).slice(-8000);
+    };
     spawned.stdout!.on('data', keep);
     spawned.stderr!.on('data', keep);
     await Promise.race([waitReady(spawned, o, f.ports, readLog, timeoutMs), spawnError]);
@@ -140,7 +152,13 @@ export async function startProsody(o: ProsodyLaunch): Promise<RunningProsody> {
   }
 }
 
-async function waitReady(child: ChildProcess, o: ProsodyLaunch, ports: number[], readLog: () => Promise<string>, timeoutMs: number): Promise<void> {
+async function waitReady(
+  child: ChildProcess,
+  o: ProsodyLaunch,
+  ports: number[],
+  readLog: () => Promise<string>,
+  timeoutMs: number,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   const wantPorts = o.readyPorts(ports);
   while (Date.now() < until) {
@@ -151,11 +169,16 @@ async function waitReady(child: ChildProcess, o: ProsodyLaunch, ports: number[],
     if (/portmanager\s+error/.test(log)) throw new Error('prosody could not open its ports');
     if (o.failOnLoggedErrors) {
       const errors = log.split('\n').filter((l) => /\t(error|fatal)\t/.test(l));
-      if (errors.length) throw new Error(`prosody logged errors while starting (apt-get install ${o.packages ?? 'prosody'}?):\n${errors.join('\n')}`);
+      if (errors.length)
+        throw new Error(
+          `prosody logged errors while starting (apt-get install ${o.packages ?? 'prosody'}?):\n${errors.join('\n')}`,
+        );
     }
-    if ((await Promise.all(wantPorts.map(accepts))).every(Boolean)
-      && (!o.readyUrl || (await answers(o.readyUrl(ports))))
-      && (!o.readyLog || o.readyLog(await readLog(), ports))) {
+    if (
+      (await Promise.all(wantPorts.map(accepts))).every(Boolean) &&
+      (!o.readyUrl || (await answers(o.readyUrl(ports)))) &&
+      (!o.readyLog || o.readyLog(await readLog(), ports))
+    ) {
       if (o.failOnLoggedErrors) {
         // Hosts and modules load before the ports open: a module that failed has said so by now.
         const errors = (await readLog()).split('\n').filter((l) => /\t(error|fatal)\t/.test(l));
@@ -171,7 +194,10 @@ async function waitReady(child: ChildProcess, o: ProsodyLaunch, ports: number[],
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }

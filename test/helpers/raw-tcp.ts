@@ -28,15 +28,28 @@ export function rawTcp(port: number): Promise<RawTcp> {
     let buf = '';
     let ended = false;
     const waiters: Array<() => void> = [];
-    const notify = () => { for (const w of [...waiters]) w(); };
+    const notify = () => {
+      for (const w of [...waiters]) w();
+    };
     let closedResolve!: () => void;
-    const closed = new Promise<void>((r) => { closedResolve = r; });
-    const onData = (d: Buffer) => { buf += d.toString('utf8'); notify(); };
-    const onClose = () => { ended = true; closedResolve(); notify(); };
+    const closed = new Promise<void>((r) => {
+      closedResolve = r;
+    });
+    const onData = (d: Buffer) => {
+      buf += d.toString('utf8');
+      notify();
+    };
+    const onClose = () => {
+      ended = true;
+      closedResolve();
+      notify();
+    };
     const attach = (s: net.Socket) => {
       s.on('data', onData);
       s.on('close', onClose);
-      s.on('error', () => { /* close follows */ });
+      s.on('error', () => {
+        /* close follows */
+      });
     };
     const api: RawTcp = {
       text: () => buf,
@@ -44,12 +57,25 @@ export function rawTcp(port: number): Promise<RawTcp> {
       waitFor(re, timeoutMs = 10_000) {
         return new Promise((res, rej) => {
           const check = () => {
-            if (re.test(buf)) { done(); res(buf); return true; }
+            if (re.test(buf)) {
+              done();
+              res(buf);
+              return true;
+            }
             return false;
           };
-          const t = setTimeout(() => { done(); rej(new Error(`timed out waiting for ${re}; got: ${buf.slice(-600)}`)); }, timeoutMs);
-          const w = () => { check(); };
-          const done = () => { clearTimeout(t); const i = waiters.indexOf(w); if (i >= 0) waiters.splice(i, 1); };
+          const t = setTimeout(() => {
+            done();
+            rej(new Error(`timed out waiting for ${re}; got: ${buf.slice(-600)}`));
+          }, timeoutMs);
+          const w = () => {
+            check();
+          };
+          const done = () => {
+            clearTimeout(t);
+            const i = waiters.indexOf(w);
+            if (i >= 0) waiters.splice(i, 1);
+          };
           waiters.push(w);
           check();
         });
@@ -64,7 +90,10 @@ export function rawTcp(port: number): Promise<RawTcp> {
         sock.off('data', onData);
         sock.off('close', onClose);
         const secure = tls.connect({ socket: sock, rejectUnauthorized: false, servername: 'localhost' });
-        await new Promise<void>((res, rej) => { secure.once('secureConnect', () => res()); secure.once('error', rej); });
+        await new Promise<void>((res, rej) => {
+          secure.once('secureConnect', () => res());
+          secure.once('error', rej);
+        });
         sock = secure;
         buf = '';
         attach(secure);
@@ -79,12 +108,18 @@ export function rawTcp(port: number): Promise<RawTcp> {
       destroy: () => sock.destroy(),
     };
     sock.once('error', reject);
-    sock.once('connect', () => { attach(sock); resolve(api); });
+    sock.once('connect', () => {
+      attach(sock);
+      resolve(api);
+    });
   });
 }
 
 /** A TCP stream after STARTTLS (when asked) and SASL ANONYMOUS, with a bound resource. */
-export async function anonymousTcp(port: number, opts: { starttls?: boolean; host?: string } = {}): Promise<RawTcp & { jid: string }> {
+export async function anonymousTcp(
+  port: number,
+  opts: { starttls?: boolean; host?: string } = {},
+): Promise<RawTcp & { jid: string }> {
   const host = opts.host ?? 'anon.localhost';
   const c = await rawTcp(port);
   c.write(streamHeader(host));

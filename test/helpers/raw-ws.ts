@@ -20,24 +20,39 @@ export function rawWs(url: string): Promise<RawWs> {
     ws.on('message', (d) => {
       const s = d.toString();
       frames.push(s);
-      for (const w of [...waiters]) if (w.re.test(s)) { waiters.splice(waiters.indexOf(w), 1); w.done(s); }
+      for (const w of [...waiters])
+        if (w.re.test(s)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.done(s);
+        }
     });
     ws.on('error', reject);
-    ws.on('open', () => resolve({
-      ws,
-      frames,
-      send: (s) => ws.send(s),
-      waitFor(re, timeoutMs = 5000) {
-        const f = frames.find((x) => re.test(x));
-        if (f) return Promise.resolve(f);
-        return new Promise((res, rej) => {
-          const t = setTimeout(() => rej(new Error(`timed out waiting for ${re}; got: ${frames.join(' ').slice(0, 500)}`)), timeoutMs);
-          waiters.push({ re, done: (s) => { clearTimeout(t); res(s); } });
-        });
-      },
-      closed,
-      close: () => ws.terminate(),
-    }));
+    ws.on('open', () =>
+      resolve({
+        ws,
+        frames,
+        send: (s) => ws.send(s),
+        waitFor(re, timeoutMs = 5000) {
+          const f = frames.find((x) => re.test(x));
+          if (f) return Promise.resolve(f);
+          return new Promise((res, rej) => {
+            const t = setTimeout(
+              () => rej(new Error(`timed out waiting for ${re}; got: ${frames.join(' ').slice(0, 500)}`)),
+              timeoutMs,
+            );
+            waiters.push({
+              re,
+              done: (s) => {
+                clearTimeout(t);
+                res(s);
+              },
+            });
+          });
+        },
+        closed,
+        close: () => ws.terminate(),
+      }),
+    );
   });
 }
 

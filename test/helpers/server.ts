@@ -17,11 +17,20 @@ export interface TestServer {
   stop(keepData?: boolean): Promise<void>;
 }
 
-export async function startTestServer(overrides: Raw = {}, opts: { dataDir?: string; options?: CreateServerOptions } = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Raw = {},
+  opts: { dataDir?: string; options?: CreateServerOptions } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'xmpp-test-')));
   // TCP c2s is off unless a test asks for it (its default port 5222 would clash between tests).
-  const raw = mergeRaw({ domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'warn' }, overrides);
-  const server = createServer(raw, { ...opts.options, logger: process.env.TEST_LOG ? consoleLogger('debug') : silentLogger });
+  const raw = mergeRaw(
+    { domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'warn' },
+    overrides,
+  );
+  const server = createServer(raw, {
+    ...opts.options,
+    logger: process.env.TEST_LOG ? consoleLogger('debug') : silentLogger,
+  });
   await server.start();
   const { port } = server.httpAddress()!;
   return {

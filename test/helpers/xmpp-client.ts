@@ -36,11 +36,21 @@ export interface ClientOptions {
 
 export async function connectClient(o: ClientOptions): Promise<TestClient> {
   const credentials = o.mechanism
-    ? async (authenticate: (c: unknown, m: string) => Promise<void>) => authenticate({ username: o.username, password: o.password }, o.mechanism!)
-    : o.username ? { username: o.username, password: o.password } : undefined;
-  const xmpp = client({ service: o.service, domain: o.domain, resource: o.resource, credentials: credentials as never });
+    ? async (authenticate: (c: unknown, m: string) => Promise<void>) =>
+        authenticate({ username: o.username, password: o.password }, o.mechanism!)
+    : o.username
+      ? { username: o.username, password: o.password }
+      : undefined;
+  const xmpp = client({
+    service: o.service,
+    domain: o.domain,
+    resource: o.resource,
+    credentials: credentials as never,
+  });
   if (!o.reconnect) xmpp.reconnect.stop();
-  xmpp.on('error', () => { /* surfaced through start() or waitFor timeouts */ });
+  xmpp.on('error', () => {
+    /* surfaced through start() or waitFor timeouts */
+  });
   if (o.streamManagement === false) (xmpp.streamManagement as { enabled?: boolean }).enabled = false;
   const received: Stanza[] = [];
   const waiters: Array<{ pred: (s: Stanza) => boolean; resolve: (s: Stanza) => void }> = [];
@@ -62,7 +72,13 @@ export async function connectClient(o: ClientOptions): Promise<TestClient> {
       const found = received.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const w = { pred, resolve: (s: Stanza) => { clearTimeout(t); resolve(s); } };
+        const w = {
+          pred,
+          resolve: (s: Stanza) => {
+            clearTimeout(t);
+            resolve(s);
+          },
+        };
         const t = setTimeout(() => {
           waiters.splice(waiters.indexOf(w), 1);
           reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
@@ -74,7 +90,11 @@ export async function connectClient(o: ClientOptions): Promise<TestClient> {
     iq: (s, timeoutMs = 5000) => xmpp.iqCaller.request(s, timeoutMs),
     async stop() {
       xmpp.reconnect.stop();
-      try { await xmpp.stop(); } catch { /* already gone */ }
+      try {
+        await xmpp.stop();
+      } catch {
+        /* already gone */
+      }
     },
   };
 }

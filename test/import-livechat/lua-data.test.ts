@@ -18,7 +18,13 @@ test('a room file: keyed fields, nested tables, booleans, numbers, `;` and `,` s
   assert.is(d.get('hidden'), false);
   assert.is(d.get('history_length'), 20);
   assert.is(d.get('subject_time'), 1796270513.25);
-  assert.equal(t.entries().map(([k]) => k).sort(), ['_data', '_jid', 'alice@localhost']);
+  assert.equal(
+    t
+      .entries()
+      .map(([k]) => k)
+      .sort(),
+    ['_data', '_jid', 'alice@localhost'],
+  );
 });
 
 test('strings: escapes of UTF-8 bytes, quotes, newlines (both spellings), \\x, \\u{}, \\z, long brackets', () => {
@@ -42,7 +48,10 @@ comment ]] ["n"] = -1.5e3, hex = 0x10, neg = -2 }`) as LuaTable;
 
 test('an archive file: item(...) calls in order', () => {
   const items = parseLuaItems(`item({ ["key"] = "k1"; ["when"] = 1; });\nitem({ ["key"] = "k2"; ["when"] = 2; });\n`);
-  assert.equal(items.map((i) => (i as LuaTable).get('key')), ['k1', 'k2']);
+  assert.equal(
+    items.map((i) => (i as LuaTable).get('key')),
+    ['k1', 'k2'],
+  );
   assert.equal(parseLuaItems(''), []);
 });
 
@@ -61,10 +70,20 @@ test('anything but literals is refused, with where', () => {
     'return ' + '{'.repeat(500) + '}'.repeat(500),
   ];
   for (const src of bad) {
-    assert.throws(() => parseLuaReturn(src), (e: unknown) => e instanceof LuaSyntaxError, src.slice(0, 40));
+    assert.throws(
+      () => parseLuaReturn(src),
+      (e: unknown) => e instanceof LuaSyntaxError,
+      src.slice(0, 40),
+    );
   }
-  assert.throws(() => parseLuaItems('item({}); os.exit()'), (e: unknown) => e instanceof LuaSyntaxError);
-  assert.throws(() => parseLuaItems('item({})(1)'), (e: unknown) => e instanceof LuaSyntaxError);
+  assert.throws(
+    () => parseLuaItems('item({}); os.exit()'),
+    (e: unknown) => e instanceof LuaSyntaxError,
+  );
+  assert.throws(
+    () => parseLuaItems('item({})(1)'),
+    (e: unknown) => e instanceof LuaSyntaxError,
+  );
 });
 
 test.run();

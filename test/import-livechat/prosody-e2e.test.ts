@@ -23,28 +23,65 @@ const MAM = 'urn:xmpp:mam:2';
 const BODIES = ['hello "everyone" é ✓', 'line one\nline two', 'bob here', '<b>not markup</b> & co', 'last one'];
 
 function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
   child.stdin.end('pw\n');
   return new Promise((r) => child.on('close', (code) => r({ code, out, err })));
 }
 
 async function join_(c: TestClient, nick: string): Promise<Stanza> {
   await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && !!s.getChild('x', `${MUC}#user`)?.getChildren('status').some((st: Stanza) => st.attrs.code === '110'), 15000, `${nick}'s self-presence`);
+  return c.waitFor(
+    (s) =>
+      s.is('presence') &&
+      s.attrs.from === `${ROOM}/${nick}` &&
+      !!s
+        .getChild('x', `${MUC}#user`)
+        ?.getChildren('status')
+        .some((st: Stanza) => st.attrs.code === '110'),
+    15000,
+    `${nick}'s self-presence`,
+  );
 }
 
-interface Archived { body: string; stamp: string; id: string; from: string; occupantId?: string; archiveId: string }
+interface Archived {
+  body: string;
+  stamp: string;
+  id: string;
+  from: string;
+  occupantId?: string;
+  archiveId: string;
+}
 
 /** The whole room archive over MAM, in the order the server returns it. */
 async function mamAll(c: TestClient, queryid: string, after?: string): Promise<Archived[]> {
   const before = c.received.length;
-  const res = await c.iq(xml('iq', { type: 'set', to: ROOM },
-    xml('query', { xmlns: MAM, queryid }, xml('set', { xmlns: 'http://jabber.org/protocol/rsm' }, xml('max', {}, '100'),
-      after ? xml('after', {}, after) : undefined))), 15000);
+  const res = await c.iq(
+    xml(
+      'iq',
+      { type: 'set', to: ROOM },
+      xml(
+        'query',
+        { xmlns: MAM, queryid },
+        xml(
+          'set',
+          { xmlns: 'http://jabber.org/protocol/rsm' },
+          xml('max', {}, '100'),
+          after ? xml('after', {}, after) : undefined,
+        ),
+      ),
+    ),
+    15000,
+  );
   const fin = res.getChild('fin', MAM);
   assert.ok(fin, 'MAM answers with <fin/>');
   assert.is(fin!.attrs.complete, 'true', 'everything in one page');
@@ -55,27 +92,43 @@ async function mamAll(c: TestClient, queryid: string, after?: string): Promise<A
     const msg = fwd.getChild('message')!;
     const body = msg.getChildText('body');
     if (body === null) return [];
-    return [{
-      body, stamp: fwd.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp, id: msg.attrs.id, from: msg.attrs.from,
-      occupantId: msg.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, archiveId: r.attrs.id,
-    }];
+    return [
+      {
+        body,
+        stamp: fwd.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp,
+        id: msg.attrs.id,
+        from: msg.attrs.from,
+        occupantId: msg.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id,
+        archiveId: r.attrs.id,
+      },
+    ];
   });
 }
 
 function configValues(form: Stanza): Record<string, string[]> {
   const x = form.getChild('query')!.getChild('x', 'jabber:x:data')!;
-  return Object.fromEntries(x.getChildren('field').map((f: Stanza) => [f.attrs.var, f.getChildren('value').map((v: Stanza) => v.text())]));
+  return Object.fromEntries(
+    x.getChildren('field').map((f: Stanza) => [f.attrs.var, f.getChildren('value').map((v: Stanza) => v.text())]),
+  );
 }
 
 async function affiliationList(c: TestClient, affiliation: string): Promise<string[]> {
-  const r = await c.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: `${MUC}#admin` }, xml('item', { affiliation }))));
-  return r.getChild('query')!.getChildren('item').map((i: Stanza) => i.attrs.jid).sort();
+  const r = await c.iq(
+    xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: `${MUC}#admin` }, xml('item', { affiliation }))),
+  );
+  return r
+    .getChild('query')!
+    .getChildren('item')
+    .map((i: Stanza) => i.attrs.jid)
+    .sort();
 }
 
 let prosody: LivechatProsody | undefined;
 let work: string;
 
-test.before(async () => { work = await mkdtemp(join(tmpdir(), 'import-e2e-')); });
+test.before(async () => {
+  work = await mkdtemp(join(tmpdir(), 'import-e2e-'));
+});
 test.after(async () => {
   await prosody?.stop();
   await prosody?.cleanup();
@@ -87,20 +140,48 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
   prosody = await startLivechatProsody();
   await prosody.register('alice', 'pw');
   await prosody.register('bob', 'pw');
-  const a = await connectClient({ service: prosody.websocketUrl, domain: 'localhost', username: 'alice', password: 'pw' });
-  const b = await connectClient({ service: prosody.websocketUrl, domain: 'localhost', username: 'bob', password: 'pw' });
+  const a = await connectClient({
+    service: prosody.websocketUrl,
+    domain: 'localhost',
+    username: 'alice',
+    password: 'pw',
+  });
+  const b = await connectClient({
+    service: prosody.websocketUrl,
+    domain: 'localhost',
+    username: 'bob',
+    password: 'pw',
+  });
   await join_(a, 'Alice');
-  await a.iq(xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: `${MUC}#owner` },
-    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-      xml('field', { var: 'FORM_TYPE' }, xml('value', {}, `${MUC}#roomconfig`)),
-      xml('field', { var: 'muc#roomconfig_roomname' }, xml('value', {}, 'Live: the launch')),
-      xml('field', { var: 'muc#roomconfig_roomdesc' }, xml('value', {}, 'Chat of the launch live')),
-      xml('field', { var: 'muc#roomconfig_persistentroom' }, xml('value', {}, '1')),
-      xml('field', { var: 'muc#roomconfig_whois' }, xml('value', {}, 'anyone')),
-      xml('field', { var: 'muc#roomconfig_moderatedroom' }, xml('value', {}, '1'))))));
+  await a.iq(
+    xml(
+      'iq',
+      { type: 'set', to: ROOM },
+      xml(
+        'query',
+        { xmlns: `${MUC}#owner` },
+        xml(
+          'x',
+          { xmlns: 'jabber:x:data', type: 'submit' },
+          xml('field', { var: 'FORM_TYPE' }, xml('value', {}, `${MUC}#roomconfig`)),
+          xml('field', { var: 'muc#roomconfig_roomname' }, xml('value', {}, 'Live: the launch')),
+          xml('field', { var: 'muc#roomconfig_roomdesc' }, xml('value', {}, 'Chat of the launch live')),
+          xml('field', { var: 'muc#roomconfig_persistentroom' }, xml('value', {}, '1')),
+          xml('field', { var: 'muc#roomconfig_whois' }, xml('value', {}, 'anyone')),
+          xml('field', { var: 'muc#roomconfig_moderatedroom' }, xml('value', {}, '1')),
+        ),
+      ),
+    ),
+  );
   // Prosody applies one item per request.
-  for (const [jid, affiliation] of [['bob@localhost', 'admin'], ['carol@localhost', 'member'], ['eve@localhost', 'outcast']]) {
-    await a.iq(xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: `${MUC}#admin` }, xml('item', { jid, affiliation }))));
+  for (const [jid, affiliation] of [
+    ['bob@localhost', 'admin'],
+    ['carol@localhost', 'member'],
+    ['eve@localhost', 'outcast'],
+  ]) {
+    await a.iq(
+      xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: `${MUC}#admin` }, xml('item', { jid, affiliation }))),
+    );
   }
   await join_(b, 'Bob');
   await a.send(xml('message', { to: ROOM, type: 'groupchat', id: 'subj' }, xml('subject', {}, 'Launch day')));
@@ -115,11 +196,26 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
   await a.send(xml('message', { to: CHANNEL_ROOM, type: 'groupchat', id: 'c0' }, xml('body', {}, 'channel chat')));
   await a.waitFor((s) => s.is('message') && s.attrs.id === 'c0', 10000, 'channel message');
   const onProsody = await mamAll(a, 'before');
-  assert.equal(onProsody.map((m) => m.body), BODIES, 'Prosody archived the five messages');
-  assert.ok(onProsody.every((m) => m.occupantId), 'Prosody stamps occupant ids');
+  assert.equal(
+    onProsody.map((m) => m.body),
+    BODIES,
+    'Prosody archived the five messages',
+  );
+  assert.ok(
+    onProsody.every((m) => m.occupantId),
+    'Prosody stamps occupant ids',
+  );
   // The stanza-ids clients got live are Prosody's archive ids (what they page from and refer to).
-  const liveIds = BODIES.map((_, i) => a.received.find((s) => s.is('message') && s.attrs.id === `m${i}`)?.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id);
-  assert.equal(liveIds, onProsody.map((m) => m.archiveId), 'live stanza-ids are the archive ids');
+  const liveIds = BODIES.map(
+    (_, i) =>
+      a.received.find((s) => s.is('message') && s.attrs.id === `m${i}`)?.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs
+        .id,
+  );
+  assert.equal(
+    liveIds,
+    onProsody.map((m) => m.archiveId),
+    'live stanza-ids are the archive ids',
+  );
   await a.stop();
   await b.stop();
   await prosody.stop();
@@ -135,24 +231,43 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
   const ours = await startTestServer({ archive: { expiry: 'never' } }, { dataDir: data });
   try {
     const a2 = await connectClient({ service: ours.wsUrl, domain: 'localhost', username: 'alice', password: 'pw' });
-    const info = await a2.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+    const info = await a2.iq(
+      xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })),
+    );
     assert.is(info.getChild('query')!.getChild('identity')!.attrs.name, 'Live: the launch');
-    const features = info.getChild('query')!.getChildren('feature').map((f: Stanza) => f.attrs.var);
-    for (const f of ['muc_persistent', 'muc_moderated', 'muc_nonanonymous', 'muc_hidden', 'urn:xmpp:mam:2']) assert.ok(features.includes(f), `disco has ${f}`);
+    const features = info
+      .getChild('query')!
+      .getChildren('feature')
+      .map((f: Stanza) => f.attrs.var);
+    for (const f of ['muc_persistent', 'muc_moderated', 'muc_nonanonymous', 'muc_hidden', 'urn:xmpp:mam:2'])
+      assert.ok(features.includes(f), `disco has ${f}`);
 
     const self = await join_(a2, 'Alice');
     assert.is(self.getChild('x', `${MUC}#user`)!.getChild('item')!.attrs.affiliation, 'owner');
-    assert.is(self.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, onProsody[0].occupantId, "Alice keeps the occupant id she had on Prosody");
-    const subject = await a2.waitFor((s) => s.is('message') && s.getChild('subject') !== undefined, 10000, 'the subject');
+    assert.is(
+      self.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id,
+      onProsody[0].occupantId,
+      'Alice keeps the occupant id she had on Prosody',
+    );
+    const subject = await a2.waitFor(
+      (s) => s.is('message') && s.getChild('subject') !== undefined,
+      10000,
+      'the subject',
+    );
     assert.is(subject.getChildText('subject'), 'Launch day');
     assert.is(subject.attrs.from, `${ROOM}/Alice`);
 
-    const form = configValues(await a2.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: `${MUC}#owner` }))));
+    const form = configValues(
+      await a2.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: `${MUC}#owner` }))),
+    );
     assert.equal(form['muc#roomconfig_roomname'], ['Live: the launch']);
     assert.equal(form['muc#roomconfig_roomdesc'], ['Chat of the launch live']);
     assert.equal(form['muc#roomconfig_whois'], ['anyone']);
     assert.ok(['1', 'true'].includes(form['muc#roomconfig_moderatedroom']?.[0] ?? ''), 'moderated');
-    assert.ok(['0', 'false'].includes(form['muc#roomconfig_publicroom']?.[0] ?? ''), 'hidden, as livechat creates rooms');
+    assert.ok(
+      ['0', 'false'].includes(form['muc#roomconfig_publicroom']?.[0] ?? ''),
+      'hidden, as livechat creates rooms',
+    );
 
     assert.equal(await affiliationList(a2, 'owner'), ['alice@localhost']);
     assert.equal(await affiliationList(a2, 'admin'), ['bob@localhost']);
@@ -160,29 +275,84 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     assert.equal(await affiliationList(a2, 'outcast'), ['eve@localhost']);
 
     const onOurs = await mamAll(a2, 'after');
-    assert.equal(onOurs.map((m) => m.body), onProsody.map((m) => m.body), 'same messages, same order');
-    assert.equal(onOurs.map((m) => m.stamp), onProsody.map((m) => m.stamp), "Prosody's timestamps");
-    assert.equal(onOurs.map((m) => m.id), BODIES.map((_, i) => `m${i}`), 'message ids kept');
-    assert.equal(onOurs.map((m) => m.occupantId), onProsody.map((m) => m.occupantId), 'occupant ids kept');
-    assert.equal(onOurs.map((m) => m.from), onProsody.map((m) => m.from));
-    assert.equal(onOurs.map((m) => m.archiveId), onProsody.map((m) => m.archiveId), "Prosody's archive ids kept");
+    assert.equal(
+      onOurs.map((m) => m.body),
+      onProsody.map((m) => m.body),
+      'same messages, same order',
+    );
+    assert.equal(
+      onOurs.map((m) => m.stamp),
+      onProsody.map((m) => m.stamp),
+      "Prosody's timestamps",
+    );
+    assert.equal(
+      onOurs.map((m) => m.id),
+      BODIES.map((_, i) => `m${i}`),
+      'message ids kept',
+    );
+    assert.equal(
+      onOurs.map((m) => m.occupantId),
+      onProsody.map((m) => m.occupantId),
+      'occupant ids kept',
+    );
+    assert.equal(
+      onOurs.map((m) => m.from),
+      onProsody.map((m) => m.from),
+    );
+    assert.equal(
+      onOurs.map((m) => m.archiveId),
+      onProsody.map((m) => m.archiveId),
+      "Prosody's archive ids kept",
+    );
     // A client paging on from an id it got from Prosody goes on where it was.
     const paged = await mamAll(a2, 'paged', onProsody[2].archiveId);
-    assert.equal(paged.map((m) => m.body), BODIES.slice(3), 'MAM after a Prosody id');
+    assert.equal(
+      paged.map((m) => m.body),
+      BODIES.slice(3),
+      'MAM after a Prosody id',
+    );
 
-    const ch = await a2.iq(xml('iq', { type: 'set', to: CHANNEL_ROOM }, xml('query', { xmlns: MAM, queryid: 'ch' })), 15000);
+    const ch = await a2.iq(
+      xml('iq', { type: 'set', to: CHANNEL_ROOM }, xml('query', { xmlns: MAM, queryid: 'ch' })),
+      15000,
+    );
     assert.ok(ch.getChild('fin', MAM));
     const chMsgs = a2.received.filter((m) => m.getChild('result', MAM)?.attrs.queryid === 'ch');
-    assert.equal(chMsgs.map((m) => m.getChild('result', MAM)!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!.getChildText('body')), ['channel chat']);
+    assert.equal(
+      chMsgs.map((m) =>
+        m
+          .getChild('result', MAM)!
+          .getChild('forwarded', 'urn:xmpp:forward:0')!
+          .getChild('message')!
+          .getChildText('body'),
+      ),
+      ['channel chat'],
+    );
 
     // Bob, admin on Prosody, is admin here and sees the history on join.
     const b2 = await connectClient({ service: ours.wsUrl, domain: 'localhost', username: 'bob', password: 'pw' });
     const bself = await join_(b2, 'Bob');
     assert.is(bself.getChild('x', `${MUC}#user`)!.getChild('item')!.attrs.affiliation, 'admin');
-    assert.is(bself.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id, onProsody[2].occupantId, 'so does Bob');
-    const last = await b2.waitFor((s) => s.is('message') && s.getChildText('body') === 'last one', 10000, 'history on join');
-    assert.is(Date.parse(last.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp), Date.parse(onProsody[4].stamp), 'original time in history');
-    assert.is(last.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id, onProsody[4].archiveId, 'history carries the Prosody stanza-id');
+    assert.is(
+      bself.getChild('occupant-id', 'urn:xmpp:occupant-id:0')?.attrs.id,
+      onProsody[2].occupantId,
+      'so does Bob',
+    );
+    const last = await b2.waitFor(
+      (s) => s.is('message') && s.getChildText('body') === 'last one',
+      10000,
+      'history on join',
+    );
+    assert.is(
+      Date.parse(last.getChild('delay', 'urn:xmpp:delay')!.attrs.stamp),
+      Date.parse(onProsody[4].stamp),
+      'original time in history',
+    );
+    assert.is(
+      last.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id,
+      onProsody[4].archiveId,
+      'history carries the Prosody stanza-id',
+    );
 
     // A message after the switch gets an id of ours; paging from the last Prosody id reaches it.
     await a2.send(xml('message', { to: ROOM, type: 'groupchat', id: 'new1' }, xml('body', {}, 'after the switch')));
@@ -190,16 +360,40 @@ test('a livechat Prosody room survives the switch: config, affiliations, subject
     const newId = echo.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id as string;
     assert.ok(newId && !onProsody.some((m) => m.archiveId === newId), 'a new id');
     const tail = await mamAll(a2, 'tail', onProsody[4].archiveId);
-    assert.equal(tail.map((m) => [m.body, m.archiveId]), [['after the switch', newId]]);
+    assert.equal(
+      tail.map((m) => [m.body, m.archiveId]),
+      [['after the switch', newId]],
+    );
 
     // Moderation by a Prosody stanza-id (XEP-0425): the owner removes Bob's old message; everyone is told.
-    await a2.iq(xml('iq', { type: 'set', to: ROOM }, xml('moderate', { xmlns: 'urn:xmpp:message-moderate:1', id: onProsody[2].archiveId },
-      xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }), xml('reason', {}, 'old spoiler'))), 10000);
-    const told = await b2.waitFor((s) => s.is('message') && s.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id === onProsody[2].archiveId,
-      10000, 'retraction announcement naming the Prosody id');
-    assert.ok(told.getChild('retract', 'urn:xmpp:message-retract:1')!.getChild('moderated', 'urn:xmpp:message-moderate:1'), 'moderated');
+    await a2.iq(
+      xml(
+        'iq',
+        { type: 'set', to: ROOM },
+        xml(
+          'moderate',
+          { xmlns: 'urn:xmpp:message-moderate:1', id: onProsody[2].archiveId },
+          xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }),
+          xml('reason', {}, 'old spoiler'),
+        ),
+      ),
+      10000,
+    );
+    const told = await b2.waitFor(
+      (s) =>
+        s.is('message') && s.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id === onProsody[2].archiveId,
+      10000,
+      'retraction announcement naming the Prosody id',
+    );
+    assert.ok(
+      told.getChild('retract', 'urn:xmpp:message-retract:1')!.getChild('moderated', 'urn:xmpp:message-moderate:1'),
+      'moderated',
+    );
     const afterMod = await mamAll(a2, 'aftermod');
-    assert.not.ok(afterMod.some((m) => m.body === 'bob here'), 'the moderated message is gone from the archive');
+    assert.not.ok(
+      afterMod.some((m) => m.body === 'bob here'),
+      'the moderated message is gone from the archive',
+    );
     await a2.stop();
     await b2.stop();
   } finally {
@@ -222,7 +416,14 @@ test('the import fails clearly on a folder without Prosody rooms', async () => {
   assert.is(e.code, 1);
   assert.match(e.err, /no Prosody MUC rooms found/);
   assert.not.match(e.out, /imported/);
-  assert.is(await stat(join(work, 'x', 'livechat-import.json')).then(() => true, () => false), false, 'nothing recorded');
+  assert.is(
+    await stat(join(work, 'x', 'livechat-import.json')).then(
+      () => true,
+      () => false,
+    ),
+    false,
+    'nothing recorded',
+  );
   const u = await cli(['import-livechat', '--data', join(work, 'x')]);
   assert.is(u.code, 2);
   assert.match(u.err, /needs --from/);

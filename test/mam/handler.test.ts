@@ -32,9 +32,13 @@ test.before(async () => {
   for (let i = 0; i < 60; i++) {
     const nick = i % 2 ? 'firstwitch' : 'secondwitch';
     // A spoofed muc#user <x> and stanza-id in the stored XML must never reach readers.
-    const xml = `<message xmlns="jabber:client" from="${ROOM}/${nick}" to="someone@else" id="m${i}" type="groupchat"><body>line ${i}</body>` +
+    const xml =
+      `<message xmlns="jabber:client" from="${ROOM}/${nick}" to="someone@else" id="m${i}" type="groupchat"><body>line ${i}</body>` +
       `<x xmlns="http://jabber.org/protocol/muc#user"><item jid="spoof@evil"/></x><stanza-id xmlns="urn:xmpp:sid:0" id="fake" by="${ROOM}"/></message>`;
-    ids.push(ra.append({ ts: T0 + i * 1000, nick, occupantId: `occ-${nick}`, realJid: `${nick}@shakespeare.lit/broom`, xml }).id);
+    ids.push(
+      ra.append({ ts: T0 + i * 1000, nick, occupantId: `occ-${nick}`, realJid: `${nick}@shakespeare.lit/broom`, xml })
+        .id,
+    );
   }
   await ra.flush();
 });
@@ -50,12 +54,16 @@ function query(inner: string, type = 'set'): Element {
 
 async function run(inner: string, access = ANYONE, type = 'set'): Promise<{ sent: Element[]; reply: Element }> {
   const sent: Element[] = [];
-  const reply = await handleMamIq(query(inner, type), ra, access, (s) => sent.push(s), { archiveJid: ROOM, maxPage: 25 });
+  const reply = await handleMamIq(query(inner, type), ra, access, (s) => sent.push(s), {
+    archiveJid: ROOM,
+    maxPage: 25,
+  });
   return { sent, reply };
 }
 
 const rsm = (x: string) => `<set xmlns="http://jabber.org/protocol/rsm">${x}</set>`;
-const form = (fields: string) => `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE" type="hidden"><value>urn:xmpp:mam:2</value></field>${fields}</x>`;
+const form = (fields: string) =>
+  `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE" type="hidden"><value>urn:xmpp:mam:2</value></field>${fields}</x>`;
 
 test('result messages have the structure of XEP-0313 example "Server returns MUC messages"', async () => {
   const { sent, reply } = await run(`<query xmlns="urn:xmpp:mam:2" queryid="g27">${rsm('<max>3</max>')}</query>`);
@@ -76,7 +84,11 @@ test('result messages have the structure of XEP-0313 example "Server returns MUC
   assert.is(inner.attrs.to, undefined, 'forwarded message has no to');
   assert.is(inner.attrs.from, `${ROOM}/secondwitch`);
   assert.is(inner.getChildText('body'), 'line 0');
-  assert.is(inner.getChild('x', 'http://jabber.org/protocol/muc#user'), undefined, 'no real JID for this reader, spoof stripped');
+  assert.is(
+    inner.getChild('x', 'http://jabber.org/protocol/muc#user'),
+    undefined,
+    'no real JID for this reader, spoof stripped',
+  );
   const sids = inner.getChildren('stanza-id', 'urn:xmpp:sid:0');
   assert.is(sids.length, 1);
   assert.equal(sids[0].attrs, { xmlns: 'urn:xmpp:sid:0', id: ids[0], by: ROOM });
@@ -95,7 +107,11 @@ test('result messages have the structure of XEP-0313 example "Server returns MUC
 
 test('real JIDs only for readers allowed by whois', async () => {
   const { sent } = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>1</max>')}</query>`, OWNER);
-  const x = sent[0].getChild('result')!.getChild('forwarded')!.getChild('message')!.getChildren('x', 'http://jabber.org/protocol/muc#user');
+  const x = sent[0]
+    .getChild('result')!
+    .getChild('forwarded')!
+    .getChild('message')!
+    .getChildren('x', 'http://jabber.org/protocol/muc#user');
   assert.is(x.length, 1);
   assert.is(x[0].getChild('item')!.attrs.jid, 'secondwitch@shakespeare.lit/broom');
 });
@@ -104,7 +120,9 @@ test('paging forward to the end, the last page, and flip-page', async () => {
   const seen: string[] = [];
   let after = '';
   for (let page = 0; page < 10; page++) {
-    const { sent, reply } = await run(`<query xmlns="urn:xmpp:mam:2">${rsm(`<max>25</max>${after ? `<after>${after}</after>` : ''}`)}</query>`);
+    const { sent, reply } = await run(
+      `<query xmlns="urn:xmpp:mam:2">${rsm(`<max>25</max>${after ? `<after>${after}</after>` : ''}`)}</query>`,
+    );
     seen.push(...sent.map((s) => s.getChild('result')!.attrs.id));
     const fin = reply.getChild('fin')!;
     if (fin.attrs.complete === 'true') break;
@@ -113,23 +131,44 @@ test('paging forward to the end, the last page, and flip-page', async () => {
   assert.equal(seen, ids);
 
   const last = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>5</max><before/>')}</query>`);
-  assert.equal(last.sent.map((s) => s.getChild('result')!.attrs.id), ids.slice(-5));
+  assert.equal(
+    last.sent.map((s) => s.getChild('result')!.attrs.id),
+    ids.slice(-5),
+  );
   const flipped = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>5</max><before/>')}<flip-page/></query>`);
-  assert.equal(flipped.sent.map((s) => s.getChild('result')!.attrs.id), ids.slice(-5).reverse());
-  assert.is(flipped.reply.getChild('fin')!.getChild('set')!.getChildText('first'), ids[55], 'RSM first/last stay chronological');
+  assert.equal(
+    flipped.sent.map((s) => s.getChild('result')!.attrs.id),
+    ids.slice(-5).reverse(),
+  );
+  assert.is(
+    flipped.reply.getChild('fin')!.getChild('set')!.getChildText('first'),
+    ids[55],
+    'RSM first/last stay chronological',
+  );
 
   const capped = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>1000</max>')}</query>`);
   assert.is(capped.sent.length, 25, 'server page limit');
-  const all = await run(`<query xmlns="urn:xmpp:mam:2">${form(`<field var="start"><value>2030-01-01T12:00:50Z</value></field>`)}</query>`);
+  const all = await run(
+    `<query xmlns="urn:xmpp:mam:2">${form(`<field var="start"><value>2030-01-01T12:00:50Z</value></field>`)}</query>`,
+  );
   assert.is(all.sent.length, 10);
   assert.is(all.reply.getChild('fin')!.attrs.complete, 'true');
 });
 
 test('with: occupant JID for anyone, real JID and occupant-id only for owners/admins', async () => {
-  const byNick = await run(`<query xmlns="urn:xmpp:mam:2">${form(`<field var="with"><value>${ROOM}/firstwitch</value></field>`)}</query>`);
+  const byNick = await run(
+    `<query xmlns="urn:xmpp:mam:2">${form(`<field var="with"><value>${ROOM}/firstwitch</value></field>`)}</query>`,
+  );
   assert.is(byNick.sent.length, 25);
-  assert.ok(byNick.sent.every((s) => s.getChild('result')!.getChild('forwarded')!.getChild('message')!.attrs.from === `${ROOM}/firstwitch`));
-  for (const f of [`<field var="with"><value>firstwitch@shakespeare.lit</value></field>`, `<field var="{urn:xmpp:occupant-id:0}occupant-id"><value>occ-firstwitch</value></field>`]) {
+  assert.ok(
+    byNick.sent.every(
+      (s) => s.getChild('result')!.getChild('forwarded')!.getChild('message')!.attrs.from === `${ROOM}/firstwitch`,
+    ),
+  );
+  for (const f of [
+    `<field var="with"><value>firstwitch@shakespeare.lit</value></field>`,
+    `<field var="{urn:xmpp:occupant-id:0}occupant-id"><value>occ-firstwitch</value></field>`,
+  ]) {
     try {
       await run(`<query xmlns="urn:xmpp:mam:2">${form(f)}</query>`);
       assert.unreachable('filter by real JID allowed to a participant');
@@ -140,12 +179,22 @@ test('with: occupant JID for anyone, real JID and occupant-id only for owners/ad
     assert.is(ok.sent.length, 25);
     assert.is(ok.reply.getChild('fin')!.attrs.complete, undefined, 'limited by the server page');
   }
-  const search = await run(`<query xmlns="urn:xmpp:mam:2#x-search" queryid="s"><x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE" type="hidden"><value>urn:xmpp:mam:2#x-search</value></field><field var="occupant_id"><value>occ-secondwitch</value></field></x>${rsm('<max>10</max><before/>')}</query>`, OWNER);
-  assert.equal(search.sent.map((s) => s.getChild('result', 'urn:xmpp:mam:2')!.attrs.id), ids.filter((_, i) => i % 2 === 0).slice(-10));
+  const search = await run(
+    `<query xmlns="urn:xmpp:mam:2#x-search" queryid="s"><x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE" type="hidden"><value>urn:xmpp:mam:2#x-search</value></field><field var="occupant_id"><value>occ-secondwitch</value></field></x>${rsm('<max>10</max><before/>')}</query>`,
+    OWNER,
+  );
+  assert.equal(
+    search.sent.map((s) => s.getChild('result', 'urn:xmpp:mam:2')!.attrs.id),
+    ids.filter((_, i) => i % 2 === 0).slice(-10),
+  );
 });
 
 test('errors: unknown ids, no access', async () => {
-  for (const inner of [rsm(`<after>${ids[3]}x</after>`), form(`<field var="before-id"><value>nope</value></field>`), form(`<field var="ids"><value>${ids[1]}</value><value>zz</value></field>`)]) {
+  for (const inner of [
+    rsm(`<after>${ids[3]}x</after>`),
+    form(`<field var="before-id"><value>nope</value></field>`),
+    form(`<field var="ids"><value>${ids[1]}</value><value>zz</value></field>`),
+  ]) {
     try {
       await run(`<query xmlns="urn:xmpp:mam:2">${inner}</query>`);
       assert.unreachable(inner);
@@ -162,20 +211,34 @@ test('errors: unknown ids, no access', async () => {
 });
 
 test('ids, before-id/after-id, form and metadata', async () => {
-  const picked = await run(`<query xmlns="urn:xmpp:mam:2">${form(`<field var="ids"><value>${ids[40]}</value><value>${ids[7]}</value></field>`)}</query>`);
-  assert.equal(picked.sent.map((s) => s.getChild('result')!.attrs.id), [ids[7], ids[40]]);
-  const between = await run(`<query xmlns="urn:xmpp:mam:2">${form(`<field var="after-id"><value>${ids[10]}</value></field><field var="before-id"><value>${ids[14]}</value></field>`)}</query>`);
-  assert.equal(between.sent.map((s) => s.getChild('result')!.attrs.id), ids.slice(11, 14));
+  const picked = await run(
+    `<query xmlns="urn:xmpp:mam:2">${form(`<field var="ids"><value>${ids[40]}</value><value>${ids[7]}</value></field>`)}</query>`,
+  );
+  assert.equal(
+    picked.sent.map((s) => s.getChild('result')!.attrs.id),
+    [ids[7], ids[40]],
+  );
+  const between = await run(
+    `<query xmlns="urn:xmpp:mam:2">${form(`<field var="after-id"><value>${ids[10]}</value></field><field var="before-id"><value>${ids[14]}</value></field>`)}</query>`,
+  );
+  assert.equal(
+    between.sent.map((s) => s.getChild('result')!.attrs.id),
+    ids.slice(11, 14),
+  );
   const f = (await run('<query xmlns="urn:xmpp:mam:2"/>', ANYONE, 'get')).reply;
   assert.is(f.getChild('query', 'urn:xmpp:mam:2')!.getChild('x', 'jabber:x:data')!.attrs.type, 'form');
-  const md = (await run('<metadata xmlns="urn:xmpp:mam:2"/>', ANYONE, 'get')).reply.getChild('metadata', 'urn:xmpp:mam:2')!;
+  const md = (await run('<metadata xmlns="urn:xmpp:mam:2"/>', ANYONE, 'get')).reply.getChild(
+    'metadata',
+    'urn:xmpp:mam:2',
+  )!;
   assert.is(md.getChild('start')!.attrs.id, ids[0]);
   assert.is(md.getChild('end')!.attrs.id, ids[59]);
   assert.is(parseDateTime(md.getChild('end')!.attrs.timestamp), T0 + 59_000);
 });
 
 test('what is archived, and in what form', () => {
-  const m = (x: string, type = 'groupchat') => parse(`<message xmlns="jabber:client" type="${type}" from="${ROOM}/a">${x}</message>`);
+  const m = (x: string, type = 'groupchat') =>
+    parse(`<message xmlns="jabber:client" type="${type}" from="${ROOM}/a">${x}</message>`);
   assert.ok(isArchivable(m('<body>hi</body>')));
   assert.ok(isArchivable(m('<subject>topic</subject>')));
   assert.ok(isArchivable(m('<retract xmlns="urn:xmpp:message-retract:1" id="x"/>')));
@@ -183,11 +246,21 @@ test('what is archived, and in what form', () => {
   assert.not.ok(isArchivable(m('<body>hi</body><no-permanent-store xmlns="urn:xmpp:hints"/>')));
   assert.not.ok(isArchivable(m('<active xmlns="http://jabber.org/protocol/chatstates"/>')));
   assert.not.ok(isArchivable(m('<body>pm</body>', 'chat')));
-  const stored = parse(prepareForArchive(parse(`<message to="x@y" from="${ROOM}/a" type="groupchat"><body>b</body><x xmlns="http://jabber.org/protocol/muc#user"/><stanza-id xmlns="urn:xmpp:sid:0" by="${ROOM}" id="1"/><stanza-id xmlns="urn:xmpp:sid:0" by="other" id="2"/></message>`), ROOM));
+  const stored = parse(
+    prepareForArchive(
+      parse(
+        `<message to="x@y" from="${ROOM}/a" type="groupchat"><body>b</body><x xmlns="http://jabber.org/protocol/muc#user"/><stanza-id xmlns="urn:xmpp:sid:0" by="${ROOM}" id="1"/><stanza-id xmlns="urn:xmpp:sid:0" by="other" id="2"/></message>`,
+      ),
+      ROOM,
+    ),
+  );
   assert.is(stored.attrs.to, undefined);
   assert.is(stored.attrs.xmlns, 'jabber:client');
   assert.is(stored.getChild('x'), undefined);
-  assert.equal(stored.getChildren('stanza-id').map((s) => s.attrs.by), ['other']);
+  assert.equal(
+    stored.getChildren('stanza-id').map((s) => s.attrs.by),
+    ['other'],
+  );
 });
 
 test.run();

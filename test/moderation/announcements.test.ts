@@ -4,7 +4,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sideBySide } from '../helpers/livechat-prosody.js';
-import { join, say, outcome, bodyArrives, stanzaError, roomJid, setAffiliation, barrier, hasReceived } from './helpers.js';
+import {
+  join,
+  say,
+  outcome,
+  bodyArrives,
+  stanzaError,
+  roomJid,
+  setAffiliation,
+  barrier,
+  hasReceived,
+} from './helpers.js';
 
 const ATTR = 'x-livechat-announcement-type';
 

@@ -22,7 +22,9 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
   const g = globalThis as { WebSocket?: unknown };
   const saved = g.WebSocket;
   g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { localAddress }); }
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { localAddress });
+    }
   };
   try {
     const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
@@ -35,7 +37,12 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
 
 async function tryJoin(c: TestClient, nick: string) {
   await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')), 10000, 'join outcome');
+  return c.waitFor(
+    (s) =>
+      s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')),
+    10000,
+    'join outcome',
+  );
 }
 
 /** Owner and a viewer from 127.0.0.1 in the room; the owner bans the viewer's JID. */
@@ -45,14 +52,22 @@ async function banViewer(): Promise<{ owner: TestClient; troll: TestClient }> {
   const troll = await viewerFrom('127.0.0.1');
   await joinRoom(troll, 'live', 'Troll');
   await setAffiliation(owner, 'live', troll.jid.split('/')[0], 'outcast');
-  await troll.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301'), 10000, 'troll banned');
+  await troll.waitFor(
+    (s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301'),
+    10000,
+    'troll banned',
+  );
   return { owner, troll };
 }
 
-test('on: the banned viewer\'s address cannot come back under a new anonymous JID; the ban expires on its own', async () => {
+test("on: the banned viewer's address cannot come back under a new anonymous JID; the ban expires on its own", async () => {
   srv = await startTestServer({ testMode: true, muc: { autoBanAnonymousIpSeconds: 3600 } });
   const { owner } = await banViewer();
-  assert.is(errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')), 'forbidden', 'same address, new JID: refused');
+  assert.is(
+    errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')),
+    'forbidden',
+    'same address, new JID: refused',
+  );
   assert.is((await tryJoin(await viewerFrom('127.0.0.2'), 'Other')).attrs.type, undefined, 'another address joins');
   const alice = await clients.user('alice');
   assert.is((await tryJoin(alice, 'Alice')).attrs.type, undefined, 'accounts are never banned by address');
@@ -61,7 +76,10 @@ test('on: the banned viewer\'s address cannot come back under a new anonymous JI
   assert.is(bans.length, 1);
   assert.is(bans[0].attrs.nick, 'Troll');
   const until = Date.parse(bans[0].attrs.until);
-  assert.ok(until > Date.now() + 3500_000 && until <= Date.now() + 3600_000, `ends in an hour (${bans[0].attrs.until})`);
+  assert.ok(
+    until > Date.now() + 3500_000 && until <= Date.now() + 3600_000,
+    `ends in an hour (${bans[0].attrs.until})`,
+  );
   // An owner may lift it early, like any ban by address.
   await owner.iq(xml('iq', { type: 'set', to: ROOM }, xml('unban-ip', { xmlns: NS, id: bans[0].attrs.id })));
   assert.is((await tryJoin(await viewerFrom('127.0.0.1'), 'Back')).attrs.type, undefined, 'joins after unban');
@@ -74,13 +92,21 @@ test('expired: an automatic ban stops applying after its time', async () => {
   assert.is(errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Soon')), 'forbidden');
   // Wait until the second has passed (measured, not guessed), then try again.
   while (Date.now() - t0 < 1100) await new Promise((r) => setTimeout(r, 100));
-  assert.is((await tryJoin(await viewerFrom('127.0.0.1'), 'Later')).attrs.type, undefined, 'joins once the ban has expired');
+  assert.is(
+    (await tryJoin(await viewerFrom('127.0.0.1'), 'Later')).attrs.type,
+    undefined,
+    'joins once the ban has expired',
+  );
 });
 
 test('off (default): banning the viewer bans only its JID', async () => {
   srv = await startTestServer({ testMode: true });
   await banViewer();
-  assert.is((await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')).attrs.type, undefined, 'same address, new JID: joins');
+  assert.is(
+    (await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')).attrs.type,
+    undefined,
+    'same address, new JID: joins',
+  );
 });
 
 test.run();

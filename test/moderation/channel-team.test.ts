@@ -11,7 +11,11 @@ const itemOf = (s: Stanza) => s.getChild('x', USER)?.getChild('item');
 
 test('the team is admin in every room of the channel, new rooms too; removal takes back only team grants', async () => {
   const muc = fx.srv.server.muc;
-  const seed = { channel: 'chan-1', config: { persistent: true }, affiliations: { 'streamer@localhost': 'owner' as const } };
+  const seed = {
+    channel: 'chan-1',
+    config: { persistent: true },
+    affiliations: { 'streamer@localhost': 'owner' as const },
+  };
   muc.createRoom('video-a', seed);
   muc.createRoom('video-b', seed);
   muc.createRoom('other', { channel: 'chan-2', config: { persistent: true } });
@@ -30,7 +34,11 @@ test('the team is admin in every room of the channel, new rooms too; removal tak
   await setAffiliation(streamer, 'video-a', 'friend@localhost', 'admin');
 
   muc.teams.setTeam('chan-1', { 'helper@localhost': 'admin' });
-  const demoted = await mod.waitFor((s) => s.is('presence') && s.attrs.from === `video-a@${HOST}/Mod` && itemOf(s)?.attrs.affiliation === 'none', 5000, 'mod loses admin');
+  const demoted = await mod.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `video-a@${HOST}/Mod` && itemOf(s)?.attrs.affiliation === 'none',
+    5000,
+    'mod loses admin',
+  );
   assert.is(itemOf(demoted).attrs.role, 'participant');
   assert.is(fx.srv.server.muc.getRoom('video-a')!.affiliationOf('friend@localhost'), 'admin', 'hand-made admin stays');
   assert.is(fx.srv.server.muc.getRoom('video-b')!.affiliationOf('helper@localhost'), 'admin');
@@ -38,7 +46,11 @@ test('the team is admin in every room of the channel, new rooms too; removal tak
   await fx.restart();
   fx.srv.server.muc.createRoom('video-d', seed);
   assert.equal(fx.srv.server.muc.teams.getTeam('chan-1'), { 'helper@localhost': 'admin' });
-  assert.is(fx.srv.server.muc.getRoom('video-d')!.affiliationOf('helper@localhost'), 'admin', 'team kept across restart');
+  assert.is(
+    fx.srv.server.muc.getRoom('video-d')!.affiliationOf('helper@localhost'),
+    'admin',
+    'team kept across restart',
+  );
   assert.is(fx.srv.server.muc.getRoom('video-a')!.affiliationOf('mod@localhost'), 'none');
   assert.throws(() => fx.srv.server.muc.teams.setTeam('chan-1', { 'x@localhost': 'member' }), /admin or owner/);
 });

@@ -4,7 +4,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sideBySide, onOurs } from '../helpers/livechat-prosody.js';
-import { join, configure, discoInfo, say, outcome, stanzaError, roomJid, config104, barrier, hasReceived } from './helpers.js';
+import {
+  join,
+  configure,
+  discoInfo,
+  say,
+  outcome,
+  stanzaError,
+  roomJid,
+  config104,
+  barrier,
+  hasReceived,
+} from './helpers.js';
 
 const FEATURE = 'x_peertubelivechat_emoji_only_mode';
 const FIELD = 'muc#roomconfig_x_peertubelivechat_emoji_only_mode';
@@ -38,7 +49,7 @@ test('emoji only: text bounces, emoji pass, moderators exempt', async () => {
   assert.is(ours.leaked, false);
 });
 
-test('emoji only: the channel\'s custom shortnames set through the library API pass (ours)', async () => {
+test("emoji only: the channel's custom shortnames set through the library API pass (ours)", async () => {
   await onOurs(async (t) => {
     const room = roomJid(t, 'emoji2');
     const owner = await t.user('streamer');

@@ -5,7 +5,18 @@ import { WebSocket } from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { connectClient } from '../helpers/xmpp-client.js';
-import { ServerPerTest, HOST, MUC, codes, errCond, expectError, joinRoom, setAffiliation, xml, type TestClient } from './room-client.js';
+import {
+  ServerPerTest,
+  HOST,
+  MUC,
+  codes,
+  errCond,
+  expectError,
+  joinRoom,
+  setAffiliation,
+  xml,
+  type TestClient,
+} from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 const fx = new ServerPerTest(test);
@@ -16,7 +27,9 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
   const g = globalThis as { WebSocket?: unknown };
   const saved = g.WebSocket;
   g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { localAddress }); }
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { localAddress });
+    }
   };
   try {
     const c = await connectClient({ service: fx.srv.wsUrl, domain: 'anon.localhost' });
@@ -29,10 +42,20 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
 
 async function tryJoin(c: TestClient, nick: string) {
   await c.send(xml('presence', { to: `live@${HOST}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === `live@${HOST}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')), 10000, 'join outcome');
+  return c.waitFor(
+    (s) =>
+      s.is('presence') &&
+      s.attrs.from === `live@${HOST}/${nick}` &&
+      (s.attrs.type === 'error' || codes(s).includes('110')),
+    10000,
+    'join outcome',
+  );
 }
 const room = `live@${HOST}`;
-const was301 = (c: TestClient) => c.received.some((s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301') && codes(s).includes('110'));
+const was301 = (c: TestClient) =>
+  c.received.some(
+    (s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301') && codes(s).includes('110'),
+  );
 
 test('ban by address: same-address anonymous viewers go, others stay, list without addresses, unban', async () => {
   const owner = await clients.user('owner');
@@ -46,11 +69,19 @@ test('ban by address: same-address anonymous viewers go, others stay, list witho
   await joinRoom(v2, 'live', 'V2');
   await joinRoom(v3, 'live', 'V3');
 
-  await expectError(alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'V1' }))), 'forbidden');
+  await expectError(
+    alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'V1' }))),
+    'forbidden',
+  );
   await setAffiliation(owner, 'live', 'alice@localhost', 'admin');
-  await expectError(alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'Owner' }))), 'not-allowed');
+  await expectError(
+    alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'Owner' }))),
+    'not-allowed',
+  );
 
-  await alice.iq(xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'V1' }, xml('reason', {}, 'raid'))));
+  await alice.iq(
+    xml('iq', { type: 'set', to: room }, xml('ban-ip', { xmlns: NS, nick: 'V1' }, xml('reason', {}, 'raid'))),
+  );
   await v1.waitFor(() => was301(v1), 5000, 'V1 banned');
   await v2.waitFor(() => was301(v2), 5000, 'V2 on the same address banned');
   await owner.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));

@@ -31,13 +31,32 @@ test('mam x-search: by occupant JID or occupant-id, owners/admins only', async (
     const bodies = (ms: Awaited<ReturnType<typeof mamQuery>>) => ms.map((m) => m.getChildText('body'));
     const byFrom = bodies(await mamQuery(owner, room, SEARCH, { from: `${room}/Bob` }));
     const byAdmin = bodies(await mamQuery(admin, room, SEARCH, { from: `${room}/Carol` }));
-    const byOccupantId = bobOccupantId ? bodies(await mamQuery(owner, room, SEARCH, { occupant_id: bobOccupantId })) : 'no occupant-id on messages';
+    const byOccupantId = bobOccupantId
+      ? bodies(await mamQuery(owner, room, SEARCH, { occupant_id: bobOccupantId }))
+      : 'no occupant-id on messages';
     // Compared as a set: Prosody's internal store returned these out of date order in our runs.
-    const either = bodies(await mamQuery(owner, room, SEARCH, { from: `${room}/Carol`, ...(bobOccupantId ? { occupant_id: bobOccupantId } : {}) })).sort();
+    const either = bodies(
+      await mamQuery(owner, room, SEARCH, {
+        from: `${room}/Carol`,
+        ...(bobOccupantId ? { occupant_id: bobOccupantId } : {}),
+      }),
+    ).sort();
     const nobody = bodies(await mamQuery(owner, room, SEARCH, {}));
-    const err = async (p: Promise<unknown>) => { try { await p; return 'ok'; } catch (e) { return iqErrorCondition(e); } };
+    const err = async (p: Promise<unknown>) => {
+      try {
+        await p;
+        return 'ok';
+      } catch (e) {
+        return iqErrorCondition(e);
+      }
+    };
     return {
-      feature, byFrom, byAdmin, byOccupantId, either, nobody,
+      feature,
+      byFrom,
+      byAdmin,
+      byOccupantId,
+      either,
+      nobody,
       participant: await err(mamQuery(bob, room, SEARCH, { from: `${room}/Carol` })),
       noForm: await err(mamQuery(owner, room, SEARCH, null)),
     };

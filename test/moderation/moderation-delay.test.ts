@@ -6,8 +6,18 @@ import * as assert from 'uvu/assert';
 import { sideBySide } from '../helpers/livechat-prosody.js';
 import type { Stanza } from '../helpers/xmpp-client.js';
 import {
-  join, configure, configForm, discoInfo, say, bodyArrives, roomJid, setAffiliation, stanzaIdOf, moderateV0,
-  statusCodes, hasReceived,
+  join,
+  configure,
+  configForm,
+  discoInfo,
+  say,
+  bodyArrives,
+  roomJid,
+  setAffiliation,
+  stanzaIdOf,
+  moderateV0,
+  statusCodes,
+  hasReceived,
 } from './helpers.js';
 
 const DELAY = 4;
@@ -55,20 +65,35 @@ test('moderation delay: at once for sender and moderators, later for others, ret
     const modGot = await bodyArrives(mod, 'owner 1');
     await bodyArrives(viewer, 'owner 1', 20_000);
     const ownerViewerWaited = Date.now() - ownerSent >= (DELAY - 1) * 1000;
-    const announcement = await viewer.waitFor((s) => s.is('message') && !!s.getChild('apply-to', 'urn:xmpp:fasten:0'), 5000, 'retraction announcement');
+    const announcement = await viewer.waitFor(
+      (s) => s.is('message') && !!s.getChild('apply-to', 'urn:xmpp:fasten:0'),
+      5000,
+      'retraction announcement',
+    );
     return {
-      discoOff: discoOff?.filter(Boolean) ?? [], discoOn, got104, formValue,
+      discoOff: discoOff?.filter(Boolean) ?? [],
+      discoOn,
+      got104,
+      formValue,
       echoTagged: !!echo.getChild('moderation-delay'),
-      modTag: tag ? { delay: tag.attrs.delay, waitingPlausible: waiting >= Math.floor(sent / 1000) + DELAY - 1 && waiting <= Math.floor(Date.now() / 1000) + DELAY } : null,
+      modTag: tag
+        ? {
+            delay: tag.attrs.delay,
+            waitingPlausible:
+              waiting >= Math.floor(sent / 1000) + DELAY - 1 && waiting <= Math.floor(Date.now() / 1000) + DELAY,
+          }
+        : null,
       modAtOnce: modAt < DELAY * 1000,
       viewerEarly: early,
       viewerWaited: viewerAt >= (DELAY - 1) * 1000,
       viewerTagged: !!viewerCopy.getChild('moderation-delay'),
-      sameStanzaId: stanzaIdOf(viewerCopy, room) === stanzaIdOf(modCopy, room) && stanzaIdOf(modCopy, room) !== undefined,
+      sameStanzaId:
+        stanzaIdOf(viewerCopy, room) === stanzaIdOf(modCopy, room) && stanzaIdOf(modCopy, room) !== undefined,
       retractResult: retracted.attrs.type,
       retractedReachedViewer: hasReceived(viewer, (s) => s.getChildText('body') === 'bob 2'),
       // A moderator's own reflection is tagged like every moderator's copy.
-      ownerViewerWaited, otherModeratorTagged: !!modGot.getChild('moderation-delay'),
+      ownerViewerWaited,
+      otherModeratorTagged: !!modGot.getChild('moderation-delay'),
       ownerEchoTagged: !!ownerEcho.getChild('moderation-delay'),
       announcementFor: announcement.getChild('apply-to', 'urn:xmpp:fasten:0')!.attrs.id === sid2,
     };

@@ -4,7 +4,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sideBySide } from '../helpers/livechat-prosody.js';
-import { join, configure, discoInfo, say, outcome, stanzaError, roomJid, config104, selfRole, MUC_USER } from './helpers.js';
+import {
+  join,
+  configure,
+  discoInfo,
+  say,
+  outcome,
+  stanzaError,
+  roomJid,
+  config104,
+  selfRole,
+  MUC_USER,
+} from './helpers.js';
 
 const FEATURE = 'x_peertubelivechat_mute_anonymous';
 
@@ -36,7 +47,9 @@ test('mute anonymous: on mutes anonymous occupants and joiners, off gives voice 
     const again = await outcome(viewer, await say(viewer, room, 'thanks'));
     return {
       viewerRoleAtJoin: viewerJoin.getChild('x', MUC_USER)?.getChild('item')?.attrs.role,
-      featureBefore, featureOn, featureOff,
+      featureBefore,
+      featureOn,
+      featureOff,
       mutedError: stanzaError(muted),
       bobMsg: bobMsg.attrs.type,
       lateRole: lateJoin.getChild('x', MUC_USER)?.getChild('item')?.attrs.role,

@@ -25,8 +25,13 @@ test('an account and an anonymous viewer chat in a room on both targets', async 
 test('a script failing on one target fails with that target named', async () => {
   let message = '';
   try {
-    await sideBySide('self-check (a deliberate failure)', async (t) => { if (t.name === 'prosody') throw new Error('boom'); return 1; });
-  } catch (e) { message = (e as Error).message; }
+    await sideBySide('self-check (a deliberate failure)', async (t) => {
+      if (t.name === 'prosody') throw new Error('boom');
+      return 1;
+    });
+  } catch (e) {
+    message = (e as Error).message;
+  }
   assert.match(message, /failed on prosody/);
   assert.match(message, /boom/);
 });
@@ -35,7 +40,9 @@ test('different results on the two targets fail the comparison', async () => {
   let message = '';
   try {
     await sideBySide('self-check (a deliberate mismatch)', async (t) => t.name);
-  } catch (e) { message = (e as Error).message; }
+  } catch (e) {
+    message = (e as Error).message;
+  }
   assert.match(message, /differ/);
 });
 

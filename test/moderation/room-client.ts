@@ -17,7 +17,13 @@ export class Clients {
   list: TestClient[] = [];
   constructor(private srv: () => TestServer) {}
   async user(name: string, resource = 'web'): Promise<TestClient> {
-    const c = await connectClient({ service: this.srv().wsUrl, domain: 'localhost', username: name, password: 'pw', resource });
+    const c = await connectClient({
+      service: this.srv().wsUrl,
+      domain: 'localhost',
+      username: name,
+      password: 'pw',
+      resource,
+    });
     this.list.push(c);
     return c;
   }
@@ -39,8 +45,13 @@ export class ServerPerTest {
   srv!: TestServer;
   readonly clients = new Clients(() => this.srv);
 
-  constructor(test: Test, private readonly overrides: Raw = { testMode: true }) {
-    test.before.each(async () => { this.srv = await startTestServer(this.overrides); });
+  constructor(
+    test: Test,
+    private readonly overrides: Raw = { testMode: true },
+  ) {
+    test.before.each(async () => {
+      this.srv = await startTestServer(this.overrides);
+    });
     test.after.each(async () => {
       await this.clients.stopAll();
       await this.srv?.stop();
@@ -58,9 +69,15 @@ export class ServerPerTest {
   }
 }
 
-export const codes = (s: Stanza): string[] => (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
-export const errCond = (s: Stanza): string | undefined => s.getChild('error')?.children.find((c: Stanza | string) =>
-  typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+export const codes = (s: Stanza): string[] =>
+  (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
+export const errCond = (s: Stanza): string | undefined =>
+  s
+    .getChild('error')
+    ?.children.find(
+      (c: Stanza | string) =>
+        typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text',
+    )?.name;
 export const isSelf = (room: string, nick: string) => (s: Stanza) =>
   s.is('presence') && s.attrs.from === `${room}@${HOST}/${nick}` && !s.attrs.type && codes(s).includes('110');
 export const bodyIs = (text: string) => (s: Stanza) => s.is('message') && s.getChildText('body') === text;
@@ -69,20 +86,43 @@ export const bodyIs = (text: string) => (s: Stanza) => s.is('message') && s.getC
 export async function joinRoom(c: TestClient, room: string, nick: string): Promise<Stanza> {
   const mark = c.received.length;
   await c.send(xml('presence', { to: `${room}@${HOST}/${nick}` }, xml('x', { xmlns: MUC })));
-  const self = await c.waitFor((s) => c.received.indexOf(s) >= mark && isSelf(room, nick)(s), 10000, `self-presence in ${room} as ${nick}`);
-  await c.waitFor((s) => c.received.indexOf(s) >= mark && s.is('message') && s.attrs.from?.startsWith(`${room}@${HOST}`) && !!s.getChild('subject'), 10000, 'subject');
+  const self = await c.waitFor(
+    (s) => c.received.indexOf(s) >= mark && isSelf(room, nick)(s),
+    10000,
+    `self-presence in ${room} as ${nick}`,
+  );
+  await c.waitFor(
+    (s) =>
+      c.received.indexOf(s) >= mark &&
+      s.is('message') &&
+      s.attrs.from?.startsWith(`${room}@${HOST}`) &&
+      !!s.getChild('subject'),
+    10000,
+    'subject',
+  );
   return self;
 }
 
 export function configure(c: TestClient, room: string, fields: Record<string, string | string[]>): Promise<Stanza> {
-  const x = xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
+  const x = xml(
+    'x',
+    { xmlns: 'jabber:x:data', type: 'submit' },
     xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#roomconfig')),
-    ...Object.entries(fields).map(([k, v]) => xml('field', { var: k }, ...(Array.isArray(v) ? v : [v]).map((val) => xml('value', {}, val)))));
+    ...Object.entries(fields).map(([k, v]) =>
+      xml('field', { var: k }, ...(Array.isArray(v) ? v : [v]).map((val) => xml('value', {}, val))),
+    ),
+  );
   return c.iq(xml('iq', { type: 'set', to: `${room}@${HOST}` }, xml('query', { xmlns: OWNER }, x)));
 }
 
 export function setAffiliation(c: TestClient, room: string, jid: string, affiliation: string): Promise<Stanza> {
-  return c.iq(xml('iq', { type: 'set', to: `${room}@${HOST}` }, xml('query', { xmlns: ADMIN }, xml('item', { jid, affiliation }))));
+  return c.iq(
+    xml(
+      'iq',
+      { type: 'set', to: `${room}@${HOST}` },
+      xml('query', { xmlns: ADMIN }, xml('item', { jid, affiliation })),
+    ),
+  );
 }
 
 export async function expectError(p: Promise<unknown>, condition: string): Promise<void> {

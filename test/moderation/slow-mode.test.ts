@@ -4,7 +4,19 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sideBySide, onOurs } from '../helpers/livechat-prosody.js';
-import { join, configure, configForm, discoInfo, say, outcome, stanzaError, barrier, config104, roomJid, hasReceived } from './helpers.js';
+import {
+  join,
+  configure,
+  configForm,
+  discoInfo,
+  say,
+  outcome,
+  stanzaError,
+  barrier,
+  config104,
+  roomJid,
+  hasReceived,
+} from './helpers.js';
 
 test('slow mode: config, 104, disco, per-user bounce, moderators exempt', async () => {
   const { ours } = await sideBySide('slow mode', async (t) => {
@@ -38,10 +50,17 @@ test('slow mode: config, 104, disco, per-user bounce, moderators exempt', async 
       configResult: res.attrs.type,
       got104: !!status,
       formValue: form.get('muc#roomconfig_slow_mode_duration')?.values,
-      discoBefore: before, discoAfter: after,
-      first: first.attrs.type, second: second.attrs.type, secondError: stanzaError(second), secondFrom: second.attrs.from,
-      viewerFirst: viewerFirst.attrs.type, owner1: owner1.attrs.type, owner2: owner2.attrs.type,
-      leaked, third: third.attrs.type,
+      discoBefore: before,
+      discoAfter: after,
+      first: first.attrs.type,
+      second: second.attrs.type,
+      secondError: stanzaError(second),
+      secondFrom: second.attrs.from,
+      viewerFirst: viewerFirst.attrs.type,
+      owner1: owner1.attrs.type,
+      owner2: owner2.attrs.type,
+      leaked,
+      third: third.attrs.type,
     };
   });
   assert.equal(ours.secondError, { type: 'wait', condition: 'policy-violation' });
@@ -50,13 +69,17 @@ test('slow mode: config, 104, disco, per-user bounce, moderators exempt', async 
   assert.equal(ours.discoAfter, ['60']);
 });
 
-test('slow mode: a value that is not a number is refused with bad-request and changes nothing (ours only: livechat\'s module fails internally)', async () => {
+test("slow mode: a value that is not a number is refused with bad-request and changes nothing (ours only: livechat's module fails internally)", async () => {
   await onOurs(async (t) => {
     const room = roomJid(t, 'slowbad');
     const owner = await t.user('streamer');
     await join(owner, room, 'Streamer');
     let err: unknown;
-    try { await configure(owner, room, { 'muc#roomconfig_slow_mode_duration': 'soon' }); } catch (e) { err = e; }
+    try {
+      await configure(owner, room, { 'muc#roomconfig_slow_mode_duration': 'soon' });
+    } catch (e) {
+      err = e;
+    }
     assert.match(String((err as Error)?.message ?? err), /bad-request/);
     const form = await configForm(owner, room);
     assert.equal(form.get('muc#roomconfig_slow_mode_duration')?.values, ['0']);

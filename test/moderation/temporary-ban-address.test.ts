@@ -22,7 +22,9 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
   const g = globalThis as { WebSocket?: unknown };
   const saved = g.WebSocket;
   g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) { super(url, protocols, { localAddress }); }
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { localAddress });
+    }
   };
   try {
     const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
@@ -35,27 +37,58 @@ async function viewerFrom(localAddress: string): Promise<TestClient> {
 
 async function tryJoin(c: TestClient, nick: string) {
   await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')), 10000, 'join outcome');
+  return c.waitFor(
+    (s) =>
+      s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')),
+    10000,
+    'join outcome',
+  );
 }
 
-test('a temporary ban keeps the anonymous viewer\'s address out for the ban\'s time, then lets it back', async () => {
+test("a temporary ban keeps the anonymous viewer's address out for the ban's time, then lets it back", async () => {
   srv = await startTestServer({ testMode: true, muc: { autoBanAnonymousIpSeconds: 3600 } });
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
   const troll = await viewerFrom('127.0.0.1');
   await joinRoom(troll, 'live', 'Troll');
   const bannedAt = Date.now();
-  await owner.iq(xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: ADMIN },
-    xml('item', { jid: troll.jid.split('/')[0], affiliation: 'outcast' }, xml('expires', { xmlns: 'urn:livechat-xmpp:muc-temporary-ban:0', seconds: String(SECONDS) })))));
-  await troll.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301'), 10000, 'troll banned');
+  await owner.iq(
+    xml(
+      'iq',
+      { type: 'set', to: ROOM },
+      xml(
+        'query',
+        { xmlns: ADMIN },
+        xml(
+          'item',
+          { jid: troll.jid.split('/')[0], affiliation: 'outcast' },
+          xml('expires', { xmlns: 'urn:livechat-xmpp:muc-temporary-ban:0', seconds: String(SECONDS) }),
+        ),
+      ),
+    ),
+  );
+  await troll.waitFor(
+    (s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301'),
+    10000,
+    'troll banned',
+  );
 
   // "Reloading the page": a new anonymous login from the same address.
-  assert.is(errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')), 'forbidden', 'same address, new JID: refused during the ban');
+  assert.is(
+    errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')),
+    'forbidden',
+    'same address, new JID: refused during the ban',
+  );
   assert.ok(Date.now() - bannedAt < SECONDS * 1000, 'checked inside the ban');
   assert.is((await tryJoin(await viewerFrom('127.0.0.2'), 'Other')).attrs.type, undefined, 'another address joins');
-  const list = await owner.iq(xml('iq', { type: 'get', to: ROOM }, xml('ip-bans', { xmlns: 'urn:livechat-xmpp:muc-ip-ban:0' })));
+  const list = await owner.iq(
+    xml('iq', { type: 'get', to: ROOM }, xml('ip-bans', { xmlns: 'urn:livechat-xmpp:muc-ip-ban:0' })),
+  );
   const until = Date.parse(list.getChild('ip-bans').getChildren('ban')[0].attrs.until);
-  assert.ok(until <= bannedAt + SECONDS * 1000 + 2000 && until >= bannedAt + SECONDS * 1000 - 2000, 'the address ban ends with the temporary ban, not in an hour');
+  assert.ok(
+    until <= bannedAt + SECONDS * 1000 + 2000 && until >= bannedAt + SECONDS * 1000 - 2000,
+    'the address ban ends with the temporary ban, not in an hour',
+  );
 
   while (Date.now() < until + 200) await new Promise((r) => setTimeout(r, 100));
   assert.is((await tryJoin(await viewerFrom('127.0.0.1'), 'Back')).attrs.type, undefined, 'back after the ban');

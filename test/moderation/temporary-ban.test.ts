@@ -2,19 +2,53 @@
 // a restart; a plain ban stays.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ADMIN, ServerPerTest, HOST, MUC, codes, configure, errCond, joinRoom, xml, type TestClient } from './room-client.js';
+import {
+  ADMIN,
+  ServerPerTest,
+  HOST,
+  MUC,
+  codes,
+  configure,
+  errCond,
+  joinRoom,
+  xml,
+  type TestClient,
+} from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-temporary-ban:0';
 const fx = new ServerPerTest(test);
 const clients = fx.clients;
 
-const ban = (c: TestClient, jid: string, seconds?: number) => c.iq(xml('iq', { type: 'set', to: `live@${HOST}` }, xml('query', { xmlns: ADMIN },
-  xml('item', { jid, affiliation: 'outcast' }, xml('reason', {}, 'cool down'), seconds !== undefined ? xml('expires', { xmlns: NS, seconds: String(seconds) }) : undefined))));
+const ban = (c: TestClient, jid: string, seconds?: number) =>
+  c.iq(
+    xml(
+      'iq',
+      { type: 'set', to: `live@${HOST}` },
+      xml(
+        'query',
+        { xmlns: ADMIN },
+        xml(
+          'item',
+          { jid, affiliation: 'outcast' },
+          xml('reason', {}, 'cool down'),
+          seconds !== undefined ? xml('expires', { xmlns: NS, seconds: String(seconds) }) : undefined,
+        ),
+      ),
+    ),
+  );
 
 async function tryJoin(c: TestClient, nick: string) {
   const mark = c.received.length;
   await c.send(xml('presence', { to: `live@${HOST}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => c.received.indexOf(s) >= mark && s.is('presence') && s.attrs.from === `live@${HOST}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')), 10000, 'join outcome');
+  return c.waitFor(
+    (s) =>
+      c.received.indexOf(s) >= mark &&
+      s.is('presence') &&
+      s.attrs.from === `live@${HOST}/${nick}` &&
+      (s.attrs.type === 'error' || codes(s).includes('110')),
+    10000,
+    'join outcome',
+  );
 }
 
 test('a ban with an expiry: 301, rejoin refused, listed with its end, lifted on time', async () => {
@@ -23,17 +57,33 @@ test('a ban with an expiry: 301, rejoin refused, listed with its end, lifted on 
   await joinRoom(owner, 'live', 'Owner');
   await joinRoom(troll, 'live', 'Troll');
   await ban(owner, 'troll@localhost', 2);
-  const gone = await troll.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301'), 5000, '301');
+  const gone = await troll.waitFor(
+    (s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301'),
+    5000,
+    '301',
+  );
   assert.ok(gone);
   assert.is(errCond(await tryJoin(troll, 'Troll')), 'forbidden');
-  const list = await owner.iq(xml('iq', { type: 'get', to: `live@${HOST}` }, xml('query', { xmlns: ADMIN }, xml('item', { affiliation: 'outcast' }))));
+  const list = await owner.iq(
+    xml(
+      'iq',
+      { type: 'get', to: `live@${HOST}` },
+      xml('query', { xmlns: ADMIN }, xml('item', { affiliation: 'outcast' })),
+    ),
+  );
   const item = list.getChild('query', ADMIN).getChild('item');
   assert.is(item.attrs.jid, 'troll@localhost');
   const until = Date.parse(item.getChild('expires', NS).attrs.until);
   assert.ok(Math.abs(until - (Date.now() + 2000)) < 3000, 'expiry in about 2 s');
   // The owner sees the lift as an affiliation change of a non-occupant.
-  await owner.waitFor((s) => s.is('message') && s.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChild('item')?.attrs.jid === 'troll@localhost'
-    && s.getChild('x', 'http://jabber.org/protocol/muc#user').getChild('item').attrs.affiliation === 'none', 10000, 'ban lifted');
+  await owner.waitFor(
+    (s) =>
+      s.is('message') &&
+      s.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChild('item')?.attrs.jid === 'troll@localhost' &&
+      s.getChild('x', 'http://jabber.org/protocol/muc#user').getChild('item').attrs.affiliation === 'none',
+    10000,
+    'ban lifted',
+  );
   const back = await tryJoin(troll, 'Troll');
   assert.is(back.attrs.type, undefined, 'rejoins after expiry');
 });

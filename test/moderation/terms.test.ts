@@ -16,7 +16,11 @@ test('global terms on every join, then the room terms once set; both from room/P
   const g = await owner.waitFor(termsOf('global'), 5000, 'global terms');
   assert.is(g.attrs.from, `live@${HOST}/Peertube`);
   assert.is(g.getChildText('body'), GLOBAL);
-  assert.ok(g.getChild('no-store', 'urn:xmpp:hints') && g.getChild('no-permanent-store', 'urn:xmpp:hints') && g.getChild('no-copy', 'urn:xmpp:hints'));
+  assert.ok(
+    g.getChild('no-store', 'urn:xmpp:hints') &&
+      g.getChild('no-permanent-store', 'urn:xmpp:hints') &&
+      g.getChild('no-copy', 'urn:xmpp:hints'),
+  );
   assert.ok(g.getChild('delay', 'urn:xmpp:delay'));
   assert.not.ok(g.getChild('stanza-id', 'urn:xmpp:sid:0'), 'not archived');
   assert.not.ok(owner.received.some(termsOf('muc')), 'no room terms yet');
@@ -35,7 +39,11 @@ test('global terms on every join, then the room terms once set; both from room/P
   const late = await clients.viewer();
   await joinRoom(late, 'live', 'Late');
   await late.waitFor(termsOf('muc'), 5000, 'room terms for late');
-  assert.is(late.received.filter((s) => s.getChild('x-livechat-terms')).length, 2, 'one global, one room terms, none from history');
+  assert.is(
+    late.received.filter((s) => s.getChild('x-livechat-terms')).length,
+    2,
+    'one global, one room terms, none from history',
+  );
 });
 
 test('the Peertube nickname is reserved; a forged terms marker is stripped', async () => {
@@ -45,7 +53,11 @@ test('the Peertube nickname is reserved; a forged terms marker is stripped', asy
   assert.is(errCond(err), 'conflict');
   await joinRoom(alice, 'live', 'Alice');
   await alice.send(xml('presence', { to: `live@${HOST}/Peertube` }));
-  const err2 = await alice.waitFor((s) => s.is('presence') && s.attrs.type === 'error' && s !== err, 5000, 'nick change refused');
+  const err2 = await alice.waitFor(
+    (s) => s.is('presence') && s.attrs.type === 'error' && s !== err,
+    5000,
+    'nick change refused',
+  );
   assert.is(errCond(err2), 'conflict');
   const bob = await clients.user('bob');
   await joinRoom(bob, 'live', 'Bob');

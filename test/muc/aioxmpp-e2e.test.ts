@@ -30,39 +30,79 @@ function run(args: string[], ms: number): Promise<{ code: number | null; out: st
   return new Promise((done, fail) => {
     const p = spawn(PYTHON, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    const timer = setTimeout(() => { p.kill('SIGKILL'); fail(new Error(`aioxmpp e2e suite did not finish in ${ms / 1000}s:\n${out.slice(-4000)}`)); }, ms);
-    p.on('error', (e) => { clearTimeout(timer); fail(e); });
-    p.on('close', (code) => { clearTimeout(timer); done({ code, out }); });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.stderr.on('data', (d) => {
+      out += d;
+    });
+    const timer = setTimeout(() => {
+      p.kill('SIGKILL');
+      fail(new Error(`aioxmpp e2e suite did not finish in ${ms / 1000}s:\n${out.slice(-4000)}`));
+    }, ms);
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      fail(e);
+    });
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, out });
+    });
   });
 }
 
 test('aioxmpp MUC end-to-end suite passes every case against our server', async () => {
-  assert.ok(existsSync(PYTHON), `${PYTHON} is missing: install Debian's python3 with python3-aioxmpp and python3-pytest`);
+  assert.ok(
+    existsSync(PYTHON),
+    `${PYTHON} is missing: install Debian's python3 with python3-aioxmpp and python3-pytest`,
+  );
   const probe = await run(['-c', 'import aioxmpp.e2etest, pytest'], 60_000);
-  assert.is(probe.code, 0, `aioxmpp's e2e harness cannot be imported (apt-get install python3-aioxmpp python3-pytest):\n${probe.out}`);
+  assert.is(
+    probe.code,
+    0,
+    `aioxmpp's e2e harness cannot be imported (apt-get install python3-aioxmpp python3-pytest):\n${probe.out}`,
+  );
   const port = srv.server.tcpAddresses()!.starttls[0].port;
   const config = join(dir, 'e2etest.ini');
-  await writeFile(config, [
-    '[global]',
-    'provisioner=aioxmpp.e2etest.provision.AnonymousProvisioner',
-    'timeout=30',
-    '',
-    '[aioxmpp.e2etest.provision.AnonymousProvisioner]',
-    'host=127.0.0.1',
-    'domain=anon.localhost',
-    `port=${port}`,
-    // The test server's certificate is self-signed: the suite checks MUC behaviour, not who signed it.
-    'no_verify=true',
-    'quirks=[]',
-    '',
-  ].join('\n'));
-  const { code, out } = await run(['-m', 'aioxmpp.e2etest', `--e2etest-config=${config}`, '--e2etest-only', '-v', '-rA', '-p', 'no:cacheprovider', suite], 8 * 60_000);
+  await writeFile(
+    config,
+    [
+      '[global]',
+      'provisioner=aioxmpp.e2etest.provision.AnonymousProvisioner',
+      'timeout=30',
+      '',
+      '[aioxmpp.e2etest.provision.AnonymousProvisioner]',
+      'host=127.0.0.1',
+      'domain=anon.localhost',
+      `port=${port}`,
+      // The test server's certificate is self-signed: the suite checks MUC behaviour, not who signed it.
+      'no_verify=true',
+      'quirks=[]',
+      '',
+    ].join('\n'),
+  );
+  const { code, out } = await run(
+    [
+      '-m',
+      'aioxmpp.e2etest',
+      `--e2etest-config=${config}`,
+      '--e2etest-only',
+      '-v',
+      '-rA',
+      '-p',
+      'no:cacheprovider',
+      suite,
+    ],
+    8 * 60_000,
+  );
   const passed = [...out.matchAll(/::(test_\w+) PASSED/g)].map((m) => m[1]);
   const bad = [...out.matchAll(/::(test_\w+) (FAILED|ERROR|SKIPPED)/g)].map((m) => `${m[1]} ${m[2]}`);
   assert.equal(bad, [], `aioxmpp cases did not pass:\n${out.slice(-6000)}`);
-  assert.is(passed.length, EXPECTED_CASES, `expected ${EXPECTED_CASES} passing cases, got ${passed.join(', ') || 'none'}:\n${out.slice(-6000)}`);
+  assert.is(
+    passed.length,
+    EXPECTED_CASES,
+    `expected ${EXPECTED_CASES} passing cases, got ${passed.join(', ') || 'none'}:\n${out.slice(-6000)}`,
+  );
   assert.is(code, 0, `pytest exited with ${code}:\n${out.slice(-6000)}`);
 });
 

@@ -19,7 +19,8 @@ test('config form round-trip and 104/172 announcements', async () => {
   const p = h.session('p@localhost/1');
   join(o, 'r', 'O');
   join(p, 'r', 'P');
-  o.take(); p.take();
+  o.take();
+  p.take();
   o.out(`<iq type="get" id="g" to="r@${HOST}"><query xmlns="${OWNER}"/></iq>`);
   await tick();
   const form = o.take()[0].getChild('query', OWNER)!.getChild('x', 'jabber:x:data')!;
@@ -27,14 +28,32 @@ test('config form round-trip and 104/172 announcements', async () => {
   assert.equal(fieldValues(form, 'FORM_TYPE'), ['http://jabber.org/protocol/muc#roomconfig']);
   assert.equal(fieldValues(form, 'muc#roomconfig_historylength'), ['20']);
   assert.equal(fieldValues(form, 'muc#roomconfig_presencebroadcast'), ['moderator', 'participant', 'visitor']);
-  for (const v of ['muc#roomconfig_persistentroom', 'muc#roomconfig_publicroom', 'muc#roomconfig_moderatedroom', 'muc#roomconfig_membersonly',
-    'muc#roomconfig_roomsecret', 'muc#roomconfig_maxusers', 'muc#roomconfig_whois', 'muc#roomconfig_changesubject', 'muc#roomconfig_allowpm',
-    'muc#roomconfig_enablearchiving', 'muc#roomconfig_roomname', 'muc#roomconfig_roomdesc']) {
-    assert.ok(form.getChildren('field').some((f) => f.attrs.var === v), v);
+  for (const v of [
+    'muc#roomconfig_persistentroom',
+    'muc#roomconfig_publicroom',
+    'muc#roomconfig_moderatedroom',
+    'muc#roomconfig_membersonly',
+    'muc#roomconfig_roomsecret',
+    'muc#roomconfig_maxusers',
+    'muc#roomconfig_whois',
+    'muc#roomconfig_changesubject',
+    'muc#roomconfig_allowpm',
+    'muc#roomconfig_enablearchiving',
+    'muc#roomconfig_roomname',
+    'muc#roomconfig_roomdesc',
+  ]) {
+    assert.ok(
+      form.getChildren('field').some((f) => f.attrs.var === v),
+      v,
+    );
   }
   submitConfig(o, 'r', {
-    'muc#roomconfig_roomname': 'Live', 'muc#roomconfig_roomdesc': 'A stream', 'muc#roomconfig_whois': 'anyone',
-    'muc#roomconfig_historylength': '5', 'muc#roomconfig_maxusers': '50', 'muc#roomconfig_presencebroadcast': ['moderator'],
+    'muc#roomconfig_roomname': 'Live',
+    'muc#roomconfig_roomdesc': 'A stream',
+    'muc#roomconfig_whois': 'anyone',
+    'muc#roomconfig_historylength': '5',
+    'muc#roomconfig_maxusers': '50',
+    'muc#roomconfig_presencebroadcast': ['moderator'],
   });
   await tick();
   const og = o.take();
@@ -70,13 +89,24 @@ test('limited presence broadcast: participants do not see each other join, moder
   const v2 = h.session('v2@anon.localhost/b');
   join(v1, 'live', 'V1');
   const v1got = v1.take();
-  assert.equal(v1got.filter((s) => s.name === 'presence').map((s) => s.attrs.from), [`live@${HOST}/Mod`, `live@${HOST}/V1`]);
+  assert.equal(
+    v1got.filter((s) => s.name === 'presence').map((s) => s.attrs.from),
+    [`live@${HOST}/Mod`, `live@${HOST}/V1`],
+  );
   join(v2, 'live', 'V2');
   const v2got = v2.take();
-  assert.equal(v2got.filter((s) => s.name === 'presence').map((s) => s.attrs.from), [`live@${HOST}/Mod`, `live@${HOST}/V2`], 'V2 sees only moderator and self');
+  assert.equal(
+    v2got.filter((s) => s.name === 'presence').map((s) => s.attrs.from),
+    [`live@${HOST}/Mod`, `live@${HOST}/V2`],
+    'V2 sees only moderator and self',
+  );
   assert.is(v1.take().length, 0, 'V1 does not see V2 join');
   const modGot = mod.take();
-  assert.equal(modGot.map((s) => s.attrs.from), [`live@${HOST}/V1`, `live@${HOST}/V2`], 'moderator sees both');
+  assert.equal(
+    modGot.map((s) => s.attrs.from),
+    [`live@${HOST}/V1`, `live@${HOST}/V2`],
+    'moderator sees both',
+  );
   // occupant count still visible in disco
   v1.out(`<iq type="get" id="d" to="live@${HOST}"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`);
   await tick();
@@ -98,9 +128,15 @@ test('persistent room keeps config, affiliations and subject across restart', as
     const h = await harness({ deps: { dataDir: dir } });
     const o = h.session('o@localhost/1');
     join(o, 'keep', 'O');
-    submitConfig(o, 'keep', { 'muc#roomconfig_persistentroom': '1', 'muc#roomconfig_roomname': 'Kept', 'muc#roomconfig_membersonly': '1' });
+    submitConfig(o, 'keep', {
+      'muc#roomconfig_persistentroom': '1',
+      'muc#roomconfig_roomname': 'Kept',
+      'muc#roomconfig_membersonly': '1',
+    });
     await tick();
-    o.out(`<iq type="set" id="a" to="keep@${HOST}"><query xmlns="http://jabber.org/protocol/muc#admin"><item affiliation="member" jid="m@localhost"/><item affiliation="admin" jid="ad@localhost"/></query></iq>`);
+    o.out(
+      `<iq type="set" id="a" to="keep@${HOST}"><query xmlns="http://jabber.org/protocol/muc#admin"><item affiliation="member" jid="m@localhost"/><item affiliation="admin" jid="ad@localhost"/></query></iq>`,
+    );
     o.out(`<message type="groupchat" to="keep@${HOST}"><subject>Topic!</subject></message>`);
     await tick();
     o.out(`<presence type="unavailable" to="keep@${HOST}/O"/>`);
@@ -184,7 +220,10 @@ test('creation policy: accounts and callback', async () => {
   const got = viewer.take();
   const self = got.find((s) => codes(s).includes('110'))!;
   assert.is(item(self)?.attrs.affiliation, 'none', 'viewer does not become owner');
-  assert.ok(got.some((s) => s.getChildText('body') === 'queued'), 'stanza sent while creating is processed after');
+  assert.ok(
+    got.some((s) => s.getChildText('body') === 'queued'),
+    'stanza sent while creating is processed after',
+  );
   assert.is(h2.muc.getRoom('video-1')!.affiliationOf('streamer@localhost'), 'owner');
   assert.is(h2.muc.getRoom('video-1')!.config.name, 'My video');
 });
@@ -201,14 +240,36 @@ test('service disco and public room listing', async () => {
   o.out(`<iq type="get" id="j" to="${HOST}"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`);
   const [info, items] = o.take();
   assert.is(info.getChild('query')!.getChild('identity')?.attrs.category, 'conference');
-  assert.ok(info.getChild('query')!.getChildren('feature').some((f) => f.attrs.var === 'http://jabber.org/protocol/muc'));
-  assert.equal(items.getChild('query')!.getChildren('item').map((i) => i.attrs.jid), [`pub@${HOST}`]);
+  assert.ok(
+    info
+      .getChild('query')!
+      .getChildren('feature')
+      .some((f) => f.attrs.var === 'http://jabber.org/protocol/muc'),
+  );
+  assert.equal(
+    items
+      .getChild('query')!
+      .getChildren('item')
+      .map((i) => i.attrs.jid),
+    [`pub@${HOST}`],
+  );
   o.out(`<iq type="get" id="k" to="pub@${HOST}"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`);
   await tick();
   const ri = o.take()[0].getChild('query')!;
   const feats = ri.getChildren('feature').map((f) => f.attrs.var);
-  for (const f of ['http://jabber.org/protocol/muc', 'muc_public', 'muc_temporary', 'muc_open', 'muc_unmoderated', 'muc_semianonymous',
-    'muc_unsecured', 'urn:xmpp:occupant-id:0', 'urn:xmpp:sid:0', 'urn:xmpp:message-moderate:0']) assert.ok(feats.includes(f), f);
+  for (const f of [
+    'http://jabber.org/protocol/muc',
+    'muc_public',
+    'muc_temporary',
+    'muc_open',
+    'muc_unmoderated',
+    'muc_semianonymous',
+    'muc_unsecured',
+    'urn:xmpp:occupant-id:0',
+    'urn:xmpp:sid:0',
+    'urn:xmpp:message-moderate:0',
+  ])
+    assert.ok(feats.includes(f), f);
 });
 
 test('chat states are dropped in large rooms only; subject permission', async () => {
@@ -217,13 +278,16 @@ test('chat states are dropped in large rooms only; subject permission', async ()
   const b = h.session('b@localhost/1');
   join(a, 'r', 'A');
   join(b, 'r', 'B');
-  a.take(); b.take();
+  a.take();
+  b.take();
   const cs = `<message type="groupchat" to="r@${HOST}"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`;
   b.out(cs);
   assert.is(a.take().length, 1);
   const c = h.session('c@localhost/1');
   join(c, 'r', 'C');
-  a.take(); b.take(); c.take();
+  a.take();
+  b.take();
+  c.take();
   b.out(cs);
   assert.is(a.take().length, 0);
   b.out(`<message type="groupchat" to="r@${HOST}"><subject>mine</subject></message>`);

@@ -14,7 +14,13 @@ let srv: TestServer;
 const clients: TestClient[] = [];
 
 async function user(name: string): Promise<TestClient> {
-  const c = await connectClient({ service: srv.wsUrl, domain: 'localhost', username: name, password: 'pw', resource: 'web' });
+  const c = await connectClient({
+    service: srv.wsUrl,
+    domain: 'localhost',
+    username: name,
+    password: 'pw',
+    resource: 'web',
+  });
   clients.push(c);
   return c;
 }
@@ -24,31 +30,53 @@ async function viewer(): Promise<TestClient> {
   return c;
 }
 
-const codes = (s: Stanza): string[] => (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
+const codes = (s: Stanza): string[] =>
+  (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
 const item = (s: Stanza): Stanza | undefined => s.getChild('x', USER)?.getChild('item');
 const isSelf = (room: string, nick: string) => (s: Stanza) =>
   s.is('presence') && s.attrs.from === `${room}@${HOST}/${nick}` && !s.attrs.type && codes(s).includes('110');
 const presenceFrom = (room: string, nick: string, type?: string) => (s: Stanza) =>
   s.is('presence') && s.attrs.from === `${room}@${HOST}/${nick}` && s.attrs.type === type;
 const bodyIs = (text: string) => (s: Stanza) => s.is('message') && s.getChildText('body') === text;
-const errCond = (s: Stanza) => s.getChild('error')?.children.find((c: Stanza | string) => typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+const errCond = (s: Stanza) =>
+  s
+    .getChild('error')
+    ?.children.find(
+      (c: Stanza | string) =>
+        typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text',
+    )?.name;
 
 async function joinRoom(c: TestClient, room: string, nick: string): Promise<Stanza> {
   await c.send(xml('presence', { to: `${room}@${HOST}/${nick}` }, xml('x', { xmlns: MUC })));
   const self = await c.waitFor(isSelf(room, nick), 5000, `self-presence in ${room} as ${nick}`);
-  await c.waitFor((s) => s.is('message') && s.attrs.from?.startsWith(`${room}@${HOST}`) && !!s.getChild('subject'), 5000, 'subject');
+  await c.waitFor(
+    (s) => s.is('message') && s.attrs.from?.startsWith(`${room}@${HOST}`) && !!s.getChild('subject'),
+    5000,
+    'subject',
+  );
   return self;
 }
 
 function configure(c: TestClient, room: string, fields: Record<string, string | string[]>) {
-  const x = xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
+  const x = xml(
+    'x',
+    { xmlns: 'jabber:x:data', type: 'submit' },
     xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#roomconfig')),
-    ...Object.entries(fields).map(([k, v]) => xml('field', { var: k }, ...(Array.isArray(v) ? v : [v]).map((val) => xml('value', {}, val)))));
+    ...Object.entries(fields).map(([k, v]) =>
+      xml('field', { var: k }, ...(Array.isArray(v) ? v : [v]).map((val) => xml('value', {}, val))),
+    ),
+  );
   return c.iq(xml('iq', { type: 'set', to: `${room}@${HOST}` }, xml('query', { xmlns: OWNER }, x)));
 }
 
 function admin(c: TestClient, room: string, attrs: Record<string, string>, reason?: string) {
-  return c.iq(xml('iq', { type: 'set', to: `${room}@${HOST}` }, xml('query', { xmlns: ADMIN }, xml('item', attrs, reason ? xml('reason', {}, reason) : undefined))));
+  return c.iq(
+    xml(
+      'iq',
+      { type: 'set', to: `${room}@${HOST}` },
+      xml('query', { xmlns: ADMIN }, xml('item', attrs, reason ? xml('reason', {}, reason) : undefined)),
+    ),
+  );
 }
 
 test.before.each(async () => {
@@ -80,7 +108,9 @@ test('three occupants join and see each other with the right codes; messages car
   await romeo.waitFor(presenceFrom('garden', 'Guest'));
   await juliet.waitFor(presenceFrom('garden', 'Guest'));
 
-  await juliet.send(xml('message', { to: `garden@${HOST}`, type: 'groupchat', id: 'j1' }, xml('body', {}, 'Here I am!')));
+  await juliet.send(
+    xml('message', { to: `garden@${HOST}`, type: 'groupchat', id: 'j1' }, xml('body', {}, 'Here I am!')),
+  );
   const got = await Promise.all([romeo, juliet, guest].map((c) => c.waitFor(bodyIs('Here I am!'))));
   const ids = got.map((m) => m.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id);
   assert.ok(ids[0]);
@@ -160,15 +190,29 @@ test('config form round-trip', async () => {
   const owner = await user('owner');
   await joinRoom(owner, 'cfg', 'Owner');
   await configure(owner, 'cfg', {
-    'muc#roomconfig_roomname': 'Stream chat', 'muc#roomconfig_roomdesc': 'Live!', 'muc#roomconfig_membersonly': '1',
-    'muc#roomconfig_roomsecret': 's3cret', 'muc#roomconfig_maxusers': '100', 'muc#roomconfig_whois': 'anyone',
-    'muc#roomconfig_changesubject': '1', 'muc#roomconfig_allowpm': 'none', 'muc#roomconfig_presencebroadcast': ['moderator'],
-    'muc#roomconfig_historylength': '10', 'muc#roomconfig_enablearchiving': '0', 'muc#roomconfig_persistentroom': '1',
-    'muc#roomconfig_publicroom': '0', 'muc#roomconfig_moderatedroom': '1',
+    'muc#roomconfig_roomname': 'Stream chat',
+    'muc#roomconfig_roomdesc': 'Live!',
+    'muc#roomconfig_membersonly': '1',
+    'muc#roomconfig_roomsecret': 's3cret',
+    'muc#roomconfig_maxusers': '100',
+    'muc#roomconfig_whois': 'anyone',
+    'muc#roomconfig_changesubject': '1',
+    'muc#roomconfig_allowpm': 'none',
+    'muc#roomconfig_presencebroadcast': ['moderator'],
+    'muc#roomconfig_historylength': '10',
+    'muc#roomconfig_enablearchiving': '0',
+    'muc#roomconfig_persistentroom': '1',
+    'muc#roomconfig_publicroom': '0',
+    'muc#roomconfig_moderatedroom': '1',
   });
   const res = await owner.iq(xml('iq', { type: 'get', to: `cfg@${HOST}` }, xml('query', { xmlns: OWNER })));
   const form = res.getChild('query', OWNER).getChild('x', 'jabber:x:data');
-  const val = (v: string) => form.getChildren('field').find((f: Stanza) => f.attrs.var === v)?.getChildren('value').map((x: Stanza) => x.getText());
+  const val = (v: string) =>
+    form
+      .getChildren('field')
+      .find((f: Stanza) => f.attrs.var === v)
+      ?.getChildren('value')
+      .map((x: Stanza) => x.getText());
   assert.equal(val('muc#roomconfig_roomname'), ['Stream chat']);
   assert.equal(val('muc#roomconfig_roomdesc'), ['Live!']);
   assert.equal(val('muc#roomconfig_membersonly'), ['1']);
@@ -183,16 +227,32 @@ test('config form round-trip', async () => {
   assert.equal(val('muc#roomconfig_persistentroom'), ['1']);
   assert.equal(val('muc#roomconfig_publicroom'), ['0']);
   assert.equal(val('muc#roomconfig_moderatedroom'), ['1']);
-  const info = (await owner.iq(xml('iq', { type: 'get', to: `cfg@${HOST}` }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })))).getChild('query');
+  const info = (
+    await owner.iq(
+      xml('iq', { type: 'get', to: `cfg@${HOST}` }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })),
+    )
+  ).getChild('query');
   const feats = info.getChildren('feature').map((f: Stanza) => f.attrs.var);
-  for (const f of ['muc_membersonly', 'muc_passwordprotected', 'muc_nonanonymous', 'muc_persistent', 'muc_hidden', 'muc_moderated']) assert.ok(feats.includes(f), f);
+  for (const f of [
+    'muc_membersonly',
+    'muc_passwordprotected',
+    'muc_nonanonymous',
+    'muc_persistent',
+    'muc_hidden',
+    'muc_moderated',
+  ])
+    assert.ok(feats.includes(f), f);
   assert.is(info.getChild('identity')?.attrs.name, 'Stream chat');
 });
 
 test('a persistent room keeps config and affiliations after a restart', async () => {
   const owner = await user('owner');
   await joinRoom(owner, 'keep', 'Owner');
-  await configure(owner, 'keep', { 'muc#roomconfig_persistentroom': '1', 'muc#roomconfig_roomname': 'Kept room', 'muc#roomconfig_moderatedroom': '1' });
+  await configure(owner, 'keep', {
+    'muc#roomconfig_persistentroom': '1',
+    'muc#roomconfig_roomname': 'Kept room',
+    'muc#roomconfig_moderatedroom': '1',
+  });
   await admin(owner, 'keep', { jid: 'mod@localhost', affiliation: 'admin' });
   await admin(owner, 'keep', { jid: 'bad@localhost', affiliation: 'outcast' }, 'spam');
   for (const c of clients.splice(0)) await c.stop();
@@ -204,7 +264,13 @@ test('a persistent room keeps config and affiliations after a restart', async ()
   assert.not.ok(codes(self).includes('201'), 'room existed');
   assert.is(item(self)?.attrs.affiliation, 'admin');
   assert.is(item(self)?.attrs.role, 'moderator');
-  const list = await mod.iq(xml('iq', { type: 'get', to: `keep@${HOST}` }, xml('query', { xmlns: ADMIN }, xml('item', { affiliation: 'outcast' }))));
+  const list = await mod.iq(
+    xml(
+      'iq',
+      { type: 'get', to: `keep@${HOST}` },
+      xml('query', { xmlns: ADMIN }, xml('item', { affiliation: 'outcast' })),
+    ),
+  );
   const it = list.getChild('query', ADMIN).getChild('item');
   assert.is(it?.attrs.jid, 'bad@localhost');
   assert.is(it?.getChildText('reason'), 'spam');
@@ -214,7 +280,11 @@ test('a persistent room keeps config and affiliations after a restart', async ()
   const v = await viewer();
   const vs = await joinRoom(v, 'keep', 'Viewer');
   assert.is(item(vs)?.attrs.role, 'visitor', 'still moderated');
-  const info = (await v.iq(xml('iq', { type: 'get', to: `keep@${HOST}` }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })))).getChild('query');
+  const info = (
+    await v.iq(
+      xml('iq', { type: 'get', to: `keep@${HOST}` }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })),
+    )
+  ).getChild('query');
   assert.is(info.getChild('identity')?.attrs.name, 'Kept room');
 });
 
@@ -228,20 +298,49 @@ test('retraction reaches all occupants (XEP-0425 v0 as livechat sends it, and v1
   await a.send(xml('message', { to: `ret@${HOST}`, type: 'groupchat' }, xml('body', {}, 'spam spam')));
   const m = await owner.waitFor(bodyIs('spam spam'));
   const sid = m.getChild('stanza-id', 'urn:xmpp:sid:0').attrs.id;
-  await owner.iq(xml('iq', { type: 'set', to: `ret@${HOST}` },
-    xml('apply-to', { xmlns: 'urn:xmpp:fasten:0', id: sid },
-      xml('moderate', { xmlns: 'urn:xmpp:message-moderate:0' }, xml('retract', { xmlns: 'urn:xmpp:message-retract:0' }), xml('reason', {}, 'spam')))));
+  await owner.iq(
+    xml(
+      'iq',
+      { type: 'set', to: `ret@${HOST}` },
+      xml(
+        'apply-to',
+        { xmlns: 'urn:xmpp:fasten:0', id: sid },
+        xml(
+          'moderate',
+          { xmlns: 'urn:xmpp:message-moderate:0' },
+          xml('retract', { xmlns: 'urn:xmpp:message-retract:0' }),
+          xml('reason', {}, 'spam'),
+        ),
+      ),
+    ),
+  );
   for (const c of [owner, a, b]) {
     const r = await c.waitFor((s) => s.is('message') && s.getChild('apply-to', 'urn:xmpp:fasten:0')?.attrs.id === sid);
     assert.is(r.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id, sid);
-    assert.is(r.getChild('apply-to', 'urn:xmpp:fasten:0').getChild('moderated', 'urn:xmpp:message-moderate:0').getChildText('reason'), 'spam');
+    assert.is(
+      r
+        .getChild('apply-to', 'urn:xmpp:fasten:0')
+        .getChild('moderated', 'urn:xmpp:message-moderate:0')
+        .getChildText('reason'),
+      'spam',
+    );
   }
   await b.send(xml('message', { to: `ret@${HOST}`, type: 'groupchat' }, xml('body', {}, 'oops')));
   const m2 = await owner.waitFor(bodyIs('oops'));
   const sid2 = m2.getChild('stanza-id', 'urn:xmpp:sid:0').attrs.id;
-  await owner.iq(xml('iq', { type: 'set', to: `ret@${HOST}` },
-    xml('moderate', { xmlns: 'urn:xmpp:message-moderate:1', id: sid2 }, xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }))));
-  for (const c of [owner, a, b]) await c.waitFor((s) => s.is('message') && s.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id === sid2);
+  await owner.iq(
+    xml(
+      'iq',
+      { type: 'set', to: `ret@${HOST}` },
+      xml(
+        'moderate',
+        { xmlns: 'urn:xmpp:message-moderate:1', id: sid2 },
+        xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }),
+      ),
+    ),
+  );
+  for (const c of [owner, a, b])
+    await c.waitFor((s) => s.is('message') && s.getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id === sid2);
 });
 
 test('limited presence broadcast: a participant does not see others join, a moderator does', async () => {

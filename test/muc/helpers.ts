@@ -20,13 +20,20 @@ export class FakeSession implements LocalSession {
   carbons = false;
   anonymous = false;
   received: Element[] = [];
-  constructor(full: string, private router: Router) {
+  constructor(
+    full: string,
+    private router: Router,
+  ) {
     this.jid = parseJid(full)!;
     this.fullJid = full;
     this.bareJid = this.jid.bare().toString();
   }
-  send(stanza: Element): void { this.received.push(parse(stanza.toString())); }
-  sendRaw(xml: string): void { this.received.push(parse(xml)); }
+  send(stanza: Element): void {
+    this.received.push(parse(stanza.toString()));
+  }
+  sendRaw(xml: string): void {
+    this.received.push(parse(xml));
+  }
 
   /** Sends a stanza from this session (as the c2s layer would, with a verified from). */
   out(xml: string | Element): void {
@@ -54,7 +61,9 @@ export interface Harness {
   session(full: string): FakeSession;
 }
 
-export async function harness(opts: { config?: Partial<MucConfig>; deps?: Partial<MucServiceDeps> } = {}): Promise<Harness> {
+export async function harness(
+  opts: { config?: Partial<MucConfig>; deps?: Partial<MucServiceDeps> } = {},
+): Promise<Harness> {
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('localhost');
   router.addUserHost('anon.localhost');
@@ -88,10 +97,25 @@ export function item(p: Element): Element | undefined {
 }
 
 export function errorCondition(s: Element): string | undefined {
-  return s.getChild('error')?.getChildElements().find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+  return s
+    .getChild('error')
+    ?.getChildElements()
+    .find((c) => c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
 }
 
-export function submitConfig(s: FakeSession, room: string, fields: Record<string, string | string[]>, id = 'cfg'): void {
-  const f = Object.entries(fields).map(([k, v]) => `<field var="${k}">${(Array.isArray(v) ? v : [v]).map((x) => `<value>${x}</value>`).join('')}</field>`).join('');
-  s.out(`<iq type="set" id="${id}" to="${room}@${HOST}"><query xmlns="http://jabber.org/protocol/muc#owner"><x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/muc#roomconfig</value></field>${f}</x></query></iq>`);
+export function submitConfig(
+  s: FakeSession,
+  room: string,
+  fields: Record<string, string | string[]>,
+  id = 'cfg',
+): void {
+  const f = Object.entries(fields)
+    .map(
+      ([k, v]) =>
+        `<field var="${k}">${(Array.isArray(v) ? v : [v]).map((x) => `<value>${x}</value>`).join('')}</field>`,
+    )
+    .join('');
+  s.out(
+    `<iq type="set" id="${id}" to="${room}@${HOST}"><query xmlns="http://jabber.org/protocol/muc#owner"><x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE"><value>http://jabber.org/protocol/muc#roomconfig</value></field>${f}</x></query></iq>`,
+  );
 }

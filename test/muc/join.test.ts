@@ -29,7 +29,10 @@ test('three occupants see each other; jids only for moderators', async () => {
   a.take();
   join(b, 'r', 'B');
   const bGot = b.take();
-  assert.equal(bGot.map((s) => s.attrs.from), [`r@${HOST}/A`, `r@${HOST}/B`, `r@${HOST}`]);
+  assert.equal(
+    bGot.map((s) => s.attrs.from),
+    [`r@${HOST}/A`, `r@${HOST}/B`, `r@${HOST}`],
+  );
   assert.is(item(bGot[0])?.attrs.jid, undefined, 'participant does not see the owner jid');
   assert.equal(codes(bGot[1]), ['110']);
   const aGot = a.take();
@@ -75,7 +78,8 @@ test('leave broadcasts unavailable with status text; empty temporary room vanish
   const b = h.session('b@localhost/1');
   join(a, 'r', 'A');
   join(b, 'r', 'B');
-  a.take(); b.take();
+  a.take();
+  b.take();
   b.out(`<presence type="unavailable" to="r@${HOST}"><status>Farewell</status></presence>`);
   const aGot = a.take();
   assert.is(aGot[0].attrs.type, 'unavailable');
@@ -93,8 +97,11 @@ test('bad nick is refused, messages with stanza-id reach all', async () => {
   join(b, 'r', '🤖\uFE0F');
   assert.is(errorCondition(b.take()[0]), 'jid-malformed');
   join(b, 'r', 'B');
-  a.take(); b.take();
-  b.out(`<message type="groupchat" to="r@${HOST}" id="m1"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/><stanza-id xmlns="urn:xmpp:sid:0" id="fake" by="r@${HOST}"/></message>`);
+  a.take();
+  b.take();
+  b.out(
+    `<message type="groupchat" to="r@${HOST}" id="m1"><body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="o1"/><stanza-id xmlns="urn:xmpp:sid:0" id="fake" by="r@${HOST}"/></message>`,
+  );
   const [ma] = a.take();
   const [mb] = b.take();
   for (const m of [ma, mb]) {
@@ -127,7 +134,10 @@ test('history on join: default and maxstanzas', async () => {
   const c = h.session('c@localhost/1');
   join(c, 'r', 'C', '<history maxstanzas="3"/>');
   const cm = c.take();
-  assert.equal(cm.filter((s) => s.getChild('body')).map((s) => s.getChildText('body')), ['m22', 'm23', 'm24']);
+  assert.equal(
+    cm.filter((s) => s.getChild('body')).map((s) => s.getChildText('body')),
+    ['m22', 'm23', 'm24'],
+  );
   assert.ok(cm[cm.length - 1].getChild('subject'), 'subject comes last');
   const d = h.session('d@localhost/1');
   join(d, 'r', 'D', '<history maxchars="0"/>');

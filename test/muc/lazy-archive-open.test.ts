@@ -35,7 +35,12 @@ test('start() does not wait for archives; a join waits for its room archive, whi
   try {
     const config = { ...defaultMucConfig('localhost'), host: HOST };
     // A first run stores ten persistent rooms.
-    const first = createMucService({ router: new Router(new IqRegistry(), silentLogger), log: silentLogger, config, dataDir });
+    const first = createMucService({
+      router: new Router(new IqRegistry(), silentLogger),
+      log: silentLogger,
+      config,
+      dataDir,
+    });
     await first.start();
     for (let i = 0; i < 10; i++) first.createRoom(`stored${i}`, { config: { persistent: true } });
     await first.stop();
@@ -62,7 +67,10 @@ test('start() does not wait for archives; a join waits for its room archive, whi
 
     // The others are opened in the background, two at a time.
     for (let i = 0; i < 30 && warmed.length < 10; i++) {
-      for (const [jid, r] of release) { r(); release.delete(jid); }
+      for (const [jid, r] of release) {
+        r();
+        release.delete(jid);
+      }
       await tick();
     }
     assert.is(new Set(warmed).size, 10);

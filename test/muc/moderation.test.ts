@@ -19,7 +19,9 @@ async function room3() {
 
 test('owner kicks with reason: 307 to all, actor and reason shown', async () => {
   const { owner, alice, bob } = await room3();
-  owner.out(`<iq type="set" id="k1" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="none"><reason>spam</reason></item></query></iq>`);
+  owner.out(
+    `<iq type="set" id="k1" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="none"><reason>spam</reason></item></query></iq>`,
+  );
   await tick();
   const bobGot = bob.take();
   assert.is(bobGot[0].attrs.type, 'unavailable');
@@ -39,20 +41,28 @@ test('owner kicks with reason: 307 to all, actor and reason shown', async () => 
 
 test('participant cannot kick; nobody can kick the owner', async () => {
   const { owner, alice } = await room3();
-  alice.out(`<iq type="set" id="k1" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="none"/></query></iq>`);
+  alice.out(
+    `<iq type="set" id="k1" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="none"/></query></iq>`,
+  );
   await tick();
   assert.is(errorCondition(alice.take()[0]), 'forbidden');
-  owner.out(`<iq type="set" id="m" to="r@${HOST}"><query xmlns="${ADMIN}"><item jid="alice@localhost" affiliation="admin"/></query></iq>`);
+  owner.out(
+    `<iq type="set" id="m" to="r@${HOST}"><query xmlns="${ADMIN}"><item jid="alice@localhost" affiliation="admin"/></query></iq>`,
+  );
   await tick();
   alice.take();
-  alice.out(`<iq type="set" id="k2" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Owner" role="none"/></query></iq>`);
+  alice.out(
+    `<iq type="set" id="k2" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Owner" role="none"/></query></iq>`,
+  );
   await tick();
   assert.is(errorCondition(alice.take().find((s) => s.name === 'iq')!), 'not-allowed');
 });
 
 test('ban with reason: 301, banned user cannot rejoin (403), outcast list keeps reason', async () => {
   const { h, owner, alice, bob } = await room3();
-  owner.out(`<iq type="set" id="b1" to="r@${HOST}"><query xmlns="${ADMIN}"><item jid="bob@anon.localhost" affiliation="outcast"><reason>troll</reason></item></query></iq>`);
+  owner.out(
+    `<iq type="set" id="b1" to="r@${HOST}"><query xmlns="${ADMIN}"><item jid="bob@anon.localhost" affiliation="outcast"><reason>troll</reason></item></query></iq>`,
+  );
   await tick();
   const bobGot = bob.take();
   assert.equal(codes(bobGot[0]), ['301', '110']);
@@ -71,7 +81,9 @@ test('ban with reason: 301, banned user cannot rejoin (403), outcast list keeps 
   assert.is(items[0].attrs.jid, 'bob@anon.localhost');
   assert.is(items[0].getChildText('reason'), 'troll');
   // ban of someone not present is announced to moderators
-  owner.out(`<iq type="set" id="b2" to="r@${HOST}"><query xmlns="${ADMIN}"><item jid="tybalt@localhost" affiliation="outcast"><reason>calm down</reason></item></query></iq>`);
+  owner.out(
+    `<iq type="set" id="b2" to="r@${HOST}"><query xmlns="${ADMIN}"><item jid="tybalt@localhost" affiliation="outcast"><reason>calm down</reason></item></query></iq>`,
+  );
   await tick();
   const [note, res] = owner.take();
   assert.is(note.name, 'message');
@@ -85,8 +97,12 @@ test('voice revoked in a moderated room blocks messages with forbidden', async (
   const { owner, alice, bob } = await room3();
   submitConfig(owner, 'r', { 'muc#roomconfig_moderatedroom': '1' });
   await tick();
-  owner.take(); alice.take(); bob.take();
-  owner.out(`<iq type="set" id="v1" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="visitor"/></query></iq>`);
+  owner.take();
+  alice.take();
+  bob.take();
+  owner.out(
+    `<iq type="set" id="v1" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="visitor"/></query></iq>`,
+  );
   await tick();
   const bp = bob.take()[0];
   assert.is(item(bp)?.attrs.role, 'visitor');
@@ -98,7 +114,9 @@ test('voice revoked in a moderated room blocks messages with forbidden', async (
   assert.is(errorCondition(err), 'forbidden');
   assert.is(err.getChild('error')?.attrs.type, 'auth');
   assert.is(alice.take().length, 0);
-  owner.out(`<iq type="set" id="v2" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="participant"/></query></iq>`);
+  owner.out(
+    `<iq type="set" id="v2" to="r@${HOST}"><query xmlns="${ADMIN}"><item nick="Bob" role="participant"/></query></iq>`,
+  );
   await tick();
   bob.take();
   bob.out(`<message type="groupchat" to="r@${HOST}"><body>thanks</body></message>`);
@@ -117,7 +135,9 @@ test('new joiners of a moderated room are visitors', async () => {
 
 test('affiliation change by nick (issue 1224) and member list', async () => {
   const { owner, alice } = await room3();
-  owner.out(`<iq type="set" id="m1" to="r@${HOST}"><query xmlns="${ADMIN}"><item affiliation="member" nick="Alice"/></query></iq>`);
+  owner.out(
+    `<iq type="set" id="m1" to="r@${HOST}"><query xmlns="${ADMIN}"><item affiliation="member" nick="Alice"/></query></iq>`,
+  );
   await tick();
   const og = owner.take();
   assert.is(item(og[0])?.attrs.affiliation, 'member');
@@ -136,7 +156,9 @@ test('affiliation change by nick (issue 1224) and member list', async () => {
 
 test('last owner cannot step down', async () => {
   const { owner } = await room3();
-  owner.out(`<iq type="set" id="o" to="r@${HOST}"><query xmlns="${ADMIN}"><item affiliation="member" jid="owner@localhost"/></query></iq>`);
+  owner.out(
+    `<iq type="set" id="o" to="r@${HOST}"><query xmlns="${ADMIN}"><item affiliation="member" jid="owner@localhost"/></query></iq>`,
+  );
   await tick();
   assert.is(errorCondition(owner.take()[0]), 'conflict');
 });
@@ -145,8 +167,11 @@ test('moderated retraction (v0 and current) reaches all; tombstone in history', 
   const { h, owner, alice, bob } = await room3();
   bob.out(`<message type="groupchat" to="r@${HOST}" id="bad"><body>bad words</body></message>`);
   const sid = alice.take()[0].getChild('stanza-id')!.attrs.id;
-  owner.take(); bob.take();
-  owner.out(`<iq type="set" id="mod0" to="r@${HOST}"><apply-to xmlns="urn:xmpp:fasten:0" id="${sid}"><moderate xmlns="urn:xmpp:message-moderate:0"><retract xmlns="urn:xmpp:message-retract:0"/><reason>rude</reason></moderate></apply-to></iq>`);
+  owner.take();
+  bob.take();
+  owner.out(
+    `<iq type="set" id="mod0" to="r@${HOST}"><apply-to xmlns="urn:xmpp:fasten:0" id="${sid}"><moderate xmlns="urn:xmpp:message-moderate:0"><retract xmlns="urn:xmpp:message-retract:0"/><reason>rude</reason></moderate></apply-to></iq>`,
+  );
   await tick();
   for (const s of [alice, bob]) {
     const m = s.take()[0];
@@ -165,16 +190,24 @@ test('moderated retraction (v0 and current) reaches all; tombstone in history', 
   assert.not.ok(hist[0].getChild('body'), 'retracted body gone from history');
   assert.ok(hist[0].getChild('retracted', 'urn:xmpp:message-retract:1'));
   // current form
-  owner.take(); alice.take(); bob.take();
+  owner.take();
+  alice.take();
+  bob.take();
   alice.out(`<message type="groupchat" to="r@${HOST}"><body>oops</body></message>`);
   const sid2 = owner.take()[0].getChild('stanza-id')!.attrs.id;
-  alice.take(); bob.take(); carol.take();
-  owner.out(`<iq type="set" id="mod1" to="r@${HOST}"><moderate xmlns="urn:xmpp:message-moderate:1" id="${sid2}"><retract xmlns="urn:xmpp:message-retract:1"/></moderate></iq>`);
+  alice.take();
+  bob.take();
+  carol.take();
+  owner.out(
+    `<iq type="set" id="mod1" to="r@${HOST}"><moderate xmlns="urn:xmpp:message-moderate:1" id="${sid2}"><retract xmlns="urn:xmpp:message-retract:1"/></moderate></iq>`,
+  );
   await tick();
   assert.is(carol.take()[0].getChild('retract', 'urn:xmpp:message-retract:1')?.attrs.id, sid2);
   // participants may not moderate
   bob.take();
-  bob.out(`<iq type="set" id="mod2" to="r@${HOST}"><moderate xmlns="urn:xmpp:message-moderate:1" id="${sid2}"><retract xmlns="urn:xmpp:message-retract:1"/></moderate></iq>`);
+  bob.out(
+    `<iq type="set" id="mod2" to="r@${HOST}"><moderate xmlns="urn:xmpp:message-moderate:1" id="${sid2}"><retract xmlns="urn:xmpp:message-retract:1"/></moderate></iq>`,
+  );
   await tick();
   assert.is(errorCondition(bob.take()[0]), 'forbidden');
 });
@@ -183,16 +216,23 @@ test('author retraction (XEP-0424) only for own messages', async () => {
   const { owner, alice, bob } = await room3();
   alice.out(`<message type="groupchat" to="r@${HOST}"><body>typo</body></message>`);
   const sid = bob.take()[0].getChild('stanza-id')!.attrs.id;
-  owner.take(); alice.take();
-  bob.out(`<message type="groupchat" to="r@${HOST}"><retract xmlns="urn:xmpp:message-retract:1" id="${sid}"/><body>/me retracted</body></message>`);
+  owner.take();
+  alice.take();
+  bob.out(
+    `<message type="groupchat" to="r@${HOST}"><retract xmlns="urn:xmpp:message-retract:1" id="${sid}"/><body>/me retracted</body></message>`,
+  );
   assert.is(errorCondition(bob.take()[0]), 'forbidden');
-  alice.out(`<message type="groupchat" to="r@${HOST}"><retract xmlns="urn:xmpp:message-retract:1" id="${sid}"/><body>/me retracted</body></message>`);
+  alice.out(
+    `<message type="groupchat" to="r@${HOST}"><retract xmlns="urn:xmpp:message-retract:1" id="${sid}"/><body>/me retracted</body></message>`,
+  );
   assert.ok(bob.take()[0].getChild('retract', 'urn:xmpp:message-retract:1'));
 });
 
 test('destroy with reason and alternate venue', async () => {
   const { h, owner, alice } = await room3();
-  owner.out(`<iq type="set" id="d" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/muc#owner"><destroy jid="other@${HOST}"><reason>bye</reason></destroy></query></iq>`);
+  owner.out(
+    `<iq type="set" id="d" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/muc#owner"><destroy jid="other@${HOST}"><reason>bye</reason></destroy></query></iq>`,
+  );
   await tick();
   const a = alice.take();
   assert.is(a.length, 1, 'each occupant sees only its own unavailable');
@@ -209,14 +249,17 @@ test('self-ping answered by the room; private messages per allowpm', async () =>
   const { owner, alice, bob } = await room3();
   bob.out(`<iq type="get" id="p1" to="r@${HOST}/Bob"><ping xmlns="urn:xmpp:ping"/></iq>`);
   assert.is(bob.take()[0].attrs.type, 'result');
-  const c = owner; void c;
+  const c = owner;
+  void c;
   bob.out(`<message type="chat" to="r@${HOST}/Alice"><body>psst</body></message>`);
   const pm = alice.take()[0];
   assert.is(pm.attrs.from, `r@${HOST}/Bob`);
   assert.ok(pm.getChild('x', 'http://jabber.org/protocol/muc#user'));
   submitConfig(owner, 'r', { 'muc#roomconfig_allowpm': 'moderators' });
   await tick();
-  bob.take(); alice.take(); owner.take();
+  bob.take();
+  alice.take();
+  owner.take();
   bob.out(`<message type="chat" to="r@${HOST}/Alice"><body>psst</body></message>`);
   assert.is(errorCondition(bob.take()[0]), 'forbidden');
   assert.is(alice.take().length, 0);

@@ -36,7 +36,11 @@ test('a second session joins the occupant: moderators see an item per session, o
   assert.equal(jids(oGot[0]).sort(), ['juliet@localhost/laptop', 'juliet@localhost/phone']);
   assert.equal(viewer.take(), [], 'the anonymous view did not change');
   const lGot = laptop.take().filter(from('Juliet'));
-  assert.equal(jids(lGot[0]), ['juliet@localhost/laptop', 'juliet@localhost/phone'], 'the first session learns of the second');
+  assert.equal(
+    jids(lGot[0]),
+    ['juliet@localhost/laptop', 'juliet@localhost/phone'],
+    'the first session learns of the second',
+  );
   const room = h.muc.getRoom('r')!;
   assert.is(room.occupantCount, 3);
 
@@ -89,7 +93,9 @@ test('a presence error from one session removes that session only (issue 978)', 
   const { owner, laptop, phone } = await setup();
   join(phone, 'r', 'Juliet');
   owner.take();
-  laptop.out(`<presence type="error" to="r@${HOST}"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`);
+  laptop.out(
+    `<presence type="error" to="r@${HOST}"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`,
+  );
   const o = owner.take().filter(from('Juliet'));
   assert.is(o.length, 1);
   assert.is(o[0].attrs.type, undefined);
@@ -103,7 +109,10 @@ test('one session changes nick: it moves alone (303 to it), the old nick stays w
   for (const s of [owner, viewer, laptop, phone]) s.take();
   phone.out(`<presence to="r@${HOST}/Jules"/>`);
   const p = phone.take();
-  assert.equal(p.map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`), [`r@${HOST}/Juliet unavailable`, `r@${HOST}/Jules `]);
+  assert.equal(
+    p.map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`),
+    [`r@${HOST}/Juliet unavailable`, `r@${HOST}/Jules `],
+  );
   assert.equal(codes(p[0]), ['303', '110']);
   assert.is(item(p[0])?.attrs.nick, 'Jules');
   assert.equal(jids(p[0]), ['juliet@localhost/phone']);
@@ -115,7 +124,11 @@ test('one session changes nick: it moves alone (303 to it), the old nick stays w
   assert.equal(jids(oldNick[0]), ['juliet@localhost/laptop']);
   assert.equal(jids(o.filter(from('Jules'))[0]), ['juliet@localhost/phone']);
   const v = viewer.take();
-  assert.equal(v.map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`), [`r@${HOST}/Jules `], 'viewers see a new occupant');
+  assert.equal(
+    v.map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`),
+    [`r@${HOST}/Jules `],
+    'viewers see a new occupant',
+  );
   const room = h.muc.getRoom('r')!;
   assert.is(room.occupantCount, 4);
   // Messages from the phone now come from its new nick.
@@ -127,14 +140,20 @@ test('one session changes nick: it moves alone (303 to it), the old nick stays w
   for (const s of [owner, viewer, laptop, phone]) s.take();
   phone.out(`<presence to="r@${HOST}/Juliet"/>`);
   const back = phone.take();
-  assert.equal(back.map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`), [`r@${HOST}/Jules unavailable`, `r@${HOST}/Juliet `]);
-  assert.equal(viewer.take().map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`), [`r@${HOST}/Jules unavailable`]);
+  assert.equal(
+    back.map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`),
+    [`r@${HOST}/Jules unavailable`, `r@${HOST}/Juliet `],
+  );
+  assert.equal(
+    viewer.take().map((s) => `${s.attrs.from} ${s.attrs.type ?? ''}`),
+    [`r@${HOST}/Jules unavailable`],
+  );
   const o2 = owner.take();
   assert.equal(jids(o2.filter(from('Juliet'))[0]).sort(), ['juliet@localhost/laptop', 'juliet@localhost/phone']);
   assert.is(room.occupantCount, 3);
 });
 
-test("a nick held by another user stays a conflict, also for a multi-session occupant", async () => {
+test('a nick held by another user stays a conflict, also for a multi-session occupant', async () => {
   const { laptop, phone } = await setup();
   join(phone, 'r', 'Juliet');
   phone.take();
@@ -142,7 +161,10 @@ test("a nick held by another user stays a conflict, also for a multi-session occ
   const [err] = phone.take();
   assert.is(err.attrs.type, 'error');
   assert.is(errorCondition(err), 'conflict');
-  assert.equal(laptop.take().filter((s) => s.attrs.type === 'unavailable'), []);
+  assert.equal(
+    laptop.take().filter((s) => s.attrs.type === 'unavailable'),
+    [],
+  );
 });
 
 test.run();

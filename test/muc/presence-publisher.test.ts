@@ -12,7 +12,10 @@ const presencesFrom = (got: { name: string; attrs: Record<string, string | undef
 test('a filter on presence-deliver hides one occupant from non-moderators in joins, rosters, changes and leaves', async () => {
   const h = await harness();
   // Only moderators see "ghost" (a moderators-only occupant list for one nick).
-  h.muc.hooks.on('presence-deliver', (ev) => ev.occupant.nick === 'ghost' && ev.view !== 'self' && ev.recipient.role !== 'moderator');
+  h.muc.hooks.on(
+    'presence-deliver',
+    (ev) => ev.occupant.nick === 'ghost' && ev.view !== 'self' && ev.recipient.role !== 'moderator',
+  );
   const owner = h.session('owner@localhost/1');
   const viewer = h.session('viewer@localhost/1');
   const ghost = h.session('ghost@localhost/1');
@@ -50,9 +53,15 @@ test('a decorator on presence-deliver gives each recipient its own copy, self-pr
   assert.is(aSelf.getChild('x', 'vcard-temp:x:update')?.getChildText('photo'), 'for-A');
   join(b, 'r', 'B');
   const bGot = b.take().filter((s) => s.name === 'presence');
-  assert.equal(bGot.map((s) => s.getChild('x', 'vcard-temp:x:update')?.getChildText('photo')), ['for-B', 'for-B']);
+  assert.equal(
+    bGot.map((s) => s.getChild('x', 'vcard-temp:x:update')?.getChildText('photo')),
+    ['for-B', 'for-B'],
+  );
   const aGot = a.take().filter((s) => s.name === 'presence');
-  assert.equal(aGot.map((s) => s.getChild('x', 'vcard-temp:x:update')?.getChildText('photo')), ['for-A']);
+  assert.equal(
+    aGot.map((s) => s.getChild('x', 'vcard-temp:x:update')?.getChildText('photo')),
+    ['for-A'],
+  );
   // The shared copy was not mutated: one decoration each.
   assert.is(aGot[0].getChildren('x').filter((x) => x.attrs.xmlns === 'vcard-temp:x:update').length, 1);
 });

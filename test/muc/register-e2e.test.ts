@@ -23,9 +23,17 @@ async function connect(username?: string, resource = 'web'): Promise<TestClient>
   return c;
 }
 
-const codes = (s: Stanza): string[] => (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
-const selfIn = (nick: string) => (s: Stanza) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && !s.attrs.type && codes(s).includes('110');
-const errCond = (s: Stanza) => s.getChild('error')?.children.find((c: Stanza | string) => typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text')?.name;
+const codes = (s: Stanza): string[] =>
+  (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
+const selfIn = (nick: string) => (s: Stanza) =>
+  s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && !s.attrs.type && codes(s).includes('110');
+const errCond = (s: Stanza) =>
+  s
+    .getChild('error')
+    ?.children.find(
+      (c: Stanza | string) =>
+        typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text',
+    )?.name;
 
 async function enter(c: TestClient, nick: string): Promise<Stanza> {
   await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
@@ -45,17 +53,41 @@ test('a member registers a nick, a viewer cannot take it, two resources share it
   const juliet = await connect('juliet', 'laptop');
   const viewer = await connect();
   await enter(romeo, 'Romeo');
-  await romeo.iq(xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: ADMIN }, xml('item', { affiliation: 'member', jid: 'juliet@localhost' }))));
+  await romeo.iq(
+    xml(
+      'iq',
+      { type: 'set', to: ROOM },
+      xml('query', { xmlns: ADMIN }, xml('item', { affiliation: 'member', jid: 'juliet@localhost' })),
+    ),
+  );
 
   // The form, then the submission.
   const form = await juliet.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: REGISTER })));
   const fields = form.getChild('query', REGISTER).getChild('x', 'jabber:x:data').getChildren('field');
   assert.ok(fields.some((f: Stanza) => f.attrs.var === 'muc#register_roomnick' && f.getChild('required')));
-  await juliet.iq(xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: REGISTER },
-    xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-      xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#register')),
-      xml('field', { var: 'muc#register_roomnick' }, xml('value', {}, 'Juliet'))))));
-  const nick = await juliet.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'x-roomuser-item' })));
+  await juliet.iq(
+    xml(
+      'iq',
+      { type: 'set', to: ROOM },
+      xml(
+        'query',
+        { xmlns: REGISTER },
+        xml(
+          'x',
+          { xmlns: 'jabber:x:data', type: 'submit' },
+          xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#register')),
+          xml('field', { var: 'muc#register_roomnick' }, xml('value', {}, 'Juliet')),
+        ),
+      ),
+    ),
+  );
+  const nick = await juliet.iq(
+    xml(
+      'iq',
+      { type: 'get', to: ROOM },
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'x-roomuser-item' }),
+    ),
+  );
   assert.is(nick.getChild('query').getChild('identity')?.attrs.name, 'Juliet');
 
   // An anonymous viewer may neither take the nick nor register.
@@ -73,19 +105,46 @@ test('a member registers a nick, a viewer cannot take it, two resources share it
   await enter(juliet, 'Juliet');
   const phone = await connect('juliet', 'phone');
   await enter(phone, 'Juliet');
-  const both = await romeo.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/Juliet` && s.getChild('x', USER)?.getChildren('item').length === 2,
-    5000, 'presence listing both sessions');
-  assert.equal(both.getChild('x', USER).getChildren('item').map((i: Stanza) => i.attrs.jid).sort(), [juliet.jid, phone.jid].sort());
+  const both = await romeo.waitFor(
+    (s) =>
+      s.is('presence') && s.attrs.from === `${ROOM}/Juliet` && s.getChild('x', USER)?.getChildren('item').length === 2,
+    5000,
+    'presence listing both sessions',
+  );
+  assert.equal(
+    both
+      .getChild('x', USER)
+      .getChildren('item')
+      .map((i: Stanza) => i.attrs.jid)
+      .sort(),
+    [juliet.jid, phone.jid].sort(),
+  );
   await phone.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, 'from the phone')));
-  const onLaptop = await juliet.waitFor((s) => s.is('message') && s.getChildText('body') === 'from the phone', 5000, 'message on the laptop');
+  const onLaptop = await juliet.waitFor(
+    (s) => s.is('message') && s.getChildText('body') === 'from the phone',
+    5000,
+    'message on the laptop',
+  );
   assert.is(onLaptop.attrs.from, `${ROOM}/Juliet`);
 
   // Deregistration: she stays in the room (open room) as an unaffiliated participant; the reservation is gone.
   await juliet.iq(xml('iq', { type: 'set', to: ROOM }, xml('query', { xmlns: REGISTER }, xml('remove'))));
-  const demoted = await romeo.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/Juliet` && s.getChild('x', USER)?.getChild('item')?.attrs.affiliation === 'none',
-    5000, 'presence with affiliation none');
+  const demoted = await romeo.waitFor(
+    (s) =>
+      s.is('presence') &&
+      s.attrs.from === `${ROOM}/Juliet` &&
+      s.getChild('x', USER)?.getChild('item')?.attrs.affiliation === 'none',
+    5000,
+    'presence with affiliation none',
+  );
   assert.is(demoted.attrs.type, undefined);
-  const none = await juliet.iq(xml('iq', { type: 'get', to: ROOM }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'x-roomuser-item' })));
+  const none = await juliet.iq(
+    xml(
+      'iq',
+      { type: 'get', to: ROOM },
+      xml('query', { xmlns: 'http://jabber.org/protocol/disco#info', node: 'x-roomuser-item' }),
+    ),
+  );
   assert.is(none.getChild('query').getChild('identity'), undefined);
 });
 

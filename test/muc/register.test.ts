@@ -13,18 +13,24 @@ function getForm(s: FakeSession, id = 'g'): void {
   s.out(`<iq type="get" id="${id}" to="r@${HOST}"><query xmlns="${REGISTER}"/></iq>`);
 }
 function registerNick(s: FakeSession, nick: string, id = 's'): void {
-  s.out(`<iq type="set" id="${id}" to="r@${HOST}"><query xmlns="${REGISTER}"><x xmlns="${DATA}" type="submit">` +
-    `<field var="FORM_TYPE"><value>http://jabber.org/protocol/muc#register</value></field>` +
-    `<field var="muc#register_roomnick"><value>${nick}</value></field></x></query></iq>`);
+  s.out(
+    `<iq type="set" id="${id}" to="r@${HOST}"><query xmlns="${REGISTER}"><x xmlns="${DATA}" type="submit">` +
+      `<field var="FORM_TYPE"><value>http://jabber.org/protocol/muc#register</value></field>` +
+      `<field var="muc#register_roomnick"><value>${nick}</value></field></x></query></iq>`,
+  );
 }
 function unregister(s: FakeSession, id = 'u'): void {
   s.out(`<iq type="set" id="${id}" to="r@${HOST}"><query xmlns="${REGISTER}"><remove/></query></iq>`);
 }
 function reservedNick(s: FakeSession): void {
-  s.out(`<iq type="get" id="n" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/disco#info" node="x-roomuser-item"/></iq>`);
+  s.out(
+    `<iq type="get" id="n" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/disco#info" node="x-roomuser-item"/></iq>`,
+  );
 }
 function grant(owner: FakeSession, jid: string, affiliation: string, nick?: string): void {
-  owner.out(`<iq type="set" id="a" to="r@${HOST}"><query xmlns="${ADMIN}"><item affiliation="${affiliation}" jid="${jid}"${nick ? ` nick="${nick}"` : ''}/></query></iq>`);
+  owner.out(
+    `<iq type="set" id="a" to="r@${HOST}"><query xmlns="${ADMIN}"><item affiliation="${affiliation}" jid="${jid}"${nick ? ` nick="${nick}"` : ''}/></query></iq>`,
+  );
 }
 const iqReply = (got: Element[], id: string) => got.find((s) => s.name === 'iq' && s.attrs.id === id);
 
@@ -52,7 +58,10 @@ test('a member gets the form, registers a nick: presence before the result, disc
   const x = res.getChild('query', REGISTER)!.getChild('x', DATA)!;
   assert.is(x.attrs.type, 'form');
   const fields = x.getChildren('field');
-  assert.equal(fields.map((f) => f.attrs.var), ['FORM_TYPE', 'muc#register_roomnick']);
+  assert.equal(
+    fields.map((f) => f.attrs.var),
+    ['FORM_TYPE', 'muc#register_roomnick'],
+  );
   assert.is(fields[0].getChildText('value'), 'http://jabber.org/protocol/muc#register');
   assert.ok(fields[1].getChild('required'));
   assert.is(res.getChild('query')!.getChild('registered'), undefined);
@@ -60,7 +69,11 @@ test('a member gets the form, registers a nick: presence before the result, disc
   registerNick(juliet, 'Jules');
   await tick();
   const got = juliet.take();
-  assert.equal(got.map((s) => s.name), ['presence', 'iq'], 'updated self-presence, then the result');
+  assert.equal(
+    got.map((s) => s.name),
+    ['presence', 'iq'],
+    'updated self-presence, then the result',
+  );
   assert.equal(codes(got[0]), ['110']);
   assert.is(item(got[0])?.attrs.affiliation, 'member');
   assert.is(got[1].attrs.type, 'result');
@@ -147,7 +160,10 @@ test('a member deregisters: affiliation and nick gone, others told; in a members
   const it = note.getChild('x', 'http://jabber.org/protocol/muc#user')!.getChild('item')!;
   assert.equal([it.attrs.jid, it.attrs.affiliation, it.getChild('reason')], ['juliet@localhost', 'none', undefined]);
   join(rosa, 'r', 'Juliet');
-  assert.ok(rosa.take().some((s) => s.name === 'presence' && codes(s).includes('110')), 'the nick is free again');
+  assert.ok(
+    rosa.take().some((s) => s.name === 'presence' && codes(s).includes('110')),
+    'the nick is free again',
+  );
 
   // Members-only: deregistering removes her.
   submitConfig(owner, 'r', { 'muc#roomconfig_membersonly': '1' });
@@ -160,7 +176,10 @@ test('a member deregisters: affiliation and nick gone, others told; in a members
   unregister(juliet, 'u2');
   await tick();
   const got = juliet.take();
-  assert.equal(got.map((s) => s.name), ['presence', 'iq']);
+  assert.equal(
+    got.map((s) => s.name),
+    ['presence', 'iq'],
+  );
   assert.is(got[0].attrs.type, 'unavailable');
   assert.equal(codes(got[0]), ['321', '110']);
   assert.is(item(got[0])?.attrs.affiliation, 'none');
@@ -194,14 +213,20 @@ test('presence broadcast "none": a joiner sees absent members with reserved nick
   owner.take();
   join(rosa, 'r', 'Rosa');
   const got = rosa.take();
-  assert.equal(got.map((s) => `${s.name} ${s.attrs.from} ${s.attrs.type ?? ''}`), [
-    `presence r@${HOST}/Owner `,
-    `presence r@${HOST}/Juliet unavailable`,
-    `presence r@${HOST}/Rosa `,
-    `message r@${HOST} groupchat`,
-  ]);
+  assert.equal(
+    got.map((s) => `${s.name} ${s.attrs.from} ${s.attrs.type ?? ''}`),
+    [
+      `presence r@${HOST}/Owner `,
+      `presence r@${HOST}/Juliet unavailable`,
+      `presence r@${HOST}/Rosa `,
+      `message r@${HOST} groupchat`,
+    ],
+  );
   const absent = item(got[1])!;
-  assert.equal([absent.attrs.affiliation, absent.attrs.role, absent.attrs.nick, absent.attrs.jid], ['member', 'none', 'Juliet', undefined]);
+  assert.equal(
+    [absent.attrs.affiliation, absent.attrs.role, absent.attrs.nick, absent.attrs.jid],
+    ['member', 'none', 'Juliet', undefined],
+  );
   // Once she is here, she is an occupant like the others, not listed as absent.
   join(juliet, 'r', 'Juliet');
   const jGot = juliet.take();
@@ -209,9 +234,20 @@ test('presence broadcast "none": a joiner sees absent members with reserved nick
   // The config form offers the role.
   owner.out(`<iq type="get" id="c" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/muc#owner"/></iq>`);
   await tick();
-  const field = owner.take().find((s) => s.name === 'iq')!.getChild('query')!.getChild('x', DATA)!
-    .getChildren('field').find((f) => f.attrs.var === 'muc#roomconfig_presencebroadcast')!;
-  assert.equal(field.getChildren('value').map((v) => v.getText()).sort(), ['moderator', 'none', 'participant']);
+  const field = owner
+    .take()
+    .find((s) => s.name === 'iq')!
+    .getChild('query')!
+    .getChild('x', DATA)!
+    .getChildren('field')
+    .find((f) => f.attrs.var === 'muc#roomconfig_presencebroadcast')!;
+  assert.equal(
+    field
+      .getChildren('value')
+      .map((v) => v.getText())
+      .sort(),
+    ['moderator', 'none', 'participant'],
+  );
 });
 
 test('room disco advertises jabber:iq:register; a persistent room keeps the reserved nick', async () => {
@@ -224,7 +260,10 @@ test('room disco advertises jabber:iq:register; a persistent room keeps the rese
   registerNick(juliet, 'Juliet');
   await tick();
   const snap = h.muc.snapshot(h.muc.getRoom('r')!);
-  assert.equal([snap.affiliations['juliet@localhost']?.affiliation, snap.affiliations['juliet@localhost']?.nick], ['member', 'Juliet']);
+  assert.equal(
+    [snap.affiliations['juliet@localhost']?.affiliation, snap.affiliations['juliet@localhost']?.nick],
+    ['member', 'Juliet'],
+  );
 });
 
 test.run();

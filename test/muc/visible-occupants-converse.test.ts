@@ -18,7 +18,13 @@ test.before(async () => {
   const { anonymousHost, mucHost, http } = srv.server.config;
   if (!anonymousHost) throw new Error('the test server has no anonymousHost');
   const handler = createWebchatHandler({
-    basePath: '/webchat', websocketUrl: http.websocketPath, boshUrl: http.boshPath, anonymousHost, mucHost, defaultRoom: 'demo', clientLogLevel: 'warn',
+    basePath: '/webchat',
+    websocketUrl: http.websocketPath,
+    boshUrl: http.boshPath,
+    anonymousHost,
+    mucHost,
+    defaultRoom: 'demo',
+    clientLogLevel: 'warn',
   });
   srv.server.addHttpHandler(handler);
   await handler.ready;
@@ -51,20 +57,30 @@ test('ConverseJS lists only visible occupants, adds a quiet viewer before its fi
   await nick.fill('Browser');
   await page.locator('converse-muc-nickname-form input[type="submit"]').click();
   await page.locator('converse-muc-message-form textarea.chat-textarea').waitFor({ state: 'visible', timeout: 20000 });
-  await owner.waitFor((s) => s.is('presence') && s.attrs.from === `${room}@${HOST}/Browser` && !s.attrs.type, 10000, 'the page joined');
+  await owner.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${room}@${HOST}/Browser` && !s.attrs.type,
+    10000,
+    'the page joined',
+  );
 
-  const listed = (name: string) => page.locator('converse-muc-occupant-list-item .occupant-nick', { hasText: new RegExp(`^\\s*${name}\\s*$`) });
+  const listed = (name: string) =>
+    page.locator('converse-muc-occupant-list-item .occupant-nick', { hasText: new RegExp(`^\\s*${name}\\s*$`) });
   await listed('Owner').waitFor({ state: 'attached', timeout: 15000 });
   await listed('Alice').waitFor({ state: 'attached', timeout: 5000 });
   assert.is(await listed('Quiet').count(), 0, 'a quiet viewer is not listed');
   assert.is(await listed('Talker').count(), 0, 'not yet');
 
   await say(talker, room, 'first words from the audience');
-  await page.locator('.chat-msg', { hasText: 'first words from the audience' }).locator('.chat-msg__author', { hasText: 'Talker' }).first()
+  await page
+    .locator('.chat-msg', { hasText: 'first words from the audience' })
+    .locator('.chat-msg__author', { hasText: 'Talker' })
+    .first()
     .waitFor({ timeout: 15000 });
   await listed('Talker').waitFor({ state: 'attached', timeout: 5000 });
   // ConverseJS adds an unknown message author as an *offline* occupant; announced first, it is online.
-  const status = page.locator('converse-muc-occupant-list-item', { has: page.locator('.occupant-nick', { hasText: /^\s*Talker\s*$/ }) }).locator('converse-icon.chat-status--avatar');
+  const status = page
+    .locator('converse-muc-occupant-list-item', { has: page.locator('.occupant-nick', { hasText: /^\s*Talker\s*$/ }) })
+    .locator('converse-icon.chat-status--avatar');
   assert.is(await status.first().getAttribute('color'), 'var(--chat-status-online)', 'the author is listed as present');
   assert.is(await listed('Quiet').count(), 0, 'the silent one stays out of the list');
   // speakerTimeout is 4 s: the page drops it from the list.

@@ -10,16 +10,20 @@ const DATA = 'jabber:x:data';
 const REQUEST = 'http://jabber.org/protocol/muc#request';
 
 function ask(s: FakeSession): void {
-  s.out(`<message to="r@${HOST}" id="ask"><x xmlns="${DATA}" type="submit">` +
-    `<field var="FORM_TYPE"><value>${REQUEST}</value></field>` +
-    `<field var="muc#role" type="text-single"><value>participant</value></field></x></message>`);
+  s.out(
+    `<message to="r@${HOST}" id="ask"><x xmlns="${DATA}" type="submit">` +
+      `<field var="FORM_TYPE"><value>${REQUEST}</value></field>` +
+      `<field var="muc#role" type="text-single"><value>participant</value></field></x></message>`,
+  );
 }
 function answer(s: FakeSession, form: Element, allow: boolean): void {
   const f = readForm(form);
   const field = (k: string, v: string) => `<field var="${k}"><value>${v}</value></field>`;
-  s.out(`<message to="r@${HOST}" id="ok"><x xmlns="${DATA}" type="submit">${field('FORM_TYPE', REQUEST)}` +
-    `${field('muc#role', 'participant')}${field('muc#jid', f.get('muc#jid')![0])}${field('muc#roomnick', f.get('muc#roomnick')![0])}` +
-    `${field('muc#request_allow', allow ? 'true' : 'false')}</x></message>`);
+  s.out(
+    `<message to="r@${HOST}" id="ok"><x xmlns="${DATA}" type="submit">${field('FORM_TYPE', REQUEST)}` +
+      `${field('muc#role', 'participant')}${field('muc#jid', f.get('muc#jid')![0])}${field('muc#roomnick', f.get('muc#roomnick')![0])}` +
+      `${field('muc#request_allow', allow ? 'true' : 'false')}</x></message>`,
+  );
 }
 const formOf = (got: Element[]) => got.find((s) => s.name === 'message' && s.getChild('x', DATA))?.getChild('x', DATA);
 
@@ -30,7 +34,9 @@ async function setup() {
   const alice = h.session('alice@localhost/1');
   const viewer = h.session('v@anon.localhost/x');
   join(owner, 'r', 'Owner');
-  owner.out(`<iq type="set" id="a" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/muc#admin"><item affiliation="admin" jid="admin@localhost"/></query></iq>`);
+  owner.out(
+    `<iq type="set" id="a" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/muc#admin"><item affiliation="admin" jid="admin@localhost"/></query></iq>`,
+  );
   submitConfig(owner, 'r', { 'muc#roomconfig_moderatedroom': '1' });
   await tick();
   join(mod2, 'r', 'Admin');
@@ -56,7 +62,12 @@ test('a visitor asks for voice: every moderator gets the approval form, nobody e
     assert.equal(f.get('muc#request_allow'), ['false']);
     // Clients parse the form by the field types of XEP-0045 Example 80 (aioxmpp rejects others).
     const typeOf = (v: string) => form.getChildren('field').find((x) => x.attrs.var === v)?.attrs.type;
-    assert.equal(['muc#role', 'muc#jid', 'muc#roomnick', 'muc#request_allow'].map(typeOf), ['list-single', 'jid-single', 'text-single', 'boolean']);
+    assert.equal(['muc#role', 'muc#jid', 'muc#roomnick', 'muc#request_allow'].map(typeOf), [
+      'list-single',
+      'jid-single',
+      'text-single',
+      'boolean',
+    ]);
   }
   // Asking again at once does not reach the moderators a second time.
   ask(viewer);
@@ -98,7 +109,10 @@ test('non-moderators cannot approve; non-occupants cannot ask', async () => {
   assert.is(errorCondition(outsider.take()[0]), 'not-acceptable');
   owner.out(`<iq type="get" id="d" to="r@${HOST}"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`);
   await tick();
-  const q = owner.take().find((s) => s.name === 'iq')!.getChild('query')!;
+  const q = owner
+    .take()
+    .find((s) => s.name === 'iq')!
+    .getChild('query')!;
   assert.ok(q.getChildren('feature').some((f) => f.attrs.var === REQUEST));
 });
 

@@ -2,16 +2,31 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  addChatJsonLdContext, addChatToVideoJsonLd, buildServerInfos, roomJidOf, type LocalChatServer,
+  addChatJsonLdContext,
+  addChatToVideoJsonLd,
+  buildServerInfos,
+  roomJidOf,
+  type LocalChatServer,
 } from '../../plugin/server/federation/index.js';
 
 const UUID = '9c9de5e8-0a1b-4cbd-9d7c-7f9b7a1c2f11';
 const BASE: LocalChatServer = {
-  webserverUrl: 'https://video.example', pluginShortName: 'livechat', allowS2S: false, s2sPort: '5269',
-  dontPublishRemotely: false, noAnonymous: false, disableWebsocket: false,
+  webserverUrl: 'https://video.example',
+  pluginShortName: 'livechat',
+  allowS2S: false,
+  s2sPort: '5269',
+  dontPublishRemotely: false,
+  noAnonymous: false,
+  disableWebsocket: false,
 };
 const video = { uuid: UUID, remote: false, name: 'My live' };
-const jsonld = () => ({ type: 'Video', id: `https://video.example/videos/watch/${UUID}`, uuid: UUID, name: 'My live', isLiveBroadcast: true });
+const jsonld = () => ({
+  type: 'Video',
+  id: `https://video.example/videos/watch/${UUID}`,
+  uuid: UUID,
+  name: 'My live',
+  isLiveBroadcast: true,
+});
 
 test('server infos: domains, WS S2S and anonymous endpoints; direct S2S only with allow-s2s and a port', () => {
   assert.equal(buildServerInfos(BASE), {
@@ -41,16 +56,28 @@ test('a local video with chat gets the FEP-1970 link and peertubeLiveChat; no xm
   assert.is(roomJid, `${UUID}@room.video.example`);
   const original = jsonld();
   const { jsonld: out, store } = addChatToVideoJsonLd(original, { video, roomJid, server: BASE });
-  assert.equal(out.attachment, [{
-    type: 'Link', name: 'Chat for live stream: My live', rel: 'discussion',
-    href: `https://video.example/plugins/livechat/router/webchat/room/${UUID}`,
-  }]);
+  assert.equal(out.attachment, [
+    {
+      type: 'Link',
+      name: 'Chat for live stream: My live',
+      rel: 'discussion',
+      href: `https://video.example/plugins/livechat/router/webchat/room/${UUID}`,
+    },
+  ]);
   assert.equal(out.peertubeLiveChat, {
     type: 'xmpp',
     jid: roomJid,
     links: [
-      { type: 'xmpp-bosh-anonymous', url: 'https://video.example/plugins/livechat/router/http-bind', jid: 'anon.video.example' },
-      { type: 'xmpp-websocket-anonymous', url: 'wss://video.example/plugins/livechat/ws/xmpp-websocket', jid: 'anon.video.example' },
+      {
+        type: 'xmpp-bosh-anonymous',
+        url: 'https://video.example/plugins/livechat/router/http-bind',
+        jid: 'anon.video.example',
+      },
+      {
+        type: 'xmpp-websocket-anonymous',
+        url: 'wss://video.example/plugins/livechat/ws/xmpp-websocket',
+        jid: 'anon.video.example',
+      },
     ],
     xmppserver: buildServerInfos(BASE),
   });
@@ -65,14 +92,22 @@ test('with S2S on, an xmpp:<room>?join link follows; existing attachments are ke
   const roomJid = roomJidOf(BASE.webserverUrl, 'channel', { uuid: UUID, channelId: 7 });
   assert.is(roomJid, 'channel.7@room.video.example');
   const prior = { type: 'PropertyValue', name: 'x', value: 'y' };
-  const { jsonld: out } = addChatToVideoJsonLd({ ...jsonld(), attachment: prior },
-    { video, roomJid, server: { ...BASE, allowS2S: true }, customEmojisUrl: 'https://video.example/e.json' });
+  const { jsonld: out } = addChatToVideoJsonLd(
+    { ...jsonld(), attachment: prior },
+    { video, roomJid, server: { ...BASE, allowS2S: true }, customEmojisUrl: 'https://video.example/e.json' },
+  );
   const att = out.attachment as unknown as unknown[];
   assert.is(att.length, 3);
   assert.equal(att[0], prior);
-  assert.equal(att[2], { type: 'Link', name: 'Chat for live stream: My live', rel: 'discussion', href: 'xmpp://channel.7@room.video.example?join' });
+  assert.equal(att[2], {
+    type: 'Link',
+    name: 'Chat for live stream: My live',
+    rel: 'discussion',
+    href: 'xmpp://channel.7@room.video.example?join',
+  });
   assert.is(out.peertubeLiveChat && out.peertubeLiveChat.customEmojisUrl, 'https://video.example/e.json');
-  const arr = addChatToVideoJsonLd({ ...jsonld(), attachment: [prior] }, { video, roomJid, server: BASE }).jsonld.attachment as unknown[];
+  const arr = addChatToVideoJsonLd({ ...jsonld(), attachment: [prior] }, { video, roomJid, server: BASE }).jsonld
+    .attachment as unknown[];
   assert.is(arr.length, 2);
 });
 
@@ -81,20 +116,34 @@ test('no chat, chat kept local, or a remote video: the object is unchanged', () 
   const none = addChatToVideoJsonLd(o, { video, roomJid: false, server: BASE });
   assert.is(none.jsonld, o);
   assert.is(none.store, false, 'the local file is removed');
-  const hidden = addChatToVideoJsonLd(o, { video, roomJid: 'a@room.video.example', server: { ...BASE, dontPublishRemotely: true } });
+  const hidden = addChatToVideoJsonLd(o, {
+    video,
+    roomJid: 'a@room.video.example',
+    server: { ...BASE, dontPublishRemotely: true },
+  });
   assert.is(hidden.jsonld, o);
   assert.is(hidden.store, false);
-  const remote = addChatToVideoJsonLd(o, { video: { ...video, remote: true }, roomJid: 'a@room.video.example', server: BASE });
+  const remote = addChatToVideoJsonLd(o, {
+    video: { ...video, remote: true },
+    roomJid: 'a@room.video.example',
+    server: BASE,
+  });
   assert.is(remote.jsonld, o);
   assert.is(remote.store, undefined, 'nothing stored for remote videos');
   assert.is('peertubeLiveChat' in o, false);
 });
 
 test('JSON-LD context: the peertubeLiveChat term only on a video context, in a new array', () => {
-  const videoCtx: unknown[] = ['https://www.w3.org/ns/activitystreams', { isLiveBroadcast: 'sc:isLiveBroadcast', pt: 'https://joinpeertube.org/ns#' }];
+  const videoCtx: unknown[] = [
+    'https://www.w3.org/ns/activitystreams',
+    { isLiveBroadcast: 'sc:isLiveBroadcast', pt: 'https://joinpeertube.org/ns#' },
+  ];
   const out = addChatJsonLdContext(videoCtx);
   assert.is(out.length, 3);
-  assert.equal(out[2], { ptlc: 'urn:peertube-plugin-livechat', peertubeLiveChat: { '@id': 'ptlc:peertubeLiveChat', '@type': '@json' } });
+  assert.equal(out[2], {
+    ptlc: 'urn:peertube-plugin-livechat',
+    peertubeLiveChat: { '@id': 'ptlc:peertubeLiveChat', '@type': '@json' },
+  });
   assert.is(videoCtx.length, 2, "PeerTube's shared array is untouched");
   const other: unknown[] = ['https://www.w3.org/ns/activitystreams', { pt: 'https://joinpeertube.org/ns#' }];
   assert.equal(addChatJsonLdContext(other), other);

@@ -21,7 +21,10 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
 // A 1×1 PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 const DATA_URL = `data:image/png;base64,${PNG.toString('base64')}`;
 
 interface Ctx {
@@ -38,32 +41,57 @@ interface Ctx {
 
 const t = suite<Ctx>('channel configuration: emojis and moderator team');
 
-async function api(ctx: Ctx, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any; headers: Headers }> {
+async function api(
+  ctx: Ctx,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
     method,
-    headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = text; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
   return { status: res.status, json, headers: res.headers };
 }
 
 async function xmppUser(ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> {
   const creds = (await api(ctx, 'GET', '/api/auth', ctx.tokens[name])).json as { password: string };
-  return connectClient({ service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`, domain: 'localhost', username: name, password: creds.password });
+  return connectClient({
+    service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
+    domain: 'localhost',
+    username: name,
+    password: creds.password,
+  });
 }
 
 async function enter(c: TestClient, room: string, nick: string): Promise<Stanza> {
   await c.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/${nick}` && !s.attrs.type, 15000, `${nick} joined`);
+  return c.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${room}/${nick}` && !s.attrs.type,
+    15000,
+    `${nick} joined`,
+  );
 }
 
 const itemOf = (s: Stanza) => s.getChild('x', MUC_USER)?.getChild('item')?.attrs ?? {};
 
 t.before(async (ctx) => {
-  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!;
+  const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop()!;
   if (!existsSync(out)) throw new Error(`no tgz: ${out}`);
   ctx.dir = mkdtempSync(join(tmpdir(), 'peertube-channel-config-'));
   ctx.host = new PeerTubeHost(ctx.dir);
@@ -77,7 +105,10 @@ t.before(async (ctx) => {
   ctx.channelId = alice.channel.id;
   const live = ctx.host.db.addVideo('Alice live', alice.channel.id, true, '12345678-aaaa-4bbb-8ccc-1234567890ab');
   await ctx.host.register();
-  await ctx.host.runHook('action:api.live-video.created', undefined, { video: ctx.host.db.loadVideo(live.id), req: { body: { pluginData: { 'livechat-active': true } } } });
+  await ctx.host.runHook('action:api.live-video.created', undefined, {
+    video: ctx.host.db.loadVideo(live.id),
+    req: { body: { pluginData: { 'livechat-active': true } } },
+  });
   await ctx.host.settle();
   ctx.room = `${live.uuid}@room.localhost`;
   ctx.alice = await xmppUser(ctx, 'alice');
@@ -103,16 +134,31 @@ t('permissions: the channel owner and instance admins only; bad and unknown chan
   const path = `/api/configuration/channel/emojis/${ctx.channelId}`;
   assert.is((await api(ctx, 'GET', path)).status, 403, 'anonymous');
   assert.is((await api(ctx, 'GET', path, ctx.tokens.bob)).status, 403, 'another user');
-  assert.is((await api(ctx, 'POST', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.bob, { team: [{ user: 'bob', role: 'owner' }] })).status, 403, 'another user cannot make himself owner');
+  assert.is(
+    (
+      await api(ctx, 'POST', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.bob, {
+        team: [{ user: 'bob', role: 'owner' }],
+      })
+    ).status,
+    403,
+    'another user cannot make himself owner',
+  );
   assert.is((await api(ctx, 'GET', '/api/configuration/channel/emojis/abc', ctx.tokens.alice)).status, 400);
   assert.is((await api(ctx, 'GET', '/api/configuration/channel/emojis/999', ctx.tokens.alice)).status, 404);
   const own = await api(ctx, 'GET', path, ctx.tokens.alice);
   assert.is(own.status, 200);
   assert.equal(own.json.emojis, { customEmojis: [] }, "livechat's empty definition");
   assert.is(own.json.channel.id, ctx.channelId);
-  assert.equal(Object.keys(own.json.channel).sort(), ['displayName', 'id', 'name', 'ownerAccountId'], "livechat's channel object");
+  assert.equal(
+    Object.keys(own.json.channel).sort(),
+    ['displayName', 'id', 'name', 'ownerAccountId'],
+    "livechat's channel object",
+  );
   assert.is((await api(ctx, 'GET', path, ctx.tokens.root)).status, 200, 'instance admin');
-  assert.equal((await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice)).json.team, []);
+  assert.equal(
+    (await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice)).json.team,
+    [],
+  );
 });
 
 t('bad bodies get 400 with a message naming the field, and change nothing', async (ctx) => {
@@ -120,10 +166,24 @@ t('bad bodies get 400 with a message naming the field, and change nothing', asyn
   const cases: Array<[unknown, RegExp]> = [
     [{ customEmojis: 'x' }, /customEmojis must be a list/],
     [{ customEmojis: [{ sn: 'no spaces allowed', url: DATA_URL }] }, /customEmojis\[0\]\.sn/],
-    [{ customEmojis: [{ sn: ':a:', url: DATA_URL }, { sn: ':a:', url: DATA_URL }] }, /customEmojis\[1\]\.sn: :a: is used twice/],
-    [{ customEmojis: [{ sn: ':big:', url: `data:image/png;base64,${Buffer.alloc(31 * 1024).toString('base64')}` }] }, /customEmojis\[0\]\.url: image of 31744 bytes, at most 30720/],
+    [
+      {
+        customEmojis: [
+          { sn: ':a:', url: DATA_URL },
+          { sn: ':a:', url: DATA_URL },
+        ],
+      },
+      /customEmojis\[1\]\.sn: :a: is used twice/,
+    ],
+    [
+      { customEmojis: [{ sn: ':big:', url: `data:image/png;base64,${Buffer.alloc(31 * 1024).toString('base64')}` }] },
+      /customEmojis\[0\]\.url: image of 31744 bytes, at most 30720/,
+    ],
     [{ customEmojis: [{ sn: ':svg:', url: 'data:image/svg;base64,PHN2Zy8+' }] }, /image type svg not allowed/],
-    [{ customEmojis: [{ sn: ':far:', url: 'https://elsewhere.example/1.png' }] }, /customEmojis\[0\]\.url: a data:image URL or this channel's file URL/],
+    [
+      { customEmojis: [{ sn: ':far:', url: 'https://elsewhere.example/1.png' }] },
+      /customEmojis\[0\]\.url: a data:image URL or this channel's file URL/,
+    ],
     [{ customEmojis: Array.from({ length: 201 }, (_, i) => ({ sn: `:e${i}:`, url: DATA_URL })) }, /at most 200 emojis/],
   ];
   for (const [body, message] of cases) {
@@ -135,7 +195,15 @@ t('bad bodies get 400 with a message naming the field, and change nothing', asyn
   for (const [body, message] of [
     [{ team: [{ user: 'carol', role: 'moderator' }] }, /team\[0\]\.role: must be "admin" or "owner"/],
     [{ team: [{ user: 'nobody', role: 'admin' }] }, /team\[0\]\.user: no user nobody on this instance/],
-    [{ team: [{ user: 'carol', role: 'admin' }, { user: 'carol@localhost', role: 'owner' }] }, /team\[1\]\.user: carol@localhost is listed twice/],
+    [
+      {
+        team: [
+          { user: 'carol', role: 'admin' },
+          { user: 'carol@localhost', role: 'owner' },
+        ],
+      },
+      /team\[1\]\.user: carol@localhost is listed twice/,
+    ],
     [{ members: [] }, /the body must be \{ team/],
   ] as Array<[unknown, RegExp]>) {
     const r = await api(ctx, 'POST', team, ctx.tokens.alice, body);
@@ -149,7 +217,15 @@ t('bad bodies get 400 with a message naming the field, and change nothing', asyn
 /** PeerTube's plugin page (/p/<route>): the client script imported as PeerTube loads it, its registered route
  * mounted into the page's root element, with the logged-in user's auth header and PeerTube's `username` in
  * localStorage (PeerTube's web client keeps it there). Resolves with the left menu after the plugin's filter. */
-async function openPluginPage(ctx: Ctx, page: Page, token: string, username: string, route = 'livechat/configuration/channel', query = `?channelId=${ctx.channelId}`, words: Record<string, string> = {}): Promise<unknown> {
+async function openPluginPage(
+  ctx: Ctx,
+  page: Page,
+  token: string,
+  username: string,
+  route = 'livechat/configuration/channel',
+  query = `?channelId=${ctx.channelId}`,
+  words: Record<string, string> = {},
+): Promise<unknown> {
   const base = `/plugins/livechat/${ctx.host.pkg.version}`;
   const script = ctx.host.pkg.clientScripts.find((c) => c.script.includes('channel-config'))?.script;
   assert.ok(script, 'the channel configuration client script is declared in package.json');
@@ -178,7 +254,9 @@ window.pluginReady = true;
 </script></body></html>`;
   await page.route(url, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: html }));
   await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, { timeout: 20000 });
+  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, {
+    timeout: 20000,
+  });
   return page.evaluate(() => (window as unknown as { menu: unknown }).menu);
 }
 
@@ -187,25 +265,45 @@ async function openConfigPage(ctx: Ctx, page: Page, token: string): Promise<void
   await page.locator('.livechat-config[data-ready="true"]').waitFor({ timeout: 20000 });
 }
 
-t('the home page lists the user\'s channels (PeerTube\'s REST API) with links; the left menu gets an entry', async (ctx) => {
-  const page = await ctx.browser.context.newPage();
-  // PeerTube's own API, as its server answers it for alice's channels.
-  await page.route(`${ctx.host.url}/api/v1/accounts/alice/video-channels?start=0&count=100&sort=name`, (r) => r.fulfill({
-    status: 200, contentType: 'application/json', body: JSON.stringify({ total: 1, data: [{ id: ctx.channelId, name: 'alice_channel', displayName: 'Alice Streams' }] }),
-  }));
-  // PeerTube translates through the plugin's languages file for the user's locale: French here.
-  const fr = JSON.parse(readFileSync(join(ctx.host.pluginPath, ctx.host.pkg.translations['fr-FR']), 'utf8')) as Record<string, string>;
-  const menu = await openPluginPage(ctx, page, ctx.tokens.alice, 'alice', 'livechat/configuration', '', fr);
-  assert.equal(await page.evaluate(() => (window as unknown as { routes: string[] }).routes),
-    ['livechat/configuration', 'livechat/configuration/channel', 'livechat/configuration/emojis'], "livechat's page addresses");
-  assert.equal((menu as Array<{ links: Array<{ path: string; label?: string }> }>)[0].links.map((l) => [l.path, l.label]),
-    [['/p/livechat/configuration', 'Configuration du tchat'], ['/my-library/videos', undefined]]);
-  assert.is(await page.locator('.livechat-config h1').textContent(), 'Configuration du tchat');
-  const link = page.locator('.livechat-config-channels a', { hasText: 'Alice Streams' });
-  await link.waitFor({ timeout: 15000 });
-  assert.is(await link.getAttribute('href'), `/p/livechat/configuration/channel?channelId=${ctx.channelId}`);
-  await page.close();
-});
+t(
+  "the home page lists the user's channels (PeerTube's REST API) with links; the left menu gets an entry",
+  async (ctx) => {
+    const page = await ctx.browser.context.newPage();
+    // PeerTube's own API, as its server answers it for alice's channels.
+    await page.route(`${ctx.host.url}/api/v1/accounts/alice/video-channels?start=0&count=100&sort=name`, (r) =>
+      r.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({
+          total: 1,
+          data: [{ id: ctx.channelId, name: 'alice_channel', displayName: 'Alice Streams' }],
+        }),
+      }),
+    );
+    // PeerTube translates through the plugin's languages file for the user's locale: French here.
+    const fr = JSON.parse(
+      readFileSync(join(ctx.host.pluginPath, ctx.host.pkg.translations['fr-FR']), 'utf8'),
+    ) as Record<string, string>;
+    const menu = await openPluginPage(ctx, page, ctx.tokens.alice, 'alice', 'livechat/configuration', '', fr);
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { routes: string[] }).routes),
+      ['livechat/configuration', 'livechat/configuration/channel', 'livechat/configuration/emojis'],
+      "livechat's page addresses",
+    );
+    assert.equal(
+      (menu as Array<{ links: Array<{ path: string; label?: string }> }>)[0].links.map((l) => [l.path, l.label]),
+      [
+        ['/p/livechat/configuration', 'Configuration du tchat'],
+        ['/my-library/videos', undefined],
+      ],
+    );
+    assert.is(await page.locator('.livechat-config h1').textContent(), 'Configuration du tchat');
+    const link = page.locator('.livechat-config-channels a', { hasText: 'Alice Streams' });
+    await link.waitFor({ timeout: 15000 });
+    assert.is(await link.getAttribute('href'), `/p/livechat/configuration/channel?channelId=${ctx.channelId}`);
+    await page.close();
+  },
+);
 
 t('the page: the owner adds a moderator to the team; she becomes moderator in the live room at once', async (ctx) => {
   const page = await ctx.browser.context.newPage();
@@ -218,16 +316,28 @@ t('the page: the owner adds a moderator to the team; she becomes moderator in th
   const mark = ctx.carol.received.length;
   await team.locator('.livechat-config-team-save').click();
   await team.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
-  const promoted = await ctx.carol.waitFor((s) => ctx.carol.received.indexOf(s) >= mark && s.is('presence') && s.attrs.from === `${ctx.room}/Carol`
-    && itemOf(s).affiliation === 'admin', 15000, 'Carol made admin by the team');
+  const promoted = await ctx.carol.waitFor(
+    (s) =>
+      ctx.carol.received.indexOf(s) >= mark &&
+      s.is('presence') &&
+      s.attrs.from === `${ctx.room}/Carol` &&
+      itemOf(s).affiliation === 'admin',
+    15000,
+    'Carol made admin by the team',
+  );
   assert.is(itemOf(promoted).role, 'moderator');
-  assert.equal((await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice)).json.team, [{ user: 'carol', role: 'admin' }]);
+  assert.equal(
+    (await api(ctx, 'GET', `/api/configuration/channel/team/${ctx.channelId}`, ctx.tokens.alice)).json.team,
+    [{ user: 'carol', role: 'admin' }],
+  );
 
   // A refused entry shows the server's message on the page and changes nothing.
   await team.locator('.livechat-config-team-add').click();
   await team.locator('input[name="team-user"]').last().fill('nobody');
   await team.locator('.livechat-config-team-save').click();
-  await team.locator('.livechat-config-error', { hasText: 'no user nobody on this instance' }).waitFor({ timeout: 15000 });
+  await team
+    .locator('.livechat-config-error', { hasText: 'no user nobody on this instance' })
+    .waitFor({ timeout: 15000 });
 
   // Removing her from the team takes the rights back.
   await page.reload();
@@ -236,114 +346,193 @@ t('the page: the owner adds a moderator to the team; she becomes moderator in th
   const mark2 = ctx.carol.received.length;
   await team.locator('.livechat-config-team-save').click();
   await team.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
-  await ctx.carol.waitFor((s) => ctx.carol.received.indexOf(s) >= mark2 && s.is('presence') && s.attrs.from === `${ctx.room}/Carol`
-    && itemOf(s).affiliation === 'none' && itemOf(s).role === 'participant', 15000, 'Carol back to participant');
+  await ctx.carol.waitFor(
+    (s) =>
+      ctx.carol.received.indexOf(s) >= mark2 &&
+      s.is('presence') &&
+      s.attrs.from === `${ctx.room}/Carol` &&
+      itemOf(s).affiliation === 'none' &&
+      itemOf(s).role === 'participant',
+    15000,
+    'Carol back to participant',
+  );
   assert.equal(errors, []);
   await page.close();
 });
 
-t('the page: the owner switches the bot on with a forbidden word; the bot retracts it in the live room', async (ctx) => {
-  const page = await ctx.browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await openConfigPage(ctx, page, ctx.tokens.alice);
-  const bot = page.locator('.livechat-config-bot');
-  await bot.waitFor({ timeout: 10000 });
-  await bot.locator('input[name="bot-enabled"]').check();
-  await bot.locator('textarea[name="bot-forbidden-words"]').fill('badword\nworse');
-  await bot.locator('textarea[name="bot-commands"]').fill('rules = Be kind');
-  await bot.locator('.livechat-config-bot-save').click();
-  await bot.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
-  const saved = (await api(ctx, 'GET', `/api/configuration/channel/${ctx.channelId}`, ctx.tokens.alice)).json.configuration.bot;
-  assert.is(saved.enabled, true);
-  assert.equal(saved.forbiddenWords[0].entries, ['badword', 'worse']);
-  assert.equal(saved.commands, [{ command: 'rules', message: 'Be kind' }]);
+t(
+  'the page: the owner switches the bot on with a forbidden word; the bot retracts it in the live room',
+  async (ctx) => {
+    const page = await ctx.browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await openConfigPage(ctx, page, ctx.tokens.alice);
+    const bot = page.locator('.livechat-config-bot');
+    await bot.waitFor({ timeout: 10000 });
+    await bot.locator('input[name="bot-enabled"]').check();
+    await bot.locator('textarea[name="bot-forbidden-words"]').fill('badword\nworse');
+    await bot.locator('textarea[name="bot-commands"]').fill('rules = Be kind');
+    await bot.locator('.livechat-config-bot-save').click();
+    await bot.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
+    const saved = (await api(ctx, 'GET', `/api/configuration/channel/${ctx.channelId}`, ctx.tokens.alice)).json
+      .configuration.bot;
+    assert.is(saved.enabled, true);
+    assert.equal(saved.forbiddenWords[0].entries, ['badword', 'worse']);
+    assert.equal(saved.commands, [{ command: 'rules', message: 'Be kind' }]);
 
-  await ctx.alice.waitFor((s) => s.is('presence') && s.attrs.from?.startsWith(`${ctx.room}/`) && s.getChild('x', MUC_USER)?.getChild('item')?.attrs.jid?.startsWith('moderator@bot.'), 20000, 'the bot joins the live room');
-  await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'such a badword')));
-  const msg = await ctx.alice.waitFor((s) => s.is('message') && s.getChildText('body') === 'such a badword', 10000, "Bob's message");
-  const id = msg.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id;
-  await ctx.alice.waitFor((s) => s.is('message') && s.getChild('apply-to', 'urn:xmpp:fasten:0')?.attrs.id === id, 15000, 'the bot retracts it');
-  await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, '!rules')));
-  await ctx.bob.waitFor((s) => s.is('message') && s.getChildText('body') === 'Be kind', 15000, 'the command answer');
-  assert.equal(errors, []);
-  await page.close();
-});
+    await ctx.alice.waitFor(
+      (s) =>
+        s.is('presence') &&
+        s.attrs.from?.startsWith(`${ctx.room}/`) &&
+        s.getChild('x', MUC_USER)?.getChild('item')?.attrs.jid?.startsWith('moderator@bot.'),
+      20000,
+      'the bot joins the live room',
+    );
+    await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'such a badword')));
+    const msg = await ctx.alice.waitFor(
+      (s) => s.is('message') && s.getChildText('body') === 'such a badword',
+      10000,
+      "Bob's message",
+    );
+    const id = msg.getChild('stanza-id', 'urn:xmpp:sid:0')?.attrs.id;
+    await ctx.alice.waitFor(
+      (s) => s.is('message') && s.getChild('apply-to', 'urn:xmpp:fasten:0')?.attrs.id === id,
+      15000,
+      'the bot retracts it',
+    );
+    await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, '!rules')));
+    await ctx.bob.waitFor((s) => s.is('message') && s.getChildText('body') === 'Be kind', 15000, 'the command answer');
+    assert.equal(errors, []);
+    await page.close();
+  },
+);
 
-t('the page: the owner adds a custom emoji; emoji-only mode accepts it at once; files served as livechat serves them', async (ctx) => {
-  // Emoji-only mode on (the owner's room configuration form): Bob's ":party:" bounces.
-  const form = xml('x', { xmlns: 'jabber:x:data', type: 'submit' },
-    xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#roomconfig')),
-    xml('field', { var: 'muc#roomconfig_x_peertubelivechat_emoji_only_mode' }, xml('value', {}, '1')));
-  await ctx.alice.iq(xml('iq', { type: 'set', to: ctx.room }, xml('query', { xmlns: 'http://jabber.org/protocol/muc#owner' }, form)));
-  await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat', id: 'before' }, xml('body', {}, ':party:')));
-  const bounced = await ctx.bob.waitFor((s) => s.is('message') && s.attrs.id === 'before' && s.attrs.type === 'error', 10000, 'bounce before the emoji exists');
-  assert.ok(bounced.getChild('error')?.getChild('policy-violation'));
+t(
+  'the page: the owner adds a custom emoji; emoji-only mode accepts it at once; files served as livechat serves them',
+  async (ctx) => {
+    // Emoji-only mode on (the owner's room configuration form): Bob's ":party:" bounces.
+    const form = xml(
+      'x',
+      { xmlns: 'jabber:x:data', type: 'submit' },
+      xml('field', { var: 'FORM_TYPE' }, xml('value', {}, 'http://jabber.org/protocol/muc#roomconfig')),
+      xml('field', { var: 'muc#roomconfig_x_peertubelivechat_emoji_only_mode' }, xml('value', {}, '1')),
+    );
+    await ctx.alice.iq(
+      xml('iq', { type: 'set', to: ctx.room }, xml('query', { xmlns: 'http://jabber.org/protocol/muc#owner' }, form)),
+    );
+    await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat', id: 'before' }, xml('body', {}, ':party:')));
+    const bounced = await ctx.bob.waitFor(
+      (s) => s.is('message') && s.attrs.id === 'before' && s.attrs.type === 'error',
+      10000,
+      'bounce before the emoji exists',
+    );
+    assert.ok(bounced.getChild('error')?.getChild('policy-violation'));
 
-  const page = await ctx.browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await openConfigPage(ctx, page, ctx.tokens.alice);
-  const emojis = page.locator('.livechat-config-emojis');
-  await emojis.locator('input[name="emoji-new-sn"]').fill(':party:');
-  await emojis.locator('input[name="emoji-file"]').setInputFiles({ name: 'party.png', mimeType: 'image/png', buffer: PNG });
-  await emojis.locator('.livechat-config-emoji-add').click();
-  await emojis.locator('.livechat-config-emoji input[name="emoji-sn"]').first().waitFor({ timeout: 5000 });
-  await emojis.locator('.livechat-config-emojis-save').click();
-  await emojis.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
+    const page = await ctx.browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await openConfigPage(ctx, page, ctx.tokens.alice);
+    const emojis = page.locator('.livechat-config-emojis');
+    await emojis.locator('input[name="emoji-new-sn"]').fill(':party:');
+    await emojis
+      .locator('input[name="emoji-file"]')
+      .setInputFiles({ name: 'party.png', mimeType: 'image/png', buffer: PNG });
+    await emojis.locator('.livechat-config-emoji-add').click();
+    await emojis.locator('.livechat-config-emoji input[name="emoji-sn"]').first().waitFor({ timeout: 5000 });
+    await emojis.locator('.livechat-config-emojis-save').click();
+    await emojis.locator('.livechat-config-ok').waitFor({ timeout: 15000 });
 
-  await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat', id: 'after' }, xml('body', {}, ':party:')));
-  await ctx.alice.waitFor((s) => s.is('message') && s.attrs.from === `${ctx.room}/Bob` && s.getChildText('body') === ':party:', 10000, 'the emoji passes now');
+    await ctx.bob.send(xml('message', { to: ctx.room, type: 'groupchat', id: 'after' }, xml('body', {}, ':party:')));
+    await ctx.alice.waitFor(
+      (s) => s.is('message') && s.attrs.from === `${ctx.room}/Bob` && s.getChildText('body') === ':party:',
+      10000,
+      'the emoji passes now',
+    );
 
-  // livechat's JSON: the image became a file URL of this channel, served publicly with the definition.
-  const got = (await api(ctx, 'GET', `/api/configuration/channel/emojis/${ctx.channelId}`, ctx.tokens.alice)).json;
-  assert.is(got.emojis.customEmojis.length, 1);
-  const { sn, url } = got.emojis.customEmojis[0];
-  assert.is(sn, ':party:');
-  assert.match(url, new RegExp(`^${ctx.host.url}/plugins/livechat/router/emojis/channel/${ctx.channelId}/files/\\d+\\.png$`));
-  const img = await fetch(url);
-  assert.is(img.status, 200);
-  assert.is(img.headers.get('content-type'), 'image/png');
-  assert.equal(Buffer.from(await img.arrayBuffer()), PNG);
-  const def = await api(ctx, 'GET', `/emojis/channel/${ctx.channelId}/definition`);
-  assert.equal(def.json, got.emojis);
-  // Saving the kept emoji again (its URL, not data) keeps the same file.
-  const again = await api(ctx, 'POST', `/api/configuration/channel/emojis/${ctx.channelId}`, ctx.tokens.alice, got.emojis);
-  assert.is(again.status, 200);
-  assert.equal(again.json.emojis, got.emojis);
-  assert.is((await fetch(url)).status, 200);
-  assert.equal(errors, []);
-  await page.close();
-});
+    // livechat's JSON: the image became a file URL of this channel, served publicly with the definition.
+    const got = (await api(ctx, 'GET', `/api/configuration/channel/emojis/${ctx.channelId}`, ctx.tokens.alice)).json;
+    assert.is(got.emojis.customEmojis.length, 1);
+    const { sn, url } = got.emojis.customEmojis[0];
+    assert.is(sn, ':party:');
+    assert.match(
+      url,
+      new RegExp(`^${ctx.host.url}/plugins/livechat/router/emojis/channel/${ctx.channelId}/files/\\d+\\.png$`),
+    );
+    const img = await fetch(url);
+    assert.is(img.status, 200);
+    assert.is(img.headers.get('content-type'), 'image/png');
+    assert.equal(Buffer.from(await img.arrayBuffer()), PNG);
+    const def = await api(ctx, 'GET', `/emojis/channel/${ctx.channelId}/definition`);
+    assert.equal(def.json, got.emojis);
+    // Saving the kept emoji again (its URL, not data) keeps the same file.
+    const again = await api(
+      ctx,
+      'POST',
+      `/api/configuration/channel/emojis/${ctx.channelId}`,
+      ctx.tokens.alice,
+      got.emojis,
+    );
+    assert.is(again.status, 200);
+    assert.equal(again.json.emojis, got.emojis);
+    assert.is((await fetch(url)).status, 200);
+    assert.equal(errors, []);
+    await page.close();
+  },
+);
 
-t('the chat page beside the live: an instance admin pins a message; the room\'s clients get it, the page shows it', async (ctx) => {
-  const page = await ctx.browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  // Logged in to PeerTube (its web client keeps the token in localStorage), so the page chats as that account.
-  await page.route(`${ctx.host.url}/login-done`, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }));
-  await page.goto(`${ctx.host.url}/login-done`);
-  await page.evaluate((token) => { localStorage.setItem('access_token', token); localStorage.setItem('token_type', 'Bearer'); }, ctx.tokens.root);
-  await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.room.split('@')[0]}`);
-  await page.locator('converse-muc-message-form textarea.chat-textarea').waitFor({ state: 'visible', timeout: 30000 });
-  await ctx.bob.waitFor((s) => s.is('presence') && s.attrs.from === `${ctx.room}/Administrator` && !s.attrs.type, 15000, 'the admin joins from the page');
-  // From the owner: emoji-only mode, switched on above, lets moderators write text.
-  await ctx.alice.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'the stream starts at 8')));
-  const msg = page.locator('.chat-msg').filter({ has: page.locator('.chat-msg__text', { hasText: 'the stream starts at 8' }) });
-  await msg.waitFor({ state: 'visible', timeout: 15000 });
-  await msg.hover();
-  await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
-  await msg.locator('.chat-msg__action-pin').click();
-  const pinned = await ctx.carol.waitFor((s) => !!s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0'), 15000, 'the pin notice at another occupant');
-  const fwd = pinned.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0').getChild('forwarded', 'urn:xmpp:forward:0').getChild('message');
-  assert.is(fwd.getChildText('body'), 'the stream starts at 8');
-  const banner = page.locator('#webchat-banners .webchat-pinned');
-  await banner.waitFor({ state: 'visible', timeout: 15000 });
-  assert.is(await banner.locator('.webchat-pinned__author').textContent(), 'Alice');
-  assert.ok(await banner.locator('.webchat-pinned__unpin').isVisible(), 'a moderator can unpin');
-  assert.equal(errors, []);
-  await page.close();
-});
+t(
+  "the chat page beside the live: an instance admin pins a message; the room's clients get it, the page shows it",
+  async (ctx) => {
+    const page = await ctx.browser.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Logged in to PeerTube (its web client keeps the token in localStorage), so the page chats as that account.
+    await page.route(`${ctx.host.url}/login-done`, (r) =>
+      r.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }),
+    );
+    await page.goto(`${ctx.host.url}/login-done`);
+    await page.evaluate((token) => {
+      localStorage.setItem('access_token', token);
+      localStorage.setItem('token_type', 'Bearer');
+    }, ctx.tokens.root);
+    await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.room.split('@')[0]}`);
+    await page
+      .locator('converse-muc-message-form textarea.chat-textarea')
+      .waitFor({ state: 'visible', timeout: 30000 });
+    await ctx.bob.waitFor(
+      (s) => s.is('presence') && s.attrs.from === `${ctx.room}/Administrator` && !s.attrs.type,
+      15000,
+      'the admin joins from the page',
+    );
+    // From the owner: emoji-only mode, switched on above, lets moderators write text.
+    await ctx.alice.send(
+      xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'the stream starts at 8')),
+    );
+    const msg = page
+      .locator('.chat-msg')
+      .filter({ has: page.locator('.chat-msg__text', { hasText: 'the stream starts at 8' }) });
+    await msg.waitFor({ state: 'visible', timeout: 15000 });
+    await msg.hover();
+    await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
+    await msg.locator('.chat-msg__action-pin').click();
+    const pinned = await ctx.carol.waitFor(
+      (s) => !!s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0'),
+      15000,
+      'the pin notice at another occupant',
+    );
+    const fwd = pinned
+      .getChild('pinned', 'urn:livechat-xmpp:muc-pin:0')
+      .getChild('forwarded', 'urn:xmpp:forward:0')
+      .getChild('message');
+    assert.is(fwd.getChildText('body'), 'the stream starts at 8');
+    const banner = page.locator('#webchat-banners .webchat-pinned');
+    await banner.waitFor({ state: 'visible', timeout: 15000 });
+    assert.is(await banner.locator('.webchat-pinned__author').textContent(), 'Alice');
+    assert.ok(await banner.locator('.webchat-pinned__unpin').isVisible(), 'a moderator can unpin');
+    assert.equal(errors, []);
+    await page.close();
+  },
+);
 
 t('with "disable-channel-configuration" the routes answer 403 and the client registers no page', async (ctx) => {
   await ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });

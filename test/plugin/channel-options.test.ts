@@ -6,7 +6,10 @@ import { mkdtemp, readFile, rm, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ChannelOptionsError, defaultChannelOptions, readChannelOptionsFile, sanitizeChannelOptions,
+  ChannelOptionsError,
+  defaultChannelOptions,
+  readChannelOptionsFile,
+  sanitizeChannelOptions,
 } from '../../plugin/server/lib/channel-options.js';
 import { botRoomConf, writeBotRoomConf } from '../../plugin/server/lib/channel-bot-conf.js';
 import { parseRoomConf } from '../../src/bot/room-conf.js';
@@ -34,9 +37,17 @@ test('refusals: wrong types, out-of-range numbers, too long terms, invalid patte
     { bot: { quotes: [], commands: [] } },
     'not an object',
   ];
-  for (const b of bad) assert.throws(() => sanitizeChannelOptions(b, false), (e: unknown) => e instanceof ChannelOptionsError, JSON.stringify(b).slice(0, 60));
+  for (const b of bad)
+    assert.throws(
+      () => sanitizeChannelOptions(b, false),
+      (e: unknown) => e instanceof ChannelOptionsError,
+      JSON.stringify(b).slice(0, 60),
+    );
   try {
-    sanitizeChannelOptions({ bot: { forbiddenWords: [{ regexp: true, entries: ['a(b'] }], quotes: [], commands: [] } }, true);
+    sanitizeChannelOptions(
+      { bot: { forbiddenWords: [{ regexp: true, entries: ['a(b'] }], quotes: [], commands: [] } },
+      true,
+    );
     assert.unreachable('invalid pattern accepted');
   } catch (e) {
     assert.type((e as ChannelOptionsError).validationErrorMessage, 'string');
@@ -44,7 +55,13 @@ test('refusals: wrong types, out-of-range numbers, too long terms, invalid patte
 });
 
 test('regular-expression word lists are kept but off unless enable-users-regexp; control characters removed', () => {
-  const data = { bot: { forbiddenWords: [{ regexp: true, entries: ['fo+'] }, { entries: ['bad\u0007word', ' '] }], quotes: [], commands: [{ command: 'he lp', message: 'Help!' }] } };
+  const data = {
+    bot: {
+      forbiddenWords: [{ regexp: true, entries: ['fo+'] }, { entries: ['bad\u0007word', ' '] }],
+      quotes: [],
+      commands: [{ command: 'he lp', message: 'Help!' }],
+    },
+  };
   const off = sanitizeChannelOptions(data, false);
   assert.is(off.bot.forbiddenWords[0].enabled, false);
   assert.is(sanitizeChannelOptions(data, true).bot.forbiddenWords[0].enabled, true);
@@ -53,22 +70,36 @@ test('regular-expression word lists are kept but off unless enable-users-regexp;
 });
 
 test('the bot file: one handler per list, words matched as words, removed handlers switched off; the bot parses it', async () => {
-  const o = sanitizeChannelOptions({
-    bot: {
-      enabled: true, nickname: 'Modo',
-      forbiddenWords: [{ entries: ['spoil.er', '🙂'], reason: 'No' }],
-      noDuplicate: { enabled: true, reason: 'Said already', delay: 30, applyToModerators: false },
-      quotes: [{ messages: ['Follow the channel!'], delay: 600 }],
-      commands: [{ command: 'rules', message: 'Be nice' }],
+  const o = sanitizeChannelOptions(
+    {
+      bot: {
+        enabled: true,
+        nickname: 'Modo',
+        forbiddenWords: [{ entries: ['spoil.er', '🙂'], reason: 'No' }],
+        noDuplicate: { enabled: true, reason: 'Said already', delay: 30, applyToModerators: false },
+        quotes: [{ messages: ['Follow the channel!'], delay: 600 }],
+        commands: [{ command: 'rules', message: 'Be nice' }],
+      },
     },
-  }, false);
-  const conf = botRoomConf(o, 'room1', 'room.example', { local: 'room1', domain: 'room.example', enabled: true,
-    handlers: [{ type: 'quotes_random', id: 'quote_5', enabled: true, options: { quotes: ['old'], delay: 10 } }] });
+    false,
+  );
+  const conf = botRoomConf(o, 'room1', 'room.example', {
+    local: 'room1',
+    domain: 'room.example',
+    enabled: true,
+    handlers: [{ type: 'quotes_random', id: 'quote_5', enabled: true, options: { quotes: ['old'], delay: 10 } }],
+  });
   assert.is(conf.nick, 'Modo');
-  assert.equal(conf.handlers.map((h) => [h.id, h.type, h.enabled]), [
-    ['forbidden_words_0', 'moderate', true], ['no_duplicate', 'no-duplicate', true], ['quote_0', 'quotes_random', true],
-    ['command_0', 'command_say', true], ['quote_5', 'quotes_random', false],
-  ]);
+  assert.equal(
+    conf.handlers.map((h) => [h.id, h.type, h.enabled]),
+    [
+      ['forbidden_words_0', 'moderate', true],
+      ['no_duplicate', 'no-duplicate', true],
+      ['quote_0', 'quotes_random', true],
+      ['command_0', 'command_say', true],
+      ['quote_5', 'quotes_random', false],
+    ],
+  );
   const rule = (conf.handlers[0].options.rules as Array<{ regexp: string }>)[0];
   assert.is(rule.regexp, '(?:\\bspoil\\.er\\b)|(?:🙂)');
   const warnings: string[] = [];
@@ -88,7 +119,10 @@ test('the bot file: one handler per list, words matched as words, removed handle
     assert.is(JSON.parse(await readFile(join(dir, 'rooms', 'a.json'), 'utf8')).enabled, true);
     await writeBotRoomConf(dir, 'a', 'room.example', null);
     assert.is(JSON.parse(await readFile(join(dir, 'rooms', 'a.json'), 'utf8')).enabled, false);
-    const refused = await writeBotRoomConf(dir, '../x', 'room.example', o).then(() => false, () => true);
+    const refused = await writeBotRoomConf(dir, '../x', 'room.example', o).then(
+      () => false,
+      () => true,
+    );
     assert.ok(refused, 'a room name cannot leave the folder');
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -99,7 +133,10 @@ test('a stored file livechat wrote is read and checked again', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'channel-opts-'));
   try {
     await mkdir(join(dir, 'channelConfigurationOptions'));
-    await writeFile(join(dir, 'channelConfigurationOptions', '3.json'), JSON.stringify({ ...minimal, mute: { anonymous: true }, terms: 'T' }));
+    await writeFile(
+      join(dir, 'channelConfigurationOptions', '3.json'),
+      JSON.stringify({ ...minimal, mute: { anonymous: true }, terms: 'T' }),
+    );
     const o = await readChannelOptionsFile(dir, 3, false);
     assert.is(o?.mute.anonymous, true);
     assert.is(o?.terms, 'T');

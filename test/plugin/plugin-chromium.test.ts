@@ -26,7 +26,9 @@ const t = suite<Ctx>('PeerTube plugin in Chromium');
 function watch(page: Page): string[] {
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => { if (process.env.WEBCHAT_DEBUG) console.log(`[browser ${m.type()}] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (process.env.WEBCHAT_DEBUG) console.log(`[browser ${m.type()}] ${m.text()}`);
+  });
   return problems;
 }
 
@@ -39,13 +41,29 @@ t.before(async (ctx) => {
   ctx.bobToken = bob.user.token;
   ctx.live = ctx.host.db.addVideo('Alice live', alice.channel.id, true, 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee');
   await ctx.host.register();
-  await ctx.host.runHook('action:api.video.updated', undefined, { video: ctx.host.db.loadVideo(ctx.live.id), body: { pluginData: { 'livechat-active': true } } });
+  await ctx.host.runHook('action:api.video.updated', undefined, {
+    video: ctx.host.db.loadVideo(ctx.live.id),
+    body: { pluginData: { 'livechat-active': true } },
+  });
   await ctx.host.settle();
   ctx.room = `${ctx.live.uuid}@room.localhost`;
-  const creds = await (await fetch(`${ctx.host.url}/plugins/livechat/router/api/auth`, { headers: { Authorization: `Bearer ${alice.user.token}` } })).json() as { password: string };
-  ctx.owner = await connectClient({ service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`, domain: 'localhost', username: 'alice', password: creds.password });
+  const creds = (await (
+    await fetch(`${ctx.host.url}/plugins/livechat/router/api/auth`, {
+      headers: { Authorization: `Bearer ${alice.user.token}` },
+    })
+  ).json()) as { password: string };
+  ctx.owner = await connectClient({
+    service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
+    domain: 'localhost',
+    username: 'alice',
+    password: creds.password,
+  });
   await ctx.owner.send(xml('presence', { to: `${ctx.room}/Alice` }, xml('x', { xmlns: MUC })));
-  await ctx.owner.waitFor((s) => s.is('presence') && s.attrs.from === `${ctx.room}/Alice` && !s.attrs.type, 15000, 'owner joined');
+  await ctx.owner.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${ctx.room}/Alice` && !s.attrs.type,
+    15000,
+    'owner joined',
+  );
   ctx.browser = await launchChromium();
 });
 
@@ -60,7 +78,10 @@ t.after(async (ctx) => {
  * video-loaded action with the video as PeerTube's API gives it. */
 async function openWatchPage(ctx: Ctx, page: Page): Promise<void> {
   const base = `/plugins/livechat/${ctx.host.pkg.version}`;
-  const video = await ctx.host.runHook('filter:api.video.get.result', { ...ctx.host.db.loadVideo(ctx.live.id), isLocal: true } as any);
+  const video = await ctx.host.runHook('filter:api.video.get.result', {
+    ...ctx.host.db.loadVideo(ctx.live.id),
+    isLocal: true,
+  } as any);
   const settings = ctx.host.publicSettings();
   const html = `<!DOCTYPE html><html><body><div id="player"></div><div id="plugin-placeholder-player-next"></div>
 <script type="module">
@@ -78,9 +99,13 @@ await mod.register({
 for (const h of hooks['action:video-watch.video.loaded'] ?? []) h({ video: ${JSON.stringify(video)} });
 window.pluginReady = true;
 </script></body></html>`;
-  await page.route(`${ctx.host.url}/w/${ctx.live.uuid}`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  await page.route(`${ctx.host.url}/w/${ctx.live.uuid}`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: html }),
+  );
   await page.goto(`${ctx.host.url}/w/${ctx.live.uuid}`);
-  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, { timeout: 15000 });
+  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, {
+    timeout: 15000,
+  });
 }
 
 t('watch page: the client script shows the chat beside the live; an anonymous viewer chats through it', async (ctx) => {
@@ -88,13 +113,25 @@ t('watch page: the client script shows the chat beside the live; an anonymous vi
   const problems = watch(page);
   // PeerTube rate-limits /plugins/* per IP (500 per 10 s): what one viewer spends on opening the chat.
   const pluginResponses: number[] = [];
-  page.on('response', (r) => { if (new URL(r.url()).pathname.startsWith('/plugins/')) pluginResponses.push(r.status()); });
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/plugins/')) pluginResponses.push(r.status());
+  });
   await openWatchPage(ctx, page);
   const fields = await page.evaluate(() => (window as unknown as { fields?: string[][] }).fields);
-  assert.equal(fields, [['livechat-active', 'go-live'], ['livechat-active', 'update']], '"use chat" on live creation and update');
+  assert.equal(
+    fields,
+    [
+      ['livechat-active', 'go-live'],
+      ['livechat-active', 'update'],
+    ],
+    '"use chat" on live creation and update',
+  );
   const open = page.locator('#peertube-plugin-livechat-container a.peertube-plugin-livechat-open-blank');
   await open.waitFor({ state: 'visible', timeout: 10000 });
-  assert.is(await open.getAttribute('href'), `/plugins/livechat/${ctx.host.pkg.version}/router/webchat/room/${ctx.live.uuid}`);
+  assert.is(
+    await open.getAttribute('href'),
+    `/plugins/livechat/${ctx.host.pkg.version}/router/webchat/room/${ctx.live.uuid}`,
+  );
   const frame = page.frameLocator('#peertube-plugin-livechat-container iframe');
   const nick = frame.locator('converse-muc-nickname-form input[name="nick"]');
   await nick.waitFor({ state: 'visible', timeout: 30000 });
@@ -102,13 +139,26 @@ t('watch page: the client script shows the chat beside the live; an anonymous vi
   await nick.press('Enter');
   const composer = frame.locator('converse-muc-message-form textarea.chat-textarea');
   await composer.waitFor({ state: 'visible', timeout: 20000 });
-  await ctx.owner.waitFor((s) => s.is('presence') && s.attrs.from === `${ctx.room}/Carol` && !s.attrs.type, 15000, 'Carol joining');
+  await ctx.owner.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${ctx.room}/Carol` && !s.attrs.type,
+    15000,
+    'Carol joining',
+  );
   await composer.fill('hello from the watch page');
   await composer.press('Enter');
-  const msg = await ctx.owner.waitFor((s: Stanza) => s.is('message') && s.attrs.from === `${ctx.room}/Carol` && s.getChildText('body') === 'hello from the watch page', 15000, "Carol's message");
+  const msg = await ctx.owner.waitFor(
+    (s: Stanza) =>
+      s.is('message') && s.attrs.from === `${ctx.room}/Carol` && s.getChildText('body') === 'hello from the watch page',
+    15000,
+    "Carol's message",
+  );
   assert.ok(msg);
-  await ctx.owner.send(xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'hi Carol, thanks for watching')));
-  await frame.locator('.chat-msg__text', { hasText: 'hi Carol, thanks for watching' }).waitFor({ state: 'visible', timeout: 15000 });
+  await ctx.owner.send(
+    xml('message', { to: ctx.room, type: 'groupchat' }, xml('body', {}, 'hi Carol, thanks for watching')),
+  );
+  await frame
+    .locator('.chat-msg__text', { hasText: 'hi Carol, thanks for watching' })
+    .waitFor({ state: 'visible', timeout: 15000 });
   assert.equal(problems, []);
   assert.not.ok(pluginResponses.includes(429), 'no request rate-limited');
   // A cold load is the page, ConverseJS's files and the avatars on screen: a small share of the per-IP budget, so
@@ -121,48 +171,76 @@ t('a viewer logged in to PeerTube chats under their PeerTube name, with no nickn
   const page = await ctx.browser.context.newPage();
   const problems = watch(page);
   // PeerTube's web client keeps the session token in localStorage on its origin.
-  await page.route(`${ctx.host.url}/login-done`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }));
+  await page.route(`${ctx.host.url}/login-done`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }),
+  );
   await page.goto(`${ctx.host.url}/login-done`);
-  await page.evaluate((token) => { localStorage.setItem('access_token', token); localStorage.setItem('token_type', 'Bearer'); }, ctx.bobToken);
+  await page.evaluate((token) => {
+    localStorage.setItem('access_token', token);
+    localStorage.setItem('token_type', 'Bearer');
+  }, ctx.bobToken);
   await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
   const composer = page.locator('converse-muc-message-form textarea.chat-textarea');
   await composer.waitFor({ state: 'visible', timeout: 30000 });
-  const joined = await ctx.owner.waitFor((s) => s.is('presence') && s.attrs.from === `${ctx.room}/Bob Viewer` && !s.attrs.type, 15000, 'Bob joining under his PeerTube name');
+  const joined = await ctx.owner.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${ctx.room}/Bob Viewer` && !s.attrs.type,
+    15000,
+    'Bob joining under his PeerTube name',
+  );
   const item = joined.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChild('item');
   assert.match(String(item?.attrs.jid), /^bob@localhost\//, 'logged in as bob@localhost (the owner sees real JIDs)');
   await composer.fill('Bob here, logged in');
   await composer.press('Enter');
-  await ctx.owner.waitFor((s) => s.is('message') && s.attrs.from === `${ctx.room}/Bob Viewer` && s.getChildText('body') === 'Bob here, logged in', 15000, "Bob's message");
+  await ctx.owner.waitFor(
+    (s) =>
+      s.is('message') && s.attrs.from === `${ctx.room}/Bob Viewer` && s.getChildText('body') === 'Bob here, logged in',
+    15000,
+    "Bob's message",
+  );
   assert.equal(problems, []);
   await page.close();
 });
 
-t('with disable-websocket the page chats over BOSH through the plugin router (PeerTube\'s body parsers in front)', async (ctx) => {
-  void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-websocket': true });
-  await ctx.host.settle();
-  const page = await ctx.browser.context.newPage();
-  const problems = watch(page);
-  const bosh: string[] = [];
-  let websockets = 0;
-  page.on('request', (r) => { if (r.method() === 'POST' && /\/plugins\/livechat\/router\/http-bind/.test(r.url())) bosh.push(r.url()); });
-  page.on('websocket', () => { websockets++; });
-  await page.route(`${ctx.host.url}/blank`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }));
-  await page.goto(`${ctx.host.url}/blank`);
-  await page.evaluate(() => localStorage.clear());
-  await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
-  const nick = page.locator('converse-muc-nickname-form input[name="nick"]');
-  await nick.waitFor({ state: 'visible', timeout: 30000 });
-  await nick.fill('Dana');
-  await nick.press('Enter');
-  const composer = page.locator('converse-muc-message-form textarea.chat-textarea');
-  await composer.waitFor({ state: 'visible', timeout: 20000 });
-  await composer.fill('over BOSH via PeerTube');
-  await composer.press('Enter');
-  await ctx.owner.waitFor((s) => s.is('message') && s.attrs.from === `${ctx.room}/Dana` && s.getChildText('body') === 'over BOSH via PeerTube', 15000, "Dana's message over BOSH");
-  assert.ok(bosh.length > 0, 'BOSH requests went to the plugin router');
-  assert.is(websockets, 0, 'no WebSocket attempted');
-  assert.equal(problems, []);
-  await page.close();
-});
+t(
+  "with disable-websocket the page chats over BOSH through the plugin router (PeerTube's body parsers in front)",
+  async (ctx) => {
+    void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-websocket': true });
+    await ctx.host.settle();
+    const page = await ctx.browser.context.newPage();
+    const problems = watch(page);
+    const bosh: string[] = [];
+    let websockets = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /\/plugins\/livechat\/router\/http-bind/.test(r.url())) bosh.push(r.url());
+    });
+    page.on('websocket', () => {
+      websockets++;
+    });
+    await page.route(`${ctx.host.url}/blank`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<p>ok</p>' }),
+    );
+    await page.goto(`${ctx.host.url}/blank`);
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`);
+    const nick = page.locator('converse-muc-nickname-form input[name="nick"]');
+    await nick.waitFor({ state: 'visible', timeout: 30000 });
+    await nick.fill('Dana');
+    await nick.press('Enter');
+    const composer = page.locator('converse-muc-message-form textarea.chat-textarea');
+    await composer.waitFor({ state: 'visible', timeout: 20000 });
+    await composer.fill('over BOSH via PeerTube');
+    await composer.press('Enter');
+    await ctx.owner.waitFor(
+      (s) =>
+        s.is('message') && s.attrs.from === `${ctx.room}/Dana` && s.getChildText('body') === 'over BOSH via PeerTube',
+      15000,
+      "Dana's message over BOSH",
+    );
+    assert.ok(bosh.length > 0, 'BOSH requests went to the plugin router');
+    assert.is(websockets, 0, 'no WebSocket attempted');
+    assert.equal(problems, []);
+    await page.close();
+  },
+);
 
 t.run();

@@ -13,7 +13,13 @@ import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 
 const UUID = '33333333-4444-4555-8666-777777777777';
 
-interface Ctx { host: PeerTubeHost; dir: string; browser: Browser; videoId: number; owner?: TestClient }
+interface Ctx {
+  host: PeerTubeHost;
+  dir: string;
+  browser: Browser;
+  videoId: number;
+  owner?: TestClient;
+}
 const t = suite<Ctx>('PeerTube plugin: sharing the chat link');
 
 t.before(async (ctx) => {
@@ -41,7 +47,11 @@ async function watchPage(ctx: Ctx, share: string, who: { username?: string; role
   page.on('pageerror', (e) => problems.push(e.message));
   const base = `/plugins/livechat/${ctx.host.pkg.version}`;
   // The video as PeerTube's API returns it: its account, local.
-  const video = { ...(await ctx.host.runHook('filter:api.video.get.result', { ...ctx.host.db.loadVideo(ctx.videoId) } as any)), isLocal: true, account: { name: 'alice', host: 'localhost' } };
+  const video = {
+    ...(await ctx.host.runHook('filter:api.video.get.result', { ...ctx.host.db.loadVideo(ctx.videoId) } as any)),
+    isLocal: true,
+    account: { name: 'alice', host: 'localhost' },
+  };
   const settings = { ...ctx.host.publicSettings(), 'chat-share-url': share, 'chat-auto-display': true };
   const html = `<!DOCTYPE html><html><body><div id="plugin-placeholder-player-next"></div>
 <script type="module">
@@ -58,9 +68,13 @@ await mod.register({
 for (const h of hooks['action:video-watch.video.loaded'] ?? []) h({ video: ${JSON.stringify(video)} });
 window.pluginReady = true;
 </script></body></html>`;
-  await page.route(`${ctx.host.url}/w/${UUID}`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  await page.route(`${ctx.host.url}/w/${UUID}`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: html }),
+  );
   await page.goto(`${ctx.host.url}/w/${UUID}`);
-  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, { timeout: 15000 });
+  await page.waitForFunction(() => (window as unknown as { pluginReady?: boolean }).pluginReady === true, null, {
+    timeout: 15000,
+  });
   await page.locator('#peertube-plugin-livechat-container iframe').waitFor({ state: 'attached', timeout: 10000 });
   assert.equal(problems, [], 'no script errors');
   return page;
@@ -78,49 +92,94 @@ t('who sees the button follows chat-share-url, as livechat decides it', async (c
   const other = { username: 'bob', role: '2' };
   const moderator = { username: 'mod', role: '1' };
   const anonymous = {};
-  assert.equal([await seesShare(ctx, 'owner', owner), await seesShare(ctx, 'owner', other), await seesShare(ctx, 'owner', moderator),
-    await seesShare(ctx, 'owner', anonymous)], [true, false, false, false], 'owner (the default)');
-  assert.equal([await seesShare(ctx, 'owner+moderators', owner), await seesShare(ctx, 'owner+moderators', moderator),
-    await seesShare(ctx, 'owner+moderators', other)], [true, true, false], 'owner and moderators');
-  assert.equal([await seesShare(ctx, 'everyone', anonymous), await seesShare(ctx, 'nobody', owner)], [true, false], 'everyone, nobody');
+  assert.equal(
+    [
+      await seesShare(ctx, 'owner', owner),
+      await seesShare(ctx, 'owner', other),
+      await seesShare(ctx, 'owner', moderator),
+      await seesShare(ctx, 'owner', anonymous),
+    ],
+    [true, false, false, false],
+    'owner (the default)',
+  );
+  assert.equal(
+    [
+      await seesShare(ctx, 'owner+moderators', owner),
+      await seesShare(ctx, 'owner+moderators', moderator),
+      await seesShare(ctx, 'owner+moderators', other),
+    ],
+    [true, true, false],
+    'owner and moderators',
+  );
+  assert.equal(
+    [await seesShare(ctx, 'everyone', anonymous), await seesShare(ctx, 'nobody', owner)],
+    [true, false],
+    'everyone, nobody',
+  );
 });
 
-t('the panel gives the permanent chat URL, read-only and transparent for OBS, or an iframe; the shared link works', async (ctx) => {
-  const page = await watchPage(ctx, 'owner', { username: 'alice', role: '2' });
-  const panel = page.locator('.peertube-plugin-livechat-share');
-  assert.ok(await panel.isHidden(), 'closed until asked');
-  await page.locator('button.peertube-plugin-livechat-share-button').click();
-  await panel.waitFor({ state: 'visible', timeout: 5000 });
-  const value = () => page.locator('.peertube-plugin-livechat-share input[name="share-url"]').inputValue();
-  const plain = `${ctx.host.url}/plugins/livechat/router/webchat/room/${UUID}`;
-  assert.is(await value(), plain, 'version-less: stays valid across plugin upgrades');
-  assert.ok(await panel.locator('input[name="transparent"]').isDisabled(), 'transparent only with read-only');
-  await panel.locator('input[name="readonly"]').check();
-  await panel.locator('input[name="transparent"]').check();
-  const obs = `${plain}?_readonly=true&_transparent=true`;
-  assert.is(await value(), obs);
-  assert.is(await panel.locator('a.peertube-plugin-livechat-share-open').getAttribute('href'), obs);
-  await panel.locator('input[name="embed"]').check();
-  const embed = await value();
-  assert.match(embed, /^<iframe /);
-  assert.ok(embed.includes(`src="${obs.replace(/&/g, '&amp;')}"`), embed);
-  await page.close();
+t(
+  'the panel gives the permanent chat URL, read-only and transparent for OBS, or an iframe; the shared link works',
+  async (ctx) => {
+    const page = await watchPage(ctx, 'owner', { username: 'alice', role: '2' });
+    const panel = page.locator('.peertube-plugin-livechat-share');
+    assert.ok(await panel.isHidden(), 'closed until asked');
+    await page.locator('button.peertube-plugin-livechat-share-button').click();
+    await panel.waitFor({ state: 'visible', timeout: 5000 });
+    const value = () => page.locator('.peertube-plugin-livechat-share input[name="share-url"]').inputValue();
+    const plain = `${ctx.host.url}/plugins/livechat/router/webchat/room/${UUID}`;
+    assert.is(await value(), plain, 'version-less: stays valid across plugin upgrades');
+    assert.ok(await panel.locator('input[name="transparent"]').isDisabled(), 'transparent only with read-only');
+    await panel.locator('input[name="readonly"]').check();
+    await panel.locator('input[name="transparent"]').check();
+    const obs = `${plain}?_readonly=true&_transparent=true`;
+    assert.is(await value(), obs);
+    assert.is(await panel.locator('a.peertube-plugin-livechat-share-open').getAttribute('href'), obs);
+    await panel.locator('input[name="embed"]').check();
+    const embed = await value();
+    assert.match(embed, /^<iframe /);
+    assert.ok(embed.includes(`src="${obs.replace(/&/g, '&amp;')}"`), embed);
+    await page.close();
 
-  // The shared OBS link: the chat without a composer, showing what is said in the room.
-  const creds = await (await fetch(`${ctx.host.url}/plugins/livechat/router/api/auth`, { headers: { Authorization: `Bearer ${ctx.host.db.users[0].token}` } })).json() as { password: string };
-  ctx.owner = await connectClient({ service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`, domain: 'localhost', username: 'alice', password: creds.password });
-  const room = `${UUID}@room.localhost`;
-  await ctx.owner.send(xml('presence', { to: `${room}/Alice` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
-  await ctx.owner.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/Alice` && !s.attrs.type, 15000, 'owner joined');
-  const obsPage = await ctx.browser.context.newPage();
-  await obsPage.goto(obs);
-  await ctx.owner.waitFor((s) => s.is('presence') && (s.attrs.from ?? '').startsWith(`${room}/Viewer `) && !s.attrs.type, 30000, 'the OBS page in the room');
-  await obsPage.locator('converse-muc-chatarea').waitFor({ state: 'attached', timeout: 10000 });
-  await ctx.owner.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'hello OBS')));
-  await obsPage.locator('.chat-msg__text', { hasText: 'hello OBS' }).waitFor({ state: 'visible', timeout: 20000 });
-  assert.is(await obsPage.locator('textarea.chat-textarea').filter({ visible: true }).count(), 0, 'read-only: no composer');
-  assert.ok(await obsPage.evaluate(() => document.body.classList.contains('webchat-transparent')), 'transparent');
-  await obsPage.close();
-});
+    // The shared OBS link: the chat without a composer, showing what is said in the room.
+    const creds = (await (
+      await fetch(`${ctx.host.url}/plugins/livechat/router/api/auth`, {
+        headers: { Authorization: `Bearer ${ctx.host.db.users[0].token}` },
+      })
+    ).json()) as { password: string };
+    ctx.owner = await connectClient({
+      service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
+      domain: 'localhost',
+      username: 'alice',
+      password: creds.password,
+    });
+    const room = `${UUID}@room.localhost`;
+    await ctx.owner.send(
+      xml('presence', { to: `${room}/Alice` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),
+    );
+    await ctx.owner.waitFor(
+      (s) => s.is('presence') && s.attrs.from === `${room}/Alice` && !s.attrs.type,
+      15000,
+      'owner joined',
+    );
+    const obsPage = await ctx.browser.context.newPage();
+    await obsPage.goto(obs);
+    await ctx.owner.waitFor(
+      (s) => s.is('presence') && (s.attrs.from ?? '').startsWith(`${room}/Viewer `) && !s.attrs.type,
+      30000,
+      'the OBS page in the room',
+    );
+    await obsPage.locator('converse-muc-chatarea').waitFor({ state: 'attached', timeout: 10000 });
+    await ctx.owner.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'hello OBS')));
+    await obsPage.locator('.chat-msg__text', { hasText: 'hello OBS' }).waitFor({ state: 'visible', timeout: 20000 });
+    assert.is(
+      await obsPage.locator('textarea.chat-textarea').filter({ visible: true }).count(),
+      0,
+      'read-only: no composer',
+    );
+    assert.ok(await obsPage.evaluate(() => document.body.classList.contains('webchat-transparent')), 'transparent');
+    await obsPage.close();
+  },
+);
 
 t.run();

@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const t = suite('plugin settings');
-const place = { host: 'video.example', dataDir: '/var/peertube/plugins/data/peertube-plugin-livechat', routerPath: '/plugins/livechat/router', wsPath: '/plugins/livechat/ws', webserverUrl: 'https://video.example' };
+const place = {
+  host: 'video.example',
+  dataDir: '/var/peertube/plugins/data/peertube-plugin-livechat',
+  routerPath: '/plugins/livechat/router',
+  wsPath: '/plugins/livechat/ws',
+  webserverUrl: 'https://video.example',
+};
 
 t('livechat names and defaults', () => {
   const byName = new Map(SETTINGS.map((s) => [s.name, s]));
@@ -35,8 +41,14 @@ t('livechat names and defaults', () => {
 
 t('PeerTube raw values: null and missing take the default, strings are parsed, junk falls back', () => {
   const s = mapSettings({
-    'chat-per-live-video': null, 'chat-all-lives': 'true', 'chat-no-anonymous': 'false', 'prosody-room-type': 'channel',
-    'prosody-s2s-port': 'abc', 'prosody-c2s-port': '5222', 'prosody-muc-expiration': ' 30 D ', 'avatar-set': 'dragons',
+    'chat-per-live-video': null,
+    'chat-all-lives': 'true',
+    'chat-no-anonymous': 'false',
+    'prosody-room-type': 'channel',
+    'prosody-s2s-port': 'abc',
+    'prosody-c2s-port': '5222',
+    'prosody-muc-expiration': ' 30 D ',
+    'avatar-set': 'dragons',
     'chat-videos-list': 'https://v.example/w/11111111-2222-4333-8444-555555555555\n\n# comment\nabc',
   });
   assert.is(s.perLiveVideo, true);
@@ -60,22 +72,77 @@ t('server config: domains, no listener of its own, archive expiry, anonymous off
   assert.is(c.dataDir, `${place.dataDir}/xmpp`);
   assert.equal(c.modules.archive, { expiry: '1w' });
   assert.equal(c.modules.tcp, { enabled: false });
-  assert.equal(c.modules.s2s, { enabled: false, websocket: { enabled: true, path: '/plugins/livechat/ws/xmpp-websocket-s2s',
-    serverInfosDir: `${place.dataDir}/serverInfos`, instanceUrl: 'https://video.example' } }, 'WebSocket S2S on, TCP S2S off');
-  assert.equal((validateConfig(buildServerConfig(mapSettings({ 'federation-dont-publish-remotely': true }), place)).modules.s2s as { websocket: unknown }).websocket, { enabled: false });
-  assert.equal(c.modules.avatars, { set: 'birds', httpPath: '/avatars', bots: ['moderator@bot.video.example'] }, 'livechat\'s sepia default → the birds set; the bot\'s avatar');
+  assert.equal(
+    c.modules.s2s,
+    {
+      enabled: false,
+      websocket: {
+        enabled: true,
+        path: '/plugins/livechat/ws/xmpp-websocket-s2s',
+        serverInfosDir: `${place.dataDir}/serverInfos`,
+        instanceUrl: 'https://video.example',
+      },
+    },
+    'WebSocket S2S on, TCP S2S off',
+  );
+  assert.equal(
+    (
+      validateConfig(buildServerConfig(mapSettings({ 'federation-dont-publish-remotely': true }), place)).modules
+        .s2s as { websocket: unknown }
+    ).websocket,
+    { enabled: false },
+  );
+  assert.equal(
+    c.modules.avatars,
+    { set: 'birds', httpPath: '/avatars', bots: ['moderator@bot.video.example'] },
+    "livechat's sepia default → the birds set; the bot's avatar",
+  );
   assert.is((c.modules.muc as { terms: string }).terms, '');
-  assert.is((validateConfig(buildServerConfig(mapSettings({ 'chat-terms': 'Be kind' }), place)).modules.muc as { terms: string }).terms, 'Be kind');
-  assert.equal(c.modules.bot, { enabled: true, dir: `${place.dataDir}/bot/room.video.example`, jid: 'moderator@bot.video.example' },
-    'the bot reads livechat\'s bot/<muc host>/rooms/ in the plugin data folder');
-  assert.is((validateConfig(buildServerConfig(mapSettings({ 'disable-channel-configuration': true }), place)).modules.bot as { enabled: boolean }).enabled, false);
-  assert.is((validateConfig(buildServerConfig(mapSettings({ 'avatar-set': 'cat' }), place)).modules.avatars as { set: string }).set, 'cats');
-  const off = validateConfig(buildServerConfig(mapSettings({ 'chat-no-anonymous': true, 'prosody-room-allow-s2s': true, 'prosody-c2s': true, 'prosody-muc-log-by-default': false }), place));
+  assert.is(
+    (
+      validateConfig(buildServerConfig(mapSettings({ 'chat-terms': 'Be kind' }), place)).modules.muc as {
+        terms: string;
+      }
+    ).terms,
+    'Be kind',
+  );
+  assert.equal(
+    c.modules.bot,
+    { enabled: true, dir: `${place.dataDir}/bot/room.video.example`, jid: 'moderator@bot.video.example' },
+    "the bot reads livechat's bot/<muc host>/rooms/ in the plugin data folder",
+  );
+  assert.is(
+    (
+      validateConfig(buildServerConfig(mapSettings({ 'disable-channel-configuration': true }), place)).modules.bot as {
+        enabled: boolean;
+      }
+    ).enabled,
+    false,
+  );
+  assert.is(
+    (validateConfig(buildServerConfig(mapSettings({ 'avatar-set': 'cat' }), place)).modules.avatars as { set: string })
+      .set,
+    'cats',
+  );
+  const off = validateConfig(
+    buildServerConfig(
+      mapSettings({
+        'chat-no-anonymous': true,
+        'prosody-room-allow-s2s': true,
+        'prosody-c2s': true,
+        'prosody-muc-log-by-default': false,
+      }),
+      place,
+    ),
+  );
   assert.is(off.anonymousHost, null);
   const s2s = off.modules.s2s as { enabled: boolean; port: number; interfaces: string[] };
   assert.equal([s2s.enabled, s2s.port, s2s.interfaces], [true, 5269, ['*', '::']]);
   assert.is((off.modules.tcp as { port: number }).port, 52822);
-  assert.is((off.modules.muc as { defaultRoomConfig: { enableArchiving: boolean } }).defaultRoomConfig.enableArchiving, false);
+  assert.is(
+    (off.modules.muc as { defaultRoomConfig: { enableArchiving: boolean } }).defaultRoomConfig.enableArchiving,
+    false,
+  );
 });
 
 t('livechat data: channel emoji shortnames from emojis/channel/<id>/definition.json; account avatar URL', async () => {
@@ -83,20 +150,44 @@ t('livechat data: channel emoji shortnames from emojis/channel/<id>/definition.j
   try {
     assert.equal(await channelShortnames(dir, 3), [], 'no definition: none');
     mkdirSync(join(dir, 'emojis', 'channel', '3'), { recursive: true });
-    writeFileSync(join(dir, 'emojis', 'channel', '3', 'definition.json'), JSON.stringify({
-      customEmojis: [{ sn: ':wave:', url: '/a.png' }, { sn: 'bad name', url: '/b.png' }, { url: '/c.png' }, { sn: ':cat:', url: '/d.png', isCategoryEmoji: true }],
-    }));
+    writeFileSync(
+      join(dir, 'emojis', 'channel', '3', 'definition.json'),
+      JSON.stringify({
+        customEmojis: [
+          { sn: ':wave:', url: '/a.png' },
+          { sn: 'bad name', url: '/b.png' },
+          { url: '/c.png' },
+          { sn: ':cat:', url: '/d.png', isCategoryEmoji: true },
+        ],
+      }),
+    );
     assert.equal(await channelShortnames(dir, 3), [':wave:', ':cat:'], 'invalid entries left out');
     assert.is(await channelTerms(dir, 3), undefined, 'no channel options: no terms');
     mkdirSync(join(dir, 'channelConfigurationOptions'));
-    writeFileSync(join(dir, 'channelConfigurationOptions', '3.json'), JSON.stringify({ slowMode: { duration: 0 }, terms: 'Be nice' }));
+    writeFileSync(
+      join(dir, 'channelConfigurationOptions', '3.json'),
+      JSON.stringify({ slowMode: { duration: 0 }, terms: 'Be nice' }),
+    );
     assert.is(await channelTerms(dir, 3), 'Be nice');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const user = { Account: { Actor: { Avatars: [{ filename: 'big.png', width: 600 }, { filename: 'small.png', width: 48 }, { filename: '../x.png', width: 120 }] } } };
+  const user = {
+    Account: {
+      Actor: {
+        Avatars: [
+          { filename: 'big.png', width: 600 },
+          { filename: 'small.png', width: 48 },
+          { filename: '../x.png', width: 120 },
+        ],
+      },
+    },
+  };
   assert.is(accountAvatarUrl(user, 'https://v.example'), 'https://v.example/lazy-static/avatars/small.png');
-  assert.is(accountAvatarUrl({ Account: { Actor: { Avatars: [{ filename: 'a.png', width: 32 }] } } }, 'https://v.example'), 'https://v.example/lazy-static/avatars/a.png');
+  assert.is(
+    accountAvatarUrl({ Account: { Actor: { Avatars: [{ filename: 'a.png', width: 32 }] } } }, 'https://v.example'),
+    'https://v.example/lazy-static/avatars/a.png',
+  );
   assert.is(accountAvatarUrl({ Account: { Actor: { Avatars: [] } } }, 'https://v.example'), undefined);
   assert.is(accountAvatarUrl(undefined, 'https://v.example'), undefined);
 });
@@ -107,7 +198,10 @@ t('restart only for settings that change domains, listeners or retention', () =>
   assert.ok(needsRestart(a, mapSettings({ 'chat-no-anonymous': true })));
   assert.ok(needsRestart(a, mapSettings({ 'prosody-muc-expiration': '2w' })));
   assert.not.ok(needsRestart(a, mapSettings({ 'chat-terms': 'new terms' })), 'terms change live');
-  assert.ok(needsRestart(a, mapSettings({ 'disable-channel-configuration': true })), 'the bot starts or stops with the server');
+  assert.ok(
+    needsRestart(a, mapSettings({ 'disable-channel-configuration': true })),
+    'the bot starts or stops with the server',
+  );
 });
 
 t('which video has a chat, and its room', () => {

@@ -22,12 +22,19 @@ const clients: TestClient[] = [];
 test.before(async () => {
   infos = await mkdtemp(join(tmpdir(), 'server-infos-'));
   b = await startTestServer({
-    domain: 'b.example', testMode: true, muc: { creation: 'anyone' },
-    s2s: { dialbackSecret: SECRET_B, websocket: { enabled: true, serverInfosDir: infos, instanceUrl: 'https://b.example' } },
+    domain: 'b.example',
+    testMode: true,
+    muc: { creation: 'anyone' },
+    s2s: {
+      dialbackSecret: SECRET_B,
+      websocket: { enabled: true, serverInfosDir: infos, instanceUrl: 'https://b.example' },
+    },
   });
   const toB = s2sUrl(b);
   a = await startTestServer({
-    domain: 'a.example', testMode: true, muc: { creation: 'anyone' },
+    domain: 'a.example',
+    testMode: true,
+    muc: { creation: 'anyone' },
     s2s: { websocket: { enabled: true, routes: { 'b.example': toB, 'anon.b.example': toB, 'room.b.example': toB } } },
   });
   // What livechat's plugin writes for a remote instance: one folder per XMPP domain of that instance.
@@ -46,10 +53,13 @@ test.after(async () => {
 
 roomScenario(test, () => ({
   host: { server: a, domain: 'a.example' },
-  remote: { bare: 'bob@b.example', connect: () => connectClient({ service: b.wsUrl, domain: 'b.example', username: 'bob', password: 'pw' }) },
+  remote: {
+    bare: 'bob@b.example',
+    connect: () => connectClient({ service: b.wsUrl, domain: 'b.example', username: 'bob', password: 'pw' }),
+  },
 }));
 
-test('the same works with the room on B: A\'s viewer joins it and talks to B\'s viewer', async () => {
+test("the same works with the room on B: A's viewer joins it and talks to B's viewer", async () => {
   const va = await connectClient({ service: a.wsUrl, domain: 'anon.a.example' });
   const vb = await connectClient({ service: b.wsUrl, domain: 'anon.b.example' });
   clients.push(va, vb);
@@ -64,11 +74,17 @@ test('the same works with the room on B: A\'s viewer joins it and talks to B\'s 
 
 test('both servers used WebSocket S2S only, authenticated by dialback', async () => {
   assert.is(a.server.s2s!.addresses, null, 'no TCP S2S listener on A');
-  for (const [srv, peer] of [[a, 'b.example'], [b, 'a.example']] as const) {
+  for (const [srv, peer] of [
+    [a, 'b.example'],
+    [b, 'a.example'],
+  ] as const) {
     const st = srv.server.s2s!.status();
     const out = st.outgoing.filter((o) => o.remote.endsWith(peer) && o.state === 'ready');
     assert.ok(out.length > 0, JSON.stringify(st.outgoing));
-    assert.ok(out.every((o) => o.transport === 'websocket' && o.auth === 'dialback'), JSON.stringify(out));
+    assert.ok(
+      out.every((o) => o.transport === 'websocket' && o.auth === 'dialback'),
+      JSON.stringify(out),
+    );
     const inc = st.incoming.filter((i) => i.verified.length > 0);
     assert.ok(inc.length > 0 && inc.every((i) => i.transport === 'websocket'), JSON.stringify(st.incoming));
   }
@@ -103,9 +119,14 @@ test('unmasked client frames, a legacy <stream:stream> first frame and a frame c
   assert.match(c.frames[0], /^<open xmlns="urn:ietf:params:xml:ns:xmpp-framing-server"[^>]*\/>$/);
   assert.match(c.frames[1], /^<stream:features /);
   c.ping(); // unmasked ping: answered, not a protocol error
-  const msg = Buffer.from(`<message from='x@anon.b.example/r' to='${v.jid}' type='chat'><body>unmasked and legacy</body></message>`);
+  const msg = Buffer.from(
+    `<message from='x@anon.b.example/r' to='${v.jid}' type='chat'><body>unmasked and legacy</body></message>`,
+  );
   const bytes = frame(1, msg, false);
-  for (let i = 0; i < bytes.length; i += 7) { c.writeRaw(bytes.subarray(i, i + 7)); await new Promise((r) => setImmediate(r)); }
+  for (let i = 0; i < bytes.length; i += 7) {
+    c.writeRaw(bytes.subarray(i, i + 7));
+    await new Promise((r) => setImmediate(r));
+  }
   const m = await v.waitFor((s) => s.getChildText('body') === 'unmasked and legacy', T, 'message from the raw peer');
   assert.is(m.attrs.from, 'x@anon.b.example/r');
   assert.ok(c.pongs >= 1, 'ping answered');
@@ -161,10 +182,15 @@ test('a forged dialback key (RFC framing, undeclared db: prefix) is type=invalid
   const c = await rawWsS2s(s2sUrl(a));
   c.send(openFrame('anon.b.example', 'anon.a.example'), { masked: true });
   await c.waitFor(/<stream:features/);
-  c.send(`<db:result xmlns='jabber:server' from='anon.b.example' to='anon.a.example'>${'ab'.repeat(32)}</db:result>`, { masked: true });
+  c.send(`<db:result xmlns='jabber:server' from='anon.b.example' to='anon.a.example'>${'ab'.repeat(32)}</db:result>`, {
+    masked: true,
+  });
   const r = await c.waitFor(/<db:result[^>]*type="invalid"/, T);
   assert.match(r, /<db:result xmlns:db="jabber:server:dialback"/, 'our frames declare the prefix');
-  c.send(`<message xmlns='jabber:server' from='x@anon.b.example/r' to='${v.jid}' type='chat'><body>forged</body></message>`, { masked: true });
+  c.send(
+    `<message xmlns='jabber:server' from='x@anon.b.example/r' to='${v.jid}' type='chat'><body>forged</body></message>`,
+    { masked: true },
+  );
   await c.waitFor(/not-authorized/);
   await c.closed;
   assert.not.ok(v.received.some((s) => s.getChildText('body') === 'forged'));

@@ -18,7 +18,8 @@ let a: S2sTestServer;
 let b: S2sTestServer;
 let c: S2sTestServer;
 const clients: TestClient[] = [];
-const anonOn = (s: S2sTestServer) => connectClient({ service: s.wsUrl, domain: `anon.${s.domain}` }).then((x) => (clients.push(x), x));
+const anonOn = (s: S2sTestServer) =>
+  connectClient({ service: s.wsUrl, domain: `anon.${s.domain}` }).then((x) => (clients.push(x), x));
 
 async function issue(ca: string, domain: string, out: string): Promise<void> {
   await mkdir(out, { recursive: true });
@@ -26,25 +27,72 @@ async function issue(ca: string, domain: string, out: string): Promise<void> {
   const csr = join(dir, `${domain}.csr`);
   const ext = join(dir, `${domain}.ext`);
   await writeFile(ext, `subjectAltName=DNS:${domain},DNS:*.${domain}\nextendedKeyUsage=serverAuth,clientAuth\n`);
-  await exec('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${domain}`]);
-  await exec('openssl', ['x509', '-req', '-in', csr, '-CA', join(ca, 'ca.crt'), '-CAkey', join(ca, 'ca.key'), '-CAcreateserial', '-days', '2', '-out', join(out, `${domain}.crt`), '-extfile', ext]);
+  await exec('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${domain}`,
+  ]);
+  await exec('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(ca, 'ca.crt'),
+    '-CAkey',
+    join(ca, 'ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-out',
+    join(out, `${domain}.crt`),
+    '-extfile',
+    ext,
+  ]);
 }
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 's2s-certs-'));
   const ca = join(dir, 'ca');
   await mkdir(ca);
-  await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(ca, 'ca.key'), '-out', join(ca, 'ca.crt'), '-days', '2', '-subj', '/CN=S2S Test CA']);
+  await exec('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(ca, 'ca.key'),
+    '-out',
+    join(ca, 'ca.crt'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=S2S Test CA',
+  ]);
   await issue(ca, 'a.example', join(dir, 'a'));
   await issue(ca, 'b.example', join(dir, 'b'));
   const port = await pickDnsPort();
   const dnsAddr = `127.0.0.1:${port}`;
-  const withCa = (folder: string) => ({ certs: { folder, watch: false }, s2s: { trustedCaFiles: [join(ca, 'ca.crt')], secureAuth: true, requireEncryption: true } });
+  const withCa = (folder: string) => ({
+    certs: { folder, watch: false },
+    s2s: { trustedCaFiles: [join(ca, 'ca.crt')], secureAuth: true, requireEncryption: true },
+  });
   a = await startOurs('a.example', dnsAddr, withCa(join(dir, 'a')));
   b = await startOurs('b.example', dnsAddr, withCa(join(dir, 'b')));
   c = await startOurs('c.example', dnsAddr); // self-signed only
   const recs = [a.records(), b.records(), c.records()];
-  dns = await startDns(port, { hosts: Object.assign({}, ...recs.map((r) => r.hosts)), srv: recs.flatMap((r) => r.srv) });
+  dns = await startDns(port, {
+    hosts: Object.assign({}, ...recs.map((r) => r.hosts)),
+    srv: recs.flatMap((r) => r.srv),
+  });
 });
 
 test.after(async () => {
@@ -72,7 +120,9 @@ test('with secureAuth, a peer with a self-signed certificate cannot deliver', as
   await alice.send(xml('presence'));
   await alice.waitFor((s) => s.is('presence') && s.attrs.from === alice.jid, 3000, 'own presence');
   const carol = await anonOn(c);
-  await carol.send(xml('message', { to: alice.jid, type: 'chat', id: 'c1' }, xml('body', {}, 'from a self-signed peer')));
+  await carol.send(
+    xml('message', { to: alice.jid, type: 'chat', id: 'c1' }, xml('body', {}, 'from a self-signed peer')),
+  );
   const e = await carol.waitFor((s) => s.attrs.type === 'error' && s.attrs.id === 'c1', 15000, 'bounce');
   assert.ok(e.getChild('error')?.getChild('remote-server-not-found'), e.toString());
   assert.not.ok(alice.received.some((s) => s.getChildText('body') === 'from a self-signed peer'));

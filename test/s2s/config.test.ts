@@ -26,8 +26,14 @@ test('--dns HOST:PORT and a dnsServers list are merged and normalized', () => {
 });
 
 test('bad values name the field', () => {
-  assert.throws(() => validateS2s({ dnsServers: ['dns.example.org'] }, 's2s'), (e: Error) => e instanceof ConfigError && /s2s\.dnsServers/.test(e.message));
-  assert.throws(() => validateS2s({ staticRoutes: { 'x.example': 'nope:port' } }, 's2s'), /s2s\.staticRoutes\.x\.example/);
+  assert.throws(
+    () => validateS2s({ dnsServers: ['dns.example.org'] }, 's2s'),
+    (e: Error) => e instanceof ConfigError && /s2s\.dnsServers/.test(e.message),
+  );
+  assert.throws(
+    () => validateS2s({ staticRoutes: { 'x.example': 'nope:port' } }, 's2s'),
+    /s2s\.staticRoutes\.x\.example/,
+  );
   assert.throws(() => validateS2s({ dialbackSecret: 'short' }, 's2s'), /s2s\.dialbackSecret/);
   assert.throws(() => validateS2s({ prot: 1 }, 's2s'), /s2s\.prot: unknown setting/);
 });
@@ -45,7 +51,10 @@ test('SRV ordering: lower priority first, direct TLS first among equals with no 
     { name: 'a', port: 1, priority: 5, weight: 0, directTls: false },
     { name: 'c', port: 3, priority: 10, weight: 0, directTls: true },
   ];
-  assert.equal(orderSrv(recs).map((r) => r.name), ['a', 'c', 'b']);
+  assert.equal(
+    orderSrv(recs).map((r) => r.name),
+    ['a', 'c', 'b'],
+  );
 });
 
 test.run();

@@ -4,4 +4,8 @@ import { startEjabberdPeer } from './helpers/peers.js';
 import { interopSuite } from './helpers/interop-suite.js';
 
 // ejabberd resolves SRV targets with getaddrinfo (system resolver, /etc/hosts), hence a localhost target.
-interopSuite('s2s with ejabberd', { startPeer: startEjabberdPeer, peerDomain: 'ejabberd.example', ourSrvTarget: 'localhost' });
+interopSuite('s2s with ejabberd', {
+  startPeer: startEjabberdPeer,
+  peerDomain: 'ejabberd.example',
+  ourSrvTarget: 'localhost',
+});

@@ -11,7 +11,8 @@ let dns: TestDns;
 let a: S2sTestServer;
 let b: S2sTestServer;
 const clients: TestClient[] = [];
-const anonOn = (s: S2sTestServer) => connectClient({ service: s.wsUrl, domain: `anon.${s.domain}` }).then((c) => (clients.push(c), c));
+const anonOn = (s: S2sTestServer) =>
+  connectClient({ service: s.wsUrl, domain: `anon.${s.domain}` }).then((c) => (clients.push(c), c));
 const online = async (c: TestClient) => {
   await c.send(xml('presence'));
   await c.waitFor((s) => s.is('presence') && s.attrs.from === c.jid, 3000, 'own presence');
@@ -39,10 +40,18 @@ test('a chat message crosses from a.test to b.test and a reply comes back', asyn
   await online(alice);
   await online(bob);
   await alice.send(xml('message', { to: bob.jid, type: 'chat', id: 'x1' }, xml('body', {}, 'hello from a')));
-  const m = await bob.waitFor((s) => s.is('message') && s.getChildText('body') === 'hello from a', 10000, 'message over s2s');
+  const m = await bob.waitFor(
+    (s) => s.is('message') && s.getChildText('body') === 'hello from a',
+    10000,
+    'message over s2s',
+  );
   assert.is(m.attrs.from, alice.jid);
   await bob.send(xml('message', { to: alice.jid, type: 'chat', id: 'x2' }, xml('body', {}, 'hello from b')));
-  const r = await alice.waitFor((s) => s.is('message') && s.getChildText('body') === 'hello from b', 10000, 'reply over s2s');
+  const r = await alice.waitFor(
+    (s) => s.is('message') && s.getChildText('body') === 'hello from b',
+    10000,
+    'reply over s2s',
+  );
   assert.is(r.attrs.from, bob.jid);
   // Each side dialled out once for the pair, over TLS, authenticated by dialback (self-signed certificates).
   const outA = a.server.s2s!.status().outgoing.find((o) => o.remote === `anon.${b.domain}`)!;
@@ -65,8 +74,14 @@ test('further messages reuse the same stream', async () => {
 
 test('a message to a domain nobody serves bounces with remote-server-not-found', async () => {
   const alice = await anonOn(a);
-  await alice.send(xml('message', { to: 'someone@nowhere.example', type: 'chat', id: 'nf1' }, xml('body', {}, 'anyone?')));
-  const e = await alice.waitFor((s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'nf1', 10000, 'bounce');
+  await alice.send(
+    xml('message', { to: 'someone@nowhere.example', type: 'chat', id: 'nf1' }, xml('body', {}, 'anyone?')),
+  );
+  const e = await alice.waitFor(
+    (s) => s.is('message') && s.attrs.type === 'error' && s.attrs.id === 'nf1',
+    10000,
+    'bounce',
+  );
   assert.ok(e.getChild('error')?.getChild('remote-server-not-found'), e.toString());
 });
 
@@ -77,12 +92,17 @@ test('a raw stream that skips dialback cannot inject a message', async () => {
   const c = await rawS2s(b.s2sPort);
   c.write(header(`anon.${a.domain}`, `anon.${b.domain}`));
   await c.waitFor(/<\/stream:features>|<stream:features\/>/);
-  c.write(`<message xmlns='jabber:server' from='${'evil@anon.' + a.domain}/x' to='${bob.jid}' type='chat'><body>injected</body></message>`);
+  c.write(
+    `<message xmlns='jabber:server' from='${'evil@anon.' + a.domain}/x' to='${bob.jid}' type='chat'><body>injected</body></message>`,
+  );
   const text = await c.waitFor(/not-authorized/);
   assert.match(text, /<stream:error[^>]*>.*not-authorized/s);
   await c.closed;
   await new Promise((r) => setTimeout(r, 300));
-  assert.not.ok(bob.received.some((s) => s.getChildText('body') === 'injected'), 'the message must not arrive');
+  assert.not.ok(
+    bob.received.some((s) => s.getChildText('body') === 'injected'),
+    'the message must not arrive',
+  );
 });
 
 test('a forged dialback key is rejected and the stream still cannot send', async () => {
@@ -94,7 +114,9 @@ test('a forged dialback key is rejected and the stream still cannot send', async
   c.write(`<db:result from='anon.${a.domain}' to='anon.${b.domain}'>${'ab'.repeat(32)}</db:result>`);
   // b asks a's authoritative server, which denies having issued the key.
   await c.waitFor(/<db:result[^>]*type=["']invalid["']/, 10000);
-  c.write(`<message xmlns='jabber:server' from='evil@anon.${a.domain}/x' to='${bob.jid}' type='chat'><body>forged</body></message>`);
+  c.write(
+    `<message xmlns='jabber:server' from='evil@anon.${a.domain}/x' to='${bob.jid}' type='chat'><body>forged</body></message>`,
+  );
   await c.waitFor(/not-authorized/);
   await c.closed;
   await new Promise((r) => setTimeout(r, 300));

@@ -31,7 +31,9 @@ for (const file of files) {
       log: (l) => console.log(l),
     });
     if (res.passed) {
-      console.log(`PASS    ${file}${res.unlisted.length ? ` (${res.unlisted.length} unlisted stanza(s) skipped)` : ''}`);
+      console.log(
+        `PASS    ${file}${res.unlisted.length ? ` (${res.unlisted.length} unlisted stanza(s) skipped)` : ''}`,
+      );
     } else {
       failed++;
       console.log(`FAIL    ${file}: ${res.failure}`);

@@ -18,9 +18,7 @@ const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 /** A client that stops reading scripts' stanzas must not grow without bound. */
 const MAX_QUEUE = 10_000;
 
-export type Endpoint =
-  | { transport: 'websocket'; url: string }
-  | { transport: 'tcp'; host: string; port: number };
+export type Endpoint = { transport: 'websocket'; url: string } | { transport: 'tcp'; host: string; port: number };
 
 export interface Credentials {
   /** JID as in the script (may carry a resource). */
@@ -53,7 +51,10 @@ export class XmppClient {
   private readonly domain: string;
   private readonly local: string;
 
-  constructor(private readonly creds: Credentials, private readonly endpoint: Endpoint) {
+  constructor(
+    private readonly creds: Credentials,
+    private readonly endpoint: Endpoint,
+  ) {
     const bare = creds.jid.split('/')[0];
     const at = bare.indexOf('@');
     this.local = at >= 0 ? bare.slice(0, at) : '';
@@ -66,9 +67,10 @@ export class XmppClient {
 
   /** Connects, authenticates and binds; resolves once stanzas can flow. */
   async connect(timeoutMs: number): Promise<void> {
-    this.framing = this.endpoint.transport === 'websocket'
-      ? await this.openWebSocket(this.endpoint.url, timeoutMs)
-      : await this.openTcp(this.endpoint.host, this.endpoint.port, timeoutMs);
+    this.framing =
+      this.endpoint.transport === 'websocket'
+        ? await this.openWebSocket(this.endpoint.url, timeoutMs)
+        : await this.openTcp(this.endpoint.host, this.endpoint.port, timeoutMs);
 
     this.framing.openStream(this.domain);
     await this.expectFrame('open', timeoutMs);
@@ -82,8 +84,13 @@ export class XmppClient {
       await this.expectFrame('open', timeoutMs);
       features = await this.expectFrame('features', timeoutMs);
     }
-    const mechs = features.getChild('mechanisms', NS_SASL)?.getChildren('mechanism').map((m) => m.text()) ?? [];
-    if (!mechs.includes('PLAIN')) throw new Error(`server offers no SASL PLAIN (mechanisms: ${mechs.join(', ') || 'none'})`);
+    const mechs =
+      features
+        .getChild('mechanisms', NS_SASL)
+        ?.getChildren('mechanism')
+        .map((m) => m.text()) ?? [];
+    if (!mechs.includes('PLAIN'))
+      throw new Error(`server offers no SASL PLAIN (mechanisms: ${mechs.join(', ') || 'none'})`);
     const token = Buffer.from(`\0${this.local}\0${this.creds.password}`, 'utf8').toString('base64');
     this.send(new Element('auth', { xmlns: NS_SASL, mechanism: 'PLAIN' }).t(token));
     const outcome = await this.nextFrame(timeoutMs);
@@ -104,7 +111,10 @@ export class XmppClient {
     // RFC 3921 session establishment, only if the server still requires it.
     const session = features2.getChild('session', NS_SESSION);
     if (session && !session.getChild('optional')) {
-      await this.iq(new Element('iq', { type: 'set', id: 'scansion-session' }).c('session', { xmlns: NS_SESSION }).root(), timeoutMs);
+      await this.iq(
+        new Element('iq', { type: 'set', id: 'scansion-session' }).c('session', { xmlns: NS_SESSION }).root(),
+        timeoutMs,
+      );
     }
   }
 
@@ -126,8 +136,15 @@ export class XmppClient {
       const left = deadline - Date.now();
       if (left <= 0) throw new TimeoutError(`nothing received within ${timeoutMs} ms`);
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { this.waiter = null; resolve(); }, left);
-        this.waiter = () => { clearTimeout(t); this.waiter = null; resolve(); };
+        const t = setTimeout(() => {
+          this.waiter = null;
+          resolve();
+        }, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          this.waiter = null;
+          resolve();
+        };
       });
     }
   }
@@ -206,9 +223,16 @@ export class XmppClient {
   private openWebSocket(url: string, timeoutMs: number): Promise<Framing> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, ['xmpp']);
-      const timer = setTimeout(() => { ws.terminate(); reject(new TimeoutError(`WebSocket connect to ${url} timed out`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new TimeoutError(`WebSocket connect to ${url} timed out`));
+      }, timeoutMs);
       ws.on('message', (data, isBinary) => {
-        if (isBinary) { this.markClosed('binary WebSocket frame'); ws.terminate(); return; }
+        if (isBinary) {
+          this.markClosed('binary WebSocket frame');
+          ws.terminate();
+          return;
+        }
         try {
           this.push(parseXml(data.toString()));
         } catch (err) {
@@ -216,16 +240,30 @@ export class XmppClient {
           ws.terminate();
         }
       });
-      ws.on('close', (code, reason) => this.markClosed(`WebSocket closed (${code}${reason.length ? ' ' + reason.toString() : ''})`));
-      ws.on('error', (err) => { clearTimeout(timer); this.markClosed(err.message); reject(err); });
+      ws.on('close', (code, reason) =>
+        this.markClosed(`WebSocket closed (${code}${reason.length ? ' ' + reason.toString() : ''})`),
+      );
+      ws.on('error', (err) => {
+        clearTimeout(timer);
+        this.markClosed(err.message);
+        reject(err);
+      });
       ws.on('open', () => {
         clearTimeout(timer);
-        if (ws.protocol !== 'xmpp') { ws.terminate(); reject(new Error(`server chose subprotocol "${ws.protocol}", not "xmpp"`)); return; }
+        if (ws.protocol !== 'xmpp') {
+          ws.terminate();
+          reject(new Error(`server chose subprotocol "${ws.protocol}", not "xmpp"`));
+          return;
+        }
         resolve({
-          openStream: (to) => ws.send(new Element('open', { xmlns: NS_FRAMING, to, version: '1.0', 'xml:lang': 'en' }).toString()),
+          openStream: (to) =>
+            ws.send(new Element('open', { xmlns: NS_FRAMING, to, version: '1.0', 'xml:lang': 'en' }).toString()),
           sendRaw: (xml) => ws.send(xml),
           closeStream: () => ws.send(new Element('close', { xmlns: NS_FRAMING }).toString()),
-          destroy: () => { if (ws.readyState === WebSocket.OPEN) ws.close(); else ws.terminate(); },
+          destroy: () => {
+            if (ws.readyState === WebSocket.OPEN) ws.close();
+            else ws.terminate();
+          },
         });
       });
     });
@@ -235,7 +273,10 @@ export class XmppClient {
     return new Promise((resolve, reject) => {
       const sock = net.connect({ host, port });
       let io: net.Socket | tls.TLSSocket = sock;
-      const timer = setTimeout(() => { sock.destroy(); reject(new TimeoutError(`TCP connect to ${host}:${port} timed out`)); }, timeoutMs);
+      const timer = setTimeout(() => {
+        sock.destroy();
+        reject(new TimeoutError(`TCP connect to ${host}:${port} timed out`));
+      }, timeoutMs);
       let parser = this.streamParser();
       const decoder = new StringDecoder('utf8'); // a character may straddle two reads
       const onData = (chunk: Buffer) => {
@@ -248,27 +289,43 @@ export class XmppClient {
       };
       sock.on('data', onData);
       sock.on('close', () => this.markClosed('TCP connection closed'));
-      sock.on('error', (err) => { clearTimeout(timer); this.markClosed(err.message); reject(err); });
+      sock.on('error', (err) => {
+        clearTimeout(timer);
+        this.markClosed(err.message);
+        reject(err);
+      });
       sock.on('connect', () => {
         clearTimeout(timer);
         resolve({
           openStream: (to) => {
             parser = this.streamParser(); // a stream restart begins a new XML document
-            io.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAM}' ` +
-              `to='${to}' version='1.0' xml:lang='en'>`);
+            io.write(
+              `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='${NS_STREAM}' ` +
+                `to='${to}' version='1.0' xml:lang='en'>`,
+            );
           },
-          startTls: (servername) => new Promise<void>((ok, fail) => {
-            sock.off('data', onData);
-            const secure = tls.connect({ socket: sock, servername, rejectUnauthorized: false });
-            secure.once('secureConnect', () => ok());
-            secure.once('error', (err) => { this.markClosed(`TLS: ${err.message}`); fail(err); });
-            secure.on('data', onData);
-            secure.on('close', () => this.markClosed('TLS connection closed'));
-            io = secure;
-          }),
-          sendRaw: (xml) => { io.write(xml); },
-          closeStream: () => { io.write('</stream:stream>'); },
-          destroy: () => { io.destroy(); },
+          startTls: (servername) =>
+            new Promise<void>((ok, fail) => {
+              sock.off('data', onData);
+              const secure = tls.connect({ socket: sock, servername, rejectUnauthorized: false });
+              secure.once('secureConnect', () => ok());
+              secure.once('error', (err) => {
+                this.markClosed(`TLS: ${err.message}`);
+                fail(err);
+              });
+              secure.on('data', onData);
+              secure.on('close', () => this.markClosed('TLS connection closed'));
+              io = secure;
+            }),
+          sendRaw: (xml) => {
+            io.write(xml);
+          },
+          closeStream: () => {
+            io.write('</stream:stream>');
+          },
+          destroy: () => {
+            io.destroy();
+          },
         });
       });
     });
@@ -290,14 +347,20 @@ export class XmppClient {
       if (stack.length > 1) stack[stack.length - 1].cnode(e);
       stack.push(e);
     });
-    p.on('text', (t) => { if (stack.length > 1) stack[stack.length - 1].t(t); });
+    p.on('text', (t) => {
+      if (stack.length > 1) stack[stack.length - 1].t(t);
+    });
     p.on('closetag', () => {
       const e = stack.pop();
       if (!e) return;
-      if (stack.length === 1) { e.parent = null; this.push(e); }
-      else if (stack.length === 0) this.push(new Element('close', {}));
+      if (stack.length === 1) {
+        e.parent = null;
+        this.push(e);
+      } else if (stack.length === 0) this.push(new Element('close', {}));
     });
-    p.on('error', (err) => { throw err; });
+    p.on('error', (err) => {
+      throw err;
+    });
     return p;
   }
 }

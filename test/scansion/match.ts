@@ -33,7 +33,12 @@ export interface MatchOptions {
 export type MatchResult = { ok: true; captures: Captures } | { ok: false; reason: string };
 
 /** Matches `received` against `expected`; on success returns the captures (old ones plus new). */
-export function matchStanza(expected: Element, received: Element, captures: Captures, opts: MatchOptions = {}): MatchResult {
+export function matchStanza(
+  expected: Element,
+  received: Element,
+  captures: Captures,
+  opts: MatchOptions = {},
+): MatchResult {
   const work = new Map(captures);
   const reason = matchElement(expected, received, CLIENT_NS, CLIENT_NS, false, work, opts, '');
   return reason === null ? { ok: true, captures: work } : { ok: false, reason };
@@ -58,13 +63,22 @@ function childElements(e: Element): Element[] {
 }
 
 function textOf(e: Element): string {
-  return e.children.filter((c): c is string => typeof c === 'string').join('').trim();
+  return e.children
+    .filter((c): c is string => typeof c === 'string')
+    .join('')
+    .trim();
 }
 
 /** Returns null on match, else a human-readable reason with the element path. */
 function matchElement(
-  exp: Element, rec: Element, expParentNs: string, recParentNs: string, parentStrict: boolean,
-  caps: Captures, opts: MatchOptions, path: string,
+  exp: Element,
+  rec: Element,
+  expParentNs: string,
+  recParentNs: string,
+  parentStrict: boolean,
+  caps: Captures,
+  opts: MatchOptions,
+  path: string,
 ): string | null {
   const expNs = elementNs(exp, expParentNs);
   const recNs = elementNs(rec, recParentNs);
@@ -106,8 +120,10 @@ function matchElement(
   const recKids = childElements(rec).filter((c) => !(strict && opts.ignoreExpected?.(c, elementNs(c, recNs))));
   if (strict) {
     if (expKids.length !== recKids.length) {
-      return `${here}: expected ${expKids.length} child element(s) [${expKids.map(localName).join(', ')}], ` +
-        `got ${recKids.length} [${recKids.map(localName).join(', ')}] (strict)`;
+      return (
+        `${here}: expected ${expKids.length} child element(s) [${expKids.map(localName).join(', ')}], ` +
+        `got ${recKids.length} [${recKids.map(localName).join(', ')}] (strict)`
+      );
     }
     for (let i = 0; i < expKids.length; i++) {
       const r = matchElement(expKids[i], recKids[i], expNs, recNs, true, caps, opts, here);
@@ -123,7 +139,13 @@ function matchElement(
  * Backtracking over candidates keeps captures consistent; sizes are tiny (a stanza's children).
  */
 function matchUnordered(
-  exp: Element[], rec: Element[], expNs: string, recNs: string, caps: Captures, opts: MatchOptions, path: string,
+  exp: Element[],
+  rec: Element[],
+  expNs: string,
+  recNs: string,
+  caps: Captures,
+  opts: MatchOptions,
+  path: string,
 ): string | null {
   const used = new Array<boolean>(rec.length).fill(false);
   let firstFailure: string | null = null;
@@ -148,7 +170,8 @@ function matchUnordered(
       replace(caps, saved);
       used[j] = false;
     }
-    if (!triedSameName && !firstFailure) firstFailure = `${path}: no <${localName(exp[i])}> child (${describeNs(exp[i], expNs)})`;
+    if (!triedSameName && !firstFailure)
+      firstFailure = `${path}: no <${localName(exp[i])}> child (${describeNs(exp[i], expNs)})`;
     return false;
   };
   return attempt(0) ? null : (firstFailure ?? `${path}: children do not match`);
@@ -169,7 +192,10 @@ function matchValue(expected: string, got: string, caps: Captures): string | nul
   const cap = CAPTURE.exec(expected);
   if (cap) {
     const prior = caps.get(cap[1]);
-    if (prior === undefined) { caps.set(cap[1], got); return null; }
+    if (prior === undefined) {
+      caps.set(cap[1], got);
+      return null;
+    }
     return prior === got ? null : `expected captured ${cap[1]}="${prior}", got "${got}"`;
   }
   return expected === got ? null : `expected "${expected}", got "${got}"`;
@@ -177,7 +203,9 @@ function matchValue(expected: string, got: string, caps: Captures): string | nul
 
 /** Pretty XML for failure messages: one element per line, indented. */
 export function pretty(e: Element, indent = ''): string {
-  const attrs = Object.entries(e.attrs).map(([k, v]) => ` ${k}="${v}"`).join('');
+  const attrs = Object.entries(e.attrs)
+    .map(([k, v]) => ` ${k}="${v}"`)
+    .join('');
   const kids = childElements(e);
   const text = textOf(e);
   if (!kids.length) return text ? `${indent}<${e.name}${attrs}>${text}</${e.name}>` : `${indent}<${e.name}${attrs}/>`;

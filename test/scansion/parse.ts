@@ -40,7 +40,10 @@ export interface Script {
 }
 
 export class ScriptSyntaxError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(`line ${line}: ${message}`);
   }
 }
@@ -58,13 +61,19 @@ export function parseScript(text: string): Script {
   while (i < lines.length) {
     const raw = lines[i];
     const lineNo = i + 1;
-    if (isBlank(raw)) { i++; continue; }
+    if (isBlank(raw)) {
+      i++;
+      continue;
+    }
     if (/^\s*#/.test(raw)) {
       if (!title) title = raw.replace(/^\s*#+\s*/, '').trim();
       i++;
       continue;
     }
-    if (/^-{3,}\s*$/.test(raw)) { i++; continue; }
+    if (/^-{3,}\s*$/.test(raw)) {
+      i++;
+      continue;
+    }
     if (isIndented(raw)) throw new ScriptSyntaxError(`indented line outside any block: ${raw.trim()}`, lineNo);
 
     const decl = /^\[(\w+)\]\s+(.+?)\s*$/.exec(raw);

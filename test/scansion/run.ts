@@ -100,7 +100,13 @@ export async function runParsed(file: string, script: Script, opts: RunOptions):
       try {
         await runStep(step, def);
         r.ok = true;
-        if (step.kind === 'send' && next && next.client !== step.client && next.kind !== 'receive' && next.kind !== 'receive-nothing') {
+        if (
+          step.kind === 'send' &&
+          next &&
+          next.client !== step.client &&
+          next.kind !== 'receive' &&
+          next.kind !== 'receive-nothing'
+        ) {
           await new Promise((resolve) => setTimeout(resolve, settleMs));
         }
       } catch (err) {
@@ -167,7 +173,12 @@ export async function runParsed(file: string, script: Script, opts: RunOptions):
    * is skipped and reported, as scansion tolerates it; one listed later cannot be matched after
    * being skipped. If a block lists several stanzas, they may arrive in any order.
    */
-  async function receiveAll(c: XmppClient, expected: Element[], step: Step, waived: boolean): Promise<string | undefined> {
+  async function receiveAll(
+    c: XmppClient,
+    expected: Element[],
+    step: Step,
+    waived: boolean,
+  ): Promise<string | undefined> {
     const left = [...expected];
     const skipped: Array<{ got: Element; reason: string }> = [];
     const deadline = Date.now() + timeoutMs;
@@ -180,7 +191,10 @@ export async function runParsed(file: string, script: Script, opts: RunOptions):
         const near = skipped.length
           ? `\n  skipped (did not match):\n${skipped.map((s) => `    - ${s.reason}\n${pretty(s.got, '      ')}`).join('\n')}`
           : '';
-        throw new Error(`${why}${skipped.length ? `; nearest: ${skipped[0].reason}` : ''}\n  expected:\n${left.map((e) => pretty(e, '    ')).join('\n')}${near}`, { cause: err });
+        throw new Error(
+          `${why}${skipped.length ? `; nearest: ${skipped[0].reason}` : ''}\n  expected:\n${left.map((e) => pretty(e, '    ')).join('\n')}${near}`,
+          { cause: err },
+        );
       }
       const reasons: string[] = [];
       const idx = left.findIndex((e) => {
@@ -198,7 +212,10 @@ export async function runParsed(file: string, script: Script, opts: RunOptions):
       }
       if (idx < 0) {
         skipped.push({ got, reason: reasons[0] });
-        if (skipped.length > MAX_SKIPPED) throw new Error(`more than ${MAX_SKIPPED} stanzas skipped waiting for:\n${left.map((e) => pretty(e, '    ')).join('\n')}`);
+        if (skipped.length > MAX_SKIPPED)
+          throw new Error(
+            `more than ${MAX_SKIPPED} stanzas skipped waiting for:\n${left.map((e) => pretty(e, '    ')).join('\n')}`,
+          );
         continue;
       }
       left.splice(idx, 1);
@@ -247,11 +264,16 @@ function stripWhitespace(e: Element): void {
 
 function verb(step: Step): string {
   switch (step.kind) {
-    case 'connect': return 'connects';
-    case 'disconnect': return 'disconnects';
-    case 'send': return 'sends';
-    case 'receive': return 'receives';
-    case 'receive-nothing': return 'receives nothing';
+    case 'connect':
+      return 'connects';
+    case 'disconnect':
+      return 'disconnects';
+    case 'send':
+      return 'sends';
+    case 'receive':
+      return 'receives';
+    case 'receive-nothing':
+      return 'receives nothing';
   }
 }
 

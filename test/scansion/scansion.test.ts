@@ -14,9 +14,13 @@ import { targetFromEnv } from './target.js';
 import { NOT_BUILT, elementFilter, waiversFor } from './waivers.js';
 
 const DIR = process.env.SCANSION_DIR ?? fileURLToPath(new URL('../../../shared/scansion/', import.meta.url));
-const only = (process.env.SCANSION_ONLY ?? '').split(',').map((s) => s.trim().replace(/\.scs$/, '')).filter(Boolean);
+const only = (process.env.SCANSION_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim().replace(/\.scs$/, ''))
+  .filter(Boolean);
 // The transcripts live beside the repository (../shared/scansion/); a clone without them fails with that message.
-const missing = existsSync(DIR) ? undefined
+const missing = existsSync(DIR)
+  ? undefined
   : `the scansion transcripts are missing: ${DIR} does not exist (put the shared folder with scansion/*.scs beside this repository)`;
 const files = (missing ? [] : readdirSync(DIR))
   .filter((f) => f.endsWith('.scs'))
@@ -35,7 +39,11 @@ const report = (line: string) => {
   summary.push(line);
   if (verbose) console.log(line);
 };
-const indent = (s: string) => s.split('\n').map((l) => '      ' + l).join('\n');
+const indent = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => '      ' + l)
+    .join('\n');
 
 S('transcripts and target available', () => {
   assert.is(missing, undefined, missing);
@@ -92,8 +100,10 @@ if (!missing && !unavailable) {
 
   S.after(() => {
     console.log('\n' + summary.join('\n'));
-    console.log(`\nscansion (${target.name}, ${process.env.SCANSION_TRANSPORT ?? 'websocket'}): ` +
-      `${counts.pass} passed, ${counts.waived} waived, ${counts.fail} failed, ${counts.notBuilt} not built, of ${files.length} transcripts`);
+    console.log(
+      `\nscansion (${target.name}, ${process.env.SCANSION_TRANSPORT ?? 'websocket'}): ` +
+        `${counts.pass} passed, ${counts.waived} waived, ${counts.fail} failed, ${counts.notBuilt} not built, of ${files.length} transcripts`,
+    );
   });
 }
 

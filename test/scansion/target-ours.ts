@@ -36,7 +36,7 @@ async function loadCreateServer(): Promise<CreateServer | string> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = await import(INDEX_JS) as Record<string, unknown>;
+    mod = (await import(INDEX_JS)) as Record<string, unknown>;
   } catch (err) {
     return `importing src/index.ts failed: ${(err as Error).stack ?? err}`;
   }
@@ -51,7 +51,8 @@ function portOf(addr: unknown, what: string): number {
     const m = /:(\d+)(?:\/|$)/.exec(addr);
     if (m) return Number(m[1]);
   }
-  if (addr && typeof addr === 'object' && typeof (addr as { port?: unknown }).port === 'number') return (addr as { port: number }).port;
+  if (addr && typeof addr === 'object' && typeof (addr as { port?: unknown }).port === 'number')
+    return (addr as { port: number }).port;
   throw new Error(`cannot tell the ${what} port from ${JSON.stringify(addr)}`);
 }
 
@@ -73,9 +74,10 @@ export function oursTarget(transport: Transport): ServerTarget {
         mucHost: 'conference.localhost',
         testMode: true,
         http: { host: '127.0.0.1', port: 0 },
-        tcp: transport === 'tcp'
-          ? { enabled: true, interfaces: ['127.0.0.1'], port: 0, requireEncryption: false }
-          : { enabled: false },
+        tcp:
+          transport === 'tcp'
+            ? { enabled: true, interfaces: ['127.0.0.1'], port: 0, requireEncryption: false }
+            : { enabled: false },
         dataDir,
         logLevel: process.env.SCANSION_LOG_LEVEL ?? 'error',
       };
@@ -95,7 +97,8 @@ export function oursTarget(transport: Transport): ServerTarget {
         await server.start();
         if (transport === 'tcp') {
           const addr = typeof server.tcpAddresses === 'function' ? server.tcpAddresses()?.starttls?.[0] : undefined;
-          if (!addr) throw new Error('server has no TCP c2s listener (tcpAddresses()): TCP transport not available yet');
+          if (!addr)
+            throw new Error('server has no TCP c2s listener (tcpAddresses()): TCP transport not available yet');
           return { endpoint: { transport: 'tcp', host: '127.0.0.1', port: portOf(addr, 'c2s') }, stop };
         }
         if (typeof server.httpAddress !== 'function') throw new Error('server has no httpAddress()');

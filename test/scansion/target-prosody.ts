@@ -17,8 +17,7 @@ export function prosodyTarget(transport: Transport): ServerTarget {
   return {
     name: 'prosody',
     async unavailable() {
-      return (await findOnPath('prosody')) ? undefined
-        : 'prosody is not installed (apt-get install prosody)';
+      return (await findOnPath('prosody')) ? undefined : 'prosody is not installed (apt-get install prosody)';
     },
     async start() {
       const p = await startProsody({
@@ -39,9 +38,10 @@ export function prosodyTarget(transport: Transport): ServerTarget {
       });
       const [httpPort, c2sPort] = p.ports;
       const server: RunningServer = {
-        endpoint: transport === 'tcp'
-          ? { transport: 'tcp', host: '127.0.0.1', port: c2sPort }
-          : { transport: 'websocket', url: `ws://127.0.0.1:${httpPort}/xmpp-websocket` },
+        endpoint:
+          transport === 'tcp'
+            ? { transport: 'tcp', host: '127.0.0.1', port: c2sPort }
+            : { transport: 'websocket', url: `ws://127.0.0.1:${httpPort}/xmpp-websocket` },
         stop: p.stop,
         diagnostics: () => p.diagnostics(30),
       };
@@ -56,9 +56,9 @@ async function findOnPath(cmd: string): Promise<string | undefined> {
     try {
       await access(p);
       return p;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
-
-

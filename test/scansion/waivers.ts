@@ -21,39 +21,70 @@ interface Base {
   reason: string;
   targets?: Target[];
 }
-export interface ElementWaiver extends Base { scope: 'element'; ns: string; name?: string }
-export interface StepWaiver extends Base { scope: 'step'; line: number }
-export interface FileWaiver extends Base { scope: 'file' }
+export interface ElementWaiver extends Base {
+  scope: 'element';
+  ns: string;
+  name?: string;
+}
+export interface StepWaiver extends Base {
+  scope: 'step';
+  line: number;
+}
+export interface FileWaiver extends Base {
+  scope: 'file';
+}
 export type Waiver = ElementWaiver | StepWaiver | FileWaiver;
 
 export const WAIVERS: Waiver[] = [
   // --- Prosody-specific expectations (issue 9 names these kinds); apply to our server.
   {
-    scope: 'element', file: 'muc_create_destroy.scs', ns: 'vcard-temp:x:update', targets: ['ours'],
-    reason: "Prosody's mod_vcard_legacy adds an XEP-0153 <x xmlns='vcard-temp:x:update'> to every presence a user sends, " +
+    scope: 'element',
+    file: 'muc_create_destroy.scs',
+    ns: 'vcard-temp:x:update',
+    targets: ['ours'],
+    reason:
+      "Prosody's mod_vcard_legacy adds an XEP-0153 <x xmlns='vcard-temp:x:update'> to every presence a user sends, " +
       'also into rooms; a server decoration, not MUC behaviour (XEP-0153 is optional)',
   },
   {
-    scope: 'step', file: 'muc_create_destroy.scs', line: 296, targets: ['ours'],
-    reason: "room destroyed through Prosody's own ad-hoc node http://prosody.im/protocol/muc#destroy " +
+    scope: 'step',
+    file: 'muc_create_destroy.scs',
+    line: 296,
+    targets: ['ours'],
+    reason:
+      "room destroyed through Prosody's own ad-hoc node http://prosody.im/protocol/muc#destroy " +
       '(owners destroy rooms with XEP-0045 §10.9, tested earlier in this file)',
   },
   {
-    scope: 'step', file: 'muc_create_destroy.scs', line: 307, targets: ['ours'],
+    scope: 'step',
+    file: 'muc_create_destroy.scs',
+    line: 307,
+    targets: ['ours'],
     reason: "answer of Prosody's ad-hoc node http://prosody.im/protocol/muc#destroy, with Prosody's note text",
   },
   {
-    scope: 'element', file: 'issue978.scs', ns: 'jabber:client', name: 'status', targets: ['ours'],
-    reason: "Prosody's human-readable <status> text \"Kicked: service unavailable: Test error\" " +
+    scope: 'element',
+    file: 'issue978.scs',
+    ns: 'jabber:client',
+    name: 'status',
+    targets: ['ours'],
+    reason:
+      'Prosody\'s human-readable <status> text "Kicked: service unavailable: Test error" ' +
       '(the 333 status code and the item are still checked)',
   },
   {
-    scope: 'element', file: 'muc_nickname_robotface.scs', ns: 'urn:ietf:params:xml:ns:xmpp-stanzas', name: 'text', targets: ['ours'],
-    reason: 'Prosody\'s error <text> "Nickname must pass strict validation" (the error type and condition are still checked)',
+    scope: 'element',
+    file: 'muc_nickname_robotface.scs',
+    ns: 'urn:ietf:params:xml:ns:xmpp-stanzas',
+    name: 'text',
+    targets: ['ours'],
+    reason:
+      'Prosody\'s error <text> "Nickname must pass strict validation" (the error type and condition are still checked)',
   },
   ...['muc_register.scs', 'muc_show_offline.scs'].flatMap((file): Waiver[] => {
     const [get, set] = file === 'muc_register.scs' ? [451, 472] : [463, 484];
-    const why = 'an unaffiliated user may not register with the room: XEP-0045 §7.10 says the room MUST return ' +
+    const why =
+      'an unaffiliated user may not register with the room: XEP-0045 §7.10 says the room MUST return ' +
       "<not-allowed/>, which we do; Prosody answers <registration-required type='auth'/> " +
       '(test/muc/register.test.ts checks our answer)';
     return [
@@ -64,7 +95,10 @@ export const WAIVERS: Waiver[] = [
 
   // --- Prosody 0.12 (Debian) vs the Prosody trunk that wrote the transcripts: tool validation only.
   {
-    scope: 'step', file: 'muc_outcast_reason.scs', line: 59, targets: ['prosody'],
+    scope: 'step',
+    file: 'muc_outcast_reason.scs',
+    line: 59,
+    targets: ['prosody'],
     reason: 'Prosody 0.12 leaves the ban <reason> out of the outcast list (trunk returns it, as XEP-0045 §9.2 shows)',
   },
 ];
@@ -97,5 +131,4 @@ export function elementFilter(elements: ElementWaiver[]): ((e: { name: string },
  * NOT BUILT (counted as skipped, never as passed), and each entry goes when its feature lands.
  * `SCANSION_NOT_BUILT=run` runs them anyway, to see how far they get.
  */
-export const NOT_BUILT: Record<string, string> = {
-};
+export const NOT_BUILT: Record<string, string> = {};

@@ -14,7 +14,15 @@ async function fill(archive: FileArchive, room: string, n: number, start = 0) {
   const ra = await archive.open(room);
   const out = [];
   for (let i = start; i < start + n; i++) {
-    out.push(ra.append({ ts: T0 + i * 1000, nick: `user${i % 5}`, occupantId: `occ${i % 5}`, realJid: `u${i % 5}@example.org/res`, xml: msgXml(i) }));
+    out.push(
+      ra.append({
+        ts: T0 + i * 1000,
+        nick: `user${i % 5}`,
+        occupantId: `occ${i % 5}`,
+        realJid: `u${i % 5}@example.org/res`,
+        xml: msgXml(i),
+      }),
+    );
   }
   await ra.flush();
   return { ra, out };
@@ -29,11 +37,20 @@ test('append is synchronous, ids are unique and the tail is in memory at once', 
     const b = ra.append({ nick: 'bob', xml: msgXml(2, 'bob') });
     assert.is.not(a.id, b.id);
     assert.ok(b.ts >= a.ts);
-    assert.equal(ra.tail(10).map((m) => m.nick), ['alice', 'bob']);
-    assert.equal((await ra.history(1)).map((m) => m.nick), ['bob']);
+    assert.equal(
+      ra.tail(10).map((m) => m.nick),
+      ['alice', 'bob'],
+    );
+    assert.equal(
+      (await ra.history(1)).map((m) => m.nick),
+      ['bob'],
+    );
     await ra.whenDurable(b.id);
     const files = await readdir(join(dir, 'archive', 'lobby'));
-    assert.ok(files.some((f) => f.endsWith('.seg')), 'a segment file exists once durable');
+    assert.ok(
+      files.some((f) => f.endsWith('.seg')),
+      'a segment file exists once durable',
+    );
   } finally {
     await archive.close();
     await cleanup();
@@ -55,24 +72,42 @@ test('500 messages over several segments: page forward and backward, after a res
     const ids = out.map((m) => m.id);
 
     const fwd = await pageAll(ra, {}, 37);
-    assert.equal(fwd.items.map((m) => m.id), ids);
+    assert.equal(
+      fwd.items.map((m) => m.id),
+      ids,
+    );
     assert.is(fwd.pages, Math.ceil(500 / 37));
-    assert.equal(fwd.completes.slice(0, -1).every((c) => !c), true);
+    assert.equal(
+      fwd.completes.slice(0, -1).every((c) => !c),
+      true,
+    );
     assert.is(fwd.completes[fwd.completes.length - 1], true);
-    assert.equal(fwd.items.map((m) => m.xml), out.map((m) => m.xml));
+    assert.equal(
+      fwd.items.map((m) => m.xml),
+      out.map((m) => m.xml),
+    );
 
     const back = await pageAll(ra, {}, 37, true);
-    assert.equal(back.items.map((m) => m.id), ids);
+    assert.equal(
+      back.items.map((m) => m.id),
+      ids,
+    );
 
     const first = await ra.query({ max: 10 });
     assert.is(first.count, 500);
     assert.is(first.index, 0);
     assert.is(first.complete, false);
     const last = await ra.query({ max: 10, before: '' });
-    assert.equal(last.items.map((m) => m.id), ids.slice(-10));
+    assert.equal(
+      last.items.map((m) => m.id),
+      ids.slice(-10),
+    );
     assert.is(last.index, 490);
     const mid = await ra.query({ max: 5, index: 250 });
-    assert.equal(mid.items.map((m) => m.id), ids.slice(250, 255));
+    assert.equal(
+      mid.items.map((m) => m.id),
+      ids.slice(250, 255),
+    );
     const countOnly = await ra.query({ max: 0 });
     assert.is(countOnly.count, 500);
     assert.is(countOnly.items.length, 0);
@@ -89,27 +124,47 @@ test('time ranges, before-id/after-id, ids and unknown ids', async () => {
     const { ra, out } = await fill(archive, 'times', 300);
     const ids = out.map((m) => m.id);
     const r = await ra.query({ start: T0 + 100_000, end: T0 + 199_000, max: 1000 });
-    assert.equal(r.items.map((m) => m.id), ids.slice(100, 200));
+    assert.equal(
+      r.items.map((m) => m.id),
+      ids.slice(100, 200),
+    );
     assert.is(r.count, 100);
     assert.is(r.complete, true);
     // Bounds between two messages; end inclusive, start inclusive.
     const r2 = await ra.query({ start: T0 + 100_500, end: T0 + 103_000, max: 1000 });
-    assert.equal(r2.items.map((m) => m.id), ids.slice(101, 104));
+    assert.equal(
+      r2.items.map((m) => m.id),
+      ids.slice(101, 104),
+    );
     // Paged time range, backward.
     const back = await pageAll(ra, { start: T0 + 50_000, end: T0 + 250_000 }, 16, true);
-    assert.equal(back.items.map((m) => m.id), ids.slice(50, 251));
+    assert.equal(
+      back.items.map((m) => m.id),
+      ids.slice(50, 251),
+    );
     // after-id / before-id are exclusive.
     const between = await ra.query({ afterId: ids[10], beforeId: ids[20], max: 100 });
-    assert.equal(between.items.map((m) => m.id), ids.slice(11, 20));
+    assert.equal(
+      between.items.map((m) => m.id),
+      ids.slice(11, 20),
+    );
     const picked = await ra.query({ ids: [ids[250], ids[3], ids[77]], max: 10 });
-    assert.equal(picked.items.map((m) => m.id), [ids[3], ids[77], ids[250]]);
+    assert.equal(
+      picked.items.map((m) => m.id),
+      [ids[3], ids[77], ids[250]],
+    );
     // Nothing in range.
     const none = await ra.query({ start: T0 + 10_000_000, max: 10 });
     assert.is(none.items.length, 0);
     assert.is(none.complete, true);
     // A forged id: the real one with its last character changed (to a character it does not already end with).
     const forged = ids[5].slice(0, -1) + (ids[5].endsWith('x') ? 'y' : 'x');
-    for (const bad of [{ after: 'nope' }, { afterId: forged }, { ids: ['zz-AAAAAAAAAA'] }, { before: '99999-AAAAAAAAAA' }]) {
+    for (const bad of [
+      { after: 'nope' },
+      { afterId: forged },
+      { ids: ['zz-AAAAAAAAAA'] },
+      { before: '99999-AAAAAAAAAA' },
+    ]) {
       try {
         await ra.query({ max: 10, ...bad });
         assert.unreachable(`accepted ${JSON.stringify(bad)}`);
@@ -129,17 +184,35 @@ test('with filter by nick, occupant-id, bare and full real JID, paged both ways'
   try {
     const { ra, out } = await fill(archive, 'filter', 400);
     const want = out.filter((m) => m.nick === 'user3').map((m) => m.id);
-    assert.equal((await pageAll(ra, { with: { nick: 'user3' } }, 7)).items.map((m) => m.id), want);
-    assert.equal((await pageAll(ra, { with: { occupantId: 'occ3' } }, 7, true)).items.map((m) => m.id), want);
-    assert.equal((await pageAll(ra, { with: { realJid: 'U3@example.org' } }, 50)).items.map((m) => m.id), want);
-    assert.equal((await pageAll(ra, { with: { realJid: 'u3@example.org/res' } }, 50)).items.map((m) => m.id), want);
+    assert.equal(
+      (await pageAll(ra, { with: { nick: 'user3' } }, 7)).items.map((m) => m.id),
+      want,
+    );
+    assert.equal(
+      (await pageAll(ra, { with: { occupantId: 'occ3' } }, 7, true)).items.map((m) => m.id),
+      want,
+    );
+    assert.equal(
+      (await pageAll(ra, { with: { realJid: 'U3@example.org' } }, 50)).items.map((m) => m.id),
+      want,
+    );
+    assert.equal(
+      (await pageAll(ra, { with: { realJid: 'u3@example.org/res' } }, 50)).items.map((m) => m.id),
+      want,
+    );
     assert.is((await ra.query({ with: { realJid: 'u3@example.org/other' }, max: 10 })).items.length, 0);
     // Either criterion matches (livechat's search by occupant JID or occupant-id).
     const either = await pageAll(ra, { with: { nick: 'user1', occupantId: 'occ2' } }, 33);
-    assert.equal(either.items.map((m) => m.id), out.filter((m) => m.nick === 'user1' || m.nick === 'user2').map((m) => m.id));
+    assert.equal(
+      either.items.map((m) => m.id),
+      out.filter((m) => m.nick === 'user1' || m.nick === 'user2').map((m) => m.id),
+    );
     // Combined with a time range.
     const ranged = await ra.query({ with: { nick: 'user0' }, start: T0 + 100_000, end: T0 + 120_000, max: 100 });
-    assert.equal(ranged.items.map((m) => m.seq), [100, 105, 110, 115, 120]);
+    assert.equal(
+      ranged.items.map((m) => m.seq),
+      [100, 105, 110, 115, 120],
+    );
   } finally {
     await archive.close();
     await cleanup();
@@ -155,9 +228,18 @@ test('restart keeps everything and continues without reusing ids', async () => {
     archive = new FileArchive(dir, CFG);
     const ra = await archive.open('persist');
     const all = await pageAll(ra, {}, 100);
-    assert.equal(all.items.map((m) => m.id), out.map((m) => m.id));
-    assert.equal(all.items.map((m) => m.realJid), out.map((m) => m.realJid));
-    assert.equal(ra.tail(3).map((m) => m.id), out.slice(-3).map((m) => m.id));
+    assert.equal(
+      all.items.map((m) => m.id),
+      out.map((m) => m.id),
+    );
+    assert.equal(
+      all.items.map((m) => m.realJid),
+      out.map((m) => m.realJid),
+    );
+    assert.equal(
+      ra.tail(3).map((m) => m.id),
+      out.slice(-3).map((m) => m.id),
+    );
     const next = ra.append({ nick: 'late', xml: msgXml(999, 'late') });
     assert.not.ok(out.some((m) => m.id === next.id));
     assert.is(next.seq, 200);
@@ -172,7 +254,8 @@ test('retraction replaces the body by a tombstone, in memory and after a restart
   let archive = new FileArchive(dir, CFG);
   try {
     const { ra, out } = await fill(archive, 'retract', 150);
-    const tomb = (i: number) => `<message xmlns="jabber:client" type="groupchat" id="m${i}"><retracted xmlns="urn:xmpp:message-retract:1"/></message>`;
+    const tomb = (i: number) =>
+      `<message xmlns="jabber:client" type="groupchat" id="m${i}"><retracted xmlns="urn:xmpp:message-retract:1"/></message>`;
     assert.ok(await ra.retract(out[5].id, tomb(5)), 'deep (on disk) message');
     assert.ok(await ra.retract(out[149].id, tomb(149)), 'hot message');
     assert.not.ok(await ra.retract('1-AAAAAAAAAA', tomb(0)), 'unknown id');
@@ -204,7 +287,10 @@ test('a room that fell out of the hot-room cache still serves complete history',
     await fill(archive, 'b', 10);
     assert.ok(a.stats().tail < 20, 'room a was cooled');
     const h = await a.history(20);
-    assert.equal(h.map((m) => m.id), out.slice(-20).map((m) => m.id));
+    assert.equal(
+      h.map((m) => m.id),
+      out.slice(-20).map((m) => m.id),
+    );
     assert.is(a.tail(20).length, 20, 'and is hot again');
   } finally {
     await archive.close();

@@ -40,9 +40,15 @@ test('garbage after the last record is cut off; everything before is intact and 
     const warnings: string[] = [];
     let archive = new FileArchive(dir, CFG, { log: (_l, m) => warnings.push(m) });
     let ra = await archive.open('torn');
-    assert.ok(warnings.some((w) => w.includes('torn tail')), 'the cut is logged');
+    assert.ok(
+      warnings.some((w) => w.includes('torn tail')),
+      'the cut is logged',
+    );
     assert.is((await stat(seg)).size, before, 'file cut back to the last whole record');
-    assert.equal((await pageAll(ra, {}, 30)).items.map((m) => m.id), ids);
+    assert.equal(
+      (await pageAll(ra, {}, 30)).items.map((m) => m.id),
+      ids,
+    );
     const more = ra.append({ nick: 'after', xml: msgXml(100) });
     await archive.close();
     archive = new FileArchive(dir, CFG);
@@ -68,7 +74,7 @@ test('a record cut in the middle (and a zero-filled tail) is detected by its che
     const got = (await pageAll(ra, {}, 50)).items.map((m) => m.id);
     assert.equal(got, ids.slice(0, -1));
     const next = ra.append({ nick: 'n', xml: msgXml(99) });
-    assert.is(next.seq, 69, 'the lost record\'s position is taken by the next append');
+    assert.is(next.seq, 69, "the lost record's position is taken by the next append");
     await archive.close();
   } finally {
     await cleanup();
@@ -78,7 +84,9 @@ test('a record cut in the middle (and a zero-filled tail) is detected by its che
 test('SIGKILL during a storm of appends loses no acknowledged message', async () => {
   const { dir, cleanup } = await tempDir();
   const fixture = fileURLToPath(new URL('./fixtures/storm.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, 'batch'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, 'batch'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const acked: Array<[string, string]> = [];
     let buf = '';
@@ -99,7 +107,10 @@ test('SIGKILL during a storm of appends loses no acknowledged message', async ()
           resolve();
         }
       });
-      child.on('exit', () => { clearTimeout(timer); resolve(); });
+      child.on('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
     assert.is(child.signalCode, 'SIGKILL', 'the child was killed mid-storm');

@@ -15,15 +15,20 @@ export function msgXml(i: number, nick = `user${i % 5}`): string {
 }
 
 /** Collects a whole result set by paging forward (or backward) with RSM cursors; returns pages too. */
-export async function pageAll(ra: RoomArchive, q: Omit<ArchiveQuery, 'max'>, max: number, backward = false):
-  Promise<{ items: ArchivedMessage[]; pages: number; completes: boolean[] }> {
+export async function pageAll(
+  ra: RoomArchive,
+  q: Omit<ArchiveQuery, 'max'>,
+  max: number,
+  backward = false,
+): Promise<{ items: ArchivedMessage[]; pages: number; completes: boolean[] }> {
   const items: ArchivedMessage[] = [];
   const completes: boolean[] = [];
   let cursor: string | undefined = backward ? '' : undefined;
   for (let pages = 1; pages < 10000; pages++) {
     const r = await ra.query({ ...q, max, ...(backward ? { before: cursor } : cursor ? { after: cursor } : {}) });
     completes.push(r.complete);
-    if (backward) items.unshift(...r.items); else items.push(...r.items);
+    if (backward) items.unshift(...r.items);
+    else items.push(...r.items);
     if (r.complete || !r.items.length) return { items, pages, completes };
     cursor = backward ? r.first : r.last;
   }

@@ -16,7 +16,7 @@ async function segCount(dir: string, room: string): Promise<number> {
   return (await readdir(join(dir, 'archive', room))).filter((f) => f.endsWith('.seg')).length;
 }
 
-test('expiry syntax is livechat\'s (seconds, d, w, m, y, never) plus h', () => {
+test("expiry syntax is livechat's (seconds, d, w, m, y, never) plus h", () => {
   assert.is(parseExpiry('60'), 60_000);
   assert.is(parseExpiry('1h'), HOUR);
   assert.is(parseExpiry('2d'), 2 * DAY);
@@ -47,15 +47,27 @@ test('pruning by age removes what is older than the expiry and nothing newer, al
     const fresh = all.filter((m) => m.ts >= cutoff).map((m) => m.id);
 
     // Even before pruning, expired messages are invisible...
-    assert.equal((await pageAll(ra, {}, 50)).items.map((m) => m.id), fresh);
+    assert.equal(
+      (await pageAll(ra, {}, 50)).items.map((m) => m.id),
+      fresh,
+    );
     // ...and the old ids are gone.
-    await ra.query({ after: all[0].id, max: 5 }).then(() => assert.unreachable('expired cursor accepted'), () => undefined);
+    await ra.query({ after: all[0].id, max: 5 }).then(
+      () => assert.unreachable('expired cursor accepted'),
+      () => undefined,
+    );
 
     const stats = await archive.prune(now);
     assert.is(stats.segments, 7, 'the seven whole days before the cutoff');
     assert.is(await segCount(dir, 'old'), 3);
-    assert.equal((await pageAll(ra, {}, 50)).items.map((m) => m.id), fresh);
-    assert.equal((await pageAll(ra, {}, 50, true)).items.map((m) => m.id), fresh);
+    assert.equal(
+      (await pageAll(ra, {}, 50)).items.map((m) => m.id),
+      fresh,
+    );
+    assert.equal(
+      (await pageAll(ra, {}, 50, true)).items.map((m) => m.id),
+      fresh,
+    );
 
     // Time passes: 1 more day expires; a restart sees the same.
     now += DAY;
@@ -64,9 +76,15 @@ test('pruning by age removes what is older than the expiry and nothing newer, al
     await archive.prune(now);
     const again = await archive.open('old');
     const fresh2 = all.filter((m) => m.ts >= now - 3 * DAY).map((m) => m.id);
-    assert.equal((await pageAll(again, {}, 50)).items.map((m) => m.id), fresh2);
+    assert.equal(
+      (await pageAll(again, {}, 50)).items.map((m) => m.id),
+      fresh2,
+    );
     assert.is(await segCount(dir, 'old'), 2);
-    assert.equal((await again.history(100)).map((m) => m.id), fresh2.slice(-100));
+    assert.equal(
+      (await again.history(100)).map((m) => m.id),
+      fresh2.slice(-100),
+    );
   } finally {
     await archive.close();
     await cleanup();
@@ -94,7 +112,10 @@ test('a fully expired room keeps its id sequence (no id is ever reused)', async 
     const next = ra.append({ nick: 'n', xml: msgXml(99) });
     assert.is(next.seq, 50);
     assert.not.ok(old.some((m) => m.id === next.id));
-    assert.equal((await ra.query({ max: 10 })).items.map((m) => m.id), [next.id]);
+    assert.equal(
+      (await ra.query({ max: 10 })).items.map((m) => m.id),
+      [next.id],
+    );
   } finally {
     await archive.close();
     await cleanup();
@@ -113,8 +134,14 @@ test('per-room cap: only the newest N are visible at once, pruning frees the old
     const newest = all.slice(-100).map((m) => m.id);
     const r = await ra.query({ max: 1000 });
     assert.is(r.count, 100);
-    assert.equal(r.items.map((m) => m.id), newest);
-    assert.equal((await ra.history(500)).map((m) => m.id), newest);
+    assert.equal(
+      r.items.map((m) => m.id),
+      newest,
+    );
+    assert.equal(
+      (await ra.history(500)).map((m) => m.id),
+      newest,
+    );
     const before = await segCount(dir, 'capped');
     await archive.prune();
     const after = await segCount(dir, 'capped');
@@ -122,7 +149,10 @@ test('per-room cap: only the newest N are visible at once, pruning frees the old
     await archive.close();
     archive = new FileArchive(dir, cfg);
     const again = await archive.open('capped');
-    assert.equal((await pageAll(again, {}, 30)).items.map((m) => m.id), newest);
+    assert.equal(
+      (await pageAll(again, {}, 30)).items.map((m) => m.id),
+      newest,
+    );
   } finally {
     await archive.close();
     await cleanup();

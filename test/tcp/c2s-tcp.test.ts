@@ -28,7 +28,12 @@ const port = () => srv.server.tcpAddresses()!.starttls[0].port;
 const tlsPort = () => srv.server.tcpAddresses()!.directTls[0].port;
 
 test('an account logs in over TCP with STARTTLS and sees the self-signed certificate for its domain', async () => {
-  const c = await connectClient({ service: `xmpp://127.0.0.1:${port()}`, domain: 'localhost', username: 'erin', password: 'pass-erin' });
+  const c = await connectClient({
+    service: `xmpp://127.0.0.1:${port()}`,
+    domain: 'localhost',
+    username: 'erin',
+    password: 'pass-erin',
+  });
   clients.push(c);
   assert.match(c.jid, /^erin@localhost\//);
   // After STARTTLS, @xmpp/client's socket is its TLS wrapper around a node:tls socket.
@@ -53,33 +58,44 @@ test('anonymous login over direct TLS, and a message to a WebSocket viewer', asy
   await tcpUser.waitFor((s) => s.getChildText('body') === 'over WebSocket');
 });
 
-interface RawTcp { sock: net.Socket; data: () => string; waitFor(re: RegExp, ms?: number): Promise<string>; closed: Promise<void> }
+interface RawTcp {
+  sock: net.Socket;
+  data: () => string;
+  waitFor(re: RegExp, ms?: number): Promise<string>;
+  closed: Promise<void>;
+}
 
 function rawTcp(p: number): Promise<RawTcp> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(p, '127.0.0.1');
     let buf = '';
     const closed = new Promise<void>((r) => sock.on('close', () => r()));
-    sock.on('data', (d) => { buf += d; });
+    sock.on('data', (d) => {
+      buf += d;
+    });
     sock.on('error', reject);
-    sock.on('connect', () => resolve({
-      sock,
-      data: () => buf,
-      closed,
-      waitFor: (re, ms = 5000) => new Promise((res, rej) => {
-        const t0 = Date.now();
-        const poll = () => {
-          if (re.test(buf)) return res(buf);
-          if (Date.now() - t0 > ms) return rej(new Error(`no ${re} in: ${buf}`));
-          setTimeout(poll, 20);
-        };
-        poll();
+    sock.on('connect', () =>
+      resolve({
+        sock,
+        data: () => buf,
+        closed,
+        waitFor: (re, ms = 5000) =>
+          new Promise((res, rej) => {
+            const t0 = Date.now();
+            const poll = () => {
+              if (re.test(buf)) return res(buf);
+              if (Date.now() - t0 > ms) return rej(new Error(`no ${re} in: ${buf}`));
+              setTimeout(poll, 20);
+            };
+            poll();
+          }),
       }),
-    }));
+    );
   });
 }
 
-const HEADER = (to: string) => `<?xml version='1.0'?><stream:stream to='${to}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
+const HEADER = (to: string) =>
+  `<?xml version='1.0'?><stream:stream to='${to}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
 
 test('a client that refuses STARTTLS when encryption is required gets no mechanisms and a policy-violation', async () => {
   const c = await rawTcp(port());
@@ -87,7 +103,9 @@ test('a client that refuses STARTTLS when encryption is required gets no mechani
   const features = await c.waitFor(/<\/stream:features>/);
   assert.match(features, /<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"><required\/><\/starttls>/);
   assert.not.match(features, /<mechanisms/);
-  c.sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0erin\0pass-erin').toString('base64')}</auth>`);
+  c.sock.write(
+    `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from('\0erin\0pass-erin').toString('base64')}</auth>`,
+  );
   await c.waitFor(/<stream:error[^>]*><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);
   await c.waitFor(/<\/stream:stream>/);
   await c.closed;
@@ -102,7 +120,9 @@ test('malformed XML over TCP gets not-well-formed', async () => {
 
 test('a stream header in the wrong namespace gets invalid-namespace', async () => {
   const c = await rawTcp(port());
-  c.sock.write(`<stream:stream to='localhost' version='1.0' xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>`);
+  c.sock.write(
+    `<stream:stream to='localhost' version='1.0' xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>`,
+  );
   await c.waitFor(/<invalid-namespace xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);
   await c.closed;
 });

@@ -33,7 +33,10 @@ function fingerprintOf(c: TestClient): string {
 test.before(async () => {
   folder = await mkdtemp(join(tmpdir(), 'xmpp-certs-'));
   await writeCert();
-  srv = await startTestServer({ tcp: { enabled: true, port: 0, directTls: true, directTlsPort: 0 }, certs: { folder } });
+  srv = await startTestServer({
+    tcp: { enabled: true, port: 0, directTls: true, directTlsPort: 0 },
+    certs: { folder },
+  });
   await srv.server.accounts!.setPassword('fay', 'pass-fay');
 });
 test.after(async () => {
@@ -66,15 +69,25 @@ test('a renewed certificate is served to new connections while old sessions keep
 /** Direct TLS 1.3 connection to the server, with the text it has sent so far and a way to wait for more. */
 async function tls13(): Promise<{ sock: tls.TLSSocket; text: () => string; waitFor(re: RegExp): Promise<void> }> {
   const port = srv.server.tcpAddresses()!.directTls[0].port;
-  const sock = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+  const sock = tls.connect({
+    port,
+    host: '127.0.0.1',
+    servername: 'localhost',
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1.3',
+  });
   await new Promise((r) => sock.once('secureConnect', r));
   let buf = '';
-  sock.on('data', (d) => { buf += d; });
-  const waitFor = (re: RegExp) => new Promise<void>((res, rej) => {
-    const t0 = Date.now();
-    const poll = () => (re.test(buf) ? res() : Date.now() - t0 > 5000 ? rej(new Error(`no ${re} in ${buf}`)) : setTimeout(poll, 10));
-    poll();
+  sock.on('data', (d) => {
+    buf += d;
   });
+  const waitFor = (re: RegExp) =>
+    new Promise<void>((res, rej) => {
+      const t0 = Date.now();
+      const poll = () =>
+        re.test(buf) ? res() : Date.now() - t0 > 5000 ? rej(new Error(`no ${re} in ${buf}`)) : setTimeout(poll, 10);
+      poll();
+    });
   return { sock, text: () => buf, waitFor };
 }
 
@@ -85,12 +98,16 @@ async function tls13(): Promise<{ sock: tls.TLSSocket; text: () => string; waitF
 async function scramPlus(binding: (sock: tls.TLSSocket) => Buffer): Promise<string> {
   const c = await tls13();
   try {
-    c.sock.write(`<stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`);
+    c.sock.write(
+      `<stream:stream to='localhost' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`,
+    );
     await c.waitFor(/<\/stream:features>/);
     assert.match(c.text(), /<mechanism>SCRAM-SHA-256-PLUS<\/mechanism>/);
     const gs2 = 'p=tls-exporter,,';
     const first = 'n=fay,r=fyko+d2lbbFgONRv9qkxdawL';
-    c.sock.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256-PLUS'>${Buffer.from(gs2 + first).toString('base64')}</auth>`);
+    c.sock.write(
+      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256-PLUS'>${Buffer.from(gs2 + first).toString('base64')}</auth>`,
+    );
     await c.waitFor(/<challenge[^>]*>[^<]+</);
     const ch = Buffer.from(/<challenge[^>]*>([^<]+)</.exec(c.text())![1], 'base64').toString();
     const m = /r=([^,]+),s=([^,]+),i=(\d+)/.exec(ch)!;
@@ -100,7 +117,9 @@ async function scramPlus(binding: (sock: tls.TLSSocket) => Buffer): Promise<stri
     const finalNoProof = `c=${Buffer.concat([Buffer.from(gs2), binding(c.sock)]).toString('base64')},r=${m[1]}`;
     const sig = createHmac('sha256', storedKey).update(`${first},${ch},${finalNoProof}`).digest();
     const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i])).toString('base64');
-    c.sock.write(`<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${finalNoProof},p=${proof}`).toString('base64')}</response>`);
+    c.sock.write(
+      `<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>${Buffer.from(`${finalNoProof},p=${proof}`).toString('base64')}</response>`,
+    );
     await c.waitFor(/<success|<failure/);
     return c.text();
   } finally {

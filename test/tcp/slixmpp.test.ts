@@ -25,10 +25,26 @@ test('slixmpp joins a room over TCP and exchanges groupchat with a WebSocket vie
   assert.ok(existsSync(PYTHON), 'Debian python3 is installed');
   const room = 'lobby@room.localhost';
   const port = srv.server.tcpAddresses()!.starttls[0].port;
-  const py = spawn(PYTHON, [script, 'gus@localhost', 'pass-gus', '127.0.0.1', String(port), room, 'Gus', 'hello from the web', 'hello from slixmpp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const py = spawn(
+    PYTHON,
+    [
+      script,
+      'gus@localhost',
+      'pass-gus',
+      '127.0.0.1',
+      String(port),
+      room,
+      'Gus',
+      'hello from the web',
+      'hello from slixmpp',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const events: Array<Record<string, string>> = [];
   let stderr = '';
-  py.stderr.on('data', (d) => { stderr += d; });
+  py.stderr.on('data', (d) => {
+    stderr += d;
+  });
   let lineBuf = '';
   py.stdout.on('data', (d) => {
     lineBuf += d;
@@ -36,14 +52,19 @@ test('slixmpp joins a room over TCP and exchanges groupchat with a WebSocket vie
     while ((i = lineBuf.indexOf('\n')) >= 0) {
       const line = lineBuf.slice(0, i);
       lineBuf = lineBuf.slice(i + 1);
-      try { events.push(JSON.parse(line)); } catch { /* not ours */ }
+      try {
+        events.push(JSON.parse(line));
+      } catch {
+        /* not ours */
+      }
     }
   });
   const exited = new Promise<number | null>((r) => py.on('close', (code) => r(code)));
   const waitEvent = async (name: string, ms = 15000) => {
     const t0 = Date.now();
     while (!events.some((e) => e.event === name)) {
-      if (Date.now() - t0 > ms || py.exitCode !== null) throw new Error(`no ${name} from slixmpp; events ${JSON.stringify(events)}; stderr ${stderr.slice(-2000)}`);
+      if (Date.now() - t0 > ms || py.exitCode !== null)
+        throw new Error(`no ${name} from slixmpp; events ${JSON.stringify(events)}; stderr ${stderr.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -57,10 +78,17 @@ test('slixmpp joins a room over TCP and exchanges groupchat with a WebSocket vie
     await web.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/Gus`, 5000, 'Gus in the room');
     await web.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/Viewer`, 5000, 'own presence');
     await web.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'hello from the web')));
-    const reply = await web.waitFor((s) => s.is('message') && s.getChildText('body') === 'hello from slixmpp', 10000, 'reply');
+    const reply = await web.waitFor(
+      (s) => s.is('message') && s.getChildText('body') === 'hello from slixmpp',
+      10000,
+      'reply',
+    );
     assert.is(reply.attrs.from, `${room}/Gus`);
     await waitEvent('replied');
-    assert.ok(events.some((e) => e.event === 'groupchat' && e.nick === 'Viewer' && e.body === 'hello from the web'), 'slixmpp saw the viewer');
+    assert.ok(
+      events.some((e) => e.event === 'groupchat' && e.nick === 'Viewer' && e.body === 'hello from the web'),
+      'slixmpp saw the viewer',
+    );
   } finally {
     if (py.exitCode === null) py.kill('SIGTERM');
     await exited;

@@ -29,8 +29,15 @@ const BOSH_FALLBACK_BASE = '/webchat-bosh';
 async function hasMuc(wsUrl: string, anonHost: string, mucHost: string): Promise<void> {
   const c = await connectClient({ service: wsUrl, domain: anonHost });
   try {
-    const res = await c.iq(xml('iq', { type: 'get', to: mucHost }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })), 10_000);
-    const ok = res.getChild('query')?.getChildren('feature').some((f: Stanza) => f.attrs.var === 'http://jabber.org/protocol/muc') ?? false;
+    const res = await c.iq(
+      xml('iq', { type: 'get', to: mucHost }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })),
+      10_000,
+    );
+    const ok =
+      res
+        .getChild('query')
+        ?.getChildren('feature')
+        .some((f: Stanza) => f.attrs.var === 'http://jabber.org/protocol/muc') ?? false;
     if (!ok) throw new Error(`${mucHost} does not advertise http://jabber.org/protocol/muc`);
   } finally {
     await c.stop();

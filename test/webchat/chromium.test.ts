@@ -36,27 +36,52 @@ function watch(page: Page): { problems: string[] } {
 }
 
 async function joinAsOccupant(c: TestClient, roomJid: string, nick: string): Promise<void> {
-  await c.send(xml('presence', { to: `${roomJid}/${nick}` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' }, xml('history', { maxstanzas: '0' }))));
+  await c.send(
+    xml(
+      'presence',
+      { to: `${roomJid}/${nick}` },
+      xml('x', { xmlns: 'http://jabber.org/protocol/muc' }, xml('history', { maxstanzas: '0' })),
+    ),
+  );
   const self = await c.waitFor(
     (s) => s.is('presence') && s.attrs.from === `${roomJid}/${nick}` && !s.attrs.type,
     8000,
     'own presence in the room',
   );
-  const codes = self.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChildren('status').map((st: Stanza) => st.attrs.code) ?? [];
+  const codes =
+    self
+      .getChild('x', 'http://jabber.org/protocol/muc#user')
+      ?.getChildren('status')
+      .map((st: Stanza) => st.attrs.code) ?? [];
   if (codes.includes('201')) {
     // A freshly created room stays locked until its owner accepts a configuration (XEP-0045 §10.1.2).
-    await c.iq(xml('iq', { type: 'set', to: roomJid },
-      xml('query', { xmlns: 'http://jabber.org/protocol/muc#owner' }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' }))));
+    await c.iq(
+      xml(
+        'iq',
+        { type: 'set', to: roomJid },
+        xml(
+          'query',
+          { xmlns: 'http://jabber.org/protocol/muc#owner' },
+          xml('x', { xmlns: 'jabber:x:data', type: 'submit' }),
+        ),
+      ),
+    );
   }
 }
 
 function groupchatFrom(roomJid: string, nick: string, body: string) {
-  return (s: Stanza) => s.is('message') && s.attrs.type === 'groupchat' && s.attrs.from === `${roomJid}/${nick}` && s.getChildText('body') === body;
+  return (s: Stanza) =>
+    s.is('message') &&
+    s.attrs.type === 'groupchat' &&
+    s.attrs.from === `${roomJid}/${nick}` &&
+    s.getChildText('body') === body;
 }
 
 t.before(async (ctx) => {
   ctx.backend = await startBackend();
-  console.log(`  backend: ${ctx.backend.kind === 'ours' ? 'our server (createServer)' : 'Prosody (WEBCHAT_BACKEND=prosody: checks the page, not this server)'}`);
+  console.log(
+    `  backend: ${ctx.backend.kind === 'ours' ? 'our server (createServer)' : 'Prosody (WEBCHAT_BACKEND=prosody: checks the page, not this server)'}`,
+  );
   ctx.room = `stream-${Date.now().toString(36)}`;
   ctx.roomJid = `${ctx.room}@${ctx.backend.mucHost}`;
   ctx.bot = await connectClient({ service: ctx.backend.wsUrl, domain: ctx.backend.anonHost });
@@ -85,12 +110,20 @@ t('a viewer picks a nickname, joins, chats with an XMPP occupant and sees the re
   // Joined: the composer appears and the occupant sees Alice arrive.
   const composer = page.locator('converse-muc-message-form textarea.chat-textarea');
   await composer.waitFor({ state: 'visible', timeout: 15000 });
-  await ctx.bot.waitFor((s) => s.is('presence') && s.attrs.from === `${ctx.roomJid}/Alice` && !s.attrs.type, 8000, 'Alice joining');
+  await ctx.bot.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${ctx.roomJid}/Alice` && !s.attrs.type,
+    8000,
+    'Alice joining',
+  );
 
   const hello = `Hello from the browser ${Date.now()}`;
   await composer.fill(hello);
   await composer.press('Enter');
-  const got = await ctx.bot.waitFor(groupchatFrom(ctx.roomJid, 'Alice', hello), 8000, "Alice's message at the occupant");
+  const got = await ctx.bot.waitFor(
+    groupchatFrom(ctx.roomJid, 'Alice', hello),
+    8000,
+    "Alice's message at the occupant",
+  );
   assert.is(got.getChildText('body'), hello);
 
   const reply = 'Welcome Alice! The stream starts in five minutes.';
@@ -98,7 +131,11 @@ t('a viewer picks a nickname, joins, chats with an XMPP occupant and sees the re
   const shown = page.locator('.chat-msg__text', { hasText: reply });
   await shown.waitFor({ state: 'visible', timeout: 10000 });
   // The reply is attributed to the occupant, and our own message is on the page too.
-  await page.locator('.chat-msg', { hasText: reply }).locator('.chat-msg__author', { hasText: 'streamer-bot' }).first().waitFor({ timeout: 5000 });
+  await page
+    .locator('.chat-msg', { hasText: reply })
+    .locator('.chat-msg__author', { hasText: 'streamer-bot' })
+    .first()
+    .waitFor({ timeout: 5000 });
   await page.locator('.chat-msg__text', { hasText: hello }).waitFor({ state: 'visible', timeout: 5000 });
 
   await mkdir(ARTIFACTS, { recursive: true });
@@ -113,7 +150,9 @@ t('when the WebSocket endpoint refuses the upgrade, the page chats over BOSH', a
   const page = await ctx.browser.context.newPage();
   const { problems } = watch(page);
   const bosh: string[] = [];
-  page.on('request', (r) => { if (r.method() === 'POST' && /http-bind/.test(r.url())) bosh.push(r.url()); });
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && /http-bind/.test(r.url())) bosh.push(r.url());
+  });
   await page.goto(`${ctx.backend.httpUrl}${ctx.backend.boshFallbackBase}/room/${ctx.room}`);
   const nick = page.locator('converse-muc-nickname-form input[name="nick"]');
   await nick.waitFor({ state: 'visible', timeout: 20000 });
@@ -149,7 +188,11 @@ t('_readonly=true (OBS overlay) shows messages without composer or nickname prom
   await page.locator('.chat-msg__text', { hasText: line }).waitFor({ state: 'visible', timeout: 10000 });
 
   assert.is(await page.locator('textarea.chat-textarea').filter({ visible: true }).count(), 0, 'no visible composer');
-  assert.is(await page.locator('converse-muc-nickname-form').filter({ visible: true }).count(), 0, 'no nickname prompt');
+  assert.is(
+    await page.locator('converse-muc-nickname-form').filter({ visible: true }).count(),
+    0,
+    'no nickname prompt',
+  );
   assert.ok(await page.evaluate(() => document.body.classList.contains('webchat-readonly')));
   assert.equal(problems, []);
   await page.close();

@@ -13,9 +13,18 @@ import { negotiateEncoding } from '../../src/webchat/encoding.js';
 import { validateWebchat, webchatOptions } from '../../src/webchat/index.js';
 import { ConfigError } from '../../src/config-schema.js';
 
-interface Reply { status: number; headers: IncomingHttpHeaders; body: Buffer }
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
 
-interface Ctx { server: Server; port: number; handler: WebchatHandler; resolved: Array<{ key: string; forcetype: boolean }> }
+interface Ctx {
+  server: Server;
+  port: number;
+  handler: WebchatHandler;
+  resolved: Array<{ key: string; forcetype: boolean }>;
+}
 
 function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -113,7 +122,10 @@ t('query options as livechat names them', async (ctx) => {
   assert.is(cfg.transparent, true);
   assert.equal(ctx.resolved, [{ key: 'channel.12', forcetype: true }]);
   assert.is(cfg.settings.hide_muc_participants, true);
-  assert.is(pageConfig((await get(ctx.port, '/webchat/room/x?_readonly=noscroll')).body.toString()).readonly, 'noscroll');
+  assert.is(
+    pageConfig((await get(ctx.port, '/webchat/room/x?_readonly=noscroll')).body.toString()).readonly,
+    'noscroll',
+  );
   assert.is(pageConfig((await get(ctx.port, '/webchat/room/x?_readonly=yes')).body.toString()).readonly, false);
 });
 
@@ -135,52 +147,65 @@ t('paths outside the web chat are left to the next handler; other methods are re
   assert.is(r.headers.allow, 'GET, HEAD');
 });
 
-t('ConverseJS assets: immutable caching, brotli/gzip/identity by Accept-Encoding, ETag and 304', async ({ port, handler }) => {
-  const store = await handler.ready;
-  const path = `/webchat/assets/${store.urls.converseJs}`;
-  const original = await readFile(join(converseDistDir(), 'converse.min.js'));
+t(
+  'ConverseJS assets: immutable caching, brotli/gzip/identity by Accept-Encoding, ETag and 304',
+  async ({ port, handler }) => {
+    const store = await handler.ready;
+    const path = `/webchat/assets/${store.urls.converseJs}`;
+    const original = await readFile(join(converseDistDir(), 'converse.min.js'));
 
-  const br = await get(port, path, { 'accept-encoding': 'gzip, deflate, br' });
-  assert.is(br.status, 200);
-  assert.is(br.headers['cache-control'], 'public, max-age=31536000, immutable');
-  assert.is(br.headers['content-encoding'], 'br');
-  assert.is(br.headers.vary, 'Accept-Encoding');
-  assert.match(String(br.headers['content-type']), /^text\/javascript/);
-  assert.ok(br.body.length < original.length / 3, `brotli shrinks the bundle (${br.body.length} of ${original.length})`);
-  assert.ok(brotliDecompressSync(br.body).equals(original));
+    const br = await get(port, path, { 'accept-encoding': 'gzip, deflate, br' });
+    assert.is(br.status, 200);
+    assert.is(br.headers['cache-control'], 'public, max-age=31536000, immutable');
+    assert.is(br.headers['content-encoding'], 'br');
+    assert.is(br.headers.vary, 'Accept-Encoding');
+    assert.match(String(br.headers['content-type']), /^text\/javascript/);
+    assert.ok(
+      br.body.length < original.length / 3,
+      `brotli shrinks the bundle (${br.body.length} of ${original.length})`,
+    );
+    assert.ok(brotliDecompressSync(br.body).equals(original));
 
-  const gz = await get(port, path, { 'accept-encoding': 'gzip' });
-  assert.is(gz.headers['content-encoding'], 'gzip');
-  assert.ok(gunzipSync(gz.body).equals(original));
-  assert.is.not(gz.headers.etag, br.headers.etag, 'each encoding has its own validator');
+    const gz = await get(port, path, { 'accept-encoding': 'gzip' });
+    assert.is(gz.headers['content-encoding'], 'gzip');
+    assert.ok(gunzipSync(gz.body).equals(original));
+    assert.is.not(gz.headers.etag, br.headers.etag, 'each encoding has its own validator');
 
-  const plain = await get(port, path);
-  assert.is(plain.headers['content-encoding'], undefined);
-  assert.ok(plain.body.equals(original));
+    const plain = await get(port, path);
+    assert.is(plain.headers['content-encoding'], undefined);
+    assert.ok(plain.body.equals(original));
 
-  const again = await get(port, path, { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) });
-  assert.is(again.status, 304);
-  assert.is(again.body.length, 0);
-  assert.is(again.headers['cache-control'], 'public, max-age=31536000, immutable');
+    const again = await get(port, path, { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) });
+    assert.is(again.status, 304);
+    assert.is(again.body.length, 0);
+    assert.is(again.headers['cache-control'], 'public, max-age=31536000, immutable');
 
-  const head = await get(port, path, { 'accept-encoding': 'br' }, 'HEAD');
-  assert.is(head.status, 200);
-  assert.is(head.headers['content-length'], String(br.body.length));
-  assert.is(head.body.length, 0);
-});
+    const head = await get(port, path, { 'accept-encoding': 'br' }, 'HEAD');
+    assert.is(head.status, 200);
+    assert.is(head.headers['content-length'], String(br.body.length));
+    assert.is(head.body.length, 0);
+  },
+);
 
-t('our boot script and CSS have content-hashed names; converse chunks live in the versioned folder', async ({ port, handler }) => {
-  const store = await handler.ready;
-  assert.match(store.urls.bootJs, /^webchat\.[\w-]{10}\.js$/);
-  assert.match(store.urls.bootCss, /^webchat\.[\w-]{10}\.css$/);
-  assert.match(store.urls.converseDir, /^c-[\w-]{10}\/$/);
-  const locale = await get(port, `/webchat/assets/${store.urls.converseDir}chunkjs/locales/fr-LC_MESSAGES-converse-po.js`, { 'accept-encoding': 'gzip' });
-  assert.is(locale.status, 200);
-  assert.is(locale.headers['content-encoding'], 'gzip');
-  const font = await get(port, `/webchat/assets/${store.urls.converseDir}webfonts/muli.ttf`);
-  assert.is(font.status, 200);
-  assert.is(font.headers['content-type'], 'font/ttf');
-});
+t(
+  'our boot script and CSS have content-hashed names; converse chunks live in the versioned folder',
+  async ({ port, handler }) => {
+    const store = await handler.ready;
+    assert.match(store.urls.bootJs, /^webchat\.[\w-]{10}\.js$/);
+    assert.match(store.urls.bootCss, /^webchat\.[\w-]{10}\.css$/);
+    assert.match(store.urls.converseDir, /^c-[\w-]{10}\/$/);
+    const locale = await get(
+      port,
+      `/webchat/assets/${store.urls.converseDir}chunkjs/locales/fr-LC_MESSAGES-converse-po.js`,
+      { 'accept-encoding': 'gzip' },
+    );
+    assert.is(locale.status, 200);
+    assert.is(locale.headers['content-encoding'], 'gzip');
+    const font = await get(port, `/webchat/assets/${store.urls.converseDir}webfonts/muli.ttf`);
+    assert.is(font.status, 200);
+    assert.is(font.headers['content-type'], 'font/ttf');
+  },
+);
 
 t('asset requests never reach files outside the index', async ({ port, handler }) => {
   const store = await handler.ready;
@@ -201,17 +226,35 @@ t('the page revalidates with its ETag', async ({ port }) => {
   const first = await get(port, '/webchat/room/demo', { 'accept-encoding': 'br' });
   assert.is(first.headers['content-encoding'], 'br');
   assert.match(brotliDecompressSync(first.body).toString(), /<!DOCTYPE html>/);
-  const second = await get(port, '/webchat/room/demo', { 'accept-encoding': 'br', 'if-none-match': String(first.headers.etag) });
+  const second = await get(port, '/webchat/room/demo', {
+    'accept-encoding': 'br',
+    'if-none-match': String(first.headers.etag),
+  });
   assert.is(second.status, 304);
 });
 
 t('a page with no transport configured says so instead of rendering a chat that cannot connect', async () => {
-  const h = createWebchatHandler({ basePath: '/w', anonymousHost: 'a.x', mucHost: 'r.x', assets: (await import('../../src/webchat/assets.js')).AssetStore.load(), warm: false });
-  const srv = createServer((req, res) => { if (!h(req, res)) { res.writeHead(418); res.end(); } });
+  const h = createWebchatHandler({
+    basePath: '/w',
+    anonymousHost: 'a.x',
+    mucHost: 'r.x',
+    assets: (await import('../../src/webchat/assets.js')).AssetStore.load(),
+    warm: false,
+  });
+  const srv = createServer((req, res) => {
+    if (!h(req, res)) {
+      res.writeHead(418);
+      res.end();
+    }
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   try {
     assert.is((await get((srv.address() as AddressInfo).port, '/w/room/x')).status, 503);
-    assert.is((await get((srv.address() as AddressInfo).port, '/w/')).status, 418, 'no default room: base path not ours');
+    assert.is(
+      (await get((srv.address() as AddressInfo).port, '/w/')).status,
+      418,
+      'no default room: base path not ours',
+    );
   } finally {
     await new Promise<void>((r) => srv.close(() => r()));
   }
@@ -219,16 +262,30 @@ t('a page with no transport configured says so instead of rendering a chat that 
 
 t('behind an Express-style router (mount path stripped from req.url), URLs use the public prefix', async () => {
   const h = createWebchatHandler({
-    basePath: '/webchat', publicBasePath: '/plugins/livechat/router/webchat', websocketUrl: '/ws',
-    anonymousHost: 'a.x', mucHost: 'r.x', defaultRoom: 'demo', assets: (await import('../../src/webchat/assets.js')).AssetStore.load(), warm: false,
+    basePath: '/webchat',
+    publicBasePath: '/plugins/livechat/router/webchat',
+    websocketUrl: '/ws',
+    anonymousHost: 'a.x',
+    mucHost: 'r.x',
+    defaultRoom: 'demo',
+    assets: (await import('../../src/webchat/assets.js')).AssetStore.load(),
+    warm: false,
   });
-  const srv = createServer((req, res) => { if (!h(req, res)) { res.writeHead(418); res.end(); } });
+  const srv = createServer((req, res) => {
+    if (!h(req, res)) {
+      res.writeHead(418);
+      res.end();
+    }
+  });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as AddressInfo).port;
   try {
     const page = (await get(port, '/webchat/room/v1')).body.toString();
     assert.match(page, /src="\/plugins\/livechat\/router\/webchat\/assets\/c-[\w-]+\/converse\.min\.js"/);
-    assert.match(JSON.stringify(pageConfig(page).settings.assets_path), /^"\/plugins\/livechat\/router\/webchat\/assets\/c-/);
+    assert.match(
+      JSON.stringify(pageConfig(page).settings.assets_path),
+      /^"\/plugins\/livechat\/router\/webchat\/assets\/c-/,
+    );
     assert.is((await get(port, '/webchat/')).headers.location, '/plugins/livechat/router/webchat/room/demo');
     assert.is(h.roomPath('v1'), '/plugins/livechat/router/webchat/room/v1');
   } finally {
@@ -250,10 +307,26 @@ t('Accept-Encoding negotiation', () => {
 
 t('config section: defaults, errors that name the field, wiring to handler options', () => {
   const d = validateWebchat(undefined);
-  assert.equal(d, { enabled: true, basePath: '/webchat', defaultRoom: undefined, frameAncestors: '*', pruneMessagesAbove: 100, clientLogLevel: 'warn', tempBanDurations: [600, 3600, 86400] });
-  const server = { anonymousHost: 'anon.localhost', mucHost: 'room.localhost', http: { websocketPath: '/xmpp-websocket', boshPath: '/http-bind' } };
+  assert.equal(d, {
+    enabled: true,
+    basePath: '/webchat',
+    defaultRoom: undefined,
+    frameAncestors: '*',
+    pruneMessagesAbove: 100,
+    clientLogLevel: 'warn',
+    tempBanDurations: [600, 3600, 86400],
+  });
+  const server = {
+    anonymousHost: 'anon.localhost',
+    mucHost: 'room.localhost',
+    http: { websocketPath: '/xmpp-websocket', boshPath: '/http-bind' },
+  };
   assert.is(webchatOptions(d, server, 'demo').defaultRoom, 'demo', 'follows the MUC demo room');
-  assert.is(webchatOptions(validateWebchat({ defaultRoom: null }), server, 'demo').defaultRoom, undefined, 'null turns it off');
+  assert.is(
+    webchatOptions(validateWebchat({ defaultRoom: null }), server, 'demo').defaultRoom,
+    undefined,
+    'null turns it off',
+  );
   assert.is(webchatOptions(validateWebchat({ defaultRoom: 'lobby' }), server, 'demo').defaultRoom, 'lobby');
   const o = webchatOptions(d, server, null);
   assert.is(o.websocketUrl, '/xmpp-websocket');
@@ -263,7 +336,7 @@ t('config section: defaults, errors that name the field, wiring to handler optio
     [{ basePath: 'webchat' }, 'webchat.basePath'],
     [{ basePath: '/webchat/' }, 'webchat.basePath'],
     [{ defaultRoom: 'a b' }, 'webchat.defaultRoom'],
-    [{ frameAncestors: "*; script-src *" }, 'webchat.frameAncestors'],
+    [{ frameAncestors: '*; script-src *' }, 'webchat.frameAncestors'],
     [{ pruneMessagesAbove: 1 }, 'webchat.pruneMessagesAbove'],
     [{ colour: 'red' }, 'webchat.colour'],
     [{ tempBanDurations: [] }, 'webchat.tempBanDurations'],

@@ -10,7 +10,20 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchChromium, type Browser } from './browser.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { Clients, HOST, MUC, USER, codes, configure, errCond, joinRoom, setAffiliation, xml, type Stanza, type TestClient } from '../moderation/room-client.js';
+import {
+  Clients,
+  HOST,
+  MUC,
+  USER,
+  codes,
+  configure,
+  errCond,
+  joinRoom,
+  setAffiliation,
+  xml,
+  type Stanza,
+  type TestClient,
+} from '../moderation/room-client.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const ROOM = 'live';
@@ -50,13 +63,21 @@ async function openChat(ctx: Ctx, nick: string): Promise<Page> {
   return page;
 }
 
-const occupantRow = (page: Page, nick: string) => page.locator('li.occupant').filter({ has: page.locator('.occupant-nick', { hasText: new RegExp(`^${nick}$`) }) });
+const occupantRow = (page: Page, nick: string) =>
+  page.locator('li.occupant').filter({ has: page.locator('.occupant-nick', { hasText: new RegExp(`^${nick}$`) }) });
 
 async function tryJoin(c: TestClient, nick: string): Promise<Stanza> {
   const mark = c.received.length;
   await c.send(xml('presence', { to: `${ROOM_JID}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor((s) => c.received.indexOf(s) >= mark && s.is('presence') && s.attrs.from === `${ROOM_JID}/${nick}`
-    && (s.attrs.type === 'error' || codes(s).includes('110')), 15000, `join outcome of ${nick}`);
+  return c.waitFor(
+    (s) =>
+      c.received.indexOf(s) >= mark &&
+      s.is('presence') &&
+      s.attrs.from === `${ROOM_JID}/${nick}` &&
+      (s.attrs.type === 'error' || codes(s).includes('110')),
+    15000,
+    `join outcome of ${nick}`,
+  );
 }
 
 t.before(async (ctx) => {
@@ -68,7 +89,11 @@ t.before(async (ctx) => {
   ctx.browser = await launchChromium();
   ctx.mod = await openChat(ctx, 'Mod');
   // The owner makes the browser viewer an admin (the room shows its real JID to the owner).
-  const modPresence = await ctx.owner.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM_JID}/Mod` && !s.attrs.type, 15000, 'Mod joining');
+  const modPresence = await ctx.owner.waitFor(
+    (s) => s.is('presence') && s.attrs.from === `${ROOM_JID}/Mod` && !s.attrs.type,
+    15000,
+    'Mod joining',
+  );
   const modJid = modPresence.getChild('x', USER)?.getChild('item')?.attrs.jid as string;
   assert.ok(modJid, 'the owner sees the real JID of Mod');
   await setAffiliation(ctx.owner, ROOM, modJid.split('/')[0], 'admin');
@@ -83,80 +108,119 @@ t.after(async (ctx) => {
   await ctx.srv?.stop();
 });
 
-t('a moderator pins a message from its menu; another viewer sees it above the chat; unpinning removes it', async (ctx) => {
-  const text = `Rules: be kind ${Date.now()}`;
-  await ctx.owner.send(xml('message', { to: ROOM_JID, type: 'groupchat' }, xml('body', {}, text)));
-  const msg = ctx.mod.locator('.chat-msg').filter({ has: ctx.mod.locator('.chat-msg__text', { hasText: text }) });
-  await msg.waitFor({ state: 'visible', timeout: 15000 });
-  await msg.hover();
-  await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
-  await msg.locator('.chat-msg__action-pin').click();
+t(
+  'a moderator pins a message from its menu; another viewer sees it above the chat; unpinning removes it',
+  async (ctx) => {
+    const text = `Rules: be kind ${Date.now()}`;
+    await ctx.owner.send(xml('message', { to: ROOM_JID, type: 'groupchat' }, xml('body', {}, text)));
+    const msg = ctx.mod.locator('.chat-msg').filter({ has: ctx.mod.locator('.chat-msg__text', { hasText: text }) });
+    await msg.waitFor({ state: 'visible', timeout: 15000 });
+    await msg.hover();
+    await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
+    await msg.locator('.chat-msg__action-pin').click();
 
-  const banner = ctx.viewer.locator('#webchat-banners .webchat-pinned');
-  await banner.waitFor({ state: 'visible', timeout: 15000 });
-  assert.is(await banner.locator('.webchat-pinned__text').textContent(), text);
-  assert.is(await banner.locator('.webchat-pinned__author').textContent(), 'Owner');
-  assert.not.ok(await banner.locator('.webchat-pinned__unpin').isVisible(), 'a viewer has no unpin button');
-  // The banner sits above the chat: the chat's top edge is below it.
-  const geo = await ctx.viewer.evaluate(`(() => {
+    const banner = ctx.viewer.locator('#webchat-banners .webchat-pinned');
+    await banner.waitFor({ state: 'visible', timeout: 15000 });
+    assert.is(await banner.locator('.webchat-pinned__text').textContent(), text);
+    assert.is(await banner.locator('.webchat-pinned__author').textContent(), 'Owner');
+    assert.not.ok(await banner.locator('.webchat-pinned__unpin').isVisible(), 'a viewer has no unpin button');
+    // The banner sits above the chat: the chat's top edge is below it.
+    const geo = (await ctx.viewer.evaluate(`(() => {
     const b = document.getElementById('webchat-banners').getBoundingClientRect();
     const c = document.querySelector('converse-chats').getBoundingClientRect();
     return { bannerBottom: b.bottom, chatTop: c.top };
-  })()`) as { bannerBottom: number; chatTop: number };
-  assert.ok(geo.chatTop >= geo.bannerBottom - 1, `chat starts below the banner (${JSON.stringify(geo)})`);
-  // A viewer arriving later gets it on join (an @xmpp/client occupant, as any other client).
-  const late = await ctx.clients.viewer();
-  await joinRoom(late, ROOM, 'Late');
-  assert.ok(late.received.some((s) => s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0')), 'joiner gets the pinned message');
+  })()`)) as { bannerBottom: number; chatTop: number };
+    assert.ok(geo.chatTop >= geo.bannerBottom - 1, `chat starts below the banner (${JSON.stringify(geo)})`);
+    // A viewer arriving later gets it on join (an @xmpp/client occupant, as any other client).
+    const late = await ctx.clients.viewer();
+    await joinRoom(late, ROOM, 'Late');
+    assert.ok(
+      late.received.some((s) => s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0')),
+      'joiner gets the pinned message',
+    );
 
-  await mkdir(ARTIFACTS, { recursive: true });
-  await ctx.viewer.screenshot({ path: `${ARTIFACTS}webchat-pinned.png` });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await ctx.viewer.screenshot({ path: `${ARTIFACTS}webchat-pinned.png` });
 
-  const modBanner = ctx.mod.locator('#webchat-banners .webchat-pinned');
-  await modBanner.waitFor({ state: 'visible', timeout: 10000 });
-  await modBanner.locator('.webchat-pinned__unpin').click();
-  await banner.waitFor({ state: 'hidden', timeout: 15000 });
+    const modBanner = ctx.mod.locator('#webchat-banners .webchat-pinned');
+    await modBanner.waitFor({ state: 'visible', timeout: 10000 });
+    await modBanner.locator('.webchat-pinned__unpin').click();
+    await banner.waitFor({ state: 'hidden', timeout: 15000 });
 
-  // Pinned again, then moderated away (XEP-0425): the pinned strip goes with the message.
-  await msg.hover();
-  await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
-  await msg.locator('.chat-msg__action-pin').click();
-  const pin = await late.waitFor((s) => !!s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0'), 15000, 'pinned again');
-  await banner.waitFor({ state: 'visible', timeout: 15000 });
-  const id = pin.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0').attrs.id as string;
-  await ctx.owner.iq(xml('iq', { type: 'set', to: ROOM_JID }, xml('moderate', { xmlns: 'urn:xmpp:message-moderate:1', id }, xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }))));
-  await banner.waitFor({ state: 'hidden', timeout: 15000 });
-  await late.stop();
-});
+    // Pinned again, then moderated away (XEP-0425): the pinned strip goes with the message.
+    await msg.hover();
+    await msg.locator('.chat-msg__actions button.dropdown-toggle').click();
+    await msg.locator('.chat-msg__action-pin').click();
+    const pin = await late.waitFor((s) => !!s.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0'), 15000, 'pinned again');
+    await banner.waitFor({ state: 'visible', timeout: 15000 });
+    const id = pin.getChild('pinned', 'urn:livechat-xmpp:muc-pin:0').attrs.id as string;
+    await ctx.owner.iq(
+      xml(
+        'iq',
+        { type: 'set', to: ROOM_JID },
+        xml(
+          'moderate',
+          { xmlns: 'urn:xmpp:message-moderate:1', id },
+          xml('retract', { xmlns: 'urn:xmpp:message-retract:1' }),
+        ),
+      ),
+    );
+    await banner.waitFor({ state: 'hidden', timeout: 15000 });
+    await late.stop();
+  },
+);
 
-t('an admin bans an account for a few seconds from the occupant menu; it cannot rejoin until the ban ends', async (ctx) => {
-  const troll = await ctx.clients.user('troll');
-  await joinRoom(troll, ROOM, 'Troll');
-  const row = occupantRow(ctx.mod, 'Troll');
-  await row.waitFor({ state: 'visible', timeout: 15000 });
-  await row.hover();
-  await row.locator('converse-dropdown.occupant-actions button.dropdown-toggle').click();
-  // The three configured durations are offered.
-  for (const s of [BAN_SECONDS, 600, 3600]) await row.locator(`.webchat-ban-${s}`).waitFor({ state: 'visible', timeout: 5000 });
-  assert.is((await row.locator('.webchat-ban-600').textContent())?.trim(), 'Ban for 10 min');
-  const bannedAt = Date.now();
-  await row.locator(`.webchat-ban-${BAN_SECONDS}`).click();
+t(
+  'an admin bans an account for a few seconds from the occupant menu; it cannot rejoin until the ban ends',
+  async (ctx) => {
+    const troll = await ctx.clients.user('troll');
+    await joinRoom(troll, ROOM, 'Troll');
+    const row = occupantRow(ctx.mod, 'Troll');
+    await row.waitFor({ state: 'visible', timeout: 15000 });
+    await row.hover();
+    await row.locator('converse-dropdown.occupant-actions button.dropdown-toggle').click();
+    // The three configured durations are offered.
+    for (const s of [BAN_SECONDS, 600, 3600])
+      await row.locator(`.webchat-ban-${s}`).waitFor({ state: 'visible', timeout: 5000 });
+    assert.is((await row.locator('.webchat-ban-600').textContent())?.trim(), 'Ban for 10 min');
+    const bannedAt = Date.now();
+    await row.locator(`.webchat-ban-${BAN_SECONDS}`).click();
 
-  await troll.waitFor((s) => s.is('presence') && s.attrs.type === 'unavailable' && s.attrs.from === `${ROOM_JID}/Troll` && codes(s).includes('301'), 10000, 'Troll banned (301)');
-  await ctx.mod.locator('#webchat-banners .webchat-notice', { hasText: `Troll is banned for ${BAN_SECONDS} s` }).waitFor({ state: 'visible', timeout: 10000 });
-  const refused = await tryJoin(troll, 'Troll');
-  assert.is(errCond(refused), 'forbidden', 'rejoin refused during the ban');
-  assert.ok(Date.now() - bannedAt < BAN_SECONDS * 1000, 'the refusal was checked inside the ban window');
-  // The room lifts the ban on time (the owner is told of the affiliation change), then the account is let in.
-  await ctx.owner.waitFor((s) => s.is('message') && s.getChild('x', USER)?.getChild('item')?.attrs.jid === 'troll@localhost'
-    && s.getChild('x', USER).getChild('item').attrs.affiliation === 'none', BAN_SECONDS * 1000 + 15000, 'ban lifted');
-  const back = await tryJoin(troll, 'Troll');
-  assert.is(back.attrs.type, undefined, 'rejoins after the ban ends');
-  await troll.stop();
-});
+    await troll.waitFor(
+      (s) =>
+        s.is('presence') &&
+        s.attrs.type === 'unavailable' &&
+        s.attrs.from === `${ROOM_JID}/Troll` &&
+        codes(s).includes('301'),
+      10000,
+      'Troll banned (301)',
+    );
+    await ctx.mod
+      .locator('#webchat-banners .webchat-notice', { hasText: `Troll is banned for ${BAN_SECONDS} s` })
+      .waitFor({ state: 'visible', timeout: 10000 });
+    const refused = await tryJoin(troll, 'Troll');
+    assert.is(errCond(refused), 'forbidden', 'rejoin refused during the ban');
+    assert.ok(Date.now() - bannedAt < BAN_SECONDS * 1000, 'the refusal was checked inside the ban window');
+    // The room lifts the ban on time (the owner is told of the affiliation change), then the account is let in.
+    await ctx.owner.waitFor(
+      (s) =>
+        s.is('message') &&
+        s.getChild('x', USER)?.getChild('item')?.attrs.jid === 'troll@localhost' &&
+        s.getChild('x', USER).getChild('item').attrs.affiliation === 'none',
+      BAN_SECONDS * 1000 + 15000,
+      'ban lifted',
+    );
+    const back = await tryJoin(troll, 'Troll');
+    assert.is(back.attrs.type, undefined, 'rejoins after the ban ends');
+    await troll.stop();
+  },
+);
 
 t('with the list limited to moderators, a viewer sees "N viewers, M anonymous", updated on arrivals', async (ctx) => {
-  await configure(ctx.owner, ROOM, { 'muc#roomconfig_presencebroadcast': ['moderator'], 'muc#roomconfig_x_livechat_viewer_counter': '1' });
+  await configure(ctx.owner, ROOM, {
+    'muc#roomconfig_presencebroadcast': ['moderator'],
+    'muc#roomconfig_x_livechat_viewer_counter': '1',
+  });
   // Owner (account), Mod and Viewer (anonymous browsers).
   const counter = ctx.viewer.locator('#webchat-banners .webchat-counter');
   await counter.filter({ hasText: '3 viewers, 2 anonymous' }).waitFor({ state: 'visible', timeout: 15000 });

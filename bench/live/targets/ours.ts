@@ -23,12 +23,19 @@ export async function startOurs(opts: {
   const cli = join(root, 'dist', 'src', 'cli.js');
   // as `npm start` does: (re)build dist/ when it is missing or older than src/
   try {
-    execFileSync(process.execPath, [join(root, 'scripts', 'ensure-built.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(process.execPath, [join(root, 'scripts', 'ensure-built.mjs')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (e) {
-    opts.log(`ours: build step reported: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).slice(0, 500)}`);
+    opts.log(
+      `ours: build step reported: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).slice(0, 500)}`,
+    );
   }
   if (!existsSync(cli)) {
-    throw new TargetUnavailable(`${cli} does not exist: run \`npm run build\` first (or the server is not written yet)`);
+    throw new TargetUnavailable(
+      `${cli} does not exist: run \`npm run build\` first (or the server is not written yet)`,
+    );
   }
   let version = '?';
   try {
@@ -49,7 +56,19 @@ export async function startOurs(opts: {
   const child = spawnLogged(
     process.execPath,
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
-    [...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []), cli, ...configArgs, '--domain', 'localhost', '--http-port', String(opts.httpPort), '--c2s-port', String(opts.httpPort + 1), '--data', data],
+    [
+      ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+      cli,
+      ...configArgs,
+      '--domain',
+      'localhost',
+      '--http-port',
+      String(opts.httpPort),
+      '--c2s-port',
+      String(opts.httpPort + 1),
+      '--data',
+      data,
+    ],
     logPath,
     root,
   );

@@ -19,7 +19,11 @@ export class TargetUnavailable extends Error {}
 /** Spawns a server with stdout/stderr to a log file; the caller owns the returned child and must stop it. */
 export function spawnLogged(cmd: string, args: string[], logPath: string, cwd: string): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(cmd, args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   return child;
@@ -30,7 +34,9 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs: 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new TargetUnavailable(`process exited (code ${child.exitCode}, signal ${child.signalCode}) before listening`);
+      throw new TargetUnavailable(
+        `process exited (code ${child.exitCode}, signal ${child.signalCode}) before listening`,
+      );
     }
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
@@ -52,7 +58,8 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   process.kill(child.pid, 'SIGTERM');
   const timer = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+      process.kill(child.pid, 'SIGKILL');
   }, graceMs);
   await exited;
   clearTimeout(timer);

@@ -36,10 +36,20 @@ function prosodyVersion(): string {
 }
 
 const lua = (v: string | number | boolean | string[]): string =>
-  Array.isArray(v) ? `{ ${v.map((s) => JSON.stringify(s)).join('; ')} }` : typeof v === 'string' ? JSON.stringify(v) : String(v);
+  Array.isArray(v)
+    ? `{ ${v.map((s) => JSON.stringify(s)).join('; ')} }`
+    : typeof v === 'string'
+      ? JSON.stringify(v)
+      : String(v);
 
 /** The configuration file, as livechat writes it, minus what needs PeerTube (HTTP auth, room-creation API). */
-export function prosodyConfig(dir: string, httpPort: number, avatarsDir: string, avatars: string[], logLevel: string): string {
+export function prosodyConfig(
+  dir: string,
+  httpPort: number,
+  avatarsDir: string,
+  avatars: string[],
+  logLevel: string,
+): string {
   const g: Array<[string, string | number | boolean | string[]]> = [
     ['daemonize', false],
     ['pidfile', join(dir, 'prosody.pid')],
@@ -51,7 +61,10 @@ export function prosodyConfig(dir: string, httpPort: number, avatarsDir: string,
     ['admins', []],
     // livechat's list, plus disco (ConverseJS asks the host's disco#info) and websocket (livechat's front-end
     // connects over WebSocket when the PeerTube side proxies it)
-    ['modules_enabled', ['roster', 'saslauth', 'carbons', 'version', 'uptime', 'ping', 'bosh', 'websocket', 'disco', 'posix']],
+    [
+      'modules_enabled',
+      ['roster', 'saslauth', 'carbons', 'version', 'uptime', 'ping', 'bosh', 'websocket', 'disco', 'posix'],
+    ],
     ['modules_disabled', ['s2s']],
     ['run_as_root', true], // mod_posix refuses root otherwise; the harness is often run as root in CI containers
     ['cross_domain_bosh', false],
@@ -101,7 +114,14 @@ export function prosodyConfig(dir: string, httpPort: number, avatarsDir: string,
   return s;
 }
 
-export async function startProsody(opts: { baseDir: string; httpPort: number; room: string; logLevel: string; avatars?: 'livechat' | 'ours'; log: (s: string) => void }): Promise<RunningTarget> {
+export async function startProsody(opts: {
+  baseDir: string;
+  httpPort: number;
+  room: string;
+  logLevel: string;
+  avatars?: 'livechat' | 'ours';
+  log: (s: string) => void;
+}): Promise<RunningTarget> {
   ensureProsodyInstalled(opts.log);
   const dir = join(opts.baseDir, 'prosody');
   await mkdir(join(dir, 'data'), { recursive: true });

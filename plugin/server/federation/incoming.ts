@@ -11,12 +11,14 @@ import { federationServerInfosUrl } from './urls.js';
  * Returns what was stored.
  */
 export async function readIncomingVideo(
-  dataDir: string, params: { video: VideoRef; videoAPObject: unknown },
+  dataDir: string,
+  params: { video: VideoRef; videoAPObject: unknown },
 ): Promise<PeertubeLiveChatAttribute> {
   const ap = params.videoAPObject;
-  const raw = typeof ap === 'object' && ap !== null && 'peertubeLiveChat' in ap
-    ? (ap as { peertubeLiveChat: unknown }).peertubeLiveChat
-    : false;
+  const raw =
+    typeof ap === 'object' && ap !== null && 'peertubeLiveChat' in ap
+      ? (ap as { peertubeLiveChat: unknown }).peertubeLiveChat
+      : false;
   const infos = sanitizeLiveChatInfos(raw, params.video.url);
   await storeVideoChatInfos(dataDir, params.video, infos);
   if (params.video.remote && infos !== false) await storeRemoteServerInfos(dataDir, infos.xmppserver);
@@ -27,7 +29,12 @@ export async function readIncomingVideo(
  * Stores a body fetched from a remote `api/federation_server_infos`, sanitised against the instance URL it was
  * fetched from. Returns false when the body is unusable (nothing stored).
  */
-export async function storeFetchedServerInfos(dataDir: string, body: unknown, instanceUrl: string, now = Date.now()): Promise<boolean> {
+export async function storeFetchedServerInfos(
+  dataDir: string,
+  body: unknown,
+  instanceUrl: string,
+  now = Date.now(),
+): Promise<boolean> {
   const infos = sanitizeServerInfos(body, instanceUrl);
   if (!infos) return false;
   await storeRemoteServerInfos(dataDir, infos, now);
@@ -51,12 +58,18 @@ export interface FetchServerInfosOptions {
  * network and format failures yield false (the caller logs, the stream goes on and dialback fails normally).
  */
 export async function fetchMissingServerInfos(
-  dataDir: string, instanceUrl: string, opts: FetchServerInfosOptions,
+  dataDir: string,
+  instanceUrl: string,
+  opts: FetchServerInfosOptions,
 ): Promise<boolean> {
   const maxAge = opts.maxAgeMs ?? 24 * 3600_000;
   if (await hasServerInfos(dataDir, instanceUrl, maxAge)) return true;
   let url: string;
-  try { url = federationServerInfosUrl(instanceUrl, opts.pluginShortName); } catch { return false; }
+  try {
+    url = federationServerInfosUrl(instanceUrl, opts.pluginShortName);
+  } catch {
+    return false;
+  }
   const doFetch = opts.fetch ?? fetch;
   try {
     const res = await doFetch(url, {

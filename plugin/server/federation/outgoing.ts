@@ -1,6 +1,11 @@
 // Outgoing ActivityPub: the FEP-1970 discussion links, livechat's `peertubeLiveChat` attribute and its JSON-LD term.
 import type {
-  DiscussionLink, LegacyAnonymousLink, LocalChatServer, PeertubeLiveChatAttribute, PeertubeLiveChatInfos, VideoJsonLd,
+  DiscussionLink,
+  LegacyAnonymousLink,
+  LocalChatServer,
+  PeertubeLiveChatAttribute,
+  PeertubeLiveChatInfos,
+  VideoJsonLd,
 } from './types.js';
 import { buildServerInfos } from './server-infos.js';
 import { publicChatUrl, xmppDomainOf } from './urls.js';
@@ -10,7 +15,9 @@ export const DEFAULT_CHAT_TITLE_PREFIX = 'Chat for live stream:';
 
 /** Room JID of a video: `<uuid>@room.<host>`, or `channel.<id>@room.<host>` with one room per channel. */
 export function roomJidOf(
-  webserverUrl: string, roomType: 'video' | 'channel', video: { uuid: string; channelId: number | string },
+  webserverUrl: string,
+  roomType: 'video' | 'channel',
+  video: { uuid: string; channelId: number | string },
 ): string {
   const local = roomType === 'channel' ? `channel.${video.channelId}` : video.uuid;
   return `${local}@room.${xmppDomainOf(webserverUrl)}`;
@@ -44,7 +51,10 @@ export interface VideoJsonLdWithChat<T> {
  * any existing attachment, and livechat's `peertubeLiveChat` attribute. Videos without chat, and all videos when the
  * admin keeps the chat off other instances, are returned unchanged; so are remote videos.
  */
-export function addChatToVideoJsonLd<T extends VideoJsonLd>(jsonld: T, pub: VideoChatPublication): VideoJsonLdWithChat<T> {
+export function addChatToVideoJsonLd<T extends VideoJsonLd>(
+  jsonld: T,
+  pub: VideoChatPublication,
+): VideoJsonLdWithChat<T> {
   if (pub.video.remote) return { jsonld, store: undefined };
   if (pub.server.dontPublishRemotely || pub.roomJid === false) return { jsonld, store: false };
 
@@ -56,9 +66,12 @@ export function addChatToVideoJsonLd<T extends VideoJsonLd>(jsonld: T, pub: Vide
   if (serverInfos.directs2s) links.push({ type: 'Link', name, rel: 'discussion', href: `xmpp://${pub.roomJid}?join` });
 
   const existing = jsonld.attachment;
-  const attachment = existing === undefined || existing === null
-    ? links
-    : Array.isArray(existing) ? [...existing, ...links] : [existing, ...links];
+  const attachment =
+    existing === undefined || existing === null
+      ? links
+      : Array.isArray(existing)
+        ? [...existing, ...links]
+        : [existing, ...links];
 
   const legacy: LegacyAnonymousLink[] = [];
   const anon = serverInfos.anonymous;
@@ -66,7 +79,10 @@ export function addChatToVideoJsonLd<T extends VideoJsonLd>(jsonld: T, pub: Vide
   if (anon?.websocket) legacy.push({ type: 'xmpp-websocket-anonymous', url: anon.websocket, jid: anon.virtualhost });
 
   const peertubeLiveChat: PeertubeLiveChatInfos = {
-    type: 'xmpp', jid: pub.roomJid, links: legacy, xmppserver: serverInfos,
+    type: 'xmpp',
+    jid: pub.roomJid,
+    links: legacy,
+    xmppserver: serverInfos,
   };
   if (pub.customEmojisUrl) peertubeLiveChat.customEmojisUrl = pub.customEmojisUrl;
   return { jsonld: { ...jsonld, attachment, peertubeLiveChat }, store: peertubeLiveChat };

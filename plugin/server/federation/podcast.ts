@@ -25,6 +25,7 @@ export function addPodcastChatTag(tags: PodcastCustomTag[], item: PodcastChatIte
     embedUrl: publicChatUrl(item.server, item.videoUuid),
   };
   const port = item.server.s2sPort;
-  if (item.server.allowS2S && port !== undefined && port !== null && String(port) !== '') attributes.space = item.roomJid;
+  if (item.server.allowS2S && port !== undefined && port !== null && String(port) !== '')
+    attributes.space = item.roomJid;
   return [...tags, { name: 'podcast:chat', attributes }];
 }

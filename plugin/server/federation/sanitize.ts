@@ -20,7 +20,11 @@ export function referenceHostOf(url: string): string | undefined {
 export function validHost(value: unknown, ref?: string): string | undefined {
   if (typeof value !== 'string' || value === '' || /[/\\@?#:\s]/.test(value) || value.includes('..')) return undefined;
   let host: string;
-  try { host = new URL(`http://${value}`).hostname; } catch { return undefined; }
+  try {
+    host = new URL(`http://${value}`).hostname;
+  } catch {
+    return undefined;
+  }
   if (!host || host.startsWith('[')) return undefined;
   if (ref !== undefined && host !== ref) {
     const dot = host.indexOf('.');
@@ -32,7 +36,11 @@ export function validHost(value: unknown, ref?: string): string | undefined {
 function validUrl(value: unknown, kind: 'http' | 'ws', ref?: string): string | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
   let u: URL;
-  try { u = new URL(value); } catch { return undefined; }
+  try {
+    u = new URL(value);
+  } catch {
+    return undefined;
+  }
   if (u.protocol !== `${kind}:` && u.protocol !== `${kind}s:`) return undefined;
   if (u.search !== '') return undefined;
   if (ref !== undefined && u.hostname !== ref) return undefined;
@@ -102,7 +110,8 @@ function migrateFirstFormat(value: Obj, jid: string, muc: string, ref?: string):
     if (!isObj(link)) continue;
     const virtualhost = validHost(link.jid, ref);
     if (!virtualhost) continue;
-    const kind = link.type === 'xmpp-bosh-anonymous' ? 'bosh' : link.type === 'xmpp-websocket-anonymous' ? 'websocket' : undefined;
+    const kind =
+      link.type === 'xmpp-bosh-anonymous' ? 'bosh' : link.type === 'xmpp-websocket-anonymous' ? 'websocket' : undefined;
     if (!kind) continue;
     const url = validUrl(link.url, kind === 'bosh' ? 'http' : 'ws', ref);
     if (!url) continue;

@@ -19,14 +19,22 @@ export function serverInfosDirOf(dataDir: string): string {
 }
 
 /** A video as these functions need it: PeerTube's `video.uuid`, `video.url`, `video.remote`. */
-export interface VideoRef { uuid: string; url: string; remote: boolean }
+export interface VideoRef {
+  uuid: string;
+  url: string;
+  remote: boolean;
+}
 
 /** Path of a video's stored infos, or `undefined` when its uuid or URL host could escape the folder. */
 export function videoInfosPath(dataDir: string, video: VideoRef): string | undefined {
   if (!/^[\w-]+$/.test(video.uuid)) return undefined;
   if (!video.remote) return join(dataDir, 'videoInfos', 'local', `${video.uuid}.json`);
   let host: string | undefined;
-  try { host = validHost(new URL(video.url).hostname); } catch { host = undefined; }
+  try {
+    host = validHost(new URL(video.url).hostname);
+  } catch {
+    host = undefined;
+  }
   return host ? join(dataDir, 'videoInfos', 'remote', host, `${video.uuid}.json`) : undefined;
 }
 
@@ -44,8 +52,10 @@ async function readJson(file: string): Promise<unknown> {
 async function writeJson(file: string, value: unknown): Promise<void> {
   const text = JSON.stringify(value);
   try {
-    if (await readFile(file, 'utf8') === text) return;
-  } catch { /* absent or unreadable: write it */ }
+    if ((await readFile(file, 'utf8')) === text) return;
+  } catch {
+    /* absent or unreadable: write it */
+  }
   await mkdir(join(file, '..'), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, text, 'utf8');
@@ -57,7 +67,9 @@ async function writeJson(file: string, value: unknown): Promise<void> {
  * rather than writing elsewhere.
  */
 export async function storeVideoChatInfos(
-  dataDir: string, video: VideoRef, infos: PeertubeLiveChatAttribute,
+  dataDir: string,
+  video: VideoRef,
+  infos: PeertubeLiveChatAttribute,
 ): Promise<void> {
   const file = videoInfosPath(dataDir, video);
   if (!file) throw new Error(`refusing to store chat infos for video '${video.uuid}' at '${video.url}'`);
@@ -95,10 +107,17 @@ export async function storeRemoteServerInfos(dataDir: string, infos: ChatServerI
 
 /** Whether a remote instance's infos are known (and, with `maxAgeMs`, were written less than that long ago). */
 export async function hasServerInfos(
-  dataDir: string, instanceUrl: string, maxAgeMs?: number, now = Date.now(),
+  dataDir: string,
+  instanceUrl: string,
+  maxAgeMs?: number,
+  now = Date.now(),
 ): Promise<boolean> {
   let host: string | undefined;
-  try { host = validHost(new URL(instanceUrl).hostname); } catch { return false; }
+  try {
+    host = validHost(new URL(instanceUrl).hostname);
+  } catch {
+    return false;
+  }
   if (!host) return false;
   const ts = await serverInfosUpdatedAt(serverInfosDirOf(dataDir), host);
   if (ts === undefined) return false;

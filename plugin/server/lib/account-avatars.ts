@@ -8,7 +8,9 @@ export interface UserWithAvatars {
 
 /** The smallest avatar at least 48 px wide (chat avatars are 60 px), else the largest, as a public URL. */
 export function accountAvatarUrl(user: UserWithAvatars | undefined | null, webserverUrl: string): string | undefined {
-  const list = (user?.Account?.Actor?.Avatars ?? []).filter((a) => typeof a.filename === 'string' && /^[\w.-]+$/.test(a.filename));
+  const list = (user?.Account?.Actor?.Avatars ?? []).filter(
+    (a) => typeof a.filename === 'string' && /^[\w.-]+$/.test(a.filename),
+  );
   if (!list.length) return undefined;
   const bySize = [...list].sort((a, b) => (a.width ?? 0) - (b.width ?? 0));
   const pick = bySize.find((a) => (a.width ?? 0) >= 48) ?? bySize[bySize.length - 1];

@@ -113,7 +113,13 @@ export class UserAuth implements AuthProvider {
     const saved = await this.load(jid);
     if (!saved) return [];
     if (saved.userId !== user!.id) return null;
-    return saved.tokens.map((t) => ({ id: t.id, jid, password: this.decrypt(t.encryptedPassword), date: t.date, label: t.label }));
+    return saved.tokens.map((t) => ({
+      id: t.id,
+      jid,
+      password: this.decrypt(t.encryptedPassword),
+      date: t.date,
+      label: t.label,
+    }));
   }
 
   async createToken(user: PeerTubeUserLike | undefined, label: string): Promise<LivechatToken | null> {

@@ -6,8 +6,19 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChannelOptions, ForbiddenWords } from './channel-options.js';
 
-interface Handler { type: string; id: string; enabled: boolean; options: Record<string, unknown> }
-interface BotRoomFile { local: string; domain: string; enabled: boolean; nick?: string; handlers: Handler[] }
+interface Handler {
+  type: string;
+  id: string;
+  enabled: boolean;
+  options: Record<string, unknown>;
+}
+interface BotRoomFile {
+  local: string;
+  domain: string;
+  enabled: boolean;
+  nick?: string;
+  handlers: Handler[];
+}
 
 /** A plain word becomes a pattern matching it as a word (no \b next to a non-word character such as an emoji). */
 function wordPattern(word: string): string {
@@ -26,32 +37,59 @@ function forbiddenWordsHandler(id: string, fw: ForbiddenWords): Handler {
   return { ...h, enabled: fw.enabled, options: { rules: [rule], applyToModerators: fw.applyToModerators } };
 }
 
-const SPECIAL_CHAR = '[^\\s\\p{Letter}\\p{Number}\\p{Punctuation}\\p{Currency_Symbol}\\p{Emoji}\\p{Emoji_Component}\\p{Emoji_Modifier}]';
+const SPECIAL_CHAR =
+  '[^\\s\\p{Letter}\\p{Number}\\p{Punctuation}\\p{Currency_Symbol}\\p{Emoji}\\p{Emoji_Component}\\p{Emoji_Modifier}]';
 
-export function botRoomConf(o: ChannelOptions, local: string, domain: string, previous: BotRoomFile | null): BotRoomFile {
+export function botRoomConf(
+  o: ChannelOptions,
+  local: string,
+  domain: string,
+  previous: BotRoomFile | null,
+): BotRoomFile {
   const handlers: Handler[] = [];
   o.bot.forbiddenWords.forEach((fw, i) => handlers.push(forbiddenWordsHandler(`forbidden_words_${i}`, fw)));
   const special = o.bot.forbidSpecialChars;
   if (special.enabled) {
     // More than `tolerance` special characters in one message.
     const regexp = Array.from({ length: special.tolerance + 1 }, () => SPECIAL_CHAR).join('.*');
-    handlers.push({ type: 'moderate', id: 'forbid_special_chars', enabled: true,
-      options: { rules: [{ name: 'forbid_special_chars', regexp, modifiers: 'us', reason: special.reason }], applyToModerators: special.applyToModerators } });
+    handlers.push({
+      type: 'moderate',
+      id: 'forbid_special_chars',
+      enabled: true,
+      options: {
+        rules: [{ name: 'forbid_special_chars', regexp, modifiers: 'us', reason: special.reason }],
+        applyToModerators: special.applyToModerators,
+      },
+    });
   }
   const dup = o.bot.noDuplicate;
   if (dup.enabled) {
-    handlers.push({ type: 'no-duplicate', id: 'no_duplicate', enabled: true, options: { reason: dup.reason, delay: dup.delay, applyToModerators: dup.applyToModerators } });
+    handlers.push({
+      type: 'no-duplicate',
+      id: 'no_duplicate',
+      enabled: true,
+      options: { reason: dup.reason, delay: dup.delay, applyToModerators: dup.applyToModerators },
+    });
   }
-  o.bot.quotes.forEach((q, i) => handlers.push({
-    type: 'quotes_random', id: `quote_${i}`, enabled: q.messages.length > 0,
-    options: q.messages.length > 0 ? { quotes: q.messages, delay: q.delay } : { quotes: [], delay: 300 },
-  }));
-  o.bot.commands.forEach((c, i) => handlers.push({
-    type: 'command_say', id: `command_${i}`, enabled: !!c.message,
-    options: c.message ? { command: c.command, quotes: [c.message] } : { command: 'undefined', quotes: [] },
-  }));
+  o.bot.quotes.forEach((q, i) =>
+    handlers.push({
+      type: 'quotes_random',
+      id: `quote_${i}`,
+      enabled: q.messages.length > 0,
+      options: q.messages.length > 0 ? { quotes: q.messages, delay: q.delay } : { quotes: [], delay: 300 },
+    }),
+  );
+  o.bot.commands.forEach((c, i) =>
+    handlers.push({
+      type: 'command_say',
+      id: `command_${i}`,
+      enabled: !!c.message,
+      options: c.message ? { command: c.command, quotes: [c.message] } : { command: 'undefined', quotes: [] },
+    }),
+  );
   const ids = new Set(handlers.map((h) => h.id));
-  for (const h of previous?.handlers ?? []) if (!ids.has(h.id)) handlers.push({ ...structuredClone(h), enabled: false });
+  for (const h of previous?.handlers ?? [])
+    if (!ids.has(h.id)) handlers.push({ ...structuredClone(h), enabled: false });
   const conf: BotRoomFile = { local, domain, enabled: o.bot.enabled, handlers };
   if (o.bot.nickname) conf.nick = o.bot.nickname;
   return conf;
@@ -82,7 +120,11 @@ async function writeRoomFile(file: string, conf: BotRoomFile): Promise<void> {
  * `botDir` is bot/<muc host>.
  */
 export async function writeBotRoomConf(
-  botDir: string, local: string, domain: string, options: ChannelOptions | null, opts: { onlyIfMissing?: boolean } = {},
+  botDir: string,
+  local: string,
+  domain: string,
+  options: ChannelOptions | null,
+  opts: { onlyIfMissing?: boolean } = {},
 ): Promise<void> {
   const file = roomFile(botDir, local);
   const previous = await readRoomFile(file);

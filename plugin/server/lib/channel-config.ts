@@ -6,15 +6,22 @@
 import { join } from 'node:path';
 import type { LivechatRuntime } from './runtime.js';
 import {
-  defaultChannelOptions, readChannelOptionsFile, roomDefaultsOf, type ChannelOptions,
+  defaultChannelOptions,
+  readChannelOptionsFile,
+  roomDefaultsOf,
+  type ChannelOptions,
 } from './channel-options.js';
 import { writeBotRoomConf } from './channel-bot-conf.js';
 
 export class ChannelConfiguration {
   constructor(private readonly r: LivechatRuntime) {}
 
-  private get mucHost(): string { return `room.${this.r.place.host}`; }
-  private get botDir(): string { return join(this.r.place.dataDir, 'bot', this.mucHost); }
+  private get mucHost(): string {
+    return `room.${this.r.place.host}`;
+  }
+  private get botDir(): string {
+    return join(this.r.place.dataDir, 'bot', this.mucHost);
+  }
 
   /** livechat's `enable-users-regexp` setting (regular-expression word lists); off unless saved as true. */
   async usersRegexp(): Promise<boolean> {
@@ -39,7 +46,8 @@ export class ChannelConfiguration {
   /** Localparts of the stored rooms that belong to the channel. */
   async roomsOf(channelId: number): Promise<string[]> {
     const out: string[] = [];
-    for (const lp of [...this.r.server.muc.rooms.keys()]) if ((await this.r.roomChannelId(lp)) === channelId) out.push(lp);
+    for (const lp of [...this.r.server.muc.rooms.keys()])
+      if ((await this.r.roomChannelId(lp)) === channelId) out.push(lp);
     return out;
   }
 
@@ -57,7 +65,9 @@ export class ChannelConfiguration {
         this.r.server.muc.setRoomTerms(lp, o.terms ?? '');
         await writeBotRoomConf(this.botDir, lp, this.mucHost, o);
       } catch (err) {
-        this.r.log.warn(`livechat: cannot apply channel ${channelId} options to ${lp}: ${(err as Error)?.message ?? err}`);
+        this.r.log.warn(
+          `livechat: cannot apply channel ${channelId} options to ${lp}: ${(err as Error)?.message ?? err}`,
+        );
       }
     }
   }

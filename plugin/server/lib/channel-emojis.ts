@@ -14,9 +14,18 @@ const SHORTNAME = /^:?[\w-]+:?$/;
 const FILE_NAME = /^\d+\.([a-z]+)$/;
 const DATA_URL = /^data:image\/([a-z]+);base64,/;
 
-export interface CustomEmoji { sn: string; url: string; isCategoryEmoji?: true }
-export interface ChannelEmojis { customEmojis: CustomEmoji[] }
-interface NewFile { name: string; data: Buffer }
+export interface CustomEmoji {
+  sn: string;
+  url: string;
+  isCategoryEmoji?: true;
+}
+export interface ChannelEmojis {
+  customEmojis: CustomEmoji[];
+}
+interface NewFile {
+  name: string;
+  data: Buffer;
+}
 
 /** A refused definition; the message names the entry and field, for the 400 answer. */
 export class EmojiDefinitionError extends Error {}
@@ -32,8 +41,11 @@ export function isEmojiFileName(name: string): boolean {
 
 /** Checks a submitted definition; new images are decoded and given file names under `filesBaseUrl`. */
 export function sanitizeEmojis(body: unknown, filesBaseUrl: string): { definition: ChannelEmojis; files: NewFile[] } {
-  const fail = (m: string): never => { throw new EmojiDefinitionError(m); };
-  if (!body || typeof body !== 'object' || Array.isArray(body)) fail('the body must be an object { customEmojis: [...] }');
+  const fail = (m: string): never => {
+    throw new EmojiDefinitionError(m);
+  };
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    fail('the body must be an object { customEmojis: [...] }');
   const raw = (body as { customEmojis?: unknown }).customEmojis;
   if (!Array.isArray(raw)) fail('customEmojis must be a list');
   const list = raw as unknown[];
@@ -48,7 +60,8 @@ export function sanitizeEmojis(body: unknown, filesBaseUrl: string): { definitio
     const at = `customEmojis[${i}]`;
     if (!e || typeof e !== 'object') fail(`${at}: must be an object { sn, url }`);
     const { sn, url, isCategoryEmoji } = e as { sn?: unknown; url?: unknown; isCategoryEmoji?: unknown };
-    if (typeof sn !== 'string' || !SHORTNAME.test(sn)) fail(`${at}.sn: a short name like ":name:" (letters, digits, _ and -), got ${JSON.stringify(sn)}`);
+    if (typeof sn !== 'string' || !SHORTNAME.test(sn))
+      fail(`${at}.sn: a short name like ":name:" (letters, digits, _ and -), got ${JSON.stringify(sn)}`);
     const key = (sn as string).replace(/^:|:$/g, '').toLowerCase();
     if (seen.has(key)) fail(`${at}.sn: ${sn} is used twice`);
     seen.add(key);
@@ -65,7 +78,8 @@ export function sanitizeEmojis(body: unknown, filesBaseUrl: string): { definitio
       publicUrl = filesBaseUrl + name;
     } else {
       const name = publicUrl.startsWith(filesBaseUrl) ? publicUrl.slice(filesBaseUrl.length) : '';
-      if (!isEmojiFileName(name)) fail(`${at}.url: a data:image URL or this channel's file URL (${filesBaseUrl}<file>)`);
+      if (!isEmojiFileName(name))
+        fail(`${at}.url: a data:image URL or this channel's file URL (${filesBaseUrl}<file>)`);
     }
     const entry: CustomEmoji = { sn: sn as string, url: publicUrl };
     if (isCategoryEmoji === true && !category) {
@@ -78,7 +92,12 @@ export function sanitizeEmojis(body: unknown, filesBaseUrl: string): { definitio
 }
 
 /** Writes the new images, then the definition (atomically), then removes the images no longer used. */
-export async function saveEmojis(pluginDataDir: string, channelId: number, definition: ChannelEmojis, files: NewFile[]): Promise<void> {
+export async function saveEmojis(
+  pluginDataDir: string,
+  channelId: number,
+  definition: ChannelEmojis,
+  files: NewFile[],
+): Promise<void> {
   const dir = channelEmojisDir(pluginDataDir, channelId);
   const filesDir = join(dir, 'files');
   await mkdir(filesDir, { recursive: true });

@@ -12,9 +12,11 @@ export interface ChannelInfos {
 
 export type Query = <T>(sql: string, replacements: Record<string, unknown>) => Promise<T[]>;
 
-const SELECT = 'SELECT "videoChannel"."id" AS "id", "videoChannel"."name" AS "displayName", ' +
+const SELECT =
+  'SELECT "videoChannel"."id" AS "id", "videoChannel"."name" AS "displayName", ' +
   '"videoChannel"."accountId" AS "ownerAccountId", "actor"."preferredUsername" AS "name" FROM "videoChannel" ';
-const LOCAL = 'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
+const LOCAL =
+  'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
   'INNER JOIN "user" ON "user"."id" = "account"."userId" WHERE "videoChannel"."id" = :channelId LIMIT 1';
 const V8 = `${SELECT}INNER JOIN "actor" ON "actor"."videoChannelId" = "videoChannel"."id" ${LOCAL}`;
 const V7 = `${SELECT}INNER JOIN "actor" ON "actor"."id" = "videoChannel"."actorId" ${LOCAL}`;
@@ -34,5 +36,10 @@ export async function loadChannelInfos(query: Query, channelId: number): Promise
   }
   const r = rows[0];
   if (!r || r.id === undefined) return null;
-  return { id: Number(r.id), name: r.name ?? '', displayName: r.displayName ?? '', ownerAccountId: Number(r.ownerAccountId) };
+  return {
+    id: Number(r.id),
+    name: r.name ?? '',
+    displayName: r.displayName ?? '',
+    ownerAccountId: Number(r.ownerAccountId),
+  };
 }

@@ -38,7 +38,12 @@ const NO_DUPLICATE_DEFAULT_DELAY = 60;
 
 /** A refusal of the submitted options; `validationErrorMessage` goes back to the form (livechat's 400 body). */
 export class ChannelOptionsError extends Error {
-  constructor(message: string, readonly validationErrorMessage?: string) { super(message); }
+  constructor(
+    message: string,
+    readonly validationErrorMessage?: string,
+  ) {
+    super(message);
+  }
 }
 
 export function defaultChannelOptions(): ChannelOptions {
@@ -60,7 +65,9 @@ export function defaultChannelOptions(): ChannelOptions {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object';
-const fail = (m: string): never => { throw new ChannelOptionsError(m); };
+const fail = (m: string): never => {
+  throw new ChannelOptionsError(m);
+};
 const obj = (v: unknown, field: string): Obj => (isObj(v) ? v : fail(`invalid ${field}`));
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/g;
@@ -69,7 +76,7 @@ const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]/g;
 
 function bool(o: Obj, f: string): boolean {
   if (!(f in o)) return false;
-  return typeof o[f] === 'boolean' ? o[f] as boolean : fail(`${f}: expected a boolean`);
+  return typeof o[f] === 'boolean' ? (o[f] as boolean) : fail(`${f}: expected a boolean`);
 }
 
 function integer(o: Obj, f: string, min: number, max: number): number {
@@ -98,13 +105,19 @@ function multiline(o: Obj, f: string): string {
 function strings(o: Obj, f: string): string[] {
   if (!(f in o)) return [];
   if (!Array.isArray(o[f])) fail(`${f}: expected a list`);
-  return (o[f] as unknown[]).map((v) => (typeof v === 'string' ? v : fail(`${f}: expected strings`))).filter((v) => v.trim() !== '');
+  return (o[f] as unknown[])
+    .map((v) => (typeof v === 'string' ? v : fail(`${f}: expected strings`)))
+    .filter((v) => v.trim() !== '');
 }
 
 function patterns(o: Obj, f: string): string[] {
   const list = strings(o, f);
   for (const p of list) {
-    try { new RegExp(p); } catch (err) { throw new ChannelOptionsError(`invalid value in field ${f}`, String(err)); }
+    try {
+      new RegExp(p);
+    } catch (err) {
+      throw new ChannelOptionsError(`invalid value in field ${f}`, String(err));
+    }
   }
   return list;
 }
@@ -146,7 +159,10 @@ export function sanitizeChannelOptions(data: unknown, usersRegexp: boolean): Cha
         let enabled = 'enabled' in fw ? bool(fw, 'enabled') : true;
         if (enabled && regexp && !usersRegexp) enabled = false;
         const entry: ForbiddenWords = {
-          enabled, regexp, entries: regexp ? patterns(fw, 'entries') : strings(fw, 'entries'), applyToModerators: bool(fw, 'applyToModerators'),
+          enabled,
+          regexp,
+          entries: regexp ? patterns(fw, 'entries') : strings(fw, 'entries'),
+          applyToModerators: bool(fw, 'applyToModerators'),
         };
         if (fw.label) entry.label = text(fw, 'label');
         if (fw.reason) entry.reason = text(fw, 'reason');
@@ -154,15 +170,25 @@ export function sanitizeChannelOptions(data: unknown, usersRegexp: boolean): Cha
         return entry;
       }),
       forbidSpecialChars: {
-        enabled: bool(special, 'enabled'), reason: text(special, 'reason'),
-        tolerance: integer(special, 'tolerance', 0, SPECIAL_CHARS_MAX_TOLERANCE), applyToModerators: bool(special, 'applyToModerators'),
+        enabled: bool(special, 'enabled'),
+        reason: text(special, 'reason'),
+        tolerance: integer(special, 'tolerance', 0, SPECIAL_CHARS_MAX_TOLERANCE),
+        applyToModerators: bool(special, 'applyToModerators'),
       },
       noDuplicate: {
-        enabled: bool(dup, 'enabled'), reason: text(dup, 'reason'),
-        delay: integer(dup, 'delay', 0, NO_DUPLICATE_MAX_DELAY), applyToModerators: bool(dup, 'applyToModerators'),
+        enabled: bool(dup, 'enabled'),
+        reason: text(dup, 'reason'),
+        delay: integer(dup, 'delay', 0, NO_DUPLICATE_MAX_DELAY),
+        applyToModerators: bool(dup, 'applyToModerators'),
       },
-      quotes: list(bot.quotes, 'bot.quotes', (q) => ({ messages: strings(q, 'messages'), delay: integer(q, 'delay', 1, 6000) })),
-      commands: list(bot.commands, 'bot.commands', (c) => ({ message: text(c, 'message'), command: text(c, 'command', { noSpace: true }) })),
+      quotes: list(bot.quotes, 'bot.quotes', (q) => ({
+        messages: strings(q, 'messages'),
+        delay: integer(q, 'delay', 1, 6000),
+      })),
+      commands: list(bot.commands, 'bot.commands', (c) => ({
+        message: text(c, 'message'),
+        command: text(c, 'command', { noSpace: true }),
+      })),
     },
     slowMode: { duration: integer(slow, 'duration', 0, 1000) },
     mute: { anonymous: bool(mute, 'anonymous') },
@@ -178,7 +204,11 @@ function optionsFile(pluginDataDir: string, channelId: number): string {
 }
 
 /** The channel's stored options, checked again; null when it never saved any. Throws on an unusable file. */
-export async function readChannelOptionsFile(pluginDataDir: string, channelId: number, usersRegexp: boolean): Promise<ChannelOptions | null> {
+export async function readChannelOptionsFile(
+  pluginDataDir: string,
+  channelId: number,
+  usersRegexp: boolean,
+): Promise<ChannelOptions | null> {
   let raw: string;
   try {
     raw = await readFile(optionsFile(pluginDataDir, channelId), 'utf8');
@@ -189,7 +219,11 @@ export async function readChannelOptionsFile(pluginDataDir: string, channelId: n
   return sanitizeChannelOptions(JSON.parse(raw), usersRegexp);
 }
 
-export async function storeChannelOptionsFile(pluginDataDir: string, channelId: number, options: ChannelOptions): Promise<void> {
+export async function storeChannelOptionsFile(
+  pluginDataDir: string,
+  channelId: number,
+  options: ChannelOptions,
+): Promise<void> {
   const file = optionsFile(pluginDataDir, channelId);
   await mkdir(join(file, '..'), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(options), 'utf8');

@@ -17,7 +17,10 @@ function learn(req: { app?: { get?: (name: string) => unknown } }): void {
 }
 
 export function mountClientAddress(router: RouterLike): void {
-  router.use((req, _res, next) => { learn(req); next(); });
+  router.use((req, _res, next) => {
+    learn(req);
+    next();
+  });
 }
 
 /** The address of the client behind PeerTube's trusted proxies. */

@@ -12,7 +12,13 @@ export function customFieldHooks(o: PeerTubeOptions, rt: () => LivechatRuntime |
     {
       // The live creation form (and PeerTube's mobile app, which never updates the video afterwards).
       target: 'action:api.live-video.created',
-      handler: async ({ video, req }: { video?: { id?: number }; req?: { body?: { pluginData?: Record<string, unknown> } } }) => {
+      handler: async ({
+        video,
+        req,
+      }: {
+        video?: { id?: number };
+        req?: { body?: { pluginData?: Record<string, unknown> } };
+      }) => {
         const r = rt();
         if (!r || !video?.id) return;
         if (!isTrue(req?.body?.pluginData?.['livechat-active']) || !r.settings.perLiveVideo) return;
@@ -23,7 +29,13 @@ export function customFieldHooks(o: PeerTubeOptions, rt: () => LivechatRuntime |
     },
     {
       target: 'action:api.video.updated',
-      handler: async ({ video, body }: { video?: { id?: number; uuid?: string }; body?: { pluginData?: Record<string, unknown> } }) => {
+      handler: async ({
+        video,
+        body,
+      }: {
+        video?: { id?: number; uuid?: string };
+        body?: { pluginData?: Record<string, unknown> };
+      }) => {
         const r = rt();
         if (!r || !video?.id || !body?.pluginData || !('livechat-active' in body.pluginData)) return;
         const v = body.pluginData['livechat-active'];

@@ -2,8 +2,13 @@
 // `peertubeLiveChat` on local videos with a chat, the JSON-LD term, `<podcast:chat>` on live items, and the chat
 // infos of remote videos stored in livechat's layout (videoInfos/, serverInfos/).
 import {
-  addChatJsonLdContext, addChatToVideoJsonLd, addPodcastChatTag, readIncomingVideo, storeVideoChatInfos,
-  type PodcastCustomTag, type VideoJsonLd,
+  addChatJsonLdContext,
+  addChatToVideoJsonLd,
+  addPodcastChatTag,
+  readIncomingVideo,
+  storeVideoChatInfos,
+  type PodcastCustomTag,
+  type VideoJsonLd,
 } from '../federation/index.js';
 import type { PeerTubeOptions } from './peertube.js';
 import type { LivechatRuntime } from './runtime.js';
@@ -32,11 +37,16 @@ export function federationHooks(o: PeerTubeOptions, rt: () => LivechatRuntime | 
         const remote = !isLocalVideo(video);
         const roomJid = remote ? false : await roomOf(r, video);
         const out = addChatToVideoJsonLd(jsonld, {
-          video: { uuid: video.uuid, remote, name: video.name ?? '' }, roomJid, server: localChatServer(r.settings, url()),
+          video: { uuid: video.uuid, remote, name: video.name ?? '' },
+          roomJid,
+          server: localChatServer(r.settings, url()),
         });
         if (out.store !== undefined) {
-          await storeVideoChatInfos(dataDir(), { uuid: video.uuid, url: video.url ?? '', remote: false }, out.store)
-            .catch((e: unknown) => r.log.warn(`livechat: cannot store chat infos of ${video.uuid}: ${String(e)}`));
+          await storeVideoChatInfos(
+            dataDir(),
+            { uuid: video.uuid, url: video.url ?? '', remote: false },
+            out.store,
+          ).catch((e: unknown) => r.log.warn(`livechat: cannot store chat infos of ${video.uuid}: ${String(e)}`));
         }
         return out.jsonld;
       },
@@ -52,7 +62,12 @@ export function federationHooks(o: PeerTubeOptions, rt: () => LivechatRuntime | 
         const r = rt();
         const video = params?.video;
         if (!r || !video?.uuid || !Array.isArray(tags)) return tags;
-        return addPodcastChatTag(tags, { liveItem: !!params.liveItem, videoUuid: video.uuid, roomJid: await roomOf(r, video), server: localChatServer(r.settings, url()) });
+        return addPodcastChatTag(tags, {
+          liveItem: !!params.liveItem,
+          videoUuid: video.uuid,
+          roomJid: await roomOf(r, video),
+          server: localChatServer(r.settings, url()),
+        });
       },
     },
     ...['action:activity-pub.remote-video.created', 'action:activity-pub.remote-video.updated'].map((target) => ({
@@ -60,8 +75,10 @@ export function federationHooks(o: PeerTubeOptions, rt: () => LivechatRuntime | 
       handler: async (params: { video?: { uuid: string; url: string }; videoAPObject?: unknown }) => {
         const r = rt();
         if (!r || !params?.video?.uuid || !params.video.url) return;
-        await readIncomingVideo(dataDir(), { video: remoteRef(params.video), videoAPObject: params.videoAPObject })
-          .catch((e: unknown) => r.log.warn(`livechat: cannot store remote chat infos: ${String(e)}`));
+        await readIncomingVideo(dataDir(), {
+          video: remoteRef(params.video),
+          videoAPObject: params.videoAPObject,
+        }).catch((e: unknown) => r.log.warn(`livechat: cannot store remote chat infos: ${String(e)}`));
       },
     })),
   ];

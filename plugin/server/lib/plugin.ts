@@ -38,15 +38,26 @@ export async function register(o: PeerTubeOptions): Promise<void> {
   mountChannelEditorRoutes(o.getRouter() as unknown as RouterLike, get);
   mountChannelConfigRoutes(o.getRouter() as unknown as RouterLike, get);
   for (const r of webSocketRoutes(get)) o.registerWebSocketRoute(r as never);
-  for (const h of [...customFieldHooks(o, get), ...federationHooks(o, get), ...roomNameHooks(get)]) o.registerHook(h as never);
+  for (const h of [...customFieldHooks(o, get), ...federationHooks(o, get), ...roomNameHooks(get)])
+    o.registerHook(h as never);
   o.settingsManager.onSettingsChange(async () => {
     // PeerTube awaits this before answering the admin's save (so the change is live by then); it would log a
     // failure without the stack, so it is logged here.
-    try { await current?.settingsChanged(); } catch (err) { o.peertubeHelpers.logger.error(`livechat: settings change failed: ${(err as Error)?.stack ?? err}`); }
+    try {
+      await current?.settingsChanged();
+    } catch (err) {
+      o.peertubeHelpers.logger.error(`livechat: settings change failed: ${(err as Error)?.stack ?? err}`);
+    }
   });
   const rt = await LivechatRuntime.start(o);
   current = rt;
-  running.set(dataDir, { owner: rt, stop: async () => { if (current === rt) current = null; await rt.stop(); } });
+  running.set(dataDir, {
+    owner: rt,
+    stop: async () => {
+      if (current === rt) current = null;
+      await rt.stop();
+    },
+  });
 }
 
 export async function unregister(): Promise<void> {

@@ -47,7 +47,9 @@ export function roomNameHooks(rt: () => LivechatRuntime | null): Hook[] {
       handler: async ({ video }: { video?: VideoLike }) => {
         const r = rt();
         if (!r || !video?.uuid || r.settings.roomType !== 'video') return;
-        await syncRoomName(r, video.uuid).catch((err: unknown) => r.log.warn(`livechat: room name of ${video.uuid}: ${String(err)}`));
+        await syncRoomName(r, video.uuid).catch((err: unknown) =>
+          r.log.warn(`livechat: room name of ${video.uuid}: ${String(err)}`),
+        );
       },
     },
     {
@@ -58,7 +60,9 @@ export function roomNameHooks(rt: () => LivechatRuntime | null): Hook[] {
         try {
           await syncRoomName(r, `channel.${videoChannel.id}`);
         } catch (err) {
-          r.log.warn(`livechat: cannot rename the room of channel ${videoChannel.id}: ${(err as Error)?.message ?? err}`);
+          r.log.warn(
+            `livechat: cannot rename the room of channel ${videoChannel.id}: ${(err as Error)?.message ?? err}`,
+          );
         }
       },
     },

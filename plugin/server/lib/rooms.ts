@@ -27,7 +27,9 @@ export function videoHasChat(v: VideoLike, s: LivechatSettings, active: boolean)
   if (v.isLive && s.perLiveVideo && active) return true;
   if (v.isLive && s.allLives) return true;
   if (!v.isLive && s.allNonLives) return true;
-  return s.videosList.some((entry) => entry === v.uuid || entry.endsWith(`/${v.uuid}`) || entry.includes(`/${v.uuid}?`));
+  return s.videosList.some(
+    (entry) => entry === v.uuid || entry.endsWith(`/${v.uuid}`) || entry.includes(`/${v.uuid}?`),
+  );
 }
 
 /** The room localpart of a video's chat: its UUID, or `channel.<id>` when rooms are per channel. */
@@ -87,6 +89,10 @@ export function roomCreationCallback(d: RoomDeps) {
     if (owner) affiliations[`${owner.username.toLowerCase()}@${d.domain}`] = 'owner';
     // The room names its channel, so a channel-wide moderator team (MucService.teams) applies to it.
     const defaults = channelId !== undefined && d.channelDefaults ? await d.channelDefaults(channelId) : {};
-    return { config: { ...defaults, name, persistent: true }, affiliations, ...(channelId !== undefined ? { channel: String(channelId) } : {}) };
+    return {
+      config: { ...defaults, name, persistent: true },
+      affiliations,
+      ...(channelId !== undefined ? { channel: String(channelId) } : {}),
+    };
   };
 }

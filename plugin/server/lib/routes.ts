@@ -23,12 +23,19 @@ function notFound(res: ServerResponse): void {
 
 export function json(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(data.length), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(data.length),
+    'Cache-Control': 'no-store',
+  });
   res.end(data);
 }
 
 /** Wraps an async handler: answers 404 once the plugin is unregistered, 500 on an unexpected error. */
-export function route(rt: () => LivechatRuntime | null, fn: (r: LivechatRuntime, req: any, res: any) => Promise<void> | void): Handler {
+export function route(
+  rt: () => LivechatRuntime | null,
+  fn: (r: LivechatRuntime, req: any, res: any) => Promise<void> | void,
+): Handler {
   return (req, res) => {
     const r = rt();
     if (!r) return notFound(res);
@@ -67,45 +74,67 @@ export function mountRoutes(router: RouterLike, rt: () => LivechatRuntime | null
     if (!r.server.handleRequest(req, res)) next();
   });
 
-  router.get('/api/auth', route(rt, async (r, _req, res) => {
-    const user = await r.authUser(res);
-    const creds = user ? r.auth.tempPassword(user) : null;
-    if (!user || !creds) return json(res, 403, { error: 'not logged in' });
-    json(res, 200, { ...creds, nickname: await r.nickname(user), type: 'peertube' });
-  }));
+  router.get(
+    '/api/auth',
+    route(rt, async (r, _req, res) => {
+      const user = await r.authUser(res);
+      const creds = user ? r.auth.tempPassword(user) : null;
+      if (!user || !creds) return json(res, 403, { error: 'not logged in' });
+      json(res, 200, { ...creds, nickname: await r.nickname(user), type: 'peertube' });
+    }),
+  );
 
-  router.get('/api/auth/tokens', route(rt, async (r, _req, res) => {
-    const user = await r.authUser(res);
-    const tokens = await r.auth.listTokens(user);
-    if (!tokens) return json(res, 403, { error: 'forbidden' });
-    const nickname = await r.nickname(user!);
-    json(res, 200, tokens.map((t) => ({ ...t, nickname })));
-  }));
+  router.get(
+    '/api/auth/tokens',
+    route(rt, async (r, _req, res) => {
+      const user = await r.authUser(res);
+      const tokens = await r.auth.listTokens(user);
+      if (!tokens) return json(res, 403, { error: 'forbidden' });
+      const nickname = await r.nickname(user!);
+      json(
+        res,
+        200,
+        tokens.map((t) => ({ ...t, nickname })),
+      );
+    }),
+  );
 
-  router.post('/api/auth/tokens', route(rt, async (r, req, res) => {
-    const user = await r.authUser(res);
-    const label = req.body?.label;
-    if (typeof label !== 'string' || label.length === 0 || label.length > 255) return json(res, 400, { error: 'label required' });
-    const token = await r.auth.createToken(user, label);
-    if (!token) return json(res, 403, { error: 'forbidden' });
-    json(res, 200, { ...token, nickname: await r.nickname(user!) });
-  }));
+  router.post(
+    '/api/auth/tokens',
+    route(rt, async (r, req, res) => {
+      const user = await r.authUser(res);
+      const label = req.body?.label;
+      if (typeof label !== 'string' || label.length === 0 || label.length > 255)
+        return json(res, 400, { error: 'label required' });
+      const token = await r.auth.createToken(user, label);
+      if (!token) return json(res, 403, { error: 'forbidden' });
+      json(res, 200, { ...token, nickname: await r.nickname(user!) });
+    }),
+  );
 
-  router.delete('/api/auth/tokens/:tokenId', route(rt, async (r, req, res) => {
-    const user = await r.authUser(res);
-    const id = Number(req.params?.tokenId);
-    if (!Number.isSafeInteger(id)) return json(res, 400, { error: 'bad token id' });
-    if (!(await r.auth.revokeToken(user, id))) return json(res, 403, { error: 'forbidden' });
-    json(res, 200, true);
-  }));
+  router.delete(
+    '/api/auth/tokens/:tokenId',
+    route(rt, async (r, req, res) => {
+      const user = await r.authUser(res);
+      const id = Number(req.params?.tokenId);
+      if (!Number.isSafeInteger(id)) return json(res, 400, { error: 'bad token id' });
+      if (!(await r.auth.revokeToken(user, id))) return json(res, 403, { error: 'forbidden' });
+      json(res, 200, true);
+    }),
+  );
 
-  router.get('/api/federation_server_infos', route(rt, (r, _req, res) => {
-    json(res, 200, r.serverInfos());
-  }));
+  router.get(
+    '/api/federation_server_infos',
+    route(rt, (r, _req, res) => {
+      json(res, 200, r.serverInfos());
+    }),
+  );
 }
 
 /** WebSocket routes; `/xmpp-websocket` first: PeerTube takes the first registered route starting with the path. */
-export function webSocketRoutes(rt: () => LivechatRuntime | null): Array<{ route: string; handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> {
+export function webSocketRoutes(
+  rt: () => LivechatRuntime | null,
+): Array<{ route: string; handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }> {
   const refuse = (socket: Duplex, status: string) => {
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };

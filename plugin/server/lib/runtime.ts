@@ -1,7 +1,14 @@
 // One registered plugin: the chat server created in-process, the login store, the chat page, and the PeerTube
 // lookups they need. Settings that change domains or listeners restart the server in place.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, createWebchatHandler, importLivechatOnFirstStart, type Logger, type WebchatHandler, type XmppServer } from '../../../src/index.js';
+import {
+  createServer,
+  createWebchatHandler,
+  importLivechatOnFirstStart,
+  type Logger,
+  type WebchatHandler,
+  type XmppServer,
+} from '../../../src/index.js';
 import { UserAuth, newSecretKey, type PeerTubeUserLike } from './auth.js';
 import { buildServerConfig, SERVER_DATA_SUBDIR, type PluginPlace } from './server-config.js';
 import { join } from 'node:path';
@@ -40,7 +47,11 @@ export class LivechatRuntime {
   /** Channels' chat options (livechat's channel configuration) applied to their rooms. */
   readonly channels = new ChannelConfiguration(this);
 
-  private constructor(readonly o: PeerTubeOptions, readonly place: PluginPlace, secretKey: string) {
+  private constructor(
+    readonly o: PeerTubeOptions,
+    readonly place: PluginPlace,
+    secretKey: string,
+  ) {
     const l = o.peertubeHelpers.logger;
     this.log = { error: (m) => l.error(m), warn: (m) => l.warn(m), info: (m) => l.info(m), debug: (m) => l.debug(m) };
     this.auth = new UserAuth({
@@ -106,7 +117,9 @@ export class LivechatRuntime {
       });
       if (report) {
         const messages = report.rooms.reduce((n, r) => n + r.messages, 0);
-        this.log.info(`livechat import: ${report.rooms.length} rooms, ${messages} messages, ${report.errors.length} errors`);
+        this.log.info(
+          `livechat import: ${report.rooms.length} rooms, ${messages} messages, ${report.errors.length} errors`,
+        );
       }
     } catch (err) {
       // The chat still starts; the import is retried on the next start since nothing was recorded.
@@ -128,8 +141,9 @@ export class LivechatRuntime {
       clientAddress: (req) => peertubeClientAddress(req),
       // A livechat peer told us its URL: fetch its federation infos (serverInfos/) once a day at most.
       onS2sPeerInstanceUrl: (peerUrl) => {
-        fetchMissingServerInfos(this.place.dataDir, peerUrl, { pluginShortName: 'livechat' })
-          .catch((e: unknown) => this.log.warn(`livechat: cannot fetch server infos of ${peerUrl}: ${String(e)}`));
+        fetchMissingServerInfos(this.place.dataDir, peerUrl, { pluginShortName: 'livechat' }).catch((e: unknown) =>
+          this.log.warn(`livechat: cannot fetch server infos of ${peerUrl}: ${String(e)}`),
+        );
       },
       mayJoinRoom: (roomJid) => !this.closed.has(roomJid.split('@')[0]),
       onCreateRoom: roomCreationCallback({
@@ -143,7 +157,9 @@ export class LivechatRuntime {
       }),
     });
     // A new room gets its channel's custom emojis (emoji-only mode accepts them) and terms.
-    server.muc.hooks.on('created', ({ room }) => { void this.applyChannelData(room.localpart, true); });
+    server.muc.hooks.on('created', ({ room }) => {
+      void this.applyChannelData(room.localpart, true);
+    });
     return server;
   }
 
@@ -178,12 +194,16 @@ export class LivechatRuntime {
 
   authUser(res: unknown): Promise<PeerTubeUserLike | undefined> {
     // PeerTube returns undefined (not a promise) when nobody is logged in.
-    return Promise.resolve(this.o.peertubeHelpers.user.getAuthUser(res as never) as unknown as PeerTubeUserLike | undefined);
+    return Promise.resolve(
+      this.o.peertubeHelpers.user.getAuthUser(res as never) as unknown as PeerTubeUserLike | undefined,
+    );
   }
 
   async nickname(user: PeerTubeUserLike & { Account?: { name?: string } }): Promise<string> {
     const rows = await this.query<{ name: string }>(
-      'SELECT "account"."name" AS "name" FROM "account" WHERE "account"."userId" = :userId LIMIT 1', { userId: user.id });
+      'SELECT "account"."name" AS "name" FROM "account" WHERE "account"."userId" = :userId LIMIT 1',
+      { userId: user.id },
+    );
     return rows[0]?.name || user.Account?.name || user.username || '';
   }
 
@@ -222,15 +242,19 @@ export class LivechatRuntime {
   private async channelOwner(channelId: number): Promise<{ username: string; channelName?: string } | null> {
     const rows = await this.query<{ username: string; channelName: string }>(
       'SELECT "user"."username" AS "username", "videoChannel"."name" AS "channelName" FROM "videoChannel" ' +
-      'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
-      'INNER JOIN "user" ON "user"."id" = "account"."userId" WHERE "videoChannel"."id" = :channelId LIMIT 1',
-      { channelId });
+        'INNER JOIN "account" ON "account"."id" = "videoChannel"."accountId" ' +
+        'INNER JOIN "user" ON "user"."id" = "account"."userId" WHERE "videoChannel"."id" = :channelId LIMIT 1',
+      { channelId },
+    );
     return rows[0] ?? null;
   }
 
   private async instanceModerators(): Promise<string[]> {
     // PeerTube roles: 0 administrator, 1 moderator, 2 user.
-    const rows = await this.query<{ username: string }>('SELECT "user"."username" AS "username" FROM "user" WHERE "user"."role" IN (0, 1)', {});
+    const rows = await this.query<{ username: string }>(
+      'SELECT "user"."username" AS "username" FROM "user" WHERE "user"."role" IN (0, 1)',
+      {},
+    );
     return rows.map((r) => r.username);
   }
 
@@ -262,7 +286,9 @@ export class LivechatRuntime {
     if (await this.roomOpen(localpart)) {
       this.closed.delete(localpart);
       await this.applyChannelData(localpart);
-      await syncRoomName(this, localpart).catch((err: unknown) => this.log.warn(`livechat: room name of ${localpart}: ${String(err)}`));
+      await syncRoomName(this, localpart).catch((err: unknown) =>
+        this.log.warn(`livechat: room name of ${localpart}: ${String(err)}`),
+      );
       return;
     }
     this.closed.add(localpart);
@@ -297,7 +323,9 @@ export class LivechatRuntime {
     const [username, domain] = bareJid.split('@');
     if (domain !== this.place.host || !username) return undefined;
     const rows = await this.query<{ id: number }>(
-      'SELECT "user"."id" AS "id" FROM "user" WHERE lower("user"."username") = :username LIMIT 1', { username: username.toLowerCase() });
+      'SELECT "user"."id" AS "id" FROM "user" WHERE lower("user"."username") = :username LIMIT 1',
+      { username: username.toLowerCase() },
+    );
     if (!rows[0]) return undefined;
     const user = await this.o.peertubeHelpers.user.loadById(rows[0].id);
     return accountAvatarUrl(user as unknown as UserWithAvatars, this.place.webserverUrl);

@@ -17,7 +17,13 @@ export interface PluginPlace {
 
 /** livechat's avatar sets mapped onto the server's drawn sets (sepia and fenec have no twin: birds and cats). */
 export const AVATAR_SETS: Record<LivechatSettings['avatarSet'], string> = {
-  sepia: 'birds', cat: 'cats', bird: 'birds', fenec: 'cats', abstract: 'abstract', legacy: 'shapes', none: 'none',
+  sepia: 'birds',
+  cat: 'cats',
+  bird: 'birds',
+  fenec: 'cats',
+  abstract: 'abstract',
+  legacy: 'shapes',
+  none: 'none',
 };
 
 /** How long an automatic ban by address lasts (auto-ban-anonymous-ip). */
@@ -39,7 +45,12 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
     dataDir: join(p.dataDir, SERVER_DATA_SUBDIR),
     logLevel: p.logLevel ?? 'info',
     // PeerTube owns HTTP: nothing listens, routes are mounted on its router and its upgrade event.
-    http: { listen: false, websocketPath: `${p.wsPath}/xmpp-websocket`, boshPath: `${p.routerPath}/http-bind`, considerSecure: true },
+    http: {
+      listen: false,
+      websocketPath: `${p.wsPath}/xmpp-websocket`,
+      boshPath: `${p.routerPath}/http-bind`,
+      considerSecure: true,
+    },
     muc: {
       creation: 'callback',
       defaultRoomConfig: {
@@ -56,7 +67,11 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
     bot: { enabled: !s.disableChannelConfiguration, dir: join(p.dataDir, 'bot', `room.${p.host}`), jid: botJid(p) },
     archive: { expiry: s.mucExpiration },
     // Served on the plugin router: <router>/avatars/<sha1>.png.
-    avatars: { set: AVATAR_SETS[s.avatarSet], httpPath: '/avatars', bots: s.disableChannelConfiguration ? [] : [botJid(p)] },
+    avatars: {
+      set: AVATAR_SETS[s.avatarSet],
+      httpPath: '/avatars',
+      bots: s.disableChannelConfiguration ? [] : [botJid(p)],
+    },
     // The plugin serves its own page (room keys follow the room-type setting).
     webchat: { enabled: false },
     // Every BOSH request goes through PeerTube's per-IP limit on plugin routes (500 per 10 s by default): at most one
@@ -70,12 +85,14 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
   }
   // S2S over WebSocket (XEP-0468) through PeerTube's HTTP front, as livechat publishes it unless the admin keeps the
   // chat off other instances; classic TCP S2S only with prosody-room-allow-s2s.
-  const websocket = s.federationDontPublishRemotely ? { enabled: false } : {
-    enabled: true,
-    path: `${p.wsPath}/xmpp-websocket-s2s`,
-    serverInfosDir: join(p.dataDir, 'serverInfos'),
-    instanceUrl: p.webserverUrl,
-  };
+  const websocket = s.federationDontPublishRemotely
+    ? { enabled: false }
+    : {
+        enabled: true,
+        path: `${p.wsPath}/xmpp-websocket-s2s`,
+        serverInfosDir: join(p.dataDir, 'serverInfos'),
+        instanceUrl: p.webserverUrl,
+      };
   config.s2s = s.roomAllowS2s
     ? { enabled: true, port: s.s2sPort, interfaces: s.s2sInterfaces, websocket }
     : { enabled: false, websocket };

@@ -56,42 +56,191 @@ const opt = (...values: string[]) => values.map((value) => ({ value, label: valu
 
 /** Every setting this plugin honours, with livechat's name, type and default. */
 export const SETTINGS: SettingDefinition[] = [
-  { name: 'prosody-room-type', label: 'Room type', type: 'select', default: 'video', private: false,
-    options: [{ value: 'video', label: 'One room per video' }, { value: 'channel', label: 'One room per channel' }] },
-  { name: 'chat-auto-display', label: 'Show the chat automatically beside the video', type: 'input-checkbox', default: true, private: false },
-  { name: 'chat-open-blank', label: 'Show the "open in new window" button', type: 'input-checkbox', default: true, private: false },
-  { name: 'chat-share-url', label: 'Who may share the chat URL', type: 'select', default: 'owner', private: false,
-    options: opt('nobody', 'everyone', 'owner', 'owner+moderators') },
-  { name: 'chat-per-live-video', label: 'Users can turn the chat on for their lives', type: 'input-checkbox', default: true, private: false },
+  {
+    name: 'prosody-room-type',
+    label: 'Room type',
+    type: 'select',
+    default: 'video',
+    private: false,
+    options: [
+      { value: 'video', label: 'One room per video' },
+      { value: 'channel', label: 'One room per channel' },
+    ],
+  },
+  {
+    name: 'chat-auto-display',
+    label: 'Show the chat automatically beside the video',
+    type: 'input-checkbox',
+    default: true,
+    private: false,
+  },
+  {
+    name: 'chat-open-blank',
+    label: 'Show the "open in new window" button',
+    type: 'input-checkbox',
+    default: true,
+    private: false,
+  },
+  {
+    name: 'chat-share-url',
+    label: 'Who may share the chat URL',
+    type: 'select',
+    default: 'owner',
+    private: false,
+    options: opt('nobody', 'everyone', 'owner', 'owner+moderators'),
+  },
+  {
+    name: 'chat-per-live-video',
+    label: 'Users can turn the chat on for their lives',
+    type: 'input-checkbox',
+    default: true,
+    private: false,
+  },
   { name: 'chat-all-lives', label: 'Chat on every live', type: 'input-checkbox', default: false, private: false },
-  { name: 'chat-all-non-lives', label: 'Chat on every video that is not a live', type: 'input-checkbox', default: false, private: false },
-  { name: 'chat-videos-list', label: 'Chat on these videos (one URL or UUID per line)', type: 'input-textarea', default: '', private: false },
-  { name: 'chat-no-anonymous', label: 'Hide the chat from anonymous viewers', type: 'input-checkbox', default: false, private: false },
-  { name: 'auto-ban-anonymous-ip', label: 'Ban an anonymous user\'s address when the user is banned from a room (for 24 hours)', type: 'input-checkbox', default: false, private: true },
-  { name: 'chat-terms', label: 'Terms and conditions shown to chat users', type: 'input-textarea', default: '', private: true },
-  { name: 'avatar-set', label: 'Avatars of anonymous users', type: 'select', default: 'sepia', private: true,
-    options: opt('sepia', 'cat', 'bird', 'fenec', 'abstract', 'legacy', 'none') },
-  { name: 'livechat-token-disabled', label: 'Disable long-term chat tokens (OBS docks)', type: 'input-checkbox', default: false, private: false },
-  { name: 'federation-no-remote-chat', label: 'Do not show chats of remote videos', type: 'input-checkbox', default: false, private: false },
-  { name: 'federation-dont-publish-remotely', label: 'Do not publish chat information to remote servers', type: 'input-checkbox', default: false, private: true },
-  { name: 'disable-channel-configuration', label: 'Disable the channel configuration (moderation bot)', type: 'input-checkbox', default: false, private: false },
-  { name: 'disable-websocket', label: 'Disable WebSocket (BOSH only)', type: 'input-checkbox', default: false, private: false },
-  { name: 'prosody-muc-log-by-default', label: 'Archive room messages by default', type: 'input-checkbox', default: true, private: true },
-  { name: 'prosody-muc-expiration', label: 'Keep archived messages for (e.g. 1w, 30d, 1y, never)', type: 'input', default: '1w', private: true },
-  { name: 'prosody-room-allow-s2s', label: 'Let users of other XMPP servers join rooms (S2S)', type: 'input-checkbox', default: false, private: true },
+  {
+    name: 'chat-all-non-lives',
+    label: 'Chat on every video that is not a live',
+    type: 'input-checkbox',
+    default: false,
+    private: false,
+  },
+  {
+    name: 'chat-videos-list',
+    label: 'Chat on these videos (one URL or UUID per line)',
+    type: 'input-textarea',
+    default: '',
+    private: false,
+  },
+  {
+    name: 'chat-no-anonymous',
+    label: 'Hide the chat from anonymous viewers',
+    type: 'input-checkbox',
+    default: false,
+    private: false,
+  },
+  {
+    name: 'auto-ban-anonymous-ip',
+    label: "Ban an anonymous user's address when the user is banned from a room (for 24 hours)",
+    type: 'input-checkbox',
+    default: false,
+    private: true,
+  },
+  {
+    name: 'chat-terms',
+    label: 'Terms and conditions shown to chat users',
+    type: 'input-textarea',
+    default: '',
+    private: true,
+  },
+  {
+    name: 'avatar-set',
+    label: 'Avatars of anonymous users',
+    type: 'select',
+    default: 'sepia',
+    private: true,
+    options: opt('sepia', 'cat', 'bird', 'fenec', 'abstract', 'legacy', 'none'),
+  },
+  {
+    name: 'livechat-token-disabled',
+    label: 'Disable long-term chat tokens (OBS docks)',
+    type: 'input-checkbox',
+    default: false,
+    private: false,
+  },
+  {
+    name: 'federation-no-remote-chat',
+    label: 'Do not show chats of remote videos',
+    type: 'input-checkbox',
+    default: false,
+    private: false,
+  },
+  {
+    name: 'federation-dont-publish-remotely',
+    label: 'Do not publish chat information to remote servers',
+    type: 'input-checkbox',
+    default: false,
+    private: true,
+  },
+  {
+    name: 'disable-channel-configuration',
+    label: 'Disable the channel configuration (moderation bot)',
+    type: 'input-checkbox',
+    default: false,
+    private: false,
+  },
+  {
+    name: 'disable-websocket',
+    label: 'Disable WebSocket (BOSH only)',
+    type: 'input-checkbox',
+    default: false,
+    private: false,
+  },
+  {
+    name: 'prosody-muc-log-by-default',
+    label: 'Archive room messages by default',
+    type: 'input-checkbox',
+    default: true,
+    private: true,
+  },
+  {
+    name: 'prosody-muc-expiration',
+    label: 'Keep archived messages for (e.g. 1w, 30d, 1y, never)',
+    type: 'input',
+    default: '1w',
+    private: true,
+  },
+  {
+    name: 'prosody-room-allow-s2s',
+    label: 'Let users of other XMPP servers join rooms (S2S)',
+    type: 'input-checkbox',
+    default: false,
+    private: true,
+  },
   { name: 'prosody-s2s-port', label: 'S2S port', type: 'input', default: '5269', private: true },
-  { name: 'prosody-s2s-interfaces', label: 'S2S interfaces (comma separated)', type: 'input', default: '*, ::', private: true },
+  {
+    name: 'prosody-s2s-interfaces',
+    label: 'S2S interfaces (comma separated)',
+    type: 'input',
+    default: '*, ::',
+    private: true,
+  },
   { name: 'prosody-certificates-dir', label: 'Certificates folder', type: 'input', default: '', private: true },
-  { name: 'prosody-c2s', label: 'Let XMPP clients connect over TCP (c2s)', type: 'input-checkbox', default: false, private: true },
+  {
+    name: 'prosody-c2s',
+    label: 'Let XMPP clients connect over TCP (c2s)',
+    type: 'input-checkbox',
+    default: false,
+    private: true,
+  },
   { name: 'prosody-c2s-port', label: 'c2s port', type: 'input', default: '52822', private: true },
-  { name: 'prosody-c2s-interfaces', label: 'c2s interfaces (comma separated)', type: 'input', default: '127.0.0.1, ::1', private: true },
+  {
+    name: 'prosody-c2s-interfaces',
+    label: 'c2s interfaces (comma separated)',
+    type: 'input',
+    default: '127.0.0.1, ::1',
+    private: true,
+  },
 ];
 
 export const SETTING_NAMES = SETTINGS.map((s) => s.name);
 
 /** Settings whose change needs the chat server restarted (domains, listeners, archive retention). */
-export const RESTART_KEYS: Array<keyof LivechatSettings> = ['noAnonymous', 'autoBanAnonymousIp', 'avatarSet', 'mucExpiration', 'mucLogByDefault', 'roomAllowS2s', 's2sPort',
-  's2sInterfaces', 'certificatesDir', 'federationDontPublishRemotely', 'c2s', 'c2sPort', 'c2sInterfaces', 'disableChannelConfiguration'];
+export const RESTART_KEYS: Array<keyof LivechatSettings> = [
+  'noAnonymous',
+  'autoBanAnonymousIp',
+  'avatarSet',
+  'mucExpiration',
+  'mucLogByDefault',
+  'roomAllowS2s',
+  's2sPort',
+  's2sInterfaces',
+  'certificatesDir',
+  'federationDontPublishRemotely',
+  'c2s',
+  'c2sPort',
+  'c2sInterfaces',
+  'disableChannelConfiguration',
+];
 
 const DEFAULTS = new Map(SETTINGS.map((s) => [s.name, s.default]));
 
@@ -124,7 +273,10 @@ function port(values: Record<string, unknown>, name: string): number {
 }
 
 function list(values: Record<string, unknown>, name: string): string[] {
-  return text(values, name).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return text(values, name)
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 const EXPIRATION_RE = /^(never|\d+\s*[dwmy]?)$/i;
@@ -144,7 +296,10 @@ export function mapSettings(values: Record<string, unknown>): LivechatSettings {
     perLiveVideo: bool(values, 'chat-per-live-video'),
     allLives: bool(values, 'chat-all-lives'),
     allNonLives: bool(values, 'chat-all-non-lives'),
-    videosList: text(values, 'chat-videos-list').split(/[\r\n]+/).map((s) => s.trim()).filter((s) => s.length > 0 && !s.startsWith('#')),
+    videosList: text(values, 'chat-videos-list')
+      .split(/[\r\n]+/)
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0 && !s.startsWith('#')),
     noAnonymous: bool(values, 'chat-no-anonymous'),
     autoBanAnonymousIp: bool(values, 'auto-ban-anonymous-ip'),
     avatarSet: choice(values, 'avatar-set', ['sepia', 'cat', 'bird', 'fenec', 'abstract', 'legacy', 'none'] as const),

@@ -8,6 +8,8 @@ export function commandSayHandler(conf: Extract<HandlerConf, { type: 'command_sa
       if (!conf.commands.includes(name) || !conf.quotes.length) return;
       room.say(conf.quotes[Math.floor(Math.random() * conf.quotes.length)]);
     },
-    stop() { /* stateless */ },
+    stop() {
+      /* stateless */
+    },
   };
 }

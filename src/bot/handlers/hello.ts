@@ -19,12 +19,22 @@ export function helloHandler(conf: Extract<HandlerConf, { type: 'hello' }>, room
       }
       const at = conf.txt.indexOf(PLACEHOLDER);
       const text = conf.txt.split(PLACEHOLDER).join(user.nick);
-      const refs = at < 0 ? [] : [el('reference', {
-        xmlns: 'urn:xmpp:reference:0', type: 'mention', begin: String([...conf.txt.slice(0, at)].length),
-        end: String([...conf.txt.slice(0, at)].length + [...user.nick].length), uri: `xmpp:${room.roomJid}/${user.nick}`,
-      })];
+      const refs =
+        at < 0
+          ? []
+          : [
+              el('reference', {
+                xmlns: 'urn:xmpp:reference:0',
+                type: 'mention',
+                begin: String([...conf.txt.slice(0, at)].length),
+                end: String([...conf.txt.slice(0, at)].length + [...user.nick].length),
+                uri: `xmpp:${room.roomJid}/${user.nick}`,
+              }),
+            ];
       room.say(text, refs);
     },
-    stop() { last.clear(); },
+    stop() {
+      last.clear();
+    },
   };
 }

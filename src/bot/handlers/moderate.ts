@@ -14,6 +14,8 @@ export function moderateHandler(conf: Extract<HandlerConf, { type: 'moderate' }>
         return;
       }
     },
-    stop() { /* stateless */ },
+    stop() {
+      /* stateless */
+    },
   };
 }

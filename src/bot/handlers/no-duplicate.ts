@@ -31,6 +31,8 @@ export function noDuplicateHandler(conf: Extract<HandlerConf, { type: 'no-duplic
       if (!conf.applyToModerators && user.role === 'moderator') return;
       if (stanzaId) room.moderate(stanzaId, conf.reason);
     },
-    stop() { clearInterval(prune); },
+    stop() {
+      clearInterval(prune);
+    },
   };
 }

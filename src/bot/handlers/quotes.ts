@@ -3,12 +3,22 @@
 import type { HandlerConf } from '../room-conf.js';
 import type { BotHandler, BotRoomApi } from './types.js';
 
-export function quotesHandler(conf: Extract<HandlerConf, { type: 'quotes' | 'quotes_random' }>, room: BotRoomApi): BotHandler {
+export function quotesHandler(
+  conf: Extract<HandlerConf, { type: 'quotes' | 'quotes_random' }>,
+  room: BotRoomApi,
+): BotHandler {
   let n = 0;
-  const timer = setInterval(() => {
-    if (!conf.quotes.length || room.onlineCount() < 2) return;
-    const i = conf.type === 'quotes' ? n++ % conf.quotes.length : Math.floor(Math.random() * conf.quotes.length);
-    room.say(conf.quotes[i]);
-  }, Math.max(conf.delayMs, 1000)).unref();
-  return { stop() { clearInterval(timer); } };
+  const timer = setInterval(
+    () => {
+      if (!conf.quotes.length || room.onlineCount() < 2) return;
+      const i = conf.type === 'quotes' ? n++ % conf.quotes.length : Math.floor(Math.random() * conf.quotes.length);
+      room.say(conf.quotes[i]);
+    },
+    Math.max(conf.delayMs, 1000),
+  ).unref();
+  return {
+    stop() {
+      clearInterval(timer);
+    },
+  };
 }

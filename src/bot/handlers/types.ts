@@ -1,7 +1,12 @@
 // What a bot handler sees of its room and can do in it.
 import type { Element } from '../../xmpp/xml.js';
 
-export interface RoomUser { nick: string; role: string; occupantId?: string; jid?: string }
+export interface RoomUser {
+  nick: string;
+  role: string;
+  occupantId?: string;
+  jid?: string;
+}
 
 export interface IncomingMessage {
   stanza: Element;

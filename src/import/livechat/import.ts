@@ -13,7 +13,14 @@ import type { ArchiveConfig } from '../../storage/config.js';
 import { RoomStore, roomFileName, type StoredRoom } from '../../muc/persistence.js';
 import { PROSODY_SALT_PREFIX } from '../../muc/prosody-occupant-id.js';
 import { DEFAULT_ROOM_CONFIG } from '../../muc/config.js';
-import { AFFILIATIONS, MUC_NS, type Affiliation, type AffiliationEntry, type Role, type RoomConfig } from '../../muc/types.js';
+import {
+  AFFILIATIONS,
+  MUC_NS,
+  type Affiliation,
+  type AffiliationEntry,
+  type Role,
+  type RoomConfig,
+} from '../../muc/types.js';
 import { el, type Element } from '../../xmpp/xml.js';
 import { isArchivable, prepareForArchive } from '../../mam/archivable.js';
 import { silentLogger } from '../../log.js';
@@ -57,14 +64,37 @@ export interface LivechatImportReport {
 
 /** Prosody's defaults for keys a room never changed, as livechat configures its MUC. */
 const LIVECHAT_PROSODY_DEFAULTS = {
-  public: false, membersOnly: false, moderated: false, whois: 'moderators' as const, changeSubject: false,
-  historyLength: 20, lang: 'en', allowInvites: false,
+  public: false,
+  membersOnly: false,
+  moderated: false,
+  whois: 'moderators' as const,
+  changeSubject: false,
+  historyLength: 20,
+  lang: 'en',
+  allowInvites: false,
 };
 
 /** `_data` keys mapped onto the standard room configuration; unknown ones are kept as is under `livechatProsody`. */
-const MAPPED = new Set(['name', 'description', 'language', 'persistent', 'hidden', 'moderated', 'members_only', 'password',
-  'whois', 'changesubject', 'history_length', 'allow_member_invites', 'presence_broadcast', 'archiving', 'subject',
-  'subject_from', 'subject_time', 'occupant_id_salt']);
+const MAPPED = new Set([
+  'name',
+  'description',
+  'language',
+  'persistent',
+  'hidden',
+  'moderated',
+  'members_only',
+  'password',
+  'whois',
+  'changesubject',
+  'history_length',
+  'allow_member_invites',
+  'presence_broadcast',
+  'archiving',
+  'subject',
+  'subject_from',
+  'subject_time',
+  'occupant_id_salt',
+]);
 
 /** livechat's room options (`_data` keys of its Prosody modules) → this server's room config keys. */
 const LIVECHAT_OPTIONS: Record<string, [string, 'number' | 'boolean']> = {
@@ -81,8 +111,11 @@ function luaToJson(v: LuaValue): unknown {
   const named = v.entries();
   if (named.length === 0 && v.fields.size === list.length - v.array.length) return list.map(luaToJson);
   const o: Record<string, unknown> = {};
-  list.forEach((x, i) => { o[String(i + 1)] = luaToJson(x); });
-  for (const [k, x] of v.fields) if (!(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= list.length)) o[String(k)] = luaToJson(x);
+  list.forEach((x, i) => {
+    o[String(i + 1)] = luaToJson(x);
+  });
+  for (const [k, x] of v.fields)
+    if (!(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= list.length)) o[String(k)] = luaToJson(x);
   return o;
 }
 
@@ -92,10 +125,15 @@ function resourceOf(jid: string): string {
 }
 
 /** The room configuration from Prosody's `_data`. */
-export function roomConfigFromProsody(data: Map<string, LuaValue>, logByDefault: boolean, maxHistoryLength = 100): RoomConfig {
-  const s = (k: string) => (typeof data.get(k) === 'string' ? data.get(k) as string : undefined);
-  const b = (k: string) => (typeof data.get(k) === 'boolean' ? data.get(k) as boolean : undefined);
-  const n = (k: string) => (typeof data.get(k) === 'number' && Number.isFinite(data.get(k)) ? data.get(k) as number : undefined);
+export function roomConfigFromProsody(
+  data: Map<string, LuaValue>,
+  logByDefault: boolean,
+  maxHistoryLength = 100,
+): RoomConfig {
+  const s = (k: string) => (typeof data.get(k) === 'string' ? (data.get(k) as string) : undefined);
+  const b = (k: string) => (typeof data.get(k) === 'boolean' ? (data.get(k) as boolean) : undefined);
+  const n = (k: string) =>
+    typeof data.get(k) === 'number' && Number.isFinite(data.get(k)) ? (data.get(k) as number) : undefined;
   const d = LIVECHAT_PROSODY_DEFAULTS;
   const hidden = b('hidden');
   const whois = s('whois');
@@ -166,9 +204,18 @@ function addCurrentRetraction(msg: Element, moderated: Element): void {
   const reason = moderated.getChildText('reason');
   const by = moderated.attrs.by as string | undefined;
   const actor = moderated.getChild('occupant-id', MUC_NS.OCCUPANT_ID)?.attrs.id as string | undefined;
-  msg.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp },
-    el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, actor ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: actor }) : undefined),
-    reason ? el('reason', {}, reason) : undefined));
+  msg.append(
+    el(
+      'retracted',
+      { xmlns: MUC_NS.RETRACT_1, stamp },
+      el(
+        'moderated',
+        { xmlns: MUC_NS.MODERATE_1, by },
+        actor ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: actor }) : undefined,
+      ),
+      reason ? el('reason', {}, reason) : undefined,
+    ),
+  );
 }
 
 /** An archived Prosody message in this server's archive form, or undefined for what the archive does not keep. */
@@ -185,7 +232,13 @@ export function archiveRecordFromProsody(stanza: XmlNode, when: number, roomJid:
   // mod_muc_mam keeps the archive time as a `stamp` attribute on the stored stanza: not part of the message.
   delete msg.attrs.stamp;
   msg.attrs.from = `${roomJid}/${nick}`;
-  return { ts: Math.round(when * 1000), nick, realJid: realJid?.split('/')[0], occupantId, xml: prepareForArchive(msg, roomJid) };
+  return {
+    ts: Math.round(when * 1000),
+    nick,
+    realJid: realJid?.split('/')[0],
+    occupantId,
+    xml: prepareForArchive(msg, roomJid),
+  };
 }
 
 const MARKER = 'livechat-import.json';
@@ -199,22 +252,36 @@ const MARKER = 'livechat-import.json';
 export async function importLivechatProsody(opts: LivechatImportOptions): Promise<LivechatImportReport> {
   const log = opts.log ?? (() => undefined);
   const errors: string[] = [];
-  const onError = (msg: string) => { errors.push(msg); log('warn', `import: skipped ${msg}`); };
-  const info = await stat(opts.prosodyDataDir).catch((err: Error) => { throw new Error(`cannot read the Prosody data folder: ${err.message}`); });
-  if (!info.isDirectory()) throw new Error(`${opts.prosodyDataDir} is not a folder`);
-  const hosts = opts.fromHosts ?? await findMucHosts(opts.prosodyDataDir);
-  const store = new RoomStore(join(opts.dataDir, 'muc'), silentLogger);
-  const archive = new FileArchive(opts.dataDir, { ...opts.archive, pruneIntervalSeconds: 0 }, {
-    pruneUnopened: false,
-    log: (level, msg) => { if (level !== 'info') log('warn', msg); },
+  const onError = (msg: string) => {
+    errors.push(msg);
+    log('warn', `import: skipped ${msg}`);
+  };
+  const info = await stat(opts.prosodyDataDir).catch((err: Error) => {
+    throw new Error(`cannot read the Prosody data folder: ${err.message}`);
   });
+  if (!info.isDirectory()) throw new Error(`${opts.prosodyDataDir} is not a folder`);
+  const hosts = opts.fromHosts ?? (await findMucHosts(opts.prosodyDataDir));
+  const store = new RoomStore(join(opts.dataDir, 'muc'), silentLogger);
+  const archive = new FileArchive(
+    opts.dataDir,
+    { ...opts.archive, pruneIntervalSeconds: 0 },
+    {
+      pruneUnopened: false,
+      log: (level, msg) => {
+        if (level !== 'info') log('warn', msg);
+      },
+    },
+  );
   const report: LivechatImportReport = { rooms: [], errors };
   try {
     for (const host of hosts) {
       for (const room of await readRooms(opts.prosodyDataDir, host, onError)) {
         report.rooms.push(await importRoom(room, opts, store, archive, onError));
         const r = report.rooms[report.rooms.length - 1];
-        log('info', `import: ${r.from} -> ${r.jid}: ${r.skipped ?? `${r.affiliations} affiliations, ${r.messages} messages`}`);
+        log(
+          'info',
+          `import: ${r.from} -> ${r.jid}: ${r.skipped ?? `${r.affiliations} affiliations, ${r.messages} messages`}`,
+        );
       }
     }
   } finally {
@@ -225,20 +292,29 @@ export async function importLivechatProsody(opts: LivechatImportOptions): Promis
   if (report.rooms.length === 0 && errors.length === 0) return report;
   const previous = await readJson<{ imports?: unknown[] }>(join(opts.dataDir, MARKER)).catch(() => undefined);
   await writeJson(join(opts.dataDir, MARKER), {
-    imports: [...(Array.isArray(previous?.imports) ? previous.imports : []),
-      { at: new Date().toISOString(), from: opts.prosodyDataDir, rooms: report.rooms, errors }],
+    imports: [
+      ...(Array.isArray(previous?.imports) ? previous.imports : []),
+      { at: new Date().toISOString(), from: opts.prosodyDataDir, rooms: report.rooms, errors },
+    ],
   });
   return report;
 }
 
 async function importRoom(
-  room: ProsodyRoom, opts: LivechatImportOptions, store: RoomStore, archive: FileArchive, onError: (m: string) => void,
+  room: ProsodyRoom,
+  opts: LivechatImportOptions,
+  store: RoomStore,
+  archive: FileArchive,
+  onError: (m: string) => void,
 ): Promise<ImportedRoom> {
   const at = room.jid.indexOf('@');
   const localpart = (at > 0 ? room.jid.slice(0, at) : room.jid).toLowerCase();
   const jid = `${localpart}@${opts.mucHost}`;
   const result: ImportedRoom = { jid, from: room.jid, affiliations: 0, messages: 0 };
-  if (!localpart || /[\s"&'/:<>@]/.test(localpart)) { result.skipped = 'not a valid room name'; return result; }
+  if (!localpart || /[\s"&'/:<>@]/.test(localpart)) {
+    result.skipped = 'not a valid room name';
+    return result;
+  }
   if (await readJson(join(store.dir, roomFileName(localpart))).catch(() => true)) {
     result.skipped = 'already present';
     return result;
@@ -258,12 +334,14 @@ async function importRoom(
       if (result.messages % 2000 === 0) await ra.flush();
     }
   } catch (err) {
-    onError(`archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`);
+    onError(
+      `archive of ${room.jid} (kept the ${result.messages} messages before the error): ${(err as Error).message}`,
+    );
   }
   await ra.flush();
   await archive.closeRoom(jid);
 
-  const subjectText = typeof room.data.get('subject') === 'string' ? room.data.get('subject') as string : '';
+  const subjectText = typeof room.data.get('subject') === 'string' ? (room.data.get('subject') as string) : '';
   const subjectTime = room.data.get('subject_time');
   const affiliations = affiliationsFromProsody(room);
   result.affiliations = Object.keys(affiliations).length;
@@ -274,13 +352,16 @@ async function importRoom(
     affiliations,
     subject: {
       text: subjectText,
-      nick: resourceOf(typeof room.data.get('subject_from') === 'string' ? room.data.get('subject_from') as string : ''),
+      nick: resourceOf(
+        typeof room.data.get('subject_from') === 'string' ? (room.data.get('subject_from') as string) : '',
+      ),
       ts: typeof subjectTime === 'number' && Number.isFinite(subjectTime) ? Math.round(subjectTime * 1000) : 0,
     },
     // Prosody's salt, marked so the room keeps deriving occupant ids Prosody's way (src/muc/prosody-occupant-id.ts).
-    occupantIdSalt: typeof room.data.get('occupant_id_salt') === 'string'
-      ? PROSODY_SALT_PREFIX + (room.data.get('occupant_id_salt') as string)
-      : randomBytes(16).toString('base64url'),
+    occupantIdSalt:
+      typeof room.data.get('occupant_id_salt') === 'string'
+        ? PROSODY_SALT_PREFIX + (room.data.get('occupant_id_salt') as string)
+        : randomBytes(16).toString('base64url'),
   };
   store.save(stored);
   await store.flush();

@@ -5,8 +5,13 @@ import { readJson } from '../../storage/json-document.js';
 import { importLivechatProsody, type LivechatImportOptions, type LivechatImportReport } from './import.js';
 
 export {
-  importLivechatProsody, roomConfigFromProsody, affiliationsFromProsody, archiveRecordFromProsody,
-  type LivechatImportOptions, type LivechatImportReport, type ImportedRoom,
+  importLivechatProsody,
+  roomConfigFromProsody,
+  affiliationsFromProsody,
+  archiveRecordFromProsody,
+  type LivechatImportOptions,
+  type LivechatImportReport,
+  type ImportedRoom,
 } from './import.js';
 export { parseLuaItems, parseLuaReturn, LuaTable, LuaSyntaxError, type LuaValue } from './lua-data.js';
 export * from './layout.js';
@@ -25,7 +30,10 @@ export async function importLivechatOnFirstStart(
   opts: Omit<LivechatImportOptions, 'prosodyDataDir'> & { pluginDataDir: string },
 ): Promise<LivechatImportReport | null> {
   const prosodyDataDir = livechatProsodyDataDir(opts.pluginDataDir);
-  const isDir = await stat(prosodyDataDir).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(prosodyDataDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) return null;
   if (await readJson(join(opts.dataDir, 'livechat-import.json')).catch(() => true)) return null;
   return importLivechatProsody({ ...opts, prosodyDataDir });

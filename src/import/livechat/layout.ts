@@ -33,7 +33,10 @@ export async function readRoomChannels(pluginDataDir: string, mucDomain: string)
   if (typeof data !== 'object' || data === null) return out;
   for (const [k, v] of Object.entries(data)) {
     if (!/^\d+$/.test(k) || !Array.isArray(v)) continue;
-    out.set(Number(k), v.filter((j): j is string => typeof j === 'string'));
+    out.set(
+      Number(k),
+      v.filter((j): j is string => typeof j === 'string'),
+    );
   }
   return out;
 }
@@ -44,20 +47,30 @@ export function readChannelOptions(pluginDataDir: string, channelId: number | st
 }
 
 /** A channel's custom emojis definition and the folder of its image files. */
-export async function readChannelEmojis(pluginDataDir: string, channelId: number | string): Promise<{ definition: unknown; filesDir: string } | undefined> {
+export async function readChannelEmojis(
+  pluginDataDir: string,
+  channelId: number | string,
+): Promise<{ definition: unknown; filesDir: string } | undefined> {
   const dir = join(pluginDataDir, 'emojis', 'channel', channelIdOk(channelId));
   const definition = await readJsonFile(join(dir, 'definition.json'));
   return definition === undefined ? undefined : { definition, filesDir: join(dir, 'files') };
 }
 
-export interface LivechatToken { id: number; date: number; label: string; password: string }
+export interface LivechatToken {
+  id: number;
+  date: number;
+  label: string;
+  password: string;
+}
 
 /** The long-term tokens of a JID, passwords decrypted with livechat's secret key; undefined when it has none. */
 export async function readLivechatTokens(
-  pluginDataDir: string, jid: string, secretKey: string,
+  pluginDataDir: string,
+  jid: string,
+  secretKey: string,
 ): Promise<{ userId: number; tokens: LivechatToken[] } | undefined> {
   if (jid === '.' || jid === '..' || jid.includes('/') || jid.includes('\\')) throw new Error(`invalid JID '${jid}'`);
-  const data = await readJsonFile(join(pluginDataDir, 'tokens', `${jid}.json`)) as
+  const data = (await readJsonFile(join(pluginDataDir, 'tokens', `${jid}.json`))) as
     { userId?: unknown; tokens?: Array<Record<string, unknown>> } | undefined;
   if (data === undefined) return undefined;
   if (typeof data.userId !== 'number' || !Array.isArray(data.tokens)) throw new Error(`invalid token file for ${jid}`);

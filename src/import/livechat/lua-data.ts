@@ -9,7 +9,8 @@ export class LuaTable {
 
   /** Field by key; integer keys also find positional values. */
   get(key: string | number): LuaValue {
-    if (typeof key === 'number' && Number.isInteger(key) && key >= 1 && key <= this.array.length) return this.array[key - 1];
+    if (typeof key === 'number' && Number.isInteger(key) && key >= 1 && key <= this.array.length)
+      return this.array[key - 1];
     return this.fields.get(key) ?? null;
   }
 
@@ -29,7 +30,10 @@ export class LuaTable {
 export type LuaValue = null | boolean | number | string | LuaTable;
 
 export class LuaSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at offset ${offset}`);
   }
 }
@@ -38,15 +42,32 @@ const MAX_DEPTH = 200;
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
 const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
 const NUMBER = /-?\s*(0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)/y;
-const ESCAPES: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, '"': 34, "'": 39, '\n': 10 };
+const ESCAPES: Record<string, number> = {
+  a: 7,
+  b: 8,
+  f: 12,
+  n: 10,
+  r: 13,
+  t: 9,
+  v: 11,
+  '\\': 92,
+  '"': 34,
+  "'": 39,
+  '\n': 10,
+};
 
 class Reader {
   private i = 0;
   constructor(private readonly s: string) {}
 
-  get done(): boolean { this.skip(); return this.i >= this.s.length; }
+  get done(): boolean {
+    this.skip();
+    return this.i >= this.s.length;
+  }
 
-  private fail(msg: string): never { throw new LuaSyntaxError(msg, this.i); }
+  private fail(msg: string): never {
+    throw new LuaSyntaxError(msg, this.i);
+  }
 
   /** Skips blanks and comments (`-- line`, `--[[ block ]]`). */
   skip(): void {
@@ -57,7 +78,10 @@ class Reader {
         this.i += 2;
         const level = this.longOpen();
         if (level >= 0) this.longBody(level);
-        else { const nl = s.indexOf('\n', this.i); this.i = nl < 0 ? s.length : nl + 1; }
+        else {
+          const nl = s.indexOf('\n', this.i);
+          this.i = nl < 0 ? s.length : nl + 1;
+        }
         continue;
       }
       return;
@@ -66,7 +90,10 @@ class Reader {
 
   eat(token: string): boolean {
     this.skip();
-    if (this.s.startsWith(token, this.i)) { this.i += token.length; return true; }
+    if (this.s.startsWith(token, this.i)) {
+      this.i += token.length;
+      return true;
+    }
     return false;
   }
 
@@ -102,11 +129,20 @@ class Reader {
       if (level < 0) this.fail('malformed long string');
       return this.longBody(level);
     }
-    if (c === '(') { this.i++; const v = this.value(depth + 1); this.expect(')'); return v; }
+    if (c === '(') {
+      this.i++;
+      const v = this.value(depth + 1);
+      this.expect(')');
+      return v;
+    }
     const w = this.peekWord();
-    if (w === 'nil' || w === 'true' || w === 'false') { this.word(); return w === 'nil' ? null : w === 'true'; }
+    if (w === 'nil' || w === 'true' || w === 'false') {
+      this.word();
+      return w === 'nil' ? null : w === 'true';
+    }
     if (w === 'math') {
-      this.word(); this.expect('.');
+      this.word();
+      this.expect('.');
       if (this.word() !== 'huge') this.fail('only math.huge is accepted');
       return Infinity;
     }
@@ -167,28 +203,45 @@ class Reader {
     const q = s.charCodeAt(this.i++);
     const parts: string[] = [];
     let bytes: number[] = [];
-    const endBytes = () => { if (bytes.length) { parts.push(Buffer.from(bytes).toString('utf8')); bytes = []; } };
+    const endBytes = () => {
+      if (bytes.length) {
+        parts.push(Buffer.from(bytes).toString('utf8'));
+        bytes = [];
+      }
+    };
     let run = this.i;
     for (;;) {
       if (this.i >= s.length) this.fail('unterminated string');
       const c = s.charCodeAt(this.i);
       if (c === q) {
-        if (run < this.i) { endBytes(); parts.push(s.slice(run, this.i)); }
+        if (run < this.i) {
+          endBytes();
+          parts.push(s.slice(run, this.i));
+        }
         endBytes();
         this.i++;
         break;
       }
       if (c === 10) this.fail('newline in string');
-      if (c !== 92) { this.i++; continue; }
-      if (run < this.i) { endBytes(); parts.push(s.slice(run, this.i)); }
+      if (c !== 92) {
+        this.i++;
+        continue;
+      }
+      if (run < this.i) {
+        endBytes();
+        parts.push(s.slice(run, this.i));
+      }
       const e = s[this.i + 1];
       this.i += 2;
       if (e === undefined) this.fail('unterminated string');
       if (e in ESCAPES) bytes.push(ESCAPES[e]);
-      else if (e === '\r') { bytes.push(10); if (s[this.i] === '\n') this.i++; }
-      else if (e >= '0' && e <= '9') {
+      else if (e === '\r') {
+        bytes.push(10);
+        if (s[this.i] === '\n') this.i++;
+      } else if (e >= '0' && e <= '9') {
         let v = e.charCodeAt(0) - 48;
-        for (let k = 0; k < 2 && s.charCodeAt(this.i) >= 48 && s.charCodeAt(this.i) <= 57; k++) v = v * 10 + s.charCodeAt(this.i++) - 48;
+        for (let k = 0; k < 2 && s.charCodeAt(this.i) >= 48 && s.charCodeAt(this.i) <= 57; k++)
+          v = v * 10 + s.charCodeAt(this.i++) - 48;
         if (v > 255) this.fail('decimal escape too large');
         bytes.push(v);
       } else if (e === 'x') {
@@ -223,7 +276,8 @@ class Reader {
         const k = this.value(depth + 1);
         this.expect(']');
         this.expect('=');
-        if (k === null || k instanceof LuaTable || (typeof k === 'number' && Number.isNaN(k))) this.fail('unsupported table key');
+        if (k === null || k instanceof LuaTable || (typeof k === 'number' && Number.isNaN(k)))
+          this.fail('unsupported table key');
         key = k;
       } else {
         const at = this.i;
@@ -234,7 +288,10 @@ class Reader {
       const v = this.value(depth + 1);
       if (key === undefined) t.array.push(v);
       else if (v !== null) t.fields.set(key, v);
-      if (!this.eat(',') && !this.eat(';')) { this.expect('}'); return t; }
+      if (!this.eat(',') && !this.eat(';')) {
+        this.expect('}');
+        return t;
+      }
     }
   }
 }

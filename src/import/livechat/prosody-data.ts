@@ -75,7 +75,8 @@ async function listDir(dir: string): Promise<string[]> {
   try {
     return (await readdir(dir)).sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return [];
     throw err;
   }
 }
@@ -91,7 +92,11 @@ export async function findMucHosts(prosodyDataDir: string): Promise<string[]> {
 }
 
 /** Every room of a MUC host; files that do not parse are reported through `onError` and skipped. */
-export async function readRooms(prosodyDataDir: string, host: string, onError: (msg: string) => void): Promise<ProsodyRoom[]> {
+export async function readRooms(
+  prosodyDataDir: string,
+  host: string,
+  onError: (msg: string) => void,
+): Promise<ProsodyRoom[]> {
   const dir = join(prosodyDataDir, encodeProsodyName(host), 'config');
   const rooms: ProsodyRoom[] = [];
   for (const f of await listDir(dir)) {
@@ -103,7 +108,10 @@ export async function readRooms(prosodyDataDir: string, host: string, onError: (
       onError(`${host}/config/${f}: ${(err as Error).message}`);
       continue;
     }
-    if (!(t instanceof LuaTable)) { onError(`${host}/config/${f}: not a room`); continue; }
+    if (!(t instanceof LuaTable)) {
+      onError(`${host}/config/${f}: not a room`);
+      continue;
+    }
     const node = decodeProsodyName(f.slice(0, -4));
     const jid = str(t.get('_jid')) ?? `${node}@${host}`;
     const data = t.get('_data');
@@ -144,10 +152,17 @@ function archiveItem(v: LuaValue): ProsodyArchiveItem | undefined {
  * parse is reported through `onError` with its line number and skipped.
  */
 export async function* readArchive(
-  prosodyDataDir: string, roomJid: string, onError: (msg: string) => void,
+  prosodyDataDir: string,
+  roomJid: string,
+  onError: (msg: string) => void,
 ): AsyncGenerator<ProsodyArchiveItem> {
   const at = roomJid.indexOf('@');
-  const file = join(prosodyDataDir, encodeProsodyName(roomJid.slice(at + 1)), 'muc_log', `${encodeProsodyName(roomJid.slice(0, at))}.list`);
+  const file = join(
+    prosodyDataDir,
+    encodeProsodyName(roomJid.slice(at + 1)),
+    'muc_log',
+    `${encodeProsodyName(roomJid.slice(0, at))}.list`,
+  );
   const stream = createReadStream(file, { encoding: 'utf8' });
   const opened = await new Promise<boolean>((resolve, reject) => {
     stream.once('ready', () => resolve(true));

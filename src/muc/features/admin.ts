@@ -49,15 +49,23 @@ function setAffiliation(ctx: RoomIqContext, item: Element): void {
   if (actorAff === 'owner') {
     if (AFF_RANK[affiliation] < AFF_RANK.owner && targetAff === 'owner') {
       const owners = [...room.affiliations.entries()].filter(([, e]) => e.affiliation === 'owner').map(([j]) => j);
-      if (owners.length <= 1 && owners[0] === bare) throw new StanzaError('conflict', 'A room needs at least one owner', 'cancel');
+      if (owners.length <= 1 && owners[0] === bare)
+        throw new StanzaError('conflict', 'A room needs at least one owner', 'cancel');
     }
   } else if (actorAff === 'admin') {
-    if (AFF_RANK[affiliation] >= AFF_RANK.admin || AFF_RANK[targetAff] >= AFF_RANK.admin) throw new StanzaError('not-allowed', undefined, 'cancel');
+    if (AFF_RANK[affiliation] >= AFF_RANK.admin || AFF_RANK[targetAff] >= AFF_RANK.admin)
+      throw new StanzaError('not-allowed', undefined, 'cancel');
   } else {
     throw new StanzaError('forbidden', undefined, 'auth');
   }
   const nick = item.attrs.jid && item.attrs.nick ? item.attrs.nick : undefined;
-  room.setAffiliation(bare, affiliation, { actor, actorJid: from.toString(), reason: item.getChildText('reason') ?? undefined, nick, item });
+  room.setAffiliation(bare, affiliation, {
+    actor,
+    actorJid: from.toString(),
+    reason: item.getChildText('reason') ?? undefined,
+    nick,
+    item,
+  });
 }
 
 function canReadAffiliations(room: Room, bare: string): boolean {
@@ -84,13 +92,22 @@ export function install({ iq }: FeatureContext): void {
     const wantAff = item?.attrs.affiliation as Affiliation | undefined;
     const wantRole = item?.attrs.role as Role | undefined;
     if (wantAff && !wantRole) {
-      if (!AFFILIATIONS.includes(wantAff) || wantAff === 'none') throw new StanzaError('bad-request', undefined, 'modify');
+      if (!AFFILIATIONS.includes(wantAff) || wantAff === 'none')
+        throw new StanzaError('bad-request', undefined, 'modify');
       if (!canReadAffiliations(room, from.bare().toString())) throw new StanzaError('forbidden', undefined, 'auth');
       for (const [jid, entry] of room.affiliations) {
         if (entry.affiliation !== wantAff) continue;
         const until = wantAff === 'outcast' ? banExpiry(room, jid) : undefined;
-        q.append(el('item', { affiliation: wantAff, jid, nick: entry.nick }, entry.reason ? el('reason', {}, entry.reason) : undefined,
-          until !== undefined ? el('expires', { xmlns: TEMP_BAN_NS, until: new Date(until).toISOString() }) : undefined));
+        q.append(
+          el(
+            'item',
+            { affiliation: wantAff, jid, nick: entry.nick },
+            entry.reason ? el('reason', {}, entry.reason) : undefined,
+            until !== undefined
+              ? el('expires', { xmlns: TEMP_BAN_NS, until: new Date(until).toISOString() })
+              : undefined,
+          ),
+        );
       }
       return q;
     }
@@ -100,7 +117,9 @@ export function install({ iq }: FeatureContext): void {
       let n = 0;
       for (const o of room.occupants.values()) {
         if (o.role !== wantRole) continue;
-        q.append(el('item', { affiliation: room.affiliationOf(o.bareJid), jid: o.primary.full, nick: o.nick, role: o.role }));
+        q.append(
+          el('item', { affiliation: room.affiliationOf(o.bareJid), jid: o.primary.full, nick: o.nick, role: o.role }),
+        );
         if (++n >= 10000) break;
       }
       return q;

@@ -14,15 +14,27 @@ export function install({ hooks }: FeatureContext): void {
     if (allow === 'participants' && occupant.role === 'participant') return;
     throw new StanzaError('forbidden', 'Private messages are not allowed in this room', 'cancel');
   });
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({
-      var: 'muc#roomconfig_allowpm', type: 'list-single', label: 'Allow private messages from',
-      values: [room.config.allowPm],
-      options: [{ value: 'anyone', label: 'Everyone' }, { value: 'participants', label: 'Participants' },
-        { value: 'moderators', label: 'Moderators' }, { value: 'none', label: 'No one' }],
-    });
-  }, 33);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        var: 'muc#roomconfig_allowpm',
+        type: 'list-single',
+        label: 'Allow private messages from',
+        values: [room.config.allowPm],
+        options: [
+          { value: 'anyone', label: 'Everyone' },
+          { value: 'participants', label: 'Participants' },
+          { value: 'moderators', label: 'Moderators' },
+          { value: 'none', label: 'No one' },
+        ],
+      });
+    },
+    33,
+  );
   hooks.on('config-submitted', (ev) => {
-    submitValue<AllowPm>(ev, 'muc#roomconfig_allowpm', 'allowPm', (s) => (VALUES.includes(s as AllowPm) ? (s as AllowPm) : undefined));
+    submitValue<AllowPm>(ev, 'muc#roomconfig_allowpm', 'allowPm', (s) =>
+      VALUES.includes(s as AllowPm) ? (s as AllowPm) : undefined,
+    );
   });
 }

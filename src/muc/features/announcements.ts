@@ -7,11 +7,15 @@ import type { FeatureContext } from './util.js';
 export const ANNOUNCEMENT_ATTR = 'x-livechat-announcement-type';
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('groupchat', ({ room, occupant, stanza }) => {
-    const body = stanza.getChild('body');
-    if (!body || body.attrs[ANNOUNCEMENT_ATTR] === undefined) return;
-    const aff = room.affiliationOf(occupant.bareJid);
-    if (aff === 'owner' || aff === 'admin') return;
-    throw new StanzaError('policy-violation', 'Only owners and admins can send announcements.', 'modify');
-  }, 90);
+  hooks.on(
+    'groupchat',
+    ({ room, occupant, stanza }) => {
+      const body = stanza.getChild('body');
+      if (!body || body.attrs[ANNOUNCEMENT_ATTR] === undefined) return;
+      const aff = room.affiliationOf(occupant.bareJid);
+      if (aff === 'owner' || aff === 'admin') return;
+      throw new StanzaError('policy-violation', 'Only owners and admins can send announcements.', 'modify');
+    },
+    90,
+  );
 }

@@ -13,12 +13,16 @@ const KEY = 'anonymizeModerationActions';
 export const anonymizesModeration = (room: Room): boolean => room.config[KEY] === true;
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({
-      ...boolField(FIELD, 'Anonymize moderation actions', anonymizesModeration(room)),
-      desc: 'When this is enabled, moderation actions will be anonymized, to avoid disclosing who is banning/kicking/… occupants.',
-    });
-  }, 14);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        ...boolField(FIELD, 'Anonymize moderation actions', anonymizesModeration(room)),
+        desc: 'When this is enabled, moderation actions will be anonymized, to avoid disclosing who is banning/kicking/… occupants.',
+      });
+    },
+    14,
+  );
   hooks.on('config-submitted', (ev) => {
     const v = asBool(ev.fields.get(FIELD));
     if (v !== undefined) ev.room.config[KEY] = v;

@@ -63,7 +63,9 @@ export function install({ hooks, avatars }: FeatureContext): void {
     if (!sender || !target || ownHash(target)) return; // the room's own rules and forwarding apply
     const avatar = avatarFor(room, target);
     if (!avatar) return;
-    room.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: from.toString() }, avatar.vcard));
+    room.router.route(
+      el('iq', { type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: from.toString() }, avatar.vcard),
+    );
     return true;
   });
 }

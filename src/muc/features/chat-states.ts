@@ -4,14 +4,18 @@ import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
 
 export function install({ hooks, config }: FeatureContext): void {
-  hooks.on('groupchat', ({ room, stanza }) => {
-    if (room.occupantCount < config.chatStateDropThreshold) return;
-    let state = false;
-    for (const c of stanza.children) {
-      if (typeof c === 'string') continue;
-      if (c.attrs.xmlns === MUC_NS.CHATSTATES) state = true;
-      else if (c.name !== 'origin-id' && c.attrs.xmlns !== 'urn:xmpp:hints') return; // carries something else
-    }
-    return state;
-  }, 70);
+  hooks.on(
+    'groupchat',
+    ({ room, stanza }) => {
+      if (room.occupantCount < config.chatStateDropThreshold) return;
+      let state = false;
+      for (const c of stanza.children) {
+        if (typeof c === 'string') continue;
+        if (c.attrs.xmlns === MUC_NS.CHATSTATES) state = true;
+        else if (c.name !== 'origin-id' && c.attrs.xmlns !== 'urn:xmpp:hints') return; // carries something else
+      }
+      return state;
+    },
+    70,
+  );
 }

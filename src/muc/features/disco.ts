@@ -19,11 +19,16 @@ export function install({ hooks, iq }: FeatureContext): void {
     const fields: FormField[] = [];
     hooks.fire('disco-info', { room, features, fields, from: from.toString() });
     fields.push({ var: 'muc#roominfo_occupants', label: 'Number of occupants', values: [String(room.occupantCount)] });
-    const q = el('query', { xmlns: MUC_NS.DISCO_INFO, node },
-      el('identity', { category: 'conference', type: 'text', name: room.config.name || room.localpart }));
+    const q = el(
+      'query',
+      { xmlns: MUC_NS.DISCO_INFO, node },
+      el('identity', { category: 'conference', type: 'text', name: room.config.name || room.localpart }),
+    );
     for (const f of [...features].sort()) q.append(el('feature', { var: f }));
     q.append(buildForm('result', MUC_NS.ROOMINFO, fields));
     return q;
   });
-  iq.register('query', MUC_NS.DISCO_ITEMS, 'get', ({ payload }) => el('query', { xmlns: MUC_NS.DISCO_ITEMS, node: payload.attrs.node }));
+  iq.register('query', MUC_NS.DISCO_ITEMS, 'get', ({ payload }) =>
+    el('query', { xmlns: MUC_NS.DISCO_ITEMS, node: payload.attrs.node }),
+  );
 }

@@ -27,7 +27,8 @@ export function customEmojis(room: Room): string[] {
 /** Replaces the room's custom shortnames (e.g. ":peertube:"); throws on an invalid one. The caller persists. */
 export function setCustomEmojis(room: Room, shortnames: readonly string[]): void {
   if (shortnames.length > MAX_CUSTOM) throw new Error(`at most ${MAX_CUSTOM} custom emoji, got ${shortnames.length}`);
-  for (const s of shortnames) if (typeof s !== 'string' || !SHORTNAME.test(s)) throw new Error(`invalid emoji shortname ${JSON.stringify(s)}`);
+  for (const s of shortnames)
+    if (typeof s !== 'string' || !SHORTNAME.test(s)) throw new Error(`invalid emoji shortname ${JSON.stringify(s)}`);
   room.config[CUSTOM_KEY] = [...new Set(shortnames)];
   matchers.delete(room);
 }
@@ -54,9 +55,16 @@ export function isEmojiOnly(room: Room, body: string): boolean {
 }
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({ ...boolField(FIELD, 'Emoji only mode', emojiOnly(room)), desc: 'Occupants will only be able to send emoji. This does not affect moderators.' });
-  }, 10);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        ...boolField(FIELD, 'Emoji only mode', emojiOnly(room)),
+        desc: 'Occupants will only be able to send emoji. This does not affect moderators.',
+      });
+    },
+    10,
+  );
   hooks.on('config-submitted', (ev) => {
     const v = asBool(ev.fields.get(FIELD));
     if (v === undefined || v === emojiOnly(ev.room)) return;
@@ -66,10 +74,14 @@ export function install({ hooks }: FeatureContext): void {
   hooks.on('disco-info', ({ room, features }) => {
     if (emojiOnly(room)) features.add(EMOJI_ONLY_FEATURE);
   });
-  hooks.on('groupchat', ({ room, occupant, stanza }) => {
-    if (!emojiOnly(room) || occupant.role === 'moderator') return;
-    const body = stanza.getChildText('body');
-    if (!body || isEmojiOnly(room, body)) return;
-    throw new StanzaError('policy-violation', 'Emoji only mode enabled', 'modify');
-  }, 45);
+  hooks.on(
+    'groupchat',
+    ({ room, occupant, stanza }) => {
+      if (!emojiOnly(room) || occupant.role === 'moderator') return;
+      const body = stanza.getChildText('body');
+      if (!body || isEmojiOnly(room, body)) return;
+      throw new StanzaError('policy-violation', 'Emoji only mode enabled', 'modify');
+    },
+    45,
+  );
 }

@@ -45,10 +45,48 @@ import type { FeatureContext } from './util.js';
 export type { FeatureContext } from './util.js';
 export type { MucMamHandler, MucMamRequest } from './mam.js';
 
-export const FEATURES = [roomInfo, persistent, password, membersOnly, moderated, whois, presenceBroadcast, maxUsers, allowPm,
-  chatStates, history, subject, occupantId, stanzaId, selfPing, reservedNicks, register, admin, owner, disco, retraction, mam, invites, voiceRequest, roomVcard, avatars,
-  slowMode, moderationDelay, anonymizeModeration, muteAnonymous, emojiOnly, announcements,
-  polls, terms, roomPubsub, temporaryBan, ipBan, pinnedMessage, visibleOccupants, occupantCount];
+export const FEATURES = [
+  roomInfo,
+  persistent,
+  password,
+  membersOnly,
+  moderated,
+  whois,
+  presenceBroadcast,
+  maxUsers,
+  allowPm,
+  chatStates,
+  history,
+  subject,
+  occupantId,
+  stanzaId,
+  selfPing,
+  reservedNicks,
+  register,
+  admin,
+  owner,
+  disco,
+  retraction,
+  mam,
+  invites,
+  voiceRequest,
+  roomVcard,
+  avatars,
+  slowMode,
+  moderationDelay,
+  anonymizeModeration,
+  muteAnonymous,
+  emojiOnly,
+  announcements,
+  polls,
+  terms,
+  roomPubsub,
+  temporaryBan,
+  ipBan,
+  pinnedMessage,
+  visibleOccupants,
+  occupantCount,
+];
 
 export function installFeatures(ctx: FeatureContext): void {
   for (const f of FEATURES) f.install(ctx);

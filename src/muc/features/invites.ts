@@ -14,22 +14,44 @@ export function install({ hooks }: FeatureContext): void {
     const to = parseJid(invite.attrs.to);
     if (!to) throw new StanzaError('jid-malformed', undefined, 'modify');
     if (!occupant || occupant.role === 'visitor') throw new StanzaError('forbidden', undefined, 'auth');
-    if (room.config.membersOnly && !room.config.allowInvites && AFF_RANK[room.affiliationOf(occupant.bareJid)] < AFF_RANK.admin) {
+    if (
+      room.config.membersOnly &&
+      !room.config.allowInvites &&
+      AFF_RANK[room.affiliationOf(occupant.bareJid)] < AFF_RANK.admin
+    ) {
       throw new StanzaError('forbidden', undefined, 'auth');
     }
     const reason = invite.getChildText('reason') ?? '';
     const inviter = room.nickJid(occupant.nick);
-    const body = stanza.getChildText('body') ?? `${inviter} invited you to the room ${room.jid}${reason ? ` (${reason})` : ''}`;
-    room.router.route(el('message', { from: room.jid, to: to.toString(), id: stanza.attrs.id },
-      el('x', { xmlns: MUC_NS.USER }, el('invite', { from: inviter }, el('reason', {}, reason || undefined)),
-        room.config.password ? el('password', {}, room.config.password) : undefined),
-      el('body', {}, body),
-      el('x', { xmlns: MUC_NS.CONFERENCE, jid: room.jid }, reason || undefined)));
+    const body =
+      stanza.getChildText('body') ?? `${inviter} invited you to the room ${room.jid}${reason ? ` (${reason})` : ''}`;
+    room.router.route(
+      el(
+        'message',
+        { from: room.jid, to: to.toString(), id: stanza.attrs.id },
+        el(
+          'x',
+          { xmlns: MUC_NS.USER },
+          el('invite', { from: inviter }, el('reason', {}, reason || undefined)),
+          room.config.password ? el('password', {}, room.config.password) : undefined,
+        ),
+        el('body', {}, body),
+        el('x', { xmlns: MUC_NS.CONFERENCE, jid: room.jid }, reason || undefined),
+      ),
+    );
     void from;
     return true;
   });
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push(boolField('muc#roomconfig_allowinvites', 'Allow members to invite new members', room.config.allowInvites));
-  }, 55);
-  hooks.on('config-submitted', (ev) => { submitBool(ev, 'muc#roomconfig_allowinvites', 'allowInvites'); });
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push(
+        boolField('muc#roomconfig_allowinvites', 'Allow members to invite new members', room.config.allowInvites),
+      );
+    },
+    55,
+  );
+  hooks.on('config-submitted', (ev) => {
+    submitBool(ev, 'muc#roomconfig_allowinvites', 'allowInvites');
+  });
 }

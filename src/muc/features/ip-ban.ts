@@ -20,7 +20,12 @@ import { requestedExpiry } from './temporary-ban.js';
 
 export const IP_BAN_NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 
-interface IpBan { nick: string; reason?: string; at: number; /** ms; absent: until lifted. */ until?: number }
+interface IpBan {
+  nick: string;
+  reason?: string;
+  at: number;
+  /** ms; absent: until lifted. */ until?: number;
+}
 type IpBans = Record<string, IpBan>;
 
 const bansOf = (room: Room): IpBans => (room.data.ipBans ??= {}) as IpBans;
@@ -37,7 +42,12 @@ function banned(room: Room, key: string): boolean {
 }
 
 function addressKey(room: Room, address: string): string {
-  return createHash('sha256').update(room.occupantIdSalt).update('\0ip\0').update(address).digest('base64url').slice(0, 22);
+  return createHash('sha256')
+    .update(room.occupantIdSalt)
+    .update('\0ip\0')
+    .update(address)
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 /** The key of an anonymous local session's address, or undefined. */
@@ -59,12 +69,23 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
     const target = room.occupants.get(payload.attrs.nick ?? '');
     if (!target) throw new StanzaError('item-not-found', undefined, 'cancel');
     const key = anonymousKey(room, target.primary.full);
-    if (!key) throw new StanzaError('not-allowed', 'Only anonymous viewers connected here can be banned by address; ban accounts by JID', 'cancel');
+    if (!key)
+      throw new StanzaError(
+        'not-allowed',
+        'Only anonymous viewers connected here can be banned by address; ban accounts by JID',
+        'cancel',
+      );
     const reason = payload.getChildText('reason') ?? undefined;
     bansOf(room)[key] = { nick: target.nick, reason, at: Date.now() };
     // Everyone anonymous on that address goes, the named occupant first.
-    const caught = [target, ...[...room.occupants.values()].filter((o) => o !== target && [...o.sessions.keys()].some((f) => anonymousKey(room, f) === key))];
-    for (const o of caught) room.setAffiliation(o.bareJid, 'outcast', { actor: occupant, actorJid: from.toString(), reason });
+    const caught = [
+      target,
+      ...[...room.occupants.values()].filter(
+        (o) => o !== target && [...o.sessions.keys()].some((f) => anonymousKey(room, f) === key),
+      ),
+    ];
+    for (const o of caught)
+      room.setAffiliation(o.bareJid, 'outcast', { actor: occupant, actorJid: from.toString(), reason });
     room.host.persist(room);
   });
 
@@ -89,11 +110,15 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
     room.host.persist(room);
   });
 
-  hooks.on('pre-join', ({ room, from, affiliation }) => {
-    if (AFF_RANK[affiliation] >= AFF_RANK.member) return;
-    const key = anonymousKey(room, from.toString());
-    if (key && banned(room, key)) throw new StanzaError('forbidden', 'You have been banned from this room', 'auth');
-  }, 90);
+  hooks.on(
+    'pre-join',
+    ({ room, from, affiliation }) => {
+      if (AFF_RANK[affiliation] >= AFF_RANK.member) return;
+      const key = anonymousKey(room, from.toString());
+      if (key && banned(room, key)) throw new StanzaError('forbidden', 'You have been banned from this room', 'auth');
+    },
+    90,
+  );
 
   hooks.on('join', ({ room, from, bareJid, nick }) => {
     if (config.autoBanAnonymousIpSeconds <= 0) return;
@@ -121,8 +146,12 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
     bans[who.key] = { nick: who.nick, reason: item?.getChildText('reason') ?? undefined, at: Date.now(), until };
     room.host.persist(room);
     // The address is logged (only here), as livechat does, so administrators can feed it to fail2ban.
-    log.info(`muc: ${room.jid}: address ${who.address} of anonymous ${who.nick} banned for ${Math.round((until - Date.now()) / 1000)} s`);
+    log.info(
+      `muc: ${room.jid}: address ${who.address} of anonymous ${who.nick} banned for ${Math.round((until - Date.now()) / 1000)} s`,
+    );
   });
 
-  hooks.on('disco-info', ({ features }) => { features.add(IP_BAN_NS); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(IP_BAN_NS);
+  });
 }

@@ -28,11 +28,16 @@ function mayRead(room: Room, ctx: RoomIqContext): boolean {
 }
 
 export function install({ hooks, iq, mam }: FeatureContext): void {
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push(boolField('muc#roomconfig_enablearchiving', 'Archive chat on server', room.config.enableArchiving));
-  }, 15);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push(boolField('muc#roomconfig_enablearchiving', 'Archive chat on server', room.config.enableArchiving));
+    },
+    15,
+  );
   hooks.on('config-submitted', (ev) => {
-    if (submitBool(ev, 'muc#roomconfig_enablearchiving', 'enableArchiving')) ev.codes.add(ev.room.config.enableArchiving ? '170' : '171');
+    if (submitBool(ev, 'muc#roomconfig_enablearchiving', 'enableArchiving'))
+      ev.codes.add(ev.room.config.enableArchiving ? '170' : '171');
   });
   if (!mam) return;
   const handle = (ctx: RoomIqContext) => {

@@ -23,16 +23,24 @@ export function install({ hooks }: FeatureContext): void {
   const pending = new WeakMap<Room, Map<string, NodeJS.Timeout>>();
   const held = new WeakSet<GroupchatOutEvent>();
 
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({
-      var: FIELD, type: 'text-single', values: [String(moderationDelay(room))],
-      label: 'Moderation delay (0=disabled, any positive integer= messages will be delayed for X seconds for non-moderator participants.)',
-    });
-  }, 13);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        var: FIELD,
+        type: 'text-single',
+        values: [String(moderationDelay(room))],
+        label:
+          'Moderation delay (0=disabled, any positive integer= messages will be delayed for X seconds for non-moderator participants.)',
+      });
+    },
+    13,
+  );
   hooks.on('config-submitted', (ev) => {
     const raw = ev.fields.get(FIELD)?.[0];
     if (raw === undefined) return;
-    if (!/^\s*-?\d{1,9}\s*$/.test(raw)) throw new StanzaError('bad-request', `${FIELD} must be a whole number of seconds (0-60)`, 'modify');
+    if (!/^\s*-?\d{1,9}\s*$/.test(raw))
+      throw new StanzaError('bad-request', `${FIELD} must be a whole number of seconds (0-60)`, 'modify');
     ev.room.config[KEY] = Math.min(Math.max(0, Number(raw)), MAX_MODERATION_DELAY);
   });
   hooks.on('disco-info', ({ room, fields }) => {
@@ -41,26 +49,35 @@ export function install({ hooks }: FeatureContext): void {
   });
 
   // Runs after stanza-id (-100) and occupant-id decorated the copy: the immediate broadcast goes to the sender only.
-  hooks.on('groupchat-out', (ev) => {
-    if (!moderationDelay(ev.room) || !ev.stanza.getChild('body') || !ev.stanza.attrs.id) return;
-    // A participant's reflection goes out as usual; a moderator's is the tagged copy like every moderator's.
-    const sender = ev.occupant;
-    ev.recipients = sender.role === 'moderator' ? () => false : (o) => o === sender;
-    held.add(ev);
-  }, -200);
+  hooks.on(
+    'groupchat-out',
+    (ev) => {
+      if (!moderationDelay(ev.room) || !ev.stanza.getChild('body') || !ev.stanza.attrs.id) return;
+      // A participant's reflection goes out as usual; a moderator's is the tagged copy like every moderator's.
+      const sender = ev.occupant;
+      ev.recipients = sender.role === 'moderator' ? () => false : (o) => o === sender;
+      held.add(ev);
+    },
+    -200,
+  );
 
   hooks.on('groupchat-sent', (ev) => {
     if (!held.has(ev)) return;
     const { room, occupant: sender, stanza } = ev;
     const delay = moderationDelay(room);
     const tagged = cloneElement(stanza);
-    tagged.append(el('moderation-delay', { delay: String(delay), waiting: String(Math.floor(Date.now() / 1000 + delay)) }));
+    tagged.append(
+      el('moderation-delay', { delay: String(delay), waiting: String(Math.floor(Date.now() / 1000 + delay)) }),
+    );
     const taggedP = new PreparedStanza(tagged);
     room.broadcast(taggedP, (o) => o.role === 'moderator' && o !== sender);
     if (sender.role === 'moderator') {
       // The sender's copy is its receipt: like any reflection, only once the message is durable.
       const durable = ev.stanzaId !== undefined ? room.host.archive.whenDurable?.(room.jid, ev.stanzaId) : null;
-      const reflect = () => { for (const s of sender.sessions.values()) if (room.bySession.get(s.full) === sender) room.deliverToSession(s, taggedP); };
+      const reflect = () => {
+        for (const s of sender.sessions.values())
+          if (room.bySession.get(s.full) === sender) room.deliverToSession(s, taggedP);
+      };
       if (durable) durable.then(reflect, () => undefined);
       else reflect();
     }

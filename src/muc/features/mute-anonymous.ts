@@ -14,15 +14,22 @@ export const MUTE_ANONYMOUS_FEATURE = 'x_peertubelivechat_mute_anonymous';
 export const mutesAnonymous = (room: Room): boolean => room.config[KEY] === true;
 
 export function install({ hooks, isAnonymous }: FeatureContext): void {
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({ ...boolField(FIELD, 'Mute anonymous users', mutesAnonymous(room)), desc: 'Anonymous users will be muted by default.' });
-  }, 11);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        ...boolField(FIELD, 'Mute anonymous users', mutesAnonymous(room)),
+        desc: 'Anonymous users will be muted by default.',
+      });
+    },
+    11,
+  );
   hooks.on('config-submitted', (ev) => {
     const v = asBool(ev.fields.get(FIELD));
     if (v === undefined || v === mutesAnonymous(ev.room)) return;
     ev.room.config[KEY] = v;
     ev.codes.add('104');
-    const [from, to] = v ? ['participant', 'visitor'] as const : ['visitor', 'participant'] as const;
+    const [from, to] = v ? (['participant', 'visitor'] as const) : (['visitor', 'participant'] as const);
     const affected: Occupant[] = [];
     for (const o of ev.room.occupants.values()) if (o.role === from && isAnonymous(o.bareJid)) affected.push(o);
     for (const o of affected) ev.room.setRole(o, to);
@@ -31,7 +38,11 @@ export function install({ hooks, isAnonymous }: FeatureContext): void {
     if (mutesAnonymous(room)) features.add(MUTE_ANONYMOUS_FEATURE);
   });
   // Before other pre-join handlers look at the role.
-  hooks.on('pre-join', (ev) => {
-    if (ev.role === 'participant' && mutesAnonymous(ev.room) && isAnonymous(ev.bareJid)) ev.role = 'visitor';
-  }, 1000);
+  hooks.on(
+    'pre-join',
+    (ev) => {
+      if (ev.role === 'participant' && mutesAnonymous(ev.room) && isAnonymous(ev.bareJid)) ev.role = 'visitor';
+    },
+    1000,
+  );
 }

@@ -22,8 +22,10 @@ export const COUNT_DEBOUNCE_MS = 2000;
 
 const pending = new WeakMap<Room, NodeJS.Timeout>();
 
-const hidesSome = (room: Room) => hidesOccupants(room) || (room.config[KEY] === true
-  && (!room.config.presenceBroadcast.includes('participant') || !room.config.presenceBroadcast.includes('visitor')));
+const hidesSome = (room: Room) =>
+  hidesOccupants(room) ||
+  (room.config[KEY] === true &&
+    (!room.config.presenceBroadcast.includes('participant') || !room.config.presenceBroadcast.includes('visitor')));
 const seesAll = (room: Room, o: Occupant) => o.role === 'moderator' && room.host.config.moderatorsSeeAllPresences;
 
 export function counts(room: Room): { total: number; anonymous: number } {
@@ -34,26 +36,39 @@ export function counts(room: Room): { total: number; anonymous: number } {
 
 function counter(room: Room): PreparedStanza {
   const c = counts(room);
-  return new PreparedStanza(el('message', { from: room.jid, type: 'groupchat', id: newStanzaId() },
-    el('occupants', { xmlns: COUNT_NS, total: String(c.total), anonymous: String(c.anonymous) }),
-    el('no-store', { xmlns: 'urn:xmpp:hints' }), el('no-copy', { xmlns: 'urn:xmpp:hints' })));
+  return new PreparedStanza(
+    el(
+      'message',
+      { from: room.jid, type: 'groupchat', id: newStanzaId() },
+      el('occupants', { xmlns: COUNT_NS, total: String(c.total), anonymous: String(c.anonymous) }),
+      el('no-store', { xmlns: 'urn:xmpp:hints' }),
+      el('no-copy', { xmlns: 'urn:xmpp:hints' }),
+    ),
+  );
 }
 
 function scheduleUpdate(room: Room): void {
   if (pending.has(room) || !hidesSome(room)) return;
-  pending.set(room, setTimeout(() => {
-    pending.delete(room);
-    if (room.destroyed || !hidesSome(room)) return;
-    room.broadcast(counter(room), (o) => !seesAll(room, o));
-  }, COUNT_DEBOUNCE_MS).unref());
+  pending.set(
+    room,
+    setTimeout(() => {
+      pending.delete(room);
+      if (room.destroyed || !hidesSome(room)) return;
+      room.broadcast(counter(room), (o) => !seesAll(room, o));
+    }, COUNT_DEBOUNCE_MS).unref(),
+  );
 }
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('join', ({ room, occupant, session, resync }) => {
-    if (!session || !occupant || !hidesSome(room)) return;
-    if (!seesAll(room, occupant)) room.deliverToSession(session, counter(room));
-    if (!resync) scheduleUpdate(room);
-  }, 2);
+  hooks.on(
+    'join',
+    ({ room, occupant, session, resync }) => {
+      if (!session || !occupant || !hidesSome(room)) return;
+      if (!seesAll(room, occupant)) room.deliverToSession(session, counter(room));
+      if (!resync) scheduleUpdate(room);
+    },
+    2,
+  );
   hooks.on('leave', ({ room }) => scheduleUpdate(room));
   hooks.on('config-changed', ({ room }) => scheduleUpdate(room));
   hooks.on('destroyed', ({ room }) => {
@@ -62,11 +77,23 @@ export function install({ hooks }: FeatureContext): void {
     pending.delete(room);
   });
   hooks.on('config-form', ({ room, fields }) => {
-    fields.push(boolField(FIELD, 'Show the number of viewers to those who cannot see the participant list', room.config[KEY] === true));
+    fields.push(
+      boolField(
+        FIELD,
+        'Show the number of viewers to those who cannot see the participant list',
+        room.config[KEY] === true,
+      ),
+    );
   });
-  hooks.on('config-submitted', (ev) => { submitBool(ev, FIELD, KEY); });
+  hooks.on('config-submitted', (ev) => {
+    submitBool(ev, FIELD, KEY);
+  });
   hooks.on('disco-info', ({ room, features, fields }) => {
     if (room.config[KEY] === true || hidesOccupants(room)) features.add(COUNT_NS);
-    fields.push({ var: 'x-livechat#roominfo_anonymous_occupants', label: 'Number of anonymous viewers', values: [String(counts(room).anonymous)] });
+    fields.push({
+      var: 'x-livechat#roominfo_anonymous_occupants',
+      label: 'Number of anonymous viewers',
+      values: [String(counts(room).anonymous)],
+    });
   });
 }

@@ -8,8 +8,14 @@ export function install({ hooks }: FeatureContext): void {
   hooks.on('presence-out', ({ occupant, stanza }) => {
     stanza.append(el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: occupant.occupantId }));
   });
-  hooks.on('groupchat-out', ({ occupant, stanza }) => {
-    stanza.append(el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: occupant.occupantId }));
-  }, 10);
-  hooks.on('disco-info', ({ features }) => { features.add(MUC_NS.OCCUPANT_ID); });
+  hooks.on(
+    'groupchat-out',
+    ({ occupant, stanza }) => {
+      stanza.append(el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: occupant.occupantId }));
+    },
+    10,
+  );
+  hooks.on('disco-info', ({ features }) => {
+    features.add(MUC_NS.OCCUPANT_ID);
+  });
 }

@@ -8,7 +8,8 @@ import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
 
 function requireOwner(room: Room, bare: string): void {
-  if (room.affiliationOf(bare) !== 'owner') throw new StanzaError('forbidden', 'Only owners can configure rooms', 'auth');
+  if (room.affiliationOf(bare) !== 'owner')
+    throw new StanzaError('forbidden', 'Only owners can configure rooms', 'auth');
 }
 
 export function install({ hooks, iq }: FeatureContext): void {
@@ -16,8 +17,17 @@ export function install({ hooks, iq }: FeatureContext): void {
     requireOwner(room, from.bare().toString());
     const fields: FormField[] = [];
     hooks.fire('config-form', { room, fields, actor: from.toString() });
-    return el('query', { xmlns: MUC_NS.OWNER },
-      buildForm('form', MUC_NS.ROOMCONFIG, fields, `Configuration for ${room.jid}`, 'Complete and submit this form to configure the room.'));
+    return el(
+      'query',
+      { xmlns: MUC_NS.OWNER },
+      buildForm(
+        'form',
+        MUC_NS.ROOMCONFIG,
+        fields,
+        `Configuration for ${room.jid}`,
+        'Complete and submit this form to configure the room.',
+      ),
+    );
   });
 
   iq.register('query', MUC_NS.OWNER, 'set', ({ room, from, payload, reply }) => {

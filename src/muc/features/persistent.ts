@@ -4,10 +4,22 @@ import type { FeatureContext } from './util.js';
 import { boolField, submitBool } from './util.js';
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push(boolField('muc#roomconfig_persistentroom', 'Persistent (room should remain even when it is empty)', room.config.persistent));
-  }, 90);
-  hooks.on('config-submitted', (ev) => { submitBool(ev, 'muc#roomconfig_persistentroom', 'persistent'); });
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push(
+        boolField(
+          'muc#roomconfig_persistentroom',
+          'Persistent (room should remain even when it is empty)',
+          room.config.persistent,
+        ),
+      );
+    },
+    90,
+  );
+  hooks.on('config-submitted', (ev) => {
+    submitBool(ev, 'muc#roomconfig_persistentroom', 'persistent');
+  });
   hooks.on('config-changed', ({ room }) => {
     if (!room.config.persistent && room.occupantCount === 0) room.host.roomEmpty(room);
   });

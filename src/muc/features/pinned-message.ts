@@ -17,15 +17,32 @@ import type { FeatureContext } from './util.js';
 export const PIN_NS = 'urn:livechat-xmpp:muc-pin:0';
 const HINTS = 'urn:xmpp:hints';
 
-interface Pinned { id: string; by: string; at: number; xml: string }
+interface Pinned {
+  id: string;
+  by: string;
+  at: number;
+  xml: string;
+}
 
 function notice(room: Room, child: Element): Element {
-  return el('message', { from: room.jid, type: 'groupchat', id: newStanzaId() }, child, el('no-store', { xmlns: HINTS }), el('no-copy', { xmlns: HINTS }));
+  return el(
+    'message',
+    { from: room.jid, type: 'groupchat', id: newStanzaId() },
+    child,
+    el('no-store', { xmlns: HINTS }),
+    el('no-copy', { xmlns: HINTS }),
+  );
 }
 
 function pinnedNotice(room: Room, p: Pinned): Element {
-  return notice(room, el('pinned', { xmlns: PIN_NS, id: p.id, by: p.by, stamp: new Date(p.at).toISOString() },
-    el('forwarded', { xmlns: 'urn:xmpp:forward:0' }, parse(p.xml) as Element)));
+  return notice(
+    room,
+    el(
+      'pinned',
+      { xmlns: PIN_NS, id: p.id, by: p.by, stamp: new Date(p.at).toISOString() },
+      el('forwarded', { xmlns: 'urn:xmpp:forward:0' }, parse(p.xml) as Element),
+    ),
+  );
 }
 
 function requireModerator(room: Room, nick: string | undefined): asserts nick is string {
@@ -38,7 +55,8 @@ export function install({ hooks, iq, archive }: FeatureContext): void {
     const id = payload.attrs.id;
     if (!id) throw new StanzaError('bad-request', 'The stanza-id of the message is required', 'modify');
     const apply = (entry: ArchiveEntry | undefined) => {
-      if (!entry || entry.stanza.getChild('retracted', MUC_NS.RETRACT_1)) throw new StanzaError('item-not-found', undefined, 'cancel');
+      if (!entry || entry.stanza.getChild('retracted', MUC_NS.RETRACT_1))
+        throw new StanzaError('item-not-found', undefined, 'cancel');
       const p: Pinned = { id, by: occupant!.nick, at: Date.now(), xml: entry.stanza.toString() };
       room.data.pinned = p;
       room.host.persist(room);
@@ -59,18 +77,30 @@ export function install({ hooks, iq, archive }: FeatureContext): void {
   });
 
   // A moderated (retracted) message cannot stay pinned.
-  hooks.on('moderate-message', ({ room, stanzaId }) => {
-    const p = room.data.pinned as Pinned | undefined;
-    if (p?.id !== stanzaId) return;
-    delete room.data.pinned;
-    room.host.persist(room);
-    room.broadcast(new PreparedStanza(notice(room, el('unpinned', { xmlns: PIN_NS, id: p.id, reason: 'retracted' }))));
-  }, -10);
+  hooks.on(
+    'moderate-message',
+    ({ room, stanzaId }) => {
+      const p = room.data.pinned as Pinned | undefined;
+      if (p?.id !== stanzaId) return;
+      delete room.data.pinned;
+      room.host.persist(room);
+      room.broadcast(
+        new PreparedStanza(notice(room, el('unpinned', { xmlns: PIN_NS, id: p.id, reason: 'retracted' }))),
+      );
+    },
+    -10,
+  );
 
-  hooks.on('join', ({ room, session }) => {
-    const p = room.data.pinned as Pinned | undefined;
-    if (session && p) room.deliverToSession(session, new PreparedStanza(pinnedNotice(room, p)));
-  }, 3);
+  hooks.on(
+    'join',
+    ({ room, session }) => {
+      const p = room.data.pinned as Pinned | undefined;
+      if (session && p) room.deliverToSession(session, new PreparedStanza(pinnedNotice(room, p)));
+    },
+    3,
+  );
 
-  hooks.on('disco-info', ({ features }) => { features.add(PIN_NS); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(PIN_NS);
+  });
 }

@@ -45,7 +45,11 @@ export interface Poll {
   creatorOccupantId: string;
 }
 
-interface Timers { end?: NodeJS.Timeout; update?: NodeJS.Timeout; purge?: NodeJS.Timeout }
+interface Timers {
+  end?: NodeJS.Timeout;
+  update?: NodeJS.Timeout;
+  purge?: NodeJS.Timeout;
+}
 const timers = new WeakMap<Room, Timers>();
 const timersOf = (room: Room): Timers => {
   let t = timers.get(room);
@@ -60,12 +64,38 @@ export function currentPoll(room: Room): Poll | undefined {
 
 function formFields(): FormField[] {
   const fields: FormField[] = [
-    { var: 'muc#roompoll_question', type: 'text-single', label: 'Question', desc: 'The poll question.', required: true, values: [''] },
-    { var: 'muc#roompoll_duration', type: 'text-single', label: 'Poll duration (in minutes)', desc: 'The number of minutes to run the poll.', required: true, values: [''] },
-    { var: 'muc#roompoll_anonymous', type: 'boolean', label: 'Anonymous results', desc: 'By enabling this, user\'s votes won\'t be publicly shown in the room.', values: ['1'] },
+    {
+      var: 'muc#roompoll_question',
+      type: 'text-single',
+      label: 'Question',
+      desc: 'The poll question.',
+      required: true,
+      values: [''],
+    },
+    {
+      var: 'muc#roompoll_duration',
+      type: 'text-single',
+      label: 'Poll duration (in minutes)',
+      desc: 'The number of minutes to run the poll.',
+      required: true,
+      values: [''],
+    },
+    {
+      var: 'muc#roompoll_anonymous',
+      type: 'boolean',
+      label: 'Anonymous results',
+      desc: "By enabling this, user's votes won't be publicly shown in the room.",
+      values: ['1'],
+    },
   ];
   for (let i = 1; i <= MAX_CHOICES; i++) {
-    fields.push({ var: `muc#roompoll_choice${i}`, type: 'text-single', label: `Choice ${i}`, required: i <= 2, values: [''] });
+    fields.push({
+      var: `muc#roompoll_choice${i}`,
+      type: 'text-single',
+      label: `Choice ${i}`,
+      required: i <= 2,
+      values: [''],
+    });
   }
   return fields;
 }
@@ -76,7 +106,12 @@ function requireOwnerOrAdmin(room: Room, bare: string): void {
 }
 
 /** Reads a submitted poll form; a missing or malformed field is a bad-request naming it. */
-function parseSubmission(fields: Map<string, string[]>): { question: string; minutes: number; anonymous: boolean; choices: Poll['choices'] } {
+function parseSubmission(fields: Map<string, string[]>): {
+  question: string;
+  minutes: number;
+  anonymous: boolean;
+  choices: Poll['choices'];
+} {
   const one = (name: string) => fields.get(name)?.[0];
   const errors: string[] = [];
   const question = one('muc#roompoll_question') ?? '';
@@ -117,17 +152,24 @@ function bodyText(p: Poll, isEnd: boolean): string {
 
 /** The poll message: with a body for start and end (kept in history), without for updates (not stored). */
 function pollMessage(room: Room, p: Poll, body: string | undefined): Element {
-  const m = el('message', { type: 'groupchat', from: room.nickJid(p.creatorNick), id: newStanzaId() + newStanzaId() },
+  const m = el(
+    'message',
+    { type: 'groupchat', from: room.nickJid(p.creatorNick), id: newStanzaId() + newStanzaId() },
     body !== undefined ? el('body', {}, body) : undefined,
-    el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: p.creatorOccupantId }));
+    el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: p.creatorOccupantId }),
+  );
   if (body === undefined) {
     m.append(el('no-copy', { xmlns: HINTS }));
     m.append(el('no-store', { xmlns: HINTS }));
     m.append(el('no-permanent-store', { xmlns: HINTS }));
   }
-  const x = el('x-poll', { xmlns: POLL_MESSAGE_NS, id: p.id, votes: String(total(p)), end: String(p.end), over: p.ended ? '' : undefined },
-    el('x-poll-question', {}, p.question));
-  for (const c of p.choices) x.append(el('x-poll-choice', { choice: c.n, votes: String(p.votesByChoice[c.n] ?? 0) }, c.label));
+  const x = el(
+    'x-poll',
+    { xmlns: POLL_MESSAGE_NS, id: p.id, votes: String(total(p)), end: String(p.end), over: p.ended ? '' : undefined },
+    el('x-poll-question', {}, p.question),
+  );
+  for (const c of p.choices)
+    x.append(el('x-poll-choice', { choice: c.n, votes: String(p.votesByChoice[c.n] ?? 0) }, c.label));
   m.append(x);
   return m;
 }
@@ -137,7 +179,12 @@ function send(room: Room, p: Poll, body: string | undefined): void {
   const m = pollMessage(room, p, body);
   if (body !== undefined) {
     room.host.archive.append(room.jid, {
-      ts: Date.now(), nick: p.creatorNick, realJid: p.creatorJid, occupantId: p.creatorOccupantId, stanza: m, persist: room.config.enableArchiving,
+      ts: Date.now(),
+      nick: p.creatorNick,
+      realJid: p.creatorJid,
+      occupantId: p.creatorOccupantId,
+      stanza: m,
+      persist: room.config.enableArchiving,
     });
   }
   room.broadcast(new PreparedStanza(m));
@@ -199,8 +246,17 @@ function scheduleEnd(room: Room, p: Poll): void {
 export function install({ hooks, iq }: FeatureContext): void {
   iq.register('query', POLL_NS, 'get', ({ room, from }) => {
     requireOwnerOrAdmin(room, from.bare().toString());
-    return el('query', { xmlns: POLL_NS }, buildForm('form', POLL_NS, formFields(), 'New poll',
-      'Complete and submit this form to create a new poll. This will end and replace any existing poll.'));
+    return el(
+      'query',
+      { xmlns: POLL_NS },
+      buildForm(
+        'form',
+        POLL_NS,
+        formFields(),
+        'New poll',
+        'Complete and submit this form to create a new poll. This will end and replace any existing poll.',
+      ),
+    );
   });
 
   iq.register('query', POLL_NS, 'set', ({ room, from, payload, occupant }) => {
@@ -236,35 +292,47 @@ export function install({ hooks, iq }: FeatureContext): void {
   });
 
   // Nobody may forge poll markup: occupants' copies never carry it.
-  hooks.on('groupchat', ({ stanza }) => {
-    stanza.children = stanza.children.filter((c) => typeof c === 'string' || !POLL_TAGS.has(c.name));
-  }, 1000);
+  hooks.on(
+    'groupchat',
+    ({ stanza }) => {
+      stanza.children = stanza.children.filter((c) => typeof c === 'string' || !POLL_TAGS.has(c.name));
+    },
+    1000,
+  );
 
   // Votes, after the voice check (80) and before emoji-only (45) and slow mode (40), as in livechat.
-  hooks.on('groupchat', ({ room, occupant, stanza }) => {
-    const p = currentPoll(room);
-    if (!p) return;
-    const m = /^\s*!(\d+)\s*$/.exec(stanza.getChildText('body') ?? '');
-    if (!m) return;
-    // Votes after the end keep bouncing until the poll is purged, so a late vote never shows its choice.
-    if (Date.now() >= p.end * 1000) throw new StanzaError('not-allowed', STR.over, 'cancel');
-    const choice = m[1];
-    if (p.votesByChoice[choice] === undefined) throw new StanzaError('bad-request', STR.invalid, 'cancel');
-    const prev = p.votesByVoter[occupant.bareJid];
-    if (prev !== undefined) p.votesByChoice[prev]--;
-    p.votesByChoice[choice]++;
-    p.votesByVoter[occupant.bareJid] = choice;
-    room.host.persist(room);
-    scheduleUpdate(room);
-    if (p.anonymous) throw new StanzaError('undefined-condition', STR.anonymousOk, 'continue');
-  }, 50);
+  hooks.on(
+    'groupchat',
+    ({ room, occupant, stanza }) => {
+      const p = currentPoll(room);
+      if (!p) return;
+      const m = /^\s*!(\d+)\s*$/.exec(stanza.getChildText('body') ?? '');
+      if (!m) return;
+      // Votes after the end keep bouncing until the poll is purged, so a late vote never shows its choice.
+      if (Date.now() >= p.end * 1000) throw new StanzaError('not-allowed', STR.over, 'cancel');
+      const choice = m[1];
+      if (p.votesByChoice[choice] === undefined) throw new StanzaError('bad-request', STR.invalid, 'cancel');
+      const prev = p.votesByVoter[occupant.bareJid];
+      if (prev !== undefined) p.votesByChoice[prev]--;
+      p.votesByChoice[choice]++;
+      p.votesByVoter[occupant.bareJid] = choice;
+      room.host.persist(room);
+      scheduleUpdate(room);
+      if (p.anonymous) throw new StanzaError('undefined-condition', STR.anonymousOk, 'continue');
+    },
+    50,
+  );
 
   // Each new session gets the running poll after the subject (clients skip delayed history when drawing polls).
-  hooks.on('join', ({ room, session }) => {
-    const p = currentPoll(room);
-    if (!session || !p || p.ended) return;
-    room.deliverToSession(session, new PreparedStanza(pollMessage(room, p, undefined)));
-  }, 5);
+  hooks.on(
+    'join',
+    ({ room, session }) => {
+      const p = currentPoll(room);
+      if (!session || !p || p.ended) return;
+      room.deliverToSession(session, new PreparedStanza(pollMessage(room, p, undefined)));
+    },
+    5,
+  );
 
   hooks.on('restored', ({ room }) => {
     const p = currentPoll(room);
@@ -283,5 +351,7 @@ export function install({ hooks, iq }: FeatureContext): void {
     timers.delete(room);
   });
 
-  hooks.on('disco-info', ({ features }) => { features.add(POLL_NS); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(POLL_NS);
+  });
 }

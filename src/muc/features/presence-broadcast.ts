@@ -14,14 +14,24 @@ const BROADCASTABLE: Role[] = ['moderator', 'participant', 'visitor', 'none'];
 const MAX_OFFLINE = 500;
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({
-      var: 'muc#roomconfig_presencebroadcast', type: 'list-multi', label: 'Roles for which Presence is Broadcasted',
-      values: [...room.config.presenceBroadcast],
-      options: [{ value: 'moderator', label: 'Moderator' }, { value: 'participant', label: 'Participant' }, { value: 'visitor', label: 'Visitor' },
-        { value: 'none', label: 'Absent members' }],
-    });
-  }, 30);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        var: 'muc#roomconfig_presencebroadcast',
+        type: 'list-multi',
+        label: 'Roles for which Presence is Broadcasted',
+        values: [...room.config.presenceBroadcast],
+        options: [
+          { value: 'moderator', label: 'Moderator' },
+          { value: 'participant', label: 'Participant' },
+          { value: 'visitor', label: 'Visitor' },
+          { value: 'none', label: 'Absent members' },
+        ],
+      });
+    },
+    30,
+  );
   hooks.on('config-submitted', (ev) => {
     const raw = ev.fields.get('muc#roomconfig_presencebroadcast');
     if (!raw) return;
@@ -40,7 +50,12 @@ export function install({ hooks }: FeatureContext): void {
       if (!nick || entry.affiliation === 'outcast' || room.occupants.has(nick)) continue;
       present ??= new Set([...room.occupants.values()].map((o) => o.bareJid));
       if (present.has(bare)) continue;
-      const x = mucUserX({ affiliation: entry.affiliation, role: 'none', jids: view === 'full' ? [bare] : undefined, details: { nick } });
+      const x = mucUserX({
+        affiliation: entry.affiliation,
+        role: 'none',
+        jids: view === 'full' ? [bare] : undefined,
+        details: { nick },
+      });
       room.router.route(el('presence', { from: room.nickJid(nick), to: session.full, type: 'unavailable' }, x));
       if (++n >= MAX_OFFLINE) break;
     }

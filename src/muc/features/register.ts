@@ -14,7 +14,13 @@ import type { FeatureContext } from './util.js';
 const NICK_FIELD = 'muc#register_roomnick';
 
 function registrationForm(nick?: string): Element {
-  const field: FormField = { var: NICK_FIELD, type: 'text-single', label: 'Nickname', required: true, values: nick ? [nick] : [] };
+  const field: FormField = {
+    var: NICK_FIELD,
+    type: 'text-single',
+    label: 'Nickname',
+    required: true,
+    values: nick ? [nick] : [],
+  };
   return buildForm('form', MUC_NS.REGISTER_FORM, [field]);
 }
 
@@ -51,10 +57,12 @@ function register({ room, payload, from }: RoomIqContext): void {
     return;
   }
   const x = payload.getChild('x', MUC_NS.DATA);
-  if (!x || x.attrs.type !== 'submit') throw new StanzaError('bad-request', 'A submitted registration form is required', 'modify');
+  if (!x || x.attrs.type !== 'submit')
+    throw new StanzaError('bad-request', 'A submitted registration form is required', 'modify');
   const fields = readForm(x);
   const ft = formType(fields);
-  if (ft !== undefined && ft !== MUC_NS.REGISTER_FORM) throw new StanzaError('bad-request', 'Form is not of type room registration', 'modify');
+  if (ft !== undefined && ft !== MUC_NS.REGISTER_FORM)
+    throw new StanzaError('bad-request', 'Form is not of type room registration', 'modify');
   const nick = fields.get(NICK_FIELD)?.[0] ?? '';
   try {
     room.validateNick(nick);
@@ -80,5 +88,7 @@ export function install({ hooks, iq }: FeatureContext): void {
     return el('query', { xmlns: MUC_NS.REGISTER }, nick ? el('registered') : undefined, registrationForm(nick));
   });
   iq.register('query', MUC_NS.REGISTER, 'set', register);
-  hooks.on('disco-info', ({ features }) => { features.add(MUC_NS.REGISTER); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(MUC_NS.REGISTER);
+  });
 }

@@ -10,10 +10,14 @@ function reservedBy(room: Room, nick: string): string | undefined {
 }
 
 export function install({ hooks }: FeatureContext): void {
-  hooks.on('pre-join', (ev) => {
-    const owner = reservedBy(ev.room, ev.nick);
-    if (owner && owner !== ev.bareJid) throw new StanzaError('conflict', undefined, 'cancel');
-  }, 70);
+  hooks.on(
+    'pre-join',
+    (ev) => {
+      const owner = reservedBy(ev.room, ev.nick);
+      if (owner && owner !== ev.bareJid) throw new StanzaError('conflict', undefined, 'cancel');
+    },
+    70,
+  );
   hooks.on('pre-nick-change', ({ room, occupant, newNick }) => {
     const owner = reservedBy(room, newNick);
     if (owner && owner !== occupant.bareJid) throw new StanzaError('conflict', undefined, 'cancel');

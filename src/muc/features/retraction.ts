@@ -11,25 +11,54 @@ import type { ModerateMessageEvent, Room } from '../room.js';
 import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
 
-function tombstone(entry: ArchiveEntry, by: string | undefined, byOccupantId: string | undefined, reason: string | undefined): Element {
+function tombstone(
+  entry: ArchiveEntry,
+  by: string | undefined,
+  byOccupantId: string | undefined,
+  reason: string | undefined,
+): Element {
   const stamp = new Date().toISOString();
   const t = el('message', { from: entry.stanza.attrs.from, type: 'groupchat', id: entry.stanza.attrs.id });
   if (by) {
-    t.append(el('moderated', { xmlns: MUC_NS.MODERATE_0, by, stamp },
-      el('retracted', { xmlns: MUC_NS.RETRACT_0, stamp }), reason ? el('reason', {}, reason) : undefined));
-    t.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp },
-      el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined),
-      reason ? el('reason', {}, reason) : undefined));
+    t.append(
+      el(
+        'moderated',
+        { xmlns: MUC_NS.MODERATE_0, by, stamp },
+        el('retracted', { xmlns: MUC_NS.RETRACT_0, stamp }),
+        reason ? el('reason', {}, reason) : undefined,
+      ),
+    );
+    t.append(
+      el(
+        'retracted',
+        { xmlns: MUC_NS.RETRACT_1, stamp },
+        el(
+          'moderated',
+          { xmlns: MUC_NS.MODERATE_1, by },
+          byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined,
+        ),
+        reason ? el('reason', {}, reason) : undefined,
+      ),
+    );
   } else {
     t.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp }));
   }
   for (const c of entry.stanza.getChildElements()) {
-    if ((c.name === 'stanza-id' && c.attrs.xmlns === MUC_NS.SID) || (c.name === 'occupant-id' && c.attrs.xmlns === MUC_NS.OCCUPANT_ID)) t.append(c);
+    if (
+      (c.name === 'stanza-id' && c.attrs.xmlns === MUC_NS.SID) ||
+      (c.name === 'occupant-id' && c.attrs.xmlns === MUC_NS.OCCUPANT_ID)
+    )
+      t.append(c);
   }
   return t;
 }
 
-function moderate(room: Room, moderator: Occupant | undefined, id: string | undefined, reason: string | undefined): void | Promise<void> {
+function moderate(
+  room: Room,
+  moderator: Occupant | undefined,
+  id: string | undefined,
+  reason: string | undefined,
+): void | Promise<void> {
   if (!moderator || moderator.role !== 'moderator') throw new StanzaError('forbidden', undefined, 'auth');
   if (!id) throw new StanzaError('bad-request', undefined, 'modify');
   const archive = room.host.archive;
@@ -44,22 +73,48 @@ function moderate(room: Room, moderator: Occupant | undefined, id: string | unde
   });
 }
 
-function applyModeration(room: Room, moderator: Occupant, id: string, entry: ArchiveEntry, reason: string | undefined): void {
+function applyModeration(
+  room: Room,
+  moderator: Occupant,
+  id: string,
+  entry: ArchiveEntry,
+  reason: string | undefined,
+): void {
   // Features see the action first: moderation delay cancels a pending delivery, anonymization hides the moderator.
-  const ev: ModerateMessageEvent = { room, moderator, stanzaId: id, reason, by: room.nickJid(moderator.nick), byOccupantId: moderator.occupantId };
+  const ev: ModerateMessageEvent = {
+    room,
+    moderator,
+    stanzaId: id,
+    reason,
+    by: room.nickJid(moderator.nick),
+    byOccupantId: moderator.occupantId,
+  };
   room.hooks.fire('moderate-message', ev);
   const { by, byOccupantId } = ev;
   room.host.archive.retract(room.jid, id, tombstone(entry, by, byOccupantId, reason));
   const reasonEl = () => (reason ? el('reason', {}, reason) : undefined);
-  room.broadcastRoomMessage([
-    el('apply-to', { xmlns: MUC_NS.FASTEN, id },
-      el('moderated', { xmlns: MUC_NS.MODERATE_0, by }, el('retract', { xmlns: MUC_NS.RETRACT_0 }), reasonEl())),
-    el('retract', { xmlns: MUC_NS.RETRACT_1, id },
-      el('moderated', { xmlns: MUC_NS.MODERATE_1, by }, byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined),
-      reasonEl()),
-    el('body', {}, reason ? `This message has been moderated: ${reason}` : 'This message has been moderated'),
-    el('store', { xmlns: 'urn:xmpp:hints' }),
-  ], { id: newStanzaId() });
+  room.broadcastRoomMessage(
+    [
+      el(
+        'apply-to',
+        { xmlns: MUC_NS.FASTEN, id },
+        el('moderated', { xmlns: MUC_NS.MODERATE_0, by }, el('retract', { xmlns: MUC_NS.RETRACT_0 }), reasonEl()),
+      ),
+      el(
+        'retract',
+        { xmlns: MUC_NS.RETRACT_1, id },
+        el(
+          'moderated',
+          { xmlns: MUC_NS.MODERATE_1, by },
+          byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined,
+        ),
+        reasonEl(),
+      ),
+      el('body', {}, reason ? `This message has been moderated: ${reason}` : 'This message has been moderated'),
+      el('store', { xmlns: 'urn:xmpp:hints' }),
+    ],
+    { id: newStanzaId() },
+  );
 }
 
 export function install({ hooks, iq, archive }: FeatureContext): void {
@@ -76,23 +131,32 @@ export function install({ hooks, iq, archive }: FeatureContext): void {
   });
 
   // XEP-0424 by the author: allowed for the author's own messages only, then relayed as usual.
-  hooks.on('groupchat', ({ room, occupant, stanza }) => {
-    const r1 = stanza.getChild('retract', MUC_NS.RETRACT_1);
-    const a0 = stanza.getChild('apply-to', MUC_NS.FASTEN);
-    const id = r1?.attrs.id ?? (a0?.getChild('retract', MUC_NS.RETRACT_0) ? a0.attrs.id : undefined);
-    if (!id) return;
-    const entry = archive.get(room.jid, id);
-    if (!entry) {
-      // Older than memory: relay at once (clients check authorship themselves) and tombstone the archived
-      // message once the archive confirms the author.
-      void archive.lookup?.(room.jid, id).then((old) => {
-        if (old && old.realJid === occupant.bareJid) archive.retract(room.jid, id, tombstone(old, undefined, undefined, undefined));
-      }, () => undefined);
-      return;
-    }
-    if (entry.realJid !== occupant.bareJid) throw new StanzaError('forbidden', 'You can only retract your own messages', 'auth');
-    archive.retract(room.jid, id, tombstone(entry, undefined, undefined, undefined));
-  }, 60);
+  hooks.on(
+    'groupchat',
+    ({ room, occupant, stanza }) => {
+      const r1 = stanza.getChild('retract', MUC_NS.RETRACT_1);
+      const a0 = stanza.getChild('apply-to', MUC_NS.FASTEN);
+      const id = r1?.attrs.id ?? (a0?.getChild('retract', MUC_NS.RETRACT_0) ? a0.attrs.id : undefined);
+      if (!id) return;
+      const entry = archive.get(room.jid, id);
+      if (!entry) {
+        // Older than memory: relay at once (clients check authorship themselves) and tombstone the archived
+        // message once the archive confirms the author.
+        void archive.lookup?.(room.jid, id).then(
+          (old) => {
+            if (old && old.realJid === occupant.bareJid)
+              archive.retract(room.jid, id, tombstone(old, undefined, undefined, undefined));
+          },
+          () => undefined,
+        );
+        return;
+      }
+      if (entry.realJid !== occupant.bareJid)
+        throw new StanzaError('forbidden', 'You can only retract your own messages', 'auth');
+      archive.retract(room.jid, id, tombstone(entry, undefined, undefined, undefined));
+    },
+    60,
+  );
 
   hooks.on('disco-info', ({ features }) => {
     features.add(MUC_NS.MODERATE_0);

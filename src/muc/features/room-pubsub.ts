@@ -22,8 +22,13 @@ export const LIVECHAT_NS = {
 };
 const MAX_ITEMS = 5000;
 
-interface StoredItem { id: string; xml: string }
-interface Node { items: StoredItem[] }
+interface StoredItem {
+  id: string;
+  xml: string;
+}
+interface Node {
+  items: StoredItem[];
+}
 type Nodes = Record<string, Node>;
 
 /** Room → node → subscribed JIDs (in memory only). */
@@ -56,8 +61,11 @@ function requireNodeName(name: string | undefined): string {
 function notify(room: Room, node: string, child: Element): void {
   const subs = subscriptions.get(room)?.get(node);
   if (!subs?.size) return;
-  const m = el('message', { from: room.jid, type: 'headline', id: newStanzaId() },
-    el('event', { xmlns: PUBSUB_EVENT }, el('items', { node }, child)));
+  const m = el(
+    'message',
+    { from: room.jid, type: 'headline', id: newStanzaId() },
+    el('event', { xmlns: PUBSUB_EVENT }, el('items', { node }, child)),
+  );
   for (const jid of subs) {
     const copy = cloneElement(m);
     copy.attrs.to = jid;
@@ -82,7 +90,12 @@ function createNode(room: Room, node: string): void {
   nodesOf(room)[node] = { items: [] };
   // A new task node starts with one task list named after the room, as livechat does.
   if (node === 'livechat-tasks') {
-    publish(room, node, randomUUID(), el('tasklist', { xmlns: LIVECHAT_NS.TASKLIST }, el('name', {}, room.config.name || room.localpart)));
+    publish(
+      room,
+      node,
+      randomUUID(),
+      el('tasklist', { xmlns: LIVECHAT_NS.TASKLIST }, el('name', {}, room.config.name || room.localpart)),
+    );
   }
   room.host.persist(room);
 }
@@ -107,7 +120,8 @@ export function install({ hooks, iq }: FeatureContext): void {
         const items = op.getChildren('item');
         if (items.length !== 1) throw new StanzaError('bad-request', 'Exactly one item must be published', 'modify');
         const children = items[0].getChildElements();
-        if (children.length !== 1) throw new StanzaError('bad-request', 'An item carries exactly one payload', 'modify');
+        if (children.length !== 1)
+          throw new StanzaError('bad-request', 'An item carries exactly one payload', 'modify');
         const id = items[0].attrs.id || randomUUID();
         publish(room, node, id, children[0]);
         return el('pubsub', { xmlns: PUBSUB_NS }, el('publish', { node }, el('item', { id })));
@@ -131,12 +145,17 @@ export function install({ hooks, iq }: FeatureContext): void {
         if (jid.bare().toString() !== bare) throw new StanzaError('bad-request', 'JIDs do not match', 'modify');
         if (!nodesOf(room)[node]) createNode(room, node);
         subsOf(room, node).add(jid.toString());
-        return el('pubsub', { xmlns: PUBSUB_NS }, el('subscription', { node, jid: jid.toString(), subscription: 'subscribed' }));
+        return el(
+          'pubsub',
+          { xmlns: PUBSUB_NS },
+          el('subscription', { node, jid: jid.toString(), subscription: 'subscribed' }),
+        );
       }
       case 'unsubscribe': {
         const jid = op.attrs.jid ? parseJid(op.attrs.jid) : from;
         if (!jid || jid.bare().toString() !== bare) throw new StanzaError('bad-request', 'JIDs do not match', 'modify');
-        if (!subsOf(room, node).delete(jid.toString())) throw new StanzaError('unexpected-request', 'Not subscribed', 'cancel');
+        if (!subsOf(room, node).delete(jid.toString()))
+          throw new StanzaError('unexpected-request', 'Not subscribed', 'cancel');
         return;
       }
       default:
@@ -151,9 +170,15 @@ export function install({ hooks, iq }: FeatureContext): void {
     const node = requireNodeName(op.attrs.node);
     const n = nodesOf(room)[node];
     if (!n) throw new StanzaError('item-not-found', undefined, 'cancel');
-    const wanted = new Set(op.getChildren('item').map((i) => i.attrs.id).filter(Boolean));
+    const wanted = new Set(
+      op
+        .getChildren('item')
+        .map((i) => i.attrs.id)
+        .filter(Boolean),
+    );
     const out = el('items', { node });
-    for (const it of n.items) if (wanted.size === 0 || wanted.has(it.id)) out.append(el('item', { id: it.id }, parse(it.xml) as Element));
+    for (const it of n.items)
+      if (wanted.size === 0 || wanted.has(it.id)) out.append(el('item', { id: it.id }, parse(it.xml) as Element));
     return el('pubsub', { xmlns: PUBSUB_NS }, out);
   });
 
@@ -171,7 +196,9 @@ export function install({ hooks, iq }: FeatureContext): void {
   hooks.on('affiliation-changed', ({ room, bareJid, newAffiliation }) => {
     if (newAffiliation !== 'owner' && newAffiliation !== 'admin') unsubscribeEverywhere(room, bareJid);
   });
-  hooks.on('destroyed', ({ room }) => { subscriptions.delete(room); });
+  hooks.on('destroyed', ({ room }) => {
+    subscriptions.delete(room);
+  });
   hooks.on('disco-info', ({ features }) => {
     features.add(LIVECHAT_NS.TASK);
     features.add(LIVECHAT_NS.TASKLIST);

@@ -13,5 +13,7 @@ export function install({ hooks }: FeatureContext): void {
     room.router.route(el('iq', { type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: from.toString() }));
     return true;
   });
-  hooks.on('disco-info', ({ features }) => { features.add(MUC_NS.SELF_PING); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(MUC_NS.SELF_PING);
+  });
 }

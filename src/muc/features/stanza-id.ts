@@ -4,12 +4,22 @@ import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
 
 export function install({ hooks, archive }: FeatureContext): void {
-  hooks.on('groupchat-out', (ev) => {
-    if (!ev.historic) return;
-    ev.stanzaId = archive.append(ev.room.jid, {
-      ts: Date.now(), nick: ev.occupant.nick, realJid: ev.occupant.bareJid, occupantId: ev.occupant.occupantId,
-      stanza: ev.stanza, persist: ev.room.config.enableArchiving,
-    });
-  }, -100);
-  hooks.on('disco-info', ({ features }) => { features.add(MUC_NS.SID); });
+  hooks.on(
+    'groupchat-out',
+    (ev) => {
+      if (!ev.historic) return;
+      ev.stanzaId = archive.append(ev.room.jid, {
+        ts: Date.now(),
+        nick: ev.occupant.nick,
+        realJid: ev.occupant.bareJid,
+        occupantId: ev.occupant.occupantId,
+        stanza: ev.stanza,
+        persist: ev.room.config.enableArchiving,
+      });
+    },
+    -100,
+  );
+  hooks.on('disco-info', ({ features }) => {
+    features.add(MUC_NS.SID);
+  });
 }

@@ -33,7 +33,8 @@ function schedule(room: Room): void {
     if (room.affiliationOf(bare) === 'outcast') room.setAffiliation(bare, 'none', { reason: 'Temporary ban expired' });
   }
   const next = Math.min(...Object.values(bans));
-  if (Number.isFinite(next)) timers.set(room, setTimeout(() => schedule(room), Math.min(Math.max(next - now, 0), 2 ** 31 - 1)).unref());
+  if (Number.isFinite(next))
+    timers.set(room, setTimeout(() => schedule(room), Math.min(Math.max(next - now, 0), 2 ** 31 - 1)).unref());
   room.host.persist(room);
 }
 
@@ -41,7 +42,8 @@ function schedule(room: Room): void {
 export function requestedExpiry(item: Element | undefined): number | undefined {
   const exp = item?.getChild('expires', TEMP_BAN_NS);
   if (!exp) return undefined;
-  if (exp.attrs.seconds !== undefined && /^\d+$/.test(exp.attrs.seconds)) return Date.now() + Math.min(Number(exp.attrs.seconds), MAX_SECONDS) * 1000;
+  if (exp.attrs.seconds !== undefined && /^\d+$/.test(exp.attrs.seconds))
+    return Date.now() + Math.min(Number(exp.attrs.seconds), MAX_SECONDS) * 1000;
   if (exp.attrs.until && !Number.isNaN(Date.parse(exp.attrs.until))) return Date.parse(exp.attrs.until);
   return undefined;
 }
@@ -52,7 +54,10 @@ export function banExpiry(room: Room, bare: string): number | undefined {
 
 /** Library form: bans `bare` for `seconds`. */
 export function banTemporarily(room: Room, bare: string, seconds: number, reason?: string): void {
-  room.setAffiliation(bare, 'outcast', { reason, item: el('item', {}, el('expires', { xmlns: TEMP_BAN_NS, seconds: String(seconds) })) });
+  room.setAffiliation(bare, 'outcast', {
+    reason,
+    item: el('item', {}, el('expires', { xmlns: TEMP_BAN_NS, seconds: String(seconds) })),
+  });
 }
 
 export function install({ hooks }: FeatureContext): void {
@@ -70,11 +75,15 @@ export function install({ hooks }: FeatureContext): void {
     bans[bareJid] = until;
     schedule(room);
   });
-  hooks.on('restored', ({ room }) => { if (room.data.tempBans) schedule(room); });
+  hooks.on('restored', ({ room }) => {
+    if (room.data.tempBans) schedule(room);
+  });
   hooks.on('destroyed', ({ room }) => {
     const t = timers.get(room);
     if (t) clearTimeout(t);
     timers.delete(room);
   });
-  hooks.on('disco-info', ({ features }) => { features.add(TEMP_BAN_NS); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(TEMP_BAN_NS);
+  });
 }

@@ -20,13 +20,16 @@ export function roomTerms(room: Room): string | undefined {
 
 function termsMessage(room: Room, nick: string, type: 'global' | 'muc', text: string): Element {
   const from = room.nickJid(nick);
-  return el('message', { type: 'groupchat', from, id: newStanzaId() },
+  return el(
+    'message',
+    { type: 'groupchat', from, id: newStanzaId() },
     el('body', {}, text),
     el(TAG, { type }),
     el('delay', { xmlns: MUC_NS.DELAY, from, stamp: new Date().toISOString() }),
     el('no-copy', { xmlns: HINTS }),
     el('no-store', { xmlns: HINTS }),
-    el('no-permanent-store', { xmlns: HINTS }));
+    el('no-permanent-store', { xmlns: HINTS }),
+  );
 }
 
 /** Sets (or with '' clears) a room's terms; new terms are shown to everyone present. False when unchanged. */
@@ -42,12 +45,17 @@ export function setRoomTerms(room: Room, nick: string, text: string): boolean {
 
 export function install({ hooks, config }: FeatureContext): void {
   const nick = config.termsNickname;
-  hooks.on('join', ({ room, session }) => {
-    if (!session) return;
-    if (config.terms) room.deliverToSession(session, new PreparedStanza(termsMessage(room, nick, 'global', config.terms)));
-    const own = roomTerms(room);
-    if (own) room.deliverToSession(session, new PreparedStanza(termsMessage(room, nick, 'muc', own)));
-  }, 4); // after the subject and the running poll, as livechat orders them
+  hooks.on(
+    'join',
+    ({ room, session }) => {
+      if (!session) return;
+      if (config.terms)
+        room.deliverToSession(session, new PreparedStanza(termsMessage(room, nick, 'global', config.terms)));
+      const own = roomTerms(room);
+      if (own) room.deliverToSession(session, new PreparedStanza(termsMessage(room, nick, 'muc', own)));
+    },
+    4,
+  ); // after the subject and the running poll, as livechat orders them
 
   const reserved = (wanted: string) => {
     if (wanted === nick) throw new StanzaError('conflict', undefined, 'cancel');
@@ -55,7 +63,11 @@ export function install({ hooks, config }: FeatureContext): void {
   hooks.on('pre-join', ({ nick: wanted }) => reserved(wanted), 50);
   hooks.on('pre-nick-change', ({ newNick }) => reserved(newNick), 50);
 
-  hooks.on('groupchat', ({ stanza }) => {
-    stanza.children = stanza.children.filter((c) => typeof c === 'string' || c.name !== TAG);
-  }, 1000);
+  hooks.on(
+    'groupchat',
+    ({ stanza }) => {
+      stanza.children = stanza.children.filter((c) => typeof c === 'string' || c.name !== TAG);
+    },
+    1000,
+  );
 }

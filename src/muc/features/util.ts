@@ -35,7 +35,12 @@ export function submitBool(ev: ConfigSubmittedEvent, name: string, key: string):
 }
 
 /** Applies a submitted single-value field; `parse` returns undefined to ignore a bad value. */
-export function submitValue<T>(ev: ConfigSubmittedEvent, name: string, key: string, parse: (s: string) => T | undefined): boolean {
+export function submitValue<T>(
+  ev: ConfigSubmittedEvent,
+  name: string,
+  key: string,
+  parse: (s: string) => T | undefined,
+): boolean {
   const raw = ev.fields.get(name);
   if (!raw) return false;
   const v = parse(raw[0] ?? '');

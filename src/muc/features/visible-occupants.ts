@@ -33,7 +33,7 @@ const states = new WeakMap<Room, State>();
 
 export function presenceMode(room: Room): PresenceMode {
   const v = room.config[KEY];
-  return PRESENCE_MODES.includes(v as PresenceMode) ? v as PresenceMode : room.host.config.visibleOccupants.mode;
+  return PRESENCE_MODES.includes(v as PresenceMode) ? (v as PresenceMode) : room.host.config.visibleOccupants.mode;
 }
 
 /** Whether some occupants of this room are, or will be, hidden from ordinary viewers (they get a counter instead). */
@@ -42,7 +42,8 @@ export function hidesOccupants(room: Room): boolean {
 }
 
 /** Moderators see every presence (MucConfig.moderatorsSeeAllPresences), quiet ones included. */
-const watches = (room: Room, o: Occupant): boolean => o.role === 'moderator' && room.host.config.moderatorsSeeAllPresences;
+const watches = (room: Room, o: Occupant): boolean =>
+  o.role === 'moderator' && room.host.config.moderatorsSeeAllPresences;
 
 const privileged = (room: Room, o: Occupant): boolean => {
   if (o.role === 'moderator') return true;
@@ -78,7 +79,13 @@ export function install({ hooks, config }: FeatureContext): void {
   /** Withdraws a speaker from those who are not moderators; it is quiet again. */
   function silence(room: Room, st: State, occ: Occupant): void {
     st.speakers.delete(occ);
-    room.presence.publish(occ, { type: 'unavailable', role: 'none', payload: [], selfSessions: [], to: (o) => !watches(room, o) });
+    room.presence.publish(occ, {
+      type: 'unavailable',
+      role: 'none',
+      payload: [],
+      selfSessions: [],
+      to: (o) => !watches(room, o),
+    });
     st.quiet.add(occ);
   }
 
@@ -108,17 +115,26 @@ export function install({ hooks, config }: FeatureContext): void {
   }
 
   // Classify a new occupant last, once other features have settled its role (moderated, mute anonymous).
-  hooks.on('pre-join', ({ room, bareJid, nick, role, affiliation }) => {
-    if (room.occupants.has(nick)) return; // another session of an occupant already classified
-    const mode = presenceMode(room);
-    if (mode === 'all' || (mode === 'auto' && room.occupants.size < cfg.threshold)) return;
-    if (role === 'moderator' || affiliation === 'owner' || affiliation === 'admin' || affiliation === 'member') return;
-    stateOf(room).pending = { bare: bareJid, nick };
-  }, -1000);
-  hooks.on('join', ({ room, occupant }) => {
-    const st = states.get(room);
-    if (st?.pending && occupant) adopt(st, occupant); // nobody else was there to see it
-  }, 50);
+  hooks.on(
+    'pre-join',
+    ({ room, bareJid, nick, role, affiliation }) => {
+      if (room.occupants.has(nick)) return; // another session of an occupant already classified
+      const mode = presenceMode(room);
+      if (mode === 'all' || (mode === 'auto' && room.occupants.size < cfg.threshold)) return;
+      if (role === 'moderator' || affiliation === 'owner' || affiliation === 'admin' || affiliation === 'member')
+        return;
+      stateOf(room).pending = { bare: bareJid, nick };
+    },
+    -1000,
+  );
+  hooks.on(
+    'join',
+    ({ room, occupant }) => {
+      const st = states.get(room);
+      if (st?.pending && occupant) adopt(st, occupant); // nobody else was there to see it
+    },
+    50,
+  );
   hooks.on('pre-nick-change', ({ room, occupant, newNick }) => {
     const st = states.get(room);
     // A session moving away from a multi-session occupant becomes a new occupant: it stays quiet if it was.
@@ -134,21 +150,25 @@ export function install({ hooks, config }: FeatureContext): void {
   });
 
   // Announce on first word, before the message itself leaves.
-  hooks.on('groupchat-out', ({ room, occupant }) => {
-    const st = states.get(room);
-    if (!st) return;
-    const now = Date.now();
-    if (st.speakers.delete(occupant)) {
+  hooks.on(
+    'groupchat-out',
+    ({ room, occupant }) => {
+      const st = states.get(room);
+      if (!st) return;
+      const now = Date.now();
+      if (st.speakers.delete(occupant)) {
+        st.speakers.set(occupant, now);
+        return;
+      }
+      if (!st.quiet.delete(occupant)) return;
+      if (privileged(room, occupant)) return; // already announced when it got its role or affiliation
       st.speakers.set(occupant, now);
-      return;
-    }
-    if (!st.quiet.delete(occupant)) return;
-    if (privileged(room, occupant)) return; // already announced when it got its role or affiliation
-    st.speakers.set(occupant, now);
-    room.presence.publish(occupant, { selfSessions: [], to: (o) => !watches(room, o) });
-    while (st.speakers.size > cfg.maxSpeakers) silence(room, st, st.speakers.keys().next().value as Occupant);
-    schedule(room, st);
-  }, 100);
+      room.presence.publish(occupant, { selfSessions: [], to: (o) => !watches(room, o) });
+      while (st.speakers.size > cfg.maxSpeakers) silence(room, st, st.speakers.keys().next().value as Occupant);
+      schedule(room, st);
+    },
+    100,
+  );
 
   // A promoted occupant was announced to everyone by its role change: it stays visible. A new moderator gets the
   // quiet occupants it could not see; a former one is told they are gone from its view.
@@ -168,7 +188,10 @@ export function install({ hooks, config }: FeatureContext): void {
         for (const s of occupant.sessions.values()) room.presence.sendTo(q, occupant, s);
       } else {
         const view = room.canSeeJids(occupant) ? 'full' : 'anon';
-        room.deliver(occupant, new PreparedStanza(room.presence.build(q, view, { type: 'unavailable', role: 'none', payload: [] })));
+        room.deliver(
+          occupant,
+          new PreparedStanza(room.presence.build(q, view, { type: 'unavailable', role: 'none', payload: [] })),
+        );
       }
     }
   });
@@ -192,7 +215,8 @@ export function install({ hooks, config }: FeatureContext): void {
     states.delete(room);
     room.presence.visibility = undefined;
     for (const occ of st.quiet) {
-      if (room.occupants.get(occ.nick) === occ) room.presence.publish(occ, { selfSessions: [], to: (o) => !watches(room, o) });
+      if (room.occupants.get(occ.nick) === occ)
+        room.presence.publish(occ, { selfSessions: [], to: (o) => !watches(room, o) });
     }
     room.flushGone();
   });
@@ -204,16 +228,22 @@ export function install({ hooks, config }: FeatureContext): void {
 
   hooks.on('config-form', ({ room, fields }) => {
     fields.push({
-      var: FIELD, type: 'list-single', label: 'Who sees whom: everyone, or only moderators, members and recent speakers (auto: above a room size)',
+      var: FIELD,
+      type: 'list-single',
+      label: 'Who sees whom: everyone, or only moderators, members and recent speakers (auto: above a room size)',
       values: [presenceMode(room)],
-      options: [{ value: 'auto', label: `Automatic (from ${cfg.threshold} occupants)` }, { value: 'all', label: 'Everyone sees everyone' },
-        { value: 'speakers', label: 'Moderators, members and recent speakers' }],
+      options: [
+        { value: 'auto', label: `Automatic (from ${cfg.threshold} occupants)` },
+        { value: 'all', label: 'Everyone sees everyone' },
+        { value: 'speakers', label: 'Moderators, members and recent speakers' },
+      ],
     });
   });
   hooks.on('config-submitted', (ev) => {
     const raw = ev.fields.get(FIELD)?.[0];
     if (raw === undefined) return;
-    if (!PRESENCE_MODES.includes(raw as PresenceMode)) throw new StanzaError('bad-request', `${FIELD} must be one of ${PRESENCE_MODES.join(', ')}`, 'modify');
+    if (!PRESENCE_MODES.includes(raw as PresenceMode))
+      throw new StanzaError('bad-request', `${FIELD} must be one of ${PRESENCE_MODES.join(', ')}`, 'modify');
     if (raw === presenceMode(ev.room) && ev.room.config[KEY] !== undefined) return;
     const changed = raw !== presenceMode(ev.room);
     ev.room.config[KEY] = raw;

@@ -22,13 +22,25 @@ function forwardRequest(room: Room, visitor: Occupant, id: string | undefined): 
   const last = lastAsked.get(visitor);
   if (last !== undefined && now - last < REQUEST_INTERVAL_MS) return; // already with the moderators
   lastAsked.set(visitor, now);
-  const form = buildForm('form', MUC_REQUEST, [
-    // Field types as XEP-0045 Example 80 gives them: clients (aioxmpp) parse the form by them.
-    { var: 'muc#role', type: 'list-single', label: 'Requested role', values: ['participant'], options: [{ value: 'participant', label: 'Participant' }] },
-    { var: 'muc#jid', type: 'jid-single', label: 'User ID', values: [visitor.primary.full] },
-    { var: 'muc#roomnick', type: 'text-single', label: 'Room Nickname', values: [visitor.nick] },
-    { var: 'muc#request_allow', type: 'boolean', label: 'Grant voice to this person?', values: ['false'] },
-  ], 'Voice request', 'To approve this request for voice, select the "Grant voice to this person?" checkbox and submit.');
+  const form = buildForm(
+    'form',
+    MUC_REQUEST,
+    [
+      // Field types as XEP-0045 Example 80 gives them: clients (aioxmpp) parse the form by them.
+      {
+        var: 'muc#role',
+        type: 'list-single',
+        label: 'Requested role',
+        values: ['participant'],
+        options: [{ value: 'participant', label: 'Participant' }],
+      },
+      { var: 'muc#jid', type: 'jid-single', label: 'User ID', values: [visitor.primary.full] },
+      { var: 'muc#roomnick', type: 'text-single', label: 'Room Nickname', values: [visitor.nick] },
+      { var: 'muc#request_allow', type: 'boolean', label: 'Grant voice to this person?', values: ['false'] },
+    ],
+    'Voice request',
+    'To approve this request for voice, select the "Grant voice to this person?" checkbox and submit.',
+  );
   const msg = new PreparedStanza(el('message', { from: room.jid, id }, form));
   room.broadcast(msg, (o) => o.role === 'moderator');
 }
@@ -39,7 +51,8 @@ function approve(room: Room, moderator: Occupant, fields: Map<string, string[]>)
   if (role !== 'participant') return;
   const nick = fields.get('muc#roomnick')?.[0];
   const jid = fields.get('muc#jid')?.[0];
-  const target = (nick !== undefined ? room.occupants.get(nick) : undefined) ?? (jid ? room.occupantOf(jid) : undefined);
+  const target =
+    (nick !== undefined ? room.occupants.get(nick) : undefined) ?? (jid ? room.occupantOf(jid) : undefined);
   // Only visitors are raised: the request may be stale (left, already voiced, or now a moderator).
   if (!target || target.role !== 'visitor') return;
   room.setRole(target, 'participant', moderator);
@@ -57,5 +70,7 @@ export function install({ hooks }: FeatureContext): void {
     else if (occupant.role === 'visitor') forwardRequest(room, occupant, stanza.attrs.id);
     return true;
   });
-  hooks.on('disco-info', ({ features }) => { features.add(MUC_REQUEST); });
+  hooks.on('disco-info', ({ features }) => {
+    features.add(MUC_REQUEST);
+  });
 }

@@ -7,15 +7,28 @@ export function install({ hooks }: FeatureContext): void {
   hooks.on('pre-join', (ev) => {
     if (ev.room.config.whois === 'anyone') ev.codes.add('100');
   });
-  hooks.on('config-form', ({ room, fields }) => {
-    fields.push({
-      var: 'muc#roomconfig_whois', type: 'list-single', label: 'Addresses (JIDs) of room occupants may be viewed by:',
-      values: [room.config.whois],
-      options: [{ value: 'moderators', label: 'Moderators only' }, { value: 'anyone', label: 'Anyone' }],
-    });
-  }, 35);
+  hooks.on(
+    'config-form',
+    ({ room, fields }) => {
+      fields.push({
+        var: 'muc#roomconfig_whois',
+        type: 'list-single',
+        label: 'Addresses (JIDs) of room occupants may be viewed by:',
+        values: [room.config.whois],
+        options: [
+          { value: 'moderators', label: 'Moderators only' },
+          { value: 'anyone', label: 'Anyone' },
+        ],
+      });
+    },
+    35,
+  );
   hooks.on('config-submitted', (ev) => {
-    if (submitValue<Whois>(ev, 'muc#roomconfig_whois', 'whois', (s) => (s === 'anyone' || s === 'moderators' ? s : undefined))) {
+    if (
+      submitValue<Whois>(ev, 'muc#roomconfig_whois', 'whois', (s) =>
+        s === 'anyone' || s === 'moderators' ? s : undefined,
+      )
+    ) {
       ev.codes.add(ev.room.config.whois === 'anyone' ? '172' : '173');
     }
   });

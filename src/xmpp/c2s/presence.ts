@@ -16,7 +16,10 @@ export class SessionPresence {
   /** JIDs this session sent directed available presence to; they get unavailable on exit. */
   private directed = new Set<string>();
 
-  constructor(private readonly session: PresenceOwner, private readonly router: Router) {}
+  constructor(
+    private readonly session: PresenceOwner,
+    private readonly router: Router,
+  ) {}
 
   /** A presence stanza from the client (with a verified `from`). */
   handle(stanza: Element): void {

@@ -6,7 +6,11 @@ import type { LimitsConfig } from '../../config.js';
 export class TokenBucket {
   private tokens: number;
   private at: number;
-  constructor(private rate: number, private burst: number, now = Date.now()) {
+  constructor(
+    private rate: number,
+    private burst: number,
+    now = Date.now(),
+  ) {
     this.tokens = burst;
     this.at = now;
   }
@@ -46,7 +50,9 @@ export class StanzaRate {
 export class ConnectionRate {
   private buckets = new LRUCache<string, TokenBucket>({ max: 100_000, ttl: 10 * 60_000 });
   private exempt: Set<string>;
-  constructor(private limits: Pick<LimitsConfig, 'connectionsPerSecondPerIp' | 'connectionBurstPerIp' | 'rateLimitExempt'>) {
+  constructor(
+    private limits: Pick<LimitsConfig, 'connectionsPerSecondPerIp' | 'connectionBurstPerIp' | 'rateLimitExempt'>,
+  ) {
     this.exempt = new Set(limits.rateLimitExempt);
   }
 

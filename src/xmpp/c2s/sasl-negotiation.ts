@@ -65,10 +65,14 @@ export class SaslNegotiation {
     const address = this.transport.remoteAddress;
     const delay = this.ctx.limiter.delayFor(address);
     this.busy = true;
-    const go = () => exchange.step(data).then((r) => this.result(r, address), (err: Error) => {
-      this.ctx.log.error(`SASL failed internally: ${err.stack}`);
-      this.result({ kind: 'failure', condition: 'temporary-auth-failure' }, address);
-    });
+    const go = () =>
+      exchange.step(data).then(
+        (r) => this.result(r, address),
+        (err: Error) => {
+          this.ctx.log.error(`SASL failed internally: ${err.stack}`);
+          this.result({ kind: 'failure', condition: 'temporary-auth-failure' }, address);
+        },
+      );
     if (delay > 0) setTimeout(go, delay).unref?.();
     else void go();
   }
@@ -87,7 +91,9 @@ export class SaslNegotiation {
       return;
     }
     if (r.condition === 'not-authorized') this.ctx.limiter.failed(address);
-    this.reply(el('failure', { xmlns: NS.SASL }, el(r.condition), r.text ? el('text', { 'xml:lang': 'en' }, r.text) : undefined));
+    this.reply(
+      el('failure', { xmlns: NS.SASL }, el(r.condition), r.text ? el('text', { 'xml:lang': 'en' }, r.text) : undefined),
+    );
     if (++this.attempts >= MAX_ATTEMPTS) this.onFatal('policy-violation', 'too many failed authentication attempts');
   }
 

@@ -34,7 +34,9 @@ export class C2SSession implements TransportHandler, LocalSession {
   private sasl: SaslNegotiation | null = null;
   /** XEP-0198 (sm.ts); its state is null until the client enables it. */
   private readonly smm: SessionSm;
-  private get sm(): StreamManagement | null { return this.smm.state; }
+  private get sm(): StreamManagement | null {
+    return this.smm.state;
+  }
   private rate: StanzaRate | null;
   private hibernateTimer: NodeJS.Timeout | null = null;
   /** Broadcast and directed presence (presence.ts). */
@@ -56,20 +58,40 @@ export class C2SSession implements TransportHandler, LocalSession {
   /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
   readonly remoteAddress: string;
 
-  constructor(private ctx: C2SContext, transport: StreamTransport) {
+  constructor(
+    private ctx: C2SContext,
+    transport: StreamTransport,
+  ) {
     this.transport = transport;
     this.remoteAddress = transport.remoteAddress;
-    this.rate = ctx.config.limits.rateLimitExempt.includes(transport.remoteAddress) ? null : new StanzaRate(ctx.config.limits);
+    this.rate = ctx.config.limits.rateLimitExempt.includes(transport.remoteAddress)
+      ? null
+      : new StanzaRate(ctx.config.limits);
     this.presence = new SessionPresence(this, ctx.router);
-    this.smm = new SessionSm(this, { write: (xml) => this.writeRaw(xml), fail: (c, t, a) => this.fail(c, t, a) }, ctx.config.streamManagement, ctx.resumption);
+    this.smm = new SessionSm(
+      this,
+      { write: (xml) => this.writeRaw(xml), fail: (c, t, a) => this.fail(c, t, a) },
+      ctx.config.streamManagement,
+      ctx.resumption,
+    );
     ctx.connections.add(this);
   }
 
-  get smId(): string { return this.sm?.id ?? ''; }
-  get isEstablished(): boolean { return this.state === 'established'; }
-  get isAuthenticated(): boolean { return this.state !== 'wait-open' && this.state !== 'auth'; }
-  get connected(): boolean { return this.transport !== null; }
-  get transportKind(): string | undefined { return this.transport?.kind; }
+  get smId(): string {
+    return this.sm?.id ?? '';
+  }
+  get isEstablished(): boolean {
+    return this.state === 'established';
+  }
+  get isAuthenticated(): boolean {
+    return this.state !== 'wait-open' && this.state !== 'auth';
+  }
+  get connected(): boolean {
+    return this.transport !== null;
+  }
+  get transportKind(): string | undefined {
+    return this.transport?.kind;
+  }
 
   // ---- transport events -----------------------------------------------------
 
@@ -90,7 +112,13 @@ export class C2SSession implements TransportHandler, LocalSession {
         return;
       }
       this.state = 'auth';
-      this.sasl = new SaslNegotiation(this.ctx, this.transport!, to, (username) => this.authenticated(username), (c, t) => this.fail(c, t));
+      this.sasl = new SaslNegotiation(
+        this.ctx,
+        this.transport!,
+        to,
+        (username) => this.authenticated(username),
+        (c, t) => this.fail(c, t),
+      );
       this.sendFeatures(this.ctx.features.preAuth.offer(this.featureStream()));
       return;
     }
@@ -208,8 +236,11 @@ export class C2SSession implements TransportHandler, LocalSession {
     const replaced = this.ctx.router.bind(this);
     if (replaced && replaced !== this) (replaced as C2SSession).fail('conflict', 'replaced by a new connection');
     this.state = 'established';
-    this.writeRaw(serializeForClient(el('iq', { type: 'result', id: stanza.attrs.id },
-      el('bind', { xmlns: NS.BIND }, el('jid', {}, this.fullJid)))));
+    this.writeRaw(
+      serializeForClient(
+        el('iq', { type: 'result', id: stanza.attrs.id }, el('bind', { xmlns: NS.BIND }, el('jid', {}, this.fullJid))),
+      ),
+    );
     this.ctx.log.debug(`bound ${this.fullJid} over ${this.transport?.kind}`);
   }
 
@@ -218,8 +249,13 @@ export class C2SSession implements TransportHandler, LocalSession {
     const h = Number(req.attrs.h);
     const sameOwner = prev && prev.host === this.host && (prev.username === this.username || prev.anonymous);
     if (!prev || !sameOwner || prev.state === 'closed' || !Number.isInteger(h) || !this.transport) {
-      this.writeRaw(el('failed', { xmlns: NS.SM, h: prev && sameOwner ? prev.sm!.inbound : undefined },
-        el('item-not-found', { xmlns: NS.STANZAS_ERR })).toString());
+      this.writeRaw(
+        el(
+          'failed',
+          { xmlns: NS.SM, h: prev && sameOwner ? prev.sm!.inbound : undefined },
+          el('item-not-found', { xmlns: NS.STANZAS_ERR }),
+        ).toString(),
+      );
       return;
     }
     const transport = this.transport;
@@ -267,7 +303,12 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.smm.inbound();
     this.ctx.stats?.stanzaReceived();
     const from = stanza.attrs.from;
-    if (from && from !== this.fullJid && from.toLowerCase() !== this.bareJid && from.toLowerCase() !== this.fullJid.toLowerCase()) {
+    if (
+      from &&
+      from !== this.fullJid &&
+      from.toLowerCase() !== this.bareJid &&
+      from.toLowerCase() !== this.fullJid.toLowerCase()
+    ) {
       this.fail('invalid-from', `${from} is not this stream's address`);
       return;
     }
@@ -284,15 +325,22 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     switch (stanza.name) {
-      case 'iq': this.iq(stanza); return;
-      case 'presence': this.presence.handle(stanza); return;
-      case 'message': this.message(stanza); return;
+      case 'iq':
+        this.iq(stanza);
+        return;
+      case 'presence':
+        this.presence.handle(stanza);
+        return;
+      case 'message':
+        this.message(stanza);
+        return;
     }
   }
 
   private iq(stanza: Element): void {
     const type = stanza.attrs.type;
-    const valid = stanza.attrs.id !== undefined && (type === 'get' || type === 'set' || type === 'result' || type === 'error');
+    const valid =
+      stanza.attrs.id !== undefined && (type === 'get' || type === 'set' || type === 'result' || type === 'error');
     if (!valid || ((type === 'get' || type === 'set') && stanza.getChildElements().length !== 1)) {
       if (type !== 'result' && type !== 'error') this.send(errorReply(stanza, 'bad-request')!);
       return;
@@ -358,7 +406,13 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (this.pingOutstanding) return;
     this.pingOutstanding = true;
     if (this.state === 'established') {
-      this.send(el('iq', { type: 'get', id: 'keepalive-' + randomBytes(4).toString('hex'), from: this.host, to: this.fullJid }, el('ping', { xmlns: NS.PING })));
+      this.send(
+        el(
+          'iq',
+          { type: 'get', id: 'keepalive-' + randomBytes(4).toString('hex'), from: this.host, to: this.fullJid },
+          el('ping', { xmlns: NS.PING }),
+        ),
+      );
     } else {
       this.transport?.ping?.();
     }

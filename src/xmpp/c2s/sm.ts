@@ -21,10 +21,19 @@ export class SessionSm {
   /** Set once the client enabled stream management. */
   state: StreamManagement | null = null;
 
-  constructor(private readonly owner: Resumable, private readonly io: SmIo, private readonly cfg: StreamManagementConfig, private readonly resumption: ResumptionRegistry) {}
+  constructor(
+    private readonly owner: Resumable,
+    private readonly io: SmIo,
+    private readonly cfg: StreamManagementConfig,
+    private readonly resumption: ResumptionRegistry,
+  ) {}
 
-  get enabled(): boolean { return this.state !== null; }
-  get resumable(): boolean { return this.state?.resumable ?? false; }
+  get enabled(): boolean {
+    return this.state !== null;
+  }
+  get resumable(): boolean {
+    return this.state?.resumable ?? false;
+  }
 
   /** An element in the SM namespace on an established stream. */
   handle(e: Element): void {
@@ -44,14 +53,19 @@ export class SessionSm {
       const h = Number(e.attrs.h);
       if (sm && !(Number.isInteger(h) && h >= 0 && sm.ack(h))) {
         // XEP-0198 §4: undefined-condition with <handled-count-too-high h= send-count=/> to say what went wrong.
-        this.io.fail('undefined-condition', `acknowledged ${e.attrs.h} stanzas, ${sm.sentTotal} were sent`,
-          el('handled-count-too-high', { xmlns: NS.SM, h: e.attrs.h, 'send-count': sm.sentTotal }));
+        this.io.fail(
+          'undefined-condition',
+          `acknowledged ${e.attrs.h} stanzas, ${sm.sentTotal} were sent`,
+          el('handled-count-too-high', { xmlns: NS.SM, h: e.attrs.h, 'send-count': sm.sentTotal }),
+        );
       }
     }
   }
 
   /** A stanza from the client was handled (the `h` we report). */
-  inbound(): void { this.state?.countInbound(); }
+  inbound(): void {
+    this.state?.countInbound();
+  }
 
   /**
    * Counts an outbound stanza. Returns 'overflow' when too many are unacknowledged (the caller closes the stream),
@@ -65,5 +79,7 @@ export class SessionSm {
   }
 
   /** The session ends for good: it can no longer be resumed. */
-  ended(): void { if (this.state) this.resumption.remove(this.owner); }
+  ended(): void {
+    if (this.state) this.resumption.remove(this.owner);
+  }
 }

@@ -17,18 +17,23 @@ function eligible(m: Element): boolean {
 }
 
 function wrap(kind: 'sent' | 'received', m: Element, bare: string, to: string): Element {
-  return el('message', { xmlns: NS.CLIENT, from: bare, to, type: m.attrs.type },
-    el(kind, { xmlns: NS.CARBONS }, el('forwarded', { xmlns: NS.FORWARD }, cloneElement(m))));
+  return el(
+    'message',
+    { xmlns: NS.CLIENT, from: bare, to, type: m.attrs.type },
+    el(kind, { xmlns: NS.CARBONS }, el('forwarded', { xmlns: NS.FORWARD }, cloneElement(m))),
+  );
 }
 
 export function installCarbons(iq: IqRegistry, disco: DiscoRegistry, router: Router): void {
   disco.addFeature(NS.CARBONS, ['accounts']);
   // Anonymous viewers may switch carbons on too (ConverseJS always asks): with a single resource it changes
   // nothing, and refusing would cost every viewer an error round trip at join.
-  const toggle = (on: boolean) => ({ session }: { session?: LocalSession }) => {
-    if (!session) throw new StanzaError('not-allowed', 'carbons are for connected clients');
-    (session as { carbons: boolean }).carbons = on;
-  };
+  const toggle =
+    (on: boolean) =>
+    ({ session }: { session?: LocalSession }) => {
+      if (!session) throw new StanzaError('not-allowed', 'carbons are for connected clients');
+      (session as { carbons: boolean }).carbons = on;
+    };
   iq.register('server', 'enable', NS.CARBONS, 'set', toggle(true));
   iq.register('server', 'disable', NS.CARBONS, 'set', toggle(false));
 

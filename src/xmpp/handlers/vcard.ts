@@ -24,7 +24,11 @@ export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: VcardOp
   disco.addAccountFeature(NS.VCARD);
   const docs = new Map<string, JsonDocument<{ xml: string }>>();
   const cache = new LRUCache<string, string>({ max: 5000 }); // bare JID → serialized vCard ('' = none)
-  const ephemeral = new LRUCache<string, string>({ max: 50_000, maxSize: 64 * 1024 * 1024, sizeCalculation: (v) => v.length + 1 });
+  const ephemeral = new LRUCache<string, string>({
+    max: 50_000,
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (v) => v.length + 1,
+  });
 
   const docFor = (user: string) => {
     let d = docs.get(user);
@@ -53,7 +57,8 @@ export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: VcardOp
     const copy: Element = parse(payload.toString());
     copy.attrs = { xmlns: NS.VCARD };
     const xml = copy.toString();
-    if (Buffer.byteLength(xml) > MAX_VCARD_BYTES) throw new StanzaError('not-acceptable', `vCard larger than ${MAX_VCARD_BYTES} bytes`);
+    if (Buffer.byteLength(xml) > MAX_VCARD_BYTES)
+      throw new StanzaError('not-acceptable', `vCard larger than ${MAX_VCARD_BYTES} bytes`);
     if (persistent(to)) {
       cache.set(to, xml);
       await docFor(to.split('@')[0]).save({ xml });
@@ -62,5 +67,9 @@ export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: VcardOp
     }
   });
 
-  return { flush: async () => { for (const d of docs.values()) await d.flush(); } };
+  return {
+    flush: async () => {
+      for (const d of docs.values()) await d.flush();
+    },
+  };
 }

@@ -10,5 +10,12 @@ export const SOFTWARE_VERSION = '0.1.0';
 export function installVersion(iq: IqRegistry, disco: DiscoRegistry): void {
   disco.addFeature(NS.VERSION);
   iq.register('server', 'query', NS.VERSION, 'get', () =>
-    el('query', { xmlns: NS.VERSION }, el('name', {}, SOFTWARE_NAME), el('version', {}, SOFTWARE_VERSION), el('os', {}, `Node.js ${process.version}`)));
+    el(
+      'query',
+      { xmlns: NS.VERSION },
+      el('name', {}, SOFTWARE_NAME),
+      el('version', {}, SOFTWARE_VERSION),
+      el('os', {}, `Node.js ${process.version}`),
+    ),
+  );
 }

@@ -7,7 +7,13 @@ export function anonymousMechanism(): SaslMechanism {
     name: 'ANONYMOUS',
     start: () => ({
       // The trace token a client may send is ignored: it carries no identity.
-      step: async () => ({ kind: 'success', username: randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, 'x') }),
+      step: async () => ({
+        kind: 'success',
+        username: randomBytes(9)
+          .toString('base64url')
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x'),
+      }),
     }),
   };
 }

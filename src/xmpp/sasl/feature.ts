@@ -10,7 +10,11 @@ export function saslMechanismsFeature(mechanisms: (host: string, transport: Stre
     name: 'sasl',
     offer: (s: { host: string; transport: StreamTransport }) => {
       if (s.transport.offersSasl?.() === false) return undefined;
-      return el('mechanisms', { xmlns: NS.SASL }, ...mechanisms(s.host, s.transport).map((m) => el('mechanism', {}, m.name)));
+      return el(
+        'mechanisms',
+        { xmlns: NS.SASL },
+        ...mechanisms(s.host, s.transport).map((m) => el('mechanism', {}, m.name)),
+      );
     },
   };
 }

@@ -1,7 +1,15 @@
 // The shape every SASL mechanism takes (RFC 6120 §6): a stepwise exchange that ends in success or failure.
 export type SaslFailure =
-  | 'aborted' | 'account-disabled' | 'credentials-expired' | 'encryption-required' | 'incorrect-encoding'
-  | 'invalid-authzid' | 'invalid-mechanism' | 'malformed-request' | 'mechanism-too-weak' | 'not-authorized'
+  | 'aborted'
+  | 'account-disabled'
+  | 'credentials-expired'
+  | 'encryption-required'
+  | 'incorrect-encoding'
+  | 'invalid-authzid'
+  | 'invalid-mechanism'
+  | 'malformed-request'
+  | 'mechanism-too-weak'
+  | 'not-authorized'
   | 'temporary-auth-failure';
 
 export type SaslStep =

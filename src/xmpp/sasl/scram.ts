@@ -41,8 +41,10 @@ export function scramMechanism(auth: AuthProvider, h: ScramHash, plus = false): 
         const [, flag, cb, , bare] = m;
         if (plus && !flag.startsWith('p=')) return failure('malformed-request', 'SCRAM-PLUS needs channel binding');
         // "y" from a client that could have used -PLUS while we offered it means a downgrade attack.
-        if (!plus && flag === 'y' && ctx.channelBinding?.('tls-exporter')) return failure('not-authorized', 'channel binding downgrade');
-        if (!plus && flag.startsWith('p=')) return failure('malformed-request', 'channel binding with a non-PLUS mechanism');
+        if (!plus && flag === 'y' && ctx.channelBinding?.('tls-exporter'))
+          return failure('not-authorized', 'channel binding downgrade');
+        if (!plus && flag.startsWith('p='))
+          return failure('malformed-request', 'channel binding with a non-PLUS mechanism');
         cbType = cb ?? '';
         gs2Header = msg.slice(0, msg.length - bare.length);
         clientFirstBare = bare;
@@ -53,7 +55,11 @@ export function scramMechanism(auth: AuthProvider, h: ScramHash, plus = false): 
         username = user.toLowerCase();
         creds = (await auth.getScramCredentials?.(username, h)) ?? null;
         // Unknown users get a made-up salt so that the exchange looks the same (no user enumeration).
-        const salt = creds?.salt ?? hash(h, Buffer.from('unknown:' + username)).subarray(0, 16).toString('base64');
+        const salt =
+          creds?.salt ??
+          hash(h, Buffer.from('unknown:' + username))
+            .subarray(0, 16)
+            .toString('base64');
         nonce = cnonce + randomBytes(18).toString('base64');
         serverFirst = `r=${nonce},s=${salt},i=${creds?.iterations ?? 10000}`;
         state = 'final';
@@ -71,7 +77,8 @@ export function scramMechanism(auth: AuthProvider, h: ScramHash, plus = false): 
           if (!data) return failure('not-authorized', `channel binding type ${cbType} is not available`);
           expectedCbind = Buffer.concat([expectedCbind, data]);
         }
-        if (attrs.get('c') !== expectedCbind.toString('base64')) return failure('not-authorized', 'channel binding mismatch');
+        if (attrs.get('c') !== expectedCbind.toString('base64'))
+          return failure('not-authorized', 'channel binding mismatch');
         if (!creds) return failure('not-authorized');
         const withoutProof = msg.slice(0, msg.lastIndexOf(',p='));
         const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;

@@ -1,7 +1,10 @@
 // The `tcp` config section: c2s over TCP (RFC 6120) with STARTTLS, and XEP-0368 direct TLS.
 import { ConfigError, asObject, bool, int, onlyKeys, strList } from '../../config-schema.js';
 
-export interface ListenAddress { host: string; port: number }
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 export interface TcpConfig {
   enabled: boolean;

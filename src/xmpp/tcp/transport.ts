@@ -24,20 +24,32 @@ export class TcpTransport implements StreamTransport {
   private xs: XmlSocket;
   private bindings: ReturnType<typeof channelBindings> = {};
 
-  constructor(socket: net.Socket, private opts: TcpTransportOptions) {
-    this.xs = new XmlSocket(socket, { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.CLIENT }, {
-      opened: (attrs) => this.onStreamOpened(attrs),
-      element: (e) => this.onElement(e),
-      streamClosed: () => this.handler.streamClosed(),
-      error: (c, t) => this.handler.streamError(c, t),
-      lost: () => this.handler.transportClosed(),
-      activity: () => this.handler.touch?.(),
-    }, opts.tlsSocket);
+  constructor(
+    socket: net.Socket,
+    private opts: TcpTransportOptions,
+  ) {
+    this.xs = new XmlSocket(
+      socket,
+      { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.CLIENT },
+      {
+        opened: (attrs) => this.onStreamOpened(attrs),
+        element: (e) => this.onElement(e),
+        streamClosed: () => this.handler.streamClosed(),
+        error: (c, t) => this.handler.streamError(c, t),
+        lost: () => this.handler.transportClosed(),
+        activity: () => this.handler.touch?.(),
+      },
+      opts.tlsSocket,
+    );
     if (opts.tlsSocket) this.bindings = channelBindings(opts.tlsSocket);
   }
 
-  get remoteAddress(): string { return this.xs.remoteAddress; }
-  get secure(): boolean { return this.xs.secure; }
+  get remoteAddress(): string {
+    return this.xs.remoteAddress;
+  }
+  get secure(): boolean {
+    return this.xs.secure;
+  }
 
   private onStreamOpened(attrs: Record<string, string>): void {
     if (attrs['xmlns:stream'] !== NS.STREAM) {
@@ -77,7 +89,9 @@ export class TcpTransport implements StreamTransport {
   }
 
   sendOpen(h: StreamHeader): void {
-    this.sendRaw(`<?xml version='1.0'?><stream:stream xmlns="${NS.CLIENT}" xmlns:stream="${NS.STREAM}" from="${h.from}" id="${h.id}" version="${h.version}" xml:lang="${h.lang}">`);
+    this.sendRaw(
+      `<?xml version='1.0'?><stream:stream xmlns="${NS.CLIENT}" xmlns:stream="${NS.STREAM}" from="${h.from}" id="${h.id}" version="${h.version}" xml:lang="${h.lang}">`,
+    );
   }
 
   sendRaw(xml: string): void {
@@ -101,7 +115,13 @@ export class TcpTransport implements StreamTransport {
       // XEP-0440: which channel-binding types SCRAM-PLUS can use on this connection, standard ones first.
       const types = (['tls-exporter', 'tls-server-end-point', 'tls-unique'] as const).filter((t) => this.bindings[t]);
       if (types.length === 0) return [];
-      return [el('sasl-channel-binding', { xmlns: 'urn:xmpp:sasl-cb:0' }, ...types.map((type) => el('channel-binding', { type })))];
+      return [
+        el(
+          'sasl-channel-binding',
+          { xmlns: 'urn:xmpp:sasl-cb:0' },
+          ...types.map((type) => el('channel-binding', { type })),
+        ),
+      ];
     }
     return [el('starttls', { xmlns: NS.TLS }, this.opts.requireEncryption ? el('required') : undefined)];
   }

@@ -40,27 +40,41 @@ export class XmlSocket {
   private upgrading = false;
   private cork = new TickCork();
 
-  constructor(socket: net.Socket, opts: XmlSocketOptions, private readonly events: XmlSocketEvents, tlsSocket?: tls.TLSSocket) {
+  constructor(
+    socket: net.Socket,
+    opts: XmlSocketOptions,
+    private readonly events: XmlSocketEvents,
+    tlsSocket?: tls.TLSSocket,
+  ) {
     this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     this.socket = tlsSocket ?? socket;
     this.tlsSocket = tlsSocket ?? null;
-    this.parser = new XmlStreamParser({
-      streamOpened: (attrs) => this.events.opened(attrs),
-      element: (e) => this.events.element(e),
-      streamClosed: () => this.events.streamClosed(),
-    }, { framed: false, maxStanzaSize: opts.maxStanzaSize, defaultNs: opts.defaultNs, maxDepth: 64 });
+    this.parser = new XmlStreamParser(
+      {
+        streamOpened: (attrs) => this.events.opened(attrs),
+        element: (e) => this.events.element(e),
+        streamClosed: () => this.events.streamClosed(),
+      },
+      { framed: false, maxStanzaSize: opts.maxStanzaSize, defaultNs: opts.defaultNs, maxDepth: 64 },
+    );
     this.attach(this.socket);
   }
 
-  get secure(): boolean { return this.tlsSocket !== null; }
+  get secure(): boolean {
+    return this.tlsSocket !== null;
+  }
   /** Closed by us or lost; nothing more is written. */
-  get closed(): boolean { return this.ended; }
+  get closed(): boolean {
+    return this.ended;
+  }
 
   private attach(s: net.Socket): void {
     s.setNoDelay(true);
     s.on('data', this.onData);
     s.on('close', this.onClose);
-    s.on('error', () => { /* 'close' follows */ });
+    s.on('error', () => {
+      /* 'close' follows */
+    });
   }
 
   private detach(s: net.Socket): void {
@@ -93,7 +107,9 @@ export class XmlSocket {
     return true;
   }
 
-  bufferedBytes(): number { return this.socket.writableLength; }
+  bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
 
   /** Ends the stream: optional stream error, </stream:stream>, then the connection (forced after 2 s). */
   close(streamError?: Element): void {
@@ -145,7 +161,10 @@ export class XmlSocket {
 
   private finishUpgrade(secure: tls.TLSSocket): boolean {
     this.upgrading = false;
-    if (this.ended) { secure.destroy(); return false; }
+    if (this.ended) {
+      secure.destroy();
+      return false;
+    }
     this.socket = secure;
     this.tlsSocket = secure;
     this.restart();
@@ -163,7 +182,10 @@ export class XmlSocket {
 
 function handshake(s: tls.TLSSocket): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const ok = () => { s.off('error', reject); resolve(); };
+    const ok = () => {
+      s.off('error', reject);
+      resolve();
+    };
     s.once('secure', ok);
     s.once('secureConnect', ok);
     s.once('error', reject);

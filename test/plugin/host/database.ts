@@ -2,13 +2,43 @@
 // the plugin sends through peertubeHelpers.database.query (Sequelize's query(sql, { replacements, type })). Only
 // the statements known here are answered; any other one throws, so a new query in the plugin fails a test loudly.
 
-export interface HostUser { id: number; username: string; role: 0 | 1 | 2; blocked: boolean; token: string }
+export interface HostUser {
+  id: number;
+  username: string;
+  role: 0 | 1 | 2;
+  blocked: boolean;
+  token: string;
+}
 /** ActorImageModel as PeerTube loads it with an account (type 1: avatar), served at /lazy-static/avatars/<filename>. */
-export interface HostActorImage { filename: string; width: number; height: number; type: 1; onDisk: boolean; fileUrl: string | null }
-export interface HostAccount { id: number; userId: number; name: string; avatars: HostActorImage[] }
+export interface HostActorImage {
+  filename: string;
+  width: number;
+  height: number;
+  type: 1;
+  onDisk: boolean;
+  fileUrl: string | null;
+}
+export interface HostAccount {
+  id: number;
+  userId: number;
+  name: string;
+  avatars: HostActorImage[];
+}
 /** `name` is PeerTube's videoChannel.name, the display name; `handle` the channel actor's preferredUsername. */
-export interface HostChannel { id: number; accountId: number; name: string; handle?: string }
-export interface HostVideo { id: number; uuid: string; name: string; isLive: boolean; remote: boolean; channelId: number }
+export interface HostChannel {
+  id: number;
+  accountId: number;
+  name: string;
+  handle?: string;
+}
+export interface HostVideo {
+  id: number;
+  uuid: string;
+  name: string;
+  isLive: boolean;
+  remote: boolean;
+  channelId: number;
+}
 
 export class HostDatabase {
   users: HostUser[] = [];
@@ -47,7 +77,14 @@ export class HostDatabase {
     if (!u) return undefined;
     const account = this.accounts.find((a) => a.userId === u.id);
     // loadByIdFull: Account → Actor → Avatars (several sizes of the same picture).
-    const Account = account ? { id: account.id, userId: account.userId, name: account.name, Actor: { Avatars: account.avatars.map((a) => ({ ...a })) } } : undefined;
+    const Account = account
+      ? {
+          id: account.id,
+          userId: account.userId,
+          name: account.name,
+          Actor: { Avatars: account.avatars.map((a) => ({ ...a })) },
+        }
+      : undefined;
     return { id: u.id, username: u.username, role: u.role, blocked: u.blocked, Account };
   }
 
@@ -58,19 +95,40 @@ export class HostDatabase {
     let rows: unknown[];
     if (/FROM "account" WHERE "account"\."userId" = :userId/.test(norm)) {
       rows = this.accounts.filter((a) => a.userId === Number(r.userId)).map((a) => ({ name: a.name }));
-    } else if (/FROM "videoChannel" INNER JOIN "account" .* INNER JOIN "user" .* WHERE "videoChannel"\."id" = :channelId/.test(norm)) {
-      rows = this.channels.filter((c) => c.id === Number(r.channelId)).flatMap((c) => {
-        const account = this.accounts.find((a) => a.id === c.accountId);
-        const user = this.users.find((u) => u.id === account?.userId);
-        return user ? [{ username: user.username, channelName: c.name }] : [];
-      });
-    } else if (/FROM "videoChannel" INNER JOIN "actor" ON "actor"\."videoChannelId" = "videoChannel"\."id" INNER JOIN "account" .* INNER JOIN "user" .* WHERE "videoChannel"\."id" = :channelId/.test(norm)) {
+    } else if (
+      /FROM "videoChannel" INNER JOIN "account" .* INNER JOIN "user" .* WHERE "videoChannel"\."id" = :channelId/.test(
+        norm,
+      )
+    ) {
+      rows = this.channels
+        .filter((c) => c.id === Number(r.channelId))
+        .flatMap((c) => {
+          const account = this.accounts.find((a) => a.id === c.accountId);
+          const user = this.users.find((u) => u.id === account?.userId);
+          return user ? [{ username: user.username, channelName: c.name }] : [];
+        });
+    } else if (
+      /FROM "videoChannel" INNER JOIN "actor" ON "actor"\."videoChannelId" = "videoChannel"\."id" INNER JOIN "account" .* INNER JOIN "user" .* WHERE "videoChannel"\."id" = :channelId/.test(
+        norm,
+      )
+    ) {
       // PeerTube 8's actor ↔ channel link; local channels only (an account with a user).
-      rows = this.channels.filter((c) => c.id === Number(r.channelId)).flatMap((c) => {
-        const account = this.accounts.find((a) => a.id === c.accountId);
-        const user = this.users.find((u) => u.id === account?.userId);
-        return user ? [{ id: c.id, displayName: c.name, ownerAccountId: c.accountId, name: c.handle ?? `${user.username}_channel` }] : [];
-      });
+      rows = this.channels
+        .filter((c) => c.id === Number(r.channelId))
+        .flatMap((c) => {
+          const account = this.accounts.find((a) => a.id === c.accountId);
+          const user = this.users.find((u) => u.id === account?.userId);
+          return user
+            ? [
+                {
+                  id: c.id,
+                  displayName: c.name,
+                  ownerAccountId: c.accountId,
+                  name: c.handle ?? `${user.username}_channel`,
+                },
+              ]
+            : [];
+        });
     } else if (/SELECT "user"\."id" AS "id" FROM "user" WHERE lower\("user"\."username"\) = :username/.test(norm)) {
       rows = this.users.filter((u) => u.username.toLowerCase() === String(r.username)).map((u) => ({ id: u.id }));
     } else if (/FROM "user" WHERE "user"\."role" IN \(0, 1\)/.test(norm)) {

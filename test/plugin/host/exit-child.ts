@@ -8,9 +8,13 @@ const host = new PeerTubeHost(process.argv[2]);
 host.loadInstalled('peertube-plugin-livechat');
 await host.listen();
 await host.register();
-const ws = await connectClient({ service: `${host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`, domain: 'anon.localhost' });
+const ws = await connectClient({
+  service: `${host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
+  domain: 'anon.localhost',
+});
 const bosh = await fetch(`${host.url}/plugins/livechat/router/http-bind`, {
-  method: 'POST', headers: { 'Content-Type': 'text/xml' },
+  method: 'POST',
+  headers: { 'Content-Type': 'text/xml' },
   body: "<body rid='1' to='anon.localhost' ver='1.6' wait='30' hold='1' xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0'/>",
 });
 if (!/sid=/.test(await bosh.text())) throw new Error('no BOSH session');

@@ -13,7 +13,8 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 export function packPlugin(): string {
   const out = execFileSync('npm', ['run', '--silent', 'plugin:pack'], { cwd: root, encoding: 'utf8' });
   const last = out.trim().split('\n').pop()!;
-  if (!last.endsWith('.tgz') || !existsSync(last)) throw new Error(`plugin:pack did not print a tgz path on its last line: ${last}`);
+  if (!last.endsWith('.tgz') || !existsSync(last))
+    throw new Error(`plugin:pack did not print a tgz path on its last line: ${last}`);
   return last;
 }
 

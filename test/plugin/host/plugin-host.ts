@@ -35,14 +35,35 @@ export interface HostOptions {
   pluginsRateLimit?: { windowMs: number; max: number };
 }
 
-interface Setting { name?: string; default?: unknown; private?: boolean; type: string }
-interface Hook { target: string; handler: (...a: unknown[]) => unknown; priority?: number }
-interface WsRoute { route: string; handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void }
+interface Setting {
+  name?: string;
+  default?: unknown;
+  private?: boolean;
+  type: string;
+}
+interface Hook {
+  target: string;
+  handler: (...a: unknown[]) => unknown;
+  priority?: number;
+}
+interface WsRoute {
+  route: string;
+  handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
 
 export interface PluginPackageJson {
-  name: string; description: string; version: string; engine: { peertube: string }; homepage: string; author: unknown;
-  bugs: string; library: string; staticDirs: Record<string, string>; css: string[];
-  clientScripts: Array<{ script: string; scopes: string[] }>; translations: Record<string, string>;
+  name: string;
+  description: string;
+  version: string;
+  engine: { peertube: string };
+  homepage: string;
+  author: unknown;
+  bugs: string;
+  library: string;
+  staticDirs: Record<string, string>;
+  css: string[];
+  clientScripts: Array<{ script: string; scopes: string[] }>;
+  translations: Record<string, string>;
 }
 
 const NPM_NAME_RE = /^(@[^._][a-z-_.~0-9]+\/)?([a-z-0-9]+)$/;
@@ -54,7 +75,8 @@ export function badPackageFields(p: PluginPackageJson): string[] {
   const bad: string[] = [];
   const m = typeof p.name === 'string' ? NPM_NAME_RE.exec(p.name) : null;
   if (!m || !(m[2].startsWith('peertube-plugin-') || m[2].startsWith('peertube-theme-'))) bad.push('name');
-  if (typeof p.description !== 'string' || p.description.length < 1 || p.description.length > 250) bad.push('description');
+  if (typeof p.description !== 'string' || p.description.length < 1 || p.description.length > 250)
+    bad.push('description');
   if (!p.engine?.peertube) bad.push('engine');
   if (p.homepage === undefined || p.homepage === null || (p.homepage && !isUrl(p.homepage))) bad.push('homepage');
   if (p.author === undefined || p.author === null) bad.push('author');
@@ -62,7 +84,8 @@ export function badPackageFields(p: PluginPackageJson): string[] {
   if (!isSafePath(p.library)) bad.push('library');
   if (typeof p.staticDirs !== 'object' || !Object.values(p.staticDirs).every(isSafePath)) bad.push('staticDirs');
   if (!Array.isArray(p.css) || !p.css.every(isSafePath)) bad.push('css');
-  if (!Array.isArray(p.clientScripts) || !p.clientScripts.every((c) => isSafePath(c.script) && Array.isArray(c.scopes))) bad.push('clientScripts');
+  if (!Array.isArray(p.clientScripts) || !p.clientScripts.every((c) => isSafePath(c.script) && Array.isArray(c.scopes)))
+    bad.push('clientScripts');
   if (typeof p.translations !== 'object' || !Object.values(p.translations).every(isSafePath)) bad.push('translations');
   return bad;
 }
@@ -92,7 +115,10 @@ export class PeerTubeHost {
   /** Requests per client IP in the current window of the plugin routes' limiter. */
   private readonly hits = new Map<string, { count: number; resetAt: number }>();
 
-  constructor(readonly storageDir: string, opts: HostOptions = {}) {
+  constructor(
+    readonly storageDir: string,
+    opts: HostOptions = {},
+  ) {
     this.rateLimit = opts.pluginsRateLimit ?? { windowMs: 10_000, max: 500 };
     this.server = createServer(this.app);
     this.setupApp();
@@ -124,12 +150,21 @@ export class PeerTubeHost {
     mkdirSync(dir, { recursive: true });
     if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), '{}');
     // PeerTube 8's initPNPM: build scripts allowed, a flat node_modules like yarn's.
-    if (pm === 'pnpm' && !existsSync(join(dir, 'pnpm-workspace.yaml'))) writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'dangerouslyAllowAllBuilds: true\nnodeLinker: hoisted\n');
+    if (pm === 'pnpm' && !existsSync(join(dir, 'pnpm-workspace.yaml')))
+      writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'dangerouslyAllowAllBuilds: true\nnodeLinker: hoisted\n');
     try {
-      execFileSync(join(BIN, pm), ['add', `file:${path}`], { cwd: dir, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, CI: 'true' } });
+      execFileSync(join(BIN, pm), ['add', `file:${path}`], {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: 'pipe',
+        env: { ...process.env, CI: 'true' },
+      });
     } catch (e) {
       const err = e as { stdout?: string; stderr?: string };
-      throw new Error(`${pm} add file:${path} failed (PeerTube: "Cannot install plugin"):\n${err.stdout ?? ''}${err.stderr ?? ''}`, { cause: e });
+      throw new Error(
+        `${pm} add file:${path} failed (PeerTube: "Cannot install plugin"):\n${err.stdout ?? ''}${err.stderr ?? ''}`,
+        { cause: e },
+      );
     }
     this.loadInstalled(basename(path));
   }
@@ -197,7 +232,11 @@ export class PeerTubeHost {
     const settings = this.settings;
     const done = (async () => {
       for (const cb of this.settingsCallbacks) {
-        try { await cb(settings); } catch (e) { this.logs.push(`error: Cannot run on settings changed callback: ${e}`); }
+        try {
+          await cb(settings);
+        } catch (e) {
+          this.logs.push(`error: Cannot run on settings changed callback: ${e}`);
+        }
       }
     })();
     this.pending.push(done);
@@ -213,7 +252,8 @@ export class PeerTubeHost {
 
   publicSettings(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const s of this.registeredSettings) if (s.name && s.private === false) out[s.name] = this.settings?.[s.name] ?? s.default ?? null;
+    for (const s of this.registeredSettings)
+      if (s.name && s.private === false) out[s.name] = this.settings?.[s.name] ?? s.default ?? null;
     return out;
   }
 
@@ -221,9 +261,17 @@ export class PeerTubeHost {
   async runHook<T>(target: string, result?: T, params?: unknown): Promise<T | undefined> {
     for (const h of this.hooks.filter((x) => x.target === target)) {
       if (target.startsWith('filter:')) {
-        try { result = (await h.handler(result, params)) as T; } catch (e) { this.logs.push(`hook ${target}: ${e}`); }
+        try {
+          result = (await h.handler(result, params)) as T;
+        } catch (e) {
+          this.logs.push(`hook ${target}: ${e}`);
+        }
       } else if (target.startsWith('action:')) {
-        this.pending.push(Promise.resolve().then(() => h.handler(params)).catch((e) => this.logs.push(`hook ${target}: ${e}`)));
+        this.pending.push(
+          Promise.resolve()
+            .then(() => h.handler(params))
+            .catch((e) => this.logs.push(`hook ${target}: ${e}`)),
+        );
       }
     }
     return result;
@@ -246,16 +294,25 @@ export class PeerTubeHost {
     const name = this.name;
     const version = this.pkg.version;
     const db = this.db;
-    const log = (level: string) => (m: unknown) => { this.logs.push(`${level}: ${String(m)}`); if (process.env.HOST_DEBUG) console.log(`[plugin ${level}] ${m}`); };
+    const log = (level: string) => (m: unknown) => {
+      this.logs.push(`${level}: ${String(m)}`);
+      if (process.env.HOST_DEBUG) console.log(`[plugin ${level}] ${m}`);
+    };
     const getSettingValue = (n: string) => {
       if (!this.settings) return this.registeredSettings.find((s) => s.name === n)?.default;
       return this.settings[n];
     };
     return {
-      registerHook: (h: Hook) => { this.hooks.push(h); },
-      registerSetting: (s: Setting) => { this.registeredSettings = [...this.registeredSettings.filter((x) => x.name !== s.name), s]; },
+      registerHook: (h: Hook) => {
+        this.hooks.push(h);
+      },
+      registerSetting: (s: Setting) => {
+        this.registeredSettings = [...this.registeredSettings.filter((x) => x.name !== s.name), s];
+      },
       getRouter: () => this.router,
-      registerWebSocketRoute: (r: WsRoute) => { this.wsRoutes.push(r); },
+      registerWebSocketRoute: (r: WsRoute) => {
+        this.wsRoutes.push(r);
+      },
       settingsManager: {
         getSetting: async (n: string) => getSettingValue(n),
         getSettings: async (names: string[]) => {
@@ -268,20 +325,32 @@ export class PeerTubeHost {
           }
           return out;
         },
-        setSetting: async (n: string, v: unknown) => { this.settings = { ...(this.settings ?? {}), [n]: v }; },
-        onSettingsChange: (cb: (s: unknown) => unknown) => { this.settingsCallbacks.push(cb); },
+        setSetting: async (n: string, v: unknown) => {
+          this.settings = { ...(this.settings ?? {}), [n]: v };
+        },
+        onSettingsChange: (cb: (s: unknown) => unknown) => {
+          this.settingsCallbacks.push(cb);
+        },
       },
       storageManager: {
         getData: async (key: string) => {
           const v = this.storage.get(key);
           if (v === undefined) return null;
-          try { return JSON.parse(v); } catch { return v; }
+          try {
+            return JSON.parse(v);
+          } catch {
+            return v;
+          }
         },
-        storeData: async (key: string, data: unknown) => { this.storage.set(key, JSON.stringify(data)); },
+        storeData: async (key: string, data: unknown) => {
+          this.storage.set(key, JSON.stringify(data));
+        },
       },
       peertubeHelpers: {
         logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-        database: { query: (sql: string, o?: { replacements?: Record<string, unknown>; type?: string }) => db.query(sql, o) },
+        database: {
+          query: (sql: string, o?: { replacements?: Record<string, unknown>; type?: string }) => db.query(sql, o),
+        },
         videos: { loadByIdOrUUID: async (id: number | string) => db.loadVideo(id) },
         config: { getWebserverUrl: () => this.url },
         plugin: {
@@ -327,21 +396,28 @@ export class PeerTubeHost {
     // server.ts: app.set('trust proxy', CONFIG.TRUST_PROXY), whose default is ['loopback'].
     app.set('trust proxy', ['loopback']);
     // server.ts: helmet's frameguard (security.frameguard.enabled, true by default) on every response.
-    app.use((_req, res, next) => { res.setHeader('X-Frame-Options', 'DENY'); next(); });
+    app.use((_req, res, next) => {
+      res.setHeader('X-Frame-Options', 'DENY');
+      next();
+    });
     app.use(express.json({ type: ['application/json', 'application/*+json'], limit: '500kb' }));
     app.use(express.urlencoded({ extended: false }));
     // PeerTube's lazy static route for actor images (account avatars), from <storage>/avatars.
     app.get('/lazy-static/avatars/:filename', (req, res) => {
       const f = req.params.filename;
       if (!/^[\w.-]+$/.test(f)) return void res.status(400).end();
-      res.sendFile(join(this.storageDir, 'avatars', f), (err) => { if (err && !res.headersSent) res.status(404).end(); });
+      res.sendFile(join(this.storageDir, 'avatars', f), (err) => {
+        if (err && !res.headersSent) res.status(404).end();
+      });
     });
-    const pluginValidator = (withVersion: boolean): express.RequestHandler => (req, res, next) => {
-      if (!this.registered || req.params.pluginName !== this.name) return void res.status(404).end();
-      if (withVersion && req.params.pluginVersion !== this.pkg.version) return void res.status(404).end();
-      res.locals.registeredPlugin = this;
-      next();
-    };
+    const pluginValidator =
+      (withVersion: boolean): express.RequestHandler =>
+      (req, res, next) => {
+        if (!this.registered || req.params.pluginName !== this.name) return void res.status(404).end();
+        if (withVersion && req.params.pluginVersion !== this.pkg.version) return void res.status(404).end();
+        res.locals.registeredPlugin = this;
+        next();
+      };
     const optionalAuthenticate: express.RequestHandler = (req, res, next) => {
       const m = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '');
       const user = m ? this.db.users.find((u) => u.token === m[1]) : undefined;
@@ -353,19 +429,41 @@ export class PeerTubeHost {
       if (!this.registered || !this.router) return void res.status(404).end();
       this.router(req, res, next);
     };
-    app.get('/plugins/:pluginName/:pluginVersion/static/:staticEndpoint(*)', this.pluginsRateLimiter, pluginValidator(true), (req, res) => {
-      const [dir, ...file] = String(req.params.staticEndpoint).split('/');
-      const sp = this.pkg.staticDirs[dir];
-      if (!sp) return void res.status(404).end();
-      res.sendFile(join(this.pluginPath, sp, file.join('/')));
-    });
-    app.get('/plugins/:pluginName/:pluginVersion/client-scripts/:staticEndpoint(*)', this.pluginsRateLimiter, pluginValidator(true), (req, res) => {
-      const ep = String(req.params.staticEndpoint);
-      if (!this.pkg.clientScripts.some((c) => c.script === ep)) return void res.status(404).end();
-      res.sendFile(join(this.pluginPath, ep));
-    });
-    app.use('/plugins/:pluginName/router', this.pluginsRateLimiter, pluginValidator(false), optionalAuthenticate, custom);
-    app.use('/plugins/:pluginName/:pluginVersion/router', this.pluginsRateLimiter, pluginValidator(true), optionalAuthenticate, custom);
+    app.get(
+      '/plugins/:pluginName/:pluginVersion/static/:staticEndpoint(*)',
+      this.pluginsRateLimiter,
+      pluginValidator(true),
+      (req, res) => {
+        const [dir, ...file] = String(req.params.staticEndpoint).split('/');
+        const sp = this.pkg.staticDirs[dir];
+        if (!sp) return void res.status(404).end();
+        res.sendFile(join(this.pluginPath, sp, file.join('/')));
+      },
+    );
+    app.get(
+      '/plugins/:pluginName/:pluginVersion/client-scripts/:staticEndpoint(*)',
+      this.pluginsRateLimiter,
+      pluginValidator(true),
+      (req, res) => {
+        const ep = String(req.params.staticEndpoint);
+        if (!this.pkg.clientScripts.some((c) => c.script === ep)) return void res.status(404).end();
+        res.sendFile(join(this.pluginPath, ep));
+      },
+    );
+    app.use(
+      '/plugins/:pluginName/router',
+      this.pluginsRateLimiter,
+      pluginValidator(false),
+      optionalAuthenticate,
+      custom,
+    );
+    app.use(
+      '/plugins/:pluginName/:pluginVersion/router',
+      this.pluginsRateLimiter,
+      pluginValidator(true),
+      optionalAuthenticate,
+      custom,
+    );
     // PluginManager.registerWebSocketRouter: an upgrade it does not route is left alone (not destroyed), for the
     // other upgrade listeners (socket.io, the tracker).
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -373,11 +471,17 @@ export class PeerTubeHost {
       if (!m || !this.registered || m[1] !== this.name) return;
       const ws = this.wsRoutes.find((r) => r.route.startsWith(m[3]));
       if (!ws) return;
-      try { ws.handler(req, socket, head); } catch (e) { this.logs.push(`error: Exception in plugin handler: ${e}`); }
+      try {
+        ws.handler(req, socket, head);
+      } catch (e) {
+        this.logs.push(`error: Exception in plugin handler: ${e}`);
+      }
     });
     // socket.io's engine (destroyUpgrade, on by default): an upgrade nobody answered is ended after 1 s.
     this.server.on('upgrade', (_req: IncomingMessage, socket: Duplex & { bytesWritten?: number }) => {
-      setTimeout(() => { if (socket.writable && (socket.bytesWritten ?? 0) <= 0) socket.end(); }, 1000);
+      setTimeout(() => {
+        if (socket.writable && (socket.bytesWritten ?? 0) <= 0) socket.end();
+      }, 1000);
     });
   }
 

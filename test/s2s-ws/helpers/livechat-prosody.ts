@@ -74,7 +74,9 @@ Component "room.${domain}" "muc"
   });
   const [c2sPort, httpPort] = p.ports;
   return {
-    domain, c2sPort, httpPort,
+    domain,
+    c2sPort,
+    httpPort,
     wsS2sUrl: `ws://127.0.0.1:${httpPort}/xmpp-websocket-s2s`,
     async addRemote(hosts, mainHost, url) {
       for (const h of hosts) {

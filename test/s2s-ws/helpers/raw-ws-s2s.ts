@@ -33,7 +33,10 @@ export function frame(opcode: number, payload: Buffer, masked: boolean): Buffer 
   return Buffer.concat([head, ext, key, body]);
 }
 
-export function rawWsS2s(url: string, opts: { protocol?: string | null; headers?: Record<string, string> } = {}): Promise<RawWsS2s> {
+export function rawWsS2s(
+  url: string,
+  opts: { protocol?: string | null; headers?: Record<string, string> } = {},
+): Promise<RawWsS2s> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const s = net.connect({ host: u.hostname, port: Number(u.port) });
@@ -41,9 +44,16 @@ export function rawWsS2s(url: string, opts: { protocol?: string | null; headers?
     const protocol = opts.protocol === undefined ? 'xmpp' : opts.protocol;
     s.once('error', reject);
     s.on('connect', () => {
-      const lines = [`GET ${u.pathname} HTTP/1.1`, `Host: ${u.host}`, 'Upgrade: websocket', 'Connection: Upgrade',
-        `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13', ...(protocol ? [`Sec-WebSocket-Protocol: ${protocol}`] : []),
-        ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`)];
+      const lines = [
+        `GET ${u.pathname} HTTP/1.1`,
+        `Host: ${u.host}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Key: ${key}`,
+        'Sec-WebSocket-Version: 13',
+        ...(protocol ? [`Sec-WebSocket-Protocol: ${protocol}`] : []),
+        ...Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
+      ];
       s.write(lines.join('\r\n') + '\r\n\r\n');
     });
     let buf = Buffer.alloc(0);
@@ -52,24 +62,40 @@ export function rawWsS2s(url: string, opts: { protocol?: string | null; headers?
     const waiters: Array<() => void> = [];
     let closeCode: number | null = null;
     let resolveClosed!: (c: number | null) => void;
-    const closed = new Promise<number | null>((r) => { resolveClosed = r; });
+    const closed = new Promise<number | null>((r) => {
+      resolveClosed = r;
+    });
     s.on('close', () => resolveClosed(closeCode));
     const api: RawWsS2s = {
       frames,
       pongs: 0,
-      send: (text, o = {}) => { s.write(frame(1, Buffer.from(text, 'utf8'), o.masked ?? false)); },
-      writeRaw: (b) => { s.write(b); },
-      ping: (o = {}) => { s.write(frame(9, Buffer.alloc(0), o.masked ?? false)); },
+      send: (text, o = {}) => {
+        s.write(frame(1, Buffer.from(text, 'utf8'), o.masked ?? false));
+      },
+      writeRaw: (b) => {
+        s.write(b);
+      },
+      ping: (o = {}) => {
+        s.write(frame(9, Buffer.alloc(0), o.masked ?? false));
+      },
       closed,
       destroy: () => s.destroy(),
-      waitFor: (re, ms = 10000) => new Promise((res, rej) => {
-        const check = () => {
-          if (frames.some((f) => re.test(f))) { waiters.splice(waiters.indexOf(check), 1); clearTimeout(t); res(frames.join('\n')); }
-        };
-        const t = setTimeout(() => { waiters.splice(waiters.indexOf(check), 1); rej(new Error(`timed out waiting for ${re} in: ${frames.join('\n').slice(-800)}`)); }, ms);
-        waiters.push(check);
-        check();
-      }),
+      waitFor: (re, ms = 10000) =>
+        new Promise((res, rej) => {
+          const check = () => {
+            if (frames.some((f) => re.test(f))) {
+              waiters.splice(waiters.indexOf(check), 1);
+              clearTimeout(t);
+              res(frames.join('\n'));
+            }
+          };
+          const t = setTimeout(() => {
+            waiters.splice(waiters.indexOf(check), 1);
+            rej(new Error(`timed out waiting for ${re} in: ${frames.join('\n').slice(-800)}`));
+          }, ms);
+          waiters.push(check);
+          check();
+        }),
     };
     s.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
@@ -78,7 +104,9 @@ export function rawWsS2s(url: string, opts: { protocol?: string | null; headers?
         if (end < 0) return;
         const head = buf.subarray(0, end).toString();
         buf = buf.subarray(end + 4);
-        const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+        const accept = createHash('sha1')
+          .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+          .digest('base64');
         if (!/^HTTP\/1\.1 101/.test(head) || !head.includes(accept)) {
           s.destroy();
           return reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));

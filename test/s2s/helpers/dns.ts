@@ -3,7 +3,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 
-export interface SrvSpec { service: '_xmpp-server._tcp' | '_xmpps-server._tcp' | '_xmpp-client._tcp'; domain: string; target: string; port: number; priority?: number; weight?: number }
+export interface SrvSpec {
+  service: '_xmpp-server._tcp' | '_xmpps-server._tcp' | '_xmpp-client._tcp';
+  domain: string;
+  target: string;
+  port: number;
+  priority?: number;
+  weight?: number;
+}
 
 export interface TestDns {
   port: number;
@@ -28,19 +35,37 @@ export async function pickDnsPort(): Promise<number> {
   throw new Error('no free UDP port in 18000-18099');
 }
 
-export async function startDns(port: number, opts: { hosts: Record<string, string>; srv: SrvSpec[] }): Promise<TestDns> {
+export async function startDns(
+  port: number,
+  opts: { hosts: Record<string, string>; srv: SrvSpec[] },
+): Promise<TestDns> {
   const args = [
-    '--keep-in-foreground', '--no-daemon', `--port=${port}`, '--listen-address=127.0.0.1', '--bind-interfaces',
-    '--no-resolv', '--no-hosts', '--no-poll', '--conf-file=/dev/null', '--pid-file=', '--user=root', '--log-facility=-',
+    '--keep-in-foreground',
+    '--no-daemon',
+    `--port=${port}`,
+    '--listen-address=127.0.0.1',
+    '--bind-interfaces',
+    '--no-resolv',
+    '--no-hosts',
+    '--no-poll',
+    '--conf-file=/dev/null',
+    '--pid-file=',
+    '--user=root',
+    '--log-facility=-',
     // Everything under .example is ours (libunbound, Prosody's resolver, refuses .test outright: RFC 6761): answer NXDOMAIN rather than forward.
     '--local=/example/',
   ];
   for (const [name, ip] of Object.entries(opts.hosts)) args.push(`--host-record=${name},${ip}`);
-  for (const s of opts.srv) args.push(`--srv-host=${s.service}.${s.domain},${s.target},${s.port},${s.priority ?? 0},${s.weight ?? 5}`);
+  for (const s of opts.srv)
+    args.push(`--srv-host=${s.service}.${s.domain},${s.target},${s.port},${s.priority ?? 0},${s.weight ?? 5}`);
   const child: ChildProcess = spawn('dnsmasq', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   // Ready when it answers a query.
   const { promises: dns } = await import('node:dns');
   const r = new dns.Resolver({ timeout: 300, tries: 1 });
@@ -52,7 +77,10 @@ export async function startDns(port: number, opts: { hosts: Record<string, strin
       await r.resolve4(Object.keys(opts.hosts)[0]);
       break;
     } catch {
-      if (Date.now() > until) { child.kill('SIGKILL'); throw new Error(`dnsmasq did not answer: ${out}`); }
+      if (Date.now() > until) {
+        child.kill('SIGKILL');
+        throw new Error(`dnsmasq did not answer: ${out}`);
+      }
       await new Promise((res) => setTimeout(res, 50));
     }
   }

@@ -17,12 +17,24 @@ export interface S2sTestServer extends TestServer {
 }
 
 export async function startOurs(domain: string, dnsAddress: string, extra: Raw = {}): Promise<S2sTestServer> {
-  const srv = await startTestServer(mergeRaw({
-    domain,
-    s2s: { enabled: true, interfaces: ['127.0.0.1'], port: 0, dnsServers: [dnsAddress], idleTimeoutSeconds: 60, connectTimeoutSeconds: 8 },
-    // The room service must let remote users create rooms in these tests.
-    muc: { creation: 'anyone' },
-  }, extra));
+  const srv = await startTestServer(
+    mergeRaw(
+      {
+        domain,
+        s2s: {
+          enabled: true,
+          interfaces: ['127.0.0.1'],
+          port: 0,
+          dnsServers: [dnsAddress],
+          idleTimeoutSeconds: 60,
+          connectTimeoutSeconds: 8,
+        },
+        // The room service must let remote users create rooms in these tests.
+        muc: { creation: 'anyone' },
+      },
+      extra,
+    ),
+  );
   const s2sPort = srv.server.s2s!.addresses!.starttls[0].port;
   return {
     ...srv,
@@ -30,7 +42,12 @@ export async function startOurs(domain: string, dnsAddress: string, extra: Raw =
     s2sPort,
     records: (target = `xmpp.${domain}`) => ({
       hosts: { [target]: '127.0.0.1' },
-      srv: [domain, `anon.${domain}`, `room.${domain}`].map((d) => ({ service: '_xmpp-server._tcp' as const, domain: d, target, port: s2sPort })),
+      srv: [domain, `anon.${domain}`, `room.${domain}`].map((d) => ({
+        service: '_xmpp-server._tcp' as const,
+        domain: d,
+        target,
+        port: s2sPort,
+      })),
     }),
   };
 }

@@ -30,14 +30,36 @@ export function pickPorts(n: number, base: number, span = 200): Promise<number[]
 }
 
 export async function selfSigned(dir: string, domain: string): Promise<void> {
-  await exec('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, `${domain}.key`), '-out', join(dir, `${domain}.crt`),
-    '-days', '30', '-subj', `/CN=${domain}`, '-addext', `subjectAltName=DNS:${domain},DNS:*.${domain}`]);
+  await exec('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    join(dir, `${domain}.key`),
+    '-out',
+    join(dir, `${domain}.crt`),
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${domain}`,
+    '-addext',
+    `subjectAltName=DNS:${domain},DNS:*.${domain}`,
+  ]);
 }
 
-export async function waitPort(port: number, child: ChildProcess, ms: number, what: string, log: () => Promise<string>): Promise<void> {
+export async function waitPort(
+  port: number,
+  child: ChildProcess,
+  ms: number,
+  what: string,
+  log: () => Promise<string>,
+): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}\n${(await log()).slice(-3000)}`);
+    if (child.exitCode !== null)
+      throw new Error(`${what} exited with ${child.exitCode}\n${(await log()).slice(-3000)}`);
     if (!(await tcpPortFree(port))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -87,7 +109,9 @@ VirtualHost "${domain}"
   const [c2sPort, s2sPort] = p.ports;
   return {
     name: 'prosody',
-    domain, c2sPort, s2sPort,
+    domain,
+    c2sPort,
+    s2sPort,
     async register(user, password) {
       await p.prosodyctl('register', user, domain, password);
     },
@@ -107,11 +131,16 @@ export async function startEjabberdPeer(domain: string, dnsPort: number): Promis
   for (const d of ['conf', 'spool', 'logs']) await mkdir(join(dir, d));
   await selfSigned(dir, domain);
   const pem = join(dir, 'conf', `${domain}.pem`);
-  await writeFile(pem, (await readFile(join(dir, `${domain}.crt`), 'utf8')) + (await readFile(join(dir, `${domain}.key`), 'utf8')));
+  await writeFile(
+    pem,
+    (await readFile(join(dir, `${domain}.crt`), 'utf8')) + (await readFile(join(dir, `${domain}.key`), 'utf8')),
+  );
   const [c2sPort, s2sPort] = await pickPorts(2, 18300);
   const [distPort] = await pickPorts(1, 18500, 100);
   const node = `s2stest${process.pid}x${Math.floor(Math.random() * 1e6)}@localhost`;
-  await writeFile(join(dir, 'conf', 'ejabberd.yml'), `
+  await writeFile(
+    join(dir, 'conf', 'ejabberd.yml'),
+    `
 loglevel: debug
 log_rotate_count: 0
 hosts:
@@ -151,28 +180,60 @@ modules:
   mod_ping: {}
   mod_roster: {}
   mod_s2s_dialback: {}
-`);
-  await writeFile(join(dir, 'conf', 'inetrc'), `{lookup, [file, dns]}.\n{resolv_conf, "/dev/null"}.\n{hosts_file, "/dev/null"}.\n{host, {127,0,0,1}, ["localhost"]}.\n{nameserver, {127,0,0,1}, ${dnsPort}}.\n`);
+`,
+  );
+  await writeFile(
+    join(dir, 'conf', 'inetrc'),
+    `{lookup, [file, dns]}.\n{resolv_conf, "/dev/null"}.\n{hosts_file, "/dev/null"}.\n{host, {127,0,0,1}, ["localhost"]}.\n{nameserver, {127,0,0,1}, ${dnsPort}}.\n`,
+  );
   // A fixed distribution port: no epmd daemon is started (it would outlive the test).
   await writeFile(join(dir, 'conf', 'ejabberdctl.cfg'), `ERL_DIST_PORT=${distPort}\n`);
   await exec('chown', ['-R', 'ejabberd:', dir]);
   await chmod(dir, 0o755);
-  const ctl = (...args: string[]) => ['--config-dir', join(dir, 'conf'), '--spool', join(dir, 'spool'), '--logs', join(dir, 'logs'), '--node', node, ...args];
+  const ctl = (...args: string[]) => [
+    '--config-dir',
+    join(dir, 'conf'),
+    '--spool',
+    join(dir, 'spool'),
+    '--logs',
+    join(dir, 'logs'),
+    '--node',
+    node,
+    ...args,
+  ];
   // Own process group: ejabberdctl → su → erl; the whole group is ended by its id.
-  const child = spawn('ejabberdctl', ctl('foreground'), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: dir });
+  const child = spawn('ejabberdctl', ctl('foreground'), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    cwd: dir,
+  });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const readLog = async () => out + (await readFile(join(dir, 'logs', 'ejabberd.log'), 'utf8').catch(() => ''));
   const stopAll = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       await exec('ejabberdctl', ctl('stop'), { timeout: 15000 }).catch(() => {});
       const exited = new Promise((r) => child.once('exit', r));
-      const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 8000);
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 8000);
       await exited;
       clearTimeout(t);
     }
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group already gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* group already gone */
+    }
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -183,7 +244,9 @@ modules:
   }
   return {
     name: 'ejabberd',
-    domain, c2sPort, s2sPort,
+    domain,
+    c2sPort,
+    s2sPort,
     async register(user, password) {
       await exec('ejabberdctl', ctl('register', user, domain, password), { timeout: 30000 });
     },

@@ -16,21 +16,34 @@ export function rawS2s(port: number): Promise<RawS2s> {
     const s = net.connect({ host: '127.0.0.1', port }, () => {
       let buf = '';
       const waiters: Array<() => void> = [];
-      s.on('data', (d) => { buf += d.toString('utf8'); for (const w of [...waiters]) w(); });
+      s.on('data', (d) => {
+        buf += d.toString('utf8');
+        for (const w of [...waiters]) w();
+      });
       const closed = new Promise<void>((r) => s.once('close', () => r()));
       resolve({
-        write: (x) => { s.write(x); },
+        write: (x) => {
+          s.write(x);
+        },
         text: () => buf,
         closed,
         destroy: () => s.destroy(),
-        waitFor: (re, ms = 5000) => new Promise((res, rej) => {
-          const check = () => {
-            if (re.test(buf)) { waiters.splice(waiters.indexOf(check), 1); clearTimeout(t); res(buf); }
-          };
-          const t = setTimeout(() => { waiters.splice(waiters.indexOf(check), 1); rej(new Error(`timed out waiting for ${re} in: ${buf.slice(-600)}`)); }, ms);
-          waiters.push(check);
-          check();
-        }),
+        waitFor: (re, ms = 5000) =>
+          new Promise((res, rej) => {
+            const check = () => {
+              if (re.test(buf)) {
+                waiters.splice(waiters.indexOf(check), 1);
+                clearTimeout(t);
+                res(buf);
+              }
+            };
+            const t = setTimeout(() => {
+              waiters.splice(waiters.indexOf(check), 1);
+              rej(new Error(`timed out waiting for ${re} in: ${buf.slice(-600)}`));
+            }, ms);
+            waiters.push(check);
+            check();
+          }),
       });
     });
     s.once('error', reject);
