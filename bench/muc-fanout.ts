@@ -30,7 +30,7 @@ import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
 import { WebSocketTransport } from '../src/xmpp/websocket.js';
 import { createMucService } from '../src/muc/service.js';
 import { defaultMucConfig } from '../src/muc/config.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileArchive } from '../src/storage/archive.js';
@@ -147,7 +147,23 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
+/**
+ * CPU seconds of this process's main thread (the server side: sessions, room, ws senders), from
+ * /proc/self/task/<tid>/stat; the client sockets' worker thread is not counted. NaN where /proc is absent.
+ */
+function mainThreadCpuSeconds(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in USER_HZ ticks (100 on Linux)
+  } catch {
+    return NaN;
+  }
+}
+
 interface Result {
+  /** Server-side (main thread) CPU per delivery. */
+  cpuUs: number;
   deliveriesPerSec: number;
   p50: number;
   p99: number;
@@ -157,6 +173,7 @@ interface Result {
 async function rounds(clients: Clients, send: (i: number) => void, perMessage: number): Promise<Result> {
   await clients.request({ cmd: 'reset' }, 'reset');
   const start = performance.now();
+  const cpu0 = mainThreadCpuSeconds();
   let sent = 0;
   while (sent < MESSAGES) {
     const n = Math.min(BATCH, MESSAGES - sent);
@@ -167,9 +184,11 @@ async function rounds(clients: Clients, send: (i: number) => void, perMessage: n
     await done;
   }
   const secs = (performance.now() - start) / 1000;
+  const cpu = mainThreadCpuSeconds() - cpu0;
   const { latencies } = await clients.request<{ latencies: number[] }>({ cmd: 'report' }, 'report');
   return {
     deliveries: latencies.length,
+    cpuUs: (cpu * 1e6) / latencies.length,
     deliveriesPerSec: latencies.length / secs,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
@@ -331,11 +350,12 @@ async function main(): Promise<void> {
   const r = await raw(servers, clients);
   const m = await mucFanout(servers, clients);
   const fmt = (x: Result) =>
-    `${Math.round(x.deliveriesPerSec).toLocaleString('en')} deliveries/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms (${x.deliveries} deliveries)`;
+    `${Math.round(x.deliveriesPerSec).toLocaleString('en')} deliveries/s, p50 ${x.p50.toFixed(1)} ms, p99 ${x.p99.toFixed(1)} ms, ${x.cpuUs.toFixed(2)} µs server CPU each (${x.deliveries} deliveries)`;
   console.log(`raw ws broadcast : ${fmt(r)}`);
   console.log(`MUC fan-out      : ${fmt(m)}${m.drops ? `, ${m.drops} slow sockets dropped` : ''}`);
   const ratio = m.deliveriesPerSec / r.deliveriesPerSec;
   console.log(`ratio MUC/raw    : ${ratio.toFixed(2)} (target >= 0.50) ${ratio >= 0.5 ? 'OK' : 'BELOW TARGET'}`);
+  console.log(`CPU MUC/raw      : ${(m.cpuUs / r.cpuUs).toFixed(2)} (server main thread, µs per delivery)`);
   if (WITH_ARCHIVE) {
     await mucFanout(servers, clients, true); // warm-up
     const d = await mucFanout(servers, clients, true);
