@@ -1,0 +1,76 @@
+// The fan-out's shared pieces: a prepared stanza escapes each recipient's JID in its `to` (a resource may hold any
+// character), and sockets corked during one tick are all uncorked together at its end with every byte delivered.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer, connect, type Socket } from 'node:net';
+import { parse } from 'ltx';
+import { el } from '../../src/xmpp/xml.js';
+import { PreparedStanza } from '../../src/xmpp/prepared.js';
+import { TickCork } from '../../src/xmpp/tick-cork.js';
+
+test('a prepared stanza escapes the characters XML needs escaped in a recipient JID, and only those', () => {
+  const p = new PreparedStanza(
+    el('message', { from: 'r@muc.localhost/nick', type: 'groupchat' }, el('body', {}, 'a < b & "c"')),
+  );
+  const plain = p.forClient('v@anon.localhost/abc');
+  assert.ok(plain.startsWith('<message xmlns="jabber:client" to="v@anon.localhost/abc" '), plain);
+  const odd = `v@anon.localhost/a&b<c>'"d`;
+  const xml = p.forClient(odd);
+  assert.ok(xml.includes('to="v@anon.localhost/a&amp;b&lt;c&gt;&apos;&quot;d"'), xml);
+  const back = parse(xml);
+  assert.is(back.attrs.to, odd, 'the parsed `to` is not the JID');
+  assert.is(back.getChildText('body'), 'a < b & "c"');
+  // The same bytes from a second recipient: only `to` differs.
+  assert.is(p.forClient('w@anon.localhost/x').replace('w@anon.localhost/x', 'v@anon.localhost/abc'), plain);
+  assert.ok(p.forServer(odd).startsWith('<message xmlns="jabber:server" to="v@anon.localhost/a&amp;b'));
+});
+
+test('sockets corked in one tick are all uncorked at its end and every frame arrives', async () => {
+  const accepted: Socket[] = [];
+  const server = createServer((s) => accepted.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const N = 5;
+  const clients = await Promise.all(
+    Array.from(
+      { length: N },
+      () =>
+        new Promise<Socket>((r) => {
+          const c = connect(port, '127.0.0.1', () => r(c));
+        }),
+    ),
+  );
+  while (accepted.length < N) await new Promise((r) => setImmediate(r));
+  const got = clients.map(() => '');
+  clients.forEach((c, i) => c.on('data', (d) => (got[i] += d.toString())));
+  const corks = accepted.map(() => new TickCork());
+  for (let frame = 0; frame < 3; frame++)
+    accepted.forEach((s, i) => {
+      corks[i]!.hold(s);
+      s.write(`<f${frame}/>`);
+    });
+  assert.ok(
+    accepted.every((s) => s.writableCorked === 1),
+    'a socket was not held (or held twice)',
+  );
+  await new Promise((r) => process.nextTick(r));
+  assert.ok(
+    accepted.every((s) => s.writableCorked === 0),
+    'a socket stayed corked after the tick',
+  );
+  const deadline = Date.now() + 10_000;
+  while (got.some((g) => g.length < 15) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(
+    got,
+    clients.map(() => '<f0/><f1/><f2/>'),
+  );
+  // A later tick holds again.
+  corks[0]!.hold(accepted[0]!);
+  assert.is(accepted[0]!.writableCorked, 1);
+  await new Promise((r) => process.nextTick(r));
+  assert.is(accepted[0]!.writableCorked, 0);
+  for (const s of [...clients, ...accepted]) s.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+test.run();
