@@ -16,9 +16,21 @@ function headOf(name: string, xmlns: string): string {
   return h;
 }
 
+/** A JID as an attribute value. Most need no escaping: a scan for the five characters costs less than replace(). */
+function escapeJid(jid: string): string {
+  for (let i = 0; i < jid.length; i++) {
+    const c = jid.charCodeAt(i);
+    // " & ' < >
+    if (c === 34 || c === 38 || c === 39 || c === 60 || c === 62) return escapeXML(jid);
+  }
+  return jid;
+}
+
 export class PreparedStanza {
   /** The serialization after the `to` value (`"` + other attributes + children + end tag): the same in both namespaces. */
   private tail = '';
+  /** `<name xmlns="jabber:client" to="` for this stanza, resolved once rather than per recipient. */
+  private clientHead = '';
   private tree: Element | null;
   readonly name: string;
 
@@ -42,12 +54,13 @@ export class PreparedStanza {
 
   /** Serialization for a client stream (jabber:client), with `to` spliced in. */
   forClient(to: string): string {
-    return headOf(this.name, NS.CLIENT) + escapeXML(to) + this.tailText();
+    const head = this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT));
+    return head + escapeJid(to) + (this.tail || this.tailText());
   }
 
   /** Serialization for a server-to-server stream (jabber:server). */
   forServer(to: string): string {
-    return headOf(this.name, NS.SERVER) + escapeXML(to) + this.tailText();
+    return headOf(this.name, NS.SERVER) + escapeJid(to) + this.tailText();
   }
 
   /**
