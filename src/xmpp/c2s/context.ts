@@ -37,6 +37,10 @@ export interface Connection {
   readonly lastActivity: number;
   readonly isAuthenticated: boolean;
   readonly pingOutstanding: boolean;
+  /** When the outstanding keepalive ping was sent. */
+  readonly pingSentAt: number;
+  /** The server was stalled for `ms`: that time is not the client's silence. */
+  excuseStall(ms: number): void;
   /** Kept by the send budget: the buffer size it last saw. */
   budgetBytes: number;
   bufferedBytes(): number;
