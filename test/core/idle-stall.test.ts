@@ -3,15 +3,18 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { anonymousRaw, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, rawWs, type RawWs } from '../helpers/raw-ws.js';
 
 const CLIENTS = 200;
 const PING_AFTER_S = 1;
 const IDLE_S = 3;
+const AUTH_S = 3;
 
 let srv: TestServer;
 test.before(async () => {
-  srv = await startTestServer({ limits: { pingAfterSeconds: PING_AFTER_S, idleTimeoutSeconds: IDLE_S } });
+  srv = await startTestServer({
+    limits: { pingAfterSeconds: PING_AFTER_S, idleTimeoutSeconds: IDLE_S, authTimeoutSeconds: AUTH_S },
+  });
 });
 test.after(async () => {
   await srv.stop();
@@ -66,11 +69,18 @@ test(`${CLIENTS} clients answering pings survive an event-loop stall longer than
   }
   // One client that never answers: it must still be dropped, stall or not.
   const dead = await anonymousRaw(srv.wsUrl);
-
   // Every live client has been through a ping round trip before the stall.
   await Promise.all(live.map((c) => c.waitFor(/<ping xmlns="urn:xmpp:ping"/, 30_000)));
 
+  // A stream that opened just before the stall authenticates right after it: it is not past its auth deadline.
+  const late = await rawWs(srv.wsUrl);
+  late.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
+  await late.waitFor(/<mechanism>ANONYMOUS<\/mechanism>/);
+
   stallEventLoop((IDLE_S + 2) * 1000);
+
+  late.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
+  const authAnswer = late.waitFor(/<success|<connection-timeout/, 30_000);
 
   // After the stall each live client is pinged twice more: the server read the first answer and kept the client.
   const survived = await Promise.allSettled(live.map((c) => pingsAfter(c, 2, 30_000)));
@@ -81,10 +91,16 @@ test(`${CLIENTS} clients answering pings survive an event-loop stall longer than
     `${dropped.length} of ${CLIENTS} live clients dropped; first: ${(dropped[0] as PromiseRejectedResult | undefined)?.reason}`,
   );
   for (const c of live) assert.is(c.ws.readyState, c.ws.OPEN);
+  assert.match(
+    await authAnswer,
+    /<success/,
+    'a stream opened just before the stall was timed out during authentication',
+  );
 
   await dead.waitFor(/<connection-timeout xmlns="urn:ietf:params:xml:ns:xmpp-streams"/, 30_000);
   await dead.closed;
   for (const c of live) c.close();
+  late.close();
 });
 
 test.run();

@@ -33,7 +33,8 @@ export interface C2SContext {
 
 /** The view of a session that the server's sweeps and shutdown need. */
 export interface Connection {
-  readonly createdAt: number;
+  /** Start of the authentication deadline (stalls of the server excused). */
+  readonly authClockStart: number;
   readonly lastActivity: number;
   readonly isAuthenticated: boolean;
   readonly pingOutstanding: boolean;

@@ -16,7 +16,7 @@ export function startIdleSweep(connections: Set<Connection>, limits: LimitsConfi
     lastSweep = now;
     for (const c of connections) {
       if (stalled > 0) c.excuseStall(stalled);
-      if (!c.isAuthenticated && now - c.createdAt > limits.authTimeoutSeconds * 1000) {
+      if (!c.isAuthenticated && now - c.authClockStart > limits.authTimeoutSeconds * 1000) {
         c.fail('connection-timeout', 'authentication took too long');
         continue;
       }

@@ -50,7 +50,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   priority = 0;
   carbons = false;
   anonymous = false;
-  readonly createdAt = Date.now();
+  /** Start of the authentication deadline; moved forward by stalls of the server (excuseStall). */
+  authClockStart = Date.now();
   lastActivity = Date.now();
   pingOutstanding = false;
   pingSentAt = 0;
@@ -177,6 +178,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   excuseStall(ms: number): void {
     const now = Date.now();
     this.lastActivity = Math.min(now, this.lastActivity + ms);
+    if (!this.isAuthenticated) this.authClockStart = Math.min(now, this.authClockStart + ms);
     if (this.pingOutstanding) this.pingSentAt = Math.min(now, this.pingSentAt + ms);
   }
 
