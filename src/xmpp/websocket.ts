@@ -80,6 +80,8 @@ export class WebSocketTransport implements StreamTransport {
 
   onMessage(data: RawData, isBinary: boolean): void {
     if (this.closedByServer) return;
+    // Any message is a sign of life, whitespace keepalives included, not only whole stanzas.
+    this.handler.touch?.();
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
       this.handler.streamError('unsupported-encoding', 'XMPP over WebSocket uses text messages');

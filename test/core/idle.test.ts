@@ -33,6 +33,25 @@ test('a client that answers pings stays connected past the idle timeout', async 
   await peer.stop();
 });
 
+test('any message counts as activity: a client sending only whitespace keepalives is kept', async () => {
+  const dead = await anonymousRaw(srv.wsUrl);
+  const alive = await anonymousRaw(srv.wsUrl);
+  const keepalive = setInterval(() => alive.send(' '), 300);
+  try {
+    // The silent one is dropped after its unanswered ping; the one sending whitespace was never quiet that long.
+    await dead.waitFor(/<connection-timeout/, 10_000);
+    await dead.closed;
+    assert.is(alive.ws.readyState, alive.ws.OPEN);
+    assert.not.ok(
+      alive.frames.some((f) => /stream:error/.test(f)),
+      alive.frames.join(' '),
+    );
+  } finally {
+    clearInterval(keepalive);
+    alive.close();
+  }
+});
+
 test('a connection that never authenticates is closed', async () => {
   const c = await rawWs(srv.wsUrl);
   c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');

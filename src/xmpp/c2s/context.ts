@@ -33,10 +33,15 @@ export interface C2SContext {
 
 /** The view of a session that the server's sweeps and shutdown need. */
 export interface Connection {
-  readonly createdAt: number;
+  /** Start of the authentication deadline (stalls of the server excused). */
+  readonly authClockStart: number;
   readonly lastActivity: number;
   readonly isAuthenticated: boolean;
   readonly pingOutstanding: boolean;
+  /** When the outstanding keepalive ping was sent. */
+  readonly pingSentAt: number;
+  /** The server was stalled for `ms`: that time is not the client's silence. */
+  excuseStall(ms: number): void;
   /** Kept by the send budget: the buffer size it last saw. */
   budgetBytes: number;
   bufferedBytes(): number;

@@ -50,9 +50,11 @@ export class C2SSession implements TransportHandler, LocalSession {
   priority = 0;
   carbons = false;
   anonymous = false;
-  readonly createdAt = Date.now();
+  /** Start of the authentication deadline; moved forward by stalls of the server (excuseStall). */
+  authClockStart = Date.now();
   lastActivity = Date.now();
   pingOutstanding = false;
+  pingSentAt = 0;
   budgetBytes = 0;
 
   /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
@@ -171,6 +173,13 @@ export class C2SSession implements TransportHandler, LocalSession {
   touch(): void {
     this.lastActivity = Date.now();
     this.pingOutstanding = false;
+  }
+
+  excuseStall(ms: number): void {
+    const now = Date.now();
+    this.lastActivity = Math.min(now, this.lastActivity + ms);
+    if (!this.isAuthenticated) this.authClockStart = Math.min(now, this.authClockStart + ms);
+    if (this.pingOutstanding) this.pingSentAt = Math.min(now, this.pingSentAt + ms);
   }
 
   transportClosed(): void {
@@ -405,6 +414,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   keepAlive(): void {
     if (this.pingOutstanding) return;
     this.pingOutstanding = true;
+    this.pingSentAt = Date.now();
     if (this.state === 'established') {
       this.send(
         el(
