@@ -3,13 +3,11 @@
 // 127.0.0.2 (not trusted) carrying a forged one. Ban by address and the per-address connection rate must follow
 // the forwarded address in the first case and ignore the header in the second.
 import { request } from 'node:http';
-import { WebSocket } from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, type Element } from 'ltx';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient } from '../helpers/xmpp-client.js';
-import { Clients, HOST, MUC, codes, errCond, joinRoom, xml, type TestClient } from '../moderation/room-client.js';
+import { Clients, HOST, tryJoin, codes, errCond, joinRoom, xml, type TestClient } from '../moderation/room-client.js';
 import { validateConfig, ConfigError } from '../../src/config.js';
 import { clientAddress, trustList } from '../../src/http/client-address.js';
 
@@ -30,34 +28,6 @@ test.after.each(async () => {
   await srv?.stop();
 });
 
-/** An anonymous viewer connecting from `localAddress`, with an X-Forwarded-For header when `forwardedFor` is set. */
-async function viewer(localAddress: string, forwardedFor?: string): Promise<TestClient> {
-  const g = globalThis as { WebSocket?: unknown };
-  const saved = g.WebSocket;
-  const headers = forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {};
-  g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress, headers });
-    }
-  };
-  try {
-    const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
-    clients.list.push(c);
-    return c;
-  } finally {
-    g.WebSocket = saved;
-  }
-}
-
-async function tryJoin(c: TestClient, nick: string) {
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')),
-    10000,
-    'join outcome',
-  );
-}
 const was301 = (c: TestClient) =>
   c.received.some(
     (s) => s.is('presence') && s.attrs.type === 'unavailable' && codes(s).includes('301') && codes(s).includes('110'),
@@ -70,8 +40,8 @@ async function banIp(owner: TestClient, nick: string): Promise<void> {
 test("WebSocket behind the trusted proxy: a ban by address catches the forwarded address, not the proxy's", async () => {
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
-  const a = await viewer('127.0.0.1', '198.51.100.1');
-  const b = await viewer('127.0.0.1', '198.51.100.2');
+  const a = await clients.viewerFrom('127.0.0.1', '198.51.100.1');
+  const b = await clients.viewerFrom('127.0.0.1', '198.51.100.2');
   await joinRoom(a, 'live', 'A');
   await joinRoom(b, 'live', 'B');
   await banIp(owner, 'A');
@@ -79,18 +49,18 @@ test("WebSocket behind the trusted proxy: a ban by address catches the forwarded
   await owner.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
   assert.not.ok(was301(b), 'B, another client behind the same proxy, stays');
   assert.is(
-    errCond(await tryJoin(await viewer('127.0.0.1', '198.51.100.1'), 'A2')),
+    errCond(await tryJoin(await clients.viewerFrom('127.0.0.1', '198.51.100.1'), ROOM, 'A2')),
     'forbidden',
     "A's address is refused",
   );
   assert.is(
-    (await tryJoin(await viewer('127.0.0.1', '198.51.100.2'), 'B2')).attrs.type,
+    (await tryJoin(await clients.viewerFrom('127.0.0.1', '198.51.100.2'), ROOM, 'B2')).attrs.type,
     undefined,
     "B's address still joins",
   );
   // A proxy chain: the client is the rightmost address that is not a trusted proxy.
   assert.is(
-    errCond(await tryJoin(await viewer('127.0.0.1', '198.51.100.1, 127.0.0.1'), 'A3')),
+    errCond(await tryJoin(await clients.viewerFrom('127.0.0.1', '198.51.100.1, 127.0.0.1'), ROOM, 'A3')),
     'forbidden',
     'through two proxies',
   );
@@ -99,15 +69,15 @@ test("WebSocket behind the trusted proxy: a ban by address catches the forwarded
 test('WebSocket from an untrusted address: a forged X-Forwarded-For is ignored', async () => {
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
-  const c = await viewer('127.0.0.2', '203.0.113.3');
-  const d = await viewer('127.0.0.2', '203.0.113.4');
+  const c = await clients.viewerFrom('127.0.0.2', '203.0.113.3');
+  const d = await clients.viewerFrom('127.0.0.2', '203.0.113.4');
   await joinRoom(c, 'live', 'C');
   await joinRoom(d, 'live', 'D');
   await banIp(owner, 'C');
   await c.waitFor(() => was301(c), 10000, 'C banned');
   await d.waitFor(() => was301(d), 10000, 'D, on the same real address despite its header, banned too');
   assert.is(
-    errCond(await tryJoin(await viewer('127.0.0.2', '203.0.113.99'), 'E')),
+    errCond(await tryJoin(await clients.viewerFrom('127.0.0.2', '203.0.113.99'), ROOM, 'E')),
     'forbidden',
     'a new forged header does not help',
   );

@@ -32,6 +32,30 @@ export interface ClientOptions {
   streamManagement?: boolean;
   /** Keep @xmpp/client's automatic reconnection (and so XEP-0198 resumption) on. */
   reconnect?: boolean;
+  /** Open the WebSocket from this loopback address (127.0.0.2 …), as a viewer on another machine would. */
+  localAddress?: string;
+  /** Extra HTTP headers on the WebSocket upgrade (e.g. the X-Forwarded-For a reverse proxy adds). */
+  headers?: Record<string, string>;
+}
+
+/** Runs `start` while @xmpp/websocket's global WebSocket opens its connection from `localAddress` with `headers`. */
+async function withSocketFrom<T>(
+  localAddress: string,
+  headers: Record<string, string>,
+  start: () => Promise<T>,
+): Promise<T> {
+  const g = globalThis as { WebSocket?: unknown };
+  const saved = g.WebSocket;
+  g.WebSocket = class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { localAddress, headers });
+    }
+  };
+  try {
+    return await start();
+  } finally {
+    g.WebSocket = saved;
+  }
 }
 
 export async function connectClient(o: ClientOptions): Promise<TestClient> {
@@ -63,7 +87,9 @@ export async function connectClient(o: ClientOptions): Promise<TestClient> {
       }
     }
   });
-  const address = await xmpp.start();
+  const address = o.localAddress
+    ? await withSocketFrom(o.localAddress, o.headers ?? {}, () => xmpp.start())
+    : await xmpp.start();
   return {
     xmpp,
     jid: address.toString(),

@@ -2,12 +2,20 @@
 // usual way (muc#admin outcast) and, with the setting on, a new anonymous login from the same address cannot join
 // the room for a while; other addresses and accounts are not affected; off, the new login joins. @xmpp/client over
 // WebSocket from 127.0.0.1 and 127.0.0.2.
-import { WebSocket } from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient } from '../helpers/xmpp-client.js';
-import { Clients, HOST, MUC, codes, errCond, joinRoom, setAffiliation, xml, type TestClient } from './room-client.js';
+import {
+  Clients,
+  HOST,
+  tryJoin,
+  codes,
+  errCond,
+  joinRoom,
+  setAffiliation,
+  xml,
+  type TestClient,
+} from './room-client.js';
 
 const NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 const ROOM = `live@${HOST}`;
@@ -18,38 +26,11 @@ test.after.each(async () => {
   await srv?.stop();
 });
 
-async function viewerFrom(localAddress: string): Promise<TestClient> {
-  const g = globalThis as { WebSocket?: unknown };
-  const saved = g.WebSocket;
-  g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress });
-    }
-  };
-  try {
-    const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
-    clients.list.push(c);
-    return c;
-  } finally {
-    g.WebSocket = saved;
-  }
-}
-
-async function tryJoin(c: TestClient, nick: string) {
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')),
-    10000,
-    'join outcome',
-  );
-}
-
 /** Owner and a viewer from 127.0.0.1 in the room; the owner bans the viewer's JID. */
 async function banViewer(): Promise<{ owner: TestClient; troll: TestClient }> {
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
-  const troll = await viewerFrom('127.0.0.1');
+  const troll = await clients.viewerFrom('127.0.0.1');
   await joinRoom(troll, 'live', 'Troll');
   await setAffiliation(owner, 'live', troll.jid.split('/')[0], 'outcast');
   await troll.waitFor(
@@ -64,13 +45,17 @@ test("on: the banned viewer's address cannot come back under a new anonymous JID
   srv = await startTestServer({ testMode: true, muc: { autoBanAnonymousIpSeconds: 3600 } });
   const { owner } = await banViewer();
   assert.is(
-    errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')),
+    errCond(await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Troll2')),
     'forbidden',
     'same address, new JID: refused',
   );
-  assert.is((await tryJoin(await viewerFrom('127.0.0.2'), 'Other')).attrs.type, undefined, 'another address joins');
+  assert.is(
+    (await tryJoin(await clients.viewerFrom('127.0.0.2'), ROOM, 'Other')).attrs.type,
+    undefined,
+    'another address joins',
+  );
   const alice = await clients.user('alice');
-  assert.is((await tryJoin(alice, 'Alice')).attrs.type, undefined, 'accounts are never banned by address');
+  assert.is((await tryJoin(alice, ROOM, 'Alice')).attrs.type, undefined, 'accounts are never banned by address');
   const list = await owner.iq(xml('iq', { type: 'get', to: ROOM }, xml('ip-bans', { xmlns: NS })));
   const bans = list.getChild('ip-bans', NS).getChildren('ban');
   assert.is(bans.length, 1);
@@ -82,18 +67,22 @@ test("on: the banned viewer's address cannot come back under a new anonymous JID
   );
   // An owner may lift it early, like any ban by address.
   await owner.iq(xml('iq', { type: 'set', to: ROOM }, xml('unban-ip', { xmlns: NS, id: bans[0].attrs.id })));
-  assert.is((await tryJoin(await viewerFrom('127.0.0.1'), 'Back')).attrs.type, undefined, 'joins after unban');
+  assert.is(
+    (await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Back')).attrs.type,
+    undefined,
+    'joins after unban',
+  );
 });
 
 test('expired: an automatic ban stops applying after its time', async () => {
   srv = await startTestServer({ testMode: true, muc: { autoBanAnonymousIpSeconds: 1 } });
   await banViewer();
   const t0 = Date.now();
-  assert.is(errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Soon')), 'forbidden');
+  assert.is(errCond(await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Soon')), 'forbidden');
   // Wait until the second has passed (measured, not guessed), then try again.
   while (Date.now() - t0 < 1100) await new Promise((r) => setTimeout(r, 100));
   assert.is(
-    (await tryJoin(await viewerFrom('127.0.0.1'), 'Later')).attrs.type,
+    (await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Later')).attrs.type,
     undefined,
     'joins once the ban has expired',
   );
@@ -103,7 +92,7 @@ test('off (default): banning the viewer bans only its JID', async () => {
   srv = await startTestServer({ testMode: true });
   await banViewer();
   assert.is(
-    (await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')).attrs.type,
+    (await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Troll2')).attrs.type,
     undefined,
     'same address, new JID: joins',
   );

@@ -1,14 +1,12 @@
 // Ban by address for anonymous viewers, with @xmpp/client over WebSocket from two loopback addresses: the named
 // viewer and every other anonymous viewer on its address leave (301) and cannot come back; other addresses and
 // accounts are untouched; the list never shows an address; unban restores access.
-import { WebSocket } from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connectClient } from '../helpers/xmpp-client.js';
 import {
   ServerPerTest,
   HOST,
-  MUC,
+  tryJoin,
   codes,
   errCond,
   expectError,
@@ -22,35 +20,6 @@ const NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 const fx = new ServerPerTest(test);
 const clients = fx.clients;
 
-/** An anonymous viewer whose connection comes from `localAddress`. */
-async function viewerFrom(localAddress: string): Promise<TestClient> {
-  const g = globalThis as { WebSocket?: unknown };
-  const saved = g.WebSocket;
-  g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress });
-    }
-  };
-  try {
-    const c = await connectClient({ service: fx.srv.wsUrl, domain: 'anon.localhost' });
-    clients.list.push(c);
-    return c;
-  } finally {
-    g.WebSocket = saved;
-  }
-}
-
-async function tryJoin(c: TestClient, nick: string) {
-  await c.send(xml('presence', { to: `live@${HOST}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      s.is('presence') &&
-      s.attrs.from === `live@${HOST}/${nick}` &&
-      (s.attrs.type === 'error' || codes(s).includes('110')),
-    10000,
-    'join outcome',
-  );
-}
 const room = `live@${HOST}`;
 const was301 = (c: TestClient) =>
   c.received.some(
@@ -62,9 +31,9 @@ test('ban by address: same-address anonymous viewers go, others stay, list witho
   const alice = await clients.user('alice');
   await joinRoom(owner, 'live', 'Owner');
   await joinRoom(alice, 'live', 'Alice');
-  const v1 = await viewerFrom('127.0.0.1');
-  const v2 = await viewerFrom('127.0.0.1');
-  const v3 = await viewerFrom('127.0.0.2');
+  const v1 = await clients.viewerFrom('127.0.0.1');
+  const v2 = await clients.viewerFrom('127.0.0.1');
+  const v3 = await clients.viewerFrom('127.0.0.2');
   await joinRoom(v1, 'live', 'V1');
   await joinRoom(v2, 'live', 'V2');
   await joinRoom(v3, 'live', 'V3');
@@ -87,10 +56,10 @@ test('ban by address: same-address anonymous viewers go, others stay, list witho
   await owner.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
   assert.not.ok(was301(v3), 'other address untouched');
 
-  const again = await viewerFrom('127.0.0.1');
-  assert.is(errCond(await tryJoin(again, 'Again')), 'forbidden');
-  const other = await viewerFrom('127.0.0.2');
-  assert.is((await tryJoin(other, 'Other')).attrs.type, undefined);
+  const again = await clients.viewerFrom('127.0.0.1');
+  assert.is(errCond(await tryJoin(again, `live@${HOST}`, 'Again')), 'forbidden');
+  const other = await clients.viewerFrom('127.0.0.2');
+  assert.is((await tryJoin(other, `live@${HOST}`, 'Other')).attrs.type, undefined);
 
   const list = await owner.iq(xml('iq', { type: 'get', to: room }, xml('ip-bans', { xmlns: NS })));
   const bans = list.getChild('ip-bans', NS).getChildren('ban');
@@ -100,8 +69,8 @@ test('ban by address: same-address anonymous viewers go, others stay, list witho
   assert.not.match(list.toString(), /127\.0\.0\.1/, 'no address in the list');
 
   await owner.iq(xml('iq', { type: 'set', to: room }, xml('unban-ip', { xmlns: NS, id: bans[0].attrs.id })));
-  const later = await viewerFrom('127.0.0.1');
-  assert.is((await tryJoin(later, 'Later')).attrs.type, undefined, 'joins after unban');
+  const later = await clients.viewerFrom('127.0.0.1');
+  assert.is((await tryJoin(later, `live@${HOST}`, 'Later')).attrs.type, undefined, 'joins after unban');
 });
 
 test.run();

@@ -32,6 +32,17 @@ export class Clients {
     this.list.push(c);
     return c;
   }
+  /** An anonymous viewer connecting from `localAddress`, with an X-Forwarded-For header when `forwardedFor` is set. */
+  async viewerFrom(localAddress: string, forwardedFor?: string): Promise<TestClient> {
+    const c = await connectClient({
+      service: this.srv().wsUrl,
+      domain: 'anon.localhost',
+      localAddress,
+      headers: forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {},
+    });
+    this.list.push(c);
+    return c;
+  }
   async stopAll(): Promise<void> {
     for (const c of this.list.splice(0)) await c.stop();
   }
@@ -146,4 +157,19 @@ export async function say(c: TestClient, room: string, body: string, extra: Stan
 export async function noneAfterRoundTrip(c: TestClient, pred: (s: Stanza) => boolean, what: string): Promise<void> {
   await c.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })));
   assert.not.ok(c.received.find(pred), `unexpected ${what}`);
+}
+
+/** Asks to join `room` as `nick`; resolves with the answer to this request: the self-presence (110) or the error. */
+export async function tryJoin(c: TestClient, room: string, nick: string, timeoutMs = 10000): Promise<Stanza> {
+  const mark = c.received.length;
+  await c.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: MUC })));
+  return c.waitFor(
+    (s) =>
+      c.received.indexOf(s) >= mark &&
+      s.is('presence') &&
+      s.attrs.from === `${room}/${nick}` &&
+      (s.attrs.type === 'error' || codes(s).includes('110')),
+    timeoutMs,
+    `join outcome of ${nick}`,
+  );
 }

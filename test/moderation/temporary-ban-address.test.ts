@@ -2,12 +2,10 @@
 // viewer's address is kept out for the ban's own time, not the setting's, so reloading the page (a new anonymous
 // JID) does not get around a "ban for 10 min", and the viewer is back when the ban ends. @xmpp/client over
 // WebSocket from 127.0.0.1 (the banned viewer) and 127.0.0.2 (someone else).
-import { WebSocket } from 'ws';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient } from '../helpers/xmpp-client.js';
-import { ADMIN, Clients, HOST, MUC, codes, errCond, joinRoom, xml, type TestClient } from './room-client.js';
+import { ADMIN, Clients, HOST, tryJoin, codes, errCond, joinRoom, xml } from './room-client.js';
 
 const ROOM = `live@${HOST}`;
 const SECONDS = 4;
@@ -18,38 +16,11 @@ test.after.each(async () => {
   await srv?.stop();
 });
 
-async function viewerFrom(localAddress: string): Promise<TestClient> {
-  const g = globalThis as { WebSocket?: unknown };
-  const saved = g.WebSocket;
-  g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress });
-    }
-  };
-  try {
-    const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
-    clients.list.push(c);
-    return c;
-  } finally {
-    g.WebSocket = saved;
-  }
-}
-
-async function tryJoin(c: TestClient, nick: string) {
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && (s.attrs.type === 'error' || codes(s).includes('110')),
-    10000,
-    'join outcome',
-  );
-}
-
 test("a temporary ban keeps the anonymous viewer's address out for the ban's time, then lets it back", async () => {
   srv = await startTestServer({ testMode: true, muc: { autoBanAnonymousIpSeconds: 3600 } });
   const owner = await clients.user('owner');
   await joinRoom(owner, 'live', 'Owner');
-  const troll = await viewerFrom('127.0.0.1');
+  const troll = await clients.viewerFrom('127.0.0.1');
   await joinRoom(troll, 'live', 'Troll');
   const bannedAt = Date.now();
   await owner.iq(
@@ -75,12 +46,16 @@ test("a temporary ban keeps the anonymous viewer's address out for the ban's tim
 
   // "Reloading the page": a new anonymous login from the same address.
   assert.is(
-    errCond(await tryJoin(await viewerFrom('127.0.0.1'), 'Troll2')),
+    errCond(await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Troll2')),
     'forbidden',
     'same address, new JID: refused during the ban',
   );
   assert.ok(Date.now() - bannedAt < SECONDS * 1000, 'checked inside the ban');
-  assert.is((await tryJoin(await viewerFrom('127.0.0.2'), 'Other')).attrs.type, undefined, 'another address joins');
+  assert.is(
+    (await tryJoin(await clients.viewerFrom('127.0.0.2'), ROOM, 'Other')).attrs.type,
+    undefined,
+    'another address joins',
+  );
   const list = await owner.iq(
     xml('iq', { type: 'get', to: ROOM }, xml('ip-bans', { xmlns: 'urn:livechat-xmpp:muc-ip-ban:0' })),
   );
@@ -91,7 +66,11 @@ test("a temporary ban keeps the anonymous viewer's address out for the ban's tim
   );
 
   while (Date.now() < until + 200) await new Promise((r) => setTimeout(r, 100));
-  assert.is((await tryJoin(await viewerFrom('127.0.0.1'), 'Back')).attrs.type, undefined, 'back after the ban');
+  assert.is(
+    (await tryJoin(await clients.viewerFrom('127.0.0.1'), ROOM, 'Back')).attrs.type,
+    undefined,
+    'back after the ban',
+  );
 });
 
 test.run();

@@ -9,7 +9,6 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
 import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
@@ -66,21 +65,10 @@ const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/
 
 /** An anonymous viewer over the plugin's WebSocket route, from `localAddress`, maybe with an X-Forwarded-For. */
 async function viewer(ctx: Ctx, localAddress = '127.0.0.1', forwardedFor?: string): Promise<TestClient> {
-  const g = globalThis as { WebSocket?: unknown };
-  const saved = g.WebSocket;
-  const headers = forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {};
-  g.WebSocket = class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress, headers });
-    }
-  };
-  try {
-    const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
-    ctx.clients.push(c);
-    return c;
-  } finally {
-    g.WebSocket = saved;
-  }
+  const headers: Record<string, string> = forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {};
+  const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost', localAddress, headers });
+  ctx.clients.push(c);
+  return c;
 }
 
 async function account(ctx: Ctx, user: User, name: string): Promise<TestClient> {

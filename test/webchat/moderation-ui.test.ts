@@ -13,15 +13,14 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
   Clients,
   HOST,
-  MUC,
   USER,
   codes,
   configure,
   errCond,
   joinRoom,
   setAffiliation,
+  tryJoin,
   xml,
-  type Stanza,
   type TestClient,
 } from '../moderation/room-client.js';
 
@@ -65,20 +64,6 @@ async function openChat(ctx: Ctx, nick: string): Promise<Page> {
 
 const occupantRow = (page: Page, nick: string) =>
   page.locator('li.occupant').filter({ has: page.locator('.occupant-nick', { hasText: new RegExp(`^${nick}$`) }) });
-
-async function tryJoin(c: TestClient, nick: string): Promise<Stanza> {
-  const mark = c.received.length;
-  await c.send(xml('presence', { to: `${ROOM_JID}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      c.received.indexOf(s) >= mark &&
-      s.is('presence') &&
-      s.attrs.from === `${ROOM_JID}/${nick}` &&
-      (s.attrs.type === 'error' || codes(s).includes('110')),
-    15000,
-    `join outcome of ${nick}`,
-  );
-}
 
 t.before(async (ctx) => {
   ctx.problems = [];
@@ -198,7 +183,7 @@ t(
     await ctx.mod
       .locator('#webchat-banners .webchat-notice', { hasText: `Troll is banned for ${BAN_SECONDS} s` })
       .waitFor({ state: 'visible', timeout: 10000 });
-    const refused = await tryJoin(troll, 'Troll');
+    const refused = await tryJoin(troll, ROOM_JID, 'Troll', 15000);
     assert.is(errCond(refused), 'forbidden', 'rejoin refused during the ban');
     assert.ok(Date.now() - bannedAt < BAN_SECONDS * 1000, 'the refusal was checked inside the ban window');
     // The room lifts the ban on time (the owner is told of the affiliation change), then the account is let in.
@@ -210,7 +195,7 @@ t(
       BAN_SECONDS * 1000 + 15000,
       'ban lifted',
     );
-    const back = await tryJoin(troll, 'Troll');
+    const back = await tryJoin(troll, ROOM_JID, 'Troll', 15000);
     assert.is(back.attrs.type, undefined, 'rejoins after the ban ends');
     await troll.stop();
   },
