@@ -6,12 +6,49 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { Element, el } from './xml.js';
 import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
-import { XmlStreamParser } from './xml-stream.js';
+import { XmlStreamParser, type StreamParserHandler, type StreamParserOptions } from './xml-stream.js';
 import { TickCork } from './tick-cork.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
-// The socket's listeners are shared functions that find their transport on the socket, rather than closures per
-// connection (an idle viewer's connection is mostly such small objects).
+/**
+ * The server's WebSocket: ws's own, with its events handed straight to the transport instead of to listeners (no
+ * listener table and no closure per connection: an idle viewer's connection is mostly such small objects).
+ */
+export class XmppWebSocket extends WebSocket {
+  transport: WebSocketTransport | null = null;
+
+  override emit(event: string | symbol, ...args: any[]): boolean {
+    const t = this.transport;
+    if (t) {
+      switch (event) {
+        case 'message':
+          t.onMessage(args[0] as RawData, args[1] as boolean);
+          return true;
+        case 'pong':
+          t.handler.touch?.();
+          return true;
+        case 'close':
+          t.openSet?.delete(this);
+          t.onClose();
+          return true;
+      }
+    }
+    if (event === 'error') return true; // 'close' follows
+    return super.emit(event, ...args);
+  }
+
+  /**
+   * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches
+   * us. RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
+   * <close/> ahead of it.
+   */
+  override close(code?: number, data?: string | Buffer): void {
+    this.transport?.beforeClose(code);
+    super.close(code, data);
+  }
+}
+
+// A socket made by another ws server (benches drive sessions over their own) gets shared listener functions.
 const TRANSPORT = Symbol('transport');
 type Tagged = WebSocket & { [TRANSPORT]: WebSocketTransport };
 function onWsMessage(this: Tagged, data: RawData, isBinary: boolean): void {
@@ -26,17 +63,16 @@ function onWsClose(this: Tagged): void {
 function onWsError(): void {
   /* 'close' follows */
 }
-/**
- * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches us.
- * RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
- * <close/> ahead of it.
- */
-function closeSayingWhy(this: Tagged, code?: number, data?: string | Buffer): void {
-  this[TRANSPORT].beforeClose(code);
-  WebSocket.prototype.close.call(this, code, data);
+
+/** Parser options per stanza size limit, shared by every connection. */
+const parserOpts = new Map<number, StreamParserOptions>();
+function parserOptions(maxStanzaSize: number): StreamParserOptions {
+  let o = parserOpts.get(maxStanzaSize);
+  if (!o) parserOpts.set(maxStanzaSize, (o = Object.freeze({ framed: true, maxStanzaSize, maxDepth: 64 })));
+  return o;
 }
 
-export class WebSocketTransport implements StreamTransport {
+export class WebSocketTransport implements StreamTransport, StreamParserHandler {
   readonly kind = 'websocket' as const;
   handler!: TransportHandler;
   private parser: XmlStreamParser;
@@ -49,22 +85,25 @@ export class WebSocketTransport implements StreamTransport {
     readonly remoteAddress: string,
     readonly secure: boolean,
     private maxStanzaSize: number,
+    /** The endpoint's open sockets, which this one leaves when it closes (ws's own tracking is off). */
+    readonly openSet?: Set<WebSocket>,
   ) {
+    openSet?.add(ws);
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
-    this.parser = new XmlStreamParser(
-      { element: (e) => this.onElement(e) },
-      { framed: true, maxStanzaSize, maxDepth: 64 },
-    );
-    (ws as Tagged)[TRANSPORT] = this;
-    ws.close = closeSayingWhy as WebSocket['close'];
-    const tagged = ws as Tagged;
-    tagged.on('message', onWsMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
-    tagged.on('pong', onWsPong as (this: WebSocket) => void);
-    tagged.on('close', onWsClose as (this: WebSocket) => void);
-    ws.on('error', onWsError);
+    this.parser = new XmlStreamParser(this, parserOptions(maxStanzaSize));
+    if (ws instanceof XmppWebSocket) {
+      ws.transport = this;
+    } else {
+      const tagged = ws as Tagged;
+      tagged[TRANSPORT] = this;
+      tagged.on('message', onWsMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
+      tagged.on('pong', onWsPong as (this: WebSocket) => void);
+      tagged.on('close', onWsClose as (this: WebSocket) => void);
+      ws.on('error', onWsError);
+    }
   }
 
-  /** ws is about to close the socket (closeSayingWhy). */
+  /** ws is about to close the socket (XmppWebSocket.close). */
   beforeClose(code: number | undefined): void {
     if (!this.closedByServer && this.ws.readyState === this.ws.OPEN) {
       if (code === 1009) this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
@@ -101,7 +140,8 @@ export class WebSocketTransport implements StreamTransport {
     }
   }
 
-  private onElement(e: Element): void {
+  /** A whole element from the parser (this transport is its handler: no closure per connection). */
+  element(e: Element): void {
     if (e.attrs.xmlns === NS.FRAMING) {
       if (e.name === 'open') this.handler.streamOpened(e.attrs);
       else if (e.name === 'close') this.handler.streamClosed();
@@ -183,9 +223,13 @@ export function createWebSocketEndpoint(opts: {
   /** The client's address (behind trusted proxies); defaults to the socket's peer. */
   addressOf?(req: IncomingMessage): string;
 }): WebSocketEndpoint {
+  const open = new Set<XmppWebSocket>();
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
+    // Tracked in `open` instead: ws's tracking adds a 'close' listener closure per connection.
+    clientTracking: false,
+    WebSocket: XmppWebSocket,
     // A frame is one element (RFC 7395 §3.3.3): nothing larger than a stanza is buffered.
     maxPayload: opts.maxStanzaSize,
     handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
@@ -197,12 +241,13 @@ export function createWebSocketEndpoint(opts: {
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
         const addr = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize));
+        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize, open));
       });
       return true;
     },
     close() {
-      for (const c of wss.clients) c.terminate();
+      for (const c of open) c.terminate();
+      open.clear();
       wss.close();
     },
   };

@@ -60,7 +60,14 @@ class SaxLease {
   fed = 0;
   readonly p: SaxesParser;
 
-  constructor() {
+  /**
+   * The open elements and the prefixes each declares (xmlns:p, for RFC 6120 §11.2), kept with the parser: a framed
+   * stream between messages holds neither (every framed one is then at the same virtual root).
+   */
+  constructor(
+    readonly stack: Element[],
+    readonly scopes: Array<string[] | null>,
+  ) {
     const p = new SaxesParser({ xmlns: false, position: true });
     p.on('opentag', (t) => this.owner?.saxOpen(t));
     p.on('closetag', () => this.owner?.saxClose());
@@ -95,10 +102,10 @@ class SaxLease {
 const pool = new Map<string, SaxLease[]>();
 const POOL_MAX = 16;
 
-function leaseFramed(root: string): SaxLease {
+function leaseFramed(root: string, attrs: Record<string, string> | undefined): SaxLease {
   const l = pool.get(root)?.pop();
   if (l) return l;
-  const fresh = new SaxLease();
+  const fresh = new SaxLease([framedRoot(root, attrs)], [rootPrefixes(attrs)]);
   fresh.write(root);
   return fresh;
 }
@@ -131,9 +138,14 @@ export class XmlStreamParser {
   private get parser(): SaxesParser {
     return this.lease!.p;
   }
-  private stack: Element[] = [];
-  /** Prefixes each open element declares (xmlns:p), for RFC 6120 §11.2 namespace well-formedness. */
-  private scopes: Array<string[] | null> = [];
+  /** Open elements (the parser's; only read while it is held). */
+  private get stack(): Element[] {
+    return this.lease!.stack;
+  }
+  /** Prefixes each open element declares, for RFC 6120 §11.2 namespace well-formedness. */
+  private get scopes(): Array<string[] | null> {
+    return this.lease!.scopes;
+  }
   /**
    * Parser position where the current top-level element began or may begin: everything after it (parsed or still
    * buffered inside saxes: an open start tag, an entity, a comment) counts toward the stanza size limit.
@@ -152,7 +164,7 @@ export class XmlStreamParser {
     private handler: StreamParserHandler,
     private opts: StreamParserOptions,
   ) {
-    this.root = opts.framed ? `<framed${attrString(opts.rootAttrs ?? {})}>` : '';
+    this.root = !opts.framed ? '' : opts.rootAttrs ? `<framed${attrString(opts.rootAttrs)}>` : '<framed>';
     this.reset();
   }
 
@@ -167,14 +179,10 @@ export class XmlStreamParser {
     this.lease = null;
     if (this.opts.framed) {
       // At a boundary under the virtual root, holding no parser until the next write.
-      this.stack = [framedRoot(this.root, this.opts.rootAttrs)];
-      this.scopes = [rootPrefixes(this.opts.rootAttrs)];
       this.idle = true;
       return;
     }
-    this.stack = [];
-    this.scopes = [];
-    this.lease = new SaxLease();
+    this.lease = new SaxLease([], []);
     this.lease.owner = this;
   }
 
@@ -191,7 +199,7 @@ export class XmlStreamParser {
       // Keepalive whitespace between stanzas: nothing to parse, and it must not add up toward the size limit.
       if (this.idle && WHITESPACE.test(chunk)) return;
       if (!this.lease) {
-        const l = leaseFramed(this.root);
+        const l = leaseFramed(this.root, this.opts.rootAttrs);
         l.owner = this;
         this.lease = l;
         this.fedChars = this.boundary = l.fed;
@@ -228,7 +236,8 @@ export class XmlStreamParser {
    * is pending (RFC 7395 wants whole elements per message).
    */
   get atElementBoundary(): boolean {
-    return this.idle && this.stack.length === this.topLevel;
+    // A framed stream holds no parser only at a boundary.
+    return this.idle && (!this.lease || this.stack.length === this.topLevel);
   }
 
   private get topLevel(): number {
