@@ -7,7 +7,7 @@ import { el } from '../xmpp/xml.js';
 import { PreSerializedElement } from '../xmpp/prepared.js';
 import { parseJid, type JID } from '../xmpp/jid.js';
 import { StanzaError, errorReply } from '../xmpp/errors.js';
-import type { Component } from '../xmpp/session-types.js';
+import type { Component, LocalSession } from '../xmpp/session-types.js';
 import type { Router } from '../xmpp/router.js';
 import type { Logger } from '../log.js';
 import { Hooks } from './hooks.js';
@@ -269,9 +269,10 @@ export class MucService implements Component {
 
   // ---- the component ----------------------------------------------------------------------------------
 
-  receive(stanza: Element): void {
+  receive(stanza: Element, origin?: LocalSession): void {
     const to = parseJid(stanza.attrs.to);
-    const from = parseJid(stanza.attrs.from);
+    // A local session's own JID rather than the parsed-address memo: no memo entry per viewer.
+    const from = origin && origin.fullJid === stanza.attrs.from ? origin.jid : parseJid(stanza.attrs.from);
     if (!to || !from) return;
     if (!to.local) {
       this.serviceStanza(stanza, from);

@@ -132,6 +132,13 @@ export class Router {
    */
   route(stanza: Element, origin?: LocalSession): void {
     this.routed++;
+    // A bound session's full JID (rooms answering their occupants): delivered without parsing the address, so
+    // viewers' JIDs do not fill the parsed-address memo.
+    const direct = stanza.attrs.to === undefined ? undefined : this.byFull.get(stanza.attrs.to);
+    if (direct) {
+      this.toSession(stanza, direct);
+      return;
+    }
     const to = parseJid(stanza.attrs.to);
     if (!to) {
       this.bounce(stanza, new StanzaError('jid-malformed'), origin);
@@ -140,7 +147,7 @@ export class Router {
     const component = this.components.get(to.domain);
     if (component) {
       try {
-        component.receive(stanza);
+        component.receive(stanza, origin);
       } catch (err) {
         this.log.error(`component ${to.domain} failed: ${(err as Error).stack}`);
         this.bounce(stanza, new StanzaError('internal-server-error'), origin);
@@ -203,8 +210,7 @@ export class Router {
   private toFull(stanza: Element, to: JID, origin?: LocalSession): void {
     const s = this.byFull.get(stanza.attrs.to!) ?? this.byFull.get(to.toString());
     if (s) {
-      s.send(stanza);
-      if (stanza.name === 'message') this.notify('messageDelivered', stanza, s.bareJid, [s]);
+      this.toSession(stanza, s);
       return;
     }
     // RFC 6121 §8.5.3.2: no such resource.
@@ -220,6 +226,11 @@ export class Router {
       return;
     }
     // presence to an unknown full JID is silently ignored
+  }
+
+  private toSession(stanza: Element, s: LocalSession): void {
+    s.send(stanza);
+    if (stanza.name === 'message') this.notify('messageDelivered', stanza, s.bareJid, [s]);
   }
 
   private toBare(stanza: Element, to: JID, origin?: LocalSession): void {

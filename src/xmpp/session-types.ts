@@ -24,8 +24,11 @@ export interface LocalSession {
 /** A service bound to a whole domain (the MUC service at room.<domain>, later others). */
 export interface Component {
   readonly domain: string;
-  /** Handles a stanza addressed to the domain or anything under it; `from` is verified by the caller. */
-  receive(stanza: Element): void;
+  /**
+   * Handles a stanza addressed to the domain or anything under it; `from` is verified by the caller. `origin` is the
+   * local session that sent it, when one did (its parsed JID spares parsing `from` again).
+   */
+  receive(stanza: Element, origin?: LocalSession): void;
 }
 
 /** Where stanzas for remote domains go (the S2S pool, when enabled). */

@@ -3,6 +3,7 @@
 // unavailable presence the server sends on the user's behalf when the session ends.
 import { cloneElement, el, type Element } from '../xml.js';
 import { NS } from '../namespaces.js';
+import { ownCopy } from '../jid.js';
 import type { Router } from '../router.js';
 import type { LocalSession } from '../session-types.js';
 
@@ -13,8 +14,11 @@ export interface PresenceOwner extends LocalSession {
 }
 
 export class SessionPresence {
-  /** JIDs this session sent directed available presence to; they get unavailable on exit. */
-  private directed = new Set<string>();
+  /**
+   * JIDs this session sent directed available presence to; they get unavailable on exit. Nearly always none or one
+   * (the room a viewer sits in), held as the string; a Set only past one.
+   */
+  private directed: string | Set<string> | null = null;
 
   constructor(
     private readonly session: PresenceOwner,
@@ -26,8 +30,8 @@ export class SessionPresence {
     const s = this.session;
     const type = stanza.attrs.type;
     if (stanza.attrs.to) {
-      if (!type) this.directed.add(stanza.attrs.to);
-      else if (type === 'unavailable') this.directed.delete(stanza.attrs.to);
+      if (!type) this.addDirected(stanza.attrs.to);
+      else if (type === 'unavailable') this.removeDirected(stanza.attrs.to);
       this.router.route(stanza, s);
       return;
     }
@@ -52,6 +56,22 @@ export class SessionPresence {
     this.leaveDirected(unavailable);
   }
 
+  private addDirected(to: string): void {
+    const d = this.directed;
+    if (d === to || (typeof d === 'object' && d?.has(to))) return;
+    // Kept while the session lives: a copy of its own, not a view of the whole message text it was read from.
+    const own = ownCopy(to);
+    if (d === null) this.directed = own;
+    else if (typeof d === 'string') this.directed = new Set([d, own]);
+    else d.add(own);
+  }
+
+  private removeDirected(to: string): void {
+    const d = this.directed;
+    if (d === to) this.directed = null;
+    else if (typeof d === 'object' && d?.delete(to) && d.size === 1) this.directed = d.values().next().value!;
+  }
+
   private toOwnResources(stanza: Element, accept: (r: LocalSession) => boolean): void {
     for (const r of this.router.resourcesOf(this.session.bareJid)) {
       if (!accept(r)) continue;
@@ -62,8 +82,10 @@ export class SessionPresence {
   }
 
   private leaveDirected(unavailable: Element): void {
-    const targets = [...this.directed];
-    this.directed.clear();
+    const d = this.directed;
+    if (!d) return;
+    const targets = typeof d === 'string' ? [d] : [...d];
+    this.directed = null;
     for (const to of targets) {
       const p = cloneElement(unavailable);
       p.attrs.to = to;

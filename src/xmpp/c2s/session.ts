@@ -32,10 +32,10 @@ export class C2SSession implements TransportHandler, LocalSession {
   host = '';
   private streamId = '';
   private sasl: SaslNegotiation | null = null;
-  /** XEP-0198 (sm.ts); its state is null until the client enables it. */
-  private readonly smm: SessionSm;
+  /** XEP-0198 (sm.ts): made when the client first sends an SM nonza (most viewers never do). */
+  private smm: SessionSm | null = null;
   private get sm(): StreamManagement | null {
-    return this.smm.state;
+    return this.smm?.state ?? null;
   }
   private rate: StanzaRate | null;
   private hibernateTimer: NodeJS.Timeout | null = null;
@@ -70,12 +70,6 @@ export class C2SSession implements TransportHandler, LocalSession {
       ? null
       : new StanzaRate(ctx.config.limits);
     this.presence = new SessionPresence(this, ctx.router);
-    this.smm = new SessionSm(
-      this,
-      { write: (xml) => this.writeRaw(xml), fail: (c, t, a) => this.fail(c, t, a) },
-      ctx.config.streamManagement,
-      ctx.resumption,
-    );
     ctx.connections.add(this);
   }
 
@@ -106,8 +100,10 @@ export class C2SSession implements TransportHandler, LocalSession {
         this.fail('host-unknown', to ? `${to} is not served here` : 'the stream has no "to"');
         return;
       }
-      this.host = ownCopy(to); // kept for the session's life: not a slice of the <open/> it came in
       this.anonymous = this.ctx.isAnonymousHost(to);
+      // Kept for the session's life: the configured string, not a slice of the <open/> it came in.
+      const { domain, anonymousHost } = this.ctx.config;
+      this.host = to === domain ? domain : to === anonymousHost ? anonymousHost : ownCopy(to);
       this.openReply(to);
       if (attrs.version !== '1.0') {
         this.fail('unsupported-version', 'XMPP 1.0 is required');
@@ -239,7 +235,8 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     if (!resource || this.anonymous) resource = randomBytes(6).toString('hex');
-    this.jid = jidOf(this.username, this.host, resource);
+    // Frozen like the parsed JIDs it stands in for (rooms keep it as the occupant's address).
+    this.jid = Object.freeze(jidOf(this.username, this.host, resource));
     this.fullJid = this.jid.toString();
     this.bareJid = `${this.jid.local}@${this.jid.domain}`;
     const replaced = this.ctx.router.bind(this);
@@ -302,6 +299,12 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   private established(stanza: Element): void {
     if (stanza.attrs.xmlns === NS.SM) {
+      this.smm ??= new SessionSm(
+        this,
+        { write: (xml) => this.writeRaw(xml), fail: (c, t, a) => this.fail(c, t, a) },
+        this.ctx.config.streamManagement,
+        this.ctx.resumption,
+      );
       this.smm.handle(stanza);
       return;
     }
@@ -309,7 +312,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       this.fail('unsupported-stanza-type', `<${stanza.name}/> is not a stanza`);
       return;
     }
-    this.smm.inbound();
+    this.smm?.inbound();
     this.ctx.stats?.stanzaReceived();
     const from = stanza.attrs.from;
     if (
@@ -373,7 +376,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   /** Sends a serialized stanza, counting it for stream management and dropping clients that stop reading. */
   sendRaw(xml: string): void {
     if (this.state === 'closed') return;
-    if (this.smm.enabled) {
+    if (this.smm?.enabled) {
       const counted = this.smm.outbound(xml);
       if (counted === 'overflow') {
         this.ctx.log.info(`${this.fullJid}: ${this.sm!.unacked} unacknowledged stanzas, closing`);
@@ -470,7 +473,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.state = 'closed';
     if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
     this.ctx.connections.delete(this);
-    this.smm.ended();
+    this.smm?.ended();
     this.ctx.sendBudget.release(this);
     const t = this.transport;
     this.transport = null;
