@@ -5,7 +5,7 @@
 // per feature under ./features, hooking the typed events of events.ts.
 import { createHash } from 'node:crypto';
 import { Element, el } from '../xmpp/xml.js';
-import { parseJid, type JID } from '../xmpp/jid.js';
+import { ownCopy, parseJid, type JID } from '../xmpp/jid.js';
 import { StanzaError, errorElement, errorReply } from '../xmpp/errors.js';
 import type { PreparedStanza } from '../xmpp/prepared.js';
 import type { Router } from '../xmpp/router.js';
@@ -281,7 +281,7 @@ export class Room {
 /** XEP-0421: a stable, opaque id per real bare JID and room that reveals nothing about the JID. */
 export function occupantId(salt: string, roomJid: string, bare: string): string {
   if (salt.startsWith(PROSODY_SALT_PREFIX)) return prosodyOccupantId(salt.slice(PROSODY_SALT_PREFIX.length), bare);
-  return createHash('sha256')
+  const id = createHash('sha256')
     .update(salt)
     .update('\0')
     .update(roomJid)
@@ -289,6 +289,8 @@ export function occupantId(salt: string, roomJid: string, bare: string): string 
     .update(bare)
     .digest('base64url')
     .slice(0, 22);
+  // Kept by the occupant for as long as it stays: its own 22 characters, not a view of the 43-character digest.
+  return ownCopy(id);
 }
 
 /** Parses an attribute holding a JID, rejecting malformed ones with a stanza error. */

@@ -30,9 +30,13 @@ export function parseJid(address: string | undefined | null): JID | null {
   return j;
 }
 
-/** A string that does not share the storage of a larger one (V8 makes slices of 13 characters or more views). */
+/**
+ * A flat copy of a string, sharing no storage with a larger one: V8 makes slices of 13 characters or more views of
+ * their parent, which a kept slice keeps alive. A JSON round trip is the cheap way to get a string of its own
+ * (slicing a concatenation, the usual trick, still leaves a 32-byte view on a copy).
+ */
 export function ownCopy(s: string): string {
-  return s.length < 13 ? s : (' ' + s).slice(1);
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 function parse(address: string): JID | null {
