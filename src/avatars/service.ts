@@ -4,7 +4,8 @@
 // answer. Computed avatars are made on first use and kept in an LRU; nothing is generated at start-up except the
 // parts' masks.
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../bounded-lru.js';
 import sharp from 'sharp';
 import { PreSerializedElement } from '../xmpp/prepared.js';
 import { escapeXMLText } from '../xmpp/xml.js';
@@ -33,7 +34,12 @@ export interface Avatar {
  * but its vCard (the PNG once more, in base64, plus its parsed tree: ~1.5 KB) only matters to clients that fetch it,
  * so vCards are made on demand and only the recent ones kept.
  */
-const vcards = new LRUCache<string, PreSerializedElement>({ max: 2000 });
+const vcards = boundedLru<string, PreSerializedElement>(2000);
+/**
+ * Computed avatars whose bytes are kept, the ones last asked for by vCard or HTTP (the rest keep only their hash;
+ * an evicted one is drawn again in ~0.25 ms).
+ */
+const PNG_CACHE_MAX = 256;
 
 class AvatarBytes implements Avatar {
   readonly type = 'image/png' as const;
@@ -66,8 +72,13 @@ export interface AvatarServiceOptions {
   isAccount?: (bareJid: string) => boolean;
 }
 
+/** The XEP-0153 photo hash: SHA-1 of the image, lower-case hex. */
+function photoHash(png: Buffer): string {
+  return createHash('sha1').update(png).digest('hex');
+}
+
 export function makeAvatar(png: Buffer): Avatar {
-  const hash = createHash('sha1').update(png).digest('hex');
+  const hash = photoHash(png);
   // Cached for as long as the viewer is around: keep the bytes in a buffer of their own size, not as a view into
   // the larger buffer they were encoded in (which would stay alive with them).
   const own = Buffer.allocUnsafeSlow(png.length);
@@ -80,8 +91,13 @@ export class AvatarService {
   private masks: Masks | null = null;
   private starting: Promise<void> | null = null;
   private readonly limiter: Limiter;
-  /** Design key → avatar (the bytes). */
-  private readonly computed: LRUCache<string, Avatar>;
+  /**
+   * Design key → photo hash, for every occupant's presence. Only the hash: an idle occupant's avatar is never looked
+   * at, and its PNG (~0.6 KB with its buffer) is remade on demand, in ~0.25 ms, once evicted from `pngs`.
+   */
+  private readonly hashes: LRUCache<string, string>;
+  /** Design key → avatar with its bytes, for the avatars recently asked for (vCards, HTTP). */
+  private readonly pngs: LRUCache<string, Avatar>;
   /** Hash → seed (a few bytes), so a PNG evicted from `computed` can be made again when its URL is asked for. */
   private readonly seeds: LRUCache<string, string>;
   /** Hash → avatar supplied by the provider. */
@@ -98,10 +114,11 @@ export class AvatarService {
   ) {
     this.set = config.set === 'none' ? undefined : SETS[config.set];
     this.limiter = new Limiter(config.maxConcurrent);
-    this.computed = new LRUCache({ max: config.cacheSize });
-    this.seeds = new LRUCache({ max: config.cacheSize * 10 });
-    this.provided = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)) });
-    this.accounts = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)), ttl: 6 * 3600_000 });
+    this.hashes = boundedLru(config.cacheSize);
+    this.pngs = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
+    this.seeds = boundedLru(config.cacheSize * 10);
+    this.provided = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)));
+    this.accounts = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)), { ttl: 6 * 3600_000 });
     this.bots = new Set(config.bots);
   }
 
@@ -136,6 +153,20 @@ export class AvatarService {
     const a = this.render(designFor(this.set, seed));
     this.seeds.set(a.hash, seed);
     return a;
+  }
+
+  /** The photo hash of a seed's computed avatar (what presences carry), without keeping its bytes around. */
+  hashForSeed(seed: string): string | undefined {
+    if (!this.set || !this.masks) return undefined;
+    const design = designFor(this.set, seed);
+    let hash = this.hashes.get(design.key) ?? this.pngs.get(design.key)?.hash;
+    if (hash === undefined) {
+      // Hashed, not kept: most occupants' pictures are never asked for.
+      hash = photoHash(renderDesign(design, this.masks));
+      this.hashes.set(design.key, hash);
+    }
+    this.seeds.set(hash, seed);
+    return hash;
   }
 
   isBot(bareJid: string): boolean {
@@ -211,10 +242,11 @@ export class AvatarService {
   }
 
   private render(design: Design): Avatar {
-    let a = this.computed.get(design.key);
+    let a = this.pngs.get(design.key);
     if (!a) {
       a = makeAvatar(renderDesign(design, this.masks!));
-      this.computed.set(design.key, a);
+      this.pngs.set(design.key, a);
+      this.hashes.set(design.key, a.hash);
     }
     return a;
   }

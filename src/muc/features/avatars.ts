@@ -30,7 +30,8 @@ export function install({ hooks, avatars }: FeatureContext): void {
   const service: AvatarService = avatars;
   const refreshing = new WeakSet<Occupant>();
 
-  const avatarFor = (room: Room, occ: Occupant): Avatar | undefined => {
+  /** The provider's or bot's avatar when the occupant has one, else undefined (computed from its seed). */
+  const specialAvatar = (room: Room, occ: Occupant): Avatar | undefined => {
     if (service.isBot(occ.bareJid)) return service.bot();
     if (service.hasProvider && service.isAccount(occ.bareJid)) {
       const own = service.accountAvatar(occ.bareJid);
@@ -45,17 +46,23 @@ export function install({ hooks, avatars }: FeatureContext): void {
         });
       }
     }
-    return service.forSeed(service.config.seed === 'nick' ? occ.nick : occ.occupantId);
+    return undefined;
   };
+  const seedOf = (occ: Occupant) => (service.config.seed === 'nick' ? occ.nick : occ.occupantId);
+  const avatarFor = (room: Room, occ: Occupant): Avatar | undefined =>
+    specialAvatar(room, occ) ?? service.forSeed(seedOf(occ));
+  // Presences only need the hash: idle occupants' PNGs are not kept (made again when a vCard asks for one).
+  const hashFor = (room: Room, occ: Occupant): string | undefined =>
+    specialAvatar(room, occ)?.hash ?? service.hashForSeed(seedOf(occ));
 
   hooks.on('presence-out', ({ room, occupant, stanza }) => {
     if (stanza.attrs.type === 'unavailable' || ownHash(occupant)) return;
-    const avatar = avatarFor(room, occupant);
-    if (!avatar) return;
+    const hash = hashFor(room, occupant);
+    if (!hash) return;
     // The client's empty <x/> ("no avatar to advertise") is replaced by ours; the element itself is shared with
     // the client's stored presence, so it is dropped from this copy, not edited.
     stanza.children = stanza.children.filter((c) => !isUpdateX(c));
-    stanza.append(el('x', { xmlns: NS.VCARD_UPDATE }, el('photo', {}, avatar.hash)));
+    stanza.append(el('x', { xmlns: NS.VCARD_UPDATE }, el('photo', {}, hash)));
   });
 
   hooks.on('occupant-iq', ({ room, stanza, from, payload, sender, target }) => {

@@ -1,11 +1,11 @@
 // Slows down repeated SASL failures from one address, so password guessing costs time.
-import { LRUCache } from 'lru-cache';
+import { boundedLru } from '../../bounded-lru.js';
 
 const FREE_FAILURES = 2;
 const MAX_DELAY_MS = 10_000;
 
 export class AuthLimiter {
-  private failures = new LRUCache<string, number>({ max: 50_000, ttl: 10 * 60_000 });
+  private failures = boundedLru<string, number>(50_000, { ttl: 10 * 60_000 });
 
   /** Milliseconds to wait before answering an attempt from this address. */
   delayFor(address: string): number {

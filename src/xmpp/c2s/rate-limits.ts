@@ -1,5 +1,5 @@
 // Flood limits: a stanza rate per connection and a connection rate per client address (token buckets).
-import { LRUCache } from 'lru-cache';
+import { boundedLru } from '../../bounded-lru.js';
 import type { LimitsConfig } from '../../config.js';
 
 /** Refills `rate` tokens a second up to `burst`; each event takes one. */
@@ -48,7 +48,7 @@ export class StanzaRate {
 
 /** New connections per client address; addresses in `rateLimitExempt` (a local proxy, benches) are not counted. */
 export class ConnectionRate {
-  private buckets = new LRUCache<string, TokenBucket>({ max: 100_000, ttl: 10 * 60_000 });
+  private buckets = boundedLru<string, TokenBucket>(100_000, { ttl: 10 * 60_000 });
   private exempt: Set<string>;
   constructor(
     private limits: Pick<LimitsConfig, 'connectionsPerSecondPerIp' | 'connectionBurstPerIp' | 'rateLimitExempt'>,

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { parse } from 'ltx';
 import { LRUCache } from 'lru-cache';
+import { boundedLru } from '../../bounded-lru.js';
 import { JsonDocument } from '../../storage/json-document.js';
 import type { IqRegistry } from '../iq-registry.js';
 import type { DiscoRegistry } from '../disco.js';
@@ -23,11 +24,12 @@ export function installVcard(iq: IqRegistry, disco: DiscoRegistry, opts: VcardOp
   disco.addFeature(NS.VCARD);
   disco.addAccountFeature(NS.VCARD);
   const docs = new Map<string, JsonDocument<{ xml: string }>>();
-  const cache = new LRUCache<string, string>({ max: 5000 }); // bare JID → serialized vCard ('' = none)
+  const cache = boundedLru<string, string>(5000); // bare JID → serialized vCard ('' = none)
+  // Bounded in bytes, each entry counting its own overhead too (so at most ~670,000 of them), without a `max` that
+  // would allocate tables for all of them up front.
   const ephemeral = new LRUCache<string, string>({
-    max: 50_000,
     maxSize: 64 * 1024 * 1024,
-    sizeCalculation: (v) => v.length + 1,
+    sizeCalculation: (v) => v.length + 100,
   });
 
   const docFor = (user: string) => {
