@@ -121,6 +121,7 @@ async function bareWsBaseline(): Promise<{ heap: number; external: number; rss: 
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
+    clientTracking: false,
     maxPayload: 256 * 1024,
     handleProtocols: () => 'xmpp',
   });
@@ -239,6 +240,8 @@ try {
   clients.stdin!.write('join\n');
   const joinedAll = await waitLine(clients, 'joined');
   const after = await steady(); // the presence storm is over
+  // Before the floor's run below, whose sockets would otherwise be counted as the seated viewers'.
+  const heapAfter = heapConn ? await heapByKind(dataDir, 'joined') : undefined;
   const joined = joinedAll - half;
   const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
   const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
@@ -277,8 +280,7 @@ try {
     `heap + external = ${(total / 1024).toFixed(2)} KiB per idle occupant: ${total <= TARGET_BYTES ? 'within' : 'OVER'} the 5 KiB target` +
       ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)',
   );
-  if (heapEmpty && heapConn) {
-    const heapAfter = await heapByKind(dataDir, 'joined');
+  if (heapEmpty && heapConn && heapAfter) {
     const diff = (
       a: Map<string, { bytes: number; count: number }>,
       b: Map<string, { bytes: number; count: number }>,
