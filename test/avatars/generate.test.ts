@@ -112,6 +112,26 @@ test('an avatar evicted from the cache is made again, identical, when its URL is
   assert.ok(again!.png.equals(first.png));
 });
 
+test('a presence hash is of a picture not kept: drawn again, identical, when its vCard or URL is asked for', async () => {
+  const s = await service('birds');
+  const seeds = Array.from({ length: 600 }, (_, i) => `occupant ${i}`);
+  const hashes = seeds.map((seed) => s.hashForSeed(seed)!);
+  assert.is(new Set(hashes).size > 300, true, 'different occupants, different pictures');
+  // More pictures asked for since than the bytes cache holds: the first ones' PNGs are gone, their hashes are not.
+  for (const seed of seeds.slice(300)) s.forSeed(seed);
+  for (const i of [0, 1, 299]) {
+    const a = s.forSeed(seeds[i]!)!;
+    assert.is(a.hash, hashes[i], `seed ${i}: the vCard's picture is the one the presence announced`);
+    assert.is(createHash('sha1').update(a.png).digest('hex'), hashes[i]);
+    const v = parse(a.vcard.toString());
+    assert.ok(Buffer.from(v.getChild('PHOTO')!.getChildText('BINVAL')!, 'base64').equals(a.png));
+  }
+  const byUrl = s.byHash(hashes[5]!);
+  assert.ok(byUrl, 'the URL of a hash only seen in a presence answers');
+  assert.is(createHash('sha1').update(byUrl!.png).digest('hex'), hashes[5]);
+  assert.is(s.hashForSeed(seeds[7]!), hashes[7], 'asking again gives the same hash');
+});
+
 test('provider avatars are shrunk to ≤ 1.5 KB, cached per JID, and a failing provider is not fatal', async () => {
   let calls = 0;
   const photo = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3a86ff' } })
