@@ -11,7 +11,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { contentTypeFor, isCompressible } from './content-types.js';
-import { compress, type Encoding } from './encoding.js';
+import type { Encoding } from './encoding.js';
+import { compressAsset } from './compress-child.js';
 import { BOOT_JS } from './client/boot.js';
 import { MODERATION_JS } from './client/moderation.js';
 import { WEBCHAT_CSS } from './client/style.js';
@@ -76,6 +77,8 @@ async function walk(root: string): Promise<string[]> {
 export class AssetStore {
   private readonly bodies: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  /** Told when a large asset could not be compressed out of process (and was compressed in it instead). */
+  onFallback: ((why: string) => void) | undefined = undefined;
 
   private constructor(
     private readonly assets: Map<string, Asset>,
@@ -154,7 +157,7 @@ export class AssetStore {
         const raw =
           enc === 'identity'
             ? await this.readRaw(asset)
-            : await compress(await this.body(asset, 'identity'), enc, 'max');
+            : await compressAsset(await this.body(asset, 'identity'), enc, this.onFallback);
         this.bodies.set(key, raw);
         return raw;
       })().finally(() => this.inflight.delete(key));

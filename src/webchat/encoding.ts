@@ -34,6 +34,24 @@ export function negotiateEncoding(acceptEncoding: string | undefined): Encoding 
   return 'identity';
 }
 
+/** zlib options for a body: brotli in text mode with a size hint, gzip; 'max' for immutable assets compressed once. */
+export function compressOptions(
+  body: Buffer,
+  enc: Exclude<Encoding, 'identity'>,
+  level: 'max' | 'fast',
+): { params: Record<number, number> } | { level: number } {
+  if (enc === 'br') {
+    return {
+      params: {
+        [zc.BROTLI_PARAM_QUALITY]: level === 'max' ? 11 : 5,
+        [zc.BROTLI_PARAM_SIZE_HINT]: body.length,
+        [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT,
+      },
+    };
+  }
+  return { level: level === 'max' ? 9 : 6 };
+}
+
 /**
  * Compresses on libuv's thread pool, so a 1 MB script never stalls the event loop.
  * `level: 'max'` is for immutable assets compressed once and kept; 'fast' for per-request bodies.
@@ -43,14 +61,6 @@ export async function compress(
   enc: Exclude<Encoding, 'identity'>,
   level: 'max' | 'fast',
 ): Promise<Buffer> {
-  if (enc === 'br') {
-    return brotli(body, {
-      params: {
-        [zc.BROTLI_PARAM_QUALITY]: level === 'max' ? 11 : 5,
-        [zc.BROTLI_PARAM_SIZE_HINT]: body.length,
-        [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT,
-      },
-    });
-  }
-  return gz(body, { level: level === 'max' ? 9 : 6 });
+  const opts = compressOptions(body, enc, level);
+  return enc === 'br' ? brotli(body, opts as { params: Record<number, number> }) : gz(body, opts as { level: number });
 }

@@ -99,6 +99,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
   const log = opts.logger;
 
   const ready: Promise<AssetStore> = Promise.resolve(opts.assets ?? AssetStore.load()).then((store) => {
+    store.onFallback = (why) => log?.warn(`webchat: compressed an asset in process (${why})`);
     if (opts.warm !== false) {
       store.warm().catch((e: unknown) => log?.warn(`webchat: precompression failed: ${String(e)}`));
     }

@@ -1,0 +1,41 @@
+// Large web chat assets are compressed in a child process (so brotli's memory never stays with the server); the
+// bytes are the same as compressing in process, and when no child can be started they are compressed in process.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { compressAsset, OUT_OF_PROCESS_MIN_BYTES } from '../../src/webchat/compress-child.js';
+
+// Text-like and a little random, so the compressed size says something.
+const body = Buffer.from(
+  Array.from({ length: 9000 }, (_, i) => `function f${i}(){return "${randomBytes(6).toString('hex')}"}\n`).join(''),
+);
+
+test('a large body: brotli and gzip from the child decompress to the original', async () => {
+  assert.ok(body.length >= OUT_OF_PROCESS_MIN_BYTES, `the body (${body.length} B) takes the out-of-process path`);
+  const fallbacks: string[] = [];
+  const [br, gz] = await Promise.all([
+    compressAsset(body, 'br', (w) => fallbacks.push(w)),
+    compressAsset(body, 'gzip', (w) => fallbacks.push(w)),
+  ]);
+  assert.equal(fallbacks, [], 'no fallback');
+  assert.ok(br.length < body.length / 2, `brotli shrinks it (${br.length} of ${body.length})`);
+  assert.ok(brotliDecompressSync(br).equals(body));
+  assert.ok(gunzipSync(gz).equals(body));
+});
+
+test('when no child can be started, the body is compressed in process and the fallback is reported', async () => {
+  const real = process.execPath;
+  process.execPath = '/nonexistent/node';
+  const fallbacks: string[] = [];
+  try {
+    const br = await compressAsset(body, 'br', (w) => fallbacks.push(w));
+    assert.ok(brotliDecompressSync(br).equals(body));
+  } finally {
+    process.execPath = real;
+  }
+  assert.is(fallbacks.length, 1, 'reported once');
+  assert.match(fallbacks[0]!, /ENOENT|nonexistent/);
+});
+
+test.run();
