@@ -92,8 +92,9 @@ export class AvatarService {
   private starting: Promise<void> | null = null;
   private readonly limiter: Limiter;
   /**
-   * Design key → photo hash, for every occupant's presence. Only the hash: an idle occupant's avatar is never looked
-   * at, and its PNG (~0.6 KB with its buffer) is remade on demand, in ~0.25 ms, once evicted from `pngs`.
+   * Seed → photo hash, for every occupant's presence. Only the hash: an idle occupant's avatar is never looked at,
+   * and its PNG (~0.6 KB with its buffer) is remade on demand, in ~0.25 ms, once evicted from `pngs`. Keyed by the
+   * seed (the occupant's own string) rather than the design, so a hit neither derives the design nor adds a key.
    */
   private readonly hashes: LRUCache<string, string>;
   /** Design key → avatar with its bytes, for the avatars recently asked for (vCards, HTTP). */
@@ -152,18 +153,19 @@ export class AvatarService {
     if (!this.set || !this.masks) return undefined;
     const a = this.render(designFor(this.set, seed));
     this.seeds.set(a.hash, seed);
+    this.hashes.set(seed, a.hash);
     return a;
   }
 
   /** The photo hash of a seed's computed avatar (what presences carry), without keeping its bytes around. */
   hashForSeed(seed: string): string | undefined {
     if (!this.set || !this.masks) return undefined;
-    const design = designFor(this.set, seed);
-    let hash = this.hashes.get(design.key) ?? this.pngs.get(design.key)?.hash;
+    let hash = this.hashes.get(seed);
     if (hash === undefined) {
+      const design = designFor(this.set, seed);
       // Hashed, not kept: most occupants' pictures are never asked for.
-      hash = photoHash(renderDesign(design, this.masks));
-      this.hashes.set(design.key, hash);
+      hash = this.pngs.get(design.key)?.hash ?? photoHash(renderDesign(design, this.masks));
+      this.hashes.set(seed, hash);
     }
     this.seeds.set(hash, seed);
     return hash;
@@ -246,7 +248,6 @@ export class AvatarService {
     if (!a) {
       a = makeAvatar(renderDesign(design, this.masks!));
       this.pngs.set(design.key, a);
-      this.hashes.set(design.key, a.hash);
     }
     return a;
   }

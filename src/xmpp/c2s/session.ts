@@ -30,7 +30,6 @@ export class C2SSession implements TransportHandler, LocalSession {
   private state: State = 'wait-open';
   private transport: StreamTransport | null;
   host = '';
-  private streamId = '';
   private sasl: SaslNegotiation | null = null;
   /** XEP-0198 (sm.ts): made when the client first sends an SM nonza (most viewers never do). */
   private smm: SessionSm | null = null;
@@ -190,8 +189,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   // ---- negotiation -----------------------------------------------------------
 
   private openReply(from: string): void {
-    this.streamId = randomBytes(12).toString('base64url');
-    this.transport?.sendOpen({ from, id: this.streamId, version: '1.0', lang: 'en' });
+    // The id is only the client's to read (nothing on this side refers to it later): not kept.
+    this.transport?.sendOpen({ from, id: randomBytes(12).toString('base64url'), version: '1.0', lang: 'en' });
   }
 
   private sendFeatures(features: Element[]): void {
@@ -269,11 +268,12 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.transport = null;
     this.state = 'closed';
     this.ctx.connections.delete(this);
-    prev.takeOver(transport, h, this);
+    this.ctx.sendBudget.release(this);
+    prev.takeOver(transport, h);
   }
 
   /** Moves a hibernating (or still-connected) session onto a new transport (XEP-0198 §5). */
-  private takeOver(transport: StreamTransport, h: number, vehicle: C2SSession): void {
+  private takeOver(transport: StreamTransport, h: number): void {
     if (this.transport) {
       const old = this.transport;
       this.transport = null;
@@ -282,7 +282,6 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (this.hibernateTimer) clearTimeout(this.hibernateTimer);
     this.hibernateTimer = null;
     this.transport = transport;
-    this.streamId = vehicle.streamId;
     (transport as { handler?: TransportHandler }).handler = this;
     this.ctx.connections.add(this);
     this.ctx.resumption.remove(this);
