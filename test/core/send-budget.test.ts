@@ -84,6 +84,16 @@ test('past the total budget, the client holding the most is dropped with resourc
   await reader.stop();
 });
 
+test('the budget is on by default: 64 MiB for all clients together, above the 4 MiB per client', async () => {
+  const plain = await startTestServer();
+  try {
+    assert.is(plain.server.sendBudget.limitBytes, 64 * 1024 * KiB);
+    assert.is(plain.server.config.limits.maxSendBufferBytes, 4 * 1024 * KiB);
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('a total budget below the per-client bound is refused, naming the field', () => {
   try {
     createServer({
