@@ -1,7 +1,7 @@
 // Who is in the room: joins (with multi-session nicks), presence updates, nick changes, probes and leaves. Every
 // presence these send goes through the room's PresencePublisher.
 import { el, type Element } from '../xmpp/xml.js';
-import type { JID } from '../xmpp/jid.js';
+import { ownCopy, type JID } from '../xmpp/jid.js';
 import { StanzaError } from '../xmpp/errors.js';
 import { Occupant, type OccupantSession } from './occupant.js';
 import { leavePayload, mucUserX, storedPresence } from './presence.js';
@@ -73,8 +73,10 @@ export class RoomOccupants {
   }
 
   join(stanza: Element, from: JID, nick: string, created: boolean): void {
-    const full = from.toString();
-    const bare = from.bare().toString();
+    // Kept for the occupant's life: a local session's own strings rather than new ones per occupant.
+    const local = this.room.router.sessionFor(from.toString());
+    const full = local?.fullJid ?? from.toString();
+    const bare = local?.bareJid ?? from.bare().toString();
     try {
       this.validateNick(nick);
     } catch (err) {
@@ -118,9 +120,9 @@ export class RoomOccupants {
       this.room.presence.sendRoster(occ, session);
       this.room.presence.publish(occ, { actor: { session, codes: [...ev.codes] }, others: 'full' });
     } else {
-      occ = new Occupant(nick, bare, ev.role, this.room.occupantIdFor(bare));
+      occ = new Occupant(ownCopy(nick), bare, ev.role, this.room.occupantIdFor(bare));
       occ.sessions.set(full, session);
-      this.room.occupants.set(nick, occ);
+      this.room.occupants.set(occ.nick, occ);
       this.room.bySession.set(full, occ);
       this.room.host.occupantSessionAdded(this.room, full);
       this.room.presence.sendRoster(occ, session);
@@ -191,8 +193,8 @@ export class RoomOccupants {
       self: { payload: undefined, role: occ.role },
     });
     this.room.occupants.delete(occ.nick);
-    occ.nick = nick;
-    this.room.occupants.set(nick, occ);
+    occ.nick = ownCopy(nick);
+    this.room.occupants.set(occ.nick, occ);
     session.presence = storedPresence(stanza);
     occ.invalidate();
     this.room.presence.publish(occ);
@@ -220,8 +222,8 @@ export class RoomOccupants {
     session.presence = storedPresence(stanza);
     let target = dest;
     if (!target) {
-      target = new Occupant(nick, occ.bareJid, role, occ.occupantId);
-      this.room.occupants.set(nick, target);
+      target = new Occupant(ownCopy(nick), occ.bareJid, role, occ.occupantId);
+      this.room.occupants.set(target.nick, target);
     }
     target.sessions.set(full, session);
     this.room.bySession.set(full, target);

@@ -270,7 +270,7 @@ export class MucService implements Component {
   // ---- the component ----------------------------------------------------------------------------------
 
   receive(stanza: Element, origin?: LocalSession): void {
-    const to = parseJid(stanza.attrs.to);
+    const to = parseJid(stanza.attrs.to, stanza.name !== 'presence'); // as the router: presence is not memoized
     // A local session's own JID rather than the parsed-address memo: no memo entry per viewer.
     const from = origin && origin.fullJid === stanza.attrs.from ? origin.jid : parseJid(stanza.attrs.from);
     if (!to || !from) return;

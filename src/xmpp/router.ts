@@ -139,7 +139,8 @@ export class Router {
       this.toSession(stanza, direct);
       return;
     }
-    const to = parseJid(stanza.attrs.to);
+    // Presence goes to each address about once (joins, leaves): not worth a memo entry.
+    const to = parseJid(stanza.attrs.to, stanza.name !== 'presence');
     if (!to) {
       this.bounce(stanza, new StanzaError('jid-malformed'), origin);
       return;
