@@ -178,6 +178,8 @@ const server = createServer(
     http: { host: '127.0.0.1', port: 0 },
     tcp: { enabled: false },
     muc: { demoRoom: 'live' },
+    // The web chat's assets load and compress in the background after start: not a viewer's, kept out of the figures.
+    webchat: { enabled: false },
     ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
   },
   { logger: silentLogger },
