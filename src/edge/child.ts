@@ -1,0 +1,193 @@
+// The WebSocket edge process. The main process hands it plain TCP sockets right after an HTTP upgrade request; the
+// edge answers the RFC 7395 handshake, reads frames and passes their bytes on, and writes the frames the main process
+// sends, each socket's frames of one batch in one syscall. It knows nothing of XML or XMPP.
+//
+// argv[2]: the largest frame accepted (the server's maxStanzaSize).
+import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
+
+const maxPayload = Number(process.argv[2]);
+if (!Number.isInteger(maxPayload) || maxPayload <= 0) {
+  console.error(`websocket edge: bad frame limit argument ${process.argv[2]}`);
+  process.exit(2);
+}
+process.title = 'xmpp-websocket-edge';
+
+interface Conn {
+  id: number;
+  ws: WebSocket;
+  socket: Socket;
+  /** Buffered bytes last reported to the main process. */
+  reported: number;
+  corked: boolean;
+}
+const CONN = Symbol('conn');
+type Tagged = WebSocket & { [CONN]: Conn };
+
+const conns = new Map<number, Conn>();
+/** Connections last reported with bytes waiting: re-checked until they drain. */
+const draining = new Set<Conn>();
+const pipe = new Socket({ fd: 4, readable: true, writable: true });
+const out = new RecordWriter();
+let flushQueued = false;
+
+function flush(): void {
+  flushQueued = false;
+  for (const b of out.take()) pipe.write(b);
+}
+function queueFlush(): void {
+  if (flushQueued) return;
+  flushQueued = true;
+  setImmediate(flush);
+}
+
+function report(c: Conn): void {
+  const b = c.ws.bufferedAmount;
+  if (b === c.reported) return;
+  c.reported = b;
+  out.u32(FromEdge.Buffered, c.id, b);
+  queueFlush();
+  if (b > 0) draining.add(c);
+  else draining.delete(c);
+}
+setInterval(() => {
+  for (const c of draining) report(c);
+}, 100).unref();
+
+// Shared listeners that find their connection on the WebSocket (no closures per connection).
+function onMessage(this: Tagged, data: RawData, isBinary: boolean): void {
+  const c = this[CONN];
+  if (isBinary) out.empty(FromEdge.Binary, c.id);
+  else out.bytes(FromEdge.Text, c.id, Array.isArray(data) ? Buffer.concat(data) : (data as Buffer));
+  queueFlush();
+}
+function onPong(this: Tagged): void {
+  out.empty(FromEdge.Pong, this[CONN].id);
+  queueFlush();
+}
+function onClose(this: Tagged, code: number): void {
+  const c = this[CONN];
+  conns.delete(c.id);
+  draining.delete(c);
+  out.u16(FromEdge.Closed, c.id, code);
+  queueFlush();
+  if (shuttingDown && conns.size === 0) process.exit(0);
+}
+function ignore(): void {
+  /* 'close' follows */
+}
+const realClose = WebSocket.prototype.close;
+/**
+ * ws closes on its own when a frame is too large (1009) or not UTF-8 (1007). RFC 6120 §4.9 wants the stream error
+ * first, and only the main process's session writes it: the edge tells it and waits for its frames and close.
+ */
+function closeAfterStreamError(this: Tagged, code?: number, data?: string | Buffer): void {
+  if ((code === 1009 || code === 1007) && this.readyState === WebSocket.OPEN && !shuttingDown) {
+    out.u16(FromEdge.Refused, this[CONN].id, code);
+    queueFlush();
+    setTimeout(() => this.terminate(), 2000).unref();
+    return;
+  }
+  realClose.call(this, code, data);
+}
+
+function attach(id: number, ws: WebSocket): void {
+  const socket = (ws as unknown as { _socket: Socket })._socket;
+  const c: Conn = { id, ws, socket, reported: 0, corked: false };
+  const t = ws as Tagged;
+  t[CONN] = c;
+  conns.set(id, c);
+  ws.close = closeAfterStreamError as WebSocket['close'];
+  t.on('message', onMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
+  t.on('pong', onPong as (this: WebSocket) => void);
+  t.on('close', onClose as (this: WebSocket, code: number) => void);
+  ws.on('error', ignore);
+  out.empty(FromEdge.Opened, id);
+  queueFlush();
+}
+
+const wss = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  maxPayload,
+  handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
+});
+
+process.on('message', (msg: Handoff, socket: Socket | undefined) => {
+  if (msg?.t !== 'socket' || !socket) return;
+  let upgraded = false;
+  // A failed handshake (ws answers 400 and destroys the socket) must still be reported.
+  socket.once('close', () => {
+    if (upgraded) return;
+    out.u16(FromEdge.Closed, msg.id, 1006);
+    queueFlush();
+  });
+  const req = { method: msg.method, url: msg.url, headers: msg.headers, socket } as unknown as IncomingMessage;
+  wss.handleUpgrade(req, socket, Buffer.from(msg.head, 'base64'), (ws) => {
+    upgraded = true;
+    attach(msg.id, ws);
+  });
+});
+
+const TEXT = { binary: false };
+const corked: Conn[] = [];
+const reader = new RecordReader((type, id, payload) => {
+  if (type === ToEdge.Shutdown) return shutdown();
+  const c = conns.get(id);
+  if (!c) return;
+  const ws = c.ws;
+  switch (type) {
+    case ToEdge.Send:
+      if (ws.readyState !== WebSocket.OPEN) return;
+      // Every frame a batch holds for this socket leaves in one writev.
+      if (!c.corked) {
+        c.corked = true;
+        c.socket.cork();
+        corked.push(c);
+      }
+      ws.send(payload, TEXT);
+      return;
+    case ToEdge.Close:
+      ws.close(payload.readUInt16LE(0));
+      // A peer that never answers the closing handshake is cut off.
+      setTimeout(() => ws.terminate(), 2000).unref();
+      return;
+    case ToEdge.Ping:
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      return;
+  }
+});
+pipe.on('data', (chunk: Buffer) => {
+  reader.push(chunk);
+  for (const c of corked) {
+    c.corked = false;
+    c.socket.uncork();
+    report(c);
+  }
+  corked.length = 0;
+});
+
+let shuttingDown = false;
+function shutdown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (conns.size === 0) process.exit(0);
+  for (const c of conns.values()) if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1001);
+  // Peers that do not finish the closing handshake do not hold the exit.
+  setTimeout(() => {
+    for (const c of conns.values()) c.ws.terminate();
+    flush();
+    setTimeout(() => process.exit(0), 50);
+  }, 1500).unref();
+}
+
+// The main process is gone: nobody is left to serve these connections.
+const leave = (): void => process.exit(0);
+process.on('disconnect', leave);
+pipe.on('end', leave);
+pipe.on('error', leave);
+
+out.empty(FromEdge.Ready, 0);
+flush();
