@@ -36,6 +36,16 @@ export class WebSocketEdge {
     return this.link?.pid;
   }
 
+  /** Connections the running edge holds (handshaking or open). */
+  get connections(): number {
+    return this.link?.connections ?? 0;
+  }
+
+  /** True while an edge process is up and taking sockets. */
+  get ready(): boolean {
+    return !!this.link?.isReady;
+  }
+
   get stats(): EdgeLinkStats | undefined {
     return this.link?.stats;
   }
