@@ -134,6 +134,7 @@ process.on('message', (msg: Handoff, socket: Socket | undefined) => {
 const TEXT = { binary: false };
 const corked: Conn[] = [];
 const reader = new RecordReader((type, id, payload) => {
+  if (type === ToEdge.EndBatch) return uncorkAll();
   if (type === ToEdge.Shutdown) return shutdown();
   const c = conns.get(id);
   if (!c) return;
@@ -159,20 +160,22 @@ const reader = new RecordReader((type, id, payload) => {
       return;
   }
 });
-pipe.on('data', (chunk: Buffer) => {
-  reader.push(chunk);
+/** At the end of a batch: each socket's frames, however many pipe reads carried them, leave in one writev. */
+function uncorkAll(): void {
   for (const c of corked) {
     c.corked = false;
     c.socket.uncork();
     report(c);
   }
   corked.length = 0;
-});
+}
+pipe.on('data', (chunk: Buffer) => reader.push(chunk));
 
 let shuttingDown = false;
 function shutdown(): void {
   if (shuttingDown) return;
   shuttingDown = true;
+  uncorkAll();
   if (conns.size === 0) process.exit(0);
   for (const c of conns.values()) if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1001);
   // Peers that do not finish the closing handshake do not hold the exit.

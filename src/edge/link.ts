@@ -211,6 +211,7 @@ export class EdgeLink implements EdgeWriter {
     }
     this.stats.recordsOut += this.out.count;
     this.stats.batchesOut++;
+    this.out.empty(ToEdge.EndBatch, 0);
     for (const b of this.out.take()) this.pipe.write(b);
     if (this.pipe.writableLength > this.opts.maxBacklogBytes) {
       this.opts.log.warn(

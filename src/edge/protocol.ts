@@ -14,6 +14,11 @@ export const ToEdge = {
   Ping: 3,
   /** The main process is stopping: close every connection and exit. */
   Shutdown: 4,
+  /**
+   * The end of one batch (one tick of the main process). A batch larger than the pipe's kernel buffer reaches the
+   * edge over several reads: each socket's frames are held until here, so they still leave in one writev.
+   */
+  EndBatch: 5,
 } as const;
 
 /** edge → main */
