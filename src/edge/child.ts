@@ -1,12 +1,13 @@
 // The WebSocket edge process. The main process hands it plain TCP sockets right after an HTTP upgrade request; the
-// edge answers the RFC 7395 handshake, reads frames and passes their bytes on, and writes the frames the main process
-// sends, each socket's frames of one batch in one syscall. It knows nothing of XML or XMPP.
+// edge answers the RFC 7395 handshake (ws), reads frames and passes their bytes on, and writes the frames the main
+// process sends, each socket's frames of one batch in one write. It knows nothing of XML or XMPP.
 //
 // argv[2]: the largest frame accepted (the server's maxStanzaSize).
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
+import { frameLength, joinTextFrames } from './frames.js';
 
 const maxPayload = Number(process.argv[2]);
 if (!Number.isInteger(maxPayload) || maxPayload <= 0) {
@@ -21,7 +22,9 @@ interface Conn {
   socket: Socket;
   /** Buffered bytes last reported to the main process. */
   reported: number;
-  corked: boolean;
+  /** Frames of the current batch, written together at its end. */
+  frames: Buffer[] | null;
+  frameBytes: number;
 }
 const CONN = Symbol('conn');
 type Tagged = WebSocket & { [CONN]: Conn };
@@ -95,7 +98,7 @@ function closeAfterStreamError(this: Tagged, code?: number, data?: string | Buff
 
 function attach(id: number, ws: WebSocket): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
-  const c: Conn = { id, ws, socket, reported: 0, corked: false };
+  const c: Conn = { id, ws, socket, reported: 0, frames: null, frameBytes: 0 };
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);
@@ -131,10 +134,10 @@ process.on('message', (msg: Handoff, socket: Socket | undefined) => {
   });
 });
 
-const TEXT = { binary: false };
-const corked: Conn[] = [];
+/** Connections with frames waiting for the end of the batch. */
+const waiting: Conn[] = [];
 const reader = new RecordReader((type, id, payload) => {
-  if (type === ToEdge.EndBatch) return uncorkAll();
+  if (type === ToEdge.EndBatch) return endBatch();
   if (type === ToEdge.Shutdown) return shutdown();
   const c = conns.get(id);
   if (!c) return;
@@ -142,15 +145,16 @@ const reader = new RecordReader((type, id, payload) => {
   switch (type) {
     case ToEdge.Send:
       if (ws.readyState !== WebSocket.OPEN) return;
-      // Every frame a batch holds for this socket leaves in one writev.
-      if (!c.corked) {
-        c.corked = true;
-        c.socket.cork();
-        corked.push(c);
+      if (!c.frames) {
+        c.frames = [];
+        c.frameBytes = 0;
+        waiting.push(c);
       }
-      ws.send(payload, TEXT);
+      c.frames.push(payload);
+      c.frameBytes += frameLength(payload.length);
       return;
     case ToEdge.Close:
+      writeFrames(c); // the session's last frames (stream error, <close/>) go before the close frame
       ws.close(payload.readUInt16LE(0));
       // A peer that never answers the closing handshake is cut off.
       setTimeout(() => ws.terminate(), 2000).unref();
@@ -160,14 +164,21 @@ const reader = new RecordReader((type, id, payload) => {
       return;
   }
 });
-/** At the end of a batch: each socket's frames, however many pipe reads carried them, leave in one writev. */
-function uncorkAll(): void {
-  for (const c of corked) {
-    c.corked = false;
-    c.socket.uncork();
+
+function writeFrames(c: Conn): void {
+  const frames = c.frames;
+  if (!frames) return;
+  c.frames = null;
+  if (c.ws.readyState === WebSocket.OPEN) c.socket.write(joinTextFrames(frames, c.frameBytes));
+}
+
+/** At the end of a batch: each socket's frames, however many pipe reads carried them, leave in one write. */
+function endBatch(): void {
+  for (const c of waiting) {
+    writeFrames(c);
     report(c);
   }
-  corked.length = 0;
+  waiting.length = 0;
 }
 pipe.on('data', (chunk: Buffer) => reader.push(chunk));
 
@@ -175,7 +186,7 @@ let shuttingDown = false;
 function shutdown(): void {
   if (shuttingDown) return;
   shuttingDown = true;
-  uncorkAll();
+  endBatch();
   if (conns.size === 0) process.exit(0);
   for (const c of conns.values()) if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1001);
   // Peers that do not finish the closing handshake do not hold the exit.

@@ -168,6 +168,19 @@ test('stream management: a viewer whose edge connection drops resumes and gets w
   await sender.stop();
 });
 
+test('stanzas of every WebSocket length encoding (7-bit, 16-bit, 64-bit) arrive intact through the edge', async () => {
+  const a = await client();
+  const b = await client();
+  for (const size of [100, 1000, 70_000, 200_000]) {
+    const text = `${size}:` + 'é'.repeat(size / 2);
+    await a.send(xml('message', { to: b.jid, type: 'chat' }, xml('body', {}, text)));
+    const got = await b.waitFor((s) => (s.getChildText('body') ?? '').startsWith(`${size}:`), 10_000, `${size}`);
+    assert.is(got.getChildText('body'), text, `${size} characters arrived unchanged`);
+  }
+  await a.stop();
+  await b.stop();
+});
+
 test('a 1 MB stanza ends the stream with policy-violation, and the server keeps serving', async () => {
   const witness = await client();
   const big = await anonymousRaw(srv.wsUrl);
