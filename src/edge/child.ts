@@ -36,9 +36,21 @@ const pipe = new Socket({ fd: 4, readable: true, writable: true });
 const out = new RecordWriter();
 let flushQueued = false;
 
+/** Past this many bytes waiting for the main process, the edge stops reading its clients until they are taken. */
+const INBOUND_BACKLOG = 4 * 1024 * 1024;
+let readingPaused = false;
+
 function flush(): void {
   flushQueued = false;
   for (const b of out.take()) pipe.write(b);
+  if (readingPaused || pipe.writableLength <= INBOUND_BACKLOG) return;
+  // The main process is behind (or paused us): TCP pushes back on the clients instead of this process's memory.
+  readingPaused = true;
+  for (const c of conns.values()) c.socket.pause();
+  pipe.once('drain', () => {
+    readingPaused = false;
+    for (const c of conns.values()) c.socket.resume();
+  });
 }
 function queueFlush(): void {
   if (flushQueued) return;
@@ -102,6 +114,7 @@ function attach(id: number, ws: WebSocket): void {
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);
+  if (readingPaused) socket.pause();
   ws.close = closeAfterStreamError as WebSocket['close'];
   t.on('message', onMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
   t.on('pong', onPong as (this: WebSocket) => void);

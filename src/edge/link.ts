@@ -7,12 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
 import { EdgeTransport, type EdgeWriter } from './transport.js';
 
+/** An edge that has not taken its backlog after this long is stuck. */
+const STUCK_MS = 30_000;
+
 export interface EdgeLinkOptions {
   maxStanzaSize: number;
   secure: boolean;
   /** Starts a session on a connection whose handshake the edge completed. */
   accept(t: EdgeTransport): void;
-  /** Bytes waiting in the pipe to the edge past which it counts as stuck (and is restarted). */
+  /** Bytes waiting in the pipe to the edge past which its clients are not read until it catches up. */
   maxBacklogBytes: number;
   log: { warn(msg: string): void };
 }
@@ -61,6 +64,7 @@ export class EdgeLink implements EdgeWriter {
   private pending = new Map<number, string>();
   private transports = new Map<number, EdgeTransport>();
   private exited = false;
+  private readingPaused = false;
   private readyHook: () => void = () => {};
 
   constructor(
@@ -213,12 +217,31 @@ export class EdgeLink implements EdgeWriter {
     this.stats.batchesOut++;
     this.out.empty(ToEdge.EndBatch, 0);
     for (const b of this.out.take()) this.pipe.write(b);
-    if (this.pipe.writableLength > this.opts.maxBacklogBytes) {
-      this.opts.log.warn(
-        `websocket edge ${this.pid} is not reading (${this.pipe.writableLength} bytes waiting for it): restarting it`,
-      );
+    if (!this.readingPaused && this.pipe.writableLength > this.opts.maxBacklogBytes) this.pauseReading();
+  }
+
+  /**
+   * The edge is behind (a fan-out faster than its core): this process stops taking its clients' stanzas, so no new
+   * fan-out adds to the backlog, until the edge has taken it all; the edge in turn stops reading its clients (TCP
+   * pushes back on them). An edge that does not catch up within a while is stuck and restarted.
+   */
+  private pauseReading(): void {
+    this.readingPaused = true;
+    this.pipe.pause();
+    this.opts.log.warn(
+      `websocket edge ${this.pid} is ${this.pipe.writableLength} bytes behind: its clients are not read until it catches up`,
+    );
+    const stuck = setTimeout(() => {
+      this.opts.log.warn(`websocket edge ${this.pid} did not catch up in ${STUCK_MS / 1000} s: restarting it`);
       this.kill();
-    }
+    }, STUCK_MS);
+    stuck.unref();
+    this.pipe.once('drain', () => {
+      clearTimeout(stuck);
+      this.readingPaused = false;
+      this.pipe.resume();
+      this.opts.log.warn(`websocket edge ${this.pid} caught up: its clients are read again`);
+    });
   }
 
   /** Asks the edge to close every connection and exit; kills it if it has not within graceMs. */
