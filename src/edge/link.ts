@@ -120,6 +120,16 @@ export class EdgeLink implements EdgeWriter {
   handoff(req: IncomingMessage, socket: Socket, head: Buffer, address: string): void {
     const id = this.nextId++;
     this.pending.set(id, address);
+    // Node keeps this process's copy of the descriptor open, and reading (into nothing), until the edge acknowledges
+    // the handle, while the edge has already answered the handshake: the client's first frame could be read and
+    // lost here. This process stops reading it now; anything it had read already travels with the handle.
+    const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?(): number } })._handle;
+    if (handle?.readStop) {
+      handle.reading = false;
+      handle.readStop();
+    }
+    const unread = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
+    if (unread) head = Buffer.concat([head, unread]);
     const msg: Handoff = {
       t: 'socket',
       id,

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer as createHttps, type Server } from 'node:https';
+import { createServer as createHttp } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
@@ -92,6 +93,31 @@ test('anonymous and password logins are served through the edge process', async 
   await viewer.stop();
   await alice.stop();
   await until('the edge dropped both connections', () => edgeOf().connections === before);
+});
+
+test('upgrades from another HTTP server (as PeerTube mounts handleUpgrade) go to the edge, busy main process or not', async () => {
+  // Busy right after each handoff (a fan-out, a certificate being made): the edge answers the handshake meanwhile
+  // and the client's first frame may arrive before this process has let go of the socket.
+  const busy = createHttp();
+  busy.on('upgrade', (req, socket, head) => {
+    srv.server.handleUpgrade(req, socket, head);
+    const until = Date.now() + 150;
+    while (Date.now() < until);
+  });
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  const url = `ws://127.0.0.1:${(busy.address() as AddressInfo).port}/xmpp-websocket`;
+  try {
+    const before = edgeOf().connections;
+    for (let i = 0; i < 6; i++) {
+      const raw = await anonymousRaw(url);
+      assert.match(raw.frames.join(''), /<jid>/);
+      assert.is(edgeOf().connections, before + 1, 'held by the edge');
+      raw.close();
+      await until('the edge let go of it', () => edgeOf().connections === before);
+    }
+  } finally {
+    busy.close();
+  }
 });
 
 test('the client address behind a trusted proxy is resolved before the handoff', async () => {
