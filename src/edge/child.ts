@@ -25,6 +25,8 @@ interface Conn {
   /** Frames of the current batch, written together at its end. */
   frames: Buffer[] | null;
   frameBytes: number;
+  /** The main process sent Close: ws's own close calls go through from now on. */
+  closeRequested: boolean;
 }
 const CONN = Symbol('conn');
 type Tagged = WebSocket & { [CONN]: Conn };
@@ -95,27 +97,36 @@ function ignore(): void {
 }
 const realClose = WebSocket.prototype.close;
 /**
- * ws closes on its own when a frame is too large (1009) or not UTF-8 (1007). RFC 6120 §4.9 wants the stream error
- * first, and only the main process's session writes it: the edge tells it and waits for its frames and close.
+ * ws closes on its own in two cases where the main process must speak first, so the edge tells it and waits for its
+ * frames and Close record (cut off after 2 s if they do not come):
+ * - a frame too large (1009) or not UTF-8 (1007): RFC 6120 §4.9 wants the stream error before the close;
+ * - the client's close frame: ws would answer at once, before the main process has even seen the frames the client
+ *   sent ahead of it (a leave presence, `<close/>`), which in-process are handled before the answer.
  */
-function closeAfterStreamError(this: Tagged, code?: number, data?: string | Buffer): void {
-  if ((code === 1009 || code === 1007) && this.readyState === WebSocket.OPEN && !shuttingDown) {
-    out.u16(FromEdge.Refused, this[CONN].id, code);
-    queueFlush();
-    setTimeout(() => this.terminate(), 2000).unref();
-    return;
+function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): void {
+  const c = this[CONN];
+  if (!c.closeRequested && this.readyState === WebSocket.OPEN && !shuttingDown) {
+    const refused = code === 1009 || code === 1007;
+    const peerClosed = (this as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true;
+    if (refused || peerClosed) {
+      if (refused) out.u16(FromEdge.Refused, c.id, code);
+      else out.empty(FromEdge.PeerClosing, c.id);
+      queueFlush();
+      setTimeout(() => this.terminate(), 2000).unref();
+      return;
+    }
   }
   realClose.call(this, code, data);
 }
 
 function attach(id: number, ws: WebSocket): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
-  const c: Conn = { id, ws, socket, reported: 0, frames: null, frameBytes: 0 };
+  const c: Conn = { id, ws, socket, reported: 0, frames: null, frameBytes: 0, closeRequested: false };
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);
   if (readingPaused) socket.pause();
-  ws.close = closeAfterStreamError as WebSocket['close'];
+  ws.close = closeWhenTold as WebSocket['close'];
   t.on('message', onMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
   t.on('pong', onPong as (this: WebSocket) => void);
   t.on('close', onClose as (this: WebSocket, code: number) => void);
@@ -168,6 +179,7 @@ const reader = new RecordReader((type, id, payload) => {
       return;
     case ToEdge.Close:
       writeFrames(c); // the session's last frames (stream error, <close/>) go before the close frame
+      c.closeRequested = true;
       ws.close(payload.readUInt16LE(0));
       // A peer that never answers the closing handshake is cut off.
       setTimeout(() => ws.terminate(), 2000).unref();

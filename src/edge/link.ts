@@ -186,6 +186,10 @@ export class EdgeLink implements EdgeWriter {
       case FromEdge.Refused:
         t.onRefused(payload.readUInt16LE(0));
         return;
+      case FromEdge.PeerClosing:
+        // Everything the client sent before its close frame has been handled: the edge may answer it.
+        this.close(id, 1000);
+        return;
       case FromEdge.Buffered:
         this.stats.bufferedReports++;
         t.edgeBytes = payload.readUInt32LE(0);

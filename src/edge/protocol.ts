@@ -39,6 +39,8 @@ export const FromEdge = {
   Buffered: 7,
   /** The edge is ready for sockets (id 0). */
   Ready: 8,
+  /** The client sent a close frame; the edge answers it once told to close (after what came before is handled). */
+  PeerClosing: 9,
 } as const;
 
 /** The IPC message that carries a socket to the edge (the socket is the message's handle). */
