@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
 import { EdgeTransport, type EdgeWriter } from './transport.js';
@@ -29,10 +30,14 @@ export interface EdgeLinkStats {
   bufferedReports: number;
 }
 
-/** The edge entry next to this file: child.js from dist/, child.ts when run from src/ through tsx. */
+/**
+ * The edge entry next to this file: child.js from dist/, child.ts when run from src/ through tsx; in a bundle (the
+ * PeerTube plugin package), the edge's own bundle edge-child.mjs beside it.
+ */
 function childEntry(): string {
   const self = fileURLToPath(import.meta.url);
-  return self.replace(/link\.(ts|js)$/, 'child.$1');
+  const m = /link\.(ts|js)$/.exec(self);
+  return m ? self.slice(0, m.index) + `child.${m[1]}` : join(dirname(self), 'edge-child.mjs');
 }
 
 /** This process's flags minus profiling and inspection (the edge must not write a second profile or bind a port). */
