@@ -11,6 +11,7 @@ import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmp
 import { anonymousRaw } from '../helpers/raw-ws.js';
 import { RawBosh, payloads } from '../bosh/raw.js';
 import { generateSelfSigned } from '../../src/certs/index.js';
+import { validateConfig } from '../../src/config.js';
 
 // The TLS WebSocket in these tests uses a self-signed certificate.
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -78,6 +79,16 @@ test.after(async () => {
   https?.closeAllConnections();
   https?.close();
   if (srv) await srv.stop();
+});
+
+test('websocket.edge is validated, naming the field, and off by default', () => {
+  assert.is(validateConfig({}).websocket.edge, 'off');
+  assert.is(validateConfig({ websocket: { edge: 'process' } }).websocket.edge, 'process');
+  assert.throws(
+    () => validateConfig({ websocket: { edge: 'thread' } }),
+    /websocket\.edge: must be one of off, process/,
+  );
+  assert.throws(() => validateConfig({ websocket: { edgee: 'process' } }), /websocket\.edgee: unknown setting/);
 });
 
 test('anonymous and password logins are served through the edge process', async () => {
