@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { PeerTubeHost } from './host/plugin-host.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { api } from './host/router-api.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
@@ -40,31 +41,6 @@ interface Ctx {
 }
 
 const t = suite<Ctx>('channel configuration: emojis and moderator team');
-
-async function api(
-  ctx: Ctx,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
 
 async function xmppUser(ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> {
   const creds = (await api(ctx, 'GET', '/api/auth', ctx.tokens[name])).json as { password: string };

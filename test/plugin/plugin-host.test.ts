@@ -23,6 +23,7 @@ import { WebSocket } from 'ws';
 import { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { api } from './host/router-api.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
@@ -42,31 +43,6 @@ interface Ctx {
 const t = suite<Ctx>('PeerTube plugin in the host emulation');
 
 const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
-
-async function api(
-  ctx: Ctx,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
 
 async function joinRoom(c: TestClient, roomJid: string, nick: string): Promise<Stanza> {
   await c.send(
