@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { PeerTubeHost } from './host/plugin-host.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
-import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
-import { api } from './host/router-api.js';
+import { xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { api, loginWithToken } from './host/router-api.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
@@ -42,15 +42,8 @@ interface Ctx {
 
 const t = suite<Ctx>('channel configuration: emojis and moderator team');
 
-async function xmppUser(ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> {
-  const creds = (await api(ctx, 'GET', '/api/auth', ctx.tokens[name])).json as { password: string };
-  return connectClient({
-    service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
-    domain: 'localhost',
-    username: name,
-    password: creds.password,
-  });
-}
+const xmppUser = (ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> =>
+  loginWithToken(ctx, ctx.tokens[name], name);
 
 async function enter(c: TestClient, room: string, nick: string): Promise<Stanza> {
   await c.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: MUC })));

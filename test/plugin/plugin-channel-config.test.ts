@@ -13,7 +13,7 @@ import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { post, type RawResponse } from '../bosh/raw.js';
-import { api } from './host/router-api.js';
+import { api, loginWithToken, wsService } from './host/router-api.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = `${MUC}#user`;
@@ -37,8 +37,6 @@ interface Ctx {
 
 const t = suite<Ctx>("PeerTube plugin: channel configuration, room names, viewers' addresses");
 
-const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
-
 /** An anonymous viewer over the plugin's WebSocket route, from `localAddress`, maybe with an X-Forwarded-For. */
 async function viewer(ctx: Ctx, localAddress = '127.0.0.1', forwardedFor?: string): Promise<TestClient> {
   const headers: Record<string, string> = forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {};
@@ -48,14 +46,7 @@ async function viewer(ctx: Ctx, localAddress = '127.0.0.1', forwardedFor?: strin
 }
 
 async function account(ctx: Ctx, user: User, name: string): Promise<TestClient> {
-  const r = await api(ctx, 'GET', '/api/auth', user.token);
-  assert.is(r.status, 200, `api/auth for ${name}`);
-  const c = await connectClient({
-    service: wsService(ctx),
-    domain: 'localhost',
-    username: name,
-    password: r.json.password,
-  });
+  const c = await loginWithToken(ctx, user.token, name);
   ctx.clients.push(c);
   return c;
 }

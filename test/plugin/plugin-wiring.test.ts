@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { wsService } from './host/router-api.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
@@ -25,8 +26,6 @@ interface Ctx {
 }
 
 const t = suite<Ctx>('PeerTube plugin wiring: terms, channel emojis, moderation bot, account avatars');
-
-const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
 
 async function anon(ctx: Ctx): Promise<TestClient> {
   const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
