@@ -12,6 +12,7 @@ import { startLivechatProsody, type LivechatProsody } from './livechat-prosody.j
 import { connectClient, xml, type Stanza, type TestClient } from '../helpers/xmpp-client.js';
 import { startTestServer } from '../helpers/server.js';
 import { runCli } from '../helpers/cli.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const ROOM_NODE = '9c9de5e8-0a1b-4cbd-9d7c-7f9b7a1c2f11';
 const ROOM = `${ROOM_NODE}@room.localhost`;
@@ -23,20 +24,7 @@ const BODIES = ['hello "everyone" é ✓', 'line one\nline two', 'bob here', '<b
 // adduser asks for a password on standard input.
 const cli = (args: string[]) => runCli(args, { input: 'pw\n' }).done;
 
-async function join_(c: TestClient, nick: string): Promise<Stanza> {
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      s.is('presence') &&
-      s.attrs.from === `${ROOM}/${nick}` &&
-      !!s
-        .getChild('x', `${MUC}#user`)
-        ?.getChildren('status')
-        .some((st: Stanza) => st.attrs.code === '110'),
-    15000,
-    `${nick}'s self-presence`,
-  );
-}
+const join_ = (c: TestClient, nick: string) => enterRoom(c, `${ROOM}/${nick}`);
 
 interface Archived {
   body: string;

@@ -17,9 +17,9 @@ import { PeerTubeHost } from './host/plugin-host.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
 import { xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { api, loginWithToken } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -45,14 +45,7 @@ const t = suite<Ctx>('channel configuration: emojis and moderator team');
 const xmppUser = (ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> =>
   loginWithToken(ctx, ctx.tokens[name], name);
 
-async function enter(c: TestClient, room: string, nick: string): Promise<Stanza> {
-  await c.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) => s.is('presence') && s.attrs.from === `${room}/${nick}` && !s.attrs.type,
-    15000,
-    `${nick} joined`,
-  );
-}
+const enter = (c: TestClient, room: string, nick: string) => enterRoom(c, `${room}/${nick}`);
 
 const itemOf = (s: Stanza) => s.getChild('x', MUC_USER)?.getChild('item')?.attrs ?? {};
 

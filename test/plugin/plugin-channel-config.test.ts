@@ -14,6 +14,7 @@ import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { post, type RawResponse } from '../bosh/raw.js';
 import { api, loginWithToken, wsService } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = `${MUC}#user`;
@@ -51,24 +52,7 @@ async function account(ctx: Ctx, user: User, name: string): Promise<TestClient> 
   return c;
 }
 
-/** Joins; resolves with the self-presence or the error presence. */
-async function enter(c: TestClient, nick: string): Promise<Stanza> {
-  await c.send(
-    xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))),
-  );
-  return c.waitFor(
-    (s) =>
-      s.is('presence') &&
-      s.attrs.from === `${ROOM}/${nick}` &&
-      (s.attrs.type === 'error' ||
-        !!s
-          .getChild('x', MUC_USER)
-          ?.getChildren('status')
-          .some((x: Stanza) => x.attrs.code === '110')),
-    20000,
-    `join outcome of ${nick}`,
-  );
-}
+const enter = (c: TestClient, nick: string) => enterRoom(c, `${ROOM}/${nick}`, { history: 0 });
 
 const errCond = (s: Stanza): string | undefined =>
   s

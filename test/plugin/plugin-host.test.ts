@@ -24,6 +24,7 @@ import { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { api, loginWithToken, wsService } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
@@ -42,16 +43,7 @@ interface Ctx {
 
 const t = suite<Ctx>('PeerTube plugin in the host emulation');
 
-async function joinRoom(c: TestClient, roomJid: string, nick: string): Promise<Stanza> {
-  await c.send(
-    xml('presence', { to: `${roomJid}/${nick}` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))),
-  );
-  return c.waitFor(
-    (s) => s.is('presence') && s.attrs.from === `${roomJid}/${nick}`,
-    15000,
-    `presence from ${roomJid}/${nick}`,
-  );
-}
+const joinRoom = (c: TestClient, roomJid: string, nick: string) => enterRoom(c, `${roomJid}/${nick}`, { history: 0 });
 
 function itemOf(p: Stanza) {
   return p.getChild('x', MUC_USER)?.getChild('item')?.attrs ?? {};
