@@ -1,6 +1,7 @@
 // A server whose event loop stalls (a long GC, a CPU-bound burst) must not take its own lateness for its S2S peers'
-// silence: streams busy right before the stall carry on after it, over TCP and over WebSocket S2S, and a stream
-// that then stays quiet is still closed after the idle timeout.
+// silence: streams busy right before the stall carry on after it, over TCP and over WebSocket S2S, a stream that
+// then stays quiet is still closed after the idle timeout, and a peer that opened its stream just before the stall
+// can still authenticate after it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
@@ -8,8 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import { rawWsS2s, legacyHeader } from '../s2s-ws/helpers/raw-ws-s2s.js';
+import { DialbackKeys } from '../../src/s2s/dialback-key.js';
+import { mergeRaw } from '../../src/config.js';
+import type { Raw } from '../../src/config-schema.js';
 
 const IDLE_S = 5; // the smallest s2s.idleTimeoutSeconds allowed
+const AUTH_S = 2; // limits.authTimeoutSeconds: an incoming S2S stream has twice that to authenticate
 const T = 20_000;
 
 const dirs: string[] = [];
@@ -25,18 +31,27 @@ test.after(async () => {
 type Transport = 'tcp' | 'websocket';
 
 /** A server that finds its peers through a serverInfos folder, speaking `transport` S2S. */
-async function start(domain: string, transport: Transport): Promise<{ srv: TestServer; infos: string }> {
+async function start(
+  domain: string,
+  transport: Transport,
+  extra: Raw = {},
+): Promise<{ srv: TestServer; infos: string }> {
   const infos = await mkdtemp(join(tmpdir(), 'infos-'));
   dirs.push(infos);
-  const srv = await startTestServer({
-    domain,
-    testMode: true,
-    s2s: {
-      ...(transport === 'tcp' ? { enabled: true, interfaces: ['127.0.0.1'], port: 0 } : {}),
-      idleTimeoutSeconds: IDLE_S,
-      websocket: { enabled: true, serverInfosDir: infos },
-    },
-  });
+  const srv = await startTestServer(
+    mergeRaw(
+      {
+        domain,
+        testMode: true,
+        s2s: {
+          ...(transport === 'tcp' ? { enabled: true, interfaces: ['127.0.0.1'], port: 0 } : {}),
+          idleTimeoutSeconds: IDLE_S,
+          websocket: { enabled: true, serverInfosDir: infos },
+        },
+      },
+      extra,
+    ),
+  );
   servers.push(srv);
   return { srv, infos };
 }
@@ -122,5 +137,26 @@ for (const transport of ['tcp', 'websocket'] as const) {
     }
   });
 }
+
+test('a peer that opened its stream just before a stall longer than the authentication deadline authenticates', async () => {
+  const secret = 'b-auth-dialback-secret-for-tests-0123456789';
+  const [a, b] = [
+    await start('a-auth.example', 'websocket', { limits: { authTimeoutSeconds: AUTH_S } }),
+    await start('b-auth.example', 'websocket', { s2s: { dialbackSecret: secret } }),
+  ];
+  await describe(a.infos, b.srv, 'b-auth.example'); // a checks the key with b, the authoritative server
+  const peer = await rawWsS2s(`ws://127.0.0.1:${a.srv.port}/xmpp-websocket-s2s`);
+  peer.send(legacyHeader('anon.b-auth.example', 'anon.a-auth.example'));
+  const id = /<open [^>]*id="([^"]+)"/.exec(await peer.waitFor(/<open /))![1];
+  await peer.waitFor(/<stream:features/);
+
+  stallEventLoop((2 * AUTH_S + 2) * 1000);
+
+  const key = new DialbackKeys(secret).generate('anon.a-auth.example', 'anon.b-auth.example', id);
+  peer.send(`<db:result from='anon.b-auth.example' to='anon.a-auth.example'>${key}</db:result>`);
+  const answer = await peer.waitFor(/<db:result[^>]*type=|<stream:error/, T);
+  assert.match(answer, /<db:result[^>]*type="valid"/, 'the stream was timed out during the stall');
+  peer.destroy();
+});
 
 test.run();
