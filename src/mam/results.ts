@@ -1,7 +1,9 @@
 // Building XEP-0313 result messages (XEP-0297 forwarded + XEP-0203 delay), the <fin/> and archive metadata.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parse } from 'ltx';
+import { LRUCache } from 'lru-cache';
 import { Element, el } from '../xmpp/xml.js';
+import { PreSerializedElement } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { ArchiveResult, ArchivedMessage } from '../storage/types.js';
 import { formatDateTime } from './datetime.js';
@@ -55,6 +57,35 @@ export function archivedStanza(item: ArchivedMessage, archiveJid: string, opts: 
   return msg;
 }
 
+/**
+ * The <forwarded/> of a room's archived message, built and serialized once per message and view (with or without
+ * real JIDs): every viewer joining a live asks for the same last page, so only the enclosing <message><result/> is
+ * new per reader. A retraction keeps the id but changes the stored XML, which the entry is checked against.
+ */
+const forwardedCache = new LRUCache<string, { xml: string; forwarded: PreSerializedElement }>({ max: 1000 });
+
+function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOptions): Element {
+  const build = () =>
+    el(
+      'forwarded',
+      { xmlns: NS.FORWARD },
+      el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
+      opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
+    );
+  if (opts.personal) return build();
+  const key = `${opts.showRealJid ? 'j' : 'a'}${archiveJid}\0${item.id}`;
+  const hit = forwardedCache.get(key);
+  if (hit && hit.xml === item.xml) return hit.forwarded;
+  const f = PreSerializedElement.wrap(build());
+  forwardedCache.set(key, { xml: item.xml, forwarded: f });
+  return f;
+}
+
+/** Result message ids: unique within the process and cheap (no random source per message). */
+const idPrefix = `${randomBytes(4).toString('hex')}-`;
+let idCounter = 0;
+const resultId = (): string => idPrefix + (++idCounter).toString(36);
+
 /** One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>. */
 export function buildResultMessage(
   to: string,
@@ -66,17 +97,8 @@ export function buildResultMessage(
 ): Element {
   return el(
     'message',
-    { to, from: archiveJid, id: randomUUID() },
-    el(
-      'result',
-      { xmlns: resultNs, queryid, id: item.id },
-      el(
-        'forwarded',
-        { xmlns: NS.FORWARD },
-        el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
-        opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
-      ),
-    ),
+    { to, from: archiveJid, id: resultId() },
+    el('result', { xmlns: resultNs, queryid, id: item.id }, forwarded(item, archiveJid, opts)),
   );
 }
 

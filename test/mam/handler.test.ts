@@ -263,4 +263,27 @@ test('what is archived, and in what form', () => {
   );
 });
 
+test('the same page asked again: real JIDs stay per view, each message keeps its own id, a retraction shows', async () => {
+  const page = `<query xmlns="urn:xmpp:mam:2">${rsm('<max>2</max><before/>')}</query>`;
+  const text = (sent: Element[]) => sent.map((m) => m.toString());
+  const first = await run(page);
+  const owner = await run(page, OWNER);
+  const again = await run(page);
+  assert.ok(text(owner.sent)[1].includes('firstwitch@shakespeare.lit/broom'), 'owner view names the sender');
+  assert.not.ok(text(again.sent)[1].includes('@shakespeare.lit/broom'), 'the public view never does');
+  assert.equal(
+    text(again.sent).map((x) => x.replace(/ id="[^"]*"/, '')),
+    text(first.sent).map((x) => x.replace(/ id="[^"]*"/, '')),
+    'same bytes but the message id',
+  );
+  assert.is.not(again.sent[0].attrs.id, first.sent[0].attrs.id);
+  const tomb = `<message xmlns="jabber:client" from="${ROOM}/firstwitch" type="groupchat" id="m59"><retracted xmlns="urn:xmpp:message-retract:1"/></message>`;
+  assert.ok(await ra.retract(ids[59], tomb));
+  for (const access of [ANYONE, OWNER]) {
+    const after = text((await run(page, access)).sent)[1];
+    assert.ok(after.includes('<retracted xmlns="urn:xmpp:message-retract:1"/>'), 'the tombstone, not the old text');
+    assert.not.ok(after.includes('line 59'));
+  }
+});
+
 test.run();
