@@ -129,9 +129,7 @@ export class Room {
   }
 
   occupantsOf(bare: string): Occupant[] {
-    const out: Occupant[] = [];
-    for (const o of this.occupants.values()) if (o.bareJid === bare) out.push(o);
-    return out;
+    return [...this.occupants.ofBare(bare)];
   }
 
   nickJid(nick: string): string {
