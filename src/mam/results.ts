@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse } from 'ltx';
 import { LRUCache } from 'lru-cache';
-import { Element, el } from '../xmpp/xml.js';
+import { Element, attrString, el } from '../xmpp/xml.js';
 import { PreSerializedElement } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { ArchiveResult, ArchivedMessage } from '../storage/types.js';
@@ -86,7 +86,11 @@ const idPrefix = `${randomBytes(4).toString('hex')}-`;
 let idCounter = 0;
 const resultId = (): string => idPrefix + (++idCounter).toString(36);
 
-/** One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>. */
+/**
+ * One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>.
+ * A room's message comes with its client serialization made from the cached <forwarded/> by concatenation (the
+ * stanza carries xmlns="jabber:client", which client streams then send as is; a server stream re-serializes it).
+ */
 export function buildResultMessage(
   to: string,
   queryid: string | undefined,
@@ -95,11 +99,14 @@ export function buildResultMessage(
   opts: ResultOptions,
   resultNs = MAM_NS,
 ): Element {
-  return el(
-    'message',
-    { to, from: archiveJid, id: resultId() },
-    el('result', { xmlns: resultNs, queryid, id: item.id }, forwarded(item, archiveJid, opts)),
-  );
+  const fwd = forwarded(item, archiveJid, opts);
+  const resultAttrs = { xmlns: resultNs, queryid, id: item.id };
+  const result = el('result', resultAttrs, fwd);
+  if (!(fwd instanceof PreSerializedElement) || fwd.xml === undefined)
+    return el('message', { to, from: archiveJid, id: resultId() }, result);
+  const attrs = { xmlns: NS.CLIENT, to, from: archiveJid, id: resultId() };
+  const xml = `<message${attrString(attrs)}><result${attrString(resultAttrs)}>${fwd.xml}</result></message>`;
+  return PreSerializedElement.withText(el('message', attrs, result), xml);
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */

@@ -123,6 +123,13 @@ export class PreSerializedElement extends Element {
     return e;
   }
 
+  /** A tree with its serialization made by the caller (who guarantees they match): neither parsed nor walked. */
+  static withText(tree: Element, xml: string): PreSerializedElement {
+    const e = new PreSerializedElement(tree.name, tree.attrs, xml);
+    e.children = tree.children;
+    return e;
+  }
+
   override write(writer: (s: string) => void): void {
     if (this.xml === undefined) super.write(writer);
     else writer(this.xml);

@@ -12,7 +12,7 @@ import { handleMamIq, MamAccess } from '../../src/mam/handler.js';
 import { isArchivable, prepareForArchive } from '../../src/mam/archivable.js';
 import { parseDateTime } from '../../src/mam/datetime.js';
 import { StanzaError } from '../../src/xmpp/errors.js';
-import type { Element } from '../../src/xmpp/xml.js';
+import { cloneElement, type Element } from '../../src/xmpp/xml.js';
 
 const ROOM = 'coven@chat.shakespeare.lit';
 const READER = 'hag66@shakespeare.lit/pda';
@@ -261,6 +261,18 @@ test('what is archived, and in what form', () => {
     stored.getChildren('stanza-id').map((s) => s.attrs.by),
     ['other'],
   );
+});
+
+test('a result message sent as pre-made text is exactly its tree serialized (escaping included)', async () => {
+  const { sent } = await run(
+    `<query xmlns="urn:xmpp:mam:2" queryid="q&amp;&quot;&lt;1">${rsm('<max>3</max>')}</query>`,
+    OWNER,
+  );
+  assert.is(sent.length, 3);
+  for (const m of sent) {
+    assert.is(m.toString(), cloneElement(m).toString());
+    assert.is(parse(m.toString()).getChild('result')!.attrs.queryid, 'q&"<1');
+  }
 });
 
 test('the same page asked again: real JIDs stay per view, each message keeps its own id, a retraction shows', async () => {
