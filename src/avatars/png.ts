@@ -28,11 +28,17 @@ export function encodeIndexedPng(
   const perByte = 8 / depth;
   const rowBytes = Math.ceil(width / perByte);
   const raw = Buffer.alloc((rowBytes + 1) * height); // filter byte 0 (None) before each row
+  const perByteLog2 = Math.log2(perByte);
   for (let y = 0; y < height; y++) {
     const row = y * (rowBytes + 1) + 1;
+    const src = y * width;
+    if (depth === 8) {
+      raw.set(indices.subarray(src, src + width), row);
+      continue;
+    }
     for (let x = 0; x < width; x++) {
-      const shift = 8 - depth * ((x % perByte) + 1);
-      raw[row + Math.floor(x / perByte)] |= indices[y * width + x] << shift;
+      const shift = 8 - depth * ((x & (perByte - 1)) + 1);
+      raw[row + (x >> perByteLog2)] |= indices[src + x] << shift;
     }
   }
   const ihdr = Buffer.alloc(13);
