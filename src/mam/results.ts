@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse } from 'ltx';
 import { LRUCache } from 'lru-cache';
-import { Element, attrString, el } from '../xmpp/xml.js';
+import { Element, el, escapeXML } from '../xmpp/xml.js';
 import { PreSerializedElement } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { ArchiveResult, ArchivedMessage } from '../storage/types.js';
@@ -100,13 +100,37 @@ export function buildResultMessage(
   resultNs = MAM_NS,
 ): Element {
   const fwd = forwarded(item, archiveJid, opts);
-  const resultAttrs = { xmlns: resultNs, queryid, id: item.id };
-  const result = el('result', resultAttrs, fwd);
+  const resultAttrs: Record<string, string> = { xmlns: resultNs };
+  if (queryid !== undefined) resultAttrs.queryid = queryid;
+  resultAttrs.id = item.id;
+  const result = new Element('result', resultAttrs).cnode(fwd).up();
+  const id = resultId();
   if (!(fwd instanceof PreSerializedElement) || fwd.xml === undefined)
-    return el('message', { to, from: archiveJid, id: resultId() }, result);
-  const attrs = { xmlns: NS.CLIENT, to, from: archiveJid, id: resultId() };
-  const xml = `<message${attrString(attrs)}><result${attrString(resultAttrs)}>${fwd.xml}</result></message>`;
-  return PreSerializedElement.withText(el('message', attrs, result), xml);
+    return new Element('message', { to, from: archiveJid, id }).cnode(result).up();
+  const h = headsFor(to, queryid, archiveJid, resultNs);
+  const xml = h.head + id + h.mid + escapeXML(item.id) + '">' + fwd.xml + '</result></message>';
+  return PreSerializedElement.withText(
+    new Element('message', { xmlns: NS.CLIENT, to, from: archiveJid, id }).cnode(result).up(),
+    xml,
+  );
+}
+
+/** The escaped text around a result's ids, the same for every message of one query: made once per query. */
+let heads = { to: '', queryid: undefined as string | undefined, archiveJid: '', resultNs: '', head: '', mid: '' };
+function headsFor(to: string, queryid: string | undefined, archiveJid: string, resultNs: string) {
+  const h = heads;
+  if (h.to === to && h.queryid === queryid && h.archiveJid === archiveJid && h.resultNs === resultNs && h.head)
+    return h;
+  const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
+  heads = {
+    to,
+    queryid,
+    archiveJid,
+    resultNs,
+    head: `<message xmlns="${NS.CLIENT}" to="${escapeXML(to)}" from="${escapeXML(archiveJid)}" id="`,
+    mid: `"><result xmlns="${escapeXML(resultNs)}"${q} id="`,
+  };
+  return heads;
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */

@@ -273,6 +273,10 @@ test('a result message sent as pre-made text is exactly its tree serialized (esc
     assert.is(m.toString(), cloneElement(m).toString());
     assert.is(parse(m.toString()).getChild('result')!.attrs.queryid, 'q&"<1');
   }
+  // The next query's messages (no queryid) do not inherit the previous query's text.
+  const next = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>1</max>')}</query>`);
+  assert.is(next.sent[0].toString(), cloneElement(next.sent[0]).toString());
+  assert.not.ok(next.sent[0].toString().includes('queryid'));
 });
 
 test('the same page asked again: real JIDs stay per view, each message keeps its own id, a retraction shows', async () => {
