@@ -15,6 +15,7 @@ import { SaslNegotiation } from './sasl-negotiation.js';
 import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
 import { StanzaRate } from './rate-limits.js';
+import { excused } from '../stall-sweep.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -177,9 +178,9 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   excuseStall(ms: number): void {
     const now = Date.now();
-    this.lastActivity = Math.min(now, this.lastActivity + ms);
-    if (!this.isAuthenticated) this.authClockStart = Math.min(now, this.authClockStart + ms);
-    if (this.pingOutstanding) this.pingSentAt = Math.min(now, this.pingSentAt + ms);
+    this.lastActivity = excused(this.lastActivity, ms, now);
+    if (!this.isAuthenticated) this.authClockStart = excused(this.authClockStart, ms, now);
+    if (this.pingOutstanding) this.pingSentAt = excused(this.pingSentAt, ms, now);
   }
 
   transportClosed(): void {
