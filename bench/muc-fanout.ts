@@ -28,6 +28,9 @@ import { AuthLimiter } from '../src/xmpp/c2s/auth-limiter.js';
 import { ResumptionRegistry } from '../src/xmpp/stream-management.js';
 import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
 import { WebSocketTransport } from '../src/xmpp/websocket.js';
+import { EdgeLink } from '../src/edge/link.js';
+import { EdgeTransport } from '../src/edge/transport.js';
+import { createServer as createHttp } from 'node:http';
 import { createMucService } from '../src/muc/service.js';
 import { defaultMucConfig } from '../src/muc/config.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -49,6 +52,8 @@ const ROUND_TIMEOUT_MS = arg('timeout', 30_000);
 const HOST = 'room.localhost';
 /** --archive 1: also measure the fan-out with the durable file archive (senders' reflections wait for the disk). */
 const WITH_ARCHIVE = arg('archive', 0) === 1;
+/** --edge 0: skip the comparison with the sockets in a WebSocket edge process. */
+const WITH_EDGE = arg('edge', 1) === 1;
 
 // ---- sockets and the client worker ----------------------------------------------------------------------
 
@@ -115,9 +120,15 @@ function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
   ws.send(data);
 }
 
-/** A shipped C2SSession on the server side of `ws`, negotiated up to a bound resource by feeding it the client's side. */
-async function shippedSession(ctx: C2SContext, ws: WebSocket, i: number): Promise<C2SSession> {
-  const t = new WebSocketTransport(ws, '127.0.0.1', true, ctx.config.limits.maxStanzaSize);
+/** The server side of occupant i's socket: in-process (a ws WebSocket) or held by the edge process. */
+type ServerSide = WebSocket | EdgeTransport;
+
+/** A shipped C2SSession on the server side of a socket, negotiated up to a bound resource by feeding it the client's side. */
+async function shippedSession(ctx: C2SContext, side: ServerSide, i: number): Promise<C2SSession> {
+  const t =
+    side instanceof EdgeTransport
+      ? side
+      : new WebSocketTransport(side, '127.0.0.1', true, ctx.config.limits.maxStanzaSize);
   const s = new C2SSession(ctx, t);
   t.handler = s;
   const host = ctx.config.anonymousHost!;
@@ -161,19 +172,38 @@ function mainThreadCpuSeconds(): number {
   }
 }
 
+/** CPU seconds (user + system) of a whole process, e.g. the edge child. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 interface Result {
   /** Server-side (main thread) CPU per delivery. */
   cpuUs: number;
+  /** The edge process's CPU per delivery, when the sockets are the edge's. */
+  edgeCpuUs?: number;
   deliveriesPerSec: number;
   p50: number;
   p99: number;
   deliveries: number;
 }
 
-async function rounds(clients: Clients, send: (i: number) => void, perMessage: number): Promise<Result> {
+async function rounds(
+  clients: Clients,
+  send: (i: number) => void,
+  perMessage: number,
+  edgePid?: number,
+): Promise<Result> {
   await clients.request({ cmd: 'reset' }, 'reset');
   const start = performance.now();
   const cpu0 = mainThreadCpuSeconds();
+  const edge0 = edgePid ? processCpuSeconds(edgePid) : NaN;
   let sent = 0;
   while (sent < MESSAGES) {
     const n = Math.min(BATCH, MESSAGES - sent);
@@ -185,10 +215,12 @@ async function rounds(clients: Clients, send: (i: number) => void, perMessage: n
   }
   const secs = (performance.now() - start) / 1000;
   const cpu = mainThreadCpuSeconds() - cpu0;
+  const edgeCpu = edgePid ? processCpuSeconds(edgePid) - edge0 : NaN;
   const { latencies } = await clients.request<{ latencies: number[] }>({ cmd: 'report' }, 'report');
   return {
     deliveries: latencies.length,
     cpuUs: (cpu * 1e6) / latencies.length,
+    ...(edgePid ? { edgeCpuUs: (edgeCpu * 1e6) / latencies.length } : {}),
     deliveriesPerSec: latencies.length / secs,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
@@ -222,7 +254,7 @@ async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
 }
 
 async function mucSetup(
-  servers: WebSocket[],
+  servers: ServerSide[],
   presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>,
   durable = false,
 ) {
@@ -284,7 +316,12 @@ function joinStanza(room: string, nick: string, history = ''): Element {
   );
 }
 
-async function mucFanout(servers: WebSocket[], clients: Clients, durable = false): Promise<Result & { drops: number }> {
+async function mucFanout(
+  servers: ServerSide[],
+  clients: Clients,
+  durable = false,
+  edgePid?: number,
+): Promise<Result & { drops: number }> {
   const { muc, sessions, drops, teardown } = await mucSetup(servers, ['moderator', 'participant', 'visitor'], durable);
   await muc.start();
   // Joins first, history off, so the measurement sees only the new messages.
@@ -303,9 +340,41 @@ async function mucFanout(servers: WebSocket[], clients: Clients, durable = false
       );
     },
     servers.length,
+    edgePid,
   );
   await teardown();
   return { ...res, drops: drops() };
+}
+
+/** N more client sockets, accepted by an HTTP server that hands each upgrade to a WebSocket edge process. */
+async function edgeSockets(n: number, clients: Clients) {
+  const sides: EdgeTransport[] = [];
+  const link = new EdgeLink(
+    {
+      maxStanzaSize: 256 * 1024,
+      secure: true,
+      accept: (t) => sides.push(t),
+      maxBacklogBytes: 256 * 1024 * 1024,
+      log: console,
+    },
+    () => undefined,
+  );
+  await link.ready;
+  const http = createHttp();
+  http.on('upgrade', (req, socket, head) => link.handoff(req, socket as Socket, head, '127.0.0.1'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  const port = (http.address() as { port: number }).port;
+  await clients.request({ cmd: 'connect', port, n }, 'connected', 120_000);
+  while (sides.length < n) await new Promise((r) => setTimeout(r, 10));
+  return {
+    sides,
+    pid: link.pid!,
+    stats: link.stats,
+    close: async () => {
+      await link.stop();
+      http.close();
+    },
+  };
 }
 
 /** N−1 viewers join at once: time until every one has self-presence, 20 history messages and the subject. */
@@ -378,6 +447,24 @@ async function main(): Promise<void> {
     console.log(
       `join storm of ${N}, presences to all roles: skipped (N > --storm-all-max ${STORM_ALL_MAX}: O(N²) frames)`,
     );
+  }
+
+  if (WITH_EDGE) {
+    // The same fan-out with the sockets in the WebSocket edge process (websocket.edge = process), right after
+    // the in-process one again, on the same client worker.
+    const edge = await edgeSockets(N, clients);
+    await mucFanout(edge.sides, clients, false, edge.pid); // warm-up
+    const inProcess = await mucFanout(servers, clients);
+    const batches0 = edge.stats.batchesOut;
+    const e = await mucFanout(edge.sides, clients, false, edge.pid);
+    const batches = edge.stats.batchesOut - batches0;
+    console.log(`MUC fan-out, in-process again  : ${fmt(inProcess)}`);
+    console.log(`MUC fan-out, edge process      : ${fmt(e)}${e.drops ? `, ${e.drops} slow sockets dropped` : ''}`);
+    console.log(
+      `  edge: main thread ${e.cpuUs.toFixed(2)} µs + edge process ${e.edgeCpuUs!.toFixed(2)} µs per delivery ` +
+        `(in-process: ${inProcess.cpuUs.toFixed(2)} µs on the main thread); ${batches} pipe writes to the edge for ${e.deliveries} deliveries`,
+    );
+    await edge.close();
   }
 
   await clients.request({ cmd: 'close' }, 'closed');

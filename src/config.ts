@@ -50,6 +50,14 @@ export interface LimitsConfig {
   rateLimitExempt: string[];
 }
 
+export interface WebSocketConfig {
+  /**
+   * `process`: WebSocket handshakes and framing run in a child process (the edge) that plain-TCP upgrade sockets are
+   * handed to, so the main thread keeps only XMPP; `off` (default): everything in-process. TLS sockets always stay.
+   */
+  edge: 'off' | 'process';
+}
+
 export interface StreamManagementConfig {
   enabled: boolean;
   /** How long a dropped session waits for the client to resume it, in seconds. */
@@ -70,6 +78,7 @@ export interface ServerConfig {
   http: HttpConfig;
   limits: LimitsConfig;
   streamManagement: StreamManagementConfig;
+  websocket: WebSocketConfig;
   /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */
   testMode: boolean;
   /** Bare JIDs with server-admin rights (room owners everywhere). */
@@ -93,6 +102,7 @@ const TOP_KEYS = [
   'http',
   'limits',
   'streamManagement',
+  'websocket',
   'testMode',
   'admins',
 ] as const;
@@ -192,6 +202,10 @@ export function validateConfig(input: unknown): ServerConfig {
     maxUnacked: int(s, 'maxUnacked', 5000, 'streamManagement', 10, 1_000_000),
   };
 
+  const w = asObject(o.websocket, 'websocket');
+  onlyKeys(w, ['edge'], 'websocket');
+  const websocket: WebSocketConfig = { edge: oneOf(w, 'edge', 'off', ['off', 'process'] as const, 'websocket') };
+
   const testMode = bool(o, 'testMode', false, '');
   const adminsRaw = o.admins;
   let admins: string[] = [];
@@ -216,6 +230,7 @@ export function validateConfig(input: unknown): ServerConfig {
     http,
     limits,
     streamManagement,
+    websocket,
     testMode,
     admins,
     modules,

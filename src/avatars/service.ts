@@ -99,7 +99,9 @@ export class AvatarService {
   private readonly hashes: LRUCache<string, string>;
   /** Design key → avatar with its bytes, for the avatars recently asked for (vCards, HTTP). */
   private readonly pngs: LRUCache<string, Avatar>;
-  /** Hash → seed (a few bytes), so a PNG evicted from `computed` can be made again when its URL is asked for. */
+  /** Seed → avatar, for a seed asked again (its vCard) without deriving its design; as many as `pngs`. */
+  private readonly bySeed: LRUCache<string, Avatar>;
+  /** Hash → seed (a few bytes), so a PNG evicted from `pngs` can be made again when its URL is asked for. */
   private readonly seeds: LRUCache<string, string>;
   /** Hash → avatar supplied by the provider. */
   private readonly provided: LRUCache<string, Avatar>;
@@ -117,6 +119,7 @@ export class AvatarService {
     this.limiter = new Limiter(config.maxConcurrent);
     this.hashes = boundedLru(config.cacheSize);
     this.pngs = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
+    this.bySeed = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
     this.seeds = boundedLru(config.cacheSize * 10);
     this.provided = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)));
     this.accounts = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)), { ttl: 6 * 3600_000 });
@@ -151,9 +154,13 @@ export class AvatarService {
   /** The computed avatar for a seed; undefined when the set is `none` or the service is not started. */
   forSeed(seed: string): Avatar | undefined {
     if (!this.set || !this.masks) return undefined;
-    const a = this.render(designFor(this.set, seed));
-    this.seeds.set(a.hash, seed);
-    this.hashes.set(seed, a.hash);
+    let a = this.bySeed.get(seed);
+    if (!a) {
+      a = this.render(designFor(this.set, seed));
+      this.seeds.set(a.hash, seed);
+      this.hashes.set(seed, a.hash);
+      this.bySeed.set(seed, a);
+    }
     return a;
   }
 
