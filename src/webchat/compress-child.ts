@@ -11,6 +11,7 @@ const CHILD_TIMEOUT_MS = 120_000;
 
 // Plain CommonJS for `node -e`: the body on stdin, the compressed body on stdout.
 const CHILD_SOURCE = `
+process.title = 'xmpp-webchat-compress';
 const zlib = require('node:zlib');
 const [enc, opts] = [process.argv[1], JSON.parse(process.argv[2])];
 const chunks = [];
