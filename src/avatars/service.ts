@@ -37,9 +37,12 @@ export interface Avatar {
 const vcards = boundedLru<string, PreSerializedElement>(2000);
 /**
  * Computed avatars whose bytes are kept, the ones last asked for by vCard or HTTP (the rest keep only their hash;
- * an evicted one is drawn again in ~0.25 ms).
+ * an evicted one is drawn again in ~0.25 ms). As many as the vCards above: in a storm every viewer asks for the
+ * vCards of the same few hundred visible occupants in turn, and an LRU smaller than that list would evict each one
+ * just before it is asked for again (a redraw per request). The caches grow only with use, so idle viewers pay
+ * nothing for the headroom.
  */
-const PNG_CACHE_MAX = 256;
+const PNG_CACHE_MAX = 2000;
 
 class AvatarBytes implements Avatar {
   readonly type = 'image/png' as const;
