@@ -58,6 +58,17 @@ export interface StreamManagementConfig {
   maxUnacked: number;
 }
 
+export interface C2SConfig {
+  /**
+   * Write coalescing, in ms: a client connection that already wrote within this window has its room fan-out frames
+   * held until the window's shared timer, so a busy room's messages leave in one syscall per socket. IQ answers,
+   * 1:1 messages and a quiet connection's first frame are not held. 0: frames wait only for the end of the tick.
+   */
+  coalesceMs: number;
+  /** Held bytes on one connection past which its frames leave without waiting for the window. */
+  coalesceMaxBytes: number;
+}
+
 export interface ServerConfig {
   domain: string;
   /** Host for SASL ANONYMOUS viewers, or null to disable anonymous login. */
@@ -70,6 +81,7 @@ export interface ServerConfig {
   http: HttpConfig;
   limits: LimitsConfig;
   streamManagement: StreamManagementConfig;
+  c2s: C2SConfig;
   /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */
   testMode: boolean;
   /** Bare JIDs with server-admin rights (room owners everywhere). */
@@ -93,6 +105,7 @@ const TOP_KEYS = [
   'http',
   'limits',
   'streamManagement',
+  'c2s',
   'testMode',
   'admins',
 ] as const;
@@ -192,6 +205,19 @@ export function validateConfig(input: unknown): ServerConfig {
     maxUnacked: int(s, 'maxUnacked', 5000, 'streamManagement', 10, 1_000_000),
   };
 
+  const c = asObject(o.c2s, 'c2s');
+  onlyKeys(c, ['coalesceMs', 'coalesceMaxBytes'], 'c2s');
+  const c2s: C2SConfig = {
+    coalesceMs: int(c, 'coalesceMs', 100, 'c2s', 0, 1000),
+    coalesceMaxBytes: int(c, 'coalesceMaxBytes', 4096, 'c2s', 512, 16 * 1024 * 1024),
+  };
+  if (c2s.coalesceMaxBytes > limits.maxSendBufferBytes) {
+    throw new ConfigError(
+      'c2s.coalesceMaxBytes',
+      `must be at most limits.maxSendBufferBytes (${limits.maxSendBufferBytes}): held bytes count as unsent`,
+    );
+  }
+
   const testMode = bool(o, 'testMode', false, '');
   const adminsRaw = o.admins;
   let admins: string[] = [];
@@ -216,6 +242,7 @@ export function validateConfig(input: unknown): ServerConfig {
     http,
     limits,
     streamManagement,
+    c2s,
     testMode,
     admins,
     modules,

@@ -7,7 +7,7 @@ import { Element, el } from './xml.js';
 import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
 import { XmlStreamParser } from './xml-stream.js';
-import { TickCork } from './tick-cork.js';
+import { CorkedWrites, type WriteCoalescer } from './write-coalescing.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 // The socket's listeners are shared functions that find their transport on the socket, rather than closures per
@@ -41,7 +41,7 @@ export class WebSocketTransport implements StreamTransport {
   handler!: TransportHandler;
   private parser: XmlStreamParser;
   private closedByServer = false;
-  private cork = new TickCork();
+  private cork: CorkedWrites;
   private readonly socket: Socket | undefined;
 
   constructor(
@@ -49,7 +49,9 @@ export class WebSocketTransport implements StreamTransport {
     readonly remoteAddress: string,
     readonly secure: boolean,
     private maxStanzaSize: number,
+    coalescer?: WriteCoalescer,
   ) {
+    this.cork = new CorkedWrites(coalescer);
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
     this.parser = new XmlStreamParser(
       { element: (e) => this.onElement(e) },
@@ -120,10 +122,10 @@ export class WebSocketTransport implements StreamTransport {
     );
   }
 
-  sendRaw(xml: string): void {
+  sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    // Frames written in one tick (a fan-out loop) leave in one syscall.
-    if (this.socket) this.cork.hold(this.socket);
+    // Frames written in one tick (a fan-out loop), or in a busy room's window, leave in one syscall.
+    if (this.socket) this.cork.hold(this.socket, deferrable);
     this.ws.send(xml);
   }
 
@@ -134,6 +136,8 @@ export class WebSocketTransport implements StreamTransport {
       if (streamError) this.ws.send(streamError.toString());
       this.ws.send(el('close', { xmlns: NS.FRAMING }).toString());
       this.ws.close(1000);
+      // Held frames, then the error and the closing handshake, leave now rather than when the window ends.
+      this.cork.flush();
       // A peer that never answers the closing handshake is cut off.
       setTimeout(() => this.ws.terminate(), 2000).unref();
     } else {
@@ -179,6 +183,8 @@ export function createWebSocketEndpoint(opts: {
   path: string;
   maxStanzaSize: number;
   secure: boolean;
+  /** Holds the connections' writes (write-coalescing.ts); by default until the end of the tick only. */
+  coalescer?: WriteCoalescer;
   accept(t: WebSocketTransport): void;
   /** The client's address (behind trusted proxies); defaults to the socket's peer. */
   addressOf?(req: IncomingMessage): string;
@@ -197,7 +203,7 @@ export function createWebSocketEndpoint(opts: {
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
         const addr = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize));
+        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize, opts.coalescer));
       });
       return true;
     },

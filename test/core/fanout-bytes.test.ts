@@ -6,7 +6,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { parse } from 'ltx';
 import { el } from '../../src/xmpp/xml.js';
 import { PreparedStanza } from '../../src/xmpp/prepared.js';
-import { TickCork } from '../../src/xmpp/tick-cork.js';
+import { CorkedWrites } from '../../src/xmpp/write-coalescing.js';
 
 test('a prepared stanza escapes the characters XML needs escaped in a recipient JID, and only those', () => {
   const p = new PreparedStanza(
@@ -43,7 +43,7 @@ test('sockets corked in one tick are all uncorked at its end and every frame arr
   while (accepted.length < N) await new Promise((r) => setImmediate(r));
   const got = clients.map(() => '');
   clients.forEach((c, i) => c.on('data', (d) => (got[i] += d.toString())));
-  const corks = accepted.map(() => new TickCork());
+  const corks = accepted.map(() => new CorkedWrites());
   for (let frame = 0; frame < 3; frame++)
     accepted.forEach((s, i) => {
       corks[i]!.hold(s);
