@@ -208,7 +208,7 @@ export function validateConfig(input: unknown): ServerConfig {
   const c = asObject(o.c2s, 'c2s');
   onlyKeys(c, ['coalesceMs', 'coalesceMaxBytes'], 'c2s');
   const c2s: C2SConfig = {
-    coalesceMs: int(c, 'coalesceMs', 100, 'c2s', 0, 1000),
+    coalesceMs: int(c, 'coalesceMs', 100, 'c2s', 0, 5000),
     coalesceMaxBytes: int(c, 'coalesceMaxBytes', 4096, 'c2s', 512, 16 * 1024 * 1024),
   };
   if (c2s.coalesceMaxBytes > limits.maxSendBufferBytes) {
