@@ -8,6 +8,7 @@ import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
 import { XmlStreamParser } from './xml-stream.js';
 import { CorkedWrites, type WriteCoalescer } from './write-coalescing.js';
+import { textFrame } from './ws-frame.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 // The socket's listeners are shared functions that find their transport on the socket, rather than closures per
@@ -124,9 +125,16 @@ export class WebSocketTransport implements StreamTransport {
 
   sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
+    const s = this.socket;
+    if (!s || this.ws.extensions !== '') {
+      this.ws.send(xml);
+      return;
+    }
     // Frames written in one tick (a fan-out loop), or in a busy room's window, leave in one syscall.
-    if (this.socket) this.cork.hold(this.socket, deferrable);
-    this.ws.send(xml);
+    this.cork.hold(s, deferrable);
+    // Below ws: one write of a prebuilt frame. Safe without extensions (no compression state), and ws writes its
+    // own frames (close, ping, pong) whole, so frames never interleave; bufferedAmount still counts these bytes.
+    s.write(textFrame(xml));
   }
 
   close(streamError?: Element): void {

@@ -79,6 +79,22 @@ test('a burst of room messages mixed with IQ answers arrives complete, each fram
   );
 });
 
+test('frames of every WebSocket header size (7-bit, 16-bit, 64-bit lengths) arrive whole to a ws client', async () => {
+  const v = await viewer('sizes');
+  // Payloads around 125/126 bytes and 65,535/65,536 bytes, where the frame header changes, and multi-byte UTF-8.
+  const sizes = [1, 20, 60, 61, 62, 200, 65_300, 65_400, 70_000, 120_000];
+  for (const n of sizes) await post(`size ${n} ${'é'.repeat(Math.floor(n / 2))}${'x'.repeat(n % 2)}`);
+  // The sender's ping is answered after the server has handled (and fanned out) all its messages.
+  await sender.iq(xml('iq', { type: 'get', to: 'localhost' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 15_000);
+  v.send('<iq xmlns="jabber:client" type="get" id="sizes"><ping xmlns="urn:xmpp:ping"/></iq>');
+  await v.waitFor(/id=["']sizes["']/, 15_000);
+  for (const n of sizes) {
+    const f = v.frames.find((x) => x.includes(`>size ${n} `));
+    assert.ok(f, `the ${n}-character message is missing`);
+    assert.is(parse(f).getChildText('body'), `size ${n} ${'é'.repeat(Math.floor(n / 2))}${'x'.repeat(n % 2)}`);
+  }
+});
+
 test('an IQ answer on a busy socket is not held for the window, and the held frames leave with it, first', async () => {
   const v = await viewer('iq');
   // The join just flushed room frames: the next one is held for the window.
