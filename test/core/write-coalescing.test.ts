@@ -33,7 +33,7 @@ test.after(async () => {
 
 const jidOf = (c: RawWs) => /<jid>([^<]+)<\/jid>/.exec(c.frames.join(''))![1];
 
-/** A raw WebSocket viewer seated in the room (its socket has just flushed the join: it is busy for the window). */
+/** A raw WebSocket viewer seated in the room, busy for the window: it has just received room frames. */
 async function viewer(nick: string, sm = false): Promise<RawWs> {
   const c = await anonymousRaw(srv.wsUrl);
   raws.push(c);
@@ -45,6 +45,8 @@ async function viewer(nick: string, sm = false): Promise<RawWs> {
     `<presence xmlns="jabber:client" to="${ROOM}/${nick}"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x></presence>`,
   );
   await c.waitFor(/<subject/, 15_000);
+  await post(`warm-up for ${nick}`);
+  await c.waitFor(new RegExp(`warm-up for ${nick}<`), 15_000);
   return c;
 }
 
@@ -108,6 +110,19 @@ test('an IQ answer on a busy socket is not held for the window, and the held fra
   assert.ok(took < WINDOW_MS / 2, `the IQ answer took ${took} ms: it waited for the ${WINDOW_MS} ms window`);
   const held = indexOf(v, /held before the ping/);
   assert.ok(held >= 0 && held < indexOf(v, /id=["']lone["']/), 'the held frame did not leave before the answer');
+});
+
+test("on a busy socket, what the viewer's own stanza causes at once is not held: its nick change", async () => {
+  const v = await viewer('own');
+  await post('held before my nick change');
+  await sleep(300);
+  assert.is(indexOf(v, /held before my nick change/), -1, 'the room frame was not held');
+  const sent = Date.now();
+  v.send(`<presence xmlns="jabber:client" to="${ROOM}/renamed"/>`);
+  await v.waitFor(new RegExp(`from=["']${ROOM}/renamed["']`), WINDOW_MS * 3);
+  assert.ok(Date.now() - sent < WINDOW_MS / 2, 'the answer to my nick change waited for the window');
+  const held = indexOf(v, /held before my nick change/);
+  assert.ok(held >= 0 && held < indexOf(v, new RegExp(`from=["']${ROOM}/renamed["']`)), 'held frame not first');
 });
 
 test('a quiet connection gets its first room frame and its IQ answers without waiting', async () => {
