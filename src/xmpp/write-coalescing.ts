@@ -82,20 +82,6 @@ export class WriteCoalescer {
     // Open sockets keep the process alive; the timer alone should not.
     this.timer.unref();
   }
-
-  /** Writes everything held now (server shutdown). */
-  flushAll(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = Infinity;
-    const list = this.window;
-    this.window = [];
-    for (const c of list) {
-      c.queued = false;
-      c.release();
-    }
-    this.releaseTick();
-  }
 }
 
 /** Holds only until the end of the tick: for streams that must not wait (S2S) and for tests. */

@@ -370,9 +370,13 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.sendCounted(serializeForClient(stanza), false);
   }
 
-  /** Sends a serialized stanza from a fan-out (a room's delivery): on a busy connection it may be coalesced. */
+  /**
+   * Sends a serialized stanza from a fan-out (a room's delivery). Messages may wait for the write-coalescing window
+   * on a busy connection; presences (joins, leaves, nick changes) do not, and take held messages with them, so a
+   * joining viewer's self-presence, history and subject are never held.
+   */
   sendRaw(xml: string): void {
-    this.sendCounted(xml, true);
+    this.sendCounted(xml, xml.startsWith('<message'));
   }
 
   /**
