@@ -36,6 +36,9 @@ import { ResumptionRegistry } from '../src/xmpp/stream-management.js';
 import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
 import { WebSocketTransport } from '../src/xmpp/websocket.js';
 import { WriteCoalescer } from '../src/xmpp/write-coalescing.js';
+import { EdgeLink } from '../src/edge/link.js';
+import { EdgeTransport } from '../src/edge/transport.js';
+import { createServer as createHttp } from 'node:http';
 import { createMucService } from '../src/muc/service.js';
 import { defaultMucConfig } from '../src/muc/config.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -61,6 +64,8 @@ const WITH_ARCHIVE = arg('archive', 0) === 1;
 const RATE = arg('rate', 0);
 /** The MUC path's write-coalescing window (c2s.coalesceMs) in the rounds, and the window compared in paced mode. */
 const COALESCE_MS = arg('coalesce-ms', RATE > 0 ? validateConfig({}).c2s.coalesceMs : 0);
+/** --edge 0: skip the comparison with the sockets in a WebSocket edge process. */
+const WITH_EDGE = arg('edge', 1) === 1;
 
 // ---- sockets and the client worker ----------------------------------------------------------------------
 
@@ -127,14 +132,20 @@ function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
   ws.send(data);
 }
 
-/** A shipped C2SSession on the server side of `ws`, negotiated up to a bound resource by feeding it the client's side. */
+/** The server side of occupant i's socket: in-process (a ws WebSocket) or held by the edge process. */
+type ServerSide = WebSocket | EdgeTransport;
+
+/** A shipped C2SSession on the server side of a socket, negotiated up to a bound resource by feeding it the client's side. */
 async function shippedSession(
   ctx: C2SContext,
-  ws: WebSocket,
+  side: ServerSide,
   i: number,
   coalescer: WriteCoalescer,
 ): Promise<C2SSession> {
-  const t = new WebSocketTransport(ws, '127.0.0.1', true, ctx.config.limits.maxStanzaSize, coalescer);
+  const t =
+    side instanceof EdgeTransport
+      ? side
+      : new WebSocketTransport(side, '127.0.0.1', true, ctx.config.limits.maxStanzaSize, coalescer);
   const s = new C2SSession(ctx, t);
   t.handler = s;
   const host = ctx.config.anonymousHost!;
@@ -178,20 +189,39 @@ function mainThreadCpuSeconds(): number {
   }
 }
 
+/** CPU seconds (user + system) of a whole process, e.g. the edge child. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 interface Result {
   /** Server-side (main thread) CPU per delivery. */
   cpuUs: number;
+  /** The edge process's CPU per delivery, when the sockets are the edge's. */
+  edgeCpuUs?: number;
   deliveriesPerSec: number;
   p50: number;
   p99: number;
   deliveries: number;
 }
 
-async function rounds(clients: Clients, send: (i: number) => void, perMessage: number): Promise<Result> {
+async function rounds(
+  clients: Clients,
+  send: (i: number) => void,
+  perMessage: number,
+  edgePid?: number,
+): Promise<Result> {
   if (RATE > 0) return paced(clients, send, perMessage);
   await clients.request({ cmd: 'reset' }, 'reset');
   const start = performance.now();
   const cpu0 = mainThreadCpuSeconds();
+  const edge0 = edgePid ? processCpuSeconds(edgePid) : NaN;
   let sent = 0;
   while (sent < MESSAGES) {
     const n = Math.min(BATCH, MESSAGES - sent);
@@ -203,10 +233,12 @@ async function rounds(clients: Clients, send: (i: number) => void, perMessage: n
   }
   const secs = (performance.now() - start) / 1000;
   const cpu = mainThreadCpuSeconds() - cpu0;
+  const edgeCpu = edgePid ? processCpuSeconds(edgePid) - edge0 : NaN;
   const { latencies } = await clients.request<{ latencies: number[] }>({ cmd: 'report' }, 'report');
   return {
     deliveries: latencies.length,
     cpuUs: (cpu * 1e6) / latencies.length,
+    ...(edgePid ? { edgeCpuUs: (edgeCpu * 1e6) / latencies.length } : {}),
     deliveriesPerSec: latencies.length / secs,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
@@ -265,7 +297,7 @@ async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
 }
 
 async function mucSetup(
-  servers: WebSocket[],
+  servers: ServerSide[],
   presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>,
   durable = false,
   coalesceMs = COALESCE_MS,
@@ -331,9 +363,10 @@ function joinStanza(room: string, nick: string, history = ''): Element {
 }
 
 async function mucFanout(
-  servers: WebSocket[],
+  servers: ServerSide[],
   clients: Clients,
   durable = false,
+  edgePid?: number,
   coalesceMs = COALESCE_MS,
 ): Promise<Result & { drops: number }> {
   const { muc, sessions, drops, teardown } = await mucSetup(
@@ -359,9 +392,41 @@ async function mucFanout(
       );
     },
     servers.length,
+    edgePid,
   );
   await teardown();
   return { ...res, drops: drops() };
+}
+
+/** N more client sockets, accepted by an HTTP server that hands each upgrade to a WebSocket edge process. */
+async function edgeSockets(n: number, clients: Clients) {
+  const sides: EdgeTransport[] = [];
+  const link = new EdgeLink(
+    {
+      maxStanzaSize: 256 * 1024,
+      secure: true,
+      accept: (t) => sides.push(t),
+      maxBacklogBytes: 256 * 1024 * 1024,
+      log: console,
+    },
+    () => undefined,
+  );
+  await link.ready;
+  const http = createHttp();
+  http.on('upgrade', (req, socket, head) => link.handoff(req, socket as Socket, head, '127.0.0.1'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  const port = (http.address() as { port: number }).port;
+  await clients.request({ cmd: 'connect', port, n }, 'connected', 120_000);
+  while (sides.length < n) await new Promise((r) => setTimeout(r, 10));
+  return {
+    sides,
+    pid: link.pid!,
+    stats: link.stats,
+    close: async () => {
+      await link.stop();
+      http.close();
+    },
+  };
 }
 
 /** N−1 viewers join at once: time until every one has self-presence, 20 history messages and the subject. */
@@ -398,12 +463,12 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
     `paced: ${RATE} messages/s (${(RATE * n).toLocaleString('en')} deliveries/s wanted), ${MESSAGES} messages per run`,
   );
   await raw(servers, clients); // warm-up (JIT)
-  await mucFanout(servers, clients, false, 0);
+  await mucFanout(servers, clients, false, undefined, 0);
   const runs: Array<[string, Result & { drops?: number }]> = [];
   for (let pass = 1; pass <= 2; pass++) {
     runs.push([`raw ws, corked per tick (pass ${pass})`, await raw(servers, clients)]);
-    runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, 0)]);
-    runs.push([`MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`, await mucFanout(servers, clients, false, COALESCE_MS)]);
+    runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, undefined, 0)]);
+    runs.push([`MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`, await mucFanout(servers, clients, false, undefined, COALESCE_MS)]);
   }
   console.log('');
   console.log(
@@ -469,6 +534,24 @@ async function main(): Promise<void> {
     console.log(
       `join storm of ${N}, presences to all roles: skipped (N > --storm-all-max ${STORM_ALL_MAX}: O(N²) frames)`,
     );
+  }
+
+  if (WITH_EDGE) {
+    // The same fan-out with the sockets in the WebSocket edge process (websocket.edge = process), right after
+    // the in-process one again, on the same client worker.
+    const edge = await edgeSockets(N, clients);
+    await mucFanout(edge.sides, clients, false, edge.pid); // warm-up
+    const inProcess = await mucFanout(servers, clients);
+    const batches0 = edge.stats.batchesOut;
+    const e = await mucFanout(edge.sides, clients, false, edge.pid);
+    const batches = edge.stats.batchesOut - batches0;
+    console.log(`MUC fan-out, in-process again  : ${fmt(inProcess)}`);
+    console.log(`MUC fan-out, edge process      : ${fmt(e)}${e.drops ? `, ${e.drops} slow sockets dropped` : ''}`);
+    console.log(
+      `  edge: main thread ${e.cpuUs.toFixed(2)} µs + edge process ${e.edgeCpuUs!.toFixed(2)} µs per delivery ` +
+        `(in-process: ${inProcess.cpuUs.toFixed(2)} µs on the main thread); ${batches} pipe writes to the edge for ${e.deliveries} deliveries`,
+    );
+    await edge.close();
   }
 
   await clients.request({ cmd: 'close' }, 'closed');

@@ -7,13 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import { createServer } from '../src/index.js';
-import { silentLogger } from '../src/log.js';
+import { startInProcessServer } from './lib/in-process-server.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -168,21 +166,11 @@ async function bareWsBaseline(): Promise<{ heap: number; external: number; rss: 
   };
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'bench-memory-'));
-const server = createServer(
-  {
-    domain: 'localhost',
-    dataDir,
-    logLevel: 'warn',
-    http: { host: '127.0.0.1', port: 0 },
-    tcp: { enabled: false },
-    muc: { demoRoom: 'live' },
-    ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
-  },
-  { logger: silentLogger },
-);
-await server.start();
-const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
+const { server, dataDir, url, stop } = await startInProcessServer({
+  name: 'memory',
+  demoRoom: 'live',
+  noAvatars: args.includes('--no-avatars'),
+});
 const clients = spawn(
   process.execPath,
   ['--import', 'tsx', join(root, 'bench/lib/occupant-clients.ts'), url, String(N), 'live@room.localhost'],
@@ -317,6 +305,5 @@ try {
       }, 10_000).unref();
     }
   });
-  await server.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }

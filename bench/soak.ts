@@ -7,13 +7,11 @@
 // Usage: npm run bench:soak -- [--minutes 60] [--viewers 400] [--stay 60] [--sample-seconds 30] [--warmup-minutes 5]
 //        [--no-avatars]
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import { createServer } from '../src/index.js';
-import { silentLogger } from '../src/log.js';
+import { startInProcessServer } from './lib/in-process-server.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -68,23 +66,13 @@ function slope(xs: number[], ys: number[]): number {
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const MB = (b: number) => (b / 1048576).toFixed(1);
 
-const dataDir = await mkdtemp(join(tmpdir(), 'bench-soak-'));
-const server = createServer(
-  {
-    domain: 'localhost',
-    dataDir,
-    logLevel: 'warn',
-    http: { host: '127.0.0.1', port: 0 },
-    tcp: { enabled: false },
-    muc: { demoRoom: 'soak' },
-    ...(args.includes('--no-avatars') ? { avatars: { set: 'none' as const } } : {}),
-  },
-  { logger: silentLogger },
-);
-await server.start();
+const { server, url, stop } = await startInProcessServer({
+  name: 'soak',
+  demoRoom: 'soak',
+  noAvatars: args.includes('--no-avatars'),
+});
 await new Promise((r) => setTimeout(r, 3000)); // start-up work in the background (web chat assets, avatar masks)
 const before = await measure();
-const url = `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket`;
 console.log(
   `soak: ${VIEWERS} churning viewers (mean stay ${STAY} s) in ${ROOM} for ${MINUTES} min, sampling every ${SAMPLE_S} s, warm-up ${WARMUP_MIN} min; ${cpus().length} cores, ${new Date().toISOString()}`,
 );
@@ -180,8 +168,7 @@ try {
   console.log(
     `\nheap after GC with nobody connected: ${MB(before.heap)} MB before the first viewer, ${MB(end.heap)} MB after the last left (${server.connectionCount} connections, ${[...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0)} occupants)`,
   );
-  await server.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 }
 
 const steady = samples.filter((s) => s.t >= WARMUP_MIN && s.occupants > 0);

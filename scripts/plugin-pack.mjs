@@ -35,6 +35,18 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+// The WebSocket edge (websocket.edge = process) runs in a child process: its entry is a bundle of its own, which
+// the server looks for beside its bundle.
+await build({
+  entryPoints: [join(out, 'dist', 'src', 'edge', 'child.js')],
+  outfile: join(serverDir, 'edge-child.mjs'),
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+});
 // The bundle sits two folders below dist/ like dist/src/webchat/assets.js, so its relative lookup of the
 // shipped ConverseJS (dist/converse.js) is the same.
 for (const d of ['lib', 'federation']) rmSync(join(serverDir, d), { recursive: true });

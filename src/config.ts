@@ -50,6 +50,14 @@ export interface LimitsConfig {
   rateLimitExempt: string[];
 }
 
+export interface WebSocketConfig {
+  /**
+   * `process`: WebSocket handshakes and framing run in a child process (the edge) that plain-TCP upgrade sockets are
+   * handed to, so the main thread keeps only XMPP; `off` (default): everything in-process. TLS sockets always stay.
+   */
+  edge: 'off' | 'process';
+}
+
 export interface StreamManagementConfig {
   enabled: boolean;
   /** How long a dropped session waits for the client to resume it, in seconds. */
@@ -82,6 +90,7 @@ export interface ServerConfig {
   limits: LimitsConfig;
   streamManagement: StreamManagementConfig;
   c2s: C2SConfig;
+  websocket: WebSocketConfig;
   /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */
   testMode: boolean;
   /** Bare JIDs with server-admin rights (room owners everywhere). */
@@ -106,6 +115,7 @@ const TOP_KEYS = [
   'limits',
   'streamManagement',
   'c2s',
+  'websocket',
   'testMode',
   'admins',
 ] as const;
@@ -217,6 +227,9 @@ export function validateConfig(input: unknown): ServerConfig {
       `must be at most limits.maxSendBufferBytes (${limits.maxSendBufferBytes}): held bytes count as unsent`,
     );
   }
+  const w = asObject(o.websocket, 'websocket');
+  onlyKeys(w, ['edge'], 'websocket');
+  const websocket: WebSocketConfig = { edge: oneOf(w, 'edge', 'off', ['off', 'process'] as const, 'websocket') };
 
   const testMode = bool(o, 'testMode', false, '');
   const adminsRaw = o.admins;
@@ -243,6 +256,7 @@ export function validateConfig(input: unknown): ServerConfig {
     limits,
     streamManagement,
     c2s,
+    websocket,
     testMode,
     admins,
     modules,

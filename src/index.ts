@@ -17,7 +17,8 @@ import { SendBudget } from './xmpp/c2s/send-budget.js';
 import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
-import { createWebSocketEndpoint, type WebSocketEndpoint } from './xmpp/websocket.js';
+import { createWebSocketEndpoint, refuseWithoutXmppSubprotocol, type WebSocketEndpoint } from './xmpp/websocket.js';
+import { WebSocketEdge } from './edge/supervisor.js';
 import { createBoshEndpoint } from './bosh/endpoint.js';
 import { clientAddress, trustList } from './http/client-address.js';
 import type { SaslMechanism } from './xmpp/sasl/mechanism.js';
@@ -147,6 +148,8 @@ export interface XmppServer {
   tcpAddresses(): TcpListeners['addresses'] | null;
   /** Server-to-server (remote domains), when enabled. */
   readonly s2s: S2sService | null;
+  /** The WebSocket edge process, when `websocket.edge` is `process`. */
+  readonly edge: WebSocketEdge | null;
 }
 
 export function createServer(input: unknown = {}, options: CreateServerOptions = {}): XmppServer {
@@ -321,6 +324,27 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     secure: config.http.considerSecure,
     accept: (t) => acceptTransport(t),
   });
+  // websocket.edge = process: plain-TCP upgrades are handed to a child process that does the WebSocket framing.
+  const edge =
+    config.websocket.edge === 'process'
+      ? new WebSocketEdge(
+          {
+            maxStanzaSize: config.limits.maxStanzaSize,
+            secure: config.http.considerSecure,
+            accept: (t) => acceptTransport(t),
+            maxBacklogBytes: config.limits.maxTotalSendBufferBytes,
+          },
+          log,
+        )
+      : null;
+  const upgradeWebSocket = (req: IncomingMessage, socket: Duplex, head: Buffer, pathOverride = false): boolean => {
+    if (!edge) return ws.handleUpgrade(req, socket, head, pathOverride);
+    if (!pathOverride && (req.url ?? '/').split('?')[0] !== config.http.websocketPath) return false;
+    if (!edge.canTake(socket)) return ws.handleUpgrade(req, socket, head, true);
+    // The client's address is resolved here, where the request's proxy headers are.
+    if (!refuseWithoutXmppSubprotocol(req, socket)) edge.handoff(req, socket, head, addressOf(req));
+    return true;
+  };
 
   const httpHandlers: HttpHandler[] = [];
   const stopHooks: Array<() => Promise<void> | void> = [];
@@ -379,6 +403,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     },
     tcpAddresses: () => tcp?.addresses ?? null,
     s2s,
+    edge,
     async start() {
       if (started) return;
       started = true;
@@ -393,6 +418,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         auth = accounts;
       }
       stopSweep = startIdleSweep(connections, config.limits);
+      await edge?.start();
       if (tcpConfig.enabled || s2s) {
         certs = await CertificateStore.create({
           dataDir: config.dataDir,
@@ -457,6 +483,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await personalMam.flush();
       for (const c of [...connections]) c.close('system-shutdown');
       ws.close();
+      await edge?.stop();
       if (tcp) await tcp.close();
       await s2s?.stop();
       tcp = null;
@@ -477,9 +504,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       log.info('stopped');
     },
     handleUpgrade: (req, socket, head) =>
-      !!s2s?.websocket?.handleUpgrade(req, socket, head) || ws.handleUpgrade(req, socket, head),
+      !!s2s?.websocket?.handleUpgrade(req, socket, head) || upgradeWebSocket(req, socket, head),
     handleWebSocket: (req, socket, head) => {
-      ws.handleUpgrade(req, socket, head, true);
+      upgradeWebSocket(req, socket, head, true);
     },
     handleS2sUpgrade: (req, socket, head) => !!s2s?.websocket?.handleUpgrade(req, socket, head, true),
     handleBosh: (req, res) => bosh.handle(req, res, true),

@@ -1,5 +1,5 @@
 // CPU and memory of a process from /proc (Linux only): utime+stime in seconds, current and peak resident set.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let ticks = 100;
@@ -32,6 +32,20 @@ export function readProc(pid: number): ProcSample | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds of a process's children (the server's WebSocket edge process), 0 when it has none. */
+export function childrenCpuSeconds(pid: number): number {
+  let total = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      for (const k of kids ? kids.split(' ') : []) total += readProc(Number(k))?.cpuSeconds ?? 0;
+    }
+  } catch {
+    // gone, or no /proc
+  }
+  return total;
 }
 
 /** Busy CPU seconds of the whole machine (all cores) since boot, from /proc/stat. */

@@ -62,6 +62,16 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'delivery latency p99', 'ms', 'lower', d.p99);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
       add(s, 'server CPU per delivery', 'µs', 'lower', p.deliveries ? (p.serverCpu / p.deliveries) * 1e6 : NaN);
+      // websocket.edge = process: the main process above, its WebSocket edge child here (0 without one)
+      add(s, 'edge process CPU', 's', 'lower', p.edgeCpu);
+      add(s, 'edge process CPU per delivery', 'µs', 'lower', p.deliveries ? (p.edgeCpu / p.deliveries) * 1e6 : NaN);
+      add(
+        s,
+        'server + edge CPU per delivery',
+        'µs',
+        'lower',
+        p.deliveries ? ((p.serverCpu + p.edgeCpu) / p.deliveries) * 1e6 : NaN,
+      );
     } else if (p.kind === 'nick') {
       const n = summarize(p.samples.nick);
       add(s, 'nick changes confirmed', '', 'higher', n.n);
@@ -95,6 +105,13 @@ export function metrics(r: TargetResult): Row[] {
     's',
     'lower',
     r.phases.reduce((s, p) => s + p.serverCpu, 0),
+  );
+  add(
+    'whole run',
+    'edge process CPU',
+    's',
+    'lower',
+    r.phases.reduce((s, p) => s + p.edgeCpu, 0),
   );
   add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
   add(

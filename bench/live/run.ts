@@ -12,7 +12,7 @@ import type {
   WorkerReport,
 } from './messages.js';
 import { emptySamples } from './messages.js';
-import { listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
+import { childrenCpuSeconds, listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
 import { append } from './stats.js';
 import { monoMicros } from './profile.js';
@@ -35,6 +35,8 @@ export interface PhaseResult {
   completed: boolean; // false if the deadline ended it
   plannedMs: number; // planned length (chat duration, join spread, nick window); 0 if unplanned
   serverCpu: number; // seconds
+  /** CPU seconds of the server's child processes (the WebSocket edge), 0 without one. */
+  edgeCpu: number;
   harnessCpu: number; // seconds, the orchestrator and all client worker processes
   workerCpu: number[]; // seconds, per client worker
   workerPeakPct: number; // the busiest worker's highest ~2 s CPU share during the phase, % of one core
@@ -291,6 +293,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const planned = phases[i]!;
       const phase: Phase = { ...planned, id: i } as Phase;
       const cpu0 = readProc(target.pid)?.cpuSeconds ?? NaN;
+      const edge0 = childrenCpuSeconds(target.pid);
       const h0 = harnessSeconds();
       const w0 = [...workerCpuMicros];
       const p: PhaseResult = {
@@ -303,6 +306,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         completed: false,
         plannedMs: 0,
         serverCpu: 0,
+        edgeCpu: 0,
         harnessCpu: 0,
         workerCpu: [],
         workerPeakPct: 0,
@@ -373,6 +377,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.endAt = now();
       p.monoEnd = monoMicros();
       p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
+      p.edgeCpu = childrenCpuSeconds(target.pid) - edge0;
       p.harnessCpu = harnessSeconds() - h0;
       p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);
       for (const r of latest.values()) {
@@ -383,7 +388,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       result.phases.push(p);
       cfg.log(
         `${target.name}: phase "${p.label}" ${ok ? 'done' : 'ENDED BY DEADLINE'} in ${((p.endAt - p.startAt) / 1000).toFixed(1)} s, ` +
-          `server CPU ${p.serverCpu.toFixed(1)} s, ${p.joined} in room, client workers' CPU ` +
+          `server CPU ${p.serverCpu.toFixed(1)} s${p.edgeCpu ? ` + edge process ${p.edgeCpu.toFixed(1)} s` : ''}, ${p.joined} in room, client workers' CPU ` +
           p.workerCpu
             .map((c) => `${((c / Math.max(0.001, (p.endAt - p.startAt) / 1000)) * 100).toFixed(0)}%`)
             .join(' ') +

@@ -53,6 +53,33 @@ function rgb(hex: string): [number, number, number] {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+const boxes = new WeakMap<Uint8Array, Box>();
+
+/** The smallest rectangle holding every pixel of a mask that drawing changes (coverage ≥ 60), end-exclusive. */
+function boxOf(mask: Uint8Array): Box {
+  let box = boxes.get(mask);
+  if (!box) {
+    box = { x0: SIZE, y0: SIZE, x1: 0, y1: 0 };
+    for (let y = 0; y < SIZE; y++) {
+      for (let x = 0; x < SIZE; x++) {
+        if (mask[y * SIZE + x] < 60) continue;
+        box.x0 = Math.min(box.x0, x);
+        box.y0 = Math.min(box.y0, y);
+        box.x1 = Math.max(box.x1, x + 1);
+        box.y1 = Math.max(box.y1, y + 1);
+      }
+    }
+    boxes.set(mask, box);
+  }
+  return box;
+}
+
 /** Renders a design to a palette PNG (60×60). Throws if a part's mask is missing. */
 export function renderDesign(design: Design, masks: Masks): Buffer {
   const palette: Array<[number, number, number]> = [];
@@ -84,13 +111,16 @@ export function renderDesign(design: Design, masks: Masks): Buffer {
     const mask = masks.get(layer.part);
     if (!mask) throw new Error(`avatar part ${layer.part} is not rasterized`);
     const ci = colorIndex(rgb(layer.color));
-    for (let y = 0; y < SIZE; y++) {
-      const sy = y - layer.dy;
-      if (sy < 0 || sy >= SIZE) continue;
-      for (let x = 0; x < SIZE; x++) {
-        const sx = x - layer.dx;
-        if (sx < 0 || sx >= SIZE) continue;
-        const a = mask[sy * SIZE + sx];
+    // Only the part's own box, shifted and clipped to the image: most parts cover a small corner of it.
+    const box = boxOf(mask);
+    const y0 = Math.max(0, box.y0 + layer.dy),
+      y1 = Math.min(SIZE, box.y1 + layer.dy);
+    const x0 = Math.max(0, box.x0 + layer.dx),
+      x1 = Math.min(SIZE, box.x1 + layer.dx);
+    for (let y = y0; y < y1; y++) {
+      const src = (y - layer.dy) * SIZE - layer.dx;
+      for (let x = x0; x < x1; x++) {
+        const a = mask[src + x];
         if (a >= 170) pixels[y * SIZE + x] = ci;
         else if (a >= 60) pixels[y * SIZE + x] = blend(pixels[y * SIZE + x], ci);
       }

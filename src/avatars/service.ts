@@ -82,6 +82,8 @@ export class AvatarService {
   private readonly limiter: Limiter;
   /** Design key → avatar (the bytes). */
   private readonly computed: LRUCache<string, Avatar>;
+  /** Seed → avatar: the answer for a seed asked again (every presence and vCard of an occupant) without hashing it. */
+  private readonly bySeed: LRUCache<string, Avatar>;
   /** Hash → seed (a few bytes), so a PNG evicted from `computed` can be made again when its URL is asked for. */
   private readonly seeds: LRUCache<string, string>;
   /** Hash → avatar supplied by the provider. */
@@ -100,6 +102,7 @@ export class AvatarService {
     this.limiter = new Limiter(config.maxConcurrent);
     this.computed = new LRUCache({ max: config.cacheSize });
     this.seeds = new LRUCache({ max: config.cacheSize * 10 });
+    this.bySeed = new LRUCache({ max: config.cacheSize });
     this.provided = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)) });
     this.accounts = new LRUCache({ max: Math.max(100, Math.ceil(config.cacheSize / 4)), ttl: 6 * 3600_000 });
     this.bots = new Set(config.bots);
@@ -133,8 +136,12 @@ export class AvatarService {
   /** The computed avatar for a seed; undefined when the set is `none` or the service is not started. */
   forSeed(seed: string): Avatar | undefined {
     if (!this.set || !this.masks) return undefined;
-    const a = this.render(designFor(this.set, seed));
-    this.seeds.set(a.hash, seed);
+    let a = this.bySeed.get(seed);
+    if (!a) {
+      a = this.render(designFor(this.set, seed));
+      this.seeds.set(a.hash, seed);
+      this.bySeed.set(seed, a);
+    }
     return a;
   }
 

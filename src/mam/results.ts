@@ -1,7 +1,9 @@
 // Building XEP-0313 result messages (XEP-0297 forwarded + XEP-0203 delay), the <fin/> and archive metadata.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { parse } from 'ltx';
-import { Element, el } from '../xmpp/xml.js';
+import { LRUCache } from 'lru-cache';
+import { Element, el, escapeXML } from '../xmpp/xml.js';
+import { PreSerializedElement } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { ArchiveResult, ArchivedMessage } from '../storage/types.js';
 import { formatDateTime } from './datetime.js';
@@ -55,7 +57,40 @@ export function archivedStanza(item: ArchivedMessage, archiveJid: string, opts: 
   return msg;
 }
 
-/** One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>. */
+/**
+ * The <forwarded/> of a room's archived message, built and serialized once per message and view (with or without
+ * real JIDs): every viewer joining a live asks for the same last page, so only the enclosing <message><result/> is
+ * new per reader. A retraction keeps the id but changes the stored XML, which the entry is checked against.
+ */
+const forwardedCache = new LRUCache<string, { xml: string; forwarded: PreSerializedElement }>({ max: 1000 });
+
+function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOptions): Element {
+  const build = () =>
+    el(
+      'forwarded',
+      { xmlns: NS.FORWARD },
+      el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
+      opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
+    );
+  if (opts.personal) return build();
+  const key = `${opts.showRealJid ? 'j' : 'a'}${archiveJid}\0${item.id}`;
+  const hit = forwardedCache.get(key);
+  if (hit && hit.xml === item.xml) return hit.forwarded;
+  const f = PreSerializedElement.wrap(build());
+  forwardedCache.set(key, { xml: item.xml, forwarded: f });
+  return f;
+}
+
+/** Result message ids: unique within the process and cheap (no random source per message). */
+const idPrefix = `${randomBytes(4).toString('hex')}-`;
+let idCounter = 0;
+const resultId = (): string => idPrefix + (++idCounter).toString(36);
+
+/**
+ * One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>.
+ * A room's message comes with its client serialization made from the cached <forwarded/> by concatenation (the
+ * stanza carries xmlns="jabber:client", which client streams then send as is; a server stream re-serializes it).
+ */
 export function buildResultMessage(
   to: string,
   queryid: string | undefined,
@@ -64,20 +99,38 @@ export function buildResultMessage(
   opts: ResultOptions,
   resultNs = MAM_NS,
 ): Element {
-  return el(
-    'message',
-    { to, from: archiveJid, id: randomUUID() },
-    el(
-      'result',
-      { xmlns: resultNs, queryid, id: item.id },
-      el(
-        'forwarded',
-        { xmlns: NS.FORWARD },
-        el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
-        opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
-      ),
-    ),
+  const fwd = forwarded(item, archiveJid, opts);
+  const resultAttrs: Record<string, string> = { xmlns: resultNs };
+  if (queryid !== undefined) resultAttrs.queryid = queryid;
+  resultAttrs.id = item.id;
+  const result = new Element('result', resultAttrs).cnode(fwd).up();
+  const id = resultId();
+  if (!(fwd instanceof PreSerializedElement) || fwd.xml === undefined)
+    return new Element('message', { to, from: archiveJid, id }).cnode(result).up();
+  const h = headsFor(to, queryid, archiveJid, resultNs);
+  const xml = h.head + id + h.mid + escapeXML(item.id) + '">' + fwd.xml + '</result></message>';
+  return PreSerializedElement.withText(
+    new Element('message', { xmlns: NS.CLIENT, to, from: archiveJid, id }).cnode(result).up(),
+    xml,
   );
+}
+
+/** The escaped text around a result's ids, the same for every message of one query: made once per query. */
+let heads = { to: '', queryid: undefined as string | undefined, archiveJid: '', resultNs: '', head: '', mid: '' };
+function headsFor(to: string, queryid: string | undefined, archiveJid: string, resultNs: string) {
+  const h = heads;
+  if (h.to === to && h.queryid === queryid && h.archiveJid === archiveJid && h.resultNs === resultNs && h.head)
+    return h;
+  const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
+  heads = {
+    to,
+    queryid,
+    archiveJid,
+    resultNs,
+    head: `<message xmlns="${NS.CLIENT}" to="${escapeXML(to)}" from="${escapeXML(archiveJid)}" id="`,
+    mid: `"><result xmlns="${escapeXML(resultNs)}"${q} id="`,
+  };
+  return heads;
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */

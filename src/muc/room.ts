@@ -16,6 +16,7 @@ import type { RoomArchive } from './archive.js';
 import type { Occupant, OccupantSession } from './occupant.js';
 import type { ItemDetails } from './presence.js';
 import { PresencePublisher } from './presence-publisher.js';
+import { OccupantMap } from './occupant-map.js';
 import { RoomOccupants } from './room-occupants.js';
 import { RoomMessages, isHistoric } from './room-messages.js';
 import { RoomIq, type RoomIqRoutes } from './room-iq.js';
@@ -36,6 +37,8 @@ export interface RoomHost {
   readonly archive: RoomArchive;
   readonly log: Logger;
   isServerAdmin(bare: string): boolean;
+  /** Whether a bare JID is an anonymous login (the viewer counter counts them). */
+  isAnonymous(bare: string): boolean;
   /** Fan-out time of one room message, for metrics. */
   observeFanout?: (seconds: number, recipients: number) => void;
   /** Config, affiliations or subject changed: save if persistent (or forget if no longer). */
@@ -67,7 +70,7 @@ export interface RemoveOptions {
 
 export class Room {
   readonly jid: string;
-  readonly occupants = new Map<string, Occupant>();
+  readonly occupants: OccupantMap;
   /** Real full JID → occupant. */
   readonly bySession = new Map<string, Occupant>();
   readonly affiliations = new Map<string, AffiliationEntry>();
@@ -91,6 +94,7 @@ export class Room {
     public config: RoomConfig,
   ) {
     this.jid = `${localpart}@${host.config.host}`;
+    this.occupants = new OccupantMap((bare) => host.isAnonymous(bare));
   }
 
   get router(): Router {
@@ -125,9 +129,7 @@ export class Room {
   }
 
   occupantsOf(bare: string): Occupant[] {
-    const out: Occupant[] = [];
-    for (const o of this.occupants.values()) if (o.bareJid === bare) out.push(o);
-    return out;
+    return [...this.occupants.ofBare(bare)];
   }
 
   nickJid(nick: string): string {

@@ -78,6 +78,8 @@ export class MucService implements Component {
     this.domain = deps.config.host;
     this.archive = deps.archive ?? new MemoryArchive(Math.max(deps.config.maxHistoryLength, 20));
     this.store = deps.dataDir ? new RoomStore(join(deps.dataDir, 'muc'), deps.log) : null;
+    const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
+    const isAnonymous = deps.isAnonymous ?? ((bare: string) => bare.endsWith(anonSuffix));
     this.host = {
       router: deps.router,
       hooks: this.hooks,
@@ -86,6 +88,7 @@ export class MucService implements Component {
       archive: this.archive,
       log: deps.log,
       isServerAdmin: (bare) => deps.isServerAdmin?.(bare) ?? false,
+      isAnonymous,
       observeFanout: deps.observeFanout,
       persist: (room) => this.persist(room),
       roomEmpty: (room) => {
@@ -104,7 +107,6 @@ export class MucService implements Component {
       },
     };
     this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
-    const anonSuffix = `@anon.${deps.config.host.replace(/^[^.]+\./, '')}`;
     installFeatures({
       hooks: this.hooks,
       iq: this.iq,
@@ -113,7 +115,7 @@ export class MucService implements Component {
       log: deps.log,
       mam: deps.mam,
       avatars: deps.avatars,
-      isAnonymous: deps.isAnonymous ?? ((bare) => bare.endsWith(anonSuffix)),
+      isAnonymous,
     });
   }
 

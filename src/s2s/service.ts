@@ -27,6 +27,7 @@ import { readServerInfos } from './server-infos.js';
 import { IncomingS2s } from './incoming.js';
 import { OutgoingS2s, type FailureKind, type QueuedStanza } from './outgoing.js';
 import { startS2sListeners, type S2sListeners } from './listener.js';
+import { startStallAwareSweep, excused } from '../xmpp/stall-sweep.js';
 
 export interface S2sServiceDeps {
   config: S2sConfig;
@@ -74,7 +75,7 @@ export class S2sService implements RemoteRoute {
   private incoming = new Set<IncomingS2s>();
   private listeners: S2sListeners | null = null;
   private resolver: S2sResolver;
-  private sweep: NodeJS.Timeout | null = null;
+  private stopSweep: (() => void) | null = null;
   private ctx!: S2sContext;
   private domains: Set<string>;
   /** Incoming WebSocket S2S, when `s2s.websocket.enabled`. */
@@ -132,14 +133,13 @@ export class S2sService implements RemoteRoute {
       });
     this.deps.router.setRemoteRoute(this);
     const every = Math.max(1000, Math.min(30_000, (config.idleTimeoutSeconds * 1000) / 4));
-    this.sweep = setInterval(() => this.sweepIdle(), every);
-    this.sweep.unref();
+    this.stopSweep = startStallAwareSweep(every, (now, stalled) => this.sweepIdle(now, stalled));
   }
 
   async stop(): Promise<void> {
     this.deps.router.setRemoteRoute(null);
-    if (this.sweep) clearInterval(this.sweep);
-    this.sweep = null;
+    this.stopSweep?.();
+    this.stopSweep = null;
     this.resolver.cancel();
     this.websocket?.close();
     for (const o of [...this.outgoing.values()]) o.close();
@@ -339,16 +339,26 @@ export class S2sService implements RemoteRoute {
     this.incoming.add(s);
   }
 
-  private sweepIdle(): void {
-    const now = Date.now();
+  private sweepIdle(now: number, stalled: number): void {
     const idleMs = this.deps.config.idleTimeoutSeconds * 1000;
+    if (stalled > 0) this.excuseStall(stalled, now);
     for (const o of [...this.outgoing.values()]) {
       if (o.state === 'ready' && now - o.lastActivity > idleMs) o.close();
     }
     for (const i of [...this.incoming]) {
-      if (!i.authenticated && now - i.stream.createdAt > this.ctx.authTimeoutSeconds * 1000 * 2)
+      if (!i.authenticated && now - i.stream.authClockStart > this.ctx.authTimeoutSeconds * 1000 * 2)
         i.stream.fail('connection-timeout', 'not authenticated in time');
       else if (now - i.stream.lastActivity > idleMs) i.stream.close(undefined, 'idle');
+    }
+  }
+
+  /** The server was stalled for `ms`: no peer's data could be read meanwhile, so that time is not its silence. */
+  private excuseStall(ms: number, now: number): void {
+    const streams = [...this.incoming].map((i) => i.stream);
+    for (const o of this.outgoing.values()) if (o.stream) streams.push(o.stream);
+    for (const s of streams) {
+      s.lastActivity = excused(s.lastActivity, ms, now);
+      s.authClockStart = excused(s.authClockStart, ms, now);
     }
   }
 }

@@ -25,7 +25,8 @@ export interface S2sTransport {
   readonly kind: 'tcp' | 'websocket';
   handler: S2sStreamHandler;
   readonly remoteAddress: string;
-  readonly createdAt: number;
+  /** Start of the authentication deadline; moved forward by stalls of the server, as lastActivity is. */
+  authClockStart: number;
   lastActivity: number;
   /** Encrypted (TLS on the socket, or a WebSocket reached over TLS). */
   readonly secure: boolean;
@@ -50,7 +51,7 @@ export class S2sStream implements S2sTransport {
   readonly kind = 'tcp' as const;
   readonly canStartTls = true;
   lastActivity = Date.now();
-  readonly createdAt = Date.now();
+  authClockStart = Date.now();
   private xs: XmlSocket;
   private dead = false;
   handler!: S2sStreamHandler;

@@ -35,7 +35,7 @@ export class WsS2sStream implements S2sTransport {
   readonly kind = 'websocket' as const;
   readonly canStartTls = false;
   readonly tlsSocket = null;
-  readonly createdAt = Date.now();
+  authClockStart = Date.now();
   lastActivity = Date.now();
   handler!: S2sStreamHandler;
   /** How the peer framed its stream: decided by its first non-blank frame. */

@@ -116,6 +116,20 @@ export class PreSerializedElement extends Element {
     return e;
   }
 
+  /** Serializes an already built tree once and keeps both (no parse): the tree must not be mutated afterwards. */
+  static wrap(tree: Element): PreSerializedElement {
+    const e = new PreSerializedElement(tree.name, tree.attrs, tree.toString());
+    e.children = tree.children;
+    return e;
+  }
+
+  /** A tree with its serialization made by the caller (who guarantees they match): neither parsed nor walked. */
+  static withText(tree: Element, xml: string): PreSerializedElement {
+    const e = new PreSerializedElement(tree.name, tree.attrs, xml);
+    e.children = tree.children;
+    return e;
+  }
+
   override write(writer: (s: string) => void): void {
     if (this.xml === undefined) super.write(writer);
     else writer(this.xml);

@@ -3,60 +3,27 @@
 // its sender is in the archive (MAM), in order per sender, and nothing was duplicated.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli, waitForOutput, WS_URL } from '../helpers/cli.js';
 import { configure, joinRoom, mamAll, sleep, user, viewer, xml, type Stanza, type TestClient } from './helpers.js';
 
 const test = suite('archive e2e: SIGKILL during a message storm');
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 const children = new Set<ChildProcess>();
 const clients: TestClient[] = [];
 
-function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      join(root, 'src/cli.ts'),
-      '--config',
-      join(dir, 'config.json'),
-      '--http-port',
-      '0',
-      '--c2s-port',
-      '0',
-      '--data',
-      join(dir, 'data'),
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+  const { child } = runCli(
+    ['--config', join(dir, 'config.json'), '--http-port', '0', '--c2s-port', '0', '--data', join(dir, 'data')],
+    { cwd: dir },
   );
   children.add(child);
   child.on('exit', () => children.delete(child));
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d) => {
-    err += d;
-  });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${out} ${err}`)), 30000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve({ child, url: m[0] });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`server exited (${code}) before ready: ${err}`));
-    });
-  });
+  return { child, url: await waitForOutput(child, WS_URL, 30000) };
 }
 
 test.before(async () => {

@@ -8,38 +8,19 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectClient } from '../helpers/xmpp-client.js';
+import { runCli, waitForOutput, WS_URL } from '../helpers/cli.js';
 import { HOST, MUC_USER, joinRoom, say, segmentFiles, viewer, xml, type TestClient } from '../archive-e2e/helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 let data: string;
 const clients: TestClient[] = [];
 const children: ChildProcess[] = [];
 
-function cli(
-  args: string[],
-  input?: string,
-): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], {
-    cwd: dir,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    err += d;
-  });
-  if (input !== undefined) child.stdin!.end(input);
-  const done = new Promise<{ code: number | null; out: string; err: string }>((r) =>
-    child.on('close', (code) => r({ code, out, err })),
-  );
-  return { child, done };
+function cli(args: string[]): ReturnType<typeof runCli> {
+  const run = runCli(args, { cwd: dir });
+  children.push(run.child);
+  return run;
 }
 
 async function waitFor(pred: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
@@ -54,18 +35,7 @@ const admin = (...args: string[]) => cli([...args, '--data', data]).done;
 
 async function startServer(): Promise<{ url: string; stop: () => Promise<number | null> }> {
   const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--log-level', 'warn']);
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`server did not start: ${buf}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const m = /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-  });
+  const url = await waitForOutput(child, WS_URL, 30_000);
   return {
     url,
     stop: async () => {

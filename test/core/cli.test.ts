@@ -1,54 +1,16 @@
 // The standalone command: flags, config errors that name the field, start, clean shutdown on SIGTERM, adduser.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectClient } from '../helpers/xmpp-client.js';
 import { rawWs } from '../helpers/raw-ws.js';
+import { runCli, waitForOutput, WS_URL } from '../helpers/cli.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 
-function cli(
-  args: string[],
-  input?: string,
-): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], {
-    cwd: dir,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    err += d;
-  });
-  if (input !== undefined) child.stdin!.end(input);
-  const done = new Promise<{ code: number | null; out: string; err: string }>((r) =>
-    child.on('close', (code) => r({ code, out, err })),
-  );
-  return { child, done };
-}
-
-async function waitForOutput(child: ChildProcess, re: RegExp, ms = 15000): Promise<string> {
-  let buf = '';
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no ${re} in output: ${buf}`)), ms);
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const m = re.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-  });
-}
+const cli = (args: string[], input?: string) => runCli(args, { cwd: dir, input });
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'xmpp-cli-'));
@@ -91,7 +53,7 @@ test('the server starts from flags, serves clients, and SIGTERM closes streams a
   const cfg = join(dir, 'ok.json');
   await writeFile(cfg, JSON.stringify({ domain: 'example.test', logLevel: 'warn' }));
   const { child, done } = cli(['--config', cfg, '--http-port', '0', '--c2s-port', '0', '--data', join(dir, 'data')]);
-  const line = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  const line = await waitForOutput(child, WS_URL);
   const url = line;
   const c = await connectClient({ service: url, domain: 'anon.example.test' });
   assert.match(c.jid, /@anon\.example\.test\//);
@@ -115,7 +77,7 @@ test('adduser stores an account that can log in', async () => {
   const list = await cli(['listusers', '--data', data]).done;
   assert.match(list.out, /^dave@localhost$/m);
   const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--log-level', 'warn']);
-  const url = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  const url = await waitForOutput(child, WS_URL);
   const c = await connectClient({ service: url, domain: 'localhost', username: 'dave', password: 'hunter2' });
   assert.match(c.jid, /^dave@localhost\//);
   await c.stop();
@@ -133,7 +95,7 @@ test('passwd changes an existing account password; the old one stops working', a
   assert.is(pw.code, 0, pw.err);
   assert.match(pw.out, /password of erin@localhost changed/);
   const { child, done } = cli(['--http-port', '0', '--c2s-port', '0', '--data', data, '--log-level', 'warn']);
-  const url = await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  const url = await waitForOutput(child, WS_URL);
   const c = await connectClient({ service: url, domain: 'localhost', username: 'erin', password: 'new-pass' });
   await c.stop();
   let oldWorks = true;
@@ -178,7 +140,7 @@ test('check, cert, rooms and destroy work on the data folder of a stopped server
     '--log-level',
     'warn',
   ]);
-  await waitForOutput(child, /ws:\/\/127\.0\.0\.1:\d+\/xmpp-websocket/);
+  await waitForOutput(child, WS_URL);
   child.kill('SIGTERM');
   assert.is((await done).code, 0);
   const listed = await cli(['rooms', '--data', data, '--domain', 'example.test']).done;

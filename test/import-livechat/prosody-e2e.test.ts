@@ -5,16 +5,15 @@
 // MAM paging from an id given by Prosody, moderation of a message by its Prosody id) and occupant ids.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startLivechatProsody, type LivechatProsody } from './livechat-prosody.js';
 import { connectClient, xml, type Stanza, type TestClient } from '../helpers/xmpp-client.js';
 import { startTestServer } from '../helpers/server.js';
+import { runCli } from '../helpers/cli.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const ROOM_NODE = '9c9de5e8-0a1b-4cbd-9d7c-7f9b7a1c2f11';
 const ROOM = `${ROOM_NODE}@room.localhost`;
 const CHANNEL_ROOM = 'channel.3@room.localhost';
@@ -22,36 +21,10 @@ const MUC = 'http://jabber.org/protocol/muc';
 const MAM = 'urn:xmpp:mam:2';
 const BODIES = ['hello "everyone" é ✓', 'line one\nline two', 'bob here', '<b>not markup</b> & co', 'last one'];
 
-function cli(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.ts'), ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-  });
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  child.stdin.end('pw\n');
-  return new Promise((r) => child.on('close', (code) => r({ code, out, err })));
-}
+// adduser asks for a password on standard input.
+const cli = (args: string[]) => runCli(args, { input: 'pw\n' }).done;
 
-async function join_(c: TestClient, nick: string): Promise<Stanza> {
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) =>
-      s.is('presence') &&
-      s.attrs.from === `${ROOM}/${nick}` &&
-      !!s
-        .getChild('x', `${MUC}#user`)
-        ?.getChildren('status')
-        .some((st: Stanza) => st.attrs.code === '110'),
-    15000,
-    `${nick}'s self-presence`,
-  );
-}
+const join_ = (c: TestClient, nick: string) => enterRoom(c, `${ROOM}/${nick}`);
 
 interface Archived {
   body: string;

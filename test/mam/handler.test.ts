@@ -12,7 +12,7 @@ import { handleMamIq, MamAccess } from '../../src/mam/handler.js';
 import { isArchivable, prepareForArchive } from '../../src/mam/archivable.js';
 import { parseDateTime } from '../../src/mam/datetime.js';
 import { StanzaError } from '../../src/xmpp/errors.js';
-import type { Element } from '../../src/xmpp/xml.js';
+import { cloneElement, type Element } from '../../src/xmpp/xml.js';
 
 const ROOM = 'coven@chat.shakespeare.lit';
 const READER = 'hag66@shakespeare.lit/pda';
@@ -261,6 +261,45 @@ test('what is archived, and in what form', () => {
     stored.getChildren('stanza-id').map((s) => s.attrs.by),
     ['other'],
   );
+});
+
+test('a result message sent as pre-made text is exactly its tree serialized (escaping included)', async () => {
+  const { sent } = await run(
+    `<query xmlns="urn:xmpp:mam:2" queryid="q&amp;&quot;&lt;1">${rsm('<max>3</max>')}</query>`,
+    OWNER,
+  );
+  assert.is(sent.length, 3);
+  for (const m of sent) {
+    assert.is(m.toString(), cloneElement(m).toString());
+    assert.is(parse(m.toString()).getChild('result')!.attrs.queryid, 'q&"<1');
+  }
+  // The next query's messages (no queryid) do not inherit the previous query's text.
+  const next = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>1</max>')}</query>`);
+  assert.is(next.sent[0].toString(), cloneElement(next.sent[0]).toString());
+  assert.not.ok(next.sent[0].toString().includes('queryid'));
+});
+
+test('the same page asked again: real JIDs stay per view, each message keeps its own id, a retraction shows', async () => {
+  const page = `<query xmlns="urn:xmpp:mam:2">${rsm('<max>2</max><before/>')}</query>`;
+  const text = (sent: Element[]) => sent.map((m) => m.toString());
+  const first = await run(page);
+  const owner = await run(page, OWNER);
+  const again = await run(page);
+  assert.ok(text(owner.sent)[1].includes('firstwitch@shakespeare.lit/broom'), 'owner view names the sender');
+  assert.not.ok(text(again.sent)[1].includes('@shakespeare.lit/broom'), 'the public view never does');
+  assert.equal(
+    text(again.sent).map((x) => x.replace(/ id="[^"]*"/, '')),
+    text(first.sent).map((x) => x.replace(/ id="[^"]*"/, '')),
+    'same bytes but the message id',
+  );
+  assert.is.not(again.sent[0].attrs.id, first.sent[0].attrs.id);
+  const tomb = `<message xmlns="jabber:client" from="${ROOM}/firstwitch" type="groupchat" id="m59"><retracted xmlns="urn:xmpp:message-retract:1"/></message>`;
+  assert.ok(await ra.retract(ids[59], tomb));
+  for (const access of [ANYONE, OWNER]) {
+    const after = text((await run(page, access)).sent)[1];
+    assert.ok(after.includes('<retracted xmlns="urn:xmpp:message-retract:1"/>'), 'the tombstone, not the old text');
+    assert.not.ok(after.includes('line 59'));
+  }
 });
 
 test.run();

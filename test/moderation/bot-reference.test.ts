@@ -13,31 +13,21 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sideBySide, type ChatTarget } from '../helpers/livechat-prosody.js';
 import { xml, type Stanza, type TestClient } from '../helpers/xmpp-client.js';
+import { wordListPattern } from '../../plugin/server/lib/channel-bot-conf.js';
 
 const REFERENCE_DIR = fileURLToPath(new URL('../reference-bot/', import.meta.url));
 const CLI = join(REFERENCE_DIR, 'node_modules', 'xmppjs-chat-bot', 'lib', 'cli', 'cli.js');
 const MUC = 'http://jabber.org/protocol/muc';
 const USER = 'http://jabber.org/protocol/muc#user';
 
-/** livechat's escaping and word boundaries for a forbidden-words list (as its channel configuration writes it). */
-const wordList = (words: string[]) =>
-  '(?:' +
-  words
-    .map((w) => {
-      let s = w.replace(/[-[\]/{}()*+?.\\^$|]/g, '\\$&');
-      if (/^\w/.test(s)) s = `\\b${s}`;
-      if (/\w$/.test(s)) s = `${s}\\b`;
-      return s;
-    })
-    .join(')|(?:') +
-  ')';
-
 const HANDLERS = [
   {
     type: 'moderate',
     id: 'forbidden_words_0',
     enabled: true,
-    options: { rules: [{ name: 'forbidden_words_0', regexp: wordList(['spam', 'c++']), reason: 'Forbidden word' }] },
+    options: {
+      rules: [{ name: 'forbidden_words_0', regexp: wordListPattern(['spam', 'c++']), reason: 'Forbidden word' }],
+    },
   },
   { type: 'no-duplicate', id: 'no_duplicate', enabled: true, options: { reason: 'Duplicate', delay: 60 } },
   { type: 'command_say', id: 'command_0', enabled: true, options: { command: 'help', quotes: ['Type !1 to vote'] } },

@@ -6,23 +6,11 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServerPerTest, HOST, USER, codes, joinRoom, say, type Stanza, type TestClient } from './room-client.js';
+import { wordListPattern } from '../../plugin/server/lib/channel-bot-conf.js';
 
 const fx = new ServerPerTest(test, { testMode: true, bot: { enabled: true } });
 const clients = fx.clients;
 const roomsDir = () => join(fx.srv.dataDir, 'bot', HOST, 'rooms');
-
-/** livechat's escaping and word boundaries for a forbidden-words list. */
-const wordList = (words: string[]) =>
-  '(?:' +
-  words
-    .map((w) => {
-      let s = w.replace(/[-[\]/{}()*+?.\\^$|]/g, '\\$&');
-      if (/^\w/.test(s)) s = `\\b${s}`;
-      if (/\w$/.test(s)) s = `${s}\\b`;
-      return s;
-    })
-    .join(')|(?:') +
-  ')';
 
 async function writeConf(handlers: unknown[], extra: Record<string, unknown> = {}): Promise<void> {
   await mkdir(roomsDir(), { recursive: true });
@@ -45,7 +33,9 @@ const HANDLERS = [
     type: 'moderate',
     id: 'forbidden_words_0',
     enabled: true,
-    options: { rules: [{ name: 'forbidden_words_0', regexp: wordList(['spam', 'c++']), reason: 'Forbidden word' }] },
+    options: {
+      rules: [{ name: 'forbidden_words_0', regexp: wordListPattern(['spam', 'c++']), reason: 'Forbidden word' }],
+    },
   },
   {
     type: 'moderate',

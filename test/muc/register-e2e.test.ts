@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type Stanza, type TestClient } from '../helpers/xmpp-client.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 const USER = 'http://jabber.org/protocol/muc#user';
@@ -23,10 +24,6 @@ async function connect(username?: string, resource = 'web'): Promise<TestClient>
   return c;
 }
 
-const codes = (s: Stanza): string[] =>
-  (s.getChild('x', USER)?.getChildren('status') ?? []).map((x: Stanza) => x.attrs.code);
-const selfIn = (nick: string) => (s: Stanza) =>
-  s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && !s.attrs.type && codes(s).includes('110');
 const errCond = (s: Stanza) =>
   s
     .getChild('error')
@@ -35,10 +32,7 @@ const errCond = (s: Stanza) =>
         typeof c !== 'string' && c.attrs.xmlns === 'urn:ietf:params:xml:ns:xmpp-stanzas' && c.name !== 'text',
     )?.name;
 
-async function enter(c: TestClient, nick: string): Promise<Stanza> {
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(selfIn(nick), 5000, `self-presence as ${nick}`);
-}
+const enter = (c: TestClient, nick: string) => enterRoom(c, `${ROOM}/${nick}`, { timeoutMs: 5000 });
 
 test.before(async () => {
   srv = await startTestServer({ testMode: true });

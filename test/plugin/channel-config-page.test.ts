@@ -15,10 +15,11 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { PeerTubeHost } from './host/plugin-host.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
-import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { api, loginWithToken } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = 'http://jabber.org/protocol/muc#user';
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -41,49 +42,10 @@ interface Ctx {
 
 const t = suite<Ctx>('channel configuration: emojis and moderator team');
 
-async function api(
-  ctx: Ctx,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
+const xmppUser = (ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> =>
+  loginWithToken(ctx, ctx.tokens[name], name);
 
-async function xmppUser(ctx: Ctx, name: 'alice' | 'bob' | 'carol'): Promise<TestClient> {
-  const creds = (await api(ctx, 'GET', '/api/auth', ctx.tokens[name])).json as { password: string };
-  return connectClient({
-    service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
-    domain: 'localhost',
-    username: name,
-    password: creds.password,
-  });
-}
-
-async function enter(c: TestClient, room: string, nick: string): Promise<Stanza> {
-  await c.send(xml('presence', { to: `${room}/${nick}` }, xml('x', { xmlns: MUC })));
-  return c.waitFor(
-    (s) => s.is('presence') && s.attrs.from === `${room}/${nick}` && !s.attrs.type,
-    15000,
-    `${nick} joined`,
-  );
-}
+const enter = (c: TestClient, room: string, nick: string) => enterRoom(c, `${room}/${nick}`);
 
 const itemOf = (s: Stanza) => s.getChild('x', MUC_USER)?.getChild('item')?.attrs ?? {};
 

@@ -13,6 +13,8 @@ import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { post, type RawResponse } from '../bosh/raw.js';
+import { api, loginWithToken, wsService } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 const MUC_USER = `${MUC}#user`;
@@ -36,33 +38,6 @@ interface Ctx {
 
 const t = suite<Ctx>("PeerTube plugin: channel configuration, room names, viewers' addresses");
 
-async function api(
-  ctx: Ctx,
-  method: string,
-  path: string,
-  user?: User,
-  body?: unknown,
-): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
-    method,
-    headers: {
-      ...(user ? { Authorization: `Bearer ${user.token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
-
-const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
-
 /** An anonymous viewer over the plugin's WebSocket route, from `localAddress`, maybe with an X-Forwarded-For. */
 async function viewer(ctx: Ctx, localAddress = '127.0.0.1', forwardedFor?: string): Promise<TestClient> {
   const headers: Record<string, string> = forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {};
@@ -72,36 +47,12 @@ async function viewer(ctx: Ctx, localAddress = '127.0.0.1', forwardedFor?: strin
 }
 
 async function account(ctx: Ctx, user: User, name: string): Promise<TestClient> {
-  const r = await api(ctx, 'GET', '/api/auth', user);
-  assert.is(r.status, 200, `api/auth for ${name}`);
-  const c = await connectClient({
-    service: wsService(ctx),
-    domain: 'localhost',
-    username: name,
-    password: r.json.password,
-  });
+  const c = await loginWithToken(ctx, user.token, name);
   ctx.clients.push(c);
   return c;
 }
 
-/** Joins; resolves with the self-presence or the error presence. */
-async function enter(c: TestClient, nick: string): Promise<Stanza> {
-  await c.send(
-    xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))),
-  );
-  return c.waitFor(
-    (s) =>
-      s.is('presence') &&
-      s.attrs.from === `${ROOM}/${nick}` &&
-      (s.attrs.type === 'error' ||
-        !!s
-          .getChild('x', MUC_USER)
-          ?.getChildren('status')
-          .some((x: Stanza) => x.attrs.code === '110')),
-    20000,
-    `join outcome of ${nick}`,
-  );
-}
+const enter = (c: TestClient, nick: string) => enterRoom(c, `${ROOM}/${nick}`, { history: 0 });
 
 const errCond = (s: Stanza): string | undefined =>
   s
@@ -205,10 +156,10 @@ t.after(async (ctx) => {
 t('configuration API: the channel owner and instance moderators read it, others are refused', async (ctx) => {
   const path = `/api/configuration/channel/${ctx.channelId}`;
   assert.is((await api(ctx, 'GET', path)).status, 403, 'not logged in');
-  assert.is((await api(ctx, 'GET', path, ctx.bob)).status, 403, 'another user');
-  assert.is((await api(ctx, 'GET', '/api/configuration/channel/abc', ctx.alice)).status, 400, 'not a channel id');
-  assert.is((await api(ctx, 'GET', '/api/configuration/channel/999', ctx.alice)).status, 404, 'unknown channel');
-  const own = await api(ctx, 'GET', path, ctx.alice);
+  assert.is((await api(ctx, 'GET', path, ctx.bob.token)).status, 403, 'another user');
+  assert.is((await api(ctx, 'GET', '/api/configuration/channel/abc', ctx.alice.token)).status, 400, 'not a channel id');
+  assert.is((await api(ctx, 'GET', '/api/configuration/channel/999', ctx.alice.token)).status, 404, 'unknown channel');
+  const own = await api(ctx, 'GET', path, ctx.alice.token);
   assert.is(own.status, 200);
   assert.equal(own.json.channel, {
     id: ctx.channelId,
@@ -220,24 +171,24 @@ t('configuration API: the channel owner and instance moderators read it, others 
   assert.equal(own.json.configuration.mute, { anonymous: false });
   assert.equal(own.json.configuration.moderation, { delay: 0, anonymize: false });
   assert.is(own.json.configuration.bot.nickname, 'Sepia');
-  assert.is((await api(ctx, 'GET', path, ctx.mod)).status, 200, 'an instance moderator');
+  assert.is((await api(ctx, 'GET', path, ctx.mod.token)).status, 200, 'an instance moderator');
 });
 
 t("configuration API: saving stores livechat's file; bad options are refused with 400", async (ctx) => {
   const path = `/api/configuration/channel/${ctx.channelId}`;
-  assert.is((await api(ctx, 'POST', path, ctx.bob, options())).status, 403, 'another user cannot save');
+  assert.is((await api(ctx, 'POST', path, ctx.bob.token, options())).status, 403, 'another user cannot save');
   assert.is(
-    (await api(ctx, 'POST', path, ctx.alice, { ...options(), slowMode: { duration: 5000 } })).status,
+    (await api(ctx, 'POST', path, ctx.alice.token, { ...options(), slowMode: { duration: 5000 } })).status,
     400,
     'slow mode above 1000 s',
   );
-  const badRe = await api(ctx, 'POST', path, ctx.alice, {
+  const badRe = await api(ctx, 'POST', path, ctx.alice.token, {
     ...options(),
     bot: { ...options().bot, forbiddenWords: [{ entries: ['('], regexp: true }] },
   });
   assert.is(badRe.status, 400);
   assert.type(badRe.json.validationErrorMessage, 'string', 'the form gets the reason');
-  const saved = await api(ctx, 'POST', path, ctx.alice, options());
+  const saved = await api(ctx, 'POST', path, ctx.alice.token, options());
   assert.is(saved.status, 200);
   assert.is(saved.json.configuration.slowMode.duration, 5);
   assert.is(saved.json.configuration.terms, 'Channel rules: be nice.');
@@ -246,7 +197,7 @@ t("configuration API: saving stores livechat's file; bad options are refused wit
   );
   assert.equal(file, saved.json.configuration, 'stored where livechat stores it, as answered');
   assert.is(file.bot.forbiddenWords[0].enabled, true, 'livechat fills in missing fields');
-  assert.equal((await api(ctx, 'GET', path, ctx.mod)).json.configuration, file, 'read back');
+  assert.equal((await api(ctx, 'GET', path, ctx.mod.token)).json.configuration, file, 'read back');
 });
 
 t('a new room of the channel starts with its options: slow mode, muted anonymous viewers, terms, bot', async (ctx) => {
@@ -271,7 +222,7 @@ t("saving again reaches the existing room's terms and bot, not the settings its 
     ctx,
     'POST',
     `/api/configuration/channel/${ctx.channelId}`,
-    ctx.alice,
+    ctx.alice.token,
     options({ slow: 20, terms: 'New channel rules.', words: ['forbidden3'] }),
   );
   assert.is(saved.status, 200);
@@ -471,8 +422,8 @@ t('with "disable-channel-configuration" ticked, the API refuses everyone, the ow
   void ctx.host.saveSettings({ ...ctx.host.currentSettingsForm(), 'disable-channel-configuration': true });
   await ctx.host.settle();
   const path = `/api/configuration/channel/${ctx.channelId}`;
-  assert.is((await api(ctx, 'GET', path, ctx.alice)).status, 403);
-  assert.is((await api(ctx, 'POST', path, ctx.mod, options())).status, 403);
+  assert.is((await api(ctx, 'GET', path, ctx.alice.token)).status, 403);
+  assert.is((await api(ctx, 'POST', path, ctx.mod.token, options())).status, 403);
 });
 
 t.run();

@@ -7,7 +7,8 @@ import type { Page } from 'playwright-core';
 import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
-import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { loginWithToken } from './host/router-api.js';
 
 const MUC = 'http://jabber.org/protocol/muc';
 
@@ -47,17 +48,7 @@ t.before(async (ctx) => {
   });
   await ctx.host.settle();
   ctx.room = `${ctx.live.uuid}@room.localhost`;
-  const creds = (await (
-    await fetch(`${ctx.host.url}/plugins/livechat/router/api/auth`, {
-      headers: { Authorization: `Bearer ${alice.user.token}` },
-    })
-  ).json()) as { password: string };
-  ctx.owner = await connectClient({
-    service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
-    domain: 'localhost',
-    username: 'alice',
-    password: creds.password,
-  });
+  ctx.owner = await loginWithToken(ctx, alice.user.token, 'alice');
   await ctx.owner.send(xml('presence', { to: `${ctx.room}/Alice` }, xml('x', { xmlns: MUC })));
   await ctx.owner.waitFor(
     (s) => s.is('presence') && s.attrs.from === `${ctx.room}/Alice` && !s.attrs.type,

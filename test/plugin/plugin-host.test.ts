@@ -23,6 +23,8 @@ import { WebSocket } from 'ws';
 import { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { api, loginWithToken, wsService } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const MUC = 'http://jabber.org/protocol/muc';
@@ -41,43 +43,7 @@ interface Ctx {
 
 const t = suite<Ctx>('PeerTube plugin in the host emulation');
 
-const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
-
-async function api(
-  ctx: Ctx,
-  method: string,
-  path: string,
-  token?: string,
-  body?: unknown,
-): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${ctx.host.url}/plugins/livechat/router${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
-}
-
-async function joinRoom(c: TestClient, roomJid: string, nick: string): Promise<Stanza> {
-  await c.send(
-    xml('presence', { to: `${roomJid}/${nick}` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))),
-  );
-  return c.waitFor(
-    (s) => s.is('presence') && s.attrs.from === `${roomJid}/${nick}`,
-    15000,
-    `presence from ${roomJid}/${nick}`,
-  );
-}
+const joinRoom = (c: TestClient, roomJid: string, nick: string) => enterRoom(c, `${roomJid}/${nick}`, { history: 0 });
 
 function itemOf(p: Stanza) {
   return p.getChild('x', MUC_USER)?.getChild('item')?.attrs ?? {};
@@ -339,13 +305,7 @@ t('api/auth: 403 without login; a logged-in user gets {jid, password, nickname} 
   );
 
   // The instance admin is a room admin (livechat gave them that affiliation; the import kept it).
-  const rootCreds = await api(ctx, 'GET', '/api/auth', ctx.host.db.users[0].token);
-  const admin = await connectClient({
-    service: wsService(ctx),
-    domain: 'localhost',
-    username: 'root',
-    password: rootCreds.json.password,
-  });
+  const admin = await loginWithToken(ctx, ctx.host.db.users[0].token, 'root');
   ctx.clients.push(admin);
   const adminSelf = await joinRoom(admin, room, 'Admin');
   assert.is(itemOf(adminSelf).affiliation, 'admin');
@@ -514,24 +474,12 @@ t('room type "channel": the live\'s page joins channel.<id>@room.<host>, owned b
   const room = `channel.${channelId}@room.localhost`;
   const html = await (await fetch(`${ctx.host.url}/plugins/livechat/router/webchat/room/${ctx.live.uuid}`)).text();
   assert.ok(html.includes(room), 'page joins the channel room');
-  const creds = await api(ctx, 'GET', '/api/auth', ctx.alice.token);
-  const alice = await connectClient({
-    service: wsService(ctx),
-    domain: 'localhost',
-    username: 'alice',
-    password: creds.json.password,
-  });
+  const alice = await loginWithToken(ctx, ctx.alice.token, 'alice');
   ctx.clients.push(alice);
   const self = await joinRoom(alice, room, 'Alice');
   assert.is(itemOf(self).affiliation, 'owner');
   // A room the creation callback seeded: instance administrators are room admins.
-  const rootCreds = await api(ctx, 'GET', '/api/auth', ctx.host.db.users[0].token);
-  const admin = await connectClient({
-    service: wsService(ctx),
-    domain: 'localhost',
-    username: 'root',
-    password: rootCreds.json.password,
-  });
+  const admin = await loginWithToken(ctx, ctx.host.db.users[0].token, 'root');
   ctx.clients.push(admin);
   assert.is(itemOf(await joinRoom(admin, room, 'Admin')).affiliation, 'admin');
   await admin.stop();

@@ -9,7 +9,8 @@ import type { Page } from 'playwright-core';
 import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { launchChromium, type Browser } from '../webchat/browser.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import { xml, type TestClient } from '../helpers/xmpp-client.js';
+import { loginWithToken } from './host/router-api.js';
 
 const UUID = '33333333-4444-4555-8666-777777777777';
 
@@ -142,17 +143,7 @@ t(
     await page.close();
 
     // The shared OBS link: the chat without a composer, showing what is said in the room.
-    const creds = (await (
-      await fetch(`${ctx.host.url}/plugins/livechat/router/api/auth`, {
-        headers: { Authorization: `Bearer ${ctx.host.db.users[0].token}` },
-      })
-    ).json()) as { password: string };
-    ctx.owner = await connectClient({
-      service: `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
-      domain: 'localhost',
-      username: 'alice',
-      password: creds.password,
-    });
+    ctx.owner = await loginWithToken(ctx, ctx.host.db.users[0].token, 'alice');
     const room = `${UUID}@room.localhost`;
     await ctx.owner.send(
       xml('presence', { to: `${room}/Alice` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })),

@@ -10,8 +10,9 @@ import sharp from 'sharp';
 import type { PeerTubeHost } from './host/plugin-host.js';
 import { disposePlugin, installPlugin } from './host/installed.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { wsService } from './host/router-api.js';
+import { enterRoom } from '../helpers/muc-join.js';
 
-const MUC = 'http://jabber.org/protocol/muc';
 const MUC_OWNER = 'http://jabber.org/protocol/muc#owner';
 const VCARD_UPDATE = 'vcard-temp:x:update';
 const UUID = '11111111-2222-4333-8444-555555555555';
@@ -25,8 +26,6 @@ interface Ctx {
 }
 
 const t = suite<Ctx>('PeerTube plugin wiring: terms, channel emojis, moderation bot, account avatars');
-
-const wsService = (ctx: Ctx) => `${ctx.host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`;
 
 async function anon(ctx: Ctx): Promise<TestClient> {
   const c = await connectClient({ service: wsService(ctx), domain: 'anon.localhost' });
@@ -46,14 +45,7 @@ async function alice(ctx: Ctx): Promise<TestClient> {
 }
 
 async function joinRoom(c: TestClient, nick: string): Promise<Stanza> {
-  await c.send(
-    xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))),
-  );
-  const p = await c.waitFor(
-    (s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}`,
-    20000,
-    `self-presence of ${nick}`,
-  );
+  const p = await enterRoom(c, `${ROOM}/${nick}`, { history: 0, timeoutMs: 20000 });
   assert.is(p.attrs.type, undefined, `${nick} joined`);
   return p;
 }

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { writeFile } from 'node:fs/promises';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { roomScenario, T, codes } from './helpers/scenario.js';
+import { roomScenario, T, codes } from '../s2s/helpers/scenario.js';
 import { startLivechatProsody, type LivechatPeer } from './helpers/livechat-prosody.js';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0'; // Prosody's c2s certificate is self-signed
@@ -58,8 +58,9 @@ const onPeer = async (user: string) => {
 };
 
 roomScenario(test, () => ({
+  transport: 'websocket',
   host: { server: ours, domain: 'ours.example' },
-  remote: { bare: 'alice@peer.example', connect: () => onPeer('alice') },
+  remote: { domain: 'peer.example', bare: 'alice@peer.example', connect: () => onPeer('alice') },
 }));
 
 test("livechat's Prosody reached us with its quirks: unmasked frames, legacy header; we reached it too", async () => {

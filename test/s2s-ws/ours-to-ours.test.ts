@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { roomScenario, T } from './helpers/scenario.js';
+import { roomScenario, T } from '../s2s/helpers/scenario.js';
 import { rawWsS2s, legacyHeader, openFrame, frame } from './helpers/raw-ws-s2s.js';
 import { DialbackKeys } from '../../src/s2s/dialback-key.js';
 
@@ -52,8 +52,10 @@ test.after(async () => {
 });
 
 roomScenario(test, () => ({
+  transport: 'websocket',
   host: { server: a, domain: 'a.example' },
   remote: {
+    domain: 'b.example',
     bare: 'bob@b.example',
     connect: () => connectClient({ service: b.wsUrl, domain: 'b.example', username: 'bob', password: 'pw' }),
   },

@@ -13,7 +13,7 @@ import { createServer, type XmppServer } from '../../src/index.js';
 import { silentLogger } from '../../src/log.js';
 import { WebSocketServer } from 'ws';
 import { rawWsS2s, legacyHeader } from './helpers/raw-ws-s2s.js';
-import { T } from './helpers/scenario.js';
+import { T } from '../s2s/helpers/scenario.js';
 
 const dirs: string[] = [];
 const servers: TestServer[] = [];

@@ -28,11 +28,20 @@ function wordPattern(word: string): string {
   return s;
 }
 
+/** The bot's pattern for a list of plain words, each matched as a word (livechat's escaping and boundaries). */
+export function wordListPattern(words: string[]): string {
+  return alternation(words.map(wordPattern));
+}
+
+const alternation = (patterns: string[]) => `(?:${patterns.join(')|(?:')})`;
+
 function forbiddenWordsHandler(id: string, fw: ForbiddenWords): Handler {
   const h: Handler = { type: 'moderate', id, enabled: false, options: { rules: [] } };
   if (fw.entries.length === 0) return h;
-  const alternatives = fw.regexp ? fw.entries : fw.entries.map(wordPattern);
-  const rule: Record<string, string> = { name: id, regexp: `(?:${alternatives.join(')|(?:')})` };
+  const rule: Record<string, string> = {
+    name: id,
+    regexp: fw.regexp ? alternation(fw.entries) : wordListPattern(fw.entries),
+  };
   if (fw.reason) rule.reason = fw.reason;
   return { ...h, enabled: fw.enabled, options: { rules: [rule], applyToModerators: fw.applyToModerators } };
 }

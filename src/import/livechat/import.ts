@@ -13,6 +13,7 @@ import type { ArchiveConfig } from '../../storage/config.js';
 import { RoomStore, roomFileName, type StoredRoom } from '../../muc/persistence.js';
 import { PROSODY_SALT_PREFIX } from '../../muc/prosody-occupant-id.js';
 import { DEFAULT_ROOM_CONFIG } from '../../muc/config.js';
+import { retractedByModerator } from '../../muc/features/retraction.js';
 import {
   AFFILIATIONS,
   MUC_NS,
@@ -201,21 +202,10 @@ function isProsodyTombstone(msg: Element): Element | undefined {
 function addCurrentRetraction(msg: Element, moderated: Element): void {
   if (msg.getChild('retracted', MUC_NS.RETRACT_1)) return;
   const stamp = moderated.getChild('retracted', MUC_NS.RETRACT_0)?.attrs.stamp as string | undefined;
-  const reason = moderated.getChildText('reason');
+  const reason = moderated.getChildText('reason') ?? undefined;
   const by = moderated.attrs.by as string | undefined;
   const actor = moderated.getChild('occupant-id', MUC_NS.OCCUPANT_ID)?.attrs.id as string | undefined;
-  msg.append(
-    el(
-      'retracted',
-      { xmlns: MUC_NS.RETRACT_1, stamp },
-      el(
-        'moderated',
-        { xmlns: MUC_NS.MODERATE_1, by },
-        actor ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: actor }) : undefined,
-      ),
-      reason ? el('reason', {}, reason) : undefined,
-    ),
-  );
+  msg.append(retractedByModerator(stamp, by, actor, reason));
 }
 
 /** An archived Prosody message in this server's archive form, or undefined for what the archive does not keep. */

@@ -11,6 +11,30 @@ import type { ModerateMessageEvent, Room } from '../room.js';
 import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
 
+/** XEP-0425 v1 `<moderated>`: who moderated, with their occupant id when known. */
+function moderatedV1(by: string | undefined, byOccupantId: string | undefined): Element {
+  return el(
+    'moderated',
+    { xmlns: MUC_NS.MODERATE_1, by },
+    byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined,
+  );
+}
+
+/** The current form of a moderated message's tombstone: XEP-0424 v1 `<retracted>` holding the v1 `<moderated>`. */
+export function retractedByModerator(
+  stamp: string | undefined,
+  by: string | undefined,
+  byOccupantId: string | undefined,
+  reason: string | undefined,
+): Element {
+  return el(
+    'retracted',
+    { xmlns: MUC_NS.RETRACT_1, stamp },
+    moderatedV1(by, byOccupantId),
+    reason ? el('reason', {}, reason) : undefined,
+  );
+}
+
 function tombstone(
   entry: ArchiveEntry,
   by: string | undefined,
@@ -28,18 +52,7 @@ function tombstone(
         reason ? el('reason', {}, reason) : undefined,
       ),
     );
-    t.append(
-      el(
-        'retracted',
-        { xmlns: MUC_NS.RETRACT_1, stamp },
-        el(
-          'moderated',
-          { xmlns: MUC_NS.MODERATE_1, by },
-          byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined,
-        ),
-        reason ? el('reason', {}, reason) : undefined,
-      ),
-    );
+    t.append(retractedByModerator(stamp, by, byOccupantId, reason));
   } else {
     t.append(el('retracted', { xmlns: MUC_NS.RETRACT_1, stamp }));
   }
@@ -100,16 +113,7 @@ function applyModeration(
         { xmlns: MUC_NS.FASTEN, id },
         el('moderated', { xmlns: MUC_NS.MODERATE_0, by }, el('retract', { xmlns: MUC_NS.RETRACT_0 }), reasonEl()),
       ),
-      el(
-        'retract',
-        { xmlns: MUC_NS.RETRACT_1, id },
-        el(
-          'moderated',
-          { xmlns: MUC_NS.MODERATE_1, by },
-          byOccupantId ? el('occupant-id', { xmlns: MUC_NS.OCCUPANT_ID, id: byOccupantId }) : undefined,
-        ),
-        reasonEl(),
-      ),
+      el('retract', { xmlns: MUC_NS.RETRACT_1, id }, moderatedV1(by, byOccupantId), reasonEl()),
       el('body', {}, reason ? `This message has been moderated: ${reason}` : 'This message has been moderated'),
       el('store', { xmlns: 'urn:xmpp:hints' }),
     ],

@@ -27,6 +27,10 @@ interface State {
   /** An occupant about to appear (a join or a nick moving a session) that must start quiet: adopted on first sight. */
   pending?: { bare: string; nick: string };
   timer?: NodeJS.Timeout;
+  /** Everyone announced to all (the not quiet), for joiners' rosters; may hold some who left (skipped). */
+  shown: Set<Occupant>;
+  /** Moderators (who see the quiet ones), for quiet occupants' presences; may hold former ones (re-checked). */
+  watchers: Set<Occupant>;
 }
 
 const states = new WeakMap<Room, State>();
@@ -62,11 +66,31 @@ function adopt(st: State, occ: Occupant): void {
 function stateOf(room: Room): State {
   const have = states.get(room);
   if (have) return have;
-  const st: State = { quiet: new Set(), speakers: new Map() };
+  // Until now the room hid nobody: every occupant is shown (one walk, when the room first turns quiet joiners away).
+  const st: State = { quiet: new Set(), speakers: new Map(), shown: new Set(), watchers: new Set() };
+  for (const o of room.occupants.values()) {
+    st.shown.add(o);
+    if (o.role === 'moderator') st.watchers.add(o);
+  }
   states.set(room, st);
   room.presence.visibility = (occ, recipient) => {
     if (st.pending) adopt(st, occ);
     return !st.quiet.has(occ) || watches(room, recipient) || privileged(room, occ);
+  };
+  // Every occupant that arrives (a join, a session moving to a new nick) or changes is published: that is where it
+  // is filed as shown or not, and as a moderator or not.
+  room.presence.index = {
+    audienceOf: (occ) => {
+      if (st.pending) adopt(st, occ);
+      if (occ.role === 'moderator') st.watchers.add(occ);
+      if (!hidden(room, st, occ)) {
+        st.shown.add(occ);
+        return undefined;
+      }
+      st.shown.delete(occ);
+      return room.host.config.moderatorsSeeAllPresences ? st.watchers : [];
+    },
+    shownTo: (recipient) => (watches(room, recipient) ? undefined : st.shown),
   };
   return st;
 }
@@ -87,6 +111,7 @@ export function install({ hooks, config }: FeatureContext): void {
       to: (o) => !watches(room, o),
     });
     st.quiet.add(occ);
+    st.shown.delete(occ);
   }
 
   function sweep(room: Room, st: State): void {
@@ -147,6 +172,8 @@ export function install({ hooks, config }: FeatureContext): void {
     if (!st) return;
     st.quiet.delete(occupant);
     st.speakers.delete(occupant);
+    st.shown.delete(occupant);
+    st.watchers.delete(occupant);
   });
 
   // Announce on first word, before the message itself leaves.
@@ -175,9 +202,12 @@ export function install({ hooks, config }: FeatureContext): void {
   hooks.on('role-changed', ({ room, occupant, oldRole }) => {
     const st = states.get(room);
     if (!st) return;
+    if (occupant.role === 'moderator') st.watchers.add(occupant);
+    else st.watchers.delete(occupant);
     if (privileged(room, occupant)) {
       st.quiet.delete(occupant);
       st.speakers.delete(occupant);
+      st.shown.add(occupant);
     }
     const before = oldRole === 'moderator' && room.host.config.moderatorsSeeAllPresences;
     const now = watches(room, occupant);
@@ -202,6 +232,7 @@ export function install({ hooks, config }: FeatureContext): void {
       if (!privileged(room, occ)) continue;
       st.quiet.delete(occ);
       st.speakers.delete(occ);
+      st.shown.add(occ);
     }
   });
 
@@ -214,6 +245,7 @@ export function install({ hooks, config }: FeatureContext): void {
     stop(st);
     states.delete(room);
     room.presence.visibility = undefined;
+    room.presence.index = undefined;
     for (const occ of st.quiet) {
       if (room.occupants.get(occ.nick) === occ)
         room.presence.publish(occ, { selfSessions: [], to: (o) => !watches(room, o) });

@@ -1,6 +1,5 @@
 // A client-to-server session (RFC 6120): stream open → SASL → restart → bind → established, independent of the
 // transport carrying it. Established stanzas get a verified `from` and go to the router.
-import { randomBytes } from 'node:crypto';
 import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { jidOf, ownCopy, type JID } from '../jid.js';
@@ -11,10 +10,12 @@ import type { StreamManagement } from '../stream-management.js';
 import type { C2SContext } from './context.js';
 import type { C2SFeatureStream } from './features.js';
 import { serializeForClient, isStanza } from './serialize.js';
+import { randomString } from '../random.js';
 import { SaslNegotiation } from './sasl-negotiation.js';
 import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
 import { StanzaRate } from './rate-limits.js';
+import { excused } from '../stall-sweep.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -177,9 +178,9 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   excuseStall(ms: number): void {
     const now = Date.now();
-    this.lastActivity = Math.min(now, this.lastActivity + ms);
-    if (!this.isAuthenticated) this.authClockStart = Math.min(now, this.authClockStart + ms);
-    if (this.pingOutstanding) this.pingSentAt = Math.min(now, this.pingSentAt + ms);
+    this.lastActivity = excused(this.lastActivity, ms, now);
+    if (!this.isAuthenticated) this.authClockStart = excused(this.authClockStart, ms, now);
+    if (this.pingOutstanding) this.pingSentAt = excused(this.pingSentAt, ms, now);
   }
 
   transportClosed(): void {
@@ -194,7 +195,7 @@ export class C2SSession implements TransportHandler, LocalSession {
   // ---- negotiation -----------------------------------------------------------
 
   private openReply(from: string): void {
-    this.streamId = randomBytes(12).toString('base64url');
+    this.streamId = randomString(12, 'base64url');
     this.transport?.sendOpen({ from, id: this.streamId, version: '1.0', lang: 'en' });
   }
 
@@ -238,7 +239,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       this.writeRaw(serializeForClient(errorReply(stanza, new StanzaError('bad-request', 'invalid resource'))!));
       return;
     }
-    if (!resource || this.anonymous) resource = randomBytes(6).toString('hex');
+    if (!resource || this.anonymous) resource = randomString(6, 'hex');
     this.jid = jidOf(this.username, this.host, resource);
     this.fullJid = this.jid.toString();
     this.bareJid = `${this.jid.local}@${this.jid.domain}`;
@@ -432,7 +433,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       this.send(
         el(
           'iq',
-          { type: 'get', id: 'keepalive-' + randomBytes(4).toString('hex'), from: this.host, to: this.fullJid },
+          { type: 'get', id: 'keepalive-' + randomString(4, 'hex'), from: this.host, to: this.fullJid },
           el('ping', { xmlns: NS.PING }),
         ),
       );

@@ -1,5 +1,5 @@
 // SASL ANONYMOUS (RFC 4505): viewers get a fresh random local part on the anonymous host.
-import { randomBytes } from 'node:crypto';
+import { randomString } from '../random.js';
 import type { SaslMechanism } from './mechanism.js';
 
 export function anonymousMechanism(): SaslMechanism {
@@ -9,8 +9,7 @@ export function anonymousMechanism(): SaslMechanism {
       // The trace token a client may send is ignored: it carries no identity.
       step: async () => ({
         kind: 'success',
-        username: randomBytes(9)
-          .toString('base64url')
+        username: randomString(9, 'base64url')
           .toLowerCase()
           .replace(/[^a-z0-9]/g, 'x'),
       }),

@@ -3,15 +3,13 @@
 // Exits by itself only if the plugin released every socket, timer and file handle.
 import { PeerTubeHost } from './plugin-host.js';
 import { connectClient } from '../../helpers/xmpp-client.js';
+import { wsService } from './router-api.js';
 
 const host = new PeerTubeHost(process.argv[2]);
 host.loadInstalled('peertube-plugin-livechat');
 await host.listen();
 await host.register();
-const ws = await connectClient({
-  service: `${host.url.replace(/^http/, 'ws')}/plugins/livechat/ws/xmpp-websocket`,
-  domain: 'anon.localhost',
-});
+const ws = await connectClient({ service: wsService({ host }), domain: 'anon.localhost' });
 const bosh = await fetch(`${host.url}/plugins/livechat/router/http-bind`, {
   method: 'POST',
   headers: { 'Content-Type': 'text/xml' },

@@ -5,7 +5,8 @@ import { suite } from 'uvu';
 import { pickDnsPort, startDns, type TestDns } from './dns.js';
 import { startOurs, type S2sTestServer } from './ours.js';
 import type { Peer } from './peers.js';
-import { interopScenario } from './scenario.js';
+import { roomScenario } from './scenario.js';
+import { connectClient } from '../../helpers/xmpp-client.js';
 
 export interface InteropSuiteOptions {
   /** Starts the peer for `domain`, resolving through the DNS server on `dnsPort`. */
@@ -31,7 +32,23 @@ export function interopSuite(title: string, opts: InteropSuiteOptions): void {
     dns = await startDns(port, { hosts: { ...a.hosts, ...b.hosts }, srv: [...a.srv, ...b.srv] });
   });
 
-  interopScenario(t, () => ({ ours: ours!, peer: peer! }));
+  roomScenario(t, () => ({
+    transport: 'tcp',
+    host: { server: ours!, domain: ours!.domain },
+    remote: {
+      domain: peer!.domain,
+      bare: `alice@${peer!.domain}`,
+      async connect() {
+        await peer!.register('alice', 'alice-pass-1');
+        return connectClient({
+          service: `xmpp://127.0.0.1:${peer!.c2sPort}`,
+          domain: peer!.domain,
+          username: 'alice',
+          password: 'alice-pass-1',
+        });
+      },
+    },
+  }));
 
   t.after(async () => {
     // S2S_DEBUG=FILE keeps the peer's log for diagnosis.

@@ -21,6 +21,7 @@ export async function startOurs(domain: string, dnsAddress: string, extra: Raw =
     mergeRaw(
       {
         domain,
+        testMode: true, // the room owner in the shared scenario is a local account
         s2s: {
           enabled: true,
           interfaces: ['127.0.0.1'],

@@ -1,0 +1,232 @@
+// The WebSocket edge process. The main process hands it plain TCP sockets right after an HTTP upgrade request; the
+// edge answers the RFC 7395 handshake (ws), reads frames and passes their bytes on, and writes the frames the main
+// process sends, each socket's frames of one batch in one write. It knows nothing of XML or XMPP.
+//
+// argv[2]: the largest frame accepted (the server's maxStanzaSize).
+import type { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
+import { frameLength, joinTextFrames } from './frames.js';
+
+const maxPayload = Number(process.argv[2]);
+if (!Number.isInteger(maxPayload) || maxPayload <= 0) {
+  console.error(`websocket edge: bad frame limit argument ${process.argv[2]}`);
+  process.exit(2);
+}
+process.title = 'xmpp-websocket-edge';
+
+interface Conn {
+  id: number;
+  ws: WebSocket;
+  socket: Socket;
+  /** Buffered bytes last reported to the main process. */
+  reported: number;
+  /** Frames of the current batch, written together at its end. */
+  frames: Buffer[] | null;
+  frameBytes: number;
+  /** The main process sent Close: ws's own close calls go through from now on. */
+  closeRequested: boolean;
+}
+const CONN = Symbol('conn');
+type Tagged = WebSocket & { [CONN]: Conn };
+
+const conns = new Map<number, Conn>();
+/** Connections last reported with bytes waiting: re-checked until they drain. */
+const draining = new Set<Conn>();
+const pipe = new Socket({ fd: 4, readable: true, writable: true });
+const out = new RecordWriter();
+let flushQueued = false;
+
+/** Past this many bytes waiting for the main process, the edge stops reading its clients until they are taken. */
+const INBOUND_BACKLOG = 4 * 1024 * 1024;
+let readingPaused = false;
+
+function flush(): void {
+  flushQueued = false;
+  for (const b of out.take()) pipe.write(b);
+  if (readingPaused || pipe.writableLength <= INBOUND_BACKLOG) return;
+  // The main process is behind (or paused us): TCP pushes back on the clients instead of this process's memory.
+  readingPaused = true;
+  for (const c of conns.values()) c.socket.pause();
+  pipe.once('drain', () => {
+    readingPaused = false;
+    for (const c of conns.values()) c.socket.resume();
+  });
+}
+function queueFlush(): void {
+  if (flushQueued) return;
+  flushQueued = true;
+  setImmediate(flush);
+}
+
+function report(c: Conn): void {
+  const b = c.ws.bufferedAmount;
+  if (b === c.reported) return;
+  c.reported = b;
+  out.u32(FromEdge.Buffered, c.id, b);
+  queueFlush();
+  if (b > 0) draining.add(c);
+  else draining.delete(c);
+}
+setInterval(() => {
+  for (const c of draining) report(c);
+}, 100).unref();
+
+// Shared listeners that find their connection on the WebSocket (no closures per connection).
+function onMessage(this: Tagged, data: RawData, isBinary: boolean): void {
+  const c = this[CONN];
+  if (isBinary) out.empty(FromEdge.Binary, c.id);
+  else out.bytes(FromEdge.Text, c.id, Array.isArray(data) ? Buffer.concat(data) : (data as Buffer));
+  queueFlush();
+}
+function onPong(this: Tagged): void {
+  out.empty(FromEdge.Pong, this[CONN].id);
+  queueFlush();
+}
+function onClose(this: Tagged, code: number): void {
+  const c = this[CONN];
+  conns.delete(c.id);
+  draining.delete(c);
+  out.u16(FromEdge.Closed, c.id, code);
+  queueFlush();
+  if (shuttingDown && conns.size === 0) process.exit(0);
+}
+function ignore(): void {
+  /* 'close' follows */
+}
+const realClose = WebSocket.prototype.close;
+/**
+ * ws closes on its own in two cases where the main process must speak first, so the edge tells it and waits for its
+ * frames and Close record (cut off after 2 s if they do not come):
+ * - a frame too large (1009) or not UTF-8 (1007): RFC 6120 §4.9 wants the stream error before the close;
+ * - the client's close frame: ws would answer at once, before the main process has even seen the frames the client
+ *   sent ahead of it (a leave presence, `<close/>`), which in-process are handled before the answer.
+ */
+function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): void {
+  const c = this[CONN];
+  if (!c.closeRequested && this.readyState === WebSocket.OPEN && !shuttingDown) {
+    const refused = code === 1009 || code === 1007;
+    const peerClosed = (this as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true;
+    if (refused || peerClosed) {
+      if (refused) out.u16(FromEdge.Refused, c.id, code);
+      else out.empty(FromEdge.PeerClosing, c.id);
+      queueFlush();
+      setTimeout(() => this.terminate(), 2000).unref();
+      return;
+    }
+  }
+  realClose.call(this, code, data);
+}
+
+function attach(id: number, ws: WebSocket): void {
+  const socket = (ws as unknown as { _socket: Socket })._socket;
+  const c: Conn = { id, ws, socket, reported: 0, frames: null, frameBytes: 0, closeRequested: false };
+  const t = ws as Tagged;
+  t[CONN] = c;
+  conns.set(id, c);
+  if (readingPaused) socket.pause();
+  ws.close = closeWhenTold as WebSocket['close'];
+  t.on('message', onMessage as (this: WebSocket, data: RawData, isBinary: boolean) => void);
+  t.on('pong', onPong as (this: WebSocket) => void);
+  t.on('close', onClose as (this: WebSocket, code: number) => void);
+  ws.on('error', ignore);
+  out.empty(FromEdge.Opened, id);
+  queueFlush();
+}
+
+const wss = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  maxPayload,
+  handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
+});
+
+process.on('message', (msg: Handoff, socket: Socket | undefined) => {
+  if (msg?.t !== 'socket' || !socket) return;
+  let upgraded = false;
+  // A failed handshake (ws answers 400 and destroys the socket) must still be reported.
+  socket.once('close', () => {
+    if (upgraded) return;
+    out.u16(FromEdge.Closed, msg.id, 1006);
+    queueFlush();
+  });
+  const req = { method: msg.method, url: msg.url, headers: msg.headers, socket } as unknown as IncomingMessage;
+  wss.handleUpgrade(req, socket, Buffer.from(msg.head, 'base64'), (ws) => {
+    upgraded = true;
+    attach(msg.id, ws);
+  });
+});
+
+/** Connections with frames waiting for the end of the batch. */
+const waiting: Conn[] = [];
+const reader = new RecordReader((type, id, payload) => {
+  if (type === ToEdge.EndBatch) return endBatch();
+  if (type === ToEdge.Shutdown) return shutdown();
+  const c = conns.get(id);
+  if (!c) return;
+  const ws = c.ws;
+  switch (type) {
+    case ToEdge.Send:
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (!c.frames) {
+        c.frames = [];
+        c.frameBytes = 0;
+        waiting.push(c);
+      }
+      c.frames.push(payload);
+      c.frameBytes += frameLength(payload.length);
+      return;
+    case ToEdge.Close:
+      writeFrames(c); // the session's last frames (stream error, <close/>) go before the close frame
+      c.closeRequested = true;
+      ws.close(payload.readUInt16LE(0));
+      // A peer that never answers the closing handshake is cut off.
+      setTimeout(() => ws.terminate(), 2000).unref();
+      return;
+    case ToEdge.Ping:
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      return;
+  }
+});
+
+function writeFrames(c: Conn): void {
+  const frames = c.frames;
+  if (!frames) return;
+  c.frames = null;
+  if (c.ws.readyState === WebSocket.OPEN) c.socket.write(joinTextFrames(frames, c.frameBytes));
+}
+
+/** At the end of a batch: each socket's frames, however many pipe reads carried them, leave in one write. */
+function endBatch(): void {
+  for (const c of waiting) {
+    writeFrames(c);
+    report(c);
+  }
+  waiting.length = 0;
+}
+pipe.on('data', (chunk: Buffer) => reader.push(chunk));
+
+let shuttingDown = false;
+function shutdown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  endBatch();
+  if (conns.size === 0) process.exit(0);
+  for (const c of conns.values()) if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1001);
+  // Peers that do not finish the closing handshake do not hold the exit.
+  setTimeout(() => {
+    for (const c of conns.values()) c.ws.terminate();
+    flush();
+    setTimeout(() => process.exit(0), 50);
+  }, 1500).unref();
+}
+
+// The main process is gone: nobody is left to serve these connections.
+const leave = (): void => process.exit(0);
+process.on('disconnect', leave);
+pipe.on('end', leave);
+pipe.on('error', leave);
+
+out.empty(FromEdge.Ready, 0);
+flush();

@@ -1,0 +1,156 @@
+// The wire between the main process and the WebSocket edge process. Sockets travel over Node's IPC channel (the only
+// way to pass a file descriptor); everything else goes over a separate pipe as binary records, so a fan-out's frames
+// cross in one write of raw UTF-8 with no JSON escaping, and both directions keep their order.
+//
+// A record: u8 type, u32 connection id, u32 payload length, payload.
+
+/** main → edge */
+export const ToEdge = {
+  /** Payload: a text frame for the client. */
+  Send: 1,
+  /** Payload: u16 close code. The edge sends the close frame and cuts the socket off if the peer never answers. */
+  Close: 2,
+  /** A WebSocket ping. */
+  Ping: 3,
+  /** The main process is stopping: close every connection and exit. */
+  Shutdown: 4,
+  /**
+   * The end of one batch (one tick of the main process). A batch larger than the pipe's kernel buffer reaches the
+   * edge over several reads: each socket's frames are held until here, so they still leave in one writev.
+   */
+  EndBatch: 5,
+} as const;
+
+/** edge → main */
+export const FromEdge = {
+  /** The WebSocket handshake succeeded. */
+  Opened: 1,
+  /** Payload: a text frame from the client. */
+  Text: 2,
+  /** A binary frame from the client (not XMPP). */
+  Binary: 3,
+  /** A pong (sign of life). */
+  Pong: 4,
+  /** Payload: u16 code. ws refused a frame (1009 too large, 1007 bad UTF-8) and waits for the stream error. */
+  Refused: 5,
+  /** Payload: u16 close code. The connection is gone (or its handshake failed). */
+  Closed: 6,
+  /** Payload: u32 bytes the edge holds for this connection, sent when it changes. */
+  Buffered: 7,
+  /** The edge is ready for sockets (id 0). */
+  Ready: 8,
+  /** The client sent a close frame; the edge answers it once told to close (after what came before is handled). */
+  PeerClosing: 9,
+} as const;
+
+/** The IPC message that carries a socket to the edge (the socket is the message's handle). */
+export interface Handoff {
+  t: 'socket';
+  id: number;
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Bytes read past the upgrade request, base64. */
+  head: string;
+}
+
+export const HEADER = 9;
+const CHUNK = 64 * 1024;
+
+/** Collects records into large buffers; take() hands them over (one pipe write each). */
+export class RecordWriter {
+  private chunks: Buffer[] = [];
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
+  /** Records since the last take(). */
+  count = 0;
+
+  private room(n: number): void {
+    if (this.buf.length - this.used >= n) return;
+    if (this.used > 0) this.chunks.push(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK, n));
+    this.used = 0;
+  }
+
+  private header(type: number, id: number, len: number): void {
+    const b = this.buf;
+    const o = this.used;
+    b[o] = type;
+    b.writeUInt32LE(id, o + 1);
+    b.writeUInt32LE(len, o + 5);
+    this.used = o + HEADER;
+    this.count++;
+  }
+
+  /** A record with a string payload, UTF-8 encoded straight into the buffer. Returns its payload's byte length. */
+  text(type: number, id: number, s: string): number {
+    this.room(HEADER + s.length * 3);
+    const at = this.used;
+    this.header(type, id, 0);
+    const n = this.buf.write(s, this.used, 'utf8');
+    this.buf.writeUInt32LE(n, at + 5);
+    this.used += n;
+    return n;
+  }
+
+  bytes(type: number, id: number, data: Buffer): void {
+    this.room(HEADER + data.length);
+    this.header(type, id, data.length);
+    this.buf.set(data, this.used);
+    this.used += data.length;
+  }
+
+  u16(type: number, id: number, v: number): void {
+    this.room(HEADER + 2);
+    this.header(type, id, 2);
+    this.buf.writeUInt16LE(v, this.used);
+    this.used += 2;
+  }
+
+  u32(type: number, id: number, v: number): void {
+    this.room(HEADER + 4);
+    this.header(type, id, 4);
+    this.buf.writeUInt32LE(v, this.used);
+    this.used += 4;
+  }
+
+  empty(type: number, id: number): void {
+    this.room(HEADER);
+    this.header(type, id, 0);
+  }
+
+  /** The buffers written since the last take(); the writer starts a fresh buffer. */
+  take(): Buffer[] {
+    if (this.used > 0) {
+      this.chunks.push(this.buf.subarray(0, this.used));
+      this.buf = this.buf.length - this.used >= 4096 ? this.buf.subarray(this.used) : Buffer.allocUnsafe(CHUNK);
+      this.used = 0;
+    }
+    const out = this.chunks;
+    this.chunks = [];
+    this.count = 0;
+    return out;
+  }
+}
+
+export type RecordHandler = (type: number, id: number, payload: Buffer) => void;
+
+/** Splits the pipe's byte stream back into records (payloads are views into received chunks, never reused). */
+export class RecordReader {
+  private pending: Buffer | null = null;
+
+  constructor(private onRecord: RecordHandler) {}
+
+  push(chunk: Buffer): void {
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = null;
+    let o = 0;
+    while (data.length - o >= HEADER) {
+      const len = data.readUInt32LE(o + 5);
+      if (data.length - o - HEADER < len) break;
+      this.onRecord(data[o]!, data.readUInt32LE(o + 1), data.subarray(o + HEADER, o + HEADER + len));
+      o += HEADER + len;
+    }
+    if (o < data.length) this.pending = data.subarray(o);
+  }
+}
