@@ -468,7 +468,10 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
   for (let pass = 1; pass <= 2; pass++) {
     runs.push([`raw ws, corked per tick (pass ${pass})`, await raw(servers, clients)]);
     runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, undefined, 0)]);
-    runs.push([`MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`, await mucFanout(servers, clients, false, undefined, COALESCE_MS)]);
+    runs.push([
+      `MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`,
+      await mucFanout(servers, clients, false, undefined, COALESCE_MS),
+    ]);
   }
   console.log('');
   console.log(
