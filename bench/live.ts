@@ -20,11 +20,13 @@ import { TargetUnavailable, type RunningTarget } from './live/targets/process.js
 
 const HELP = `usage: node --import tsx bench/live.ts [options]
   --users N            simulated viewers (default 400; 10k: 10000)
-  --target T           ours | prosody | both | ours-all | ours-edge, or a comma list (default both; Prosody runs
-                       first; default ours-all,ours for --scenario storm). ours-all is this server with every presence
-                       broadcast to everyone (muc.visibleOccupants.mode "all"): the baseline of the presence design.
-                       ours-edge is this server with websocket.edge "process" (WebSocket framing in a child
-                       process, whose CPU is reported apart): run it beside ours, e.g. --target ours,ours-edge
+  --target T           ours | prosody | both | ours-all | ours-edge | ours-tick, or a comma list (default both;
+                       Prosody runs first; default ours-all,ours for --scenario storm). ours-all is this server with
+                       every presence broadcast to everyone (muc.visibleOccupants.mode "all"): the baseline of the
+                       presence design. ours-edge is this server with websocket.edge "process" (WebSocket framing in
+                       a child process, whose CPU is reported apart): run it beside ours, e.g. --target ours,ours-edge.
+                       ours-tick is this server with c2s.coalesceMs 0 (writes held to the end of the tick only): the
+                       baseline of write coalescing
   --scenario S         ${SCENARIOS.join(' | ')} (default live = join storm, chat, nick wave, leave;
                        storm = join storm, nick wave, leave, without vCards unless --vcards says otherwise;
                        10k = 10,000 viewers joining at 200/s, then chat reaching all of them)
@@ -119,10 +121,10 @@ async function main(): Promise<number> {
   const scenario = values.scenario as ScenarioName;
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
   const targetArg = values.target ?? (scenario === 'storm' ? 'ours-all,ours' : 'both');
-  const KNOWN_TARGETS = ['ours', 'prosody', 'ours-all', 'ours-edge'];
+  const KNOWN_TARGETS = ['ours', 'prosody', 'ours-all', 'ours-edge', 'ours-tick'];
   const targets: string[] = targetArg === 'both' ? ['prosody', 'ours'] : targetArg.split(',');
   if (!targets.length || targets.some((t) => !KNOWN_TARGETS.includes(t)))
-    throw new Error('--target must be ours, prosody, ours-all, ours-edge, both or a comma list of them');
+    throw new Error('--target must be ours, prosody, ours-all, ours-edge, ours-tick, both or a comma list of them');
   const scaleSteps = values['scale-steps']!.split(',').map((s) => num('scale-steps', s, 1, 20_000));
   const big = scenario === '10k';
   const users =
@@ -194,7 +196,9 @@ async function main(): Promise<number> {
                   ? { muc: { visibleOccupants: { mode: 'all' } } }
                   : name === 'ours-edge'
                     ? { websocket: { edge: 'process' } }
-                    : undefined,
+                    : name === 'ours-tick'
+                      ? { c2s: { coalesceMs: 0 } }
+                      : undefined,
             });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
       const nice = num('nice', values.nice!, -20, 19);

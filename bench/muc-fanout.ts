@@ -4,9 +4,16 @@
 // everyone has self-presence, history and subject), with presence broadcast to all roles and limited to moderators.
 //
 //   node --import tsx bench/muc-fanout.ts --occupants 400 [--messages 100] [--batch 10] [--storm-all-max 1000]
+//   node --import tsx bench/muc-fanout.ts --occupants 400 --rate 250 [--messages 5000] [--coalesce-ms 50]
+//
+// Rounds (default): send a batch, wait until every copy arrived, repeat; the MUC path holds writes until the end of
+// the tick only (--coalesce-ms 0), since a closed loop would otherwise measure the coalescing window.
+// Paced (--rate R): R messages a second, one per tick as a live room sends them, against the raw `ws` broadcast
+// (corked per tick), the MUC path with writes held to the end of the tick, and the MUC path with the write-coalescing
+// window (c2s.coalesceMs); each with server-thread CPU per delivery and delivery latency p50/p99.
 //
 // Occupants are the shipped c2s stack on the server side of each socket: C2SSession (stream management off, the
-// send-buffer bound that drops clients who stop reading) over WebSocketTransport with its TickCork. Each session
+// send-buffer bound that drops clients who stop reading) over WebSocketTransport with its write coalescing. Each session
 // is negotiated (open, SASL ANONYMOUS, bind) by feeding its transport handler the client's elements in-process,
 // and joins and messages enter through the session as a client's stanzas would; only the socket read is skipped.
 import { WebSocketServer, WebSocket } from 'ws';
@@ -28,6 +35,7 @@ import { AuthLimiter } from '../src/xmpp/c2s/auth-limiter.js';
 import { ResumptionRegistry } from '../src/xmpp/stream-management.js';
 import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
 import { WebSocketTransport } from '../src/xmpp/websocket.js';
+import { WriteCoalescer } from '../src/xmpp/write-coalescing.js';
 import { EdgeLink } from '../src/edge/link.js';
 import { EdgeTransport } from '../src/edge/transport.js';
 import { createServer as createHttp } from 'node:http';
@@ -52,6 +60,10 @@ const ROUND_TIMEOUT_MS = arg('timeout', 30_000);
 const HOST = 'room.localhost';
 /** --archive 1: also measure the fan-out with the durable file archive (senders' reflections wait for the disk). */
 const WITH_ARCHIVE = arg('archive', 0) === 1;
+/** Messages a second in paced mode; 0: rounds of --batch. */
+const RATE = arg('rate', 0);
+/** The MUC path's write-coalescing window (c2s.coalesceMs) in the rounds, and the window compared in paced mode. */
+const COALESCE_MS = arg('coalesce-ms', RATE > 0 ? validateConfig({}).c2s.coalesceMs : 0);
 /** --edge 0: skip the comparison with the sockets in a WebSocket edge process. */
 const WITH_EDGE = arg('edge', 1) === 1;
 
@@ -124,11 +136,16 @@ function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
 type ServerSide = WebSocket | EdgeTransport;
 
 /** A shipped C2SSession on the server side of a socket, negotiated up to a bound resource by feeding it the client's side. */
-async function shippedSession(ctx: C2SContext, side: ServerSide, i: number): Promise<C2SSession> {
+async function shippedSession(
+  ctx: C2SContext,
+  side: ServerSide,
+  i: number,
+  coalescer: WriteCoalescer,
+): Promise<C2SSession> {
   const t =
     side instanceof EdgeTransport
       ? side
-      : new WebSocketTransport(side, '127.0.0.1', true, ctx.config.limits.maxStanzaSize);
+      : new WebSocketTransport(side, '127.0.0.1', true, ctx.config.limits.maxStanzaSize, undefined, coalescer);
   const s = new C2SSession(ctx, t);
   t.handler = s;
   const host = ctx.config.anonymousHost!;
@@ -200,6 +217,7 @@ async function rounds(
   perMessage: number,
   edgePid?: number,
 ): Promise<Result> {
+  if (RATE > 0) return paced(clients, send, perMessage);
   await clients.request({ cmd: 'reset' }, 'reset');
   const start = performance.now();
   const cpu0 = mainThreadCpuSeconds();
@@ -221,6 +239,31 @@ async function rounds(
     deliveries: latencies.length,
     cpuUs: (cpu * 1e6) / latencies.length,
     ...(edgePid ? { edgeCpuUs: (edgeCpu * 1e6) / latencies.length } : {}),
+    deliveriesPerSec: latencies.length / secs,
+    p50: pct(latencies, 50),
+    p99: pct(latencies, 99),
+  };
+}
+
+/** MESSAGES at RATE a second, each sent from its own timer tick; measured until the last copy arrived. */
+async function paced(clients: Clients, send: (i: number) => void, perMessage: number): Promise<Result> {
+  await clients.request({ cmd: 'reset' }, 'reset');
+  const done = clients.request({ cmd: 'expect', target: MESSAGES * perMessage }, 'reached', ROUND_TIMEOUT_MS * 4);
+  const start = performance.now();
+  const cpu0 = mainThreadCpuSeconds();
+  for (let i = 0; i < MESSAGES; i++) {
+    const wait = start + (i * 1000) / RATE - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else await new Promise((r) => setImmediate(r)); // behind schedule: still one message per tick
+    send(i);
+  }
+  await done;
+  const secs = (performance.now() - start) / 1000;
+  const cpu = mainThreadCpuSeconds() - cpu0;
+  const { latencies } = await clients.request<{ latencies: number[] }>({ cmd: 'report' }, 'report');
+  return {
+    deliveries: latencies.length,
+    cpuUs: (cpu * 1e6) / latencies.length,
     deliveriesPerSec: latencies.length / secs,
     p50: pct(latencies, 50),
     p99: pct(latencies, 99),
@@ -257,13 +300,16 @@ async function mucSetup(
   servers: ServerSide[],
   presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>,
   durable = false,
+  coalesceMs = COALESCE_MS,
 ) {
   const config = validateConfig({
     domain: 'localhost',
     mucHost: HOST,
     dataDir: tmpdir(),
     limits: { maxSendBufferBytes: MAX_BUFFERED },
+    c2s: { coalesceMs },
   });
+  const coalescer = new WriteCoalescer({ windowMs: config.c2s.coalesceMs, maxHeldBytes: config.c2s.coalesceMaxBytes });
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('anon.localhost');
   router.addUserHost('localhost');
@@ -298,7 +344,7 @@ async function mucSetup(
     connections,
     sendBudget: new SendBudget(config.limits.maxTotalSendBufferBytes, () => connections),
   };
-  const sessions = await Promise.all(servers.map((ws, i) => shippedSession(ctx, ws, i)));
+  const sessions = await Promise.all(servers.map((ws, i) => shippedSession(ctx, ws, i, coalescer)));
   // A session the send-buffer bound dropped has closed its socket and left the router.
   const drops = () => sessions.filter((s) => !s.connected).length;
   const teardown = async () => {
@@ -321,8 +367,14 @@ async function mucFanout(
   clients: Clients,
   durable = false,
   edgePid?: number,
+  coalesceMs = COALESCE_MS,
 ): Promise<Result & { drops: number }> {
-  const { muc, sessions, drops, teardown } = await mucSetup(servers, ['moderator', 'participant', 'visitor'], durable);
+  const { muc, sessions, drops, teardown } = await mucSetup(
+    servers,
+    ['moderator', 'participant', 'visitor'],
+    durable,
+    coalesceMs,
+  );
   await muc.start();
   // Joins first, history off, so the measurement sees only the new messages.
   sessions.forEach((s, i) => s.element(joinStanza('bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>')));
@@ -404,6 +456,36 @@ async function joinStorm(
   return { ms, frames };
 }
 
+/** Paced mode: raw ws, MUC held to the end of the tick, MUC with the coalescing window, in turn, twice. */
+async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<void> {
+  const n = servers.length;
+  console.log(
+    `paced: ${RATE} messages/s (${(RATE * n).toLocaleString('en')} deliveries/s wanted), ${MESSAGES} messages per run`,
+  );
+  await raw(servers, clients); // warm-up (JIT)
+  await mucFanout(servers, clients, false, undefined, 0);
+  const runs: Array<[string, Result & { drops?: number }]> = [];
+  for (let pass = 1; pass <= 2; pass++) {
+    runs.push([`raw ws, corked per tick (pass ${pass})`, await raw(servers, clients)]);
+    runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, undefined, 0)]);
+    runs.push([
+      `MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`,
+      await mucFanout(servers, clients, false, undefined, COALESCE_MS),
+    ]);
+  }
+  console.log('');
+  console.log(
+    `${'path'.padEnd(36)} ${'µs CPU/delivery'.padStart(16)} ${'deliveries/s'.padStart(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server core'.padStart(12)}`,
+  );
+  for (const [label, r] of runs) {
+    // Share of one core the server thread used while delivering (CPU per delivery × deliveries per second).
+    const core = (r.cpuUs * r.deliveriesPerSec) / 1e6;
+    console.log(
+      `${label.padEnd(36)} ${r.cpuUs.toFixed(2).padStart(16)} ${Math.round(r.deliveriesPerSec).toLocaleString('en').padStart(13)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${`${(core * 100).toFixed(0)}%`.padStart(12)}${r.drops ? `  ${r.drops} slow sockets dropped` : ''}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((r) => wss.once('listening', () => r()));
@@ -414,6 +496,14 @@ async function main(): Promise<void> {
     `muc-fanout: ${N} occupants on loopback WebSockets (clients in a worker thread), ${MESSAGES} messages in rounds of ${BATCH}, node ${process.version}`,
   );
 
+  if (RATE > 0) {
+    await pacedComparison(servers, clients);
+    await clients.request({ cmd: 'close' }, 'closed');
+    await clients.terminate();
+    for (const ws of servers) ws.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+    return;
+  }
   await raw(servers, clients); // warm-up (JIT) for both paths
   await mucFanout(servers, clients);
   const r = await raw(servers, clients);

@@ -66,6 +66,17 @@ export interface StreamManagementConfig {
   maxUnacked: number;
 }
 
+export interface C2SConfig {
+  /**
+   * Write coalescing, in ms: a client connection that already wrote within this window has its room fan-out frames
+   * held until the window's shared timer, so a busy room's messages leave in one syscall per socket. IQ answers,
+   * 1:1 messages and a quiet connection's first frame are not held. 0: frames wait only for the end of the tick.
+   */
+  coalesceMs: number;
+  /** Held bytes on one connection past which its frames leave without waiting for the window. */
+  coalesceMaxBytes: number;
+}
+
 export interface ServerConfig {
   domain: string;
   /** Host for SASL ANONYMOUS viewers, or null to disable anonymous login. */
@@ -78,6 +89,7 @@ export interface ServerConfig {
   http: HttpConfig;
   limits: LimitsConfig;
   streamManagement: StreamManagementConfig;
+  c2s: C2SConfig;
   websocket: WebSocketConfig;
   /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */
   testMode: boolean;
@@ -102,6 +114,7 @@ const TOP_KEYS = [
   'http',
   'limits',
   'streamManagement',
+  'c2s',
   'websocket',
   'testMode',
   'admins',
@@ -202,6 +215,18 @@ export function validateConfig(input: unknown): ServerConfig {
     maxUnacked: int(s, 'maxUnacked', 5000, 'streamManagement', 10, 1_000_000),
   };
 
+  const c = asObject(o.c2s, 'c2s');
+  onlyKeys(c, ['coalesceMs', 'coalesceMaxBytes'], 'c2s');
+  const c2s: C2SConfig = {
+    coalesceMs: int(c, 'coalesceMs', 100, 'c2s', 0, 5000),
+    coalesceMaxBytes: int(c, 'coalesceMaxBytes', 4096, 'c2s', 512, 16 * 1024 * 1024),
+  };
+  if (c2s.coalesceMaxBytes > limits.maxSendBufferBytes) {
+    throw new ConfigError(
+      'c2s.coalesceMaxBytes',
+      `must be at most limits.maxSendBufferBytes (${limits.maxSendBufferBytes}): held bytes count as unsent`,
+    );
+  }
   const w = asObject(o.websocket, 'websocket');
   onlyKeys(w, ['edge'], 'websocket');
   const websocket: WebSocketConfig = { edge: oneOf(w, 'edge', 'off', ['off', 'process'] as const, 'websocket') };
@@ -230,6 +255,7 @@ export function validateConfig(input: unknown): ServerConfig {
     http,
     limits,
     streamManagement,
+    c2s,
     websocket,
     testMode,
     admins,

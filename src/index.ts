@@ -39,6 +39,7 @@ import { installOffline } from './xmpp/handlers/offline.js';
 import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/server.js';
 import { validateTcp } from './xmpp/tcp/config.js';
 import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
+import { WriteCoalescer } from './xmpp/write-coalescing.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc, type CreationCallback } from './muc/config.js';
@@ -310,8 +311,14 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
 
   const trust = trustList(config.http.trustedProxies);
   const addressOf = (req: IncomingMessage): string => options.clientAddress?.(req) || clientAddress(req, trust);
+  // One coalescer (one timer) for every client connection's held writes.
+  const coalescer = new WriteCoalescer({
+    windowMs: config.c2s.coalesceMs,
+    maxHeldBytes: config.c2s.coalesceMaxBytes,
+  });
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     addressOf,
+    coalescer,
     path: config.http.websocketPath,
     maxStanzaSize: config.limits.maxStanzaSize,
     secure: config.http.considerSecure,
@@ -425,6 +432,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         tcp = await startTcpListeners(tcpConfig, {
           certs,
           maxStanzaSize: config.limits.maxStanzaSize,
+          coalescer,
           accept: (t) => acceptTransport(t),
         });
         const where = [

@@ -2,7 +2,12 @@
 // occupants in the room — with one colour per target and phase boundaries marked.
 import type { TargetResult, TimePoint } from './run.js';
 
-const COLORS: Record<string, string> = { ours: '#1f6feb', prosody: '#d9480f', 'ours-all': '#2da44e' };
+const COLORS: Record<string, string> = {
+  ours: '#1f6feb',
+  prosody: '#d9480f',
+  'ours-all': '#2da44e',
+  'ours-tick': '#8250df',
+};
 const W = 960;
 const PANEL_H = 200;
 const LEFT = 70;

@@ -178,10 +178,10 @@ export interface Table {
   slower: string[]; // metrics where ours is worse than the baseline (Prosody, or ours-all)
 }
 
-/** The ratio column: ours against Prosody, or else against ours with every presence broadcast ('all'). */
+/** The ratio column: ours against Prosody, or else against ours with every presence broadcast ('all'), or else against ours without write coalescing. */
 function baselineOf(names: string[]): string | undefined {
   if (!names.includes('ours')) return undefined;
-  return ['prosody', 'ours-all'].find((n) => names.includes(n));
+  return ['prosody', 'ours-all', 'ours-tick'].find((n) => names.includes(n));
 }
 
 export function table(results: TargetResult[]): Table {

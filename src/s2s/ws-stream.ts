@@ -12,7 +12,7 @@ import { el, type Element } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import { StreamError, streamErrorElement, type StreamErrorCondition } from '../xmpp/errors.js';
 import { XmlStreamParser } from '../xmpp/xml-stream.js';
-import { TickCork } from '../xmpp/tick-cork.js';
+import { CorkedWrites } from '../xmpp/write-coalescing.js';
 import type { S2sStreamHandler, S2sTransport } from './stream.js';
 
 export const NS_FRAMING_SERVER = 'urn:ietf:params:xml:ns:xmpp-framing-server';
@@ -43,7 +43,7 @@ export class WsS2sStream implements S2sTransport {
   private parser: XmlStreamParser | null = null;
   private dead = false;
   private ping: NodeJS.Timeout | null = null;
-  private cork = new TickCork();
+  private cork = new CorkedWrites();
 
   constructor(
     private ws: WebSocket,

@@ -15,8 +15,11 @@ export interface StreamTransport {
   readonly secure: boolean;
   /** Sends the stream header (WebSocket `<open/>`, TCP `<stream:stream>`, BOSH session creation response). */
   sendOpen(header: StreamHeader): void;
-  /** Sends a serialized top-level element (already in the client namespace when it is a stanza). */
-  sendRaw(xml: string): void;
+  /**
+   * Sends a serialized top-level element (already in the client namespace when it is a stanza). `deferrable`: a
+   * fan-out delivery that may wait up to the write-coalescing window on a busy connection (write-coalescing.ts).
+   */
+  sendRaw(xml: string, deferrable?: boolean): void;
   /** Ends the stream: optional stream error, then the close framing, then the connection. */
   close(streamError?: Element): void;
   /** Bytes waiting to be written; used to drop clients that do not read. */

@@ -7,7 +7,8 @@ import { Element, el } from './xml.js';
 import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
 import { XmlStreamParser, type StreamParserHandler, type StreamParserOptions } from './xml-stream.js';
-import { TickCork } from './tick-cork.js';
+import { CorkedWrites, type WriteCoalescer } from './write-coalescing.js';
+import { textFrame } from './ws-frame.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 /**
@@ -77,7 +78,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   handler!: TransportHandler;
   private parser: XmlStreamParser;
   private closedByServer = false;
-  private cork = new TickCork();
+  private cork: CorkedWrites;
   private readonly socket: Socket | undefined;
 
   constructor(
@@ -87,8 +88,10 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     private maxStanzaSize: number,
     /** The endpoint's open sockets, which this one leaves when it closes (ws's own tracking is off). */
     readonly openSet?: Set<WebSocket>,
+    coalescer?: WriteCoalescer,
   ) {
     openSet?.add(ws);
+    this.cork = new CorkedWrites(coalescer);
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
     this.parser = new XmlStreamParser(this, parserOptions(maxStanzaSize));
     if (ws instanceof XmppWebSocket) {
@@ -160,11 +163,18 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     );
   }
 
-  sendRaw(xml: string): void {
+  sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    // Frames written in one tick (a fan-out loop) leave in one syscall.
-    if (this.socket) this.cork.hold(this.socket);
-    this.ws.send(xml);
+    const s = this.socket;
+    if (!s || this.ws.extensions !== '') {
+      this.ws.send(xml);
+      return;
+    }
+    // Frames written in one tick (a fan-out loop), or in a busy room's window, leave in one syscall.
+    this.cork.hold(s, deferrable);
+    // Below ws: one write of a prebuilt frame. Safe without extensions (no compression state), and ws writes its
+    // own frames (close, ping, pong) whole, so frames never interleave; bufferedAmount still counts these bytes.
+    s.write(textFrame(xml));
   }
 
   close(streamError?: Element): void {
@@ -174,6 +184,8 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
       if (streamError) this.ws.send(streamError.toString());
       this.ws.send(el('close', { xmlns: NS.FRAMING }).toString());
       this.ws.close(1000);
+      // Held frames, then the error and the closing handshake, leave now rather than when the window ends.
+      this.cork.flush();
       // A peer that never answers the closing handshake is cut off.
       setTimeout(() => this.ws.terminate(), 2000).unref();
     } else {
@@ -219,6 +231,8 @@ export function createWebSocketEndpoint(opts: {
   path: string;
   maxStanzaSize: number;
   secure: boolean;
+  /** Holds the connections' writes (write-coalescing.ts); by default until the end of the tick only. */
+  coalescer?: WriteCoalescer;
   accept(t: WebSocketTransport): void;
   /** The client's address (behind trusted proxies); defaults to the socket's peer. */
   addressOf?(req: IncomingMessage): string;
@@ -241,7 +255,7 @@ export function createWebSocketEndpoint(opts: {
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
         const addr = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
-        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize, open));
+        opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize, open, opts.coalescer));
       });
       return true;
     },

@@ -1,4 +1,5 @@
-// Server configuration: one MUC host setting, refused a second time with a message naming the field.
+// Server configuration: one MUC host setting, refused a second time with a message naming the field; the c2s
+// write-coalescing settings and their bounds.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../src/config.js';
@@ -27,6 +28,29 @@ test('the MUC host is the top-level mucHost only; muc.host is refused with a mes
   assert.ok(msg, 'muc.host was accepted');
   assert.match(msg!, /muc\.host/);
   assert.match(msg!, /mucHost/);
+});
+
+test('write coalescing: defaults, and c2s.coalesceMs / c2s.coalesceMaxBytes refused with the field named', () => {
+  const d = validateConfig({}).c2s;
+  assert.ok(d.coalesceMs > 0 && d.coalesceMs <= 250, `default window ${d.coalesceMs} ms`);
+  assert.ok(d.coalesceMaxBytes <= validateConfig({}).limits.maxSendBufferBytes);
+  assert.is(validateConfig({ c2s: { coalesceMs: 0 } }).c2s.coalesceMs, 0);
+  assert.match(
+    fieldOf(() => validateConfig({ c2s: { coalesceMs: -1 } }))!,
+    /c2s\.coalesceMs: must be between 0 and/,
+  );
+  assert.match(
+    fieldOf(() => validateConfig({ c2s: { coalesceMs: 'soon' } }))!,
+    /c2s\.coalesceMs: expected an integer/,
+  );
+  assert.match(
+    fieldOf(() => validateConfig({ c2s: { coalesceMaxBytes: 8 * 1024 * 1024 } }))!,
+    /c2s\.coalesceMaxBytes: must be at most limits\.maxSendBufferBytes/,
+  );
+  assert.match(
+    fieldOf(() => validateConfig({ c2s: { coalesce: 5 } }))!,
+    /c2s\.coalesce: unknown setting/,
+  );
 });
 
 test.run();

@@ -1,12 +1,13 @@
 // The fan-out's shared pieces: a prepared stanza escapes each recipient's JID in its `to` (a resource may hold any
-// character), and sockets corked during one tick are all uncorked together at its end with every byte delivered.
+// character), and sockets corked during one tick are all uncorked together at its end with every byte delivered;
+// busy sockets held for the coalescing window share one timer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Socket } from 'node:net';
 import { parse } from 'ltx';
 import { el } from '../../src/xmpp/xml.js';
 import { PreparedStanza } from '../../src/xmpp/prepared.js';
-import { TickCork } from '../../src/xmpp/tick-cork.js';
+import { CorkedWrites, WriteCoalescer } from '../../src/xmpp/write-coalescing.js';
 
 test('a prepared stanza escapes the characters XML needs escaped in a recipient JID, and only those', () => {
   const p = new PreparedStanza(
@@ -43,7 +44,7 @@ test('sockets corked in one tick are all uncorked at its end and every frame arr
   while (accepted.length < N) await new Promise((r) => setImmediate(r));
   const got = clients.map(() => '');
   clients.forEach((c, i) => c.on('data', (d) => (got[i] += d.toString())));
-  const corks = accepted.map(() => new TickCork());
+  const corks = accepted.map(() => new CorkedWrites());
   for (let frame = 0; frame < 3; frame++)
     accepted.forEach((s, i) => {
       corks[i]!.hold(s);
@@ -71,6 +72,72 @@ test('sockets corked in one tick are all uncorked at its end and every frame arr
   assert.is(accepted[0]!.writableCorked, 0);
   for (const s of [...clients, ...accepted]) s.destroy();
   await new Promise<void>((r) => server.close(() => r()));
+});
+
+test('busy sockets held for the coalescing window share one timer and release every frame, in order', async () => {
+  const accepted: Socket[] = [];
+  const server = createServer((s) => accepted.push(s));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const N = 40;
+  const clients = await Promise.all(
+    Array.from(
+      { length: N },
+      () =>
+        new Promise<Socket>((r) => {
+          const c = connect(port, '127.0.0.1', () => r(c));
+        }),
+    ),
+  );
+  while (accepted.length < N) await new Promise((r) => setImmediate(r));
+  const got = clients.map(() => '');
+  clients.forEach((c, i) => c.on('data', (d) => (got[i] += d.toString())));
+  const co = new WriteCoalescer({ windowMs: 400, maxHeldBytes: 1 << 20 });
+  const corks = accepted.map(() => new CorkedWrites(co));
+  const write = (frame: string) =>
+    accepted.forEach((s, i) => {
+      corks[i]!.hold(s, true);
+      s.write(frame);
+    });
+  // Timers armed while the sockets are held (the coalescer's timer is unref'd: not an active resource to count).
+  let armed = 0;
+  const realSetTimeout = globalThis.setTimeout;
+  try {
+    write('<a/>'); // quiet sockets: released at the end of the tick
+    await new Promise((r) => setImmediate(r));
+    assert.ok(
+      accepted.every((s) => s.writableCorked === 0),
+      'a quiet socket was held past its tick',
+    );
+    globalThis.setTimeout = ((...a: Parameters<typeof setTimeout>) => {
+      armed++;
+      return realSetTimeout(...a);
+    }) as typeof setTimeout;
+    write('<b/>'); // busy now: held for the window
+    await new Promise((r) => setImmediate(r));
+    write('<c/>');
+    globalThis.setTimeout = realSetTimeout;
+    await new Promise((r) => setImmediate(r));
+    assert.ok(
+      accepted.every((s) => s.writableCorked === 1),
+      'a busy socket was not held across ticks',
+    );
+    assert.is(armed, 1, `${N} held sockets should share one timer`);
+    const deadline = Date.now() + 10_000;
+    while (got.some((g) => g !== '<a/><b/><c/>') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(
+      got,
+      clients.map(() => '<a/><b/><c/>'),
+    );
+    assert.ok(
+      accepted.every((s) => s.writableCorked === 0),
+      'a socket stayed corked after the window',
+    );
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    for (const s of [...clients, ...accepted]) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
 
 test.run();

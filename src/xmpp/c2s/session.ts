@@ -291,7 +291,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     const sm = this.sm!;
     sm.ack(h);
     this.writeRaw(el('resumed', { xmlns: NS.SM, previd: sm.id, h: sm.inbound }).toString());
-    for (const xml of sm.takePending()) this.sendRaw(xml);
+    for (const xml of sm.takePending()) this.sendCounted(xml, false);
     this.ctx.log.debug(`resumed ${this.fullJid}`);
   }
 
@@ -370,11 +370,23 @@ export class C2SSession implements TransportHandler, LocalSession {
   // ---- sending ----------------------------------------------------------------
 
   send(stanza: Element): void {
-    this.sendRaw(serializeForClient(stanza));
+    this.sendCounted(serializeForClient(stanza), false);
   }
 
-  /** Sends a serialized stanza, counting it for stream management and dropping clients that stop reading. */
+  /**
+   * Sends a serialized stanza from a fan-out (a room's delivery). Messages may wait for the write-coalescing window
+   * on a busy connection; presences (joins, leaves, nick changes) do not, and take held messages with them, so a
+   * joining viewer's self-presence, history and subject are never held.
+   */
   sendRaw(xml: string): void {
+    this.sendCounted(xml, xml.startsWith('<message'));
+  }
+
+  /**
+   * Sends a serialized stanza, counting it for stream management and dropping clients that stop reading.
+   * `deferrable`: may wait for the write-coalescing window (src/xmpp/write-coalescing.ts).
+   */
+  private sendCounted(xml: string, deferrable: boolean): void {
     if (this.state === 'closed') return;
     if (this.smm?.enabled) {
       const counted = this.smm.outbound(xml);
@@ -384,14 +396,15 @@ export class C2SSession implements TransportHandler, LocalSession {
         return;
       }
       if (!this.transport) return; // hibernating: kept for the resumption
-      this.writeRaw(xml);
-      if (counted === 'ask') this.writeRaw('<r xmlns="urn:xmpp:sm:3"/>');
+      this.writeRaw(xml, deferrable);
+      // The request rides with its stanza: counted as sent now, whenever the bytes leave.
+      if (counted === 'ask') this.writeRaw('<r xmlns="urn:xmpp:sm:3"/>', deferrable);
       return;
     }
-    this.writeRaw(xml);
+    this.writeRaw(xml, deferrable);
   }
 
-  private writeRaw(xml: string): void {
+  private writeRaw(xml: string, deferrable = false): void {
     const t = this.transport;
     if (!t) return;
     const buffered = t.bufferedBytes();
@@ -403,7 +416,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       this.end(false);
       return;
     }
-    t.sendRaw(xml);
+    t.sendRaw(xml, deferrable);
     // Characters, not bytes, and no framing: close enough for a running total the budget recounts exactly.
     this.ctx.sendBudget.note(this, buffered + xml.length);
   }

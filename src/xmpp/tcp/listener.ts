@@ -4,6 +4,7 @@ import type { CertificateStore } from '../../certs/index.js';
 import type { TcpConfig, ListenAddress } from './config.js';
 import { listenTcp } from './listen.js';
 import { TcpTransport } from './transport.js';
+import type { WriteCoalescer } from '../write-coalescing.js';
 
 export interface TcpListeners {
   addresses: { starttls: ListenAddress[]; directTls: ListenAddress[] };
@@ -15,6 +16,7 @@ export async function startTcpListeners(
   opts: {
     certs: CertificateStore;
     maxStanzaSize: number;
+    coalescer?: WriteCoalescer;
     accept(t: TcpTransport): void;
   },
 ): Promise<TcpListeners> {
@@ -44,6 +46,7 @@ export async function startTcpListeners(
               certs: opts.certs,
               maxStanzaSize: opts.maxStanzaSize,
               requireEncryption: cfg.requireEncryption,
+              coalescer: opts.coalescer,
             }),
           ),
         ),
@@ -59,6 +62,7 @@ export async function startTcpListeners(
                       certs: opts.certs,
                       maxStanzaSize: opts.maxStanzaSize,
                       requireEncryption: cfg.requireEncryption,
+                      coalescer: opts.coalescer,
                       tlsSocket,
                     }),
                   ),

@@ -6,6 +6,7 @@ import type tls from 'node:tls';
 import { Element, el } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { XmlSocket } from './xml-socket.js';
+import type { WriteCoalescer } from '../write-coalescing.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../transport.js';
 import type { CertificateStore } from '../../certs/index.js';
 import { channelBindings } from '../../certs/index.js';
@@ -14,6 +15,8 @@ export interface TcpTransportOptions {
   certs: CertificateStore;
   maxStanzaSize: number;
   requireEncryption: boolean;
+  /** Holds writes (write-coalescing.ts); by default until the end of the tick only. */
+  coalescer?: WriteCoalescer;
   /** The socket is already TLS (direct TLS port). */
   tlsSocket?: tls.TLSSocket;
 }
@@ -30,7 +33,7 @@ export class TcpTransport implements StreamTransport {
   ) {
     this.xs = new XmlSocket(
       socket,
-      { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.CLIENT },
+      { maxStanzaSize: opts.maxStanzaSize, defaultNs: NS.CLIENT, coalescer: opts.coalescer },
       {
         opened: (attrs) => this.onStreamOpened(attrs),
         element: (e) => this.onElement(e),
@@ -94,8 +97,8 @@ export class TcpTransport implements StreamTransport {
     );
   }
 
-  sendRaw(xml: string): void {
-    this.xs.write(xml);
+  sendRaw(xml: string, deferrable = false): void {
+    this.xs.write(xml, deferrable);
   }
 
   close(streamError?: Element): void {

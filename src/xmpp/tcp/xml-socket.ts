@@ -7,7 +7,7 @@ import type { Element } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { StreamError, type StreamErrorCondition } from '../errors.js';
 import { XmlStreamParser } from '../xml-stream.js';
-import { TickCork } from '../tick-cork.js';
+import { CorkedWrites, type WriteCoalescer } from '../write-coalescing.js';
 import { Utf8StreamDecoder } from '../utf8.js';
 
 export interface XmlSocketEvents {
@@ -27,6 +27,8 @@ export interface XmlSocketOptions {
   maxStanzaSize: number;
   /** Namespace of top-level elements: jabber:client or jabber:server. */
   defaultNs: typeof NS.CLIENT | typeof NS.SERVER;
+  /** Holds writes (write-coalescing.ts); by default until the end of the tick only. */
+  coalescer?: WriteCoalescer;
 }
 
 export class XmlSocket {
@@ -38,7 +40,7 @@ export class XmlSocket {
   private decoder = new Utf8StreamDecoder();
   private ended = false;
   private upgrading = false;
-  private cork = new TickCork();
+  private cork: CorkedWrites;
 
   constructor(
     socket: net.Socket,
@@ -46,6 +48,7 @@ export class XmlSocket {
     private readonly events: XmlSocketEvents,
     tlsSocket?: tls.TLSSocket,
   ) {
+    this.cork = new CorkedWrites(opts.coalescer);
     this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     this.socket = tlsSocket ?? socket;
     this.tlsSocket = tlsSocket ?? null;
@@ -99,10 +102,13 @@ export class XmlSocket {
     this.events.lost();
   };
 
-  /** Writes bytes (corked until the end of the tick); false once the stream is closed or upgrading. */
-  write(xml: string): boolean {
+  /**
+   * Writes bytes (corked until the end of the tick, or the coalescing window when `deferrable`); false once the
+   * stream is closed or upgrading.
+   */
+  write(xml: string, deferrable = false): boolean {
     if (this.ended || this.upgrading || this.socket.destroyed) return false;
-    this.cork.hold(this.socket);
+    this.cork.hold(this.socket, deferrable);
     this.socket.write(xml);
     return true;
   }
@@ -116,6 +122,8 @@ export class XmlSocket {
     if (this.ended) return;
     this.ended = true;
     const s = this.socket;
+    // Held frames leave first, then the error and the close, without waiting for the window.
+    this.cork.flush();
     if (!s.destroyed && !this.upgrading) {
       if (streamError) s.write(streamError.toString());
       s.end('</stream:stream>');
@@ -135,6 +143,8 @@ export class XmlSocket {
     // From here the bytes on the socket are TLS: the XML parser must not see them.
     this.upgrading = true;
     this.detach(raw);
+    // Nothing may stay corked in the plain socket's buffer once TLS takes it over.
+    this.cork.flush();
     raw.write(`<proceed xmlns="${NS.TLS}"/>`);
     try {
       const secure = await wrap(raw);
@@ -150,6 +160,7 @@ export class XmlSocket {
     const raw = this.socket;
     this.upgrading = true;
     this.detach(raw);
+    this.cork.flush();
     try {
       const secure = tls.connect({ ...options, socket: raw });
       await handshake(secure);
