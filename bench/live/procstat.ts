@@ -34,13 +34,18 @@ export function readProc(pid: number): ProcSample | undefined {
   }
 }
 
-/** CPU seconds of a process's children (the server's WebSocket edge process), 0 when it has none. */
-export function childrenCpuSeconds(pid: number): number {
+/** CPU seconds of the server's WebSocket edge child process (websocket.edge = process), 0 without one. */
+export function edgeCpuSeconds(pid: number): number {
   let total = 0;
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-      for (const k of kids ? kids.split(' ') : []) total += readProc(Number(k))?.cpuSeconds ?? 0;
+      for (const k of kids ? kids.split(' ') : []) {
+        // Only the edge (its process title): other children come and go (the web chat's brotli child exits after
+        // start), and a child that exits between two readings would make the difference negative.
+        if (!readFileSync(`/proc/${k}/cmdline`, 'utf8').startsWith('xmpp-websocket-edge')) continue;
+        total += readProc(Number(k))?.cpuSeconds ?? 0;
+      }
     }
   } catch {
     // gone, or no /proc

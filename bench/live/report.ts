@@ -25,6 +25,8 @@ export function metrics(r: TargetResult): Row[] {
   const add = (section: string, metric: string, unit: string, better: Row['better'], v: number): void => {
     rows.push({ section, metric, unit, better, values: { [r.target]: v } });
   };
+  const edgeTotal = r.phases.reduce((s, p) => s + p.edgeCpu, 0);
+  const hasEdge = edgeTotal > 0;
   for (const p of r.phases) {
     const secs = (p.endAt - p.startAt) / 1000;
     const s = p.label;
@@ -62,15 +64,16 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'delivery latency p99', 'ms', 'lower', d.p99);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
       add(s, 'server CPU per delivery', 'µs', 'lower', p.deliveries ? (p.serverCpu / p.deliveries) * 1e6 : NaN);
-      // websocket.edge = process: the main process above, its WebSocket edge child here (0 without one)
-      add(s, 'edge process CPU', 's', 'lower', p.edgeCpu);
-      add(s, 'edge process CPU per delivery', 'µs', 'lower', p.deliveries ? (p.edgeCpu / p.deliveries) * 1e6 : NaN);
+      // websocket.edge = process: the main process above, its WebSocket edge child here (blank when none ran)
+      const edge = hasEdge ? p.edgeCpu : NaN;
+      add(s, 'edge process CPU', 's', 'lower', edge);
+      add(s, 'edge process CPU per delivery', 'µs', 'lower', p.deliveries ? (edge / p.deliveries) * 1e6 : NaN);
       add(
         s,
         'server + edge CPU per delivery',
         'µs',
         'lower',
-        p.deliveries ? ((p.serverCpu + p.edgeCpu) / p.deliveries) * 1e6 : NaN,
+        p.deliveries && hasEdge ? ((p.serverCpu + p.edgeCpu) / p.deliveries) * 1e6 : NaN,
       );
     } else if (p.kind === 'nick') {
       const n = summarize(p.samples.nick);
@@ -106,13 +109,7 @@ export function metrics(r: TargetResult): Row[] {
     'lower',
     r.phases.reduce((s, p) => s + p.serverCpu, 0),
   );
-  add(
-    'whole run',
-    'edge process CPU',
-    's',
-    'lower',
-    r.phases.reduce((s, p) => s + p.edgeCpu, 0),
-  );
+  add('whole run', 'edge process CPU', 's', 'lower', hasEdge ? edgeTotal : NaN);
   add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
   add(
     'whole run',

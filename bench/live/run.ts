@@ -12,7 +12,7 @@ import type {
   WorkerReport,
 } from './messages.js';
 import { emptySamples } from './messages.js';
-import { childrenCpuSeconds, listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
+import { edgeCpuSeconds, listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
 import { append } from './stats.js';
 import { monoMicros } from './profile.js';
@@ -293,7 +293,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const planned = phases[i]!;
       const phase: Phase = { ...planned, id: i } as Phase;
       const cpu0 = readProc(target.pid)?.cpuSeconds ?? NaN;
-      const edge0 = childrenCpuSeconds(target.pid);
+      const edge0 = edgeCpuSeconds(target.pid);
       const h0 = harnessSeconds();
       const w0 = [...workerCpuMicros];
       const p: PhaseResult = {
@@ -377,7 +377,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.endAt = now();
       p.monoEnd = monoMicros();
       p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
-      p.edgeCpu = childrenCpuSeconds(target.pid) - edge0;
+      p.edgeCpu = edgeCpuSeconds(target.pid) - edge0;
       p.harnessCpu = harnessSeconds() - h0;
       p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);
       for (const r of latest.values()) {
