@@ -1,9 +1,15 @@
 // A WebSocket connection whose socket lives in the edge process, as the session sees it: the same StreamTransport
 // as the in-process WebSocket (RFC 7395 framing, stanza size limit, stream errors), writing through the edge link.
-import { Element, el } from '../xmpp/xml.js';
-import { NS } from '../xmpp/namespaces.js';
-import { StreamError } from '../xmpp/errors.js';
+import type { Element } from '../xmpp/xml.js';
 import { XmlStreamParser } from '../xmpp/xml-stream.js';
+import {
+  CLOSE_XML,
+  framedElement,
+  framedParserOptions,
+  openXml,
+  readTextMessage,
+  refusedMessage,
+} from '../xmpp/websocket-framing.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../xmpp/transport.js';
 
 /** What a transport needs from the link to its edge process. */
@@ -37,8 +43,8 @@ export class EdgeTransport implements StreamTransport {
     private maxStanzaSize: number,
   ) {
     this.parser = new XmlStreamParser(
-      { element: (e) => this.onElement(e) },
-      { framed: true, maxStanzaSize, maxDepth: 64 },
+      { element: (e) => framedElement(e, this.handler) },
+      framedParserOptions(maxStanzaSize),
     );
   }
 
@@ -48,18 +54,7 @@ export class EdgeTransport implements StreamTransport {
     if (this.closedByServer) return;
     // Any message is a sign of life, whitespace keepalives included.
     this.handler.touch?.();
-    if (payload.length > this.maxStanzaSize) {
-      this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
-      return;
-    }
-    try {
-      this.parser.write(payload.toString('utf8'));
-      if (!this.parser.atElementBoundary)
-        throw new StreamError('not-well-formed', 'a WebSocket message must hold whole elements');
-    } catch (err) {
-      const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
-      this.handler.streamError(e.condition, e.text);
-    }
+    readTextMessage(this.parser, payload, this.maxStanzaSize, this.handler);
   }
 
   onBinary(): void {
@@ -70,8 +65,7 @@ export class EdgeTransport implements StreamTransport {
   /** ws refused a frame in the edge (1009 too large, 1007 not UTF-8); the edge waits for our stream error. */
   onRefused(code: number): void {
     if (this.closedByServer) return;
-    if (code === 1009) this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
-    else this.handler.streamError('not-well-formed', 'the message is not valid UTF-8');
+    refusedMessage(code, this.maxStanzaSize, this.handler);
   }
 
   /** The connection is gone: closed by the peer, or lost with the edge process. */
@@ -82,25 +76,10 @@ export class EdgeTransport implements StreamTransport {
     this.closedByServer = true;
   }
 
-  private onElement(e: Element): void {
-    if (e.attrs.xmlns === NS.FRAMING) {
-      if (e.name === 'open') this.handler.streamOpened(e.attrs);
-      else if (e.name === 'close') this.handler.streamClosed();
-      else this.handler.streamError('unsupported-stanza-type', `unknown framing element <${e.name}/>`);
-      return;
-    }
-    // RFC 7395 §3.3.3: a bare <message/> is in the client namespace.
-    if (e.attrs.xmlns === undefined && (e.name === 'message' || e.name === 'presence' || e.name === 'iq'))
-      e.attrs.xmlns = NS.CLIENT;
-    this.handler.element(e);
-  }
-
   // ---- StreamTransport ----
 
   sendOpen(h: StreamHeader): void {
-    this.sendRaw(
-      el('open', { xmlns: NS.FRAMING, from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }).toString(),
-    );
+    this.sendRaw(openXml(h));
   }
 
   sendRaw(xml: string): void {
@@ -122,7 +101,7 @@ export class EdgeTransport implements StreamTransport {
     this.closedByServer = true;
     if (this.gone) return;
     if (streamError) this.write(streamError.toString());
-    this.write(el('close', { xmlns: NS.FRAMING }).toString());
+    this.write(CLOSE_XML);
     this.link.close(this.id, 1000);
   }
 

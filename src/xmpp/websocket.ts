@@ -3,10 +3,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { Element, el } from './xml.js';
-import { NS } from './namespaces.js';
-import { StreamError } from './errors.js';
-import { XmlStreamParser, type StreamParserHandler, type StreamParserOptions } from './xml-stream.js';
+import type { Element } from './xml.js';
+import { XmlStreamParser, type StreamParserHandler } from './xml-stream.js';
+import {
+  CLOSE_XML,
+  framedElement,
+  framedParserOptions,
+  openXml,
+  readTextMessage,
+  refusedMessage,
+} from './websocket-framing.js';
 import { CorkedWrites, type WriteCoalescer } from './write-coalescing.js';
 import { textFrame } from './ws-frame.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
@@ -65,14 +71,6 @@ function onWsError(): void {
   /* 'close' follows */
 }
 
-/** Parser options per stanza size limit, shared by every connection. */
-const parserOpts = new Map<number, StreamParserOptions>();
-function parserOptions(maxStanzaSize: number): StreamParserOptions {
-  let o = parserOpts.get(maxStanzaSize);
-  if (!o) parserOpts.set(maxStanzaSize, (o = Object.freeze({ framed: true, maxStanzaSize, maxDepth: 64 })));
-  return o;
-}
-
 export class WebSocketTransport implements StreamTransport, StreamParserHandler {
   readonly kind = 'websocket' as const;
   handler!: TransportHandler;
@@ -93,7 +91,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     openSet?.add(ws);
     this.cork = new CorkedWrites(coalescer);
     this.socket = (ws as unknown as { _socket?: Socket })._socket;
-    this.parser = new XmlStreamParser(this, parserOptions(maxStanzaSize));
+    this.parser = new XmlStreamParser(this, framedParserOptions(maxStanzaSize));
     if (ws instanceof XmppWebSocket) {
       ws.transport = this;
     } else {
@@ -108,11 +106,8 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
 
   /** ws is about to close the socket (XmppWebSocket.close). */
   beforeClose(code: number | undefined): void {
-    if (!this.closedByServer && this.ws.readyState === this.ws.OPEN) {
-      if (code === 1009) this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
-      // 1007: a text message that is not valid UTF-8, which XML calls a fatal error.
-      else if (code === 1007) this.handler.streamError('not-well-formed', 'the message is not valid UTF-8');
-    }
+    if (!this.closedByServer && this.ws.readyState === this.ws.OPEN)
+      refusedMessage(code, this.maxStanzaSize, this.handler);
   }
 
   onClose(): void {
@@ -129,38 +124,16 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
       this.handler.streamError('unsupported-encoding', 'XMPP over WebSocket uses text messages');
       return;
     }
-    if (buf.length > this.maxStanzaSize) {
-      this.handler.streamError('policy-violation', `stanza larger than ${this.maxStanzaSize} bytes`);
-      return;
-    }
-    try {
-      this.parser.write(buf.toString('utf8'));
-      if (!this.parser.atElementBoundary)
-        throw new StreamError('not-well-formed', 'a WebSocket message must hold whole elements');
-    } catch (err) {
-      const e = err instanceof StreamError ? err : new StreamError('internal-server-error');
-      this.handler.streamError(e.condition, e.text);
-    }
+    readTextMessage(this.parser, buf, this.maxStanzaSize, this.handler);
   }
 
   /** A whole element from the parser (this transport is its handler: no closure per connection). */
   element(e: Element): void {
-    if (e.attrs.xmlns === NS.FRAMING) {
-      if (e.name === 'open') this.handler.streamOpened(e.attrs);
-      else if (e.name === 'close') this.handler.streamClosed();
-      else this.handler.streamError('unsupported-stanza-type', `unknown framing element <${e.name}/>`);
-      return;
-    }
-    // RFC 7395 §3.3.3: stanzas carry their namespace themselves; a bare <message/> is in the client namespace.
-    if (e.attrs.xmlns === undefined && (e.name === 'message' || e.name === 'presence' || e.name === 'iq'))
-      e.attrs.xmlns = NS.CLIENT;
-    this.handler.element(e);
+    framedElement(e, this.handler);
   }
 
   sendOpen(h: StreamHeader): void {
-    this.sendRaw(
-      el('open', { xmlns: NS.FRAMING, from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }).toString(),
-    );
+    this.sendRaw(openXml(h));
   }
 
   sendRaw(xml: string, deferrable = false): void {
@@ -182,7 +155,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     this.closedByServer = true;
     if (this.ws.readyState === this.ws.OPEN) {
       if (streamError) this.ws.send(streamError.toString());
-      this.ws.send(el('close', { xmlns: NS.FRAMING }).toString());
+      this.ws.send(CLOSE_XML);
       this.ws.close(1000);
       // Held frames, then the error and the closing handshake, leave now rather than when the window ends.
       this.cork.flush();
