@@ -25,28 +25,22 @@ execFileSync(
   { stdio: 'inherit' },
 );
 const serverDir = join(out, 'dist', 'plugin', 'server');
-await build({
-  entryPoints: [join(serverDir, 'lib', 'plugin.js')],
-  outfile: join(serverDir, 'plugin.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+/** One ES-module bundle of our own code for Node; dependencies stay in node_modules. */
+const bundleFor = (entry, outfile) =>
+  build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+await bundleFor(join(serverDir, 'lib', 'plugin.js'), join(serverDir, 'plugin.mjs'));
 // The WebSocket edge (websocket.edge = process) runs in a child process: its entry is a bundle of its own, which
 // the server looks for beside its bundle.
-await build({
-  entryPoints: [join(out, 'dist', 'src', 'edge', 'child.js')],
-  outfile: join(serverDir, 'edge-child.mjs'),
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-});
+await bundleFor(join(out, 'dist', 'src', 'edge', 'child.js'), join(serverDir, 'edge-child.mjs'));
 // The bundle sits two folders below dist/ like dist/src/webchat/assets.js, so its relative lookup of the
 // shipped ConverseJS (dist/converse.js) is the same.
 for (const d of ['lib', 'federation']) rmSync(join(serverDir, d), { recursive: true });
