@@ -26,24 +26,33 @@ test('a prepared stanza escapes the characters XML needs escaped in a recipient 
   assert.ok(p.forServer(odd).startsWith('<message xmlns="jabber:server" to="v@anon.localhost/a&amp;b'));
 });
 
-test('sockets corked in one tick are all uncorked at its end and every frame arrives', async () => {
+/** `n` loopback TCP connections: the server's sockets, the clients, what each client has read so far. */
+async function socketPairs(n: number) {
   const accepted: Socket[] = [];
   const server = createServer((s) => accepted.push(s));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  const N = 5;
   const clients = await Promise.all(
     Array.from(
-      { length: N },
+      { length: n },
       () =>
         new Promise<Socket>((r) => {
           const c = connect(port, '127.0.0.1', () => r(c));
         }),
     ),
   );
-  while (accepted.length < N) await new Promise((r) => setImmediate(r));
+  while (accepted.length < n) await new Promise((r) => setImmediate(r));
   const got = clients.map(() => '');
   clients.forEach((c, i) => c.on('data', (d) => (got[i] += d.toString())));
+  const close = async () => {
+    for (const s of [...clients, ...accepted]) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return { accepted, clients, got, close };
+}
+
+test('sockets corked in one tick are all uncorked at its end and every frame arrives', async () => {
+  const { accepted, clients, got, close } = await socketPairs(5);
   const corks = accepted.map(() => new CorkedWrites());
   for (let frame = 0; frame < 3; frame++)
     accepted.forEach((s, i) => {
@@ -70,28 +79,12 @@ test('sockets corked in one tick are all uncorked at its end and every frame arr
   assert.is(accepted[0]!.writableCorked, 1);
   await new Promise((r) => process.nextTick(r));
   assert.is(accepted[0]!.writableCorked, 0);
-  for (const s of [...clients, ...accepted]) s.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
+  await close();
 });
 
 test('busy sockets held for the coalescing window share one timer and release every frame, in order', async () => {
-  const accepted: Socket[] = [];
-  const server = createServer((s) => accepted.push(s));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
   const N = 40;
-  const clients = await Promise.all(
-    Array.from(
-      { length: N },
-      () =>
-        new Promise<Socket>((r) => {
-          const c = connect(port, '127.0.0.1', () => r(c));
-        }),
-    ),
-  );
-  while (accepted.length < N) await new Promise((r) => setImmediate(r));
-  const got = clients.map(() => '');
-  clients.forEach((c, i) => c.on('data', (d) => (got[i] += d.toString())));
+  const { accepted, clients, got, close } = await socketPairs(N);
   const co = new WriteCoalescer({ windowMs: 400, maxHeldBytes: 1 << 20 });
   const corks = accepted.map(() => new CorkedWrites(co));
   const write = (frame: string) =>
@@ -135,8 +128,7 @@ test('busy sockets held for the coalescing window share one timer and release ev
     );
   } finally {
     globalThis.setTimeout = realSetTimeout;
-    for (const s of [...clients, ...accepted]) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await close();
   }
 });
 
