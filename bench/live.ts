@@ -54,6 +54,7 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --keep               keep the servers' temp folders (config, data, logs)
   --cpu-prof           profile our server (node --cpu-prof) and print each phase's top functions by self time;
                        the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
+  --node-args ARGS     extra node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc")
   --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,6 +105,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-args': { type: 'string', default: '' },
       nice: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -191,6 +193,7 @@ async function main(): Promise<number> {
               log,
               name,
               cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
+              nodeArgs: values['node-args']!.split(/\s+/).filter(Boolean),
               config:
                 name === 'ours-all'
                   ? { muc: { visibleOccupants: { mode: 'all' } } }

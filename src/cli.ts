@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './config.js';
 import type { Raw } from './config-schema.js';
 import { createServer } from './index.js';
+import { applyHeapFlags } from './heap-flags.js';
 import { AccountStore } from './auth/accounts.js';
 import { certs, check, destroyRoom, rooms } from './admin/offline.js';
 import { askRunningServer } from './control/channel.js';
@@ -268,6 +269,7 @@ async function main(): Promise<void> {
     }
     return;
   }
+  applyHeapFlags();
   let server: ReturnType<typeof createServer>;
   try {
     server = createServer(config); // validates the module sections (muc, archive, tcp, …)
