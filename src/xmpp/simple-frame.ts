@@ -62,7 +62,7 @@ export function parseSimpleFrame(s: string, maxDepth: number, defaultNs: string 
   while (i < n && isSpace(s.charCodeAt(i))) i++;
   if (s.charCodeAt(i) !== LT) return null;
   const stack: Element[] = [];
-  let root: Element | null = null;
+  let root: Element;
   // At a `<`.
   for (;;) {
     i++;
