@@ -14,7 +14,7 @@ import {
   refusedMessage,
 } from './websocket-framing.js';
 import { CorkedWrites, type WriteCoalescer } from './write-coalescing.js';
-import { textFrame } from './ws-frame.js';
+import { spliceFrame, textFrame } from './ws-frame.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 /**
@@ -77,6 +77,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   private parser: XmlStreamParser;
   private closedByServer = false;
   private cork: CorkedWrites;
+  /** The TCP socket below ws when frames may be written to it directly (no extension: no compression state). */
   private readonly socket: Socket | undefined;
 
   constructor(
@@ -90,7 +91,8 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   ) {
     openSet?.add(ws);
     this.cork = new CorkedWrites(coalescer);
-    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    // Extensions are settled by the upgrade, before the transport exists.
+    this.socket = ws.extensions === '' ? (ws as unknown as { _socket?: Socket })._socket : undefined;
     this.parser = new XmlStreamParser(this, framedParserOptions(maxStanzaSize));
     if (ws instanceof XmppWebSocket) {
       ws.transport = this;
@@ -139,7 +141,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     const s = this.socket;
-    if (!s || this.ws.extensions !== '') {
+    if (!s) {
       this.ws.send(xml);
       return;
     }
@@ -148,6 +150,17 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     // Below ws: one write of a prebuilt frame. Safe without extensions (no compression state), and ws writes its
     // own frames (close, ping, pong) whole, so frames never interleave; bufferedAmount still counts these bytes.
     s.write(textFrame(xml));
+  }
+
+  sendSplice(head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const s = this.socket;
+    if (!s) {
+      this.ws.send(Buffer.concat([head, mid, tail]), { binary: false });
+      return;
+    }
+    this.cork.hold(s, deferrable);
+    s.write(spliceFrame(head, mid, tail));
   }
 
   close(streamError?: Element): void {
