@@ -9,6 +9,12 @@
 // bytes count in the connection's buffered bytes, so send-buffer limits keep counting them; past `maxHeldBytes` a
 // connection is released at the end of the tick.
 //
+// The window widens with load: each write is a syscall (~10 µs on a small VM, the largest part of a delivery's cost),
+// so when the fan-out writes of all connections together pass `writesPerSecond`, the window grows (up to
+// `maxWindowMs`) until they fit: at a steady message rate N busy connections write N / window times a second, so the
+// window that fits is N / writesPerSecond. When writes fall below the budget (a quieter room, viewers gone) it
+// narrows back toward `windowMs`. A busy room trades latency (up to the window) for CPU; a quiet one keeps both low.
+//
 // Two ways to hold: CorkedWrites corks the socket (its own buffer holds the writes: TCP, S2S), HeldFrames keeps the
 // frames in its own list and writes them as one buffer at release (WebSocket: no Writable bookkeeping per frame).
 import type { Writable } from 'node:stream';
@@ -20,7 +26,14 @@ export interface CoalescingOptions {
   windowMs: number;
   /** Held bytes on one socket past which it is released at the end of the tick. */
   maxHeldBytes: number;
+  /** The widest the window grows under load, in ms (default: windowMs, a fixed window). */
+  maxWindowMs?: number;
+  /** Fan-out writes a second (all connections together) past which the window widens (default 1000). */
+  writesPerSecond?: number;
 }
+
+/** How often the window is re-fitted to the writes counted since the last fit. */
+const FIT_EVERY_MS = 500;
 
 const IDLE = 0;
 /** Held, released by the end-of-tick callback. */
@@ -35,7 +48,14 @@ export class WriteCoalescer {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   /** Deadlines this close together are released by one timer callback. */
-  private readonly slackMs: number;
+  private slackMs: number;
+  /** The current window (ms): `options.windowMs` when quiet, up to `maxWindowMs` under load. */
+  windowMs: number;
+  private readonly maxWindowMs: number;
+  private readonly writesPerSecond: number;
+  /** Fan-out writes (releases carrying room frames) since `fitAt`. */
+  private writes = 0;
+  private fitAt = performance.now();
   private readonly releaseTick = (): void => {
     const list = this.tick;
     this.tick = [];
@@ -62,7 +82,36 @@ export class WriteCoalescer {
   };
 
   constructor(readonly options: CoalescingOptions) {
+    this.windowMs = options.windowMs;
     this.slackMs = options.windowMs / 8;
+    this.maxWindowMs = Math.max(options.windowMs, options.maxWindowMs ?? options.windowMs);
+    this.writesPerSecond = options.writesPerSecond ?? 1000;
+  }
+
+  /** A release carried fan-out frames (one write syscall). `now`: performance.now(). */
+  wrote(now: number): void {
+    this.writes++;
+    if (now - this.fitAt >= FIT_EVERY_MS) this.fit(now);
+  }
+
+  /** Re-fits the window when due (also called as fan-out frames arrive, so a quiet spell narrows it). */
+  maybeFit(now: number): void {
+    if (now - this.fitAt >= FIT_EVERY_MS) this.fit(now);
+  }
+
+  /**
+   * Busy connections each write about once per window: at the current window W, `rate` writes a second means about
+   * rate × W of them, and the window that brings their writes to the budget is that count / budget.
+   */
+  private fit(now: number): void {
+    const rate = (this.writes * 1000) / (now - this.fitAt);
+    this.writes = 0;
+    this.fitAt = now;
+    const base = this.options.windowMs;
+    if (base <= 0 || this.maxWindowMs <= base) return;
+    const w = (this.windowMs * rate) / this.writesPerSecond;
+    this.windowMs = w < base ? base : w > this.maxWindowMs ? this.maxWindowMs : w;
+    this.slackMs = this.windowMs / 8;
   }
 
   holdForTick(c: HeldWrites): void {
@@ -126,11 +175,10 @@ export abstract class HeldWrites {
     const co = this.coalescer;
     if (deferrable) this.fanOut = true;
     if (this.state === IDLE) {
-      const w = co.options.windowMs;
-      if (deferrable && w > 0 && performance.now() - this.lastFlush < w) {
+      if (deferrable && co.options.windowMs > 0 && this.busy(co)) {
         // Busy: at most one flush per window; the frames wait for the end of the window that began at the last one.
         this.state = WINDOW;
-        this.deadline = this.lastFlush + w;
+        this.deadline = this.lastFlush + co.windowMs;
         co.holdForWindow(this);
       } else {
         this.state = TICK;
@@ -146,6 +194,13 @@ export abstract class HeldWrites {
     return false;
   }
 
+  /** Fan-out frames left within the current window (the coalescer's window is re-fitted on the way). */
+  private busy(co: WriteCoalescer): boolean {
+    const now = performance.now();
+    co.maybeFit(now);
+    return now - this.lastFlush < co.windowMs;
+  }
+
   /** Writes what is held now (before a close, a TLS upgrade or a stream error, so they follow the held frames). */
   flush(): void {
     this.release();
@@ -155,7 +210,10 @@ export abstract class HeldWrites {
   release(): void {
     if (this.state === IDLE) return;
     this.state = IDLE;
-    if (this.fanOut) this.lastFlush = performance.now();
+    if (this.fanOut) {
+      this.lastFlush = performance.now();
+      this.coalescer.wrote(this.lastFlush);
+    }
     this.fanOut = false;
     this.writeOut();
   }
