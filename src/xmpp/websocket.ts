@@ -123,7 +123,12 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     if (this.closedByServer) return;
     // Any message is a sign of life, whitespace keepalives included, not only whole stanzas.
     this.handler.touch?.();
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands over a Buffer (binaryType nodebuffer): Buffer.from() of it would copy every message.
+    const buf = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
       this.handler.streamError('unsupported-encoding', 'XMPP over WebSocket uses text messages');
       return;

@@ -4,6 +4,7 @@ import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
 import { Element, attrString } from './xml.js';
 import { StreamError } from './errors.js';
+import { parseSimpleFrame } from './simple-frame.js';
 
 export interface StreamParserHandler {
   /** TCP streams: the `<stream:stream>` header was read. */
@@ -26,6 +27,8 @@ export interface StreamParserOptions {
   defaultNs?: string;
   /** Largest element nesting depth inside a stanza. */
   maxDepth?: number;
+  /** Framed mode: parse every message with saxes, never with the one-pass parser of simple messages (tests). */
+  saxesOnly?: boolean;
   /**
    * Framed mode: namespace declarations on the virtual root, so that frames using a prefix they do not declare
    * (livechat's `db:` elements over XEP-0468) still resolve it with getNS().
@@ -190,14 +193,25 @@ export class XmlStreamParser {
   write(chunk: string): void {
     if (this.failed) return;
     try {
+      // A chunk starting with `<` and not `<?` (nearly every framed message) needs neither test below.
+      const plain = chunk.charCodeAt(0) === 60 && chunk.charCodeAt(1) !== 63;
       if (!this.fed || this.opts.framed) {
         // An XML declaration may start a stream (and, leniently, a WebSocket frame); saxes only takes it at offset 0.
-        const decl = XML_DECL.exec(chunk);
+        const decl = plain ? null : XML_DECL.exec(chunk);
         if (decl) chunk = chunk.slice(decl[0].length);
         this.fed = true;
       }
       // Keepalive whitespace between stanzas: nothing to parse, and it must not add up toward the size limit.
-      if (this.idle && WHITESPACE.test(chunk)) return;
+      if (this.idle && !plain && WHITESPACE.test(chunk)) return;
+      // A framed message at a boundary that is one simple element: parsed without a saxes parser (simple-frame.ts).
+      if (!this.lease && this.opts.framed && !this.opts.saxesOnly && chunk.length <= this.opts.maxStanzaSize) {
+        const e = parseSimpleFrame(chunk, this.opts.maxDepth ?? 0, this.opts.defaultNs);
+        if (e) {
+          this.idle = true;
+          this.topLevelElement(e);
+          return;
+        }
+      }
       if (!this.lease) {
         const l = leaseFramed(this.root, this.opts.rootAttrs);
         l.owner = this;
@@ -285,11 +299,19 @@ export class XmlStreamParser {
     if (depth === this.topLevel) {
       this.checkSize();
       this.atBoundary();
-      // Namespaced prefixes (stream:features etc.) resolve against the stream root: keep the link for getNS().
-      el.parent = this.opts.framed && !this.opts.rootAttrs ? null : this.stack[0];
-      this.handler.element(el);
-      el.parent = null;
+      this.topLevelElement(el);
     }
+  }
+
+  private topLevelElement(el: Element): void {
+    // Namespaced prefixes (stream:features etc.) resolve against the stream root: keep the link for getNS().
+    el.parent = this.opts.framed && !this.opts.rootAttrs ? null : this.lease ? this.stack[0] : this.framedRootEl;
+    this.handler.element(el);
+    el.parent = null;
+  }
+
+  private get framedRootEl(): Element {
+    return framedRoot(this.root, this.opts.rootAttrs);
   }
 
   saxText(t: string): void {
