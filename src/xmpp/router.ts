@@ -173,7 +173,8 @@ export class Router {
     const full = typeof to === 'string' ? to : to.toString();
     const s = this.byFull.get(full);
     if (s) {
-      s.sendRaw(p.forClient(full));
+      if (s.sendPrepared) s.sendPrepared(p);
+      else s.sendRaw(p.forClient(full));
       return true;
     }
     const domain = typeof to === 'string' ? parseJid(to)?.domain : to.domain;
