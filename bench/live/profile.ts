@@ -60,10 +60,7 @@ const KINDS: Array<[kind: string, test: (fn: string, file: string) => boolean]> 
   ],
 ];
 const STAGES: Array<[kind: string, test: (fn: string, file: string) => boolean]> = [
-  [
-    'parsing (no handler reached)',
-    (_, f) => f.includes('/saxes/') || f.endsWith('xml-stream.js'),
-  ],
+  ['parsing (no handler reached)', (_, f) => f.includes('/saxes/') || f.endsWith('xml-stream.js')],
   ['writes at the end of a tick', (fn) => fn === 'releaseTick' || fn === 'Writable.uncork'],
   ['ws frame reading', (_, f) => f.endsWith('ws/lib/receiver.js')],
 ];
