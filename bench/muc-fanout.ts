@@ -10,7 +10,8 @@
 // the tick only (--coalesce-ms 0), since a closed loop would otherwise measure the coalescing window.
 // Paced (--rate R): R messages a second, one per tick as a live room sends them, against the raw `ws` broadcast
 // (corked per tick), the MUC path with writes held to the end of the tick, and the MUC path with the write-coalescing
-// window (c2s.coalesceMs); each with server-thread CPU per delivery and delivery latency p50/p99.
+// window (c2s.coalesceMs), fixed and widening under load up to c2s.coalesceMaxMs (--coalesce-max-ms); each with
+// server-thread CPU per delivery and delivery latency p50/p99.
 //
 // Occupants are the shipped c2s stack on the server side of each socket: C2SSession (stream management off, the
 // send-buffer bound that drops clients who stop reading) over WebSocketTransport with its write coalescing. Each session
@@ -64,6 +65,8 @@ const WITH_ARCHIVE = arg('archive', 0) === 1;
 const RATE = arg('rate', 0);
 /** The MUC path's write-coalescing window (c2s.coalesceMs) in the rounds, and the window compared in paced mode. */
 const COALESCE_MS = arg('coalesce-ms', RATE > 0 ? validateConfig({}).c2s.coalesceMs : 0);
+/** Paced mode: the widest window under load (c2s.coalesceMaxMs) for the adaptive-window runs. */
+const COALESCE_MAX_MS = arg('coalesce-max-ms', Math.max(COALESCE_MS, validateConfig({}).c2s.coalesceMaxMs));
 /** --edge 0: skip the comparison with the sockets in a WebSocket edge process. */
 const WITH_EDGE = arg('edge', 1) === 1;
 
@@ -301,15 +304,21 @@ async function mucSetup(
   presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>,
   durable = false,
   coalesceMs = COALESCE_MS,
+  coalesceMaxMs = coalesceMs,
 ) {
   const config = validateConfig({
     domain: 'localhost',
     mucHost: HOST,
     dataDir: tmpdir(),
     limits: { maxSendBufferBytes: MAX_BUFFERED },
-    c2s: { coalesceMs },
+    c2s: { coalesceMs, coalesceMaxMs },
   });
-  const coalescer = new WriteCoalescer({ windowMs: config.c2s.coalesceMs, maxHeldBytes: config.c2s.coalesceMaxBytes });
+  const coalescer = new WriteCoalescer({
+    windowMs: config.c2s.coalesceMs,
+    maxHeldBytes: config.c2s.coalesceMaxBytes,
+    maxWindowMs: config.c2s.coalesceMaxMs,
+    writesPerSecond: config.c2s.coalesceWritesPerSecond,
+  });
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('anon.localhost');
   router.addUserHost('localhost');
@@ -368,12 +377,14 @@ async function mucFanout(
   durable = false,
   edgePid?: number,
   coalesceMs = COALESCE_MS,
+  coalesceMaxMs = coalesceMs,
 ): Promise<Result & { drops: number }> {
   const { muc, sessions, drops, teardown } = await mucSetup(
     servers,
     ['moderator', 'participant', 'visitor'],
     durable,
     coalesceMs,
+    coalesceMaxMs,
   );
   await muc.start();
   // Joins first, history off, so the measurement sees only the new messages.
@@ -472,6 +483,11 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
       `MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`,
       await mucFanout(servers, clients, false, undefined, COALESCE_MS),
     ]);
+    if (COALESCE_MAX_MS > COALESCE_MS)
+      runs.push([
+        `MUC, coalesceMs ${COALESCE_MS}→${COALESCE_MAX_MS} (pass ${pass})`,
+        await mucFanout(servers, clients, false, undefined, COALESCE_MS, COALESCE_MAX_MS),
+      ]);
   }
   console.log('');
   console.log(

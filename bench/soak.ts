@@ -2,10 +2,12 @@
 // room for `--minutes` — join, chat a little, stay a while, leave, come back — and every `--sample-seconds` the
 // heap after GC, external memory and RSS are sampled. After the warm-up the least-squares slope of each is printed;
 // the run is flagged as a leak when the heap keeps growing (slope and last-quarter mean both past thresholds).
-// Bounded caches (parsed JIDs, computed avatars: 10,000 by default) fill up over the first thousands of distinct
-// viewers and look like growth; the heap once everyone has left, against the heap before anyone came, is printed too.
+// Bounded caches (parsed JIDs, computed avatars' PNGs and vCards) fill up over the first thousands of distinct
+// viewers and look like growth, so the verdict judges the second half of the run (`--steady-from-minute`, default
+// half of --minutes), when they are full; the slope from the end of the warm-up is printed too, and the heap once
+// everyone has left against the heap before anyone came.
 // Usage: npm run bench:soak -- [--minutes 60] [--viewers 400] [--stay 60] [--sample-seconds 30] [--warmup-minutes 5]
-//        [--no-avatars]
+//        [--steady-from-minute M] [--no-avatars]
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ const VIEWERS = Math.min(arg('viewers', 400), 5000);
 const STAY = arg('stay', 60);
 const SAMPLE_S = Math.max(5, arg('sample-seconds', 30));
 const WARMUP_MIN = arg('warmup-minutes', Math.min(5, MINUTES / 4));
+const STEADY_MIN = Math.max(WARMUP_MIN, arg('steady-from-minute', MINUTES / 2));
 if (!(MINUTES > 0 && MINUTES <= 24 * 60)) throw new Error('--minutes must be between 0 and 1440');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npm run bench:soak does)');
@@ -171,40 +174,69 @@ try {
   await stop();
 }
 
-const steady = samples.filter((s) => s.t >= WARMUP_MIN && s.occupants > 0);
-if (steady.length < 4) {
-  console.log(`\nonly ${steady.length} samples after the ${WARMUP_MIN}-minute warm-up: run longer for a slope`);
+interface Trend {
+  from: number;
+  to: number;
+  n: number;
+  heap: number; // bytes per minute, least squares
+  rss: number;
+  external: number;
+  firstQ: number; // mean heap of the first and last quarter of the samples
+  lastQ: number;
+}
+
+function trend(from: number): Trend | null {
+  const part = samples.filter((s) => s.t >= from && s.occupants > 0);
+  if (part.length < 4) return null;
+  const xs = part.map((s) => s.t);
+  const q = Math.max(1, Math.floor(part.length / 4));
+  return {
+    from: xs[0]!,
+    to: xs[xs.length - 1]!,
+    n: part.length,
+    heap: slope(
+      xs,
+      part.map((s) => s.heap),
+    ),
+    rss: slope(
+      xs,
+      part.map((s) => s.rss),
+    ),
+    external: slope(
+      xs,
+      part.map((s) => s.external),
+    ),
+    firstQ: mean(part.slice(0, q).map((s) => s.heap)),
+    lastQ: mean(part.slice(-q).map((s) => s.heap)),
+  };
+}
+
+function printTrend(label: string, t: Trend): void {
+  console.log(
+    `  ${label} (${t.n} samples, ${t.from.toFixed(1)}–${t.to.toFixed(1)} min): heap after GC ${(t.heap / 1024).toFixed(1)} KiB/min (first quarter ${MB(t.firstQ)} MB, last quarter ${MB(t.lastQ)} MB); external ${(t.external / 1024).toFixed(1)} KiB/min; RSS ${(t.rss / 1024).toFixed(1)} KiB/min`,
+  );
+}
+
+const afterWarmup = trend(WARMUP_MIN);
+const steadyPart = trend(STEADY_MIN);
+if (!afterWarmup || !steadyPart) {
+  console.log(
+    `\ntoo few samples after minute ${STEADY_MIN} (at least 4 with viewers in the room): run longer for a slope`,
+  );
 } else {
-  const xs = steady.map((s) => s.t);
-  const heapSlope = slope(
-    xs,
-    steady.map((s) => s.heap),
-  );
-  const rssSlope = slope(
-    xs,
-    steady.map((s) => s.rss),
-  );
-  const extSlope = slope(
-    xs,
-    steady.map((s) => s.external),
-  );
-  const q = Math.max(1, Math.floor(steady.length / 4));
-  const firstQ = mean(steady.slice(0, q).map((s) => s.heap));
-  const lastQ = mean(steady.slice(-q).map((s) => s.heap));
   const last = lastCounts;
   console.log(
-    `\nafter warm-up (${steady.length} samples, ${xs[0]!.toFixed(1)}–${xs[xs.length - 1]!.toFixed(1)} min; ${last.joins ?? 0} joins, ${last.leaves ?? 0} leaves, ${last.messagesSent ?? 0} messages sent, ${last.messagesReceived ?? 0} received, ${last.errors ?? 0} errors):`,
+    `\n${last.joins ?? 0} joins, ${last.leaves ?? 0} leaves, ${last.messagesSent ?? 0} messages sent, ${last.messagesReceived ?? 0} received, ${last.errors ?? 0} errors`,
   );
-  console.log(
-    `  heap after GC: ${(heapSlope / 1024).toFixed(1)} KiB/min (first quarter ${MB(firstQ)} MB, last quarter ${MB(lastQ)} MB)`,
-  );
-  console.log(`  external: ${(extSlope / 1024).toFixed(1)} KiB/min; RSS: ${(rssSlope / 1024).toFixed(1)} KiB/min`);
-  // A leak: the heap keeps growing after warm-up — at least 64 KiB/min (a few MB an hour) and the last quarter
-  // above the first by more than 5%. Occupancy wanders with the churn, so small slopes are noise.
-  const leak = heapSlope > 64 * 1024 && lastQ > firstQ * 1.05;
+  printTrend(`after the ${WARMUP_MIN}-minute warm-up (bounded caches still filling)`, afterWarmup);
+  printTrend(`steady state, from minute ${STEADY_MIN} (the verdict)`, steadyPart);
+  // A leak: the heap keeps growing once the caches are full — at least 64 KiB/min (a few MB an hour) and the last
+  // quarter above the first by more than 5%. Occupancy wanders with the churn, so small slopes are noise.
+  const leak = steadyPart.heap > 64 * 1024 && steadyPart.lastQ > steadyPart.firstQ * 1.05;
   console.log(
     leak
-      ? `LEAK: heap grows ${(heapSlope / 1024).toFixed(0)} KiB/min after warm-up`
-      : 'no leak: heap flat after warm-up',
+      ? `LEAK: heap grows ${(steadyPart.heap / 1024).toFixed(0)} KiB/min from minute ${STEADY_MIN}`
+      : `no leak: heap flat from minute ${STEADY_MIN}`,
   );
+  process.exitCode = leak ? 1 : 0;
 }

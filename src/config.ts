@@ -75,6 +75,14 @@ export interface C2SConfig {
   coalesceMs: number;
   /** Held bytes on one connection past which its frames leave without waiting for the window. */
   coalesceMaxBytes: number;
+  /**
+   * The widest the window grows under load, in ms: when the fan-out writes of all connections pass
+   * `coalesceWritesPerSecond`, the window widens toward this (fewer syscalls, more latency), and narrows back to
+   * `coalesceMs` when they fall. Equal to `coalesceMs`: a fixed window.
+   */
+  coalesceMaxMs: number;
+  /** Fan-out writes a second (all client connections together) past which the window widens. */
+  coalesceWritesPerSecond: number;
 }
 
 export interface ServerConfig {
@@ -216,11 +224,21 @@ export function validateConfig(input: unknown): ServerConfig {
   };
 
   const c = asObject(o.c2s, 'c2s');
-  onlyKeys(c, ['coalesceMs', 'coalesceMaxBytes'], 'c2s');
+  onlyKeys(c, ['coalesceMs', 'coalesceMaxBytes', 'coalesceMaxMs', 'coalesceWritesPerSecond'], 'c2s');
+  const coalesceMs = int(c, 'coalesceMs', 100, 'c2s', 0, 5000);
   const c2s: C2SConfig = {
-    coalesceMs: int(c, 'coalesceMs', 100, 'c2s', 0, 5000),
+    coalesceMs,
     coalesceMaxBytes: int(c, 'coalesceMaxBytes', 4096, 'c2s', 512, 16 * 1024 * 1024),
+    // Unset, it is never below coalesceMs (a larger coalesceMs alone is a wider fixed window).
+    coalesceMaxMs: int(c, 'coalesceMaxMs', Math.max(400, coalesceMs), 'c2s', 0, 5000),
+    coalesceWritesPerSecond: int(c, 'coalesceWritesPerSecond', 1000, 'c2s', 10, 10_000_000),
   };
+  if (c2s.coalesceMaxMs < coalesceMs) {
+    throw new ConfigError(
+      'c2s.coalesceMaxMs',
+      `must be at least c2s.coalesceMs (${coalesceMs}): it is the widest window`,
+    );
+  }
   if (c2s.coalesceMaxBytes > limits.maxSendBufferBytes) {
     throw new ConfigError(
       'c2s.coalesceMaxBytes',

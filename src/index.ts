@@ -315,6 +315,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const coalescer = new WriteCoalescer({
     windowMs: config.c2s.coalesceMs,
     maxHeldBytes: config.c2s.coalesceMaxBytes,
+    maxWindowMs: config.c2s.coalesceMaxMs,
+    writesPerSecond: config.c2s.coalesceWritesPerSecond,
   });
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     addressOf,

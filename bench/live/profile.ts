@@ -8,7 +8,11 @@ export function monoMicros(): number {
 }
 
 interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   startTime: number;
   endTime: number;
   samples: number[];
@@ -33,7 +37,33 @@ export interface PhaseProfile {
   busyMs: number; // sampled time the server was not idle
   idleMs: number;
   top: Hotspot[];
+  /** Busy time by what the server was doing (KINDS), largest first. */
+  kinds: Array<{ kind: string; ms: number; pct: number }>;
 }
+
+/**
+ * What a sample was spent on: the handler on its stack (by source file or function name), else the stage it was in
+ * (parsing, the writes leaving at the end of a tick, ws reading frames). A renamed file shows up as "other".
+ */
+const KINDS: Array<[kind: string, test: (fn: string, file: string) => boolean]> = [
+  ['iq to an occupant (vCards)', (fn) => fn === 'occupantIq'],
+  ['vCard of an account', (_, f) => f.endsWith('handlers/vcard.js')],
+  ['MAM query', (_, f) => f.includes('/mam/') || f.endsWith('features/mam.js')],
+  ['disco', (_, f) => f.includes('disco')],
+  ['presence (join, leave)', (_, f) => f.endsWith('c2s/presence.js')],
+  [
+    'login (upgrade, SASL, bind, roster, carbons)',
+    (fn, f) =>
+      f.includes('/sasl/') ||
+      /^(handleUpgrade|streamOpened|preBind|openReply|sendFeatures)$/.test(fn) ||
+      /handlers\/(roster|carbons|legacy-session)\.js$/.test(f),
+  ],
+];
+const STAGES: Array<[kind: string, test: (fn: string, file: string) => boolean]> = [
+  ['parsing (no handler reached)', (_, f) => f.includes('/saxes/') || f.endsWith('xml-stream.js')],
+  ['writes at the end of a tick', (fn) => fn === 'releaseTick' || fn === 'Writable.uncork'],
+  ['ws frame reading', (_, f) => f.endsWith('ws/lib/receiver.js')],
+];
 
 export async function phaseHotspots(
   file: string,
@@ -47,8 +77,33 @@ export async function phaseHotspots(
     const where = f.url ? ` ${shortUrl(f.url)}:${f.lineNumber + 1}` : '';
     names.set(n.id, `${f.functionName || '(anonymous)'}${where}`);
   }
-  const out: PhaseProfile[] = phases.map((p) => ({ phase: p.label, busyMs: 0, idleMs: 0, top: [] }));
+  const out: PhaseProfile[] = phases.map((p) => ({ phase: p.label, busyMs: 0, idleMs: 0, top: [], kinds: [] }));
   const self = phases.map(() => new Map<string, number>());
+  // Each node's kind, resolved once per node from its stack.
+  const parent = new Map<number, number>();
+  const byId = new Map<number, CpuProfile['nodes'][number]>();
+  for (const n of prof.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const kindOf = new Map<number, string>();
+  const classify = (id: number): string => {
+    let k = kindOf.get(id);
+    if (k !== undefined) return k;
+    const frames: Array<[string, string]> = [];
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const f = byId.get(x)!.callFrame;
+      frames.push([f.functionName, f.url]);
+    }
+    // The handler nearest the root (a join's hooks run other features' code); the stage nearest the leaf (a
+    // message is parsed under ws's frame reading).
+    for (let f = frames.length - 1; f >= 0 && !k; f--) k = KINDS.find(([, test]) => test(...frames[f]!))?.[0];
+    for (let f = 0; f < frames.length && !k; f++) k = STAGES.find(([, test]) => test(...frames[f]!))?.[0];
+    k ??= frames[0]![0] === '(garbage collector)' ? 'garbage collector' : 'other';
+    kindOf.set(id, k);
+    return k;
+  };
+  const kinds = phases.map(() => new Map<string, number>());
   let t = prof.startTime;
   let k = 0; // phases are in time order, and so are samples
   for (let i = 0; i < prof.samples.length; i++) {
@@ -64,6 +119,8 @@ export async function phaseHotspots(
     }
     out[k]!.busyMs += dt;
     self[k]!.set(name, (self[k]!.get(name) ?? 0) + dt);
+    const kind = classify(prof.samples[i]!);
+    kinds[k]!.set(kind, (kinds[k]!.get(kind) ?? 0) + dt);
   }
   for (let p = 0; p < phases.length; p++) {
     const busy = out[p]!.busyMs;
@@ -71,6 +128,9 @@ export async function phaseHotspots(
       .sort((a, b) => b[1] - a[1])
       .slice(0, topN)
       .map(([fn, ms]) => ({ fn, selfMs: ms, pct: busy ? (ms / busy) * 100 : 0 }));
+    out[p]!.kinds = [...kinds[p]!]
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, ms]) => ({ kind, ms, pct: busy ? (ms / busy) * 100 : 0 }));
   }
   return out;
 }
@@ -83,6 +143,9 @@ export function formatHotspots(target: string, profiles: PhaseProfile[]): string
     );
     for (const h of p.top)
       lines.push(`  ${h.pct.toFixed(1).padStart(5)}%  ${h.selfMs.toFixed(0).padStart(7)} ms  ${h.fn}`);
+    if (p.busyMs) lines.push(`  by what it was doing (the whole stack below each handler counts):`);
+    for (const c of p.kinds)
+      if (c.pct >= 0.5) lines.push(`  ${c.pct.toFixed(1).padStart(5)}%  ${c.ms.toFixed(0).padStart(7)} ms  ${c.kind}`);
   }
   return lines.join('\n');
 }

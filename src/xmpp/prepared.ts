@@ -6,6 +6,8 @@ import { NS } from './namespaces.js';
 
 /** `<name xmlns="ns" to="`: the same few heads for every stanza, shared rather than kept per stanza. */
 const heads = new Map<string, string>();
+/** The same heads in UTF-8, for the byte path (a fan-out copies them rather than encoding per recipient). */
+const headBytes = new Map<string, Buffer>();
 function headOf(name: string, xmlns: string): string {
   const key = `${name} ${xmlns}`;
   let h = heads.get(key);
@@ -17,7 +19,7 @@ function headOf(name: string, xmlns: string): string {
 }
 
 /** A JID as an attribute value. Most need no escaping: a scan for the five characters costs less than replace(). */
-function escapeJid(jid: string): string {
+export function escapeJid(jid: string): string {
   for (let i = 0; i < jid.length; i++) {
     const c = jid.charCodeAt(i);
     // " & ' < >
@@ -33,6 +35,8 @@ export class PreparedStanza {
   private clientHead = '';
   private tree: Element | null;
   readonly name: string;
+  /** The tail in UTF-8, made on the first send through a byte path and shared by every recipient. */
+  private tailUtf8: Buffer | null = null;
 
   /** `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards. */
   constructor(element: Element) {
@@ -56,6 +60,22 @@ export class PreparedStanza {
   forClient(to: string): string {
     const head = this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT));
     return head + escapeJid(to) + (this.tail || this.tailText());
+  }
+
+  /**
+   * The client serialization as bytes, without `to`'s value: a recipient's copy is `head` + its escaped JID in UTF-8
+   * + `tail`. Both are encoded once per stanza, however many recipients copy them.
+   */
+  clientHeadBytes(): Buffer {
+    let h = headBytes.get(this.name);
+    if (h === undefined) {
+      h = Buffer.from(headOf(this.name, NS.CLIENT));
+      if (headBytes.size < 64) headBytes.set(this.name, h);
+    }
+    return h;
+  }
+  tailBytes(): Buffer {
+    return this.tailUtf8 ?? (this.tailUtf8 = Buffer.from(this.tail || this.tailText()));
   }
 
   /** Serialization for a server-to-server stream (jabber:server). */

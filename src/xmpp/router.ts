@@ -173,7 +173,8 @@ export class Router {
     const full = typeof to === 'string' ? to : to.toString();
     const s = this.byFull.get(full);
     if (s) {
-      s.sendRaw(p.forClient(full));
+      if (s.sendPrepared) s.sendPrepared(p);
+      else s.sendRaw(p.forClient(full));
       return true;
     }
     const domain = typeof to === 'string' ? parseJid(to)?.domain : to.domain;
@@ -183,6 +184,18 @@ export class Router {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Sends a jabber:client stanza the caller serialized (an answer built as text) to a bound local session. False
+   * when `to` is no such session: the caller then routes the stanza as a tree.
+   */
+  sendRawTo(to: string, xml: string): boolean {
+    const s = this.byFull.get(to);
+    if (!s) return false;
+    this.routed++;
+    s.sendRaw(xml);
+    return true;
   }
 
   /** Sends an error back to the sender of `stanza` (never for errors, to avoid loops). */

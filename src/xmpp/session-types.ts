@@ -1,6 +1,7 @@
 // What the router needs to know about a bound client session, whatever its transport.
 import type { JID } from './jid.js';
 import type { Element } from './xml.js';
+import type { PreparedStanza } from './prepared.js';
 
 export interface LocalSession {
   /** Full bound JID. */
@@ -19,6 +20,8 @@ export interface LocalSession {
   send(stanza: Element): void;
   /** Sends an already serialized jabber:client stanza (fan-out path). */
   sendRaw(xml: string): void;
+  /** Sends a prepared stanza to this session's full JID (fan-out path); without it the router uses sendRaw. */
+  sendPrepared?(p: PreparedStanza): void;
 }
 
 /** A service bound to a whole domain (the MUC service at room.<domain>, later others). */

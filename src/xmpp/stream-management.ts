@@ -1,8 +1,16 @@
 // XEP-0198 stream management: acks, and resumption of a session whose connection dropped (viewers on phones).
-// The session keeps serialized copies of unacknowledged stanzas; a resumed session gets them re-sent.
+// The session keeps unacknowledged stanzas (serialized, or the room's shared prepared copy); a resumed session gets
+// them re-sent.
 import { randomBytes } from 'node:crypto';
 import { el, type Element } from './xml.js';
 import { NS } from './namespaces.js';
+import type { PreparedStanza } from './prepared.js';
+
+/**
+ * An unacknowledged stanza kept for a resend: serialized, or a room's prepared stanza (shared by every recipient and
+ * addressed to this session's JID when sent again).
+ */
+export type PendingStanza = string | PreparedStanza;
 
 const H_MOD = 2 ** 32;
 /** Ask the client for an ack after this many unacknowledged stanzas. */
@@ -14,8 +22,8 @@ export class StreamManagement {
   inbound = 0;
   /** Outbound stanzas the client acknowledged. */
   private acked = 0;
-  /** Serialized stanzas sent and not yet acknowledged, oldest first. */
-  private queue: string[] = [];
+  /** Stanzas sent and not yet acknowledged, oldest first. */
+  private queue: PendingStanza[] = [];
   private sinceRequest = 0;
 
   constructor(
@@ -41,8 +49,8 @@ export class StreamManagement {
   }
 
   /** Records an outbound stanza; returns true when an ack request should follow. */
-  sent(xml: string): boolean {
-    this.queue.push(xml);
+  sent(stanza: PendingStanza): boolean {
+    this.queue.push(stanza);
     if (++this.sinceRequest >= REQUEST_EVERY) {
       this.sinceRequest = 0;
       return true;
@@ -84,7 +92,7 @@ export class StreamManagement {
   }
 
   /** On resumption: what the client has not acknowledged, handed over to be sent (and queued) again. */
-  takePending(): string[] {
+  takePending(): PendingStanza[] {
     const q = this.queue;
     this.queue = [];
     return q;

@@ -20,6 +20,12 @@ export interface StreamTransport {
    * fan-out delivery that may wait up to the write-coalescing window on a busy connection (write-coalescing.ts).
    */
   sendRaw(xml: string, deferrable?: boolean): void;
+  /**
+   * Sends a serialized top-level element given as three runs of UTF-8 bytes written one after the other (a prepared
+   * stanza's head, the recipient's address, its tail: the fan-out copies bytes instead of encoding a string per
+   * recipient). Optional: without it, callers send the same element as a string through sendRaw.
+   */
+  sendSplice?(head: Buffer, mid: Buffer, tail: Buffer, deferrable?: boolean): void;
   /** Ends the stream: optional stream error, then the close framing, then the connection. */
   close(streamError?: Element): void;
   /** Bytes waiting to be written; used to drop clients that do not read. */

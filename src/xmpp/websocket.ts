@@ -13,8 +13,7 @@ import {
   readTextMessage,
   refusedMessage,
 } from './websocket-framing.js';
-import { CorkedWrites, type WriteCoalescer } from './write-coalescing.js';
-import { textFrame } from './ws-frame.js';
+import { HeldFrames, type WriteCoalescer } from './write-coalescing.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 /**
@@ -76,7 +75,9 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   handler!: TransportHandler;
   private parser: XmlStreamParser;
   private closedByServer = false;
-  private cork: CorkedWrites;
+  /** Frames waiting for the end of the tick or the coalescing window (write-coalescing.ts). */
+  private held: HeldFrames;
+  /** The TCP socket below ws when frames may be written to it directly (no extension: no compression state). */
   private readonly socket: Socket | undefined;
 
   constructor(
@@ -89,8 +90,9 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     coalescer?: WriteCoalescer,
   ) {
     openSet?.add(ws);
-    this.cork = new CorkedWrites(coalescer);
-    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    this.held = new HeldFrames(coalescer, (bytes) => this.writeHeld(bytes));
+    // Extensions are settled by the upgrade, before the transport exists.
+    this.socket = ws.extensions === '' ? (ws as unknown as { _socket?: Socket })._socket : undefined;
     this.parser = new XmlStreamParser(this, framedParserOptions(maxStanzaSize));
     if (ws instanceof XmppWebSocket) {
       ws.transport = this;
@@ -106,8 +108,10 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
 
   /** ws is about to close the socket (XmppWebSocket.close). */
   beforeClose(code: number | undefined): void {
-    if (!this.closedByServer && this.ws.readyState === this.ws.OPEN)
-      refusedMessage(code, this.maxStanzaSize, this.handler);
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (!this.closedByServer) refusedMessage(code, this.maxStanzaSize, this.handler);
+    // Whatever ws closes for (a refused frame, the peer's close frame), what is held goes before its close frame.
+    this.held.flush();
   }
 
   onClose(): void {
@@ -119,7 +123,12 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     if (this.closedByServer) return;
     // Any message is a sign of life, whitespace keepalives included, not only whole stanzas.
     this.handler.touch?.();
-    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands over a Buffer (binaryType nodebuffer): Buffer.from() of it would copy every message.
+    const buf = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
       this.handler.streamError('unsupported-encoding', 'XMPP over WebSocket uses text messages');
       return;
@@ -136,29 +145,37 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     this.sendRaw(openXml(h));
   }
 
+  // Frames written in one tick (a fan-out loop), or in a busy room's window, are held and leave in one write of one
+  // buffer, below ws: safe without extensions (no compression state), and ws writes its own frames (ping, pong,
+  // close) whole, so frames never interleave. ws's control frames may pass held frames (RFC 6455 §5.4 allows them
+  // between messages); its close frame never does: close() writes what is held first.
+
   sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    const s = this.socket;
-    if (!s || this.ws.extensions !== '') {
-      this.ws.send(xml);
-      return;
-    }
-    // Frames written in one tick (a fan-out loop), or in a busy room's window, leave in one syscall.
-    this.cork.hold(s, deferrable);
-    // Below ws: one write of a prebuilt frame. Safe without extensions (no compression state), and ws writes its
-    // own frames (close, ping, pong) whole, so frames never interleave; bufferedAmount still counts these bytes.
-    s.write(textFrame(xml));
+    if (this.socket) this.held.frame(Buffer.from(xml), deferrable);
+    else this.ws.send(xml);
+  }
+
+  sendSplice(head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.socket) this.held.frame3(head, mid, tail, deferrable);
+    else this.ws.send(Buffer.concat([head, mid, tail]), { binary: false });
+  }
+
+  private writeHeld(bytes: Buffer): void {
+    // Once ws started closing (the peer's close, or ours), nothing more may follow its close frame.
+    if (this.ws.readyState === this.ws.OPEN) this.socket!.write(bytes);
   }
 
   close(streamError?: Element): void {
     if (this.closedByServer) return;
     this.closedByServer = true;
     if (this.ws.readyState === this.ws.OPEN) {
+      // Held frames, then the error and the closing handshake, leave now rather than when the window ends.
+      this.held.flush();
       if (streamError) this.ws.send(streamError.toString());
       this.ws.send(CLOSE_XML);
       this.ws.close(1000);
-      // Held frames, then the error and the closing handshake, leave now rather than when the window ends.
-      this.cork.flush();
       // A peer that never answers the closing handshake is cut off.
       setTimeout(() => this.ws.terminate(), 2000).unref();
     } else {
@@ -167,7 +184,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   }
 
   bufferedBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.held.bytes;
   }
 
   ping(): void {

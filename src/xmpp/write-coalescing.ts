@@ -1,4 +1,4 @@
-// Write coalescing: a connection's frames are held (the socket corked) and leave together in one syscall (writev).
+// Write coalescing: a connection's frames are held and leave together in one syscall.
 //
 // Every write is held at least until the end of the current tick, so the frames one fan-out loop writes to a socket
 // leave together. A write the caller marks deferrable (a room's fan-out) on a busy socket — one that flushed fan-out
@@ -6,32 +6,56 @@
 // a busy room the messages of several ticks then share one syscall per socket. The first fan-out frame after a quiet
 // spell, and any write that is not deferrable (an IQ answer, a 1:1 message, a stream-management ack), leaves at the
 // end of its tick and takes whatever was held with it, so order is kept and nothing waits behind a fan-out. Held
-// bytes stay in the socket's own buffer (writableLength), so send-buffer limits keep counting them; past
-// `maxHeldBytes` a socket is released at the end of the tick.
+// bytes count in the connection's buffered bytes, so send-buffer limits keep counting them; past `maxHeldBytes` a
+// connection is released at the end of the tick.
+//
+// The window widens with load: each write is a syscall (~10 µs on a small VM, the largest part of a delivery's cost),
+// so when the fan-out writes of all connections together pass `writesPerSecond`, the window grows (up to
+// `maxWindowMs`) until they fit: at a steady message rate N busy connections write N / window times a second, so the
+// window that fits is N / writesPerSecond. When writes fall below the budget (a quieter room, viewers gone) it
+// narrows back toward `windowMs`. A busy room trades latency (up to the window) for CPU; a quiet one keeps both low.
+//
+// Two ways to hold: CorkedWrites corks the socket (its own buffer holds the writes: TCP, S2S), HeldFrames keeps the
+// frames in its own list and writes them as one buffer at release (WebSocket: no Writable bookkeeping per frame).
 import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import { frameHeaderSize, writeFrameHeader } from './ws-frame.js';
 
 export interface CoalescingOptions {
   /** How long a busy socket's fan-out frames may be held, in ms; 0 holds them only until the end of the tick. */
   windowMs: number;
   /** Held bytes on one socket past which it is released at the end of the tick. */
   maxHeldBytes: number;
+  /** The widest the window grows under load, in ms (default: windowMs, a fixed window). */
+  maxWindowMs?: number;
+  /** Fan-out writes a second (all connections together) past which the window widens (default 1000). */
+  writesPerSecond?: number;
 }
 
+/** How often the window is re-fitted to the writes counted since the last fit. */
+const FIT_EVERY_MS = 500;
+
 const IDLE = 0;
-/** Corked, released by the end-of-tick callback. */
+/** Held, released by the end-of-tick callback. */
 const TICK = 1;
-/** Corked, released by the shared window timer (or earlier). */
+/** Held, released by the shared window timer (or earlier). */
 const WINDOW = 2;
 
-/** One per server: the shared end-of-tick callback and the one window timer for every held socket. */
+/** One per server: the shared end-of-tick callback and the one window timer for every held connection. */
 export class WriteCoalescer {
-  private tick: CorkedWrites[] = [];
-  private window: CorkedWrites[] = [];
+  private tick: HeldWrites[] = [];
+  private window: HeldWrites[] = [];
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   /** Deadlines this close together are released by one timer callback. */
-  private readonly slackMs: number;
+  private slackMs: number;
+  /** The current window (ms): `options.windowMs` when quiet, up to `maxWindowMs` under load. */
+  windowMs: number;
+  private readonly maxWindowMs: number;
+  private readonly writesPerSecond: number;
+  /** Fan-out writes (releases carrying room frames) since `fitAt`. */
+  private writes = 0;
+  private fitAt = performance.now();
   private readonly releaseTick = (): void => {
     const list = this.tick;
     this.tick = [];
@@ -58,15 +82,44 @@ export class WriteCoalescer {
   };
 
   constructor(readonly options: CoalescingOptions) {
+    this.windowMs = options.windowMs;
     this.slackMs = options.windowMs / 8;
+    this.maxWindowMs = Math.max(options.windowMs, options.maxWindowMs ?? options.windowMs);
+    this.writesPerSecond = options.writesPerSecond ?? 1000;
   }
 
-  holdForTick(c: CorkedWrites): void {
+  /** A release carried fan-out frames (one write syscall). `now`: performance.now(). */
+  wrote(now: number): void {
+    this.writes++;
+    if (now - this.fitAt >= FIT_EVERY_MS) this.fit(now);
+  }
+
+  /** Re-fits the window when due (also called as fan-out frames arrive, so a quiet spell narrows it). */
+  maybeFit(now: number): void {
+    if (now - this.fitAt >= FIT_EVERY_MS) this.fit(now);
+  }
+
+  /**
+   * Busy connections each write about once per window: at the current window W, `rate` writes a second means about
+   * rate × W of them, and the window that brings their writes to the budget is that count / budget.
+   */
+  private fit(now: number): void {
+    const rate = (this.writes * 1000) / (now - this.fitAt);
+    this.writes = 0;
+    this.fitAt = now;
+    const base = this.options.windowMs;
+    if (base <= 0 || this.maxWindowMs <= base) return;
+    const w = (this.windowMs * rate) / this.writesPerSecond;
+    this.windowMs = w < base ? base : w > this.maxWindowMs ? this.maxWindowMs : w;
+    this.slackMs = this.windowMs / 8;
+  }
+
+  holdForTick(c: HeldWrites): void {
     if (this.tick.push(c) === 1) process.nextTick(this.releaseTick);
   }
 
   /** Holds `c` until its deadline (a socket a fan-out released shares its deadline with the rest of the room). */
-  holdForWindow(c: CorkedWrites): void {
+  holdForWindow(c: HeldWrites): void {
     if (!c.queued) {
       c.queued = true;
       this.window.push(c);
@@ -88,11 +141,11 @@ export class WriteCoalescer {
 export const tickOnly = new WriteCoalescer({ windowMs: 0, maxHeldBytes: Infinity });
 
 /**
- * One connection's held writes. An entry may sit in the coalescer's lists after it was already released (flush,
- * promotion to the end of the tick); releasing an idle entry does nothing, so stale entries are harmless.
+ * One connection's held writes: when they leave. An entry may sit in the coalescer's lists after it was already
+ * released (flush, promotion to the end of the tick); releasing an idle entry does nothing, so stale entries are
+ * harmless.
  */
-export class CorkedWrites {
-  private socket: Writable | null = null;
+export abstract class HeldWrites {
   private state = IDLE;
   /** performance.now() of the last release that carried fan-out frames: within the window, the socket is busy. */
   private lastFlush = -Infinity;
@@ -109,30 +162,43 @@ export class CorkedWrites {
 
   constructor(private readonly coalescer: WriteCoalescer = tickOnly) {}
 
-  /** Call before each write to `socket`. `deferrable`: the frame may wait for the window (a fan-out delivery). */
-  hold(socket: Writable, deferrable = false): void {
+  /** Bytes held so far (checked against maxHeldBytes before each write). */
+  protected abstract heldBytes(): number;
+  /** Writes out what is held (the release). */
+  protected abstract writeOut(): void;
+
+  /**
+   * Decides how long what is about to be written waits. Returns true when nothing was held before (the caller starts
+   * holding). `deferrable`: the frame may wait for the window (a fan-out delivery).
+   */
+  protected schedule(deferrable: boolean): boolean {
     const co = this.coalescer;
     if (deferrable) this.fanOut = true;
     if (this.state === IDLE) {
-      this.socket = socket;
-      socket.cork();
-      const w = co.options.windowMs;
-      if (deferrable && w > 0 && performance.now() - this.lastFlush < w) {
+      if (deferrable && co.options.windowMs > 0 && this.busy(co)) {
         // Busy: at most one flush per window; the frames wait for the end of the window that began at the last one.
         this.state = WINDOW;
-        this.deadline = this.lastFlush + w;
+        this.deadline = this.lastFlush + co.windowMs;
         co.holdForWindow(this);
       } else {
         this.state = TICK;
         co.holdForTick(this);
       }
-      return;
+      return true;
     }
     // Something that must not wait, or enough bytes for one syscall: everything held leaves at the end of the tick.
-    if (this.state === WINDOW && (!deferrable || socket.writableLength >= co.options.maxHeldBytes)) {
+    if (this.state === WINDOW && (!deferrable || this.heldBytes() >= co.options.maxHeldBytes)) {
       this.state = TICK;
       co.holdForTick(this);
     }
+    return false;
+  }
+
+  /** Fan-out frames left within the current window (the coalescer's window is re-fitted on the way). */
+  private busy(co: WriteCoalescer): boolean {
+    const now = performance.now();
+    co.maybeFit(now);
+    return now - this.lastFlush < co.windowMs;
   }
 
   /** Writes what is held now (before a close, a TLS upgrade or a stream error, so they follow the held frames). */
@@ -140,14 +206,96 @@ export class CorkedWrites {
     this.release();
   }
 
-  /** Uncorks the socket if held (from the coalescer's lists or flush). */
+  /** Writes out what is held, if anything (from the coalescer's lists or flush). */
   release(): void {
     if (this.state === IDLE) return;
+    this.state = IDLE;
+    if (this.fanOut) {
+      this.lastFlush = performance.now();
+      this.coalescer.wrote(this.lastFlush);
+    }
+    this.fanOut = false;
+    this.writeOut();
+  }
+}
+
+/** Held writes kept in the socket's own buffer: the socket is corked while anything is held. */
+export class CorkedWrites extends HeldWrites {
+  private socket: Writable | null = null;
+
+  /** Call before each write to `socket`. `deferrable`: the frame may wait for the window (a fan-out delivery). */
+  hold(socket: Writable, deferrable = false): void {
+    if (this.socket === null) {
+      this.socket = socket;
+      socket.cork();
+    }
+    this.schedule(deferrable);
+  }
+
+  protected heldBytes(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  protected writeOut(): void {
     const s = this.socket;
     this.socket = null;
-    this.state = IDLE;
-    if (this.fanOut) this.lastFlush = performance.now();
-    this.fanOut = false;
     s?.uncork();
+  }
+}
+
+/**
+ * WebSocket text frames held in a list of their parts (no Writable bookkeeping and no buffer per frame), written as
+ * one buffer at release. A part is a Buffer of payload bytes or, before each frame's payload, the payload's length
+ * (its header is written at release).
+ */
+export class HeldFrames extends HeldWrites {
+  private parts: Array<Buffer | number> = [];
+  /** Bytes held, frame headers included. */
+  bytes = 0;
+
+  constructor(
+    coalescer: WriteCoalescer | undefined,
+    /** Writes the released bytes (one call per release). */
+    private readonly out: (bytes: Buffer) => void,
+  ) {
+    super(coalescer);
+  }
+
+  /** Holds one text frame whose payload is `a`, `b` and `c` one after the other. */
+  frame3(a: Buffer, b: Buffer, c: Buffer, deferrable: boolean): void {
+    this.schedule(deferrable);
+    const len = a.length + b.length + c.length;
+    this.parts.push(len, a, b, c);
+    this.bytes += frameHeaderSize(len) + len;
+  }
+
+  /** Holds one text frame. */
+  frame(payload: Buffer, deferrable: boolean): void {
+    this.schedule(deferrable);
+    const len = payload.length;
+    this.parts.push(len, payload);
+    this.bytes += frameHeaderSize(len) + len;
+  }
+
+  protected heldBytes(): number {
+    return this.bytes;
+  }
+
+  protected writeOut(): void {
+    const parts = this.parts;
+    if (parts.length === 0) return;
+    const buf = Buffer.allocUnsafe(this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    let at = 0;
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (typeof p === 'number') at = writeFrameHeader(buf, at, p);
+      else {
+        buf.set(p, at);
+        at += p.length;
+      }
+    }
+    this.out(buf);
   }
 }

@@ -1,21 +1,26 @@
-// RFC 6455 §5.2: a whole, unmasked text frame as a server sends it, header and payload in one buffer, so that a
-// fan-out delivery is one socket write instead of ws's two (header, then payload) and one buffer instead of two.
+// RFC 6455 §5.2: the header of a whole, unmasked text frame as a server sends it, written by the server's own
+// held-frame buffers (write-coalescing.ts) in front of each payload rather than by ws, a write per frame.
 
-/** The frame for one text message. */
-export function textFrame(text: string): Buffer {
-  const len = Buffer.byteLength(text);
-  const head = len < 126 ? 2 : len < 0x10000 ? 4 : 10;
-  const buf = Buffer.allocUnsafe(head + len);
-  buf[0] = 0x81; // FIN, opcode 1 (text)
-  if (len < 126) buf[1] = len;
-  else if (len < 0x10000) {
-    buf[1] = 126;
-    buf.writeUInt16BE(len, 2);
-  } else {
-    buf[1] = 127;
-    buf.writeUInt32BE(Math.floor(len / 0x100000000), 2);
-    buf.writeUInt32BE(len >>> 0, 6);
+/** The frame header's size for a payload of `len` bytes. */
+export function frameHeaderSize(len: number): number {
+  return len < 126 ? 2 : len < 0x10000 ? 4 : 10;
+}
+
+/** Writes a text frame's header for a payload of `len` bytes at `at`; returns where the payload starts. */
+export function writeFrameHeader(buf: Buffer, at: number, len: number): number {
+  buf[at] = 0x81; // FIN, opcode 1 (text)
+  if (len < 126) {
+    buf[at + 1] = len;
+    return at + 2;
   }
-  buf.write(text, head, 'utf8');
-  return buf;
+  if (len < 0x10000) {
+    buf[at + 1] = 126;
+    buf[at + 2] = len >>> 8;
+    buf[at + 3] = len & 0xff;
+    return at + 4;
+  }
+  buf[at + 1] = 127;
+  buf.writeUInt32BE(Math.floor(len / 0x100000000), at + 2);
+  buf.writeUInt32BE(len >>> 0, at + 6);
+  return at + 10;
 }

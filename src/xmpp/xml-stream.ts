@@ -190,14 +190,16 @@ export class XmlStreamParser {
   write(chunk: string): void {
     if (this.failed) return;
     try {
+      // A chunk starting with `<` and not `<?` (nearly every framed message) needs neither test below.
+      const plain = chunk.charCodeAt(0) === 60 && chunk.charCodeAt(1) !== 63;
       if (!this.fed || this.opts.framed) {
         // An XML declaration may start a stream (and, leniently, a WebSocket frame); saxes only takes it at offset 0.
-        const decl = XML_DECL.exec(chunk);
+        const decl = plain ? null : XML_DECL.exec(chunk);
         if (decl) chunk = chunk.slice(decl[0].length);
         this.fed = true;
       }
       // Keepalive whitespace between stanzas: nothing to parse, and it must not add up toward the size limit.
-      if (this.idle && WHITESPACE.test(chunk)) return;
+      if (this.idle && !plain && WHITESPACE.test(chunk)) return;
       if (!this.lease) {
         const l = leaseFramed(this.root, this.opts.rootAttrs);
         l.owner = this;

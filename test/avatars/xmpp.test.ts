@@ -117,6 +117,25 @@ t('occupants see each other with photo hashes; room/nick vCards carry that exact
   assert.ok(Buffer.from(await res.arrayBuffer()).equals(v.png));
 });
 
+t('a vCard answer for a nick with XML special characters names that occupant and keeps the id', async (ctx) => {
+  const a = await anon(ctx);
+  const b = await anon(ctx);
+  const nick = `Tom & "Jerry's" <3`;
+  const selfA = await join(a, 'show3', nick);
+  await join(b, 'show3', 'Watcher');
+  const v = await vcardOf(b, `show3@room.localhost/${nick}`);
+  assert.is(v.raw.attrs.from, `show3@room.localhost/${nick}`);
+  assert.is(v.raw.attrs.type, 'result');
+  assert.is(sha1(v.png), hashIn(selfA));
+  // An id with the same characters comes back unchanged (the client matches the answer by it).
+  const id = `a&b"c'd<e>`;
+  const raw = await b.iq(
+    xml('iq', { type: 'get', id, to: `show3@room.localhost/${nick}` }, xml('vCard', { xmlns: 'vcard-temp' })),
+    T,
+  );
+  assert.ok(raw.getChild('vCard', 'vcard-temp')?.getChild('PHOTO'), 'answered by id with the PHOTO');
+});
+
 t('an unknown occupant is item-not-found and a non-occupant is refused, as before', async (ctx) => {
   const a = await anon(ctx);
   await join(a, 'show2', 'Carol');

@@ -30,7 +30,7 @@ test('the MUC host is the top-level mucHost only; muc.host is refused with a mes
   assert.match(msg!, /mucHost/);
 });
 
-test('write coalescing: defaults, and c2s.coalesceMs / c2s.coalesceMaxBytes refused with the field named', () => {
+test('write coalescing: defaults, and c2s.coalesceMs / coalesceMaxBytes / coalesceMaxMs / coalesceWritesPerSecond refused with the field named', () => {
   const d = validateConfig({}).c2s;
   assert.ok(d.coalesceMs > 0 && d.coalesceMs <= 250, `default window ${d.coalesceMs} ms`);
   assert.ok(d.coalesceMaxBytes <= validateConfig({}).limits.maxSendBufferBytes);
@@ -46,6 +46,17 @@ test('write coalescing: defaults, and c2s.coalesceMs / c2s.coalesceMaxBytes refu
   assert.match(
     fieldOf(() => validateConfig({ c2s: { coalesceMaxBytes: 8 * 1024 * 1024 } }))!,
     /c2s\.coalesceMaxBytes: must be at most limits\.maxSendBufferBytes/,
+  );
+  assert.ok(d.coalesceMaxMs >= d.coalesceMs && d.coalesceMaxMs <= 500, `default widest window ${d.coalesceMaxMs} ms`);
+  assert.ok(d.coalesceWritesPerSecond > 0);
+  assert.is(validateConfig({ c2s: { coalesceMs: 1000 } }).c2s.coalesceMaxMs, 1000, 'unset, below coalesceMs');
+  assert.match(
+    fieldOf(() => validateConfig({ c2s: { coalesceMs: 200, coalesceMaxMs: 100 } }))!,
+    /c2s\.coalesceMaxMs: must be at least c2s\.coalesceMs/,
+  );
+  assert.match(
+    fieldOf(() => validateConfig({ c2s: { coalesceWritesPerSecond: 0 } }))!,
+    /c2s\.coalesceWritesPerSecond: must be between/,
   );
   assert.match(
     fieldOf(() => validateConfig({ c2s: { coalesce: 5 } }))!,

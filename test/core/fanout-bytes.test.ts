@@ -1,5 +1,5 @@
 // The fan-out's shared pieces: a prepared stanza escapes each recipient's JID in its `to` (a resource may hold any
-// character), and sockets corked during one tick are all uncorked together at its end with every byte delivered;
+// character), a WebSocket's held frames leave as one write of whole frames, and sockets corked during one tick are all uncorked together at its end with every byte delivered;
 // busy sockets held for the coalescing window share one timer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -7,7 +7,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { parse } from 'ltx';
 import { el } from '../../src/xmpp/xml.js';
 import { PreparedStanza } from '../../src/xmpp/prepared.js';
-import { CorkedWrites, WriteCoalescer } from '../../src/xmpp/write-coalescing.js';
+import { CorkedWrites, HeldFrames, WriteCoalescer } from '../../src/xmpp/write-coalescing.js';
 
 test('a prepared stanza escapes the characters XML needs escaped in a recipient JID, and only those', () => {
   const p = new PreparedStanza(
@@ -50,6 +50,55 @@ async function socketPairs(n: number) {
   };
   return { accepted, clients, got, close };
 }
+
+/** The payloads of the unmasked text frames in `bytes`; fails on anything else (partial frame, other opcode). */
+function readFrames(bytes: Buffer): string[] {
+  const out: string[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    assert.is(bytes[at], 0x81, `frame at ${at} is not a whole text frame`);
+    let len = bytes[at + 1]!;
+    let start = at + 2;
+    if (len === 126) {
+      len = bytes.readUInt16BE(at + 2);
+      start = at + 4;
+    } else if (len === 127) {
+      len = Number(bytes.readBigUInt64BE(at + 2));
+      start = at + 10;
+    }
+    assert.ok(start + len <= bytes.length, 'a frame runs past the write');
+    out.push(bytes.subarray(start, start + len).toString('utf8'));
+    at = start + len;
+  }
+  return out;
+}
+
+test('held WebSocket frames of every header size leave whole, in order, in one write, and count while held', async () => {
+  const writes: Buffer[] = [];
+  const held = new HeldFrames(undefined, (b) => writes.push(b));
+  const texts = ['<a/>', 'é'.repeat(70), 'x'.repeat(125), 'y'.repeat(126), 'z'.repeat(65_535), 'w'.repeat(70_000)];
+  const [head, to, tail] = ['<message xmlns="jabber:client" to="', 'v@anon.localhost/é&amp;', '"><body/></message>'];
+  held.frame(Buffer.from(texts[0]!), false);
+  held.frame3(Buffer.from(head), Buffer.from(to), Buffer.from(tail), true);
+  for (const t of texts.slice(1)) held.frame(Buffer.from(t), true);
+  const expected = [texts[0], head + to + tail, ...texts.slice(1)];
+  const size = expected.reduce((n, t) => {
+    const len = Buffer.byteLength(t!);
+    return n + len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
+  }, 0);
+  assert.is(held.bytes, size, 'held bytes do not count every frame and header');
+  assert.is(writes.length, 0, 'written before the end of the tick');
+  await new Promise((r) => process.nextTick(r));
+  assert.is(writes.length, 1, 'the held frames did not leave in one write');
+  assert.is(held.bytes, 0);
+  assert.equal(readFrames(writes[0]!), expected);
+  // A flush writes at once; nothing is written twice.
+  held.frame(Buffer.from('<b/>'), false);
+  held.flush();
+  await new Promise((r) => process.nextTick(r));
+  assert.is(writes.length, 2);
+  assert.equal(readFrames(writes[1]!), ['<b/>']);
+});
 
 test('sockets corked in one tick are all uncorked at its end and every frame arrives', async () => {
   const { accepted, clients, got, close } = await socketPairs(5);

@@ -9,6 +9,7 @@
 // published again, once, when the provider's image is ready.
 import { el, type Element } from '../../xmpp/xml.js';
 import { NS } from '../../xmpp/namespaces.js';
+import { iqResultXml } from '../../xmpp/iq-result.js';
 import type { AvatarService, Avatar } from '../../avatars/service.js';
 import type { Occupant } from '../occupant.js';
 import type { Room } from '../room.js';
@@ -70,9 +71,11 @@ export function install({ hooks, avatars }: FeatureContext): void {
     if (!sender || !target || ownHash(target)) return; // the room's own rules and forwarding apply
     const avatar = avatarFor(room, target);
     if (!avatar) return;
-    room.router.route(
-      el('iq', { type: 'result', id: stanza.attrs.id, from: stanza.attrs.to, to: from.toString() }, avatar.vcard),
-    );
+    // The answer as text around the avatar's serialized vCard: the same bytes for every viewer who asks.
+    const to = from.toString();
+    const { id, to: occupantJid } = stanza.attrs;
+    if (!room.router.sendRawTo(to, iqResultXml(id, occupantJid!, to, avatar.vcard.toString())))
+      room.router.route(el('iq', { type: 'result', id, from: occupantJid, to }, avatar.vcard));
     return true;
   });
 }

@@ -16,6 +16,7 @@ import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
 import { StanzaRate } from './rate-limits.js';
 import { excused } from '../stall-sweep.js';
+import { escapeJid, type PreparedStanza } from '../prepared.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -56,6 +57,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   pingOutstanding = false;
   pingSentAt = 0;
   budgetBytes = 0;
+  /** The bound JID as the UTF-8 of an attribute value: a prepared stanza's `to` for this session, encoded once. */
+  private toBytes: Buffer | null = null;
 
   /** Kept from the first transport: a resumed stream keeps the address it authenticated from. */
   readonly remoteAddress: string;
@@ -291,7 +294,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     const sm = this.sm!;
     sm.ack(h);
     this.writeRaw(el('resumed', { xmlns: NS.SM, previd: sm.id, h: sm.inbound }).toString());
-    for (const xml of sm.takePending()) this.sendCounted(xml, false);
+    for (const x of sm.takePending()) this.sendCounted(x, false);
     this.ctx.log.debug(`resumed ${this.fullJid}`);
   }
 
@@ -382,26 +385,34 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.sendCounted(xml, xml.startsWith('<message'));
   }
 
+  /** A room's fan-out to this session: the prepared stanza's bytes, copied rather than serialized again. */
+  sendPrepared(p: PreparedStanza): void {
+    this.sendCounted(p, p.name === 'message');
+  }
+
   /**
-   * Sends a serialized stanza, counting it for stream management and dropping clients that stop reading.
-   * `deferrable`: may wait for the write-coalescing window (src/xmpp/write-coalescing.ts).
+   * Sends a stanza (serialized, or prepared for this session's JID), counting it for stream management and dropping
+   * clients that stop reading. `deferrable`: may wait for the write-coalescing window (write-coalescing.ts).
    */
-  private sendCounted(xml: string, deferrable: boolean): void {
+  private sendCounted(x: string | PreparedStanza, deferrable: boolean): void {
     if (this.state === 'closed') return;
     if (this.smm?.enabled) {
-      const counted = this.smm.outbound(xml);
+      // A prepared stanza is kept as is for resends: one shared object instead of a copy per recipient.
+      const counted = this.smm.outbound(x);
       if (counted === 'overflow') {
         this.ctx.log.info(`${this.fullJid}: ${this.sm!.unacked} unacknowledged stanzas, closing`);
         this.fail('policy-violation', 'too many unacknowledged stanzas');
         return;
       }
       if (!this.transport) return; // hibernating: kept for the resumption
-      this.writeRaw(xml, deferrable);
+      if (typeof x === 'string') this.writeRaw(x, deferrable);
+      else this.writePrepared(x, deferrable);
       // The request rides with its stanza: counted as sent now, whenever the bytes leave.
       if (counted === 'ask') this.writeRaw('<r xmlns="urn:xmpp:sm:3"/>', deferrable);
       return;
     }
-    this.writeRaw(xml, deferrable);
+    if (typeof x === 'string') this.writeRaw(x, deferrable);
+    else this.writePrepared(x, deferrable);
   }
 
   private writeRaw(xml: string, deferrable = false): void {
@@ -409,16 +420,37 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (!t) return;
     const buffered = t.bufferedBytes();
     if (buffered > this.ctx.config.limits.maxSendBufferBytes) {
-      this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
-      this.ctx.stats?.slowClientDropped();
-      this.transport = null;
-      t.close();
-      this.end(false);
+      this.dropSlow(t);
       return;
     }
     t.sendRaw(xml, deferrable);
     // Characters, not bytes, and no framing: close enough for a running total the budget recounts exactly.
     this.ctx.sendBudget.note(this, buffered + xml.length);
+  }
+
+  private writePrepared(p: PreparedStanza, deferrable: boolean): void {
+    const t = this.transport;
+    if (!t) return;
+    if (!t.sendSplice) {
+      this.writeRaw(p.forClient(this.fullJid), deferrable);
+      return;
+    }
+    const buffered = t.bufferedBytes();
+    if (buffered > this.ctx.config.limits.maxSendBufferBytes) {
+      this.dropSlow(t);
+      return;
+    }
+    const tail = p.tailBytes();
+    t.sendSplice(p.clientHeadBytes(), (this.toBytes ??= Buffer.from(escapeJid(this.fullJid))), tail, deferrable);
+    this.ctx.sendBudget.note(this, buffered + tail.length);
+  }
+
+  private dropSlow(t: StreamTransport): void {
+    this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
+    this.ctx.stats?.slowClientDropped();
+    this.transport = null;
+    t.close();
+    this.end(false);
   }
 
   /** Bytes written to this client and not yet handed to the kernel. */

@@ -6,6 +6,7 @@ import { NS } from '../namespaces.js';
 import { StreamManagement, type ResumptionRegistry, type Resumable } from '../stream-management.js';
 import type { StreamManagementConfig } from '../../config.js';
 import type { StreamErrorCondition } from '../errors.js';
+import type { PreparedStanza } from '../prepared.js';
 
 /** The XEP-0198 stream feature, offered after authentication when stream management is on. */
 export const streamManagementFeature = { name: 'sm', offer: () => el('sm', { xmlns: NS.SM }) };
@@ -71,9 +72,9 @@ export class SessionSm {
    * Counts an outbound stanza. Returns 'overflow' when too many are unacknowledged (the caller closes the stream),
    * else whether an ack request should follow it.
    */
-  outbound(xml: string): 'overflow' | 'ask' | 'ok' {
+  outbound(stanza: string | PreparedStanza): 'overflow' | 'ask' | 'ok' {
     const sm = this.state!;
-    const wantAck = sm.sent(xml);
+    const wantAck = sm.sent(stanza);
     if (sm.overflowing) return 'overflow';
     return wantAck ? 'ask' : 'ok';
   }
