@@ -1,12 +1,24 @@
-// The standalone server's V8 heap flags: set by default, and each one left to the admin who starts node with a
-// setting of their own for it (on the command line or in NODE_OPTIONS).
+// The standalone server's small-heap V8 flags (`heap: "small"`): off by default, each one left to the admin who
+// starts node with a setting of their own for it (on the command line or in NODE_OPTIONS), and they do keep V8's
+// young generation small in a running node.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { heapFlagsToSet } from '../../src/heap-flags.js';
+import { validateConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/config-schema.js';
 
-test('both flags by default', () => {
+test('config: heap is "default" unless set to "small"; anything else names the field', () => {
+  assert.is(validateConfig({}).heap, 'default');
+  assert.is(validateConfig({ heap: 'small' }).heap, 'small');
+  assert.throws(
+    () => validateConfig({ heap: 'tiny' }),
+    (e: Error) => e instanceof ConfigError && /heap/.test(e.message),
+  );
+});
+
+test('both flags unless node was given its own', () => {
   assert.equal(heapFlagsToSet([], ''), ['--semi-space-growth-factor=1', '--optimize-for-size']);
 });
 
@@ -20,8 +32,8 @@ test('setting them in a running node keeps the young generation at its first siz
   // A child that allocates short-lived objects for a while: without the flag V8 grows the new space to 32 MB.
   const script = `
     const v8 = require('node:v8');
-    const { applyHeapFlags } = require(${JSON.stringify(fileURLToPath(new URL('../../dist/src/heap-flags.js', import.meta.url)))});
-    if (process.argv[1] === 'on') applyHeapFlags([], '');
+    const { applySmallHeapFlags } = require(${JSON.stringify(fileURLToPath(new URL('../../dist/src/heap-flags.js', import.meta.url)))});
+    if (process.argv[1] === 'on') applySmallHeapFlags([], '');
     let keep = [];
     for (let i = 0; i < 3e6; i++) { keep.push({ i, s: 'x' + i }); if (keep.length > 20000) keep = []; }
     const ns = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
