@@ -28,6 +28,16 @@ export function escapeJid(jid: string): string {
   return jid;
 }
 
+/**
+ * UTF-8 bytes in a buffer of their own, for bytes kept long (a session's JID, the shared heads): Buffer.from() of a
+ * short string is a slice of Node's shared 8 KB pool, and one long-lived slice keeps the whole slab alive.
+ */
+export function ownBytes(s: string): Buffer {
+  const b = Buffer.allocUnsafeSlow(Buffer.byteLength(s));
+  b.write(s, 0, 'utf8');
+  return b;
+}
+
 export class PreparedStanza {
   /** The serialization after the `to` value (`"` + other attributes + children + end tag): the same in both namespaces. */
   private tail = '';
@@ -69,13 +79,18 @@ export class PreparedStanza {
   clientHeadBytes(): Buffer {
     let h = headBytes.get(this.name);
     if (h === undefined) {
-      h = Buffer.from(headOf(this.name, NS.CLIENT));
+      h = ownBytes(headOf(this.name, NS.CLIENT));
       if (headBytes.size < 64) headBytes.set(this.name, h);
     }
     return h;
   }
   tailBytes(): Buffer {
-    return this.tailUtf8 ?? (this.tailUtf8 = Buffer.from(this.tail || this.tailText()));
+    if (this.tailUtf8) return this.tailUtf8;
+    const bytes = Buffer.from(this.tail || this.tailText());
+    // A compacted stanza lives as long as its occupant: its bytes are made per use, because a small Buffer is a
+    // slice of Node's shared 8 KB pool and would keep the whole slab (and the frames around it) alive.
+    if (this.tree) this.tailUtf8 = bytes;
+    return bytes;
   }
 
   /** Serialization for a server-to-server stream (jabber:server). */
@@ -90,6 +105,7 @@ export class PreparedStanza {
   compact(): this {
     this.tailText();
     this.tree = null;
+    this.tailUtf8 = null;
     return this;
   }
 

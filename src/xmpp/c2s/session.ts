@@ -16,7 +16,7 @@ import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
 import { StanzaRate } from './rate-limits.js';
 import { excused } from '../stall-sweep.js';
-import { escapeJid, type PreparedStanza } from '../prepared.js';
+import { escapeJid, ownBytes, type PreparedStanza } from '../prepared.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -441,7 +441,7 @@ export class C2SSession implements TransportHandler, LocalSession {
       return;
     }
     const tail = p.tailBytes();
-    t.sendSplice(p.clientHeadBytes(), (this.toBytes ??= Buffer.from(escapeJid(this.fullJid))), tail, deferrable);
+    t.sendSplice(p.clientHeadBytes(), (this.toBytes ??= ownBytes(escapeJid(this.fullJid))), tail, deferrable);
     this.ctx.sendBudget.note(this, buffered + tail.length);
   }
 
