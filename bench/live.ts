@@ -54,9 +54,18 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --keep               keep the servers' temp folders (config, data, logs)
   --cpu-prof           profile our server (node --cpu-prof) and print each phase's top functions by self time;
                        the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
+  --small-heap         run our server with heap: "small" (V8 flags for a small footprint)
+  --node-args ARGS     extra node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc")
   --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+function withSmallHeap(
+  config: Record<string, unknown> | undefined,
+  small: boolean,
+): Record<string, unknown> | undefined {
+  return small ? { ...config, heap: 'small' } : config;
+}
 
 /** Cuts the server's CPU profile by phase; keeps the profile beside the results. */
 async function profileByPhase(
@@ -104,6 +113,8 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-args': { type: 'string', default: '' },
+      'small-heap': { type: 'boolean', default: false },
       nice: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -191,7 +202,8 @@ async function main(): Promise<number> {
               log,
               name,
               cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
-              config:
+              nodeArgs: values['node-args']!.split(/\s+/).filter(Boolean),
+              config: withSmallHeap(
                 name === 'ours-all'
                   ? { muc: { visibleOccupants: { mode: 'all' } } }
                   : name === 'ours-edge'
@@ -199,6 +211,8 @@ async function main(): Promise<number> {
                     : name === 'ours-tick'
                       ? { c2s: { coalesceMs: 0 } }
                       : undefined,
+                values['small-heap']!,
+              ),
             });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
       const nice = num('nice', values.nice!, -20, 19);

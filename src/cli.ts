@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConfigError, mergeRaw, validateConfig, type ServerConfig } from './config.js';
 import type { Raw } from './config-schema.js';
 import { createServer } from './index.js';
+import { applySmallHeapFlags } from './heap-flags.js';
 import { AccountStore } from './auth/accounts.js';
 import { certs, check, destroyRoom, rooms } from './admin/offline.js';
 import { askRunningServer } from './control/channel.js';
@@ -41,6 +42,8 @@ flags:
   --from DIR          import-livechat: the livechat Prosody data folder (<plugin data>/prosody/data)
   --log-level LEVEL   error | warn | info | debug (default info)
   --log-format FMT    text | json (one JSON object per line) (default text)
+  --heap MODE         default | small: V8 flags for a small footprint (30–50 MB less peak RSS in a 400-viewer
+                      evening for ~27% more CPU; twice the CPU with 10,000 viewers) (default default)
   --help`;
 
 const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
@@ -61,6 +64,9 @@ const FLAGS: Record<string, (raw: Raw, v: string) => void> = {
   },
   '--log-format': (r, v) => {
     r.logFormat = v;
+  },
+  '--heap': (r, v) => {
+    r.heap = v;
   },
   '--c2s-port': (r, v) => {
     r.tcp = { ...(r.tcp as Raw), port: v };
@@ -268,6 +274,7 @@ async function main(): Promise<void> {
     }
     return;
   }
+  if (config.heap === 'small') applySmallHeapFlags();
   let server: ReturnType<typeof createServer>;
   try {
     server = createServer(config); // validates the module sections (muc, archive, tcp, …)

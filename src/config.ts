@@ -94,6 +94,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `text` lines for people, or `json`: one object per line for log collectors. */
   logFormat: LogFormat;
+  /** Standalone server only: `small` sets V8 flags for a small footprint (see src/heap-flags.ts), `default` none. */
+  heap: 'default' | 'small';
   http: HttpConfig;
   limits: LimitsConfig;
   streamManagement: StreamManagementConfig;
@@ -119,6 +121,7 @@ const TOP_KEYS = [
   'dataDir',
   'logLevel',
   'logFormat',
+  'heap',
   'http',
   'limits',
   'streamManagement',
@@ -270,6 +273,7 @@ export function validateConfig(input: unknown): ServerConfig {
     dataDir: resolve(str(o, 'dataDir', './data', '')),
     logLevel: oneOf(o, 'logLevel', 'info', ['error', 'warn', 'info', 'debug'] as const, ''),
     logFormat: oneOf(o, 'logFormat', 'text', ['text', 'json'] as const, ''),
+    heap: oneOf(o, 'heap', 'default', ['default', 'small'] as const, ''),
     http,
     limits,
     streamManagement,

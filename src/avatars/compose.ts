@@ -1,5 +1,5 @@
 // Composing an avatar: a seed picks one part, colour and offset per slot of a set; the parts' coverage masks
-// (rasterized from SVG by sharp) are layered bottom to top into palette indices. Edge pixels that a part only half
+// (rasterized from SVG at build time, see masks.ts) are layered bottom to top into palette indices. Edge pixels that a part only half
 // covers get the half-way colour between it and what lies beneath, so shapes stay smooth with a tiny palette.
 import { createHash } from 'node:crypto';
 import { SIZE, type AvatarSet } from './art.js';

@@ -6,14 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { LRUCache } from 'lru-cache';
 import { boundedLru } from '../bounded-lru.js';
-import sharp from 'sharp';
 import { PreSerializedElement } from '../xmpp/prepared.js';
 import { escapeXMLText } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { Logger } from '../log.js';
 import { BOT, SETS, partsOf, type AvatarSet } from './art.js';
 import { designFor, renderDesign, type Design, type Masks } from './compose.js';
-import { rasterizeParts } from './masks.js';
+import { loadMasks } from './masks.js';
 import { Limiter } from './limit.js';
 import type { AvatarsConfig } from './config.js';
 
@@ -146,13 +145,13 @@ export class AvatarService {
   }
 
   /**
-   * Rasterizes the parts of the configured set (a few dozen small masks, in the thread pool). If that fails the
-   * server runs on without computed avatars (empty vCards, no hash in presences) rather than not at all.
+   * Loads the masks of the configured set's parts (a few dozen, ~1 ms). If that fails the server runs on without
+   * computed avatars (empty vCards, no hash in presences) rather than not at all.
    */
   start(): Promise<void> {
-    this.starting ??= rasterizeParts(partsOf(this.set), this.limiter).then(
-      (m) => {
-        this.masks = m;
+    this.starting ??= Promise.resolve(partsOf(this.set)).then(
+      (parts) => {
+        this.masks = loadMasks(parts);
       },
       (err: unknown) => {
         this.opts.log.error(
@@ -284,8 +283,12 @@ async function fetchImage(url: string): Promise<Buffer | undefined> {
   return buf;
 }
 
-/** Any image sharp reads → 60×60 palette PNG, fewer colours until it fits in 1.5 KB. */
+/**
+ * Any image sharp reads → 60×60 palette PNG, fewer colours until it fits in 1.5 KB. sharp (libvips, ~25 MB of
+ * libraries and heap once loaded) is imported on the first image an application supplies, never for computed avatars.
+ */
 async function shrink(input: Buffer): Promise<Avatar> {
+  const { default: sharp } = await import('sharp');
   let best: Buffer | undefined;
   for (const colours of [64, 32, 16, 8, 4]) {
     const png = await sharp(input, { limitInputPixels: 4096 * 4096, animated: false })

@@ -15,6 +15,8 @@ export async function startOurs(opts: {
   log: (s: string) => void;
   /** Write a V8 CPU profile of the whole run into this folder (node --cpu-prof), for per-phase hot spots. */
   cpuProfDir?: string;
+  /** Extra node flags for the server process (V8 heap sizes, --trace-gc, …). */
+  nodeArgs?: string[];
   /** Server config file contents (JSON) layered under the flags, e.g. a presence mode for a baseline. */
   config?: Record<string, unknown>;
   /** Target name in the report (default "ours"). */
@@ -58,6 +60,7 @@ export async function startOurs(opts: {
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
     [
       ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+      ...(opts.nodeArgs ?? []),
       cli,
       ...configArgs,
       '--domain',
@@ -88,7 +91,7 @@ export async function startOurs(opts: {
       anonHost: 'anon.localhost',
       room: opts.room,
     },
-    description: `this server ${version} (node ${process.version}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
+    description: `this server ${version} (node ${process.version}${opts.nodeArgs?.length ? ` ${opts.nodeArgs.join(' ')}` : ''}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
     logPath,
     stop: () => stopChild(child),
   };

@@ -4,9 +4,9 @@
 // forwarded as before.
 //
 // The hash is in the presence from the join on without delaying it: computed avatars are composed synchronously
-// from masks rasterized at start, so their SHA-1 is known at once. A provider avatar (PeerTube account) that is not
-// cached yet is fetched in the background; the occupant shows its computed avatar meanwhile and its presence is
-// published again, once, when the provider's image is ready.
+// from the parts' masks (made at build time), so their SHA-1 is known at once. A provider avatar (PeerTube
+// account) that is not cached yet is fetched in the background; the occupant shows its computed avatar meanwhile
+// and its presence is published again, once, when the provider's image is ready.
 import { el, type Element } from '../../xmpp/xml.js';
 import { NS } from '../../xmpp/namespaces.js';
 import { iqResultXml } from '../../xmpp/iq-result.js';
