@@ -7,12 +7,17 @@
 // half of --minutes), when they are full; the slope from the end of the warm-up is printed too, and the heap once
 // everyone has left against the heap before anyone came.
 // Usage: npm run bench:soak -- [--minutes 60] [--viewers 400] [--stay 60] [--sample-seconds 30] [--warmup-minutes 5]
-//        [--steady-from-minute M] [--no-avatars]
+//        [--steady-from-minute M] [--no-avatars] [--avatar-cache-size N] [--heap-snapshots DIR]
+// --avatar-cache-size N sets avatars.cacheSize (default 10,000, which this churn fills in about 26 minutes): a small
+// one fills in minutes, so a short run shows whether anything besides the bounded caches grows.
+// --heap-snapshots DIR writes V8 heap snapshots (after GC) into DIR: before the first viewer, at a third of the run
+// and once the last viewer has left; compare them with bench/heap-diff.ts to see what grows.
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { startInProcessServer } from './lib/in-process-server.js';
 
 const args = process.argv.slice(2);
@@ -26,6 +31,16 @@ const STAY = arg('stay', 60);
 const SAMPLE_S = Math.max(5, arg('sample-seconds', 30));
 const WARMUP_MIN = arg('warmup-minutes', Math.min(5, MINUTES / 4));
 const STEADY_MIN = Math.max(WARMUP_MIN, arg('steady-from-minute', MINUTES / 2));
+const snapIdx = args.indexOf('--heap-snapshots');
+const SNAP_DIR = snapIdx >= 0 ? args[snapIdx + 1] : undefined;
+if (snapIdx >= 0 && !SNAP_DIR) throw new Error('--heap-snapshots needs a directory');
+if (SNAP_DIR) mkdirSync(SNAP_DIR, { recursive: true });
+/** Writes a heap snapshot named for `label` when --heap-snapshots is given (the caller has just collected garbage). */
+function snapshot(label: string): void {
+  if (!SNAP_DIR) return;
+  const file = writeHeapSnapshot(join(SNAP_DIR, `soak-${label}.heapsnapshot`));
+  console.log(`heap snapshot: ${file}`);
+}
 if (!(MINUTES > 0 && MINUTES <= 24 * 60)) throw new Error('--minutes must be between 0 and 1440');
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npm run bench:soak does)');
@@ -73,9 +88,11 @@ const { server, url, stop } = await startInProcessServer({
   name: 'soak',
   demoRoom: 'soak',
   noAvatars: args.includes('--no-avatars'),
+  avatarCacheSize: args.includes('--avatar-cache-size') ? arg('avatar-cache-size', 0) : undefined,
 });
 await new Promise((r) => setTimeout(r, 3000)); // start-up work in the background (web chat assets, avatar masks)
 const before = await measure();
+snapshot('0-before');
 console.log(
   `soak: ${VIEWERS} churning viewers (mean stay ${STAY} s) in ${ROOM} for ${MINUTES} min, sampling every ${SAMPLE_S} s, warm-up ${WARMUP_MIN} min; ${cpus().length} cores, ${new Date().toISOString()}`,
 );
@@ -126,6 +143,7 @@ async function childCpu(): Promise<number> {
 }
 
 const samples: Sample[] = [];
+let thirdTaken = false;
 const start = Date.now();
 const hardStop = start + (MINUTES * 60 + 120) * 1000;
 let prevCpu = { t: start, server: process.cpuUsage(), client: 0 };
@@ -156,6 +174,10 @@ try {
       counts: lastCounts,
     };
     samples.push(s);
+    if (!thirdTaken && s.t >= MINUTES / 3) {
+      thirdTaken = true;
+      snapshot(`1-minute-${s.t.toFixed(0)}`);
+    }
     const thisJoin = { ms: lastCounts.joinMsTotal ?? 0, n: lastCounts.joins ?? 0 };
     console.log(
       `| ${s.t.toFixed(1)} | ${MB(s.heap)} | ${MB(s.external)} | ${MB(s.rss)} | ${MB(s.heapTotal)} | ${occupants} | ${s.sessions} | ${lastCounts.connecting ?? 0} | ${lastCounts.joins ?? 0} | ${(((lastCounts.joinMsTotal ?? 0) - prevJoin.ms) / Math.max(1, (lastCounts.joins ?? 0) - prevJoin.n)).toFixed(0)} | ${lastCounts.messagesSent ?? 0} | ${lastCounts.errors ?? 0} | ${serverPct.toFixed(0)} | ${clientPct.toFixed(0)}${clientPct > 85 ? ' SATURATED' : ''} |`,
@@ -168,6 +190,9 @@ try {
   if (clients.exitCode === null) clients.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 5000)); // leaves and closes are processed
   const end = await measure();
+  snapshot('2-after');
+  if (server.avatars.enabled)
+    console.log(`avatar cache entries at the end: ${JSON.stringify(server.avatars.cacheEntries())}`);
   console.log(
     `\nheap after GC with nobody connected: ${MB(before.heap)} MB before the first viewer, ${MB(end.heap)} MB after the last left (${server.connectionCount} connections, ${[...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0)} occupants)`,
   );

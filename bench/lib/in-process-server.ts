@@ -24,6 +24,8 @@ export async function startInProcessServer(opts: {
   demoRoom: string;
   noAvatars: boolean;
   noWebchat?: boolean;
+  /** avatars.cacheSize (default: the server's). */
+  avatarCacheSize?: number;
 }): Promise<InProcessServer> {
   const dataDir = await mkdtemp(join(tmpdir(), `bench-${opts.name}-`));
   const server = createServer(
@@ -34,7 +36,11 @@ export async function startInProcessServer(opts: {
       http: { host: '127.0.0.1', port: 0 },
       tcp: { enabled: false },
       muc: { demoRoom: opts.demoRoom },
-      ...(opts.noAvatars ? { avatars: { set: 'none' as const } } : {}),
+      ...(opts.noAvatars
+        ? { avatars: { set: 'none' as const } }
+        : opts.avatarCacheSize
+          ? { avatars: { cacheSize: opts.avatarCacheSize } }
+          : {}),
       ...(opts.noWebchat ? { webchat: { enabled: false } } : {}),
     },
     { logger: silentLogger },

@@ -103,7 +103,11 @@ export class AvatarService {
   private readonly pngs: LRUCache<string, Avatar>;
   /** Seed → avatar, for a seed asked again (its vCard) without deriving its design; as many as `pngs`. */
   private readonly bySeed: LRUCache<string, Avatar>;
-  /** Hash → seed (a few bytes), so a PNG evicted from `pngs` can be made again when its URL is asked for. */
+  /**
+   * Hash → seed, so a PNG evicted from `pngs` can be made again when its URL is asked for. As many as `hashes`:
+   * an entry costs ~250 B (the 40-character hash, the seed, the LRU's slots), and every new anonymous viewer adds
+   * one, so at ten times `cacheSize` it kept growing for hours of churn after everything else had filled.
+   */
   private readonly seeds: LRUCache<string, string>;
   /** Hash → avatar supplied by the provider. */
   private readonly provided: LRUCache<string, Avatar>;
@@ -122,10 +126,15 @@ export class AvatarService {
     this.hashes = boundedLru(config.cacheSize);
     this.pngs = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
     this.bySeed = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
-    this.seeds = boundedLru(config.cacheSize * 10);
+    this.seeds = boundedLru(config.cacheSize);
     this.provided = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)));
     this.accounts = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)), { ttl: 6 * 3600_000 });
     this.bots = new Set(config.bots);
+  }
+
+  /** Entries in the caches that grow with distinct viewers (for tests and benches that check they stay bounded). */
+  cacheEntries(): { hashes: number; seeds: number; pngs: number; bySeed: number } {
+    return { hashes: this.hashes.size, seeds: this.seeds.size, pngs: this.pngs.size, bySeed: this.bySeed.size };
   }
 
   get enabled(): boolean {

@@ -106,10 +106,21 @@ test('an avatar evicted from the cache is made again, identical, when its URL is
   const s = await service('abstract', { cacheSize: 10 });
   const first = s.forSeed('seed 0')!;
   for (let i = 1; i < 50; i++) s.forSeed(`seed ${i}`);
+  // Its occupant is still there: each of its presences carries the hash, which keeps hash → seed (a bounded LRU too).
+  assert.is(s.hashForSeed('seed 0'), first.hash);
   const again = s.byHash(first.hash);
   assert.ok(again);
   assert.is.not(again, first, 'rebuilt, not the evicted object');
   assert.ok(again!.png.equals(first.png));
+});
+
+test('the hash → seed table keeps at most cacheSize entries: a hash not announced since is no longer served', async () => {
+  const s = await service('abstract', { cacheSize: 10 });
+  const gone = s.hashForSeed('seed 0')!;
+  for (let i = 1; i < 50; i++) s.hashForSeed(`seed ${i}`);
+  assert.ok(s.cacheEntries().seeds <= 10, `${s.cacheEntries().seeds} entries`);
+  assert.is(s.byHash(gone), undefined);
+  assert.ok(s.byHash(s.hashForSeed('seed 49')!), 'a recent one is');
 });
 
 test('a presence hash is of a picture not kept: drawn again, identical, when its vCard or URL is asked for', async () => {
