@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { LogFormat, LogLevel } from './log.js';
 import { checkProxyEntry } from './http/client-address.js';
 import { ConfigError, asObject, bool, int, onlyKeys, oneOf, optStr, str, strList, type Raw } from './config-schema.js';
+import { DEFAULT_WRITES_PER_SECOND } from './xmpp/write-coalescing.js';
 
 export { ConfigError };
 
@@ -234,7 +235,7 @@ export function validateConfig(input: unknown): ServerConfig {
     coalesceMaxBytes: int(c, 'coalesceMaxBytes', 4096, 'c2s', 512, 16 * 1024 * 1024),
     // Unset, it is never below coalesceMs (a larger coalesceMs alone is a wider fixed window).
     coalesceMaxMs: int(c, 'coalesceMaxMs', Math.max(400, coalesceMs), 'c2s', 0, 5000),
-    coalesceWritesPerSecond: int(c, 'coalesceWritesPerSecond', 25_000, 'c2s', 10, 10_000_000),
+    coalesceWritesPerSecond: int(c, 'coalesceWritesPerSecond', DEFAULT_WRITES_PER_SECOND, 'c2s', 10, 10_000_000),
   };
   if (c2s.coalesceMaxMs < coalesceMs) {
     throw new ConfigError(

@@ -1,16 +1,6 @@
 // An iq result whose payload is already serialized (an avatar's vCard): the answer is built as text with only its
 // id, from and to spliced in, instead of a tree that the session would copy, walk and escape again for each answer.
-import { escapeXML } from './xml.js';
-
-/** An attribute value: most (ids, JIDs) need no escaping, and a scan for the five characters costs less than replace(). */
-export function escapeAttr(v: string): string {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    // " & ' < >
-    if (c === 34 || c === 38 || c === 39 || c === 60 || c === 62) return escapeXML(v);
-  }
-  return v;
-}
+import { escapeAttr } from './xml.js';
 
 /** `<iq xmlns="jabber:client" type="result" …>payload</iq>`; `payloadXml` must be one serialized element (or ''). */
 export function iqResultXml(id: string | undefined, from: string, to: string, payloadXml: string): string {

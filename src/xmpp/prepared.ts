@@ -1,7 +1,7 @@
 // A stanza serialized once and sent to many recipients: only the `to` attribute differs between copies.
 // This is the fan-out hot path (one groupchat message to thousands of occupants).
 import { parse } from 'ltx';
-import { cloneElement, Element, escapeXML } from './xml.js';
+import { cloneElement, Element, escapeAttr } from './xml.js';
 import { NS } from './namespaces.js';
 
 /** `<name xmlns="ns" to="`: the same few heads for every stanza, shared rather than kept per stanza. */
@@ -16,16 +16,6 @@ function headOf(name: string, xmlns: string): string {
     if (heads.size < 64) heads.set(key, h);
   }
   return h;
-}
-
-/** A JID as an attribute value. Most need no escaping: a scan for the five characters costs less than replace(). */
-export function escapeJid(jid: string): string {
-  for (let i = 0; i < jid.length; i++) {
-    const c = jid.charCodeAt(i);
-    // " & ' < >
-    if (c === 34 || c === 38 || c === 39 || c === 60 || c === 62) return escapeXML(jid);
-  }
-  return jid;
 }
 
 /**
@@ -69,7 +59,7 @@ export class PreparedStanza {
   /** Serialization for a client stream (jabber:client), with `to` spliced in. */
   forClient(to: string): string {
     const head = this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT));
-    return head + escapeJid(to) + (this.tail || this.tailText());
+    return head + escapeAttr(to) + (this.tail || this.tailText());
   }
 
   /**
@@ -95,7 +85,7 @@ export class PreparedStanza {
 
   /** Serialization for a server-to-server stream (jabber:server). */
   forServer(to: string): string {
-    return headOf(this.name, NS.SERVER) + escapeJid(to) + this.tailText();
+    return headOf(this.name, NS.SERVER) + escapeAttr(to) + this.tailText();
   }
 
   /**

@@ -28,9 +28,15 @@ export interface CoalescingOptions {
   maxHeldBytes: number;
   /** The widest the window grows under load, in ms (default: windowMs, a fixed window). */
   maxWindowMs?: number;
-  /** Fan-out writes a second (all connections together) past which the window widens (default 1000). */
+  /** Fan-out writes a second (all connections together) past which the window widens. */
   writesPerSecond?: number;
 }
+
+/**
+ * The write budget when none is given (c2s.coalesceWritesPerSecond's default): writes then cost ~15–25% of a core
+ * before the window widens, so a room that is merely busy keeps its low latency.
+ */
+export const DEFAULT_WRITES_PER_SECOND = 25_000;
 
 /** How often the window is re-fitted to the writes counted since the last fit. */
 const FIT_EVERY_MS = 500;
@@ -85,13 +91,13 @@ export class WriteCoalescer {
     this.windowMs = options.windowMs;
     this.slackMs = options.windowMs / 8;
     this.maxWindowMs = Math.max(options.windowMs, options.maxWindowMs ?? options.windowMs);
-    this.writesPerSecond = options.writesPerSecond ?? 1000;
+    this.writesPerSecond = options.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND;
   }
 
   /** A release carried fan-out frames (one write syscall). `now`: performance.now(). */
   wrote(now: number): void {
     this.writes++;
-    if (now - this.fitAt >= FIT_EVERY_MS) this.fit(now);
+    this.maybeFit(now);
   }
 
   /** Re-fits the window when due (also called as fan-out frames arrive, so a quiet spell narrows it). */

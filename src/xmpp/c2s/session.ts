@@ -1,6 +1,6 @@
 // A client-to-server session (RFC 6120): stream open → SASL → restart → bind → established, independent of the
 // transport carrying it. Established stanzas get a verified `from` and go to the router.
-import { Element, el } from '../xml.js';
+import { Element, el, escapeAttr } from '../xml.js';
 import { NS } from '../namespaces.js';
 import { jidOf, ownCopy, type JID } from '../jid.js';
 import { StanzaError, errorReply, streamErrorElement, type StreamErrorCondition } from '../errors.js';
@@ -16,7 +16,7 @@ import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
 import { StanzaRate } from './rate-limits.js';
 import { excused } from '../stall-sweep.js';
-import { escapeJid, ownBytes, type PreparedStanza } from '../prepared.js';
+import { ownBytes, type PreparedStanza } from '../prepared.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -418,11 +418,8 @@ export class C2SSession implements TransportHandler, LocalSession {
   private writeRaw(xml: string, deferrable = false): void {
     const t = this.transport;
     if (!t) return;
-    const buffered = t.bufferedBytes();
-    if (buffered > this.ctx.config.limits.maxSendBufferBytes) {
-      this.dropSlow(t);
-      return;
-    }
+    const buffered = this.bufferedOrDrop(t);
+    if (buffered < 0) return;
     t.sendRaw(xml, deferrable);
     // Characters, not bytes, and no framing: close enough for a running total the budget recounts exactly.
     this.ctx.sendBudget.note(this, buffered + xml.length);
@@ -435,22 +432,23 @@ export class C2SSession implements TransportHandler, LocalSession {
       this.writeRaw(p.forClient(this.fullJid), deferrable);
       return;
     }
-    const buffered = t.bufferedBytes();
-    if (buffered > this.ctx.config.limits.maxSendBufferBytes) {
-      this.dropSlow(t);
-      return;
-    }
+    const buffered = this.bufferedOrDrop(t);
+    if (buffered < 0) return;
     const tail = p.tailBytes();
-    t.sendSplice(p.clientHeadBytes(), (this.toBytes ??= ownBytes(escapeJid(this.fullJid))), tail, deferrable);
+    t.sendSplice(p.clientHeadBytes(), (this.toBytes ??= ownBytes(escapeAttr(this.fullJid))), tail, deferrable);
     this.ctx.sendBudget.note(this, buffered + tail.length);
   }
 
-  private dropSlow(t: StreamTransport): void {
+  /** The bytes `t` still has to write, or -1 when past the per-client bound: the client stopped reading and is dropped. */
+  private bufferedOrDrop(t: StreamTransport): number {
+    const buffered = t.bufferedBytes();
+    if (buffered <= this.ctx.config.limits.maxSendBufferBytes) return buffered;
     this.ctx.log.info(`${this.fullJid || t.remoteAddress}: client is not reading, dropping it`);
     this.ctx.stats?.slowClientDropped();
     this.transport = null;
     t.close();
     this.end(false);
+    return -1;
   }
 
   /** Bytes written to this client and not yet handed to the kernel. */
