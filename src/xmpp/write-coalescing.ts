@@ -20,6 +20,7 @@
 import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { frameHeaderSize, writeFrameHeader } from './ws-frame.js';
+import { DEFAULT_WRITES_PER_SECOND } from '../config.js';
 
 export interface CoalescingOptions {
   /** How long a busy socket's fan-out frames may be held, in ms; 0 holds them only until the end of the tick. */
@@ -31,12 +32,6 @@ export interface CoalescingOptions {
   /** Fan-out writes a second (all connections together) past which the window widens. */
   writesPerSecond?: number;
 }
-
-/**
- * The write budget when none is given (c2s.coalesceWritesPerSecond's default): writes then cost ~15–25% of a core
- * before the window widens, so a room that is merely busy keeps its low latency.
- */
-export const DEFAULT_WRITES_PER_SECOND = 25_000;
 
 /** How often the window is re-fitted to the writes counted since the last fit. */
 const FIT_EVERY_MS = 500;
