@@ -48,6 +48,12 @@ function pendingEntity(p: SaxesParser): string {
   return v;
 }
 
+/** A saxes error as a stream error: an entity other than the predefined ones is restricted XML (RFC 6120 §11.1). */
+function saxesError(e: Error): StreamError {
+  const restricted = /undefined entity|doctype/i.test(e.message);
+  return new StreamError(restricted ? 'restricted-xml' : 'not-well-formed', e.message.slice(0, 200));
+}
+
 /**
  * One saxes parser and the stream it is currently parsing for. A framed stream (WebSocket, BOSH) sits at an element
  * boundary between messages, where every framed parser with the same virtual root is in the same state, so idle
@@ -82,13 +88,10 @@ class SaxLease {
     p.on('processinginstruction', () => {
       throw new StreamError('restricted-xml', 'processing instructions are not allowed');
     });
-    // An entity other than the predefined ones is restricted XML (RFC 6120 §11.1); a malformed reference is not XML.
-    p.on('error', (e) => {
-      throw new StreamError(
-        /undefined entity|doctype/i.test(e.message) ? 'restricted-xml' : 'not-well-formed',
-        e.message.slice(0, 200),
-      );
-    });
+    // No 'error' handler: saxes then throws its error, which XmlStreamParser.write turns into a stream error. saxes
+    // stores each handler as a property added to the parser after construction, and with an eighth one V8 turns the
+    // parser into a dictionary-mode object: every field read in its tokenizer then becomes a hash lookup, and parsing
+    // a stanza took three times as long (test/core/parser-shape.test.ts keeps the count down).
     this.p = p;
   }
 
@@ -229,7 +232,7 @@ export class XmlStreamParser {
       this.failed = true;
       if (this.lease) this.lease.owner = null; // a parser that failed is dropped
       if (err instanceof StreamError) throw err;
-      throw new StreamError('not-well-formed', (err as Error).message.slice(0, 200));
+      throw saxesError(err as Error);
     }
   }
 
