@@ -90,7 +90,11 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     coalescer?: WriteCoalescer,
   ) {
     openSet?.add(ws);
-    this.held = new HeldFrames(coalescer, (bytes) => this.writeHeld(bytes));
+    this.held = new HeldFrames(
+      coalescer,
+      (bytes) => this.writeHeld(bytes),
+      () => this.socket?.writableLength === 0,
+    );
     // Extensions are settled by the upgrade, before the transport exists.
     this.socket = ws.extensions === '' ? (ws as unknown as { _socket?: Socket })._socket : undefined;
     this.parser = new XmlStreamParser(this, framedParserOptions(maxStanzaSize));
@@ -152,7 +156,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
 
   sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.socket) this.held.frame(Buffer.from(xml), deferrable);
+    if (this.socket) this.held.frame(xml, deferrable);
     else this.ws.send(xml);
   }
 

@@ -244,13 +244,30 @@ export class CorkedWrites extends HeldWrites {
   }
 }
 
+// The release buffer a socket took whole last time (written straight to the kernel, nothing of it kept): the next
+// release of any connection is built in it. Without it every release was a new buffer freed only by a later
+// garbage collection; in a join storm tens of MB of them waited for it, and malloc kept the pages afterwards.
+let spare: Buffer | undefined;
+/** Releases larger than this get a buffer of their own, as a socket that keeps one keeps all of it. */
+const SPARE_MAX = 64 * 1024;
+
+/** A buffer of at least n bytes (n ≤ SPARE_MAX) that no one else holds, the spare if it is large enough. */
+function takeSpare(n: number): Buffer {
+  const s = spare;
+  spare = undefined;
+  if (s !== undefined && s.length >= n) return s;
+  let size = 4096;
+  while (size < n) size *= 2;
+  return Buffer.allocUnsafeSlow(size);
+}
+
 /**
  * WebSocket text frames held in a list of their parts (no Writable bookkeeping and no buffer per frame), written as
- * one buffer at release. A part is a Buffer of payload bytes or, before each frame's payload, the payload's length
- * (its header is written at release).
+ * one buffer at release. A part is payload bytes (a Buffer, or a string written as UTF-8 at release) or, before each
+ * frame's payload, the payload's byte length (its header is written at release).
  */
 export class HeldFrames extends HeldWrites {
-  private parts: Array<Buffer | number> = [];
+  private parts: Array<Buffer | string | number> = [];
   /** Bytes held, frame headers included. */
   bytes = 0;
 
@@ -258,6 +275,11 @@ export class HeldFrames extends HeldWrites {
     coalescer: WriteCoalescer | undefined,
     /** Writes the released bytes (one call per release). */
     private readonly out: (bytes: Buffer) => void,
+    /**
+     * True when the writer holds none of the bytes it was given: asked before a release (a write now goes straight
+     * to the kernel) and after it (it did, whole). Both true: the release's buffer is built again for the next one.
+     */
+    private readonly drained?: () => boolean,
   ) {
     super(coalescer);
   }
@@ -270,10 +292,10 @@ export class HeldFrames extends HeldWrites {
     this.bytes += frameHeaderSize(len) + len;
   }
 
-  /** Holds one text frame. */
-  frame(payload: Buffer, deferrable: boolean): void {
+  /** Holds one text frame (a string is encoded at release, into the release's buffer: no buffer of its own). */
+  frame(payload: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len = payload.length;
+    const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     this.parts.push(len, payload);
     this.bytes += frameHeaderSize(len) + len;
   }
@@ -285,18 +307,23 @@ export class HeldFrames extends HeldWrites {
   protected writeOut(): void {
     const parts = this.parts;
     if (parts.length === 0) return;
-    const buf = Buffer.allocUnsafe(this.bytes);
+    const n = this.bytes;
+    const reuse = this.drained !== undefined && n <= SPARE_MAX && this.drained();
+    const whole = reuse ? takeSpare(n) : Buffer.allocUnsafe(n);
+    const buf = reuse ? whole.subarray(0, n) : whole;
     this.parts = [];
     this.bytes = 0;
     let at = 0;
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
       if (typeof p === 'number') at = writeFrameHeader(buf, at, p);
+      else if (typeof p === 'string') at += buf.write(p, at);
       else {
         buf.set(p, at);
         at += p.length;
       }
     }
     this.out(buf);
+    if (reuse && this.drained!()) spare = whole;
   }
 }
