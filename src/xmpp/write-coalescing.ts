@@ -263,11 +263,11 @@ function takeSpare(n: number): Buffer {
 
 /**
  * WebSocket text frames held in a list of their parts (no Writable bookkeeping and no buffer per frame), written as
- * one buffer at release. A part is payload bytes (a Buffer, or a string written as UTF-8 at release) or, before each
- * frame's payload, the payload's byte length (its header is written at release).
+ * one buffer at release. A part is a Buffer of payload bytes or, before each frame's payload, the payload's length
+ * (its header is written at release).
  */
 export class HeldFrames extends HeldWrites {
-  private parts: Array<Buffer | string | number> = [];
+  private parts: Array<Buffer | number> = [];
   /** Bytes held, frame headers included. */
   bytes = 0;
 
@@ -292,10 +292,10 @@ export class HeldFrames extends HeldWrites {
     this.bytes += frameHeaderSize(len) + len;
   }
 
-  /** Holds one text frame (a string is encoded at release, into the release's buffer: no buffer of its own). */
-  frame(payload: Buffer | string, deferrable: boolean): void {
+  /** Holds one text frame. */
+  frame(payload: Buffer, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    const len = payload.length;
     this.parts.push(len, payload);
     this.bytes += frameHeaderSize(len) + len;
   }
@@ -317,7 +317,6 @@ export class HeldFrames extends HeldWrites {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
       if (typeof p === 'number') at = writeFrameHeader(buf, at, p);
-      else if (typeof p === 'string') at += buf.write(p, at);
       else {
         buf.set(p, at);
         at += p.length;
