@@ -19,6 +19,11 @@ export const ToEdge = {
    * edge over several reads: each socket's frames are held until here, so they still leave in one writev.
    */
   EndBatch: 5,
+  /**
+   * Payload: a text frame that may wait for the connection's coalescing window (a room's fan-out: the `deferrable`
+   * hint of StreamTransport.sendRaw). A record type of its own, so the hint costs no byte on the wire.
+   */
+  SendDeferrable: 6,
 } as const;
 
 /** edge → main */

@@ -14,8 +14,11 @@ import type { StreamHeader, StreamTransport, TransportHandler } from '../xmpp/tr
 
 /** What a transport needs from the link to its edge process. */
 export interface EdgeWriter {
-  /** Queues a text frame for the connection; returns its size in bytes. */
-  send(id: number, text: string): number;
+  /**
+   * Queues a text frame for the connection; returns its size in bytes. `deferrable`: the edge may hold it for the
+   * coalescing window (a room's fan-out).
+   */
+  send(id: number, text: string, deferrable?: boolean): number;
   close(id: number, code: number): void;
   ping(id: number): void;
   /** Counts flushes to the edge: bytes queued in an earlier one have left this process. */
@@ -82,13 +85,13 @@ export class EdgeTransport implements StreamTransport {
     this.sendRaw(openXml(h));
   }
 
-  sendRaw(xml: string): void {
+  sendRaw(xml: string, deferrable = false): void {
     if (this.closedByServer || this.gone) return;
-    this.write(xml);
+    this.write(xml, deferrable);
   }
 
-  private write(xml: string): void {
-    const n = this.link.send(this.id, xml);
+  private write(xml: string, deferrable = false): void {
+    const n = this.link.send(this.id, xml, deferrable);
     if (this.queuedAt !== this.link.flushes) {
       this.queuedAt = this.link.flushes;
       this.queued = 0;
