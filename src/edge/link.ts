@@ -214,6 +214,11 @@ export class EdgeLink implements EdgeWriter {
     return this.out.text(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, text);
   }
 
+  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): number {
+    this.queueFlush();
+    return this.out.bytes3(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, head, mid, tail);
+  }
+
   close(id: number, code: number): void {
     this.queueFlush();
     this.out.u16(ToEdge.Close, id, code);

@@ -105,6 +105,20 @@ export class RecordWriter {
     this.used += data.length;
   }
 
+  /** A record whose payload is `a`, `b` and `c` one after the other (a prepared stanza's head, JID and tail). */
+  bytes3(type: number, id: number, a: Buffer, b: Buffer, c: Buffer): number {
+    const len = a.length + b.length + c.length;
+    this.room(HEADER + len);
+    this.header(type, id, len);
+    const buf = this.buf;
+    let at = this.used;
+    buf.set(a, at);
+    buf.set(b, (at += a.length));
+    buf.set(c, at + b.length);
+    this.used += len;
+    return len;
+  }
+
   u16(type: number, id: number, v: number): void {
     this.room(HEADER + 2);
     this.header(type, id, 2);
