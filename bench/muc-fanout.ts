@@ -416,6 +416,13 @@ async function edgeSockets(n: number, clients: Clients) {
     {
       maxStanzaSize: 256 * 1024,
       secure: true,
+      // The edge holds frames as the in-process rounds it is compared with (fixed window COALESCE_MS).
+      coalescing: {
+        windowMs: COALESCE_MS,
+        maxHeldBytes: validateConfig({}).c2s.coalesceMaxBytes,
+        maxWindowMs: COALESCE_MS,
+        writesPerSecond: validateConfig({}).c2s.coalesceWritesPerSecond,
+      },
       accept: (t) => sides.push(t),
       maxBacklogBytes: 256 * 1024 * 1024,
       log: console,

@@ -311,13 +311,15 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
 
   const trust = trustList(config.http.trustedProxies);
   const addressOf = (req: IncomingMessage): string => options.clientAddress?.(req) || clientAddress(req, trust);
-  // One coalescer (one timer) for every client connection's held writes.
-  const coalescer = new WriteCoalescer({
+  // One coalescer (one timer) for every client connection's held writes; the edge process has its own, with the
+  // same settings, for the connections it serves.
+  const coalescing = {
     windowMs: config.c2s.coalesceMs,
     maxHeldBytes: config.c2s.coalesceMaxBytes,
     maxWindowMs: config.c2s.coalesceMaxMs,
     writesPerSecond: config.c2s.coalesceWritesPerSecond,
-  });
+  };
+  const coalescer = new WriteCoalescer(coalescing);
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     addressOf,
     coalescer,
@@ -333,6 +335,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
           {
             maxStanzaSize: config.limits.maxStanzaSize,
             secure: config.http.considerSecure,
+            coalescing,
             accept: (t) => acceptTransport(t),
             maxBacklogBytes: config.limits.maxTotalSendBufferBytes,
           },

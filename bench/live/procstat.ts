@@ -34,21 +34,40 @@ export function readProc(pid: number): ProcSample | undefined {
   }
 }
 
-/** CPU seconds of the server's WebSocket edge child process (websocket.edge = process), 0 without one. */
-export function edgeCpuSeconds(pid: number): number {
-  let total = 0;
+/** The server's WebSocket edge child processes (websocket.edge = process), none without one. */
+function edgePids(pid: number): number[] {
+  const out: number[] = [];
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
       for (const k of kids ? kids.split(' ') : []) {
         // Only the edge (its process title): other children come and go (the web chat's brotli child exits after
         // start), and a child that exits between two readings would make the difference negative.
-        if (!readFileSync(`/proc/${k}/cmdline`, 'utf8').startsWith('xmpp-websocket-edge')) continue;
-        total += readProc(Number(k))?.cpuSeconds ?? 0;
+        if (readFileSync(`/proc/${k}/cmdline`, 'utf8').startsWith('xmpp-websocket-edge')) out.push(Number(k));
       }
     }
   } catch {
     // gone, or no /proc
+  }
+  return out;
+}
+
+/** CPU seconds of the server's WebSocket edge child process, 0 without one. */
+export function edgeCpuSeconds(pid: number): number {
+  let total = 0;
+  for (const k of edgePids(pid)) total += readProc(k)?.cpuSeconds ?? 0;
+  return total;
+}
+
+/** Write syscalls (write, writev: `syscw` of /proc/PID/io) the server's WebSocket edge process made, 0 without one. */
+export function edgeWriteSyscalls(pid: number): number {
+  let total = 0;
+  for (const k of edgePids(pid)) {
+    try {
+      total += Number(/^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${k}/io`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
   }
   return total;
 }

@@ -68,6 +68,9 @@ export function metrics(r: TargetResult): Row[] {
       const edge = hasEdge ? p.edgeCpu : NaN;
       add(s, 'edge process CPU', 's', 'lower', edge);
       add(s, 'edge process CPU per delivery', 'µs', 'lower', p.deliveries ? (edge / p.deliveries) * 1e6 : NaN);
+      const writes = hasEdge ? p.edgeWrites : NaN;
+      add(s, 'edge process write syscalls/s', '/s', 'lower', writes / secs);
+      add(s, 'edge process write syscalls per delivery', '', 'lower', p.deliveries ? writes / p.deliveries : NaN);
       add(
         s,
         'server + edge CPU per delivery',

@@ -12,7 +12,14 @@ import type {
   WorkerReport,
 } from './messages.js';
 import { emptySamples } from './messages.js';
-import { edgeCpuSeconds, listenOverflows, machineBusySeconds, readProc, socketQueues } from './procstat.js';
+import {
+  edgeCpuSeconds,
+  edgeWriteSyscalls,
+  listenOverflows,
+  machineBusySeconds,
+  readProc,
+  socketQueues,
+} from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
 import { append } from './stats.js';
 import { monoMicros } from './profile.js';
@@ -37,6 +44,8 @@ export interface PhaseResult {
   serverCpu: number; // seconds
   /** CPU seconds of the server's child processes (the WebSocket edge), 0 without one. */
   edgeCpu: number;
+  /** Write syscalls of the WebSocket edge process (socket writes, plus its pipe writes to the server). */
+  edgeWrites: number;
   harnessCpu: number; // seconds, the orchestrator and all client worker processes
   workerCpu: number[]; // seconds, per client worker
   workerPeakPct: number; // the busiest worker's highest ~2 s CPU share during the phase, % of one core
@@ -294,6 +303,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const phase: Phase = { ...planned, id: i } as Phase;
       const cpu0 = readProc(target.pid)?.cpuSeconds ?? NaN;
       const edge0 = edgeCpuSeconds(target.pid);
+      const edgeWrites0 = edgeWriteSyscalls(target.pid);
       const h0 = harnessSeconds();
       const w0 = [...workerCpuMicros];
       const p: PhaseResult = {
@@ -307,6 +317,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         plannedMs: 0,
         serverCpu: 0,
         edgeCpu: 0,
+        edgeWrites: 0,
         harnessCpu: 0,
         workerCpu: [],
         workerPeakPct: 0,
@@ -378,6 +389,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.monoEnd = monoMicros();
       p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
       p.edgeCpu = edgeCpuSeconds(target.pid) - edge0;
+      p.edgeWrites = edgeWriteSyscalls(target.pid) - edgeWrites0;
       p.harnessCpu = harnessSeconds() - h0;
       p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);
       for (const r of latest.values()) {

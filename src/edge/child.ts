@@ -1,19 +1,34 @@
 // The WebSocket edge process. The main process hands it plain TCP sockets right after an HTTP upgrade request; the
 // edge answers the RFC 7395 handshake (ws), reads frames and passes their bytes on, and writes the frames the main
-// process sends, each socket's frames of one batch in one write. It knows nothing of XML or XMPP.
+// process sends. It knows nothing of XML or XMPP. Each socket's frames are held as in-process
+// (src/xmpp/write-coalescing.ts): to the end of the main process's batch, and a busy socket's room frames (the
+// records marked deferrable) up to the coalescing window, so a busy room's messages leave in one write per window.
 //
-// argv[2]: the largest frame accepted (the server's maxStanzaSize).
+// argv[2]: the largest frame accepted (the server's maxStanzaSize); argv[3..6]: c2s.coalesceMs, coalesceMaxBytes,
+// coalesceMaxMs and coalesceWritesPerSecond.
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
-import { frameLength, joinTextFrames } from './frames.js';
+import { HeldFrames, WriteCoalescer } from '../xmpp/write-coalescing.js';
 
-const maxPayload = Number(process.argv[2]);
-if (!Number.isInteger(maxPayload) || maxPayload <= 0) {
-  console.error(`websocket edge: bad frame limit argument ${process.argv[2]}`);
-  process.exit(2);
+function numberArg(i: number, what: string, min: number): number {
+  const v = Number(process.argv[i]);
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`websocket edge: bad ${what} argument ${process.argv[i]}`);
+    process.exit(2);
+  }
+  return v;
 }
+const maxPayload = numberArg(2, 'frame limit', 1);
+// One coalescer for every connection; its "tick" is one batch from the main process (ended by endBatch()).
+const coalescer = new WriteCoalescer({
+  windowMs: numberArg(3, 'coalescing window', 0),
+  maxHeldBytes: numberArg(4, 'coalescing bytes', 0),
+  maxWindowMs: numberArg(5, 'widest coalescing window', 0),
+  writesPerSecond: numberArg(6, 'write budget', 1),
+  tickEndsBy: 'caller',
+});
 process.title = 'xmpp-websocket-edge';
 
 interface Conn {
@@ -22,9 +37,10 @@ interface Conn {
   socket: Socket;
   /** Buffered bytes last reported to the main process. */
   reported: number;
-  /** Frames of the current batch, written together at its end. */
-  frames: Buffer[] | null;
-  frameBytes: number;
+  /** Frames held until the end of the batch or the coalescing window (their bytes count as buffered). */
+  held: HeldFrames;
+  /** The batch in which this connection last got a record (it is then in `touched`). */
+  batch: number;
   /** The main process sent Close: ws's own close calls go through from now on. */
   closeRequested: boolean;
 }
@@ -61,7 +77,7 @@ function queueFlush(): void {
 }
 
 function report(c: Conn): void {
-  const b = c.ws.bufferedAmount;
+  const b = c.ws.bufferedAmount + c.held.bytes;
   if (b === c.reported) return;
   c.reported = b;
   out.u32(FromEdge.Buffered, c.id, b);
@@ -88,6 +104,7 @@ function onClose(this: Tagged, code: number): void {
   const c = this[CONN];
   conns.delete(c.id);
   draining.delete(c);
+  c.held.flush(); // writes nothing now: drops what was held
   out.u16(FromEdge.Closed, c.id, code);
   queueFlush();
   if (shuttingDown && conns.size === 0) process.exit(0);
@@ -116,12 +133,18 @@ function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): voi
       return;
     }
   }
+  // Whoever closes, what is held goes before the close frame.
+  if (this.readyState === WebSocket.OPEN) c.held.flush();
   realClose.call(this, code, data);
 }
 
 function attach(id: number, ws: WebSocket): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
-  const c: Conn = { id, ws, socket, reported: 0, frames: null, frameBytes: 0, closeRequested: false };
+  const c: Conn = { id, ws, socket, reported: 0, held: null!, batch: -1, closeRequested: false };
+  c.held = new HeldFrames(coalescer, (bytes) => {
+    // Once ws started closing, nothing may follow its close frame.
+    if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
+  });
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);
@@ -158,8 +181,9 @@ process.on('message', (msg: Handoff, socket: Socket | undefined) => {
   });
 });
 
-/** Connections with frames waiting for the end of the batch. */
-const waiting: Conn[] = [];
+/** Connections that got frames in the current batch (reported at its end), and the batch's number. */
+const touched: Conn[] = [];
+let batch = 0;
 const reader = new RecordReader((type, id, payload) => {
   if (type === ToEdge.EndBatch) return endBatch();
   if (type === ToEdge.Shutdown) return shutdown();
@@ -168,17 +192,16 @@ const reader = new RecordReader((type, id, payload) => {
   const ws = c.ws;
   switch (type) {
     case ToEdge.Send:
+    case ToEdge.SendDeferrable:
       if (ws.readyState !== WebSocket.OPEN) return;
-      if (!c.frames) {
-        c.frames = [];
-        c.frameBytes = 0;
-        waiting.push(c);
+      c.held.frame(payload, type === ToEdge.SendDeferrable);
+      if (c.batch !== batch) {
+        c.batch = batch;
+        touched.push(c);
       }
-      c.frames.push(payload);
-      c.frameBytes += frameLength(payload.length);
       return;
     case ToEdge.Close:
-      writeFrames(c); // the session's last frames (stream error, <close/>) go before the close frame
+      c.held.flush(); // held frames and the session's last ones (stream error, <close/>) go before the close frame
       c.closeRequested = true;
       ws.close(payload.readUInt16LE(0));
       // A peer that never answers the closing handshake is cut off.
@@ -190,20 +213,15 @@ const reader = new RecordReader((type, id, payload) => {
   }
 });
 
-function writeFrames(c: Conn): void {
-  const frames = c.frames;
-  if (!frames) return;
-  c.frames = null;
-  if (c.ws.readyState === WebSocket.OPEN) c.socket.write(joinTextFrames(frames, c.frameBytes));
-}
-
-/** At the end of a batch: each socket's frames, however many pipe reads carried them, leave in one write. */
+/**
+ * At the end of a batch: each socket's frames not held for the window, however many pipe reads carried them, leave
+ * in one write; the bytes each connection holds (window included) are reported.
+ */
 function endBatch(): void {
-  for (const c of waiting) {
-    writeFrames(c);
-    report(c);
-  }
-  waiting.length = 0;
+  coalescer.endTick();
+  for (const c of touched) report(c);
+  touched.length = 0;
+  batch++;
 }
 pipe.on('data', (chunk: Buffer) => reader.push(chunk));
 

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
 import { EdgeTransport, type EdgeWriter } from './transport.js';
+import type { CoalescingOptions } from '../xmpp/write-coalescing.js';
 
 /** An edge that has not taken its backlog after this long is stuck. */
 const STUCK_MS = 30_000;
@@ -14,6 +15,8 @@ const STUCK_MS = 30_000;
 export interface EdgeLinkOptions {
   maxStanzaSize: number;
   secure: boolean;
+  /** The edge holds room frames per connection as the in-process transport does (c2s.coalesce*). */
+  coalescing: Required<Omit<CoalescingOptions, 'tickEndsBy'>>;
   /** Starts a session on a connection whose handshake the edge completed. */
   accept(t: EdgeTransport): void;
   /** Bytes waiting in the pipe to the edge past which its clients are not read until it catches up. */
@@ -76,7 +79,9 @@ export class EdgeLink implements EdgeWriter {
     private opts: EdgeLinkOptions,
     onExit: (link: EdgeLink, code: number | null, signal: string | null) => void,
   ) {
-    this.child = fork(childEntry(), [String(opts.maxStanzaSize)], {
+    const co = opts.coalescing;
+    const args = [opts.maxStanzaSize, co.windowMs, co.maxHeldBytes, co.maxWindowMs, co.writesPerSecond].map(String);
+    this.child = fork(childEntry(), args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       execArgv: childExecArgv(),
       serialization: 'json',
@@ -204,9 +209,14 @@ export class EdgeLink implements EdgeWriter {
 
   // ---- EdgeWriter: everything written in one tick leaves in one pipe write ----
 
-  send(id: number, text: string): number {
+  send(id: number, text: string, deferrable = false): number {
     this.queueFlush();
-    return this.out.text(ToEdge.Send, id, text);
+    return this.out.text(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, text);
+  }
+
+  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): number {
+    this.queueFlush();
+    return this.out.bytes3(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, head, mid, tail);
   }
 
   close(id: number, code: number): void {

@@ -14,8 +14,13 @@ import type { StreamHeader, StreamTransport, TransportHandler } from '../xmpp/tr
 
 /** What a transport needs from the link to its edge process. */
 export interface EdgeWriter {
-  /** Queues a text frame for the connection; returns its size in bytes. */
-  send(id: number, text: string): number;
+  /**
+   * Queues a text frame for the connection; returns its size in bytes. `deferrable`: the edge may hold it for the
+   * coalescing window (a room's fan-out).
+   */
+  send(id: number, text: string, deferrable?: boolean): number;
+  /** Queues a text frame whose payload is `head`, `mid` and `tail` (bytes a fan-out shares); returns its size. */
+  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer, deferrable?: boolean): number;
   close(id: number, code: number): void;
   ping(id: number): void;
   /** Counts flushes to the edge: bytes queued in an earlier one have left this process. */
@@ -82,13 +87,22 @@ export class EdgeTransport implements StreamTransport {
     this.sendRaw(openXml(h));
   }
 
-  sendRaw(xml: string): void {
+  sendRaw(xml: string, deferrable = false): void {
     if (this.closedByServer || this.gone) return;
-    this.write(xml);
+    this.write(xml, deferrable);
   }
 
-  private write(xml: string): void {
-    const n = this.link.send(this.id, xml);
+  /** A room's fan-out: the shared bytes copied into the pipe, no string built and encoded per recipient. */
+  sendSplice(head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): void {
+    if (this.closedByServer || this.gone) return;
+    this.queuedBytes(this.link.sendSplice(this.id, head, mid, tail, deferrable));
+  }
+
+  private write(xml: string, deferrable = false): void {
+    this.queuedBytes(this.link.send(this.id, xml, deferrable));
+  }
+
+  private queuedBytes(n: number): void {
     if (this.queuedAt !== this.link.flushes) {
       this.queuedAt = this.link.flushes;
       this.queued = 0;

@@ -31,6 +31,11 @@ export interface CoalescingOptions {
   maxWindowMs?: number;
   /** Fan-out writes a second (all connections together) past which the window widens. */
   writesPerSecond?: number;
+  /**
+   * Who ends a tick: process.nextTick (default), or the owner calling endTick() (the WebSocket edge process, whose
+   * "tick" is one batch from the main process, however many pipe reads carry it).
+   */
+  tickEndsBy?: 'next-tick' | 'caller';
 }
 
 /** How often the window is re-fitted to the writes counted since the last fit. */
@@ -57,6 +62,7 @@ export class WriteCoalescer {
   /** Fan-out writes (releases carrying room frames) since `fitAt`. */
   private writes = 0;
   private fitAt = performance.now();
+  private readonly autoTick: boolean;
   private readonly releaseTick = (): void => {
     const list = this.tick;
     this.tick = [];
@@ -87,6 +93,12 @@ export class WriteCoalescer {
     this.slackMs = options.windowMs / 8;
     this.maxWindowMs = Math.max(options.windowMs, options.maxWindowMs ?? options.windowMs);
     this.writesPerSecond = options.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND;
+    this.autoTick = options.tickEndsBy !== 'caller';
+  }
+
+  /** Releases everything held for the end of the tick (called by the owner when `tickEndsBy` is 'caller'). */
+  endTick(): void {
+    this.releaseTick();
   }
 
   /** A release carried fan-out frames (one write syscall). `now`: performance.now(). */
@@ -116,7 +128,7 @@ export class WriteCoalescer {
   }
 
   holdForTick(c: HeldWrites): void {
-    if (this.tick.push(c) === 1) process.nextTick(this.releaseTick);
+    if (this.tick.push(c) === 1 && this.autoTick) process.nextTick(this.releaseTick);
   }
 
   /** Holds `c` until its deadline (a socket a fan-out released shares its deadline with the rest of the room). */

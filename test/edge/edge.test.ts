@@ -180,6 +180,27 @@ test('an edge viewer, an in-process TLS WebSocket viewer and a BOSH viewer chat 
   await inProcess.stop();
 });
 
+test('room messages reach edge viewers as bytes: each one addressed to its own full JID, escaped, text intact', async () => {
+  // The fan-out hands the edge the room's shared bytes and each viewer's escaped JID (no string per recipient).
+  const odd = await client({ domain: 'localhost', username: 'alice', password: 'secret', resource: `a&b<c>'"d` });
+  const plain = await client();
+  assert.ok(odd.jid.endsWith(`/a&b<c>'"d`), `bound as ${odd.jid}`);
+  await joinRoom(odd, 'odd');
+  await joinRoom(plain, 'plain');
+  const text = 'héllo & <bye> "ünïcode" ✓';
+  await plain.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
+  for (const [c, who] of [
+    [odd, 'the viewer with an odd resource'],
+    [plain, 'the sender'],
+  ] as const) {
+    const got = await c.waitFor(bodyIs(text), 10_000, `the message at ${who}`);
+    assert.is(got.attrs.to, c.jid, `addressed to ${who}'s full JID`);
+    assert.is(got.attrs.from, `${ROOM}/plain`);
+  }
+  await odd.stop();
+  await plain.stop();
+});
+
 test('stream management: a viewer whose edge connection drops resumes and gets what it missed', async () => {
   const viewer = await client({ reconnect: true });
   const sender = await client();
