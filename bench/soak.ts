@@ -10,8 +10,9 @@
 //        [--steady-from-minute M] [--no-avatars] [--avatar-cache-size N] [--heap-snapshots DIR]
 // --avatar-cache-size N sets avatars.cacheSize (default 10,000, which this churn fills in about 26 minutes): a small
 // one fills in minutes, so a short run shows whether anything besides the bounded caches grows.
-// --heap-snapshots DIR writes V8 heap snapshots (after GC) into DIR: before the first viewer, at a third of the run
-// and once the last viewer has left; compare them with bench/heap-diff.ts to see what grows.
+// --heap-snapshots DIR writes V8 heap snapshots (after GC) into DIR: before the first viewer, at a third of the run,
+// when the verdict's steady state begins, at the last sample with viewers and once the last viewer has left; compare
+// them with bench/heap-diff.ts to see what grows (steady start against last sample: what the verdict's slope is).
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -143,7 +144,8 @@ async function childCpu(): Promise<number> {
 }
 
 const samples: Sample[] = [];
-let thirdTaken = false;
+// Minutes at which a snapshot is taken with viewers connected (the last one a sample before the run ends).
+const snapAt = [MINUTES / 3, STEADY_MIN, MINUTES - (1.5 * SAMPLE_S) / 60].sort((a, b) => a - b);
 const start = Date.now();
 const hardStop = start + (MINUTES * 60 + 120) * 1000;
 let prevCpu = { t: start, server: process.cpuUsage(), client: 0 };
@@ -174,9 +176,10 @@ try {
       counts: lastCounts,
     };
     samples.push(s);
-    if (!thirdTaken && s.t >= MINUTES / 3) {
-      thirdTaken = true;
-      snapshot(`1-minute-${s.t.toFixed(0)}`);
+    while (snapAt.length > 0 && s.t >= snapAt[0]) {
+      snapAt.shift();
+      snapshot(`1-minute-${s.t.toFixed(1)}`);
+      while (snapAt.length > 0 && s.t >= snapAt[0]) snapAt.shift(); // one snapshot per sample
     }
     const thisJoin = { ms: lastCounts.joinMsTotal ?? 0, n: lastCounts.joins ?? 0 };
     console.log(
