@@ -8,6 +8,7 @@ import { parse } from 'ltx';
 import { el } from '../../src/xmpp/xml.js';
 import { PreparedStanza } from '../../src/xmpp/prepared.js';
 import { CorkedWrites, HeldFrames, WriteCoalescer } from '../../src/xmpp/write-coalescing.js';
+import { readFrames } from '../helpers/ws-frames.js';
 
 test('a prepared stanza escapes the characters XML needs escaped in a recipient JID, and only those', () => {
   const p = new PreparedStanza(
@@ -49,28 +50,6 @@ async function socketPairs(n: number) {
     await new Promise<void>((r) => server.close(() => r()));
   };
   return { accepted, clients, got, close };
-}
-
-/** The payloads of the unmasked text frames in `bytes`; fails on anything else (partial frame, other opcode). */
-function readFrames(bytes: Buffer): string[] {
-  const out: string[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    assert.is(bytes[at], 0x81, `frame at ${at} is not a whole text frame`);
-    let len = bytes[at + 1]!;
-    let start = at + 2;
-    if (len === 126) {
-      len = bytes.readUInt16BE(at + 2);
-      start = at + 4;
-    } else if (len === 127) {
-      len = Number(bytes.readBigUInt64BE(at + 2));
-      start = at + 10;
-    }
-    assert.ok(start + len <= bytes.length, 'a frame runs past the write');
-    out.push(bytes.subarray(start, start + len).toString('utf8'));
-    at = start + len;
-  }
-  return out;
 }
 
 test('held WebSocket frames of every header size leave whole, in order, in one write, and count while held', async () => {

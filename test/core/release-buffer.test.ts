@@ -7,35 +7,15 @@ import * as assert from 'uvu/assert';
 import { HeldFrames } from '../../src/xmpp/write-coalescing.js';
 import { startTestServer } from '../helpers/server.js';
 import { anonymousRaw } from '../helpers/raw-ws.js';
+import { readFrames } from '../helpers/ws-frames.js';
 
 const tick = () => new Promise((r) => process.nextTick(r));
-
-/** The payloads of the whole, unmasked text frames in `bytes`. */
-function payloads(bytes: Buffer): string[] {
-  const out: string[] = [];
-  let at = 0;
-  while (at < bytes.length) {
-    assert.is(bytes[at], 0x81, `not a whole text frame at ${at}`);
-    let len = bytes[at + 1]!;
-    at += 2;
-    if (len === 126) {
-      len = bytes.readUInt16BE(at);
-      at += 2;
-    } else if (len === 127) {
-      len = Number(bytes.readBigUInt64BE(at));
-      at += 8;
-    }
-    out.push(bytes.subarray(at, at + len).toString('utf8'));
-    at += len;
-  }
-  return out;
-}
 
 test('a writer that takes each release whole gets the same buffer again', async () => {
   const seen: Array<{ bytes: Buffer; text: string[] }> = [];
   const held = new HeldFrames(
     undefined,
-    (b) => seen.push({ bytes: b, text: payloads(b) }),
+    (b) => seen.push({ bytes: b, text: readFrames(b) }),
     () => true,
   );
   const texts = ['<a>é€😀</a>', 'x'.repeat(300), '<b/>'];
@@ -69,8 +49,8 @@ test('a writer that keeps a release keeps its buffer: the next release never wri
   await tick();
   held.frame(Buffer.from('<third-overwrites?/>'), false);
   await tick();
-  assert.equal(payloads(kept[1]!), ['<second/>'], 'a kept release was written over');
-  assert.equal(payloads(kept[2]!), ['<third-overwrites?/>']);
+  assert.equal(readFrames(kept[1]!), ['<second/>'], 'a kept release was written over');
+  assert.equal(readFrames(kept[2]!), ['<third-overwrites?/>']);
   assert.ok(kept[1]!.buffer !== kept[2]!.buffer || kept[1]!.byteOffset !== kept[2]!.byteOffset);
 });
 
