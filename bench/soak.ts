@@ -176,10 +176,9 @@ try {
       counts: lastCounts,
     };
     samples.push(s);
-    while (snapAt.length > 0 && s.t >= snapAt[0]) {
-      snapAt.shift();
+    if (snapAt.length > 0 && s.t >= snapAt[0]) {
+      while (snapAt.length > 0 && s.t >= snapAt[0]) snapAt.shift(); // one snapshot per sample, however many marks passed
       snapshot(`1-minute-${s.t.toFixed(1)}`);
-      while (snapAt.length > 0 && s.t >= snapAt[0]) snapAt.shift(); // one snapshot per sample
     }
     const thisJoin = { ms: lastCounts.joinMsTotal ?? 0, n: lastCounts.joins ?? 0 };
     console.log(
