@@ -11,6 +11,7 @@ try {
 
 export interface ProcSample {
   cpuSeconds: number; // user + system since the process started
+  systemSeconds: number; // the system part: the kernel working for it (socket writes and reads, mostly)
   rssBytes: number; // VmRSS
   hwmBytes: number; // VmHWM, the kernel's own peak RSS
 }
@@ -28,7 +29,12 @@ export function readProc(pid: number): ProcSample | undefined {
       const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
       return m ? Number(m[1]) * 1024 : 0;
     };
-    return { cpuSeconds: (utime + stime) / ticks, rssBytes: kb('VmRSS'), hwmBytes: kb('VmHWM') };
+    return {
+      cpuSeconds: (utime + stime) / ticks,
+      systemSeconds: stime / ticks,
+      rssBytes: kb('VmRSS'),
+      hwmBytes: kb('VmHWM'),
+    };
   } catch {
     return undefined;
   }
@@ -59,16 +65,19 @@ export function edgeCpuSeconds(pid: number): number {
   return total;
 }
 
-/** Write syscalls (write, writev: `syscw` of /proc/PID/io) the server's WebSocket edge process made, 0 without one. */
+/** Write syscalls (write, writev: `syscw` of /proc/PID/io) a process made so far, NaN when it cannot be read. */
+export function writeSyscalls(pid: number): number {
+  try {
+    return Number(/^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN; // gone, or not ours to read
+  }
+}
+
+/** Write syscalls the server's WebSocket edge process made, 0 without one. */
 export function edgeWriteSyscalls(pid: number): number {
   let total = 0;
-  for (const k of edgePids(pid)) {
-    try {
-      total += Number(/^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${k}/io`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
+  for (const k of edgePids(pid)) total += writeSyscalls(k) || 0;
   return total;
 }
 

@@ -64,6 +64,9 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'delivery latency p99', 'ms', 'lower', d.p99);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
       add(s, 'server CPU per delivery', 'µs', 'lower', p.deliveries ? (p.serverCpu / p.deliveries) * 1e6 : NaN);
+      // Where a delivery's CPU goes: the kernel's share (loopback socket writes) and how many writes it took.
+      add(s, 'server CPU in the kernel (system time)', '%', 'lower', (p.serverSystemCpu / p.serverCpu) * 100);
+      add(s, 'server write syscalls per delivery', '', 'lower', p.deliveries ? p.serverWrites / p.deliveries : NaN);
       // websocket.edge = process: the main process above, its WebSocket edge child here (blank when none ran)
       const edge = hasEdge ? p.edgeCpu : NaN;
       add(s, 'edge process CPU', 's', 'lower', edge);

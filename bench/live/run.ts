@@ -15,6 +15,7 @@ import { emptySamples } from './messages.js';
 import {
   edgeCpuSeconds,
   edgeWriteSyscalls,
+  writeSyscalls,
   listenOverflows,
   machineBusySeconds,
   readProc,
@@ -42,6 +43,10 @@ export interface PhaseResult {
   completed: boolean; // false if the deadline ended it
   plannedMs: number; // planned length (chat duration, join spread, nick window); 0 if unplanned
   serverCpu: number; // seconds
+  /** The part of serverCpu spent in the kernel on the server's behalf (system time). */
+  serverSystemCpu: number;
+  /** Write syscalls of the server process itself (socket writes, and pipe writes to an edge process). */
+  serverWrites: number;
   /** CPU seconds of the server's child processes (the WebSocket edge), 0 without one. */
   edgeCpu: number;
   /** Write syscalls of the WebSocket edge process (socket writes, plus its pipe writes to the server). */
@@ -301,7 +306,9 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     for (let i = 0; i < phases.length; i++) {
       const planned = phases[i]!;
       const phase: Phase = { ...planned, id: i } as Phase;
-      const cpu0 = readProc(target.pid)?.cpuSeconds ?? NaN;
+      const proc0 = readProc(target.pid);
+      const cpu0 = proc0?.cpuSeconds ?? NaN;
+      const writes0 = writeSyscalls(target.pid);
       const edge0 = edgeCpuSeconds(target.pid);
       const edgeWrites0 = edgeWriteSyscalls(target.pid);
       const h0 = harnessSeconds();
@@ -316,6 +323,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         completed: false,
         plannedMs: 0,
         serverCpu: 0,
+        serverSystemCpu: 0,
+        serverWrites: 0,
         edgeCpu: 0,
         edgeWrites: 0,
         harnessCpu: 0,
@@ -387,7 +396,12 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.completed = ok;
       p.endAt = now();
       p.monoEnd = monoMicros();
-      p.serverCpu = (readProc(target.pid)?.cpuSeconds ?? NaN) - cpu0;
+      const proc1 = readProc(target.pid);
+      p.serverCpu = (proc1?.cpuSeconds ?? NaN) - cpu0;
+      p.serverSystemCpu = (proc1?.systemSeconds ?? NaN) - (proc0?.systemSeconds ?? NaN);
+      // syscw counts write and writev, which node uses for sockets; Prosody (LuaSocket) sends with send(), which
+      // the count leaves out, so its figure would mean nothing.
+      p.serverWrites = target.name === 'prosody' ? NaN : writeSyscalls(target.pid) - writes0;
       p.edgeCpu = edgeCpuSeconds(target.pid) - edge0;
       p.edgeWrites = edgeWriteSyscalls(target.pid) - edgeWrites0;
       p.harnessCpu = harnessSeconds() - h0;
