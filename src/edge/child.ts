@@ -54,6 +54,9 @@ const pipe = new Socket({ fd: 4, readable: true, writable: true });
 const out = new RecordWriter();
 let flushQueued = false;
 
+/** The smallest change in a connection's buffered bytes worth a record to the main process (see report()). */
+const REPORT_STEP = 16 * 1024;
+
 /** Past this many bytes waiting for the main process, the edge stops reading its clients until they are taken. */
 const INBOUND_BACKLOG = 4 * 1024 * 1024;
 let readingPaused = false;
@@ -76,12 +79,19 @@ function queueFlush(): void {
   setImmediate(flush);
 }
 
+/**
+ * Reports a connection's buffered bytes when they moved by REPORT_STEP or more since the last report, or came back
+ * to 0. Frames held for the coalescing window (a few KiB at most, gone at the window's end) then cross no pipe:
+ * reported exactly, every fan-out sent the main process a record per viewer when they were held and another when
+ * they left. The main process sees at most REPORT_STEP less than is held per connection, next to its 4 MiB limit.
+ */
 function report(c: Conn): void {
   const b = c.ws.bufferedAmount + c.held.bytes;
-  if (b === c.reported) return;
+  if (b === c.reported || (b !== 0 && Math.abs(b - c.reported) < REPORT_STEP)) return;
   c.reported = b;
   out.u32(FromEdge.Buffered, c.id, b);
   queueFlush();
+  // Only a reported backlog needs watching until it drains; smaller ones go unreported either way.
   if (b > 0) draining.add(c);
   else draining.delete(c);
 }
