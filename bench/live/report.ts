@@ -54,6 +54,8 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'vCard bytes per viewer', 'KB', 'lower', r.viewers ? p.vcardBytes / r.viewers / 1e3 : NaN);
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, 'server CPU in the kernel (system time)', '%', 'lower', (p.serverSystemCpu / p.serverCpu) * 100);
+      add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
     } else if (p.kind === 'chat') {
       const d = summarize(p.samples.delivery);
       add(s, 'messages sent', '', '', p.sent);
