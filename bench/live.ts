@@ -79,7 +79,7 @@ function parseOursConfig(text: string | undefined): Record<string, Record<string
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new Error(`--ours-config is not JSON: ${(e as Error).message}`);
+    throw new Error(`--ours-config is not JSON: ${(e as Error).message}`, { cause: e });
   }
   const isObject = (x: unknown): x is Record<string, unknown> =>
     typeof x === 'object' && x !== null && !Array.isArray(x);

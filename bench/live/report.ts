@@ -119,6 +119,8 @@ export function metrics(r: TargetResult): Row[] {
   );
   add('whole run', 'edge process CPU', 's', 'lower', hasEdge ? edgeTotal : NaN);
   add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
+  // websocket.edge = process: the edge child is a process of its own, with its own peak (blank when none ran)
+  add('whole run', 'edge process peak RSS', 'MB', 'lower', r.edgePeakRssMB);
   add(
     'whole run',
     'bytes to clients per viewer (wire)',

@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
-import { HeldFrames, WriteCoalescer } from '../xmpp/write-coalescing.js';
+import { HeldFrames, WriteCoalescer, releaseCounts } from '../xmpp/write-coalescing.js';
 
 function numberArg(i: number, what: string, min: number): number {
   const v = Number(process.argv[i]);
@@ -95,8 +95,14 @@ function report(c: Conn): void {
   if (b > 0) draining.add(c);
   else draining.delete(c);
 }
+/** The release counts last sent to the main process. */
+let releasesReported = 0;
 setInterval(() => {
   for (const c of draining) report(c);
+  if (releaseCounts.releases === releasesReported) return;
+  releasesReported = releaseCounts.releases;
+  out.f64x2(FromEdge.Releases, 0, releaseCounts.releases, releaseCounts.reused);
+  queueFlush();
 }, 100).unref();
 
 // Shared listeners that find their connection on the WebSocket (no closures per connection).
@@ -151,10 +157,16 @@ function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): voi
 function attach(id: number, ws: WebSocket): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
   const c: Conn = { id, ws, socket, reported: 0, held: null!, batch: -1, closeRequested: false };
-  c.held = new HeldFrames(coalescer, (bytes) => {
-    // Once ws started closing, nothing may follow its close frame.
-    if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
-  });
+  c.held = new HeldFrames(
+    coalescer,
+    (bytes) => {
+      // Once ws started closing, nothing may follow its close frame.
+      if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
+    },
+    // The socket took the release whole (nothing queued before or after it): its buffer is built again for the
+    // next release, of this connection or another, instead of a new one per release left to the garbage collector.
+    () => socket.writableLength === 0,
+  );
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);
