@@ -206,9 +206,18 @@ process.on('message', (msg: Handoff, socket: Socket | undefined) => {
 /** Connections that got frames in the current batch (reported at its end), and the batch's number. */
 const touched: Conn[] = [];
 let batch = 0;
+/** The current fan-out template (ToEdge.Template): views into received chunks, which are never reused. */
+let templateHead: Buffer = Buffer.alloc(0);
+let templateTail: Buffer = Buffer.alloc(0);
 const reader = new RecordReader((type, id, payload) => {
   if (type === ToEdge.EndBatch) return endBatch();
   if (type === ToEdge.Shutdown) return shutdown();
+  if (type === ToEdge.Template) {
+    const headLength = payload.readUInt32LE(0);
+    templateHead = payload.subarray(4, 4 + headLength);
+    templateTail = payload.subarray(4 + headLength);
+    return;
+  }
   const c = conns.get(id);
   if (!c) return;
   const ws = c.ws;
@@ -217,6 +226,15 @@ const reader = new RecordReader((type, id, payload) => {
     case ToEdge.SendDeferrable:
       if (ws.readyState !== WebSocket.OPEN) return;
       c.held.frame(payload, type === ToEdge.SendDeferrable);
+      if (c.batch !== batch) {
+        c.batch = batch;
+        touched.push(c);
+      }
+      return;
+    case ToEdge.SendSpliced:
+    case ToEdge.SendSplicedDeferrable:
+      if (ws.readyState !== WebSocket.OPEN) return;
+      c.held.frame3(templateHead, payload, templateTail, type === ToEdge.SendSplicedDeferrable);
       if (c.batch !== batch) {
         c.batch = batch;
         touched.push(c);

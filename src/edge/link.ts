@@ -37,6 +37,9 @@ export interface EdgeLinkStats {
    */
   releases: number;
   releasesReused: number;
+  /** Bytes written to the pipe, and the fan-out templates among the records (see ToEdge.Template). */
+  bytesOut: number;
+  templates: number;
 }
 
 /**
@@ -74,7 +77,12 @@ export class EdgeLink implements EdgeWriter {
     bufferedReports: 0,
     releases: 0,
     releasesReused: 0,
+    bytesOut: 0,
+    templates: 0,
   };
+  /** The template the edge holds (the last one sent): the bytes around the JID in SendSpliced records. */
+  private templateHead: Buffer | null = null;
+  private templateTail: Buffer = Buffer.alloc(0);
   flushes = 0;
   isReady = false;
   private pipe: Socket;
@@ -234,7 +242,16 @@ export class EdgeLink implements EdgeWriter {
 
   sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): number {
     this.queueFlush();
-    return this.out.bytes3(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, head, mid, tail);
+    // A fan-out calls this once per recipient with the same head and tail (the tail may be a fresh copy of the same
+    // bytes): they cross the pipe once, then only each recipient's JID.
+    if (head !== this.templateHead || (tail !== this.templateTail && !tail.equals(this.templateTail))) {
+      this.out.template(ToEdge.Template, head, tail);
+      this.templateHead = head;
+      this.templateTail = tail;
+      this.stats.templates++;
+    }
+    this.out.bytes(deferrable ? ToEdge.SendSplicedDeferrable : ToEdge.SendSpliced, id, mid);
+    return head.length + mid.length + tail.length;
   }
 
   close(id: number, code: number): void {
@@ -263,7 +280,10 @@ export class EdgeLink implements EdgeWriter {
     this.stats.recordsOut += this.out.count;
     this.stats.batchesOut++;
     this.out.empty(ToEdge.EndBatch, 0);
-    for (const b of this.out.take()) this.pipe.write(b);
+    for (const b of this.out.take()) {
+      this.stats.bytesOut += b.length;
+      this.pipe.write(b);
+    }
     if (!this.readingPaused && this.pipe.writableLength > this.opts.maxBacklogBytes) this.pauseReading();
   }
 

@@ -24,6 +24,16 @@ export const ToEdge = {
    * hint of StreamTransport.sendRaw). A record type of its own, so the hint costs no byte on the wire.
    */
   SendDeferrable: 6,
+  /**
+   * Id 0. Payload: u32 head length, the head, the tail: the bytes a fan-out's frames share (a prepared stanza around
+   * each recipient's JID). It stands until the next one; the SendSpliced records that follow use it, so a fan-out
+   * crosses the pipe as one copy of the stanza and each recipient's JID.
+   */
+  Template: 7,
+  /** Payload: the recipient's JID bytes; the frame is the current template's head, these bytes and its tail. */
+  SendSpliced: 8,
+  /** SendSpliced that may wait for the connection's coalescing window (as SendDeferrable). */
+  SendSplicedDeferrable: 9,
 } as const;
 
 /** edge → main */
@@ -110,18 +120,17 @@ export class RecordWriter {
     this.used += data.length;
   }
 
-  /** A record whose payload is `a`, `b` and `c` one after the other (a prepared stanza's head, JID and tail). */
-  bytes3(type: number, id: number, a: Buffer, b: Buffer, c: Buffer): number {
-    const len = a.length + b.length + c.length;
+  /** A Template record: `head`'s length, `head`, `tail`. */
+  template(type: number, head: Buffer, tail: Buffer): void {
+    const len = 4 + head.length + tail.length;
     this.room(HEADER + len);
-    this.header(type, id, len);
+    this.header(type, 0, len);
     const buf = this.buf;
-    let at = this.used;
-    buf.set(a, at);
-    buf.set(b, (at += a.length));
-    buf.set(c, at + b.length);
+    const at = this.used;
+    buf.writeUInt32LE(head.length, at);
+    buf.set(head, at + 4);
+    buf.set(tail, at + 4 + head.length);
     this.used += len;
-    return len;
   }
 
   u16(type: number, id: number, v: number): void {

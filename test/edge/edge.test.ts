@@ -201,6 +201,42 @@ test('room messages reach edge viewers as bytes: each one addressed to its own f
   await plain.stop();
 });
 
+test("a fan-out crosses the pipe to the edge once, with each viewer's JID: every viewer gets its own copy", async () => {
+  const viewers = [
+    await client(),
+    await client({ domain: 'localhost', username: 'alice', password: 'secret', resource: 'r&<1>' }),
+    await client(),
+    await client(),
+  ];
+  for (const [i, v] of viewers.entries()) await joinRoom(v, `fan${i}`);
+  const stats = srv.server.edge!.stats!;
+  const big = 'x'.repeat(3000);
+  const bytes0 = stats.bytesOut;
+  await viewers[0]!.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, `${big} one`)));
+  for (const v of viewers) {
+    const got = await v.waitFor(bodyIs(`${big} one`), 10_000, `the long message at ${v.jid}`);
+    assert.is(got.attrs.to, v.jid, 'addressed to its own full JID');
+  }
+  const crossed = stats.bytesOut - bytes0;
+  assert.ok(crossed < 2 * big.length, `${crossed} bytes crossed the pipe for 4 copies of a ${big.length}-byte body`);
+  // Two fan-outs at once (their records in one batch): each viewer gets both, each addressed to it.
+  await Promise.all([
+    viewers[1]!.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, 'two'))),
+    viewers[2]!.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, 'three'))),
+  ]);
+  for (const v of viewers) {
+    for (const [body, nick] of [
+      ['two', 'fan1'],
+      ['three', 'fan2'],
+    ]) {
+      const got = await v.waitFor(bodyIs(body!), 10_000, `"${body}" at ${v.jid}`);
+      assert.is(got.attrs.to, v.jid);
+      assert.is(got.attrs.from, `${ROOM}/${nick}`);
+    }
+  }
+  for (const v of viewers) await v.stop();
+});
+
 test('stream management: a viewer whose edge connection drops resumes and gets what it missed', async () => {
   const viewer = await client({ reconnect: true });
   const sender = await client();
