@@ -2,7 +2,10 @@
 // anonymous viewers each have their own JID, used for one visit. Stanzas a client sends with no 'to' (its keepalive
 // answers, its account's pings and vCard) are addressed to its bare JID by the server; parsed and kept, those were one
 // entry per viewer that outlived the viewer (~200 B each, up to the memo's 20,000 before it empties), found growing
-// in a soak of churning viewers.
+// in a soak of churning viewers. The room has the moderation bot in it (welcoming each viewer), which reads every
+// occupant's presence and message.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -18,21 +21,29 @@ let srv: TestServer;
 let watcher: TestClient;
 
 test.before(async () => {
-  srv = await startTestServer({});
+  srv = await startTestServer({ bot: { enabled: true } });
   watcher = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   await enterRoom(watcher, `${ROOM}/watcher`);
+  const rooms = join(srv.dataDir, 'bot', 'room.localhost', 'rooms');
+  await mkdir(rooms, { recursive: true });
+  const hello = { type: 'hello', id: 'hello', enabled: true, options: { txt: 'Welcome {{NICK}}!' } };
+  const conf = { local: 'churn', domain: 'room.localhost', enabled: true, handlers: [hello] };
+  await writeFile(join(rooms, 'churn.json'), JSON.stringify(conf));
+  await watcher.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/Sepia`, 15_000, 'the bot joins');
 });
 test.after(async () => {
   await watcher?.stop();
   await srv?.stop();
 });
 
-/** One visit as a browser makes it: join, ping its account, answer a keepalive, say something, leave. */
+/** One visit as a browser makes it: join (welcomed by the bot), ping its account, answer a keepalive, say something,
+ * leave by closing the connection (as a closed tab does, no unavailable presence). */
 async function visit(i: number): Promise<void> {
   const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   try {
     const self = await enterRoom(c, `${ROOM}/viewer${i}`);
     assert.is(self.attrs.type, undefined, `viewer ${i} seated`);
+    await c.waitFor((s) => s.getChildText('body') === `Welcome viewer${i}!`, 15_000, `the bot's welcome to ${i}`);
     const pong = await c.iq(xml('iq', { type: 'get' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 15_000);
     assert.is(pong.attrs.type, 'result', `viewer ${i}'s ping to its own account answered`);
     // what a client sends back to the server's keepalive ping: a result with no 'to'
