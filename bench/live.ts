@@ -54,11 +54,39 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --keep               keep the servers' temp folders (config, data, logs)
   --cpu-prof           profile our server (node --cpu-prof) and print each phase's top functions by self time;
                        the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
+  --ours-config JSON   configuration sections merged into each of our targets' config, one level deep, e.g.
+                       '{"c2s":{"coalesceMs":250}}' (to compare a setting: run it against a plain run)
   --small-heap         run our server with heap: "small" (V8 flags for a small footprint)
   --node-args ARGS     extra node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc")
   --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** --ours-config: its sections merged over each of our targets' own (one level deep: {"c2s": {...}}). */
+function withOursConfig(
+  config: Record<string, unknown> | undefined,
+  extra: Record<string, Record<string, unknown>> | undefined,
+): Record<string, unknown> | undefined {
+  if (!extra) return config;
+  const out: Record<string, unknown> = { ...config };
+  for (const [k, v] of Object.entries(extra)) out[k] = { ...(out[k] as Record<string, unknown> | undefined), ...v };
+  return out;
+}
+
+function parseOursConfig(text: string | undefined): Record<string, Record<string, unknown>> | undefined {
+  if (text === undefined) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--ours-config is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  const isObject = (x: unknown): x is Record<string, unknown> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObject(v) || !Object.values(v).every(isObject))
+    throw new Error('--ours-config must be an object of sections, e.g. {"c2s":{"coalesceMs":250}}');
+  return v as Record<string, Record<string, unknown>>;
+}
 
 function withSmallHeap(
   config: Record<string, unknown> | undefined,
@@ -115,6 +143,7 @@ async function main(): Promise<number> {
       'cpu-prof': { type: 'boolean', default: false },
       'node-args': { type: 'string', default: '' },
       'small-heap': { type: 'boolean', default: false },
+      'ours-config': { type: 'string' },
       nice: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
     },
@@ -130,6 +159,7 @@ async function main(): Promise<number> {
     return n;
   };
   const scenario = values.scenario as ScenarioName;
+  const oursConfig = parseOursConfig(values['ours-config']);
   if (!SCENARIOS.includes(scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join(', ')}`);
   const targetArg = values.target ?? (scenario === 'storm' ? 'ours-all,ours' : 'both');
   const KNOWN_TARGETS = ['ours', 'prosody', 'ours-all', 'ours-edge', 'ours-tick'];
@@ -203,15 +233,18 @@ async function main(): Promise<number> {
               name,
               cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
               nodeArgs: values['node-args']!.split(/\s+/).filter(Boolean),
-              config: withSmallHeap(
-                name === 'ours-all'
-                  ? { muc: { visibleOccupants: { mode: 'all' } } }
-                  : name === 'ours-edge'
-                    ? { websocket: { edge: 'process' } }
-                    : name === 'ours-tick'
-                      ? { c2s: { coalesceMs: 0 } }
-                      : undefined,
-                values['small-heap']!,
+              config: withOursConfig(
+                withSmallHeap(
+                  name === 'ours-all'
+                    ? { muc: { visibleOccupants: { mode: 'all' } } }
+                    : name === 'ours-edge'
+                      ? { websocket: { edge: 'process' } }
+                      : name === 'ours-tick'
+                        ? { c2s: { coalesceMs: 0 } }
+                        : undefined,
+                  values['small-heap']!,
+                ),
+                oursConfig,
               ),
             });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);

@@ -81,6 +81,16 @@ export function edgeWriteSyscalls(pid: number): number {
   return total;
 }
 
+/** The kernel's peak RSS (VmHWM) of the server's WebSocket edge process in bytes, NaN without one. */
+export function edgePeakRssBytes(pid: number): number {
+  let peak = NaN;
+  for (const k of edgePids(pid)) {
+    const hwm = readProc(k)?.hwmBytes;
+    if (hwm !== undefined) peak = Number.isNaN(peak) ? hwm : Math.max(peak, hwm);
+  }
+  return peak;
+}
+
 /** Busy CPU seconds of the whole machine (all cores) since boot, from /proc/stat. */
 export function machineBusySeconds(): number {
   try {

@@ -54,6 +54,8 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'vCard bytes per viewer', 'KB', 'lower', r.viewers ? p.vcardBytes / r.viewers / 1e3 : NaN);
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, 'server CPU in the kernel (system time)', '%', 'lower', (p.serverSystemCpu / p.serverCpu) * 100);
+      add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
     } else if (p.kind === 'chat') {
       const d = summarize(p.samples.delivery);
       add(s, 'messages sent', '', '', p.sent);
@@ -117,6 +119,8 @@ export function metrics(r: TargetResult): Row[] {
   );
   add('whole run', 'edge process CPU', 's', 'lower', hasEdge ? edgeTotal : NaN);
   add('whole run', 'server peak RSS', 'MB', 'lower', r.peakRssMB);
+  // websocket.edge = process: the edge child is a process of its own, with its own peak (blank when none ran)
+  add('whole run', 'edge process peak RSS', 'MB', 'lower', r.edgePeakRssMB);
   add(
     'whole run',
     'bytes to clients per viewer (wire)',

@@ -14,6 +14,7 @@ import type {
 import { emptySamples } from './messages.js';
 import {
   edgeCpuSeconds,
+  edgePeakRssBytes,
   edgeWriteSyscalls,
   writeSyscalls,
   listenOverflows,
@@ -98,6 +99,8 @@ export interface TargetResult {
   phases: PhaseResult[];
   timeline: TimePoint[];
   peakRssMB: number;
+  /** The WebSocket edge child's peak RSS (websocket.edge = process), NaN without one. */
+  edgePeakRssMB: number;
   wireBytes: number;
   viewers: number;
   listenOverflows: number; // machine-wide kernel counter, delta over this target's run
@@ -161,6 +164,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     phases: [],
     timeline: [],
     peakRssMB: 0,
+    edgePeakRssMB: NaN,
     wireBytes: 0,
     viewers: 0,
     listenOverflows: 0,
@@ -238,6 +242,12 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
   let lastHarness = harnessSeconds();
   let lastMachine = machineBusySeconds();
   let lastTick = t0;
+  // The edge child's own peak (VmHWM), kept across samples: a restarted edge is a new process with a new peak.
+  const noteEdgeRss = (): void => {
+    const mb = edgePeakRssBytes(target.pid) / 1048576;
+    if (!Number.isNaN(mb))
+      result.edgePeakRssMB = Math.max(Number.isNaN(result.edgePeakRssMB) ? 0 : result.edgePeakRssMB, mb);
+  };
   const sampler = setInterval(() => {
     const t = now();
     const proc = readProc(target.pid);
@@ -248,6 +258,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     let joined = 0;
     for (const r of latest.values()) joined += r.joined;
     if (proc) result.peakRssMB = Math.max(result.peakRssMB, proc.hwmBytes / 1048576);
+    noteEdgeRss();
     result.timeline.push({
       t: (t - t0) / 1000,
       phase: current?.label ?? '',
@@ -433,6 +444,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     result.listenOverflows = listenOverflows() - overflows0;
     const last = readProc(target.pid);
     if (last) result.peakRssMB = Math.max(result.peakRssMB, last.hwmBytes / 1048576);
+    noteEdgeRss();
   }
   return result;
 }

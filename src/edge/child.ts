@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
-import { HeldFrames, WriteCoalescer } from '../xmpp/write-coalescing.js';
+import { HeldFrames, WriteCoalescer, releaseCounts } from '../xmpp/write-coalescing.js';
 
 function numberArg(i: number, what: string, min: number): number {
   const v = Number(process.argv[i]);
@@ -54,6 +54,9 @@ const pipe = new Socket({ fd: 4, readable: true, writable: true });
 const out = new RecordWriter();
 let flushQueued = false;
 
+/** The smallest change in a connection's buffered bytes worth a record to the main process (see report()). */
+const REPORT_STEP = 16 * 1024;
+
 /** Past this many bytes waiting for the main process, the edge stops reading its clients until they are taken. */
 const INBOUND_BACKLOG = 4 * 1024 * 1024;
 let readingPaused = false;
@@ -76,17 +79,30 @@ function queueFlush(): void {
   setImmediate(flush);
 }
 
+/**
+ * Reports a connection's buffered bytes when they moved by REPORT_STEP or more since the last report, or came back
+ * to 0. Frames held for the coalescing window (a few KiB at most, gone at the window's end) then cross no pipe:
+ * reported exactly, every fan-out sent the main process a record per viewer when they were held and another when
+ * they left. The main process sees at most REPORT_STEP less than is held per connection, next to its 4 MiB limit.
+ */
 function report(c: Conn): void {
   const b = c.ws.bufferedAmount + c.held.bytes;
-  if (b === c.reported) return;
+  if (b === c.reported || (b !== 0 && Math.abs(b - c.reported) < REPORT_STEP)) return;
   c.reported = b;
   out.u32(FromEdge.Buffered, c.id, b);
   queueFlush();
+  // Only a reported backlog needs watching until it drains; smaller ones go unreported either way.
   if (b > 0) draining.add(c);
   else draining.delete(c);
 }
+/** The release counts last sent to the main process. */
+let releasesReported = 0;
 setInterval(() => {
   for (const c of draining) report(c);
+  if (releaseCounts.releases === releasesReported) return;
+  releasesReported = releaseCounts.releases;
+  out.f64x2(FromEdge.Releases, 0, releaseCounts.releases, releaseCounts.reused);
+  queueFlush();
 }, 100).unref();
 
 // Shared listeners that find their connection on the WebSocket (no closures per connection).
@@ -141,10 +157,16 @@ function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): voi
 function attach(id: number, ws: WebSocket): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
   const c: Conn = { id, ws, socket, reported: 0, held: null!, batch: -1, closeRequested: false };
-  c.held = new HeldFrames(coalescer, (bytes) => {
-    // Once ws started closing, nothing may follow its close frame.
-    if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
-  });
+  c.held = new HeldFrames(
+    coalescer,
+    (bytes) => {
+      // Once ws started closing, nothing may follow its close frame.
+      if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
+    },
+    // The socket took the release whole (nothing queued before or after it): its buffer is built again for the
+    // next release, of this connection or another, instead of a new one per release left to the garbage collector.
+    () => socket.writableLength === 0,
+  );
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);

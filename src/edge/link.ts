@@ -31,6 +31,12 @@ export interface EdgeLinkStats {
   /** Records from the edge: frames, buffered-bytes reports, closes. */
   recordsIn: number;
   bufferedReports: number;
+  /**
+   * The edge's releases of held frames (one socket write each) and how many were built in its reused buffer, as it
+   * last reported them (every 100 ms while they change).
+   */
+  releases: number;
+  releasesReused: number;
 }
 
 /**
@@ -61,7 +67,14 @@ function childExecArgv(): string[] {
 export class EdgeLink implements EdgeWriter {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
-  readonly stats: EdgeLinkStats = { batchesOut: 0, recordsOut: 0, recordsIn: 0, bufferedReports: 0 };
+  readonly stats: EdgeLinkStats = {
+    batchesOut: 0,
+    recordsOut: 0,
+    recordsIn: 0,
+    bufferedReports: 0,
+    releases: 0,
+    releasesReused: 0,
+  };
   flushes = 0;
   isReady = false;
   private pipe: Socket;
@@ -172,6 +185,11 @@ export class EdgeLink implements EdgeWriter {
       const t = new EdgeTransport(this, id, address, this.opts.secure, this.opts.maxStanzaSize);
       this.transports.set(id, t);
       this.opts.accept(t);
+      return;
+    }
+    if (type === FromEdge.Releases) {
+      this.stats.releases = payload.readDoubleLE(0);
+      this.stats.releasesReused = payload.readDoubleLE(8);
       return;
     }
     if (type === FromEdge.Closed) {

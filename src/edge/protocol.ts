@@ -46,6 +46,11 @@ export const FromEdge = {
   Ready: 8,
   /** The client sent a close frame; the edge answers it once told to close (after what came before is handled). */
   PeerClosing: 9,
+  /**
+   * Payload: f64 releases, f64 of them built in the reused buffer (write-coalescing.ts), since the edge started
+   * (id 0). Sent when they change, at most every 100 ms.
+   */
+  Releases: 10,
 } as const;
 
 /** The IPC message that carries a socket to the edge (the socket is the message's handle). */
@@ -131,6 +136,14 @@ export class RecordWriter {
     this.header(type, id, 4);
     this.buf.writeUInt32LE(v, this.used);
     this.used += 4;
+  }
+
+  f64x2(type: number, id: number, a: number, b: number): void {
+    this.room(HEADER + 16);
+    this.header(type, id, 16);
+    this.buf.writeDoubleLE(a, this.used);
+    this.buf.writeDoubleLE(b, this.used + 8);
+    this.used += 16;
   }
 
   empty(type: number, id: number): void {

@@ -263,11 +263,17 @@ let spare: Buffer | undefined;
 /** Releases larger than this get a buffer of their own, as a socket that keeps one keeps all of it. */
 const SPARE_MAX = 64 * 1024;
 
+/** This process's releases, and how many of them were built in the spare (for the WebSocket edge's report). */
+export const releaseCounts = { releases: 0, reused: 0 };
+
 /** A buffer of at least n bytes (n ≤ SPARE_MAX) that no one else holds, the spare if it is large enough. */
 function takeSpare(n: number): Buffer {
   const s = spare;
   spare = undefined;
-  if (s !== undefined && s.length >= n) return s;
+  if (s !== undefined && s.length >= n) {
+    releaseCounts.reused++;
+    return s;
+  }
   let size = 4096;
   while (size < n) size *= 2;
   return Buffer.allocUnsafeSlow(size);
@@ -320,6 +326,7 @@ export class HeldFrames extends HeldWrites {
     const parts = this.parts;
     if (parts.length === 0) return;
     const n = this.bytes;
+    releaseCounts.releases++;
     const reuse = this.drained !== undefined && n <= SPARE_MAX && this.drained();
     const whole = reuse ? takeSpare(n) : Buffer.allocUnsafe(n);
     const buf = reuse ? whole.subarray(0, n) : whole;

@@ -36,4 +36,26 @@ test('a busy room: the held messages and the IQ answer after them reach the view
   assert.ok(reads <= 3, `${got.length} frames took ${reads} socket reads: they were not written together`);
 });
 
+test('frames held for the window are not reported to the main process, one record per viewer each time', async () => {
+  const viewers = [await suite.viewer('quiet-a'), await suite.viewer('quiet-b'), await suite.viewer('quiet-c')];
+  const stats = suite.srv.server.edge!.stats!;
+  const reportsBefore = stats.bufferedReports;
+  const N = 10; // ~5 KB held per viewer: below the edge's reporting step
+  for (let i = 0; i < N; i++) await suite.post(`held ${i}`);
+  await suite.senderPing();
+  await new Promise((r) => setTimeout(r, 300));
+  for (const v of viewers) assert.is(suite.indexOf(v, /held 0</), -1, 'the room frames were not held');
+  assert.is(stats.bufferedReports - reportsBefore, 0, 'the edge reported bytes that were only held for the window');
+  for (const [i, v] of viewers.entries()) {
+    v.send(`<iq xmlns="jabber:client" type="get" id="held-${i}"><ping xmlns="urn:xmpp:ping"/></iq>`);
+    await v.waitFor(new RegExp(`id=["']held-${i}["']`), suite.windowMs / 2);
+    const bodies = v.frames.map((f) => />held (\d+)</.exec(f)?.[1]).filter((x) => x !== undefined);
+    assert.equal(
+      bodies.map(Number),
+      Array.from({ length: N }, (_, k) => k),
+      'messages missing or out of order',
+    );
+  }
+});
+
 test.run();

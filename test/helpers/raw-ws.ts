@@ -1,9 +1,12 @@
 // A raw RFC 7395 client for sending what no real client would (malformed XML, oversized stanzas).
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 
 export interface RawWs {
   ws: WebSocket;
   frames: string[];
+  /** With `keepBytes`: every byte the server wrote to the socket, as read (the frames undecoded). */
+  bytes: Buffer[];
   send(s: string): void;
   /** Resolves with the first frame (received or future) matching the regexp. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
@@ -11,10 +14,16 @@ export interface RawWs {
   close(): void;
 }
 
-export function rawWs(url: string): Promise<RawWs> {
+export interface RawWsOptions {
+  /** Keep the socket's raw bytes in `bytes`, from the first one (to check the framing itself). */
+  keepBytes?: boolean;
+}
+
+export function rawWs(url: string, opts: RawWsOptions = {}): Promise<RawWs> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ['xmpp']);
     const frames: string[] = [];
+    const bytes: Buffer[] = [];
     const waiters: Array<{ re: RegExp; done: (s: string) => void }> = [];
     const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
     ws.on('message', (d) => {
@@ -27,10 +36,13 @@ export function rawWs(url: string): Promise<RawWs> {
         }
     });
     ws.on('error', reject);
-    ws.on('open', () =>
+    ws.on('open', () => {
+      // The server writes nothing before the client's <open/>: the capture starts at a frame boundary.
+      if (opts.keepBytes) (ws as unknown as { _socket: Socket })._socket.on('data', (b: Buffer) => bytes.push(b));
       resolve({
         ws,
         frames,
+        bytes,
         send: (s) => ws.send(s),
         waitFor(re, timeoutMs = 5000) {
           const f = frames.find((x) => re.test(x));
@@ -51,14 +63,14 @@ export function rawWs(url: string): Promise<RawWs> {
         },
         closed,
         close: () => ws.terminate(),
-      }),
-    );
+      });
+    });
   });
 }
 
 /** Opens a stream on anon.localhost and authenticates anonymously, up to the bind features. */
-export async function anonymousRaw(url: string): Promise<RawWs> {
-  const c = await rawWs(url);
+export async function anonymousRaw(url: string, opts: RawWsOptions = {}): Promise<RawWs> {
+  const c = await rawWs(url, opts);
   c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
   await c.waitFor(/<mechanism>ANONYMOUS<\/mechanism>/);
   c.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
