@@ -1,7 +1,10 @@
 // Compares two V8 heap snapshots (.heapsnapshot JSON, e.g. from `bench:soak --heap-snapshots DIR`) by constructor:
 // object count and self size in each, sorted by growth, plus the largest Map, Set and Array backing stores (their
-// sizes and what holds them) — enough to name the structure that keeps growing without a debugger.
-// Usage: node --import tsx bench/heap-diff.ts <older.heapsnapshot> <newer.heapsnapshot> [--top 30]
+// sizes and what holds them) — enough to name the structure that keeps growing without a debugger. Last, the growth
+// by retainer path: every object is filed under its shortest path from the GC roots (the last few steps, indexes
+// dropped), so a table that grew shows as e.g. `array :: Map.table < d.#s < AvatarService.hashes < Object.avatars`
+// even when its backing store was replaced by a larger one (a new object, which a per-object comparison misses).
+// Usage: node --import tsx bench/heap-diff.ts <older.heapsnapshot> <newer.heapsnapshot> [--top 30] [--depth 5]
 import { readFileSync } from 'node:fs';
 
 interface Snapshot {
@@ -18,6 +21,8 @@ interface Parsed {
   byName: Map<string, { count: number; size: number }>;
   /** for each table-like node (Map/Set backing store), who holds it */
   tables: { name: string; size: number; holder: string }[];
+  /** self size and count by shortest retainer path (see pathTotals) */
+  byPath: Map<string, { count: number; size: number }>;
 }
 
 function parse(file: string): Parsed {
@@ -76,7 +81,64 @@ function parse(file: string): Parsed {
       }
     }
   }
-  return { byName, tables };
+  return { byName, tables, byPath: pathTotals(s, firstEdge, label) };
+}
+
+/**
+ * Files every object under its shortest path from the root (breadth-first, weak edges ignored): the last DEPTH
+ * steps as `holder.edge`, array indexes and ids as #, so the entries of one table share one key.
+ */
+function pathTotals(
+  s: Snapshot,
+  firstEdge: number[],
+  label: (n: number) => string,
+): Map<string, { count: number; size: number }> {
+  const meta = s.snapshot.meta;
+  const N = meta.node_fields.length;
+  const E = meta.edge_fields.length;
+  const iSize = meta.node_fields.indexOf('self_size');
+  const iEdges = meta.node_fields.indexOf('edge_count');
+  const eType = meta.edge_fields.indexOf('type');
+  const eName = meta.edge_fields.indexOf('name_or_index');
+  const eTo = meta.edge_fields.indexOf('to_node');
+  const etypes = meta.edge_types[0];
+  const count = s.nodes.length / N;
+  const parent = new Int32Array(count).fill(-1);
+  const via = new Int32Array(count).fill(-1); // the edge (index into s.edges) from the parent
+  const queue = new Int32Array(count);
+  let head = 0,
+    tail = 0;
+  queue[tail++] = 0;
+  parent[0] = 0;
+  while (head < tail) {
+    const k = queue[head++]!;
+    for (let x = firstEdge[k]!, end = x + s.nodes[k * N + iEdges]! * E; x < end; x += E) {
+      if (etypes[s.edges[x + eType]!] === 'weak') continue;
+      const to = s.edges[x + eTo]! / N;
+      if (parent[to] !== -1) continue;
+      parent[to] = k;
+      via[to] = x;
+      queue[tail++] = to;
+    }
+  }
+  const edgeName = (x: number) => {
+    const t = etypes[s.edges[x + eType]!];
+    return t === 'element' || t === 'hidden' ? '#' : s.strings[s.edges[x + eName]!]!.replace(/\d+/g, '#');
+  };
+  const out = new Map<string, { count: number; size: number }>();
+  for (let k = 1; k < count; k++) {
+    if (parent[k] === -1) continue; // unreachable (only weakly held)
+    const steps: string[] = [];
+    for (let c = k, d = 0; c !== 0 && d < DEPTH; c = parent[c]!, d++) {
+      steps.push(`${label(parent[c]! * N).replace(/@\d+/g, '@#')}.${edgeName(via[c]!)}`);
+    }
+    const key = `${label(k * N).slice(0, 40)} :: ${steps.join(' < ')}`;
+    const r = out.get(key) ?? { count: 0, size: 0 };
+    r.count++;
+    r.size += s.nodes[k * N + iSize]!;
+    out.set(key, r);
+  }
+  return out;
 }
 
 const args = process.argv.slice(2);
@@ -84,6 +146,8 @@ const [a, b] = args.filter((x) => !x.startsWith('--') && !/^\d+$/.test(x));
 if (!a || !b) throw new Error('usage: heap-diff.ts <older.heapsnapshot> <newer.heapsnapshot> [--top N]');
 const ti = args.indexOf('--top');
 const TOP = ti >= 0 ? Number(args[ti + 1]) : 30;
+const di = args.indexOf('--depth');
+const DEPTH = di >= 0 ? Number(args[di + 1]) : 5;
 const A = parse(a);
 const B = parse(b);
 const rows = [...new Set([...A.byName.keys(), ...B.byName.keys()])].map((k) => {
@@ -100,3 +164,12 @@ console.log(`\ntotal self size: ${tot(A)} → ${tot(B)} (${tot(B) - tot(A)} byte
 console.log('\nlargest Map/Set/Array backing stores in the newer snapshot (bytes, held by):');
 for (const t of B.tables.sort((p, q) => q.size - p.size).slice(0, TOP))
   console.log(`  ${t.size}  ${t.name}  ${t.holder}`);
+console.log('\ngrowth by shortest retainer path (bytes of self size, objects; newest step first):');
+const paths = [...new Set([...A.byPath.keys(), ...B.byPath.keys()])].map((k) => {
+  const x = A.byPath.get(k) ?? { count: 0, size: 0 };
+  const y = B.byPath.get(k) ?? { count: 0, size: 0 };
+  return { k, ds: y.size - x.size, dc: y.count - x.count };
+});
+paths.sort((p, q) => Math.abs(q.ds) - Math.abs(p.ds));
+for (const p of paths.slice(0, TOP))
+  console.log(`  ${p.ds > 0 ? '+' : ''}${p.ds}  ${p.dc > 0 ? '+' : ''}${p.dc}  ${p.k}`);

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { startInProcessServer } from './lib/in-process-server.js';
+import { memoizedJids } from '../src/xmpp/jid.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, def: number) => {
@@ -195,6 +196,8 @@ try {
   snapshot('2-after');
   if (server.avatars.enabled)
     console.log(`avatar cache entries at the end: ${JSON.stringify(server.avatars.cacheEntries())}`);
+  // the parsed-address memo (emptied at 20,000): viewers who came and went should have left nothing in it
+  console.log(`parsed-JID memo entries at the end: ${memoizedJids()}`);
   console.log(
     `\nheap after GC with nobody connected: ${MB(before.heap)} MB before the first viewer, ${MB(end.heap)} MB after the last left (${server.connectionCount} connections, ${[...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0)} occupants)`,
   );

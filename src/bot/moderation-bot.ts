@@ -140,7 +140,8 @@ export class ModerationBot {
   }
 
   private onStanza(s: Element): void {
-    const from = parseJid(s.attrs.from);
+    // Only the room is needed: its bare address (few) is memoized, not each occupant's (one per nick that speaks).
+    const from = parseJid(s.attrs.from?.split('/', 1)[0]);
     if (!from || from.domain !== this.muc.domain || !from.local) return;
     const br = this.rooms.get(from.local);
     if (!br) return;

@@ -272,9 +272,11 @@ export class MucService implements Component {
   // ---- the component ----------------------------------------------------------------------------------
 
   receive(stanza: Element, origin?: LocalSession): void {
-    const to = parseJid(stanza.attrs.to, stanza.name !== 'presence'); // as the router: presence is not memoized
-    // A local session's own JID rather than the parsed-address memo: no memo entry per viewer.
-    const from = origin && origin.fullJid === stanza.attrs.from ? origin.jid : parseJid(stanza.attrs.from);
+    const keep = stanza.name !== 'presence'; // as the router: presence is not memoized
+    const to = parseJid(stanza.attrs.to, keep);
+    // A local session's own JID rather than the parsed-address memo: no memo entry per viewer. Without an origin
+    // (the leave a session's end sends for it, a remote server's stanza) presence is parsed and not kept either.
+    const from = origin && origin.fullJid === stanza.attrs.from ? origin.jid : parseJid(stanza.attrs.from, keep);
     if (!to || !from) return;
     if (!to.local) {
       this.serviceStanza(stanza, from);

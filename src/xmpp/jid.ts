@@ -35,6 +35,11 @@ export function parseJid(address: string | undefined | null, keep = true): JID |
   return j;
 }
 
+/** How many parsed addresses the memo holds (metrics, tests). */
+export function memoizedJids(): number {
+  return memo.size;
+}
+
 /**
  * A flat copy of a string, sharing no storage with a larger one: V8 makes slices of 13 characters or more views of
  * their parent, which a kept slice keeps alive. A JSON round trip is the cheap way to get a string of its own

@@ -139,8 +139,13 @@ export class Router {
       this.toSession(stanza, direct);
       return;
     }
-    // Presence goes to each address about once (joins, leaves): not worth a memo entry.
-    const to = parseJid(stanza.attrs.to, stanza.name !== 'presence');
+    // The sender's own bare JID (a stanza sent with no 'to', which the session addressed to its account: a client's
+    // roster and vCard requests, its answers to keepalive pings) is at hand: parsed, it would be a memo entry per
+    // viewer that outlives the viewer. Presence goes to each address about once (joins, leaves): not memoized.
+    const to =
+      origin && stanza.attrs.to === origin.bareJid
+        ? origin.jid.bare()
+        : parseJid(stanza.attrs.to, stanza.name !== 'presence');
     if (!to) {
       this.bounce(stanza, new StanzaError('jid-malformed'), origin);
       return;
@@ -177,7 +182,8 @@ export class Router {
       else s.sendRaw(p.forClient(full));
       return true;
     }
-    const domain = typeof to === 'string' ? parseJid(to)?.domain : to.domain;
+    // Not memoized: a session that is gone (a viewer who left while the fan-out ran) is not asked for again.
+    const domain = typeof to === 'string' ? parseJid(to, false)?.domain : to.domain;
     if (domain && !this.isLocalDomain(domain) && this.remote) {
       if (this.remote.sendRaw) this.remote.sendRaw(domain, p.forServer(full));
       else this.remote.send(p.toElement(full));
