@@ -54,7 +54,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'vCard bytes per viewer', 'KB', 'lower', r.viewers ? p.vcardBytes / r.viewers / 1e3 : NaN);
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
-      add(s, 'server CPU in the kernel (system time)', '%', 'lower', (p.serverSystemCpu / p.serverCpu) * 100);
+      add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
     } else if (p.kind === 'chat') {
       const d = summarize(p.samples.delivery);
@@ -67,7 +67,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
       add(s, 'server CPU per delivery', 'µs', 'lower', p.deliveries ? (p.serverCpu / p.deliveries) * 1e6 : NaN);
       // Where a delivery's CPU goes: the kernel's share (loopback socket writes) and how many writes it took.
-      add(s, 'server CPU in the kernel (system time)', '%', 'lower', (p.serverSystemCpu / p.serverCpu) * 100);
+      add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server write syscalls per delivery', '', 'lower', p.deliveries ? p.serverWrites / p.deliveries : NaN);
       // websocket.edge = process: the main process above, its WebSocket edge child here (blank when none ran)
       const edge = hasEdge ? p.edgeCpu : NaN;
