@@ -2,8 +2,8 @@
 // attributes like any other: parsed, kept and written back, and a real duplicate is still a stream error.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { XmlStreamParser } from '../../dist/src/xmpp/xml-stream.js';
-import type { Element } from '../../dist/src/xmpp/xml.js';
+import { XmlStreamParser } from '../../src/xmpp/xml-stream.js';
+import type { Element } from '../../src/xmpp/xml.js';
 
 function parseFramed(text: string): Element[] {
   const out: Element[] = [];
