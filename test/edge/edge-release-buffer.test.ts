@@ -50,10 +50,12 @@ test('a reader that keeps up: its releases are built in the reused buffer, and e
     sender.send(`<message xmlns="jabber:client" to="${readerJid}" type="headline"><body>${b}</body></message>`);
     await reader.waitFor(new RegExp(`<body>r${i} `), 15_000);
   }
-  // The edge reports its counts every 100 ms while they change.
+  // The edge reports its counts every 100 ms while they change: wait for both to be reported in full (the reused
+  // count can reach its bound in a report that does not carry the last releases yet).
   const enough = N - 10;
   const deadline = Date.now() + 15_000;
-  while (stats.releasesReused - reused0 < enough && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const reported = () => stats.releases - releases0 >= N && stats.releasesReused - reused0 >= enough;
+  while (!reported() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const releases = stats.releases - releases0;
   const reused = stats.releasesReused - reused0;
   assert.ok(releases >= N, `the edge reported ${releases} releases for ${N} messages sent one at a time`);
