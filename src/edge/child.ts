@@ -206,6 +206,12 @@ process.on('message', (msg: Handoff, socket: Socket | undefined) => {
 /** Connections that got frames in the current batch (reported at its end), and the batch's number. */
 const touched: Conn[] = [];
 let batch = 0;
+/** Marks a connection as written to in this batch, once: it is reported at the batch's end. */
+function touch(c: Conn): void {
+  if (c.batch === batch) return;
+  c.batch = batch;
+  touched.push(c);
+}
 /** The current fan-out template (ToEdge.Template): views into received chunks, which are never reused. */
 let templateHead: Buffer = Buffer.alloc(0);
 let templateTail: Buffer = Buffer.alloc(0);
@@ -226,19 +232,13 @@ const reader = new RecordReader((type, id, payload) => {
     case ToEdge.SendDeferrable:
       if (ws.readyState !== WebSocket.OPEN) return;
       c.held.frame(payload, type === ToEdge.SendDeferrable);
-      if (c.batch !== batch) {
-        c.batch = batch;
-        touched.push(c);
-      }
+      touch(c);
       return;
     case ToEdge.SendSpliced:
     case ToEdge.SendSplicedDeferrable:
       if (ws.readyState !== WebSocket.OPEN) return;
       c.held.frame3(templateHead, payload, templateTail, type === ToEdge.SendSplicedDeferrable);
-      if (c.batch !== batch) {
-        c.batch = batch;
-        touched.push(c);
-      }
+      touch(c);
       return;
     case ToEdge.Close:
       c.held.flush(); // held frames and the session's last ones (stream error, <close/>) go before the close frame
