@@ -5,13 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { anonymousRaw } from '../helpers/raw-ws.js';
-import {
-  PAUSED_READER_LIMITS,
-  assertWholeFrames,
-  jidOf,
-  pausedReaderGetsEverything,
-} from '../helpers/paused-reader.js';
+import { anonymousRaw, jidOf } from '../helpers/raw-ws.js';
+import { PAUSED_READER_LIMITS, assertWholeFrames, pausedReaderGetsEverything } from '../helpers/paused-reader.js';
 import { mergeRaw } from '../../src/config.js';
 import { EdgeTransport } from '../../src/edge/transport.js';
 

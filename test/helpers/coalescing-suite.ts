@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'ltx';
 import { startTestServer, type TestServer } from './server.js';
-import { anonymousRaw, rawWs, type RawWs } from './raw-ws.js';
+import { anonymousRaw, jidOf, rawWs, type RawWs } from './raw-ws.js';
 import { connectClient, xml, type TestClient } from './xmpp-client.js';
 import type { Raw } from '../../src/config-schema.js';
 import { mergeRaw } from '../../src/config.js';
@@ -56,8 +56,6 @@ export function coalescingTests(
     await sender.stop();
     await srv.stop();
   });
-
-  const jidOf = (c: RawWs) => /<jid>([^<]+)<\/jid>/.exec(c.frames.join(''))![1];
 
   async function viewer(nick: string, sm = false): Promise<RawWs> {
     const c = await anonymousRaw(srv.wsUrl);

@@ -5,7 +5,7 @@
 // whole text frames (a reused buffer written over while the kernel still held part of it would show there).
 import * as assert from 'uvu/assert';
 import type { TestServer } from './server.js';
-import { anonymousRaw, type RawWs } from './raw-ws.js';
+import { anonymousRaw, jidOf, type RawWs } from './raw-ws.js';
 import { readFrames } from './ws-frames.js';
 import type { Raw } from '../../src/config-schema.js';
 
@@ -21,8 +21,6 @@ export const PAUSED_READER_LIMITS: Raw = {
     idleTimeoutSeconds: 7200,
   },
 };
-
-export const jidOf = (c: RawWs): string => /<jid>([^<]+)<\/jid>/.exec(c.frames.join(''))![1]!;
 
 /** Every byte the server wrote to `c` is whole text frames, and they are the frames the client decoded. */
 export function assertWholeFrames(c: RawWs, who: string): void {

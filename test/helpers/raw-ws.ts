@@ -68,6 +68,9 @@ export function rawWs(url: string, opts: RawWsOptions = {}): Promise<RawWs> {
   });
 }
 
+/** The full JID the server bound for `c` (after anonymousRaw, or any bind it answered). */
+export const jidOf = (c: RawWs): string => /<jid>([^<]+)<\/jid>/.exec(c.frames.join(''))![1]!;
+
 /** Opens a stream on anon.localhost and authenticates anonymously, up to the bind features. */
 export async function anonymousRaw(url: string, opts: RawWsOptions = {}): Promise<RawWs> {
   const c = await rawWs(url, opts);
