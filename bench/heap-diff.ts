@@ -150,11 +150,16 @@ const di = args.indexOf('--depth');
 const DEPTH = di >= 0 ? Number(args[di + 1]) : 5;
 const A = parse(a);
 const B = parse(b);
-const rows = [...new Set([...A.byName.keys(), ...B.byName.keys()])].map((k) => {
-  const x = A.byName.get(k) ?? { count: 0, size: 0 };
-  const y = B.byName.get(k) ?? { count: 0, size: 0 };
-  return { k, dc: y.count - x.count, ds: y.size - x.size, c: y.count, s: y.size };
-});
+type Totals = Map<string, { count: number; size: number }>;
+/** Every key of either snapshot's totals, with the newer one's count and size and the change in each. */
+function diffTotals(older: Totals, newer: Totals): { k: string; dc: number; ds: number; c: number; s: number }[] {
+  return [...new Set([...older.keys(), ...newer.keys()])].map((k) => {
+    const x = older.get(k) ?? { count: 0, size: 0 };
+    const y = newer.get(k) ?? { count: 0, size: 0 };
+    return { k, dc: y.count - x.count, ds: y.size - x.size, c: y.count, s: y.size };
+  });
+}
+const rows = diffTotals(A.byName, B.byName);
 rows.sort((p, q) => q.ds - p.ds);
 console.log('| constructor | count (newer) | Δ count | self size (newer) | Δ self size |');
 console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -165,11 +170,7 @@ console.log('\nlargest Map/Set/Array backing stores in the newer snapshot (bytes
 for (const t of B.tables.sort((p, q) => q.size - p.size).slice(0, TOP))
   console.log(`  ${t.size}  ${t.name}  ${t.holder}`);
 console.log('\ngrowth by shortest retainer path (bytes of self size, objects; newest step first):');
-const paths = [...new Set([...A.byPath.keys(), ...B.byPath.keys()])].map((k) => {
-  const x = A.byPath.get(k) ?? { count: 0, size: 0 };
-  const y = B.byPath.get(k) ?? { count: 0, size: 0 };
-  return { k, ds: y.size - x.size, dc: y.count - x.count };
-});
+const paths = diffTotals(A.byPath, B.byPath);
 paths.sort((p, q) => Math.abs(q.ds) - Math.abs(p.ds));
 for (const p of paths.slice(0, TOP))
   console.log(`  ${p.ds > 0 ? '+' : ''}${p.ds}  ${p.dc > 0 ? '+' : ''}${p.dc}  ${p.k}`);
