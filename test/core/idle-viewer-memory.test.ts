@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { anonymousRaw, rawWs, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, jidOf, rawWs, type RawWs } from '../helpers/raw-ws.js';
 import { boundedLru } from '../../src/bounded-lru.js';
 
 let srv: TestServer;
@@ -24,7 +24,7 @@ test.after(async () => {
 async function viewer(): Promise<{ raw: RawWs; jid: string }> {
   const raw = await anonymousRaw(srv.wsUrl);
   raws.push(raw);
-  const jid = /<jid>([^<]+)<\/jid>/.exec(raw.frames.join(''))![1]!;
+  const jid = jidOf(raw);
   return { raw, jid };
 }
 
@@ -115,7 +115,7 @@ test('directed presence to three rooms, two left: when the viewer drops, only th
     await watchers[i]!.waitFor((s) => s.attrs.id === `ping${i}`, 10_000, `ping ${i} answered`);
     assert.is(watchers[i]!.received.filter(gone(rooms[i]!)).length, 1, `room ${i}: one unavailable`);
   }
-  const session = srv.server.router.sessionFor(/<jid>([^<]+)<\/jid>/.exec(raw.frames.join(''))![1]!);
+  const session = srv.server.router.sessionFor(jidOf(raw));
   assert.is(session, undefined, 'the session ended');
 });
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml } from '../helpers/xmpp-client.js';
-import { anonymousRaw, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, jidOf, type RawWs } from '../helpers/raw-ws.js';
 import { createServer } from '../../src/index.js';
 import { ConfigError } from '../../src/config.js';
 
@@ -28,7 +28,7 @@ interface Slow {
 
 async function slowClient(): Promise<Slow> {
   const raw = await anonymousRaw(srv.wsUrl);
-  const jid = /<jid>([^<]+)<\/jid>/.exec(raw.frames.join(''))![1]!;
+  const jid = jidOf(raw);
   (raw.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // the client stops reading
   return { raw, jid };
 }

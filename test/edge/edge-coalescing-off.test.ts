@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { anonymousRaw, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, jidOf, type RawWs } from '../helpers/raw-ws.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 import { EdgeTransport } from '../../src/edge/transport.js';
 
@@ -22,7 +22,7 @@ test.before(async () => {
   await sender.send(xml('presence', { to: `${ROOM}/sender` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
   await sender.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/sender`, 15_000, 'own join');
   viewer = await anonymousRaw(srv.wsUrl);
-  const jid = /<jid>([^<]+)<\/jid>/.exec(viewer.frames.join(''))![1];
+  const jid = jidOf(viewer);
   const session = srv.server.router.sessionFor(jid) as unknown as { transport?: unknown } | undefined;
   assert.ok(session?.transport instanceof EdgeTransport, 'the viewer is served in-process, not by the edge process');
   viewer.send(

@@ -4,7 +4,7 @@
 import * as assert from 'uvu/assert';
 import type { TestServer } from './server.js';
 import { connectClient, xml } from './xmpp-client.js';
-import { anonymousRaw } from './raw-ws.js';
+import { anonymousRaw, jidOf } from './raw-ws.js';
 
 export interface SlowReaderOptions {
   /** A ping round trip every N messages: bounds what one batch holds on its way to the slow client. */
@@ -17,7 +17,7 @@ export interface SlowReaderOptions {
 
 export async function slowReaderIsDropped(srv: TestServer, opts: SlowReaderOptions): Promise<void> {
   const slow = await anonymousRaw(srv.wsUrl);
-  const slowJid = /<jid>([^<]+)<\/jid>/.exec(slow.frames.join(''))![1]!;
+  const slowJid = jidOf(slow);
   const sender = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   const reader = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
   opts.connected?.();
