@@ -57,7 +57,9 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --ours-config JSON   configuration sections merged into each of our targets' config, one level deep, e.g.
                        '{"c2s":{"coalesceMs":250}}' (to compare a setting: run it against a plain run)
   --small-heap         run our server with heap: "small" (V8 flags for a small footprint)
-  --node-args ARGS     extra node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc")
+  --node-args ARGS     node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc"), over
+                       those of package.json's start script, which it gets as npm start gives them (a flag
+                       here replaces the same one of them; =0 gives V8's default for the heap size ones)
   --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createServer } from '../src/index.js';
 import { silentLogger } from '../src/log.js';
+import { serverNodeFlags } from '../src/node-flags.js';
 import { FileArchive } from '../src/storage/archive.js';
 import { validateArchive } from '../src/storage/config.js';
 
@@ -100,8 +101,9 @@ function start(dataDir: string, port: number): ChildProcess {
       env: { ...process.env, BENCH_HTTP: String(port), BENCH_C2S: String(c2sPort) },
     });
   }
-  // The shipped build: what an operator restarts (tsx would add its own start-up time to both figures).
+  // The shipped build with npm start's node flags: what an operator restarts (tsx would add its own start-up time).
   const args = [
+    ...serverNodeFlags(),
     join(root, 'dist/src/cli.js'),
     '--data',
     dataDir,

@@ -6,6 +6,7 @@
 // (a large live heap promoted early and marked more often). V8 reads both as the heap grows, so setting them at
 // start-up takes effect.
 import { setFlagsFromString } from 'node:v8';
+import { serverNodeFlags } from './node-flags.js';
 
 /** Keep the young generation at its first size (1 MB semi-spaces); grow the old one by smaller steps. */
 export const HEAP_FLAGS: ReadonlyArray<{ flag: string; unlessGiven: RegExp }> = [
@@ -19,9 +20,21 @@ export function heapFlagsToSet(execArgv: readonly string[], nodeOptions = ''): s
   return HEAP_FLAGS.filter((f) => !f.unlessGiven.test(given)).map((f) => f.flag);
 }
 
+/**
+ * The small-heap flags to set over node's own: the flags `npm start` gives every server (src/node-flags.ts) are
+ * not an admin's setting, so `small` still applies over them.
+ */
+export function smallHeapFlagsFor(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const ours = new Set(serverNodeFlags());
+  return heapFlagsToSet(
+    execArgv.filter((a) => !ours.has(a)),
+    nodeOptions,
+  );
+}
+
 /** Sets the small-heap flags for this process; returns the ones set. */
 export function applySmallHeapFlags(execArgv = process.execArgv, nodeOptions = process.env.NODE_OPTIONS): string[] {
-  const flags = heapFlagsToSet(execArgv, nodeOptions);
+  const flags = smallHeapFlagsFor(execArgv, nodeOptions);
   for (const f of flags) setFlagsFromString(f);
   return flags;
 }

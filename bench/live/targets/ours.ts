@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
+import { serverNodeFlags, withUserFlags } from '../../../src/node-flags.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -15,7 +16,7 @@ export async function startOurs(opts: {
   log: (s: string) => void;
   /** Write a V8 CPU profile of the whole run into this folder (node --cpu-prof), for per-phase hot spots. */
   cpuProfDir?: string;
-  /** Extra node flags for the server process (V8 heap sizes, --trace-gc, …). */
+  /** Node flags for the server process (V8 heap sizes, --trace-gc, …), over those `npm start` gives it. */
   nodeArgs?: string[];
   /** Server config file contents (JSON) layered under the flags, e.g. a presence mode for a baseline. */
   config?: Record<string, unknown>;
@@ -55,12 +56,14 @@ export async function startOurs(opts: {
     await writeFile(join(dir, 'config.json'), JSON.stringify(opts.config));
     configArgs.push('--config', join(dir, 'config.json'));
   }
+  // launched as `npm start` launches it: its node flags, a flag given here replacing the same one of them
+  const nodeArgs = withUserFlags(serverNodeFlags(), opts.nodeArgs ?? []);
   const child = spawnLogged(
     process.execPath,
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
     [
       ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
-      ...(opts.nodeArgs ?? []),
+      ...nodeArgs,
       cli,
       ...configArgs,
       '--domain',
@@ -91,7 +94,7 @@ export async function startOurs(opts: {
       anonHost: 'anon.localhost',
       room: opts.room,
     },
-    description: `this server ${version} (node ${process.version}${opts.nodeArgs?.length ? ` ${opts.nodeArgs.join(' ')}` : ''}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
+    description: `this server ${version} (node ${process.version}${nodeArgs.length ? ` ${nodeArgs.join(' ')}` : ''}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
     logPath,
     stop: () => stopChild(child),
   };
