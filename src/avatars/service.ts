@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { LRUCache } from 'lru-cache';
 import { boundedLru } from '../bounded-lru.js';
-import { PreSerializedElement } from '../xmpp/prepared.js';
-import { escapeXMLText } from '../xmpp/xml.js';
+import { PreparedStanza, PreSerializedElement } from '../xmpp/prepared.js';
+import { el, escapeXMLText } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { Logger } from '../log.js';
 import { BOT, SETS, partsOf, type AvatarSet } from './art.js';
@@ -42,6 +42,13 @@ const vcards = boundedLru<string, PreSerializedElement>(2000);
  * nothing for the headroom.
  */
 const PNG_CACHE_MAX = 2000;
+/**
+ * Avatars drawn for a presence's hash, kept a little while for the vCard requests that follow a join (in a storm,
+ * every viewer who sees the new occupant asks for its picture within the next second): the hash is the SHA-1 of the
+ * PNG, so drawing it once serves both. A fixed few (~0.7 KB each), not one per occupant: an idle occupant whose
+ * picture nobody asks for is pushed out by later joins and keeps only its hash, as before.
+ */
+const FRESH_MAX = 256;
 
 class AvatarBytes implements Avatar {
   readonly type = 'image/png' as const;
@@ -53,8 +60,16 @@ class AvatarBytes implements Avatar {
   get vcard(): PreSerializedElement {
     let v = vcards.get(this.hash);
     if (!v) {
-      const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(this.png.toString('base64'))}</BINVAL></PHOTO></vCard>`;
-      v = PreSerializedElement.of(xml);
+      // The tree built and serialized side by side rather than the text parsed back (ltx's parser was a fifth of an
+      // anonymous viewer's own vCard request).
+      const base64 = this.png.toString('base64');
+      const tree = el(
+        'vCard',
+        { xmlns: NS.VCARD },
+        el('PHOTO', {}, el('TYPE', {}, 'image/png'), el('BINVAL', {}, base64)),
+      );
+      const xml = `<vCard xmlns="${NS.VCARD}"><PHOTO><TYPE>image/png</TYPE><BINVAL>${escapeXMLText(base64)}</BINVAL></PHOTO></vCard>`;
+      v = PreSerializedElement.withText(tree, xml);
       vcards.set(this.hash, v);
     }
     return v;
@@ -103,6 +118,12 @@ export class AvatarService {
   private readonly pngs: LRUCache<string, Avatar>;
   /** Seed → avatar, for a seed asked again (its vCard) without deriving its design; as many as `pngs`. */
   private readonly bySeed: LRUCache<string, Avatar>;
+  /** Seed → avatar drawn for its hash and not asked for since, with its design's key (see FRESH_MAX). */
+  private readonly fresh: LRUCache<string, { key: string; avatar: Avatar }>;
+  /** Prepared vCard answers by what they answer for (an occupant): see vcardAnswer(). */
+  private readonly answers: LRUCache<object, { from: string; avatar: Avatar; prepared: PreparedStanza }>;
+  /** Avatars drawn (composed and encoded) since start, for benches and tests. */
+  private rendered = 0;
   /**
    * Hash → seed, so a PNG evicted from `pngs` can be made again when its URL is asked for. As many as `hashes`:
    * an entry costs ~250 B (the 40-character hash, the seed, the LRU's slots), and every new anonymous viewer adds
@@ -126,6 +147,8 @@ export class AvatarService {
     this.hashes = boundedLru(config.cacheSize);
     this.pngs = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
     this.bySeed = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
+    this.fresh = boundedLru(Math.min(config.cacheSize, FRESH_MAX));
+    this.answers = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
     this.seeds = boundedLru(config.cacheSize);
     this.provided = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)));
     this.accounts = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)), { ttl: 6 * 3600_000 });
@@ -133,8 +156,20 @@ export class AvatarService {
   }
 
   /** Entries in the caches that grow with distinct viewers (for tests and benches that check they stay bounded). */
-  cacheEntries(): { hashes: number; seeds: number; pngs: number; bySeed: number } {
-    return { hashes: this.hashes.size, seeds: this.seeds.size, pngs: this.pngs.size, bySeed: this.bySeed.size };
+  cacheEntries(): { hashes: number; seeds: number; pngs: number; bySeed: number; fresh: number; answers: number } {
+    return {
+      hashes: this.hashes.size,
+      seeds: this.seeds.size,
+      pngs: this.pngs.size,
+      bySeed: this.bySeed.size,
+      fresh: this.fresh.size,
+      answers: this.answers.size,
+    };
+  }
+
+  /** How many avatars were drawn since start (each one costs a composition, a deflate and a SHA-1). */
+  get renders(): number {
+    return this.rendered;
   }
 
   get enabled(): boolean {
@@ -167,7 +202,15 @@ export class AvatarService {
     if (!this.set || !this.masks) return undefined;
     let a = this.bySeed.get(seed);
     if (!a) {
-      a = this.render(designFor(this.set, seed));
+      // Drawn moments ago for its presence's hash: the same bytes, moved to the caches of avatars asked for.
+      const drawn = this.fresh.get(seed);
+      if (drawn) {
+        this.fresh.delete(seed);
+        this.pngs.set(drawn.key, drawn.avatar);
+        a = drawn.avatar;
+      } else {
+        a = this.render(designFor(this.set, seed));
+      }
       this.seeds.set(a.hash, seed);
       this.hashes.set(seed, a.hash);
       this.bySeed.set(seed, a);
@@ -175,18 +218,44 @@ export class AvatarService {
     return a;
   }
 
-  /** The photo hash of a seed's computed avatar (what presences carry), without keeping its bytes around. */
+  /** The photo hash of a seed's computed avatar (what presences carry); its bytes are kept only a little while. */
   hashForSeed(seed: string): string | undefined {
     if (!this.set || !this.masks) return undefined;
     let hash = this.hashes.get(seed);
     if (hash === undefined) {
       const design = designFor(this.set, seed);
-      // Hashed, not kept: most occupants' pictures are never asked for.
-      hash = this.pngs.get(design.key)?.hash ?? photoHash(renderDesign(design, this.masks));
+      let a = this.pngs.get(design.key);
+      if (!a) {
+        // Kept a little while only (FRESH_MAX): most occupants' pictures are never asked for.
+        a = this.draw(design);
+        this.fresh.set(seed, { key: design.key, avatar: a });
+      }
+      hash = a.hash;
       this.hashes.set(seed, hash);
     }
     this.seeds.set(hash, seed);
     return hash;
+  }
+
+  /**
+   * The answer to a vCard request about `holder` (an occupant) from its address `from`, showing `avatar`:
+   * `<iq type="result" from="…"><vCard…/></iq>` serialized once, text and bytes (~2 KB), for every requester, who
+   * each get it through withId() with their request's id and their JID. Made again when the address or the avatar
+   * is not the one it was made for (a nick change, a provider's image arriving); as many as the PNG cache, and
+   * dropped by forgetAnswer() when the holder goes.
+   */
+  vcardAnswer(holder: object, from: string, avatar: Avatar): PreparedStanza {
+    let a = this.answers.get(holder);
+    if (!a || a.from !== from || a.avatar !== avatar) {
+      const prepared = new PreparedStanza(el('iq', { type: 'result', from }, avatar.vcard)).retain();
+      a = { from, avatar, prepared };
+      this.answers.set(holder, a);
+    }
+    return a.prepared;
+  }
+
+  forgetAnswer(holder: object): void {
+    this.answers.delete(holder);
   }
 
   isBot(bareJid: string): boolean {
@@ -264,10 +333,15 @@ export class AvatarService {
   private render(design: Design): Avatar {
     let a = this.pngs.get(design.key);
     if (!a) {
-      a = makeAvatar(renderDesign(design, this.masks!));
+      a = this.draw(design);
       this.pngs.set(design.key, a);
     }
     return a;
+  }
+
+  private draw(design: Design): Avatar {
+    this.rendered++;
+    return makeAvatar(renderDesign(design, this.masks!));
   }
 }
 

@@ -1,5 +1,6 @@
 // A stanza serialized once and sent to many recipients: only the `to` attribute differs between copies.
-// This is the fan-out hot path (one groupchat message to thousands of occupants).
+// This is the fan-out hot path (one groupchat message to thousands of occupants), and the path of an answer many
+// clients ask for (an occupant's vCard), where the request's `id` differs too.
 import { parse } from 'ltx';
 import { cloneElement, Element, escapeAttr } from './xml.js';
 import { NS } from './namespaces.js';
@@ -8,6 +9,9 @@ import { NS } from './namespaces.js';
 const heads = new Map<string, string>();
 /** The same heads in UTF-8, for the byte path (a fan-out copies them rather than encoding per recipient). */
 const headBytes = new Map<string, Buffer>();
+/** An answer's head up to its id's value, `<name xmlns="jabber:client" id="`, in UTF-8 (see withId). */
+const idHeadBytes = new Map<string, Buffer>();
+const TO_ATTR = '" to="';
 function headOf(name: string, xmlns: string): string {
   const key = `${name} ${xmlns}`;
   let h = heads.get(key);
@@ -37,6 +41,8 @@ export class PreparedStanza {
   readonly name: string;
   /** The tail in UTF-8, made on the first send through a byte path and shared by every recipient. */
   private tailUtf8: Buffer | null = null;
+  /** An answer's request id (see withId), which goes in the head before `to`; undefined for a fan-out stanza. */
+  private id: string | undefined = undefined;
 
   /** `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards. */
   constructor(element: Element) {
@@ -49,16 +55,47 @@ export class PreparedStanza {
    * (a decorating hook, a remote server without raw sends) ask for it.
    */
   get element(): Element {
-    if (this.tree) return this.tree;
-    const e = parse(this.forClient(''));
+    if (this.tree && this.id === undefined) return this.tree;
+    const e = this.tree ? cloneElement(this.tree) : parse(this.forClient(''));
     delete e.attrs.to;
     delete e.attrs.xmlns;
+    if (this.id !== undefined) e.attrs.id = this.id;
     return e;
+  }
+
+  /**
+   * This stanza as the answer to one request: `<iq xmlns="jabber:client" id="…" to="` + the requester + this
+   * stanza's tail, the tail's text and bytes shared with this one (see retain()). The stanza must carry no `id`.
+   */
+  withId(id: string): PreparedStanza {
+    const answer = new PreparedStanza(this.tree ?? this.element);
+    answer.tail = this.tail || this.tailText();
+    answer.tailUtf8 = this.tailUtf8;
+    answer.id = id;
+    return answer;
+  }
+
+  /**
+   * Encodes the tail once into a buffer of its own and keeps it, for a stanza kept for long and sent often (an
+   * occupant's vCard answer): a pooled slice would keep its whole 8 KB slab alive.
+   */
+  retain(): this {
+    this.tailUtf8 ??= ownBytes(this.tail || this.tailText());
+    return this;
+  }
+
+  /** `<name xmlns="ns" to="`, or with the answer's id before `to`. */
+  private headText(ns: string): string {
+    const head = headOf(this.name, ns);
+    return this.id === undefined ? head : head.slice(0, -4) + 'id="' + escapeAttr(this.id) + '" to="';
   }
 
   /** Serialization for a client stream (jabber:client), with `to` spliced in. */
   forClient(to: string): string {
-    const head = this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT));
+    const head =
+      this.id === undefined
+        ? this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT))
+        : this.headText(NS.CLIENT);
     return head + escapeAttr(to) + (this.tail || this.tailText());
   }
 
@@ -67,6 +104,7 @@ export class PreparedStanza {
    * + `tail`. Both are encoded once per stanza, however many recipients copy them.
    */
   clientHeadBytes(): Buffer {
+    if (this.id !== undefined) return this.answerHeadBytes(this.id);
     let h = headBytes.get(this.name);
     if (h === undefined) {
       h = ownBytes(headOf(this.name, NS.CLIENT));
@@ -74,6 +112,24 @@ export class PreparedStanza {
     }
     return h;
   }
+  /**
+   * An answer's head, `<iq xmlns="jabber:client" id="…" to="`: made per send (a few dozen bytes, never kept) from
+   * the shared `<iq xmlns="jabber:client" id="` bytes and the id.
+   */
+  private answerHeadBytes(id: string): Buffer {
+    let start = idHeadBytes.get(this.name);
+    if (start === undefined) {
+      start = ownBytes(headOf(this.name, NS.CLIENT).slice(0, -4) + 'id="');
+      if (idHeadBytes.size < 64) idHeadBytes.set(this.name, start);
+    }
+    const escaped = escapeAttr(id);
+    const out = Buffer.allocUnsafe(start.length + Buffer.byteLength(escaped) + TO_ATTR.length);
+    start.copy(out, 0);
+    const end = start.length + out.write(escaped, start.length);
+    out.write(TO_ATTR, end, 'latin1');
+    return out;
+  }
+
   tailBytes(): Buffer {
     if (this.tailUtf8) return this.tailUtf8;
     const bytes = Buffer.from(this.tail || this.tailText());
@@ -85,7 +141,7 @@ export class PreparedStanza {
 
   /** Serialization for a server-to-server stream (jabber:server). */
   forServer(to: string): string {
-    return headOf(this.name, NS.SERVER) + escapeAttr(to) + this.tailText();
+    return this.headText(NS.SERVER) + escapeAttr(to) + this.tailText();
   }
 
   /**
@@ -101,7 +157,7 @@ export class PreparedStanza {
 
   /** A standalone element with `to` set, for paths that need a tree rather than bytes. */
   toElement(to: string): Element {
-    const copy = this.tree ? cloneElement(this.tree) : this.element;
+    const copy = this.tree && this.id === undefined ? cloneElement(this.tree) : this.element;
     copy.attrs.to = to;
     return copy;
   }

@@ -192,18 +192,6 @@ export class Router {
     return false;
   }
 
-  /**
-   * Sends a jabber:client stanza the caller serialized (an answer built as text) to a bound local session. False
-   * when `to` is no such session: the caller then routes the stanza as a tree.
-   */
-  sendRawTo(to: string, xml: string): boolean {
-    const s = this.byFull.get(to);
-    if (!s) return false;
-    this.routed++;
-    s.sendRaw(xml);
-    return true;
-  }
-
   /** Sends an error back to the sender of `stanza` (never for errors, to avoid loops). */
   bounce(stanza: Element, err: StanzaError, origin?: LocalSession): void {
     const reply = errorReply(stanza, err);

@@ -27,6 +27,40 @@ test('a prepared stanza escapes the characters XML needs escaped in a recipient 
   assert.ok(p.forServer(odd).startsWith('<message xmlns="jabber:server" to="v@anon.localhost/a&amp;b'));
 });
 
+test("an answer made with withId carries the request's id, escaped, in every form; the tail is shared", () => {
+  const base = new PreparedStanza(
+    el('iq', { type: 'result', from: 'r@muc.localhost/Tom & "J"' }, el('vCard', { xmlns: 'vcard-temp' })),
+  ).retain();
+  const id = `a&b"c'<d>é`;
+  const one = base.withId(id);
+  const two = base.withId('2');
+  const to = 'v@anon.localhost/é';
+  const text = one.forClient(to);
+  assert.ok(
+    text.startsWith('<iq xmlns="jabber:client" id="a&amp;b&quot;c&apos;&lt;d&gt;é" to="v@anon.localhost/é" '),
+    text,
+  );
+  // The byte path (head with the id, the recipient, the shared tail) is the same stanza as the text path.
+  const bytes = Buffer.concat([one.clientHeadBytes(), Buffer.from(to), one.tailBytes()]);
+  assert.is(bytes.toString(), text);
+  assert.is(one.tailBytes(), two.tailBytes(), 'one tail buffer for every answer');
+  assert.is(one.tailBytes(), base.tailBytes());
+  const back = parse(text);
+  assert.equal(back.attrs, {
+    xmlns: 'jabber:client',
+    id,
+    to,
+    type: 'result',
+    from: 'r@muc.localhost/Tom & "J"',
+  });
+  assert.ok(back.getChild('vCard', 'vcard-temp'));
+  assert.ok(one.forServer(to).startsWith('<iq xmlns="jabber:server" id="a&amp;b'));
+  assert.is(one.toElement(to).attrs.id, id);
+  assert.is(one.element.attrs.id, id);
+  assert.is(base.element.attrs.id, undefined, "the base stanza's tree is not changed");
+  assert.is(two.forClient(to).replace('id="2"', `id="${'a&amp;b&quot;c&apos;&lt;d&gt;é'}"`), text);
+});
+
 /** `n` loopback TCP connections: the server's sockets, the clients, what each client has read so far. */
 async function socketPairs(n: number) {
   const accepted: Socket[] = [];

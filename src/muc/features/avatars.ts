@@ -9,7 +9,6 @@
 // and its presence is published again, once, when the provider's image is ready.
 import { el, type Element } from '../../xmpp/xml.js';
 import { NS } from '../../xmpp/namespaces.js';
-import { iqResultXml } from '../../xmpp/iq-result.js';
 import type { AvatarService, Avatar } from '../../avatars/service.js';
 import type { Occupant } from '../occupant.js';
 import type { Room } from '../room.js';
@@ -52,9 +51,13 @@ export function install({ hooks, avatars }: FeatureContext): void {
   const seedOf = (occ: Occupant) => (service.config.seed === 'nick' ? occ.nick : occ.occupantId);
   const avatarFor = (room: Room, occ: Occupant): Avatar | undefined =>
     specialAvatar(room, occ) ?? service.forSeed(seedOf(occ));
-  // Presences only need the hash: idle occupants' PNGs are not kept (made again when a vCard asks for one).
+  // Presences only need the hash: an idle occupant's PNG is kept only a little while (the service's fresh cache).
   const hashFor = (room: Room, occ: Occupant): string | undefined =>
     specialAvatar(room, occ)?.hash ?? service.hashForSeed(seedOf(occ));
+
+  // An occupant's vCard answer is prepared once for every viewer who asks (the service keeps it): dropped when the
+  // occupant leaves, made again after a nick change or a new avatar.
+  hooks.on('leave', ({ occupant }) => service.forgetAnswer(occupant));
 
   hooks.on('presence-out', ({ room, occupant, stanza }) => {
     if (stanza.attrs.type === 'unavailable' || ownHash(occupant)) return;
@@ -71,11 +74,15 @@ export function install({ hooks, avatars }: FeatureContext): void {
     if (!sender || !target || ownHash(target)) return; // the room's own rules and forwarding apply
     const avatar = avatarFor(room, target);
     if (!avatar) return;
-    // The answer as text around the avatar's serialized vCard: the same bytes for every viewer who asks.
     const to = from.toString();
     const { id, to: occupantJid } = stanza.attrs;
-    if (!room.router.sendRawTo(to, iqResultXml(id, occupantJid!, to, avatar.vcard.toString())))
-      room.router.route(el('iq', { type: 'result', id, from: occupantJid, to }, avatar.vcard));
+    // The same bytes for every viewer who asks; only the request's id and the requester's JID are spliced in.
+    if (
+      id !== undefined &&
+      room.router.deliverPrepared(to, service.vcardAnswer(target, occupantJid!, avatar).withId(id))
+    )
+      return true;
+    room.router.route(el('iq', { type: 'result', id, from: occupantJid, to }, avatar.vcard));
     return true;
   });
 }
