@@ -1,5 +1,5 @@
 // Server CPU per IQ round trip for the stanzas every viewer sends on login (disco#info of its host, of the server and
-// of the MUC service, the roster), beside an XMPP ping to the server measured in the same run: the ping is the
+// of the MUC service, the roster, an occupant's vCard), beside an XMPP ping to the server measured in the same run: the ping is the
 // cheapest round trip the whole inbound path (frame → parse → route → handler → serialize) allows, so the ratio
 // says how much the answer itself costs. CPU from /proc, not wall time, so a busy machine disturbs less.
 // Usage: npm run bench:iq -- [--iqs 8000] [--clients 10] [--window 20]
@@ -22,6 +22,7 @@ const WINDOW = arg('window', 20);
 const ROUNDS = 2; // each kind runs twice, interleaved with the others, so load changes on the machine spread evenly
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsx = import.meta.resolve('tsx');
+const ROOM = 'bench@room.localhost';
 
 interface Kind {
   label: string;
@@ -47,6 +48,11 @@ const KINDS: Kind[] = [
     label: 'disco#info MUC service',
     iq: (id) =>
       `<iq xmlns="jabber:client" type="get" id="${id}" to="room.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+  },
+  {
+    // Every client sits in one room (below) and asks for the first one's vCard: the room answers with its avatar.
+    label: 'vCard of an occupant (room/nick)',
+    iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="${ROOM}/c0"><vCard xmlns="vcard-temp"/></iq>`,
   },
   {
     label: 'roster get (empty)',
@@ -96,6 +102,12 @@ try {
   for (let i = 0; i < CLIENTS; i++) {
     const c = await wsClient(ours.match[0], 'anon.localhost');
     clients.push(Object.assign(c, { self: c.jid.split('/')[0]! }));
+  }
+  // Seated one after another, so c0 is there when the others ask for its vCard.
+  for (const [i, c] of clients.entries()) {
+    const seated = new Promise<void>((r) => c.onData((s) => s.includes('code="110"') && r()));
+    c.send(`<presence xmlns="jabber:client" to="${ROOM}/c${i}"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
+    await seated;
   }
   for (const k of KINDS) await roundTrips(clients, k, Math.min(IQS, 2000)); // warm up: JIT, lazily built answers
   const cpu = new Map<string, { s: number; n: number; bytes: number }>();
