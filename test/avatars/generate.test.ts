@@ -123,12 +123,13 @@ test('the hash → seed table keeps at most cacheSize entries: a hash not announ
   assert.ok(s.byHash(s.hashForSeed('seed 49')!), 'a recent one is');
 });
 
-test('a presence hash is of a picture not kept: drawn again, identical, when its vCard or URL is asked for', async () => {
+test('a presence hash whose picture is no longer kept: drawn again, identical, when its vCard or URL is asked for', async () => {
   const s = await service('birds');
   const seeds = Array.from({ length: 600 }, (_, i) => `occupant ${i}`);
   const hashes = seeds.map((seed) => s.hashForSeed(seed)!);
   assert.is(new Set(hashes).size > 300, true, 'different occupants, different pictures');
-  // More pictures asked for since than the bytes cache holds: the first ones' PNGs are gone, their hashes are not.
+  // More pictures drawn and asked for since than the byte caches hold: the first ones' PNGs are gone, their hashes
+  // are not.
   for (const seed of seeds.slice(300)) s.forSeed(seed);
   for (const i of [0, 1, 299]) {
     const a = s.forSeed(seeds[i]!)!;
