@@ -231,3 +231,39 @@ b('asking about more occupants than cacheSize keeps at most cacheSize answers', 
 });
 
 b.run();
+
+// Through the WebSocket edge process a spliced answer crosses the pipe as a template (head and tail) and a JID: each
+// answer's head holds its own id, so consecutive answers of one occupant must not reuse the previous head.
+const e = suite<{ srv: TestServer; clients: TestClient[] }>('vCard answers through the WebSocket edge');
+e.before(async (ctx) => {
+  ctx.clients = [];
+  ctx.srv = await startTestServer({ testMode: true, websocket: { edge: 'process' }, avatars: { set: 'cats' } });
+});
+e.after(async (ctx) => {
+  for (const c of ctx.clients) await c.stop();
+  await ctx.srv?.stop();
+});
+
+e('two viewers asking at once each get their own id and address', async (ctx) => {
+  const [star, a, b] = await Promise.all(
+    [0, 1, 2].map(() => connectClient({ service: ctx.srv.wsUrl, domain: 'anon.localhost' })),
+  );
+  ctx.clients.push(star!, a!, b!);
+  const hash = hashIn(await join(star!, 'edge@room.localhost/Star'))!;
+  await join(a!, 'edge@room.localhost/A');
+  await join(b!, 'edge@room.localhost/B');
+  const asked = [
+    [a!, 'e1'],
+    [b!, 'e2'],
+    [a!, 'e3'],
+    [b!, 'e4'],
+  ] as const;
+  const answers = await Promise.all(asked.map(([c, id]) => askVcard(c, 'edge@room.localhost/Star', id)));
+  answers.forEach((r, i) => {
+    assert.is(r.attrs.id, asked[i]![1]);
+    assert.is(r.attrs.to, asked[i]![0].jid);
+    assert.is(sha1(photoOf(r)), hash);
+  });
+});
+
+e.run();
