@@ -35,6 +35,7 @@ export type ToWorker =
 /** Latency samples (ms) gathered since the previous report, by kind. */
 export interface SampleBatch {
   connect: number[]; // ws open → stream bound (SASL ANONYMOUS + bind)
+  preJoin: number[]; // stream bound → join presence sent (ConverseJS's two rounds of pre-join requests)
   joinToHistory: number[]; // ws open started → room subject received (history shown to the viewer)
   presenceToHistory: number[]; // join presence sent → room subject received
   mam: number[]; // MAM query → fin
@@ -82,5 +83,14 @@ export type FromWorker =
   WorkerReport | WorkerFinal | { type: 'ready'; workerId: number } | { type: 'fatal'; message: string };
 
 export function emptySamples(): SampleBatch {
-  return { connect: [], joinToHistory: [], presenceToHistory: [], mam: [], vcard: [], delivery: [], nick: [] };
+  return {
+    connect: [],
+    preJoin: [],
+    joinToHistory: [],
+    presenceToHistory: [],
+    mam: [],
+    vcard: [],
+    delivery: [],
+    nick: [],
+  };
 }

@@ -37,6 +37,8 @@ export function metrics(r: TargetResult): Row[] {
     if (p.kind === 'join') {
       const j = summarize(p.samples.joinToHistory);
       const ph = summarize(p.samples.presenceToHistory);
+      const login = summarize(p.samples.connect);
+      const pre = summarize(p.samples.preJoin);
       const mam = summarize(p.samples.mam);
       const vc = summarize(p.samples.vcard);
       add(s, 'viewers who got history', '', 'higher', j.n);
@@ -44,6 +46,10 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'join-to-history p50', 'ms', 'lower', j.p50);
       add(s, 'join-to-history p95', 'ms', 'lower', j.p95);
       add(s, 'join-to-history p99', 'ms', 'lower', j.p99);
+      // where a join's time goes: login, the pre-join requests, then the join itself
+      add(s, 'login (connect to bound) p50', 'ms', 'lower', login.p50);
+      add(s, 'login (connect to bound) p95', 'ms', 'lower', login.p95);
+      add(s, 'pre-join requests (bound to join presence) p95', 'ms', 'lower', pre.p95);
       add(s, 'join presence-to-history p95', 'ms', 'lower', ph.p95);
       add(s, 'MAM last-50 p95', 'ms', 'lower', mam.p95);
       add(s, 'vCard round trip p50', 'ms', 'lower', vc.p50);

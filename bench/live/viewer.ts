@@ -11,6 +11,7 @@ export const now = (): number => performance.timeOrigin + performance.now();
 export class Tally {
   samples: SampleBatch = {
     connect: [],
+    preJoin: [],
     joinToHistory: [],
     presenceToHistory: [],
     mam: [],
@@ -54,6 +55,8 @@ export class Viewer {
   private seenNicks = new Set<string>();
   private startedAt = 0;
   private joinSentAt = 0;
+  /** When the stream was bound (login done), for the pre-join requests' time. */
+  private boundAt = 0;
   private nickChange: { nick: string; sentAt: number } | undefined;
   private joinTimer: NodeJS.Timeout | undefined;
   /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
@@ -210,7 +213,8 @@ export class Viewer {
     this.iq('bind', x.bind, (type) => {
       if (type !== 'result') return this.fail('bind-failed');
       const afterSession = (): void => {
-        this.tally.samples.connect.push(now() - this.startedAt);
+        this.boundAt = now();
+        this.tally.samples.connect.push(this.boundAt - this.startedAt);
         this.prepare();
       };
       if (needsSession) this.iq('session', x.session, afterSession);
@@ -264,6 +268,7 @@ export class Viewer {
   private join(): void {
     this.state = 'joining';
     this.joinSentAt = now();
+    this.tally.samples.preJoin.push(this.joinSentAt - this.boundAt);
     this.send(x.joinPresence(this.occupantJid));
   }
 
