@@ -3,22 +3,13 @@
 // a MAM page of the last messages, and a vCard request for every occupant it sees (and each newcomer).
 import * as x from './protocol.js';
 import { BoshTransport, WsTransport, type Transport, type TransportEvents } from './transport.js';
-import type { ClientEndpoint, SampleBatch, ViewerOptions } from './messages.js';
+import { emptySamples, type ClientEndpoint, type SampleBatch, type ViewerOptions } from './messages.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
 /** Counters shared by all viewers of one worker; the worker drains them into reports. */
 export class Tally {
-  samples: SampleBatch = {
-    connect: [],
-    preJoin: [],
-    joinToHistory: [],
-    presenceToHistory: [],
-    mam: [],
-    vcard: [],
-    delivery: [],
-    nick: [],
-  };
+  samples: SampleBatch = emptySamples();
   bytesPayload = 0;
   deliveries = 0;
   presences = 0; // room presences received (joins, updates, leaves, nick changes of anyone)
