@@ -22,6 +22,11 @@ function headOf(name: string, xmlns: string): string {
   return h;
 }
 
+/** An answer's head up to its id's value: `<name xmlns="ns" id="` (the head with `id="` where `to="` stands). */
+function idHeadOf(name: string, xmlns: string): string {
+  return headOf(name, xmlns).slice(0, -4) + 'id="';
+}
+
 /**
  * UTF-8 bytes in a buffer of their own, for bytes kept long (a session's JID, the shared heads): Buffer.from() of a
  * short string is a slice of Node's shared 8 KB pool, and one long-lived slice keeps the whole slab alive.
@@ -86,8 +91,7 @@ export class PreparedStanza {
 
   /** `<name xmlns="ns" to="`, or with the answer's id before `to`. */
   private headText(ns: string): string {
-    const head = headOf(this.name, ns);
-    return this.id === undefined ? head : head.slice(0, -4) + 'id="' + escapeAttr(this.id) + '" to="';
+    return this.id === undefined ? headOf(this.name, ns) : idHeadOf(this.name, ns) + escapeAttr(this.id) + TO_ATTR;
   }
 
   /** Serialization for a client stream (jabber:client), with `to` spliced in. */
@@ -119,7 +123,7 @@ export class PreparedStanza {
   private answerHeadBytes(id: string): Buffer {
     let start = idHeadBytes.get(this.name);
     if (start === undefined) {
-      start = ownBytes(headOf(this.name, NS.CLIENT).slice(0, -4) + 'id="');
+      start = ownBytes(idHeadOf(this.name, NS.CLIENT));
       if (idHeadBytes.size < 64) idHeadBytes.set(this.name, start);
     }
     const escaped = escapeAttr(id);
