@@ -54,6 +54,11 @@ export interface LimitsConfig {
   connectionBurstPerIp: number;
   /** Addresses subject to neither rate (a local reverse proxy, benchmarks). */
   rateLimitExempt: string[];
+  /**
+   * Connections the standalone HTTP listener (WebSocket, BOSH) may take per turn of the event loop; Node takes one,
+   * which under load leaves a storm's last arrivals waiting in the kernel's queue (src/http/accept-handles.ts).
+   */
+  acceptsPerLoopTurn: number;
 }
 
 export interface WebSocketConfig {
@@ -188,6 +193,7 @@ export function validateConfig(input: unknown): ServerConfig {
       'connectionsPerSecondPerIp',
       'connectionBurstPerIp',
       'rateLimitExempt',
+      'acceptsPerLoopTurn',
     ],
     'limits',
   );
@@ -210,6 +216,7 @@ export function validateConfig(input: unknown): ServerConfig {
     connectionsPerSecondPerIp: int(l, 'connectionsPerSecondPerIp', 20, 'limits', 1, 1_000_000),
     connectionBurstPerIp: int(l, 'connectionBurstPerIp', 1000, 'limits', 1, 1_000_000),
     rateLimitExempt: strList(l, 'rateLimitExempt', ['127.0.0.1', '::1'], 'limits'),
+    acceptsPerLoopTurn: int(l, 'acceptsPerLoopTurn', 16, 'limits', 1, 256),
   };
   if (limits.maxTotalSendBufferBytes < limits.maxSendBufferBytes) {
     throw new ConfigError(

@@ -454,7 +454,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
           log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
-        http = await startHttpServer(config.http.host, config.http.port, server);
+        http = await startHttpServer(config.http.host, config.http.port, server, config.limits.acceptsPerLoopTurn);
+        if (http.acceptHandlesError)
+          log.warn(`http: one connection accepted per loop turn only (${http.acceptHandlesError})`);
         log.info(
           `listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`,
         );

@@ -34,7 +34,9 @@ export type ToWorker =
 
 /** Latency samples (ms) gathered since the previous report, by kind. */
 export interface SampleBatch {
-  connect: number[]; // ws open → stream bound (SASL ANONYMOUS + bind)
+  connect: number[]; // connection started → stream bound (WebSocket or BOSH session, SASL ANONYMOUS, bind)
+  opened: number[]; // connection started → transport open (WebSocket upgrade answered; BOSH: session created)
+  authed: number[]; // transport open → SASL success
   preJoin: number[]; // stream bound → join presence sent (ConverseJS's two rounds of pre-join requests)
   joinToHistory: number[]; // ws open started → room subject received (history shown to the viewer)
   presenceToHistory: number[]; // join presence sent → room subject received
@@ -85,6 +87,8 @@ export type FromWorker =
 export function emptySamples(): SampleBatch {
   return {
     connect: [],
+    opened: [],
+    authed: [],
     preJoin: [],
     joinToHistory: [],
     presenceToHistory: [],

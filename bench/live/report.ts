@@ -38,6 +38,8 @@ export function metrics(r: TargetResult): Row[] {
       const j = summarize(p.samples.joinToHistory);
       const ph = summarize(p.samples.presenceToHistory);
       const login = summarize(p.samples.connect);
+      const opened = summarize(p.samples.opened);
+      const authed = summarize(p.samples.authed);
       const pre = summarize(p.samples.preJoin);
       const mam = summarize(p.samples.mam);
       const vc = summarize(p.samples.vcard);
@@ -49,6 +51,8 @@ export function metrics(r: TargetResult): Row[] {
       // where a join's time goes: login, the pre-join requests, then the join itself
       add(s, 'login (connect to bound) p50', 'ms', 'lower', login.p50);
       add(s, 'login (connect to bound) p95', 'ms', 'lower', login.p95);
+      add(s, '… connect to transport open p95', 'ms', 'lower', opened.p95);
+      add(s, '… transport open to SASL success p95', 'ms', 'lower', authed.p95);
       add(s, 'pre-join requests (bound to join presence) p95', 'ms', 'lower', pre.p95);
       add(s, 'join presence-to-history p95', 'ms', 'lower', ph.p95);
       add(s, 'MAM last-50 p95', 'ms', 'lower', mam.p95);

@@ -9,6 +9,7 @@ export interface TransportEvents {
   onStanza(s: string): void;
   onError(kind: string): void;
   onClose(): void; // the server or the network ended the session
+  onOpen?(): void; // the transport is up (WebSocket upgrade answered, BOSH session created)
 }
 
 export interface Transport {
@@ -42,7 +43,10 @@ export class WsTransport implements Transport {
   start(host: string): void {
     const ws = new WebSocket(this.url, 'xmpp', { perMessageDeflate: this.deflate, handshakeTimeout: this.timeoutMs });
     this.ws = ws;
-    ws.on('open', () => ws.send(x.open(host)));
+    ws.on('open', () => {
+      this.ev.onOpen?.();
+      ws.send(x.open(host));
+    });
     ws.on('message', (data: Buffer) => {
       this.payloadBytes += data.length;
       this.ev.onStanza(data.toString());
@@ -226,6 +230,7 @@ export class BoshTransport implements Transport {
       this.starting = false;
       this.sid = x.attrOf(head, 'sid');
       if (!this.sid) return this.fail('bosh-no-sid');
+      this.ev.onOpen?.();
     }
     if (x.attrOf(head, 'type') === 'terminate') {
       if (!this.closed) this.fail('bosh-terminate:' + (x.attrOf(head, 'condition') ?? ''));

@@ -48,6 +48,8 @@ export class Viewer {
   private joinSentAt = 0;
   /** When the stream was bound (login done), for the pre-join requests' time. */
   private boundAt = 0;
+  /** When the transport came up (WebSocket open), to split the login in two. */
+  private openedAt = 0;
   private nickChange: { nick: string; sentAt: number } | undefined;
   private joinTimer: NodeJS.Timeout | undefined;
   /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
@@ -85,6 +87,10 @@ export class Viewer {
     const events: TransportEvents = {
       onStanza: (s) => this.onStanza(s),
       onError: (kind) => this.tally.error(kind),
+      onOpen: () => {
+        this.openedAt = now();
+        this.tally.samples.opened.push(this.openedAt - this.startedAt);
+      },
       onClose: () => {
         if (this.state !== 'left' && this.state !== 'failed') {
           this.tally.error('closed-by-server');
@@ -177,6 +183,7 @@ export class Viewer {
       case 'features':
         return this.onFeatures(s);
       case 'success':
+        if (this.openedAt) this.tally.samples.authed.push(now() - this.openedAt);
         this.state = 'bound';
         this.transport?.restart(this.endpoint.anonHost);
         return;

@@ -3,6 +3,7 @@
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { addAcceptHandles } from './accept-handles.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -14,10 +15,21 @@ export interface HttpMount {
 
 export interface StandaloneHttp {
   address: { host: string; port: number };
+  /** Handles accepting on the listening socket besides the server's own (see accept-handles.ts). */
+  extraAcceptHandles: number;
+  /** Why no extra handles could be made, when they could not. */
+  acceptHandlesError?: string;
   close(): Promise<void>;
 }
 
-export function startHttpServer(host: string, port: number, mount: HttpMount): Promise<StandaloneHttp> {
+const BACKLOG = 4096;
+
+export async function startHttpServer(
+  host: string,
+  port: number,
+  mount: HttpMount,
+  acceptsPerLoopTurn = 1,
+): Promise<StandaloneHttp> {
   const server = createHttp((req, res) => {
     try {
       if (mount.handleRequest(req, res)) return;
@@ -42,23 +54,29 @@ export function startHttpServer(host: string, port: number, mount: HttpMount): P
   });
   // Keep-alive sockets would hold close() open on shutdown.
   server.keepAliveTimeout = 5000;
-  return new Promise((resolveStart, reject) => {
+  await new Promise<void>((resolveStart, reject) => {
     server.once('error', reject);
     // A join storm opens hundreds of connections a second: a backlog above Node's 511 (the kernel caps it at
     // net.core.somaxconn) keeps them queued rather than dropped, which costs a client seconds of SYN retries.
-    server.listen({ port, host, backlog: 4096 }, () => {
+    server.listen({ port, host, backlog: BACKLOG }, () => {
       server.off('error', reject);
-      const a = server.address() as AddressInfo;
-      resolveStart({
-        address: { host: a.address, port: a.port },
-        close: () =>
-          new Promise((r) => {
-            server.close(() => r());
-            server.closeAllConnections();
-          }),
-      });
+      resolveStart();
     });
   });
+  // http.Server takes sockets accepted elsewhere through its 'connection' event (and tracks them for closing).
+  const extra = await addAcceptHandles(server, acceptsPerLoopTurn - 1, BACKLOG, (s) => server.emit('connection', s));
+  const a = server.address() as AddressInfo;
+  return {
+    address: { host: a.address, port: a.port },
+    extraAcceptHandles: extra.count,
+    ...(extra.error ? { acceptHandlesError: extra.error } : {}),
+    close: () =>
+      new Promise((r) => {
+        extra.close();
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 function landingPage(domain: string, wsPath: string): string {

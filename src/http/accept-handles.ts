@@ -1,0 +1,84 @@
+// More accepts per event-loop turn for a listening socket.
+//
+// Node's libuv (since 1.45, libuv pull request 3696) accepts one connection per listening handle per turn of the
+// event loop. A server busy with a join storm turns its loop every 20–80 ms, so the last few dozen of 400 viewers
+// connecting at once waited in the kernel's accept queue for 1.5 s, one accept per turn. Every handle on the same
+// listening socket accepts one connection per turn, so N extra handles take N + 1 connections per turn from the one
+// queue. Node has no dup(), but a handle sent over an IPC channel arrives as a new descriptor: a short-lived child
+// sends the listening handle back N times, then exits.
+import { spawn } from 'node:child_process';
+import { Server as NetServer, type Server, type Socket } from 'node:net';
+
+/**
+ * The child: sends back the handle it was given `copies` times; it ends when the parent disconnects. The handle
+ * travels bare (not as a net.Server), so the child never listens on it and can take no connection. `on`, not
+ * `once`: without a 'message' listener the channel no longer holds the child, which could exit before its sends.
+ */
+const ECHO = `process.on('message', (m, handle) => {
+  let left = m.copies;
+  const next = () => { if (left-- > 0) process.send('copy', handle, next); };
+  next();
+});`;
+
+const START_TIMEOUT_MS = 10_000;
+
+export interface AcceptHandles {
+  /** How many extra handles accept on the socket (0 when none could be made). */
+  readonly count: number;
+  close(): void;
+}
+
+/**
+ * Adds `copies` handles accepting on `server`'s listening socket; their connections go to `onConnection`. Resolves
+ * with none (and the reason, for the log) when the copies cannot be made: the server then accepts as Node does.
+ */
+export function addAcceptHandles(
+  server: Server,
+  copies: number,
+  backlog: number,
+  onConnection: (socket: Socket) => void,
+): Promise<AcceptHandles & { error?: string }> {
+  const none = (error?: string) => ({ count: 0, close() {}, ...(error ? { error } : {}) });
+  if (copies <= 0) return Promise.resolve(none());
+  return new Promise((resolve) => {
+    const handles: Server[] = [];
+    const closeAll = () => {
+      for (const h of handles.splice(0)) h.close();
+    };
+    let settled = false;
+    const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const finish = (error?: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (child.connected) child.disconnect();
+      if (error) {
+        closeAll();
+        child.kill();
+        resolve(none(error));
+      } else {
+        resolve({ count: handles.length, close: closeAll });
+      }
+    };
+    const timer = setTimeout(() => finish(`no copies after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    child.on('message', (_msg, handle) => {
+      if (!handle) return;
+      const copy = new NetServer(onConnection);
+      // listen() on a bare handle calls listen(2) again: with the original's backlog, not Node's 511
+      copy.listen(handle, backlog);
+      if (settled) {
+        copy.close();
+        return;
+      }
+      handles.push(copy);
+      if (handles.length === copies) finish();
+    });
+    child.on('error', (err) => finish(err.message));
+    child.on('exit', (code) => finish(handles.length === copies ? undefined : `helper exited (${code})`));
+    const bare = (server as unknown as { _handle?: unknown })._handle;
+    if (!bare) return finish('the server is not listening');
+    child.send({ copies }, bare as Server, (err) => {
+      if (err) finish(err.message);
+    });
+  });
+}
