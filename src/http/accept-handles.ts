@@ -1,11 +1,11 @@
 // More accepts per event-loop turn for a listening socket.
 //
-// Node's libuv (since 1.45, libuv pull request 3696) accepts one connection per listening handle per turn of the
-// event loop. A server busy with a join storm turns its loop every 20–80 ms, so the last few dozen of 400 viewers
-// connecting at once waited in the kernel's accept queue for 1.5 s, one accept per turn. Every handle on the same
-// listening socket accepts one connection per turn, so N extra handles take N + 1 connections per turn from the one
-// queue. Node has no dup(), but a handle sent over an IPC channel arrives as a new descriptor: a short-lived child
-// sends the listening handle back N times, then exits.
+// Node's libuv (since libuv pull request 3696, as in Node 20) accepts one connection per listening handle per turn
+// of the event loop. A server busy with a join storm turns its loop every 20–80 ms, so the last few dozen of 400
+// viewers connecting at once waited in the kernel's accept queue for 1.5 s, one accept per turn. Every handle on
+// the same listening socket accepts one connection per turn, so N extra handles take N + 1 connections per turn
+// from the one queue. Node has no dup(), but a handle sent over an IPC channel arrives as a new descriptor: a
+// short-lived child sends the listening handle back N times, then exits.
 import { spawn } from 'node:child_process';
 import { Server as NetServer, type Server, type Socket } from 'node:net';
 
@@ -64,6 +64,7 @@ export function addAcceptHandles(
     child.on('message', (_msg, handle) => {
       if (!handle) return;
       const copy = new NetServer(onConnection);
+      copy.once('error', (err) => finish(err.message));
       // listen() on a bare handle calls listen(2) again: with the original's backlog, not Node's 511
       copy.listen(handle, backlog);
       if (settled) {
