@@ -1,14 +1,18 @@
 // The certificate used when no folder is configured (or the folder misses a host): self-signed, made once with
 // node-forge and kept in the data folder so clients that pinned it keep trusting it across restarts.
 //
+// Memory: node-forge (~40 modules, a few MB of heap and code) is imported only when a certificate is made, and the
+// server makes it in a short-lived child process (self-signed-child.ts), so a running server never holds forge.
+//
 // Cost: forge's callback form of generateKeyPair hands RSA key generation to Node's native crypto.generateKeyPair,
 // which runs on the libuv thread pool, so the event loop is free for the ~50–300 ms it takes. Only the signature
 // (a few ms of forge JS) runs on the main thread, and only when a certificate is (re)made.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
 import { normalizeName } from './names.js';
+import { generateInChild } from './self-signed-child.js';
 import { CertificateError, loadPair, type LoadedCert } from './pair.js';
 
 export type SignatureHash = 'sha256' | 'sha384' | 'sha512' | 'sha1';
@@ -25,7 +29,7 @@ export interface GenerateOptions {
 
 const DAY = 86_400_000;
 
-function generateKeyPair(bits: number): Promise<forge.pki.rsa.KeyPair> {
+function generateKeyPair(forge: typeof Forge, bits: number): Promise<Forge.pki.rsa.KeyPair> {
   return new Promise((resolve, reject) => {
     forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }, (err, keys) => (err ? reject(err) : resolve(keys)));
   });
@@ -34,7 +38,8 @@ function generateKeyPair(bits: number): Promise<forge.pki.rsa.KeyPair> {
 /** A fresh self-signed server (and client, for S2S) certificate and its key, both PEM. */
 export async function generateSelfSigned(opts: GenerateOptions): Promise<{ certPem: string; keyPem: string }> {
   if (opts.names.length === 0) throw new Error('generateSelfSigned: at least one name is needed');
-  const keys = await generateKeyPair(opts.bits ?? 2048);
+  const { default: forge } = await import('node-forge');
+  const keys = await generateKeyPair(forge, opts.bits ?? 2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   const serial = randomBytes(16);
@@ -82,7 +87,11 @@ export async function ensureSelfSigned(dir: string, hosts: string[], log?: SelfS
   const why = await reuseProblem(certFile, keyFile, names);
   if (why === null) return loadPair(certFile, keyFile, true);
   log?.info(`certificate: making a self-signed certificate for ${names.join(', ')} in ${certFile} (${why})`);
-  const { certPem, keyPem } = await generateSelfSigned({ names });
+  const { certPem, keyPem } = await generateInChild(names).catch((e: unknown) => {
+    // spawning may be refused where the server is embedded: make it here, as before
+    log?.info(`certificate: making it in the server process (child: ${String((e as Error)?.message ?? e)})`);
+    return generateSelfSigned({ names });
+  });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await writeAtomic(keyFile, keyPem, 0o600);
   await writeAtomic(certFile, certPem, 0o644);

@@ -1,0 +1,55 @@
+// Making the self-signed certificate in a short-lived child process. node-forge is ~40 CommonJS modules: once
+// imported they stay in the server's heap and code space for its whole life (measured ~2–4 MB of resident memory),
+// although a certificate is made once per data folder. The child imports self-signed.ts's own generator (the
+// compiled sibling of this file), prints the PEMs and exits; the server only parses them.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const CHILD_TIMEOUT_MS = 60_000;
+
+// ES module source for `node --input-type=module -e`: the generator's URL and its options as arguments.
+const CHILD_SOURCE = `
+process.title = 'xmpp-make-certificate';
+const { generateSelfSigned } = await import(process.argv[1]);
+process.stdout.end(JSON.stringify(await generateSelfSigned(JSON.parse(process.argv[2]))));
+`;
+
+/** self-signed.js (or .ts when run from source, which a plain node child cannot load: the caller falls back). */
+function generatorUrl(): string {
+  const ext = /\.([cm]?[jt]s)$/.exec(fileURLToPath(import.meta.url))?.[1] ?? 'js';
+  return new URL(`./self-signed.${ext}`, import.meta.url).href;
+}
+
+/** A fresh self-signed certificate for `names` (PEMs), made by a child node; rejects when the child fails. */
+export function generateInChild(names: string[]): Promise<{ certPem: string; keyPem: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', CHILD_SOURCE, generatorUrl(), JSON.stringify({ names })],
+      // No inherited NODE_OPTIONS (an inspector port, a loader): the child needs nothing but node-forge.
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+    const out: Buffer[] = [];
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    timer.unref();
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      try {
+        if (code !== 0)
+          throw new Error(`ended with ${signal ?? `code ${code}`}: ${err.trim().split('\n').pop() ?? ''}`);
+        const pem = JSON.parse(Buffer.concat(out).toString('utf8')) as { certPem?: unknown; keyPem?: unknown };
+        if (typeof pem.certPem !== 'string' || typeof pem.keyPem !== 'string') throw new Error('no PEMs in its output');
+        resolve({ certPem: pem.certPem, keyPem: pem.keyPem });
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
+}
