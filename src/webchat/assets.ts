@@ -146,6 +146,11 @@ export class AssetStore {
     return this.assets.size;
   }
 
+  /** Bytes of bodies held in memory (identity and compressed). */
+  get cachedBytes(): number {
+    return this.bodies.calculatedSize;
+  }
+
   /** The body in the given encoding; identical concurrent requests share one read/compression. */
   body(asset: Asset, enc: Encoding): Promise<Buffer> {
     const key = `${enc}:${asset.name}`;
@@ -154,10 +159,16 @@ export class AssetStore {
     let p = this.inflight.get(key);
     if (!p) {
       p = (async () => {
+        // A compressed body is made from a fresh read, not the cached identity one: nearly every client takes br or
+        // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
         const raw =
           enc === 'identity'
             ? await this.readRaw(asset)
-            : await compressAsset(await this.body(asset, 'identity'), enc, this.onFallback);
+            : await compressAsset(
+                this.bodies.get(`identity:${asset.name}`) ?? (await this.readRaw(asset)),
+                enc,
+                this.onFallback,
+              );
         this.bodies.set(key, raw);
         return raw;
       })().finally(() => this.inflight.delete(key));
