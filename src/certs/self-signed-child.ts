@@ -3,6 +3,7 @@
 // although a certificate is made once per data folder. The child imports self-signed.ts's own generator (the
 // compiled sibling of this file), prints the PEMs and exits; the server only parses them.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const CHILD_TIMEOUT_MS = 60_000;
@@ -14,18 +15,29 @@ const { generateSelfSigned } = await import(process.argv[1]);
 process.stdout.end(JSON.stringify(await generateSelfSigned(JSON.parse(process.argv[2]))));
 `;
 
-/** self-signed.js (or .ts when run from source, which a plain node child cannot load: the caller falls back). */
+/**
+ * The compiled self-signed.js beside this file. There is none when running from source (a plain node child cannot
+ * load .ts) or inside a bundle such as the PeerTube plugin's: then the caller makes the certificate itself.
+ */
 function generatorUrl(): string {
-  const ext = /\.([cm]?[jt]s)$/.exec(fileURLToPath(import.meta.url))?.[1] ?? 'js';
-  return new URL(`./self-signed.${ext}`, import.meta.url).href;
+  const ext = /\.([cm]?js)$/.exec(fileURLToPath(import.meta.url))?.[1];
+  const url = ext ? new URL(`./self-signed.${ext}`, import.meta.url) : undefined;
+  if (!url || !existsSync(url)) throw new Error(`no compiled certificate generator beside ${import.meta.url}`);
+  return url.href;
 }
 
 /** A fresh self-signed certificate for `names` (PEMs), made by a child node; rejects when the child fails. */
 export function generateInChild(names: string[]): Promise<{ certPem: string; keyPem: string }> {
+  let generator: string;
+  try {
+    generator = generatorUrl();
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--input-type=module', '-e', CHILD_SOURCE, generatorUrl(), JSON.stringify({ names })],
+      ['--input-type=module', '-e', CHILD_SOURCE, generator, JSON.stringify({ names })],
       // No inherited NODE_OPTIONS (an inspector port, a loader): the child needs nothing but node-forge.
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
     );
