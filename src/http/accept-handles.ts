@@ -46,7 +46,11 @@ export function addAcceptHandles(
       for (const h of handles.splice(0)) h.close();
     };
     let settled = false;
-    const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    // No inherited NODE_OPTIONS (a loader, an inspector port): the child needs nothing but node itself.
+    const child = spawn(process.execPath, ['-e', ECHO], {
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     const finish = (error?: string) => {
       if (settled) return;
       settled = true;
