@@ -9,10 +9,8 @@ import { createServer } from './index.js';
 import { applySmallHeapFlags } from './heap-flags.js';
 import { heapLine, overriddenNodeOptions } from './node-flags.js';
 import { AccountStore } from './auth/accounts.js';
-import { certs, check, destroyRoom, rooms } from './admin/offline.js';
 import { askRunningServer } from './control/channel.js';
 import { ONLINE_VERBS } from './control/online.js';
-import { importLivechatProsody } from './import/livechat/index.js';
 import { validateMuc } from './muc/config.js';
 import { validateArchive } from './storage/config.js';
 
@@ -194,6 +192,7 @@ async function accountsCommand(
 async function importCommand(config: ServerConfig, from: string | undefined): Promise<void> {
   if (!from) throw new UsageError('import-livechat needs --from PROSODY_DATA_DIR');
   const muc = validateMuc(config.modules.muc, 'muc', config.mucHost);
+  const { importLivechatProsody } = await import('./import/livechat/import.js');
   const report = await importLivechatProsody({
     prosodyDataDir: from,
     dataDir: config.dataDir,
@@ -262,6 +261,8 @@ async function main(): Promise<void> {
           return;
         }
       }
+      // The offline verbs' code is loaded for them only, not by a running server.
+      const { certs, check, destroyRoom, rooms } = await import('./admin/offline.js');
       if (args.command === 'check') process.exitCode = await check(config, print);
       else if (args.command === 'cert') process.exitCode = await certs(config, print);
       else if (args.command === 'rooms') process.exitCode = await rooms(config, print);

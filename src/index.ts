@@ -18,7 +18,7 @@ import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
 import { createWebSocketEndpoint, refuseWithoutXmppSubprotocol, type WebSocketEndpoint } from './xmpp/websocket.js';
-import { WebSocketEdge } from './edge/supervisor.js';
+import type { WebSocketEdge } from './edge/supervisor.js';
 import { createBoshEndpoint } from './bosh/endpoint.js';
 import { clientAddress, trustList } from './http/client-address.js';
 import type { SaslMechanism } from './xmpp/sasl/mechanism.js';
@@ -44,9 +44,9 @@ import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc, type CreationCallback } from './muc/config.js';
 import { validateBot } from './bot/config.js';
-import { ModerationBot } from './bot/moderation-bot.js';
+import type { ModerationBot } from './bot/moderation-bot.js';
 import { validateS2s } from './s2s/config.js';
-import { S2sService } from './s2s/service.js';
+import type { S2sService } from './s2s/service.js';
 import { validateArchive } from './storage/config.js';
 import { FileArchive } from './storage/archive.js';
 import { MucArchiveBridge } from './mam/muc-bridge.js';
@@ -68,12 +68,10 @@ export type { Affiliation, RoomConfig } from './muc/types.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
 export { clientAddress, plainAddress, trustList, type TrustProxy } from './http/client-address.js';
 export { readServerInfos, type StoredServerInfos } from './s2s/server-infos.js';
-export {
-  importLivechatOnFirstStart,
-  readChannelEmojis,
-  readChannelOptions,
-  type LivechatImportReport,
-} from './import/livechat/index.js';
+// The importer's light entry points only: the rest of it loads when there is something to import.
+export { importLivechatOnFirstStart } from './import/livechat/first-start.js';
+export { readChannelEmojis, readChannelOptions } from './import/livechat/layout.js';
+export type { LivechatImportReport } from './import/livechat/import.js';
 export type { AvatarProvider, Avatar, AvatarService } from './avatars/service.js';
 
 export interface CreateServerOptions {
@@ -111,7 +109,7 @@ export interface XmppServer {
   readonly accounts: AccountStore | null;
   /** The MUC service (room.<domain>): the rooms API for the PeerTube plugin. */
   readonly muc: MucService;
-  /** The in-process moderation bot, when `bot.enabled`. */
+  /** The in-process moderation bot, when `bot.enabled` (once started). */
   readonly bot: ModerationBot | null;
   /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
   readonly avatars: AvatarService;
@@ -146,9 +144,9 @@ export interface XmppServer {
   readonly certs: CertificateStore | null;
   /** Bound c2s TCP addresses, once started. */
   tcpAddresses(): TcpListeners['addresses'] | null;
-  /** Server-to-server (remote domains), when enabled. */
+  /** Server-to-server (remote domains), when enabled (once started). */
   readonly s2s: S2sService | null;
-  /** The WebSocket edge process, when `websocket.edge` is `process`. */
+  /** The WebSocket edge process, when `websocket.edge` is `process` (once started). */
   readonly edge: WebSocketEdge | null;
 }
 
@@ -244,20 +242,11 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     domain: config.domain,
     mucHost: config.mucHost,
   });
-  const bot = botConfig.enabled ? new ModerationBot(botConfig, router, muc, log) : null;
-  const s2s =
-    s2sConfig.enabled || s2sConfig.websocket.enabled
-      ? new S2sService({
-          config: s2sConfig,
-          router,
-          log,
-          dataDir: config.dataDir,
-          domains: [...userHosts, config.mucHost],
-          limits: config.limits,
-          httpSecure: config.http.considerSecure,
-          ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
-        })
-      : null;
+  // The bot, S2S and the WebSocket edge are made in start(), and their code loaded there, only when enabled: a
+  // server without them does not hold their modules (re2js for the bot's rules alone is ~260 KB of source).
+  let bot: ModerationBot | null = null;
+  let s2s: S2sService | null = null;
+  let edge: WebSocketEdge | null = null;
   router.accountExists = (bare) => {
     const [user, host] = bare.split('@');
     return host === config.domain && !!auth.userExists?.(user);
@@ -329,19 +318,21 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     accept: (t) => acceptTransport(t),
   });
   // websocket.edge = process: plain-TCP upgrades are handed to a child process that does the WebSocket framing.
-  const edge =
-    config.websocket.edge === 'process'
-      ? new WebSocketEdge(
-          {
-            maxStanzaSize: config.limits.maxStanzaSize,
-            secure: config.http.considerSecure,
-            coalescing,
-            accept: (t) => acceptTransport(t),
-            maxBacklogBytes: config.limits.maxTotalSendBufferBytes,
-          },
-          log,
-        )
-      : null;
+  const startEdge = async (): Promise<void> => {
+    if (config.websocket.edge !== 'process') return;
+    const { WebSocketEdge } = await import('./edge/supervisor.js');
+    edge ??= new WebSocketEdge(
+      {
+        maxStanzaSize: config.limits.maxStanzaSize,
+        secure: config.http.considerSecure,
+        coalescing,
+        accept: (t) => acceptTransport(t),
+        maxBacklogBytes: config.limits.maxTotalSendBufferBytes,
+      },
+      log,
+    );
+    await edge.start();
+  };
   const upgradeWebSocket = (req: IncomingMessage, socket: Duplex, head: Buffer, pathOverride = false): boolean => {
     if (!edge) return ws.handleUpgrade(req, socket, head, pathOverride);
     if (!pathOverride && (req.url ?? '/').split('?')[0] !== config.http.websocketPath) return false;
@@ -397,7 +388,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       return accounts;
     },
     muc,
-    bot,
+    get bot() {
+      return bot;
+    },
     avatars,
     get connectionCount() {
       return connections.size;
@@ -407,8 +400,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       return certs;
     },
     tcpAddresses: () => tcp?.addresses ?? null,
-    s2s,
-    edge,
+    get s2s() {
+      return s2s;
+    },
+    get edge() {
+      return edge;
+    },
     async start() {
       if (started) return;
       started = true;
@@ -416,14 +413,31 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await archive.init();
       await avatars.start(); // the parts' masks only: avatars themselves are made on first use
       await muc.start();
-      await bot?.start();
+      if (botConfig.enabled) {
+        const { ModerationBot } = await import('./bot/moderation-bot.js');
+        bot ??= new ModerationBot(botConfig, router, muc, log);
+        await bot.start();
+      }
       archive.startPruning();
       if (!options.auth && !config.testMode) {
         accounts = await AccountStore.open(config.dataDir);
         auth = accounts;
       }
       stopSweep = startIdleSweep(connections, config.limits);
-      await edge?.start();
+      await startEdge();
+      if (!s2s && (s2sConfig.enabled || s2sConfig.websocket.enabled)) {
+        const { S2sService } = await import('./s2s/service.js');
+        s2s = new S2sService({
+          config: s2sConfig,
+          router,
+          log,
+          dataDir: config.dataDir,
+          domains: [...userHosts, config.mucHost],
+          limits: config.limits,
+          httpSecure: config.http.considerSecure,
+          ...(options.onS2sPeerInstanceUrl ? { onPeerInstanceUrl: options.onS2sPeerInstanceUrl } : {}),
+        });
+      }
       if (tcpConfig.enabled || s2s) {
         certs = await CertificateStore.create({
           dataDir: config.dataDir,
