@@ -4,7 +4,7 @@
 // names. Everything is immutable for the life of the process, so bodies and their compressed forms are
 // read and compressed once (lazily, off the event loop) and kept in a size-bounded LRU.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { contentTypeFor, isCompressible } from './content-types.js';
 import type { Encoding } from './encoding.js';
-import { compressAsset } from './compress-child.js';
+import { compressAsset, compressFile } from './compress-child.js';
 import { BOOT_JS } from './client/boot.js';
 import { MODERATION_JS } from './client/moderation.js';
 import { WEBCHAT_CSS } from './client/style.js';
@@ -45,6 +45,13 @@ const MAX_FILES = 5000;
 
 function shortHash(data: string | Buffer, len = 12): string {
   return createHash('sha256').update(data).digest('base64url').slice(0, len);
+}
+
+/** shortHash(whole file, 43), read in chunks: the server never holds a large asset whole (see compress-child.ts). */
+async function fileHash(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('base64url');
 }
 
 /**
@@ -89,14 +96,14 @@ export class AssetStore {
     this.bodies = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
   }
 
-  /** Indexes the files (directory walk + one read of converse.min.js for the version tag). */
+  /** Indexes the files (directory walk + one hash of converse.min.js for the version tag). */
   static async load(opts: { distDir?: string; cacheBytes?: number } = {}): Promise<AssetStore> {
     const distDir = opts.distDir ?? converseDistDir();
     const pkg = JSON.parse(await readFile(join(distDir, '..', 'package.json'), 'utf8')) as { version?: string };
-    const mainJs = await readFile(join(distDir, 'converse.min.js'));
+    const mainJs = await fileHash(join(distDir, 'converse.min.js'));
     const mainCss = await stat(join(distDir, 'converse.min.css'));
     // The tag changes whenever the installed converse changes, so immutable caching stays correct.
-    const tag = shortHash(`${pkg.version}\n${mainCss.size}\n`.concat(shortHash(mainJs, 43)), 10);
+    const tag = shortHash(`${pkg.version}\n${mainCss.size}\n`.concat(mainJs), 10);
     const converseDir = `c-${tag}/`;
     const assets = new Map<string, Asset>();
     for (const file of await walk(distDir)) {
@@ -159,16 +166,14 @@ export class AssetStore {
     let p = this.inflight.get(key);
     if (!p) {
       p = (async () => {
-        // A compressed body is made from a fresh read, not the cached identity one: nearly every client takes br or
+        // A compressed body is made from the file, not from a cached identity body: nearly every client takes br or
         // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
         const raw =
           enc === 'identity'
             ? await this.readRaw(asset)
-            : await compressAsset(
-                this.bodies.get(`identity:${asset.name}`) ?? (await this.readRaw(asset)),
-                enc,
-                this.onFallback,
-              );
+            : asset.inline
+              ? await compressAsset(asset.inline, enc, this.onFallback)
+              : await compressFile(asset.file!, enc, this.onFallback);
         this.bodies.set(key, raw);
         return raw;
       })().finally(() => this.inflight.delete(key));

@@ -2,31 +2,43 @@
 // 1.3 MB script takes ~40 MB for seconds on the thread pool, and glibc keeps most of it in those threads' malloc
 // arenas for the life of the process: measured, the server's resident memory stayed ~35 MB higher after start.
 // A child does the work and exits; the server only receives the compressed bytes. Jobs run one at a time.
+// A file is read by the child itself: freeing a 1.3 MB buffer read in the server raised glibc's mmap threshold for
+// the rest of its life (allocations up to that size then come from the heap and stay resident), which cost ~5 MB of
+// peak RSS in a 400-viewer join storm.
 import { spawn } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
 import { compress, compressOptions, type Encoding } from './encoding.js';
 
 /** Bodies at least this large are compressed out of process; smaller ones cost little memory in it. */
 export const OUT_OF_PROCESS_MIN_BYTES = 256 * 1024;
 const CHILD_TIMEOUT_MS = 120_000;
 
-// Plain CommonJS for `node -e`: the body on stdin, the compressed body on stdout.
+// Plain CommonJS for `node -e`: the body from the file named after the options, else on stdin; the compressed body
+// on stdout.
 const CHILD_SOURCE = `
 process.title = 'xmpp-webchat-compress';
 const zlib = require('node:zlib');
-const [enc, opts] = [process.argv[1], JSON.parse(process.argv[2])];
-const chunks = [];
-process.stdin.on('data', (c) => chunks.push(c));
-process.stdin.on('end', () => {
-  const body = Buffer.concat(chunks);
-  process.stdout.end(enc === 'br' ? zlib.brotliCompressSync(body, opts) : zlib.gzipSync(body, opts));
-});
+const [enc, opts, file] = [process.argv[1], JSON.parse(process.argv[2]), process.argv[3]];
+const done = (body) => process.stdout.end(enc === 'br' ? zlib.brotliCompressSync(body, opts) : zlib.gzipSync(body, opts));
+if (file) done(require('node:fs').readFileSync(file));
+else {
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => done(Buffer.concat(chunks)));
+}
 `;
 
-function inChild(body: Buffer, enc: Exclude<Encoding, 'identity'>): Promise<Buffer> {
+/** What the child compresses: bytes sent on its stdin, or a file it reads itself. */
+type Source = { body: Buffer } | { file: string; size: number };
+
+function inChild(source: Source, enc: Exclude<Encoding, 'identity'>): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const size = 'body' in source ? source.body.length : source.size;
+    const args = ['-e', CHILD_SOURCE, enc, JSON.stringify(compressOptions(size, enc, 'max'))];
+    if ('file' in source) args.push(source.file);
     const child = spawn(
       process.execPath,
-      ['-e', CHILD_SOURCE, enc, JSON.stringify(compressOptions(body, enc, 'max'))],
+      args,
       // No inherited NODE_OPTIONS: the child needs nothing but node:zlib.
       { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, NODE_OPTIONS: '' } },
     );
@@ -45,11 +57,28 @@ function inChild(body: Buffer, enc: Exclude<Encoding, 'identity'>): Promise<Buff
       else reject(new Error(`compression child ended with ${signal ?? `code ${code}`}`));
     });
     child.stdin.on('error', () => {}); // a child that died early: 'close' reports it
-    child.stdin.end(body);
+    child.stdin.end('body' in source ? source.body : undefined);
   });
 }
 
 let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs one child job after the others; when the child fails, `fallback` compresses in process. */
+function queued(
+  source: Source,
+  enc: Exclude<Encoding, 'identity'>,
+  fallback: () => Promise<Buffer>,
+  onFallback?: (why: string) => void,
+): Promise<Buffer> {
+  const job = queue.then(() =>
+    inChild(source, enc).catch((e: unknown) => {
+      onFallback?.(String((e as Error)?.message ?? e));
+      return fallback();
+    }),
+  );
+  queue = job.catch(() => {});
+  return job;
+}
 
 /**
  * Compresses an immutable asset at the highest level: large bodies in a child process (one at a time), small ones
@@ -61,12 +90,16 @@ export function compressAsset(
   onFallback?: (why: string) => void,
 ): Promise<Buffer> {
   if (body.length < OUT_OF_PROCESS_MIN_BYTES) return compress(body, enc, 'max');
-  const job = queue.then(() =>
-    inChild(body, enc).catch((e: unknown) => {
-      onFallback?.(String((e as Error)?.message ?? e));
-      return compress(body, enc, 'max');
-    }),
-  );
-  queue = job.catch(() => {});
-  return job;
+  return queued({ body }, enc, () => compress(body, enc, 'max'), onFallback);
+}
+
+/** compressAsset for a file: a large one is read by the child only (in process only if the child fails). */
+export async function compressFile(
+  file: string,
+  enc: Exclude<Encoding, 'identity'>,
+  onFallback?: (why: string) => void,
+): Promise<Buffer> {
+  const { size } = await stat(file);
+  if (size < OUT_OF_PROCESS_MIN_BYTES) return compress(await readFile(file), enc, 'max');
+  return queued({ file, size }, enc, async () => compress(await readFile(file), enc, 'max'), onFallback);
 }

@@ -36,7 +36,7 @@ export function negotiateEncoding(acceptEncoding: string | undefined): Encoding 
 
 /** zlib options for a body: brotli in text mode with a size hint, gzip; 'max' for immutable assets compressed once. */
 export function compressOptions(
-  body: Buffer,
+  bodyLength: number,
   enc: Exclude<Encoding, 'identity'>,
   level: 'max' | 'fast',
 ): { params: Record<number, number> } | { level: number } {
@@ -44,7 +44,7 @@ export function compressOptions(
     return {
       params: {
         [zc.BROTLI_PARAM_QUALITY]: level === 'max' ? 11 : 5,
-        [zc.BROTLI_PARAM_SIZE_HINT]: body.length,
+        [zc.BROTLI_PARAM_SIZE_HINT]: bodyLength,
         [zc.BROTLI_PARAM_MODE]: zc.BROTLI_MODE_TEXT,
       },
     };
@@ -61,6 +61,6 @@ export async function compress(
   enc: Exclude<Encoding, 'identity'>,
   level: 'max' | 'fast',
 ): Promise<Buffer> {
-  const opts = compressOptions(body, enc, level);
+  const opts = compressOptions(body.length, enc, level);
   return enc === 'br' ? brotli(body, opts as { params: Record<number, number> }) : gz(body, opts as { level: number });
 }

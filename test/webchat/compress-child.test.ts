@@ -1,10 +1,14 @@
 // Large web chat assets are compressed in a child process (so brotli's memory never stays with the server); the
 // bytes are the same as compressing in process, and when no child can be started they are compressed in process.
+// A large file is read by the child itself.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { compressAsset, OUT_OF_PROCESS_MIN_BYTES } from '../../src/webchat/compress-child.js';
+import { compressAsset, compressFile, OUT_OF_PROCESS_MIN_BYTES } from '../../src/webchat/compress-child.js';
 
 // Text-like and a little random, so the compressed size says something.
 const body = Buffer.from(
@@ -36,6 +40,30 @@ test('when no child can be started, the body is compressed in process and the fa
   }
   assert.is(fallbacks.length, 1, 'reported once');
   assert.match(fallbacks[0]!, /ENOENT|nonexistent/);
+});
+
+test('a large file: the child reads it, and without a child it is read and compressed in process', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'compress-file-'));
+  const real = process.execPath;
+  try {
+    const file = join(dir, 'big.js');
+    await writeFile(file, body);
+    const fallbacks: string[] = [];
+    const [br, gz] = await Promise.all([
+      compressFile(file, 'br', (w) => fallbacks.push(w)),
+      compressFile(file, 'gzip', (w) => fallbacks.push(w)),
+    ]);
+    assert.equal(fallbacks, [], 'no fallback');
+    assert.ok(brotliDecompressSync(br).equals(body));
+    assert.ok(gunzipSync(gz).equals(body));
+    process.execPath = '/nonexistent/node';
+    const again = await compressFile(file, 'br', (w) => fallbacks.push(w));
+    assert.ok(brotliDecompressSync(again).equals(body));
+    assert.is(fallbacks.length, 1, 'the fallback is reported');
+  } finally {
+    process.execPath = real;
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
