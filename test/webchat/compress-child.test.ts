@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -48,6 +48,11 @@ test('a large file: the child reads it, and without a child it is read and compr
   try {
     const file = join(dir, 'big.js');
     await writeFile(file, body);
+    // The child runs through a wrapper that records its arguments: the file's path is among them (the child reads it).
+    const args = join(dir, 'args.txt');
+    const wrapper = join(dir, 'node-wrapper.sh');
+    await writeFile(wrapper, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${args}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    process.execPath = wrapper;
     const fallbacks: string[] = [];
     const [br, gz] = await Promise.all([
       compressFile(file, 'br', (w) => fallbacks.push(w)),
@@ -56,6 +61,8 @@ test('a large file: the child reads it, and without a child it is read and compr
     assert.equal(fallbacks, [], 'no fallback');
     assert.ok(brotliDecompressSync(br).equals(body));
     assert.ok(gunzipSync(gz).equals(body));
+    const lines = (await readFile(args, 'utf8')).split('\n');
+    assert.is(lines.filter((l) => l === file).length, 2, 'both children were given the file to read');
     process.execPath = '/nonexistent/node';
     const again = await compressFile(file, 'br', (w) => fallbacks.push(w));
     assert.ok(brotliDecompressSync(again).equals(body));
