@@ -361,21 +361,21 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   httpHandlers.push(avatarHttpHandler(avatars));
   stopHooks.push(() => bosh.close());
   if (webchatConfig.enabled && config.anonymousHost) {
-    httpHandlers.push(
-      createWebchatHandler(
-        webchatOptions(
-          webchatConfig,
-          {
-            anonymousHost: config.anonymousHost,
-            mucHost: config.mucHost,
-            http: config.http,
-            avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined,
-          },
-          mucConfig.demoRoom,
-          log,
-        ),
+    const webchat = createWebchatHandler(
+      webchatOptions(
+        webchatConfig,
+        {
+          anonymousHost: config.anonymousHost,
+          mucHost: config.mucHost,
+          http: config.http,
+          avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined,
+        },
+        mucConfig.demoRoom,
+        log,
       ),
     );
+    httpHandlers.push(webchat);
+    stopHooks.push(() => webchat.close());
   }
 
   const server: XmppServer = {

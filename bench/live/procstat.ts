@@ -40,6 +40,19 @@ export function readProc(pid: number): ProcSample | undefined {
   }
 }
 
+/**
+ * Seconds the process's main thread has spent runnable but waiting for a CPU (the second field of
+ * /proc/PID/schedstat), NaN where the kernel does not report it. On a machine shared with the load generator and
+ * other programs this says how much of a phase's latency was the machine's rather than the server's.
+ */
+export function runQueueWaitSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+  } catch {
+    return NaN; // gone, or no schedstat
+  }
+}
+
 /** The server's WebSocket edge child processes (websocket.edge = process), none without one. */
 function edgePids(pid: number): number[] {
   const out: number[] = [];

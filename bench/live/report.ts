@@ -65,6 +65,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
+      add(s, 'server waiting for a CPU (run queue)', 's', 'lower', p.serverRunQueueWait);
       add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
     } else if (p.kind === 'chat') {
       const d = summarize(p.samples.delivery);
@@ -79,6 +80,7 @@ export function metrics(r: TargetResult): Row[] {
       // Where a delivery's CPU goes: the kernel's share (loopback socket writes) and how many writes it took.
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server write syscalls per delivery', '', 'lower', p.deliveries ? p.serverWrites / p.deliveries : NaN);
+      add(s, 'server waiting for a CPU (run queue)', 's', 'lower', p.serverRunQueueWait);
       // websocket.edge = process: the main process above, its WebSocket edge child here (blank when none ran)
       const edge = hasEdge ? p.edgeCpu : NaN;
       add(s, 'edge process CPU', 's', 'lower', edge);

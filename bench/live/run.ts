@@ -20,6 +20,7 @@ import {
   listenOverflows,
   machineBusySeconds,
   readProc,
+  runQueueWaitSeconds,
   socketQueues,
 } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
@@ -46,6 +47,8 @@ export interface PhaseResult {
   serverCpu: number; // seconds
   /** The part of serverCpu spent in the kernel on the server's behalf (system time). */
   serverSystemCpu: number;
+  /** Seconds the server's main thread waited for a CPU while runnable (run queue), over the phase. */
+  serverRunQueueWait: number;
   /** Write syscalls of the server process itself (socket writes, and pipe writes to an edge process). */
   serverWrites: number;
   /** CPU seconds of the server's child processes (the WebSocket edge), 0 without one. */
@@ -320,6 +323,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const proc0 = readProc(target.pid);
       const cpu0 = proc0?.cpuSeconds ?? NaN;
       const writes0 = writeSyscalls(target.pid);
+      const wait0 = runQueueWaitSeconds(target.pid);
       const edge0 = edgeCpuSeconds(target.pid);
       const edgeWrites0 = edgeWriteSyscalls(target.pid);
       const h0 = harnessSeconds();
@@ -335,6 +339,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         plannedMs: 0,
         serverCpu: 0,
         serverSystemCpu: 0,
+        serverRunQueueWait: 0,
         serverWrites: 0,
         edgeCpu: 0,
         edgeWrites: 0,
@@ -410,6 +415,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const proc1 = readProc(target.pid);
       p.serverCpu = (proc1?.cpuSeconds ?? NaN) - cpu0;
       p.serverSystemCpu = (proc1?.systemSeconds ?? NaN) - (proc0?.systemSeconds ?? NaN);
+      p.serverRunQueueWait = runQueueWaitSeconds(target.pid) - wait0;
       // syscw counts write and writev, which node uses for sockets; Prosody (LuaSocket) sends with send(), which
       // the count leaves out, so its figure would mean nothing.
       p.serverWrites = target.name === 'prosody' ? NaN : writeSyscalls(target.pid) - writes0;

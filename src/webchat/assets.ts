@@ -11,8 +11,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LRUCache } from 'lru-cache';
 import { contentTypeFor, isCompressible } from './content-types.js';
-import type { Encoding } from './encoding.js';
-import { compressAsset, compressFile } from './compress-child.js';
+import { compressFileStream, type Encoding } from './encoding.js';
+import { compressAsset, compressFile, OUT_OF_PROCESS_MIN_BYTES } from './compress-child.js';
 import { BOOT_JS } from './client/boot.js';
 import { MODERATION_JS } from './client/moderation.js';
 import { WEBCHAT_CSS } from './client/style.js';
@@ -158,39 +158,83 @@ export class AssetStore {
     return this.bodies.calculatedSize;
   }
 
-  /** The body in the given encoding; identical concurrent requests share one read/compression. */
+  /**
+   * The body in the given encoding, compressed at the highest level; identical concurrent requests share one
+   * read/compression.
+   */
   body(asset: Asset, enc: Encoding): Promise<Buffer> {
     const key = `${enc}:${asset.name}`;
+    return this.once(key, async () => {
+      if (enc === 'identity') return this.readRaw(asset);
+      // A compressed body is made from the file, not from a cached identity body: nearly every client takes br or
+      // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
+      const best = asset.inline
+        ? await compressAsset(asset.inline, enc, this.onFallback)
+        : await compressFile(asset.file!, enc, this.onFallback);
+      this.bodies.delete(`fast-${key}`);
+      return best;
+    });
+  }
+
+  /**
+   * The body for a request now: the highest compression when it is ready, else one made at a fast level while the
+   * highest is made in the background (brotli 11 of converse.min.js takes seconds, more on a busy machine; the
+   * first visitors after a start should not wait for it).
+   */
+  bodyNow(asset: Asset, enc: Encoding): Promise<Buffer> {
+    const key = `${enc}:${asset.name}`;
+    const best = this.bodies.get(key);
+    if (best) return Promise.resolve(best);
+    const making = this.body(asset, enc);
+    if (enc === 'identity' || asset.inline) return making;
+    const fastKey = `fast-${key}`;
+    const fast = this.bodies.get(fastKey);
+    if (fast) return Promise.resolve(fast);
+    let p = this.inflight.get(fastKey);
+    if (!p) {
+      making.catch(() => {}); // its failure reaches whoever waits for it (a small body's request, warm())
+      p = (async () => {
+        // A small body is compressed at the highest level in moments, in process: wait for that one.
+        if ((await stat(asset.file!)).size < OUT_OF_PROCESS_MIN_BYTES) return making;
+        // Streamed from the file: the server never holds a large asset whole (see compress-child.ts).
+        const b = await compressFileStream(asset.file!, enc, 'fast');
+        if (!this.bodies.has(key)) this.bodies.set(fastKey, b);
+        return b;
+      })().finally(() => this.inflight.delete(fastKey));
+      this.inflight.set(fastKey, p);
+    }
+    return p;
+  }
+
+  /** A cached body, or the one `make` resolves to (made once however many ask meanwhile), then cached. */
+  private once(key: string, make: () => Promise<Buffer>): Promise<Buffer> {
     const hit = this.bodies.get(key);
     if (hit) return Promise.resolve(hit);
     let p = this.inflight.get(key);
     if (!p) {
-      p = (async () => {
-        // A compressed body is made from the file, not from a cached identity body: nearly every client takes br or
-        // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
-        const raw =
-          enc === 'identity'
-            ? await this.readRaw(asset)
-            : asset.inline
-              ? await compressAsset(asset.inline, enc, this.onFallback)
-              : await compressFile(asset.file!, enc, this.onFallback);
-        this.bodies.set(key, raw);
-        return raw;
-      })().finally(() => this.inflight.delete(key));
+      p = make()
+        .then((b) => {
+          this.bodies.set(key, b);
+          return b;
+        })
+        .finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
     return p;
   }
 
   /** Starts compressing the files every page load needs, so the first visitor does not wait for brotli 11. */
-  async warm(encodings: Encoding[] = ['br', 'gzip']): Promise<void> {
+  async warm(encodings: Encoding[] = ['br', 'gzip'], signal?: AbortSignal): Promise<void> {
     // One job at a time: brotli 11 of converse.min.js holds a libuv thread for seconds. All at once they would take
     // the whole pool (4 threads) and stall file I/O at every start, the archive's fsync and so chat echoes included.
     const names = [this.urls.converseJs, this.urls.converseCss, this.urls.bootJs, this.urls.bootCss];
     for (const n of names) {
       const a = this.assets.get(n);
       if (!a) continue;
-      for (const e of encodings) await this.body(a, a.compressible ? e : 'identity');
+      for (const e of encodings) {
+        if (signal?.aborted) return; // the server stopped: what is not compressed yet never will be
+        await this.body(a, a.compressible ? e : 'identity');
+      }
     }
   }
 

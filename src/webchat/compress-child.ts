@@ -5,8 +5,11 @@
 // A file is read by the child itself: freeing a 1.3 MB buffer read in the server raised glibc's mmap threshold for
 // the rest of its life (allocations up to that size then come from the heap and stay resident), which cost ~5 MB of
 // peak RSS in a 400-viewer join storm.
+// The child runs at a low CPU priority: a crowd of viewers arriving while it works (right after a restart) must not
+// share a core with seconds of brotli.
 import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
+import { constants as osConstants, getPriority, setPriority } from 'node:os';
 import { compress, compressOptions, type Encoding } from './encoding.js';
 
 /** Bodies at least this large are compressed out of process; smaller ones cost little memory in it. */
@@ -42,6 +45,7 @@ function inChild(source: Source, enc: Exclude<Encoding, 'identity'>): Promise<Bu
       // No inherited NODE_OPTIONS: the child needs nothing but node:zlib.
       { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, NODE_OPTIONS: '' } },
     );
+    lowerPriority(child.pid);
     const out: Buffer[] = [];
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     timer.unref();
@@ -59,6 +63,19 @@ function inChild(source: Source, enc: Exclude<Encoding, 'identity'>): Promise<Bu
     child.stdin.on('error', () => {}); // a child that died early: 'close' reports it
     child.stdin.end('body' in source ? source.body : undefined);
   });
+}
+
+/**
+ * Background work yields to the server and its clients: nice 10, not 19, so that on a machine kept busy by other
+ * work (a live's transcoding) it still ends in seconds, and never above the server's own niceness.
+ */
+function lowerPriority(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    setPriority(pid, Math.max(getPriority(), osConstants.priority.PRIORITY_BELOW_NORMAL));
+  } catch {
+    // not fatal: the compression still runs, only at the server's priority
+  }
 }
 
 let queue: Promise<unknown> = Promise.resolve();

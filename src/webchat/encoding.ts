@@ -1,6 +1,9 @@
 // Content-Encoding negotiation (RFC 9110 §12.5.3) and off-thread compression with node:zlib.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { brotliCompress, gzip, constants as zc } from 'node:zlib';
+import { brotliCompress, createBrotliCompress, createGzip, gzip, constants as zc } from 'node:zlib';
 
 export type Encoding = 'br' | 'gzip' | 'identity';
 
@@ -63,4 +66,22 @@ export async function compress(
 ): Promise<Buffer> {
   const opts = compressOptions(body.length, enc, level);
   return enc === 'br' ? brotli(body, opts as { params: Record<number, number> }) : gz(body, opts as { level: number });
+}
+
+/** compress() of a file as it is read, a chunk at a time: a large file is never held whole in memory. */
+export async function compressFileStream(
+  file: string,
+  enc: Exclude<Encoding, 'identity'>,
+  level: 'max' | 'fast',
+): Promise<Buffer> {
+  const opts = compressOptions((await stat(file)).size, enc, level);
+  const zip =
+    enc === 'br'
+      ? createBrotliCompress(opts as { params: Record<number, number> })
+      : createGzip(opts as { level: number });
+  const out: Buffer[] = [];
+  await pipeline(createReadStream(file), zip, async (compressed: AsyncIterable<Buffer>) => {
+    for await (const chunk of compressed) out.push(chunk);
+  });
+  return Buffer.concat(out);
 }

@@ -66,9 +66,18 @@ export interface WebchatOptions {
   logger?: Logger;
   /** Share one asset store between handlers (it holds compressed bodies); built on first use otherwise. */
   assets?: AssetStore | Promise<AssetStore>;
-  /** Start compressing the main files right away instead of on the first page load. Default true. */
+  /** Compress the main files ahead of the first page load (see warmAfterMs). Default true. */
   warm?: boolean;
+  /**
+   * How long after start the ahead-of-time compression begins, in ms (default WARM_AFTER_MS). Brotli 11 of
+   * converse.min.js is ~2 s of a core: not in the first seconds, when a restarted server takes back its viewers, and
+   * never for a server stopped sooner (tests start hundreds). A page asked for earlier compresses what it needs then.
+   */
+  warmAfterMs?: number;
 }
+
+/** The default of WebchatOptions.warmAfterMs. */
+export const WARM_AFTER_MS = 15_000;
 
 export interface WebchatHandler {
   (req: IncomingMessage, res: ServerResponse): boolean;
@@ -76,6 +85,8 @@ export interface WebchatHandler {
   readonly ready: Promise<AssetStore>;
   /** URL path of a room's page, for logs and READMEs. */
   roomPath(roomKey: string): string;
+  /** Cancels the ahead-of-time compression if it has not finished (the server is stopping). */
+  close(): void;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -98,10 +109,17 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
   const prune = opts.pruneMessagesAbove ?? 100;
   const log = opts.logger;
 
+  const warming = new AbortController();
+  let warmTimer: NodeJS.Timeout | undefined;
   const ready: Promise<AssetStore> = Promise.resolve(opts.assets ?? AssetStore.load()).then((store) => {
     store.onFallback = (why) => log?.warn(`webchat: compressed an asset in process (${why})`);
-    if (opts.warm !== false) {
-      store.warm().catch((e: unknown) => log?.warn(`webchat: precompression failed: ${String(e)}`));
+    if (opts.warm !== false && !warming.signal.aborted) {
+      warmTimer = setTimeout(() => {
+        store
+          .warm(undefined, warming.signal)
+          .catch((e: unknown) => log?.warn(`webchat: precompression failed: ${String(e)}`));
+      }, opts.warmAfterMs ?? WARM_AFTER_MS);
+      warmTimer.unref();
     }
     return store;
   });
@@ -131,7 +149,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
       res.end();
       return;
     }
-    const body = await store.body(asset, enc);
+    const body = await store.bodyNow(asset, enc);
     headers['Content-Type'] = asset.type;
     if (enc !== 'identity') headers['Content-Encoding'] = enc;
     sendBody(req, res, 200, headers, body);
@@ -245,5 +263,9 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
 
   Object.defineProperty(handler, 'ready', { value: ready });
   handler.roomPath = (roomKey: string) => publicRoomPrefix + encodeURIComponent(roomKey);
+  handler.close = () => {
+    clearTimeout(warmTimer);
+    warming.abort();
+  };
   return handler;
 }

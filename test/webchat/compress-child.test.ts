@@ -5,10 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { compressAsset, compressFile, OUT_OF_PROCESS_MIN_BYTES } from '../../src/webchat/compress-child.js';
+import { COMPRESSION_CHILD, childrenWith } from '../helpers/child-processes.js';
 
 // Text-like and a little random, so the compressed size says something.
 const body = Buffer.from(
@@ -71,6 +73,28 @@ test('a large file: the child reads it, and without a child it is read and compr
     process.execPath = real;
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("the child compresses at a low CPU priority (nice 10, or the server's own if lower), below the server", async () => {
+  const job = compressAsset(body, 'br');
+  const seen = new Map<number, number>();
+  const deadline = Date.now() + 20_000;
+  let done = false;
+  void job.finally(() => (done = true));
+  while (!done && Date.now() < deadline) {
+    for (const pid of childrenWith(COMPRESSION_CHILD)) {
+      try {
+        seen.set(pid, getPriority(pid));
+      } catch {
+        // gone already
+      }
+    }
+    await sleep(2);
+  }
+  await job;
+  assert.ok(seen.size > 0, 'the compression child was seen running');
+  const expected = Math.max(10, getPriority());
+  for (const [pid, nice] of seen) assert.is(nice, expected, `child ${pid}: nice ${nice}, server ${getPriority()}`);
 });
 
 test.run();

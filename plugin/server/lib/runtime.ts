@@ -184,6 +184,7 @@ export class LivechatRuntime {
   }
 
   async stop(): Promise<void> {
+    this.page.close();
     await this.restarting;
     await this.server.stop();
   }
