@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { harnessCpus, pinTo } from './live/affinity.js';
 import { chart } from './live/chart.js';
 import { formatHotspots, phaseHotspots } from './live/profile.js';
 import { errorBreakdown, saturationNotes, table, vcardCaveat } from './live/report.js';
@@ -60,7 +61,9 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --node-args ARGS     node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc"), over
                        those of package.json's start script, which it gets as npm start gives them (a flag
                        here replaces the same one of them; =0 gives V8's default for the heap size ones)
-  --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)`;
+  --nice N             renice each server process to N (e.g. -5 on a machine shared with other work; needs root)
+  --pin                the server on CPU 0, the load generator (this process and its client workers) on the
+                       others (taskset; Linux, at least 2 CPUs): they no longer share a core`;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -145,6 +148,7 @@ async function main(): Promise<number> {
       'cpu-prof': { type: 'boolean', default: false },
       'node-args': { type: 'string', default: '' },
       'small-heap': { type: 'boolean', default: false },
+      pin: { type: 'boolean', default: false },
       'ours-config': { type: 'string' },
       nice: { type: 'string', default: '0' },
       help: { type: 'boolean', default: false },
@@ -188,7 +192,10 @@ async function main(): Promise<number> {
   if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
   if (!['livechat', 'ours'].includes(values['prosody-avatars']!))
     throw new Error('--prosody-avatars must be livechat or ours');
-  const workers = values.workers ? num('workers', values.workers, 1, 64) : Math.max(1, availableParallelism() - 1);
+  const cores = availableParallelism(); // before --pin narrows this process's CPUs
+  const workers = values.workers ? num('workers', values.workers, 1, 64) : Math.max(1, cores - 1);
+  // The client workers forked later inherit this process's CPUs.
+  if (values.pin) pinTo(process.pid, harnessCpus());
   const portBase = num('port-base', values['port-base']!, 1024, 65000);
   const phases = plan(scenario, {
     users,
@@ -250,6 +257,11 @@ async function main(): Promise<number> {
               ),
             });
       log(`${name}: started, pid ${target.pid}: ${target.description}`);
+      if (values.pin) {
+        // every thread of the server (its children started from now on inherit CPU 0 too)
+        pinTo(target.pid, '0');
+        log(`${name}: server pinned to CPU 0`);
+      }
       const nice = num('nice', values.nice!, -20, 19);
       if (nice !== 0) {
         // same priority for every target's server process, so that other programs on a shared machine disturb less
@@ -303,7 +315,7 @@ async function main(): Promise<number> {
   }
   const t = table(results);
   const date = new Date().toISOString();
-  const heading = `${scenario}, ${users} viewers${roomConfig ? `, presence broadcast ${broadcast}` : ''}, ${date.slice(0, 16).replace('T', ' ')} UTC, ${availableParallelism()} cores, ${workers} client worker(s)`;
+  const heading = `${scenario}, ${users} viewers${roomConfig ? `, presence broadcast ${broadcast}` : ''}, ${date.slice(0, 16).replace('T', ' ')} UTC, ${cores} cores, ${workers} client worker(s)${values.pin ? ', server pinned to CPU 0 and the load generator to the others' : ''}`;
   const notes = [
     ...results.map((r) => `${r.target}: ${r.description}`),
     ...unavailable,

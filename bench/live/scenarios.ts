@@ -1,10 +1,11 @@
 // Scenarios as lists of phases. Each phase has a label for the report and a deadline so that no run can hang.
 
 export type ScenarioName =
-  'live' | 'join-storm' | 'join-10ps' | 'steady-chat' | 'nick-wave' | 'scale' | 'storm' | '10k';
+  'live' | 'join-storm' | 'warm-storm' | 'join-10ps' | 'steady-chat' | 'nick-wave' | 'scale' | 'storm' | '10k';
 export const SCENARIOS: ScenarioName[] = [
   'live',
   'join-storm',
+  'warm-storm',
   'join-10ps',
   'steady-chat',
   'nick-wave',
@@ -45,6 +46,15 @@ export function plan(name: ScenarioName, o: PlanOptions): PlannedPhase[] {
       return [storm, chat, nick, leave];
     case 'join-storm':
       return [storm, leave];
+    case 'warm-storm':
+      // The same storm twice on one server: the first pays V8's compilation of every path a join takes (a freshly
+      // started server's first storm); the second is what a server that has served before sees.
+      return [
+        { ...storm, label: 'first storm (cold server)' },
+        { ...leave, label: 'first leave' },
+        { ...storm, from: o.users, to: 2 * o.users },
+        leave,
+      ];
     case 'join-10ps':
       return [{ label: `join ${o.joinRate}/s`, kind: 'join', from: 0, to: o.users, ratePerSec: o.joinRate }, leave];
     case 'steady-chat':
