@@ -84,6 +84,8 @@ async function walk(root: string): Promise<string[]> {
 export class AssetStore {
   private readonly bodies: LRUCache<string, Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  /** Sizes of the indexed files asked for so far (the files are immutable while the process runs). */
+  private readonly sizes = new Map<string, Promise<number>>();
   /** Told when a large asset could not be compressed out of process (and was compressed in it instead). */
   onFallback: ((why: string) => void) | undefined = undefined;
 
@@ -170,7 +172,7 @@ export class AssetStore {
       // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
       const best = asset.inline
         ? await compressAsset(asset.inline, enc, this.onFallback)
-        : await compressFile(asset.file!, enc, this.onFallback);
+        : await compressFile(asset.file!, enc, this.onFallback, await this.fileSize(asset));
       this.bodies.delete(`fast-${key}`);
       return best;
     });
@@ -181,40 +183,46 @@ export class AssetStore {
    * highest is made in the background (brotli 11 of converse.min.js takes seconds, more on a busy machine; the
    * first visitors after a start should not wait for it).
    */
-  bodyNow(asset: Asset, enc: Encoding): Promise<Buffer> {
+  async bodyNow(asset: Asset, enc: Encoding): Promise<Buffer> {
     const key = `${enc}:${asset.name}`;
-    const best = this.bodies.get(key);
-    if (best) return Promise.resolve(best);
     const making = this.body(asset, enc);
-    if (enc === 'identity' || asset.inline) return making;
-    const fastKey = `fast-${key}`;
-    const fast = this.bodies.get(fastKey);
-    if (fast) return Promise.resolve(fast);
-    let p = this.inflight.get(fastKey);
-    if (!p) {
-      making.catch(() => {}); // its failure reaches whoever waits for it (a small body's request, warm())
-      p = (async () => {
-        // A small body is compressed at the highest level in moments, in process: wait for that one.
-        if ((await stat(asset.file!)).size < OUT_OF_PROCESS_MIN_BYTES) return making;
-        // Streamed from the file: the server never holds a large asset whole (see compress-child.ts).
-        const b = await compressFileStream(asset.file!, enc, 'fast');
-        if (!this.bodies.has(key)) this.bodies.set(fastKey, b);
-        return b;
-      })().finally(() => this.inflight.delete(fastKey));
-      this.inflight.set(fastKey, p);
-    }
-    return p;
+    if (this.bodies.has(key) || enc === 'identity' || asset.inline) return making;
+    making.catch(() => {}); // its failure reaches whoever waits for it (a small body's request, warm())
+    const size = await this.fileSize(asset);
+    // A small body is compressed at the highest level in moments, in process: wait for that one.
+    if (size < OUT_OF_PROCESS_MIN_BYTES) return making;
+    // Streamed from the file: the server never holds a large asset whole (see compress-child.ts). Not kept once the
+    // best body has landed meanwhile.
+    return this.once(
+      `fast-${key}`,
+      () => compressFileStream(asset.file!, size, enc, 'fast'),
+      () => !this.bodies.has(key),
+    );
   }
 
-  /** A cached body, or the one `make` resolves to (made once however many ask meanwhile), then cached. */
-  private once(key: string, make: () => Promise<Buffer>): Promise<Buffer> {
+  /** A file's size, read once: both the best and the fast compression decide by it. */
+  private fileSize(asset: Asset): Promise<number> {
+    let size = this.sizes.get(asset.name);
+    if (!size) {
+      size = stat(asset.file!).then((s) => s.size);
+      size.catch(() => this.sizes.delete(asset.name)); // asked again on the next request
+      this.sizes.set(asset.name, size);
+    }
+    return size;
+  }
+
+  /**
+   * A cached body, or the one `make` resolves to (made once however many ask meanwhile), then cached unless `keep`
+   * says otherwise.
+   */
+  private once(key: string, make: () => Promise<Buffer>, keep: () => boolean = () => true): Promise<Buffer> {
     const hit = this.bodies.get(key);
     if (hit) return Promise.resolve(hit);
     let p = this.inflight.get(key);
     if (!p) {
       p = make()
         .then((b) => {
-          this.bodies.set(key, b);
+          if (keep()) this.bodies.set(key, b);
           return b;
         })
         .finally(() => this.inflight.delete(key));

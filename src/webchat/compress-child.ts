@@ -115,8 +115,9 @@ export async function compressFile(
   file: string,
   enc: Exclude<Encoding, 'identity'>,
   onFallback?: (why: string) => void,
+  knownSize?: number,
 ): Promise<Buffer> {
-  const { size } = await stat(file);
+  const size = knownSize ?? (await stat(file)).size;
   if (size < OUT_OF_PROCESS_MIN_BYTES) return compress(await readFile(file), enc, 'max');
   return queued({ file, size }, enc, async () => compress(await readFile(file), enc, 'max'), onFallback);
 }

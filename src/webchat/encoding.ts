@@ -1,6 +1,5 @@
 // Content-Encoding negotiation (RFC 9110 §12.5.3) and off-thread compression with node:zlib.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { brotliCompress, createBrotliCompress, createGzip, gzip, constants as zc } from 'node:zlib';
@@ -68,13 +67,14 @@ export async function compress(
   return enc === 'br' ? brotli(body, opts as { params: Record<number, number> }) : gz(body, opts as { level: number });
 }
 
-/** compress() of a file as it is read, a chunk at a time: a large file is never held whole in memory. */
+/** compress() of a file of `size` bytes as it is read, a chunk at a time: it is never held whole in memory. */
 export async function compressFileStream(
   file: string,
+  size: number,
   enc: Exclude<Encoding, 'identity'>,
   level: 'max' | 'fast',
 ): Promise<Buffer> {
-  const opts = compressOptions((await stat(file)).size, enc, level);
+  const opts = compressOptions(size, enc, level);
   const zip =
     enc === 'br'
       ? createBrotliCompress(opts as { params: Record<number, number> })
