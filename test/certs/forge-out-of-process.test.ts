@@ -3,12 +3,12 @@
 // `npm start` runs it, by listing the CommonJS modules the server process loaded when it stops.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runBuiltServerOnce } from '../helpers/cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,28 +21,7 @@ async function loadedModules(dir: string, data: string): Promise<{ modules: stri
   const out = join(dir, 'loaded.txt');
   await writeFile(preload, PRELOAD);
   await rm(out, { force: true });
-  const child = spawn(
-    process.execPath,
-    ['--require', preload, join(root, 'dist/src/cli.js'), '--http-port', '0', '--c2s-port', '0', '--data', data],
-    { cwd: root, env: { ...process.env, NODE_OPTIONS: '', LOADED_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`not ready within 30 s:\n${log}`)), 30_000);
-    const on = (d: Buffer) => {
-      log += d.toString();
-      if (/ready: http/.test(log)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', on);
-    child.stderr.on('data', on);
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  const log = await runBuiltServerOnce(['--require', preload], ['--data', data], { LOADED_OUT: out });
   return { modules: (await readFile(out, 'utf8')).split('\n'), log };
 }
 

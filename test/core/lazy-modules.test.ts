@@ -3,13 +3,11 @@
 // Checked on the built server (`dist/`), as `npm start` runs it, by recording every ES module it loads.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { pathToFileURL } from 'node:url';
+import { runBuiltServerOnce } from '../helpers/cli.js';
 
 // Module hooks (they run on the loader's thread): each loaded URL is appended to a file.
 const HOOKS = `import { appendFileSync } from 'node:fs';
@@ -29,28 +27,7 @@ async function loadedModules(dir: string, args: string[]): Promise<string[]> {
     `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
   );
   await rm(out, { force: true });
-  const child = spawn(
-    process.execPath,
-    ['--import', register, join(root, 'dist/src/cli.js'), '--http-port', '0', '--c2s-port', '0', ...args],
-    { cwd: root, env: { ...process.env, NODE_OPTIONS: '', LOADED_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`not ready within 30 s:\n${log}`)), 30_000);
-    const on = (d: Buffer) => {
-      log += d.toString();
-      if (/ready: http/.test(log)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout.on('data', on);
-    child.stderr.on('data', on);
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
-  });
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
+  await runBuiltServerOnce(['--import', register], args, { LOADED_OUT: out });
   return (await readFile(out, 'utf8')).split('\n').filter(Boolean);
 }
 

@@ -60,3 +60,38 @@ export function waitForOutput(child: ChildProcess, re: RegExp, ms = 15000): Prom
     });
   });
 }
+
+/**
+ * Runs the built server (`dist/src/cli.js`, as `npm start` runs it) with `nodeArgs` before the script and `args` after
+ * it, on ephemeral ports, until it prints that it is ready; then stops it (SIGTERM) and returns everything it printed.
+ * `env` is added to this process's environment (NODE_OPTIONS is emptied, so only `nodeArgs` apply).
+ */
+export async function runBuiltServerOnce(
+  nodeArgs: string[],
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(root, 'dist/src/cli.js'), '--http-port', '0', '--c2s-port', '0', ...args],
+    { cwd: root, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`not ready within 30 s:\n${log}`)), 30_000);
+    const on = (d: Buffer) => {
+      log += d.toString();
+      if (/ready: http/.test(log)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
+    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return log;
+}
