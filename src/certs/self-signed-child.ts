@@ -2,9 +2,9 @@
 // imported they stay in the server's heap and code space for its whole life (measured ~2–4 MB of resident memory),
 // although a certificate is made once per data folder. The child imports self-signed.ts's own generator (the
 // compiled sibling of this file), prints the PEMs and exits; the server only parses them.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runNodeScript } from '../node-child.js';
 
 const CHILD_TIMEOUT_MS = 60_000;
 
@@ -34,34 +34,14 @@ export function generateInChild(names: string[]): Promise<{ certPem: string; key
   } catch (e) {
     return Promise.reject(e as Error);
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--input-type=module', '-e', CHILD_SOURCE, generator, JSON.stringify({ names })],
-      // No inherited NODE_OPTIONS (an inspector port, a loader): the child needs nothing but node-forge.
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-    const out: Buffer[] = [];
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    timer.unref();
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      try {
-        if (code !== 0)
-          throw new Error(`ended with ${signal ?? `code ${code}`}: ${err.trim().split('\n').pop() ?? ''}`);
-        const pem = JSON.parse(Buffer.concat(out).toString('utf8')) as { certPem?: unknown; keyPem?: unknown };
-        if (typeof pem.certPem !== 'string' || typeof pem.keyPem !== 'string') throw new Error('no PEMs in its output');
-        resolve({ certPem: pem.certPem, keyPem: pem.keyPem });
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
+  const pem = runNodeScript('certificate child', {
+    args: ['--input-type=module', '-e', CHILD_SOURCE, generator, JSON.stringify({ names })],
+    timeoutMs: CHILD_TIMEOUT_MS,
+  });
+  return pem.then((out) => {
+    const parsed = JSON.parse(out.toString('utf8')) as { certPem?: unknown; keyPem?: unknown };
+    if (typeof parsed.certPem !== 'string' || typeof parsed.keyPem !== 'string')
+      throw new Error('no PEMs in its output');
+    return { certPem: parsed.certPem, keyPem: parsed.keyPem };
   });
 }

@@ -7,9 +7,9 @@
 // peak RSS in a 400-viewer join storm.
 // The child runs at a low CPU priority: a crowd of viewers arriving while it works (right after a restart) must not
 // share a core with seconds of brotli.
-import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { constants as osConstants, getPriority, setPriority } from 'node:os';
+import { runNodeScript } from '../node-child.js';
 import { compress, compressOptions, type Encoding } from './encoding.js';
 
 /** Bodies at least this large are compressed out of process; smaller ones cost little memory in it. */
@@ -35,33 +35,14 @@ else {
 type Source = { body: Buffer } | { file: string; size: number };
 
 function inChild(source: Source, enc: Exclude<Encoding, 'identity'>): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const size = 'body' in source ? source.body.length : source.size;
-    const args = ['-e', CHILD_SOURCE, enc, JSON.stringify(compressOptions(size, enc, 'max'))];
-    if ('file' in source) args.push(source.file);
-    const child = spawn(
-      process.execPath,
-      args,
-      // No inherited NODE_OPTIONS: the child needs nothing but node:zlib.
-      { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, NODE_OPTIONS: '' } },
-    );
-    lowerPriority(child.pid);
-    const out: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-    timer.unref();
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const result = Buffer.concat(out);
-      if (code === 0 && result.length > 0) resolve(result);
-      else reject(new Error(`compression child ended with ${signal ?? `code ${code}`}`));
-    });
-    child.stdin.on('error', () => {}); // a child that died early: 'close' reports it
-    child.stdin.end('body' in source ? source.body : undefined);
+  const size = 'body' in source ? source.body.length : source.size;
+  const args = ['-e', CHILD_SOURCE, enc, JSON.stringify(compressOptions(size, enc, 'max'))];
+  if ('file' in source) args.push(source.file);
+  return runNodeScript('compression child', {
+    args,
+    input: 'body' in source ? source.body : undefined,
+    timeoutMs: CHILD_TIMEOUT_MS,
+    onSpawn: (child) => lowerPriority(child.pid),
   });
 }
 
