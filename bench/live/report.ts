@@ -103,8 +103,10 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'nick change p99', 'ms', 'lower', n.p99);
       add(s, 'vCards received', '', '', p.vcards);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
     } else {
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
     }
   }
   const errs = errorsOf(r.phases);

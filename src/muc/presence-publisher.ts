@@ -97,9 +97,18 @@ export class PresencePublisher {
     if (others === 'none') return;
     const fresh = hasChange(change);
     const copies: Partial<Record<View, PreparedStanza>> = {};
+    // A leave may wait for a busy viewer's write-coalescing window, with the room's messages: in a crowd's departure
+    // each viewer then gets one write per window instead of one per leave. A join or a nick change does not wait
+    // (held joins made join storms slower), and takes held leaves with it, in order.
+    const leaving = change.type === 'unavailable';
     const copy = (view: View): PreparedStanza => {
       if (!fresh) return this.view(occ, view);
-      return (copies[view] ??= new PreparedStanza(this.build(occ, view, change)));
+      let p = copies[view];
+      if (!p) {
+        p = copies[view] = new PreparedStanza(this.build(occ, view, change));
+        p.deferrable = leaving;
+      }
+      return p;
     };
     const audience = this.index?.audienceOf(occ);
     for (const o of audience ?? this.room.occupants.values()) {
@@ -108,7 +117,7 @@ export class PresencePublisher {
       if ((this.visibility && !this.visibility(occ, o)) || (opts.to && !opts.to(o))) continue;
       const view: View = this.room.canSeeJids(o) ? 'full' : 'anon';
       if (others === 'full' && view === 'anon') continue;
-      this.deliver(occ, o, view, copy(view), change.type === 'unavailable');
+      this.deliver(occ, o, view, copy(view), leaving);
     }
   }
 

@@ -44,6 +44,12 @@ export class PreparedStanza {
   private clientHead = '';
   private tree: Element | null;
   readonly name: string;
+  /**
+   * May wait for the write-coalescing window on a busy connection (src/xmpp/write-coalescing.ts): a room message,
+   * or an occupant's leave set so by the room. Anything else (a join, a nick change, an answer) leaves at the end of
+   * its tick and takes what is held with it.
+   */
+  deferrable: boolean;
   /** The tail in UTF-8, made on the first send through a byte path and shared by every recipient. */
   private tailUtf8: Buffer | null = null;
   /** An answer's request id (see withId), which goes in the head before `to`; undefined for a fan-out stanza. */
@@ -53,6 +59,7 @@ export class PreparedStanza {
   constructor(element: Element) {
     this.tree = element;
     this.name = element.name;
+    this.deferrable = element.name === 'message';
   }
 
   /**

@@ -378,16 +378,19 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   /**
    * Sends a serialized stanza from a fan-out (a room's delivery). Messages may wait for the write-coalescing window
-   * on a busy connection; presences (joins, leaves, nick changes) do not, and take held messages with them, so a
-   * joining viewer's self-presence, history and subject are never held.
+   * on a busy connection; presences do not, and take held messages with them, so a joining viewer's self-presence,
+   * history and subject are never held.
    */
   sendRaw(xml: string): void {
     this.sendCounted(xml, xml.startsWith('<message'));
   }
 
-  /** A room's fan-out to this session: the prepared stanza's bytes, copied rather than serialized again. */
+  /**
+   * A room's fan-out to this session: the prepared stanza's bytes, copied rather than serialized again. Room messages
+   * and other occupants' leaves may wait for the window (`deferrable`); joins and nick changes do not.
+   */
   sendPrepared(p: PreparedStanza): void {
-    this.sendCounted(p, p.name === 'message');
+    this.sendCounted(p, p.deferrable);
   }
 
   /**
