@@ -55,6 +55,8 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --keep               keep the servers' temp folders (config, data, logs)
   --cpu-prof           profile our server (node --cpu-prof) and print each phase's top functions by self time;
                        the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
+  --client-cpu-prof    profile the client workers (node --cpu-prof) and print each phase's top functions by self
+                       time; saved as <target>-client-N.cpuprofile in the results folder
   --ours-config JSON   configuration sections merged into each of our targets' config, one level deep, e.g.
                        '{"c2s":{"coalesceMs":250}}' (to compare a setting: run it against a plain run)
   --small-heap         run our server with heap: "small" (V8 flags for a small footprint)
@@ -118,6 +120,25 @@ async function profileByPhase(
   return formatHotspots(name, await phaseHotspots(join(dir, files[0]!), run.phases));
 }
 
+/**
+ * Cuts each client worker's CPU profile by phase (top functions only) and keeps it beside the results. A worker
+ * writes one profile per thread (tsx's module loader runs in a thread of its own); the main thread's (thread id 0
+ * in node's default file name) is the one running the viewers.
+ */
+async function clientProfilesByPhase(dir: string, outDir: string, run: TargetResult, name: string): Promise<string> {
+  const workers = (await readdir(dir).catch(() => [] as string[])).sort();
+  const out: string[] = [];
+  for (const w of workers) {
+    const main = (await readdir(join(dir, w))).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    if (!main) continue;
+    await copyFile(join(dir, w, main), join(outDir, `${name}-${w}.cpuprofile`));
+    // the server's handler kinds mean nothing for a client: keep the top functions only
+    const profiles = (await phaseHotspots(join(dir, w, main), run.phases, 15)).map((p) => ({ ...p, kinds: [] }));
+    out.push(formatHotspots(`${name} ${w}`, profiles));
+  }
+  return out.length ? out.join('\n') : `${name}: --client-cpu-prof: no client profile in ${dir}`;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -146,6 +167,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'client-cpu-prof': { type: 'boolean', default: false },
       'node-args': { type: 'string', default: '' },
       'small-heap': { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
@@ -283,6 +305,7 @@ async function main(): Promise<number> {
         },
         seedMessages: num('seed-messages', values['seed-messages']!, 0, 10_000),
         phaseTimeoutMs: num('phase-timeout', values['phase-timeout']!, 10, 7200) * 1000,
+        clientCpuProfDir: values['client-cpu-prof'] ? join(baseDir, `${name}-client-prof`) : undefined,
         log,
       });
       results.push(r);
@@ -300,6 +323,8 @@ async function main(): Promise<number> {
         const run = results.find((r) => r.target === name);
         if (name !== 'prosody' && values['cpu-prof'] && run)
           hotspots.push(await profileByPhase(join(baseDir, `${name}-prof`), outDir, run, log, name));
+        if (values['client-cpu-prof'] && run)
+          hotspots.push(await clientProfilesByPhase(join(baseDir, `${name}-client-prof`), outDir, run, name));
         await copyFile(target.logPath, join(outDir, `${name}.log`)).catch(() => {});
       }
     }

@@ -2,6 +2,7 @@
 // viewers, /proc sampling of the server, each worker's CPU (with a warning when one saturates, as then the load
 // generator and not the server may be the limit), and per-phase accumulation of everything the workers report.
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type {
   ClientEndpoint,
   FromWorker,
@@ -116,6 +117,8 @@ export interface RunConfig {
   viewer: ViewerOptions;
   seedMessages: number;
   phaseTimeoutMs: number; // upper bound for any single phase beyond its own planned length
+  /** Run the client workers under `node --cpu-prof`, writing their profiles into this folder. */
+  clientCpuProfDir?: string;
   log: (s: string) => void;
 }
 
@@ -208,7 +211,11 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
 
   for (let w = 0; w < cfg.workers; w++) {
     const worker = fork(new URL('./worker.ts', import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(cfg.clientCpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cfg.clientCpuProfDir, `client-${w}`)] : []),
+      ],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
