@@ -320,7 +320,7 @@ export class Viewer {
       if (!this.options.vcardOnRename && x.hasStatus(s, 303)) {
         const item = s.indexOf('<item');
         const newNick = item >= 0 ? x.attrOf(x.headOf(s.slice(item)), 'nick') : undefined;
-        if (newNick) this.seenNicks.add(x.unescAttr(newNick));
+        if (newNick) this.seenNicks.add(x.detached(x.unescAttr(newNick)));
       }
       return;
     }
@@ -333,11 +333,11 @@ export class Viewer {
         this.nick = nick;
         this.nickChange = undefined;
       }
-      this.seenNicks.add(nick);
+      this.seenNicks.add(x.detached(nick));
       return;
     }
     if (this.seenNicks.has(nick)) return;
-    this.seenNicks.add(nick);
+    this.seenNicks.add(x.detached(nick));
     // ConverseJS keys anonymous occupants' vCards by occupant JID, so every nick it has not seen gets a request
     if (this.options.vcards === 'all') this.vcard('vcard-occupant', from);
   }
