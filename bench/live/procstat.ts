@@ -125,7 +125,7 @@ export function socketQueues(port: number): { rx: number; tx: number } {
   let rx = 0;
   let tx = 0;
   const hexPort = ':' + port.toString(16).toUpperCase().padStart(4, '0');
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+  for (const file of queueFiles(port, hexPort)) {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -134,7 +134,9 @@ export function socketQueues(port: number): { rx: number; tx: number } {
     }
     const lines = text.split('\n');
     for (let i = 1; i < lines.length; i++) {
-      const f = lines[i]!.trim().split(/\s+/);
+      const line = lines[i]!;
+      if (line.indexOf(hexPort) < 0) continue; // most lines: split only those that may be the server's
+      const f = line.trim().split(/\s+/);
       if (f.length < 5 || f[3] !== '01' || !f[1]!.endsWith(hexPort)) continue;
       const [t, r] = f[4]!.split(':');
       tx += parseInt(t!, 16);
@@ -142,6 +144,33 @@ export function socketQueues(port: number): { rx: number; tx: number } {
     }
   }
   return { rx, tx };
+}
+
+/**
+ * Which of /proc/net/tcp and tcp6 hold the server's listening socket on `port`, found once. Each read walks the
+ * kernel's whole connection hash table (a few ms even when the file is nearly empty), twice a second while the
+ * server is under load, so the family the server does not listen on is not read again.
+ */
+const queueFilesByPort = new Map<number, string[]>();
+function queueFiles(port: number, hexPort: string): string[] {
+  const known = queueFilesByPort.get(port);
+  if (known) return known;
+  const all = ['/proc/net/tcp', '/proc/net/tcp6'];
+  const listening = all.filter((file) => {
+    try {
+      return readFileSync(file, 'utf8')
+        .split('\n')
+        .some((line) => {
+          const f = line.trim().split(/\s+/);
+          return f[3] === '0A' && f[1]!.endsWith(hexPort);
+        });
+    } catch {
+      return false;
+    }
+  });
+  if (listening.length === 0) return all; // not listening yet: read both, decide next time
+  queueFilesByPort.set(port, listening);
+  return listening;
 }
 
 /** The kernel's count of connections dropped because a listen queue was full (all sockets of the machine). */

@@ -86,7 +86,10 @@ export interface TimePoint {
   deliveriesPerSec: number;
   mbPerSec: number; // payload received by all viewers
   outstandingIqs: number; // including those timed out at the client and still unanswered
-  serverRxQueue: number; // bytes clients sent that the server has not read yet
+  // Bytes clients sent that the server has not read yet, and written by the server not yet acknowledged. NaN while
+  // a phase's clients are still at work: read only to know when the server has settled (each read costs the
+  // harness a few ms of kernel time).
+  serverRxQueue: number;
   serverTxQueue: number;
   deliveryP50: number;
   deliveryP95: number;
@@ -263,7 +266,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     const proc = readProc(target.pid);
     const h = harnessSeconds();
     const m = machineBusySeconds();
-    const queues = socketQueues(target.port);
+    const queues = current && !allDone() ? { rx: NaN, tx: NaN } : socketQueues(target.port);
     const dt = (t - lastTick) / 1000;
     let joined = 0;
     for (const r of latest.values()) joined += r.joined;
@@ -406,8 +409,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
             outstanding() > 0 ||
             !last ||
             last.t * 1000 + t0 < p.startAt ||
-            last.serverRxQueue > 0 ||
-            last.serverTxQueue > 0 ||
+            !(last.serverRxQueue === 0 && last.serverTxQueue === 0) ||
             last.mbPerSec > 0.2;
           if (busy) quietSince = 0;
           else if (!quietSince) quietSince = now();
