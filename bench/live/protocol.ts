@@ -51,7 +51,10 @@ export function detached(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
+const NEEDS_ESCAPE = /[&'<"]/;
+
 export function escAttr(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s; // almost always: one scan instead of four replacements
   return s.replace(/&/g, '&amp;').replace(/'/g, '&apos;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 }
 
