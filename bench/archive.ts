@@ -223,7 +223,7 @@ try {
       ra,
       access,
       (s) => {
-        sent += s.toString().length > 0 ? 1 : 0;
+        sent += s.forClient().length > 0 ? 1 : 0;
       },
       { archiveJid: ROOM },
     ),

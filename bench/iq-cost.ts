@@ -1,7 +1,8 @@
 // Server CPU per IQ round trip for the stanzas every viewer sends on login (disco#info of its host, of the server and
-// of the MUC service, the roster, an occupant's vCard), beside an XMPP ping to the server measured in the same run: the ping is the
-// cheapest round trip the whole inbound path (frame → parse → route → handler → serialize) allows, so the ratio
-// says how much the answer itself costs. CPU from /proc, not wall time, so a busy machine disturbs less.
+// of the MUC service, the roster, an occupant's vCard), beside an XMPP ping to the server measured in the same run: the
+// ping is the cheapest round trip the whole inbound path (frame → parse → route → handler → serialize) allows, so the
+// ratio says how much the answer itself costs. Also the MAM query every joining viewer sends (the room's last 50
+// messages). CPU from /proc, not wall time, so a busy machine disturbs less.
 // Usage: npm run bench:iq -- [--iqs 8000] [--clients 10] [--window 20]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +28,11 @@ const ROOM = 'bench@room.localhost';
 interface Kind {
   label: string;
   iq: (id: string, self: string) => string;
+  /** Runs IQS / share round trips of this kind (a heavy answer: fewer of them still take a while). */
+  share?: number;
 }
+/** Messages the room holds before the MAM row asks for its last page. */
+const HISTORY = 60;
 const KINDS: Kind[] = [
   {
     label: 'ping to the server (baseline)',
@@ -57,6 +62,14 @@ const KINDS: Kind[] = [
   {
     label: 'roster get (empty)',
     iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}"><query xmlns="jabber:iq:roster"/></iq>`,
+  },
+  {
+    // What every joining viewer asks (ConverseJS on open): 50 result messages, then the iq with <fin/>.
+    label: 'MAM last 50 of the room',
+    iq: (id) =>
+      `<iq xmlns="jabber:client" type="set" id="${id}" to="${ROOM}"><query xmlns="urn:xmpp:mam:2" queryid="${id}">` +
+      `<set xmlns="http://jabber.org/protocol/rsm"><max>50</max><before/></set></query></iq>`,
+    share: 10,
   },
 ];
 
@@ -109,15 +122,23 @@ try {
     c.send(`<presence xmlns="jabber:client" to="${ROOM}/c${i}"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
     await seated;
   }
-  for (const k of KINDS) await roundTrips(clients, k, Math.min(IQS, 2000)); // warm up: JIT, lazily built answers
+  // The room's history for the MAM row: c0 posts, and the last message back to it says all are archived.
+  const posted = new Promise<void>((r) => clients[0]!.onData((s) => s.includes(`>m${HISTORY - 1}<`) && r()));
+  for (let i = 0; i < HISTORY; i++)
+    clients[0]!.send(
+      `<message xmlns="jabber:client" type="groupchat" to="${ROOM}" id="h${i}"><body>m${i}</body></message>`,
+    );
+  await posted;
+  const count = (k: Kind) => Math.max(1, Math.round(IQS / (k.share ?? 1)));
+  for (const k of KINDS) await roundTrips(clients, k, Math.min(count(k), 2000)); // warm up: JIT, lazily built answers
   const cpu = new Map<string, { s: number; n: number; bytes: number }>();
   for (let r = 0; r < ROUNDS; r++) {
     for (const k of KINDS) {
       const c0 = cpuSeconds(ours.pid);
-      const bytes = await roundTrips(clients, k, IQS);
+      const bytes = await roundTrips(clients, k, count(k));
       const e = cpu.get(k.label) ?? { s: 0, n: 0, bytes: 0 };
       e.s += cpuSeconds(ours.pid) - c0;
-      e.n += IQS;
+      e.n += count(k);
       e.bytes += bytes;
       cpu.set(k.label, e);
     }
@@ -126,7 +147,7 @@ try {
   const base = cpu.get(KINDS[0]!.label)!;
   const perBase = base.s / base.n;
   console.log(
-    `\n${IQS * ROUNDS} round trips per kind, ${CLIENTS} WebSocket clients × ${WINDOW} in flight, server CPU from /proc, ${new Date().toISOString()}`,
+    `\n${IQS * ROUNDS} round trips per kind (MAM: ${count(KINDS.at(-1)!) * ROUNDS}), ${CLIENTS} WebSocket clients × ${WINDOW} in flight, server CPU from /proc, ${new Date().toISOString()}`,
   );
   console.log('| iq | server CPU µs per round trip | ratio to ping | answer bytes |');
   console.log('| --- | ---: | ---: | ---: |');

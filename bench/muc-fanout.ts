@@ -326,7 +326,9 @@ async function mucSetup(
   mucConfig.defaultRoomConfig = { ...mucConfig.defaultRoomConfig, presenceBroadcast };
   const dir = durable ? mkdtempSync(join(tmpdir(), 'bench-fanout-')) : null;
   const archive = dir ? new FileArchive(dir, { expiry: 'never' }, { log: () => undefined }) : null;
-  const bridge = archive ? new MucArchiveBridge(archive, { send: (st) => router.route(st) }) : undefined;
+  const bridge = archive
+    ? new MucArchiveBridge(archive, { send: (r) => void router.deliverPrepared(r.to, r) })
+    : undefined;
   const muc = createMucService({
     router,
     log: silentLogger,

@@ -202,7 +202,11 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     log: (level, msg) => log[level](msg),
     pruneUnopened: false,
   });
-  const archiveBridge = new MucArchiveBridge(archive, { send: (s) => router.route(s), onError: (m) => log.error(m) });
+  const archiveBridge = new MucArchiveBridge(archive, {
+    // A requester gone meanwhile (nobody takes the result) has nobody to tell.
+    send: (r) => void router.deliverPrepared(r.to, r),
+    onError: (m) => log.error(m),
+  });
   const personalMam = installPersonalMam(iq, disco, router, archive, {
     dataDir: config.dataDir,
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),

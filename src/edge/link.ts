@@ -243,7 +243,8 @@ export class EdgeLink implements EdgeWriter {
   sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): number {
     this.queueFlush();
     // A fan-out calls this once per recipient with the same head and tail (the tail may be a fresh copy of the same
-    // bytes): they cross the pipe once, then only each recipient's JID.
+    // bytes): they cross the pipe once, then only each recipient's JID. A MAM result brings a head of its own (its
+    // ids), so each result is a small template and its archived message's bytes.
     if (head !== this.templateHead || (tail !== this.templateTail && !tail.equals(this.templateTail))) {
       this.out.template(ToEdge.Template, head, tail);
       this.templateHead = head;

@@ -7,7 +7,8 @@ import type { ArchiveQuery, ArchiveResult, ArchivedMessage, WithFilter } from '.
 import { ArchiveItemNotFoundError } from '../storage/types.js';
 import { MAM_NS, MAM_SEARCH_NS } from './features.js';
 import { MamQuery, mamQueryForm, parseMamQuery } from './query.js';
-import { buildFinPayload, buildMetadata, buildResultMessage } from './results.js';
+import { buildFinPayload, buildMetadata, buildResult, resultHeads } from './results.js';
+import type { MamResult } from './result-stanza.js';
 
 export interface MamAccess {
   /** May read the archive: whoever may join the room (XEP-0313 §5.1.2). */
@@ -35,7 +36,11 @@ export interface MamOptions {
   personal?: boolean;
 }
 
-export type SendStanza = (stanza: Element) => void;
+/**
+ * Delivers a result message to its requester (`result.to`): the server hands it to the requester's session as a
+ * prepared stanza (router.deliverPrepared), which writes it as text or bytes as its transport takes them.
+ */
+export type SendResult = (result: MamResult) => void;
 
 /** Turns `with` / x-search `from` into a sender filter, enforcing who may filter by what. */
 function senderFilter(q: MamQuery, access: MamAccess, archiveJid: string): WithFilter | undefined {
@@ -92,7 +97,7 @@ export async function runMamQuery(
   iq: Element,
   archive: MamArchive,
   access: MamAccess,
-  send: SendStanza,
+  send: SendResult,
   opts: MamOptions,
 ): Promise<Element> {
   const q = parseMamQuery(iq);
@@ -118,17 +123,11 @@ export async function runMamQuery(
       throw new StanzaError('item-not-found', `unknown archive id ${err.id}`);
     throw err;
   }
-  const to = iq.attrs.from;
   const items = q.flipPage ? result.items.slice().reverse() : result.items;
-  for (const item of items) {
-    // Results always use urn:xmpp:mam:2, x-search included, so clients handle both alike (as livechat does).
-    send(
-      buildResultMessage(to, q.queryid, item, opts.archiveJid, {
-        showRealJid: access.showRealJids,
-        personal: opts.personal,
-      }),
-    );
-  }
+  // Results always use urn:xmpp:mam:2, x-search included, so clients handle both alike (as livechat does).
+  const heads = resultHeads(iq.attrs.from!, q.queryid, opts.archiveJid);
+  const view = { showRealJid: access.showRealJids, personal: opts.personal };
+  for (const item of items) send(buildResult(heads, item, opts.archiveJid, view));
   return buildFinPayload(result);
 }
 
@@ -137,7 +136,7 @@ export async function handleMamIq(
   iq: Element,
   archive: MamArchive,
   access: MamAccess,
-  send: SendStanza,
+  send: SendResult,
   opts: MamOptions,
 ): Promise<Element> {
   const payload = await runMamQuery(iq, archive, access, send, opts);

@@ -2,7 +2,7 @@
 // history tail, get, retract, drop, warm) and `MucMamHandler` (src/muc/features/mam.ts: XEP-0313 queries).
 // Wiring (src/index.ts):
 //   const archive = new FileArchive(dataDir, config.archive, { pruneUnopened: false }); archive.startPruning();
-//   const bridge = new MucArchiveBridge(archive, { send: (s) => router.route(s) });
+//   const bridge = new MucArchiveBridge(archive, { send: (r) => router.deliverPrepared(r.to, r) });
 //   new MucService({ ..., archive: bridge, mam: bridge });   ...   await archive.close() on stop.
 // Rooms are keyed by their bare JID. Persistent rooms are opened (warm) when the MUC starts; any other room is
 // new, so it is opened with openSync, which clears a folder left by an earlier room of the same name.
@@ -16,11 +16,11 @@ import { randomBytes } from 'node:crypto';
 import { Element, el } from '../xmpp/xml.js';
 import { NS } from '../xmpp/namespaces.js';
 import { prepareForArchive } from './archivable.js';
-import { MamAccess, SendStanza, runMamQuery } from './handler.js';
+import { MamAccess, SendResult, runMamQuery } from './handler.js';
 
 export interface BridgeOptions {
   /** Delivers MAM result messages (to the requester's full JID). */
-  send: SendStanza;
+  send: SendResult;
   /** Who may do what; the default reads the room: whois / moderator role for real JIDs, admin+ for filters. */
   access?: (req: MucMamRequest) => MamAccess;
   /** Where failures that have no requester to answer (background deletes) are reported. */

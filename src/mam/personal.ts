@@ -154,7 +154,8 @@ export function installPersonalMam(
     const key = archiveKey(bare);
     const ra = archive.get(key) ?? (await archive.open(key));
     const access = { canRead: true, showRealJids: true, canFilterByJid: true };
-    return runMamQuery(ctx.iq, ra, access, (s) => router.route(s), {
+    // A user's own archive is read rarely and by one client: its results go as trees, through the router.
+    return runMamQuery(ctx.iq, ra, access, (r) => router.route(r.toElement()), {
       archiveJid: bare,
       maxPage: opts.maxPage,
       personal: true,

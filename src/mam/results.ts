@@ -2,12 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { parse } from 'ltx';
 import { LRUCache } from 'lru-cache';
-import { Element, el, escapeXML } from '../xmpp/xml.js';
+import { Element, el } from '../xmpp/xml.js';
 import { PreSerializedElement } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
 import type { ArchiveResult, ArchivedMessage } from '../storage/types.js';
 import { formatDateTime } from './datetime.js';
 import { MAM_NS } from './features.js';
+import { ForwardedPart, MamResult, ResultHeads } from './result-stanza.js';
 
 export interface ResultOptions {
   /** Add the sender's real JID (muc#user <item jid>) — only for readers the room's whois setting allows. */
@@ -60,11 +61,19 @@ export function archivedStanza(item: ArchivedMessage, archiveJid: string, opts: 
 /**
  * The <forwarded/> of a room's archived message, built and serialized once per message and view (with or without
  * real JIDs): every viewer joining a live asks for the same last page, so only the enclosing <message><result/> is
- * new per reader. A retraction keeps the id but changes the stored XML, which the entry is checked against.
+ * new per reader. Keyed by the archive id alone (ids carry their room's salt; the room is checked anyway), so a
+ * lookup builds no key string. A retraction keeps the id but changes the stored XML, which the entry is checked
+ * against.
  */
-const forwardedCache = new LRUCache<string, { xml: string; forwarded: PreSerializedElement }>({ max: 1000 });
+interface CachedForwarded {
+  archiveJid: string;
+  xml: string;
+  anon?: ForwardedPart;
+  real?: ForwardedPart;
+}
+const forwardedCache = new LRUCache<string, CachedForwarded>({ max: 1000 });
 
-function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOptions): Element {
+function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOptions): ForwardedPart {
   const build = () =>
     el(
       'forwarded',
@@ -72,13 +81,19 @@ function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOption
       el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
       opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
     );
-  if (opts.personal) return build();
-  const key = `${opts.showRealJid ? 'j' : 'a'}${archiveJid}\0${item.id}`;
-  const hit = forwardedCache.get(key);
-  if (hit && hit.xml === item.xml) return hit.forwarded;
-  const f = PreSerializedElement.wrap(build());
-  forwardedCache.set(key, { xml: item.xml, forwarded: f });
-  return f;
+  if (opts.personal) return new ForwardedPart(build(), undefined, false);
+  let hit = forwardedCache.get(item.id);
+  if (!hit || hit.xml !== item.xml || hit.archiveJid !== archiveJid) {
+    hit = { archiveJid, xml: item.xml };
+    forwardedCache.set(item.id, hit);
+  }
+  const view = opts.showRealJid ? 'real' : 'anon';
+  let part = hit[view];
+  if (!part) {
+    const tree = PreSerializedElement.wrap(build());
+    part = hit[view] = new ForwardedPart(tree, tree.xml, true);
+  }
+  return part;
 }
 
 /** Result message ids: unique within the process and cheap (no random source per message). */
@@ -86,51 +101,22 @@ const idPrefix = `${randomBytes(4).toString('hex')}-`;
 let idCounter = 0;
 const resultId = (): string => idPrefix + (++idCounter).toString(36);
 
+/** What every result of one query shares: the requester (`to`), the archive (`from`), the queryid. */
+export function resultHeads(to: string, queryid: string | undefined, archiveJid: string): ResultHeads {
+  return new ResultHeads(to, archiveJid, queryid, MAM_NS);
+}
+
 /**
- * One result message: <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>.
- * A room's message comes with its client serialization made from the cached <forwarded/> by concatenation (the
- * stanza carries xmlns="jabber:client", which client streams then send as is; a server stream re-serializes it).
+ * One result message, <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>,
+ * as a prepared stanza for the requester's session (text, or bytes around the shared <forwarded/>).
  */
-export function buildResultMessage(
-  to: string,
-  queryid: string | undefined,
+export function buildResult(
+  heads: ResultHeads,
   item: ArchivedMessage,
   archiveJid: string,
   opts: ResultOptions,
-  resultNs = MAM_NS,
-): Element {
-  const fwd = forwarded(item, archiveJid, opts);
-  const resultAttrs: Record<string, string> = { xmlns: resultNs };
-  if (queryid !== undefined) resultAttrs.queryid = queryid;
-  resultAttrs.id = item.id;
-  const result = new Element('result', resultAttrs).cnode(fwd).up();
-  const id = resultId();
-  if (!(fwd instanceof PreSerializedElement) || fwd.xml === undefined)
-    return new Element('message', { to, from: archiveJid, id }).cnode(result).up();
-  const h = headsFor(to, queryid, archiveJid, resultNs);
-  const xml = h.head + id + h.mid + escapeXML(item.id) + '">' + fwd.xml + '</result></message>';
-  return PreSerializedElement.withText(
-    new Element('message', { xmlns: NS.CLIENT, to, from: archiveJid, id }).cnode(result).up(),
-    xml,
-  );
-}
-
-/** The escaped text around a result's ids, the same for every message of one query: made once per query. */
-let heads = { to: '', queryid: undefined as string | undefined, archiveJid: '', resultNs: '', head: '', mid: '' };
-function headsFor(to: string, queryid: string | undefined, archiveJid: string, resultNs: string) {
-  const h = heads;
-  if (h.to === to && h.queryid === queryid && h.archiveJid === archiveJid && h.resultNs === resultNs && h.head)
-    return h;
-  const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
-  heads = {
-    to,
-    queryid,
-    archiveJid,
-    resultNs,
-    head: `<message xmlns="${NS.CLIENT}" to="${escapeXML(to)}" from="${escapeXML(archiveJid)}" id="`,
-    mid: `"><result xmlns="${escapeXML(resultNs)}"${q} id="`,
-  };
-  return heads;
+): MamResult {
+  return new MamResult(heads, resultId(), item.id, forwarded(item, archiveJid, opts));
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */

@@ -37,7 +37,29 @@ export function ownBytes(s: string): Buffer {
   return b;
 }
 
-export class PreparedStanza {
+/**
+ * A stanza a session writes to its client without serializing it for that client: as text for transports that take
+ * text, else as three runs of UTF-8 bytes the transport copies into its frame (Transport.sendSplice). A room's
+ * fan-out (PreparedStanza: head, the recipient's address, a shared tail) and a MAM result (its own head, the
+ * archived message's shared bytes, a constant end) are both; the session and the router know only this shape.
+ */
+export interface Prepared {
+  readonly name: string;
+  /** May wait for the write-coalescing window on a busy connection (a room's fan-out; never an answer). */
+  readonly deferrable: boolean;
+  /** Serialization for a client stream, addressed to `to` (the recipient session's full JID). */
+  forClient(to: string): string;
+  /** Serialization for a server-to-server stream (jabber:server). */
+  forServer(to: string): string;
+  /** A standalone element with `to` set, for paths that need a tree rather than bytes. */
+  toElement(to: string): Element;
+  /** The client serialization's three runs of bytes; `toBytes`: `to` escaped, in UTF-8 (kept by the session). */
+  spliceHead(toBytes: Buffer): Buffer;
+  spliceMid(toBytes: Buffer): Buffer;
+  spliceTail(): Buffer;
+}
+
+export class PreparedStanza implements Prepared {
   /** The serialization after the `to` value (`"` + other attributes + children + end tag): the same in both namespaces. */
   private tail = '';
   /** `<name xmlns="jabber:client" to="` for this stanza, resolved once rather than per recipient. */
@@ -139,6 +161,17 @@ export class PreparedStanza {
     const end = start.length + out.write(escaped, start.length);
     out.write(TO_ATTR, end, 'latin1');
     return out;
+  }
+
+  spliceHead(): Buffer {
+    return this.clientHeadBytes();
+  }
+  /** The recipient's address, between the shared head and tail. */
+  spliceMid(toBytes: Buffer): Buffer {
+    return toBytes;
+  }
+  spliceTail(): Buffer {
+    return this.tailBytes();
   }
 
   tailBytes(): Buffer {

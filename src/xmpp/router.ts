@@ -7,7 +7,7 @@ import type { JID } from './jid.js';
 import { StanzaError, errorReply } from './errors.js';
 import type { Component, LocalSession, RemoteRoute } from './session-types.js';
 import type { IqRegistry } from './iq-registry.js';
-import type { PreparedStanza } from './prepared.js';
+import type { Prepared } from './prepared.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -174,7 +174,7 @@ export class Router {
   }
 
   /** Fan-out path: sends a pre-serialized stanza to one full JID (local or remote). Returns false if nobody took it. */
-  deliverPrepared(to: JID | string, p: PreparedStanza): boolean {
+  deliverPrepared(to: JID | string, p: Prepared): boolean {
     const full = typeof to === 'string' ? to : to.toString();
     const s = this.byFull.get(full);
     if (s) {

@@ -1,7 +1,7 @@
 // What the router needs to know about a bound client session, whatever its transport.
 import type { JID } from './jid.js';
 import type { Element } from './xml.js';
-import type { PreparedStanza } from './prepared.js';
+import type { Prepared } from './prepared.js';
 
 export interface LocalSession {
   /** Full bound JID. */
@@ -21,7 +21,7 @@ export interface LocalSession {
   /** Sends an already serialized jabber:client stanza (fan-out path). */
   sendRaw(xml: string): void;
   /** Sends a prepared stanza to this session's full JID (fan-out path); without it the router uses sendRaw. */
-  sendPrepared?(p: PreparedStanza): void;
+  sendPrepared?(p: Prepared): void;
 }
 
 /** A service bound to a whole domain (the MUC service at room.<domain>, later others). */

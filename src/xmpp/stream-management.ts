@@ -4,13 +4,13 @@
 import { randomBytes } from 'node:crypto';
 import { el, type Element } from './xml.js';
 import { NS } from './namespaces.js';
-import type { PreparedStanza } from './prepared.js';
+import type { Prepared } from './prepared.js';
 
 /**
  * An unacknowledged stanza kept for a resend: serialized, or a room's prepared stanza (shared by every recipient and
  * addressed to this session's JID when sent again).
  */
-export type PendingStanza = string | PreparedStanza;
+export type PendingStanza = string | Prepared;
 
 const H_MOD = 2 ** 32;
 /** Ask the client for an ack after this many unacknowledged stanzas. */

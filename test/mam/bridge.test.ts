@@ -18,7 +18,7 @@ async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'bridge-test-'));
   const archive = new FileArchive(dir, { expiry: 'never', hotTail: 50 });
   const sent: Element[] = [];
-  const bridge = new MucArchiveBridge(archive, { send: (s) => sent.push(s) });
+  const bridge = new MucArchiveBridge(archive, { send: (r) => sent.push(parse(r.forClient())) });
   return {
     dir,
     archive,

@@ -12,7 +12,8 @@ import { handleMamIq, MamAccess } from '../../src/mam/handler.js';
 import { isArchivable, prepareForArchive } from '../../src/mam/archivable.js';
 import { parseDateTime } from '../../src/mam/datetime.js';
 import { StanzaError } from '../../src/xmpp/errors.js';
-import { cloneElement, type Element } from '../../src/xmpp/xml.js';
+import { Element } from '../../src/xmpp/xml.js';
+import type { MamResult } from '../../src/mam/result-stanza.js';
 
 const ROOM = 'coven@chat.shakespeare.lit';
 const READER = 'hag66@shakespeare.lit/pda';
@@ -52,13 +53,18 @@ function query(inner: string, type = 'set'): Element {
   return parse(`<iq xmlns="jabber:client" type="${type}" id="q29302" from="${READER}" to="${ROOM}">${inner}</iq>`);
 }
 
-async function run(inner: string, access = ANYONE, type = 'set'): Promise<{ sent: Element[]; reply: Element }> {
-  const sent: Element[] = [];
-  const reply = await handleMamIq(query(inner, type), ra, access, (s) => sent.push(s), {
+/** The results as the requester's client parses them (`sent`) and as prepared stanzas (`results`). */
+async function run(
+  inner: string,
+  access = ANYONE,
+  type = 'set',
+): Promise<{ sent: Element[]; results: MamResult[]; reply: Element }> {
+  const results: MamResult[] = [];
+  const reply = await handleMamIq(query(inner, type), ra, access, (r) => results.push(r), {
     archiveJid: ROOM,
     maxPage: 25,
   });
-  return { sent, reply };
+  return { sent: results.map((r) => parse(r.forClient())), results, reply };
 }
 
 const rsm = (x: string) => `<set xmlns="http://jabber.org/protocol/rsm">${x}</set>`;
@@ -263,20 +269,37 @@ test('what is archived, and in what form', () => {
   );
 });
 
-test('a result message sent as pre-made text is exactly its tree serialized (escaping included)', async () => {
-  const { sent } = await run(
-    `<query xmlns="urn:xmpp:mam:2" queryid="q&amp;&quot;&lt;1">${rsm('<max>3</max>')}</query>`,
+/** A tree as a client stream serializes it: xmlns="jabber:client" first, as the text of a result has it. */
+const clientText = (e: Element) => {
+  const copy = new Element(e.name, { xmlns: 'jabber:client', ...e.attrs });
+  copy.children = e.children;
+  return copy.toString();
+};
+const spliced = (r: MamResult) => Buffer.concat([r.spliceHead(), r.spliceMid(), r.spliceTail()]).toString();
+
+test('a result message as text, as bytes and as a tree is the same stanza (escaping included)', async () => {
+  const { sent, results } = await run(
+    `<query xmlns="urn:xmpp:mam:2" queryid="q&amp;&quot;&lt;1&apos;é">${rsm('<max>3</max>')}</query>`,
     OWNER,
   );
   assert.is(sent.length, 3);
-  for (const m of sent) {
-    assert.is(m.toString(), cloneElement(m).toString());
-    assert.is(parse(m.toString()).getChild('result')!.attrs.queryid, 'q&"<1');
+  for (const r of results) {
+    assert.is(r.forClient(), clientText(r.toElement()));
+    assert.is(spliced(r), r.forClient());
+    assert.is(r.forServer(), r.forClient().replace('xmlns="jabber:client"', 'xmlns="jabber:server"'));
+    assert.is(parse(r.forClient()).getChild('result')!.attrs.queryid, `q&"<1'é`);
+    assert.ok(r.forClient().startsWith(`<message xmlns="jabber:client" to="${READER}" from="${ROOM}" id="`));
   }
+  // Readers of the same message and view share its <forwarded/> bytes; only the head is theirs.
+  const again = await run(`<query xmlns="urn:xmpp:mam:2" queryid="other">${rsm('<max>3</max>')}</query>`, OWNER);
+  assert.is(again.results[0].spliceMid(), results[0].spliceMid());
+  assert.is(again.results[0].spliceTail(), results[0].spliceTail());
+  assert.ok(results[0].spliceHead().length < 250, `head of ${results[0].spliceHead().length} bytes`);
   // The next query's messages (no queryid) do not inherit the previous query's text.
   const next = await run(`<query xmlns="urn:xmpp:mam:2">${rsm('<max>1</max>')}</query>`);
-  assert.is(next.sent[0].toString(), cloneElement(next.sent[0]).toString());
-  assert.not.ok(next.sent[0].toString().includes('queryid'));
+  assert.is(next.results[0].forClient(), clientText(next.results[0].toElement()));
+  assert.is(spliced(next.results[0]), next.results[0].forClient());
+  assert.not.ok(next.results[0].forClient().includes('queryid'));
 });
 
 test('the same page asked again: real JIDs stay per view, each message keeps its own id, a retraction shows', async () => {

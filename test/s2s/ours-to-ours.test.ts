@@ -85,6 +85,38 @@ test('a message to a domain nobody serves bounces with remote-server-not-found',
   assert.ok(e.getChild('error')?.getChild('remote-server-not-found'), e.toString());
 });
 
+test("a remote user reads a room's archive: the MAM results cross S2S as the room's prepared results", async () => {
+  const alice = await anonOn(a);
+  const bob = await anonOn(b);
+  const room = `mam@room.${a.domain}`;
+  await alice.send(xml('presence', { to: `${room}/alice` }, xml('x', { xmlns: 'http://jabber.org/protocol/muc' })));
+  await alice.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/alice`, 10000, 'alice in the room');
+  for (const body of ['one & "two"', 'three <four>']) {
+    await alice.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, body)));
+    await alice.waitFor((s) => s.is('message') && s.getChildText('body') === body, 10000, 'reflection');
+  }
+  const start = bob.received.length;
+  const fin = await bob.iq(
+    xml('iq', { type: 'set', to: room, id: 'mam1' }, xml('query', { xmlns: 'urn:xmpp:mam:2', queryid: 'q&1' })),
+    10000,
+  );
+  assert.ok(fin.getChild('fin', 'urn:xmpp:mam:2'), fin.toString());
+  const results = bob.received.slice(start).filter((s) => s.getChild('result', 'urn:xmpp:mam:2'));
+  assert.is(results.length, 2);
+  for (const r of results) {
+    assert.is(r.attrs.from, room);
+    assert.is(r.attrs.to, bob.jid);
+    assert.is(r.getChild('result')!.attrs.queryid, 'q&1');
+  }
+  const inner = (r: (typeof results)[number]) =>
+    r.getChild('result')!.getChild('forwarded', 'urn:xmpp:forward:0')!.getChild('message')!;
+  assert.equal(
+    results.map((r) => inner(r).getChildText('body')),
+    ['one & "two"', 'three <four>'],
+  );
+  assert.is(inner(results[0]!).attrs.from, `${room}/alice`);
+});
+
 test('a raw stream that skips dialback cannot inject a message', async () => {
   const bob = await anonOn(b);
   await online(bob);

@@ -16,7 +16,7 @@ import { SessionPresence } from './presence.js';
 import { SessionSm } from './sm.js';
 import { StanzaRate } from './rate-limits.js';
 import { excused } from '../stall-sweep.js';
-import { ownBytes, type PreparedStanza } from '../prepared.js';
+import { ownBytes, type Prepared } from '../prepared.js';
 
 type State = 'wait-open' | 'auth' | 'wait-restart' | 'bind' | 'established' | 'hibernating' | 'closed';
 
@@ -386,10 +386,10 @@ export class C2SSession implements TransportHandler, LocalSession {
   }
 
   /**
-   * A room's fan-out to this session: the prepared stanza's bytes, copied rather than serialized again. Room messages
-   * and other occupants' leaves may wait for the window (`deferrable`); joins and nick changes do not.
+   * A prepared stanza for this session (a room's fan-out, a MAM result): its bytes, copied rather than serialized.
+   * Room messages and other occupants' leaves may wait for the window (`deferrable`); answers never do.
    */
-  sendPrepared(p: PreparedStanza): void {
+  sendPrepared(p: Prepared): void {
     this.sendCounted(p, p.deferrable);
   }
 
@@ -397,7 +397,7 @@ export class C2SSession implements TransportHandler, LocalSession {
    * Sends a stanza (serialized, or prepared for this session's JID), counting it for stream management and dropping
    * clients that stop reading. `deferrable`: may wait for the write-coalescing window (write-coalescing.ts).
    */
-  private sendCounted(x: string | PreparedStanza, deferrable: boolean): void {
+  private sendCounted(x: string | Prepared, deferrable: boolean): void {
     if (this.state === 'closed') return;
     if (this.smm?.enabled) {
       // A prepared stanza is kept as is for resends: one shared object instead of a copy per recipient.
@@ -428,7 +428,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     this.ctx.sendBudget.note(this, buffered + xml.length);
   }
 
-  private writePrepared(p: PreparedStanza, deferrable: boolean): void {
+  private writePrepared(p: Prepared, deferrable: boolean): void {
     const t = this.transport;
     if (!t) return;
     if (!t.sendSplice) {
@@ -437,9 +437,12 @@ export class C2SSession implements TransportHandler, LocalSession {
     }
     const buffered = this.bufferedOrDrop(t);
     if (buffered < 0) return;
-    const tail = p.tailBytes();
-    t.sendSplice(p.clientHeadBytes(), (this.toBytes ??= ownBytes(escapeAttr(this.fullJid))), tail, deferrable);
-    this.ctx.sendBudget.note(this, buffered + tail.length);
+    const to = (this.toBytes ??= ownBytes(escapeAttr(this.fullJid)));
+    const head = p.spliceHead(to);
+    const mid = p.spliceMid(to);
+    const tail = p.spliceTail();
+    t.sendSplice(head, mid, tail, deferrable);
+    this.ctx.sendBudget.note(this, buffered + head.length + mid.length + tail.length);
   }
 
   /** The bytes `t` still has to write, or -1 when past the per-client bound: the client stopped reading and is dropped. */

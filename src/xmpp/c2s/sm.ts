@@ -6,7 +6,7 @@ import { NS } from '../namespaces.js';
 import { StreamManagement, type ResumptionRegistry, type Resumable } from '../stream-management.js';
 import type { StreamManagementConfig } from '../../config.js';
 import type { StreamErrorCondition } from '../errors.js';
-import type { PreparedStanza } from '../prepared.js';
+import type { Prepared } from '../prepared.js';
 
 /** The XEP-0198 stream feature, offered after authentication when stream management is on. */
 export const streamManagementFeature = { name: 'sm', offer: () => el('sm', { xmlns: NS.SM }) };
@@ -72,7 +72,7 @@ export class SessionSm {
    * Counts an outbound stanza. Returns 'overflow' when too many are unacknowledged (the caller closes the stream),
    * else whether an ack request should follow it.
    */
-  outbound(stanza: string | PreparedStanza): 'overflow' | 'ask' | 'ok' {
+  outbound(stanza: string | Prepared): 'overflow' | 'ask' | 'ok' {
     const sm = this.state!;
     const wantAck = sm.sent(stanza);
     if (sm.overflowing) return 'overflow';
