@@ -68,6 +68,18 @@ const hasChange = (c: PresenceChange): boolean =>
   c.role !== undefined ||
   c.destroy !== undefined;
 
+/**
+ * An occupant's presence as others get it (a join, a leave, a nick change, a role change): it may wait for a busy
+ * viewer's write-coalescing window, with the room's messages, so a join storm, a crowd leaving or a nick wave costs
+ * one write per viewer per window rather than one per change. An occupant's own presences (110) never wait: they are
+ * routed as answers, and take whatever is held for it with them, in order.
+ */
+function othersCopy(presence: Element): PreparedStanza {
+  const p = new PreparedStanza(presence);
+  p.deferrable = true;
+  return p;
+}
+
 export class PresencePublisher {
   /** Occupant-level visibility on top of the role rules (features/visible-occupants.ts); unset: roles decide alone. */
   visibility: OccupantVisibility | undefined;
@@ -97,18 +109,9 @@ export class PresencePublisher {
     if (others === 'none') return;
     const fresh = hasChange(change);
     const copies: Partial<Record<View, PreparedStanza>> = {};
-    // A leave may wait for a busy viewer's write-coalescing window, with the room's messages: in a crowd's departure
-    // each viewer then gets one write per window instead of one per leave. A join or a nick change does not wait
-    // (held joins made join storms slower), and takes held leaves with it, in order.
-    const leaving = change.type === 'unavailable';
     const copy = (view: View): PreparedStanza => {
       if (!fresh) return this.view(occ, view);
-      let p = copies[view];
-      if (!p) {
-        p = copies[view] = new PreparedStanza(this.build(occ, view, change));
-        p.deferrable = leaving;
-      }
-      return p;
+      return (copies[view] ??= othersCopy(this.build(occ, view, change)));
     };
     const audience = this.index?.audienceOf(occ);
     for (const o of audience ?? this.room.occupants.values()) {
@@ -117,7 +120,7 @@ export class PresencePublisher {
       if ((this.visibility && !this.visibility(occ, o)) || (opts.to && !opts.to(o))) continue;
       const view: View = this.room.canSeeJids(o) ? 'full' : 'anon';
       if (others === 'full' && view === 'anon') continue;
-      this.deliver(occ, o, view, copy(view), leaving);
+      this.deliver(occ, o, view, copy(view), change.type === 'unavailable');
     }
   }
 
@@ -170,7 +173,7 @@ export class PresencePublisher {
   view(occ: Occupant, view: View): PreparedStanza {
     let p = occ.cachedView(view);
     if (!p) {
-      p = new PreparedStanza(this.build(occ, view));
+      p = othersCopy(this.build(occ, view));
       occ.cacheView(view, p);
     }
     return p;

@@ -68,8 +68,8 @@ export class PreparedStanza implements Prepared {
   readonly name: string;
   /**
    * May wait for the write-coalescing window on a busy connection (src/xmpp/write-coalescing.ts): a room message,
-   * or an occupant's leave set so by the room. Anything else (a join, a nick change, an answer) leaves at the end of
-   * its tick and takes what is held with it.
+   * or an occupant's presence to others, set so by the room. Anything else (an answer, one's own presence) leaves at
+   * the end of its tick and takes what is held with it.
    */
   deferrable: boolean;
   /** The tail in UTF-8, made on the first send through a byte path and shared by every recipient. */

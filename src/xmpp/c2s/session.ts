@@ -387,7 +387,7 @@ export class C2SSession implements TransportHandler, LocalSession {
 
   /**
    * A prepared stanza for this session (a room's fan-out, a MAM result): its bytes, copied rather than serialized.
-   * Room messages and other occupants' leaves may wait for the window (`deferrable`); answers never do.
+   * Room messages and other occupants' presences may wait for the window (`deferrable`); answers never do.
    */
   sendPrepared(p: Prepared): void {
     this.sendCounted(p, p.deferrable);
