@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { anonymousRaw, jidOf, rawWs, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, jidOf, resumeRaw, type RawWs } from '../helpers/raw-ws.js';
 import { boundedLru } from '../../src/bounded-lru.js';
 
 let srv: TestServer;
@@ -71,16 +71,8 @@ test('a viewer seated idle enables stream management later: acks count from then
   await raw.closed;
   await talker.send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'while away')));
 
-  const again = await rawWs(srv.wsUrl);
+  const again = await resumeRaw(srv.wsUrl, id, h);
   raws.push(again);
-  again.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
-  await again.waitFor(/<mechanism>ANONYMOUS<\/mechanism>/);
-  again.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
-  await again.waitFor(/<success/);
-  again.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
-  await again.waitFor(/urn:xmpp:sm:3/);
-  again.send(`<resume xmlns="urn:xmpp:sm:3" previd="${id}" h="${h}"/>`);
-  await again.waitFor(/<resumed /, 10_000);
   await again.waitFor(/while away/, 10_000);
   assert.not.ok(
     again.frames.some((f) => /with sm/.test(f)),

@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'ltx';
 import { startTestServer, type TestServer } from './server.js';
-import { anonymousRaw, jidOf, rawWs, type RawWs } from './raw-ws.js';
+import { anonymousRaw, jidOf, resumeRaw, type RawWs } from './raw-ws.js';
 import { connectClient, xml, type TestClient } from './xmpp-client.js';
 import type { Raw } from '../../src/config-schema.js';
 import { mergeRaw } from '../../src/config.js';
@@ -254,16 +254,8 @@ export function coalescingTests(
       v.frames.some((f) => f.includes('stream:error')),
       `the acks were refused: ${v.frames.join('\n')}`,
     );
-    const again = await rawWs(srv.wsUrl);
+    const again = await resumeRaw(srv.wsUrl, previd, h);
     raws.push(again);
-    again.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
-    await again.waitFor(/ANONYMOUS/);
-    again.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
-    await again.waitFor(/<success/);
-    again.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
-    await again.waitFor(/<stream:features/);
-    again.send(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='${h}'/>`);
-    await again.waitFor(/<resumed /, 10_000);
     await again.waitFor(/lost with the connection/, 10_000);
     const replayed = again.frames.filter((f) => f.startsWith('<message') && f.includes('<body>'));
     assert.is(replayed.length, 1, `replayed: ${replayed.join('\n')}`);

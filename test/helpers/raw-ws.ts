@@ -84,3 +84,20 @@ export async function anonymousRaw(url: string, opts: RawWsOptions = {}): Promis
   await c.waitFor(/<jid>/);
   return c;
 }
+
+/**
+ * A new connection that logs in anonymously again and resumes a stream-management session (XEP-0198 §5): resolves
+ * once `<resumed/>` arrived, with the frames that followed it still arriving.
+ */
+export async function resumeRaw(url: string, previd: string, h: number): Promise<RawWs> {
+  const c = await rawWs(url);
+  c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
+  await c.waitFor(/<mechanism>ANONYMOUS<\/mechanism>/);
+  c.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
+  await c.waitFor(/<success/);
+  c.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
+  await c.waitFor(/urn:xmpp:sm:3/);
+  c.send(`<resume xmlns="urn:xmpp:sm:3" previd="${previd}" h="${h}"/>`);
+  await c.waitFor(/<resumed /, 10_000);
+  return c;
+}

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { anonymousRaw, jidOf, rawWs, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, jidOf, resumeRaw, type RawWs } from '../helpers/raw-ws.js';
 import { anonymousTcp } from '../helpers/raw-tcp.js';
 import { WebSocketTransport } from '../../src/xmpp/websocket.js';
 import { EdgeTransport } from '../../src/edge/transport.js';
@@ -108,16 +108,8 @@ async function scenario(srv: TestServer, tcpPort: number | undefined) {
     const first = neutral(sm.frames.join(''), smJid, ownerJid);
     sm.close();
     await sm.closed;
-    const again = await rawWs(srv.wsUrl);
+    const again = await resumeRaw(srv.wsUrl, previd, 0);
     raws.push(again);
-    again.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
-    await again.waitFor(/<mechanism>ANONYMOUS<\/mechanism>/);
-    again.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="ANONYMOUS"/>');
-    await again.waitFor(/<success/);
-    again.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="anon.localhost" version="1.0"/>');
-    await again.waitFor(/urn:xmpp:sm:3/);
-    again.send(`<resume xmlns="urn:xmpp:sm:3" previd="${previd}" h="0"/>`);
-    await again.waitFor(/<resumed /, 10_000);
     await again.waitFor(/<iq [^>]*id="s1"/, 10_000);
     out.resent = neutral(again.frames.join(''), smJid, ownerJid);
     assert.is(out.resent, first, 'the resent results are the results first sent');
