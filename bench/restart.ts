@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { createServer } from '../src/index.js';
 import { silentLogger } from '../src/log.js';
-import { serverNodeFlags } from '../src/node-flags.js';
+import { serverEnv, serverNodeFlags } from '../src/node-flags.js';
 import { FileArchive } from '../src/storage/archive.js';
 import { validateArchive } from '../src/storage/config.js';
 
@@ -114,7 +114,7 @@ function start(dataDir: string, port: number): ChildProcess {
     '--log-level',
     'error',
   ];
-  return spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, args, { cwd: root, env: serverEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** Milliseconds from spawn until a WebSocket stream gets its features. */

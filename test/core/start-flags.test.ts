@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flagsOfStartScript, overriddenNodeOptions, serverNodeFlags, withUserFlags } from '../../src/node-flags.js';
+import {
+  envOfStartScript,
+  flagsOfStartScript,
+  overriddenNodeOptions,
+  serverEnv,
+  serverNodeFlags,
+  withUserFlags,
+} from '../../src/node-flags.js';
 import { smallHeapFlagsFor } from '../../src/heap-flags.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -65,17 +72,29 @@ test('the start script gives node a young-generation maximum, read back as the s
     pkg.scripts.start,
   );
   assert.equal(flagsOfStartScript('node --a=1 --b dist/src/cli.js'), ['--a=1', '--b']);
+  assert.equal(flagsOfStartScript('A=1 B_2=x node --a=1 dist/src/cli.js'), ['--a=1']);
   assert.throws(() => flagsOfStartScript('tsx src/cli.ts'), /does not run node/);
+  assert.throws(() => flagsOfStartScript('A=1 tsx src/cli.ts'), /does not run node/);
+});
+
+test('the start script limits glibc to two malloc arenas; the environment read back keeps a value of the user', () => {
+  assert.equal(envOfStartScript('A=1 B_2=x node --a=1 dist/src/cli.js'), { A: '1', B_2: 'x' });
+  assert.equal(envOfStartScript('node dist/src/cli.js'), {});
+  assert.is(serverEnv({}).MALLOC_ARENA_MAX, '2');
+  assert.is(serverEnv({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX, '8');
 });
 
 test('npm start runs the server with those flags in effect', async () => {
   const flags = serverNodeFlags();
-  const out = await npmStart({ ...process.env, NODE_OPTIONS: '' });
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  delete env.MALLOC_ARENA_MAX;
+  const out = await npmStart(env);
   const m = /node v[\d.]+(?: (.*))?: V8 heap limit (\d+) MB/.exec(out)!;
   const given = (m[1] ?? '').split(' ');
   for (const f of flags) assert.ok(given.includes(f), `${f} not among the server's flags: ${m[0]}`);
   assert.is(Number(m[2]), heapLimit(flags));
   assert.is.not(heapLimit(flags), heapLimit([]), 'the flags do not change the heap limit: the check would not tell');
+  assert.match(out, /V8 heap limit \d+ MB, MALLOC_ARENA_MAX=2\b/, 'the server does not run with two malloc arenas');
 });
 
 test("a NODE_OPTIONS setting the start script hides is reported with the way to choose one's own", async () => {

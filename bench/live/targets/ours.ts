@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
-import { serverNodeFlags, withUserFlags } from '../../../src/node-flags.js';
+import { serverEnv, serverNodeFlags, withUserFlags } from '../../../src/node-flags.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -58,6 +58,9 @@ export async function startOurs(opts: {
   }
   // launched as `npm start` launches it: its node flags, a flag given here replacing the same one of them
   const nodeArgs = withUserFlags(serverNodeFlags(), opts.nodeArgs ?? []);
+  // and its environment (glibc's arena limit), a variable set in the benchmark's own environment winning
+  const env = serverEnv();
+  const arenas = env.MALLOC_ARENA_MAX ? `MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX} ` : '';
   const child = spawnLogged(
     process.execPath,
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
@@ -77,6 +80,7 @@ export async function startOurs(opts: {
     ],
     logPath,
     root,
+    env,
   );
   try {
     await waitForPort(opts.httpPort, child, 30_000);
@@ -94,7 +98,7 @@ export async function startOurs(opts: {
       anonHost: 'anon.localhost',
       room: opts.room,
     },
-    description: `this server ${version} (node ${process.version}${nodeArgs.length ? ` ${nodeArgs.join(' ')}` : ''}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
+    description: `this server ${version} (${arenas}node ${process.version}${nodeArgs.length ? ` ${nodeArgs.join(' ')}` : ''}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
     logPath,
     stop: () => stopChild(child),
   };

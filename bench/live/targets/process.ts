@@ -17,12 +17,18 @@ export interface RunningTarget {
 export class TargetUnavailable extends Error {}
 
 /** Spawns a server with stdout/stderr to a log file; the caller owns the returned child and must stop it. */
-export function spawnLogged(cmd: string, args: string[], logPath: string, cwd: string): ChildProcess {
+export function spawnLogged(
+  cmd: string,
+  args: string[],
+  logPath: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
   const child = spawn(cmd, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...env, NODE_ENV: 'production' },
   });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
