@@ -71,8 +71,8 @@ const hasChange = (c: PresenceChange): boolean =>
 /**
  * An occupant's presence as others get it (a join, a leave, a nick change, a role change): it may wait for a busy
  * viewer's write-coalescing window, with the room's messages, so a join storm, a crowd leaving or a nick wave costs
- * one write per viewer per window rather than one per change. An occupant's own presences (110) never wait: they are
- * routed as answers, and take whatever is held for it with them, in order.
+ * one write per viewer per window rather than one per change. An occupant's own presences (110) never wait: they go
+ * through the router as ordinary stanzas, and take whatever is held for it with them, in order.
  */
 function othersCopy(presence: Element): PreparedStanza {
   const p = new PreparedStanza(presence);
