@@ -60,6 +60,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'vCard round trip p95', 'ms', 'lower', vc.p95);
       add(s, 'vCards received', '', '', p.vcards);
       add(s, 'vCards with a PHOTO', '', '', p.vcardPhotos);
+      add(s, 'last vCard answered after', 's', 'lower', p.lastVcardAt ? (p.lastVcardAt - p.startAt) / 1000 : NaN);
       add(s, 'vCard bytes received', 'MB', 'lower', p.vcardBytes / 1e6);
       add(s, 'vCard bytes per viewer', 'KB', 'lower', r.viewers ? p.vcardBytes / r.viewers / 1e3 : NaN);
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);

@@ -67,6 +67,8 @@ export interface PhaseResult {
   vcards: number;
   vcardBytes: number;
   vcardPhotos: number;
+  /** When the phase's last vCard answer arrived (absolute ms, 0 if none). */
+  lastVcardAt: number;
   payloadBytes: number;
   errors: Record<string, number>;
   joined: number; // viewers in the room at the end of the phase
@@ -206,6 +208,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     p.presences += r.presences;
     p.sent += r.sent;
     p.vcards += r.vcardsReceived;
+    if (r.lastVcardAt > p.lastVcardAt) p.lastVcardAt = r.lastVcardAt;
     p.vcardBytes += r.vcardBytes;
     p.vcardPhotos += r.vcardPhotos;
     p.payloadBytes += r.bytesPayload;
@@ -364,6 +367,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         vcards: 0,
         vcardBytes: 0,
         vcardPhotos: 0,
+        lastVcardAt: 0,
         payloadBytes: 0,
         errors: {},
         joined: 0,

@@ -19,6 +19,8 @@ export class Tally {
   vcardsReceived = 0;
   vcardBytes = 0;
   vcardPhotos = 0;
+  /** When the latest vCard answer of this report arrived (absolute ms, 0 if none). */
+  lastVcardAt = 0;
   errors: Record<string, number> = {};
   outstandingIqs = 0;
   lateIqs = 0; // timed out at the client but not answered yet: the server still owes them
@@ -258,6 +260,7 @@ export class Viewer {
           this.tally.samples.vcard.push(now() - sentAt);
           this.tally.vcardsReceived++;
           this.tally.vcardBytes += stanza.length;
+          this.tally.lastVcardAt = now();
           if (stanza.includes('<BINVAL>')) this.tally.vcardPhotos++;
         }
         done?.();
@@ -293,6 +296,7 @@ export class Viewer {
           this.tally.samples.vcard.push(now() - l.sentAt);
           this.tally.vcardsReceived++;
           this.tally.vcardBytes += s.length;
+          this.tally.lastVcardAt = now();
           if (s.includes('<BINVAL>')) this.tally.vcardPhotos++;
         }
       }

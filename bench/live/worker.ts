@@ -74,6 +74,7 @@ function report(): void {
     vcardsReceived: tally.vcardsReceived,
     vcardBytes: tally.vcardBytes,
     vcardPhotos: tally.vcardPhotos,
+    lastVcardAt: tally.lastVcardAt,
     errors: tally.errors,
     connected,
     joined,
@@ -92,6 +93,7 @@ function report(): void {
   tally.vcardsReceived = 0;
   tally.vcardBytes = 0;
   tally.vcardPhotos = 0;
+  tally.lastVcardAt = 0;
   tally.errors = {};
 }
 
