@@ -27,6 +27,15 @@ export class Tally {
   error(kind: string): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + 1;
   }
+  /** A vCard answer arrived (in time or late: its true round trip either way) for a request sent at `sentAt`. */
+  vcardAnswered(stanza: string, sentAt: number): void {
+    const t = now();
+    this.samples.vcard.push(t - sentAt);
+    this.vcardsReceived++;
+    this.vcardBytes += stanza.length;
+    this.lastVcardAt = t;
+    if (stanza.includes('<BINVAL>')) this.vcardPhotos++;
+  }
 }
 
 type IqDone = (type: string, stanza: string) => void;
@@ -256,13 +265,7 @@ export class Viewer {
       (id) =>
         to ? x.vcardGet(id, to) : `<iq xmlns='jabber:client' type='get' id='${id}'><vCard xmlns='vcard-temp'/></iq>`,
       (type, stanza) => {
-        if (type === 'result') {
-          this.tally.samples.vcard.push(now() - sentAt);
-          this.tally.vcardsReceived++;
-          this.tally.vcardBytes += stanza.length;
-          this.tally.lastVcardAt = now();
-          if (stanza.includes('<BINVAL>')) this.tally.vcardPhotos++;
-        }
+        if (type === 'result') this.tally.vcardAnswered(stanza, sentAt);
         done?.();
       },
     );
@@ -292,13 +295,7 @@ export class Viewer {
         this.late.delete(id);
         this.tally.lateIqs--;
         this.tally.error('late-answer:' + l.purpose);
-        if (type === 'result' && l.purpose.startsWith('vcard')) {
-          this.tally.samples.vcard.push(now() - l.sentAt);
-          this.tally.vcardsReceived++;
-          this.tally.vcardBytes += s.length;
-          this.tally.lastVcardAt = now();
-          if (s.includes('<BINVAL>')) this.tally.vcardPhotos++;
-        }
+        if (type === 'result' && l.purpose.startsWith('vcard')) this.tally.vcardAnswered(s, l.sentAt);
       }
       return;
     }
