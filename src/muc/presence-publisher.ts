@@ -75,9 +75,7 @@ const hasChange = (c: PresenceChange): boolean =>
  * through the router as ordinary stanzas, and take whatever is held for it with them, in order.
  */
 function othersCopy(presence: Element): PreparedStanza {
-  const p = new PreparedStanza(presence);
-  p.deferrable = true;
-  return p;
+  return new PreparedStanza(presence, true);
 }
 
 export class PresencePublisher {

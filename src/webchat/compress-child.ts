@@ -10,7 +10,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { constants as osConstants, getPriority, setPriority } from 'node:os';
 import { runNodeScript } from '../node-child.js';
-import { compress, compressOptions, type Encoding } from './encoding.js';
+import { compress, compressFileStream, compressOptions, type Encoding } from './encoding.js';
 
 /** Bodies at least this large are compressed out of process; smaller ones cost little memory in it. */
 export const OUT_OF_PROCESS_MIN_BYTES = 256 * 1024;
@@ -91,7 +91,10 @@ export function compressAsset(
   return queued({ body }, enc, () => compress(body, enc, 'max'), onFallback);
 }
 
-/** compressAsset for a file: a large one is read by the child only (in process only if the child fails). */
+/**
+ * compressAsset for a file: a large one is read by the child only; if the child fails, it is compressed in process
+ * as it is read, never held whole.
+ */
 export async function compressFile(
   file: string,
   enc: Exclude<Encoding, 'identity'>,
@@ -100,5 +103,5 @@ export async function compressFile(
 ): Promise<Buffer> {
   const size = knownSize ?? (await stat(file)).size;
   if (size < OUT_OF_PROCESS_MIN_BYTES) return compress(await readFile(file), enc, 'max');
-  return queued({ file, size }, enc, async () => compress(await readFile(file), enc, 'max'), onFallback);
+  return queued({ file, size }, enc, () => compressFileStream(file, size, enc, 'max'), onFallback);
 }

@@ -68,20 +68,23 @@ export class PreparedStanza implements Prepared {
   readonly name: string;
   /**
    * May wait for the write-coalescing window on a busy connection (src/xmpp/write-coalescing.ts): a room message,
-   * or an occupant's presence to others, set so by the room. Anything else (an answer, one's own presence) leaves at
-   * the end of its tick and takes what is held with it.
+   * or an occupant's presence to others (the room says so when it prepares one). Anything else (an answer, one's own
+   * presence) leaves at the end of its tick and takes what is held with it.
    */
-  deferrable: boolean;
+  readonly deferrable: boolean;
   /** The tail in UTF-8, made on the first send through a byte path and shared by every recipient. */
   private tailUtf8: Buffer | null = null;
   /** An answer's request id (see withId), which goes in the head before `to`; undefined for a fan-out stanza. */
   private id: string | undefined = undefined;
 
-  /** `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards. */
-  constructor(element: Element) {
+  /**
+   * `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards.
+   * `deferrable` defaults to true for a message, false for anything else.
+   */
+  constructor(element: Element, deferrable = element.name === 'message') {
     this.tree = element;
     this.name = element.name;
-    this.deferrable = element.name === 'message';
+    this.deferrable = deferrable;
   }
 
   /**
