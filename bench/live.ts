@@ -43,8 +43,6 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --vcard-on-rename    fetch a renamed occupant's vCard again under its new nick (default: keep the one it has)
   --transport T        websocket | bosh (default websocket)
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
-  --write-per-frame    each viewer writes every WebSocket frame with its own syscall, as ws does alone (default:
-                       a viewer's frames of one tick leave in one write, as a browser's queued frames do)
   --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
                        warning says when one passes 85% of a core (then the clients may be the limit)
   --port-base P        first loopback port to use (default 16000; prosody P+10, ours P+20)
@@ -156,7 +154,6 @@ async function main(): Promise<number> {
       'scale-steps': { type: 'string', default: '400,2000,10000' },
       vcards: { type: 'string' },
       'no-deflate': { type: 'boolean', default: false },
-      'write-per-frame': { type: 'boolean', default: false },
       transport: { type: 'string', default: 'websocket' },
       'vcard-on-rename': { type: 'boolean', default: false },
       workers: { type: 'string' },
@@ -299,7 +296,6 @@ async function main(): Promise<number> {
         viewer: {
           transport: values.transport === 'bosh' ? 'bosh' : 'websocket',
           deflate: !values['no-deflate'],
-          writePerFrame: values['write-per-frame']!,
           vcards,
           vcardOnRename: values['vcard-on-rename']!,
           mamMax: 50,

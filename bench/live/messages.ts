@@ -12,7 +12,6 @@ export interface ClientEndpoint {
 export interface ViewerOptions {
   transport: 'websocket' | 'bosh';
   deflate: boolean; // offer permessage-deflate, as browsers do
-  writePerFrame: boolean; // WebSocket: one socket write per frame (ws alone) instead of one per tick (transport.ts)
   vcards: 'all' | 'self' | 'none'; // 'all': self, room and every occupant seen (ConverseJS); 'self': self and room only
   vcardOnRename: boolean; // also fetch the vCard of a renamed occupant under its new nick
   mamMax: number; // MAM page size asked on join

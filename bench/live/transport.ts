@@ -2,7 +2,6 @@
 // wrapped in <body/> over HTTP long polling, at most two requests in flight as with hold=1). Both hand the viewer
 // one stanza string at a time and count the bytes they receive.
 import { Agent, request } from 'node:http';
-import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import * as x from './protocol.js';
 
@@ -26,20 +25,8 @@ export interface Transport {
   wireBytes(): number; // bytes read from sockets, with framing and HTTP headers
 }
 
-// A browser's network stack writes the WebSocket frames queued while a write is pending together (Chromium's
-// WebSocketChannel keeps them in one "send next" buffer), so a client's burst (a viewer's vCard requests) reaches the
-// server in a few TCP writes. `ws` alone writes every frame with its own syscall; the viewers' sockets are corked for
-// the rest of the tick instead, so a burst leaves in one write, and the load generator's CPU goes to the viewers.
-let corked: WsTransport[] = [];
-function uncorkAll(): void {
-  const list = corked;
-  corked = [];
-  for (const t of list) t.uncork();
-}
 export class WsTransport implements Transport {
   private ws: WebSocket | undefined;
-  private socket: Socket | undefined;
-  private corkedSocket: Socket | undefined;
   payloadBytes = 0;
   private wire = 0;
   constructor(
@@ -47,8 +34,6 @@ export class WsTransport implements Transport {
     private readonly deflate: boolean,
     private readonly timeoutMs: number,
     private readonly ev: TransportEvents,
-    /** One write per tick (a browser's queued frames), or one per frame as `ws` writes alone (--write-per-frame). */
-    private readonly writePerTick = true,
   ) {}
 
   get open(): boolean {
@@ -56,11 +41,7 @@ export class WsTransport implements Transport {
   }
 
   start(host: string): void {
-    const ws = new WebSocket(this.url, 'xmpp', {
-      perMessageDeflate: this.deflate,
-      handshakeTimeout: this.timeoutMs,
-      createConnection: ((opts: NetConnectOpts) => (this.socket = createConnection(opts))) as typeof createConnection,
-    });
+    const ws = new WebSocket(this.url, 'xmpp', { perMessageDeflate: this.deflate, handshakeTimeout: this.timeoutMs });
     this.ws = ws;
     ws.on('open', () => {
       this.ev.onOpen?.();
@@ -84,18 +65,7 @@ export class WsTransport implements Transport {
   }
 
   send(s: string): void {
-    if (this.ws?.readyState !== WebSocket.OPEN) return;
-    if (this.writePerTick && this.socket && !this.corkedSocket) {
-      this.corkedSocket = this.socket;
-      this.socket.cork();
-      if (corked.push(this) === 1) process.nextTick(uncorkAll);
-    }
-    this.ws.send(s);
-  }
-
-  uncork(): void {
-    this.corkedSocket?.uncork();
-    this.corkedSocket = undefined;
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(s);
   }
 
   wireBytes(): number {

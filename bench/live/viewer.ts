@@ -116,13 +116,7 @@ export class Viewer {
     const t =
       this.options.transport === 'bosh'
         ? new BoshTransport(this.endpoint.boshUrl, this.options.joinTimeoutMs, events)
-        : new WsTransport(
-            this.endpoint.wsUrl,
-            this.options.deflate,
-            this.options.joinTimeoutMs,
-            events,
-            !this.options.writePerFrame,
-          );
+        : new WsTransport(this.endpoint.wsUrl, this.options.deflate, this.options.joinTimeoutMs, events);
     this.transport = t;
     // payload bytes are tallied as they arrive, through a wrapper around onStanza
     const onStanza = events.onStanza;
