@@ -127,7 +127,7 @@ export async function runMamQuery(
   // Results always use urn:xmpp:mam:2, x-search included, so clients handle both alike (as livechat does).
   const heads = resultHeads(iq.attrs.from!, q.queryid, opts.archiveJid);
   const view = { showRealJid: access.showRealJids, personal: opts.personal };
-  for (const item of items) send(buildResult(heads, item, opts.archiveJid, view));
+  for (const item of items) send(buildResult(heads, item, view));
   return buildFinPayload(result);
 }
 

@@ -108,15 +108,11 @@ export function resultHeads(to: string, queryid: string | undefined, archiveJid:
 
 /**
  * One result message, <message to from><result queryid id><forwarded><delay/><message/></forwarded></result></message>,
- * as a prepared stanza for the requester's session (text, or bytes around the shared <forwarded/>).
+ * as a prepared stanza for the requester's session (text, or bytes around the shared <forwarded/>). The archive is
+ * the heads' `from`.
  */
-export function buildResult(
-  heads: ResultHeads,
-  item: ArchivedMessage,
-  archiveJid: string,
-  opts: ResultOptions,
-): MamResult {
-  return new MamResult(heads, resultId(), item.id, forwarded(item, archiveJid, opts));
+export function buildResult(heads: ResultHeads, item: ArchivedMessage, opts: ResultOptions): MamResult {
+  return new MamResult(heads, resultId(), item.id, forwarded(item, heads.from, opts));
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */
