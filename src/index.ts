@@ -181,17 +181,21 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installLegacySession(iq, c2sFeatures.postAuth);
   if (config.streamManagement.enabled) c2sFeatures.postAuth.add(streamManagementFeature);
   installCarbons(iq, disco, router);
+  const isAnonymous = (bare: string): boolean => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`);
   const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
     log,
     provider: options.avatarProvider,
     isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    isAnonymous,
   });
   const vcards = installVcard(iq, disco, {
     dataDir: config.dataDir,
     domain: config.domain,
-    // Anonymous viewers have no stored vCard: answer with their computed avatar (seeded by their JID).
-    fallback: (bare) =>
-      config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`) ? avatars.forSeed(bare)?.vcard : undefined,
+    // Anonymous viewers have no stored vCard: answer with their computed avatar, the one their occupants show.
+    fallback: (bare) => {
+      const seed = avatars.anonymousSeed(bare);
+      return seed === undefined ? undefined : avatars.forSeed(seed)?.vcard;
+    },
   });
   const offline = installOffline(router, disco, { dataDir: config.dataDir, domain: config.domain, log });
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
@@ -238,7 +242,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     onCreateRoom: options.onCreateRoom,
     mayJoin: options.mayJoinRoom,
     avatars,
-    isAnonymous: (bare) => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`),
+    isAnonymous,
   });
   disco.addItem(muc.domain, 'Chatrooms');
   const botConfig = validateBot(config.modules.bot, 'bot', {

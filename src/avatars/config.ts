@@ -5,7 +5,10 @@ import { SET_NAMES, type SetName } from './art.js';
 export interface AvatarsConfig {
   /** Which drawn set occupants get, or `none` for no computed avatars (empty vCards as before). */
   set: SetName | 'none';
-  /** What an occupant's avatar is derived from: its XEP-0421 occupant-id (stable across nick changes) or its nick. */
+  /**
+   * What an occupant's avatar is derived from: its XEP-0421 occupant-id (stable across nick changes; an anonymous
+   * viewer of this server: its address, as its own vCard's picture) or its nick.
+   */
   seed: 'occupant-id' | 'nick';
   /** URL path the PNGs are served under: `<httpPath>/<sha1>.png`. */
   httpPath: string;

@@ -81,6 +81,8 @@ export interface AvatarServiceOptions {
   provider?: AvatarProvider;
   /** Which bare JIDs are the application's users, whose avatars the provider supplies. */
   isAccount?: (bareJid: string) => boolean;
+  /** Which bare JIDs are this server's anonymous sessions (SASL ANONYMOUS viewers). */
+  isAnonymous?: (bareJid: string) => boolean;
 }
 
 /** The XEP-0153 photo hash: SHA-1 of the image, lower-case hex. */
@@ -257,6 +259,16 @@ export class AvatarService {
   }
   isAccount(bareJid: string): boolean {
     return this.opts.isAccount?.(bareJid) ?? false;
+  }
+
+  /**
+   * The seed of the picture an anonymous viewer of this server shows everywhere: its own vCard and, in every room,
+   * its occupant (unless the rooms are seeded by nick). Clients show a user its own vCard's picture for itself in a
+   * room (ConverseJS does), so a room avatar seeded otherwise would show the viewer one picture of itself and
+   * everyone else another, and cost two drawings per viewer instead of one. Undefined for anyone else.
+   */
+  anonymousSeed(bareJid: string): string | undefined {
+    return this.opts.isAnonymous?.(bareJid) ? bareJid : undefined;
   }
 
   /** The one bot avatar. */

@@ -158,6 +158,25 @@ t('an anonymous viewer asking its own vCard gets a PHOTO', async (ctx) => {
   assert.ok(v.png.length > 0 && v.png.length <= 1536);
 });
 
+t('an anonymous viewer sees itself with the picture the room shows of it, drawn once', async (ctx) => {
+  // ConverseJS shows a user its own vCard's picture for its own occupant and messages, and everyone else the one
+  // of room/nick: both must be the same picture, in every room the viewer is in.
+  const viewer = await anon(ctx);
+  const other = await anon(ctx);
+  const drawnBefore = ctx.srv.server.avatars.renders;
+  const own = await vcardOf(viewer, viewer.jid.split('/')[0]);
+  const hash = hashIn(await join(viewer, 'show5', 'Eve'));
+  assert.is(sha1(own.png), hash, "the own vCard's PHOTO is the picture the room announces");
+  await join(other, 'show5', 'Frank');
+  const seen = await other.waitFor((s) => s.is('presence') && s.attrs.from === 'show5@room.localhost/Eve', T);
+  assert.is(hashIn(seen), hash, 'others see the same hash');
+  const asked = await vcardOf(other, 'show5@room.localhost/Eve');
+  assert.ok(asked.png.equals(own.png), 'and get the same bytes from room/nick');
+  assert.is(hashIn(await join(viewer, 'show6', 'Eve')), hash, 'the same picture in another room');
+  // The viewer's picture and the other viewer's own one: nothing drawn twice.
+  assert.is(ctx.srv.server.avatars.renders - drawnBefore, 2, 'one drawing per viewer');
+});
+
 t('the same occupant gets the same avatar after a nick change (seed: occupant-id)', async (ctx) => {
   const a = await anon(ctx);
   const before = hashIn(await join(a, 'show3', 'Dave'));

@@ -48,7 +48,8 @@ export function install({ hooks, avatars }: FeatureContext): void {
     }
     return undefined;
   };
-  const seedOf = (occ: Occupant) => (service.config.seed === 'nick' ? occ.nick : occ.occupantId);
+  const seedOf = (occ: Occupant) =>
+    service.config.seed === 'nick' ? occ.nick : (service.anonymousSeed(occ.bareJid) ?? occ.occupantId);
   const avatarFor = (room: Room, occ: Occupant): Avatar | undefined =>
     specialAvatar(room, occ) ?? service.forSeed(seedOf(occ));
   // Presences only need the hash: an idle occupant's PNG is kept only a little while (the service's fresh cache).
