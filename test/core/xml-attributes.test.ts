@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { XmlStreamParser } from '../../src/xmpp/xml-stream.js';
-import type { Element } from '../../src/xmpp/xml.js';
+import { el, type Element } from '../../src/xmpp/xml.js';
 
 function parseFramed(text: string): Element[] {
   const out: Element[] = [];
@@ -41,6 +41,15 @@ test('a repeated attribute is still a stream error (not-well-formed)', () => {
     assert.ok(err, `<message ${dup}/> was accepted`);
     assert.is((err as { condition?: string }).condition, 'not-well-formed', String(err));
   }
+});
+
+test('el() leaves out undefined and null attributes, writes numbers as text, and escapes values once', () => {
+  const e = el('iq', { type: 'result', id: 7, to: undefined, from: null, note: 'a<b & "c"' }, el('query', {}), false);
+  assert.equal(Object.keys(e.attrs), ['type', 'id', 'note']);
+  assert.is(e.toString(), '<iq type="result" id="7" note="a&lt;b &amp; &quot;c&quot;"><query/></iq>');
+  const plain = el('presence');
+  assert.equal(plain.attrs, {}, 'no attributes given, none set');
+  assert.is(plain.toString(), '<presence/>');
 });
 
 test.run();
