@@ -3,7 +3,7 @@
 // PNG with its SHA-1 (the XEP-0153 photo hash) and its vCard (XEP-0054), serialized once and reused for every
 // answer. Computed avatars are made on first use and kept in an LRU; nothing is generated at start-up except the
 // parts' masks.
-import { createHash } from 'node:crypto';
+import { digest } from '../digest.js';
 import type { LRUCache } from 'lru-cache';
 import { boundedLru } from '../bounded-lru.js';
 import { PreparedStanza, PreSerializedElement } from '../xmpp/prepared.js';
@@ -87,7 +87,7 @@ export interface AvatarServiceOptions {
 
 /** The XEP-0153 photo hash: SHA-1 of the image, lower-case hex. */
 function photoHash(png: Buffer): string {
-  return createHash('sha1').update(png).digest('hex');
+  return digest('sha1', png, 'hex');
 }
 
 export function makeAvatar(png: Buffer): Avatar {

@@ -3,7 +3,7 @@
 // (presence-publisher.ts), messages (room-messages.ts), iqs (room-iq.ts), roles, affiliations and destruction
 // (room-admin.ts). Everything optional (passwords, members-only, history, subject, moderation…) lives in one file
 // per feature under ./features, hooking the typed events of events.ts.
-import { createHash } from 'node:crypto';
+import { digest } from '../digest.js';
 import { Element, el } from '../xmpp/xml.js';
 import { ownCopy, parseJid, type JID } from '../xmpp/jid.js';
 import { StanzaError, errorElement, errorReply } from '../xmpp/errors.js';
@@ -283,14 +283,7 @@ export class Room {
 /** XEP-0421: a stable, opaque id per real bare JID and room that reveals nothing about the JID. */
 export function occupantId(salt: string, roomJid: string, bare: string): string {
   if (salt.startsWith(PROSODY_SALT_PREFIX)) return prosodyOccupantId(salt.slice(PROSODY_SALT_PREFIX.length), bare);
-  const id = createHash('sha256')
-    .update(salt)
-    .update('\0')
-    .update(roomJid)
-    .update('\0')
-    .update(bare)
-    .digest('base64url')
-    .slice(0, 22);
+  const id = digest('sha256', `${salt}\0${roomJid}\0${bare}`, 'base64url').slice(0, 22);
   // Kept by the occupant for as long as it stays: its own 22 characters, not a view of the 43-character digest.
   return ownCopy(id);
 }

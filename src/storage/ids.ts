@@ -1,11 +1,8 @@
 // Archive ids: `<seq in base 36>-<10 chars of SHA-256(room salt, seq)>`. The position is readable, so an id
 // resolves to its segment without any lookup table; the keyed suffix makes ids unguessable and lets a
 // forged or stale id (e.g. from a deleted and recreated room, which gets a new salt) be rejected at once.
-import * as crypto from 'node:crypto';
-import { createHash, randomBytes } from 'node:crypto';
-
-// One-shot hashing (Node >= 20.12) avoids a Hash object per id; older 20.x falls back to createHash.
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'base64url') => string }).hash;
+import { randomBytes } from 'node:crypto';
+import { digest } from '../digest.js';
 
 const ID_RE = /^([0-9a-z]{1,11})-([A-Za-z0-9_-]{10})$/;
 
@@ -18,8 +15,7 @@ function mac(salt: Buffer, seq: number): string {
   const buf = Buffer.allocUnsafe(salt.length + 8);
   salt.copy(buf, 0);
   buf.writeDoubleLE(seq, salt.length);
-  if (oneShot) return oneShot('sha256', buf, 'base64url').slice(0, 10);
-  return createHash('sha256').update(buf).digest('base64url').slice(0, 10);
+  return digest('sha256', buf, 'base64url').slice(0, 10);
 }
 
 export function idFor(salt: Buffer, seq: number): string {

@@ -10,7 +10,7 @@
 // plain ban (outcast) of an anonymous occupant also bans its address from the room for that long (livechat bans it
 // from the whole service until its Prosody restarts), or for the ban's own time when it is temporary (see
 // temporary-ban.ts); that address is logged at info level, as livechat logs it.
-import { createHash } from 'node:crypto';
+import { digest } from '../../digest.js';
 import { StanzaError } from '../../xmpp/errors.js';
 import { el } from '../../xmpp/xml.js';
 import type { Room } from '../room.js';
@@ -42,12 +42,7 @@ function banned(room: Room, key: string): boolean {
 }
 
 function addressKey(room: Room, address: string): string {
-  return createHash('sha256')
-    .update(room.occupantIdSalt)
-    .update('\0ip\0')
-    .update(address)
-    .digest('base64url')
-    .slice(0, 22);
+  return digest('sha256', `${room.occupantIdSalt}\0ip\0${address}`, 'base64url').slice(0, 22);
 }
 
 /** The key of an anonymous local session's address, or undefined. */
