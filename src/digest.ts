@@ -1,6 +1,6 @@
-// Hashing a small input in one call. crypto.hash (Node >= 20.12) makes no Hash object and keeps no per-call OpenSSL
-// context, which createHash().update().digest() does every time; the join path hashes a few times per viewer
-// (occupant id, address key, avatar hash). Older Node 20 falls back to createHash.
+// Hashing a small input in one call. crypto.hash (Node >= 20.12) builds no Hash object (a stream) and crosses into
+// OpenSSL once, where createHash().update().digest() does both every time; the join path hashes a few times per
+// viewer (occupant id, address key, avatar hash). Older Node 20 falls back to createHash.
 import * as crypto from 'node:crypto';
 
 type Encoding = 'hex' | 'base64' | 'base64url';
