@@ -181,11 +181,13 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   installLegacySession(iq, c2sFeatures.postAuth);
   if (config.streamManagement.enabled) c2sFeatures.postAuth.add(streamManagementFeature);
   installCarbons(iq, disco, router);
+  // Whose account this server holds, and which addresses are its anonymous sessions (avatars, vCards, MAM, MUC).
+  const isAccount = (bare: string): boolean => bare.endsWith(`@${config.domain}`);
   const isAnonymous = (bare: string): boolean => !!config.anonymousHost && bare.endsWith(`@${config.anonymousHost}`);
   const avatars = new AvatarService(validateAvatars(config.modules.avatars, 'avatars'), {
     log,
     provider: options.avatarProvider,
-    isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    isAccount,
     isAnonymous,
   });
   const vcards = installVcard(iq, disco, {
@@ -213,7 +215,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   });
   const personalMam = installPersonalMam(iq, disco, router, archive, {
     dataDir: config.dataDir,
-    isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    isAccount,
     maxPage: archive.config.maxPage,
     log,
   });
@@ -238,7 +240,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     mam: archiveBridge,
     observeFanout: (s, n) => metrics.fanout(s, n),
     isServerAdmin: (bare) => config.admins.includes(bare),
-    isAccount: (bare) => bare.endsWith(`@${config.domain}`),
+    isAccount,
     onCreateRoom: options.onCreateRoom,
     mayJoin: options.mayJoinRoom,
     avatars,
