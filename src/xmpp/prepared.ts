@@ -179,11 +179,11 @@ export class PreparedStanza implements Prepared {
 
   tailBytes(): Buffer {
     if (this.tailUtf8) return this.tailUtf8;
-    const bytes = Buffer.from(this.tail || this.tailText());
-    // A compacted stanza lives as long as its occupant: its bytes are made per use, because a small Buffer is a
-    // slice of Node's shared 8 KB pool and would keep the whole slab (and the frames around it) alive.
-    if (this.tree) this.tailUtf8 = bytes;
-    return bytes;
+    // A compacted stanza lives as long as its occupant and is copied into every later joiner's roster: its bytes are
+    // encoded once into a buffer of their own (a pooled slice would keep its whole 8 KB slab alive for as long).
+    const text = this.tail || this.tailText();
+    this.tailUtf8 = this.tree ? Buffer.from(text) : ownBytes(text);
+    return this.tailUtf8;
   }
 
   /** Serialization for a server-to-server stream (jabber:server). */
@@ -192,8 +192,8 @@ export class PreparedStanza implements Prepared {
   }
 
   /**
-   * Keeps only the bytes, dropping the tree (for stanzas cached per occupant: a presence's tree is ~2 KB of heap,
-   * its bytes a few hundred).
+   * Keeps only the serialization, dropping the tree (for stanzas cached per occupant: a presence's tree is ~2 KB of
+   * heap, its text a few hundred bytes; its UTF-8 bytes follow on the first send through a byte path).
    */
   compact(): this {
     this.tailText();

@@ -1,6 +1,6 @@
 // The fan-out's shared pieces: a prepared stanza escapes each recipient's JID in its `to` (a resource may hold any
 // character), a WebSocket's held frames leave as one write of whole frames, and sockets corked during one tick are all uncorked together at its end with every byte delivered;
-// busy sockets held for the coalescing window share one timer.
+// busy sockets held for the coalescing window share one timer; an occupant's cached presence is encoded once.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Socket } from 'node:net';
@@ -59,6 +59,23 @@ test("an answer made with withId carries the request's id, escaped, in every for
   assert.is(one.element.attrs.id, id);
   assert.is(base.element.attrs.id, undefined, "the base stanza's tree is not changed");
   assert.is(two.forClient(to).replace('id="2"', `id="${'a&amp;b&quot;c&apos;&lt;d&gt;é'}"`), text);
+});
+
+test("an occupant's cached presence is encoded once for all later joiners, into a buffer of its own", () => {
+  const p = new PreparedStanza(
+    el('presence', { from: 'r@muc.localhost/Zoé & co' }, el('x', { xmlns: 'http://jabber.org/protocol/muc#user' })),
+    true,
+  ).compact();
+  const to = Buffer.from('v@anon.localhost/1');
+  const first = p.tailBytes();
+  // What a joiner receives through the byte path is the text path's stanza.
+  assert.is(Buffer.concat([p.clientHeadBytes(), to, first]).toString(), p.forClient('v@anon.localhost/1'));
+  // The next joiner copies the same bytes: not encoded again per recipient (a roster of 100 presences per join).
+  assert.is(p.tailBytes(), first, 'the tail was encoded again for a second recipient');
+  // Kept for as long as the occupant stays, so not a slice of Node's shared pool (which would pin a whole slab).
+  assert.is(first.byteOffset, 0);
+  assert.is(first.buffer.byteLength, first.length, 'the kept bytes share an allocation with other buffers');
+  assert.is(p.element.attrs.from, 'r@muc.localhost/Zoé & co', 'the tree is rebuilt from the text on demand');
 });
 
 /** `n` loopback TCP connections: the server's sockets, the clients, what each client has read so far. */
