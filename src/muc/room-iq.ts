@@ -6,6 +6,7 @@ import { StanzaError } from '../xmpp/errors.js';
 import type { Occupant } from './occupant.js';
 import { MUC_NS } from './types.js';
 import type { Room } from './room.js';
+import { bareString } from '../xmpp/jid.js';
 
 export interface RoomIqContext {
   room: Room;
@@ -109,9 +110,7 @@ export class RoomIq {
     this.pendingIq.delete(stanza.attrs.id!);
     const target = this.room.occupants.get(pending.to);
     const fromNick =
-      target && target.bareJid === from.bare().toString()
-        ? this.room.nickJid(target.nick)
-        : this.room.nickJid(pending.to);
+      target && target.bareJid === bareString(from) ? this.room.nickJid(target.nick) : this.room.nickJid(pending.to);
     const reply = el(
       'iq',
       { type: stanza.attrs.type, id: pending.id, from: fromNick, to: pending.from },

@@ -1,7 +1,7 @@
 // Who is in the room: joins (with multi-session nicks), presence updates, nick changes, probes and leaves. Every
 // presence these send goes through the room's PresencePublisher.
 import { el, type Element } from '../xmpp/xml.js';
-import { ownCopy, type JID } from '../xmpp/jid.js';
+import { ownCopy, type JID, bareString } from '../xmpp/jid.js';
 import { StanzaError } from '../xmpp/errors.js';
 import { Occupant, type OccupantSession } from './occupant.js';
 import { leavePayload, mucUserX, storedPresence } from './presence.js';
@@ -76,7 +76,7 @@ export class RoomOccupants {
     // Kept for the occupant's life: a local session's own strings rather than new ones per occupant.
     const local = this.room.router.sessionFor(from.toString());
     const full = local?.fullJid ?? from.toString();
-    const bare = local?.bareJid ?? from.bare().toString();
+    const bare = local?.bareJid ?? bareString(from);
     try {
       this.validateNick(nick);
     } catch (err) {

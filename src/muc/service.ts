@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Element } from '../xmpp/xml.js';
 import { el } from '../xmpp/xml.js';
 import { PreSerializedElement } from '../xmpp/prepared.js';
-import { parseJid, type JID } from '../xmpp/jid.js';
+import { parseJid, type JID, bareString } from '../xmpp/jid.js';
 import { StanzaError, errorReply } from '../xmpp/errors.js';
 import type { Component, LocalSession } from '../xmpp/session-types.js';
 import type { Router } from '../xmpp/router.js';
@@ -297,7 +297,7 @@ export class MucService implements Component {
         stanza.name === 'presence' &&
         !stanza.attrs.type &&
         !room.occupantOf(from.toString()) &&
-        !this.deps.mayJoin(room.jid, from.bare().toString())
+        !this.deps.mayJoin(room.jid, bareString(from))
       ) {
         this.bounce(stanza, new StanzaError('not-allowed', 'This chat room is closed', 'cancel'));
         return;
@@ -328,7 +328,7 @@ export class MucService implements Component {
   }
 
   private create(lp: string, stanza: Element, from: JID, to: JID): void {
-    const creator = from.bare().toString();
+    const creator = bareString(from);
     const roomJid = `${lp}@${this.domain}`;
     const policy = this.config.creation;
     if (policy === 'accounts' && !(this.deps.isAccount?.(creator) ?? false) && !this.deps.isServerAdmin?.(creator)) {

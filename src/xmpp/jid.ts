@@ -67,6 +67,24 @@ export function jidOf(local: string | null | undefined, domain: string, resource
   return makeJid(local ?? null, domain, resource ?? null);
 }
 
+/** Bare forms of long-lived JIDs (a bound session's), each made once and frozen like the JID it comes from. */
+const bares = new WeakMap<JID, JID>();
+
+/**
+ * `j.bare()` without a new JID per call: @xmpp/jid scans the local part for XEP-0106 escapes again on every
+ * construction, and a session's stanzas to its own account (roster, vCard, answers to pings) each needed one.
+ */
+export function bareOf(j: JID): JID {
+  if (!j.resource) return j;
+  let b = bares.get(j);
+  if (b === undefined) {
+    b = Object.freeze(j.bare());
+    bares.set(j, b);
+  }
+  return b;
+}
+
+/** `j.bare().toString()` without making the bare JID. */
 export function bareString(j: JID): string {
   return j.local ? `${j.local}@${j.domain}` : j.domain;
 }

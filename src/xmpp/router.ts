@@ -2,7 +2,7 @@
 // Delivery rules follow RFC 6121 §8.5 (local user, full or bare JID; no such user; server itself).
 import { el, type Element } from './xml.js';
 import { NS } from './namespaces.js';
-import { parseJid, bareString } from './jid.js';
+import { parseJid, bareOf, bareString } from './jid.js';
 import type { JID } from './jid.js';
 import { StanzaError, errorReply } from './errors.js';
 import type { Component, LocalSession, RemoteRoute } from './session-types.js';
@@ -144,7 +144,7 @@ export class Router {
     // viewer that outlives the viewer. Presence goes to each address about once (joins, leaves): not memoized.
     const to =
       origin && stanza.attrs.to === origin.bareJid
-        ? origin.jid.bare()
+        ? bareOf(origin.jid)
         : parseJid(stanza.attrs.to, stanza.name !== 'presence');
     if (!to) {
       this.bounce(stanza, new StanzaError('jid-malformed'), origin);

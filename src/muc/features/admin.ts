@@ -3,7 +3,7 @@
 // is granted and revoked by admins and owners; a room keeps at least one owner.
 import { StanzaError } from '../../xmpp/errors.js';
 import { el, type Element } from '../../xmpp/xml.js';
-import { parseJid } from '../../xmpp/jid.js';
+import { parseJid, bareString } from '../../xmpp/jid.js';
 import type { Room, RoomIqContext } from '../room.js';
 import { AFFILIATIONS, AFF_RANK, MUC_NS, ROLES, type Affiliation, type Role } from '../types.js';
 import type { FeatureContext } from './util.js';
@@ -36,14 +36,14 @@ function setAffiliation(ctx: RoomIqContext, item: Element): void {
   if (item.attrs.jid) {
     const j = parseJid(item.attrs.jid);
     if (!j) throw new StanzaError('jid-malformed', undefined, 'modify');
-    bare = j.bare().toString();
+    bare = bareString(j);
   } else if (item.attrs.nick) {
     // Some clients name the occupant by nick only (Prosody issue 1224).
     bare = room.occupants.get(item.attrs.nick)?.bareJid;
     if (!bare) throw new StanzaError('item-not-found', undefined, 'cancel');
   }
   if (!bare) throw new StanzaError('bad-request', undefined, 'modify');
-  const actorBare = from.bare().toString();
+  const actorBare = bareString(from);
   const actorAff = room.affiliationOf(actorBare);
   const targetAff = room.affiliationOf(bare);
   if (actorAff === 'owner') {
@@ -94,7 +94,7 @@ export function install({ iq }: FeatureContext): void {
     if (wantAff && !wantRole) {
       if (!AFFILIATIONS.includes(wantAff) || wantAff === 'none')
         throw new StanzaError('bad-request', undefined, 'modify');
-      if (!canReadAffiliations(room, from.bare().toString())) throw new StanzaError('forbidden', undefined, 'auth');
+      if (!canReadAffiliations(room, bareString(from))) throw new StanzaError('forbidden', undefined, 'auth');
       for (const [jid, entry] of room.affiliations) {
         if (entry.affiliation !== wantAff) continue;
         const until = wantAff === 'outcast' ? banExpiry(room, jid) : undefined;

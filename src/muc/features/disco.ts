@@ -5,13 +5,14 @@ import { el } from '../../xmpp/xml.js';
 import { buildForm, type FormField } from '../forms.js';
 import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
+import { bareString } from '../../xmpp/jid.js';
 
 export function install({ hooks, iq }: FeatureContext): void {
   iq.register('query', MUC_NS.DISCO_INFO, 'get', ({ room, payload, from }) => {
     const node = payload.attrs.node;
     if (node === 'x-roomuser-item') {
       const q = el('query', { xmlns: MUC_NS.DISCO_INFO, node });
-      const nick = room.affiliations.get(from.bare().toString())?.nick;
+      const nick = room.affiliations.get(bareString(from))?.nick;
       if (nick) q.append(el('identity', { category: 'conference', name: nick, type: 'text' }));
       return q;
     }

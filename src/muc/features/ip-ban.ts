@@ -17,6 +17,7 @@ import type { Room } from '../room.js';
 import { AFF_RANK } from '../types.js';
 import type { FeatureContext } from './util.js';
 import { requestedExpiry } from './temporary-ban.js';
+import { bareString } from '../../xmpp/jid.js';
 
 export const IP_BAN_NS = 'urn:livechat-xmpp:muc-ip-ban:0';
 
@@ -60,7 +61,7 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
   /** Room → anonymous occupant's bare JID → its address and key, kept from its join (it is gone when the ban lands). */
   const seen = new WeakMap<Room, Map<string, { key: string; nick: string; address: string }>>();
   iq.register('ban-ip', IP_BAN_NS, 'set', ({ room, payload, from, occupant }) => {
-    requireAdmin(room, from.bare().toString());
+    requireAdmin(room, bareString(from));
     const target = room.occupants.get(payload.attrs.nick ?? '');
     if (!target) throw new StanzaError('item-not-found', undefined, 'cancel');
     const key = anonymousKey(room, target.primary.full);
@@ -85,7 +86,7 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
   });
 
   iq.register('ip-bans', IP_BAN_NS, 'get', ({ room, from }) => {
-    requireAdmin(room, from.bare().toString());
+    requireAdmin(room, bareString(from));
     const out = el('ip-bans', { xmlns: IP_BAN_NS });
     for (const [id, b] of Object.entries(bansOf(room))) {
       if (b.until !== undefined && b.until <= Date.now()) continue;
@@ -97,7 +98,7 @@ export function install({ hooks, iq, config, log }: FeatureContext): void {
   });
 
   iq.register('unban-ip', IP_BAN_NS, 'set', ({ room, from, payload }) => {
-    requireAdmin(room, from.bare().toString());
+    requireAdmin(room, bareString(from));
     const bans = bansOf(room);
     const id = payload.attrs.id ?? '';
     if (!bans[id]) throw new StanzaError('item-not-found', undefined, 'cancel');

@@ -7,6 +7,7 @@ import { AFF_RANK } from '../types.js';
 import type { FeatureContext } from './util.js';
 import { boolField, submitBool } from './util.js';
 import { MAM_NS, MAM_ROOM_FEATURES, MAM_SEARCH_NS } from '../../xmpp/mam-namespaces.js';
+import { bareString } from '../../xmpp/jid.js';
 
 export interface MucMamRequest {
   room: Room;
@@ -24,7 +25,7 @@ export interface MucMamHandler {
 
 function mayRead(room: Room, ctx: RoomIqContext): boolean {
   if (!room.config.membersOnly) return true;
-  return AFF_RANK[room.affiliationOf(ctx.from.bare().toString())] >= AFF_RANK.member;
+  return AFF_RANK[room.affiliationOf(bareString(ctx.from))] >= AFF_RANK.member;
 }
 
 export function install({ hooks, iq, mam }: FeatureContext): void {

@@ -6,6 +6,7 @@ import { buildForm, formType, readForm, type FormField } from '../forms.js';
 import type { ConfigSubmittedEvent, Room } from '../room.js';
 import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
+import { bareString } from '../../xmpp/jid.js';
 
 function requireOwner(room: Room, bare: string): void {
   if (room.affiliationOf(bare) !== 'owner')
@@ -14,7 +15,7 @@ function requireOwner(room: Room, bare: string): void {
 
 export function install({ hooks, iq }: FeatureContext): void {
   iq.register('query', MUC_NS.OWNER, 'get', ({ room, from }) => {
-    requireOwner(room, from.bare().toString());
+    requireOwner(room, bareString(from));
     const fields: FormField[] = [];
     hooks.fire('config-form', { room, fields, actor: from.toString() });
     return el(
@@ -31,7 +32,7 @@ export function install({ hooks, iq }: FeatureContext): void {
   });
 
   iq.register('query', MUC_NS.OWNER, 'set', ({ room, from, payload, reply }) => {
-    requireOwner(room, from.bare().toString());
+    requireOwner(room, bareString(from));
     const destroy = payload.getChild('destroy');
     if (destroy) {
       const alt = destroy.attrs.jid;

@@ -11,6 +11,7 @@ import { asBool, buildForm, formType, readForm, type FormField } from '../forms.
 import type { Room } from '../room.js';
 import { MUC_NS } from '../types.js';
 import type { FeatureContext } from './util.js';
+import { bareString } from '../../xmpp/jid.js';
 
 export const POLL_NS = 'http://jabber.org/protocol/muc#x-poll';
 export const POLL_MESSAGE_NS = 'http://jabber.org/protocol/muc#x-poll-message';
@@ -245,7 +246,7 @@ function scheduleEnd(room: Room, p: Poll): void {
 
 export function install({ hooks, iq }: FeatureContext): void {
   iq.register('query', POLL_NS, 'get', ({ room, from }) => {
-    requireOwnerOrAdmin(room, from.bare().toString());
+    requireOwnerOrAdmin(room, bareString(from));
     return el(
       'query',
       { xmlns: POLL_NS },
@@ -261,7 +262,7 @@ export function install({ hooks, iq }: FeatureContext): void {
 
   iq.register('query', POLL_NS, 'set', ({ room, from, payload, occupant }) => {
     if (!occupant) throw new StanzaError('forbidden', undefined, 'auth');
-    requireOwnerOrAdmin(room, from.bare().toString());
+    requireOwnerOrAdmin(room, bareString(from));
     const x = payload.getChild('x', MUC_NS.DATA);
     if (!x) throw new StanzaError('bad-request', undefined, 'modify');
     const fields = readForm(x);

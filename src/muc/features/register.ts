@@ -10,6 +10,7 @@ import { buildForm, formType, readForm, type FormField } from '../forms.js';
 import type { Room, RoomIqContext } from '../room.js';
 import { MUC_NS, type Affiliation } from '../types.js';
 import type { FeatureContext } from './util.js';
+import { bareString } from '../../xmpp/jid.js';
 
 const NICK_FIELD = 'muc#register_roomnick';
 
@@ -50,7 +51,7 @@ function unregister(room: Room, bare: string, aff: Affiliation): void {
 }
 
 function register({ room, payload, from }: RoomIqContext): void {
-  const bare = from.bare().toString();
+  const bare = bareString(from);
   const aff = registrant(room, bare);
   if (payload.getChild('remove')) {
     unregister(room, bare, aff);
@@ -81,7 +82,7 @@ function register({ room, payload, from }: RoomIqContext): void {
 
 export function install({ hooks, iq }: FeatureContext): void {
   iq.register('query', MUC_NS.REGISTER, 'get', ({ room, from }) => {
-    const bare = from.bare().toString();
+    const bare = bareString(from);
     registrant(room, bare);
     const nick = room.affiliations.get(bare)?.nick;
     // XEP-0077 §3.1: a registered user gets <registered/> with the current values, and may submit again to change them.

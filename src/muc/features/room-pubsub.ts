@@ -5,7 +5,7 @@
 // subscriptions do not survive a restart, clients subscribe again when they open the app.
 import { randomUUID } from 'node:crypto';
 import { StanzaError } from '../../xmpp/errors.js';
-import { parseJid } from '../../xmpp/jid.js';
+import { parseJid, bareString, type JID } from '../../xmpp/jid.js';
 import { cloneElement, el, type Element } from '../../xmpp/xml.js';
 import { parse } from 'ltx';
 import { newStanzaId } from '../archive.js';
@@ -110,7 +110,7 @@ function unsubscribeEverywhere(room: Room, bare: string): void {
 
 export function install({ hooks, iq }: FeatureContext): void {
   iq.register('pubsub', PUBSUB_NS, 'set', ({ room, from, payload }) => {
-    const bare = from.bare().toString();
+    const bare = bareString(from);
     requirePublisher(room, bare);
     const op = payload.getChildElements().find((c) => c.name !== 'publish-options');
     if (!op) throw new StanzaError('bad-request', undefined, 'modify');
@@ -142,7 +142,7 @@ export function install({ hooks, iq }: FeatureContext): void {
         const jid = op.attrs.jid ? parseJid(op.attrs.jid) : from;
         if (!jid) throw new StanzaError('jid-malformed', undefined, 'modify');
         // One may only subscribe oneself (XEP-0060 §6.1.3.1).
-        if (jid.bare().toString() !== bare) throw new StanzaError('bad-request', 'JIDs do not match', 'modify');
+        if (bareString(jid) !== bare) throw new StanzaError('bad-request', 'JIDs do not match', 'modify');
         if (!nodesOf(room)[node]) createNode(room, node);
         subsOf(room, node).add(jid.toString());
         return el(
@@ -153,7 +153,7 @@ export function install({ hooks, iq }: FeatureContext): void {
       }
       case 'unsubscribe': {
         const jid = op.attrs.jid ? parseJid(op.attrs.jid) : from;
-        if (!jid || jid.bare().toString() !== bare) throw new StanzaError('bad-request', 'JIDs do not match', 'modify');
+        if (!jid || bareString(jid) !== bare) throw new StanzaError('bad-request', 'JIDs do not match', 'modify');
         if (!subsOf(room, node).delete(jid.toString()))
           throw new StanzaError('unexpected-request', 'Not subscribed', 'cancel');
         return;
@@ -164,7 +164,7 @@ export function install({ hooks, iq }: FeatureContext): void {
   });
 
   iq.register('pubsub', PUBSUB_NS, 'get', ({ room, from, payload }) => {
-    requirePublisher(room, from.bare().toString());
+    requirePublisher(room, bareString(from));
     const op = payload.getChildElements()[0];
     if (op?.name !== 'items') throw new StanzaError('feature-not-implemented', undefined, 'cancel');
     const node = requireNodeName(op.attrs.node);
@@ -183,8 +183,8 @@ export function install({ hooks, iq }: FeatureContext): void {
   });
 
   // Nobody owns these nodes: configuration and deletion are not offered.
-  const noOwner = ({ room, from }: { room: Room; from: { bare(): { toString(): string } } }) => {
-    requirePublisher(room, from.bare().toString());
+  const noOwner = ({ room, from }: { room: Room; from: JID }) => {
+    requirePublisher(room, bareString(from));
     throw new StanzaError('forbidden', undefined, 'auth');
   };
   iq.register('pubsub', PUBSUB_OWNER, 'get', noOwner);
