@@ -1,7 +1,7 @@
 // A XEP-0313 result message as a prepared stanza (src/xmpp/prepared.ts): a session writes it as text, or as three runs
-// of bytes where its transport takes them (WebSocket): a small head made per result, the archived message's
+// of bytes where its transport takes them (WebSocket): a head made once per query, the archived message's id and
 // <forwarded/> encoded once per message and view and shared by every reader, and a constant end. Every viewer joining
-// a live asks for the same last page, so per reader only the head is new.
+// a live asks for the same last page, so a query's results cost its head and nothing per result.
 import { Element, escapeXML } from '../xmpp/xml.js';
 import { ownBytes, type Prepared } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
@@ -11,22 +11,29 @@ const SERVER_START = `<message xmlns="${NS.SERVER}"`;
 const END = '</result></message>';
 const END_BYTES = ownBytes(END);
 
-/** An archived message's `<forwarded/>` as a reader sees it: its tree, its text and, once a byte path asks, its bytes. */
+/**
+ * What follows a result's `id="`, the same for every reader of one archived message and view: its archive id, the end
+ * of the <result> start tag and the message's `<forwarded/>`. Kept as its tree, its text and, once a byte path asks,
+ * its bytes.
+ */
 export class ForwardedPart {
   private utf8: Buffer | null = null;
+  private text: string | undefined;
 
   /**
-   * `text`: the tree's serialization when already made. `keep`: the part is cached and shared (a room's archive), so
-   * its bytes are made once and kept with it.
+   * `forwarded`: the tree's serialization when already made. `keep`: the part is cached and shared (a room's archive),
+   * so its bytes are made once and kept with it.
    */
   constructor(
     readonly tree: Element,
-    private text: string | undefined,
+    /** The archived message's id (the result's `id`). */
+    readonly itemId: string,
+    private forwarded: string | undefined,
     private readonly keep: boolean,
   ) {}
 
   get xml(): string {
-    return (this.text ??= this.tree.toString());
+    return (this.text ??= escapeXML(this.itemId) + '">' + (this.forwarded ??= this.tree.toString()));
   }
 
   bytes(): Buffer {
@@ -37,14 +44,14 @@ export class ForwardedPart {
   }
 }
 
-/** The text around a result's two ids, the same for every result of one query: made once per query. */
+/**
+ * A result's start, the same for every result of one query (made once per query):
+ * `<message xmlns="jabber:client" to="…" from="…"><result xmlns="…" queryid="…" id="`. Result messages carry no id of
+ * their own, as Prosody's: nothing in XEP-0313 asks for one, and so no byte of a result is made per result.
+ */
 export class ResultHeads {
-  /** `<message xmlns="jabber:client" to="…" from="…" id="` */
   readonly head: string;
-  /** `"><result xmlns="…" queryid="…" id="` */
-  readonly mid: string;
   private headUtf8: Buffer | null = null;
-  private midUtf8: Buffer | null = null;
 
   constructor(
     /** The requester's full JID. */
@@ -54,20 +61,16 @@ export class ResultHeads {
     readonly queryid: string | undefined,
     readonly resultNs: string,
   ) {
-    this.head = `${CLIENT_START} to="${escapeXML(to)}" from="${escapeXML(from)}" id="`;
     const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
-    this.mid = `"><result xmlns="${escapeXML(resultNs)}"${q} id="`;
+    this.head = `${CLIENT_START} to="${escapeXML(to)}" from="${escapeXML(from)}"><result xmlns="${escapeXML(resultNs)}"${q} id="`;
   }
 
   headBytes(): Buffer {
     return (this.headUtf8 ??= Buffer.from(this.head));
   }
-  midBytes(): Buffer {
-    return (this.midUtf8 ??= Buffer.from(this.mid));
-  }
 }
 
-/** One result: <message to from id><result queryid id><forwarded/></result></message>, addressed to the requester. */
+/** One result: <message to from><result queryid id><forwarded/></result></message>, addressed to the requester. */
 export class MamResult implements Prepared {
   readonly name = 'message';
   /** An answer to the reader's own query: it does not wait for a busy room's coalescing window. */
@@ -75,11 +78,7 @@ export class MamResult implements Prepared {
 
   constructor(
     private readonly q: ResultHeads,
-    /** The result message's own id. */
-    readonly id: string,
-    /** The archive id of the message (the result's id). */
-    readonly itemId: string,
-    private readonly fwd: ForwardedPart,
+    private readonly part: ForwardedPart,
   ) {}
 
   /** The requester: a result is written for it only (the `to` the session passes is this one). */
@@ -87,9 +86,13 @@ export class MamResult implements Prepared {
     return this.q.to;
   }
 
+  /** The archive id of the message (the result's id). */
+  get itemId(): string {
+    return this.part.itemId;
+  }
+
   forClient(): string {
-    const q = this.q;
-    return q.head + this.id + q.mid + escapeXML(this.itemId) + '">' + this.fwd.xml + END;
+    return this.q.head + this.part.xml + END;
   }
 
   forServer(): string {
@@ -100,30 +103,19 @@ export class MamResult implements Prepared {
     const q = this.q;
     const attrs: Record<string, string> = { xmlns: q.resultNs };
     if (q.queryid !== undefined) attrs.queryid = q.queryid;
-    attrs.id = this.itemId;
-    const result = new Element('result', attrs).cnode(this.fwd.tree).up();
-    return new Element('message', { to: q.to, from: q.from, id: this.id }).cnode(result).up();
+    attrs.id = this.part.itemId;
+    const result = new Element('result', attrs).cnode(this.part.tree).up();
+    return new Element('message', { to: q.to, from: q.from }).cnode(result).up();
   }
 
-  /** This result's head: the query's shared head bytes with its two ids written in (a few hundred bytes, not kept). */
+  /** The query's head, shared by all its results. */
   spliceHead(): Buffer {
-    const q = this.q;
-    const head = q.headBytes();
-    const mid = q.midBytes();
-    const item = escapeXML(this.itemId);
-    const out = Buffer.allocUnsafe(head.length + this.id.length + mid.length + Buffer.byteLength(item) + 2);
-    head.copy(out, 0);
-    let at = head.length;
-    at += out.write(this.id, at, 'latin1');
-    mid.copy(out, at);
-    at += mid.length;
-    at += out.write(item, at);
-    out.write('">', at, 'latin1');
-    return out;
+    return this.q.headBytes();
   }
 
+  /** The archived message's id and <forwarded/>, shared by every reader of it in this view. */
   spliceMid(): Buffer {
-    return this.fwd.bytes();
+    return this.part.bytes();
   }
 
   spliceTail(): Buffer {

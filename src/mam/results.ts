@@ -1,5 +1,4 @@
 // Building XEP-0313 result messages (XEP-0297 forwarded + XEP-0203 delay), the <fin/> and archive metadata.
-import { randomBytes } from 'node:crypto';
 import { parse } from 'ltx';
 import { LRUCache } from 'lru-cache';
 import { Element, el } from '../xmpp/xml.js';
@@ -81,7 +80,7 @@ function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOption
       el('delay', { xmlns: NS.DELAY, stamp: formatDateTime(item.ts) }),
       opts.personal ? personalStanza(item) : archivedStanza(item, archiveJid, opts),
     );
-  if (opts.personal) return new ForwardedPart(build(), undefined, false);
+  if (opts.personal) return new ForwardedPart(build(), item.id, undefined, false);
   let hit = forwardedCache.get(item.id);
   if (!hit || hit.xml !== item.xml || hit.archiveJid !== archiveJid) {
     hit = { archiveJid, xml: item.xml };
@@ -91,15 +90,10 @@ function forwarded(item: ArchivedMessage, archiveJid: string, opts: ResultOption
   let part = hit[view];
   if (!part) {
     const tree = PreSerializedElement.wrap(build());
-    part = hit[view] = new ForwardedPart(tree, tree.xml, true);
+    part = hit[view] = new ForwardedPart(tree, item.id, tree.xml, true);
   }
   return part;
 }
-
-/** Result message ids: unique within the process and cheap (no random source per message). */
-const idPrefix = `${randomBytes(4).toString('hex')}-`;
-let idCounter = 0;
-const resultId = (): string => idPrefix + (++idCounter).toString(36);
 
 /** What every result of one query shares: the requester (`to`), the archive (`from`), the queryid. */
 export function resultHeads(to: string, queryid: string | undefined, archiveJid: string): ResultHeads {
@@ -112,7 +106,7 @@ export function resultHeads(to: string, queryid: string | undefined, archiveJid:
  * the heads' `from`.
  */
 export function buildResult(heads: ResultHeads, item: ArchivedMessage, opts: ResultOptions): MamResult {
-  return new MamResult(heads, resultId(), item.id, forwarded(item, heads.from, opts));
+  return new MamResult(heads, forwarded(item, heads.from, opts));
 }
 
 /** The RSM <set/> describing a page (XEP-0059 §2.6): first (with index when known), last, count. */
