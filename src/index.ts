@@ -34,7 +34,7 @@ import { installRoster } from './xmpp/handlers/roster.js';
 import { installCarbons } from './xmpp/handlers/carbons.js';
 import { installVcard } from './xmpp/handlers/vcard.js';
 import { installLegacySession } from './xmpp/handlers/legacy-session.js';
-import { createWebchatHandler, validateWebchat, webchatOptions } from './webchat/index.js';
+import { createWebchatHandler, validateWebchat, webchatCacheDir, webchatOptions } from './webchat/index.js';
 import { installOffline } from './xmpp/handlers/offline.js';
 import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/server.js';
 import { validateTcp } from './xmpp/tcp/config.js';
@@ -65,7 +65,7 @@ export type { AuthProvider } from './auth/provider.js';
 export type { Logger } from './log.js';
 export type { CreationCallback, RoomSeed } from './muc/config.js';
 export type { Affiliation, RoomConfig } from './muc/types.js';
-export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
+export { createWebchatHandler, webchatCacheDir, type WebchatHandler, type WebchatOptions } from './webchat/index.js';
 export { clientAddress, plainAddress, trustList, type TrustProxy } from './http/client-address.js';
 export { readServerInfos, type StoredServerInfos } from './s2s/server-infos.js';
 // The importer's light entry points only: the rest of it loads when there is something to import.
@@ -379,6 +379,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
           mucHost: config.mucHost,
           http: config.http,
           avatarsPath: avatars.enabled ? avatars.config.httpPath : undefined,
+          cacheDir: webchatCacheDir(config.dataDir),
         },
         mucConfig.demoRoom,
         log,

@@ -2,7 +2,8 @@
 // directory, because its code computes chunk, emoji and font URLs relative to `assets_path` and so
 // the file names themselves cannot be hashed), plus our own boot script and CSS under content-hashed
 // names. Everything is immutable for the life of the process, so bodies and their compressed forms are
-// read and compressed once (lazily, off the event loop) and kept in a size-bounded LRU.
+// read and compressed once (lazily, off the event loop) and kept in a size-bounded LRU; given a folder, the large
+// files' compressed bodies are kept there too, so that a restart does not compress them again (body-cache.ts).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { contentTypeFor, isCompressible } from './content-types.js';
 import { compressFileStream, type Encoding } from './encoding.js';
 import { compressAsset, compressFile, OUT_OF_PROCESS_MIN_BYTES } from './compress-child.js';
+import { BodyCache } from './body-cache.js';
 import { BOOT_JS } from './client/boot.js';
 import { MODERATION_JS } from './client/moderation.js';
 import { WEBCHAT_CSS } from './client/style.js';
@@ -27,6 +29,15 @@ export interface Asset {
   /** Where to read the body from, unless it is built in. */
   readonly file?: string;
   readonly inline?: Buffer;
+}
+
+/** What body() finds on disk for a file. */
+interface DiskLookup {
+  size: number;
+  /** The body's file name in the disk folder, if it is kept there. */
+  name?: string;
+  /** The body read from it, when there is a complete one. */
+  kept?: Buffer;
 }
 
 export interface AssetUrls {
@@ -86,20 +97,46 @@ export class AssetStore {
   private readonly inflight = new Map<string, Promise<Buffer>>();
   /** Sizes of the indexed files asked for so far (the files are immutable while the process runs). */
   private readonly sizes = new Map<string, Promise<number>>();
+  /** Large bodies kept on disk across restarts, when a folder is given. */
+  private readonly disk: BodyCache | undefined;
+  /** A body being made: its look-up on disk, so that a request can tell whether the best body is moments away. */
+  private readonly lookups = new Map<string, Promise<DiskLookup>>();
   /** Told when a large asset could not be compressed out of process (and was compressed in it instead). */
   onFallback: ((why: string) => void) | undefined = undefined;
+  /** Told once when the disk folder cannot be used (read-only data folder…): bodies are then compressed every start. */
+  onDiskFailure: ((why: string) => void) | undefined = undefined;
 
   private constructor(
     private readonly assets: Map<string, Asset>,
     readonly urls: AssetUrls,
     readonly converseVersion: string,
     cacheBytes: number,
+    cacheDir: string | undefined,
   ) {
     this.bodies = new LRUCache<string, Buffer>({ maxSize: cacheBytes, sizeCalculation: (b) => Math.max(1, b.length) });
+    if (cacheDir !== undefined) this.disk = new BodyCache(cacheDir, (why) => this.onDiskFailure?.(why));
   }
 
-  /** Indexes the files (directory walk + one hash of converse.min.js for the version tag). */
-  static async load(opts: { distDir?: string; cacheBytes?: number } = {}): Promise<AssetStore> {
+  /** Deletes the disk folder's files that are not bodies of these assets (a ConverseJS upgrade leaves old ones). */
+  private pruneDisk(): Promise<void> {
+    if (!this.disk) return Promise.resolve();
+    const byId = new Map<string, Asset>();
+    for (const a of this.assets.values()) {
+      const id = BodyCache.idOf(a.etag);
+      if (a.file && a.compressible && id !== undefined) byId.set(id, a);
+    }
+    return this.disk.prune((id) => {
+      const a = byId.get(id);
+      // Only large bodies are kept: a small one is compressed in moments, in process.
+      return a && this.fileSize(a).then((size) => (size >= OUT_OF_PROCESS_MIN_BYTES ? size : undefined));
+    });
+  }
+
+  /**
+   * Indexes the files (directory walk + one hash of converse.min.js for the version tag). `cacheDir`: where the large
+   * files' compressed bodies are kept across restarts (files of other assets there are deleted).
+   */
+  static async load(opts: { distDir?: string; cacheBytes?: number; cacheDir?: string } = {}): Promise<AssetStore> {
     const distDir = opts.distDir ?? converseDistDir();
     const pkg = JSON.parse(await readFile(join(distDir, '..', 'package.json'), 'utf8')) as { version?: string };
     const mainJs = await fileHash(join(distDir, 'converse.min.js'));
@@ -143,7 +180,15 @@ export class AssetStore {
       bootJs,
       bootCss,
     };
-    return new AssetStore(assets, urls, pkg.version ?? 'unknown', opts.cacheBytes ?? 48 * 1024 * 1024);
+    const store = new AssetStore(
+      assets,
+      urls,
+      pkg.version ?? 'unknown',
+      opts.cacheBytes ?? 48 * 1024 * 1024,
+      opts.cacheDir,
+    );
+    await store.pruneDisk(); // a few file names and stats: done before anything is read or written there
+    return store;
   }
 
   /** Only indexed names resolve, so no request path ever reaches the file system unchecked. */
@@ -161,25 +206,45 @@ export class AssetStore {
   }
 
   /**
-   * The body in the given encoding, compressed at the highest level; identical concurrent requests share one
-   * read/compression.
+   * The body in the given encoding, compressed at the highest level (or read from the disk folder, for a large one
+   * compressed by an earlier start); identical concurrent requests share one read/compression.
    */
   body(asset: Asset, enc: Encoding): Promise<Buffer> {
     const key = `${enc}:${asset.name}`;
     return this.once(key, async () => {
       if (enc === 'identity') return this.readRaw(asset);
-      // A compressed body is made from the file, not from a cached identity body: nearly every client takes br or
-      // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
-      const best = asset.inline
-        ? await compressAsset(asset.inline, enc, this.onFallback)
-        : await compressFile(asset.file!, enc, this.onFallback, await this.fileSize(asset));
-      this.bodies.delete(`fast-${key}`);
-      return best;
+      if (asset.inline) return compressAsset(asset.inline, enc, this.onFallback);
+      const lookup = this.lookUp(asset, enc); // set before the first await: bodyNow() finds it
+      this.lookups.set(key, lookup);
+      try {
+        const { size, name, kept } = await lookup;
+        // A compressed body is made from the file, not from a cached identity body: nearly every client takes br or
+        // gzip, so caching converse.min.js and its CSS uncompressed too would keep ~1.8 MB that is rarely served.
+        const best = kept ?? (await compressFile(asset.file!, enc, this.onFallback, size));
+        this.bodies.delete(`fast-${key}`);
+        // Kept for the next start; a failure is reported once and otherwise harmless.
+        if (!kept && name !== undefined) await this.disk!.write(name, best);
+        return best;
+      } finally {
+        this.lookups.delete(key);
+      }
     });
   }
 
+  /** A file's size, and for a large one with a disk folder, its file name there and the body kept in it if any. */
+  private async lookUp(asset: Asset, enc: Exclude<Encoding, 'identity'>): Promise<DiskLookup> {
+    const size = await this.fileSize(asset);
+    const name = this.diskName(asset, enc, size);
+    return { size, name, kept: name === undefined ? undefined : await this.disk!.read(name) };
+  }
+
+  private diskName(asset: Asset, enc: Exclude<Encoding, 'identity'>, size: number): string | undefined {
+    if (!this.disk || size < OUT_OF_PROCESS_MIN_BYTES) return undefined;
+    return BodyCache.fileName(asset.etag, enc, size);
+  }
+
   /**
-   * The body for a request now: the highest compression when it is ready, else one made at a fast level while the
+   * The body for a request now: the highest compression when it is ready (or kept on disk), else one made at a fast level while the
    * highest is made in the background (brotli 11 of converse.min.js takes seconds, more on a busy machine; the
    * first visitors after a start should not wait for it).
    */
@@ -188,6 +253,9 @@ export class AssetStore {
     const making = this.body(asset, enc);
     if (this.bodies.has(key) || enc === 'identity' || asset.inline) return making;
     making.catch(() => {}); // its failure reaches whoever waits for it (a small body's request, warm())
+    // Kept on disk by an earlier start: the best body is a file read away.
+    const onDisk = this.lookups.get(key)?.then(({ kept }) => kept !== undefined);
+    if (await onDisk?.catch(() => false)) return making;
     const size = await this.fileSize(asset);
     // A small body is compressed at the highest level in moments, in process: wait for that one.
     if (size < OUT_OF_PROCESS_MIN_BYTES) return making;
@@ -231,7 +299,11 @@ export class AssetStore {
     return p;
   }
 
-  /** Starts compressing the files every page load needs, so the first visitor does not wait for brotli 11. */
+  /**
+   * Starts compressing the files every page load needs, so the first visitor does not wait for brotli 11. Bodies
+   * kept on disk by an earlier start are left there until a page asks for them (a file read away, and memory is not
+   * spent on an encoding no client may ask for).
+   */
   async warm(encodings: Encoding[] = ['br', 'gzip'], signal?: AbortSignal): Promise<void> {
     // One job at a time: brotli 11 of converse.min.js holds a libuv thread for seconds. All at once they would take
     // the whole pool (4 threads) and stall file I/O at every start, the archive's fsync and so chat echoes included.
@@ -241,9 +313,18 @@ export class AssetStore {
       if (!a) continue;
       for (const e of encodings) {
         if (signal?.aborted) return; // the server stopped: what is not compressed yet never will be
-        await this.body(a, a.compressible ? e : 'identity');
+        const enc = a.compressible ? e : 'identity';
+        if (await this.onDisk(a, enc)) continue;
+        await this.body(a, enc);
       }
     }
+  }
+
+  /** Whether a large body is kept on disk already (complete, by its length; read() checks its hash). */
+  private async onDisk(asset: Asset, enc: Encoding): Promise<boolean> {
+    if (!this.disk || enc === 'identity' || !asset.file || this.bodies.has(`${enc}:${asset.name}`)) return false;
+    const name = this.diskName(asset, enc, await this.fileSize(asset));
+    return name !== undefined && this.disk.has(name);
   }
 
   private async readRaw(asset: Asset): Promise<Buffer> {

@@ -66,6 +66,12 @@ export interface WebchatOptions {
   logger?: Logger;
   /** Share one asset store between handlers (it holds compressed bodies); built on first use otherwise. */
   assets?: AssetStore | Promise<AssetStore>;
+  /**
+   * Folder where the large assets' compressed bodies are kept across restarts (`webchatCacheDir(dataDir)`): a restart
+   * then compresses nothing. Unset: compressed at every start. Not used with `assets` (that store has its own). A
+   * folder of its own: other files in it are deleted.
+   */
+  cacheDir?: string;
   /** Compress the main files ahead of the first page load (see warmAfterMs). Default true. */
   warm?: boolean;
   /**
@@ -111,8 +117,10 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
 
   const warming = new AbortController();
   let warmTimer: NodeJS.Timeout | undefined;
-  const ready: Promise<AssetStore> = Promise.resolve(opts.assets ?? AssetStore.load()).then((store) => {
+  const assets = opts.assets ?? AssetStore.load({ cacheDir: opts.cacheDir });
+  const ready: Promise<AssetStore> = Promise.resolve(assets).then((store) => {
     store.onFallback = (why) => log?.warn(`webchat: compressed an asset in process (${why})`);
+    store.onDiskFailure = (why) => log?.warn(`webchat: ${why}`);
     if (opts.warm !== false && !warming.signal.aborted) {
       warmTimer = setTimeout(() => {
         store

@@ -6,6 +6,7 @@ import type { WebchatOptions } from './handler.js';
 export { createWebchatHandler, type WebchatHandler, type WebchatOptions } from './handler.js';
 export { validateWebchat, type WebchatConfig } from './config.js';
 export { AssetStore } from './assets.js';
+export { webchatCacheDir } from './body-cache.js';
 export { parsePageOptions, type PageOptions } from './page-options.js';
 
 /** The parts of the server config the standalone page needs. */
@@ -15,6 +16,8 @@ export interface WebchatServerInfo {
   http: { websocketPath: string; boshPath: string };
   /** URL path of avatars by hash, when the avatars module serves them. */
   avatarsPath?: string;
+  /** Where the large assets' compressed bodies are kept across restarts (below the data folder). */
+  cacheDir?: string;
 }
 
 /**
@@ -40,6 +43,7 @@ export function webchatOptions(
     pruneMessagesAbove: cfg.pruneMessagesAbove,
     clientLogLevel: cfg.clientLogLevel,
     tempBanDurations: cfg.tempBanDurations,
+    cacheDir: server.cacheDir,
     logger,
   };
 }

@@ -149,6 +149,11 @@ t('PeerTube 7 (yarn 1) installs the same package; its chat page loads ConverseJS
     const js = await fetch(new URL(script!, page.url));
     assert.is(js.status, 200);
     assert.ok((await js.arrayBuffer()).byteLength > 100_000, 'ConverseJS served');
+    // Its best compression is kept in the chat server's data folder, for the next start.
+    const cache = join(host.dataDir(), 'xmpp', 'cache', 'webchat');
+    const kept = () => (existsSync(cache) ? readdirSync(cache) : []).filter((f) => !f.endsWith('.tmp'));
+    for (let i = 0; i < 600 && kept().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(kept().length > 0, `a compressed body kept in ${cache}`);
   } finally {
     await host.unregister().catch(() => undefined);
     await host.close();

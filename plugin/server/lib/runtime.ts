@@ -5,6 +5,7 @@ import {
   createServer,
   createWebchatHandler,
   importLivechatOnFirstStart,
+  webchatCacheDir,
   type Logger,
   type WebchatHandler,
   type XmppServer,
@@ -76,6 +77,8 @@ export class LivechatRuntime {
       frameAncestors: "'self'",
       resolveRoom: (key, { options }) => this.resolveRoom(key, options.forcetype),
       title: () => 'Chat',
+      // In the chat server's data folder, as the standalone server keeps them: kept across PeerTube restarts.
+      cacheDir: webchatCacheDir(join(place.dataDir, SERVER_DATA_SUBDIR)),
       logger: this.log,
     });
   }
