@@ -62,7 +62,8 @@ export class ResultHeads {
     readonly resultNs: string,
   ) {
     const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
-    this.head = `${CLIENT_START} to="${escapeXML(to)}" from="${escapeXML(from)}"><result xmlns="${escapeXML(resultNs)}"${q} id="`;
+    const message = `${CLIENT_START} to="${escapeXML(to)}" from="${escapeXML(from)}">`;
+    this.head = `${message}<result xmlns="${escapeXML(resultNs)}"${q} id="`;
   }
 
   headBytes(): Buffer {

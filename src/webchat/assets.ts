@@ -244,9 +244,9 @@ export class AssetStore {
   }
 
   /**
-   * The body for a request now: the highest compression when it is ready (or kept on disk), else one made at a fast level while the
-   * highest is made in the background (brotli 11 of converse.min.js takes seconds, more on a busy machine; the
-   * first visitors after a start should not wait for it).
+   * The body for a request now: the highest compression when it is ready (or kept on disk), else one made at a fast
+   * level while the highest is made in the background (brotli 11 of converse.min.js takes seconds, more on a busy
+   * machine; the first visitors after a start should not wait for it).
    */
   async bodyNow(asset: Asset, enc: Encoding): Promise<Buffer> {
     const key = `${enc}:${asset.name}`;

@@ -200,7 +200,7 @@ export class PreparedStanza implements Prepared {
 
   /**
    * Keeps only the serialization, dropping the tree (for stanzas cached per occupant: a presence's tree is ~2 KB of
-   * heap, its text a few hundred bytes; its UTF-8 bytes follow on the first send through a byte path).
+   * heap, its text a few hundred bytes; its UTF-8 bytes are kept once it is sent often, see tailBytes).
    */
   compact(): this {
     this.tailText();
