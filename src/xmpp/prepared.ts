@@ -12,8 +12,6 @@ const headBytes = new Map<string, Buffer>();
 /** An answer's head up to its id's value, `<name xmlns="jabber:client" id="`, in UTF-8 (see withId). */
 const idHeadBytes = new Map<string, Buffer>();
 const TO_ATTR = '" to="';
-/** A compacted stanza's bytes are kept from its this-many-th send through a byte path (see tailBytes). */
-export const KEEP_BYTES_AFTER = 4;
 function headOf(name: string, xmlns: string): string {
   const key = `${name} ${xmlns}`;
   let h = heads.get(key);
@@ -78,8 +76,6 @@ export class PreparedStanza implements Prepared {
   private tailUtf8: Buffer | null = null;
   /** An answer's request id (see withId), which goes in the head before `to`; undefined for a fan-out stanza. */
   private id: string | undefined = undefined;
-  /** Times a compacted stanza's bytes were made (see tailBytes). */
-  private encodes = 0;
 
   /**
    * `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards.
@@ -183,14 +179,11 @@ export class PreparedStanza implements Prepared {
 
   tailBytes(): Buffer {
     if (this.tailUtf8) return this.tailUtf8;
-    const text = this.tail || this.tailText();
-    if (this.tree) return (this.tailUtf8 = Buffer.from(text));
-    // A compacted stanza lives as long as its occupant. Most are sent to a few (a hidden viewer's presence to the
-    // moderators): encoded per use, ~600 B less per occupant than kept bytes (6 MB with 10,000 viewers). One sent
-    // to many (a shown occupant, in every joiner's roster) keeps its bytes after a few uses, in a buffer of their
-    // own: a pooled slice would keep its whole 8 KB slab alive for as long.
-    if (++this.encodes < KEEP_BYTES_AFTER) return Buffer.from(text);
-    return (this.tailUtf8 = ownBytes(text));
+    const bytes = Buffer.from(this.tail || this.tailText());
+    // A compacted stanza lives as long as its occupant: its bytes are made per use, because a small Buffer is a
+    // slice of Node's shared 8 KB pool and would keep the whole slab (and the frames around it) alive.
+    if (this.tree) this.tailUtf8 = bytes;
+    return bytes;
   }
 
   /** Serialization for a server-to-server stream (jabber:server). */
@@ -199,8 +192,8 @@ export class PreparedStanza implements Prepared {
   }
 
   /**
-   * Keeps only the serialization, dropping the tree (for stanzas cached per occupant: a presence's tree is ~2 KB of
-   * heap, its text a few hundred bytes; its UTF-8 bytes are kept once it is sent often, see tailBytes).
+   * Keeps only the bytes, dropping the tree (for stanzas cached per occupant: a presence's tree is ~2 KB of heap,
+   * its bytes a few hundred).
    */
   compact(): this {
     this.tailText();

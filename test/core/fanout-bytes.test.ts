@@ -1,12 +1,12 @@
 // The fan-out's shared pieces: a prepared stanza escapes each recipient's JID in its `to` (a resource may hold any
 // character), a WebSocket's held frames leave as one write of whole frames, and sockets corked during one tick are all uncorked together at its end with every byte delivered;
-// busy sockets held for the coalescing window share one timer; an occupant's cached presence sent to many keeps its bytes.
+// busy sockets held for the coalescing window share one timer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, connect, type Socket } from 'node:net';
 import { parse } from 'ltx';
 import { el } from '../../src/xmpp/xml.js';
-import { KEEP_BYTES_AFTER, PreparedStanza } from '../../src/xmpp/prepared.js';
+import { PreparedStanza } from '../../src/xmpp/prepared.js';
 import { CorkedWrites, HeldFrames, WriteCoalescer } from '../../src/xmpp/write-coalescing.js';
 import { readFrames } from '../helpers/ws-frames.js';
 
@@ -59,28 +59,6 @@ test("an answer made with withId carries the request's id, escaped, in every for
   assert.is(one.element.attrs.id, id);
   assert.is(base.element.attrs.id, undefined, "the base stanza's tree is not changed");
   assert.is(two.forClient(to).replace('id="2"', `id="${'a&amp;b&quot;c&apos;&lt;d&gt;é'}"`), text);
-});
-
-test("an occupant's cached presence keeps its bytes once it goes to many joiners, in a buffer of its own", () => {
-  const p = new PreparedStanza(
-    el('presence', { from: 'r@muc.localhost/Zoé & co' }, el('x', { xmlns: 'http://jabber.org/protocol/muc#user' })),
-    true,
-  ).compact();
-  const to = Buffer.from('v@anon.localhost/1');
-  // What a joiner receives through the byte path is the text path's stanza.
-  const few = [p.tailBytes()];
-  assert.is(Buffer.concat([p.clientHeadBytes(), to, few[0]!]).toString(), p.forClient('v@anon.localhost/1'));
-  // Sent to a few (a hidden viewer's presence to the moderators): made per use, nothing kept with the occupant.
-  while (few.length < KEEP_BYTES_AFTER - 1) few.push(p.tailBytes());
-  assert.is(new Set(few).size, few.length, 'bytes kept for a presence sent to a few');
-  // Sent to many (a shown occupant, in every joiner's roster of ~100): from then on the same bytes for everyone.
-  const kept = p.tailBytes();
-  for (let i = 0; i < 400; i++) assert.is(p.tailBytes(), kept, 'encoded again for a later joiner');
-  assert.is(kept.toString(), few[0]!.toString());
-  // Kept for as long as the occupant stays, so not a slice of Node's shared pool (which would pin a whole slab).
-  assert.is(kept.byteOffset, 0);
-  assert.is(kept.buffer.byteLength, kept.length, 'the kept bytes share an allocation with other buffers');
-  assert.is(p.element.attrs.from, 'r@muc.localhost/Zoé & co', 'the tree is rebuilt from the text on demand');
 });
 
 /** `n` loopback TCP connections: the server's sockets, the clients, what each client has read so far. */
