@@ -215,7 +215,8 @@ export class MucService implements Component {
     } as RoomConfig);
     room.occupantIdSalt = randomBytes(16).toString('base64url');
     for (const [jid, aff] of Object.entries(seed.affiliations ?? {})) {
-      const bare = parseJid(jid)?.bare().toString();
+      const j = parseJid(jid);
+      const bare = j && bareString(j);
       if (bare && aff !== 'none') room.affiliations.set(bare, { affiliation: aff as Exclude<Affiliation, 'none'> });
     }
     if (seed.channel) room.data.channel = seed.channel;

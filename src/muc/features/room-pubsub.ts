@@ -104,7 +104,10 @@ function unsubscribeEverywhere(room: Room, bare: string): void {
   const m = subscriptions.get(room);
   if (!m) return;
   for (const set of m.values()) {
-    for (const jid of [...set]) if (parseJid(jid)?.bare().toString() === bare) set.delete(jid);
+    for (const jid of [...set]) {
+      const j = parseJid(jid);
+      if (j && bareString(j) === bare) set.delete(jid);
+    }
   }
 }
 
