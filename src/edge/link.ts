@@ -82,7 +82,7 @@ export class EdgeLink implements EdgeWriter {
   };
   /** The template the edge holds (the last one sent): the bytes around the JID in SendSpliced records. */
   private templateHead: Buffer | null = null;
-  private templateTail: Buffer = Buffer.alloc(0);
+  private templateTail: Buffer | string = '';
   flushes = 0;
   isReady = false;
   private pipe: Socket;
@@ -240,19 +240,19 @@ export class EdgeLink implements EdgeWriter {
     return this.out.text(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, text);
   }
 
-  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): number {
+  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer | string, deferrable = false): number {
     this.queueFlush();
     // A fan-out calls this once per recipient with the same head and tail (the tail may be a fresh copy of the same
     // bytes): they cross the pipe once, then only each recipient's JID. A MAM result brings a head of its own (its
     // ids), so each result is a small template and its archived message's bytes.
-    if (head !== this.templateHead || (tail !== this.templateTail && !tail.equals(this.templateTail))) {
+    if (head !== this.templateHead || !sameTail(tail, this.templateTail)) {
       this.out.template(ToEdge.Template, head, tail);
       this.templateHead = head;
       this.templateTail = tail;
       this.stats.templates++;
     }
     this.out.bytes(deferrable ? ToEdge.SendSplicedDeferrable : ToEdge.SendSpliced, id, mid);
-    return head.length + mid.length + tail.length;
+    return head.length + mid.length + tail.length; // a text tail's characters: close enough for the running total
   }
 
   close(id: number, code: number): void {
@@ -326,4 +326,9 @@ export class EdgeLink implements EdgeWriter {
   kill(): void {
     if (!this.exited && this.child.pid !== undefined) this.child.kill('SIGKILL');
   }
+}
+
+/** The same tail as the template's: the same text (=== compares strings by content) or equal bytes. */
+function sameTail(a: Buffer | string, b: Buffer | string): boolean {
+  return a === b || (typeof a !== 'string' && typeof b !== 'string' && a.equals(b));
 }

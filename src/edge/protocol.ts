@@ -120,16 +120,18 @@ export class RecordWriter {
     this.used += data.length;
   }
 
-  /** A Template record: `head`'s length, `head`, `tail`. */
-  template(type: number, head: Buffer, tail: Buffer): void {
-    const len = 4 + head.length + tail.length;
+  /** A Template record: `head`'s length, `head`, `tail` (bytes, or text written as UTF-8). */
+  template(type: number, head: Buffer, tail: Buffer | string): void {
+    const tailBytes = typeof tail === 'string' ? Buffer.byteLength(tail) : tail.length;
+    const len = 4 + head.length + tailBytes;
     this.room(HEADER + len);
     this.header(type, 0, len);
     const buf = this.buf;
     const at = this.used;
     buf.writeUInt32LE(head.length, at);
     buf.set(head, at + 4);
-    buf.set(tail, at + 4 + head.length);
+    if (typeof tail === 'string') buf.write(tail, at + 4 + head.length);
+    else buf.set(tail, at + 4 + head.length);
     this.used += len;
   }
 

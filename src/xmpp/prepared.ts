@@ -53,10 +53,13 @@ export interface Prepared {
   forServer(to: string): string;
   /** A standalone element with `to` set, for paths that need a tree rather than bytes. */
   toElement(to: string): Element;
-  /** The client serialization's three runs of bytes; `toBytes`: `to` escaped, in UTF-8 (kept by the session). */
+  /**
+   * The client serialization's three runs of bytes; `toBytes`: `to` escaped, in UTF-8 (kept by the session). The
+   * tail may be text instead, for the transport to encode into its frame (a stanza whose bytes are not kept).
+   */
   spliceHead(toBytes: Buffer): Buffer;
   spliceMid(toBytes: Buffer): Buffer;
-  spliceTail(): Buffer;
+  spliceTail(): Buffer | string;
 }
 
 export class PreparedStanza implements Prepared {
@@ -173,15 +176,19 @@ export class PreparedStanza implements Prepared {
   spliceMid(toBytes: Buffer): Buffer {
     return toBytes;
   }
-  spliceTail(): Buffer {
-    return this.tailBytes();
+  /**
+   * The tail's bytes, or for a compacted stanza its text: it lives as long as its occupant and keeps no bytes (a
+   * small Buffer is a slice of Node's shared 8 KB pool and would keep the whole slab alive), so the transport encodes
+   * the text straight into its frame rather than this making a buffer per send (a join roster sends ~100 of them).
+   */
+  spliceTail(): Buffer | string {
+    return this.tree || this.tailUtf8 ? this.tailBytes() : this.tail;
   }
 
   tailBytes(): Buffer {
     if (this.tailUtf8) return this.tailUtf8;
     const bytes = Buffer.from(this.tail || this.tailText());
-    // A compacted stanza lives as long as its occupant: its bytes are made per use, because a small Buffer is a
-    // slice of Node's shared 8 KB pool and would keep the whole slab (and the frames around it) alive.
+    // A compacted stanza's bytes are made per use (see spliceTail).
     if (this.tree) this.tailUtf8 = bytes;
     return bytes;
   }

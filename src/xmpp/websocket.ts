@@ -156,14 +156,15 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
 
   sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.socket) this.held.frame(Buffer.from(xml), deferrable);
+    if (this.socket) this.held.text(xml, deferrable);
     else this.ws.send(xml);
   }
 
-  sendSplice(head: Buffer, mid: Buffer, tail: Buffer, deferrable = false): void {
+  sendSplice(head: Buffer, mid: Buffer, tail: Buffer | string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.socket) this.held.frame3(head, mid, tail, deferrable);
-    else this.ws.send(Buffer.concat([head, mid, tail]), { binary: false });
+    else
+      this.ws.send(Buffer.concat([head, mid, typeof tail === 'string' ? Buffer.from(tail) : tail]), { binary: false });
   }
 
   private writeHeld(bytes: Buffer): void {

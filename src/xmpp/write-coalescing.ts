@@ -281,11 +281,12 @@ function takeSpare(n: number): Buffer {
 
 /**
  * WebSocket text frames held in a list of their parts (no Writable bookkeeping and no buffer per frame), written as
- * one buffer at release. A part is a Buffer of payload bytes or, before each frame's payload, the payload's length
+ * one buffer at release. A part is payload bytes (a Buffer), payload text (a string, encoded to UTF-8 straight into
+ * the release buffer: no buffer of its own per frame) or, before each frame's payload, the payload's length in bytes
  * (its header is written at release).
  */
 export class HeldFrames extends HeldWrites {
-  private parts: Array<Buffer | number> = [];
+  private parts: Array<Buffer | string | number> = [];
   /** Bytes held, frame headers included. */
   bytes = 0;
 
@@ -302,10 +303,10 @@ export class HeldFrames extends HeldWrites {
     super(coalescer);
   }
 
-  /** Holds one text frame whose payload is `a`, `b` and `c` one after the other. */
-  frame3(a: Buffer, b: Buffer, c: Buffer, deferrable: boolean): void {
+  /** Holds one text frame whose payload is `a`, `b` and `c` one after the other (`c` as bytes or as text). */
+  frame3(a: Buffer, b: Buffer, c: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len = a.length + b.length + c.length;
+    const len = a.length + b.length + (typeof c === 'string' ? Buffer.byteLength(c) : c.length);
     this.parts.push(len, a, b, c);
     this.bytes += frameHeaderSize(len) + len;
   }
@@ -314,6 +315,14 @@ export class HeldFrames extends HeldWrites {
   frame(payload: Buffer, deferrable: boolean): void {
     this.schedule(deferrable);
     const len = payload.length;
+    this.parts.push(len, payload);
+    this.bytes += frameHeaderSize(len) + len;
+  }
+
+  /** Holds one text frame given as text: measured now, encoded at release into the release buffer. */
+  text(payload: string, deferrable: boolean): void {
+    this.schedule(deferrable);
+    const len = Buffer.byteLength(payload);
     this.parts.push(len, payload);
     this.bytes += frameHeaderSize(len) + len;
   }
@@ -336,6 +345,7 @@ export class HeldFrames extends HeldWrites {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i];
       if (typeof p === 'number') at = writeFrameHeader(buf, at, p);
+      else if (typeof p === 'string') at += buf.write(p, at);
       else {
         buf.set(p, at);
         at += p.length;

@@ -113,6 +113,43 @@ test('held WebSocket frames of every header size leave whole, in order, in one w
   assert.equal(readFrames(writes[1]!), ['<b/>']);
 });
 
+test('frames held as text (whole, or as a spliced tail) are encoded to UTF-8 into the release, every header size', async () => {
+  const writes: Buffer[] = [];
+  const held = new HeldFrames(undefined, (b) => writes.push(b));
+  // Multi-byte characters straddling each header size: the length must be counted in bytes, not characters.
+  const texts = ['<a/>', 'é'.repeat(62), 'é'.repeat(63), '€'.repeat(21_845), '😀'.repeat(16_384), 'ü'.repeat(40_000)];
+  const [head, to, tail] = ['<presence xmlns="jabber:client" to="', 'v@anon.localhost/x', '" from="r@m/Zoë 🎥"/>'];
+  held.text(texts[0]!, false);
+  held.frame3(Buffer.from(head), Buffer.from(to), tail, true);
+  held.frame(Buffer.from(texts[1]!), true);
+  for (const t of texts.slice(2)) held.text(t, true);
+  const expected = [texts[0], head + to + tail, ...texts.slice(1)];
+  const size = expected.reduce((n, t) => {
+    const len = Buffer.byteLength(t!);
+    return n + len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
+  }, 0);
+  assert.is(held.bytes, size, 'held bytes do not count the text frames in UTF-8 bytes');
+  await new Promise((r) => process.nextTick(r));
+  assert.is(writes.length, 1, 'the held frames did not leave in one write');
+  assert.is(writes[0]!.length, size, 'the release is not exactly the frames');
+  assert.equal(readFrames(writes[0]!), expected);
+});
+
+test('a compacted stanza hands its tail as text (no buffer per send); a kept tree shares one tail buffer', () => {
+  const presence = () =>
+    new PreparedStanza(
+      el('presence', { from: 'room@muc.localhost/Zoë' }, el('x', { xmlns: 'http://jabber.org/protocol/muc#user' })),
+      true,
+    );
+  const kept = presence();
+  assert.ok(Buffer.isBuffer(kept.spliceTail()));
+  assert.is(kept.spliceTail(), kept.spliceTail(), 'a kept tree encodes its tail once');
+  const compact = presence().compact();
+  const t = compact.spliceTail();
+  assert.type(t, 'string', 'a compacted stanza should hand its tail as text');
+  assert.is(Buffer.from(t as string).toString(), (kept.spliceTail() as Buffer).toString(), 'not the same tail');
+});
+
 test('sockets corked in one tick are all uncorked at its end and every frame arrives', async () => {
   const { accepted, clients, got, close } = await socketPairs(5);
   const corks = accepted.map(() => new CorkedWrites());

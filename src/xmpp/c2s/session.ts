@@ -442,6 +442,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     const mid = p.spliceMid(to);
     const tail = p.spliceTail();
     t.sendSplice(head, mid, tail, deferrable);
+    // A text tail counts its characters, as writeRaw does.
     this.ctx.sendBudget.note(this, buffered + head.length + mid.length + tail.length);
   }
 
