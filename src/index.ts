@@ -22,7 +22,7 @@ import type { WebSocketEdge } from './edge/supervisor.js';
 import { createBoshEndpoint } from './bosh/endpoint.js';
 import { clientAddress, trustList } from './http/client-address.js';
 import type { SaslMechanism } from './xmpp/sasl/mechanism.js';
-import { anonymousMechanism } from './xmpp/sasl/anonymous.js';
+import { anonymousLocalPart, anonymousMechanism } from './xmpp/sasl/anonymous.js';
 import { plainMechanism } from './xmpp/sasl/plain.js';
 import { scramMechanism } from './xmpp/sasl/scram.js';
 import type { AuthProvider } from './auth/provider.js';
@@ -52,7 +52,8 @@ import { FileArchive } from './storage/archive.js';
 import { MucArchiveBridge } from './mam/muc-bridge.js';
 import { installPersonalMam } from './mam/personal.js';
 import { validateAvatars } from './avatars/config.js';
-import { AvatarService, type AvatarProvider } from './avatars/service.js';
+import { AvatarService, type AvatarProvider, type DrawnAvatar } from './avatars/service.js';
+import { DrawnAhead } from './avatars/drawn-ahead.js';
 import { avatarHttpHandler } from './avatars/http.js';
 import { createC2SFeatures, resourceBindingFeature, transportSecurityFeature } from './xmpp/c2s/features.js';
 import { saslMechanismsFeature } from './xmpp/sasl/feature.js';
@@ -113,6 +114,8 @@ export interface XmppServer {
   readonly bot: ModerationBot | null;
   /** Occupant avatars (computed, bot, provider): `avatars.forgetAccount(jid)` when a user changes theirs. */
   readonly avatars: AvatarService;
+  /** Anonymous addresses made ahead with their avatars drawn (null when off: no anonymous host or avatars). */
+  readonly drawnAhead: DrawnAhead<DrawnAvatar> | null;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** For an existing HTTP server's 'upgrade' event: returns false when the request is not for us. */
@@ -190,6 +193,19 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     isAccount,
     isAnonymous,
   });
+  // Anonymous addresses made ahead with their avatars drawn in idle time (started with the server, see start()).
+  const anonHost = config.anonymousHost;
+  const drawnAhead =
+    anonHost && avatars.enabled && avatars.config.drawAhead > 0
+      ? new DrawnAhead<DrawnAvatar>({
+          size: avatars.config.drawAhead,
+          newLocal: anonymousLocalPart,
+          // Started only once the avatar parts are loaded (start()), so there is always a drawing.
+          draw: (local) => avatars.drawAhead(`${local}@${anonHost}`)!,
+          adopt: (local, drawn) => avatars.adopt(`${local}@${anonHost}`, drawn),
+        })
+      : null;
+  const takeAnonymousLocal = drawnAhead ? (): string | undefined => drawnAhead.take() : undefined;
   const vcards = installVcard(iq, disco, {
     dataDir: config.dataDir,
     domain: config.domain,
@@ -263,7 +279,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   };
 
   const mechanisms = (host: string, t: StreamTransport): SaslMechanism[] => {
-    if (host === config.anonymousHost) return [anonymousMechanism()];
+    if (host === config.anonymousHost) return [anonymousMechanism(takeAnonymousLocal)];
     const list: SaslMechanism[] = [];
     if (auth.getScramCredentials) {
       if (t.channelBinding?.('tls-exporter') || t.channelBinding?.('tls-server-end-point')) {
@@ -403,6 +419,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       return bot;
     },
     avatars,
+    drawnAhead,
     get connectionCount() {
       return connections.size;
     },
@@ -422,7 +439,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       started = true;
       await mkdir(config.dataDir, { recursive: true });
       await archive.init();
-      await avatars.start(); // the parts' masks only: avatars themselves are made on first use
+      await avatars.start(); // the parts' masks only: avatars themselves are made on first use, or ahead in idle time
+      if (avatars.canDraw) drawnAhead?.start();
       await muc.start();
       if (botConfig.enabled) {
         const { ModerationBot } = await import('./bot/moderation-bot.js');
@@ -510,6 +528,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
       await adminChannel?.close();
       adminChannel = null;
       stopSweep?.();
+      drawnAhead?.stop();
       bot?.stop();
       await muc.stop(); // occupants get 332 while their connections are still open
       await personalMam.flush();

@@ -18,9 +18,14 @@ export interface AvatarsConfig {
   maxConcurrent: number;
   /** Bare JIDs that get the bot avatar. */
   bots: string[];
+  /**
+   * Anonymous viewers' addresses made ahead with their avatars drawn, in idle time (~1 KB each), so a join storm
+   * spends no time drawing for the first this many viewers (src/avatars/drawn-ahead.ts); 0: drawn at first use.
+   */
+  drawAhead: number;
 }
 
-const KEYS = ['set', 'seed', 'httpPath', 'cacheSize', 'maxConcurrent', 'bots'] as const;
+const KEYS = ['set', 'seed', 'httpPath', 'cacheSize', 'maxConcurrent', 'bots', 'drawAhead'] as const;
 
 export function validateAvatars(raw: unknown, path = 'avatars'): AvatarsConfig {
   const o: Raw = asObject(raw, path);
@@ -36,5 +41,6 @@ export function validateAvatars(raw: unknown, path = 'avatars'): AvatarsConfig {
     cacheSize: int(o, 'cacheSize', 10_000, path, 10, 10_000_000),
     maxConcurrent: int(o, 'maxConcurrent', 2, path, 1, 64),
     bots: strList(o, 'bots', [], path),
+    drawAhead: int(o, 'drawAhead', 512, path, 0, 100_000),
   };
 }

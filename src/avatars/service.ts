@@ -17,6 +17,12 @@ import { Limiter } from './limit.js';
 import type { AvatarsConfig } from './config.js';
 
 export const MAX_AVATAR_BYTES = 1536;
+
+/** An avatar drawn for a seed not yet in use, with its design's key (AvatarService.drawAhead). */
+export interface DrawnAvatar {
+  key: string;
+  avatar: Avatar;
+}
 const MAX_SOURCE_BYTES = 8 * 1024 * 1024;
 
 export interface Avatar {
@@ -170,6 +176,10 @@ export class AvatarService {
 
   get enabled(): boolean {
     return !!this.set;
+  }
+  /** Whether computed avatars can be drawn now (a set is chosen and its parts are loaded). */
+  get canDraw(): boolean {
+    return !!this.set && !!this.masks;
   }
   get hasProvider(): boolean {
     return !!this.opts.provider;
@@ -334,6 +344,25 @@ export class AvatarService {
     if (this.botAvatar?.hash === hash) return this.botAvatar;
     const seed = this.seeds.get(hash);
     return seed === undefined ? undefined : this.forSeed(seed);
+  }
+
+  /**
+   * Draws the avatar `seed` gets without caching it (an anonymous viewer's, made ahead: src/avatars/drawn-ahead.ts);
+   * adopt() takes it in once the seed is in use. Undefined when computed avatars are off or not started.
+   */
+  drawAhead(seed: string): DrawnAvatar | undefined {
+    if (!this.set || !this.masks) return undefined;
+    const design = designFor(this.set, seed);
+    return { key: design.key, avatar: this.draw(design) };
+  }
+
+  /** Takes in an avatar drawn ahead for `seed`: cached as forSeed() would have cached its own drawing. */
+  adopt(seed: string, drawn: DrawnAvatar): void {
+    const a = drawn.avatar;
+    this.pngs.set(drawn.key, a);
+    this.seeds.set(a.hash, seed);
+    this.hashes.set(seed, a.hash);
+    this.bySeed.set(seed, a);
   }
 
   private render(design: Design): Avatar {

@@ -51,7 +51,8 @@ t.before(async (ctx) => {
     .png()
     .toBuffer();
   ctx.srv = await startTestServer(
-    { testMode: true, avatars: { set: 'cats' } },
+    // Nothing drawn ahead: these tests count the drawings made on demand (drawn-ahead.test.ts covers the default).
+    { testMode: true, avatars: { set: 'cats', drawAhead: 0 } },
     {
       options: {
         // The provider answers for gated-user only once the test opens the gate: its computed avatar comes first.

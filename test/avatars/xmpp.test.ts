@@ -73,7 +73,8 @@ t.before(async (ctx) => {
     .png()
     .toBuffer();
   ctx.srv = await startTestServer(
-    { testMode: true, avatars: { set: 'cats', bots: ['streambot@localhost'] } },
+    // Nothing drawn ahead: these tests count the drawings made on demand (drawn-ahead.test.ts covers the default).
+    { testMode: true, avatars: { set: 'cats', bots: ['streambot@localhost'], drawAhead: 0 } },
     {
       options: {
         avatarProvider: async (jid) => {

@@ -1,0 +1,101 @@
+// Anonymous viewers' addresses made ahead with their pictures drawn, in idle time. An anonymous viewer's picture is
+// seeded by its address (its own vCard's and its occupant's, see AvatarService.anonymousSeed), and drawing one costs
+// ~0.2 ms of the main thread: a tenth of a join storm, where hundreds log in within a second. So the random local
+// part SASL ANONYMOUS hands out is made before the viewer arrives, with its avatar drawn while the server has nothing
+// else to do; a login takes one, and the storm draws only for viewers past the stock. The addresses are as random as
+// ever, only made earlier, and each is handed out once.
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+/** One address made ahead and its drawing (kept as what AvatarService.adopt takes). */
+export interface Drawn<A> {
+  local: string;
+  drawing: A;
+}
+
+export interface DrawnAheadOptions<A> {
+  /** How many to keep ready. */
+  size: number;
+  /** A new random local part (SASL ANONYMOUS's). */
+  newLocal: () => string;
+  /** Draws the avatar for a local part's address. */
+  draw: (local: string) => A;
+  /** Gives a taken address's drawing to the avatar caches, as if it had just been drawn for it. */
+  adopt: (local: string, drawing: A) => void;
+  /** Drawing happens only when the event loop was busy less than this share of the last interval (default 0.5). */
+  idleBelow?: number;
+  /** How long one turn of drawing may take, in ms (default 4): a storm arriving meanwhile waits at most that. */
+  sliceMs?: number;
+  /** How often to look, in ms (default 40): at most sliceMs / intervalMs of a core goes to drawing. */
+  intervalMs?: number;
+}
+
+export class DrawnAhead<A> {
+  private readonly ready: Drawn<A>[] = [];
+  /** Drawings made ahead since start (for tests and benches: the rest of AvatarService.renders was drawn on demand). */
+  made = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  private stopped = false;
+  private readonly idleBelow: number;
+  private readonly sliceMs: number;
+  private readonly intervalMs: number;
+
+  constructor(private readonly opts: DrawnAheadOptions<A>) {
+    this.idleBelow = opts.idleBelow ?? 0.5;
+    this.sliceMs = opts.sliceMs ?? 4;
+    this.intervalMs = opts.intervalMs ?? 40;
+  }
+
+  /** Addresses ready to hand out. */
+  get count(): number {
+    return this.ready.length;
+  }
+
+  /** Whether the stock is full (nothing left to draw until a login takes one). */
+  get full(): boolean {
+    return this.ready.length >= this.opts.size;
+  }
+
+  /** Starts filling the stock in idle time. */
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** A local part made ahead, its avatar now in the caches; undefined when none is ready (the caller makes one). */
+  take(): string | undefined {
+    const d = this.ready.pop();
+    this.schedule();
+    if (d === undefined) return undefined;
+    this.opts.adopt(d.local, d.drawing);
+    return d.local;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.stopped || this.full) return;
+    this.timer = setTimeout(this.turn, this.intervalMs);
+    // The stock is a nicety: it never keeps the process alive.
+    this.timer.unref();
+  }
+
+  private readonly turn = (): void => {
+    this.timer = null;
+    const since = performance.eventLoopUtilization(this.elu);
+    this.elu = performance.eventLoopUtilization();
+    if (since.utilization < this.idleBelow) {
+      const until = performance.now() + this.sliceMs;
+      do {
+        const local = this.opts.newLocal();
+        this.ready.push({ local, drawing: this.opts.draw(local) });
+        this.made++;
+      } while (!this.full && performance.now() < until);
+    }
+    this.schedule();
+  };
+}
