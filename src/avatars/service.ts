@@ -120,7 +120,10 @@ export class AvatarService {
   private readonly pngs: LRUCache<string, Avatar>;
   /** Seed → avatar, for a seed asked again (its vCard) without deriving its design; as many as `pngs`. */
   private readonly bySeed: LRUCache<string, Avatar>;
-  /** Seed → avatar drawn for its hash and not asked for since, with its design's key (see FRESH_MAX). */
+  /**
+   * Seed → avatar drawn for its hash, or ahead for a viewer's login, and not asked for since, with its design's key
+   * (see FRESH_MAX).
+   */
   private readonly fresh: LRUCache<string, { key: string; avatar: Avatar }>;
   /** Prepared vCard answers by what they answer for (an occupant): see vcardAnswer(). */
   private readonly answers: LRUCache<object, { from: string; avatar: Avatar; prepared: PreparedStanza }>;
@@ -149,7 +152,8 @@ export class AvatarService {
     this.hashes = boundedLru(config.cacheSize);
     this.pngs = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
     this.bySeed = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
-    this.fresh = boundedLru(Math.min(config.cacheSize, FRESH_MAX));
+    // As many as are drawn ahead, so a storm's logins do not push out each other's pictures before they are asked for.
+    this.fresh = boundedLru(Math.min(config.cacheSize, Math.max(FRESH_MAX, config.drawAhead)));
     this.answers = boundedLru(Math.min(config.cacheSize, PNG_CACHE_MAX));
     this.seeds = boundedLru(config.cacheSize);
     this.provided = boundedLru(Math.max(100, Math.ceil(config.cacheSize / 4)));
@@ -229,14 +233,18 @@ export class AvatarService {
     if (!this.set || !this.masks) return undefined;
     let hash = this.hashes.get(seed);
     if (hash === undefined) {
-      const design = designFor(this.set, seed);
-      let a = this.pngs.get(design.key);
-      if (!a) {
-        // Kept a little while only (FRESH_MAX): most occupants' pictures are never asked for.
-        a = this.draw(design);
-        this.fresh.set(seed, { key: design.key, avatar: a });
+      // Drawn ahead for an anonymous viewer's login, or moments ago: kept for its vCard request (see forSeed).
+      hash = this.fresh.get(seed)?.avatar.hash;
+      if (hash === undefined) {
+        const design = designFor(this.set, seed);
+        let a = this.pngs.get(design.key);
+        if (!a) {
+          // Kept a little while only (FRESH_MAX): most occupants' pictures are never asked for.
+          a = this.draw(design);
+          this.fresh.set(seed, { key: design.key, avatar: a });
+        }
+        hash = a.hash;
       }
-      hash = a.hash;
       this.hashes.set(seed, hash);
     }
     this.seeds.set(hash, seed);
@@ -356,13 +364,13 @@ export class AvatarService {
     return { key: design.key, avatar: this.draw(design) };
   }
 
-  /** Takes in an avatar drawn ahead for `seed`: cached as forSeed() would have cached its own drawing. */
+  /**
+   * Takes in an avatar drawn ahead for `seed` (a viewer logging in): kept with the pictures drawn moments ago, for
+   * its first presence's hash and its vCard, which move it to the caches of avatars in use. A viewer that asks for
+   * neither costs nothing more once later ones push it out.
+   */
   adopt(seed: string, drawn: DrawnAvatar): void {
-    const a = drawn.avatar;
-    this.pngs.set(drawn.key, a);
-    this.seeds.set(a.hash, seed);
-    this.hashes.set(seed, a.hash);
-    this.bySeed.set(seed, a);
+    this.fresh.set(seed, drawn);
   }
 
   private render(design: Design): Avatar {
