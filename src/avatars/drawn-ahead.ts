@@ -4,7 +4,8 @@
 // part SASL ANONYMOUS hands out is made before the viewer arrives, with its avatar drawn while the server has nothing
 // else to do; a login takes one, and the storm draws only for viewers past the stock. The addresses are as random as
 // ever, only made earlier, and each is handed out once.
-import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
+import { IDLE_BELOW, LoopIdleness } from '../loop-idleness.js';
 
 /** One address made ahead and its drawing (kept as what AvatarService.adopt takes). */
 export interface Drawn<A> {
@@ -21,7 +22,7 @@ export interface DrawnAheadOptions<A> {
   draw: (local: string) => A;
   /** Gives a taken address's drawing to the avatar caches, as if it had just been drawn for it. */
   adopt: (local: string, drawing: A) => void;
-  /** Drawing happens only when the event loop was busy less than this share of the last interval (default 0.5). */
+  /** Drawing happens only when the event loop was busy less than this share of the last interval (IDLE_BELOW). */
   idleBelow?: number;
   /** How long one turn of drawing may take, in ms (default 4): a storm arriving meanwhile waits at most that. */
   sliceMs?: number;
@@ -34,14 +35,14 @@ export class DrawnAhead<A> {
   /** Drawings made ahead since start (for tests and benches: the rest of AvatarService.renders was drawn on demand). */
   made = 0;
   private timer: NodeJS.Timeout | null = null;
-  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  private readonly idleness = new LoopIdleness();
   private stopped = false;
   private readonly idleBelow: number;
   private readonly sliceMs: number;
   private readonly intervalMs: number;
 
   constructor(private readonly opts: DrawnAheadOptions<A>) {
-    this.idleBelow = opts.idleBelow ?? 0.5;
+    this.idleBelow = opts.idleBelow ?? IDLE_BELOW;
     this.sliceMs = opts.sliceMs ?? 4;
     this.intervalMs = opts.intervalMs ?? 40;
   }
@@ -86,9 +87,7 @@ export class DrawnAhead<A> {
 
   private readonly turn = (): void => {
     this.timer = null;
-    const since = performance.eventLoopUtilization(this.elu);
-    this.elu = performance.eventLoopUtilization();
-    if (since.utilization < this.idleBelow) {
+    if (this.idleness.wasIdle(this.idleBelow)) {
       const until = performance.now() + this.sliceMs;
       do {
         const local = this.opts.newLocal();

@@ -13,6 +13,7 @@ import { compress, negotiateEncoding } from './encoding.js';
 import { etagFor, ifNoneMatchHits, sendBody, sendText } from './http-util.js';
 import { renderPage } from './page.js';
 import { isValidRoomKey, parsePageOptions, type PageOptions } from './page-options.js';
+import { whenIdle } from '../loop-idleness.js';
 
 type PerRequest<T> = T | ((req: IncomingMessage) => T);
 
@@ -75,9 +76,10 @@ export interface WebchatOptions {
   /** Compress the main files ahead of the first page load (see warmAfterMs). Default true. */
   warm?: boolean;
   /**
-   * How long after start the ahead-of-time compression begins, in ms (default WARM_AFTER_MS). Brotli 11 of
-   * converse.min.js is ~2 s of a core: not in the first seconds, when a restarted server takes back its viewers, and
-   * never for a server stopped sooner (tests start hundreds). A page asked for earlier compresses what it needs then.
+   * How long after start the ahead-of-time compression may begin, in ms (default WARM_AFTER_MS); it then waits for
+   * a second in which the server was idle (src/loop-idleness.ts). Brotli 11 of converse.min.js is ~2 s of a core:
+   * not in the first seconds, when a restarted server takes back its viewers, nor in a join storm, and never for a
+   * server stopped sooner (tests start hundreds). A page asked for earlier compresses what it needs then.
    */
   warmAfterMs?: number;
 }
@@ -116,18 +118,21 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
   const log = opts.logger;
 
   const warming = new AbortController();
-  let warmTimer: NodeJS.Timeout | undefined;
+  let cancelWarm: (() => void) | undefined;
   const assets = opts.assets ?? AssetStore.load({ cacheDir: opts.cacheDir });
   const ready: Promise<AssetStore> = Promise.resolve(assets).then((store) => {
     store.onFallback = (why) => log?.warn(`webchat: compressed an asset in process (${why})`);
     store.onDiskFailure = (why) => log?.warn(`webchat: ${why}`);
     if (opts.warm !== false && !warming.signal.aborted) {
-      warmTimer = setTimeout(() => {
-        store
-          .warm(undefined, warming.signal)
-          .catch((e: unknown) => log?.warn(`webchat: precompression failed: ${String(e)}`));
-      }, opts.warmAfterMs ?? WARM_AFTER_MS);
-      warmTimer.unref();
+      // Not in the middle of a storm either: spawning the compression child alone holds the main thread ~15–30 ms.
+      cancelWarm = whenIdle(
+        () => {
+          store
+            .warm(undefined, warming.signal)
+            .catch((e: unknown) => log?.warn(`webchat: precompression failed: ${String(e)}`));
+        },
+        { afterMs: opts.warmAfterMs ?? WARM_AFTER_MS },
+      );
     }
     return store;
   });
@@ -272,7 +277,7 @@ export function createWebchatHandler(opts: WebchatOptions): WebchatHandler {
   Object.defineProperty(handler, 'ready', { value: ready });
   handler.roomPath = (roomKey: string) => publicRoomPrefix + encodeURIComponent(roomKey);
   handler.close = () => {
-    clearTimeout(warmTimer);
+    cancelWarm?.();
     warming.abort();
   };
   return handler;
