@@ -10,11 +10,16 @@ export const IDLE_BELOW = 0.5;
 export class LoopIdleness {
   private last: EventLoopUtilization = performance.eventLoopUtilization();
 
-  /** Whether the loop was busy less than `below` of the time since the last look (which starts a new interval). */
-  wasIdle(below = IDLE_BELOW): boolean {
+  /** The share of the time since the last look (0–1) the loop was busy; starts a new interval. */
+  busyShare(): number {
     const since = performance.eventLoopUtilization(this.last);
     this.last = performance.eventLoopUtilization();
-    return since.utilization < below;
+    return since.utilization;
+  }
+
+  /** Whether the loop was busy less than `below` of the time since the last look (which starts a new interval). */
+  wasIdle(below = IDLE_BELOW): boolean {
+    return this.busyShare() < below;
   }
 }
 

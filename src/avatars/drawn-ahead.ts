@@ -24,7 +24,10 @@ export interface DrawnAheadOptions<A> {
   adopt: (local: string, drawing: A) => void;
   /** Drawing happens only when the event loop was busy less than this share of the last interval (IDLE_BELOW). */
   idleBelow?: number;
-  /** How long one turn of drawing may take, in ms (default 4): a storm arriving meanwhile waits at most that. */
+  /**
+   * How long one turn of drawing may take on a loop that was wholly idle, in ms (default 8), less the busier it was
+   * (nothing at `idleBelow`): a storm arriving meanwhile waits at most that.
+   */
   sliceMs?: number;
   /** How often to look, in ms (default 40): at most sliceMs / intervalMs of a core goes to drawing. */
   intervalMs?: number;
@@ -43,7 +46,7 @@ export class DrawnAhead<A> {
 
   constructor(private readonly opts: DrawnAheadOptions<A>) {
     this.idleBelow = opts.idleBelow ?? IDLE_BELOW;
-    this.sliceMs = opts.sliceMs ?? 4;
+    this.sliceMs = opts.sliceMs ?? 8;
     this.intervalMs = opts.intervalMs ?? 40;
   }
 
@@ -87,8 +90,9 @@ export class DrawnAhead<A> {
 
   private readonly turn = (): void => {
     this.timer = null;
-    if (this.idleness.wasIdle(this.idleBelow)) {
-      const until = performance.now() + this.sliceMs;
+    const busy = this.idleness.busyShare();
+    if (busy < this.idleBelow) {
+      const until = performance.now() + this.sliceMs * (1 - busy / this.idleBelow);
       do {
         const local = this.opts.newLocal();
         this.ready.push({ local, drawing: this.opts.draw(local) });
