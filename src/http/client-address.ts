@@ -32,22 +32,44 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
-/** A trust function from a list of entries (validated with checkProxyEntry first; bad entries throw). */
+/** An IPv4 address as an unsigned 32-bit number, or -1 when it is not one in dotted-quad form. */
+function ipv4Number(a: string): number {
+  const parts = a.split('.');
+  if (parts.length !== 4) return -1;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return -1;
+    n = n * 256 + Number(p);
+  }
+  return n;
+}
+
+/**
+ * A trust function from a list of entries (validated with checkProxyEntry first; bad entries throw). IPv4 ranges are
+ * matched as numbers: Node's BlockList builds a SocketAddress per check (~25 µs, asked twice per connection behind a
+ * proxy, a few percent of a join storm); it still answers for IPv6.
+ */
 export function trustList(entries: readonly string[]): TrustProxy {
   if (entries.length === 0) return () => false;
-  const list = new BlockList();
+  const v6 = new BlockList();
+  /** IPv4 ranges as [network, mask], both unsigned. */
+  const v4: Array<[number, number]> = [];
   for (const e of entries.flatMap((x) => NAMED[x] ?? [x])) {
     const err = checkProxyEntry(e);
     if (err) throw new Error(err);
     const [addr, bits] = e.split('/');
-    const type = isIP(addr) === 4 ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(addr, type);
-    else list.addSubnet(addr, Number(bits), type);
+    if (isIP(addr) === 4) {
+      const prefix = bits === undefined ? 32 : Number(bits);
+      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+      v4.push([(ipv4Number(addr) & mask) >>> 0, mask]);
+    } else if (bits === undefined) v6.addAddress(addr, 'ipv6');
+    else v6.addSubnet(addr, Number(bits), 'ipv6');
   }
   return (address) => {
     const a = plainAddress(address);
-    const family = isIP(a);
-    return family !== 0 && list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+    const n = ipv4Number(a);
+    if (n >= 0) return v4.some(([net, mask]) => (n & mask) >>> 0 === net);
+    return isIP(a) === 6 && v6.check(a, 'ipv6');
   };
 }
 

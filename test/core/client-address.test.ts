@@ -3,6 +3,7 @@
 // 127.0.0.2 (not trusted) carrying a forged one. Ban by address and the per-address connection rate must follow
 // the forwarded address in the first case and ignore the header in the second.
 import { request } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, type Element } from 'ltx';
@@ -12,6 +13,12 @@ import { validateConfig, ConfigError } from '../../src/config.js';
 import { clientAddress, trustList } from '../../src/http/client-address.js';
 
 const NS = 'urn:livechat-xmpp:muc-ip-ban:0';
+/** The named ranges as Express's "trust proxy" defines them, written out here to check the server's matching. */
+const NAMED_RANGES: Record<string, string[]> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
 const ROOM = `live@${HOST}`;
 let srv: TestServer;
 const clients = new Clients(() => srv);
@@ -153,6 +160,65 @@ test('client address rules and config validation', () => {
   } catch (e) {
     assert.instance(e, ConfigError);
     assert.match(String((e as Error).message), /http\.trustedProxies/);
+  }
+});
+
+test("trusted ranges match as Node's BlockList matches them, for IPv4 and IPv6, every prefix length", () => {
+  const entries = [
+    'uniquelocal',
+    'linklocal',
+    '192.0.2.7',
+    '198.51.100.0/25',
+    '203.0.113.128/31',
+    '0.0.0.0/0',
+    '2001:db8::/48',
+  ];
+  const addresses = [
+    '10.0.0.0',
+    '10.255.255.255',
+    '11.0.0.0',
+    '9.255.255.255',
+    '172.15.255.255',
+    '172.16.0.1',
+    '172.31.255.255',
+    '172.32.0.0',
+    '192.168.1.1',
+    '192.169.0.1',
+    '169.254.3.4',
+    '192.0.2.7',
+    '192.0.2.8',
+    '198.51.100.127',
+    '198.51.100.128',
+    '203.0.113.127',
+    '203.0.113.128',
+    '203.0.113.129',
+    '203.0.113.130',
+    '::ffff:10.1.2.3',
+    '01.2.3.4',
+    '1.2.3',
+    '256.1.1.1',
+    'fe80::1',
+    'fc00::1',
+    '2001:db8::1',
+    '2001:db8:1::1',
+    '::1',
+    'nonsense',
+  ];
+  for (const list of [...entries.map((e) => [e]), entries.slice(0, -2)]) {
+    const ours = trustList(list);
+    const node = new BlockList();
+    for (const e of list.flatMap((x) => NAMED_RANGES[x] ?? [x])) {
+      const [addr, bits] = e.split('/');
+      const type = isIP(addr!) === 4 ? 'ipv4' : 'ipv6';
+      if (bits === undefined) node.addAddress(addr!, type);
+      else node.addSubnet(addr!, Number(bits), type);
+    }
+    for (const a of addresses) {
+      const plain = a.startsWith('::ffff:') ? a.slice(7) : a;
+      const family = isIP(plain);
+      const expected = family !== 0 && node.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+      assert.is(ours(a, 0), expected, `${a} against ${list.join(', ')}`);
+    }
   }
 });
 
