@@ -272,9 +272,9 @@ export class MucService implements Component {
 
   // ---- the component ----------------------------------------------------------------------------------
 
-  receive(stanza: Element, origin?: LocalSession): void {
+  receive(stanza: Element, origin?: LocalSession, parsedTo?: JID): void {
     const keep = stanza.name !== 'presence'; // as the router: presence is not memoized
-    const to = parseJid(stanza.attrs.to, keep);
+    const to = parsedTo ?? parseJid(stanza.attrs.to, keep);
     // A local session's own JID rather than the parsed-address memo: no memo entry per viewer. Without an origin
     // (the leave a session's end sends for it, a remote server's stanza) presence is parsed and not kept either.
     const from = origin && origin.fullJid === stanza.attrs.from ? origin.jid : parseJid(stanza.attrs.from, keep);

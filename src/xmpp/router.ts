@@ -153,7 +153,7 @@ export class Router {
     const component = this.components.get(to.domain);
     if (component) {
       try {
-        component.receive(stanza, origin);
+        component.receive(stanza, origin, to);
       } catch (err) {
         this.log.error(`component ${to.domain} failed: ${(err as Error).stack}`);
         this.bounce(stanza, new StanzaError('internal-server-error'), origin);

@@ -29,9 +29,10 @@ export interface Component {
   readonly domain: string;
   /**
    * Handles a stanza addressed to the domain or anything under it; `from` is verified by the caller. `origin` is the
-   * local session that sent it, when one did (its parsed JID spares parsing `from` again).
+   * local session that sent it, when one did (its parsed JID spares parsing `from` again); `to` is the stanza's `to`
+   * already parsed by the router (a join presence's room/nick is parsed once, not once per layer).
    */
-  receive(stanza: Element, origin?: LocalSession): void;
+  receive(stanza: Element, origin?: LocalSession, to?: JID): void;
 }
 
 /** Where stanzas for remote domains go (the S2S pool, when enabled). */
