@@ -233,7 +233,7 @@ export class AvatarService {
     if (!this.set || !this.masks) return undefined;
     let hash = this.hashes.get(seed);
     if (hash === undefined) {
-      // Drawn ahead for an anonymous viewer's login, or moments ago: kept for its vCard request (see forSeed).
+      // Drawn ahead for an anonymous viewer's login (adopt): kept for its vCard request too (see forSeed).
       hash = this.fresh.get(seed)?.avatar.hash;
       if (hash === undefined) {
         const design = designFor(this.set, seed);
