@@ -86,6 +86,14 @@ async function socketPairs(n: number) {
   return { accepted, clients, got, close };
 }
 
+/** Bytes of these payloads as WebSocket text frames: UTF-8 payload plus a 2, 4 or 10-byte header. */
+function framedSize(payloads: string[]): number {
+  return payloads.reduce((n, t) => {
+    const len = Buffer.byteLength(t);
+    return n + len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
+  }, 0);
+}
+
 test('held WebSocket frames of every header size leave whole, in order, in one write, and count while held', async () => {
   const writes: Buffer[] = [];
   const held = new HeldFrames(undefined, (b) => writes.push(b));
@@ -95,10 +103,7 @@ test('held WebSocket frames of every header size leave whole, in order, in one w
   held.frame3(Buffer.from(head), Buffer.from(to), Buffer.from(tail), true);
   for (const t of texts.slice(1)) held.frame(Buffer.from(t), true);
   const expected = [texts[0], head + to + tail, ...texts.slice(1)];
-  const size = expected.reduce((n, t) => {
-    const len = Buffer.byteLength(t!);
-    return n + len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
-  }, 0);
+  const size = framedSize(expected as string[]);
   assert.is(held.bytes, size, 'held bytes do not count every frame and header');
   assert.is(writes.length, 0, 'written before the end of the tick');
   await new Promise((r) => process.nextTick(r));
@@ -124,10 +129,7 @@ test('frames held as text (whole, or as a spliced tail) are encoded to UTF-8 int
   held.frame(Buffer.from(texts[1]!), true);
   for (const t of texts.slice(2)) held.text(t, true);
   const expected = [texts[0], head + to + tail, ...texts.slice(1)];
-  const size = expected.reduce((n, t) => {
-    const len = Buffer.byteLength(t!);
-    return n + len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
-  }, 0);
+  const size = framedSize(expected as string[]);
   assert.is(held.bytes, size, 'held bytes do not count the text frames in UTF-8 bytes');
   await new Promise((r) => process.nextTick(r));
   assert.is(writes.length, 1, 'the held frames did not leave in one write');
