@@ -17,9 +17,9 @@ export class LoopIdleness {
     return since.utilization;
   }
 
-  /** Whether the loop was busy less than `below` of the time since the last look (which starts a new interval). */
-  wasIdle(below = IDLE_BELOW): boolean {
-    return this.busyShare() < below;
+  /** Whether the loop was busy less than IDLE_BELOW of the time since the last look (which starts a new interval). */
+  wasIdle(): boolean {
+    return this.busyShare() < IDLE_BELOW;
   }
 }
 

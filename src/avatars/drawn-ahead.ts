@@ -22,11 +22,9 @@ export interface DrawnAheadOptions<A> {
   draw: (local: string) => A;
   /** Gives a taken address's drawing to the avatar caches, as if it had just been drawn for it. */
   adopt: (local: string, drawing: A) => void;
-  /** Drawing happens only when the event loop was busy less than this share of the last interval (IDLE_BELOW). */
-  idleBelow?: number;
   /**
    * How long one turn of drawing may take on a loop that was wholly idle, in ms (default 8), less the busier it was
-   * (nothing at `idleBelow`): a storm arriving meanwhile waits at most that.
+   * (nothing at IDLE_BELOW, past which it does not draw): a storm arriving meanwhile waits at most that.
    */
   sliceMs?: number;
   /** How often to look, in ms (default 40): at most sliceMs / intervalMs of a core goes to drawing. */
@@ -40,12 +38,10 @@ export class DrawnAhead<A> {
   private timer: NodeJS.Timeout | null = null;
   private readonly idleness = new LoopIdleness();
   private stopped = false;
-  private readonly idleBelow: number;
   private readonly sliceMs: number;
   private readonly intervalMs: number;
 
   constructor(private readonly opts: DrawnAheadOptions<A>) {
-    this.idleBelow = opts.idleBelow ?? IDLE_BELOW;
     this.sliceMs = opts.sliceMs ?? 8;
     this.intervalMs = opts.intervalMs ?? 40;
   }
@@ -91,8 +87,8 @@ export class DrawnAhead<A> {
   private readonly turn = (): void => {
     this.timer = null;
     const busy = this.idleness.busyShare();
-    if (busy < this.idleBelow) {
-      const until = performance.now() + this.sliceMs * (1 - busy / this.idleBelow);
+    if (busy < IDLE_BELOW) {
+      const until = performance.now() + this.sliceMs * (1 - busy / IDLE_BELOW);
       do {
         const local = this.opts.newLocal();
         this.ready.push({ local, drawing: this.opts.draw(local) });

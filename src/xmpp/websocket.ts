@@ -156,7 +156,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
 
   sendRaw(xml: string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.socket) this.held.text(xml, deferrable);
+    if (this.socket) this.held.frame(xml, deferrable);
     else this.ws.send(xml);
   }
 

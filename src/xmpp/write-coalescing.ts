@@ -311,18 +311,10 @@ export class HeldFrames extends HeldWrites {
     this.bytes += frameHeaderSize(len) + len;
   }
 
-  /** Holds one text frame. */
-  frame(payload: Buffer, deferrable: boolean): void {
+  /** Holds one text frame, its payload as bytes or as text (measured now, encoded at release). */
+  frame(payload: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len = payload.length;
-    this.parts.push(len, payload);
-    this.bytes += frameHeaderSize(len) + len;
-  }
-
-  /** Holds one text frame given as text: measured now, encoded at release into the release buffer. */
-  text(payload: string, deferrable: boolean): void {
-    this.schedule(deferrable);
-    const len = Buffer.byteLength(payload);
+    const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
     this.parts.push(len, payload);
     this.bytes += frameHeaderSize(len) + len;
   }

@@ -19,7 +19,7 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
   }
 }
 
-function stock(size: number, extra: { idleBelow?: number } = {}) {
+function stock(size: number) {
   const adopted: Array<[string, string]> = [];
   let n = 0;
   const d = new DrawnAhead<string>({
@@ -28,7 +28,6 @@ function stock(size: number, extra: { idleBelow?: number } = {}) {
     draw: (local) => `picture of ${local}`,
     adopt: (local, drawing) => adopted.push([local, drawing]),
     intervalMs: 5,
-    ...extra,
   });
   return { d, adopted };
 }

@@ -124,10 +124,10 @@ test('frames held as text (whole, or as a spliced tail) are encoded to UTF-8 int
   // Multi-byte characters straddling each header size: the length must be counted in bytes, not characters.
   const texts = ['<a/>', 'é'.repeat(62), 'é'.repeat(63), '€'.repeat(21_845), '😀'.repeat(16_384), 'ü'.repeat(40_000)];
   const [head, to, tail] = ['<presence xmlns="jabber:client" to="', 'v@anon.localhost/x', '" from="r@m/Zoë 🎥"/>'];
-  held.text(texts[0]!, false);
+  held.frame(texts[0]!, false);
   held.frame3(Buffer.from(head), Buffer.from(to), tail, true);
   held.frame(Buffer.from(texts[1]!), true);
-  for (const t of texts.slice(2)) held.text(t, true);
+  for (const t of texts.slice(2)) held.frame(t, true);
   const expected = [texts[0], head + to + tail, ...texts.slice(1)];
   const size = framedSize(expected as string[]);
   assert.is(held.bytes, size, 'held bytes do not count the text frames in UTF-8 bytes');
