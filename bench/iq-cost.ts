@@ -55,6 +55,12 @@ const KINDS: Kind[] = [
       `<iq xmlns="jabber:client" type="get" id="${id}" to="room.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
   },
   {
+    // What every viewer asks before joining (ConverseJS): the room's features and its muc#roominfo form.
+    label: 'disco#info of the room',
+    iq: (id) =>
+      `<iq xmlns="jabber:client" type="get" id="${id}" to="${ROOM}"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+  },
+  {
     // Every client sits in one room (below) and asks for the first one's vCard: the room answers with its avatar.
     label: 'vCard of an occupant (room/nick)',
     iq: (id) => `<iq xmlns="jabber:client" type="get" id="${id}" to="${ROOM}/c0"><vCard xmlns="vcard-temp"/></iq>`,

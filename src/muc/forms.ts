@@ -20,6 +20,11 @@ export interface FormField {
   values?: string[];
   options?: Array<{ value: string; label?: string }>;
   required?: boolean;
+  /**
+   * Changes far more often than the rest of the form (an occupant count): a cached serialization of the form splices
+   * its one value in instead of being made again (room disco#info).
+   */
+  volatile?: boolean;
 }
 
 export function buildForm(

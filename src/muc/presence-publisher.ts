@@ -48,9 +48,17 @@ export type OccupantVisibility = (occ: Occupant, recipient: Occupant) => boolean
  */
 export interface VisibilityIndex {
   /** Who may be shown `occ`; called on every publish of `occ` to others. */
-  audienceOf(occ: Occupant): Iterable<Occupant> | undefined;
+  audienceOf(occ: Occupant): Occupants | undefined;
   /** Whom `recipient` may be shown (its join roster). */
-  shownTo(recipient: Occupant): Iterable<Occupant> | undefined;
+  shownTo(recipient: Occupant): Occupants | undefined;
+}
+
+/**
+ * Occupants walked with forEach (a Set, an array, the room's map): a for…of over either an index's Set or the room's
+ * Map made an iterator result per occupant (the loop sees both kinds of iterator), ~100 per join's roster.
+ */
+export interface Occupants {
+  forEach(fn: (o: Occupant) => void): void;
 }
 
 export interface BuildOptions extends PresenceChange {
@@ -112,14 +120,15 @@ export class PresencePublisher {
       return (copies[view] ??= othersCopy(this.build(occ, view, change)));
     };
     const audience = this.index?.audienceOf(occ);
-    for (const o of audience ?? this.room.occupants.values()) {
-      if (o === occ || (audience && this.room.occupants.get(o.nick) !== o)) continue;
-      if (!this.sees(occ.role, o) && !(opts.prevRole && this.sees(opts.prevRole, o))) continue;
-      if ((this.visibility && !this.visibility(occ, o)) || (opts.to && !opts.to(o))) continue;
+    const unavailable = change.type === 'unavailable';
+    (audience ?? this.room.occupants).forEach((o) => {
+      if (o === occ || (audience && this.room.occupants.get(o.nick) !== o)) return;
+      if (!this.sees(occ.role, o) && !(opts.prevRole && this.sees(opts.prevRole, o))) return;
+      if ((this.visibility && !this.visibility(occ, o)) || (opts.to && !opts.to(o))) return;
       const view: View = this.room.canSeeJids(o) ? 'full' : 'anon';
-      if (others === 'full' && view === 'anon') continue;
-      this.deliver(occ, o, view, copy(view), change.type === 'unavailable');
-    }
+      if (others === 'full' && view === 'anon') return;
+      this.deliver(occ, o, view, copy(view), unavailable);
+    });
   }
 
   /** One session's own presence (status 110). */
@@ -147,11 +156,11 @@ export class PresencePublisher {
   sendRoster(to: Occupant, session: OccupantSession): void {
     const view: View = this.room.canSeeJids(to) ? 'full' : 'anon';
     const shown = this.index?.shownTo(to);
-    for (const o of shown ?? this.room.occupants.values()) {
-      if (shown && this.room.occupants.get(o.nick) !== o) continue;
-      if (o === to || !this.sees(o.role, to) || (this.visibility && !this.visibility(o, to))) continue;
+    (shown ?? this.room.occupants).forEach((o) => {
+      if (shown && this.room.occupants.get(o.nick) !== o) return;
+      if (o === to || !this.sees(o.role, to) || (this.visibility && !this.visibility(o, to))) return;
       this.deliver(o, to, view, this.view(o, view), false, session);
-    }
+    });
     this.room.hooks.fire('roster', { room: this.room, occupant: to, session, view });
   }
 

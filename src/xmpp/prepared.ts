@@ -266,6 +266,14 @@ export class PreSerializedElement extends Element {
     return e;
   }
 
+  /**
+   * An element known by its serialization alone (name and attributes as given, no children kept): for an answer made
+   * from cached text, which nothing reads on its way out. Code that needs its content parses `xml`.
+   */
+  static textOnly(name: string, attrs: Record<string, string>, xml: string): PreSerializedElement {
+    return new PreSerializedElement(name, attrs, xml);
+  }
+
   override write(writer: (s: string) => void): void {
     if (this.xml === undefined) super.write(writer);
     else writer(this.xml);

@@ -279,14 +279,40 @@ function takeSpare(n: number): Buffer {
   return Buffer.allocUnsafeSlow(size);
 }
 
+/** A held frame's parts: payload bytes, payload text, or the payload's length (its header, written at release). */
+type PartList = Array<Buffer | string | number>;
+
+// Part lists taken back after their release, for the next connection that holds frames. A joiner's list grows to
+// hundreds of parts (its roster, history and archive page), and grown anew per release it was ~8% of a join storm's
+// allocations; kept per connection it would be memory per idle viewer. The pool keeps what one tick's releases give
+// back (a fan-out holds on every viewer's connection at once) up to POOL_MAX_PARTS slots in all (512 KB).
+const partLists: PartList[] = [];
+let pooledParts = 0;
+const POOL_MAX_PARTS = 65_536;
+
+function borrowParts(): PartList {
+  const list = partLists.pop();
+  if (list === undefined) return [];
+  pooledParts -= list.length;
+  return list;
+}
+
+function returnParts(list: PartList): void {
+  if (pooledParts + list.length > POOL_MAX_PARTS) return;
+  pooledParts += list.length;
+  partLists.push(list);
+}
+
 /**
  * WebSocket text frames held in a list of their parts (no Writable bookkeeping and no buffer per frame), written as
  * one buffer at release. A part is payload bytes (a Buffer), payload text (a string, encoded to UTF-8 straight into
  * the release buffer: no buffer of its own per frame) or, before each frame's payload, the payload's length in bytes
- * (its header is written at release).
+ * (its header is written at release). The list is borrowed from a shared pool while anything is held.
  */
 export class HeldFrames extends HeldWrites {
-  private parts: Array<Buffer | string | number> = [];
+  private parts: PartList | null = null;
+  /** Parts in use at the start of `parts` (a pooled list may be longer: its tail holds zeros). */
+  private count = 0;
   /** Bytes held, frame headers included. */
   bytes = 0;
 
@@ -307,7 +333,13 @@ export class HeldFrames extends HeldWrites {
   frame3(a: Buffer, b: Buffer, c: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
     const len = a.length + b.length + (typeof c === 'string' ? Buffer.byteLength(c) : c.length);
-    this.parts.push(len, a, b, c);
+    const parts = (this.parts ??= borrowParts());
+    let n = this.count;
+    parts[n++] = len;
+    parts[n++] = a;
+    parts[n++] = b;
+    parts[n++] = c;
+    this.count = n;
     this.bytes += frameHeaderSize(len) + len;
   }
 
@@ -315,7 +347,11 @@ export class HeldFrames extends HeldWrites {
   frame(payload: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
     const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-    this.parts.push(len, payload);
+    const parts = (this.parts ??= borrowParts());
+    let n = this.count;
+    parts[n++] = len;
+    parts[n++] = payload;
+    this.count = n;
     this.bytes += frameHeaderSize(len) + len;
   }
 
@@ -325,17 +361,20 @@ export class HeldFrames extends HeldWrites {
 
   protected writeOut(): void {
     const parts = this.parts;
-    if (parts.length === 0) return;
+    const count = this.count;
+    if (parts === null || count === 0) return;
     const n = this.bytes;
     releaseCounts.releases++;
     const reuse = this.drained !== undefined && n <= SPARE_MAX && this.drained();
     const whole = reuse ? takeSpare(n) : Buffer.allocUnsafe(n);
     const buf = reuse ? whole.subarray(0, n) : whole;
-    this.parts = [];
+    this.parts = null;
+    this.count = 0;
     this.bytes = 0;
     let at = 0;
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i];
+    for (let i = 0; i < count; i++) {
+      const p = parts[i]!;
+      parts[i] = 0; // the pooled list keeps no payload alive
       if (typeof p === 'number') at = writeFrameHeader(buf, at, p);
       else if (typeof p === 'string') at += buf.write(p, at);
       else {
@@ -343,6 +382,7 @@ export class HeldFrames extends HeldWrites {
         at += p.length;
       }
     }
+    returnParts(parts);
     this.out(buf);
     if (reuse && this.drained!()) spare = whole;
   }

@@ -93,6 +93,7 @@ export function install({ hooks }: FeatureContext): void {
       var: 'x-livechat#roominfo_anonymous_occupants',
       label: 'Number of anonymous viewers',
       values: [String(counts(room).anonymous)],
+      volatile: true,
     });
   });
 }
