@@ -2,7 +2,7 @@
 // message holds whole elements, <open/> and <close/> in the framing namespace start and end the stream, and bare
 // stanzas are in the client namespace. The transports differ only in where the socket lives.
 import type { Element } from './xml.js';
-import { el } from './xml.js';
+import { attrString, el } from './xml.js';
 import { NS } from './namespaces.js';
 import { StreamError } from './errors.js';
 import type { StreamParserOptions, XmlStreamParser } from './xml-stream.js';
@@ -57,8 +57,11 @@ export function framedElement(e: Element, handler: TransportHandler): void {
   handler.element(e);
 }
 
+const OPEN_START = `<open xmlns="${NS.FRAMING}"`;
+
+/** The server's `<open/>`, written as text: two per login, no element built for them. */
 export function openXml(h: StreamHeader): string {
-  return el('open', { xmlns: NS.FRAMING, from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }).toString();
+  return OPEN_START + attrString({ from: h.from, id: h.id, version: h.version, 'xml:lang': h.lang }) + '/>';
 }
 
 export const CLOSE_XML = el('close', { xmlns: NS.FRAMING }).toString();
