@@ -6,15 +6,28 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 /** Below this share of busy time the loop counts as idle. */
 export const IDLE_BELOW = 0.5;
 
-/** How busy the event loop was between two looks. */
+/**
+ * How busy the event loop was between two looks: the lesser of its utilization and the share of a core the process
+ * used. Utilization alone reads ~0.8 on an idle loop while V8's CPU profiler samples it (`--cpu-prof`, a profiling
+ * inspector session), and idle work then never ran; the process's CPU time still says it is idle. A loop that is
+ * really busy is busy by both.
+ */
 export class LoopIdleness {
   private last: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastCpu = process.cpuUsage();
+  private lastAt = performance.now();
 
   /** The share of the time since the last look (0–1) the loop was busy; starts a new interval. */
   busyShare(): number {
     const since = performance.eventLoopUtilization(this.last);
     this.last = performance.eventLoopUtilization();
-    return since.utilization;
+    const now = performance.now();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const elapsedMs = now - this.lastAt;
+    this.lastCpu = process.cpuUsage();
+    this.lastAt = now;
+    if (elapsedMs <= 0) return since.utilization;
+    return Math.min(since.utilization, (cpu.user + cpu.system) / 1000 / elapsedMs);
   }
 
   /** Whether the loop was busy less than IDLE_BELOW of the time since the last look (which starts a new interval). */

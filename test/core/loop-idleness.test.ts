@@ -3,6 +3,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LoopIdleness, whenIdle } from '../../src/loop-idleness.js';
 
 /** Keeps the event loop busy for `ms`, letting timers run every 20 ms. */
@@ -21,6 +26,38 @@ test('LoopIdleness tells a busy interval from an idle one', async () => {
   assert.not.ok(m.wasIdle(), 'a busy interval counted as idle');
   await sleep(150);
   assert.ok(m.wasIdle(), 'an idle interval counted as busy');
+});
+
+test('an idle loop is idle while V8 profiles it (--cpu-prof), and a busy one busy', async () => {
+  // The event loop's utilization alone reads ~0.8 on an idle loop under the profiler: the avatars drawn ahead and the
+  // web chat's compression then never ran in a profiled server.
+  const dir = await mkdtemp(join(tmpdir(), 'idleness-'));
+  try {
+    const module = fileURLToPath(new URL('../../src/loop-idleness.ts', import.meta.url));
+    const script = join(dir, 'probe.mts');
+    await writeFile(
+      script,
+      `import { LoopIdleness } from ${JSON.stringify(module)};
+const m = new LoopIdleness();
+await new Promise((r) => setTimeout(r, 200));
+const idle = m.wasIdle();
+const end = Date.now() + 200;
+while (Date.now() < end) await new Promise((r) => setImmediate(r));
+console.log(JSON.stringify({ idle, busy: !m.wasIdle() }));
+`,
+    );
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', script],
+        { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 30_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    assert.equal(JSON.parse(out.trim().split('\n').at(-1)!), { idle: true, busy: true });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('whenIdle runs once, after afterMs, on an idle loop', async () => {
