@@ -29,6 +29,11 @@ export interface DrawnAheadOptions<A> {
   sliceMs?: number;
   /** How often to look, in ms (default 40): at most sliceMs / intervalMs of a core goes to drawing. */
   intervalMs?: number;
+  /**
+   * No drawing until this long (ms, default 500) after the last address was taken: logins still arriving are a
+   * storm, whose loop has idle moments (waiting on its clients' round trips) that are not the storm's end.
+   */
+  quietMs?: number;
 }
 
 export class DrawnAhead<A> {
@@ -40,10 +45,13 @@ export class DrawnAhead<A> {
   private stopped = false;
   private readonly sliceMs: number;
   private readonly intervalMs: number;
+  private readonly quietMs: number;
+  private lastTake = -Infinity;
 
   constructor(private readonly opts: DrawnAheadOptions<A>) {
     this.sliceMs = opts.sliceMs ?? 8;
     this.intervalMs = opts.intervalMs ?? 40;
+    this.quietMs = opts.quietMs ?? 500;
   }
 
   /** Addresses ready to hand out. */
@@ -70,6 +78,7 @@ export class DrawnAhead<A> {
 
   /** A local part made ahead, its avatar now in the caches; undefined when none is ready (the caller makes one). */
   take(): string | undefined {
+    this.lastTake = performance.now();
     const d = this.ready.pop();
     this.schedule();
     if (d === undefined) return undefined;
@@ -86,8 +95,9 @@ export class DrawnAhead<A> {
 
   private readonly turn = (): void => {
     this.timer = null;
+    // Asked every turn, so that each judges only the last interval.
     const busy = this.idleness.busyShare();
-    if (busy < IDLE_BELOW) {
+    if (busy < IDLE_BELOW && performance.now() - this.lastTake >= this.quietMs) {
       const until = performance.now() + this.sliceMs * (1 - busy / IDLE_BELOW);
       do {
         const local = this.opts.newLocal();

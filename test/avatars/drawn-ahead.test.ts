@@ -19,7 +19,7 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
   }
 }
 
-function stock(size: number) {
+function stock(size: number, quietMs = 0) {
   const adopted: Array<[string, string]> = [];
   let n = 0;
   const d = new DrawnAhead<string>({
@@ -28,6 +28,7 @@ function stock(size: number) {
     draw: (local) => `picture of ${local}`,
     adopt: (local, drawing) => adopted.push([local, drawing]),
     intervalMs: 5,
+    quietMs,
   });
   return { d, adopted };
 }
@@ -66,6 +67,22 @@ test('draws nothing while the event loop is busy, and fills once it is idle', as
   }
   assert.is(d.made, 0, 'drew while the server was busy');
   await until('a full stock once idle', () => d.full);
+  d.stop();
+});
+
+test('draws nothing while logins keep taking addresses, and refills once they stop', async () => {
+  const { d } = stock(20, 200);
+  d.start();
+  await until('a full stock', () => d.full);
+  // A login every 40 ms for 600 ms, on an otherwise idle loop (a storm's logins, between its clients' round trips).
+  for (let i = 0; i < 15; i++) {
+    assert.ok(d.take(), 'the stock ran out');
+    await sleep(40);
+  }
+  assert.is(d.made, 20, 'drew while logins were still arriving');
+  assert.is(d.count, 5);
+  await until('the stock refilled once logins stopped', () => d.full);
+  assert.is(d.made, 35);
   d.stop();
 });
 
