@@ -283,12 +283,14 @@ function takeSpare(n: number): Buffer {
 type PartList = Array<Buffer | string | number>;
 
 // Part lists taken back after their release, for the next connection that holds frames. A joiner's list grows to
-// hundreds of parts (its roster, history and archive page), and grown anew per release it was ~8% of a join storm's
-// allocations; kept per connection it would be memory per idle viewer. The pool keeps what one tick's releases give
-// back (a fan-out holds on every viewer's connection at once) up to POOL_MAX_PARTS slots in all (512 KB).
+// hundreds of parts (its roster, history and archive page), and a fan-out takes one on every viewer's connection at
+// once: made and grown anew per release they were ~8% of a join storm's allocations, and kept per connection they
+// would be memory per idle viewer. The pool keeps what the releases give back, up to POOL_MAX_PARTS slots in all
+// (128 KB); a list past POOLED_MAX_PARTS (a roster of thousands) is left to the collector.
 const partLists: PartList[] = [];
 let pooledParts = 0;
-const POOL_MAX_PARTS = 65_536;
+const POOL_MAX_PARTS = 16_384;
+const POOLED_MAX_PARTS = 2048;
 
 function borrowParts(): PartList {
   const list = partLists.pop();
@@ -298,8 +300,9 @@ function borrowParts(): PartList {
 }
 
 function returnParts(list: PartList): void {
-  if (pooledParts + list.length > POOL_MAX_PARTS) return;
-  pooledParts += list.length;
+  const n = list.length;
+  if (n > POOLED_MAX_PARTS || pooledParts + n > POOL_MAX_PARTS) return;
+  pooledParts += n;
   partLists.push(list);
 }
 
