@@ -39,7 +39,12 @@ function buildInfo(name: string, features: readonly string[], fields: FormField[
 /** The answer for what the hooks said, from the room's cached text when they said the same as last time. */
 function roomInfo(room: Room, name: string, features: string[], fields: FormField[], node?: string): Element {
   // Everything that shapes the text, volatile values left out.
-  const key = JSON.stringify([name, node, features, fields.map((f) => (f.volatile ? { ...f, values: f.values?.length ?? 0 } : f))]);
+  const key = JSON.stringify([
+    name,
+    node,
+    features,
+    fields.map((f) => (f.volatile ? { ...f, values: f.values?.length ?? 0 } : f)),
+  ]);
   let cached = cachedInfo.get(room);
   if (cached?.key !== key) {
     const marked = fields.map((f) => (f.volatile ? { ...f, values: [SPLICE] } : f));
