@@ -7,11 +7,13 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 export const IDLE_BELOW = 0.5;
 
 /**
- * How busy the event loop was between two looks: the lesser of its utilization and the share of a core the process
- * used. Utilization alone reads ~0.8 on an idle loop while V8's CPU profiler samples it (`--cpu-prof`, a profiling
- * inspector session), and idle work then never ran; the process's CPU time still says it is idle. A loop that is
- * really busy is busy by both.
+ * Under `node --cpu-prof` the loop's utilization reads ~0.8 on an idle loop (V8's profiler samples it), and idle
+ * work never ran: there the process's share of a core says how busy it was instead. Not in general: a busy loop
+ * that the machine starves of CPU (a PeerTube host transcoding) uses little CPU, and is still busy.
  */
+const PROFILED = process.execArgv.some((a) => a === '--cpu-prof' || a.startsWith('--cpu-prof='));
+
+/** How busy the event loop was between two looks. */
 export class LoopIdleness {
   private last: EventLoopUtilization = performance.eventLoopUtilization();
   private lastCpu = process.cpuUsage();
@@ -21,13 +23,13 @@ export class LoopIdleness {
   busyShare(): number {
     const since = performance.eventLoopUtilization(this.last);
     this.last = performance.eventLoopUtilization();
+    if (!PROFILED) return since.utilization;
     const now = performance.now();
     const cpu = process.cpuUsage(this.lastCpu);
     const elapsedMs = now - this.lastAt;
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
-    if (elapsedMs <= 0) return since.utilization;
-    return Math.min(since.utilization, (cpu.user + cpu.system) / 1000 / elapsedMs);
+    return elapsedMs > 0 ? Math.min(1, (cpu.user + cpu.system) / 1000 / elapsedMs) : since.utilization;
   }
 
   /** Whether the loop was busy less than IDLE_BELOW of the time since the last look (which starts a new interval). */

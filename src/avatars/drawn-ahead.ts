@@ -30,11 +30,16 @@ export interface DrawnAheadOptions<A> {
   /** How often to look, in ms (default 40): at most sliceMs / intervalMs of a core goes to drawing. */
   intervalMs?: number;
   /**
-   * No drawing until this long (ms, default 500) after the last address was taken: logins still arriving are a
-   * storm, whose loop has idle moments (waiting on its clients' round trips) that are not the storm's end.
+   * No drawing while logins take addresses faster than this many a second (default 30): that is a storm, whose loop
+   * has idle moments (waiting on its clients' round trips) that are not its end. A trickle of logins (a busy instance's
+   * viewers coming and going) does not stop the stock from refilling.
    */
-  quietMs?: number;
+  stormPerSecond?: number;
 }
+
+/** Half-life of the weighted count of recent logins (ms): a storm's end shows ~0.6 s after its last login. */
+const LOGIN_HALF_LIFE_MS = 100;
+const LOGIN_MEAN_LIFE_S = LOGIN_HALF_LIFE_MS / 1000 / Math.LN2;
 
 export class DrawnAhead<A> {
   private readonly ready: Drawn<A>[] = [];
@@ -45,13 +50,21 @@ export class DrawnAhead<A> {
   private stopped = false;
   private readonly sliceMs: number;
   private readonly intervalMs: number;
-  private readonly quietMs: number;
-  private lastTake = -Infinity;
+  /** The weighted count of recent logins at which the stock pauses (logins a second × their mean life). */
+  private readonly stormWeight: number;
+  /** Recent logins, each weighing 1 when it happened and half as much every LOGIN_HALF_LIFE_MS since. */
+  private logins = 0;
+  private loginsAt = 0;
 
   constructor(private readonly opts: DrawnAheadOptions<A>) {
     this.sliceMs = opts.sliceMs ?? 8;
     this.intervalMs = opts.intervalMs ?? 40;
-    this.quietMs = opts.quietMs ?? 500;
+    this.stormWeight = (opts.stormPerSecond ?? 30) * LOGIN_MEAN_LIFE_S;
+  }
+
+  /** The weighted count of recent logins, as of `now`. */
+  private recentLogins(now: number): number {
+    return this.logins * 0.5 ** ((now - this.loginsAt) / LOGIN_HALF_LIFE_MS);
   }
 
   /** Addresses ready to hand out. */
@@ -78,7 +91,9 @@ export class DrawnAhead<A> {
 
   /** A local part made ahead, its avatar now in the caches; undefined when none is ready (the caller makes one). */
   take(): string | undefined {
-    this.lastTake = performance.now();
+    const now = performance.now();
+    this.logins = this.recentLogins(now) + 1;
+    this.loginsAt = now;
     const d = this.ready.pop();
     this.schedule();
     if (d === undefined) return undefined;
@@ -97,7 +112,7 @@ export class DrawnAhead<A> {
     this.timer = null;
     // Asked every turn, so that each judges only the last interval.
     const busy = this.idleness.busyShare();
-    if (busy < IDLE_BELOW && performance.now() - this.lastTake >= this.quietMs) {
+    if (busy < IDLE_BELOW && this.recentLogins(performance.now()) < this.stormWeight) {
       const until = performance.now() + this.sliceMs * (1 - busy / IDLE_BELOW);
       do {
         const local = this.opts.newLocal();

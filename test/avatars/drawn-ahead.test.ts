@@ -19,7 +19,7 @@ async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> 
   }
 }
 
-function stock(size: number, quietMs = 0) {
+function stock(size: number, stormPerSecond = Infinity) {
   const adopted: Array<[string, string]> = [];
   let n = 0;
   const d = new DrawnAhead<string>({
@@ -28,7 +28,7 @@ function stock(size: number, quietMs = 0) {
     draw: (local) => `picture of ${local}`,
     adopt: (local, drawing) => adopted.push([local, drawing]),
     intervalMs: 5,
-    quietMs,
+    stormPerSecond,
   });
   return { d, adopted };
 }
@@ -70,19 +70,33 @@ test('draws nothing while the event loop is busy, and fills once it is idle', as
   d.stop();
 });
 
-test('draws nothing while logins keep taking addresses, and refills once they stop', async () => {
-  const { d } = stock(20, 200);
+test('draws nothing while a storm of logins takes addresses, and refills once it stops', async () => {
+  const { d } = stock(40, 30);
   d.start();
   await until('a full stock', () => d.full);
-  // A login every 40 ms for 600 ms, on an otherwise idle loop (a storm's logins, between its clients' round trips).
-  for (let i = 0; i < 15; i++) {
-    assert.ok(d.take(), 'the stock ran out');
-    await sleep(40);
+  // Five logins every 20 ms for 120 ms, on an otherwise idle loop (a storm's logins, between its clients' round
+  // trips): well past 30 a second even on a loaded machine that stretches the pauses.
+  for (let i = 0; i < 6; i++) {
+    for (let j = 0; j < 5; j++) assert.ok(d.take(), 'the stock ran out');
+    await sleep(20);
   }
-  assert.is(d.made, 20, 'drew while logins were still arriving');
-  assert.is(d.count, 5);
-  await until('the stock refilled once logins stopped', () => d.full);
-  assert.is(d.made, 35);
+  assert.is(d.made, 40, 'drew while a storm of logins was arriving');
+  assert.is(d.count, 10);
+  await until('the stock refilled once the logins stopped', () => d.full);
+  assert.is(d.made, 70);
+  d.stop();
+});
+
+test('a trickle of logins does not keep the stock from refilling', async () => {
+  const { d } = stock(10, 30);
+  d.start();
+  await until('a full stock', () => d.full);
+  // A login every 150 ms (under 7 a second) for 1.5 s: the stock draws again between them, not only afterwards.
+  for (let i = 0; i < 10; i++) {
+    assert.ok(d.take(), 'the stock ran out');
+    await sleep(150);
+  }
+  assert.ok(d.made >= 18, `drew ${d.made - 10} of the 10 taken during a trickle of logins`);
   d.stop();
 });
 
