@@ -41,6 +41,10 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --scale-steps LIST   occupant counts for scale (default 400,2000,10000)
   --vcards MODE        all | self | none: which vCards viewers fetch (default all; scale defaults to self)
   --vcard-on-rename    fetch a renamed occupant's vCard again under its new nick (default: keep the one it has)
+  --join-history H     mam | muc (default mam): mam joins as ConverseJS does in a room with MAM (<history
+                       maxstanzas='0'/>, then a MAM page of the last 50: the viewer has its history when that page
+                       arrives); muc joins with the room's default history (20 messages) and still asks for the MAM
+                       page, the viewer having its history at the room subject (this harness before 2026-12-05)
   --transport T        websocket | bosh (default websocket)
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
   --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
@@ -156,6 +160,7 @@ async function main(): Promise<number> {
       'no-deflate': { type: 'boolean', default: false },
       transport: { type: 'string', default: 'websocket' },
       'vcard-on-rename': { type: 'boolean', default: false },
+      'join-history': { type: 'string', default: 'mam' },
       workers: { type: 'string' },
       'port-base': { type: 'string', default: '16000' },
       'iq-timeout': { type: 'string', default: '60' },
@@ -212,6 +217,8 @@ async function main(): Promise<number> {
     broadcast && broadcast !== 'all' ? { 'muc#roomconfig_presencebroadcast': broadcast.split(',') } : undefined;
   if (!['websocket', 'bosh'].includes(values.transport!)) throw new Error('--transport must be websocket or bosh');
   if (!['all', 'self', 'none'].includes(vcards)) throw new Error('--vcards must be all, self or none');
+  const joinHistory = values['join-history'];
+  if (joinHistory !== 'mam' && joinHistory !== 'muc') throw new Error('--join-history must be mam or muc');
   if (!['livechat', 'ours'].includes(values['prosody-avatars']!))
     throw new Error('--prosody-avatars must be livechat or ours');
   const cores = availableParallelism(); // before --pin narrows this process's CPUs
@@ -236,7 +243,7 @@ async function main(): Promise<number> {
   const log = (s: string): void => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
   const command = `node --import tsx bench/live.ts ${process.argv.slice(2).join(' ')}`.trim();
   log(
-    `${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); results in ${outDir}`,
+    `${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); history on join from ${joinHistory === 'mam' ? 'a MAM page (no MUC history)' : 'the MUC history'}; results in ${outDir}`,
   );
 
   const results: TargetResult[] = [];
@@ -299,6 +306,7 @@ async function main(): Promise<number> {
           vcards,
           vcardOnRename: values['vcard-on-rename']!,
           mamMax: 50,
+          joinHistory,
           iqTimeoutMs: num('iq-timeout', values['iq-timeout']!, 1, 3600) * 1000,
           joinTimeoutMs: num('join-timeout', values['join-timeout']!, 1, 3600) * 1000,
           roomConfig,
@@ -365,7 +373,7 @@ async function main(): Promise<number> {
   await writeFile(
     join(outDir, 'results.json'),
     JSON.stringify(
-      { command, date, scenario, users, workers, vcards, phases, unavailable, results },
+      { command, date, scenario, users, workers, vcards, joinHistory, phases, unavailable, results },
       (k, v) =>
         // raw samples are large; keep the summaries in the table and the timeline in the chart
         k === 'samples' ? undefined : v,

@@ -15,6 +15,12 @@ export interface ViewerOptions {
   vcards: 'all' | 'self' | 'none'; // 'all': self, room and every occupant seen (ConverseJS); 'self': self and room only
   vcardOnRename: boolean; // also fetch the vCard of a renamed occupant under its new nick
   mamMax: number; // MAM page size asked on join
+  /**
+   * 'mam': the join asks the room for no history (`<history maxstanzas='0'/>`, as ConverseJS does in a room that
+   * advertises MAM) and the viewer has its history when its MAM page arrives; 'muc': the join takes the room's
+   * default history and the viewer has it when the subject (the end of that history) arrives.
+   */
+  joinHistory: 'mam' | 'muc';
   iqTimeoutMs: number; // an iq without answer after this long counts as a timeout
   joinTimeoutMs: number; // a viewer that has not got its history after this long counts as a failed join
   /** Room configuration the room's creator submits instead of an instant room (field var → values). */
@@ -38,8 +44,8 @@ export interface SampleBatch {
   opened: number[]; // connection started → transport open (WebSocket upgrade answered; BOSH: session created)
   authed: number[]; // transport open → SASL success
   preJoin: number[]; // stream bound → join presence sent (ConverseJS's two rounds of pre-join requests)
-  joinToHistory: number[]; // ws open started → room subject received (history shown to the viewer)
-  presenceToHistory: number[]; // join presence sent → room subject received
+  joinToHistory: number[]; // ws open started → history shown to the viewer (its MAM page; --join-history muc: the subject)
+  presenceToHistory: number[]; // join presence sent → history shown to the viewer
   mam: number[]; // MAM query → fin
   vcard: number[]; // vCard iq round trip (occupants, self, room)
   delivery: number[]; // groupchat message send → receipt, per receiving viewer

@@ -89,9 +89,13 @@ export const carbonsEnable = (id: string): string =>
 export const initialPresence = (): string =>
   `<presence xmlns='jabber:client'><c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://conversejs.org' ver='benchlive'/></presence>`;
 
-/** Join with the server's default history (ConverseJS sends no <history/> unless configured). */
-export const joinPresence = (occupantJid: string): string =>
-  `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}'><x xmlns='${NS_MUC}'/>` +
+/**
+ * The join. ConverseJS asks a room that advertises MAM for no history (`maxstanzas='0'`) and pages its archive
+ * instead; `withHistory` joins with the room's default history (`<x/>` alone).
+ */
+export const joinPresence = (occupantJid: string, withHistory: boolean): string =>
+  `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}'>` +
+  (withHistory ? `<x xmlns='${NS_MUC}'/>` : `<x xmlns='${NS_MUC}'><history maxstanzas='0'/></x>`) +
   `<c xmlns='http://jabber.org/protocol/caps' hash='sha-1' node='https://conversejs.org' ver='benchlive'/></presence>`;
 export const nickPresence = (occupantJid: string): string =>
   `<presence xmlns='jabber:client' to='${escAttr(occupantJid)}'/>`;

@@ -1,6 +1,7 @@
 // One simulated anonymous viewer, doing on join what the livechat front-end (ConverseJS) does: disco of the host,
-// roster, own vCard, carbons, then disco of the room and its x-roomuser-item, the room's vCard, join with history,
-// a MAM page of the last messages, and a vCard request for every occupant it sees (and each newcomer).
+// roster, own vCard, carbons, then disco of the room and its x-roomuser-item, the room's vCard, the join (asking for
+// no history: the room has MAM), a MAM page of the last messages (the history it shows), and a vCard request for every
+// occupant it sees (and each newcomer).
 import * as x from './protocol.js';
 import { BoshTransport, WsTransport, type Transport, type TransportEvents } from './transport.js';
 import { emptySamples, type ClientEndpoint, type SampleBatch, type ViewerOptions } from './messages.js';
@@ -67,7 +68,7 @@ export class Viewer {
   private joinTimer: NodeJS.Timeout | undefined;
   /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
   createsRoom = false;
-  joinedAt = 0; // absolute time the room subject arrived
+  historyAt = 0; // absolute time the viewer had its history (see ViewerOptions.joinHistory)
   private onJoined: (() => void) | undefined;
 
   constructor(
@@ -89,7 +90,7 @@ export class Viewer {
     return this.state === 'joined';
   }
 
-  /** Connects and runs the whole join flow; `joined` is called once the room subject (end of history) arrives. */
+  /** Connects and runs the whole join flow; `onJoined` is called once the room subject (the end of the join) arrives. */
   start(onJoined?: () => void): void {
     if (this.state !== 'idle') return;
     this.onJoined = onJoined;
@@ -275,7 +276,7 @@ export class Viewer {
     this.state = 'joining';
     this.joinSentAt = now();
     this.tally.samples.preJoin.push(this.joinSentAt - this.boundAt);
-    this.send(x.joinPresence(this.occupantJid));
+    this.send(x.joinPresence(this.occupantJid, this.options.joinHistory === 'muc'));
   }
 
   private onIq(s: string, head: string): void {
@@ -353,11 +354,8 @@ export class Viewer {
     }
     if (type !== 'groupchat') return; // MAM results come wrapped in a typeless message
     if (s.indexOf('<subject') >= 0 && this.state === 'joining') {
-      const t = now();
-      this.tally.samples.joinToHistory.push(t - this.startedAt);
-      this.tally.samples.presenceToHistory.push(t - this.joinSentAt);
+      if (this.options.joinHistory === 'muc') this.historyShown();
       this.state = 'joined';
-      this.joinedAt = t;
       if (this.joinTimer) clearTimeout(this.joinTimer);
       this.onJoined?.();
       this.mam();
@@ -368,6 +366,13 @@ export class Viewer {
     if (Number.isNaN(sentAt)) return;
     this.tally.deliveries++;
     this.tally.samples.delivery.push(now() - sentAt);
+  }
+
+  private historyShown(): void {
+    const t = now();
+    this.tally.samples.joinToHistory.push(t - this.startedAt);
+    this.tally.samples.presenceToHistory.push(t - this.joinSentAt);
+    this.historyAt = t;
   }
 
   private mam(): void {
@@ -381,6 +386,7 @@ export class Viewer {
         if (type === 'result') {
           this.tally.samples.mam.push(now() - sentAt);
           this.ready = true;
+          if (this.options.joinHistory === 'mam') this.historyShown();
         }
       },
     );

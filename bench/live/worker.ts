@@ -54,7 +54,7 @@ function report(): void {
   let ready = 0;
   let lastJoinAt = 0;
   for (const v of viewers.values()) {
-    if (v.joinedAt > lastJoinAt) lastJoinAt = v.joinedAt;
+    if (v.historyAt > lastJoinAt) lastJoinAt = v.historyAt;
     if (v.state !== 'idle' && v.state !== 'failed' && v.state !== 'left') connected++;
     if (v.inRoom) joined++;
     if (v.ready && v.inRoom) ready++;
