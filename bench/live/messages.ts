@@ -22,7 +22,7 @@ export interface ViewerOptions {
    */
   joinHistory: 'mam' | 'muc';
   iqTimeoutMs: number; // an iq without answer after this long counts as a timeout
-  joinTimeoutMs: number; // a viewer that has not got its history after this long counts as a failed join
+  joinTimeoutMs: number; // a viewer without the room subject (its join answered) after this long counts as a failed join
   /** Room configuration the room's creator submits instead of an instant room (field var → values). */
   roomConfig?: Record<string, string[]>;
 }
