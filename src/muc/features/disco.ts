@@ -38,21 +38,16 @@ function buildInfo(name: string, features: readonly string[], fields: FormField[
 
 /** The answer for what the hooks said, from the room's cached text when they said the same as last time. */
 function roomInfo(room: Room, name: string, features: string[], fields: FormField[], node?: string): Element {
+  // A volatile field with other than one value has no single place to splice: answered without the cache.
+  if (fields.some((f) => f.volatile && f.values?.length !== 1)) return buildInfo(name, features, fields, node);
   // Everything that shapes the text, volatile values left out.
-  const key = JSON.stringify([
-    name,
-    node,
-    features,
-    fields.map((f) => (f.volatile ? { ...f, values: f.values?.length ?? 0 } : f)),
-  ]);
+  const key = JSON.stringify([name, node, features, fields.map((f) => (f.volatile ? { ...f, values: 1 } : f))]);
   let cached = cachedInfo.get(room);
   if (cached?.key !== key) {
     const marked = fields.map((f) => (f.volatile ? { ...f, values: [SPLICE] } : f));
     const pieces = buildInfo(name, features, marked, node).toString().split(SPLICE);
-    const volatile = fields.filter((f) => f.volatile).length;
-    // A volatile field with other than one value, or a U+0000 that came from elsewhere: answered without the cache.
-    if (pieces.length !== volatile + 1 || fields.some((f) => f.volatile && f.values?.length !== 1))
-      return buildInfo(name, features, fields, node);
+    // A U+0000 that came from elsewhere (a room name set by the host): answered without the cache.
+    if (pieces.length !== fields.filter((f) => f.volatile).length + 1) return buildInfo(name, features, fields, node);
     cachedInfo.set(room, (cached = { key, pieces }));
   }
   let xml = cached.pieces[0]!;
