@@ -2,6 +2,7 @@
 // wrapped in <body/> over HTTP long polling, at most two requests in flight as with hold=1). Both hand the viewer
 // one stanza string at a time and count the bytes they receive.
 import { Agent, request } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import * as x from './protocol.js';
 
@@ -29,6 +30,7 @@ export class WsTransport implements Transport {
   private ws: WebSocket | undefined;
   payloadBytes = 0;
   private wire = 0;
+  private corked = false;
   constructor(
     private readonly url: string,
     private readonly deflate: boolean,
@@ -65,7 +67,21 @@ export class WsTransport implements Transport {
   }
 
   send(s: string): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(s);
+    const ws = this.ws;
+    if (ws?.readyState !== WebSocket.OPEN) return;
+    // What one viewer sends in one turn of the worker's loop (a vCard request for each occupant of a batch of
+    // presences) leaves in one write: a syscall per stanza made the load generator, not the server, the limit of a
+    // storm with vCards (half its CPU was writev). Over a real network TCP merges such back-to-back writes anyway.
+    const socket = (ws as unknown as { _socket?: Socket })._socket;
+    if (socket && !this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    ws.send(s);
   }
 
   wireBytes(): number {
