@@ -62,7 +62,8 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --client-cpu-prof    profile the client workers (node --cpu-prof) and print each phase's top functions by self
                        time; saved as <target>-client-N.cpuprofile in the results folder
   --ours-config JSON   configuration sections merged into each of our targets' config, one level deep, e.g.
-                       '{"c2s":{"coalesceMs":250}}' (to compare a setting: run it against a plain run)
+                       '{"c2s":{"coalesceMs":250}}' or '{"rehearsal":false}' (to compare a setting: run it
+                       against a plain run)
   --small-heap         run our server with heap: "small" (V8 flags for a small footprint)
   --node-args ARGS     node flags for our server, space-separated (e.g. "--max-semi-space-size=1 --trace-gc"), over
                        those of package.json's start script, which it gets as npm start gives them (a flag
@@ -73,18 +74,24 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** --ours-config: its sections merged over each of our targets' own (one level deep: {"c2s": {...}}). */
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * --ours-config: its sections merged over each of our targets' own (one level deep: {"c2s": {...}}); a top-level
+ * setting that is no section ({"rehearsal": false}) replaces the target's.
+ */
 function withOursConfig(
   config: Record<string, unknown> | undefined,
-  extra: Record<string, Record<string, unknown>> | undefined,
+  extra: Record<string, unknown> | undefined,
 ): Record<string, unknown> | undefined {
   if (!extra) return config;
   const out: Record<string, unknown> = { ...config };
-  for (const [k, v] of Object.entries(extra)) out[k] = { ...(out[k] as Record<string, unknown> | undefined), ...v };
+  for (const [k, v] of Object.entries(extra))
+    out[k] = isObject(v) ? { ...(out[k] as Record<string, unknown> | undefined), ...v } : v;
   return out;
 }
 
-function parseOursConfig(text: string | undefined): Record<string, Record<string, unknown>> | undefined {
+function parseOursConfig(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   let v: unknown;
   try {
@@ -92,11 +99,9 @@ function parseOursConfig(text: string | undefined): Record<string, Record<string
   } catch (e) {
     throw new Error(`--ours-config is not JSON: ${(e as Error).message}`, { cause: e });
   }
-  const isObject = (x: unknown): x is Record<string, unknown> =>
-    typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (!isObject(v) || !Object.values(v).every(isObject))
-    throw new Error('--ours-config must be an object of sections, e.g. {"c2s":{"coalesceMs":250}}');
-  return v as Record<string, Record<string, unknown>>;
+  if (!isObject(v) || Object.values(v).some(Array.isArray))
+    throw new Error('--ours-config must be an object of sections or settings, e.g. {"c2s":{"coalesceMs":250}}');
+  return v;
 }
 
 function withSmallHeap(

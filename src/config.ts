@@ -112,6 +112,11 @@ export interface ServerConfig {
   streamManagement: StreamManagementConfig;
   c2s: C2SConfig;
   websocket: WebSocketConfig;
+  /**
+   * In the first idle moment after start, a few dozen in-memory viewers join and leave a hidden room so that the
+   * first real storm meets compiled code (src/rehearsal.ts). Needs anonymous login. Default true.
+   */
+  rehearsal: boolean;
   /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */
   testMode: boolean;
   /** Bare JIDs with server-admin rights (room owners everywhere). */
@@ -138,6 +143,7 @@ const TOP_KEYS = [
   'streamManagement',
   'c2s',
   'websocket',
+  'rehearsal',
   'testMode',
   'admins',
 ] as const;
@@ -292,6 +298,7 @@ export function validateConfig(input: unknown): ServerConfig {
     streamManagement,
     c2s,
     websocket,
+    rehearsal: bool(o, 'rehearsal', true, ''),
     testMode,
     admins,
     modules,

@@ -60,6 +60,10 @@ import { saslMechanismsFeature } from './xmpp/sasl/feature.js';
 import { streamManagementFeature } from './xmpp/c2s/sm.js';
 import { startAdminChannel, type AdminChannel } from './control/channel.js';
 import { onlineAdmin } from './control/online.js';
+import { whenIdle } from './loop-idleness.js';
+
+/** The rehearsal's earliest start after the server started (then in the first idle second). */
+const REHEARSAL_AFTER_MS = 2000;
 
 export { validateConfig, type ServerConfig } from './config.js';
 export type { AuthProvider } from './auth/provider.js';
@@ -376,6 +380,10 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   let tcp: TcpListeners | null = null;
   let started = false;
   let adminChannel: AdminChannel | null = null;
+  // The start's rehearsal (src/rehearsal.ts): waiting for an idle moment, then running until done or stopped.
+  let cancelRehearsal: (() => void) | null = null;
+  let rehearsal: Promise<void> | null = null;
+  let rehearsalAbort: AbortController | null = null;
   const bosh = createBoshEndpoint({
     config,
     log,
@@ -521,10 +529,36 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         return null;
       });
       log.info(`serving ${userHosts.join(', ')}${config.testMode ? ' in TEST MODE (any password accepted)' : ''}`);
+      const anonymousHost = config.anonymousHost;
+      if (config.rehearsal && anonymousHost) {
+        const abort = (rehearsalAbort = new AbortController());
+        cancelRehearsal = whenIdle(
+          () => {
+            cancelRehearsal = null;
+            rehearsal = import('./rehearsal.js')
+              .then(({ rehearse }) =>
+                rehearse({
+                  anonymousHost,
+                  mucHost: config.mucHost,
+                  muc,
+                  upgrade: (req, socket, head) => upgradeWebSocket(req, socket, head, true),
+                  log,
+                  signal: abort.signal,
+                }),
+              )
+              .catch((err: unknown) => log.warn(`rehearsal failed: ${(err as Error)?.stack ?? String(err)}`));
+          },
+          { afterMs: REHEARSAL_AFTER_MS },
+        );
+      }
     },
     async stop() {
       if (!started) return;
       started = false;
+      cancelRehearsal?.();
+      rehearsalAbort?.abort();
+      await rehearsal;
+      rehearsal = null;
       await adminChannel?.close();
       adminChannel = null;
       stopSweep?.();

@@ -24,7 +24,15 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'xmpp-test-')));
   // TCP c2s is off unless a test asks for it (its default port 5222 would clash between tests).
   const raw = mergeRaw(
-    { domain: 'localhost', dataDir, http: { host: '127.0.0.1', port: 0 }, tcp: { enabled: false }, logLevel: 'warn' },
+    // No start rehearsal (src/rehearsal.ts) unless a test asks: its viewers would count among a test's.
+    {
+      domain: 'localhost',
+      dataDir,
+      http: { host: '127.0.0.1', port: 0 },
+      tcp: { enabled: false },
+      logLevel: 'warn',
+      rehearsal: false,
+    },
     overrides,
   );
   const server = createServer(raw, {
