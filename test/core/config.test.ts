@@ -67,7 +67,10 @@ test('write coalescing: defaults, and c2s.coalesceMs / coalesceMaxBytes / coales
 test('the start rehearsal is on by default; rehearsal must be a boolean', () => {
   assert.is(validateConfig({}).rehearsal, true);
   assert.is(validateConfig({ rehearsal: false }).rehearsal, false);
-  assert.match(fieldOf(() => validateConfig({ rehearsal: 'no' }))!, /rehearsal/);
+  assert.match(
+    fieldOf(() => validateConfig({ rehearsal: 'no' }))!,
+    /rehearsal/,
+  );
 });
 
 test.run();
