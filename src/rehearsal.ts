@@ -55,6 +55,7 @@ class RehearsalClient {
 
   /** Sends `text` and resolves when a message holding one of `marks` comes back. */
   exchange(text: string, ...marks: string[]): Promise<void> {
+    if (this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('the connection is closed'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(`no answer to ${text.slice(0, 60)}`), STEP_TIMEOUT_MS);
       timer.unref();
@@ -123,8 +124,9 @@ async function viewer(
   let arrived = false;
   try {
     if (deps.signal.aborted) throw new Error('the server is stopping');
-    socket = await RehearsalClient.connect(url);
-    clients.add(socket);
+    const client = (socket = await RehearsalClient.connect(url));
+    clients.add(client);
+    if (deps.signal.aborted) throw new Error('the server is stopping'); // while it connected
     await socket.exchange(open, 'ANONYMOUS');
     await socket.exchange(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'/>`, '<success');
     await socket.exchange(open, 'xmpp-bind');
@@ -171,18 +173,10 @@ async function viewer(
   }
 }
 
-/** Rehearses once; resolves when done (failures are logged and the rehearsal's traces removed). */
-export async function rehearse(deps: RehearsalDeps): Promise<void> {
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  const local = `rehearsal-${randomBytes(6).toString('hex')}`;
-  const room = `${local}@${deps.mucHost}`;
-  deps.muc.createRoom(local, {
-    config: { name: 'Rehearsal', persistent: false, public: false, membersOnly: false, password: '' },
-  });
+/** Runs every viewer through a listener of the rehearsal's own; resolves with how each did. */
+async function run(deps: RehearsalDeps, room: string): Promise<Array<PromiseSettledResult<void>>> {
   const seated = new Barrier(REHEARSAL_VIEWERS);
-  // A listener of its own on loopback, handing its upgrades to the server's: the rehearsal goes through the same
-  // HTTP upgrade, ws framing and sockets as viewers do.
+  // Its upgrades go to the server's: the rehearsal takes the same HTTP upgrade, ws framing and sockets as viewers.
   const listener = createServer((_req, res) => res.writeHead(404).end());
   listener.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (!deps.upgrade(req, socket, head)) socket.destroy();
@@ -197,12 +191,32 @@ export async function rehearse(deps: RehearsalDeps): Promise<void> {
     for (const c of clients) c.fail('the server is stopping');
   };
   deps.signal.addEventListener('abort', stop, { once: true });
-  const runs: Array<Promise<void>> = [];
-  for (let i = 0; i < REHEARSAL_VIEWERS; i++) runs.push(viewer(deps, url, room, i, seated, clients));
-  const results = await Promise.allSettled(runs);
-  deps.signal.removeEventListener('abort', stop);
-  listener.close();
-  deps.muc.destroyRoom(local); // a temporary room is gone with its last occupant already; not if one is stuck
+  try {
+    const runs: Array<Promise<void>> = [];
+    for (let i = 0; i < REHEARSAL_VIEWERS; i++) runs.push(viewer(deps, url, room, i, seated, clients));
+    return await Promise.allSettled(runs);
+  } finally {
+    deps.signal.removeEventListener('abort', stop);
+    listener.close();
+  }
+}
+
+/** Rehearses once; resolves when done (failures are logged and the rehearsal's traces removed). */
+export async function rehearse(deps: RehearsalDeps): Promise<void> {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const local = `rehearsal-${randomBytes(6).toString('hex')}`;
+  const room = `${local}@${deps.mucHost}`;
+  // Hidden, and open to all of them whatever the service's defaults for new rooms say.
+  deps.muc.createRoom(local, {
+    config: { name: 'Rehearsal', persistent: false, public: false, membersOnly: false, password: '', maxUsers: 0 },
+  });
+  let results: Array<PromiseSettledResult<void>>;
+  try {
+    results = await run(deps, room);
+  } finally {
+    deps.muc.destroyRoom(local); // a temporary room is gone with its last occupant already; not if one is stuck
+  }
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const used = process.cpuUsage(cpu);
   const what = `rehearsal: ${REHEARSAL_VIEWERS} viewers joined and left in ${Math.round(performance.now() - started)} ms (${Math.round((used.user + used.system) / 1000)} ms of CPU)`;
