@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { joinRoom, mam, mamAll, say, segmentFiles, sleep, stopAll, user, viewer, type TestClient } from './helpers.js';
+import { until } from '../helpers/until.js';
 
 const test = suite('archive e2e: pruning');
 
@@ -16,14 +17,6 @@ test.after.each(async () => {
   await srv?.stop();
   srv = undefined;
 });
-
-async function waitUntil(pred: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 test('expiry: messages older than the expiry go (segments deleted), newer ones all stay', async () => {
   const EXPIRY_S = 4;
@@ -47,15 +40,17 @@ test('expiry: messages older than the expiry go (segments deleted), newer ones a
   await say(owner, 'short', fresh);
   // The prune timer (every second) deletes the segments whose messages all expired.
   // One prune pass deletes the files one after the other: wait for the pass to finish before asserting.
-  await waitUntil(
+  await until(
+    'the oldest segment to be deleted',
     async () => !(await segmentFiles(srv!.dataDir, 'short')).includes(oldSegments[0]),
     5000,
-    'the oldest segment to be deleted',
+    100,
   );
-  await waitUntil(
+  await until(
+    'every all-expired segment to be deleted',
     async () => !(await segmentFiles(srv!.dataDir, 'short')).includes(oldSegments[1]),
     5000,
-    'every all-expired segment to be deleted',
+    100,
   );
 
   const guest = await viewer(srv.wsUrl);
@@ -92,10 +87,11 @@ test('per-room cap: only the newest N messages remain, older segments are delete
   );
   assert.is(page.count, '30');
   // 100 messages in 7 segments of 16; the last 30 are in the last 3 at most.
-  await waitUntil(
+  await until(
+    'segments beyond the cap to be deleted',
     async () => (await segmentFiles(srv!.dataDir, 'capped')).length <= 3,
     5000,
-    'segments beyond the cap to be deleted',
+    100,
   );
   const again = await mamAll(owner, 'capped');
   assert.equal(

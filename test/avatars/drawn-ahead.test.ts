@@ -6,18 +6,14 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { DrawnAhead } from '../../src/avatars/drawn-ahead.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { until } from '../helpers/until.js';
 import { connectClient, xml, type Stanza, type TestClient } from '../helpers/xmpp-client.js';
 
 const T = 20_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+/** The stock's state, looked at every 10 ms for up to 5 s. */
+const stockUntil = (what: string, ok: () => boolean) => until(what, ok, 5000, 10);
 
 function stock(size: number, stormPerSecond = Infinity) {
   const adopted: Array<[string, string]> = [];
@@ -36,7 +32,7 @@ function stock(size: number, stormPerSecond = Infinity) {
 test('fills up to its size in idle time, hands each address out once with its own drawing, and refills', async () => {
   const { d, adopted } = stock(5);
   d.start();
-  await until('a full stock', () => d.full);
+  await stockUntil('a full stock', () => d.full);
   assert.is(d.count, 5);
   assert.is(d.made, 5, 'drew more than its size');
   const taken = [d.take(), d.take(), d.take(), d.take(), d.take()];
@@ -47,7 +43,7 @@ test('fills up to its size in idle time, hands each address out once with its ow
     'each taken address should bring its own drawing to the caches',
   );
   assert.is(d.take(), undefined, 'an empty stock must say so (the login makes a fresh address)');
-  await until('the stock refilled', () => d.full);
+  await stockUntil('the stock refilled', () => d.full);
   assert.is(d.made, 10);
   d.stop();
   d.take();
@@ -66,14 +62,14 @@ test('draws nothing while the event loop is busy, and fills once it is idle', as
     await new Promise((r) => setImmediate(r));
   }
   assert.is(d.made, 0, 'drew while the server was busy');
-  await until('a full stock once idle', () => d.full);
+  await stockUntil('a full stock once idle', () => d.full);
   d.stop();
 });
 
 test('draws nothing while a storm of logins takes addresses, and refills once it stops', async () => {
   const { d } = stock(40, 30);
   d.start();
-  await until('a full stock', () => d.full);
+  await stockUntil('a full stock', () => d.full);
   // Five logins every 20 ms for 120 ms, on an otherwise idle loop (a storm's logins, between its clients' round
   // trips): well past 30 a second even on a loaded machine that stretches the pauses.
   for (let i = 0; i < 6; i++) {
@@ -82,7 +78,7 @@ test('draws nothing while a storm of logins takes addresses, and refills once it
   }
   assert.is(d.made, 40, 'drew while a storm of logins was arriving');
   assert.is(d.count, 10);
-  await until('the stock refilled once the logins stopped', () => d.full);
+  await stockUntil('the stock refilled once the logins stopped', () => d.full);
   assert.is(d.made, 70);
   d.stop();
 });
@@ -90,7 +86,7 @@ test('draws nothing while a storm of logins takes addresses, and refills once it
 test('a trickle of logins does not keep the stock from refilling', async () => {
   const { d } = stock(10, 30);
   d.start();
-  await until('a full stock', () => d.full);
+  await stockUntil('a full stock', () => d.full);
   // A login every 150 ms (under 7 a second) for 1.5 s: the stock draws again between them, not only afterwards.
   for (let i = 0; i < 10; i++) {
     assert.ok(d.take(), 'the stock ran out');
@@ -124,7 +120,7 @@ t(
   async (ctx) => {
     const { avatars, drawnAhead } = ctx.srv.server;
     assert.ok(drawnAhead, 'the default server should draw anonymous avatars ahead');
-    await until('the server drew its stock', () => drawnAhead!.full);
+    await stockUntil('the server drew its stock', () => drawnAhead!.full);
     const onDemand = () => avatars.renders - drawnAhead!.made;
     const before = onDemand();
     const viewers: TestClient[] = [];

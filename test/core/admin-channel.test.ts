@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient } from '../helpers/xmpp-client.js';
 import { runCli, waitForOutput, WS_URL } from '../helpers/cli.js';
+import { until } from '../helpers/until.js';
 import { HOST, MUC_USER, joinRoom, say, segmentFiles, viewer, xml, type TestClient } from '../archive-e2e/helpers.js';
 
 let dir: string;
@@ -21,14 +22,6 @@ function cli(args: string[]): ReturnType<typeof runCli> {
   const run = runCli(args, { cwd: dir });
   children.push(run.child);
   return run;
-}
-
-async function waitFor(pred: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const admin = (...args: string[]) => cli([...args, '--data', data]).done;
@@ -66,7 +59,7 @@ test('on a running server: rooms shows live occupants, destroy tells them and re
   await joinRoom(guest, 'demo', 'Guest');
   await say(guest, 'demo', ['before the destroy']);
   // The archive's write batch reaches the disk within its batch delay.
-  await waitFor(async () => (await segmentFiles(data, 'demo')).length > 0, 'the message on disk');
+  await until('the message on disk', async () => (await segmentFiles(data, 'demo')).length > 0, 15_000, 50);
 
   const listed = await admin('rooms');
   assert.is(listed.code, 0, listed.err);

@@ -11,6 +11,7 @@ import type { Logger } from '../../src/log.js';
 import { REHEARSAL_VIEWERS } from '../../src/rehearsal.js';
 import { connectClient, xml } from '../helpers/xmpp-client.js';
 import { enterRoom } from '../helpers/muc-join.js';
+import { until } from '../helpers/until.js';
 
 interface Started {
   server: XmppServer;
@@ -38,14 +39,6 @@ async function start(extra: Record<string, unknown> = {}): Promise<Started> {
   return { server, lines, dir, wsUrl: `ws://127.0.0.1:${server.httpAddress()!.port}/xmpp-websocket` };
 }
 
-async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** Every file under `dir`, relative paths. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -56,7 +49,7 @@ test('a fresh server rehearses once when idle, then holds no trace of it and ser
   const s = await start();
   try {
     const before = await filesUnder(join(s.dir, 'data'));
-    await until('the rehearsal', () => s.lines.some((l) => l.includes('rehearsal:')), 15000);
+    await until('the rehearsal', () => s.lines.some((l) => l.includes('rehearsal:')), 15000, 5);
     const line = s.lines.find((l) => l.includes('rehearsal:'))!;
     assert.match(line, new RegExp(`^info rehearsal: ${REHEARSAL_VIEWERS} viewers joined and left in \\d+ ms`));
     assert.not.match(line, /not all of it/);
@@ -66,7 +59,7 @@ test('a fresh server rehearses once when idle, then holds no trace of it and ser
       'no warning or error during the rehearsal',
     );
     // Its viewers' connections close right after it: wait for the last of them.
-    await until('the rehearsal connections to close', () => s.server.connectionCount === 0, 3000);
+    await until('the rehearsal connections to close', () => s.server.connectionCount === 0, 3000, 5);
     assert.is(s.server.router.sessionCount, 0, 'no rehearsal session left');
     assert.equal(
       [...s.server.muc.rooms.keys()].filter((r) => r.startsWith('rehearsal-')),
@@ -97,7 +90,7 @@ test('a fresh server rehearses once when idle, then holds no trace of it and ser
 test('a server stopped during its rehearsal stops at once and cleanly', async () => {
   const s = await start();
   try {
-    await until('the rehearsal to start', () => s.server.connectionCount > 0, 15000);
+    await until('the rehearsal to start', () => s.server.connectionCount > 0, 15000, 5);
     const t0 = Date.now();
     await s.server.stop();
     assert.ok(Date.now() - t0 < 2000, `stop took ${Date.now() - t0} ms`);
