@@ -113,8 +113,9 @@ export interface ServerConfig {
   c2s: C2SConfig;
   websocket: WebSocketConfig;
   /**
-   * In the first idle moment after start, a few dozen in-memory viewers join and leave a hidden room so that the
-   * first real storm meets compiled code (src/rehearsal.ts). Needs anonymous login. Default true.
+   * In the first idle moment after start, a hundred viewers join and leave a hidden room over the server's own
+   * WebSocket upgrade, so that the first real storm meets compiled code (src/rehearsal.ts). Needs anonymous login.
+   * Default true.
    */
   rehearsal: boolean;
   /** Test mode for conformance transcripts: any password accepted, admin@domain is a server admin. Never default. */

@@ -12,6 +12,8 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import type { MucService } from './muc/service.js';
+import { MUC_NS } from './muc/types.js';
+import { NS } from './xmpp/namespaces.js';
 import type { Logger } from './log.js';
 
 export interface RehearsalDeps {
@@ -30,8 +32,6 @@ export interface RehearsalDeps {
 export const REHEARSAL_VIEWERS = 100;
 /** How long one step may wait for its answer before the rehearsal gives up (it is only an optimization). */
 const STEP_TIMEOUT_MS = 5000;
-
-const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
 
 /** One rehearsing viewer's WebSocket, sending a stanza at a time and waiting for what answers it. */
 class RehearsalClient {
@@ -85,7 +85,7 @@ class RehearsalClient {
 
   close(): void {
     if (this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(`<close xmlns='${FRAMING}'/>`);
+      this.ws.send(`<close xmlns='${NS.FRAMING}'/>`);
       this.ws.close(1000);
     }
     // A close the server does not complete is cut.
@@ -119,7 +119,7 @@ async function viewer(
   clients: Set<RehearsalClient>,
 ): Promise<void> {
   let socket: RehearsalClient | undefined;
-  const open = `<open xmlns='${FRAMING}' to='${deps.anonymousHost}' version='1.0'/>`;
+  const open = `<open xmlns='${NS.FRAMING}' to='${deps.anonymousHost}' version='1.0'/>`;
   const nick = `rehearsal-${i}`;
   let arrived = false;
   try {
@@ -128,32 +128,26 @@ async function viewer(
     clients.add(client);
     if (deps.signal.aborted) throw new Error('the server is stopping'); // while it connected
     await socket.exchange(open, 'ANONYMOUS');
-    await socket.exchange(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'/>`, '<success');
+    await socket.exchange(`<auth xmlns='${NS.SASL}' mechanism='ANONYMOUS'/>`, '<success');
     await socket.exchange(open, 'xmpp-bind');
-    await socket.exchange(
-      `<iq type='set' id='r-bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`,
-      ...attr('id', 'r-bind'),
-    );
+    await socket.exchange(`<iq type='set' id='r-bind'><bind xmlns='${NS.BIND}'/></iq>`, ...attr('id', 'r-bind'));
     // What ConverseJS asks before it joins (bench/live/viewer.ts does the same).
     const pre: Array<[string, string]> = [
-      [
-        'r-disco',
-        `<iq type='get' id='r-disco' to='${deps.anonymousHost}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
-      ],
-      ['r-roster', `<iq type='get' id='r-roster'><query xmlns='jabber:iq:roster'/></iq>`],
-      ['r-carbons', `<iq type='set' id='r-carbons'><enable xmlns='urn:xmpp:carbons:2'/></iq>`],
-      ['r-vcard', `<iq type='get' id='r-vcard'><vCard xmlns='vcard-temp'/></iq>`],
-      ['r-room', `<iq type='get' id='r-room' to='${room}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`],
-      ['r-room-vcard', `<iq type='get' id='r-room-vcard' to='${room}'><vCard xmlns='vcard-temp'/></iq>`],
+      ['r-disco', `<iq type='get' id='r-disco' to='${deps.anonymousHost}'><query xmlns='${NS.DISCO_INFO}'/></iq>`],
+      ['r-roster', `<iq type='get' id='r-roster'><query xmlns='${NS.ROSTER}'/></iq>`],
+      ['r-carbons', `<iq type='set' id='r-carbons'><enable xmlns='${NS.CARBONS}'/></iq>`],
+      ['r-vcard', `<iq type='get' id='r-vcard'><vCard xmlns='${NS.VCARD}'/></iq>`],
+      ['r-room', `<iq type='get' id='r-room' to='${room}'><query xmlns='${NS.DISCO_INFO}'/></iq>`],
+      ['r-room-vcard', `<iq type='get' id='r-room-vcard' to='${room}'><vCard xmlns='${NS.VCARD}'/></iq>`],
     ];
     for (const [id, text] of pre) await socket.exchange(text, ...attr('id', id));
     await socket.exchange(
-      `<presence to='${room}/${nick}'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`,
+      `<presence to='${room}/${nick}'><x xmlns='${MUC_NS.MUC}'><history maxstanzas='0'/></x></presence>`,
       ...attr('code', '110'),
     );
     await socket.exchange(
-      `<iq type='set' id='r-mam' to='${room}'><query xmlns='urn:xmpp:mam:2' queryid='r-q'>` +
-        `<set xmlns='http://jabber.org/protocol/rsm'><max>50</max><before/></set></query></iq>`,
+      `<iq type='set' id='r-mam' to='${room}'><query xmlns='${NS.MAM}' queryid='r-q'>` +
+        `<set xmlns='${NS.RSM}'><max>50</max><before/></set></query></iq>`,
       ...attr('id', 'r-mam'),
     );
     // Everyone seated, each asks for the vCards of a few others (as a client showing the occupant list does).
@@ -162,7 +156,7 @@ async function viewer(
     for (let k = 1; k <= 8; k++) {
       const other = `rehearsal-${(i + k) % REHEARSAL_VIEWERS}`;
       await socket.exchange(
-        `<iq type='get' id='r-v${k}' to='${room}/${other}'><vCard xmlns='vcard-temp'/></iq>`,
+        `<iq type='get' id='r-v${k}' to='${room}/${other}'><vCard xmlns='${NS.VCARD}'/></iq>`,
         ...attr('id', `r-v${k}`),
       );
     }
