@@ -49,7 +49,10 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
   --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
                        warning says when one passes 85% of a core (then the clients may be the limit)
-  --port-base P        first loopback port to use (default 16000; prosody P+10, ours P+20)
+  --no-client-warm-up  measure with cold client workers: by default, before each target's first phase they run a
+                       storm of up to 400 viewers against a throwaway server of ours (port P+40) that is then
+                       stopped, so that the first storm measures a cold server, not a cold load generator
+  --port-base P        first loopback port to use (default 16000; prosody P+10, ours P+20, warm-up P+40)
   --iq-timeout S       iq timeout (default 60), --join-timeout S (default 180), --phase-timeout S (default 600)
   --seed-messages N    messages posted by the streamer before viewers come (default 60)
   --prosody-log LEVEL  Prosody log level (default info, as livechat under PeerTube's default)
@@ -73,6 +76,8 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
                        others (taskset; Linux, at least 2 CPUs): they no longer share a core`;
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** Viewers in the client workers' warm-up storm (fewer when the run has fewer). */
+const WARM_UP_VIEWERS = 400;
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
@@ -178,6 +183,7 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'client-cpu-prof': { type: 'boolean', default: false },
+      'no-client-warm-up': { type: 'boolean', default: false },
       'node-args': { type: 'string', default: '' },
       'small-heap': { type: 'boolean', default: false },
       pin: { type: 'boolean', default: false },
@@ -318,6 +324,20 @@ async function main(): Promise<number> {
         },
         seedMessages: num('seed-messages', values['seed-messages']!, 0, 10_000),
         phaseTimeoutMs: num('phase-timeout', values['phase-timeout']!, 10, 7200) * 1000,
+        warmUp: values['no-client-warm-up']
+          ? undefined
+          : {
+              viewers: Math.min(users, WARM_UP_VIEWERS),
+              start: () =>
+                startOurs({
+                  baseDir,
+                  httpPort: portBase + 40,
+                  room,
+                  log,
+                  name: 'warm-up',
+                  config: { rehearsal: false },
+                }),
+            },
         clientCpuProfDir: values['client-cpu-prof'] ? join(baseDir, `${name}-client-prof`) : undefined,
         log,
       });

@@ -36,6 +36,8 @@ export type Phase =
 export type ToWorker =
   | { type: 'init'; workerId: number; workers: number; endpoint: ClientEndpoint; options: ViewerOptions }
   | { type: 'phase'; phase: Phase }
+  /** Run a storm of `viewers` (this worker's share) against another server, counted nowhere, then leave. */
+  | { type: 'warm-up'; endpoint: ClientEndpoint; viewers: number }
   | { type: 'stop' };
 
 /** Latency samples (ms) gathered since the previous report, by kind. */
@@ -57,7 +59,7 @@ export interface WorkerReport {
   workerId: number;
   phaseId: number;
   cpuMicros: number; // this worker process's CPU (user + system) since it started
-  cpuPct: number; // its share of one core over the last ~2 s
+  cpuPct: number; // its share of one core over the last ~1 s
 
   samples: SampleBatch;
   // counters since the previous report
@@ -88,8 +90,17 @@ export interface WorkerFinal {
   viewers: number;
 }
 
+/** A worker's warm-up is over: how many of its viewers had their history, and its CPU for it. */
+export interface WorkerWarmed {
+  type: 'warmed';
+  workerId: number;
+  viewers: number;
+  shown: number;
+  cpuMicros: number;
+}
+
 export type FromWorker =
-  WorkerReport | WorkerFinal | { type: 'ready'; workerId: number } | { type: 'fatal'; message: string };
+  WorkerReport | WorkerFinal | WorkerWarmed | { type: 'ready'; workerId: number } | { type: 'fatal'; message: string };
 
 export function emptySamples(): SampleBatch {
   return {

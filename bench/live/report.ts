@@ -31,7 +31,7 @@ export function metrics(r: TargetResult): Row[] {
     const secs = (p.endAt - p.startAt) / 1000;
     const s = p.label;
     // the load generator's own limit, first in each phase: a saturated worker makes the other rows suspect
-    add(s, 'busiest client worker CPU, peak 2 s', '% core', '', p.workerPeakPct);
+    add(s, 'busiest client worker CPU, peak 1 s', '% core', '', p.workerPeakPct);
     // with "everyone sees everyone" joins, leaves and nick changes cost N² presences: count them
     if (p.kind !== 'chat') add(s, 'room presences delivered', '', 'lower', p.presences);
     if (p.kind === 'join') {

@@ -7,6 +7,7 @@ import type {
   ClientEndpoint,
   FromWorker,
   Phase,
+  WorkerWarmed,
   SampleBatch,
   ToWorker,
   ViewerOptions,
@@ -33,7 +34,7 @@ import type { RunningTarget } from './targets/process.js';
 const TICK_MS = 500;
 const SETTLE_QUIET_MS = 1500; // no iq outstanding for this long = vCard fetches are over
 const DRAIN_MS = 2000; // after the last chat message, deliveries still in flight are counted in the chat phase
-/** A client worker above this share of one core (over ~2 s) may be what limits the run. */
+/** A client worker above this share of one core (over ~1 s) may be what limits the run. */
 export const SATURATED_PCT = 85;
 
 export interface PhaseResult {
@@ -58,7 +59,7 @@ export interface PhaseResult {
   edgeWrites: number;
   harnessCpu: number; // seconds, the orchestrator and all client worker processes
   workerCpu: number[]; // seconds, per client worker
-  workerPeakPct: number; // the busiest worker's highest ~2 s CPU share during the phase, % of one core
+  workerPeakPct: number; // the busiest worker's highest ~1 s CPU share during the phase, % of one core
   saturated: string[]; // "worker N at X%" for each worker that passed SATURATED_PCT during the phase
   samples: SampleBatch;
   deliveries: number;
@@ -81,7 +82,7 @@ export interface TimePoint {
   phase: string;
   serverCpuPct: number; // % of one core over the last tick
   harnessCpuPct: number;
-  workerCpuPct: number[]; // each client worker's share of one core over its last ~2 s
+  workerCpuPct: number[]; // each client worker's share of one core over its last ~1 s
   otherCpuPct: number; // everything else on the machine (other programs compete for the same cores)
   rssMB: number;
   joined: number;
@@ -122,6 +123,11 @@ export interface RunConfig {
   viewer: ViewerOptions;
   seedMessages: number;
   phaseTimeoutMs: number; // upper bound for any single phase beyond its own planned length
+  /**
+   * Before the first phase, the client workers run a storm of this many viewers against a throwaway server that
+   * `start` launches (and the run stops), so that the measured storms meet a load generator V8 has compiled.
+   */
+  warmUp?: { viewers: number; start: () => Promise<RunningTarget> };
   /** Run the client workers under `node --cpu-prof`, writing their profiles into this folder. */
   clientCpuProfDir?: string;
   log: (s: string) => void;
@@ -166,6 +172,28 @@ async function startStreamer(endpoint: ClientEndpoint, cfg: RunConfig): Promise<
   return { viewer, tally };
 }
 
+/** Runs the workers' warm-up storm on a throwaway server (started and stopped here) and logs what it did. */
+async function warmUpClients(cfg: RunConfig, workers: ChildProcess[], warmed: WorkerWarmed[]): Promise<void> {
+  const { viewers, start } = cfg.warmUp!;
+  const t0 = now();
+  const spare = await start();
+  try {
+    const streamer = await startStreamer(spare.endpoint, cfg);
+    for (const w of workers) w.send({ type: 'warm-up', endpoint: spare.endpoint, viewers } satisfies ToWorker);
+    const deadline = now() + 60_000;
+    while (warmed.length < workers.length && now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await streamer.viewer.leave(2000);
+  } finally {
+    await spare.stop();
+  }
+  const shown = warmed.reduce((s, w) => s + w.shown, 0);
+  const cpu = warmed.reduce((s, w) => s + w.cpuMicros, 0) / 1e6;
+  cfg.log(
+    `client workers warmed up on a throwaway server in ${((now() - t0) / 1000).toFixed(1)} s: ${shown} of ${viewers} viewers shown history, ${cpu.toFixed(2)} s of their CPU` +
+      (warmed.length < workers.length ? ` (${workers.length - warmed.length} worker(s) did not finish)` : ''),
+  );
+}
+
 /**
  * The first storm starts no sooner than this after the server was ready: by then its one-time start-up work is done
  * (this server compresses its web chat's files in the first idle second from 15 s on, spawning a child, ~15–25 ms of
@@ -197,6 +225,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
   const workerPct: number[] = new Array(cfg.workers).fill(0);
   const latest = new Map<number, WorkerReport>();
   const finals: Array<Promise<void>> = [];
+  const warmed: WorkerWarmed[] = [];
   let current: PhaseResult | undefined;
   let tickSamples = emptySamples();
   let tickDeliveries = 0;
@@ -240,6 +269,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolve();
         else if (m.type === 'report') onReport(m);
+        else if (m.type === 'warmed') warmed.push(m);
         else if (m.type === 'final') {
           result.wireBytes += m.wireBytes;
           result.viewers += m.viewers;
@@ -257,6 +287,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     worker.send(init);
     await ready;
   }
+
+  if (cfg.warmUp) await warmUpClients(cfg, workers, warmed);
 
   const harnessSeconds = (): number => cpuSeconds() + workerCpuMicros.reduce((a, b) => a + b, 0) / 1e6;
   const outstanding = (): number => [...latest.values()].reduce((s, r) => s + r.outstandingIqs + r.lateIqs, 0);
@@ -478,7 +510,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
           p.workerCpu
             .map((c) => `${((c / Math.max(0.001, (p.endAt - p.startAt) / 1000)) * 100).toFixed(0)}%`)
             .join(' ') +
-          ` (mean), busiest ${p.workerPeakPct.toFixed(0)}% (peak 2 s)${p.saturated.length ? ' — SATURATED: ' + p.saturated.join(', ') : ''}`,
+          ` (mean), busiest ${p.workerPeakPct.toFixed(0)}% (peak 1 s)${p.saturated.length ? ' — SATURATED: ' + p.saturated.join(', ') : ''}`,
       );
       current = undefined;
     }
