@@ -187,9 +187,10 @@ async function warmUpClients(cfg: RunConfig, workers: ChildProcess[], warmed: Wo
     await spare.stop();
   }
   const shown = warmed.reduce((s, w) => s + w.shown, 0);
+  const started = warmed.reduce((s, w) => s + w.viewers, 0);
   const cpu = warmed.reduce((s, w) => s + w.cpuMicros, 0) / 1e6;
   cfg.log(
-    `client workers warmed up on a throwaway server in ${((now() - t0) / 1000).toFixed(1)} s: ${shown} of ${viewers} viewers shown history, ${cpu.toFixed(2)} s of their CPU` +
+    `client workers warmed up on a throwaway server in ${((now() - t0) / 1000).toFixed(1)} s: ${shown} of ${started} viewers shown history, ${cpu.toFixed(2)} s of their CPU` +
       (warmed.length < workers.length ? ` (${workers.length - warmed.length} worker(s) did not finish)` : ''),
   );
 }
