@@ -289,7 +289,15 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     await ready;
   }
 
-  if (cfg.warmUp) await warmUpClients(cfg, workers, warmed);
+  if (cfg.warmUp) {
+    try {
+      await warmUpClients(cfg, workers, warmed);
+    } catch (e) {
+      // the phases' cleanup below is not reached: stop our workers here
+      for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+      throw new Error(`client warm-up failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
 
   const harnessSeconds = (): number => cpuSeconds() + workerCpuMicros.reduce((a, b) => a + b, 0) / 1e6;
   const outstanding = (): number => [...latest.values()].reduce((s, r) => s + r.outstandingIqs + r.lateIqs, 0);
