@@ -7,11 +7,11 @@ import type {
   ClientEndpoint,
   FromWorker,
   Phase,
-  WorkerWarmed,
   SampleBatch,
   ToWorker,
   ViewerOptions,
   WorkerReport,
+  WorkerWarmed,
 } from './messages.js';
 import { emptySamples } from './messages.js';
 import {
@@ -172,6 +172,20 @@ async function startStreamer(endpoint: ClientEndpoint, cfg: RunConfig): Promise<
   return { viewer, tally };
 }
 
+/** Polls `cond` every 100 ms until it holds (true) or `deadline` (absolute ms) passes (its last answer). */
+async function waitUntil(cond: () => boolean, deadline: number): Promise<boolean> {
+  while (now() < deadline) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return cond();
+}
+
+/** Kills the client workers still running (only our own children). */
+function killWorkers(workers: ChildProcess[]): void {
+  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+}
+
 /** Runs the workers' warm-up storm on a throwaway server (started and stopped here) and logs what it did. */
 async function warmUpClients(cfg: RunConfig, workers: ChildProcess[], warmed: WorkerWarmed[]): Promise<void> {
   const { viewers, start } = cfg.warmUp!;
@@ -180,8 +194,7 @@ async function warmUpClients(cfg: RunConfig, workers: ChildProcess[], warmed: Wo
   try {
     const streamer = await startStreamer(spare.endpoint, cfg);
     for (const w of workers) w.send({ type: 'warm-up', endpoint: spare.endpoint, viewers } satisfies ToWorker);
-    const deadline = now() + 60_000;
-    while (warmed.length < workers.length && now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => warmed.length === workers.length, now() + 60_000);
     await streamer.viewer.leave(2000);
   } finally {
     await spare.stop();
@@ -253,50 +266,51 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     for (const [k, v] of Object.entries(r.errors)) p.errors[k] = (p.errors[k] ?? 0) + v;
   };
 
-  for (let w = 0; w < cfg.workers; w++) {
-    const worker = fork(new URL('./worker.ts', import.meta.url), [], {
-      execArgv: [
-        '--import',
-        'tsx',
-        ...(cfg.clientCpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cfg.clientCpuProfDir, `client-${w}`)] : []),
-      ],
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    workers.push(worker);
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.on('error', reject);
-      worker.once('exit', (code) => reject(new Error(`client worker ${w} exited (${code}) before it was ready`)));
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'report') onReport(m);
-        else if (m.type === 'warmed') warmed.push(m);
-        else if (m.type === 'final') {
-          result.wireBytes += m.wireBytes;
-          result.viewers += m.viewers;
-        } else if (m.type === 'fatal') reject(new Error(m.message));
+  // The phases' cleanup (below) is not reached if a worker cannot start or the warm-up fails: stop them here.
+  try {
+    for (let w = 0; w < cfg.workers; w++) {
+      const worker = fork(new URL('./worker.ts', import.meta.url), [], {
+        execArgv: [
+          '--import',
+          'tsx',
+          ...(cfg.clientCpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cfg.clientCpuProfDir, `client-${w}`)] : []),
+        ],
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-    });
-    finals.push(new Promise((resolve) => worker.once('exit', () => resolve())));
-    const init: ToWorker = {
-      type: 'init',
-      workerId: w,
-      workers: cfg.workers,
-      endpoint: target.endpoint,
-      options: cfg.viewer,
-    };
-    worker.send(init);
-    await ready;
-  }
-
-  if (cfg.warmUp) {
-    try {
-      await warmUpClients(cfg, workers, warmed);
-    } catch (e) {
-      // the phases' cleanup below is not reached: stop our workers here
-      for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
-      throw new Error(`client warm-up failed: ${(e as Error).message}`, { cause: e });
+      workers.push(worker);
+      const ready = new Promise<void>((resolve, reject) => {
+        worker.on('error', reject);
+        worker.once('exit', (code) => reject(new Error(`client worker ${w} exited (${code}) before it was ready`)));
+        worker.on('message', (m: FromWorker) => {
+          if (m.type === 'ready') resolve();
+          else if (m.type === 'report') onReport(m);
+          else if (m.type === 'warmed') warmed.push(m);
+          else if (m.type === 'final') {
+            result.wireBytes += m.wireBytes;
+            result.viewers += m.viewers;
+          } else if (m.type === 'fatal') reject(new Error(m.message));
+        });
+      });
+      finals.push(new Promise((resolve) => worker.once('exit', () => resolve())));
+      const init: ToWorker = {
+        type: 'init',
+        workerId: w,
+        workers: cfg.workers,
+        endpoint: target.endpoint,
+        options: cfg.viewer,
+      };
+      worker.send(init);
+      await ready;
     }
+
+    if (cfg.warmUp)
+      await warmUpClients(cfg, workers, warmed).catch((e: Error) => {
+        throw new Error(`client warm-up failed: ${e.message}`, { cause: e });
+      });
+  } catch (e) {
+    killWorkers(workers);
+    throw e;
   }
 
   const harnessSeconds = (): number => cpuSeconds() + workerCpuMicros.reduce((a, b) => a + b, 0) / 1e6;
@@ -369,13 +383,6 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     lastTick = t;
   }, TICK_MS);
 
-  const waitUntil = async (cond: () => boolean, deadline: number): Promise<boolean> => {
-    while (now() < deadline) {
-      if (cond()) return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return cond();
-  };
   const allDone = (): boolean => latest.size === cfg.workers && [...latest.values()].every((r) => r.phaseDone);
 
   /**
@@ -528,7 +535,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
   } finally {
     for (const w of workers) if (w.connected) w.send({ type: 'stop' } satisfies ToWorker);
     await Promise.race([Promise.all(finals), new Promise((r) => setTimeout(r, 30_000))]);
-    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL'); // only our own children
+    killWorkers(workers);
     clearInterval(sampler);
     await streamer.viewer.leave(2000);
     result.listenOverflows = listenOverflows() - overflows0;

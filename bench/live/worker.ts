@@ -109,15 +109,13 @@ function later(ms: number, fn: () => void): void {
   phaseTimers.push(setTimeout(fn, Math.max(0, ms)));
 }
 
+/** A joining viewer is done: it has its history (the MAM page answered in the room), or it failed or left. */
+const joinOver = (v: Viewer): boolean => v.state === 'failed' || v.state === 'left' || (v.inRoom && v.mamAnswered);
+
 function runJoin(p: Extract<Phase, { kind: 'join' }>): void {
   const list = mine(p.from, p.to);
   const check = (): void => {
-    for (const i of list) {
-      const v = viewers.get(i)!;
-      if (v.state === 'failed' || v.state === 'left') continue;
-      if (!(v.inRoom && v.mamAnswered)) return;
-    }
-    phaseDone = true;
+    if (list.every((i) => joinOver(viewers.get(i)!))) phaseDone = true;
   };
   if (list.length === 0) phaseDone = true;
   for (const i of list) {
@@ -186,9 +184,7 @@ async function warmUp(ep: ClientEndpoint, count: number): Promise<void> {
   const own = new Tally();
   const list = mine(0, count).map((i) => new Viewer(i, ep, options, own));
   for (const v of list) v.start();
-  const settled = (): boolean =>
-    own.outstandingIqs === 0 &&
-    list.every((v) => v.state === 'failed' || v.state === 'left' || (v.inRoom && v.mamAnswered));
+  const settled = (): boolean => own.outstandingIqs === 0 && list.every(joinOver);
   const deadline = now() + WARM_UP_TIMEOUT_MS;
   while (!settled() && now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const shown = list.filter((v) => v.inRoom && v.mamAnswered).length;
