@@ -38,6 +38,8 @@ test('an idle loop is idle while V8 profiles it (--cpu-prof), and a busy one bus
     await writeFile(
       script,
       `import { LoopIdleness } from ${JSON.stringify(module)};
+// The process's own start-up (module loading, the profiler and loader threads) is not an idle loop: let it pass.
+await new Promise((r) => setTimeout(r, 300));
 const m = new LoopIdleness();
 await new Promise((r) => setTimeout(r, 200));
 const idle = m.wasIdle();
