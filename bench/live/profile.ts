@@ -43,10 +43,12 @@ export interface PhaseProfile {
 
 /**
  * What a sample was spent on: the handler on its stack (by source file or function name), else the stage it was in
- * (parsing, the writes leaving at the end of a tick, ws reading frames). A renamed file shows up as "other".
+ * (parsing, the writes leaving at the end of a tick or of a coalescing window, accepting connections, ws reading
+ * frames). A renamed file shows up as "other".
  */
 const KINDS: Array<[kind: string, test: (fn: string, file: string) => boolean]> = [
   ['iq to an occupant (vCards)', (fn) => fn === 'occupantIq'],
+  ['room message (fan-out)', (_, f) => f.endsWith('muc/room-messages.js')],
   ['vCard of an account', (_, f) => f.endsWith('handlers/vcard.js')],
   ['MAM query', (_, f) => f.includes('/mam/') || f.endsWith('features/mam.js')],
   ['disco', (_, f) => f.includes('disco')],
@@ -62,6 +64,12 @@ const KINDS: Array<[kind: string, test: (fn: string, file: string) => boolean]> 
 const STAGES: Array<[kind: string, test: (fn: string, file: string) => boolean]> = [
   ['parsing (no handler reached)', (_, f) => f.includes('/saxes/') || f.endsWith('xml-stream.js')],
   ['writes at the end of a tick', (fn) => fn === 'releaseTick' || fn === 'Writable.uncork'],
+  ['writes at the end of a window', (fn) => fn === 'releaseWindow'],
+  ['avatars drawn ahead', (_, f) => f.includes('/avatars/')],
+  [
+    'accepting connections (TCP, HTTP)',
+    (fn, f) => (f === 'node:net' && fn === 'onconnection') || f === 'node:_http_server' || f === 'node:_http_common',
+  ],
   ['ws frame reading', (_, f) => f.endsWith('ws/lib/receiver.js')],
 ];
 
