@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
 import { serverEnv, serverNodeFlags, withUserFlags } from '../../../src/node-flags.js';
+import { seedWebchatCache } from '../webchat-cache.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -50,6 +51,7 @@ export async function startOurs(opts: {
   const dir = join(opts.baseDir, name);
   const data = join(dir, 'data');
   await mkdir(data, { recursive: true });
+  await seedWebchatCache(data, opts.log);
   const logPath = join(dir, 'server.log');
   const configArgs: string[] = [];
   if (opts.config) {
