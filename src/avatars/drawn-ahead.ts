@@ -40,6 +40,12 @@ export interface DrawnAheadOptions<A> {
 /** Half-life of the weighted count of recent logins (ms): a storm's end shows ~0.6 s after its last login. */
 const LOGIN_HALF_LIFE_MS = 100;
 const LOGIN_MEAN_LIFE_S = LOGIN_HALF_LIFE_MS / 1000 / Math.LN2;
+/**
+ * How long the stock still waits once a storm's logins have stopped (ms): its last viewers are still joining and
+ * fetching history and vCards for most of a second after they logged in, on a loop with idle moments. Without it the
+ * stock drew in the tail of every storm, a few tens of ms its last viewers waited for.
+ */
+const STORM_TAIL_MS = 1000;
 
 export class DrawnAhead<A> {
   private readonly ready: Drawn<A>[] = [];
@@ -55,6 +61,8 @@ export class DrawnAhead<A> {
   /** Recent logins, each weighing 1 when it happened and half as much every LOGIN_HALF_LIFE_MS since. */
   private logins = 0;
   private loginsAt = 0;
+  /** When the last storm of logins was seen, plus STORM_TAIL_MS: no drawing before. */
+  private quietFrom = 0;
 
   constructor(private readonly opts: DrawnAheadOptions<A>) {
     this.sliceMs = opts.sliceMs ?? 8;
@@ -112,7 +120,9 @@ export class DrawnAhead<A> {
     this.timer = null;
     // Asked every turn, so that each judges only the last interval.
     const busy = this.idleness.busyShare();
-    if (busy < IDLE_BELOW && this.recentLogins(performance.now()) < this.stormWeight) {
+    const now = performance.now();
+    if (this.recentLogins(now) >= this.stormWeight) this.quietFrom = now + STORM_TAIL_MS;
+    if (busy < IDLE_BELOW && now >= this.quietFrom) {
       const until = performance.now() + this.sliceMs * (1 - busy / IDLE_BELOW);
       do {
         const local = this.opts.newLocal();
