@@ -65,7 +65,7 @@ const STAGES: Array<[kind: string, test: (fn: string, file: string) => boolean]>
   ['parsing (no handler reached)', (_, f) => f.includes('/saxes/') || f.endsWith('xml-stream.js')],
   ['writes at the end of a tick', (fn) => fn === 'releaseTick' || fn === 'Writable.uncork'],
   ['writes at the end of a window', (fn) => fn === 'releaseWindow'],
-  ['avatars drawn ahead', (_, f) => f.includes('/avatars/')],
+  ['avatars drawn ahead (the stock)', (_, f) => f.endsWith('avatars/drawn-ahead.js')],
   [
     'accepting connections (TCP, HTTP)',
     (fn, f) => (f === 'node:net' && fn === 'onconnection') || f === 'node:_http_server' || f === 'node:_http_common',
