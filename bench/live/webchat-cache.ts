@@ -31,6 +31,10 @@ function makeShared(log: (s: string) => void): Promise<void> {
 
 /** Puts the web chat's compressed bodies into a server's (new) data folder. */
 export async function seedWebchatCache(dataDir: string, log: (s: string) => void): Promise<void> {
-  await makeShared(log);
-  await cp(SHARED, webchatCacheDir(dataDir), { recursive: true });
+  try {
+    await makeShared(log);
+    await cp(SHARED, webchatCacheDir(dataDir), { recursive: true });
+  } catch (e) {
+    log(`web chat bodies not copied in (${String(e)}): this server compresses them itself, from 15 s after its start`);
+  }
 }
