@@ -53,22 +53,48 @@ export function runQueueWaitSeconds(pid: number): number {
   }
 }
 
-/** The server's WebSocket edge child processes (websocket.edge = process), none without one. */
-function edgePids(pid: number): number[] {
+/** The process's child processes (direct ones), none when it has none or is gone. */
+function childPids(pid: number): number[] {
   const out: number[] = [];
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
-      for (const k of kids ? kids.split(' ') : []) {
-        // Only the edge (its process title): other children come and go (the web chat's brotli child exits after
-        // start), and a child that exits between two readings would make the difference negative.
-        if (readFileSync(`/proc/${k}/cmdline`, 'utf8').startsWith('xmpp-websocket-edge')) out.push(Number(k));
-      }
+      for (const k of kids ? kids.split(' ') : []) out.push(Number(k));
     }
   } catch {
     // gone, or no /proc
   }
   return out;
+}
+
+/** The server's WebSocket edge child processes (websocket.edge = process), none without one. */
+function edgePids(pid: number): number[] {
+  return childPids(pid).filter((k) => {
+    // Only the edge (its process title): other children come and go (the web chat's brotli child exits after
+    // start), and a child that exits between two readings would make the difference negative.
+    try {
+      return readFileSync(`/proc/${k}/cmdline`, 'utf8').startsWith('xmpp-websocket-edge');
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+}
+
+/**
+ * CPU seconds of all the process's children so far, the edge included: those running (or ended and not yet waited
+ * for) as they read now, and those ended, which the kernel adds to the parent's cutime and cstime when it waits for
+ * them. A child that ends between two readings moves from one to the other, so the total never goes back.
+ */
+export function childrenCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let total = (Number(fields[13]) + Number(fields[14])) / ticks;
+    for (const k of childPids(pid)) total += readProc(k)?.cpuSeconds ?? 0;
+    return total;
+  } catch {
+    return NaN; // gone
+  }
 }
 
 /** CPU seconds of the server's WebSocket edge child process, 0 without one. */
