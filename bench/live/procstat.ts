@@ -12,6 +12,7 @@ try {
 export interface ProcSample {
   cpuSeconds: number; // user + system since the process started
   systemSeconds: number; // the system part: the kernel working for it (socket writes and reads, mostly)
+  reapedChildrenSeconds: number; // user + system of its children that have ended and been waited for (cutime, cstime)
   rssBytes: number; // VmRSS
   hwmBytes: number; // VmHWM, the kernel's own peak RSS
 }
@@ -24,6 +25,7 @@ export function readProc(pid: number): ProcSample | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
+    const reaped = Number(fields[13]) + Number(fields[14]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string): number => {
       const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
@@ -32,6 +34,7 @@ export function readProc(pid: number): ProcSample | undefined {
     return {
       cpuSeconds: (utime + stime) / ticks,
       systemSeconds: stime / ticks,
+      reapedChildrenSeconds: reaped / ticks,
       rssBytes: kb('VmRSS'),
       hwmBytes: kb('VmHWM'),
     };
@@ -86,15 +89,11 @@ function edgePids(pid: number): number[] {
  * them. A child that ends between two readings moves from one to the other, so the total never goes back.
  */
 export function childrenCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    let total = (Number(fields[13]) + Number(fields[14])) / ticks;
-    for (const k of childPids(pid)) total += readProc(k)?.cpuSeconds ?? 0;
-    return total;
-  } catch {
-    return NaN; // gone
-  }
+  const parent = readProc(pid);
+  if (!parent) return NaN; // gone
+  let total = parent.reapedChildrenSeconds;
+  for (const k of childPids(pid)) total += readProc(k)?.cpuSeconds ?? 0;
+  return total;
 }
 
 /** CPU seconds of the server's WebSocket edge child process, 0 without one. */
