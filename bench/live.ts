@@ -45,6 +45,9 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
                        maxstanzas='0'/>, then a MAM page of the last 50: the viewer has its history when that page
                        arrives); muc joins with the room's default history (20 messages) and still asks for the MAM
                        page, the viewer having its history at the room subject (this harness before 2026-12-05)
+  --no-sm              do not enable stream management (XEP-0198); by default viewers enable it where the server
+                       offers it, answer its ack requests and ask for acks every 5 stanzas, as ConverseJS does
+                       (this harness before 2026-12-05 did not)
   --transport T        websocket | bosh (default websocket)
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
   --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
@@ -170,6 +173,7 @@ async function main(): Promise<number> {
       'no-deflate': { type: 'boolean', default: false },
       transport: { type: 'string', default: 'websocket' },
       'vcard-on-rename': { type: 'boolean', default: false },
+      'no-sm': { type: 'boolean', default: false },
       'join-history': { type: 'string', default: 'mam' },
       workers: { type: 'string' },
       'port-base': { type: 'string', default: '16000' },
@@ -316,6 +320,7 @@ async function main(): Promise<number> {
           deflate: !values['no-deflate'],
           vcards,
           vcardOnRename: values['vcard-on-rename']!,
+          streamManagement: !values['no-sm'],
           mamMax: 50,
           joinHistory,
           iqTimeoutMs: num('iq-timeout', values['iq-timeout']!, 1, 3600) * 1000,

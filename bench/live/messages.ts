@@ -16,6 +16,11 @@ export interface ViewerOptions {
   vcardOnRename: boolean; // also fetch the vCard of a renamed occupant under its new nick
   mamMax: number; // MAM page size asked on join
   /**
+   * Stream management (XEP-0198) where the server offers it, as ConverseJS does: `<enable resume='true'/>` after
+   * bind, an `<a/>` for every `<r/>` of the server, and an `<r/>` of its own after every 5 stanzas it sends.
+   */
+  streamManagement: boolean;
+  /**
    * 'mam': the join asks the room for no history (`<history maxstanzas='0'/>`, as ConverseJS does in a room that
    * advertises MAM) and the viewer has its history when its MAM page arrives; 'muc': the join takes the room's
    * default history and the viewer has it when the subject (the end of that history) arrives.

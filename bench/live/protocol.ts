@@ -76,6 +76,11 @@ export const bind = (id: string): string =>
 export const session = (id: string): string =>
   `<iq xmlns='jabber:client' type='set' id='${id}'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>`;
 
+const NS_SM = 'urn:xmpp:sm:3';
+export const smEnable = (): string => `<enable xmlns='${NS_SM}' resume='true'/>`;
+export const smRequest = (): string => `<r xmlns='${NS_SM}'/>`;
+export const smAnswer = (handled: number): string => `<a xmlns='${NS_SM}' h='${handled}'/>`;
+
 export const discoInfo = (id: string, to: string, node?: string): string =>
   `<iq xmlns='jabber:client' type='get' id='${id}' to='${escAttr(to)}'><query xmlns='http://jabber.org/protocol/disco#info'` +
   (node ? ` node='${node}'/>` : '/>') +

@@ -1,7 +1,8 @@
 // One simulated anonymous viewer, doing on join what the livechat front-end (ConverseJS) does: disco of the host,
 // roster, own vCard, carbons, then disco of the room and its x-roomuser-item, the room's vCard, the join (asking for
 // no history: the room has MAM), a MAM page of the last messages (the history it shows), and a vCard request for every
-// occupant it sees (and each newcomer).
+// occupant it sees (and each newcomer). Where the server offers stream management it enables it and answers the
+// server's ack requests, and asks for acks of its own, as ConverseJS does.
 import * as x from './protocol.js';
 import { BoshTransport, WsTransport, type Transport, type TransportEvents } from './transport.js';
 import { emptySamples, type ClientEndpoint, type SampleBatch, type ViewerOptions } from './messages.js';
@@ -39,6 +40,10 @@ export class Tally {
   }
 }
 
+/** ConverseJS's default `smacks_max_unacked_stanzas`. */
+const SM_REQUEST_EVERY = 5;
+const isStanza = (s: string): boolean => s.startsWith('<iq') || s.startsWith('<message') || s.startsWith('<presence');
+
 type IqDone = (type: string, stanza: string) => void;
 interface PendingIq {
   purpose: string;
@@ -69,6 +74,14 @@ export class Viewer {
   /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
   createsRoom = false;
   historyAt = 0; // absolute time the viewer had its history (see ViewerOptions.joinHistory)
+  /** The server offered stream management (XEP-0198) after SASL. */
+  private smOffered = false;
+  /** Stream management is on (the server sent `<enabled/>`): stanzas are counted both ways. */
+  private smOn = false;
+  /** Stanzas received since `<enabled/>` (the `h` of our answers). */
+  private smHandled = 0;
+  /** Stanzas sent since our last ack request. */
+  private smSentSinceRequest = 0;
   private onJoined: (() => void) | undefined;
 
   constructor(
@@ -133,6 +146,11 @@ export class Viewer {
 
   private send(s: string): void {
     this.transport?.send(s);
+    // ConverseJS's smacks_max_unacked_stanzas (5): an ack request after every 5 stanzas sent
+    if (this.smOn && isStanza(s) && ++this.smSentSinceRequest >= SM_REQUEST_EVERY) {
+      this.smSentSinceRequest = 0;
+      this.transport?.send(x.smRequest());
+    }
   }
 
   get wireBytes(): number {
@@ -184,6 +202,7 @@ export class Viewer {
   private onStanza(s: string): void {
     const head = x.headOf(s);
     const name = x.nameOf(head);
+    if (this.smOn && (name === 'message' || name === 'presence' || name === 'iq')) this.smHandled++;
     switch (name) {
       case 'message':
         return this.onMessage(s, head);
@@ -192,6 +211,15 @@ export class Viewer {
       case 'iq':
         return this.onIq(s, head);
       case 'open':
+        return;
+      case 'r':
+        if (this.smOn) this.transport?.send(x.smAnswer(this.smHandled));
+        return;
+      case 'enabled':
+        this.smOn = true;
+        return;
+      case 'failed':
+        this.tally.error('sm-failed');
         return;
       case 'stream:features':
       case 'features':
@@ -221,10 +249,12 @@ export class Viewer {
       return;
     }
     // after SASL: bind, then the optional legacy session if the server insists on it
+    this.smOffered = this.options.streamManagement && s.indexOf('urn:xmpp:sm:3') >= 0;
     const needsSession = s.indexOf('urn:ietf:params:xml:ns:xmpp-session') >= 0 && s.indexOf('<optional') < 0;
     this.iq('bind', x.bind, (type) => {
       if (type !== 'result') return this.fail('bind-failed');
       const afterSession = (): void => {
+        if (this.smOffered) this.send(x.smEnable());
         this.boundAt = now();
         this.tally.samples.connect.push(this.boundAt - this.startedAt);
         this.prepare();

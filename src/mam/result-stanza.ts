@@ -67,7 +67,9 @@ export class ResultHeads {
   }
 
   headBytes(): Buffer {
-    return (this.headUtf8 ??= Buffer.from(this.head));
+    // Its own buffer: results wait in stream management's queue until acknowledged, and a pooled slice would keep
+    // a whole 8 KB slab alive per query.
+    return (this.headUtf8 ??= ownBytes(this.head));
   }
 }
 
