@@ -1,7 +1,7 @@
 // The BOSH HTTP endpoint (XEP-0124/0206): POST bodies to sessions by sid, CORS for pages embedded elsewhere, a small
 // page for GET. Each BOSH session is a StreamTransport carrying an ordinary c2s session, the same one WebSocket uses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { randomString } from '../xmpp/random.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { escapeXMLText } from '../xmpp/xml.js';
@@ -105,7 +105,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     const hold = wait === 0 ? 0 : clamp(a.hold, 0, cfg.maxHold, Math.min(1, cfg.maxHold));
     const polling = hold === 0;
     const ver = a.ver && compareVersions(a.ver, SUPPORTED_VER) < 0 ? a.ver : SUPPORTED_VER;
-    const sid = randomBytes(18).toString('base64url');
+    const sid = randomString(18, 'base64url');
     const session = new BoshSession({
       sid,
       remoteAddress: address,
