@@ -100,11 +100,9 @@ export class StreamManagement {
     return true;
   }
 
-  ackElement(): Element {
-    return el('a', { xmlns: NS.SM, h: this.inbound });
-  }
-  requestElement(): Element {
-    return el('r', { xmlns: NS.SM });
+  /** The answer to an `<r/>`: text at once (a ConverseJS viewer asks after every 5 stanzas it sends). */
+  ackText(): string {
+    return `<a xmlns="${NS.SM}" h="${this.inbound}"/>`;
   }
 
   /** On resumption: what the client has not acknowledged, handed over to be sent (and queued) again. */

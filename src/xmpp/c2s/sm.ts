@@ -49,7 +49,7 @@ export class SessionSm {
       if (resumable) this.resumption.add(this.owner);
       this.io.write(this.state.enabledElement(this.cfg.resumeTimeoutSeconds).toString());
     } else if (e.name === 'r') {
-      if (sm) this.io.write(sm.ackElement().toString());
+      if (sm) this.io.write(sm.ackText());
     } else if (e.name === 'a') {
       const h = Number(e.attrs.h);
       if (sm && !(Number.isInteger(h) && h >= 0 && sm.ack(h))) {
