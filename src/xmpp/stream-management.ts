@@ -21,8 +21,8 @@ const H_MOD = 2 ** 32;
  * often in a loop turn of its own: asked every 20 stanzas, ConverseJS viewers of a room at 20 msg/s cost ~28% more
  * server CPU per delivery (bench:live steady-chat), so a room's messages are acknowledged every 100.
  */
-export const SM_REQUEST_WEIGHT = 100;
-export const SM_OWN_STANZA_WEIGHT = 5;
+const SM_REQUEST_WEIGHT = 100;
+const SM_OWN_STANZA_WEIGHT = 5;
 
 export class StreamManagement {
   // From the pooled CSPRNG bytes: a randomBytes() call per session was 43 µs of a ConverseJS viewer's join.

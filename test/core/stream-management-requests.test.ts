@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { anonymousRaw, type RawWs } from '../helpers/raw-ws.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { enterRoom, statusCodes } from '../helpers/muc-join.js';
+import { acceptInstantRoom, enterRoom } from '../helpers/muc-join.js';
 
 const ROOM = 'acks@room.localhost';
 let srv: TestServer;
@@ -16,19 +16,7 @@ const raws: RawWs[] = [];
 test.before(async () => {
   srv = await startTestServer({});
   talker = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost' });
-  const self = await enterRoom(talker, `${ROOM}/talker`);
-  if (statusCodes(self).includes('201'))
-    await talker.iq(
-      xml(
-        'iq',
-        { type: 'set', to: ROOM },
-        xml(
-          'query',
-          { xmlns: 'http://jabber.org/protocol/muc#owner' },
-          xml('x', { xmlns: 'jabber:x:data', type: 'submit' }),
-        ),
-      ),
-    );
+  await acceptInstantRoom(talker, ROOM, await enterRoom(talker, `${ROOM}/talker`));
 });
 test.after(async () => {
   for (const r of raws) r.close();

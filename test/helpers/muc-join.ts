@@ -30,3 +30,18 @@ export async function enterRoom(
     `self-presence as ${occupant}`,
   );
 }
+
+/**
+ * Unlocks the room the creator's self-presence `self` says was just made (status 201): a new room stays locked until
+ * its owner accepts a configuration, here the instant one (XEP-0045 §10.1.2).
+ */
+export async function acceptInstantRoom(c: TestClient, room: string, self: Stanza): Promise<void> {
+  if (!statusCodes(self).includes('201')) return;
+  await c.iq(
+    xml(
+      'iq',
+      { type: 'set', to: room },
+      xml('query', { xmlns: `${MUC}#owner` }, xml('x', { xmlns: 'jabber:x:data', type: 'submit' })),
+    ),
+  );
+}

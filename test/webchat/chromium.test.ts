@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium, type Browser } from './browser.js';
 import { startBackend, type ChatBackend } from './backend.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { acceptInstantRoom } from '../helpers/muc-join.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const SCREENSHOT = `${ARTIFACTS}webchat-room.png`;
@@ -48,25 +49,7 @@ async function joinAsOccupant(c: TestClient, roomJid: string, nick: string): Pro
     8000,
     'own presence in the room',
   );
-  const codes =
-    self
-      .getChild('x', 'http://jabber.org/protocol/muc#user')
-      ?.getChildren('status')
-      .map((st: Stanza) => st.attrs.code) ?? [];
-  if (codes.includes('201')) {
-    // A freshly created room stays locked until its owner accepts a configuration (XEP-0045 §10.1.2).
-    await c.iq(
-      xml(
-        'iq',
-        { type: 'set', to: roomJid },
-        xml(
-          'query',
-          { xmlns: 'http://jabber.org/protocol/muc#owner' },
-          xml('x', { xmlns: 'jabber:x:data', type: 'submit' }),
-        ),
-      ),
-    );
-  }
+  await acceptInstantRoom(c, roomJid, self);
 }
 
 function groupchatFrom(roomJid: string, nick: string, body: string) {
