@@ -86,10 +86,10 @@ function edgePids(pid: number): number[] {
 /**
  * CPU seconds of all the process's children so far, the edge included: those running (or ended and not yet waited
  * for) as they read now, and those ended, which the kernel adds to the parent's cutime and cstime when it waits for
- * them. A child that ends between two readings moves from one to the other, so the total never goes back.
+ * them. A child that ends between two readings moves from one to the other, so the total never goes back. `parent`:
+ * the process's own reading (readProc), taken by the caller at the same moment.
  */
-export function childrenCpuSeconds(pid: number): number {
-  const parent = readProc(pid);
+export function childrenCpuSeconds(pid: number, parent: ProcSample | undefined): number {
   if (!parent) return NaN; // gone
   let total = parent.reapedChildrenSeconds;
   for (const k of childPids(pid)) total += readProc(k)?.cpuSeconds ?? 0;

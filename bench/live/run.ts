@@ -327,7 +327,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
   let lastProc = readProc(target.pid);
   let lastHarness = harnessSeconds();
   let lastMachine = machineBusySeconds();
-  let lastChildren = childrenCpuSeconds(target.pid);
+  let lastChildren = childrenCpuSeconds(target.pid, lastProc);
   let lastTick = t0;
   // The edge child's own peak (VmHWM), kept across samples: a restarted edge is a new process with a new peak.
   const noteEdgeRss = (): void => {
@@ -340,7 +340,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     const proc = readProc(target.pid);
     const h = harnessSeconds();
     const m = machineBusySeconds();
-    const kids = childrenCpuSeconds(target.pid);
+    const kids = childrenCpuSeconds(target.pid, proc);
     const queues = current && !allDone() ? { rx: NaN, tx: NaN } : socketQueues(target.port);
     const dt = (t - lastTick) / 1000;
     let joined = 0;
@@ -435,7 +435,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const writes0 = writeSyscalls(target.pid);
       const wait0 = runQueueWaitSeconds(target.pid);
       const edge0 = edgeCpuSeconds(target.pid);
-      const children0 = childrenCpuSeconds(target.pid);
+      const children0 = childrenCpuSeconds(target.pid, proc0);
       const edgeWrites0 = edgeWriteSyscalls(target.pid);
       const h0 = harnessSeconds();
       const w0 = [...workerCpuMicros];
@@ -533,7 +533,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.serverWrites = target.name === 'prosody' ? NaN : writeSyscalls(target.pid) - writes0;
       p.edgeCpu = edgeCpuSeconds(target.pid) - edge0;
       // in clock ticks (1/100 s): the edge's share taken out leaves float dust otherwise
-      p.childCpu = Math.round((childrenCpuSeconds(target.pid) - children0 - p.edgeCpu) * 100) / 100;
+      p.childCpu = Math.round((childrenCpuSeconds(target.pid, proc1) - children0 - p.edgeCpu) * 100) / 100;
       p.edgeWrites = edgeWriteSyscalls(target.pid) - edgeWrites0;
       p.harnessCpu = harnessSeconds() - h0;
       p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);

@@ -74,8 +74,6 @@ export class Viewer {
   /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
   createsRoom = false;
   historyAt = 0; // absolute time the viewer had its history (see ViewerOptions.joinHistory)
-  /** The server offered stream management (XEP-0198) after SASL. */
-  private smOffered = false;
   /** Stream management is on (the server sent `<enabled/>`): stanzas are counted both ways. */
   private smOn = false;
   /** Stanzas received since `<enabled/>` (the `h` of our answers). */
@@ -249,12 +247,12 @@ export class Viewer {
       return;
     }
     // after SASL: bind, then the optional legacy session if the server insists on it
-    this.smOffered = this.options.streamManagement && s.indexOf('urn:xmpp:sm:3') >= 0;
+    const smOffered = this.options.streamManagement && s.indexOf('urn:xmpp:sm:3') >= 0;
     const needsSession = s.indexOf('urn:ietf:params:xml:ns:xmpp-session') >= 0 && s.indexOf('<optional') < 0;
     this.iq('bind', x.bind, (type) => {
       if (type !== 'result') return this.fail('bind-failed');
       const afterSession = (): void => {
-        if (this.smOffered) this.send(x.smEnable());
+        if (smOffered) this.send(x.smEnable());
         this.boundAt = now();
         this.tally.samples.connect.push(this.boundAt - this.startedAt);
         this.prepare();
