@@ -76,6 +76,9 @@ export interface WorkerReport {
   vcardBytes: number;
   /** vCard answers that carried a PHOTO (an embedded avatar). */
   vcardPhotos: number;
+  /** XEP-0198 ack requests the viewers sent, and the server's they received. */
+  smRequestsSent: number;
+  smRequestsReceived: number;
   lastVcardAt: number; // latest absolute time a vCard answer arrived since the last report (0 if none)
   errors: Record<string, number>; // kind → count (iq errors by purpose:condition, stream errors, closes)
   // gauges

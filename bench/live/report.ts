@@ -34,6 +34,10 @@ export function metrics(r: TargetResult): Row[] {
     add(s, 'busiest client worker CPU, peak 1 s', '% core', '', p.workerPeakPct);
     // with "everyone sees everyone" joins, leaves and nick changes cost N² presences: count them
     if (p.kind !== 'chat') add(s, 'room presences delivered', '', 'lower', p.presences);
+    // Each is a frame the server reads (an <r/> of a viewer's, or a viewer's <a/> to one of the server's): rows only
+    // where viewers use stream management, which Prosody as livechat configures it does not offer.
+    if (p.smRequestsSent > 0) add(s, 'ack requests from viewers (XEP-0198)', '', '', p.smRequestsSent);
+    if (p.smRequestsSent > 0) add(s, 'ack requests from the server (XEP-0198)', '', 'lower', p.smRequestsReceived);
     if (p.kind === 'join') {
       const j = summarize(p.samples.joinToHistory);
       const ph = summarize(p.samples.presenceToHistory);

@@ -74,6 +74,9 @@ export interface PhaseResult {
   vcards: number;
   vcardBytes: number;
   vcardPhotos: number;
+  /** XEP-0198 ack requests the viewers sent, and the server's they answered. */
+  smRequestsSent: number;
+  smRequestsReceived: number;
   /** When the phase's last vCard answer arrived (absolute ms, 0 if none). */
   lastVcardAt: number;
   payloadBytes: number;
@@ -269,6 +272,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     if (r.lastVcardAt > p.lastVcardAt) p.lastVcardAt = r.lastVcardAt;
     p.vcardBytes += r.vcardBytes;
     p.vcardPhotos += r.vcardPhotos;
+    p.smRequestsSent += r.smRequestsSent;
+    p.smRequestsReceived += r.smRequestsReceived;
     p.payloadBytes += r.bytesPayload;
     for (const [k, v] of Object.entries(r.errors)) p.errors[k] = (p.errors[k] ?? 0) + v;
   };
@@ -466,6 +471,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         vcards: 0,
         vcardBytes: 0,
         vcardPhotos: 0,
+        smRequestsSent: 0,
+        smRequestsReceived: 0,
         lastVcardAt: 0,
         payloadBytes: 0,
         errors: {},

@@ -3,6 +3,7 @@
 // no history: the room has MAM), a MAM page of the last messages (the history it shows), and a vCard request for every
 // occupant it sees (and each newcomer). Where the server offers stream management it enables it and answers the
 // server's ack requests, and asks for acks of its own, as ConverseJS does.
+import { randomUUID } from 'node:crypto';
 import * as x from './protocol.js';
 import { BoshTransport, WsTransport, type Transport, type TransportEvents } from './transport.js';
 import { emptySamples, type ClientEndpoint, type SampleBatch, type ViewerOptions } from './messages.js';
@@ -21,6 +22,9 @@ export class Tally {
   vcardsReceived = 0;
   vcardBytes = 0;
   vcardPhotos = 0;
+  /** XEP-0198 ack requests: the viewers' own (`<r/>` sent), and the server's (`<r/>` received, each answered). */
+  smRequestsSent = 0;
+  smRequestsReceived = 0;
   /** When the latest vCard answer of this report arrived (absolute ms, 0 if none). */
   lastVcardAt = 0;
   errors: Record<string, number> = {};
@@ -61,7 +65,6 @@ export class Viewer {
   private transport: Transport | undefined;
   private pending = new Map<string, PendingIq>();
   private late = new Map<string, PendingIq>(); // timed out, still counted if the answer comes after all
-  private seq = 0;
   private seenNicks = new Set<string>();
   private startedAt = 0;
   private joinSentAt = 0;
@@ -147,6 +150,7 @@ export class Viewer {
     // ConverseJS's smacks_max_unacked_stanzas (5): an ack request after every 5 stanzas sent
     if (this.smOn && isStanza(s) && ++this.smSentSinceRequest >= SM_REQUEST_EVERY) {
       this.smSentSinceRequest = 0;
+      this.tally.smRequestsSent++;
       this.transport?.send(x.smRequest());
     }
   }
@@ -155,8 +159,12 @@ export class Viewer {
     return this.transport?.wireBytes() ?? 0;
   }
 
-  private nextId(): string {
-    return 'b' + (++this.seq).toString(36);
+  /**
+   * Ids as ConverseJS makes them: a UUID, with `:sendIQ` for its iqs. Their length matters to the server: a kept
+   * attribute of 13 characters or more is a view of the whole frame it was read from (V8 sliced strings).
+   */
+  private nextId(suffix = ':sendIQ'): string {
+    return randomUUID() + suffix;
   }
 
   private iq(purpose: string, build: (id: string) => string, done: IqDone = () => {}): void {
@@ -211,6 +219,7 @@ export class Viewer {
       case 'open':
         return;
       case 'r':
+        this.tally.smRequestsReceived++;
         if (this.smOn) this.transport?.send(x.smAnswer(this.smHandled));
         return;
       case 'enabled':
@@ -405,7 +414,7 @@ export class Viewer {
 
   private mam(): void {
     const sentAt = now();
-    const qid = 'q' + this.seq;
+    const qid = randomUUID();
     this.iq(
       'mam',
       (id) => x.mamLast(id, this.endpoint.room, qid, this.options.mamMax),
@@ -422,7 +431,7 @@ export class Viewer {
 
   sendChat(tag: string): void {
     if (this.state !== 'joined') return;
-    const id = this.nextId();
+    const id = this.nextId('');
     this.tally.sent++;
     this.send(x.chatMessage(id, this.endpoint.room, tag, now()));
   }

@@ -77,6 +77,8 @@ function report(): void {
     vcardsReceived: tally.vcardsReceived,
     vcardBytes: tally.vcardBytes,
     vcardPhotos: tally.vcardPhotos,
+    smRequestsSent: tally.smRequestsSent,
+    smRequestsReceived: tally.smRequestsReceived,
     lastVcardAt: tally.lastVcardAt,
     errors: tally.errors,
     connected,
@@ -96,6 +98,8 @@ function report(): void {
   tally.vcardsReceived = 0;
   tally.vcardBytes = 0;
   tally.vcardPhotos = 0;
+  tally.smRequestsSent = 0;
+  tally.smRequestsReceived = 0;
   tally.lastVcardAt = 0;
   tally.errors = {};
 }

@@ -5,6 +5,7 @@
 import { Element, escapeXML } from '../xmpp/xml.js';
 import { ownBytes, type Prepared } from '../xmpp/prepared.js';
 import { NS } from '../xmpp/namespaces.js';
+import { ownCopy } from '../xmpp/jid.js';
 
 const CLIENT_START = `<message xmlns="${NS.CLIENT}"`;
 const SERVER_START = `<message xmlns="${NS.SERVER}"`;
@@ -53,14 +54,18 @@ export class ResultHeads {
   readonly head: string;
   private headUtf8: Buffer | null = null;
 
+  readonly queryid: string | undefined;
+
   constructor(
     /** The requester's full JID. */
     readonly to: string,
     /** The archive's JID (the room's, or the account's). */
     readonly from: string,
-    readonly queryid: string | undefined,
+    queryid: string | undefined,
     readonly resultNs: string,
   ) {
+    // Its own copy: a UUID read from the query is a view of the whole request, kept while results await their ack.
+    this.queryid = queryid === undefined ? undefined : ownCopy(queryid);
     const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
     const message = `${CLIENT_START} to="${escapeXML(to)}" from="${escapeXML(from)}">`;
     this.head = `${message}<result xmlns="${escapeXML(resultNs)}"${q} id="`;
@@ -75,9 +80,15 @@ export class ResultHeads {
 
 /** One result: <message to from><result queryid id><forwarded/></result></message>, addressed to the requester. */
 export class MamResult implements Prepared {
-  readonly name = 'message';
+  // Getters rather than fields: a result waits in stream management's queue until acknowledged (a join storm keeps
+  // ~20,000 of them at once), so it holds its two references and nothing else.
+  get name(): string {
+    return 'message';
+  }
   /** An answer to the reader's own query: it does not wait for a busy room's coalescing window. */
-  readonly deferrable = false;
+  get deferrable(): boolean {
+    return false;
+  }
 
   constructor(
     private readonly q: ResultHeads,

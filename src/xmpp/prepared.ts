@@ -4,6 +4,7 @@
 import { parse } from 'ltx';
 import { cloneElement, Element, escapeAttr } from './xml.js';
 import { NS } from './namespaces.js';
+import { ownCopy } from './jid.js';
 
 /** `<name xmlns="ns" to="`: the same few heads for every stanza, shared rather than kept per stanza. */
 const heads = new Map<string, string>();
@@ -77,8 +78,6 @@ export class PreparedStanza implements Prepared {
   readonly deferrable: boolean;
   /** The tail in UTF-8, made on the first send through a byte path and shared by every recipient. */
   private tailUtf8: Buffer | null = null;
-  /** An answer's request id (see withId), which goes in the head before `to`; undefined for a fan-out stanza. */
-  private id: string | undefined = undefined;
 
   /**
    * `element` must carry a `from`; its `to` and `xmlns` are ignored. It must not be mutated afterwards.
@@ -95,11 +94,10 @@ export class PreparedStanza implements Prepared {
    * (a decorating hook, a remote server without raw sends) ask for it.
    */
   get element(): Element {
-    if (this.tree && this.id === undefined) return this.tree;
-    const e = this.tree ? cloneElement(this.tree) : parse(this.forClient(''));
+    if (this.tree) return this.tree;
+    const e = parse(this.forClient(''));
     delete e.attrs.to;
     delete e.attrs.xmlns;
-    if (this.id !== undefined) e.attrs.id = this.id;
     return e;
   }
 
@@ -107,12 +105,8 @@ export class PreparedStanza implements Prepared {
    * This stanza as the answer to one request: `<iq xmlns="jabber:client" id="…" to="` + the requester + this
    * stanza's tail, the tail's text and bytes shared with this one (see retain()). The stanza must carry no `id`.
    */
-  withId(id: string): PreparedStanza {
-    const answer = new PreparedStanza(this.tree ?? this.element);
-    answer.tail = this.tail || this.tailText();
-    answer.tailUtf8 = this.tailUtf8;
-    answer.id = id;
-    return answer;
+  withId(id: string): PreparedAnswer {
+    return new PreparedAnswer(this, id);
   }
 
   /**
@@ -124,18 +118,15 @@ export class PreparedStanza implements Prepared {
     return this;
   }
 
-  /** `<name xmlns="ns" to="`, or with the answer's id before `to`. */
-  private headText(ns: string): string {
-    return this.id === undefined ? headOf(this.name, ns) : idHeadOf(this.name, ns) + escapeAttr(this.id) + TO_ATTR;
-  }
-
   /** Serialization for a client stream (jabber:client), with `to` spliced in. */
   forClient(to: string): string {
-    const head =
-      this.id === undefined
-        ? this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT))
-        : this.headText(NS.CLIENT);
+    const head = this.clientHead || (this.clientHead = headOf(this.name, NS.CLIENT));
     return head + escapeAttr(to) + (this.tail || this.tailText());
+  }
+
+  /** The answer's serialization (see withId): `<name xmlns="ns" id="…" to="…"` + the tail. */
+  answerText(ns: string, id: string, to: string): string {
+    return idHeadOf(this.name, ns) + escapeAttr(id) + TO_ATTR + escapeAttr(to) + (this.tail || this.tailText());
   }
 
   /**
@@ -143,7 +134,6 @@ export class PreparedStanza implements Prepared {
    * + `tail`. Both are encoded once per stanza, however many recipients copy them.
    */
   clientHeadBytes(): Buffer {
-    if (this.id !== undefined) return this.answerHeadBytes(this.id);
     let h = headBytes.get(this.name);
     if (h === undefined) {
       h = ownBytes(headOf(this.name, NS.CLIENT));
@@ -155,7 +145,7 @@ export class PreparedStanza implements Prepared {
    * An answer's head, `<iq xmlns="jabber:client" id="…" to="`: made per send (a few dozen bytes, never kept) from
    * the shared `<iq xmlns="jabber:client" id="` bytes and the id.
    */
-  private answerHeadBytes(id: string): Buffer {
+  answerHeadBytes(id: string): Buffer {
     let start = idHeadBytes.get(this.name);
     if (start === undefined) {
       start = ownBytes(idHeadOf(this.name, NS.CLIENT));
@@ -195,7 +185,7 @@ export class PreparedStanza implements Prepared {
 
   /** Serialization for a server-to-server stream (jabber:server). */
   forServer(to: string): string {
-    return this.headText(NS.SERVER) + escapeAttr(to) + this.tailText();
+    return headOf(this.name, NS.SERVER) + escapeAttr(to) + this.tailText();
   }
 
   /**
@@ -211,7 +201,7 @@ export class PreparedStanza implements Prepared {
 
   /** A standalone element with `to` set, for paths that need a tree rather than bytes. */
   toElement(to: string): Element {
-    const copy = this.tree && this.id === undefined ? cloneElement(this.tree) : this.element;
+    const copy = this.tree ? cloneElement(this.tree) : this.element;
     copy.attrs.to = to;
     return copy;
   }
@@ -225,6 +215,60 @@ export class PreparedStanza implements Prepared {
     const body = bare.toString(); // "<name a=..>...</name>" or "<name a=../>"
     this.tail = '"' + body.slice(element.name.length + 1);
     return this.tail;
+  }
+}
+
+/**
+ * A prepared stanza as the answer to one request (an occupant's vCard to one viewer): the shared stanza and the
+ * request's id, nothing else. Stream management keeps each answer until the client acknowledges it, so in a join
+ * storm tens of thousands of them outlive the young generation: two fields rather than a copy of the stanza's.
+ */
+export class PreparedAnswer implements Prepared {
+  private readonly id: string;
+
+  constructor(
+    private readonly stanza: PreparedStanza,
+    id: string,
+  ) {
+    // The request's id is a view of the whole frame it came in (a UUID from ConverseJS is past V8's 13-character
+    // slice threshold): a copy of its own lets the frame go while the answer waits for its acknowledgement.
+    this.id = ownCopy(id);
+  }
+
+  get name(): string {
+    return this.stanza.name;
+  }
+  /** An answer never waits for a room's coalescing window. */
+  get deferrable(): boolean {
+    return false;
+  }
+
+  forClient(to: string): string {
+    return this.stanza.answerText(NS.CLIENT, this.id, to);
+  }
+
+  forServer(to: string): string {
+    return this.stanza.answerText(NS.SERVER, this.id, to);
+  }
+
+  toElement(to: string): Element {
+    const e = cloneElement(this.stanza.element);
+    delete e.attrs.xmlns;
+    e.attrs.id = this.id;
+    e.attrs.to = to;
+    return e;
+  }
+
+  spliceHead(): Buffer {
+    return this.stanza.answerHeadBytes(this.id);
+  }
+
+  spliceMid(toBytes: Buffer): Buffer {
+    return toBytes;
+  }
+
+  spliceTail(): Buffer | string {
+    return this.stanza.spliceTail();
   }
 }
 

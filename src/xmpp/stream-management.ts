@@ -15,14 +15,15 @@ export type PendingStanza = string | Prepared;
 const H_MOD = 2 ** 32;
 /**
  * When to ask the client for an ack: once the stanzas sent since the last request weigh this much, and only when no
- * request is waiting for its answer. A room's shared stanza (its fan-out) weighs 1: kept unacknowledged it costs a
- * pointer. A stanza made for this session alone (an answer, a MAM result, serialized text) weighs
- * SM_OWN_STANZA_WEIGHT, as it holds memory of its own until acknowledged. Each ack is a stanza the server reads,
- * often in a loop turn of its own: asked every 20 stanzas, ConverseJS viewers of a room at 20 msg/s cost ~28% more
- * server CPU per delivery (bench:live steady-chat), so a room's messages are acknowledged every 100.
+ * request is waiting for its answer. A prepared stanza weighs 1: kept unacknowledged it costs a pointer (a room's
+ * fan-out, shared by every recipient) or a few dozen bytes (an answer made from a shared one: an occupant's vCard, a
+ * MAM result). Serialized text made for this session alone weighs SM_TEXT_WEIGHT, as it holds its own hundreds of
+ * bytes until acknowledged. Each ack is a frame the server reads: asked every 20 stanzas, ConverseJS viewers of a
+ * room at 20 msg/s cost ~28% more server CPU per delivery (bench:live steady-chat), and a viewer joining a room
+ * (its MAM page and the occupants' vCards, ~250 prepared answers) was asked ~9 times when answers weighed 5.
  */
 const SM_REQUEST_WEIGHT = 100;
-const SM_OWN_STANZA_WEIGHT = 5;
+const SM_TEXT_WEIGHT = 5;
 
 export class StreamManagement {
   // From the pooled CSPRNG bytes: a randomBytes() call per session was 43 µs of a ConverseJS viewer's join.
@@ -31,8 +32,12 @@ export class StreamManagement {
   inbound = 0;
   /** Outbound stanzas the client acknowledged. */
   private acked = 0;
-  /** Stanzas sent and not yet acknowledged, oldest first. */
-  private queue: PendingStanza[] = [];
+  /**
+   * Stanzas sent and not yet acknowledged, oldest first, from `head` on: an ack moves `head` rather than splicing
+   * (no array made per ack), and the array is reused once everything in it is acknowledged.
+   */
+  private queue: Array<PendingStanza | undefined> = [];
+  private head = 0;
   /** The weight of the stanzas sent since the last ack request (SM_REQUEST_WEIGHT). */
   private sinceRequest = 0;
   /** An ack request is out and its answer has not come. */
@@ -44,7 +49,7 @@ export class StreamManagement {
   ) {}
 
   get unacked(): number {
-    return this.queue.length;
+    return this.queue.length - this.head;
   }
 
   enabledElement(resumeSeconds: number): Element {
@@ -60,13 +65,10 @@ export class StreamManagement {
     this.inbound = (this.inbound + 1) % H_MOD;
   }
 
-  /**
-   * Records an outbound stanza (`shared`: a room's stanza kept by every recipient, not a copy of this session's);
-   * returns true when an ack request should follow.
-   */
-  sent(stanza: PendingStanza, shared: boolean): boolean {
+  /** Records an outbound stanza; returns true when an ack request should follow. */
+  sent(stanza: PendingStanza): boolean {
     this.queue.push(stanza);
-    this.sinceRequest += shared ? 1 : SM_OWN_STANZA_WEIGHT;
+    this.sinceRequest += typeof stanza === 'string' ? SM_TEXT_WEIGHT : 1;
     if (this.sinceRequest < SM_REQUEST_WEIGHT || this.awaitingAck) return false;
     this.sinceRequest = 0;
     this.awaitingAck = true;
@@ -74,12 +76,12 @@ export class StreamManagement {
   }
 
   get overflowing(): boolean {
-    return this.queue.length > this.maxUnacked;
+    return this.unacked > this.maxUnacked;
   }
 
   /** Outbound stanzas counted so far (acknowledged or not), as `h` counts them. */
   get sentTotal(): number {
-    return (this.acked + this.queue.length) % H_MOD;
+    return (this.acked + this.unacked) % H_MOD;
   }
 
   /**
@@ -91,13 +93,32 @@ export class StreamManagement {
   ack(h: number): boolean {
     this.awaitingAck = false;
     const n = (h - this.acked + H_MOD) % H_MOD;
-    if (n > this.queue.length) {
+    if (n > this.unacked) {
       const behind = (this.acked - h + H_MOD) % H_MOD;
       return behind < H_MOD / 2;
     }
-    this.queue.splice(0, n);
+    this.drop(n);
     this.acked = h;
     return true;
+  }
+
+  /** Forgets the `n` oldest stanzas. */
+  private drop(n: number): void {
+    const q = this.queue;
+    const end = this.head + n;
+    if (end === q.length) {
+      q.length = 0;
+      this.head = 0;
+      return;
+    }
+    for (let i = this.head; i < end; i++) q[i] = undefined;
+    this.head = end;
+    // What is left moves to the front once the acknowledged part is most of the array.
+    if (end >= 64 && end * 2 >= q.length) {
+      q.copyWithin(0, end);
+      q.length -= end;
+      this.head = 0;
+    }
   }
 
   /** The answer to an `<r/>`: text at once (a ConverseJS viewer asks after every 5 stanzas it sends). */
@@ -107,8 +128,9 @@ export class StreamManagement {
 
   /** On resumption: what the client has not acknowledged, handed over to be sent (and queued) again. */
   takePending(): PendingStanza[] {
-    const q = this.queue;
+    const q = this.queue.slice(this.head) as PendingStanza[];
     this.queue = [];
+    this.head = 0;
     this.awaitingAck = false; // a request sent on the old connection may never have arrived
     return q;
   }

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { anonymousRaw, type RawWs } from '../helpers/raw-ws.js';
+import { anonymousRaw, resumeRaw, type RawWs } from '../helpers/raw-ws.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 
 let srv: TestServer;
@@ -78,6 +78,27 @@ test('an h that is not a number ends the stream too', async () => {
   const err = await c.waitFor(/stream:error/);
   assert.match(err, /undefined-condition/);
   await c.closed;
+});
+
+test('after acks in steps, a resumed stream gets exactly what was not acknowledged, in order', async () => {
+  const { c, jid } = await smSession();
+  await sendBodies(jid, 'step', 150);
+  await c.waitFor(/step 150</);
+  // Acks of 40, then 100 (most of what is kept is acknowledged: the rest moves to the front), then 130.
+  for (const h of [40, 100, 130]) c.send(`<a xmlns='urn:xmpp:sm:3' h='${h}'/>`);
+  c.send("<r xmlns='urn:xmpp:sm:3'/>");
+  await c.waitFor(/<a xmlns=["']urn:xmpp:sm:3["'] h=/); // the three <a/> were read before this answer
+  const previd = /id=["']([^"']+)["']/.exec(c.frames.find((f) => f.startsWith('<enabled '))!)![1]!;
+  c.close();
+  await c.closed;
+  const again = await resumeRaw(srv.wsUrl, previd, 130);
+  raws.push(again);
+  await again.waitFor(/step 150</);
+  const resent = again.frames.filter((f) => f.includes('<body>step ')).map((f) => /step (\d+)</.exec(f)![1]);
+  assert.equal(
+    resent,
+    Array.from({ length: 20 }, (_, i) => String(131 + i)),
+  );
 });
 
 test.run();

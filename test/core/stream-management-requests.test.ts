@@ -1,6 +1,7 @@
-// When the server asks a client for XEP-0198 acks: a room's messages (one shared stanza for every recipient) weigh
-// little, so a viewer of a busy room is asked once per 100 of them, not once per 20 as before; stanzas made for
-// the session alone (answers) weigh five times more; and no second request goes out while one waits for its answer.
+// When the server asks a client for XEP-0198 acks: a prepared stanza (a room's message, shared by every recipient;
+// a MAM result made from the archive's shared bytes) weighs little, so a viewer of a busy room is asked once per 100
+// of them, not once per 20 as before; an answer serialized for the session alone weighs five times more; and no
+// second request goes out while one waits for its answer.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -100,6 +101,28 @@ test('answers made for the session weigh five times a room message: 20 pings bri
   v.c.send(`<iq type='get' id='p20'><ping xmlns='urn:xmpp:ping'/></iq>`);
   await v.c.waitFor(/id=["']p20["']/);
   await v.c.waitFor(/^<r /);
+  assert.is(v.requests(), 1);
+});
+
+test('a MAM page weighs as room messages: 60 results bring no request, the next 60 one', async () => {
+  const v = await smViewer();
+  v.c.send(
+    `<presence to='${ROOM}/reader'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`,
+  );
+  await v.c.waitFor(/<subject/);
+  const page = async (q: string): Promise<void> => {
+    v.c.send(
+      `<iq type='set' id='${q}' to='${ROOM}'><query xmlns='urn:xmpp:mam:2' queryid='${q}'>` +
+        `<set xmlns='http://jabber.org/protocol/rsm'><max>60</max><before/></set></query></iq>`,
+    );
+    await v.c.waitFor(new RegExp(`<iq [^>]*id=["']${q}["']`));
+  };
+  await page('page1');
+  const results = v.c.frames.filter((f) => f.includes(`queryid="page1"`)).length;
+  assert.is(results, 60, 'a full page of results (the room has archived more than 60 messages by now)');
+  assert.is(v.requests(), 0, 'no request after the join and 60 results (at 5 each they asked after 20)');
+  await page('page2');
+  await until(() => v.requests() === 1, 'a request once past 100');
   assert.is(v.requests(), 1);
 });
 

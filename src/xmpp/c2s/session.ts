@@ -401,7 +401,7 @@ export class C2SSession implements TransportHandler, LocalSession {
     if (this.state === 'closed') return;
     if (this.smm?.enabled) {
       // A prepared stanza is kept as is for resends: one shared object instead of a copy per recipient.
-      const counted = this.smm.outbound(x, deferrable && typeof x !== 'string');
+      const counted = this.smm.outbound(x);
       if (counted === 'overflow') {
         this.ctx.log.info(`${this.fullJid}: ${this.sm!.unacked} unacknowledged stanzas, closing`);
         this.fail('policy-violation', 'too many unacknowledged stanzas');

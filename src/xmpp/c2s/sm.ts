@@ -69,12 +69,12 @@ export class SessionSm {
   }
 
   /**
-   * Counts an outbound stanza (`shared`: a room's fan-out, the same object for every recipient). Returns 'overflow'
-   * when too many are unacknowledged (the caller closes the stream), else whether an ack request should follow it.
+   * Counts an outbound stanza. Returns 'overflow' when too many are unacknowledged (the caller closes the stream),
+   * else whether an ack request should follow it.
    */
-  outbound(stanza: string | Prepared, shared: boolean): 'overflow' | 'ask' | 'ok' {
+  outbound(stanza: string | Prepared): 'overflow' | 'ask' | 'ok' {
     const sm = this.state!;
-    const wantAck = sm.sent(stanza, shared);
+    const wantAck = sm.sent(stanza);
     if (sm.overflowing) return 'overflow';
     return wantAck ? 'ask' : 'ok';
   }
