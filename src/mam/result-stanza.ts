@@ -66,7 +66,8 @@ export class ResultHeads {
   ) {
     // Its own copy: a UUID read from the query is a view of the whole request, kept while results await their ack.
     this.queryid = queryid === undefined ? undefined : ownCopy(queryid);
-    const q = queryid === undefined ? '' : ` queryid="${escapeXML(queryid)}"`;
+    // From the copy too: the head, a concatenation until first written, would otherwise point at the request.
+    const q = this.queryid === undefined ? '' : ` queryid="${escapeXML(this.queryid)}"`;
     const message = `${CLIENT_START} to="${escapeXML(to)}" from="${escapeXML(from)}">`;
     this.head = `${message}<result xmlns="${escapeXML(resultNs)}"${q} id="`;
   }
@@ -80,8 +81,8 @@ export class ResultHeads {
 
 /** One result: <message to from><result queryid id><forwarded/></result></message>, addressed to the requester. */
 export class MamResult implements Prepared {
-  // Getters rather than fields: a result waits in stream management's queue until acknowledged (a join storm keeps
-  // ~20,000 of them at once), so it holds its two references and nothing else.
+  // Getters rather than fields: a result waits in stream management's queue until acknowledged (~11,000 of them at
+  // once in a 400-viewer join storm), so it holds its two references and nothing else.
   get name(): string {
     return 'message';
   }
