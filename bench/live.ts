@@ -46,8 +46,10 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
                        arrives); muc joins with the room's default history (20 messages) and still asks for the MAM
                        page, the viewer having its history at the room subject (this harness before 2026-12-05)
   --no-sm              do not enable stream management (XEP-0198); by default viewers enable it where the server
-                       offers it, answer its ack requests and ask for acks every 5 stanzas, as ConverseJS does
+                       offers it, answer its ack requests and ask for acks of their own, as ConverseJS does
                        (this harness before 2026-12-05 did not)
+  --sm-request-every N a viewer's own ack request after every N stanzas it sends (default 20, as the shipped web
+                       chat configures ConverseJS; 5 is ConverseJS's own default, and this harness's until then)
   --transport T        websocket | bosh (default websocket)
   --no-deflate         do not offer permessage-deflate (browsers do offer it)
   --workers N          client worker processes (default cores-1, at least 1); each one's CPU is printed, and a
@@ -174,6 +176,7 @@ async function main(): Promise<number> {
       transport: { type: 'string', default: 'websocket' },
       'vcard-on-rename': { type: 'boolean', default: false },
       'no-sm': { type: 'boolean', default: false },
+      'sm-request-every': { type: 'string', default: '20' },
       'join-history': { type: 'string', default: 'mam' },
       workers: { type: 'string' },
       'port-base': { type: 'string', default: '16000' },
@@ -321,6 +324,7 @@ async function main(): Promise<number> {
           vcards,
           vcardOnRename: values['vcard-on-rename']!,
           streamManagement: !values['no-sm'],
+          smRequestEvery: num('sm-request-every', values['sm-request-every']!, 1, 10_000),
           mamMax: 50,
           joinHistory,
           iqTimeoutMs: num('iq-timeout', values['iq-timeout']!, 1, 3600) * 1000,

@@ -17,9 +17,12 @@ export interface ViewerOptions {
   mamMax: number; // MAM page size asked on join
   /**
    * Stream management (XEP-0198) where the server offers it, as ConverseJS does: `<enable resume='true'/>` after
-   * bind, an `<a/>` for every `<r/>` of the server, and an `<r/>` of its own after every 5 stanzas it sends.
+   * bind, an `<a/>` for every `<r/>` of the server, and an `<r/>` of its own after every `smRequestEvery` stanzas it
+   * sends.
    */
   streamManagement: boolean;
+  /** ConverseJS's `smacks_max_unacked_stanzas`: 20 in the shipped web chat, 5 by ConverseJS's default. */
+  smRequestEvery: number;
   /**
    * 'mam': the join asks the room for no history (`<history maxstanzas='0'/>`, as ConverseJS does in a room that
    * advertises MAM) and the viewer has its history when its MAM page arrives; 'muc': the join takes the room's

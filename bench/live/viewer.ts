@@ -44,8 +44,6 @@ export class Tally {
   }
 }
 
-/** ConverseJS's default `smacks_max_unacked_stanzas`. */
-const SM_REQUEST_EVERY = 5;
 const isStanza = (s: string): boolean => s.startsWith('<iq') || s.startsWith('<message') || s.startsWith('<presence');
 
 type IqDone = (type: string, stanza: string) => void;
@@ -147,8 +145,8 @@ export class Viewer {
 
   private send(s: string): void {
     this.transport?.send(s);
-    // ConverseJS's smacks_max_unacked_stanzas (5): an ack request after every 5 stanzas sent
-    if (this.smOn && isStanza(s) && ++this.smSentSinceRequest >= SM_REQUEST_EVERY) {
+    // ConverseJS's smacks_max_unacked_stanzas: an ack request after every N stanzas sent
+    if (this.smOn && isStanza(s) && ++this.smSentSinceRequest >= this.options.smRequestEvery) {
       this.smSentSinceRequest = 0;
       this.tally.smRequestsSent++;
       this.transport?.send(x.smRequest());

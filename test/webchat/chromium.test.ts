@@ -81,6 +81,8 @@ t.after(async (ctx) => {
 t('a viewer picks a nickname, joins, chats with an XMPP occupant and sees the reply', async (ctx) => {
   const page = await ctx.browser.context.newPage();
   const { problems } = watch(page);
+  const sent: string[] = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => void (typeof f.payload === 'string' && sent.push(f.payload))));
   const res = await page.goto(`${ctx.backend.httpUrl}/webchat/room/${ctx.room}`);
   assert.is(res?.status(), 200);
 
@@ -126,6 +128,19 @@ t('a viewer picks a nickname, joins, chats with an XMPP occupant and sees the re
   console.log(`  screenshot: ${SCREENSHOT}`);
 
   assert.equal(problems, [], 'no page errors and no CSP violations');
+
+  // Stream management as the page configures ConverseJS: enabled, and an ack request of its own after every 20
+  // stanzas it sends rather than ConverseJS's default 5 (each one a frame the server reads in a join storm).
+  const enabledAt = sent.findIndex((f) => f.startsWith('<enable '));
+  if (ctx.backend.kind === 'ours') assert.ok(enabledAt >= 0, 'the page enabled stream management');
+  const since = sent.slice(enabledAt + 1);
+  const stanzas = since.filter((f) => /^<(iq|message|presence)[\s>/]/.test(f)).length;
+  const requests = since.filter((f) => /^<r\s[^>]*urn:xmpp:sm:3/.test(f)).length;
+  assert.ok(stanzas >= 10, `enough stanzas to tell 20 from 5: ${stanzas}`);
+  assert.ok(
+    requests <= Math.floor(stanzas / 20),
+    `${requests} ack requests from the page for ${stanzas} stanzas sent: ${sent.join('\n').slice(0, 3000)}`,
+  );
   await page.close();
 });
 
