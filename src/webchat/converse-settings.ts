@@ -87,7 +87,7 @@ export function buildConverseSettings(i: ConverseSettingsInput): Record<string, 
     keepalive: true,
     persistent_store: 'sessionStorage',
     // XEP-0198: ConverseJS asks the server for an ack after every 5 stanzas it sends by default; a joining viewer
-    // sends ~115 (its occupants' vCards), each request a frame the server reads and answers in the join storm. Every
+    // sends ~105 (its occupants' vCards), each request a frame the server reads and answers in the join storm. Every
     // 20 is a quarter of them; the page keeps its unacknowledged stanzas (at most ~20 more) in session storage and
     // still resends them all on resumption.
     smacks_max_unacked_stanzas: 20,
