@@ -252,10 +252,9 @@ export class PreparedAnswer implements Prepared {
   }
 
   toElement(to: string): Element {
-    const e = cloneElement(this.stanza.element);
+    const e = this.stanza.toElement(to);
     delete e.attrs.xmlns;
     e.attrs.id = this.id;
-    e.attrs.to = to;
     return e;
   }
 

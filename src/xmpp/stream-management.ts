@@ -121,7 +121,10 @@ export class StreamManagement {
     }
   }
 
-  /** The answer to an `<r/>`: text at once (a ConverseJS viewer asks after every 5 stanzas it sends). */
+  /**
+   * The answer to an `<r/>`: text at once (ConverseJS asks after every 5 stanzas it sends by default, the shipped web
+   * chat after every 20).
+   */
   ackText(): string {
     return `<a xmlns="${NS.SM}" h="${this.inbound}"/>`;
   }
