@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { harnessCpus, pinTo } from './live/affinity.js';
 import { chart } from './live/chart.js';
 import { formatHotspots, phaseHotspots } from './live/profile.js';
+import { formatAllocations } from './live/alloc-profile.js';
 import { errorBreakdown, saturationNotes, table, vcardCaveat } from './live/report.js';
 import { runTarget, type TargetResult } from './live/run.js';
 import { plan, SCENARIOS, type ScenarioName } from './live/scenarios.js';
@@ -67,6 +68,9 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
   --keep               keep the servers' temp folders (config, data, logs)
   --cpu-prof           profile our server (node --cpu-prof) and print each phase's top functions by self time;
                        the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
+  --alloc-prof         sample what our server allocates in each phase (V8's sampling heap profiler through node
+                       --inspect on a loopback port, collected objects included) and print it by origin (XML
+                       parser, WebSocket library, this server, Node) and by function; costs the server some CPU
   --client-cpu-prof    profile the client workers (node --cpu-prof) and print each phase's top functions by self
                        time; saved as <target>-client-N.cpuprofile in the results folder
   --ours-config JSON   configuration sections merged into each of our targets' config, one level deep, e.g.
@@ -189,6 +193,7 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'alloc-prof': { type: 'boolean', default: false },
       'client-cpu-prof': { type: 'boolean', default: false },
       'no-client-warm-up': { type: 'boolean', default: false },
       'node-args': { type: 'string', default: '' },
@@ -288,6 +293,7 @@ async function main(): Promise<number> {
               log,
               name,
               cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
+              allocProf: values['alloc-prof'],
               nodeArgs: values['node-args']!.split(/\s+/).filter(Boolean),
               config: withOursConfig(
                 withSmallHeap(
@@ -365,6 +371,13 @@ async function main(): Promise<number> {
         const run = results.find((r) => r.target === name);
         if (name !== 'prosody' && values['cpu-prof'] && run)
           hotspots.push(await profileByPhase(join(baseDir, `${name}-prof`), outDir, run, log, name));
+        if (run?.phases.some((p) => p.allocations))
+          hotspots.push(
+            formatAllocations(
+              name,
+              run.phases.flatMap((p) => (p.allocations ? [p.allocations] : [])),
+            ),
+          );
         if (values['client-cpu-prof'] && run)
           hotspots.push(await clientProfilesByPhase(join(baseDir, `${name}-client-prof`), outDir, run, name));
         await copyFile(target.logPath, join(outDir, `${name}.log`)).catch(() => {});

@@ -31,6 +31,7 @@ import { append } from './stats.js';
 import { monoMicros } from './profile.js';
 import { Tally, Viewer, now } from './viewer.js';
 import type { RunningTarget } from './targets/process.js';
+import type { PhaseAllocations } from './alloc-profile.js';
 
 const TICK_MS = 500;
 const SETTLE_QUIET_MS = 1500; // no iq outstanding for this long = vCard fetches are over
@@ -40,6 +41,8 @@ export const SATURATED_PCT = 85;
 
 export interface PhaseResult {
   label: string;
+  /** With --alloc-prof: what our server allocated during the phase, by function. */
+  allocations?: PhaseAllocations;
   kind: PlannedPhase['kind'];
   startAt: number;
   endAt: number;
@@ -435,6 +438,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         if (early > 0) await new Promise((r) => setTimeout(r, early));
         await untilServerIdle();
       }
+      await target.allocations?.start();
       const proc0 = readProc(target.pid);
       const cpu0 = proc0?.cpuSeconds ?? NaN;
       const writes0 = writeSyscalls(target.pid);
@@ -544,6 +548,8 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.edgeWrites = edgeWriteSyscalls(target.pid) - edgeWrites0;
       p.harnessCpu = harnessSeconds() - h0;
       p.workerCpu = workerCpuMicros.map((c, w) => (c - w0[w]!) / 1e6);
+      // after the CPU figures: handing the profile over is the server's work too
+      if (target.allocations) p.allocations = await target.allocations.stop(p.label);
       for (const r of latest.values()) {
         p.joined += r.joined;
         p.ready += r.ready;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnLogged, stopChild, TargetUnavailable, waitForPort, type RunningTarget } from './process.js';
 import { serverEnv, serverNodeFlags, withUserFlags } from '../../../src/node-flags.js';
 import { seedWebchatCache } from '../webchat-cache.js';
+import { AllocationProfiler } from '../alloc-profile.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -17,6 +18,8 @@ export async function startOurs(opts: {
   log: (s: string) => void;
   /** Write a V8 CPU profile of the whole run into this folder (node --cpu-prof), for per-phase hot spots. */
   cpuProfDir?: string;
+  /** Sample what the server allocates in each phase (V8's sampling heap profiler, through node --inspect). */
+  allocProf?: boolean;
   /** Node flags for the server process (V8 heap sizes, --trace-gc, …), over those `npm start` gives it. */
   nodeArgs?: string[];
   /** Server config file contents (JSON) layered under the flags, e.g. a presence mode for a baseline. */
@@ -68,6 +71,8 @@ export async function startOurs(opts: {
     // the client TCP port is moved off 5222 into our own range; S2S stays off (no --s2s-port)
     [
       ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
+      // the inspector on a port of the kernel's choosing, loopback only; its address is read from the log
+      ...(opts.allocProf ? ['--inspect=127.0.0.1:0'] : []),
       ...nodeArgs,
       cli,
       ...configArgs,
@@ -84,8 +89,10 @@ export async function startOurs(opts: {
     root,
     env,
   );
+  let allocations: AllocationProfiler | undefined;
   try {
     await waitForPort(opts.httpPort, child, 30_000);
+    if (opts.allocProf) allocations = await AllocationProfiler.attach(logPath);
   } catch (e) {
     await stopChild(child);
     throw e;
@@ -102,6 +109,10 @@ export async function startOurs(opts: {
     },
     description: `this server ${version} (${arenas}node ${process.version}${nodeArgs.length ? ` ${nodeArgs.join(' ')}` : ''}, dist/src/cli.js, data ${data}${opts.config ? `, config ${JSON.stringify(opts.config)}` : ''})`,
     logPath,
-    stop: () => stopChild(child),
+    allocations,
+    stop: () => {
+      allocations?.close();
+      return stopChild(child);
+    },
   };
 }

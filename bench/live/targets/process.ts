@@ -1,5 +1,6 @@
 // Shared plumbing for server targets: a child process we started, waiting for its port, stopping it by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { AllocationProfiler } from '../alloc-profile.js';
 import { createWriteStream } from 'node:fs';
 import { connect } from 'node:net';
 import type { ClientEndpoint } from '../messages.js';
@@ -11,6 +12,8 @@ export interface RunningTarget {
   endpoint: ClientEndpoint;
   description: string; // version and configuration summary for the report
   logPath: string;
+  /** With --alloc-prof (our server only): its allocations, sampled per phase through its inspector. */
+  allocations?: AllocationProfiler;
   stop(): Promise<void>;
 }
 
