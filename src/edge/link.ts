@@ -81,7 +81,7 @@ export class EdgeLink implements EdgeWriter {
     templates: 0,
   };
   /** The template the edge holds (the last one sent): the bytes around the JID in SendSpliced records. */
-  private templateHead: Buffer | null = null;
+  private templateHead: Buffer | string | null = null;
   private templateTail: Buffer | string = '';
   flushes = 0;
   isReady = false;
@@ -240,7 +240,7 @@ export class EdgeLink implements EdgeWriter {
     return this.out.text(deferrable ? ToEdge.SendDeferrable : ToEdge.Send, id, text);
   }
 
-  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer | string, deferrable = false): number {
+  sendSplice(id: number, head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable = false): number {
     this.queueFlush();
     // A fan-out calls this once per recipient with the same head and tail (the tail may be a fresh copy of the same
     // bytes): they cross the pipe once, then only each recipient's JID. A MAM result brings a head of its own (its

@@ -120,18 +120,20 @@ export class RecordWriter {
     this.used += data.length;
   }
 
-  /** A Template record: `head`'s length, `head`, `tail` (bytes, or text written as UTF-8). */
-  template(type: number, head: Buffer, tail: Buffer | string): void {
+  /** A Template record: `head`'s length, `head`, `tail` (each bytes, or text written as UTF-8). */
+  template(type: number, head: Buffer | string, tail: Buffer | string): void {
+    const headBytes = typeof head === 'string' ? Buffer.byteLength(head) : head.length;
     const tailBytes = typeof tail === 'string' ? Buffer.byteLength(tail) : tail.length;
-    const len = 4 + head.length + tailBytes;
+    const len = 4 + headBytes + tailBytes;
     this.room(HEADER + len);
     this.header(type, 0, len);
     const buf = this.buf;
     const at = this.used;
-    buf.writeUInt32LE(head.length, at);
-    buf.set(head, at + 4);
-    if (typeof tail === 'string') buf.write(tail, at + 4 + head.length);
-    else buf.set(tail, at + 4 + head.length);
+    buf.writeUInt32LE(headBytes, at);
+    if (typeof head === 'string') buf.write(head, at + 4);
+    else buf.set(head, at + 4);
+    if (typeof tail === 'string') buf.write(tail, at + 4 + headBytes);
+    else buf.set(tail, at + 4 + headBytes);
     this.used += len;
   }
 

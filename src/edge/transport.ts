@@ -20,7 +20,7 @@ export interface EdgeWriter {
    */
   send(id: number, text: string, deferrable?: boolean): number;
   /** Queues a text frame whose payload is `head`, `mid` and `tail` (bytes a fan-out shares); returns its size. */
-  sendSplice(id: number, head: Buffer, mid: Buffer, tail: Buffer | string, deferrable?: boolean): number;
+  sendSplice(id: number, head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable?: boolean): number;
   close(id: number, code: number): void;
   ping(id: number): void;
   /** Counts flushes to the edge: bytes queued in an earlier one have left this process. */
@@ -93,7 +93,7 @@ export class EdgeTransport implements StreamTransport {
   }
 
   /** A room's fan-out: the shared bytes copied into the pipe, no string built and encoded per recipient. */
-  sendSplice(head: Buffer, mid: Buffer, tail: Buffer | string, deferrable = false): void {
+  sendSplice(head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable = false): void {
     if (this.closedByServer || this.gone) return;
     this.queuedBytes(this.link.sendSplice(this.id, head, mid, tail, deferrable));
   }

@@ -40,13 +40,23 @@ export function memoizedJids(): number {
   return memo.size;
 }
 
+/** Room to copy strings through (ownCopy); longer ones take the JSON round trip. */
+const copyBuffer = Buffer.allocUnsafeSlow(1024);
+
 /**
  * A flat copy of a string, sharing no storage with a larger one: V8 makes slices of 13 characters or more views of
- * their parent, which a kept slice keeps alive. A JSON round trip is the cheap way to get a string of its own
- * (slicing a concatenation, the usual trick, still leaves a 32-byte view on a copy).
+ * their parent, which a kept slice keeps alive (slicing a concatenation, the usual trick, still leaves a 32-byte view
+ * on a copy). Through a scratch buffer it is one new string (~100 ns for a 43-character request id, where a JSON
+ * round trip makes two: ~230 ns, 20–35 ms of a 400-viewer storm's sampled main thread for its ~50,000 copies).
  */
 export function ownCopy(s: string): string {
-  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
+  if (s.length < 13) return s;
+  if (s.length * 3 > copyBuffer.length) return JSON.parse(JSON.stringify(s)) as string;
+  const n = copyBuffer.write(s, 0, 'utf8');
+  if (n === s.length) return copyBuffer.toString('latin1', 0, n); // ASCII: no decoding
+  const copy = copyBuffer.toString('utf8', 0, n);
+  // A lone surrogate does not survive UTF-8: such a string takes the round trip that keeps it as it is.
+  return copy === s ? copy : (JSON.parse(JSON.stringify(s)) as string);
 }
 
 function parse(address: string): JID | null {

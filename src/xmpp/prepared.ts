@@ -10,8 +10,6 @@ import { ownCopy } from './jid.js';
 const heads = new Map<string, string>();
 /** The same heads in UTF-8, for the byte path (a fan-out copies them rather than encoding per recipient). */
 const headBytes = new Map<string, Buffer>();
-/** An answer's head up to its id's value, `<name xmlns="jabber:client" id="`, in UTF-8 (see withId). */
-const idHeadBytes = new Map<string, Buffer>();
 const TO_ATTR = '" to="';
 function headOf(name: string, xmlns: string): string {
   const key = `${name} ${xmlns}`;
@@ -56,9 +54,10 @@ export interface Prepared {
   toElement(to: string): Element;
   /**
    * The client serialization's three runs of bytes; `toBytes`: `to` escaped, in UTF-8 (kept by the session). The
-   * tail may be text instead, for the transport to encode into its frame (a stanza whose bytes are not kept).
+   * head and the tail may be text instead, for the transport to encode into its frame (bytes made per send, or not
+   * kept).
    */
-  spliceHead(toBytes: Buffer): Buffer;
+  spliceHead(toBytes: Buffer): Buffer | string;
   spliceMid(toBytes: Buffer): Buffer;
   spliceTail(): Buffer | string;
 }
@@ -141,24 +140,6 @@ export class PreparedStanza implements Prepared {
     }
     return h;
   }
-  /**
-   * An answer's head, `<iq xmlns="jabber:client" id="…" to="`: made per send (a few dozen bytes, never kept) from
-   * the shared `<iq xmlns="jabber:client" id="` bytes and the id.
-   */
-  answerHeadBytes(id: string): Buffer {
-    let start = idHeadBytes.get(this.name);
-    if (start === undefined) {
-      start = ownBytes(idHeadOf(this.name, NS.CLIENT));
-      if (idHeadBytes.size < 64) idHeadBytes.set(this.name, start);
-    }
-    const escaped = escapeAttr(id);
-    const out = Buffer.allocUnsafe(start.length + Buffer.byteLength(escaped) + TO_ATTR.length);
-    start.copy(out, 0);
-    const end = start.length + out.write(escaped, start.length);
-    out.write(TO_ATTR, end, 'latin1');
-    return out;
-  }
-
   spliceHead(): Buffer {
     return this.clientHeadBytes();
   }
@@ -258,8 +239,12 @@ export class PreparedAnswer implements Prepared {
     return e;
   }
 
-  spliceHead(): Buffer {
-    return this.stanza.answerHeadBytes(this.id);
+  /**
+   * `<iq xmlns="jabber:client" id="…" to="` as text, which the transport encodes into its frame with the rest: a
+   * Buffer of its own per answer was ~0.6 µs (a slice of Node's pool and two writes), ~40,000 times per storm.
+   */
+  spliceHead(): string {
+    return idHeadOf(this.stanza.name, NS.CLIENT) + escapeAttr(this.id) + TO_ATTR;
   }
 
   spliceMid(toBytes: Buffer): Buffer {

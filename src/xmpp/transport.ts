@@ -26,7 +26,7 @@ export interface StreamTransport {
    * recipient). The tail may come as text (a stanza kept compact, whose bytes are not kept), encoded by the transport
    * into its frame. Optional: without it, callers send the same element as a string through sendRaw.
    */
-  sendSplice?(head: Buffer, mid: Buffer, tail: Buffer | string, deferrable?: boolean): void;
+  sendSplice?(head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable?: boolean): void;
   /** Ends the stream: optional stream error, then the close framing, then the connection. */
   close(streamError?: Element): void;
   /** Bytes waiting to be written; used to drop clients that do not read. */

@@ -160,11 +160,10 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     else this.ws.send(xml);
   }
 
-  sendSplice(head: Buffer, mid: Buffer, tail: Buffer | string, deferrable = false): void {
+  sendSplice(head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.socket) this.held.frame3(head, mid, tail, deferrable);
-    else
-      this.ws.send(Buffer.concat([head, mid, typeof tail === 'string' ? Buffer.from(tail) : tail]), { binary: false });
+    else this.ws.send(Buffer.concat([bytesOf(head), mid, bytesOf(tail)]), { binary: false });
   }
 
   private writeHeld(bytes: Buffer): void {
@@ -260,4 +259,9 @@ export function createWebSocketEndpoint(opts: {
       wss.close();
     },
   };
+}
+
+/** A splice run as bytes, for the rare path that sends without the held frames. */
+function bytesOf(run: Buffer | string): Buffer {
+  return typeof run === 'string' ? Buffer.from(run) : run;
 }

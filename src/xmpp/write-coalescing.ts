@@ -333,9 +333,12 @@ export class HeldFrames extends HeldWrites {
   }
 
   /** Holds one text frame whose payload is `a`, `b` and `c` one after the other (`c` as bytes or as text). */
-  frame3(a: Buffer, b: Buffer, c: Buffer | string, deferrable: boolean): void {
+  frame3(a: Buffer | string, b: Buffer, c: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len = a.length + b.length + (typeof c === 'string' ? Buffer.byteLength(c) : c.length);
+    const len =
+      (typeof a === 'string' ? Buffer.byteLength(a) : a.length) +
+      b.length +
+      (typeof c === 'string' ? Buffer.byteLength(c) : c.length);
     const parts = (this.parts ??= borrowParts());
     let n = this.count;
     parts[n++] = len;

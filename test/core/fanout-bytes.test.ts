@@ -42,7 +42,7 @@ test("an answer made with withId carries the request's id, escaped, in every for
   );
   // The byte path (head with the id, the recipient, the shared tail) is the same stanza as the text path.
   const toBytes = Buffer.from(to);
-  const bytes = Buffer.concat([one.spliceHead(), one.spliceMid(toBytes), one.spliceTail() as Buffer]);
+  const bytes = Buffer.concat([Buffer.from(one.spliceHead()), one.spliceMid(toBytes), one.spliceTail() as Buffer]);
   assert.is(bytes.toString(), text);
   assert.is(one.spliceTail(), two.spliceTail(), 'one tail buffer for every answer');
   assert.is(one.spliceTail(), base.tailBytes());
