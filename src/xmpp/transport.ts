@@ -23,8 +23,9 @@ export interface StreamTransport {
   /**
    * Sends a serialized top-level element given as three runs of UTF-8 bytes written one after the other (a prepared
    * stanza's head, the recipient's address, its tail: the fan-out copies bytes instead of encoding a string per
-   * recipient). The tail may come as text (a stanza kept compact, whose bytes are not kept), encoded by the transport
-   * into its frame. Optional: without it, callers send the same element as a string through sendRaw.
+   * recipient). The head may come as text (an answer's, made per send with its request's id), and so may the tail (a
+   * stanza kept compact, whose bytes are not kept): the transport encodes them into its frame. Optional: without it,
+   * callers send the same element as a string through sendRaw.
    */
   sendSplice?(head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable?: boolean): void;
   /** Ends the stream: optional stream error, then the close framing, then the connection. */

@@ -332,7 +332,7 @@ export class HeldFrames extends HeldWrites {
     super(coalescer);
   }
 
-  /** Holds one text frame whose payload is `a`, `b` and `c` one after the other (`c` as bytes or as text). */
+  /** Holds one text frame whose payload is `a`, `b` and `c` one after the other (`a` and `c` as bytes or as text). */
   frame3(a: Buffer | string, b: Buffer, c: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
     const len =
