@@ -3,6 +3,7 @@
 // cross in one write of raw UTF-8 with no JSON escaping, and both directions keep their order.
 //
 // A record: u8 type, u32 connection id, u32 payload length, payload.
+import { runBytes } from '../xmpp/ws-frame.js';
 
 /** main → edge */
 export const ToEdge = {
@@ -122,8 +123,8 @@ export class RecordWriter {
 
   /** A Template record: `head`'s length, `head`, `tail` (each bytes, or text written as UTF-8). */
   template(type: number, head: Buffer | string, tail: Buffer | string): void {
-    const headBytes = typeof head === 'string' ? Buffer.byteLength(head) : head.length;
-    const tailBytes = typeof tail === 'string' ? Buffer.byteLength(tail) : tail.length;
+    const headBytes = runBytes(head);
+    const tailBytes = runBytes(tail);
     const len = 4 + headBytes + tailBytes;
     this.room(HEADER + len);
     this.header(type, 0, len);

@@ -6,24 +6,27 @@ import { cloneElement, Element, escapeAttr } from './xml.js';
 import { NS } from './namespaces.js';
 import { ownCopy } from './jid.js';
 
-/** `<name xmlns="ns" to="`: the same few heads for every stanza, shared rather than kept per stanza. */
+/**
+ * `<name xmlns="ns" to="` (and an answer's `<name xmlns="ns" id="`): the same few heads for every stanza, shared
+ * rather than kept per stanza or built per send.
+ */
 const heads = new Map<string, string>();
 /** The same heads in UTF-8, for the byte path (a fan-out copies them rather than encoding per recipient). */
 const headBytes = new Map<string, Buffer>();
 const TO_ATTR = '" to="';
-function headOf(name: string, xmlns: string): string {
-  const key = `${name} ${xmlns}`;
+function headOf(name: string, xmlns: string, attr: 'to' | 'id' = 'to'): string {
+  const key = `${name} ${xmlns} ${attr}`;
   let h = heads.get(key);
   if (h === undefined) {
-    h = `<${name} xmlns="${xmlns}" to="`;
+    h = `<${name} xmlns="${xmlns}" ${attr}="`;
     if (heads.size < 64) heads.set(key, h);
   }
   return h;
 }
 
-/** An answer's head up to its id's value: `<name xmlns="ns" id="` (the head with `id="` where `to="` stands). */
+/** An answer's head up to its id's value: `<name xmlns="ns" id="` (see withId). */
 function idHeadOf(name: string, xmlns: string): string {
-  return headOf(name, xmlns).slice(0, -4) + 'id="';
+  return headOf(name, xmlns, 'id');
 }
 
 /**

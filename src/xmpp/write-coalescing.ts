@@ -19,7 +19,7 @@
 // frames in its own list and writes them as one buffer at release (WebSocket: no Writable bookkeeping per frame).
 import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { frameHeaderSize, writeFrameHeader } from './ws-frame.js';
+import { frameHeaderSize, runBytes, writeFrameHeader } from './ws-frame.js';
 import { DEFAULT_WRITES_PER_SECOND } from '../config.js';
 
 export interface CoalescingOptions {
@@ -335,10 +335,7 @@ export class HeldFrames extends HeldWrites {
   /** Holds one text frame whose payload is `a`, `b` and `c` one after the other (`a` and `c` as bytes or as text). */
   frame3(a: Buffer | string, b: Buffer, c: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len =
-      (typeof a === 'string' ? Buffer.byteLength(a) : a.length) +
-      b.length +
-      (typeof c === 'string' ? Buffer.byteLength(c) : c.length);
+    const len = runBytes(a) + b.length + runBytes(c);
     const parts = (this.parts ??= borrowParts());
     let n = this.count;
     parts[n++] = len;
@@ -352,7 +349,7 @@ export class HeldFrames extends HeldWrites {
   /** Holds one text frame, its payload as bytes or as text (measured now, encoded at release). */
   frame(payload: Buffer | string, deferrable: boolean): void {
     this.schedule(deferrable);
-    const len = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    const len = runBytes(payload);
     const parts = (this.parts ??= borrowParts());
     let n = this.count;
     parts[n++] = len;

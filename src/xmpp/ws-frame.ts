@@ -1,6 +1,11 @@
 // RFC 6455 §5.2: the header of a whole, unmasked text frame as a server sends it, written by the server's own
 // held-frame buffers (write-coalescing.ts) in front of each payload rather than by ws, a write per frame.
 
+/** The size in UTF-8 of a run of a frame's payload: bytes as they are, text as it will be encoded. */
+export function runBytes(run: Buffer | string): number {
+  return typeof run === 'string' ? Buffer.byteLength(run) : run.length;
+}
+
 /** The frame header's size for a payload of `len` bytes. */
 export function frameHeaderSize(len: number): number {
   return len < 126 ? 2 : len < 0x10000 ? 4 : 10;
