@@ -426,6 +426,8 @@ async function edgeSockets(n: number, clients: Clients) {
         writesPerSecond: validateConfig({}).c2s.coalesceWritesPerSecond,
       },
       accept: (t) => sides.push(t),
+      // Only upgrades this bench hands over: no listener is shared with this edge.
+      addressOf: () => '127.0.0.1',
       maxBacklogBytes: 256 * 1024 * 1024,
       log: console,
     },

@@ -15,6 +15,7 @@ import { silentLogger } from '../src/log.js';
 import { serverEnv, serverNodeFlags } from '../src/node-flags.js';
 import { FileArchive } from '../src/storage/archive.js';
 import { validateArchive } from '../src/storage/config.js';
+import { freePort } from './lib/free-port.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,16 +28,6 @@ const KEEP = process.argv.includes('--keep');
 /** A data folder kept by an earlier run (--keep), to compare two builds on the same archive. */
 const REUSE = arg('data', '');
 const root = new URL('..', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((res) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 async function populate(dataDir: string): Promise<void> {
   // Rooms through the server (their persistence files), messages straight into the archive (fast).

@@ -17,7 +17,8 @@ import { SendBudget } from './xmpp/c2s/send-budget.js';
 import { C2SSession } from './xmpp/c2s/session.js';
 import { startIdleSweep } from './xmpp/c2s/idle-sweep.js';
 import type { StreamTransport } from './xmpp/transport.js';
-import { createWebSocketEndpoint, refuseWithoutXmppSubprotocol, type WebSocketEndpoint } from './xmpp/websocket.js';
+import { createWebSocketEndpoint, type WebSocketEndpoint } from './xmpp/websocket.js';
+import { refuseWithoutXmppSubprotocol } from './xmpp/websocket-subprotocol.js';
 import type { WebSocketEdge } from './edge/supervisor.js';
 import { createBoshEndpoint } from './bosh/endpoint.js';
 import { clientAddress, trustList } from './http/client-address.js';
@@ -357,6 +358,8 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         secure: config.http.considerSecure,
         coalescing,
         accept: (t) => acceptTransport(t),
+        addressOf,
+        adoptHttp: (socket, head) => (http ? http.adopt(socket, head) : socket.destroy()),
         maxBacklogBytes: config.limits.maxTotalSendBufferBytes,
       },
       log,
@@ -508,6 +511,20 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
         http = await startHttpServer(config.http.host, config.http.port, server, config.limits.acceptsPerLoopTurn);
         if (http.acceptHandlesError)
           log.warn(`http: one connection accepted per loop turn only (${http.acceptHandlesError})`);
+        if (edge) {
+          const standalone = http;
+          edge.shareListener({
+            ...standalone.listener,
+            path: config.http.websocketPath,
+            copies: config.limits.acceptsPerLoopTurn,
+            // The edge then accepts alone: connections this process accepted would cross the IPC channel to it one
+            // per event-loop turn, which in a storm are long.
+            edgeAccepts: () => {
+              if (!standalone.pauseAccepting()) log.warn('http: no spare listening handle; both processes accept');
+            },
+            edgeGone: () => void standalone.resumeAccepting(),
+          });
+        }
         log.info(
           `listening on http://${http.address.host}:${http.address.port} (WebSocket ${config.http.websocketPath})`,
         );

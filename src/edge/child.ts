@@ -1,16 +1,32 @@
-// The WebSocket edge process. The main process hands it plain TCP sockets right after an HTTP upgrade request; the
-// edge answers the RFC 7395 handshake (ws), reads frames and passes their bytes on, and writes the frames the main
-// process sends. It knows nothing of XML or XMPP. Each socket's frames are held as in-process
-// (src/xmpp/write-coalescing.ts): to the end of the main process's batch, and a busy socket's room frames (the
-// records marked deferrable) up to the coalescing window, so a busy room's messages leave in one write per window.
+// The WebSocket edge process. The main process hands it plain TCP sockets right after an HTTP upgrade request, and
+// shares its standalone HTTP server's listening socket with it, on which the edge accepts connections too (keeping
+// the WebSocket upgrades, passing plain HTTP through to the main process). The edge answers the RFC 7395 handshake
+// (ws), reads frames and passes their bytes on, and writes the frames the main process sends. It knows nothing of
+// XML or XMPP. Each socket's frames are held as in-process (src/xmpp/write-coalescing.ts): to the end of the main
+// process's batch, and a busy socket's room frames (the records marked deferrable) up to the coalescing window, so a
+// busy room's messages leave in one write per window.
 //
 // argv[2]: the largest frame accepted (the server's maxStanzaSize); argv[3..6]: c2s.coalesceMs, coalesceMaxBytes,
 // coalesceMaxMs and coalesceWritesPerSecond.
-import type { IncomingMessage } from 'node:http';
-import { Socket } from 'node:net';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { FromEdge, RecordReader, RecordWriter, ToEdge, type Handoff } from './protocol.js';
+import {
+  DIRECT_IDS,
+  FromEdge,
+  RecordReader,
+  RecordWriter,
+  ToEdge,
+  type AcceptedInfo,
+  type Handoff,
+  type HttpHandback,
+  type ProxiedInfo,
+  type ShareListener,
+} from './protocol.js';
+import { detachFromServer, stopReadingForHandoff } from './handoff.js';
 import { HeldFrames, WriteCoalescer, releaseCounts } from '../xmpp/write-coalescing.js';
+import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket-subprotocol.js';
 
 function numberArg(i: number, what: string, min: number): number {
   const v = Number(process.argv[i]);
@@ -68,9 +84,11 @@ function flush(): void {
   // The main process is behind (or paused us): TCP pushes back on the clients instead of this process's memory.
   readingPaused = true;
   for (const c of conns.values()) c.socket.pause();
+  for (const socket of proxied.values()) socket.pause();
   pipe.once('drain', () => {
     readingPaused = false;
     for (const c of conns.values()) c.socket.resume();
+    for (const socket of proxied.values()) socket.resume();
   });
 }
 function queueFlush(): void {
@@ -154,7 +172,8 @@ function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): voi
   realClose.call(this, code, data);
 }
 
-function attach(id: number, ws: WebSocket): void {
+/** `accepted`: a connection the edge accepted itself, which the main process learns of here. */
+function attach(id: number, ws: WebSocket, accepted?: AcceptedInfo): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
   const c: Conn = { id, ws, socket, reported: 0, held: null!, batch: -1, closeRequested: false };
   c.held = new HeldFrames(
@@ -176,7 +195,8 @@ function attach(id: number, ws: WebSocket): void {
   t.on('pong', onPong as (this: WebSocket) => void);
   t.on('close', onClose as (this: WebSocket, code: number) => void);
   ws.on('error', ignore);
-  out.empty(FromEdge.Opened, id);
+  if (accepted) out.bytes(FromEdge.Accepted, id, Buffer.from(JSON.stringify(accepted)));
+  else out.empty(FromEdge.Opened, id);
   queueFlush();
 }
 
@@ -187,8 +207,10 @@ const wss = new WebSocketServer({
   handleProtocols: (protocols) => (protocols.has('xmpp') ? 'xmpp' : false),
 });
 
-process.on('message', (msg: Handoff, socket: Socket | undefined) => {
-  if (msg?.t !== 'socket' || !socket) return;
+process.on('message', (msg: Handoff | ShareListener, handle: Socket | undefined) => {
+  if (msg?.t === 'listen' && handle) return shareListener(msg, handle);
+  if (msg?.t !== 'socket' || !handle) return;
+  const socket = handle;
   let upgraded = false;
   // A failed handshake (ws answers 400 and destroys the socket) must still be reported.
   socket.once('close', () => {
@@ -202,6 +224,173 @@ process.on('message', (msg: Handoff, socket: Socket | undefined) => {
     attach(msg.id, ws);
   });
 });
+
+// ---- Connections the edge accepts itself on the main process's listening socket ----
+//
+// Node passes a socket to another process one at a time, each waiting for the receiver's acknowledgement, which a
+// main process busy with a join storm reads once per event-loop turn: handed over, 400 viewers connecting at once
+// waited up to ~1.3 s for their handshake. Accepting on the shared listening socket, the edge takes them as fast as
+// the kernel queues them. Plain HTTP requests (the web chat's page and assets, BOSH) go to the main process's HTTP
+// server as bytes over the pipe, so they do not queue for the IPC channel either; only an upgrade to another path
+// (S2S over WebSocket) travels there as a socket.
+
+/** The most of a request's head read to decide where it goes; a longer head is the main process's to judge. */
+const HEAD_LIMIT = 16 * 1024;
+/** A connection that has not sent a whole request head by then is dropped (as Node's headersTimeout would). */
+const HEAD_WAIT_MS = 60_000;
+const UPGRADE_TO_WEBSOCKET = /\r\nupgrade:[ \t]*websocket[ \t]*\r\n/i;
+const ANY_UPGRADE = /\r\nupgrade:/i;
+
+/**
+ * Handles on the shared listening socket: libuv accepts one connection per handle per event-loop turn, and the
+ * edge's turns are long while it relays a storm's frames, so it gets as many as the main process has (each one sent
+ * over IPC arrives as a descriptor of its own).
+ */
+const listeners: NetServer[] = [];
+let websocketPath = '';
+let nextDirectId = DIRECT_IDS;
+/** Parses the heads of the upgrades the edge keeps (it never listens itself). */
+const upgrades = createHttpServer((_req, res) => {
+  // An upgrade header without `Connection: upgrade`: not a handshake ws would answer either.
+  res.writeHead(400, { connection: 'close', 'content-type': 'text/plain' }).end('WebSocket upgrade expected\n');
+});
+upgrades.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  if (refuseWithoutXmppSubprotocol(req, socket)) return;
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    const info: AcceptedInfo = {
+      url: req.url ?? '/',
+      headers: req.headers,
+      remoteAddress: (socket as Socket).remoteAddress ?? 'unknown',
+    };
+    attach(directId(), ws, info);
+  });
+});
+
+/** An id for a connection the edge accepted, from a range of its own (the main process numbers its handoffs). */
+function directId(): number {
+  const id = nextDirectId++;
+  if (nextDirectId > 0xffff_ffff) nextDirectId = DIRECT_IDS;
+  return id;
+}
+
+function shareListener(msg: ShareListener, handle: Socket): void {
+  if (shuttingDown) return;
+  websocketPath = msg.path;
+  const server = new NetServer(onDirect);
+  server.on('error', (err) => console.error(`websocket edge: shared listener: ${err.message}`));
+  // listen() on a bare handle calls listen(2) again: with the main process's backlog, not Node's 511
+  server.listen(handle as unknown as Parameters<NetServer['listen']>[0], msg.backlog);
+  listeners.push(server);
+  out.empty(FromEdge.Listening, 0);
+  queueFlush();
+}
+
+/**
+ * Reads a new connection's request head, then keeps it (a WebSocket upgrade to the path), or passes it to the main
+ * process: proxied through the pipe (plain HTTP) or handed back as a socket (an upgrade to another path).
+ */
+function onDirect(socket: Socket): void {
+  if (shuttingDown) return void socket.destroy();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const done = (): Buffer => {
+    clearTimeout(timer);
+    socket.off('readable', onReadable);
+    socket.off('error', onError);
+    socket.off('end', onError);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+  };
+  const onError = (): void => {
+    done();
+    socket.destroy();
+  };
+  const onReadable = (): void => {
+    let chunk: Buffer | null;
+    while ((chunk = socket.read() as Buffer | null) !== null) {
+      chunks.push(chunk);
+      length += chunk.length;
+    }
+    const read = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+    const end = read.indexOf('\r\n\r\n');
+    if (end < 0 && length < HEAD_LIMIT) return;
+    done();
+    const head = end >= 0 ? read.toString('latin1', 0, end + 2) : '';
+    if (isUpgradeToPath(head)) {
+      socket.unshift(read);
+      upgrades.emit('connection', socket);
+    } else if (ANY_UPGRADE.test(head)) {
+      handBack(socket, read);
+    } else {
+      proxy(socket, read);
+    }
+  };
+  const timer = setTimeout(onError, HEAD_WAIT_MS);
+  socket.on('readable', onReadable);
+  socket.on('error', onError);
+  socket.on('end', onError);
+}
+
+/** `GET <path>[?query] HTTP/1.1` with `Upgrade: websocket`; anything else is the main process's. */
+function isUpgradeToPath(head: string): boolean {
+  if (!head.startsWith('GET ')) return false;
+  const end = head.indexOf(' ', 4);
+  if (end < 0) return false;
+  const query = head.indexOf('?', 4);
+  const path = head.slice(4, query >= 0 && query < end ? query : end);
+  return path === websocketPath && UPGRADE_TO_WEBSOCKET.test(head);
+}
+
+/** Plain HTTP connections whose bytes cross the pipe to the main process's HTTP server, by id. */
+const proxied = new Map<number, Socket>();
+
+function onProxiedData(this: Socket & { [CONN]?: number }, b: Buffer): void {
+  out.bytes(FromEdge.HttpData, this[CONN]!, b);
+  queueFlush();
+}
+function onProxiedEnd(this: Socket & { [CONN]?: number }): void {
+  out.empty(FromEdge.HttpEnd, this[CONN]!);
+  queueFlush();
+}
+function onProxiedClose(this: Socket & { [CONN]?: number }): void {
+  const id = this[CONN]!;
+  if (!proxied.delete(id)) return;
+  out.empty(FromEdge.HttpClosed, id);
+  queueFlush();
+}
+
+/** Serves a plain HTTP connection through the main process's HTTP server, starting with what was read of it. */
+function proxy(socket: Socket, read: Buffer): void {
+  if (socket.destroyed) return;
+  const id = directId();
+  const tagged = socket as Socket & { [CONN]?: number };
+  tagged[CONN] = id;
+  proxied.set(id, socket);
+  const info: ProxiedInfo = { remoteAddress: socket.remoteAddress ?? 'unknown', remotePort: socket.remotePort ?? 0 };
+  out.bytes(FromEdge.HttpOpen, id, Buffer.from(JSON.stringify(info)));
+  out.bytes(FromEdge.HttpData, id, read);
+  queueFlush();
+  // The main process ends or destroys the connection; a client that half-closes is told there.
+  socket.allowHalfOpen = true;
+  socket.on('data', onProxiedData);
+  socket.on('end', onProxiedEnd);
+  socket.on('close', onProxiedClose);
+  socket.on('error', ignore);
+  // Node resumes a stream on the tick after its 'readable' listener left when it has 'data' listeners; a pause
+  // for the main process's backlog comes after that.
+  process.nextTick(() => {
+    if (readingPaused) socket.pause();
+  });
+}
+
+/** Sends a connection to the main process with what was read of it, for its HTTP server. */
+function handBack(socket: Socket, read: Buffer): void {
+  if (socket.destroyed) return;
+  const unread = stopReadingForHandoff(socket);
+  const head = unread ? Buffer.concat([read, unread]) : read;
+  detachFromServer(socket);
+  const msg: HttpHandback = { t: 'http', head: head.toString('base64') };
+  process.send!(msg, socket, () => socket.destroy());
+}
 
 /** Connections that got frames in the current batch (reported at its end), and the batch's number. */
 const touched: Conn[] = [];
@@ -218,12 +407,18 @@ let templateTail: Buffer = Buffer.alloc(0);
 const reader = new RecordReader((type, id, payload) => {
   if (type === ToEdge.EndBatch) return endBatch();
   if (type === ToEdge.Shutdown) return shutdown();
+  if (type === ToEdge.Heartbeat) {
+    out.empty(FromEdge.Heartbeat, 0);
+    return queueFlush();
+  }
   if (type === ToEdge.Template) {
     const headLength = payload.readUInt32LE(0);
     templateHead = payload.subarray(4, 4 + headLength);
     templateTail = payload.subarray(4 + headLength);
     return;
   }
+  if (type === ToEdge.HttpData || type === ToEdge.HttpEnd || type === ToEdge.HttpDestroy)
+    return onHttpRecord(type, id, payload);
   const c = conns.get(id);
   if (!c) return;
   const ws = c.ws;
@@ -253,6 +448,16 @@ const reader = new RecordReader((type, id, payload) => {
   }
 });
 
+/** What the main process's HTTP server does to a proxied connection. */
+function onHttpRecord(type: number, id: number, payload: Buffer): void {
+  const socket = proxied.get(id);
+  if (!socket) return;
+  if (type === ToEdge.HttpData) socket.write(payload);
+  // Ended: what is queued leaves first. Destroyed: cut off, as the main process's own sockets would be.
+  else if (type === ToEdge.HttpEnd) socket.end();
+  else if (type === ToEdge.HttpDestroy) socket.destroy();
+}
+
 /**
  * At the end of a batch: each socket's frames not held for the window, however many pipe reads carried them, leave
  * in one write; the bytes each connection holds (window included) are reported.
@@ -269,6 +474,7 @@ let shuttingDown = false;
 function shutdown(): void {
   if (shuttingDown) return;
   shuttingDown = true;
+  for (const l of listeners.splice(0)) l.close();
   endBatch();
   if (conns.size === 0) process.exit(0);
   for (const c of conns.values()) if (c.ws.readyState === WebSocket.OPEN) c.ws.close(1001);

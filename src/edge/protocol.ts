@@ -35,6 +35,14 @@ export const ToEdge = {
   SendSpliced: 8,
   /** SendSpliced that may wait for the connection's coalescing window (as SendDeferrable). */
   SendSplicedDeferrable: 9,
+  /** Payload: bytes the main process's HTTP server writes to a proxied connection (FromEdge.HttpOpen). */
+  HttpData: 10,
+  /** The main process's HTTP server ended a proxied connection (the edge ends the socket once it is written). */
+  HttpEnd: 11,
+  /** The main process's HTTP server destroyed a proxied connection. */
+  HttpDestroy: 12,
+  /** Id 0. Are you there? The edge answers FromEdge.Heartbeat at once; one that stops answering is restarted. */
+  Heartbeat: 13,
 } as const;
 
 /** edge → main */
@@ -62,7 +70,43 @@ export const FromEdge = {
    * (id 0). Sent when they change, at most every 100 ms.
    */
   Releases: 10,
+  /**
+   * Payload: JSON of AcceptedInfo. A connection the edge accepted itself on the shared listening socket (see
+   * ShareListener) completed its handshake; its id is the edge's (from DIRECT_IDS up).
+   */
+  Accepted: 11,
+  /**
+   * Payload: JSON of ProxiedInfo. A plain HTTP connection the edge accepted on the shared listening socket: its bytes
+   * cross the pipe both ways (HttpData) to the main process's HTTP server, which sees it as a stream of its own.
+   */
+  HttpOpen: 12,
+  /** Payload: bytes the client sent on a proxied connection. */
+  HttpData: 13,
+  /** The client ended its side of a proxied connection. */
+  HttpEnd: 14,
+  /** A proxied connection is gone. */
+  HttpClosed: 15,
+  /** Id 0. The edge accepts on the shared listening socket (ShareListener): the main process may stop accepting. */
+  Listening: 16,
+  /** Id 0. The answer to ToEdge.Heartbeat. */
+  Heartbeat: 17,
 } as const;
+
+/** Connection ids the edge gives the connections it accepts itself; the main process's handoffs count from 1. */
+export const DIRECT_IDS = 0x8000_0000;
+
+/** A proxied HTTP connection's peer, as the main process's HTTP server would read it off a socket. */
+export interface ProxiedInfo {
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** What the main process needs of an upgrade request the edge accepted itself (its proxy headers, its peer). */
+export interface AcceptedInfo {
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  remoteAddress: string;
+}
 
 /** The IPC message that carries a socket to the edge (the socket is the message's handle). */
 export interface Handoff {
@@ -72,6 +116,25 @@ export interface Handoff {
   url: string;
   headers: Record<string, string | string[] | undefined>;
   /** Bytes read past the upgrade request, base64. */
+  head: string;
+}
+
+/**
+ * The IPC message that gives the edge the standalone HTTP server's listening socket (the message's handle): the
+ * edge accepts connections on it too and takes WebSocket upgrades to `path` itself; plain HTTP requests reach the
+ * main process's HTTP server through the pipe (HttpOpen), other upgrades as sockets (HttpHandback). A storm's
+ * sockets then cross no IPC channel, where Node passes them one at a time.
+ */
+export interface ShareListener {
+  t: 'listen';
+  path: string;
+  backlog: number;
+}
+
+/** edge → main over IPC: an upgrade request to another path than the edge's (the handle), for the main process. */
+export interface HttpHandback {
+  t: 'http';
+  /** What the edge read of it, base64: the main process's HTTP server reads it first. */
   head: string;
 }
 

@@ -16,6 +16,20 @@ const HEALTHY_MS = 30_000;
 
 const DOWN = 'websocket edge not running: WebSocket upgrades are served in-process';
 
+/** The standalone HTTP server's listening socket, as shared with each edge process. */
+export interface SharedListener {
+  handle: unknown;
+  backlog: number;
+  /** The WebSocket path: upgrades to it stay in the edge. */
+  path: string;
+  /** Handles the edge accepts through (one connection per handle per event-loop turn). */
+  copies: number;
+  /** An edge accepts on it: this process may stop accepting itself. */
+  edgeAccepts(): void;
+  /** That edge is gone: this process accepts again until the next one does. */
+  edgeGone(): void;
+}
+
 export class WebSocketEdge {
   private link: EdgeLink | null = null;
   private running = false;
@@ -26,6 +40,8 @@ export class WebSocketEdge {
   private logged = new Set<string>();
   /** Edge processes started since start(), the first included. */
   generations = 0;
+  /** The listening socket every edge accepts on too, once the standalone HTTP server listens. */
+  private shared: SharedListener | null = null;
 
   constructor(
     private opts: Omit<EdgeLinkOptions, 'log'>,
@@ -57,7 +73,10 @@ export class WebSocketEdge {
   }
 
   private async spawn(): Promise<void> {
-    const link = new EdgeLink({ ...this.opts, log: this.log }, (l, code, signal) => this.onExit(l, code, signal));
+    const link = new EdgeLink(
+      { ...this.opts, log: this.log, onListening: () => this.shared?.edgeAccepts() },
+      (l, code, signal) => this.onExit(l, code, signal),
+    );
     this.link = link;
     this.generations++;
     this.startedAt = Date.now();
@@ -68,6 +87,7 @@ export class WebSocketEdge {
     try {
       await link.ready;
       this.log.info(`websocket edge process ${link.pid} serves WebSocket framing for plain-TCP upgrades`);
+      if (this.shared) link.shareListener(this.shared);
     } catch (err) {
       this.log.warn(`websocket edge: ${(err as Error).message}; WebSocket stays in-process until it runs`);
     } finally {
@@ -77,6 +97,7 @@ export class WebSocketEdge {
 
   private onExit(link: EdgeLink, code: number | null, signal: string | null): void {
     if (this.link === link) this.link = null;
+    this.shared?.edgeGone();
     if (!this.running) return;
     if (Date.now() - this.startedAt > HEALTHY_MS) this.retryMs = FIRST_RETRY_MS;
     this.log.warn(
@@ -111,12 +132,22 @@ export class WebSocketEdge {
     this.log.warn(why);
   }
 
+  /**
+   * The standalone HTTP server's listening socket: each edge (this one and any restarted one) accepts on it too,
+   * and keeps the WebSocket upgrades to its path, so a join storm's connections do not queue for the IPC channel.
+   */
+  shareListener(shared: SharedListener): void {
+    this.shared = shared;
+    if (this.link?.isReady) this.link.shareListener(shared);
+  }
+
   handoff(req: IncomingMessage, socket: Socket, head: Buffer, address: string): void {
     this.link!.handoff(req, socket, head, address);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.shared = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const link = this.link;

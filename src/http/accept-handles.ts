@@ -25,23 +25,40 @@ const START_TIMEOUT_MS = 10_000;
 export interface AcceptHandles {
   /** How many extra handles accept on the socket (0 when none could be made). */
   readonly count: number;
+  /**
+   * Bare handles on the same socket that accept nothing (`spares`): the listening socket stays open through them
+   * when every accepting handle of this process is closed, and more accepting copies can be made from one later.
+   */
+  readonly spares: unknown[];
   close(): void;
 }
 
+export interface AcceptHandleOptions {
+  /** Handles to make that accept, each feeding `onConnection`. */
+  copies: number;
+  /** Bare handles to make besides (see AcceptHandles.spares). */
+  spares?: number;
+  backlog: number;
+  onConnection: (socket: Socket) => void;
+}
+
 /**
- * Adds `copies` handles accepting on `server`'s listening socket; their connections go to `onConnection`. Resolves
- * with none (and the reason, for the log) when the copies cannot be made: the server then accepts as Node does.
+ * Adds handles accepting on the listening socket of `source` (a listening server, or a bare handle such as a spare);
+ * their connections go to `onConnection`. Resolves with none (and the reason, for the log) when the copies cannot
+ * be made: the server then accepts as Node does.
  */
 export function addAcceptHandles(
-  server: Server,
-  copies: number,
-  backlog: number,
-  onConnection: (socket: Socket) => void,
+  source: Server | { bare: unknown },
+  opts: AcceptHandleOptions,
 ): Promise<AcceptHandles & { error?: string }> {
-  const none = (error?: string) => ({ count: 0, close() {}, ...(error ? { error } : {}) });
-  if (copies <= 0) return Promise.resolve(none());
+  const { copies, backlog, onConnection } = opts;
+  const spareCount = opts.spares ?? 0;
+  const none = (error?: string) => ({ count: 0, spares: [], close() {}, ...(error ? { error } : {}) });
+  const wanted = copies + spareCount;
+  if (wanted <= 0) return Promise.resolve(none());
   return new Promise((resolve) => {
     const handles: Server[] = [];
+    const spares: unknown[] = [];
     const closeAll = () => {
       for (const h of handles.splice(0)) h.close();
     };
@@ -51,6 +68,7 @@ export function addAcceptHandles(
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });
+    const made = () => handles.length + spares.length;
     const finish = (error?: string) => {
       if (settled) return;
       settled = true;
@@ -61,28 +79,32 @@ export function addAcceptHandles(
         child.kill();
         resolve(none(error));
       } else {
-        resolve({ count: handles.length, close: closeAll });
+        resolve({ count: handles.length, spares, close: closeAll });
       }
     };
     const timer = setTimeout(() => finish(`no copies after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     child.on('message', (_msg, handle) => {
       if (!handle) return;
-      const copy = new NetServer(onConnection);
-      copy.once('error', (err) => finish(err.message));
-      // listen() on a bare handle calls listen(2) again: with the original's backlog, not Node's 511
-      copy.listen(handle, backlog);
       if (settled) {
-        copy.close();
+        (handle as { close?(): void }).close?.();
         return;
       }
-      handles.push(copy);
-      if (handles.length === copies) finish();
+      if (handles.length < copies) {
+        const copy = new NetServer(onConnection);
+        copy.once('error', (err) => finish(err.message));
+        // listen() on a bare handle calls listen(2) again: with the original's backlog, not Node's 511
+        copy.listen(handle, backlog);
+        handles.push(copy);
+      } else {
+        spares.push(handle);
+      }
+      if (made() === wanted) finish();
     });
     child.on('error', (err) => finish(err.message));
-    child.on('exit', (code) => finish(handles.length === copies ? undefined : `helper exited (${code})`));
-    const bare = (server as unknown as { _handle?: unknown })._handle;
+    child.on('exit', (code) => finish(made() === wanted ? undefined : `helper exited (${code})`));
+    const bare = 'bare' in source ? source.bare : (source as unknown as { _handle?: unknown })._handle;
     if (!bare) return finish('the server is not listening');
-    child.send({ copies }, bare as Server, (err) => {
+    child.send({ copies: wanted }, bare as Server, (err) => {
       if (err) finish(err.message);
     });
   });

@@ -2,7 +2,7 @@
 // small landing page. Inside PeerTube, PeerTube's own server plays this part.
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { addAcceptHandles } from './accept-handles.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -19,6 +19,20 @@ export interface StandaloneHttp {
   extraAcceptHandles: number;
   /** Why no extra handles could be made, when they could not. */
   acceptHandlesError?: string;
+  /** The listening socket's handle and backlog, for another process to accept on too (the WebSocket edge). */
+  listener: { handle: unknown; backlog: number };
+  /**
+   * Stops this process accepting connections while another process accepts them all on the listening socket (the
+   * WebSocket edge); false when it could not accept again later (no spare handle), in which case it goes on.
+   */
+  pauseAccepting(): boolean;
+  /** Accepts again (the other process is gone). */
+  resumeAccepting(): Promise<void>;
+  /**
+   * Serves a connection accepted elsewhere on the listening socket (a socket, or a stream standing for one), `head`
+   * being what was read of it there.
+   */
+  adopt(socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 }
 
@@ -64,18 +78,66 @@ export async function startHttpServer(
     });
   });
   // http.Server takes sockets accepted elsewhere through its 'connection' event (and tracks them for closing).
-  const extra = await addAcceptHandles(server, acceptsPerLoopTurn - 1, BACKLOG, (s) => server.emit('connection', s));
+  const onConnection = (s: Socket) => server.emit('connection', s);
+  // A spare (bare) handle besides: it keeps the listening socket open, and accepting possible again, while another
+  // process accepts alone (pauseAccepting), and it is the handle shared with that process.
+  let extra = await addAcceptHandles(server, {
+    copies: acceptsPerLoopTurn - 1,
+    spares: 1,
+    backlog: BACKLOG,
+    onConnection,
+  });
+  const spare = extra.spares[0] as { close(): void } | undefined;
+  let paused = false;
+  let closed = false;
+  /** The server listens on the spare itself (copies could not be made): it is no longer spare. */
+  let spareListening = false;
+  let resumed: Promise<void> = Promise.resolve();
   const a = server.address() as AddressInfo;
   return {
     address: { host: a.address, port: a.port },
     extraAcceptHandles: extra.count,
     ...(extra.error ? { acceptHandlesError: extra.error } : {}),
-    close: () =>
-      new Promise((r) => {
-        extra.close();
+    listener: { handle: spare ?? (server as unknown as { _handle: unknown })._handle, backlog: BACKLOG },
+    pauseAccepting() {
+      if (!spare || spareListening || closed) return false;
+      if (paused) return true;
+      paused = true;
+      extra.close();
+      if (server.listening) server.close();
+      return true;
+    },
+    resumeAccepting() {
+      if (!paused || closed) return resumed;
+      paused = false;
+      resumed = addAcceptHandles({ bare: spare }, { copies: acceptsPerLoopTurn, backlog: BACKLOG, onConnection }).then(
+        (copies) => {
+          if (paused || closed) return copies.close();
+          extra = copies;
+          // No copies could be made: the server accepts on the spare itself (and can no longer pause).
+          if (copies.count > 0) return;
+          spareListening = true;
+          server.listen(spare as unknown as Socket, BACKLOG);
+        },
+      );
+      return resumed;
+    },
+    adopt(socket, head) {
+      // Read before anything the socket brings next (http.Server reads what was unshifted first).
+      if (head.length > 0) socket.unshift(head);
+      server.emit('connection', socket);
+    },
+    close: async () => {
+      closed = true;
+      await resumed;
+      extra.close();
+      if (!spareListening) spare?.close();
+      await new Promise<void>((r) => {
+        // Called with an error when this process was not accepting (paused): closed either way.
         server.close(() => r());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket.js';
+import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket-subprotocol.js';
 import { WsS2sStream } from './ws-stream.js';
 import { UnmaskedFrameAdapter } from './ws-unmasked.js';
 import { INSTANCE_URL_HEADER } from './ws-dialer.js';

@@ -14,6 +14,7 @@ import {
   refusedMessage,
 } from './websocket-framing.js';
 import { HeldFrames, type WriteCoalescer } from './write-coalescing.js';
+import { refuseWithoutXmppSubprotocol } from './websocket-subprotocol.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 
 /**
@@ -194,21 +195,6 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
   ping(): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
-}
-
-/**
- * RFC 7395 §3.1 (and XEP-0468): the "xmpp" subprotocol is required. Answers 400 and returns true when the
- * upgrade does not offer it (livechat's peers would otherwise queue their stanzas forever).
- */
-export function refuseWithoutXmppSubprotocol(req: IncomingMessage, socket: Duplex): boolean {
-  const offered = String(req.headers['sec-websocket-protocol'] ?? '')
-    .split(',')
-    .map((s) => s.trim());
-  if (offered.includes('xmpp')) return false;
-  socket.end(
-    'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nWebSocket subprotocol "xmpp" required\n',
-  );
-  return true;
 }
 
 export interface WebSocketEndpoint {

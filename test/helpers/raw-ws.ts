@@ -17,11 +17,19 @@ export interface RawWs {
 export interface RawWsOptions {
   /** Keep the socket's raw bytes in `bytes`, from the first one (to check the framing itself). */
   keepBytes?: boolean;
+  /** A socket already connected to the server, for the handshake to run over (instead of a new connection). */
+  socket?: Socket;
+  /** Extra request headers (a proxy's X-Forwarded-For). */
+  headers?: Record<string, string>;
 }
 
 export function rawWs(url: string, opts: RawWsOptions = {}): Promise<RawWs> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, ['xmpp']);
+    const socket = opts.socket;
+    const ws = new WebSocket(url, ['xmpp'], {
+      ...(opts.headers ? { headers: opts.headers } : {}),
+      ...(socket ? { createConnection: () => socket } : {}),
+    });
     const frames: string[] = [];
     const bytes: Buffer[] = [];
     const waiters: Array<{ re: RegExp; done: (s: string) => void }> = [];
