@@ -104,7 +104,12 @@ export async function startHttpServer(
       if (paused) return true;
       paused = true;
       extra.close();
-      if (server.listening) server.close();
+      if (server.listening) {
+        server.close();
+        // close() also stops the check that enforces headersTimeout and requestTimeout on the connections this server
+        // still serves (those the edge passes on among them); http.Server starts that check on 'listening'.
+        server.emit('listening');
+      }
       return true;
     },
     resumeAccepting() {
