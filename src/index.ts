@@ -508,7 +508,13 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
           log.info(`XMPP servers over WebSocket (XEP-0468) on ${s2sConfig.websocket.path}`);
       }
       if (config.http.listen) {
-        http = await startHttpServer(config.http.host, config.http.port, server, config.limits.acceptsPerLoopTurn);
+        http = await startHttpServer(
+          config.http.host,
+          config.http.port,
+          server,
+          config.limits.acceptsPerLoopTurn,
+          edge !== null,
+        );
         if (http.acceptHandlesError)
           log.warn(`http: one connection accepted per loop turn only (${http.acceptHandlesError})`);
         if (edge) {

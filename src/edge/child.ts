@@ -291,14 +291,13 @@ function shareListener(msg: ShareListener, handle: Socket): void {
  */
 function onDirect(socket: Socket): void {
   if (shuttingDown) return void socket.destroy();
-  const chunks: Buffer[] = [];
-  let length = 0;
-  const done = (): Buffer => {
+  /** What the connection sent so far (a head nearly always comes in one read). */
+  let read: Buffer | null = null;
+  const done = (): void => {
     clearTimeout(timer);
     socket.off('readable', onReadable);
     socket.off('error', onError);
     socket.off('end', onError);
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
   };
   const onError = (): void => {
     done();
@@ -306,13 +305,10 @@ function onDirect(socket: Socket): void {
   };
   const onReadable = (): void => {
     let chunk: Buffer | null;
-    while ((chunk = socket.read() as Buffer | null) !== null) {
-      chunks.push(chunk);
-      length += chunk.length;
-    }
-    const read = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+    while ((chunk = socket.read() as Buffer | null) !== null) read = read ? Buffer.concat([read, chunk]) : chunk;
+    if (!read) return;
     const end = read.indexOf('\r\n\r\n');
-    if (end < 0 && length < HEAD_LIMIT) return;
+    if (end < 0 && read.length < HEAD_LIMIT) return;
     done();
     const head = end >= 0 ? read.toString('latin1', 0, end + 2) : '';
     if (isUpgradeToPath(head)) {
@@ -342,17 +338,20 @@ function isUpgradeToPath(head: string): boolean {
 
 /** Plain HTTP connections whose bytes cross the pipe to the main process's HTTP server, by id. */
 const proxied = new Map<number, Socket>();
+/** A proxied socket's id, found by its shared listeners (no closures per connection). */
+const PROXIED_ID = Symbol('proxied id');
+type ProxiedSocket = Socket & { [PROXIED_ID]: number };
 
-function onProxiedData(this: Socket & { [CONN]?: number }, b: Buffer): void {
-  out.bytes(FromEdge.HttpData, this[CONN]!, b);
+function onProxiedData(this: ProxiedSocket, b: Buffer): void {
+  out.bytes(FromEdge.HttpData, this[PROXIED_ID], b);
   queueFlush();
 }
-function onProxiedEnd(this: Socket & { [CONN]?: number }): void {
-  out.empty(FromEdge.HttpEnd, this[CONN]!);
+function onProxiedEnd(this: ProxiedSocket): void {
+  out.empty(FromEdge.HttpEnd, this[PROXIED_ID]);
   queueFlush();
 }
-function onProxiedClose(this: Socket & { [CONN]?: number }): void {
-  const id = this[CONN]!;
+function onProxiedClose(this: ProxiedSocket): void {
+  const id = this[PROXIED_ID];
   if (!proxied.delete(id)) return;
   out.empty(FromEdge.HttpClosed, id);
   queueFlush();
@@ -362,8 +361,7 @@ function onProxiedClose(this: Socket & { [CONN]?: number }): void {
 function proxy(socket: Socket, read: Buffer): void {
   if (socket.destroyed) return;
   const id = directId();
-  const tagged = socket as Socket & { [CONN]?: number };
-  tagged[CONN] = id;
+  (socket as ProxiedSocket)[PROXIED_ID] = id;
   proxied.set(id, socket);
   const info: ProxiedInfo = { remoteAddress: socket.remoteAddress ?? 'unknown', remotePort: socket.remotePort ?? 0 };
   out.bytes(FromEdge.HttpOpen, id, Buffer.from(JSON.stringify(info)));

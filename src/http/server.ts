@@ -43,6 +43,8 @@ export async function startHttpServer(
   port: number,
   mount: HttpMount,
   acceptsPerLoopTurn = 1,
+  /** Another process will accept on the listening socket too (the WebSocket edge): keep a spare handle for it. */
+  shared = false,
 ): Promise<StandaloneHttp> {
   const server = createHttp((req, res) => {
     try {
@@ -79,11 +81,11 @@ export async function startHttpServer(
   });
   // http.Server takes sockets accepted elsewhere through its 'connection' event (and tracks them for closing).
   const onConnection = (s: Socket) => server.emit('connection', s);
-  // A spare (bare) handle besides: it keeps the listening socket open, and accepting possible again, while another
-  // process accepts alone (pauseAccepting), and it is the handle shared with that process.
+  // Shared, a spare (bare) handle besides: it keeps the listening socket open, and accepting possible again, while
+  // another process accepts alone (pauseAccepting), and it is the handle shared with that process.
   let extra = await addAcceptHandles(server, {
     copies: acceptsPerLoopTurn - 1,
-    spares: 1,
+    spares: shared ? 1 : 0,
     backlog: BACKLOG,
     onConnection,
   });
