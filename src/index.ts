@@ -391,6 +391,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     config,
     log,
     addressOf,
+    coalescer,
     accept: (t) => acceptTransport(t),
     admit: (address) => connectionRate.admit(address),
   });

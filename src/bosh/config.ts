@@ -20,8 +20,9 @@ export interface BoshConfig {
   /** Send Access-Control-Allow-Origin: * so pages on other origins (embeds) can use the endpoint. */
   cors: boolean;
   /**
-   * Shortest time between two responses carrying data to one session, in ms (0: at once). Behind a per-IP request
-   * limit (PeerTube's plugin routes) a busy room otherwise costs a BOSH viewer one request per message.
+   * Shortest time between two responses carrying a room's fan-out to one session, in ms (0: the WebSocket window,
+   * c2s.coalesceMs). Behind a per-IP request limit (PeerTube's plugin routes) a busy room otherwise costs a BOSH viewer
+   * a request per window. Answers (a login's steps, IQ results) are not held by it and take what is held with them.
    */
   pushIntervalMs: number;
 }

@@ -15,6 +15,7 @@ import {
   type RequestBody,
 } from './body.js';
 import { BoshSession, writeBody } from './session.js';
+import { WriteCoalescer } from '../xmpp/write-coalescing.js';
 
 export interface BoshEndpoint {
   /** Handles a request for the BOSH path (any path with pathOverride); false when the request is not ours. */
@@ -37,6 +38,11 @@ export interface BoshEndpointOptions {
   bosh?: BoshConfig;
   /** The client's address (behind trusted proxies); defaults to the socket's peer. */
   addressOf?(req: IncomingMessage): string;
+  /**
+   * The server's write coalescer: a room's fan-out to a busy session waits for its window (BoshSessionParams), or for
+   * bosh.pushIntervalMs when that is longer.
+   */
+  coalescer?: WriteCoalescer;
 }
 
 const DEFAULT_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -55,6 +61,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
   const maxBody = cfg.maxBodyBytes || opts.config.limits.maxStanzaSize;
   const sessions = new Map<string, BoshSession>();
   let closed = false;
+  const coalescer = pacingCoalescer(cfg, opts.config, opts.coalescer);
 
   const cors = (res: ServerResponse) => {
     if (!cfg.cors) return;
@@ -121,7 +128,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       legacy: a.ver === undefined,
       acks: a.ack === '1',
       maxBufferedBytes: opts.config.limits.maxSendBufferBytes * 2,
-      pushIntervalMs: cfg.pushIntervalMs,
+      coalescer,
       log,
       onGone: (s) => {
         if (sessions.get(s.sid) === s) sessions.delete(s.sid);
@@ -276,4 +283,24 @@ function infoPage(domain: string): string {
 <body><h1>BOSH endpoint for ${d}</h1>
 <p>This URL speaks XMPP over BOSH (XEP-0124, XEP-0206): XMPP clients POST <code>&lt;body/&gt;</code> requests here.
 There is nothing to see in a browser.</p></body></html>\n`;
+}
+
+/**
+ * What paces BOSH sessions' room traffic: the server's coalescer, or with bosh.pushIntervalMs a window of their own at
+ * least that long (behind a per-IP request limit, a busy room's viewer then costs a request per interval). Answers
+ * are never held, so a login is as fast as without it. Held bytes do not shorten that window: each response costs a
+ * request, however much it carries.
+ */
+function pacingCoalescer(
+  cfg: BoshConfig,
+  config: ServerConfig,
+  shared: WriteCoalescer | undefined,
+): WriteCoalescer | undefined {
+  if (cfg.pushIntervalMs <= config.c2s.coalesceMs) return shared;
+  return new WriteCoalescer({
+    windowMs: cfg.pushIntervalMs,
+    maxHeldBytes: config.limits.maxSendBufferBytes,
+    maxWindowMs: Math.max(cfg.pushIntervalMs, config.c2s.coalesceMaxMs),
+    writesPerSecond: config.c2s.coalesceWritesPerSecond,
+  });
 }

@@ -101,9 +101,12 @@ export class WriteCoalescer {
     this.releaseTick();
   }
 
-  /** A release carried fan-out frames (one write syscall). `now`: performance.now(). */
-  wrote(now: number): void {
-    this.writes++;
+  /**
+   * A release carried fan-out frames. `now`: performance.now(); `cost`: what it costs in socket writes (a BOSH response
+   * costs more than one).
+   */
+  wrote(now: number, cost = 1): void {
+    this.writes += cost;
     this.maybeFit(now);
   }
 
@@ -173,7 +176,19 @@ export abstract class HeldWrites {
     return this.state === WINDOW;
   }
 
-  constructor(private readonly coalescer: WriteCoalescer = tickOnly) {}
+  /** Something is held, for the end of the tick or for the window. */
+  get holding(): boolean {
+    return this.state !== IDLE;
+  }
+
+  /**
+   * `writeCost`: what one release costs, in socket writes, for the coalescer's write budget (1 for a socket write; a
+   * BOSH response, with the request it brings back, costs several).
+   */
+  constructor(
+    private readonly coalescer: WriteCoalescer = tickOnly,
+    private readonly writeCost = 1,
+  ) {}
 
   /** Bytes held so far (checked against maxHeldBytes before each write). */
   protected abstract heldBytes(): number;
@@ -225,7 +240,7 @@ export abstract class HeldWrites {
     this.state = IDLE;
     if (this.fanOut) {
       this.lastFlush = performance.now();
-      this.coalescer.wrote(this.lastFlush);
+      this.coalescer.wrote(this.lastFlush, this.writeCost);
     }
     this.fanOut = false;
     this.writeOut();

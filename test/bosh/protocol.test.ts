@@ -165,6 +165,22 @@ t('an old rid whose response is no longer kept gets item-not-found', async (ctx)
   assert.is(r.body.attrs.condition, 'item-not-found');
 });
 
+t('while a request is held, the response before it can be asked for again, not the one before that', async (ctx) => {
+  // With two requests open at most, a client that sent rid N has the response to N - 2: it is not kept for a repeat
+  // (a storm's batches of vCards, kept longer, doubled the server's heap).
+  const b = new RawBosh(ctx.url);
+  const jid = await b.login({ wait: 2 });
+  const bindRid = b.rid;
+  const held = b.send(); // bindRid + 1, held
+  await sleep(100);
+  const again = await post(b.url, b.body('', {}, bindRid));
+  assert.is(again.body.getChild('iq')?.getChild('bind')?.getChildText('jid'), jid, 'the bind result, sent again');
+  const older = await post(b.url, b.body('', {}, bindRid - 1));
+  assert.is(older.body.attrs.type, 'terminate');
+  assert.is(older.body.attrs.condition, 'item-not-found');
+  assert.is((await held).body.attrs.type, 'terminate', 'the session is over');
+});
+
 t('an unknown sid gets item-not-found', async (ctx) => {
   const r = await post(ctx.url, `<body rid='5' sid='no-such-session' xmlns='${HTTPBIND}'/>`);
   assert.is(r.status, 200);

@@ -74,8 +74,9 @@ export function buildServerConfig(s: LivechatSettings, p: PluginPlace): Record<s
     },
     // The plugin serves its own page (room keys follow the room-type setting).
     webchat: { enabled: false },
-    // Every BOSH request goes through PeerTube's per-IP limit on plugin routes (500 per 10 s by default): at most one
-    // data response a second keeps a BOSH viewer of a busy room near 10 requests per 10 s instead of one a message.
+    // Every BOSH request goes through PeerTube's per-IP limit on plugin routes (500 per 10 s by default): a room's
+    // messages at most once a second keep a BOSH viewer of a busy room near 10 requests per 10 s instead of ten times
+    // that; answers (the login's steps) are not held by it.
     bosh: { pushIntervalMs: 1000 },
   };
   if (s.c2s) {
