@@ -3,7 +3,10 @@
 // from the sender's send call to its own receipt (p50/p99 over all N×M deliveries), with CPU per delivery on the
 // server and on the client side.
 //
-//   node --import tsx bench/bosh-latency.ts [--users 400] [--messages 40] [--interval 100] [--rounds 2] [--concurrency 50]
+//   node --import tsx bench/bosh-latency.ts [--users 400] [--messages 200] [--interval 50] [--rounds 2] [--concurrency 50]
+//
+// The defaults are the live evening's chat (20 msg/s to 400 viewers) for 10 s: long enough for the write-coalescing
+// window, which paces both transports in a busy room, to show.
 //
 // The clients are string-level (no DOM, no XML parser) so that the harness costs little next to the server; both
 // transports use the same harness, loopback only. Every loop is bounded in count and time.
@@ -23,8 +26,8 @@ const arg = (name: string, def: number) => {
   return i >= 0 ? Number(args[i + 1]) : def;
 };
 const USERS = Math.max(2, Math.min(arg('users', 400), 5000));
-const MESSAGES = Math.max(1, Math.min(arg('messages', 40), 1000));
-const INTERVAL_MS = Math.max(10, arg('interval', 100));
+const MESSAGES = Math.max(1, Math.min(arg('messages', 200), 1000));
+const INTERVAL_MS = Math.max(10, arg('interval', 50));
 const ROUNDS = Math.max(1, Math.min(arg('rounds', 2), 10));
 const CONCURRENCY = Math.max(1, arg('concurrency', 50));
 const PHASE_TIMEOUT_MS = 120_000;
