@@ -16,7 +16,9 @@
 // narrows back toward `windowMs`. A busy room trades latency (up to the window) for CPU; a quiet one keeps both low.
 //
 // Two ways to hold: CorkedWrites corks the socket (its own buffer holds the writes: TCP, S2S), HeldFrames keeps the
-// frames in its own list and writes them as one buffer at release (WebSocket: no Writable bookkeeping per frame).
+// frames in its own list and writes them as one buffer at release (WebSocket: no Writable bookkeeping per frame). A
+// BOSH session holds what it would answer its held request with (ResponsePacing in src/bosh/session.ts), a response
+// counting as several writes in the budget.
 import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { frameHeaderSize, runBytes, writeFrameHeader } from './ws-frame.js';

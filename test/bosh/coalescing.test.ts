@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { RawBosh, payloads, type RawResponse } from './raw.js';
+import { RawBosh, enterRoom, payloads, type RawResponse } from './raw.js';
 
 const WINDOW_MS = 2000;
 const ROOM = 'bosh-window@room.localhost';
@@ -32,19 +32,7 @@ t.before(async (ctx) => {
   await ctx.sender.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/sender`, 15_000, 'own join');
   ctx.viewer = new RawBosh(`${ctx.srv.httpUrl}/http-bind`);
   await ctx.viewer.login();
-  let joined = await ctx.viewer.send(
-    `<presence xmlns='jabber:client' to='${ROOM}/viewer'><x xmlns='${MUC}'/></presence>`,
-  );
-  for (
-    let i = 0;
-    i < 10 && !payloads(joined).some((e) => e.name === 'presence' && e.attrs.from === `${ROOM}/viewer`);
-    i++
-  )
-    joined = await ctx.viewer.send();
-  assert.ok(
-    payloads(joined).some((e) => e.name === 'presence' && e.attrs.from === `${ROOM}/viewer`),
-    'the BOSH viewer is seated',
-  );
+  await enterRoom(ctx.viewer, `${ROOM}/viewer`);
 });
 t.after(async (ctx) => {
   await ctx.viewer?.send('', { type: 'terminate' }).catch(() => {});

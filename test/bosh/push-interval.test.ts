@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { RawBosh, payloads } from './raw.js';
+import { RawBosh, enterRoom, payloads } from './raw.js';
 
 const INTERVAL_MS = 400;
 const MUC = 'http://jabber.org/protocol/muc';
@@ -29,21 +29,6 @@ t.after(async (ctx) => {
   await ctx.plain?.stop();
 });
 
-/** A BOSH viewer logged in and seated in `room` (polls until its self-presence came). */
-async function seatedViewer(srv: TestServer, room: string): Promise<RawBosh> {
-  const b = new RawBosh(`${srv.httpUrl}/http-bind`);
-  await b.login();
-  const self = `${room}/viewer`;
-  let r = await b.send(`<presence xmlns='jabber:client' to='${self}'><x xmlns='${MUC}'/></presence>`);
-  for (let i = 0; i < 10 && !payloads(r).some((e) => e.name === 'presence' && e.attrs.from === self); i++)
-    r = await b.send();
-  assert.ok(
-    payloads(r).some((e) => e.name === 'presence' && e.attrs.from === self),
-    'the viewer is seated',
-  );
-  return b;
-}
-
 /** A sender over WebSocket posts `n` messages 40 ms apart in a room; a BOSH viewer polls until it has them all. */
 async function burst(
   ctx: Ctx,
@@ -55,7 +40,9 @@ async function burst(
   ctx.clients.push(sender);
   await sender.send(xml('presence', { to: `${room}/sender` }, xml('x', { xmlns: MUC })));
   await sender.waitFor((s) => s.is('presence') && s.attrs.from === `${room}/sender`, 15_000, 'own join');
-  const b = await seatedViewer(srv, room);
+  const b = new RawBosh(`${srv.httpUrl}/http-bind`);
+  await b.login();
+  await enterRoom(b, `${room}/viewer`);
   const received: string[] = [];
   const stamps: number[] = [];
   let responsesWithData = 0;

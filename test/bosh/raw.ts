@@ -87,3 +87,16 @@ export class RawBosh {
 export function payloads(r: RawResponse): Element[] {
   return r.body.children.filter((c): c is Element => typeof c !== 'string');
 }
+
+/**
+ * Joins a MUC room as `occupant` (room@service/nick) over a logged-in session and polls until the self-presence came
+ * (at most ten responses); throws if it did not.
+ */
+export async function enterRoom(b: RawBosh, occupant: string): Promise<void> {
+  const seated = (r: RawResponse) => payloads(r).some((e) => e.name === 'presence' && e.attrs.from === occupant);
+  let r = await b.send(
+    `<presence xmlns='jabber:client' to='${occupant}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`,
+  );
+  for (let i = 0; i < 10 && !seated(r); i++) r = await b.send();
+  if (!seated(r)) throw new Error(`no self-presence as ${occupant}`);
+}
