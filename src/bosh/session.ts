@@ -224,7 +224,9 @@ export class BoshSession implements StreamTransport {
     this.lastRid = rid;
     // Responses the client will not ask for again: with acks, those up to its 'ack'; in any case those up to
     // rid - requests, as a client never has more than 'requests' requests open and repeats only an open one. Kept
-    // longer, a join storm's responses (each viewer's batch of vCards) doubled the server's heap.
+    // longer, a join storm's responses (each viewer's batch of vCards) doubled the server's heap. This is also what
+    // bounds `sent` to 'requests' responses: only held requests are answered, and they are never more than 'hold'
+    // rids behind the last.
     const ack = this.p.acks && attrs.ack ? Number(attrs.ack) : NaN;
     const received = Number.isFinite(ack) ? Math.max(ack, rid - this.p.requests) : rid - this.p.requests;
     for (const r of this.sent.keys()) if (r <= received) this.sent.delete(r);
@@ -297,17 +299,9 @@ export class BoshSession implements StreamTransport {
     // As bytes: encoded once for Content-Length and the socket, and kept for a repeat outside the JavaScript heap.
     const xml = Buffer.from(responseBody(attrs, payload));
     this.lastResponseEmpty = payload === '';
-    this.remember(h.rid, xml);
+    this.sent.set(h.rid, xml);
     this.write(h.res, xml);
     if (this.held.length === 0) this.startInactivity();
-  }
-
-  private remember(rid: number, xml: Buffer): void {
-    this.sent.set(rid, xml);
-    for (const r of this.sent.keys()) {
-      if (this.sent.size <= this.p.requests) break;
-      this.sent.delete(r);
-    }
   }
 
   // ---- StreamTransport ----------------------------------------------------------
