@@ -54,6 +54,7 @@ export interface SampleBatch {
   opened: number[]; // connection started → transport open (WebSocket upgrade answered; BOSH: session created)
   authed: number[]; // transport open → SASL success
   preJoin: number[]; // stream bound → join presence sent (ConverseJS's two rounds of pre-join requests)
+  joinToSeated: number[]; // ws open started → seated in the room (the join's own presence and the subject arrived)
   joinToHistory: number[]; // ws open started → history shown to the viewer (its MAM page; --join-history muc: the subject)
   presenceToHistory: number[]; // join presence sent → history shown to the viewer
   mam: number[]; // MAM query → fin
@@ -91,6 +92,7 @@ export interface WorkerReport {
   outstandingIqs: number;
   lateIqs: number; // timed out, answer still expected
   lastJoinAt: number; // latest absolute time a viewer of this worker got its history (0 if none)
+  lastSeatedAt: number; // latest absolute time a viewer of this worker was seated (0 if none)
   phaseDone: boolean; // the worker finished its share of the current phase
 }
 
@@ -119,6 +121,7 @@ export function emptySamples(): SampleBatch {
     opened: [],
     authed: [],
     preJoin: [],
+    joinToSeated: [],
     joinToHistory: [],
     presenceToHistory: [],
     mam: [],

@@ -56,6 +56,21 @@ export function runQueueWaitSeconds(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds (user + system) of the process's main thread alone, NaN when it is gone. A server's main thread runs
+ * its JavaScript; the rest of its CPU is helper threads (V8's optimizing compiler and garbage collector tasks,
+ * libuv's pool), which can run on another core: a storm's last viewer waits on the main thread's share.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The process's child processes (direct ones), none when it has none or is gone. */
 function childPids(pid: number): number[] {
   const out: number[] = [];

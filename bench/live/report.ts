@@ -49,6 +49,10 @@ export function metrics(r: TargetResult): Row[] {
       const vc = summarize(p.samples.vcard);
       add(s, 'viewers who got history', '', 'higher', j.n);
       add(s, 'last viewer got history after', 's', 'lower', p.lastJoinAt ? (p.lastJoinAt - p.startAt) / 1000 : NaN);
+      // seated: the join's presences and the room subject arrived (the viewer is in the room, history comes next)
+      const seated = summarize(p.samples.joinToSeated);
+      add(s, 'last viewer seated after', 's', 'lower', p.lastSeatedAt ? (p.lastSeatedAt - p.startAt) / 1000 : NaN);
+      add(s, 'join-to-seated p99', 'ms', 'lower', seated.p99);
       add(s, 'join-to-history p50', 'ms', 'lower', j.p50);
       add(s, 'join-to-history p95', 'ms', 'lower', j.p95);
       add(s, 'join-to-history p99', 'ms', 'lower', j.p99);
@@ -69,6 +73,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'vCard bytes per viewer', 'KB', 'lower', r.viewers ? p.vcardBytes / r.viewers / 1e3 : NaN);
       add(s, 'phase length (until vCards settle)', 's', 'lower', secs);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, '… of which its main thread', 's', 'lower', p.serverMainCpu);
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server waiting for a CPU (run queue)', 's', 'lower', p.serverRunQueueWait);
       // its own helpers (the web chat's compression, a certificate), not in "server CPU" nor in "other programs"
@@ -83,6 +88,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'delivery latency p95', 'ms', 'lower', d.p95);
       add(s, 'delivery latency p99', 'ms', 'lower', d.p99);
       add(s, 'server CPU', 's', 'lower', p.serverCpu);
+      add(s, '… of which its main thread', 's', 'lower', p.serverMainCpu);
       add(s, 'server CPU per delivery', 'µs', 'lower', p.deliveries ? (p.serverCpu / p.deliveries) * 1e6 : NaN);
       // Where a delivery's CPU goes: the kernel's share (loopback socket writes) and how many writes it took.
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);

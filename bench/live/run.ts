@@ -24,6 +24,7 @@ import {
   machineBusySeconds,
   readProc,
   runQueueWaitSeconds,
+  mainThreadCpuSeconds,
   socketQueues,
 } from './procstat.js';
 import type { PlannedPhase } from './scenarios.js';
@@ -51,6 +52,8 @@ export interface PhaseResult {
   completed: boolean; // false if the deadline ended it
   plannedMs: number; // planned length (chat duration, join spread, nick window); 0 if unplanned
   serverCpu: number; // seconds
+  /** The part of serverCpu its main thread spent (the rest: V8's compiler and GC helper threads, libuv's pool). */
+  serverMainCpu: number;
   /** The part of serverCpu spent in the kernel on the server's behalf (system time). */
   serverSystemCpu: number;
   /** Seconds the server's main thread waited for a CPU while runnable (run queue), over the phase. */
@@ -87,6 +90,7 @@ export interface PhaseResult {
   joined: number; // viewers in the room at the end of the phase
   ready: number;
   lastJoinAt: number;
+  lastSeatedAt: number;
 }
 
 export interface TimePoint {
@@ -443,6 +447,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const cpu0 = proc0?.cpuSeconds ?? NaN;
       const writes0 = writeSyscalls(target.pid);
       const wait0 = runQueueWaitSeconds(target.pid);
+      const main0 = mainThreadCpuSeconds(target.pid);
       const edge0 = edgeCpuSeconds(target.pid);
       const children0 = childrenCpuSeconds(target.pid, proc0);
       const edgeWrites0 = edgeWriteSyscalls(target.pid);
@@ -458,6 +463,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         completed: false,
         plannedMs: 0,
         serverCpu: 0,
+        serverMainCpu: 0,
         serverSystemCpu: 0,
         serverRunQueueWait: 0,
         serverWrites: 0,
@@ -483,6 +489,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         joined: 0,
         ready: 0,
         lastJoinAt: 0,
+        lastSeatedAt: 0,
       };
       // reports from before this phase are flushed by the workers when they get the phase message
       for (const r of latest.values()) r.phaseDone = false;
@@ -539,6 +546,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.serverCpu = (proc1?.cpuSeconds ?? NaN) - cpu0;
       p.serverSystemCpu = (proc1?.systemSeconds ?? NaN) - (proc0?.systemSeconds ?? NaN);
       p.serverRunQueueWait = runQueueWaitSeconds(target.pid) - wait0;
+      p.serverMainCpu = mainThreadCpuSeconds(target.pid) - main0;
       // syscw counts write and writev, which node uses for sockets; Prosody (LuaSocket) sends with send(), which
       // the count leaves out, so its figure would mean nothing.
       p.serverWrites = target.name === 'prosody' ? NaN : writeSyscalls(target.pid) - writes0;
@@ -554,6 +562,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         p.joined += r.joined;
         p.ready += r.ready;
         p.lastJoinAt = Math.max(p.lastJoinAt, r.lastJoinAt);
+        p.lastSeatedAt = Math.max(p.lastSeatedAt, r.lastSeatedAt);
       }
       result.phases.push(p);
       cfg.log(

@@ -75,6 +75,7 @@ export class Viewer {
   /** Set on the streamer: it creates the room and unlocks it with an instant configuration if needed. */
   createsRoom = false;
   historyAt = 0; // absolute time the viewer had its history (see ViewerOptions.joinHistory)
+  seatedAt = 0; // absolute time the viewer was seated: its join's presences and the room subject had arrived
   /** Stream management is on (the server sent `<enabled/>`): stanzas are counted both ways. */
   private smOn = false;
   /** Stanzas received since `<enabled/>` (the `h` of our answers). */
@@ -391,6 +392,8 @@ export class Viewer {
     if (s.indexOf('<subject') >= 0 && this.state === 'joining') {
       if (this.options.joinHistory === 'muc') this.historyShown();
       this.state = 'joined';
+      this.seatedAt = now();
+      this.tally.samples.joinToSeated.push(this.seatedAt - this.startedAt);
       if (this.joinTimer) clearTimeout(this.joinTimer);
       this.onJoined?.();
       this.mam();

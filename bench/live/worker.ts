@@ -56,8 +56,10 @@ function report(): void {
   let joined = 0;
   let ready = 0;
   let lastJoinAt = 0;
+  let lastSeatedAt = 0;
   for (const v of viewers.values()) {
     if (v.historyAt > lastJoinAt) lastJoinAt = v.historyAt;
+    if (v.seatedAt > lastSeatedAt) lastSeatedAt = v.seatedAt;
     if (v.state !== 'idle' && v.state !== 'failed' && v.state !== 'left') connected++;
     if (v.inRoom) joined++;
     if (v.ready && v.inRoom) ready++;
@@ -87,6 +89,7 @@ function report(): void {
     outstandingIqs: tally.outstandingIqs,
     lateIqs: tally.lateIqs,
     lastJoinAt,
+    lastSeatedAt,
     phaseDone,
   };
   port.postMessage(r);
