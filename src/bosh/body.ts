@@ -127,8 +127,57 @@ export function xboshAttr(attrs: Record<string, string>, local: string): string 
 
 /** A response wrapper around already serialized payloads. */
 export function responseBody(attrs: Record<string, string | undefined>, payload: string): string {
-  const head = '<body' + attrString({ xmlns: NS_HTTPBIND, 'xmlns:stream': NS.STREAM, ...attrs });
+  const head = bodyHead(attrs);
   return payload ? `${head}>${payload}</body>` : `${head}/>`;
+}
+
+function bodyHead(attrs: Record<string, string | undefined>): string {
+  return '<body' + attrString({ xmlns: NS_HTTPBIND, 'xmlns:stream': NS.STREAM, ...attrs });
+}
+
+const BODY_END = Buffer.from('</body>');
+
+/**
+ * The same wrapper as bytes around payloads given as text and as bytes (a prepared stanza's runs): the bytes are
+ * copied once into the response instead of being decoded to text, joined and encoded again. Text runs next to each
+ * other are encoded together.
+ */
+export function responseBytes(
+  attrs: Record<string, string | undefined>,
+  payloads: ReadonlyArray<string | Buffer>,
+): Buffer {
+  if (payloads.length === 0) return Buffer.from(responseBody(attrs, ''));
+  const chunks: Buffer[] = [];
+  let text = bodyHead(attrs) + '>';
+  let size = 0;
+  for (const p of payloads) {
+    if (typeof p === 'string') {
+      text += p;
+      continue;
+    }
+    if (text) {
+      const b = Buffer.from(text);
+      chunks.push(b);
+      size += b.length;
+      text = '';
+    }
+    chunks.push(p);
+    size += p.length;
+  }
+  if (text) {
+    const b = Buffer.from(text);
+    chunks.push(b);
+    size += b.length;
+  }
+  chunks.push(BODY_END);
+  return Buffer.concat(chunks, size + BODY_END.length);
+}
+
+/** Payloads given as text and bytes, as one text (a terminating response, which is rare). */
+export function payloadText(payloads: ReadonlyArray<string | Buffer>): string {
+  let s = '';
+  for (const p of payloads) s += typeof p === 'string' ? p : p.toString('utf8');
+  return s;
 }
 
 /** A terminating response: after it the client must consider the session gone. */

@@ -5,7 +5,16 @@ import type { Element } from '../xmpp/xml.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from '../xmpp/transport.js';
 import type { Logger } from '../log.js';
 import { HeldWrites, type WriteCoalescer } from '../xmpp/write-coalescing.js';
-import { NS_XBOSH, responseBody, streamErrorBody, terminateBody, xboshAttr, type BindingCondition } from './body.js';
+import {
+  NS_XBOSH,
+  payloadText,
+  responseBody,
+  responseBytes,
+  streamErrorBody,
+  terminateBody,
+  xboshAttr,
+  type BindingCondition,
+} from './body.js';
 
 export interface BoshSessionParams {
   sid: string;
@@ -106,7 +115,8 @@ export class BoshSession implements StreamTransport {
   private early = new Map<number, Early>();
   /** The last responses by rid, for clients that repeat a request whose response they lost (§14.3). */
   private sent = new Map<number, Buffer>();
-  private out: string[] = [];
+  /** What the c2s session wrote for the next response: serialized stanzas, and prepared stanzas' byte runs. */
+  private out: Array<string | Buffer> = [];
   private outBytes = 0;
   private readonly pacing: ResponsePacing;
   private inactivityTimer: NodeJS.Timeout | null = null;
@@ -285,7 +295,7 @@ export class BoshSession implements StreamTransport {
   private respondOldest(): void {
     const h = this.held.shift()!;
     if (h.timer) clearTimeout(h.timer);
-    const payload = this.out.join('');
+    const payloads = this.out;
     this.out = [];
     this.outBytes = 0;
     let attrs: Record<string, string | undefined> = {};
@@ -297,8 +307,9 @@ export class BoshSession implements StreamTransport {
       attrs = { ack: String(this.lastRid) };
     }
     // As bytes: encoded once for Content-Length and the socket, and kept for a repeat outside the JavaScript heap.
-    const xml = Buffer.from(responseBody(attrs, payload));
-    this.lastResponseEmpty = payload === '';
+    const empty = payloads.every((x) => x.length === 0);
+    const xml = responseBytes(attrs, empty ? [] : payloads);
+    this.lastResponseEmpty = empty;
     this.sent.set(h.rid, xml);
     this.write(h.res, xml);
     if (this.held.length === 0) this.startInactivity();
@@ -318,7 +329,22 @@ export class BoshSession implements StreamTransport {
   sendRaw(xml: string, deferrable = false): void {
     if (this.state !== 'open') return;
     this.out.push(xml);
-    this.outBytes += xml.length;
+    this.queued(xml.length, deferrable);
+  }
+
+  /**
+   * A prepared stanza as its runs (head, the recipient's address, tail), kept as they come and copied once into the
+   * response: without it the c2s session makes each one a string for sendRaw, encoded again in the response (a
+   * room's fan-out, a join's roster and vCard answers are most of what a BOSH viewer receives).
+   */
+  sendSplice(head: Buffer | string, mid: Buffer, tail: Buffer | string, deferrable = false): void {
+    if (this.state !== 'open') return;
+    this.out.push(head, mid, tail);
+    this.queued(head.length + mid.length + tail.length, deferrable);
+  }
+
+  private queued(size: number, deferrable: boolean): void {
+    this.outBytes += size;
     if (this.outBytes > this.p.maxBufferedBytes) {
       // Backstop: the c2s session drops clients that do not read well before this.
       queueMicrotask(() => this.fail('policy-violation'));
@@ -338,7 +364,7 @@ export class BoshSession implements StreamTransport {
 
   close(streamError?: Element): void {
     if (this.state !== 'open') return;
-    const pending = this.out.join('');
+    const pending = payloadText(this.out);
     this.out = [];
     this.outBytes = 0;
     this.finish(streamErrorBody(streamError, pending), false);

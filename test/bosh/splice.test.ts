@@ -1,0 +1,90 @@
+// A room's stanzas reach a BOSH viewer as the prepared stanza's byte runs (its head, the viewer's address, its tail)
+// copied into the response beside serialized text (answers, the viewer's own stanzas): the response must still be
+// one well-formed body, byte for byte what the sender wrote, with a Content-Length that counts bytes, whatever
+// characters the nick and the text hold.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import { RawBosh, enterRoom, payloads, type RawResponse } from './raw.js';
+
+const ROOM = 'bosh-splice@room.localhost';
+const NICK = `Zoë & 'co' <🎉>`;
+const MUC = 'http://jabber.org/protocol/muc';
+
+interface Ctx {
+  srv: TestServer;
+  sender: TestClient;
+  viewer: RawBosh;
+}
+const t = suite<Ctx>('BOSH responses with prepared stanzas');
+
+t.before(async (ctx) => {
+  ctx.srv = await startTestServer();
+  ctx.sender = await connectClient({ service: ctx.srv.wsUrl, domain: 'anon.localhost', streamManagement: false });
+  await ctx.sender.send(xml('presence', { to: `${ROOM}/${NICK}` }, xml('x', { xmlns: MUC })));
+  await ctx.sender.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${NICK}`, 15_000, 'own join');
+  ctx.viewer = new RawBosh(`${ctx.srv.httpUrl}/http-bind`);
+  await ctx.viewer.login();
+});
+t.after(async (ctx) => {
+  await ctx.viewer?.send('', { type: 'terminate' }).catch(() => {});
+  await ctx.sender?.stop();
+  await ctx.srv?.stop();
+});
+
+/** Every payload of the viewer's responses until `done` holds for one of them (at most ten responses). */
+async function until(ctx: Ctx, done: (r: RawResponse) => boolean): Promise<RawResponse[]> {
+  const seen: RawResponse[] = [];
+  for (let i = 0; i < 10; i++) {
+    const r = await ctx.viewer.send();
+    seen.push(r);
+    if (done(r)) break;
+  }
+  return seen;
+}
+
+t(
+  'the join shows the sender under its nick, and its message arrives intact with an exact Content-Length',
+  async (ctx) => {
+    await enterRoom(ctx.viewer, `${ROOM}/viewer`);
+    const body = `héllo <wörld> & "all" 🎉 — ${'x'.repeat(300)}`;
+    await ctx.sender.send(xml('message', { to: ROOM, type: 'groupchat', id: 'm-ü' }, xml('body', {}, body)));
+    const seen = await until(ctx, (r) =>
+      payloads(r).some((e) => e.name === 'message' && e.getChildText('body') === body),
+    );
+    const carrying = seen.find((r) => payloads(r).some((e) => e.name === 'message'));
+    assert.ok(carrying, `no message among ${seen.length} responses`);
+    const msg = payloads(carrying).find((e) => e.name === 'message')!;
+    assert.is(msg.getChildText('body'), body);
+    assert.is(msg.attrs.from, `${ROOM}/${NICK}`);
+    assert.is(msg.attrs.to, ctx.viewer.jid);
+    assert.is(msg.attrs.id, 'm-ü');
+    assert.is(Number(carrying.headers.get('content-length')), Buffer.byteLength(carrying.text));
+  },
+);
+
+t('a burst of messages and an answer share responses, each well-formed and in order', async (ctx) => {
+  const texts = Array.from({ length: 12 }, (_, i) => `ünïcode ${i} 🎈 ${'ÿ'.repeat(i * 20)}`);
+  for (const text of texts)
+    await ctx.sender.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
+  // An answer of the server's own (serialized text) among the room's messages (bytes): in this response or the next.
+  const first = await ctx.viewer.send(
+    `<iq xmlns='jabber:client' type='get' id='ping-ü' to='anon.localhost'><ping xmlns='urn:xmpp:ping'/></iq>`,
+  );
+  const got: string[] = [];
+  let pong = false;
+  const take = (r: RawResponse) => {
+    assert.is(Number(r.headers.get('content-length')), Buffer.byteLength(r.text));
+    for (const e of payloads(r)) {
+      if (e.name === 'iq' && e.attrs.id === 'ping-ü') pong = true;
+      if (e.name === 'message' && e.attrs.from === `${ROOM}/${NICK}`) got.push(e.getChildText('body') ?? '');
+    }
+  };
+  take(first);
+  for (let i = 0; i < 10 && (got.length < texts.length || !pong); i++) take(await ctx.viewer.send());
+  assert.ok(pong, 'the ping was answered');
+  assert.equal(got, texts);
+});
+
+t.run();
