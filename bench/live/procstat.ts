@@ -17,12 +17,16 @@ export interface ProcSample {
   hwmBytes: number; // VmHWM, the kernel's own peak RSS
 }
 
+/** The fields of a /proc stat file (a process's or a thread's) after the command name, which may contain spaces. */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** One reading, or undefined if the process is gone. Sync reads of two tiny /proc files, twice a second. */
 export function readProc(pid: number): ProcSample | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // fields after the command name (which may contain spaces) start after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(`/proc/${pid}/stat`);
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     const reaped = Number(fields[13]) + Number(fields[14]);
@@ -63,8 +67,7 @@ export function runQueueWaitSeconds(pid: number): number {
  */
 export function mainThreadCpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(`/proc/${pid}/task/${pid}/stat`);
     return (Number(fields[11]) + Number(fields[12])) / ticks;
   } catch {
     return NaN;

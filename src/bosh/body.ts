@@ -135,8 +135,6 @@ function bodyHead(attrs: Record<string, string | undefined>): string {
   return '<body' + attrString({ xmlns: NS_HTTPBIND, 'xmlns:stream': NS.STREAM, ...attrs });
 }
 
-const BODY_END = Buffer.from('</body>');
-
 /**
  * The same wrapper as bytes around payloads given as text and as bytes (a prepared stanza's runs): the bytes are
  * copied once into the response instead of being decoded to text, joined and encoded again. Text runs next to each
@@ -149,28 +147,17 @@ export function responseBytes(
   if (payloads.length === 0) return Buffer.from(responseBody(attrs, ''));
   const chunks: Buffer[] = [];
   let text = bodyHead(attrs) + '>';
-  let size = 0;
   for (const p of payloads) {
     if (typeof p === 'string') {
       text += p;
       continue;
     }
-    if (text) {
-      const b = Buffer.from(text);
-      chunks.push(b);
-      size += b.length;
-      text = '';
-    }
+    if (text) chunks.push(Buffer.from(text));
+    text = '';
     chunks.push(p);
-    size += p.length;
   }
-  if (text) {
-    const b = Buffer.from(text);
-    chunks.push(b);
-    size += b.length;
-  }
-  chunks.push(BODY_END);
-  return Buffer.concat(chunks, size + BODY_END.length);
+  chunks.push(Buffer.from(text + '</body>'));
+  return Buffer.concat(chunks);
 }
 
 /** Payloads given as text and bytes, as one text (a terminating response, which is rare). */
