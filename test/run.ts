@@ -1,7 +1,8 @@
 // Runs every test file (test/**/*.test.ts) in its own process, sequentially, and ends with the line
 // "N passed, N failed" that CI reads. Arguments filter files by substring: `npm test -- core muc`.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,10 +29,59 @@ interface Result {
   note?: string;
 }
 
+const REPORT_WAIT_MS = 3000;
+
+/** A process's CPU time (user + system) in seconds, from Linux's /proc; undefined elsewhere. */
+function cpuTime(pid: number | undefined): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces), from its closing parenthesis: utime is the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a test file that ran out of time was doing: Node's diagnostic report (asked for with SIGUSR2 before the kill)
+ * gives its JavaScript stack and what kept its event loop alive, so a hang seen once in CI can be understood later.
+ */
+function describeReport(dir: string, cpuSeconds: number | undefined): string {
+  const name = readdirSync(dir).find((f) => f.endsWith('.json'));
+  if (!name) {
+    const cpu =
+      cpuSeconds === undefined
+        ? ''
+        : `; it used ${cpuSeconds.toFixed(1)} s of CPU in the last ${REPORT_WAIT_MS / 1000} s`;
+    return `  no diagnostic report: its main thread did not get back to the event loop (a synchronous loop, or stuck in native code${cpu})`;
+  }
+  const report = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
+    javascriptStack?: { message?: string; stack?: string[] };
+    libuv?: Array<{ type: string; is_active?: boolean; is_referenced?: boolean; [k: string]: unknown }>;
+  };
+  const stack = (report.javascriptStack?.stack ?? []).filter((f) => f.trim() && !f.includes('Unavailable'));
+  const lines = [
+    stack.length ? '  JavaScript stack (running code):' : '  no JavaScript running: idle, waiting for events',
+  ];
+  for (const frame of stack.slice(0, 15)) lines.push(`    ${frame.trim()}`);
+  lines.push('  what kept the event loop alive (active, referenced libuv handles):');
+  for (const h of report.libuv ?? []) {
+    if (!h.is_active || !h.is_referenced) continue;
+    const detail = ['remoteEndpoint', 'localEndpoint', 'firesInMsFromNow', 'filename', 'signum']
+      .filter((k) => h[k] !== undefined)
+      .map((k) => `${k} ${JSON.stringify(h[k])}`)
+      .join(', ');
+    lines.push(`    ${h.type}${detail ? `: ${detail}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
 function runFile(file: string): Promise<Result> {
   const started = Date.now();
+  const reportDir = mkdtempSync(join(tmpdir(), 'test-report-'));
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const args = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`];
+    const child = spawn(process.execPath, [...args, '--import', 'tsx', file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,11 +94,24 @@ function runFile(file: string): Promise<Result> {
     child.stderr.on('data', (d: Buffer) => {
       process.stderr.write(d);
     });
+    let timedOut = false;
+    let killer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      timedOut = true;
+      const cpuBefore = cpuTime(child.pid);
+      child.kill('SIGUSR2');
+      killer = setTimeout(() => {
+        const cpuAfter = cpuTime(child.pid);
+        const used = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+        console.log(`\n${relative(root, file)} ran out of time (${FILE_TIMEOUT_MS / 1000} s); what it was doing:`);
+        console.log(describeReport(reportDir, used));
+        child.kill('SIGKILL');
+      }, REPORT_WAIT_MS);
     }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(killer);
+      rmSync(reportDir, { recursive: true, force: true });
       const num = (label: string) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(out)?.[1] ?? NaN);
       const total = num('Total');
       const passed = num('Passed');
@@ -62,7 +125,11 @@ function runFile(file: string): Promise<Result> {
           failed: 1,
           skipped: 0,
           seconds,
-          note: signal ? `killed (${signal})` : `no uvu summary, exit ${code}`,
+          note: timedOut
+            ? `out of time after ${FILE_TIMEOUT_MS / 1000} s, killed`
+            : signal
+              ? `killed (${signal})`
+              : `no uvu summary, exit ${code}`,
         });
         return;
       }

@@ -63,18 +63,27 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
   let closed = false;
   const coalescer = pacingCoalescer(cfg, opts.config, opts.coalescer);
 
-  const cors = (res: ServerResponse) => {
-    if (!cfg.cors) return;
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS, GET');
-    res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
-    res.setHeader('Access-Control-Max-Age', '86400');
-  };
+  // CORS, given to writeHead with each response's own headers as name, value, name, value: set beforehand with
+  // setHeader, they put every response on Node's slower header path (a header table per response), the largest
+  // allocation of a busy BOSH room. A browser reads the allowed methods, headers and max age only from the preflight
+  // (OPTIONS) answer; every other answer needs only the allowed origin, which saves ~110 bytes per response.
+  const cors: readonly string[] = cfg.cors ? ['Access-Control-Allow-Origin', '*'] : [];
+  const preflight: readonly string[] = cfg.cors
+    ? [
+        ...cors,
+        'Access-Control-Allow-Methods',
+        'POST, OPTIONS, GET',
+        'Access-Control-Allow-Headers',
+        'Content-Type',
+        'Access-Control-Max-Age',
+        '86400',
+      ]
+    : [];
 
   /** A terminate response outside any session (unknown sid, unreadable request). */
   const refuse = (res: ServerResponse, condition: BindingCondition, extra: Record<string, string> = {}) => {
     if (res.writableEnded || res.destroyed) return;
-    writeBody(res, 200, terminateBody(condition), DEFAULT_CONTENT_TYPE, extra);
+    writeBody(res, 200, terminateBody(condition), DEFAULT_CONTENT_TYPE, cors, extra);
   };
 
   /** A refused request that names a live session ends that session too: "terminate" means terminated. */
@@ -128,6 +137,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       legacy: a.ver === undefined,
       acks: a.ack === '1',
       maxBufferedBytes: opts.config.limits.maxSendBufferBytes * 2,
+      headers: cors,
       coalescer,
       log,
       onGone: (s) => {
@@ -232,28 +242,31 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     handle(req, res, pathOverride = false) {
       if (!cfg.enabled) return false;
       if (!pathOverride && (req.url ?? '/').split('?')[0] !== path) return false;
-      cors(res);
       switch (req.method) {
         case 'POST':
           post(req, res);
           return true;
         case 'OPTIONS':
-          res.writeHead(204, { 'Content-Length': '0' });
+          res.writeHead(204, [...preflight, 'Content-Length', '0']);
           res.end();
           return true;
         case 'GET':
         case 'HEAD': {
           const page = infoPage(opts.config.domain);
-          res.writeHead(200, {
-            'Content-Type': 'text/html; charset=utf-8',
-            'Content-Length': Buffer.byteLength(page),
-            'Cache-Control': 'no-cache',
-          });
+          res.writeHead(200, [
+            ...cors,
+            'Content-Type',
+            'text/html; charset=utf-8',
+            'Content-Length',
+            String(Buffer.byteLength(page)),
+            'Cache-Control',
+            'no-cache',
+          ]);
           res.end(req.method === 'GET' ? page : undefined);
           return true;
         }
         default:
-          res.writeHead(405, { Allow: 'POST, OPTIONS, GET, HEAD', 'Content-Type': 'text/plain' });
+          res.writeHead(405, [...cors, 'Allow', 'POST, OPTIONS, GET, HEAD', 'Content-Type', 'text/plain']);
           res.end('method not allowed\n');
           return true;
       }

@@ -35,6 +35,8 @@ export interface BoshSessionParams {
   acks: boolean;
   /** Past this many buffered bytes the session is ended (the c2s session normally drops the client first). */
   maxBufferedBytes: number;
+  /** Headers of the endpoint's own on every response (CORS), as name, value, name, value. */
+  headers?: readonly string[];
   /**
    * The write coalescer whose window paces a room's fan-out (c2s.coalesceMs, or the endpoint's own for
    * bosh.pushIntervalMs): to a busy session it waits for the window, as over WebSocket, so a BOSH viewer of a busy room
@@ -465,23 +467,25 @@ export class BoshSession implements StreamTransport {
   private write(res: ServerResponse, xml: string | Buffer, condition?: BindingCondition): void {
     if (res.writableEnded || res.destroyed) return;
     const status = this.p.legacy && condition ? (LEGACY_STATUS[condition] ?? 200) : 200;
-    writeBody(res, status, xml, this.p.contentType);
+    writeBody(res, status, xml, this.p.contentType, this.p.headers);
   }
 }
 
-/** Headers every BOSH response carries: no caching, and the Content-Type the session asked for. */
+/**
+ * Headers every BOSH response carries: the endpoint's own (CORS), no caching, and the Content-Type the session asked
+ * for. All given to writeHead at once, as a flat list: Node then writes them without building a header table.
+ */
 export function writeBody(
   res: ServerResponse,
   status: number,
   xml: string | Buffer,
   contentType: string,
+  headers: readonly string[] = [],
   extra: Record<string, string> = {},
 ): void {
-  res.writeHead(status, {
-    ...extra,
-    'Content-Type': contentType,
-    'Content-Length': typeof xml === 'string' ? Buffer.byteLength(xml) : xml.length,
-    'Cache-Control': 'no-store',
-  });
+  const length = typeof xml === 'string' ? Buffer.byteLength(xml) : xml.length;
+  const all = [...headers, 'Content-Type', contentType, 'Content-Length', String(length), 'Cache-Control', 'no-store'];
+  for (const k in extra) all.push(k, extra[k]!);
+  res.writeHead(status, all);
   res.end(xml);
 }

@@ -299,6 +299,27 @@ t('CORS preflight, GET page, other methods', async (ctx) => {
   assert.match(await page.text(), /BOSH/);
   const put = await fetch(ctx.url, { method: 'PUT', body: 'x' });
   assert.is(put.status, 405);
+  // Every kind of response carries the CORS headers: the page, a refused method, a refusal outside any session, a
+  // session's answers, and a refusal that ends a session (too large a body: Connection: close as well).
+  const unknown = await post(ctx.url, `<body rid='7' sid='no-such-session' xmlns='${HTTPBIND}'/>`);
+  assert.is(unknown.body.attrs.condition, 'item-not-found');
+  await b.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='ANONYMOUS'/>`);
+  const answer = await b.send('', { to: 'anon.localhost', 'xmpp:restart': 'true', 'xmlns:xmpp': 'urn:xmpp:xbosh' });
+  assert.ok(answer.body.getChild('features'), 'the restart is answered with features');
+  const big = await post(
+    ctx.url,
+    b.body(`<message xmlns='jabber:client'><body>${'x'.repeat(1_000_000)}</body></message>`),
+  );
+  assert.is(big.body.attrs.type, 'terminate');
+  for (const [what, h] of [
+    ['page', page.headers],
+    ['405', put.headers],
+    ['unknown sid', unknown.headers],
+    ['session answer', answer.headers],
+    ['too large', big.headers],
+  ] as const)
+    assert.is(h.get('access-control-allow-origin'), '*', `${what} carries CORS`);
+  assert.is(big.headers.get('connection'), 'close');
 });
 
 t('createServer exposes handleBosh for a host server mounting BOSH on its own path', async (ctx) => {
