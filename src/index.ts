@@ -62,6 +62,7 @@ import { streamManagementFeature } from './xmpp/c2s/sm.js';
 import { startAdminChannel, type AdminChannel } from './control/channel.js';
 import { onlineAdmin } from './control/online.js';
 import { whenIdle } from './loop-idleness.js';
+import { requestPath } from './http/request-path.js';
 
 /** The rehearsal's earliest start after the server started (then in the first idle second). */
 const REHEARSAL_AFTER_MS = 2000;
@@ -368,7 +369,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   };
   const upgradeWebSocket = (req: IncomingMessage, socket: Duplex, head: Buffer, pathOverride = false): boolean => {
     if (!edge) return ws.handleUpgrade(req, socket, head, pathOverride);
-    if (!pathOverride && (req.url ?? '/').split('?')[0] !== config.http.websocketPath) return false;
+    if (!pathOverride && requestPath(req) !== config.http.websocketPath) return false;
     if (!edge.canTake(socket)) return ws.handleUpgrade(req, socket, head, true);
     // The client's address is resolved here, where the request's proxy headers are.
     if (!refuseWithoutXmppSubprotocol(req, socket)) edge.handoff(req, socket, head, addressOf(req));
@@ -638,7 +639,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
 
 /** GET <metricsPath>: the OpenMetrics text. */
 function serveMetrics(req: IncomingMessage, res: ServerResponse, path: string, metrics: ServerMetrics): boolean {
-  if ((req.url ?? '/').split('?')[0] !== path) return false;
+  if (requestPath(req) !== path) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
     res.end('method not allowed\n');

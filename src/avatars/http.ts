@@ -3,13 +3,14 @@
 // Only hashes this server handed out are served; anything else is 404.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AvatarService } from './service.js';
+import { requestPath } from '../http/request-path.js';
 
 const HASH_FILE = /^([0-9a-f]{40})\.png$/;
 
 export function avatarHttpHandler(service: AvatarService): (req: IncomingMessage, res: ServerResponse) => boolean {
   const prefix = `${service.config.httpPath}/`;
   return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = requestPath(req);
     if (!path.startsWith(prefix)) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });

@@ -16,6 +16,7 @@ import {
 } from './body.js';
 import { BoshSession, writeBody } from './session.js';
 import { WriteCoalescer } from '../xmpp/write-coalescing.js';
+import { requestPath } from '../http/request-path.js';
 
 export interface BoshEndpoint {
   /** Handles a request for the BOSH path (any path with pathOverride); false when the request is not ours. */
@@ -241,7 +242,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     },
     handle(req, res, pathOverride = false) {
       if (!cfg.enabled) return false;
-      if (!pathOverride && (req.url ?? '/').split('?')[0] !== path) return false;
+      if (!pathOverride && requestPath(req) !== path) return false;
       switch (req.method) {
         case 'POST':
           post(req, res);

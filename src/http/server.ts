@@ -4,6 +4,7 @@ import { createServer as createHttp, type IncomingMessage, type ServerResponse }
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import { addAcceptHandles } from './accept-handles.js';
+import { requestPath } from './request-path.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
@@ -54,7 +55,7 @@ export async function startHttpServer(
       res.end('internal error\n');
       return;
     }
-    const path = (req.url ?? '/').split('?')[0];
+    const path = requestPath(req);
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
       res.end(landingPage(mount.config.domain, mount.config.http.websocketPath));

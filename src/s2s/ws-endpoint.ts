@@ -9,6 +9,7 @@ import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket-subprotocol.js';
 import { WsS2sStream } from './ws-stream.js';
 import { UnmaskedFrameAdapter } from './ws-unmasked.js';
 import { INSTANCE_URL_HEADER } from './ws-dialer.js';
+import { requestPath } from '../http/request-path.js';
 
 export interface WsS2sEndpoint {
   /** Takes the upgrade when the path is ours (or `pathOverride`); false otherwise. */
@@ -38,7 +39,7 @@ export function createWsS2sEndpoint(opts: {
   });
   return {
     handleUpgrade(req, socket, head, pathOverride = false) {
-      const path = (req.url ?? '/').split('?')[0];
+      const path = requestPath(req);
       if (!pathOverride && path !== opts.path) return false;
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       const adapter = new UnmaskedFrameAdapter(socket as Socket);

@@ -16,6 +16,7 @@ import {
 import { HeldFrames, type WriteCoalescer } from './write-coalescing.js';
 import { refuseWithoutXmppSubprotocol } from './websocket-subprotocol.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
+import { requestPath } from '../http/request-path.js';
 
 /**
  * The server's WebSocket: ws's own, with its events handed straight to the transport instead of to listeners (no
@@ -230,7 +231,7 @@ export function createWebSocketEndpoint(opts: {
   });
   return {
     handleUpgrade(req, socket, head, pathOverride = false) {
-      const path = (req.url ?? '/').split('?')[0];
+      const path = requestPath(req);
       if (!pathOverride && path !== opts.path) return false;
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
