@@ -34,7 +34,7 @@ const REPORT_WAIT_MS = 3000;
 /** A process's CPU time (user + system) in seconds, from Linux's /proc; undefined elsewhere. */
 function cpuTime(pid: number | undefined): number | undefined {
   try {
-    // Fields after the command name (which may hold spaces), from its closing parenthesis: utime is the 12th, stime the 13th.
+    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th, in 1/100 s ticks.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {

@@ -35,7 +35,7 @@ export interface BoshSessionParams {
   acks: boolean;
   /** Past this many buffered bytes the session is ended (the c2s session normally drops the client first). */
   maxBufferedBytes: number;
-  /** Headers of the endpoint's own on every response (CORS), as name, value, name, value. */
+  /** The endpoint's own headers for every response (CORS), as name, value, name, value. */
   headers?: readonly string[];
   /**
    * The write coalescer whose window paces a room's fan-out (c2s.coalesceMs, or the endpoint's own for
