@@ -214,7 +214,8 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
     });
     req.on('end', () => {
       if (over) return;
-      const bytes = Buffer.concat(chunks, size);
+      // A request is nearly always one chunk: read in place rather than copied.
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       let text: string;
       try {
         text = strictUtf8.decode(bytes);
