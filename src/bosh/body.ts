@@ -86,20 +86,32 @@ export function parseBody(text: string, maxChars: number): RequestBody {
 }
 
 // Most requests are empty polls. A wrapper with only plain attribute values (no entities, no whitespace that XML
-// would normalize) reads the same with two regular expressions as with the full parser, at a fraction of the cost.
+// would normalize) and XML's own whitespace between them reads the same with a regular expression and a scan as with
+// the full parser, at a fraction of the cost.
 const EMPTY_BODY =
-  /^\s*(?:<\?xml\s[^<>?]*\?>\s*)?<body((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<&\t\n\r]*"|'[^'<&\t\n\r]*'))*)\s*(?:\/>|>\s*<\/body\s*>)\s*$/;
-const ATTR = /([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+  /^[ \t\n\r]*(?:<\?xml[ \t\n\r][^<>?]*\?>[ \t\n\r]*)?<body(?:[ \t\n\r]+[A-Za-z_][\w.:-]*[ \t\n\r]*=[ \t\n\r]*(?:"[^"<&\t\n\r]*"|'[^'<&\t\n\r]*'))*[ \t\n\r]*(?:\/>|>[ \t\n\r]*<\/body[ \t\n\r]*>)[ \t\n\r]*$/;
+
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 function emptyBody(text: string): RequestBody | null {
-  if (text.length > 4096) return null;
-  const m = EMPTY_BODY.exec(text);
-  if (!m) return null;
+  if (text.length > 4096 || !EMPTY_BODY.test(text)) return null;
+  // The wrapper matched: its attributes are read by position (a poll is ~68,000 requests in a 15 s BOSH chat of 400
+  // viewers; a match array per attribute was 6% of what it allocated). No '<body' comes before the wrapper's own.
   const attrs: Record<string, string> = {};
-  ATTR.lastIndex = 0;
-  for (let a = ATTR.exec(m[1]); a; a = ATTR.exec(m[1])) {
-    if (a[1] in attrs) return null; // duplicate attribute: let the parser report it
-    attrs[a[1]] = a[2] ?? a[3];
+  let i = text.indexOf('<body') + 5;
+  for (;;) {
+    while (isSpace(text.charCodeAt(i))) i++;
+    const c = text.charCodeAt(i);
+    if (c === 0x2f /* / */ || c === 0x3e /* > */) break;
+    let end = i;
+    while (text.charCodeAt(end) !== 0x3d /* = */ && !isSpace(text.charCodeAt(end))) end++;
+    const name = text.slice(i, end);
+    i = text.indexOf('=', end) + 1;
+    while (isSpace(text.charCodeAt(i))) i++;
+    const close = text.indexOf(text[i]!, i + 1);
+    if (name in attrs) return null; // duplicate attribute: let the parser report it
+    attrs[name] = text.slice(i + 1, close);
+    i = close + 1;
   }
   if (attrs.xmlns !== NS_HTTPBIND) return null;
   // A prefix the wrapper does not declare: let the parser report it (RFC 6120 §11.2).

@@ -200,6 +200,9 @@ t('malformed XML, restricted XML and a wrong wrapper get bad-request and end the
     (sid: string) => `<body rid='1' sid='${sid}' xmlns='urn:wrong'/>`,
     (sid: string) => `<body rid='1' sid='${sid}' xmlns='${HTTPBIND}'/><body rid='2' sid='${sid}' xmlns='${HTTPBIND}'/>`,
     (sid: string) => `<body rid='not-a-number' sid='${sid}' xmlns='${HTTPBIND}'/>`,
+    // A no-break space is not XML whitespace: an empty poll's wrapper must be well-formed too.
+    (sid: string) => `<body\u00a0rid='1' sid='${sid}' xmlns='${HTTPBIND}'/>`,
+    (sid: string) => `<body rid='1' sid='${sid}' sid='${sid}' xmlns='${HTTPBIND}'/>`,
   ];
   for (const make of cases) {
     const b = new RawBosh(ctx.url);
