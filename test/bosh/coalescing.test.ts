@@ -4,19 +4,14 @@
 // it. With a window far longer than any step here (2 s), what is held and what is not cannot be mistaken.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { RawBosh, enterRoom, payloads, type RawResponse } from './raw.js';
+import { xml } from '../helpers/xmpp-client.js';
+import { enterRoom, payloads, type RawResponse } from './raw.js';
+import { closeRoomWithBoshViewer, openRoomWithBoshViewer, type RoomWithBoshViewer } from './room-fixture.js';
 
 const WINDOW_MS = 2000;
 const ROOM = 'bosh-window@room.localhost';
-const MUC = 'http://jabber.org/protocol/muc';
 
-interface Ctx {
-  srv: TestServer;
-  sender: TestClient;
-  viewer: RawBosh;
-}
+type Ctx = RoomWithBoshViewer;
 const t = suite<Ctx>('BOSH write coalescing');
 
 /** The bodies of the sender's groupchat messages in a response, in order. */
@@ -26,19 +21,10 @@ const bodies = (r: RawResponse): string[] =>
     .map((e) => e.getChildText('body') ?? '');
 
 t.before(async (ctx) => {
-  ctx.srv = await startTestServer({ c2s: { coalesceMs: WINDOW_MS, coalesceMaxMs: WINDOW_MS } });
-  ctx.sender = await connectClient({ service: ctx.srv.wsUrl, domain: 'anon.localhost', streamManagement: false });
-  await ctx.sender.send(xml('presence', { to: `${ROOM}/sender` }, xml('x', { xmlns: MUC })));
-  await ctx.sender.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/sender`, 15_000, 'own join');
-  ctx.viewer = new RawBosh(`${ctx.srv.httpUrl}/http-bind`);
-  await ctx.viewer.login();
+  await openRoomWithBoshViewer(ctx, ROOM, 'sender', { c2s: { coalesceMs: WINDOW_MS, coalesceMaxMs: WINDOW_MS } });
   await enterRoom(ctx.viewer, `${ROOM}/viewer`);
 });
-t.after(async (ctx) => {
-  await ctx.viewer?.send('', { type: 'terminate' }).catch(() => {});
-  await ctx.sender?.stop();
-  await ctx.srv?.stop();
-});
+t.after(closeRoomWithBoshViewer);
 
 /** The sender posts a message; its ping's answer says the server has fanned it out. */
 async function post(ctx: Ctx, body: string): Promise<void> {

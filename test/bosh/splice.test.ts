@@ -4,34 +4,18 @@
 // characters the nick and the text hold.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
-import { RawBosh, enterRoom, payloads, type RawResponse } from './raw.js';
+import { xml } from '../helpers/xmpp-client.js';
+import { enterRoom, payloads, type RawResponse } from './raw.js';
+import { closeRoomWithBoshViewer, openRoomWithBoshViewer, type RoomWithBoshViewer } from './room-fixture.js';
 
 const ROOM = 'bosh-splice@room.localhost';
 const NICK = `Zoë & 'co' <🎉>`;
-const MUC = 'http://jabber.org/protocol/muc';
 
-interface Ctx {
-  srv: TestServer;
-  sender: TestClient;
-  viewer: RawBosh;
-}
+type Ctx = RoomWithBoshViewer;
 const t = suite<Ctx>('BOSH responses with prepared stanzas');
 
-t.before(async (ctx) => {
-  ctx.srv = await startTestServer();
-  ctx.sender = await connectClient({ service: ctx.srv.wsUrl, domain: 'anon.localhost', streamManagement: false });
-  await ctx.sender.send(xml('presence', { to: `${ROOM}/${NICK}` }, xml('x', { xmlns: MUC })));
-  await ctx.sender.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${NICK}`, 15_000, 'own join');
-  ctx.viewer = new RawBosh(`${ctx.srv.httpUrl}/http-bind`);
-  await ctx.viewer.login();
-});
-t.after(async (ctx) => {
-  await ctx.viewer?.send('', { type: 'terminate' }).catch(() => {});
-  await ctx.sender?.stop();
-  await ctx.srv?.stop();
-});
+t.before((ctx) => openRoomWithBoshViewer(ctx, ROOM, NICK));
+t.after(closeRoomWithBoshViewer);
 
 /** Every payload of the viewer's responses until `done` holds for one of them (at most ten responses). */
 async function until(ctx: Ctx, done: (r: RawResponse) => boolean): Promise<RawResponse[]> {
