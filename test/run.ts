@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readProc } from '../bench/live/procstat.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 10 * 60_000);
@@ -30,17 +31,6 @@ interface Result {
 }
 
 const REPORT_WAIT_MS = 3000;
-
-/** A process's CPU time (user + system) in seconds, from Linux's /proc; undefined elsewhere. */
-function cpuTime(pid: number | undefined): number | undefined {
-  try {
-    // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th, in 1/100 s ticks.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * What a test file that ran out of time was doing: Node's diagnostic report (asked for with SIGUSR2 before the kill)
@@ -98,10 +88,10 @@ function runFile(file: string): Promise<Result> {
     let killer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      const cpuBefore = cpuTime(child.pid);
+      const cpuBefore = child.pid ? readProc(child.pid)?.cpuSeconds : undefined;
       child.kill('SIGUSR2');
       killer = setTimeout(() => {
-        const cpuAfter = cpuTime(child.pid);
+        const cpuAfter = child.pid ? readProc(child.pid)?.cpuSeconds : undefined;
         const used = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
         console.log(`\n${relative(root, file)} ran out of time (${FILE_TIMEOUT_MS / 1000} s); what it was doing:`);
         console.log(describeReport(reportDir, used));
