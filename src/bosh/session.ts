@@ -96,6 +96,13 @@ class ResponsePacing extends HeldWrites {
   }
 }
 
+/** A response as it was made, to make it again for a repeated request: its wrapper's attributes and its payloads. */
+interface SentResponse {
+  attrs: Record<string, string | undefined>;
+  payloads: ReadonlyArray<string | Buffer>;
+}
+const NOTHING: ReadonlyArray<string | Buffer> = [];
+
 const LEGACY_STATUS: Partial<Record<BindingCondition, number>> = {
   'bad-request': 400,
   'policy-violation': 403,
@@ -116,7 +123,7 @@ export class BoshSession implements StreamTransport {
   /** Requests that arrived ahead of a missing rid, kept until the gap is filled (bounded by the window). */
   private early = new Map<number, Early>();
   /** The last responses by rid, for clients that repeat a request whose response they lost (§14.3). */
-  private sent = new Map<number, Buffer>();
+  private sent = new Map<number, SentResponse>();
   /** What the c2s session wrote for the next response: serialized stanzas, and prepared stanzas' byte runs. */
   private out: Array<string | Buffer> = [];
   private outBytes = 0;
@@ -214,7 +221,7 @@ export class BoshSession implements StreamTransport {
   private repeated(rid: number, res: ServerResponse): void {
     const cached = this.sent.get(rid);
     if (cached !== undefined) {
-      this.write(res, cached);
+      this.write(res, responseBytes(cached.attrs, cached.payloads));
       if (this.held.length === 0) this.startInactivity();
       return;
     }
@@ -308,11 +315,15 @@ export class BoshSession implements StreamTransport {
       // §9.1: tell the client which later requests already arrived.
       attrs = { ack: String(this.lastRid) };
     }
-    // As bytes: encoded once for Content-Length and the socket, and kept for a repeat outside the JavaScript heap.
+    // As bytes: encoded once for Content-Length and the socket.
     const empty = payloads.every((x) => x.length === 0);
-    const xml = responseBytes(attrs, empty ? [] : payloads);
+    const kept = empty ? NOTHING : payloads;
+    const xml = responseBytes(attrs, kept);
     this.lastResponseEmpty = empty;
-    this.sent.set(h.rid, xml);
+    // Kept for a repeat as what it was made of, not as its bytes: the runs of a room's stanzas and MAM results are
+    // shared with every other viewer, where the bytes were a copy of their own (~60 KB a viewer in a join storm: its
+    // roster and history pages, ~20 MB of a 400-viewer storm's peak RSS). A repeat makes the same bytes again.
+    this.sent.set(h.rid, { attrs, payloads: kept });
     this.write(h.res, xml);
     if (this.held.length === 0) this.startInactivity();
   }

@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { xml } from '../helpers/xmpp-client.js';
-import { enterRoom, payloads, type RawResponse } from './raw.js';
+import { enterRoom, payloads, post, type RawResponse } from './raw.js';
 import { closeRoomWithBoshViewer, openRoomWithBoshViewer, type RoomWithBoshViewer } from './room-fixture.js';
 
 const ROOM = 'bosh-splice@room.localhost';
@@ -70,5 +70,32 @@ t('a burst of messages and an answer share responses, each well-formed and in or
   assert.ok(pong, 'the ping was answered');
   assert.equal(got, texts);
 });
+
+t(
+  'a response with room messages and a direct one, asked for again with its rid, comes back byte for byte',
+  async (ctx) => {
+    // A repeat is made again from what the response was made of (the room messages' shared byte runs, the direct
+    // message's text), not from a copy of its bytes: it must be the same bytes.
+    const texts = ['ré-sent 🎈 one', `two <&> ${'ÿ'.repeat(50)}`, 'three'];
+    await ctx.sender.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, texts[0])));
+    await ctx.sender.send(xml('message', { to: ctx.viewer.jid, type: 'chat' }, xml('body', {}, 'direct ✉')));
+    for (const text of texts.slice(1))
+      await ctx.sender.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
+    await new Promise((r) => setTimeout(r, 200)); // they wait on the server for the viewer's next request
+    const request = ctx.viewer.body();
+    const first = await post(ctx.viewer.url, request);
+    const bodies = payloads(first)
+      .filter((e) => e.name === 'message' && e.attrs.from === `${ROOM}/${NICK}`)
+      .map((e) => e.getChildText('body'));
+    assert.equal(bodies, texts, first.text);
+    assert.ok(
+      payloads(first).some((e) => e.name === 'message' && e.getChildText('body') === 'direct ✉'),
+      first.text,
+    );
+    const again = await post(ctx.viewer.url, request);
+    assert.is(again.text, first.text, 'byte-identical retransmission');
+    assert.is(again.headers.get('content-length'), first.headers.get('content-length'));
+  },
+);
 
 t.run();
