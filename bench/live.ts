@@ -70,7 +70,9 @@ const HELP = `usage: node --import tsx bench/live.ts [options]
                        the profile is saved as ours.cpuprofile in the results folder (opens in Chrome DevTools)
   --alloc-prof         sample what our server allocates in each phase (V8's sampling heap profiler through node
                        --inspect on a loopback port, collected objects included) and print it by origin (XML
-                       parser, WebSocket library, this server, Node) and by function; costs the server some CPU
+                       parser, WebSocket library, this server, Node) and by function; costs the server some CPU;
+                       each phase's profile, stacks included, is saved as <target>-<phase>.heapprofile in the
+                       results folder (opens in Chrome DevTools' Memory tab)
   --client-cpu-prof    profile the client workers (node --cpu-prof) and print each phase's top functions by self
                        time; saved as <target>-client-N.cpuprofile in the results folder
   --ours-config JSON   configuration sections merged into each of our targets' config, one level deep, e.g.
@@ -293,7 +295,7 @@ async function main(): Promise<number> {
               log,
               name,
               cpuProfDir: values['cpu-prof'] ? join(baseDir, `${name}-prof`) : undefined,
-              allocProf: values['alloc-prof'],
+              allocProf: values['alloc-prof'] ? join(outDir, `${name}-`) : undefined,
               nodeArgs: values['node-args']!.split(/\s+/).filter(Boolean),
               config: withOursConfig(
                 withSmallHeap(

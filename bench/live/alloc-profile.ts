@@ -2,7 +2,7 @@
 // --inspect on a loopback port), started and stopped at each phase's bounds. Objects already collected are counted
 // too, so the figures are what each function allocated during the phase (a storm's ~300 MB), not what it left
 // alive: what decides how often the young generation is collected (--cpu-prof shows GC at 15-20% of a storm).
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { WebSocket } from 'ws';
 
 /** Bytes allocated per function (self, sampled), for one phase. */
@@ -27,7 +27,10 @@ export class AllocationProfiler {
   private nextId = 1;
   private readonly waiting = new Map<number, (r: { result?: unknown; error?: { message: string } }) => void>();
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly savePrefix: string | undefined,
+  ) {
     ws.on('message', (d) => {
       const m = JSON.parse(d.toString()) as { id?: number; result?: unknown; error?: { message: string } };
       if (m.id !== undefined) {
@@ -37,8 +40,12 @@ export class AllocationProfiler {
     });
   }
 
-  /** Connects to the inspector a server started with --inspect=127.0.0.1:0 announced in its log. */
-  static async attach(logPath: string, timeoutMs = 10_000): Promise<AllocationProfiler> {
+  /**
+   * Connects to the inspector a server started with --inspect=127.0.0.1:0 announced in its log. With `savePrefix`
+   * (a folder and a name's start), each phase's whole profile is saved too, stacks included, as
+   * `<savePrefix><phase>.heapprofile` (it opens in Chrome DevTools' Memory tab).
+   */
+  static async attach(logPath: string, savePrefix?: string, timeoutMs = 10_000): Promise<AllocationProfiler> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const url = /Debugger listening on (ws:\/\/127\.0\.0\.1:\d+\/[\w-]+)/.exec(await readFile(logPath, 'utf8'))?.[1];
@@ -48,7 +55,7 @@ export class AllocationProfiler {
           ws.once('open', resolve);
           ws.once('error', reject);
         });
-        return new AllocationProfiler(ws);
+        return new AllocationProfiler(ws, savePrefix);
       }
       if (Date.now() > until) throw new Error(`--alloc-prof: no inspector address in ${logPath}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -75,6 +82,10 @@ export class AllocationProfiler {
 
   async stop(label: string, topN = 12): Promise<PhaseAllocations> {
     const { profile } = await this.call<{ profile: { head: ProfileNode } }>('HeapProfiler.stopSampling');
+    if (this.savePrefix !== undefined) {
+      const slug = label.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '');
+      await writeFile(`${this.savePrefix}${slug}.heapprofile`, JSON.stringify(profile));
+    }
     const byFn = new Map<string, number>();
     const byOrigin = new Map<string, number>();
     let totalBytes = 0;

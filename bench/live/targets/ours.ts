@@ -18,8 +18,11 @@ export async function startOurs(opts: {
   log: (s: string) => void;
   /** Write a V8 CPU profile of the whole run into this folder (node --cpu-prof), for per-phase hot spots. */
   cpuProfDir?: string;
-  /** Sample what the server allocates in each phase (V8's sampling heap profiler, through node --inspect). */
-  allocProf?: boolean;
+  /**
+   * Sample what the server allocates in each phase (V8's sampling heap profiler, through node --inspect), saving each
+   * phase's profile as `<allocProf><phase>.heapprofile` (a folder and a name's start).
+   */
+  allocProf?: string;
   /** Node flags for the server process (V8 heap sizes, --trace-gc, …), over those `npm start` gives it. */
   nodeArgs?: string[];
   /** Server config file contents (JSON) layered under the flags, e.g. a presence mode for a baseline. */
@@ -72,7 +75,7 @@ export async function startOurs(opts: {
     [
       ...(opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir] : []),
       // the inspector on a port of the kernel's choosing, loopback only; its address is read from the log
-      ...(opts.allocProf ? ['--inspect=127.0.0.1:0'] : []),
+      ...(opts.allocProf !== undefined ? ['--inspect=127.0.0.1:0'] : []),
       ...nodeArgs,
       cli,
       ...configArgs,
@@ -92,7 +95,7 @@ export async function startOurs(opts: {
   let allocations: AllocationProfiler | undefined;
   try {
     await waitForPort(opts.httpPort, child, 30_000);
-    if (opts.allocProf) allocations = await AllocationProfiler.attach(logPath);
+    if (opts.allocProf !== undefined) allocations = await AllocationProfiler.attach(logPath, opts.allocProf);
   } catch (e) {
     await stopChild(child);
     throw e;
