@@ -318,6 +318,7 @@ async function mucSetup(
     maxHeldBytes: config.c2s.coalesceMaxBytes,
     maxWindowMs: config.c2s.coalesceMaxMs,
     writesPerSecond: config.c2s.coalesceWritesPerSecond,
+    minFanoutPerSecond: config.c2s.coalesceMinFanoutPerSecond,
   });
   const router = new Router(new IqRegistry(), silentLogger);
   router.addUserHost('anon.localhost');
@@ -424,6 +425,7 @@ async function edgeSockets(n: number, clients: Clients) {
         maxHeldBytes: validateConfig({}).c2s.coalesceMaxBytes,
         maxWindowMs: COALESCE_MS,
         writesPerSecond: validateConfig({}).c2s.coalesceWritesPerSecond,
+        minFanoutPerSecond: validateConfig({}).c2s.coalesceMinFanoutPerSecond,
       },
       accept: (t) => sides.push(t),
       // Only upgrades this bench hands over: no listener is shared with this edge.

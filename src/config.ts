@@ -94,6 +94,13 @@ export interface C2SConfig {
   coalesceMaxMs: number;
   /** Fan-out writes a second (all client connections together) past which the window widens. */
   coalesceWritesPerSecond: number;
+  /**
+   * Fan-out frames a second (room messages and presences to all client connections together) from which the window
+   * holds anything; below, they leave at the end of their tick, as with `coalesceMs` 0. The window saves about one
+   * write per held frame: under this rate that is a small share of a core, for a delay on every message. 0: the
+   * window holds at any rate.
+   */
+  coalesceMinFanoutPerSecond: number;
 }
 
 export interface ServerConfig {
@@ -247,7 +254,11 @@ export function validateConfig(input: unknown): ServerConfig {
   };
 
   const c = asObject(o.c2s, 'c2s');
-  onlyKeys(c, ['coalesceMs', 'coalesceMaxBytes', 'coalesceMaxMs', 'coalesceWritesPerSecond'], 'c2s');
+  onlyKeys(
+    c,
+    ['coalesceMs', 'coalesceMaxBytes', 'coalesceMaxMs', 'coalesceWritesPerSecond', 'coalesceMinFanoutPerSecond'],
+    'c2s',
+  );
   const coalesceMs = int(c, 'coalesceMs', 100, 'c2s', 0, 5000);
   const c2s: C2SConfig = {
     coalesceMs,
@@ -255,6 +266,7 @@ export function validateConfig(input: unknown): ServerConfig {
     // Unset, it is never below coalesceMs (a larger coalesceMs alone is a wider fixed window).
     coalesceMaxMs: int(c, 'coalesceMaxMs', Math.max(400, coalesceMs), 'c2s', 0, 5000),
     coalesceWritesPerSecond: int(c, 'coalesceWritesPerSecond', DEFAULT_WRITES_PER_SECOND, 'c2s', 10, 10_000_000),
+    coalesceMinFanoutPerSecond: int(c, 'coalesceMinFanoutPerSecond', 2000, 'c2s', 0, 10_000_000),
   };
   if (c2s.coalesceMaxMs < coalesceMs) {
     throw new ConfigError(

@@ -339,6 +339,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     maxHeldBytes: config.c2s.coalesceMaxBytes,
     maxWindowMs: config.c2s.coalesceMaxMs,
     writesPerSecond: config.c2s.coalesceWritesPerSecond,
+    minFanoutPerSecond: config.c2s.coalesceMinFanoutPerSecond,
   };
   const coalescer = new WriteCoalescer(coalescing);
   const ws: WebSocketEndpoint = createWebSocketEndpoint({

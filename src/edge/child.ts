@@ -43,6 +43,7 @@ const coalescer = new WriteCoalescer({
   maxHeldBytes: numberArg(4, 'coalescing bytes', 0),
   maxWindowMs: numberArg(5, 'widest coalescing window', 0),
   writesPerSecond: numberArg(6, 'write budget', 1),
+  minFanoutPerSecond: numberArg(7, 'fan-out rate for the window', 0),
   tickEndsBy: 'caller',
 });
 process.title = 'xmpp-websocket-edge';

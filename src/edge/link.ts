@@ -157,7 +157,14 @@ export class EdgeLink implements EdgeWriter, HttpPipe {
     onExit: (link: EdgeLink, code: number | null, signal: string | null) => void,
   ) {
     const co = opts.coalescing;
-    const args = [opts.maxStanzaSize, co.windowMs, co.maxHeldBytes, co.maxWindowMs, co.writesPerSecond].map(String);
+    const args = [
+      opts.maxStanzaSize,
+      co.windowMs,
+      co.maxHeldBytes,
+      co.maxWindowMs,
+      co.writesPerSecond,
+      co.minFanoutPerSecond,
+    ].map(String);
     this.child = fork(childEntry(), args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       execArgv: childExecArgv(),

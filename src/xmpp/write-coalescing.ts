@@ -15,6 +15,11 @@
 // window that fits is N / writesPerSecond. When writes fall below the budget (a quieter room, viewers gone) it
 // narrows back toward `windowMs`. A busy room trades latency (up to the window) for CPU; a quiet one keeps both low.
 //
+// The window holds nothing while the server fans out fewer than `minFanoutPerSecond` frames a second (all
+// connections together): it saves a write per held frame, so a server whose rooms are small saves a few hundred
+// writes a second (a small share of a core) and would still delay every one of their messages by up to a window.
+// Frames are counted whether or not they are held, so holding them does not change the count that decides it.
+//
 // Two ways to hold: CorkedWrites corks the socket (its own buffer holds the writes: TCP, S2S), HeldFrames keeps the
 // frames in its own list and writes them as one buffer at release (WebSocket: no Writable bookkeeping per frame). A
 // BOSH session holds what it would answer its held request with (ResponsePacing in src/bosh/session.ts), a response
@@ -34,6 +39,11 @@ export interface CoalescingOptions {
   /** Fan-out writes a second (all connections together) past which the window widens. */
   writesPerSecond?: number;
   /**
+   * Fan-out frames a second (all connections together) from which the window holds anything; below, frames leave at
+   * the end of their tick (default 0: the window always holds).
+   */
+  minFanoutPerSecond?: number;
+  /**
    * Who ends a tick: process.nextTick (default), or the owner calling endTick() (the WebSocket edge process, whose
    * "tick" is one batch from the main process, however many pipe reads carry it).
    */
@@ -42,6 +52,13 @@ export interface CoalescingOptions {
 
 /** How often the window is re-fitted to the writes counted since the last fit. */
 const FIT_EVERY_MS = 500;
+/** How often the fan-out rate is measured against minFanoutPerSecond (a storm starts being held within this). */
+const RATE_EVERY_MS = 100;
+/**
+ * How long the fan-out must stay light before the window stops holding: a storm has lulls (its viewers waiting on
+ * their round trips) that are not its end, and each switch back on lets a measure's worth of frames leave unheld.
+ */
+const LIGHT_FOR_MS = 1000;
 
 const IDLE = 0;
 /** Held, released by the end-of-tick callback. */
@@ -64,6 +81,16 @@ export class WriteCoalescer {
   /** Fan-out writes (releases carrying room frames) since `fitAt`. */
   private writes = 0;
   private fitAt = performance.now();
+  /** Fan-out frames (held or not) since `rateAt`. */
+  private frames = 0;
+  private rateAt = performance.now();
+  private readonly minFanoutPerSecond: number;
+  /** Frames within one measure that reach minFanoutPerSecond. */
+  private readonly framesToHold: number;
+  /** When the fan-out last reached minFanoutPerSecond (performance.now()). */
+  private heavyAt = -Infinity;
+  /** The fan-out is heavy enough for the window to hold (always, without minFanoutPerSecond). */
+  private heavy: boolean;
   private readonly autoTick: boolean;
   private readonly releaseTick = (): void => {
     const list = this.tick;
@@ -95,7 +122,26 @@ export class WriteCoalescer {
     this.slackMs = options.windowMs / 8;
     this.maxWindowMs = Math.max(options.windowMs, options.maxWindowMs ?? options.windowMs);
     this.writesPerSecond = options.writesPerSecond ?? DEFAULT_WRITES_PER_SECOND;
+    this.minFanoutPerSecond = options.minFanoutPerSecond ?? 0;
+    this.framesToHold = (this.minFanoutPerSecond * RATE_EVERY_MS) / 1000;
+    this.heavy = this.minFanoutPerSecond <= 0;
     this.autoTick = options.tickEndsBy !== 'caller';
+  }
+
+  /** Whether the window holds frames now (see minFanoutPerSecond). */
+  get windowing(): boolean {
+    return this.heavy;
+  }
+
+  /**
+   * A fan-out frame is about to be written (counted for minFanoutPerSecond). A burst (a join storm, a crowd leaving)
+   * turns the window on as soon as its frames pass the bound's share of a measure, not at the measure's end.
+   */
+  fanOutFrame(): void {
+    if (++this.frames >= this.framesToHold && !this.heavy) {
+      this.heavy = true;
+      this.heavyAt = performance.now();
+    }
   }
 
   /** Releases everything held for the end of the tick (called by the owner when `tickEndsBy` is 'caller'). */
@@ -114,7 +160,24 @@ export class WriteCoalescer {
 
   /** Re-fits the window when due (also called as fan-out frames arrive, so a quiet spell narrows it). */
   maybeFit(now: number): void {
+    if (now - this.rateAt >= RATE_EVERY_MS) this.measureRate(now);
     if (now - this.fitAt >= FIT_EVERY_MS) this.fit(now);
+  }
+
+  /**
+   * Whether the window may hold, from the fan-out frames a second since the last measure: on from
+   * minFanoutPerSecond (or as soon as a burst gets there, fanOutFrame), off again only below half of it and once
+   * LIGHT_FOR_MS passed since it was last reached, so neither a rate near the bound nor a storm's lulls switch it.
+   */
+  private measureRate(now: number): void {
+    const rate = (this.frames * 1000) / (now - this.rateAt);
+    this.frames = 0;
+    this.rateAt = now;
+    if (this.minFanoutPerSecond <= 0) return;
+    if (rate >= this.minFanoutPerSecond) {
+      this.heavy = true;
+      this.heavyAt = now;
+    } else if (rate < this.minFanoutPerSecond / 2 && now - this.heavyAt >= LIGHT_FOR_MS) this.heavy = false;
   }
 
   /**
@@ -203,7 +266,10 @@ export abstract class HeldWrites {
    */
   protected schedule(deferrable: boolean): boolean {
     const co = this.coalescer;
-    if (deferrable) this.fanOut = true;
+    if (deferrable) {
+      this.fanOut = true;
+      co.fanOutFrame();
+    }
     if (this.state === IDLE) {
       if (deferrable && co.options.windowMs > 0 && this.busy(co)) {
         // Busy: at most one flush per window; the frames wait for the end of the window that began at the last one.
@@ -224,11 +290,14 @@ export abstract class HeldWrites {
     return false;
   }
 
-  /** Fan-out frames left within the current window (the coalescer's window is re-fitted on the way). */
+  /**
+   * Fan-out frames left within the current window, and the server fans out enough for the window to hold (the
+   * coalescer's window is re-fitted on the way).
+   */
   private busy(co: WriteCoalescer): boolean {
     const now = performance.now();
     co.maybeFit(now);
-    return now - this.lastFlush < co.windowMs;
+    return co.windowing && now - this.lastFlush < co.windowMs;
   }
 
   /** Writes what is held now (before a close, a TLS upgrade or a stream error, so they follow the held frames). */

@@ -21,7 +21,9 @@ const bodies = (r: RawResponse): string[] =>
     .map((e) => e.getChildText('body') ?? '');
 
 t.before(async (ctx) => {
-  await openRoomWithBoshViewer(ctx, ROOM, 'sender', { c2s: { coalesceMs: WINDOW_MS, coalesceMaxMs: WINDOW_MS } });
+  await openRoomWithBoshViewer(ctx, ROOM, 'sender', {
+    c2s: { coalesceMs: WINDOW_MS, coalesceMaxMs: WINDOW_MS, coalesceMinFanoutPerSecond: 0 },
+  });
   await enterRoom(ctx.viewer, `${ROOM}/viewer`);
 });
 t.after(closeRoomWithBoshViewer);
