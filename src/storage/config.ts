@@ -11,8 +11,8 @@ export interface ArchiveConfig {
    * their segments are deleted by the next prune. */
   maxMessagesPerRoom: number;
   /** `always`: write + fdatasync as soon as possible (group commit of whatever queued meanwhile);
-   * `batch`: wait up to batchDelayMs, then write + fdatasync; `never`: write after batchDelayMs, no fsync
-   * (survives a killed process, not a power cut). */
+   * `batch`: write + fdatasync at once when nothing was written in the last batchDelayMs, else wait for it;
+   * `never`: the same without fsync (survives a killed process, not a power cut). */
   fsync: FsyncPolicy;
   /** Upper bound on how long an appended message waits before it is written. */
   batchDelayMs: number;
