@@ -14,8 +14,14 @@ import { SegmentInfo, emptySegment, noteRecord, segFile, writeSidecar } from './
 const FLUSH_NOW_BYTES = 1024 * 1024;
 /** Largest batch written in one go. */
 const MAX_WRITE_BYTES = 8 * 1024 * 1024;
-/** Append, and each write durable when it returns (as write + fdatasync). */
-const DSYNC_APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
+/**
+ * Append, and each write durable when it returns (as write + fdatasync); null where the platform has no O_DSYNC
+ * (Windows), which then syncs after each write.
+ */
+const DSYNC_APPEND =
+  constants.O_DSYNC === undefined
+    ? null
+    : constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_DSYNC;
 
 /** What the writer shares with its room. */
 export interface WriterHost {
@@ -169,6 +175,7 @@ export class SegmentWriter {
           let done = 0;
           // Durable when it returns, unless fsync is 'never' (O_DSYNC: see activeHandle).
           while (done < buf.length) done += (await fh.write(buf, done, buf.length - done)).bytesWritten;
+          if (DSYNC_APPEND === null && ctx.config.fsync !== 'never') await fh.datasync();
           let off = info.bytes;
           for (let k = i; k < j; k++) {
             noteRecord(info, batch[k].rec.ts, off, batch[k].buf.length);
@@ -219,7 +226,7 @@ export class SegmentWriter {
       await this.closeFh();
       // O_DSYNC: a write and its sync are one call, so one job of libuv's thread pool per batch instead of two (each
       // waking the main loop when done: at a live's pace each message is its own batch).
-      const flags = ctx.config.fsync === 'never' ? 'a' : DSYNC_APPEND;
+      const flags = ctx.config.fsync === 'never' || DSYNC_APPEND === null ? 'a' : DSYNC_APPEND;
       this.fh = await open(segFile(dir, info.firstSeq), flags, 0o600);
       this.fhSeg = info.firstSeq;
       if (ctx.config.fsync !== 'never') await fsyncDir(dir);
