@@ -85,9 +85,10 @@ test('a rate near the bound does not switch the window at every measure (off onl
     await sleep(2);
   }
   assert.ok(co.windowing);
-  // ~1,500 frames a second (under the bound, over half of it): 15 frames every 10 ms, for ~1 s.
+  // ~1,500 frames a second (under the bound, over half of it): 15 frames every 10 ms, for ~2.5 s, well past the
+  // second of light fan-out after which a rate under half the bound switches the window off.
   let switchedOff = false;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 250; i++) {
     for (let k = 0; k < 15; k++) conns[k]!.frame(Buffer.from('<m/>'), true);
     await sleep(10);
     if (!co.windowing) switchedOff = true;
