@@ -15,6 +15,7 @@ export interface ProcSample {
   reapedChildrenSeconds: number; // user + system of its children that have ended and been waited for (cutime, cstime)
   rssBytes: number; // VmRSS
   hwmBytes: number; // VmHWM, the kernel's own peak RSS
+  minorFaults: number; // page faults served without I/O since the process started (minflt): memory touched first
 }
 
 /** The fields of a /proc stat file (a process's or a thread's) after the command name, which may contain spaces. */
@@ -30,6 +31,7 @@ export function readProc(pid: number): ProcSample | undefined {
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
     const reaped = Number(fields[13]) + Number(fields[14]);
+    const minorFaults = Number(fields[7]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string): number => {
       const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
@@ -41,6 +43,7 @@ export function readProc(pid: number): ProcSample | undefined {
       reapedChildrenSeconds: reaped / ticks,
       rssBytes: kb('VmRSS'),
       hwmBytes: kb('VmHWM'),
+      minorFaults,
     };
   } catch {
     return undefined;

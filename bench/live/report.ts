@@ -76,6 +76,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, '… of which its main thread', 's', 'lower', p.serverMainCpu);
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server waiting for a CPU (run queue)', 's', 'lower', p.serverRunQueueWait);
+      add(s, 'server page faults (minor)', '', '', p.serverMinorFaults);
       // its own helpers (the web chat's compression, a certificate), not in "server CPU" nor in "other programs"
       add(s, 'server child processes CPU (not the edge)', 's', 'lower', p.childCpu);
       add(s, 'server write syscalls per viewer', '', 'lower', r.viewers ? p.serverWrites / r.viewers : NaN);
@@ -94,6 +95,7 @@ export function metrics(r: TargetResult): Row[] {
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server write syscalls per delivery', '', 'lower', p.deliveries ? p.serverWrites / p.deliveries : NaN);
       add(s, 'server waiting for a CPU (run queue)', 's', 'lower', p.serverRunQueueWait);
+      add(s, 'server page faults (minor)', '', '', p.serverMinorFaults);
       // its own helpers (the web chat's compression, a certificate), not in "server CPU" nor in "other programs"
       add(s, 'server child processes CPU (not the edge)', 's', 'lower', p.childCpu);
       // websocket.edge = process: the main process above, its WebSocket edge child here (blank when none ran)

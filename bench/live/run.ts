@@ -58,6 +58,8 @@ export interface PhaseResult {
   serverSystemCpu: number;
   /** Seconds the server's main thread waited for a CPU while runnable (run queue), over the phase. */
   serverRunQueueWait: number;
+  /** Minor page faults of the server over the phase: memory it touched for the first time (or again, once freed). */
+  serverMinorFaults: number;
   /** Write syscalls of the server process itself (socket writes, and pipe writes to an edge process). */
   serverWrites: number;
   /** CPU seconds of the server's WebSocket edge child process, 0 without one. */
@@ -466,6 +468,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         serverMainCpu: 0,
         serverSystemCpu: 0,
         serverRunQueueWait: 0,
+        serverMinorFaults: 0,
         serverWrites: 0,
         edgeCpu: 0,
         childCpu: 0,
@@ -546,6 +549,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       p.serverCpu = (proc1?.cpuSeconds ?? NaN) - cpu0;
       p.serverSystemCpu = (proc1?.systemSeconds ?? NaN) - (proc0?.systemSeconds ?? NaN);
       p.serverRunQueueWait = runQueueWaitSeconds(target.pid) - wait0;
+      p.serverMinorFaults = (proc1?.minorFaults ?? NaN) - (proc0?.minorFaults ?? NaN);
       p.serverMainCpu = mainThreadCpuSeconds(target.pid) - main0;
       // syscw counts write and writev, which node uses for sockets; Prosody (LuaSocket) sends with send(), which
       // the count leaves out, so its figure would mean nothing.
