@@ -208,6 +208,11 @@ interface Result {
   cpuUs: number;
   /** The edge process's CPU per delivery, when the sockets are the edge's. */
   edgeCpuUs?: number;
+  /**
+   * The room's own fan-out time per recipient (its `observeFanout`: serializing once and handing each session its
+   * copy, the loop this run's code changes; the socket writes come later, from the coalescing window).
+   */
+  loopUs?: number;
   deliveriesPerSec: number;
   p50: number;
   p99: number;
@@ -330,6 +335,7 @@ async function mucSetup(
   const bridge = archive
     ? new MucArchiveBridge(archive, { send: (r) => void router.deliverPrepared(r.to, r) })
     : undefined;
+  const fanout = { seconds: 0, recipients: 0 };
   const muc = createMucService({
     router,
     log: silentLogger,
@@ -337,6 +343,10 @@ async function mucSetup(
     dataDir: null,
     archive: bridge,
     mam: bridge,
+    observeFanout: (seconds, recipients) => {
+      fanout.seconds += seconds;
+      fanout.recipients += recipients;
+    },
   });
   const connections = new Set<Connection>();
   const features = createC2SFeatures();
@@ -365,7 +375,7 @@ async function mucSetup(
     await archive?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
-  return { router, muc, sessions, drops, teardown };
+  return { router, muc, sessions, drops, teardown, fanout };
 }
 
 function joinStanza(room: string, nick: string, history = ''): Element {
@@ -382,7 +392,7 @@ async function mucFanout(
   coalesceMs = COALESCE_MS,
   coalesceMaxMs = coalesceMs,
 ): Promise<Result & { drops: number }> {
-  const { muc, sessions, drops, teardown } = await mucSetup(
+  const { muc, sessions, drops, teardown, fanout } = await mucSetup(
     servers,
     ['moderator', 'participant', 'visitor'],
     durable,
@@ -393,6 +403,7 @@ async function mucFanout(
   // Joins first, history off, so the measurement sees only the new messages.
   sessions.forEach((s, i) => s.element(joinStanza('bench', i === 0 ? 'Sender' : `V${i}`, '<history maxstanzas="0"/>')));
   await new Promise((r) => setTimeout(r, 500));
+  fanout.seconds = fanout.recipients = 0;
   const sender = sessions[0];
   const res = await rounds(
     clients,
@@ -409,7 +420,8 @@ async function mucFanout(
     edgePid,
   );
   await teardown();
-  return { ...res, drops: drops() };
+  const loopUs = fanout.recipients ? (fanout.seconds * 1e6) / fanout.recipients : undefined;
+  return { ...res, drops: drops(), loopUs };
 }
 
 /** N more client sockets, accepted by an HTTP server that hands each upgrade to a WebSocket edge process. */
@@ -504,13 +516,13 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
   }
   console.log('');
   console.log(
-    `${'path'.padEnd(36)} ${'µs CPU/delivery'.padStart(16)} ${'deliveries/s'.padStart(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server core'.padStart(12)}`,
+    `${'path'.padEnd(36)} ${'µs CPU/delivery'.padStart(16)} ${'deliveries/s'.padStart(13)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'server core'.padStart(12)} ${'loop µs/rcpt'.padStart(13)}`,
   );
   for (const [label, r] of runs) {
     // Share of one core the server thread used while delivering (CPU per delivery × deliveries per second).
     const core = (r.cpuUs * r.deliveriesPerSec) / 1e6;
     console.log(
-      `${label.padEnd(36)} ${r.cpuUs.toFixed(2).padStart(16)} ${Math.round(r.deliveriesPerSec).toLocaleString('en').padStart(13)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${`${(core * 100).toFixed(0)}%`.padStart(12)}${r.drops ? `  ${r.drops} slow sockets dropped` : ''}`,
+      `${label.padEnd(36)} ${r.cpuUs.toFixed(2).padStart(16)} ${Math.round(r.deliveriesPerSec).toLocaleString('en').padStart(13)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${`${(core * 100).toFixed(0)}%`.padStart(12)} ${(r.loopUs === undefined ? '' : r.loopUs.toFixed(2)).padStart(13)}${r.drops ? `  ${r.drops} slow sockets dropped` : ''}`,
     );
   }
 }

@@ -57,3 +57,26 @@ export class OccupantMap extends Map<string, Occupant> {
     if (list.length === 0) this.bare.delete(occ.bareJid);
   }
 }
+
+/** Real full JID → occupant, telling its owner of every change (the room's fan-out list is rebuilt after one). */
+export class SessionIndex extends Map<string, Occupant> {
+  constructor(private readonly changed: () => void) {
+    super();
+  }
+
+  override set(full: string, occ: Occupant): this {
+    if (super.get(full) !== occ) this.changed();
+    return super.set(full, occ);
+  }
+
+  override delete(full: string): boolean {
+    if (!super.delete(full)) return false;
+    this.changed();
+    return true;
+  }
+
+  override clear(): void {
+    this.changed();
+    super.clear();
+  }
+}

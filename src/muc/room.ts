@@ -16,7 +16,8 @@ import type { RoomArchive } from './archive.js';
 import type { Occupant, OccupantSession } from './occupant.js';
 import type { ItemDetails } from './presence.js';
 import { PresencePublisher } from './presence-publisher.js';
-import { OccupantMap } from './occupant-map.js';
+import { OccupantMap, SessionIndex } from './occupant-map.js';
+import { FanoutList } from './fanout-list.js';
 import { RoomOccupants } from './room-occupants.js';
 import { RoomMessages, isHistoric } from './room-messages.js';
 import { RoomIq, type RoomIqRoutes } from './room-iq.js';
@@ -72,7 +73,7 @@ export class Room {
   readonly jid: string;
   readonly occupants: OccupantMap;
   /** Real full JID → occupant. */
-  readonly bySession = new Map<string, Occupant>();
+  readonly bySession: SessionIndex;
   readonly affiliations = new Map<string, AffiliationEntry>();
   subject: Subject = { text: '', nick: '', ts: 0 };
   destroyed = false;
@@ -80,6 +81,8 @@ export class Room {
   occupantIdSalt = '';
   /** Feature state saved with the room (current poll, room terms…), one key per feature; JSON values only. */
   data: Record<string, unknown> = {};
+  /** Every session with its router session, for the message fan-out (fanout-list.ts). */
+  private readonly fanout: FanoutList;
   /** Sessions a delivery found gone during the current fan-out (removed by flushGone). */
   readonly goneQueue: string[] = [];
   readonly presence = new PresencePublisher(this);
@@ -95,6 +98,8 @@ export class Room {
   ) {
     this.jid = `${localpart}@${host.config.host}`;
     this.occupants = new OccupantMap((bare) => host.isAnonymous(bare));
+    this.fanout = new FanoutList(this.occupants, host.router);
+    this.bySession = new SessionIndex(() => this.fanout.invalidate());
   }
 
   get router(): Router {
@@ -199,10 +204,7 @@ export class Room {
 
   /** Sends a prepared stanza to every session of every occupant (the message fan-out). */
   broadcast(p: PreparedStanza, filter?: (o: Occupant) => boolean): void {
-    for (const o of this.occupants.values()) {
-      if (filter && !filter(o)) continue;
-      this.deliver(o, p);
-    }
+    this.fanout.send(p, filter, this.goneQueue);
   }
 
   deliver(o: Occupant, p: PreparedStanza): void {

@@ -5,7 +5,7 @@ import { NS } from './namespaces.js';
 import { parseJid, bareOf, bareString } from './jid.js';
 import type { JID } from './jid.js';
 import { StanzaError, errorReply } from './errors.js';
-import type { Component, LocalSession, RemoteRoute } from './session-types.js';
+import { sendPreparedTo, type Component, type LocalSession, type RemoteRoute } from './session-types.js';
 import type { IqRegistry } from './iq-registry.js';
 import type { Prepared } from './prepared.js';
 import type { Logger } from '../log.js';
@@ -38,6 +38,11 @@ export class Router {
     storedOffline: [],
     available: [],
   };
+  /**
+   * Bumped whenever a full JID stops naming the session it named (an unbind, or a bind replacing a session): whoever
+   * keeps session references between deliveries (a room's fan-out list) checks it rather than asking per delivery.
+   */
+  unbinds = 0;
   /** The offline store, when there is one: returns true when it kept the message (a decision, so one owner). */
   storeOffline?: (stanza: Element, bare: string) => boolean;
 
@@ -82,6 +87,7 @@ export class Router {
   bind(s: LocalSession): LocalSession | undefined {
     const old = this.byFull.get(s.fullJid);
     this.byFull.set(s.fullJid, s);
+    if (old) this.unbinds++;
     const res = this.byBare.get(s.bareJid);
     if (!res || (!(res instanceof Map) && res.jid.resource === s.jid.resource)) this.byBare.set(s.bareJid, s);
     else if (res instanceof Map) res.set(s.jid.resource, s);
@@ -99,6 +105,7 @@ export class Router {
   unbind(s: LocalSession): void {
     if (this.byFull.get(s.fullJid) !== s) return;
     this.byFull.delete(s.fullJid);
+    this.unbinds++;
     const res = this.byBare.get(s.bareJid);
     if (res === s) this.byBare.delete(s.bareJid);
     else if (res instanceof Map) {
@@ -178,8 +185,7 @@ export class Router {
     const full = typeof to === 'string' ? to : to.toString();
     const s = this.byFull.get(full);
     if (s) {
-      if (s.sendPrepared) s.sendPrepared(p);
-      else s.sendRaw(p.forClient(full));
+      sendPreparedTo(s, full, p);
       return true;
     }
     // Not memoized: a session that is gone (a viewer who left while the fan-out ran) is not asked for again.

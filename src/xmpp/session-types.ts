@@ -24,6 +24,12 @@ export interface LocalSession {
   sendPrepared?(p: Prepared): void;
 }
 
+/** Sends a prepared stanza to a local session bound to `full`: as prepared when the session takes it, else as text. */
+export function sendPreparedTo(s: LocalSession, full: string, p: Prepared): void {
+  if (s.sendPrepared) s.sendPrepared(p);
+  else s.sendRaw(p.forClient(full));
+}
+
 /** A service bound to a whole domain (the MUC service at room.<domain>, later others). */
 export interface Component {
   readonly domain: string;
