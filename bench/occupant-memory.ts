@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,24 @@ async function measure(): Promise<NodeJS.MemoryUsage> {
  * strings and hidden objects are named after the object holding them (its first strong retainer, skipping plain
  * Objects/Arrays up to 3 levels), so "(object properties) of Socket" says whose backing store it is.
  */
-async function heapByKind(dir: string, label: string): Promise<Map<string, { bytes: number; count: number }>> {
+type Kinds = Map<string, { bytes: number; count: number }>;
+
+/**
+ * The heap by kind (below), written to a file whose path is returned: kept in this process between snapshots, a
+ * table of thousands of kinds would be counted in the next measurement as the viewers' growth (~2.5 KB per viewer
+ * at 1,000 of them).
+ */
+async function heapByKindToFile(dir: string, label: string): Promise<string> {
+  const kinds = await heapByKind(dir, label);
+  const path = join(dir, `${label}.kinds.json`);
+  await writeFile(path, JSON.stringify([...kinds]));
+  return path;
+}
+async function readKinds(path: string): Promise<Kinds> {
+  return new Map(JSON.parse(await readFile(path, 'utf8')) as [string, { bytes: number; count: number }][]);
+}
+
+async function heapByKind(dir: string, label: string): Promise<Kinds> {
   const file = writeHeapSnapshot(join(process.env.KEEP_SNAPSHOT || dir, `${label}.heapsnapshot`));
   const snap = JSON.parse(await readFile(file, 'utf8')) as {
     snapshot: {
@@ -233,11 +250,11 @@ try {
   // so one-time costs (code warming up, caches, the room itself) stay out of them.
   const half = await waitLine(clients, 'bound');
   const empty = await steady();
-  const heapEmpty = SNAPSHOT ? await heapByKind(dataDir, 'empty') : undefined;
+  const heapEmpty = SNAPSHOT ? await heapByKindToFile(dataDir, 'empty') : undefined;
   clients.stdin!.write('more\n');
   const bound = await waitLine(clients, 'bound');
   const conn = await steady();
-  const heapConn = SNAPSHOT ? await heapByKind(dataDir, 'bound') : undefined;
+  const heapConn = SNAPSHOT ? await heapByKindToFile(dataDir, 'bound') : undefined;
   clients.stdin!.write('join\n');
   await waitLine(clients, 'joined');
   const seatedHalf = await steady();
@@ -245,7 +262,7 @@ try {
   const joinedAll = await waitLine(clients, 'joined');
   const after = await steady(); // the presence storm is over
   // Before the floor's run below, whose sockets would otherwise be counted as the seated viewers'.
-  const heapAfter = heapConn ? await heapByKind(dataDir, 'joined') : undefined;
+  const heapAfter = heapConn ? await heapByKindToFile(dataDir, 'joined') : undefined;
   const joined = joinedAll - half;
   const occupants = [...server.muc.rooms.values()].reduce((n, r) => n + r.occupantCount, 0);
   const per = (a: NodeJS.MemoryUsage, b: NodeJS.MemoryUsage, k: keyof NodeJS.MemoryUsage) => (a[k] - b[k]) / joined;
@@ -287,19 +304,16 @@ try {
       ' (RSS also counts heap headroom and allocator slack; kernel socket buffers are in neither)',
   );
   if (heapEmpty && heapConn && heapAfter) {
-    const diff = (
-      a: Map<string, { bytes: number; count: number }>,
-      b: Map<string, { bytes: number; count: number }>,
-      n: number,
-    ) =>
+    const diff = (a: Kinds, b: Kinds, n: number) =>
       new Map(
         [...a].map(([k, v]) => [
           k,
           { bytes: (v.bytes - (b.get(k)?.bytes ?? 0)) / n, count: (v.count - (b.get(k)?.count ?? 0)) / n },
         ]),
       );
-    const c = diff(heapConn, heapEmpty, bound - half); // the second half connecting
-    const r = diff(heapAfter, heapConn, joinedAll); // everyone sitting down
+    const kindsConn = await readKinds(heapConn);
+    const c = diff(kindsConn, await readKinds(heapEmpty), bound - half); // the second half connecting
+    const r = diff(await readKinds(heapAfter), kindsConn, joinedAll); // everyone sitting down
     const keys = [...new Set([...c.keys(), ...r.keys()])]
       .map((k) => ({ k, c: c.get(k) ?? { bytes: 0, count: 0 }, r: r.get(k) ?? { bytes: 0, count: 0 } }))
       .sort((a, b) => b.c.bytes + b.r.bytes - (a.c.bytes + a.r.bytes))

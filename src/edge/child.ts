@@ -177,16 +177,15 @@ function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): voi
 function attach(id: number, ws: WebSocket, accepted?: AcceptedInfo): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
   const c: Conn = { id, ws, socket, reported: 0, held: null!, batch: -1, closeRequested: false };
-  c.held = new HeldFrames(
-    coalescer,
-    (bytes) => {
+  c.held = new HeldFrames(coalescer, {
+    writeHeld(bytes) {
       // Once ws started closing, nothing may follow its close frame.
       if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
     },
     // The socket took the release whole (nothing queued before or after it): its buffer is built again for the
     // next release, of this connection or another, instead of a new one per release left to the garbage collector.
-    () => socket.writableLength === 0,
-  );
+    heldDrained: () => socket.writableLength === 0,
+  });
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);

@@ -115,7 +115,6 @@ export class RoomOccupants {
       // XEP-0045 §7.2.9). Only the views listing real JIDs change (one <item/> more).
       occ.sessions.set(full, session);
       this.room.bySession.set(full, occ);
-      this.room.host.occupantSessionAdded(this.room, full);
       occ.invalidate();
       this.room.presence.sendRoster(occ, session);
       this.room.presence.publish(occ, { actor: { session, codes: [...ev.codes] }, others: 'full' });
@@ -124,7 +123,6 @@ export class RoomOccupants {
       occ.sessions.set(full, session);
       this.room.occupants.set(occ.nick, occ);
       this.room.bySession.set(full, occ);
-      this.room.host.occupantSessionAdded(this.room, full);
       this.room.presence.sendRoster(occ, session);
       this.room.presence.publish(occ, { actor: { session, codes: [...ev.codes] } });
     }
@@ -227,7 +225,6 @@ export class RoomOccupants {
     }
     target.sessions.set(full, session);
     this.room.bySession.set(full, target);
-    this.room.host.occupantSessionAdded(this.room, full);
     target.invalidate();
     // A new occupant is news to everyone; an extra session of an existing one only to those seeing real JIDs.
     this.room.presence.publish(target, { actor: { session, codes: [] }, others: dest ? 'full' : 'all' });
@@ -275,7 +272,6 @@ export class RoomOccupants {
       const wasPrimary = session === occ.primary;
       occ.sessions.delete(full);
       this.room.bySession.delete(full);
-      this.room.host.occupantSessionRemoved(this.room, full);
       // The occupant stays: its remaining sessions and those seeing real JIDs get the shorter item list; everyone
       // else only when the presence payload (the primary session's) changed.
       occ.invalidate();
@@ -293,10 +289,7 @@ export class RoomOccupants {
     // limited on the way out).
     const told = tellSelf ? [...occ.sessions.values()].filter((s) => !this.room.goneQueue.includes(s.full)) : [];
     this.room.occupants.delete(occ.nick);
-    for (const full of occ.sessions.keys()) {
-      this.room.bySession.delete(full);
-      this.room.host.occupantSessionRemoved(this.room, full);
-    }
+    for (const full of occ.sessions.keys()) this.room.bySession.delete(full);
     this.room.presence.publish(occ, {
       type: 'unavailable',
       codes,

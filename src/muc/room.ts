@@ -47,8 +47,6 @@ export interface RoomHost {
   /** The last occupant left. */
   roomEmpty(room: Room): void;
   roomDestroyed(room: Room): void;
-  occupantSessionAdded(room: Room, full: string): void;
-  occupantSessionRemoved(room: Room, full: string): void;
 }
 
 export interface Subject {

@@ -62,8 +62,6 @@ export class MucService implements Component {
   readonly iq = new RoomIqRoutes();
   readonly rooms = new Map<string, Room>();
   private pending = new Map<string, Pending>();
-  /** Real full JID → rooms it is in, so a closed session leaves everywhere at once. */
-  private sessions = new Map<string, Set<Room>>();
   private store: RoomStore | null;
   private stored = new Set<string>();
   private host: RoomHost;
@@ -95,16 +93,6 @@ export class MucService implements Component {
         if (!room.config.persistent) this.forget(room);
       },
       roomDestroyed: (room) => this.forget(room),
-      occupantSessionAdded: (room, full) => {
-        let set = this.sessions.get(full);
-        if (!set) this.sessions.set(full, (set = new Set()));
-        set.add(room);
-      },
-      occupantSessionRemoved: (room, full) => {
-        const set = this.sessions.get(full);
-        set?.delete(room);
-        if (set && set.size === 0) this.sessions.delete(full);
-      },
     };
     this.teams = new ChannelTeams(deps.dataDir, this.hooks, () => this.rooms.values());
     installFeatures({
@@ -187,17 +175,6 @@ export class MucService implements Component {
     for (const room of [...this.rooms.values()]) room.shutdown();
     await this.store?.flush();
     await this.teams.flush();
-  }
-
-  /** The c2s session of `fullJid` ended without unavailable presence: it leaves every room. */
-  sessionClosed(fullJid: string): void {
-    const rooms = this.sessions.get(fullJid);
-    if (!rooms) return;
-    for (const room of [...rooms]) {
-      const occ = room.occupantOf(fullJid);
-      if (occ) room.removeSession(occ, fullJid, { payload: [] }, false);
-    }
-    this.sessions.delete(fullJid);
   }
 
   getRoom(localpart: string): Room | undefined {

@@ -42,7 +42,10 @@ export class Router {
    * Bumped whenever a full JID stops naming the session it named (an unbind, or a bind replacing a session): whoever
    * keeps session references between deliveries (a room's fan-out list) checks it rather than asking per delivery.
    */
-  unbinds = 0;
+  get unbinds(): number {
+    return this.unbindCount;
+  }
+  private unbindCount = 0;
   /** The offline store, when there is one: returns true when it kept the message (a decision, so one owner). */
   storeOffline?: (stanza: Element, bare: string) => boolean;
 
@@ -87,7 +90,7 @@ export class Router {
   bind(s: LocalSession): LocalSession | undefined {
     const old = this.byFull.get(s.fullJid);
     this.byFull.set(s.fullJid, s);
-    if (old) this.unbinds++;
+    if (old) this.unbindCount++;
     const res = this.byBare.get(s.bareJid);
     if (!res || (!(res instanceof Map) && res.jid.resource === s.jid.resource)) this.byBare.set(s.bareJid, s);
     else if (res instanceof Map) res.set(s.jid.resource, s);
@@ -105,7 +108,7 @@ export class Router {
   unbind(s: LocalSession): void {
     if (this.byFull.get(s.fullJid) !== s) return;
     this.byFull.delete(s.fullJid);
-    this.unbinds++;
+    this.unbindCount++;
     const res = this.byBare.get(s.bareJid);
     if (res === s) this.byBare.delete(s.bareJid);
     else if (res instanceof Map) {

@@ -13,7 +13,7 @@ import {
   readTextMessage,
   refusedMessage,
 } from './websocket-framing.js';
-import { HeldFrames, type WriteCoalescer } from './write-coalescing.js';
+import { HeldFrames, type HeldFramesSink, type WriteCoalescer } from './write-coalescing.js';
 import { refuseWithoutXmppSubprotocol } from './websocket-subprotocol.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 import { requestPath } from '../http/request-path.js';
@@ -72,7 +72,7 @@ function onWsError(): void {
   /* 'close' follows */
 }
 
-export class WebSocketTransport implements StreamTransport, StreamParserHandler {
+export class WebSocketTransport implements StreamTransport, StreamParserHandler, HeldFramesSink {
   readonly kind = 'websocket' as const;
   handler!: TransportHandler;
   private parser: XmlStreamParser;
@@ -92,11 +92,7 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     coalescer?: WriteCoalescer,
   ) {
     openSet?.add(ws);
-    this.held = new HeldFrames(
-      coalescer,
-      (bytes) => this.writeHeld(bytes),
-      () => this.socket?.writableLength === 0,
-    );
+    this.held = new HeldFrames(coalescer, this);
     // Extensions are settled by the upgrade, before the transport exists.
     this.socket = ws.extensions === '' ? (ws as unknown as { _socket?: Socket })._socket : undefined;
     this.parser = new XmlStreamParser(this, framedParserOptions(maxStanzaSize));
@@ -168,9 +164,13 @@ export class WebSocketTransport implements StreamTransport, StreamParserHandler 
     else this.ws.send(Buffer.concat([bytesOf(head), mid, bytesOf(tail)]), { binary: false });
   }
 
-  private writeHeld(bytes: Buffer): void {
+  writeHeld(bytes: Buffer): void {
     // Once ws started closing (the peer's close, or ours), nothing more may follow its close frame.
     if (this.ws.readyState === this.ws.OPEN) this.socket!.write(bytes);
+  }
+
+  heldDrained(): boolean {
+    return this.socket?.writableLength === 0;
   }
 
   close(streamError?: Element): void {

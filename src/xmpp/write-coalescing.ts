@@ -392,6 +392,17 @@ function returnParts(list: PartList): void {
   partLists.push(list);
 }
 
+/** Where a connection's held frames go. */
+export interface HeldFramesSink {
+  /** Writes the released bytes (one call per release). */
+  writeHeld(bytes: Buffer): void;
+  /**
+   * True when the writer holds none of the bytes it was given: asked before a release (a write now goes straight
+   * to the kernel) and after it (it did, whole). Both true: the release's buffer is built again for the next one.
+   */
+  heldDrained?(): boolean;
+}
+
 /**
  * WebSocket text frames held in a list of their parts (no Writable bookkeeping and no buffer per frame), written as
  * one buffer at release. A part is payload bytes (a Buffer), payload text (a string, encoded to UTF-8 straight into
@@ -407,13 +418,8 @@ export class HeldFrames extends HeldWrites {
 
   constructor(
     coalescer: WriteCoalescer | undefined,
-    /** Writes the released bytes (one call per release). */
-    private readonly out: (bytes: Buffer) => void,
-    /**
-     * True when the writer holds none of the bytes it was given: asked before a release (a write now goes straight
-     * to the kernel) and after it (it did, whole). Both true: the release's buffer is built again for the next one.
-     */
-    private readonly drained?: () => boolean,
+    /** The connection's writer (an object rather than two closures: ~160 B less per connection). */
+    private readonly sink: HeldFramesSink,
   ) {
     super(coalescer);
   }
@@ -454,7 +460,8 @@ export class HeldFrames extends HeldWrites {
     if (parts === null || count === 0) return;
     const n = this.bytes;
     releaseCounts.releases++;
-    const reuse = this.drained !== undefined && n <= SPARE_MAX && this.drained();
+    const sink = this.sink;
+    const reuse = sink.heldDrained !== undefined && n <= SPARE_MAX && sink.heldDrained();
     const whole = reuse ? takeSpare(n) : Buffer.allocUnsafe(n);
     const buf = reuse ? whole.subarray(0, n) : whole;
     this.parts = null;
@@ -472,7 +479,7 @@ export class HeldFrames extends HeldWrites {
       }
     }
     returnParts(parts);
-    this.out(buf);
-    if (reuse && this.drained!()) spare = whole;
+    sink.writeHeld(buf);
+    if (reuse && sink.heldDrained!()) spare = whole;
   }
 }

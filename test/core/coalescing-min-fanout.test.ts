@@ -14,7 +14,7 @@ const tick = () => new Promise((r) => process.nextTick(r));
 
 function connections(co: WriteCoalescer, n: number) {
   const writes: number[] = new Array(n).fill(0);
-  const conns = Array.from({ length: n }, (_, i) => new HeldFrames(co, () => void writes[i]!++));
+  const conns = Array.from({ length: n }, (_, i) => new HeldFrames(co, { writeHeld: () => void writes[i]!++ }));
   const sendAll = () => {
     for (const c of conns) c.frame(Buffer.from('<m/>'), true);
   };

@@ -34,9 +34,11 @@ test('under load the window widens (fewer writes per connection), after it narro
   const conns = Array.from(
     { length: N },
     (_, i) =>
-      new HeldFrames(co, (b) => {
-        writes[i]!++;
-        got[i]!.push(...payloads(b));
+      new HeldFrames(co, {
+        writeHeld: (b) => {
+          writes[i]!++;
+          got[i]!.push(...payloads(b));
+        },
       }),
   );
   let sent = 0;
@@ -90,7 +92,7 @@ test('under load the window widens (fewer writes per connection), after it narro
 
 test('a fixed window (no cap above the base) never widens, however many writes', async () => {
   const co = new WriteCoalescer({ windowMs: BASE_MS, maxHeldBytes: 1 << 20, writesPerSecond: 10 });
-  const conns = Array.from({ length: N }, () => new HeldFrames(co, () => undefined));
+  const conns = Array.from({ length: N }, () => new HeldFrames(co, { writeHeld: () => undefined }));
   for (let i = 0; i < 300; i++) {
     for (const c of conns) c.frame(Buffer.from('<m/>'), true);
     await sleep(2);

@@ -97,7 +97,7 @@ function framedSize(payloads: string[]): number {
 
 test('held WebSocket frames of every header size leave whole, in order, in one write, and count while held', async () => {
   const writes: Buffer[] = [];
-  const held = new HeldFrames(undefined, (b) => writes.push(b));
+  const held = new HeldFrames(undefined, { writeHeld: (b) => void writes.push(b) });
   const texts = ['<a/>', 'é'.repeat(70), 'x'.repeat(125), 'y'.repeat(126), 'z'.repeat(65_535), 'w'.repeat(70_000)];
   const [head, to, tail] = ['<message xmlns="jabber:client" to="', 'v@anon.localhost/é&amp;', '"><body/></message>'];
   held.frame(Buffer.from(texts[0]!), false);
@@ -121,7 +121,7 @@ test('held WebSocket frames of every header size leave whole, in order, in one w
 
 test('frames held as text (whole, or as a spliced tail) are encoded to UTF-8 into the release, every header size', async () => {
   const writes: Buffer[] = [];
-  const held = new HeldFrames(undefined, (b) => writes.push(b));
+  const held = new HeldFrames(undefined, { writeHeld: (b) => void writes.push(b) });
   // Multi-byte characters straddling each header size: the length must be counted in bytes, not characters.
   const texts = ['<a/>', 'é'.repeat(62), 'é'.repeat(63), '€'.repeat(21_845), '😀'.repeat(16_384), 'ü'.repeat(40_000)];
   const [head, to, tail] = ['<presence xmlns="jabber:client" to="', 'v@anon.localhost/x', '" from="r@m/Zoë 🎥"/>'];

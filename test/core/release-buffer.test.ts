@@ -14,11 +14,10 @@ const tick = () => new Promise((r) => process.nextTick(r));
 
 test('a writer that takes each release whole gets the same buffer again', async () => {
   const seen: Array<{ bytes: Buffer; text: string[] }> = [];
-  const held = new HeldFrames(
-    undefined,
-    (b) => seen.push({ bytes: b, text: readFrames(b) }),
-    () => true,
-  );
+  const held = new HeldFrames(undefined, {
+    writeHeld: (b) => void seen.push({ bytes: b, text: readFrames(b) }),
+    heldDrained: () => true,
+  });
   const texts = ['<a>é€😀</a>', 'x'.repeat(300), '<b/>'];
   for (const t of texts) {
     held.frame(Buffer.from(t), false);
@@ -38,11 +37,10 @@ test('a writer that takes each release whole gets the same buffer again', async 
 test('a writer that keeps a release keeps its buffer: the next release never writes over it', async () => {
   const kept: Buffer[] = [];
   let keeps = false;
-  const held = new HeldFrames(
-    undefined,
-    (b) => kept.push(b),
-    () => !keeps || kept.length === 0,
-  );
+  const held = new HeldFrames(undefined, {
+    writeHeld: (b) => void kept.push(b),
+    heldDrained: () => !keeps || kept.length === 0,
+  });
   held.frame(Buffer.from('<first/>'), false);
   await tick(); // taken whole: the buffer goes back for reuse
   keeps = true; // from now on the writer holds what it is given (a slow reader's socket)
