@@ -99,8 +99,9 @@ async function heapByKind(dir: string, label: string): Promise<Kinds> {
     for (let depth = 0; o >= 0 && depth < 3; depth++) {
       const t = typeOf(o);
       const name = nameOf(o);
-      // Tables the snapshot writer itself holds while it runs: not the server's.
-      if (t === 'synthetic' && name === '(Stack roots)') return '(held by the stack: snapshot internals)';
+      // What this bench's own code holds on the stack (its top-level variables live in a suspended async frame while
+      // the snapshot is written): not the server's.
+      if (t === 'synthetic' && name === '(Stack roots)') return '(held by the stack: the bench itself)';
       if ((t === 'object' || t === 'closure') && name !== 'Object' && name !== 'Array')
         return t === 'closure' ? `${name.slice(0, 30)}()` : name.slice(0, 30);
       o = owner[o]!;
