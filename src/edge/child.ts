@@ -25,7 +25,7 @@ import {
   type ShareListener,
 } from './protocol.js';
 import { detachFromServer, stopReadingForHandoff } from './handoff.js';
-import { HeldFrames, WriteCoalescer, releaseCounts } from '../xmpp/write-coalescing.js';
+import { HeldFrames, WriteCoalescer, releaseCounts, type HeldFramesSink } from '../xmpp/write-coalescing.js';
 import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket-subprotocol.js';
 
 function numberArg(i: number, what: string, min: number): number {
@@ -48,18 +48,35 @@ const coalescer = new WriteCoalescer({
 });
 process.title = 'xmpp-websocket-edge';
 
-interface Conn {
-  id: number;
-  ws: WebSocket;
-  socket: Socket;
+/** One connection, and the writer of its held frames (methods rather than two closures per connection). */
+class Conn implements HeldFramesSink {
   /** Buffered bytes last reported to the main process. */
-  reported: number;
+  reported = 0;
   /** Frames held until the end of the batch or the coalescing window (their bytes count as buffered). */
-  held: HeldFrames;
+  readonly held: HeldFrames = new HeldFrames(coalescer, this);
   /** The batch in which this connection last got a record (it is then in `touched`). */
-  batch: number;
+  batch = -1;
   /** The main process sent Close: ws's own close calls go through from now on. */
-  closeRequested: boolean;
+  closeRequested = false;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly socket: Socket,
+  ) {}
+
+  writeHeld(bytes: Buffer): void {
+    // Once ws started closing, nothing may follow its close frame.
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(bytes);
+  }
+
+  /**
+   * The socket took the release whole (nothing queued before or after it): its buffer is built again for the next
+   * release, of this connection or another, instead of a new one per release left to the garbage collector.
+   */
+  heldDrained(): boolean {
+    return this.socket.writableLength === 0;
+  }
 }
 const CONN = Symbol('conn');
 type Tagged = WebSocket & { [CONN]: Conn };
@@ -176,16 +193,7 @@ function closeWhenTold(this: Tagged, code?: number, data?: string | Buffer): voi
 /** `accepted`: a connection the edge accepted itself, which the main process learns of here. */
 function attach(id: number, ws: WebSocket, accepted?: AcceptedInfo): void {
   const socket = (ws as unknown as { _socket: Socket })._socket;
-  const c: Conn = { id, ws, socket, reported: 0, held: null!, batch: -1, closeRequested: false };
-  c.held = new HeldFrames(coalescer, {
-    writeHeld(bytes) {
-      // Once ws started closing, nothing may follow its close frame.
-      if (ws.readyState === WebSocket.OPEN) socket.write(bytes);
-    },
-    // The socket took the release whole (nothing queued before or after it): its buffer is built again for the
-    // next release, of this connection or another, instead of a new one per release left to the garbage collector.
-    heldDrained: () => socket.writableLength === 0,
-  });
+  const c = new Conn(id, ws, socket);
   const t = ws as Tagged;
   t[CONN] = c;
   conns.set(id, c);
