@@ -41,7 +41,11 @@ async function measure(): Promise<NodeJS.MemoryUsage> {
  * strings and hidden objects are named after the object holding them (its first strong retainer, skipping plain
  * Objects/Arrays up to 3 levels), so "(object properties) of Socket" says whose backing store it is.
  */
-type Kinds = Map<string, { bytes: number; count: number }>;
+interface Kind {
+  bytes: number;
+  count: number;
+}
+type Kinds = Map<string, Kind>;
 
 /**
  * The heap by kind (below), written to a file whose path is returned: kept in this process between snapshots, a
@@ -55,7 +59,7 @@ async function heapByKindToFile(dir: string, label: string): Promise<string> {
   return path;
 }
 async function readKinds(path: string): Promise<Kinds> {
-  return new Map(JSON.parse(await readFile(path, 'utf8')) as [string, { bytes: number; count: number }][]);
+  return new Map(JSON.parse(await readFile(path, 'utf8')) as [string, Kind][]);
 }
 
 async function heapByKind(dir: string, label: string): Promise<Kinds> {
@@ -108,7 +112,7 @@ async function heapByKind(dir: string, label: string): Promise<Kinds> {
     }
     return '?';
   };
-  const out = new Map<string, { bytes: number; count: number }>();
+  const out: Kinds = new Map();
   for (let n = 0; n < count; n++) {
     const i = n * f.length;
     const type = typeOf(n);
