@@ -15,6 +15,7 @@ import { formatHotspots, phaseHotspots } from './live/profile.js';
 import { formatAllocations } from './live/alloc-profile.js';
 import { errorBreakdown, saturationNotes, table, vcardCaveat } from './live/report.js';
 import { runTarget, type TargetResult } from './live/run.js';
+import { measureWakeCostMicros } from './live/wake-cost.js';
 import { plan, SCENARIOS, type ScenarioName } from './live/scenarios.js';
 import { startOurs } from './live/targets/ours.js';
 import { startProsody } from './live/targets/prosody.js';
@@ -271,6 +272,11 @@ async function main(): Promise<number> {
     `${command}\n  scenario ${scenario}: ${phases.map((p) => p.label).join(' → ')}; ${users} viewers; ${workers} client worker(s); history on join from ${joinHistory === 'mam' ? 'a MAM page (no MUC history)' : 'the MUC history'}; results in ${outDir}`,
   );
 
+  // Before any server starts: the machine's price of a wake-up, which the chat's CPU per delivery is read against.
+  const wakeCostMicros = await measureWakeCostMicros();
+  const wakeNote = `this machine: an idle node process spends ${Number.isNaN(wakeCostMicros) ? 'an unknown amount' : `${wakeCostMicros.toFixed(0)} µs`} of CPU per timer wake-up (100 wake-ups, measured at the start of this run)`;
+  log(wakeNote);
+
   const results: TargetResult[] = [];
   const hotspots: string[] = [];
   const unavailable: string[] = [];
@@ -356,6 +362,7 @@ async function main(): Promise<number> {
                 }),
             },
         clientCpuProfDir: values['client-cpu-prof'] ? join(baseDir, `${name}-client-prof`) : undefined,
+        wakeCostMicros,
         log,
       });
       results.push(r);
@@ -402,6 +409,7 @@ async function main(): Promise<number> {
     ...results.map((r) => `${r.target}: ${r.description}`),
     ...unavailable,
     ...saturationNotes(results),
+    wakeNote,
     ...errorBreakdown(results),
     vcardCaveat(results),
     t.slower.length ? `ours is worse than the baseline on: ${t.slower.join('; ')}` : '',

@@ -1,4 +1,5 @@
 // createServer(config): the library entry point. Standalone (src/cli.ts) and the PeerTube plugin both use it.
+import { SharedWakeups } from './shared-wakeups.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { OPENMETRICS_CONTENT_TYPE } from './metrics/openmetrics.js';
@@ -226,9 +227,12 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   if (options.onCreateRoom) mucConfig.creation = 'callback';
   const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
   // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
+  // The write-coalescing window's wake-ups, at which the archive writes while a busy room's window is due.
+  const wakeups = new SharedWakeups();
   const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
     log: (level, msg) => log[level](msg),
     pruneUnopened: false,
+    wakeups,
   });
   const archiveBridge = new MucArchiveBridge(archive, {
     // A requester gone meanwhile (nobody takes the result) has nobody to tell.
@@ -252,6 +256,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     },
     stanzasRouted: () => router.routed,
     archiveQueueBytes: () => archive.stats().pendingBytes,
+    archiveWrites: () => archive.stats().writes,
   });
   const muc = createMucService({
     router,
@@ -341,7 +346,7 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
     writesPerSecond: config.c2s.coalesceWritesPerSecond,
     minFanoutPerSecond: config.c2s.coalesceMinFanoutPerSecond,
   };
-  const coalescer = new WriteCoalescer(coalescing);
+  const coalescer = new WriteCoalescer({ ...coalescing, wakeups });
   const ws: WebSocketEndpoint = createWebSocketEndpoint({
     addressOf,
     coalescer,

@@ -77,6 +77,20 @@ export function mainThreadCpuSeconds(pid: number): number {
   }
 }
 
+/**
+ * How many times the process's main thread has gone to sleep and been woken (its voluntary context switches), NaN
+ * when it is gone. An event loop sleeps when it has nothing to do, and on a VM each wake-up costs far more than on
+ * bare hardware (wake-cost.ts), so a server's CPU at a live's pace depends on how often it sleeps.
+ */
+export function mainThreadWakeups(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 /** The process's child processes (direct ones), none when it has none or is gone. */
 function childPids(pid: number): number[] {
   const out: number[] = [];

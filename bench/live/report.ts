@@ -94,6 +94,16 @@ export function metrics(r: TargetResult): Row[] {
       // Where a delivery's CPU goes: the kernel's share (loopback socket writes) and how many writes it took.
       add(s, 'server CPU in the kernel (system time)', '%', '', (p.serverSystemCpu / p.serverCpu) * 100);
       add(s, 'server write syscalls per delivery', '', 'lower', p.deliveries ? p.serverWrites / p.deliveries : NaN);
+      // How often the main thread slept and was woken, and what that alone costs at this machine's price of a
+      // wake-up (an idle node process's, measured at the start of the run: wake-cost.ts).
+      add(s, 'server main thread wake-ups per message', '', 'lower', p.sent ? p.serverWakeups / p.sent : NaN);
+      add(
+        s,
+        '… at the price of an idle wake-up, per delivery',
+        'µs',
+        'lower',
+        p.deliveries ? (p.serverWakeups * r.wakeCostMicros) / p.deliveries : NaN,
+      );
       add(s, 'server waiting for a CPU (run queue)', 's', 'lower', p.serverRunQueueWait);
       add(s, 'server page faults (minor)', '', '', p.serverMinorFaults);
       // its own helpers (the web chat's compression, a certificate), not in "server CPU" nor in "other programs"

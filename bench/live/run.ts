@@ -24,6 +24,7 @@ import {
   machineBusySeconds,
   readProc,
   runQueueWaitSeconds,
+  mainThreadWakeups,
   mainThreadCpuSeconds,
   socketQueues,
 } from './procstat.js';
@@ -62,6 +63,8 @@ export interface PhaseResult {
   serverMinorFaults: number;
   /** Write syscalls of the server process itself (socket writes, and pipe writes to an edge process). */
   serverWrites: number;
+  /** Times the server's main thread went to sleep and was woken (its voluntary context switches) over the phase. */
+  serverWakeups: number;
   /** CPU seconds of the server's WebSocket edge child process, 0 without one. */
   edgeCpu: number;
   /**
@@ -132,6 +135,8 @@ export interface TargetResult {
   wireBytes: number;
   viewers: number;
   listenOverflows: number; // machine-wide kernel counter, delta over this target's run
+  /** CPU an idle node process spends per wake-up on this machine, µs (RunConfig.wakeCostMicros), NaN if unknown. */
+  wakeCostMicros: number;
   failure?: string;
 }
 
@@ -148,6 +153,8 @@ export interface RunConfig {
   warmUp?: { viewers: number; start: () => Promise<RunningTarget> };
   /** Run the client workers under `node --cpu-prof`, writing their profiles into this folder. */
   clientCpuProfDir?: string;
+  /** What a wake-up costs an idle node process here (wake-cost.ts), measured once per run. */
+  wakeCostMicros?: number;
   log: (s: string) => void;
 }
 
@@ -248,6 +255,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
     wireBytes: 0,
     viewers: 0,
     listenOverflows: 0,
+    wakeCostMicros: cfg.wakeCostMicros ?? NaN,
   };
   const overflows0 = listenOverflows();
   const streamer = await startStreamer(target.endpoint, cfg);
@@ -448,6 +456,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       const proc0 = readProc(target.pid);
       const cpu0 = proc0?.cpuSeconds ?? NaN;
       const writes0 = writeSyscalls(target.pid);
+      const wakeups0 = mainThreadWakeups(target.pid);
       const wait0 = runQueueWaitSeconds(target.pid);
       const main0 = mainThreadCpuSeconds(target.pid);
       const edge0 = edgeCpuSeconds(target.pid);
@@ -470,6 +479,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
         serverRunQueueWait: 0,
         serverMinorFaults: 0,
         serverWrites: 0,
+        serverWakeups: 0,
         edgeCpu: 0,
         childCpu: 0,
         edgeWrites: 0,
@@ -554,6 +564,7 @@ export async function runTarget(target: RunningTarget, phases: PlannedPhase[], c
       // syscw counts write and writev, which node uses for sockets; Prosody (LuaSocket) sends with send(), which
       // the count leaves out, so its figure would mean nothing.
       p.serverWrites = target.name === 'prosody' ? NaN : writeSyscalls(target.pid) - writes0;
+      p.serverWakeups = mainThreadWakeups(target.pid) - wakeups0;
       p.edgeCpu = edgeCpuSeconds(target.pid) - edge0;
       // in clock ticks (1/100 s): the edge's share taken out leaves float dust otherwise
       p.childCpu = Math.round((childrenCpuSeconds(target.pid, proc1) - children0 - p.edgeCpu) * 100) / 100;

@@ -43,7 +43,7 @@ export interface EdgeLinkOptions {
   maxStanzaSize: number;
   secure: boolean;
   /** The edge holds room frames per connection as the in-process transport does (c2s.coalesce*). */
-  coalescing: Required<Omit<CoalescingOptions, 'tickEndsBy'>>;
+  coalescing: Required<Omit<CoalescingOptions, 'tickEndsBy' | 'wakeups'>>;
   /** Starts a session on a connection whose handshake the edge completed. */
   accept(t: EdgeTransport): void;
   /** The client's address of an upgrade request (trusted proxies' headers), for the connections the edge accepts. */

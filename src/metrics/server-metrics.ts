@@ -21,6 +21,7 @@ export interface MetricsSources {
   occupants(): number;
   stanzasRouted(): number;
   archiveQueueBytes(): number;
+  archiveWrites(): number;
 }
 
 export class ServerMetrics implements ServerStats {
@@ -47,6 +48,11 @@ export class ServerMetrics implements ServerStats {
       'xmpp_archive_write_queue_bytes',
       'Archived messages waiting to be written to disk.',
       src.archiveQueueBytes,
+    );
+    r.counterFrom(
+      'xmpp_archive_writes',
+      'Batches of archived messages written to disk, each with its sync.',
+      src.archiveWrites,
     );
     this.dropped = r.counter('xmpp_slow_clients_dropped', 'Clients disconnected because they stopped reading.');
   }

@@ -14,6 +14,7 @@ import { LRUCache } from 'lru-cache';
 import { ARCHIVE_DEFAULTS, ArchiveConfig } from './config.js';
 import { expiryMs } from './expiry.js';
 import { ArchiveLog, RoomArchive, RoomContext } from './room-archive.js';
+import type { SharedWakeups } from '../shared-wakeups.js';
 
 export { RoomArchive };
 export type { ArchiveLog };
@@ -28,6 +29,8 @@ export interface ArchiveOptions {
    * openSync() clears when that name is used again; opening it for pruning would race with that.
    */
   pruneUnopened?: boolean;
+  /** Wake-ups coming anyway (the write-coalescing window's), at which writes go (shared-wakeups.ts). */
+  wakeups?: SharedWakeups;
 }
 
 export interface PruneStats {
@@ -42,6 +45,8 @@ export interface ArchiveStats {
   /** Estimated memory of all hot tails. */
   hotBytes: number;
   pendingBytes: number;
+  /** Batches written to disk since start (each one write with its sync). */
+  writes: number;
 }
 
 /**
@@ -71,6 +76,7 @@ export class FileArchive {
   private readonly hot: LRUCache<string, RoomArchive>;
   private readonly ctx: RoomContext;
   private pendingTotal = 0;
+  private writes = 0;
   private pruneTimer: NodeJS.Timeout | undefined;
   private pruning: Promise<PruneStats> | undefined;
   private closed = false;
@@ -107,6 +113,10 @@ export class FileArchive {
         this.pendingTotal += d;
       },
       overloaded: () => this.pendingTotal > this.config.maxPendingBytes,
+      wrote: () => {
+        this.writes++;
+      },
+      wakeups: opts.wakeups,
     };
   }
 
@@ -297,6 +307,7 @@ export class FileArchive {
       hotRooms: this.hot.size,
       hotBytes: this.hot.calculatedSize,
       pendingBytes: this.pendingTotal,
+      writes: this.writes,
     };
   }
 }

@@ -11,7 +11,8 @@ export interface ArchiveConfig {
    * their segments are deleted by the next prune. */
   maxMessagesPerRoom: number;
   /** `always`: write + fdatasync as soon as possible (group commit of whatever queued meanwhile);
-   * `batch`: write + fdatasync at once when nothing was written in the last batchDelayMs, else wait for it;
+   * `batch`: write + fdatasync at once when nothing was written in the last batchDelayMs, else wait for it; while
+   *   the write-coalescing window is due (a busy room), at its next wake-up instead (shared-wakeups.ts);
    * `never`: the same without fsync (survives a killed process, not a power cut). */
   fsync: FsyncPolicy;
   /** Upper bound on how long an appended message waits before it is written. */

@@ -9,9 +9,21 @@ import type { StoredRecord } from './record.js';
 import type { RoomContext } from './room-context.js';
 import { fsyncDir } from './fs-util.js';
 import { SegmentInfo, emptySegment, noteRecord, segFile, writeSidecar } from './segment.js';
+import type { Ride } from '../shared-wakeups.js';
 
 /** Drain at once rather than waiting for the batch delay when this much is queued in one room. */
 const FLUSH_NOW_BYTES = 1024 * 1024;
+/**
+ * How far ahead a shared wake-up may be for a write to wait for it. The write-coalescing window (400 ms at its widest
+ * by default) is what bounds the wait; this keeps a window configured far wider from holding durability back.
+ */
+const RIDE_WITHIN_MS = 1000;
+/**
+ * Bytes waiting past which a record no longer waits for a shared wake-up. At a live's pace a window gathers a few KB;
+ * a flood (a client exempt from the rate limits) would have its reflections come back in one burst, larger than a
+ * client's send buffer may hold.
+ */
+const RIDE_MAX_BYTES = 64 * 1024;
 /** Largest batch written in one go. */
 const MAX_WRITE_BYTES = 8 * 1024 * 1024;
 /**
@@ -54,6 +66,8 @@ export class SegmentWriter {
   private pending: Pending[] = [];
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  /** Waiting for a wake-up that comes anyway (RoomContext.wakeups) instead of a timer of its own. */
+  private ride: Ride | undefined;
   private draining: Promise<void> | undefined;
   private fh: FileHandle | undefined;
   private fhSeg = -1;
@@ -122,6 +136,8 @@ export class SegmentWriter {
   }
 
   private clearTimer(): void {
+    this.ride?.cancel();
+    this.ride = undefined;
     if (!this.timer) return;
     clearTimeout(this.timer as NodeJS.Timeout);
     clearImmediate(this.timer as NodeJS.Immediate);
@@ -129,8 +145,17 @@ export class SegmentWriter {
   }
 
   private schedule(): void {
-    if (this.timer || this.draining) return;
+    // A flood rather than a live's pace: written as before, so that reflections do not come back in one burst.
+    if (this.ride && this.pendingBytes >= RIDE_MAX_BYTES) this.clearTimer();
+    if (this.timer || this.ride || this.draining) return;
     const { fsync, batchDelayMs } = this.host.ctx.config;
+    // While a busy room's write-coalescing window is due, the write goes at its wake-up (shared-wakeups.ts): no
+    // wake-up of its own when it reaches the disk, and the messages of one window in one write. Its senders get
+    // their reflections when the room gets the messages.
+    if (fsync !== 'always' && batchDelayMs > 0 && this.pendingBytes < RIDE_MAX_BYTES) {
+      this.ride = this.host.ctx.wakeups?.ride(() => this.kick(), RIDE_WITHIN_MS);
+      if (this.ride) return;
+    }
     // A quiet archive writes at once: the delay groups the records of a busy room, and at a live's pace (a message
     // every 50 ms or more) it grouped none while its timer woke the process once more per message (~0.2 ms of CPU
     // on a small VM) and held the sender's reflection back by as long.
@@ -144,6 +169,7 @@ export class SegmentWriter {
 
   private kick(): void {
     this.timer = undefined;
+    this.ride = undefined;
     if (this.draining || !this.pending.length) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
@@ -182,6 +208,7 @@ export class SegmentWriter {
             off += batch[k].buf.length;
           }
           this.writtenSeq = batch[j - 1].rec.seq + 1;
+          ctx.wrote();
           this.pendingBytes -= buf.length;
           ctx.pendingDelta(-buf.length);
           i = j;

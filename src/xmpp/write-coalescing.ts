@@ -28,6 +28,7 @@ import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { frameHeaderSize, runBytes, writeFrameHeader } from './ws-frame.js';
 import { DEFAULT_WRITES_PER_SECOND } from '../config.js';
+import type { SharedWakeups } from '../shared-wakeups.js';
 
 export interface CoalescingOptions {
   /** How long a busy socket's fan-out frames may be held, in ms; 0 holds them only until the end of the tick. */
@@ -48,6 +49,8 @@ export interface CoalescingOptions {
    * "tick" is one batch from the main process, however many pipe reads carry it).
    */
   tickEndsBy?: 'next-tick' | 'caller';
+  /** Work that may ride the window's wake-ups (shared-wakeups.ts: a room archive's writes). */
+  wakeups?: SharedWakeups;
 }
 
 /** How often the window is re-fitted to the writes counted since the last fit. */
@@ -100,6 +103,12 @@ export class WriteCoalescer {
   private readonly releaseWindow = (): void => {
     this.timer = null;
     this.timerAt = Infinity;
+    // What rode this wake-up (an archive's write) starts first: the held frames leave in the check phase right after,
+    // once its promise chain has handed the write to the thread pool, and their writes cover the disk's time.
+    if (this.options.wakeups?.wake()) setImmediate(this.releaseDue);
+    else this.releaseDue();
+  };
+  private readonly releaseDue = (): void => {
     const list = this.window;
     this.window = [];
     const due = performance.now() + this.slackMs;
@@ -126,6 +135,7 @@ export class WriteCoalescer {
     this.framesToHold = (this.minFanoutPerSecond * RATE_EVERY_MS) / 1000;
     this.heavy = this.minFanoutPerSecond <= 0;
     this.autoTick = options.tickEndsBy !== 'caller';
+    options.wakeups?.setOwner(() => (this.timer ? this.timerAt : Infinity));
   }
 
   /** Whether the window holds frames now (see minFanoutPerSecond). */

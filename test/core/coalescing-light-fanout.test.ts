@@ -4,11 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import { xml, type TestClient } from '../helpers/xmpp-client.js';
+import { joinAnonymously } from '../helpers/room-viewers.js';
 
 const WINDOW_MS = 3000;
 const ROOM = 'small@room.localhost';
-const MUC = 'http://jabber.org/protocol/muc';
 
 interface Ctx {
   clients: TestClient[];
@@ -25,15 +25,8 @@ t.after(async (ctx) => {
   for (const s of ctx.servers) await s.stop();
 });
 
-async function join(ctx: Ctx, srv: TestServer, nick: string): Promise<TestClient> {
-  const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost', streamManagement: false });
-  ctx.clients.push(c);
-  await c.send(
-    xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC }, xml('history', { maxstanzas: '0' }))),
-  );
-  await c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}`, 15_000, `${nick}'s join`);
-  return c;
-}
+const join = (ctx: Ctx, srv: TestServer, nick: string): Promise<TestClient> =>
+  joinAnonymously(srv, ROOM, nick, ctx.clients);
 
 /** Posts `n` messages 50 ms apart; returns, per viewer, how long each took to arrive after it was posted (ms). */
 async function series(ctx: Ctx, overrides: Record<string, number>): Promise<number[][]> {

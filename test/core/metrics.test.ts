@@ -48,6 +48,8 @@ test('sessions, occupants, stanzas and fan-out latency follow two viewers chatti
   }
   await clients[0].send(xml('message', { to: room, type: 'groupchat' }, xml('body', {}, 'hello')));
   await clients[1].waitFor((s) => s.is('message') && s.getChildText('body') === 'hello', 10_000, 'message');
+  // The sender's reflection comes once the message is on disk.
+  await clients[0].waitFor((s) => s.is('message') && s.getChildText('body') === 'hello', 10_000, 'reflection');
 
   const after = await scrape();
   assert.is(after.s.get('xmpp_sessions'), 2);
@@ -60,6 +62,7 @@ test('sessions, occupants, stanzas and fan-out latency follow two viewers chatti
   assert.is(after.s.get('xmpp_muc_fanout_seconds_bucket{le="+Inf"}'), 1);
   assert.is(after.s.get('xmpp_slow_clients_dropped_total'), 0);
   assert.ok(after.s.has('xmpp_archive_write_queue_bytes'));
+  assert.is(after.s.get('xmpp_archive_writes_total'), 1, 'the message was not written to the archive once');
   // Every family is declared before its samples.
   for (const name of ['xmpp_sessions', 'xmpp_muc_fanout_seconds', 'xmpp_stanzas_received'])
     assert.match(after.text, new RegExp(`# TYPE ${name} `));
