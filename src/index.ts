@@ -226,9 +226,9 @@ export function createServer(input: unknown = {}, options: CreateServerOptions =
   const mucConfig = validateMuc(config.modules.muc, 'muc', config.mucHost);
   if (options.onCreateRoom) mucConfig.creation = 'callback';
   const webchatConfig = validateWebchat(config.modules.webchat, 'webchat');
-  // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
   // The write-coalescing window's wake-ups, at which the archive writes while a busy room's window is due.
   const wakeups = new SharedWakeups();
+  // The durable room archive (issue 4): segmented files under <dataDir>/archive, MAM on rooms.
   const archive = new FileArchive(config.dataDir, validateArchive(config.modules.archive, 'archive'), {
     log: (level, msg) => log[level](msg),
     pruneUnopened: false,

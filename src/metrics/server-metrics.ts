@@ -51,7 +51,7 @@ export class ServerMetrics implements ServerStats {
     );
     r.counterFrom(
       'xmpp_archive_writes',
-      'Batches of archived messages written to disk, each with its sync.',
+      'Batches of archived messages written to disk (one write each, synced unless archive.fsync is never).',
       src.archiveWrites,
     );
     this.dropped = r.counter('xmpp_slow_clients_dropped', 'Clients disconnected because they stopped reading.');

@@ -45,7 +45,7 @@ export interface ArchiveStats {
   /** Estimated memory of all hot tails. */
   hotBytes: number;
   pendingBytes: number;
-  /** Batches written to disk since start (each one write with its sync). */
+  /** Batches written to disk since start (one write each, synced unless fsync is 'never'). */
   writes: number;
 }
 
