@@ -27,6 +27,7 @@ import {
 import { detachFromServer, stopReadingForHandoff } from './handoff.js';
 import { HeldFrames, WriteCoalescer, releaseCounts, type HeldFramesSink } from '../xmpp/write-coalescing.js';
 import { refuseWithoutXmppSubprotocol } from '../xmpp/websocket-subprotocol.js';
+import { forgetPeerAddress } from '../http/client-address.js';
 
 function numberArg(i: number, what: string, min: number): number {
   const v = Number(process.argv[i]);
@@ -270,6 +271,7 @@ upgrades.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       headers: req.headers,
       remoteAddress: (socket as Socket).remoteAddress ?? 'unknown',
     };
+    forgetPeerAddress(socket);
     attach(directId(), ws, info);
   });
 });

@@ -91,3 +91,13 @@ export function clientAddress(req: IncomingMessage, trust: TrustProxy): string {
   }
   return address;
 }
+
+/**
+ * Node's socket keeps the peer address object its `remoteAddress` was read from (`_peername`, ~56 B) for the socket's
+ * life. A viewer's WebSocket reads it once, at the upgrade, and keeps the address string: the object goes (a later
+ * read asks the socket again).
+ */
+export function forgetPeerAddress(socket: unknown): void {
+  const s = socket as { _peername?: unknown };
+  if (s._peername !== undefined) s._peername = undefined;
+}

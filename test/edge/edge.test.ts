@@ -180,23 +180,28 @@ test('an edge viewer, an in-process TLS WebSocket viewer and a BOSH viewer chat 
   await inProcess.stop();
 });
 
-test('room messages reach edge viewers as bytes: each one addressed to its own full JID, escaped, text intact', async () => {
+test('room messages reach edge viewers as bytes: each one addressed to its own full JID, escaped or not ASCII, text intact', async () => {
   // The fan-out hands the edge the room's shared bytes and each viewer's escaped JID (no string per recipient).
   const odd = await client({ domain: 'localhost', username: 'alice', password: 'secret', resource: `a&b<c>'"d` });
+  // An address with more UTF-8 bytes than characters crosses the pipe as it is.
+  const unicode = await client({ domain: 'localhost', username: 'alice', password: 'secret', resource: 'ünï ✓' });
   const plain = await client();
   assert.ok(odd.jid.endsWith(`/a&b<c>'"d`), `bound as ${odd.jid}`);
   await joinRoom(odd, 'odd');
+  await joinRoom(unicode, 'unicode');
   await joinRoom(plain, 'plain');
   const text = 'héllo & <bye> "ünïcode" ✓';
   await plain.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
   for (const [c, who] of [
     [odd, 'the viewer with an odd resource'],
+    [unicode, 'the viewer with a non-ASCII resource'],
     [plain, 'the sender'],
   ] as const) {
     const got = await c.waitFor(bodyIs(text), 10_000, `the message at ${who}`);
     assert.is(got.attrs.to, c.jid, `addressed to ${who}'s full JID`);
     assert.is(got.attrs.from, `${ROOM}/plain`);
   }
+  await unicode.stop();
   await odd.stop();
   await plain.stop();
 });
