@@ -25,8 +25,14 @@ import { forgetPeerAddress } from '../http/client-address.js';
  */
 export class XmppWebSocket extends WebSocket {
   transport: WebSocketTransport | null = null;
+  /** Pongs handed to the socket and not yet written (see answerPing). */
+  private pendingPongs = 0;
 
   override emit(event: string | symbol, ...args: any[]): boolean {
+    if (event === 'ping') {
+      this.answerPing(args[0] as Buffer);
+      return true;
+    }
     const t = this.transport;
     if (t) {
       switch (event) {
@@ -47,6 +53,21 @@ export class XmppWebSocket extends WebSocket {
   }
 
   /**
+   * The pong to a client's ping. ws's own (its autoPong option) keeps a closure, its context and three fields on every
+   * connection (~130 B) for the few clients that ever ping; answered here, with the same bound: a client that keeps
+   * pinging without reading its pongs is cut off once 60 of them wait for the socket (RFC 6455 §5.5.2, §5.5.3).
+   */
+  private answerPing(data: Buffer): void {
+    if (this.readyState !== WebSocket.OPEN) return;
+    if (this.pendingPongs >= MAX_PENDING_PONGS) {
+      this.terminate();
+      return;
+    }
+    this.pendingPongs++;
+    this.pong(data, false, () => this.pendingPongs--);
+  }
+
+  /**
    * ws refuses a message above maxPayload (1009) or with invalid UTF-8 (1007) by closing before any event reaches
    * us. RFC 6120 §4.9 wants the peer told first: when ws starts that close, the session sends its stream error and
    * <close/> ahead of it.
@@ -56,6 +77,9 @@ export class XmppWebSocket extends WebSocket {
     super.close(code, data);
   }
 }
+
+/** ws's default bound on automatic pongs not yet written, kept for ours. */
+const MAX_PENDING_PONGS = 60;
 
 // A socket made by another ws server (benches drive sessions over their own) gets shared listener functions.
 const TRANSPORT = Symbol('transport');
@@ -225,6 +249,8 @@ export function createWebSocketEndpoint(opts: {
     perMessageDeflate: false,
     // Tracked in `open` instead: ws's tracking adds a 'close' listener closure per connection.
     clientTracking: false,
+    // XmppWebSocket answers pings itself (answerPing): ws's automatic pong costs a closure per connection.
+    autoPong: false,
     WebSocket: XmppWebSocket,
     // A frame is one element (RFC 7395 §3.3.3): nothing larger than a stanza is buffered.
     maxPayload: opts.maxStanzaSize,
