@@ -18,12 +18,15 @@ interface Endpoint {
   accepted: WebSocketTransport[];
   /** Transports whose connection closed (their handler heard it). */
   closed: Set<WebSocketTransport>;
+  /** Transports whose client's <open/> the server read. */
+  opened: Set<WebSocketTransport>;
   stop(): void;
 }
 
 async function startEndpoint(): Promise<Endpoint> {
   const accepted: WebSocketTransport[] = [];
   const closed = new Set<WebSocketTransport>();
+  const opened = new Set<WebSocketTransport>();
   const endpoint: WebSocketEndpoint = createWebSocketEndpoint({
     path: '/xmpp-websocket',
     maxStanzaSize: 65536,
@@ -31,7 +34,7 @@ async function startEndpoint(): Promise<Endpoint> {
     accept: (t) => {
       t.handler = {
         element() {},
-        streamOpened() {},
+        streamOpened: () => opened.add(t),
         streamClosed() {},
         streamError() {},
         transportClosed: () => closed.add(t),
@@ -48,6 +51,7 @@ async function startEndpoint(): Promise<Endpoint> {
     url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/xmpp-websocket`,
     accepted,
     closed,
+    opened,
     stop() {
       endpoint.close();
       http.close();
@@ -121,6 +125,7 @@ test('a connection keeps no listener table and no extensions object of its own, 
     two.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="localhost" version="1.0"/>');
     await until('the frame reached the client', () => got.length === 1);
     assert.is(got[0], '<message xmlns="jabber:client"><body>hi</body></message>');
+    await until("the server read the other client's frame", () => e.opened.has(e.accepted[1]!));
     assert.is(e.closed.size, 0);
   } finally {
     one.terminate();
