@@ -76,7 +76,7 @@ export class XmppWebSocket extends WebSocket {
 
   /**
    * The pong to a client's ping. ws's own (its autoPong option) keeps a closure, its context and three fields on every
-   * connection (~130 B) for the few clients that ever ping; answered here, with the same bound: a client that keeps
+   * connection (~120 B) for the few clients that ever ping; answered here, with the same bound: a client that keeps
    * pinging without reading its pongs is cut off once 60 of them wait for the socket (RFC 6455 §5.5.2, §5.5.3).
    */
   private answerPing(data: Buffer): void {
