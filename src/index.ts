@@ -1,5 +1,4 @@
 // createServer(config): the library entry point. Standalone (src/cli.ts) and the PeerTube plugin both use it.
-import { SharedWakeups } from './shared-wakeups.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { OPENMETRICS_CONTENT_TYPE } from './metrics/openmetrics.js';
@@ -42,6 +41,7 @@ import { startHttpServer, type HttpHandler, type StandaloneHttp } from './http/s
 import { validateTcp } from './xmpp/tcp/config.js';
 import { startTcpListeners, type TcpListeners } from './xmpp/tcp/listener.js';
 import { WriteCoalescer } from './xmpp/write-coalescing.js';
+import { SharedWakeups } from './shared-wakeups.js';
 import { CertificateStore, validateCerts } from './certs/index.js';
 import { createMucService, type MucService } from './muc/service.js';
 import { validateMuc, type CreationCallback } from './muc/config.js';

@@ -3,6 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
+import { metricSamples } from '../helpers/metrics.js';
 
 let srv: TestServer;
 const clients: TestClient[] = [];
@@ -12,22 +13,11 @@ test.after(async () => {
   await srv?.stop();
 });
 
-/** Parses `name value` sample lines (labels kept in the name). */
-function samples(text: string): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
-
 async function scrape(): Promise<{ type: string | null; text: string; s: Map<string, number> }> {
   const res = await fetch(`${srv.httpUrl}/metrics`);
   assert.is(res.status, 200);
   const text = await res.text();
-  return { type: res.headers.get('content-type'), text, s: samples(text) };
+  return { type: res.headers.get('content-type'), text, s: metricSamples(text) };
 }
 
 test('sessions, occupants, stanzas and fan-out latency follow two viewers chatting in a room', async () => {

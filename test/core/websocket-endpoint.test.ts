@@ -12,14 +12,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket } from 'ws';
 import { createWebSocketEndpoint, type WebSocketEndpoint, type WebSocketTransport } from '../../src/xmpp/websocket.js';
+import { until } from '../helpers/until.js';
 
 interface Endpoint {
-  url: string;
   accepted: WebSocketTransport[];
   /** Transports whose connection closed (their handler heard it). */
   closed: Set<WebSocketTransport>;
   /** Transports whose client's <open/> the server read. */
   opened: Set<WebSocketTransport>;
+  /** A `ws` client connected to the endpoint, closed by stop(). */
+  connect(): Promise<WebSocket>;
   stop(): void;
 }
 
@@ -47,73 +49,68 @@ async function startEndpoint(): Promise<Endpoint> {
     if (!endpoint.handleUpgrade(req, socket, head)) socket.destroy();
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/xmpp-websocket`;
+  const clients: WebSocket[] = [];
   return {
-    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/xmpp-websocket`,
     accepted,
     closed,
     opened,
+    async connect() {
+      const c = new WebSocket(url, 'xmpp');
+      clients.push(c);
+      await new Promise((resolve, reject) => c.once('open', resolve).once('error', reject));
+      return c;
+    },
     stop() {
+      for (const c of clients) c.terminate();
       endpoint.close();
       http.close();
     },
   };
 }
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function open(url: string): Promise<WebSocket> {
-  const c = new WebSocket(url, 'xmpp');
-  await new Promise((resolve, reject) => c.once('open', resolve).once('error', reject));
-  return c;
-}
+/** Waits (10 s at most) until `ok` holds. */
+const waitUntil = (what: string, ok: () => boolean): Promise<void> => until(what, ok, 10_000, 10);
 
 test('the upgraded socket forgets its cached peer address; the transport keeps the address, and the socket can tell it again', async () => {
   const e = await startEndpoint();
-  const client = await open(e.url);
   try {
-    await until('the endpoint accepted the connection', () => e.accepted.length === 1);
+    await e.connect();
+    await waitUntil('the endpoint accepted the connection', () => e.accepted.length === 1);
     const t = e.accepted[0]!;
     assert.is(t.remoteAddress, '127.0.0.1');
     const socket = (t as unknown as { ws: { _socket: Socket } }).ws._socket;
     assert.is((socket as unknown as { _peername?: unknown })._peername, undefined, 'no cached peer address object');
     assert.is(socket.remoteAddress, '127.0.0.1', 'asked again, the socket still knows its peer');
   } finally {
-    client.terminate();
     e.stop();
   }
 });
 
 test("a client's pings get pongs with their payload, and the connection keeps no closure for them", async () => {
   const e = await startEndpoint();
-  const client = await open(e.url);
   try {
+    const client = await e.connect();
     const pongs: string[] = [];
     client.on('pong', (d: Buffer) => pongs.push(d.toString()));
     for (const payload of ['', 'keepalive', 'ü'.repeat(60)]) client.ping(payload);
-    await until('three pongs came back', () => pongs.length === 3);
+    await waitUntil('three pongs came back', () => pongs.length === 3);
     assert.equal(pongs, ['', 'keepalive', 'ü'.repeat(60)]);
-    await until('the endpoint accepted the connection', () => e.accepted.length === 1);
+    await waitUntil('the endpoint accepted the connection', () => e.accepted.length === 1);
     const ws = (e.accepted[0] as unknown as { ws: Record<string, unknown> }).ws;
     assert.is(ws._autoPongComplete, undefined, "ws's per-connection pong callback");
     assert.is(e.closed.size, 0, 'the connection stays open');
   } finally {
-    client.terminate();
     e.stop();
   }
 });
 
 test('a connection keeps no listener table and no extensions object of its own, and still carries frames both ways', async () => {
   const e = await startEndpoint();
-  const one = await open(e.url);
-  const two = await open(e.url);
   try {
-    await until('both connections accepted', () => e.accepted.length === 2);
+    const one = await e.connect();
+    const two = await e.connect();
+    await waitUntil('both connections accepted', () => e.accepted.length === 2);
     const [a, b] = e.accepted.map((t) => (t as unknown as { ws: WebSocket & Record<string, unknown> }).ws);
     assert.is(a!._events, undefined, 'no table of listeners: its events go to the transport');
     assert.is(a!._extensions, b!._extensions, 'one shared extensions object');
@@ -123,23 +120,21 @@ test('a connection keeps no listener table and no extensions object of its own, 
     one.on('message', (d: Buffer) => got.push(d.toString()));
     e.accepted[0]!.sendRaw('<message xmlns="jabber:client"><body>hi</body></message>');
     two.send('<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="localhost" version="1.0"/>');
-    await until('the frame reached the client', () => got.length === 1);
+    await waitUntil('the frame reached the client', () => got.length === 1);
     assert.is(got[0], '<message xmlns="jabber:client"><body>hi</body></message>');
-    await until("the server read the other client's frame", () => e.opened.has(e.accepted[1]!));
+    await waitUntil("the server read the other client's frame", () => e.opened.has(e.accepted[1]!));
     assert.is(e.closed.size, 0);
   } finally {
-    one.terminate();
-    two.terminate();
     e.stop();
   }
 });
 
 test('a client that pings without reading its pongs is cut off; another client is still answered', async () => {
   const e = await startEndpoint();
-  const flooder = await open(e.url);
-  const other = await open(e.url);
   try {
-    await until('both connections accepted', () => e.accepted.length === 2);
+    const flooder = await e.connect();
+    const other = await e.connect();
+    await waitUntil('both connections accepted', () => e.accepted.length === 2);
     const flooding = e.accepted[0]!;
     // The flooder stops reading: its pongs fill the loopback buffers, then wait in the server's socket.
     (flooder as unknown as { _socket: Socket })._socket.pause();
@@ -148,16 +143,14 @@ test('a client that pings without reading its pongs is cut off; another client i
       flooder.ping(payload);
       if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
     }
-    await until('the server cut the flooder off', () => e.closed.has(flooding));
+    await waitUntil('the server cut the flooder off', () => e.closed.has(flooding));
     const pongs: string[] = [];
     other.on('pong', (d: Buffer) => pongs.push(d.toString()));
     other.ping('still there?');
-    await until('the other client got its pong', () => pongs.length === 1);
+    await waitUntil('the other client got its pong', () => pongs.length === 1);
     assert.is(pongs[0], 'still there?');
     assert.not.ok(e.closed.has(e.accepted[1]!), 'the other connection stays open');
   } finally {
-    flooder.terminate();
-    other.terminate();
     e.stop();
   }
 });
@@ -207,7 +200,6 @@ test("once a client's frame is read, ws's receiver keeps no slots for chunks unt
     }
     %DebugPrint('slots-after');
     %DebugPrint(receiver._buffers);
-    client.terminate();
     endpoint.close();
     http.close();`;
   const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], {

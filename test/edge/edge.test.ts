@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
 import { anonymousRaw } from '../helpers/raw-ws.js';
+import { assertEachAddressed } from '../helpers/room-viewers.js';
 import { RawBosh, payloads } from '../bosh/raw.js';
 import { generateSelfSigned } from '../../src/certs/index.js';
 import { validateConfig } from '../../src/config.js';
@@ -192,15 +193,15 @@ test('room messages reach edge viewers as bytes: each one addressed to its own f
   await joinRoom(plain, 'plain');
   const text = 'héllo & <bye> "ünïcode" ✓';
   await plain.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
-  for (const [c, who] of [
-    [odd, 'the viewer with an odd resource'],
-    [unicode, 'the viewer with a non-ASCII resource'],
-    [plain, 'the sender'],
-  ] as const) {
-    const got = await c.waitFor(bodyIs(text), 10_000, `the message at ${who}`);
-    assert.is(got.attrs.to, c.jid, `addressed to ${who}'s full JID`);
-    assert.is(got.attrs.from, `${ROOM}/plain`);
-  }
+  await assertEachAddressed(
+    [
+      [odd, 'the viewer with an odd resource'],
+      [unicode, 'the viewer with a non-ASCII resource'],
+      [plain, 'the sender'],
+    ],
+    text,
+    `${ROOM}/plain`,
+  );
   await unicode.stop();
   await odd.stop();
   await plain.stop();

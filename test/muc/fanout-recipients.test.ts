@@ -4,23 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { connectClient, xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { xml, type TestClient, type Stanza } from '../helpers/xmpp-client.js';
+import { assertEachAddressed, joinViewer } from '../helpers/room-viewers.js';
 import { RawBosh, enterRoom, payloads } from '../bosh/raw.js';
 
 const ROOM = 'recipients@room.localhost';
-const MUC = 'http://jabber.org/protocol/muc';
 let srv: TestServer;
 const clients: TestClient[] = [];
-
-async function viewer(nick: string, o: Partial<Parameters<typeof connectClient>[0]> = {}): Promise<TestClient> {
-  const c = await connectClient({ service: srv.wsUrl, domain: 'anon.localhost', ...o });
-  clients.push(c);
-  await c.send(xml('presence', { to: `${ROOM}/${nick}` }, xml('x', { xmlns: MUC })));
-  await c.waitFor((s) => s.is('presence') && s.attrs.from === `${ROOM}/${nick}` && !s.attrs.type, 10_000, nick);
-  return c;
-}
-
-const bodyIs = (text: string) => (s: Stanza) => s.is('message') && s.getChildText('body') === text;
 
 test.before(async () => {
   srv = await startTestServer({ testMode: true });
@@ -33,9 +23,9 @@ test.after(async () => {
 
 test('plain, escaped and non-ASCII recipients each get the room message and a vCard answer addressed to themselves', async () => {
   const account = { domain: 'localhost', username: 'alice', password: 'secret' };
-  const escaped = await viewer('escaped', { ...account, resource: `a&b<c>'"d` });
-  const unicode = await viewer('unicode', { ...account, resource: 'résumé ✓ 日本' });
-  const plain = await viewer('plain');
+  const escaped = await joinViewer(srv, ROOM, 'escaped', clients, { ...account, resource: `a&b<c>'"d` });
+  const unicode = await joinViewer(srv, ROOM, 'unicode', clients, { ...account, resource: 'résumé ✓ 日本' });
+  const plain = await joinViewer(srv, ROOM, 'plain', clients);
   assert.ok(escaped.jid.endsWith(`/a&b<c>'"d`), `bound as ${escaped.jid}`);
   assert.ok(unicode.jid.endsWith('/résumé ✓ 日本'), `bound as ${unicode.jid}`);
   const bosh = new RawBosh(`${srv.httpUrl}/http-bind`);
@@ -44,17 +34,18 @@ test('plain, escaped and non-ASCII recipients each get the room message and a vC
 
   const text = 'héllo & <bye> "ünïcode" ✓';
   await plain.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, text)));
-  for (const [c, who] of [
-    [escaped, 'the viewer with an escaped resource'],
-    [unicode, 'the viewer with a non-ASCII resource'],
-    [plain, 'the sender'],
-  ] as const) {
-    const got = await c.waitFor(bodyIs(text), 10_000, `the message at ${who}`);
-    assert.is(got.attrs.to, c.jid, `addressed to ${who}'s full JID`);
-    assert.is(got.attrs.from, `${ROOM}/plain`);
-  }
+  await assertEachAddressed(
+    [
+      [escaped, 'the viewer with an escaped resource'],
+      [unicode, 'the viewer with a non-ASCII resource'],
+      [plain, 'the sender'],
+    ],
+    text,
+    `${ROOM}/plain`,
+  );
   let atBosh: Stanza | undefined;
-  for (let i = 0; i < 20 && !atBosh; i++) atBosh = payloads(await bosh.send()).find(bodyIs(text));
+  for (let i = 0; i < 20 && !atBosh; i++)
+    atBosh = payloads(await bosh.send()).find((s) => s.is('message') && s.getChildText('body') === text);
   assert.ok(atBosh, 'the BOSH viewer got the message');
   assert.is(atBosh.attrs.to, bosh.jid, "addressed to the BOSH viewer's full JID");
 

@@ -10,12 +10,29 @@ import { msgXml, pageAll, tempDir } from './helpers.js';
 const CFG = { expiry: 'never', segmentMessages: 64, hotTail: 10, fsync: 'batch' as const };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** An archive in `dir` whose writes may ride the shared wake-ups, the next one due `dueInMs` from now (or none). */
+function ridingArchive(
+  dir: string,
+  dueInMs: number | undefined,
+  cfg: ConstructorParameters<typeof FileArchive>[1] = CFG,
+): { wakeups: SharedWakeups; archive: FileArchive } {
+  const wakeups = new SharedWakeups();
+  if (dueInMs !== undefined) wakeups.setOwner(() => performance.now() + dueInMs);
+  return { wakeups, archive: new FileArchive(dir, cfg, { wakeups }) };
+}
+
+/** The ids of `room`'s archived messages, as an archive opened again on `dir` finds them. */
+async function idsAfterReopen(dir: string, room: string): Promise<string[]> {
+  const again = new FileArchive(dir, CFG);
+  const { items } = await pageAll(await again.open(room), {}, 10);
+  await again.close();
+  return items.map((m) => m.id);
+}
+
 test('records wait for the coming wake-up, are written together then, and survive a reopen', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const wakeups = new SharedWakeups();
-    wakeups.setOwner(() => performance.now() + 200);
-    const archive = new FileArchive(dir, CFG, { wakeups });
+    const { wakeups, archive } = ridingArchive(dir, 200);
     const ra = await archive.open('busy@room.localhost');
     const recs = [0, 1, 2].map((i) => ra.append({ nick: 'n', xml: msgXml(i) }));
     let durable = false;
@@ -28,14 +45,10 @@ test('records wait for the coming wake-up, are written together then, and surviv
     await all;
     assert.is(archive.stats().writes, 1, 'the three records were not written in one batch');
     await archive.close();
-
-    const again = new FileArchive(dir, CFG);
-    const { items } = await pageAll(await again.open('busy@room.localhost'), {}, 10);
     assert.equal(
-      items.map((m) => m.id),
+      await idsAfterReopen(dir, 'busy@room.localhost'),
       recs.map((r) => r.id),
     );
-    await again.close();
   } finally {
     await cleanup();
   }
@@ -44,9 +57,7 @@ test('records wait for the coming wake-up, are written together then, and surviv
 test('a flood does not wait: past 64 KB waiting, records are written before the wake-up', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const wakeups = new SharedWakeups();
-    wakeups.setOwner(() => performance.now() + 800);
-    const archive = new FileArchive(dir, CFG, { wakeups });
+    const { wakeups, archive } = ridingArchive(dir, 800);
     const ra = await archive.open('flood@room.localhost');
     const big = 'x'.repeat(4000);
     const recs = Array.from({ length: 40 }, (_, i) =>
@@ -66,20 +77,12 @@ test('a flood does not wait: past 64 KB waiting, records are written before the 
 test('closing the archive writes what waits for a wake-up', async () => {
   const { dir, cleanup } = await tempDir();
   try {
-    const wakeups = new SharedWakeups();
-    wakeups.setOwner(() => performance.now() + 500);
-    const archive = new FileArchive(dir, CFG, { wakeups });
+    const { wakeups, archive } = ridingArchive(dir, 500);
     const ra = await archive.open('closing@room.localhost');
     const rec = ra.append({ nick: 'n', xml: msgXml(0) });
     await archive.close();
     assert.not.ok(wakeups.wake(), 'the cancelled ride still waited at the wake-up');
-    const again = new FileArchive(dir, CFG);
-    const { items } = await pageAll(await again.open('closing@room.localhost'), {}, 10);
-    assert.equal(
-      items.map((m) => m.id),
-      [rec.id],
-    );
-    await again.close();
+    assert.equal(await idsAfterReopen(dir, 'closing@room.localhost'), [rec.id]);
   } finally {
     await cleanup();
   }
@@ -93,9 +96,7 @@ for (const [label, cfg] of [
   test(`${label}: a quiet archive writes at once`, async () => {
     const { dir, cleanup } = await tempDir();
     try {
-      const wakeups = new SharedWakeups();
-      if (label !== 'no wake-up due') wakeups.setOwner(() => performance.now() + 2000);
-      const archive = new FileArchive(dir, cfg, { wakeups });
+      const { archive } = ridingArchive(dir, label === 'no wake-up due' ? undefined : 2000, cfg);
       const ra = await archive.open('quiet@room.localhost');
       const t0 = performance.now();
       const rec = ra.append({ nick: 'n', xml: msgXml(0) });
