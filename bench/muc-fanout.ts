@@ -9,7 +9,8 @@
 // Rounds (default): send a batch, wait until every copy arrived, repeat; the MUC path holds writes until the end of
 // the tick only (--coalesce-ms 0), since a closed loop would otherwise measure the coalescing window.
 // Paced (--rate R): R messages a second, one per tick as a live room sends them, against the raw `ws` broadcast
-// (corked per tick), the MUC path with writes held to the end of the tick, and the MUC path with the write-coalescing
+// (corked per tick), the MUC path with writes held to the end of the tick, the raw broadcast held for the window
+// (the same writes per delivery as the windowed MUC path: its floor), and the MUC path with the write-coalescing
 // window (c2s.coalesceMs), fixed and widening under load up to c2s.coalesceMaxMs (--coalesce-max-ms); each with
 // server-thread CPU per delivery and delivery latency p50/p99.
 //
@@ -131,6 +132,23 @@ function corkedSend(ws: WebSocket, data: string, corked: Set<WebSocket>): void {
       corked.delete(ws);
       sock.uncork();
     });
+  }
+  ws.send(data);
+}
+
+/**
+ * Corks a socket until a window of `ms` that began with its first held frame ends (one timer for every socket held
+ * in the same window), so a paced broadcast makes as many writes per delivery as the MUC path with that window.
+ */
+function windowedSend(ws: WebSocket, data: string, held: Set<WebSocket>, ms: number): void {
+  if (held.size === 0)
+    setTimeout(() => {
+      for (const w of held) (w as unknown as { _socket: Socket })._socket.uncork();
+      held.clear();
+    }, ms);
+  if (!held.has(ws)) {
+    held.add(ws);
+    (ws as unknown as { _socket: Socket })._socket.cork();
   }
   ws.send(data);
 }
@@ -299,6 +317,22 @@ async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
     (i) => {
       const bytes = rawMessage(i);
       for (const ws of servers) corkedSend(ws, bytes, corked);
+    },
+    servers.length,
+  );
+}
+
+/**
+ * The floor of a windowed fan-out: the same bytes through bare `ws`, each socket's frames held `ms` and written
+ * together, as many writes per delivery as the MUC path with that window and none of its work.
+ */
+async function rawWindowed(servers: WebSocket[], clients: Clients, ms: number): Promise<Result> {
+  const held = new Set<WebSocket>();
+  return rounds(
+    clients,
+    (i) => {
+      const bytes = rawMessage(i);
+      for (const ws of servers) windowedSend(ws, bytes, held, ms);
     },
     servers.length,
   );
@@ -504,6 +538,8 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
   for (let pass = 1; pass <= 2; pass++) {
     runs.push([`raw ws, corked per tick (pass ${pass})`, await raw(servers, clients)]);
     runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, undefined, 0)]);
+    if (COALESCE_MS > 0)
+      runs.push([`raw ws, held ${COALESCE_MS} ms (pass ${pass})`, await rawWindowed(servers, clients, COALESCE_MS)]);
     runs.push([
       `MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`,
       await mucFanout(servers, clients, false, undefined, COALESCE_MS),
