@@ -17,6 +17,7 @@ import {
 import { BoshSession, writeBody } from './session.js';
 import { WriteCoalescer } from '../xmpp/write-coalescing.js';
 import { requestPath } from '../http/request-path.js';
+import { plainAddress } from '../http/client-address.js';
 
 export interface BoshEndpoint {
   /** Handles a request for the BOSH path (any path with pathOverride); false when the request is not ours. */
@@ -113,7 +114,7 @@ export function createBoshEndpoint(opts: BoshEndpointOptions): BoshEndpoint {
       log.warn(`bosh: ${sessions.size} sessions, refusing a new one`);
       return refuse(res, 'policy-violation');
     }
-    const address = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    const address = opts.addressOf?.(req) ?? plainAddress(req.socket.remoteAddress ?? 'unknown');
     if (opts.admit && !opts.admit(address)) return refuse(res, 'policy-violation');
     const content = a.content && CONTENT_RE.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
     // §7.1: the manager may lower wait and hold, never raise them.

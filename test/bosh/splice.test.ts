@@ -18,7 +18,7 @@ t.before((ctx) => openRoomWithBoshViewer(ctx, ROOM, NICK));
 t.after(closeRoomWithBoshViewer);
 
 /** Every payload of the viewer's responses until `done` holds for one of them (at most ten responses). */
-async function until(ctx: Ctx, done: (r: RawResponse) => boolean): Promise<RawResponse[]> {
+async function responsesUntil(ctx: Ctx, done: (r: RawResponse) => boolean): Promise<RawResponse[]> {
   const seen: RawResponse[] = [];
   for (let i = 0; i < 10; i++) {
     const r = await ctx.viewer.send();
@@ -34,7 +34,7 @@ t(
     await enterRoom(ctx.viewer, `${ROOM}/viewer`);
     const body = `héllo <wörld> & "all" 🎉 — ${'x'.repeat(300)}`;
     await ctx.sender.send(xml('message', { to: ROOM, type: 'groupchat', id: 'm-ü' }, xml('body', {}, body)));
-    const seen = await until(ctx, (r) =>
+    const seen = await responsesUntil(ctx, (r) =>
       payloads(r).some((e) => e.name === 'message' && e.getChildText('body') === body),
     );
     const carrying = seen.find((r) => payloads(r).some((e) => e.name === 'message'));

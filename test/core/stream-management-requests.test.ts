@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { anonymousRaw, type RawWs } from '../helpers/raw-ws.js';
 import { connectClient, xml, type TestClient } from '../helpers/xmpp-client.js';
 import { acceptInstantRoom, enterRoom } from '../helpers/muc-join.js';
+import { until } from '../helpers/until.js';
 
 const ROOM = 'acks@room.localhost';
 let srv: TestServer;
@@ -43,14 +44,6 @@ async function smViewer(): Promise<{ c: RawWs; requests: () => number; received:
 }
 
 /** Waits (up to 5 s) for `cond`, which the frames already received may not meet yet. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function talk(prefix: string, n: number): Promise<void> {
   for (let i = 1; i <= n; i++)
     await talker.send(xml('message', { to: ROOM, type: 'groupchat' }, xml('body', {}, `${prefix} ${i}`)));
@@ -83,7 +76,7 @@ test("a room's messages are acknowledged every 100, one request at a time", asyn
   await v.c.waitFor(/^<a /);
   await talk('fourth', 1);
   await v.c.waitFor(/fourth 1</);
-  await until(() => v.requests() === 2, 'a second request');
+  await until('a second request', () => v.requests() === 2, 5000, 10);
   assert.is(v.requests(), 2);
   assert.not.ok(
     v.c.frames.some((f) => f.includes('stream:error')),
@@ -122,7 +115,7 @@ test('a MAM page weighs as room messages: 60 results bring no request, the next 
   assert.is(results, 60, 'a full page of results (the room has archived more than 60 messages by now)');
   assert.is(v.requests(), 0, 'no request after the join and 60 results (at 5 each they asked after 20)');
   await page('page2');
-  await until(() => v.requests() === 1, 'a request once past 100');
+  await until('a request once past 100', () => v.requests() === 1, 5000, 10);
   assert.is(v.requests(), 1);
 });
 

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { anonymousRaw, jidOf, type RawWs } from '../helpers/raw-ws.js';
+import { until } from '../helpers/until.js';
 
 let srv: TestServer;
 let port: number;
@@ -16,14 +17,6 @@ const sockets: Socket[] = [];
 
 const edgeOf = () => srv.server.edge!;
 const stats = () => edgeOf().stats!;
-
-async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * `n` TCP connections to the server made while this process is busy: their connect() calls are issued, then this
@@ -118,7 +111,7 @@ test.before(async () => {
 
 /** Waits until the running edge accepts on the listening socket (it gets it over IPC once it is ready). */
 async function edgeAccepting(): Promise<void> {
-  await until('an edge is ready', () => edgeOf().ready, 30_000);
+  await until('an edge to be ready', () => edgeOf().ready, 30_000, 20);
   const deadline = Date.now() + 10_000;
   while (stats().proxied === 0) {
     if (Date.now() > deadline) throw new Error('the edge never accepted a connection itself');
@@ -269,10 +262,10 @@ test('a killed edge takes its accepts with it; the main process serves meanwhile
   const pid = edgeOf().pid!;
   const generations = edgeOf().generations;
   process.kill(pid, 'SIGKILL');
-  await until('the edge is gone', () => !edgeOf().ready, 10_000);
+  await until('the edge to be gone', () => !edgeOf().ready, 10_000, 20);
   const [meanwhile] = await exchange(connect(port, '127.0.0.1'), ['GET / HTTP/1.1\r\nHost: localhost\r\n\r\n']);
   assert.match(meanwhile!.status, / 200 /);
-  await until('a new edge runs', () => edgeOf().ready && edgeOf().generations > generations, 30_000);
+  await until('a new edge', () => edgeOf().ready && edgeOf().generations > generations, 30_000, 20);
   await edgeAccepting();
   const before = stats().directAccepts;
   const [socket] = await connectWhileBusy(1);
@@ -287,7 +280,7 @@ test('an edge that stops answering is restarted, and the main process accepts me
   process.kill(pid, 'SIGSTOP');
   try {
     // Heartbeats every 5 s, two unanswered: killed within ~15 s.
-    await until('the hung edge was replaced', () => edgeOf().generations > generations, 25_000);
+    await until('the hung edge to be replaced', () => edgeOf().generations > generations, 25_000, 20);
   } finally {
     try {
       process.kill(pid, 'SIGCONT');

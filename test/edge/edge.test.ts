@@ -13,6 +13,7 @@ import { assertEachAddressed } from '../helpers/room-viewers.js';
 import { RawBosh, payloads } from '../bosh/raw.js';
 import { generateSelfSigned } from '../../src/certs/index.js';
 import { validateConfig } from '../../src/config.js';
+import { until } from '../helpers/until.js';
 
 // The TLS WebSocket in these tests uses a self-signed certificate.
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
@@ -26,14 +27,6 @@ const ROOM = 'edge@room.localhost';
 const edgeOf = () => srv.server.edge!;
 const STREAM_ERR = (cond: string) =>
   new RegExp(`<stream:error[^>]*>.*<${cond} xmlns="urn:ietf:params:xml:ns:xmpp-streams"`, 's');
-
-async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function processAlive(pid: number): boolean {
   try {
@@ -104,7 +97,7 @@ test('anonymous and password logins are served through the edge process', async 
   assert.is(pong.attrs.type, 'result');
   await viewer.stop();
   await alice.stop();
-  await until('the edge dropped both connections', () => edgeOf().connections === before);
+  await until('the edge to drop both connections', () => edgeOf().connections === before, 20_000, 20);
 });
 
 test('upgrades from another HTTP server (as PeerTube mounts handleUpgrade) go to the edge, busy main process or not', async () => {
@@ -125,7 +118,7 @@ test('upgrades from another HTTP server (as PeerTube mounts handleUpgrade) go to
       assert.match(raw.frames.join(''), /<jid>/);
       assert.is(edgeOf().connections, before + 1, 'held by the edge');
       raw.close();
-      await until('the edge let go of it', () => edgeOf().connections === before);
+      await until('the edge to let go of it', () => edgeOf().connections === before, 20_000, 20);
     }
   } finally {
     busy.close();
@@ -312,8 +305,13 @@ test('killing the edge process closes its clients; the server serves on and star
   await offline;
   // The server noticed: the session ended, or waits for a resumption (stream management) without a connection.
   const state = () => (srv.server.router.sessionFor(victim.jid) as unknown as { state: string } | undefined)?.state;
-  await until('the session lost its connection', () => state() === undefined || state() === 'hibernating', 30_000);
-  await until('a new edge runs', () => edgeOf().ready && edgeOf().generations > generations, 30_000);
+  await until(
+    'the session to lose its connection',
+    () => state() === undefined || state() === 'hibernating',
+    30_000,
+    20,
+  );
+  await until('a new edge', () => edgeOf().ready && edgeOf().generations > generations, 30_000, 20);
   assert.is.not(edgeOf().pid, pid);
   const next = await client();
   assert.is(edgeOf().connections, 1, 'the new connection is held by the new edge');
