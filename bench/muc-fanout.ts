@@ -10,7 +10,8 @@
 // the tick only (--coalesce-ms 0), since a closed loop would otherwise measure the coalescing window.
 // Paced (--rate R): R messages a second, one per tick as a live room sends them, against the raw `ws` broadcast
 // (corked per tick), the MUC path with writes held to the end of the tick, the raw broadcast held for the window
-// (the same writes per delivery as the windowed MUC path: its floor), and the MUC path with the write-coalescing
+// (the same writes per delivery as the windowed MUC path), the same bytes as frames made once and written with no
+// library between (the floor of those writes), and the MUC path with the write-coalescing
 // window (c2s.coalesceMs), fixed and widening under load up to c2s.coalesceMaxMs (--coalesce-max-ms); each with
 // server-thread CPU per delivery and delivery latency p50/p99.
 //
@@ -39,6 +40,7 @@ import { anonymousMechanism } from '../src/xmpp/sasl/anonymous.js';
 import { WebSocketTransport } from '../src/xmpp/websocket.js';
 import { WriteCoalescer } from '../src/xmpp/write-coalescing.js';
 import { EdgeLink } from '../src/edge/link.js';
+import { frameHeaderSize, writeFrameHeader } from '../src/xmpp/ws-frame.js';
 import { EdgeTransport } from '../src/edge/transport.js';
 import { createServer as createHttp } from 'node:http';
 import { createMucService } from '../src/muc/service.js';
@@ -338,6 +340,31 @@ async function rawWindowed(servers: WebSocket[], clients: Clients, ms: number): 
   );
 }
 
+/**
+ * The transport's own floor at that window: each message made into one WebSocket frame, shared by every socket, and
+ * each socket's frames of a window written as one buffer, a syscall per socket per window, with no library between.
+ */
+async function rawFramesWindowed(servers: WebSocket[], clients: Clients, ms: number): Promise<Result> {
+  const sockets = servers.map((ws) => (ws as unknown as { _socket: Socket })._socket);
+  let pending: Buffer[] = [];
+  return rounds(
+    clients,
+    (i) => {
+      const payload = Buffer.from(rawMessage(i));
+      const frame = Buffer.allocUnsafe(frameHeaderSize(payload.length) + payload.length);
+      payload.copy(frame, writeFrameHeader(frame, 0, payload.length));
+      if (pending.length === 0)
+        setTimeout(() => {
+          const bytes = Buffer.concat(pending);
+          pending = [];
+          for (const s of sockets) s.write(bytes);
+        }, ms);
+      pending.push(frame);
+    },
+    servers.length,
+  );
+}
+
 async function mucSetup(
   servers: ServerSide[],
   presenceBroadcast: Array<'moderator' | 'participant' | 'visitor'>,
@@ -540,6 +567,11 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
     runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, undefined, 0)]);
     if (COALESCE_MS > 0)
       runs.push([`raw ws, held ${COALESCE_MS} ms (pass ${pass})`, await rawWindowed(servers, clients, COALESCE_MS)]);
+    if (COALESCE_MS > 0)
+      runs.push([
+        `raw frames, held ${COALESCE_MS} ms (pass ${pass})`,
+        await rawFramesWindowed(servers, clients, COALESCE_MS),
+      ]);
     runs.push([
       `MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`,
       await mucFanout(servers, clients, false, undefined, COALESCE_MS),
