@@ -325,8 +325,8 @@ async function raw(servers: WebSocket[], clients: Clients): Promise<Result> {
 }
 
 /**
- * The floor of a windowed fan-out: the same bytes through bare `ws`, each socket's frames held `ms` and written
- * together, as many writes per delivery as the MUC path with that window and none of its work.
+ * A windowed fan-out through bare `ws`: the same bytes, each socket's frames held `ms` and written together, as many
+ * writes per delivery as the MUC path with that window and none of its work.
  */
 async function rawWindowed(servers: WebSocket[], clients: Clients, ms: number): Promise<Result> {
   const held = new Set<WebSocket>();
@@ -565,13 +565,11 @@ async function pacedComparison(servers: WebSocket[], clients: Clients): Promise<
   for (let pass = 1; pass <= 2; pass++) {
     runs.push([`raw ws, corked per tick (pass ${pass})`, await raw(servers, clients)]);
     runs.push([`MUC, coalesceMs 0 (pass ${pass})`, await mucFanout(servers, clients, false, undefined, 0)]);
-    if (COALESCE_MS > 0)
+    if (COALESCE_MS > 0) {
       runs.push([`raw ws, held ${COALESCE_MS} ms (pass ${pass})`, await rawWindowed(servers, clients, COALESCE_MS)]);
-    if (COALESCE_MS > 0)
-      runs.push([
-        `raw frames, held ${COALESCE_MS} ms (pass ${pass})`,
-        await rawFramesWindowed(servers, clients, COALESCE_MS),
-      ]);
+      const frames = await rawFramesWindowed(servers, clients, COALESCE_MS);
+      runs.push([`raw frames, held ${COALESCE_MS} ms (pass ${pass})`, frames]);
+    }
     runs.push([
       `MUC, coalesceMs ${COALESCE_MS} (pass ${pass})`,
       await mucFanout(servers, clients, false, undefined, COALESCE_MS),
