@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import type { S2sContext } from './context.js';
 import { DialError, type S2sDialer } from './dialer.js';
 import { WsS2sStream } from './ws-stream.js';
+import { plainAddress } from '../http/client-address.js';
 
 export const INSTANCE_URL_HEADER = 'peertube-livechat-ws-s2s-instance-url';
 
@@ -34,7 +35,7 @@ export function wsDialer(ctx: S2sContext, url: string): S2sDialer {
         ctx.log.debug(`s2s out ${local} → ${remote}: WebSocket connected to ${url}`);
         resolve(
           new WsS2sStream(ws, {
-            remoteAddress: (socket?.remoteAddress ?? url).replace(/^::ffff:/, ''),
+            remoteAddress: plainAddress(socket?.remoteAddress ?? url),
             secure: url.startsWith('wss:'),
             maxStanzaSize: ctx.maxStanzaSize,
             maxSendBufferBytes: ctx.maxSendBufferBytes,

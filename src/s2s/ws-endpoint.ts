@@ -10,6 +10,7 @@ import { WsS2sStream } from './ws-stream.js';
 import { UnmaskedFrameAdapter } from './ws-unmasked.js';
 import { INSTANCE_URL_HEADER } from './ws-dialer.js';
 import { requestPath } from '../http/request-path.js';
+import { plainAddress } from '../http/client-address.js';
 
 export interface WsS2sEndpoint {
   /** Takes the upgrade when the path is ours (or `pathOverride`); false otherwise. */
@@ -47,7 +48,7 @@ export function createWsS2sEndpoint(opts: {
         const header = req.headers[INSTANCE_URL_HEADER];
         const secure = opts.secure || (req.socket as { encrypted?: boolean }).encrypted === true;
         const stream = new WsS2sStream(ws, {
-          remoteAddress: (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
+          remoteAddress: plainAddress(req.socket.remoteAddress ?? 'unknown'),
           secure,
           maxStanzaSize: opts.maxStanzaSize,
           maxSendBufferBytes: opts.maxSendBufferBytes,

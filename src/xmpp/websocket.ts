@@ -17,7 +17,7 @@ import { HeldFrames, type HeldFramesSink, type WriteCoalescer } from './write-co
 import { refuseWithoutXmppSubprotocol } from './websocket-subprotocol.js';
 import type { StreamHeader, StreamTransport, TransportHandler } from './transport.js';
 import { requestPath } from '../http/request-path.js';
-import { forgetPeerAddress } from '../http/client-address.js';
+import { forgetPeerAddress, plainAddress } from '../http/client-address.js';
 
 /**
  * The server's WebSocket: ws's own, with its events handed straight to the transport instead of to listeners (no
@@ -287,7 +287,7 @@ export function createWebSocketEndpoint(opts: {
       if (!pathOverride && path !== opts.path) return false;
       if (refuseWithoutXmppSubprotocol(req, socket)) return true;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const addr = opts.addressOf?.(req) ?? (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+        const addr = opts.addressOf?.(req) ?? plainAddress(req.socket.remoteAddress ?? 'unknown');
         forgetPeerAddress(req.socket);
         opts.accept(new WebSocketTransport(ws, addr, opts.secure, opts.maxStanzaSize, open, opts.coalescer));
       });

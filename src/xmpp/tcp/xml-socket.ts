@@ -9,6 +9,7 @@ import { StreamError, type StreamErrorCondition } from '../errors.js';
 import { XmlStreamParser } from '../xml-stream.js';
 import { CorkedWrites, type WriteCoalescer } from '../write-coalescing.js';
 import { Utf8StreamDecoder } from '../utf8.js';
+import { plainAddress } from '../../http/client-address.js';
 
 export interface XmlSocketEvents {
   opened(attrs: Record<string, string>): void;
@@ -49,7 +50,7 @@ export class XmlSocket {
     tlsSocket?: tls.TLSSocket,
   ) {
     this.cork = new CorkedWrites(opts.coalescer);
-    this.remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    this.remoteAddress = plainAddress(socket.remoteAddress ?? 'unknown');
     this.socket = tlsSocket ?? socket;
     this.tlsSocket = tlsSocket ?? null;
     this.parser = new XmlStreamParser(
